@@ -1,0 +1,8 @@
+// Package dataapi holds the models and the low-level client generated from
+// openapi/data.yaml. Most callers use the facade in package client instead.
+//
+// Everything in api.gen.go is generated; do not edit it. Regenerate with
+// go generate ./...
+package dataapi
+
+//go:generate go tool oapi-codegen -config cfg.yaml ../../openapi/data.yaml

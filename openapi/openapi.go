@@ -1,0 +1,163 @@
+// Package openapi embeds the OpenAPI specs of the three vendor surfaces and the
+// mock's admin API, and reads from them what each operation requires.
+//
+// The specs are the single source of truth: the generated clients, the SDK's
+// operation table, the mock's request validation and its authorization
+// pipeline are all derived from them.
+package openapi
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+//go:embed *.yaml
+var files embed.FS
+
+// API names one spec.
+type API string
+
+// The specs in this package.
+const (
+	Data         API = "data"         // Clarizen REST v2 shape
+	Credentials  API = "credentials"  // Genesys Cloud integrations/credentials shape
+	Relationship API = "relationship" // DealCloud proxy assignments and entry rows shape
+	Admin        API = "admin"        // the mock's own admin API
+)
+
+// VendorAPIs lists the three vendor surfaces, in a stable order.
+var VendorAPIs = []API{Data, Credentials, Relationship}
+
+// Bytes returns the raw YAML of a spec.
+func Bytes(api API) ([]byte, error) {
+	b, err := files.ReadFile(string(api) + ".yaml")
+	if err != nil {
+		return nil, fmt.Errorf("openapi: no spec named %q", api)
+	}
+	return b, nil
+}
+
+// Load parses and validates a spec. Each call returns a new document, so the
+// caller may change it (for example clear its servers).
+func Load(api API) (*openapi3.T, error) {
+	b, err := Bytes(api)
+	if err != nil {
+		return nil, err
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: load %s.yaml: %w", api, err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("openapi: validate %s.yaml: %w", api, err)
+	}
+	return doc, nil
+}
+
+// EntityTypeRef says where an operation names the entity type it touches.
+type EntityTypeRef struct {
+	In   string `json:"in"`   // path, query, body or czql
+	Name string `json:"name"` // parameter or body field holding the type (or the CZQL text)
+}
+
+// Operation is what one operation requires, read from its spec.
+type Operation struct {
+	API     API
+	ID      string // operationId
+	Method  string
+	Path    string
+	Summary string
+	// Scopes lists the acceptable OAuth scope sets: a token must hold every
+	// scope of at least one set. Empty when the operation needs no scope.
+	Scopes [][]string
+	// Schemes lists the security schemes that authenticate the operation;
+	// empty when the operation is public (token endpoints, login).
+	Schemes []string
+	// Permissions lists role permissions, any one of which allows the operation.
+	Permissions []string
+	// EntityType is set when object-level access and row-level sharing apply.
+	EntityType *EntityTypeRef
+	// Idempotent is true for GET, PUT-free reads and POSTs marked x-idempotent:
+	// requests the SDK may replay after a failure.
+	Idempotent bool
+}
+
+// Operations returns every operation of a spec, sorted by path then method.
+func Operations(api API, doc *openapi3.T) ([]Operation, error) {
+	var ops []Operation
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			o := Operation{API: api, ID: op.OperationID, Method: method, Path: path, Summary: op.Summary}
+			if o.ID == "" {
+				return nil, fmt.Errorf("openapi: %s %s %s has no operationId", api, method, path)
+			}
+			sec := doc.Security
+			if op.Security != nil {
+				sec = *op.Security
+			}
+			for _, req := range sec {
+				var set []string
+				for scheme, scopes := range req {
+					if !slices.Contains(o.Schemes, scheme) {
+						o.Schemes = append(o.Schemes, scheme)
+					}
+					set = append(set, scopes...)
+				}
+				if len(set) > 0 {
+					sort.Strings(set)
+					o.Scopes = append(o.Scopes, set)
+				}
+			}
+			sort.Strings(o.Schemes)
+			if v, ok := op.Extensions["x-permissions"]; ok {
+				list, ok := v.([]any)
+				if !ok {
+					return nil, fmt.Errorf("openapi: %s %s: x-permissions must be a list", api, o.ID)
+				}
+				for _, p := range list {
+					s, ok := p.(string)
+					if !ok || s == "" {
+						return nil, fmt.Errorf("openapi: %s %s: x-permissions holds %v, want strings", api, o.ID, p)
+					}
+					o.Permissions = append(o.Permissions, s)
+				}
+			}
+			if v, ok := op.Extensions["x-entity-type"]; ok {
+				m, ok := v.(map[string]any)
+				in, _ := m["in"].(string)
+				name, _ := m["name"].(string)
+				if !ok || name == "" || !slices.Contains([]string{"path", "query", "body", "czql"}, in) {
+					return nil, fmt.Errorf("openapi: %s %s: x-entity-type wants {in: path|query|body|czql, name}", api, o.ID)
+				}
+				o.EntityType = &EntityTypeRef{In: in, Name: name}
+			}
+			idem, _ := op.Extensions["x-idempotent"].(bool)
+			o.Idempotent = idem || method == http.MethodGet || method == http.MethodHead
+			ops = append(ops, o)
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool {
+		if ops[i].Path != ops[j].Path {
+			return ops[i].Path < ops[j].Path
+		}
+		return ops[i].Method < ops[j].Method
+	})
+	return ops, nil
+}
+
+// ScopeText renders the scope alternatives for people: "a b" or "a | b".
+func ScopeText(sets [][]string) string {
+	parts := make([]string, len(sets))
+	for i, s := range sets {
+		parts[i] = strings.Join(s, " ")
+	}
+	return strings.Join(parts, " | ")
+}

@@ -1,0 +1,78 @@
+package openapi_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/openapi"
+)
+
+func TestSpecsLoadAndValidate(t *testing.T) {
+	t.Parallel()
+	for _, api := range openapi.VendorAPIs {
+		t.Run(string(api), func(t *testing.T) {
+			doc, err := openapi.Load(api)
+			require.NoError(t, err)
+			ops, err := openapi.Operations(api, doc)
+			require.NoError(t, err)
+			require.NotEmpty(t, ops)
+			for _, op := range ops {
+				// Every operation lists the error responses it can return.
+				codes := doc.Paths.Find(op.Path).GetOperation(op.Method).Responses.Map()
+				if len(op.Schemes) > 0 {
+					assert.Contains(t, codes, "401", "%s must document 401", op.ID)
+				}
+				if len(op.Scopes) > 0 || len(op.Permissions) > 0 || op.EntityType != nil {
+					assert.Contains(t, codes, "403", "%s must document 403", op.ID)
+				}
+				assert.Contains(t, codes, "429", "%s must document 429", op.ID)
+			}
+		})
+	}
+}
+
+func TestUnknownSpec(t *testing.T) {
+	t.Parallel()
+	_, err := openapi.Load("nope")
+	require.ErrorContains(t, err, `no spec named "nope"`)
+}
+
+func find(t *testing.T, api openapi.API, id string) openapi.Operation {
+	t.Helper()
+	doc, err := openapi.Load(api)
+	require.NoError(t, err)
+	ops, err := openapi.Operations(api, doc)
+	require.NoError(t, err)
+	i := slices.IndexFunc(ops, func(o openapi.Operation) bool { return o.ID == id })
+	require.GreaterOrEqual(t, i, 0, "operation %s", id)
+	return ops[i]
+}
+
+func TestRequirementsFromSpecs(t *testing.T) {
+	t.Parallel()
+	del := find(t, openapi.Credentials, "deleteCredential")
+	assert.Equal(t, [][]string{{"integrations"}}, del.Scopes)
+	assert.Equal(t, []string{"integrations:integration:delete"}, del.Permissions)
+	assert.False(t, del.Idempotent)
+
+	list := find(t, openapi.Credentials, "listCredentials")
+	assert.Equal(t, [][]string{{"integrations:readonly"}, {"integrations"}}, list.Scopes)
+	assert.Equal(t, "integrations:readonly | integrations", openapi.ScopeText(list.Scopes))
+
+	proxy := find(t, openapi.Relationship, "getProxyAssignments")
+	assert.Equal(t, [][]string{{"user_management"}}, proxy.Scopes)
+
+	rows := find(t, openapi.Relationship, "queryRows")
+	assert.True(t, rows.Idempotent, "a read by POST is replay-safe")
+	assert.Equal(t, &openapi.EntityTypeRef{In: "path", Name: "entryType"}, rows.EntityType)
+
+	eq := find(t, openapi.Data, "entityQuery")
+	assert.Equal(t, []string{"ApiKeyAuth", "SessionAuth"}, eq.Schemes)
+	assert.Empty(t, eq.Scopes)
+
+	login := find(t, openapi.Data, "login")
+	assert.Empty(t, login.Schemes, "login is public")
+}
