@@ -1,0 +1,93 @@
+// Package wire holds the contract between the mock server and the SDK that is
+// not part of any vendor format: the mock-only decision header and the stable
+// codes of the authorization pipeline's steps.
+package wire
+
+import "encoding/json"
+
+// DecisionHeader carries a Decision, as one line of JSON, on every response
+// of a vendor operation served by the mock.
+const DecisionHeader = "X-Tenantkit-Decision"
+
+// ExplainHeader, sent by a client with any value, asks the mock to fill the
+// Decision's Reason for an allowed request too.
+const ExplainHeader = "X-Tenantkit-Explain"
+
+// Steps of the authorization pipeline, in order.
+const (
+	StepAuthenticate = "authenticate"
+	StepScope        = "scope"
+	StepProxy        = "proxy"
+	StepPermission   = "permission"
+	StepObject       = "object"
+	StepRow          = "row"
+)
+
+// Outcomes.
+const (
+	OutcomeAllow = "allow"
+	OutcomeDeny  = "deny"
+	// OutcomeAuditDeny: the request would have been denied, and was allowed
+	// because the tenant runs with enforcement: audit.
+	OutcomeAuditDeny = "audit-deny"
+)
+
+// Codes name why a step failed. They are stable.
+const (
+	CodeMissingCredential   = "missing_credential"
+	CodeMalformedCredential = "malformed_credential"
+	CodeUnknownCredential   = "unknown_credential"
+	CodeExpiredCredential   = "expired_credential"
+	CodeRevokedCredential   = "revoked_credential"
+	CodeMissingScopes       = "missing_scopes"
+	CodeProxyNotAllowed     = "proxy_not_allowed"
+	CodeMissingPermissions  = "missing_permissions"
+	CodeObjectNotAccessible = "object_not_accessible"
+	CodeRowHidden           = "row_hidden"
+)
+
+// Caller is the credential a request came through. ID never holds a secret:
+// it is an API key's name, an OAuth client id or a session's user.
+type Caller struct {
+	Kind string `json:"kind"` // api_key, oauth_client or session
+	ID   string `json:"id"`
+	User int64  `json:"user"` // the credential's own user
+}
+
+// Decision explains what the mock decided for one request.
+type Decision struct {
+	Operation string `json:"operation"`
+	Outcome   string `json:"outcome"`
+	// Step and Code are set when a step failed (or, under audit, would have).
+	Step string `json:"step,omitempty"`
+	Code string `json:"code,omitempty"`
+	// Missing lists what the failed step needed: scopes (all of them), or
+	// permissions (any one of them would do).
+	Missing    []string `json:"missing,omitempty"`
+	EntityType string   `json:"entityType,omitempty"`
+	// EffectiveUser is the user whose rights applied: the AS-USER principal
+	// when proxying, otherwise the caller's user.
+	EffectiveUser int64   `json:"effectiveUser,omitempty"`
+	Principal     int64   `json:"principal,omitempty"` // the AS-USER value, when sent
+	Caller        *Caller `json:"caller,omitempty"`
+	// Reason is one human sentence; Fix suggests what would allow the request.
+	Reason string `json:"reason,omitempty"`
+	Fix    string `json:"fix,omitempty"`
+}
+
+// Encode renders d for the header.
+func (d Decision) Encode() string {
+	b, _ := json.Marshal(d) // a Decision always marshals
+	return string(b)
+}
+
+// ParseDecision reads a header value; ok is false when it is absent or not a Decision.
+func ParseDecision(v string) (d Decision, ok bool) {
+	if v == "" {
+		return d, false
+	}
+	if err := json.Unmarshal([]byte(v), &d); err != nil || d.Outcome == "" {
+		return Decision{}, false
+	}
+	return d, true
+}
