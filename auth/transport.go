@@ -1,0 +1,94 @@
+package auth
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// maxRejectedBody bounds how much of a 401 body is kept for Renew and the caller.
+const maxRejectedBody = 1 << 20
+
+// Transport applies a Provider and the AS-USER principal to every request
+// attempt. When the server answers 401 and the Provider is a Renewer that
+// renews its credential, the request is sent once more.
+//
+// The tenantkit client installs a Transport under its retry loop, so every
+// retry is authorized afresh. It is exported for callers who build their own
+// http.Client.
+type Transport struct {
+	// Base sends the requests; nil means http.DefaultTransport.
+	Base http.RoundTripper
+	// Provider authorizes each attempt; nil sends requests unauthenticated.
+	Provider Provider
+	// AsUser is a client-wide AS-USER principal (0: none). A context from
+	// WithAsUser overrides it for one call.
+	AsUser int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.attempt(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	renewer, ok := t.Provider.(Renewer)
+	if !ok {
+		return resp, nil
+	}
+	// Keep the body: Renew may read it, and if no renewal happens the caller
+	// still needs it.
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxRejectedBody))
+	resp.Body.Close()
+	if rerr != nil {
+		return nil, fmt.Errorf("auth: read 401 body: %w", rerr)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	renewed, err := renewer.Renew(req.Context(), resp)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("auth: renew credential: %w", err)
+	}
+	if !renewed {
+		return resp, nil
+	}
+	if req.Body != nil && req.Body != http.NoBody {
+		if req.GetBody == nil {
+			return resp, nil // the body cannot be sent twice
+		}
+		b, err := req.GetBody()
+		if err != nil {
+			return resp, nil
+		}
+		req = req.Clone(req.Context())
+		req.Body = b
+	}
+	return t.attempt(req)
+}
+
+func (t *Transport) attempt(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context()) // a RoundTripper must not modify the caller's request
+	if id, ok := AsUserFrom(req.Context()); ok {
+		SetAsUser(r, id)
+	} else if t.AsUser > 0 {
+		SetAsUser(r, t.AsUser)
+	}
+	if t.Provider != nil {
+		if err := t.Provider.Apply(r); err != nil {
+			if req.Body != nil {
+				req.Body.Close()
+			}
+			return nil, fmt.Errorf("auth: %w", err)
+		}
+	}
+	base := t.Base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r)
+}
+
+// ErrNoCredential is returned by providers that were given an empty secret.
+var ErrNoCredential = errors.New("empty credential")
