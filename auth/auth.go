@@ -1,12 +1,3 @@
-// Package auth provides credentials for the tenantkit clients: API keys,
-// data-API sessions, static bearer tokens and OAuth client credentials, plus
-// the AS-USER principal for proxied calls.
-//
-// A Provider is applied by the client's transport on every attempt of a
-// request, retries included, so a token refreshed during a back-off is used by
-// the next attempt. Providers that can renew their credential also implement
-// Renewer; the client then renews once when the server rejects the credential
-// and repeats the request once.
 package auth
 
 import (
@@ -17,7 +8,10 @@ import (
 // Provider adds a credential to one request attempt.
 type Provider interface {
 	// Apply sets the credential on req (normally its Authorization header).
-	// It is called on every attempt with the attempt's context.
+	// It is called on every attempt; a provider that must fetch its
+	// credential uses req.Context(). Errors are returned to the caller
+	// unchanged, so they should say what failed, and must never contain
+	// the secret.
 	Apply(req *http.Request) error
 }
 

@@ -23,12 +23,17 @@ type Transport struct {
 	Base http.RoundTripper
 	// Provider authorizes each attempt; nil sends requests unauthenticated.
 	Provider Provider
-	// AsUser is a client-wide AS-USER principal (0: none). A context from
-	// WithAsUser overrides it for one call.
+	// AsUser is a client-wide AS-USER principal (0: none). An AS-USER header
+	// already on the request, or a context from WithAsUser, overrides it for
+	// one call (the context wins over the header).
 	AsUser int64
 }
 
-// RoundTrip implements http.RoundTripper.
+// RoundTrip implements http.RoundTripper. Errors from the Provider's Apply
+// and Renew are returned unchanged (net/http wraps them in a *url.Error).
+// A request with a body is repeated after a renewal only if it has GetBody,
+// as requests built by http.NewRequest from a bytes or strings reader do;
+// otherwise the 401 is returned and the next request uses the new credential.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.attempt(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -49,7 +54,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	renewed, err := renewer.Renew(req.Context(), resp)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("auth: renew credential: %w", err)
+		return nil, err // the provider's error says what failed (a login, a token request)
 	}
 	if !renewed {
 		return resp, nil
@@ -72,7 +77,9 @@ func (t *Transport) attempt(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context()) // a RoundTripper must not modify the caller's request
 	if id, ok := AsUserFrom(req.Context()); ok {
 		SetAsUser(r, id)
-	} else if t.AsUser > 0 {
+	} else if t.AsUser > 0 && r.Header.Get(AsUserHeader) == "" {
+		// An AS-USER the request already carries (a generated client's
+		// AS-USER parameter) is more specific than the client-wide one.
 		SetAsUser(r, t.AsUser)
 	}
 	if t.Provider != nil {
@@ -80,7 +87,7 @@ func (t *Transport) attempt(req *http.Request) (*http.Response, error) {
 			if req.Body != nil {
 				req.Body.Close()
 			}
-			return nil, fmt.Errorf("auth: %w", err)
+			return nil, err
 		}
 	}
 	base := t.Base
