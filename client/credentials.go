@@ -1,0 +1,151 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"reflect"
+
+	"github.com/tenantkit/tenantkit/client/credentialsapi"
+)
+
+// CredentialsService is the integration-credentials API (Genesys Cloud
+// shape). Reads need the integrations:readonly or integrations scope, writes
+// the integrations scope.
+type CredentialsService struct {
+	api *credentialsapi.ClientWithResponses
+}
+
+// List reads one page of credentials by page number (the vendor deprecates
+// this form in favour of Listing). params may be nil.
+func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.ListCredentialsParams, editors ...RequestEditorFn) (*credentialsapi.CredentialInfoListing, error) {
+	return sendJSON[credentialsapi.CredentialInfoListing](ctx, CredentialsAPI, "listCredentials", func(ctx context.Context) (*credentialsapi.ListCredentialsResponse, error) {
+		return s.api.ListCredentialsWithResponse(ctx, params, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+}
+
+// ListAll iterates over every credential, requesting page numbers from
+// params.PageNumber (default 1) until the last page (pageNumber >= pageCount)
+// or an empty page. params may be nil and is not modified.
+func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi.ListCredentialsParams, editors ...RequestEditorFn) iter.Seq2[credentialsapi.CredentialInfo, error] {
+	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
+		var p credentialsapi.ListCredentialsParams
+		if params != nil {
+			p = *params
+		}
+		n := 1
+		if p.PageNumber != nil {
+			n = *p.PageNumber
+		}
+		var prev []credentialsapi.CredentialInfo
+		for {
+			p.PageNumber = ptr(n)
+			page, err := s.List(ctx, &p, editors...)
+			if err != nil {
+				yield(credentialsapi.CredentialInfo{}, err)
+				return
+			}
+			if len(page.Entities) == 0 {
+				return
+			}
+			if page.PageNumber != nil && *page.PageNumber != n {
+				yield(credentialsapi.CredentialInfo{}, pagingError(CredentialsAPI, "listCredentials", "asked for another page number than the server answered"))
+				return
+			}
+			if reflect.DeepEqual(prev, page.Entities) {
+				yield(credentialsapi.CredentialInfo{}, pagingError(CredentialsAPI, "listCredentials", "the server returned the same page twice"))
+				return
+			}
+			for _, e := range page.Entities {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if page.PageCount != nil && n >= *page.PageCount {
+				return
+			}
+			prev = page.Entities
+			n++
+		}
+	}
+}
+
+// Listing reads one page of credentials with cursor paging. params may be nil.
+func (s *CredentialsService) Listing(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, editors ...RequestEditorFn) (*credentialsapi.CredentialInfoCursorListing, error) {
+	return sendJSON[credentialsapi.CredentialInfoCursorListing](ctx, CredentialsAPI, "listCredentialsCursor", func(ctx context.Context) (*credentialsapi.ListCredentialsCursorResponse, error) {
+		return s.api.ListCredentialsCursorWithResponse(ctx, params, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+}
+
+// ListingAll iterates over every credential with cursor paging, following
+// the after cursor until it is absent or a page is empty. params may be nil
+// and is not modified.
+func (s *CredentialsService) ListingAll(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, editors ...RequestEditorFn) iter.Seq2[credentialsapi.CredentialInfo, error] {
+	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
+		var p credentialsapi.ListCredentialsCursorParams
+		if params != nil {
+			p = *params
+		}
+		seen := map[string]bool{}
+		if p.After != nil {
+			seen[*p.After] = true
+		}
+		for {
+			page, err := s.Listing(ctx, &p, editors...)
+			if err != nil {
+				yield(credentialsapi.CredentialInfo{}, err)
+				return
+			}
+			for _, e := range page.Entities {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			if len(page.Entities) == 0 || page.After == nil || *page.After == "" {
+				return
+			}
+			if seen[*page.After] {
+				yield(credentialsapi.CredentialInfo{}, pagingError(CredentialsAPI, "listCredentialsCursor", "the server repeated a cursor"))
+				return
+			}
+			seen[*page.After] = true
+			p.After, p.Before = ptr(*page.After), nil
+		}
+	}
+}
+
+// Types lists the credential types.
+func (s *CredentialsService) Types(ctx context.Context, editors ...RequestEditorFn) (*credentialsapi.CredentialTypeListing, error) {
+	return sendJSON[credentialsapi.CredentialTypeListing](ctx, CredentialsAPI, "listCredentialTypes", func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
+		return s.api.ListCredentialTypesWithResponse(ctx, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Get reads one credential; secret fields come back redacted.
+func (s *CredentialsService) Get(ctx context.Context, id string, editors ...RequestEditorFn) (*credentialsapi.Credential, error) {
+	return sendJSON[credentialsapi.Credential](ctx, CredentialsAPI, "getCredential", func(ctx context.Context) (*credentialsapi.GetCredentialResponse, error) {
+		return s.api.GetCredentialWithResponse(ctx, id, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Create creates a credential and returns it without its fields. It is never
+// replayed after a 5xx unless the call opts in (see the package documentation).
+func (s *CredentialsService) Create(ctx context.Context, cred credentialsapi.Credential, editors ...RequestEditorFn) (*credentialsapi.CredentialInfo, error) {
+	return sendJSON[credentialsapi.CredentialInfo](ctx, CredentialsAPI, "createCredential", func(ctx context.Context) (*credentialsapi.CreateCredentialResponse, error) {
+		return s.api.CreateCredentialWithResponse(ctx, cred, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Update replaces a credential and returns it without its fields.
+func (s *CredentialsService) Update(ctx context.Context, id string, cred credentialsapi.Credential, editors ...RequestEditorFn) (*credentialsapi.CredentialInfo, error) {
+	return sendJSON[credentialsapi.CredentialInfo](ctx, CredentialsAPI, "updateCredential", func(ctx context.Context) (*credentialsapi.UpdateCredentialResponse, error) {
+		return s.api.UpdateCredentialWithResponse(ctx, id, cred, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Delete deletes a credential.
+func (s *CredentialsService) Delete(ctx context.Context, id string, editors ...RequestEditorFn) error {
+	_, err := send(ctx, CredentialsAPI, "deleteCredential", func(ctx context.Context) (*credentialsapi.DeleteCredentialResponse, error) {
+		return s.api.DeleteCredentialWithResponse(ctx, id, edit[credentialsapi.RequestEditorFn](editors)...)
+	})
+	return err
+}

@@ -1,0 +1,191 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/client/dataapi"
+)
+
+// DataService is the work-management data API (Clarizen REST v2 shape):
+// authentication, entity queries, CZQL queries and single objects.
+type DataService struct {
+	api *dataapi.ClientWithResponses
+}
+
+// GetServerDefinition asks which server hosts the user's organisation. Its
+// ServerLocation may be given to New as the base URL.
+func (s *DataService) GetServerDefinition(ctx context.Context, req dataapi.ServerDefinitionRequest, editors ...RequestEditorFn) (*dataapi.ServerDefinition, error) {
+	return sendJSON[dataapi.ServerDefinition](ctx, DataAPI, "getServerDefinition", func(ctx context.Context) (*dataapi.GetServerDefinitionResponse, error) {
+		return s.api.GetServerDefinitionWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Login starts a session. Most callers use auth.NewSession instead, which
+// logs in, sends the session id and logs in again when it times out.
+func (s *DataService) Login(ctx context.Context, req dataapi.LoginRequest, editors ...RequestEditorFn) (*dataapi.LoginResult, error) {
+	return sendJSON[dataapi.LoginResult](ctx, DataAPI, "login", func(ctx context.Context) (*dataapi.LoginResponse, error) {
+		return s.api.LoginWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// GetSessionInfo describes the caller's session or API key.
+func (s *DataService) GetSessionInfo(ctx context.Context, editors ...RequestEditorFn) (*dataapi.SessionInfo, error) {
+	return sendJSON[dataapi.SessionInfo](ctx, DataAPI, "getSessionInfo", func(ctx context.Context) (*dataapi.GetSessionInfoResponse, error) {
+		return s.api.GetSessionInfoWithResponse(ctx, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Logout ends the caller's session.
+func (s *DataService) Logout(ctx context.Context, editors ...RequestEditorFn) error {
+	_, err := send(ctx, DataAPI, "logout", func(ctx context.Context) (*dataapi.LogoutResponse, error) {
+		return s.api.LogoutWithResponse(ctx, edit[dataapi.RequestEditorFn](editors)...)
+	})
+	return err
+}
+
+// EntityQuery reads one page of entities. To read the next page, send the
+// returned Paging back unchanged; EntityQueryAll does that for you.
+func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQuery", func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
+		return s.api.EntityQueryWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// EntityQueryAll iterates over every entity req matches, page by page. The
+// caller's req is not modified. It yields an error at most once, then stops.
+func (s *DataService) EntityQueryAll(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
+	return func(yield func(dataapi.Entity, error) bool) {
+		r := req
+		for {
+			page, err := s.EntityQuery(ctx, r, editors...)
+			if err != nil {
+				yield(dataapi.Entity{}, err)
+				return
+			}
+			for _, e := range page.Entities {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			next, err := nextPaging(DataAPI, "entityQuery", r.Paging, page.Paging, len(page.Entities))
+			if err != nil {
+				yield(dataapi.Entity{}, err)
+				return
+			}
+			if next == nil {
+				return
+			}
+			r.Paging = next
+		}
+	}
+}
+
+// EntityQueryGet is the GET form of EntityQuery: the where condition is CZQL
+// text and orders are "Field [ASC|DESC]", comma-separated.
+func (s *DataService) EntityQueryGet(ctx context.Context, params dataapi.EntityQueryGetParams, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQueryGet", func(ctx context.Context) (*dataapi.EntityQueryGetResponse, error) {
+		return s.api.EntityQueryGetWithResponse(ctx, &params, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// Query runs a CZQL query and returns one page
+// (SELECT fields FROM Type [WHERE ...] [ORDER BY ...] [LIMIT n]).
+func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "query", func(ctx context.Context) (*dataapi.QueryResponse, error) {
+		return s.api.QueryWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// QueryAll iterates over every entity a CZQL query returns, page by page.
+// The caller's req is not modified. It yields an error at most once.
+func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
+	return func(yield func(dataapi.Entity, error) bool) {
+		r := req
+		for {
+			page, err := s.Query(ctx, r, editors...)
+			if err != nil {
+				yield(dataapi.Entity{}, err)
+				return
+			}
+			for _, e := range page.Entities {
+				if !yield(e, nil) {
+					return
+				}
+			}
+			next, err := nextPaging(DataAPI, "query", r.Paging, page.Paging, len(page.Entities))
+			if err != nil {
+				yield(dataapi.Entity{}, err)
+				return
+			}
+			if next == nil {
+				return
+			}
+			r.Paging = next
+		}
+	}
+}
+
+// GetObject reads one entity. id is the entity id's last segment ("123"); a
+// full id ("/Project/123") is accepted too.
+func (s *DataService) GetObject(ctx context.Context, typeName, id string, params *dataapi.GetObjectParams, editors ...RequestEditorFn) (*dataapi.Entity, error) {
+	return sendJSON[dataapi.Entity](ctx, DataAPI, "getObject", func(ctx context.Context) (*dataapi.GetObjectResponse, error) {
+		return s.api.GetObjectWithResponse(ctx, typeName, entityKey(id), params, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// CreateObject creates an entity of typeName with the given field values and
+// returns its id.
+func (s *DataService) CreateObject(ctx context.Context, typeName string, values dataapi.EntityValues, editors ...RequestEditorFn) (*dataapi.CreateResult, error) {
+	return sendJSON[dataapi.CreateResult](ctx, DataAPI, "createObject", func(ctx context.Context) (*dataapi.CreateObjectResponse, error) {
+		return s.api.CreateObjectWithResponse(ctx, typeName, values, edit[dataapi.RequestEditorFn](editors)...)
+	})
+}
+
+// UpdateObject sets the given fields of one entity (id as in GetObject).
+func (s *DataService) UpdateObject(ctx context.Context, typeName, id string, values dataapi.EntityValues, editors ...RequestEditorFn) error {
+	_, err := send(ctx, DataAPI, "updateObject", func(ctx context.Context) (*dataapi.UpdateObjectResponse, error) {
+		return s.api.UpdateObjectWithResponse(ctx, typeName, entityKey(id), values, edit[dataapi.RequestEditorFn](editors)...)
+	})
+	return err
+}
+
+// DeleteObject deletes one entity (id as in GetObject).
+func (s *DataService) DeleteObject(ctx context.Context, typeName, id string, editors ...RequestEditorFn) error {
+	_, err := send(ctx, DataAPI, "deleteObject", func(ctx context.Context) (*dataapi.DeleteObjectResponse, error) {
+		return s.api.DeleteObjectWithResponse(ctx, typeName, entityKey(id), edit[dataapi.RequestEditorFn](editors)...)
+	})
+	return err
+}
+
+// entityKey returns the last segment of an entity id: "/Project/123" → "123".
+func entityKey(id string) string {
+	if i := strings.LastIndexByte(id, '/'); i >= 0 {
+		return id[i+1:]
+	}
+	return id
+}
+
+// nextPaging decides what follows a data API page: nil when it was the last
+// one, the returned paging (sent back unchanged) otherwise, or an error when
+// the server claims more results but does not advance.
+func nextPaging(api API, op string, sent *dataapi.Paging, got dataapi.Paging, n int) (*dataapi.Paging, error) {
+	if got.HasMore == nil || !*got.HasMore {
+		return nil, nil
+	}
+	if n == 0 {
+		return nil, pagingError(api, op, "hasMore is true but the page is empty")
+	}
+	from := func(p *dataapi.Paging) int {
+		if p == nil || p.From == nil {
+			return 0
+		}
+		return *p.From
+	}
+	if from(&got) <= from(sent) {
+		return nil, pagingError(api, op, "hasMore is true but paging.from did not advance")
+	}
+	next := got
+	return &next, nil
+}

@@ -1,0 +1,109 @@
+// Package client is the tenantkit SDK: typed clients for the data API
+// (Clarizen REST v2 shape), the credentials API (Genesys Cloud shape) and the
+// relationship API (DealCloud shape), for the vendors themselves or for the
+// tenantkit mock.
+//
+// One Client holds one service per API, built over the generated packages
+// dataapi, credentialsapi and relationshipapi, whose models the methods take
+// and return:
+//
+//	c, err := client.New("http://127.0.0.1:8080", client.WithAuth(auth.ApiKey(key)))
+//	page, err := c.Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
+//
+// Every method takes a context and returns a result and an error; a non-2xx
+// response is always an error. Optional trailing RequestEditorFn arguments
+// edit that one request (add a header, for instance).
+//
+// # Authentication
+//
+// WithAuth installs an auth.Provider (auth.ApiKey, auth.Bearer, auth.Session,
+// auth.ClientCredentials). The client applies it on every attempt of every
+// request, retries included, through an auth.Transport placed under the retry
+// loop, so a token refreshed during a back-off is used by the next attempt.
+// A provider that is also an auth.Renewer (sessions, OAuth tokens) is asked
+// to renew once after a 401, and the request is repeated once.
+//
+// # AS-USER
+//
+// The relationship API can act on behalf of another user with the AS-USER
+// header. Three places can set it, the most specific winning:
+//
+//  1. the call's context: auth.WithAsUser(ctx, id) (0 sends no AS-USER for
+//     that call, even if the client has one);
+//  2. the generated params' ASUSER field, for methods that take params;
+//  3. the client-wide WithAsUser(id) option.
+//
+// The value is applied on every attempt, retries included.
+//
+// # Retries
+//
+// Requests go through hashicorp/go-retryablehttp. The rules:
+//
+//   - 429 is retried for every operation: the server did not act on it;
+//   - a 5xx other than 501, and a network error, are retried only when the
+//     request is replay-safe;
+//   - Retry-After (seconds or an HTTP date) sets the wait; otherwise the wait
+//     doubles from MinWait up to MaxWait, with jitter;
+//   - a Retry-After longer than MaxRetryAfter (WithMaxRetryAfter, default 60s)
+//     stops the retries at once and the call returns the error, a
+//     *RateLimitError with RetryAfter for a 429;
+//   - when retries run out, the last error response is returned as a typed
+//     error, with its body;
+//   - a cancelled context stops the call at once, during a back-off too.
+//
+// A request is replay-safe when its operation is idempotent in the operation
+// table (LookupOperation): every GET, and the POSTs that only read
+// (entityQuery, query, queryRows). A write (createCredential, createObject,
+// createProxyAssignments, updates, deletes, login) is sent once unless the
+// caller opts in for that call, in either of two ways:
+//
+//	// the server deduplicates by Idempotency-Key
+//	info, err := c.Credentials.Create(ctx, cred, client.IdempotencyKey(key))
+//
+//	// or: repeating this write is harmless
+//	info, err := c.Credentials.Create(client.WithReplaySafe(ctx), cred)
+//
+// Any request editor that sets an Idempotency-Key header has the same effect
+// as IdempotencyKey. Tune retries with WithRetry, WithMaxRetries,
+// WithRetryWait and WithMaxRetryAfter; WithMaxRetries(0) turns them off.
+//
+// # Errors
+//
+// A non-2xx response is an *APIError: API, Operation, StatusCode, the vendor
+// Code and Message, RequestID (Genesys contextId or ININ-Correlation-Id,
+// Clarizen referenceId, problem traceId), the raw Body and Header, and the
+// mock's Decision when it sent one. The four vendor body shapes are read:
+// Genesys ErrorBody, Clarizen {errorCode, message, referenceId}, RFC 7807
+// problem details and OAuth {error, error_description}. Typed errors embed
+// the *APIError, so errors.As reaches either:
+//
+//	*UnauthenticatedError  401, with Reason (missing, malformed, unknown, expired, revoked)
+//	*ScopeError            403, the token lacks the Missing scopes
+//	*PermissionError       403, no role grants one of the Missing permissions
+//	*ProxyError            403, the caller may not act as Principal
+//	*ObjectAccessError     403, the EntityType may not be used through the API
+//	*NotFoundError         404, or Clarizen EntityNotFound (sent with 500)
+//	*RateLimitError        429, with RetryAfter
+//	*ValidationError       400, with per-field Fields when the server names them
+//
+// Failures without an error response (network, context, an undecodable 2xx
+// body) are an *OperationError wrapping the cause. Error strings are one line
+// and never contain headers, bodies, query strings or credentials.
+//
+// # Paging
+//
+// Each list operation has a one-page method and an iterator
+// (iter.Seq2[T, error]) that follows the API's own paging: the data API's
+// paging object sent back unchanged until hasMore is false, Genesys page
+// numbers or after cursors, DealCloud page numbers or skip/limit. Iterators
+// never modify the caller's parameters, stop as soon as the loop body breaks
+// (no extra request), yield an error at most once, and fail with ErrPaging
+// rather than loop when a server claims more results without advancing.
+//
+//	for e, err := range c.Data.EntityQueryAll(ctx, req) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(e.Id)
+//	}
+package client

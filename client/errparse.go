@@ -1,0 +1,277 @@
+package client
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+)
+
+// vendorError is what the client reads from any vendor error body.
+type vendorError struct {
+	code, message, requestID string
+	params                   map[string]string // Genesys messageParams
+	fields                   []FieldError
+}
+
+// parseVendorError reads the four body shapes: Genesys ErrorBody
+// {message, code, status, messageParams, contextId, details}, Clarizen
+// {errorCode, message, referenceId}, RFC 7807 problem {type, title, status,
+// detail, traceId, errorCode, errors} and OAuth {error, error_description}.
+// Anything else yields an empty vendorError.
+func parseVendorError(contentType string, body []byte) vendorError {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return vendorError{}
+	}
+	str := func(key string) string {
+		var s string
+		if raw, ok := m[key]; ok && json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+		return ""
+	}
+	has := func(key string) bool { _, ok := m[key]; return ok }
+
+	var v vendorError
+	switch {
+	case strings.Contains(contentType, "problem+json") || has("title") || has("detail") || has("traceId"):
+		v.code = str("errorCode")
+		v.message = firstNonEmpty(str("detail"), str("title"))
+		v.requestID = str("traceId")
+		var errs map[string][]string
+		if raw, ok := m["errors"]; ok && json.Unmarshal(raw, &errs) == nil {
+			for _, field := range slices.Sorted(maps.Keys(errs)) {
+				for _, msg := range errs[field] {
+					v.fields = append(v.fields, FieldError{Field: field, Message: redact(msg)})
+				}
+			}
+		}
+	case has("errorCode"):
+		v.code, v.message, v.requestID = str("errorCode"), str("message"), str("referenceId")
+	case has("code"):
+		v.code, v.message, v.requestID = str("code"), str("message"), str("contextId")
+		if raw, ok := m["messageParams"]; ok {
+			_ = json.Unmarshal(raw, &v.params) // non-string values are ignored
+		}
+		var details []struct {
+			ErrorCode, FieldName, EntityName string
+			Message                          string `json:"message"`
+		}
+		if raw, ok := m["details"]; ok && json.Unmarshal(raw, &details) == nil {
+			for _, d := range details {
+				if d.FieldName == "" && d.ErrorCode == "" {
+					continue
+				}
+				v.fields = append(v.fields, FieldError{Field: d.FieldName, Code: d.ErrorCode, Message: redact(d.Message)})
+			}
+		}
+	case has("error"):
+		v.code = str("error")
+		v.message = firstNonEmpty(str("error_description"), str("description"))
+	default:
+		v.message = str("message")
+	}
+	return v
+}
+
+// Vendor codes, by kind of failure.
+var (
+	scopeCodes      = []string{"missing.scopes", "missing_scopes", "insufficient_scope", wire.CodeMissingScopes}
+	proxyCodes      = []string{"proxy_not_allowed", "ProxyNotAllowed", "proxy.not.allowed"}
+	permissionCodes = []string{"missing.any.permissions", "missing.permissions", "MissingPermissions", "missing_permissions"}
+	objectCodes     = []string{"EntityTypeNotAccessible", "entry_type_not_accessible", "entity_type_not_accessible", wire.CodeObjectNotAccessible}
+	notFoundCodes   = []string{"EntityNotFound", "not.found", "not_found", "NotFound", wire.CodeRowHidden}
+)
+
+// unauthenticatedReasons maps decision and vendor codes to a Reason.
+var unauthenticatedReasons = map[string]string{
+	wire.CodeMissingCredential:   ReasonMissing,
+	wire.CodeMalformedCredential: ReasonMalformed,
+	wire.CodeUnknownCredential:   ReasonUnknown,
+	wire.CodeExpiredCredential:   ReasonExpired,
+	wire.CodeRevokedCredential:   ReasonRevoked,
+	"authentication.required":    ReasonMissing,
+	"bad.credentials":            ReasonUnknown,
+	"credentials.expired":        ReasonExpired,
+	"SessionTimeout":             ReasonExpired,
+	"token_expired":              ReasonExpired,
+	"invalid_token":              ReasonUnknown,
+	"invalid_client":             ReasonUnknown,
+}
+
+var (
+	scopesMessageRE = regexp.MustCompile(`(?i)missing required oauth scopes?:\s*(.+)`)
+	permissionRE    = regexp.MustCompile(`[A-Za-z][\w-]*:[\w*-]+:[\w*-]+`)
+	bracketRE       = regexp.MustCompile(`\[([^\]]+)\]`)
+	entityTypeRE    = regexp.MustCompile(`\b(?:[Ee]ntity|[Ee]ntry) type\s+(?:'([^']+)'|"([^"]+)"|([A-Z][A-Za-z0-9_]*))`)
+)
+
+// newResponseError builds the typed error for a non-2xx response.
+func newResponseError(op Operation, cp *captured) error {
+	ct := cp.header.Get("Content-Type")
+	v := parseVendorError(ct, cp.body)
+	e := &APIError{
+		API:        op.API,
+		Operation:  op.ID,
+		StatusCode: cp.status,
+		Code:       v.code,
+		Message:    redact(v.message),
+		RequestID:  firstNonEmpty(v.requestID, cp.header.Get("ININ-Correlation-Id"), cp.header.Get("X-Request-Id"), cp.header.Get("X-Correlation-Id")),
+		Body:       cp.body,
+		Header:     cp.header,
+	}
+	if d, ok := wire.ParseDecision(cp.header.Get(wire.DecisionHeader)); ok {
+		e.Decision = &d
+	}
+	var step, dcode string
+	if d := e.Decision; d != nil && d.Outcome == wire.OutcomeDeny {
+		step, dcode = d.Step, d.Code
+	}
+	is := func(codes []string) bool { return slices.Contains(codes, v.code) || slices.Contains(codes, dcode) }
+
+	switch {
+	case cp.status == http.StatusUnauthorized || step == wire.StepAuthenticate:
+		reason := unauthenticatedReasons[dcode]
+		if reason == "" {
+			reason = unauthenticatedReasons[v.code]
+		}
+		return &UnauthenticatedError{APIError: e, Reason: reason}
+	case cp.status == http.StatusTooManyRequests:
+		d, _ := parseRetryAfter(cp.header, time.Now())
+		return &RateLimitError{APIError: e, RetryAfter: d}
+	case step == wire.StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
+		return &ScopeError{APIError: e, Missing: missingScopes(e.Decision, v)}
+	case step == wire.StepProxy || is(proxyCodes):
+		return &ProxyError{APIError: e, Principal: principal(e.Decision, cp.asUser)}
+	case step == wire.StepPermission || is(permissionCodes):
+		return &PermissionError{APIError: e, Missing: missingPermissions(e.Decision, v)}
+	case step == wire.StepObject || is(objectCodes):
+		return &ObjectAccessError{APIError: e, EntityType: entityType(op, cp, e.Decision, v)}
+	case cp.status == http.StatusNotFound || is(notFoundCodes):
+		return &NotFoundError{APIError: e}
+	case cp.status == http.StatusBadRequest || cp.status == http.StatusUnprocessableEntity:
+		return &ValidationError{APIError: e, Fields: v.fields}
+	}
+	return e
+}
+
+func missingScopes(d *Decision, v vendorError) []string {
+	if d != nil && len(d.Missing) > 0 {
+		return slices.Clone(d.Missing)
+	}
+	for k, p := range v.params {
+		if strings.Contains(strings.ToLower(k), "scope") {
+			return splitList(p)
+		}
+	}
+	if m := scopesMessageRE.FindStringSubmatch(v.message); m != nil {
+		return splitList(m[1])
+	}
+	return nil
+}
+
+func missingPermissions(d *Decision, v vendorError) []string {
+	if d != nil && len(d.Missing) > 0 {
+		return slices.Clone(d.Missing)
+	}
+	var out []string
+	add := func(s string) {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(v.params)) {
+		for _, p := range permissionRE.FindAllString(v.params[k], -1) {
+			add(p)
+		}
+	}
+	for _, p := range permissionRE.FindAllString(v.message, -1) {
+		add(p)
+	}
+	if len(out) == 0 {
+		if m := bracketRE.FindStringSubmatch(v.message); m != nil {
+			out = splitList(m[1])
+		}
+	}
+	return out
+}
+
+func principal(d *Decision, asUser string) int64 {
+	if d != nil && d.Principal > 0 {
+		return d.Principal
+	}
+	id, _ := strconv.ParseInt(asUser, 10, 64)
+	return id
+}
+
+// entityType finds the refused entity type: in the decision, the vendor
+// message, or the request path when the operation names it there.
+func entityType(op Operation, cp *captured, d *Decision, v vendorError) string {
+	if d != nil && d.EntityType != "" {
+		return d.EntityType
+	}
+	for _, k := range []string{"entityType", "entryType", "typeName", "entityName"} {
+		if s := v.params[k]; s != "" {
+			return s
+		}
+	}
+	if op.EntityTypeIn == "path" {
+		for _, name := range []string{"typeName", "entryType"} {
+			if s, ok := pathParam(op.Path, cp.path, name); ok {
+				return s
+			}
+		}
+	}
+	if m := entityTypeRE.FindStringSubmatch(v.message); m != nil {
+		return firstNonEmpty(m[1:]...)
+	}
+	return ""
+}
+
+// pathParam matches a request path against an operation's path template and
+// returns the value of {name}. The template is matched from the end, so a
+// base URL with a path prefix does not matter.
+func pathParam(template, path, name string) (string, bool) {
+	t := strings.Split(strings.Trim(template, "/"), "/")
+	p := strings.Split(strings.Trim(path, "/"), "/")
+	if len(p) < len(t) {
+		return "", false
+	}
+	p = p[len(p)-len(t):]
+	for i, seg := range t {
+		if seg == "{"+name+"}" {
+			return p[i], true
+		}
+	}
+	return "", false
+}
+
+// splitList splits "a, b c" or "[a,b]." into its items.
+func splitList(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '[' || r == ']' || r == '"' || r == '\''
+	})
+	out := f[:0]
+	for _, x := range f {
+		if x = strings.TrimRight(x, ".;"); x != "" && !strings.EqualFold(x, "and") && !strings.EqualFold(x, "or") {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,186 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"reflect"
+
+	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
+)
+
+// defaultRowsLimit is the vendor's default page size for rows.
+const defaultRowsLimit = 100
+
+// RelationshipService is the relationship-data API (DealCloud shape): proxy
+// assignments and entry rows. Calls may act as another user with AS-USER;
+// see the package documentation.
+type RelationshipService struct {
+	api *relationshipapi.ClientWithResponses
+}
+
+// ProxyAssignments reads one page of proxy assignments (params.PageNumber,
+// default 1). params may be nil.
+func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, editors ...RequestEditorFn) ([]relationshipapi.ProxyAssignment, error) {
+	if params != nil {
+		ctx = asUserParam(ctx, params.ASUSER)
+	}
+	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "getProxyAssignments", func(ctx context.Context) (*relationshipapi.GetProxyAssignmentsResponse, error) {
+		return s.api.GetProxyAssignmentsWithResponse(ctx, params, edit[relationshipapi.RequestEditorFn](editors)...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// ProxyAssignmentsAll iterates over every proxy assignment, incrementing the
+// page number until a page is empty. params may be nil and is not modified.
+func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, editors ...RequestEditorFn) iter.Seq2[relationshipapi.ProxyAssignment, error] {
+	return func(yield func(relationshipapi.ProxyAssignment, error) bool) {
+		var p relationshipapi.GetProxyAssignmentsParams
+		if params != nil {
+			p = *params
+		}
+		n := 1
+		if p.PageNumber != nil {
+			n = *p.PageNumber
+		}
+		var prev []relationshipapi.ProxyAssignment
+		for ; ; n++ {
+			p.PageNumber = ptr(n)
+			page, err := s.ProxyAssignments(ctx, &p, editors...)
+			if err != nil {
+				yield(relationshipapi.ProxyAssignment{}, err)
+				return
+			}
+			if len(page) == 0 {
+				return
+			}
+			if reflect.DeepEqual(prev, page) {
+				yield(relationshipapi.ProxyAssignment{}, pagingError(RelationshipAPI, "getProxyAssignments", "the server returned the same page twice"))
+				return
+			}
+			for _, a := range page {
+				if !yield(a, nil) {
+					return
+				}
+			}
+			prev = page
+		}
+	}
+}
+
+// CreateProxyAssignments stores assignments (each lets ProxyUserId act as
+// the listed UserIds) and returns them as stored. params may be nil.
+func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignments []relationshipapi.ProxyAssignment, editors ...RequestEditorFn) ([]relationshipapi.ProxyAssignment, error) {
+	if params != nil {
+		ctx = asUserParam(ctx, params.ASUSER)
+	}
+	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "createProxyAssignments", func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
+		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignments, edit[relationshipapi.RequestEditorFn](editors)...)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// Rows reads one page of entry rows of entryType (api name or numeric id)
+// with skip/limit. params may be nil.
+func (s *RelationshipService) Rows(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, editors ...RequestEditorFn) (*relationshipapi.RowsResponse, error) {
+	if params != nil {
+		ctx = asUserParam(ctx, params.ASUSER)
+	}
+	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "getRows", func(ctx context.Context) (*relationshipapi.GetRowsResponse, error) {
+		return s.api.GetRowsWithResponse(ctx, entryType, params, edit[relationshipapi.RequestEditorFn](editors)...)
+	})
+}
+
+// RowsAll iterates over every row of entryType, adding the limit (default
+// 100) to skip until a page is empty or totalRecords is reached. params may
+// be nil and is not modified.
+func (s *RelationshipService) RowsAll(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, editors ...RequestEditorFn) iter.Seq2[relationshipapi.Row, error] {
+	var p relationshipapi.GetRowsParams
+	if params != nil {
+		p = *params
+	}
+	return rowPages(RelationshipAPI, "getRows", p.Skip, p.Limit, func(skip, limit int) (*relationshipapi.RowsResponse, error) {
+		page := p
+		page.Skip, page.Limit = ptr(skip), ptr(limit)
+		return s.Rows(ctx, entryType, &page, editors...)
+	})
+}
+
+// QueryRows runs a rows query (POST, a read that is safe to replay) and
+// returns one page. params may be nil.
+func (s *RelationshipService) QueryRows(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, editors ...RequestEditorFn) (*relationshipapi.RowsResponse, error) {
+	if params != nil {
+		ctx = asUserParam(ctx, params.ASUSER)
+	}
+	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "queryRows", func(ctx context.Context) (*relationshipapi.QueryRowsResponse, error) {
+		return s.api.QueryRowsWithResponse(ctx, entryType, params, q, edit[relationshipapi.RequestEditorFn](editors)...)
+	})
+}
+
+// QueryRowsAll iterates over every row a rows query returns, adding the limit
+// (default 100) to skip until a page is empty or totalRecords is reached. q
+// is not modified.
+func (s *RelationshipService) QueryRowsAll(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, editors ...RequestEditorFn) iter.Seq2[relationshipapi.Row, error] {
+	return rowPages(RelationshipAPI, "queryRows", q.Skip, q.Limit, func(skip, limit int) (*relationshipapi.RowsResponse, error) {
+		page := q
+		page.Skip, page.Limit = ptr(skip), ptr(limit)
+		return s.QueryRows(ctx, entryType, params, page, editors...)
+	})
+}
+
+// rowPages pages through rows with skip/limit.
+func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int) (*relationshipapi.RowsResponse, error)) iter.Seq2[relationshipapi.Row, error] {
+	return func(yield func(relationshipapi.Row, error) bool) {
+		skip, limit := 0, defaultRowsLimit
+		if skip0 != nil {
+			skip = *skip0
+		}
+		if limit0 != nil && *limit0 > 0 {
+			limit = *limit0
+		}
+		var prev []relationshipapi.Row
+		for {
+			page, err := fetch(skip, limit)
+			if err != nil {
+				yield(relationshipapi.Row{}, err)
+				return
+			}
+			if len(page.Rows) == 0 {
+				return
+			}
+			if reflect.DeepEqual(prev, page.Rows) {
+				yield(relationshipapi.Row{}, pagingError(api, op, "the server returned the same page twice"))
+				return
+			}
+			for _, r := range page.Rows {
+				if !yield(r, nil) {
+					return
+				}
+			}
+			skip += limit
+			if page.TotalRecords != nil && int64(skip) >= *page.TotalRecords {
+				return
+			}
+			prev = page.Rows
+		}
+	}
+}
+
+// asUserParam turns a generated AS-USER parameter into the per-call context
+// value, unless the context already has one: auth.WithAsUser on the context
+// wins over the parameter, which wins over the client-wide WithAsUser.
+func asUserParam(ctx context.Context, id *int64) context.Context {
+	if id == nil {
+		return ctx
+	}
+	if _, ok := auth.AsUserFrom(ctx); ok {
+		return ctx
+	}
+	return auth.WithAsUser(ctx, *id)
+}

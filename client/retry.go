@@ -1,0 +1,198 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/tenantkit/tenantkit/auth"
+)
+
+// RetryPolicy says when and how long the client waits before repeating a
+// failed request.
+//
+// A 429 is retried for every operation: the server did not act on the
+// request. A 5xx other than 501 and a network error are retried only when the
+// request is replay-safe (see the package documentation). The wait is the
+// server's Retry-After when it sends one, otherwise MinWait doubled on each
+// attempt up to MaxWait, with jitter.
+type RetryPolicy struct {
+	// MaxRetries is how many times a request may be repeated after the
+	// first attempt; 0 disables retries.
+	MaxRetries int
+	// MinWait and MaxWait bound the back-off when there is no Retry-After.
+	MinWait, MaxWait time.Duration
+	// MaxRetryAfter caps a server's Retry-After: a longer one stops the
+	// retries and the call returns the server's error at once.
+	MaxRetryAfter time.Duration
+}
+
+// DefaultRetryPolicy returns the policy a Client uses unless told otherwise:
+// 3 retries, 1s to 30s back-off, Retry-After honoured up to 60s.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxRetries: 3, MinWait: time.Second, MaxWait: 30 * time.Second, MaxRetryAfter: 60 * time.Second}
+}
+
+func (p RetryPolicy) validate() error {
+	switch {
+	case p.MaxRetries < 0:
+		return errors.New("MaxRetries is negative")
+	case p.MinWait <= 0:
+		return errors.New("MinWait must be positive")
+	case p.MaxWait < p.MinWait:
+		return errors.New("MaxWait is less than MinWait")
+	case p.MaxRetryAfter <= 0:
+		return errors.New("MaxRetryAfter must be positive")
+	}
+	return nil
+}
+
+type replaySafeKey struct{}
+
+// WithReplaySafe returns a context whose calls may be replayed after a 5xx or
+// a network error even when the operation writes. Use it only for writes the
+// server deduplicates, or whose repetition is harmless.
+func WithReplaySafe(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replaySafeKey{}, true)
+}
+
+func replaySafeFrom(ctx context.Context) bool {
+	v, _ := ctx.Value(replaySafeKey{}).(bool)
+	return v
+}
+
+// replaySafe reports whether the request of ctx may be sent again after the
+// server may have acted on it.
+func replaySafe(ctx context.Context) bool {
+	if replaySafeFrom(ctx) {
+		return true
+	}
+	c := callFrom(ctx)
+	return c != nil && (c.op.Idempotent || c.idempotencyKey)
+}
+
+// checkRetry is the retryablehttp.CheckRetry of a Client.
+func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		if !replaySafe(ctx) || credentialRefused(err) {
+			return false, nil // the error itself is returned
+		}
+		// Network errors: retryablehttp knows which are permanent
+		// (redirect loops, bad scheme, certificates).
+		retry, _ := retryablehttp.DefaultRetryPolicy(ctx, nil, err)
+		return retry, nil
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented && replaySafe(ctx):
+		if permanent(resp) {
+			return false, nil
+		}
+	default:
+		return false, nil
+	}
+	if d, ok := parseRetryAfter(resp.Header, time.Now()); ok && d > p.MaxRetryAfter {
+		return false, nil // the caller gets the response, with RetryAfter
+	}
+	return true, nil
+}
+
+// credentialRefused reports whether a transport error is the auth
+// provider's definite refusal, which no retry can change: an empty secret, or
+// a token endpoint or login answering with a 4xx other than 429.
+func credentialRefused(err error) bool {
+	refused := func(status int) bool {
+		return status >= 400 && status < 500 && status != http.StatusTooManyRequests
+	}
+	var te *auth.TokenError
+	var le *auth.LoginError
+	return errors.Is(err, auth.ErrNoCredential) ||
+		(errors.As(err, &te) && refused(te.StatusCode)) ||
+		(errors.As(err, &le) && refused(le.StatusCode))
+}
+
+// permanent reports whether a 5xx response carries a vendor code that no
+// retry can change: Clarizen reports EntityNotFound with HTTP 500. The body
+// is read (up to maxErrorBody) and put back for the caller.
+func permanent(resp *http.Response) bool {
+	if resp.Body == nil || resp.Body == http.NoBody {
+		return false
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	v := parseVendorError(resp.Header.Get("Content-Type"), body)
+	return slices.Contains(notFoundCodes, v.code)
+}
+
+// backoff is the retryablehttp.Backoff of a Client: Retry-After (seconds or
+// an HTTP date) when the server sends it, else exponential with jitter.
+func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil {
+		if d, ok := parseRetryAfter(resp.Header, time.Now()); ok {
+			return d // checkRetry has already refused anything over the cap
+		}
+	}
+	d := lo
+	for i := 0; i < attempt && d < hi; i++ {
+		if d > hi/2 {
+			d = hi
+			break
+		}
+		d *= 2
+	}
+	d = min(d, hi)
+	// Keep 50-100% of the computed wait, never less than the minimum.
+	if half := d / 2; half > 0 {
+		d = half + rand.N(half+1)
+	}
+	return max(d, lo)
+}
+
+// parseRetryAfter reads Retry-After as delta-seconds or an HTTP date. A date
+// in the past means "now" (0, true).
+func parseRetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64((1<<63-1)/time.Second) {
+			secs = int64((1<<63 - 1) / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return 0, false
+	}
+	return max(t.Sub(now), 0), true
+}
+
+// keepLastResponse is the retryablehttp.ErrorHandler: when retries give up on
+// a response, hand that response (and its body) to the caller instead of an
+// opaque "giving up" error.
+func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, error) {
+	if resp != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return resp, nil
+	}
+	if resp != nil {
+		resp.Body.Close()
+	}
+	return nil, err
+}
