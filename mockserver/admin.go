@@ -1,0 +1,223 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// The admin API (openapi/admin.yaml) lives under /_mock/. It is
+// unauthenticated: the mock is a local tool.
+
+func (s *Server) adminHandlers() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"healthz":        s.adminHealthz,
+		"listTenants":    s.adminListTenants,
+		"createTenant":   s.adminCreateTenant,
+		"getTenant":      s.adminGetTenant,
+		"deleteTenant":   s.adminDeleteTenant,
+		"resetTenant":    s.adminResetTenant,
+		"getSettings":    s.adminGetSettings,
+		"updateSettings": s.adminUpdateSettings,
+		"getAudit":       s.adminGetAudit,
+	}
+}
+
+func (s *Server) serveAdmin(rc *reqCtx) {
+	rc.surface = surfaceAdmin
+	rt, kr, params, err := s.specs.findRoute(rc.r, true)
+	if err != nil {
+		if isMethodNotAllowed(err) {
+			rc.writeError(surfaceAdmin, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
+				msg: fmt.Sprintf("%s is not allowed on %s", rc.r.Method, rc.r.URL.Path)})
+			return
+		}
+		rc.writeError(surfaceAdmin, notFound("no admin operation matches %s %s", rc.r.Method, rc.r.URL.Path))
+		return
+	}
+	rc.route, rc.kroute, rc.params = rt, kr, params
+	err = s.readBody(rc)
+	if err == nil {
+		err = s.validate(rc)
+	}
+	if err == nil {
+		err = rt.handle(rc)
+	}
+	if err != nil {
+		rc.fail(err)
+	}
+}
+
+func (rc *reqCtx) adminFail(status int, code, format string, args ...any) error {
+	rc.writeJSON(status, "application/json", map[string]string{"error": code, "message": fmt.Sprintf(format, args...)})
+	return nil
+}
+
+func (s *Server) adminTenant(rc *reqCtx) (*tenant.Tenant, bool) {
+	t, ok := s.Tenant(rc.params["tenantId"])
+	if !ok {
+		_ = rc.adminFail(http.StatusNotFound, "not_found", "no tenant %q", rc.params["tenantId"])
+	}
+	return t, ok
+}
+
+func (s *Server) tenantInfo(t *tenant.Tenant) map[string]any {
+	users := []map[string]any{}
+	for _, u := range t.Users() {
+		users = append(users, map[string]any{"id": u.ID, "name": u.Name, "login": u.Login})
+	}
+	keys := []map[string]any{}
+	for _, k := range t.APIKeys() {
+		keys = append(keys, map[string]any{"name": k.Name, "key": k.Key, "user": k.User, "revoked": k.Revoked})
+	}
+	clients := []map[string]any{}
+	for _, c := range t.OAuthClients() {
+		clients = append(clients, map[string]any{"clientId": c.ClientID, "user": c.User, "scopes": c.Scopes})
+	}
+	return map[string]any{
+		"id":               t.ID(),
+		"name":             t.Name(),
+		"default":          t == s.DefaultTenant(),
+		"organizationId":   t.OrganizationID(),
+		"credentialSuffix": t.CredentialSuffix(),
+		"users":            users,
+		"apiKeys":          keys,
+		"oauthClients":     clients,
+	}
+}
+
+func (s *Server) adminHealthz(rc *reqCtx) error {
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"status": "ok", "tenants": len(s.Tenants())})
+	return nil
+}
+
+func (s *Server) adminListTenants(rc *reqCtx) error {
+	list := []map[string]any{}
+	for _, t := range s.Tenants() {
+		list = append(list, s.tenantInfo(t))
+	}
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"tenants": list})
+	return nil
+}
+
+func (s *Server) adminCreateTenant(rc *reqCtx) error {
+	f, err := tenant.Parse("request body", rc.body)
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	t, err := s.CreateTenant(f)
+	if err != nil {
+		var fe *tenant.FixtureError
+		if errors.As(err, &fe) {
+			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		}
+		return rc.adminFail(http.StatusConflict, "conflict", "%v", err)
+	}
+	rc.writeJSON(http.StatusCreated, "application/json", s.tenantInfo(t))
+	return nil
+}
+
+func (s *Server) adminGetTenant(rc *reqCtx) error {
+	if t, ok := s.adminTenant(rc); ok {
+		rc.writeJSON(http.StatusOK, "application/json", s.tenantInfo(t))
+	}
+	return nil
+}
+
+func (s *Server) adminDeleteTenant(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	if err := s.DeleteTenant(t.ID()); err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	rc.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) adminResetTenant(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	if err := t.Reset(); err != nil {
+		return fmt.Errorf("reset tenant %s: %w", t.ID(), err)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", s.tenantInfo(t))
+	return nil
+}
+
+func settingsBody(st tenant.Settings) map[string]any {
+	return map[string]any{
+		"apiDataAccess":   string(st.APIDataAccess),
+		"enforcement":     string(st.Enforcement),
+		"tokenLifetime":   st.TokenLifetime.String(),
+		"sessionLifetime": st.SessionLifetime.String(),
+	}
+}
+
+func (s *Server) adminGetSettings(rc *reqCtx) error {
+	if t, ok := s.adminTenant(rc); ok {
+		rc.writeJSON(http.StatusOK, "application/json", settingsBody(t.Settings()))
+	}
+	return nil
+}
+
+func (s *Server) adminUpdateSettings(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	m := rc.bodyMap()
+	durations := map[string]time.Duration{}
+	for _, key := range []string{"tokenLifetime", "sessionLifetime"} {
+		if v, ok := m[key].(string); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return rc.adminFail(http.StatusBadRequest, "bad_request", "%s: %q is not a duration (like 15m)", key, v)
+			}
+			durations[key] = d
+		}
+	}
+	st, err := t.UpdateSettings(func(st *tenant.Settings) {
+		if v, ok := m["apiDataAccess"].(string); ok {
+			st.APIDataAccess = tenant.APIDataAccess(v)
+		}
+		if v, ok := m["enforcement"].(string); ok {
+			st.Enforcement = tenant.Enforcement(v)
+		}
+		if d, ok := durations["tokenLifetime"]; ok {
+			st.TokenLifetime = d
+		}
+		if d, ok := durations["sessionLifetime"]; ok {
+			st.SessionLifetime = d
+		}
+	})
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", settingsBody(st))
+	return nil
+}
+
+func (s *Server) adminGetAudit(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	v := rc.r.URL.Query()
+	f := tenant.AuditFilter{Operation: v.Get("operation"), Outcome: v.Get("outcome"), CallerID: v.Get("callerId")}
+	f.EffectiveUser, _ = strconv.ParseInt(v.Get("effectiveUser"), 10, 64)
+	f.Limit, _ = strconv.Atoi(v.Get("limit"))
+	entries := t.Audit(f)
+	if entries == nil {
+		entries = []tenant.AuditEntry{}
+	}
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"entries": entries})
+	return nil
+}

@@ -1,0 +1,60 @@
+// Package mockserver is tenantkit's mock tenant server: one http.Handler
+// serving the data API (Clarizen shape, /V2.0/services/...), the
+// credentials API (Genesys shape, /api/v2/integrations/credentials... and
+// /oauth/token), the relationship API (DealCloud shape, /api/rest/...) and
+// the admin API (/_mock/...), for any number of in-memory tenants.
+//
+//	srv, err := mockserver.New()          // the embedded demo tenant
+//	ts := httptest.NewServer(srv)         // or http.ListenAndServe(addr, srv)
+//
+// # Tenants
+//
+// The default tenant is built from WithFixture (tenant.Demo() when not
+// given) and keeps its fixture's credential identifiers verbatim. Tenants
+// added later (CreateTenant, or POST /_mock/tenants) get the suffix
+// "@<tenantID>" on every API key value, OAuth client id and login user name
+// (demo-key-bob@t2), so parallel tenants never collide; secrets and
+// passwords are unchanged. A credential identifies its tenant: an
+// identifier by its suffix (none = the default tenant), a token or session
+// id by its "<tenantID>." prefix.
+//
+// # Authorization pipeline
+//
+// Every vendor operation passes one pipeline, in this order, and the first
+// failure wins (see pipeline.go):
+//
+//  1. authenticate: 401, telling missing, malformed, unknown, expired and
+//     revoked credentials apart;
+//  2. scopes: 403 naming the missing scopes of the closest scope set
+//     ("Missing required oauth scopes: user_management"); API keys and
+//     sessions are not scope-limited;
+//  3. AS-USER proxy, on any operation: 400 for a malformed or unknown
+//     principal, 403 without a proxy assignment; the principal becomes the
+//     effective user;
+//  4. permissions: 403 naming them (any of x-permissions);
+//  5. object-type access: 403 when the effective user's roles may not read
+//     the entity type (named where x-entity-type says) through the API;
+//  6. row-level sharing, in the handlers: lists hold visible rows only (and
+//     totals and hasMore agree); a hidden row is 404, never 403.
+//
+// What an operation requires is read from the specs (openapi.Operations);
+// handlers only do the data work. Requests are then validated against the
+// spec with kin-openapi (data API bodies may use PascalCase keys). Failures
+// are written in the surface's own error body, and every vendor response
+// carries the X-Tenantkit-Decision header (wire.Decision). Under
+// `enforcement: audit` failures of steps 2-5 are allowed and recorded as
+// audit-deny; authentication failures, malformed AS-USER values and
+// row-level filtering always apply.
+//
+// Every vendor request is recorded in its tenant's audit log (the default
+// tenant's when the credential names none): operation, target, outcome,
+// effective user and the caller it came through. Logs (log/slog) carry one
+// line per request and never a credential, secret or body.
+//
+// # Admin API
+//
+// openapi/admin.yaml describes /_mock/ (client: package adminapi): create
+// tenants from fixtures, reset them, read and change settings, read audit
+// logs, and /_mock/healthz. It is unauthenticated by design: the mock is a
+// local development and test tool; never expose it on a shared network.
+package mockserver

@@ -1,0 +1,305 @@
+package mockserver
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+const (
+	credentialsPath      = "/api/v2/integrations/credentials"
+	credentialsListing   = credentialsPath + "/listing"
+	genesysDefaultPage   = 25
+	genesysTimeLayout    = "2006-01-02T15:04:05.000Z"
+	credentialsMaxPage   = 500
+	credentialsMaxCursor = 200
+)
+
+func (s *Server) credentialsHandlers() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"getToken":              s.tokenHandler(credentialsTokenLifetime),
+		"listCredentials":       s.listCredentials,
+		"listCredentialsCursor": s.listCredentialsCursor,
+		"listCredentialTypes":   s.listCredentialTypes,
+		"getCredential":         s.getCredential,
+		"createCredential":      s.createCredential,
+		"updateCredential":      s.updateCredential,
+		"deleteCredential":      s.deleteCredential,
+	}
+}
+
+func genesysTime(t time.Time) string { return t.UTC().Format(genesysTimeLayout) }
+
+// credentialTypeBody renders a credential type: its fields as free-form
+// properties ({type, title, secret}), displayOrder and required.
+func credentialTypeBody(ct tenant.CredentialType) map[string]any {
+	props := map[string]any{}
+	order := []string{}
+	required := []string{}
+	for _, f := range ct.Fields {
+		p := map[string]any{"type": "string", "title": f.Title}
+		if f.Secret {
+			p["secret"] = true
+		}
+		props[f.Name] = p
+		order = append(order, f.Name)
+		if f.Required {
+			required = append(required, f.Name)
+		}
+	}
+	return map[string]any{"id": ct.Name, "name": ct.Name, "properties": props, "displayOrder": order, "required": required}
+}
+
+func credentialURI(id string) string { return credentialsPath + "/" + url.PathEscape(id) }
+
+// credentialInfo renders CredentialInfo: no fields, ISO-8601 dates with
+// milliseconds.
+func (rc *reqCtx) credentialInfo(c tenant.Credential) map[string]any {
+	out := map[string]any{
+		"id":           c.ID,
+		"name":         c.Name,
+		"createdDate":  genesysTime(c.Created),
+		"modifiedDate": genesysTime(c.Modified),
+		"selfUri":      credentialURI(c.ID),
+	}
+	if ct, ok := rc.tenant.CredentialType(c.Type); ok {
+		out["type"] = credentialTypeBody(ct)
+	}
+	return out
+}
+
+func queryInt(v url.Values, key string, def int) int {
+	n, err := strconv.Atoi(v.Get(key))
+	if err != nil || n <= 0 {
+		return def
+	}
+	return n
+}
+
+func (s *Server) listCredentials(rc *reqCtx) error {
+	v := rc.r.URL.Query()
+	size := min(queryInt(v, "pageSize", genesysDefaultPage), credentialsMaxPage)
+	number := queryInt(v, "pageNumber", 1)
+	all := rc.tenant.Credentials()
+	total := len(all)
+	pageCount := (total + size - 1) / size
+	page := window(all, (number-1)*size, size)
+	entities := make([]map[string]any, len(page))
+	for i, c := range page {
+		entities[i] = rc.credentialInfo(c)
+	}
+	uri := func(n int) string { return fmt.Sprintf("%s?pageSize=%d&pageNumber=%d", credentialsPath, size, n) }
+	body := map[string]any{
+		"entities":   entities,
+		"pageSize":   size,
+		"pageNumber": number,
+		"total":      total,
+		"pageCount":  pageCount,
+		"firstUri":   uri(1),
+		"lastUri":    uri(max(pageCount, 1)),
+		"selfUri":    uri(number),
+	}
+	if number < pageCount {
+		body["nextUri"] = uri(number + 1)
+	}
+	if number > 1 {
+		body["previousUri"] = uri(min(number-1, max(pageCount, 1)))
+	}
+	rc.writeJSON(http.StatusOK, "application/json", body)
+	return nil
+}
+
+// cursor marks a position in the (created, id) order of credentials; it
+// stays valid when its credential is deleted.
+type cursor struct {
+	created int64
+	id      string
+}
+
+func (c cursor) encode() string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(c.created, 10) + "|" + c.id))
+}
+
+func decodeCursor(s string) (cursor, bool) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, false
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	n, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || id == "" {
+		return cursor{}, false
+	}
+	return cursor{created: n, id: id}, true
+}
+
+func cursorOf(c tenant.Credential) cursor { return cursor{created: c.Created.UnixNano(), id: c.ID} }
+
+func (c cursor) less(d cursor) bool {
+	if c.created != d.created {
+		return c.created < d.created
+	}
+	return c.id < d.id
+}
+
+func (s *Server) listCredentialsCursor(rc *reqCtx) error {
+	v := rc.r.URL.Query()
+	size := min(queryInt(v, "pageSize", genesysDefaultPage), credentialsMaxCursor)
+	all := rc.tenant.Credentials()
+	start, end := 0, len(all)
+	switch {
+	case v.Get("after") != "" && v.Get("before") != "":
+		return badRequest("after", "send after or before, not both")
+	case v.Get("after") != "":
+		c, ok := decodeCursor(v.Get("after"))
+		if !ok {
+			return badRequest("after", "%q is not a cursor returned by this API", v.Get("after"))
+		}
+		for start < len(all) && !c.less(cursorOf(all[start])) {
+			start++
+		}
+		end = min(start+size, len(all))
+	case v.Get("before") != "":
+		c, ok := decodeCursor(v.Get("before"))
+		if !ok {
+			return badRequest("before", "%q is not a cursor returned by this API", v.Get("before"))
+		}
+		end = 0
+		for end < len(all) && cursorOf(all[end]).less(c) {
+			end++
+		}
+		start = max(0, end-size)
+	default:
+		end = min(size, len(all))
+	}
+	page := all[start:end]
+	entities := make([]map[string]any, len(page))
+	for i, c := range page {
+		entities[i] = rc.credentialInfo(c)
+	}
+	body := map[string]any{"entities": entities, "selfUri": credentialsListing + "?" + v.Encode()}
+	if end < len(all) && len(page) > 0 {
+		after := cursorOf(page[len(page)-1]).encode()
+		body["after"] = after
+		body["nextUri"] = fmt.Sprintf("%s?pageSize=%d&after=%s", credentialsListing, size, after)
+	}
+	if start > 0 && len(page) > 0 {
+		before := cursorOf(page[0]).encode()
+		body["before"] = before
+		body["previousUri"] = fmt.Sprintf("%s?pageSize=%d&before=%s", credentialsListing, size, before)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", body)
+	return nil
+}
+
+func (s *Server) listCredentialTypes(rc *reqCtx) error {
+	types := rc.tenant.CredentialTypes()
+	entities := make([]map[string]any, len(types))
+	for i, ct := range types {
+		entities[i] = credentialTypeBody(ct)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"entities": entities})
+	return nil
+}
+
+func (rc *reqCtx) credential() (tenant.Credential, error) {
+	id := rc.params["credentialId"]
+	rc.target = id
+	c, ok := rc.tenant.Credential(id)
+	if !ok {
+		return c, notFound("credential %s was not found", id)
+	}
+	return c, nil
+}
+
+func (s *Server) getCredential(rc *reqCtx) error {
+	c, err := rc.credential()
+	if err != nil {
+		return err
+	}
+	body := map[string]any{
+		"id":               c.ID,
+		"name":             c.Name,
+		"credentialFields": rc.tenant.Redact(c),
+		"selfUri":          credentialURI(c.ID),
+	}
+	if ct, ok := rc.tenant.CredentialType(c.Type); ok {
+		body["type"] = credentialTypeBody(ct)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", body)
+	return nil
+}
+
+// credentialBody reads a Credential request body.
+func (rc *reqCtx) credentialBody() (name, typeName string, fields map[string]string) {
+	m := rc.bodyMap()
+	name, _ = m["name"].(string)
+	if t, ok := m["type"].(map[string]any); ok {
+		typeName, _ = t["name"].(string)
+		if typeName == "" {
+			typeName, _ = t["id"].(string)
+		}
+	}
+	fields = map[string]string{}
+	if f, ok := m["credentialFields"].(map[string]any); ok {
+		for k, v := range f {
+			if s, ok := v.(string); ok {
+				fields[k] = s
+			}
+		}
+	}
+	return name, typeName, fields
+}
+
+func credentialError(err error) error {
+	var ve *tenant.ValueError
+	switch {
+	case errors.As(err, &ve):
+		return badRequest(ve.Field, "%s", ve.Msg)
+	case errors.Is(err, tenant.ErrNotFound):
+		return notFound("%v", err)
+	}
+	return err
+}
+
+func (s *Server) createCredential(rc *reqCtx) error {
+	name, typeName, fields := rc.credentialBody()
+	c, err := rc.tenant.CreateCredential(name, typeName, fields)
+	if err != nil {
+		return credentialError(err)
+	}
+	rc.target, rc.write = c.ID, true
+	rc.writeJSON(http.StatusOK, "application/json", rc.credentialInfo(c))
+	return nil
+}
+
+func (s *Server) updateCredential(rc *reqCtx) error {
+	id := rc.params["credentialId"]
+	rc.target = id
+	name, typeName, fields := rc.credentialBody()
+	c, err := rc.tenant.UpdateCredential(id, name, typeName, fields)
+	if err != nil {
+		return credentialError(err)
+	}
+	rc.write = true
+	rc.writeJSON(http.StatusOK, "application/json", rc.credentialInfo(c))
+	return nil
+}
+
+func (s *Server) deleteCredential(rc *reqCtx) error {
+	id := rc.params["credentialId"]
+	rc.target = id
+	if err := rc.tenant.DeleteCredential(id); err != nil {
+		return credentialError(err)
+	}
+	rc.write = true
+	rc.noContent()
+	return nil
+}

@@ -1,0 +1,182 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+const (
+	rowsDefaultLimit  = 100
+	rowsMaxLimit      = 10000
+	proxyDefaultPage  = 100
+	proxyMaxPageSize  = 1000
+	entryIDField      = "EntryId"
+	rowsQueryFieldKey = "query"
+)
+
+func (s *Server) relationshipHandlers() map[string]handlerFunc {
+	return map[string]handlerFunc{
+		"getToken":               s.tokenHandler(relationshipTokenLifetime),
+		"getProxyAssignments":    s.getProxyAssignments,
+		"createProxyAssignments": s.createProxyAssignments,
+		"getRows":                s.getRows,
+		"queryRows":              s.queryRows,
+	}
+}
+
+// matchUser reports whether q (a user id or email; a name too when byName)
+// names user u.
+func matchUser(u tenant.User, q string, byName bool) bool {
+	q = strings.TrimSpace(q)
+	if id, err := strconv.ParseInt(q, 10, 64); err == nil {
+		return u.ID == id
+	}
+	if strings.EqualFold(u.Email, q) {
+		return true
+	}
+	return byName && strings.Contains(strings.ToLower(u.Name), strings.ToLower(q))
+}
+
+func (s *Server) getProxyAssignments(rc *reqCtx) error {
+	v := rc.r.URL.Query()
+	byName, _ := strconv.ParseBool(v.Get("searchByName"))
+	proxyQ, userQ := v.Get("proxyQuery"), v.Get("userQuery")
+	users := map[int64]tenant.User{}
+	for _, u := range rc.tenant.Users() {
+		users[u.ID] = u
+	}
+	var out []map[string]any
+	for _, a := range rc.tenant.ProxyAssignments() {
+		if proxyQ != "" && !matchUser(users[a.ProxyUserID], proxyQ, byName) {
+			continue
+		}
+		ids := a.UserIDs
+		if userQ != "" {
+			ids = nil
+			for _, id := range a.UserIDs {
+				if matchUser(users[id], userQ, byName) {
+					ids = append(ids, id)
+				}
+			}
+			if len(ids) == 0 {
+				continue
+			}
+		}
+		out = append(out, map[string]any{"proxyUserId": a.ProxyUserID, "userIds": ids})
+	}
+	size := min(queryInt(v, "pageSize", proxyDefaultPage), proxyMaxPageSize)
+	number := queryInt(v, "pageNumber", 1)
+	page := window(out, (number-1)*size, size)
+	if page == nil {
+		page = []map[string]any{}
+	}
+	rc.writeJSON(http.StatusOK, "application/json", page)
+	return nil
+}
+
+func (s *Server) createProxyAssignments(rc *reqCtx) error {
+	list, _ := rc.bodyJSON.([]any)
+	in := make([]tenant.ProxyAssignment, 0, len(list))
+	var targets []string
+	for _, item := range list {
+		m, _ := item.(map[string]any)
+		a := tenant.ProxyAssignment{ProxyUserID: int64(intField(m, "proxyUserId"))}
+		for _, id := range asList(m["userIds"]) {
+			if f, ok := id.(float64); ok {
+				a.UserIDs = append(a.UserIDs, int64(f))
+			}
+		}
+		in = append(in, a)
+		targets = append(targets, "proxy/"+strconv.FormatInt(a.ProxyUserID, 10))
+	}
+	rc.target = strings.Join(targets, ",")
+	stored, err := rc.tenant.SetProxyAssignments(in)
+	if err != nil {
+		return credentialError(err)
+	}
+	rc.write = true
+	out := make([]map[string]any, len(stored))
+	for i, a := range stored {
+		out[i] = map[string]any{"proxyUserId": a.ProxyUserID, "userIds": a.UserIDs}
+	}
+	rc.writeJSON(http.StatusOK, "application/json", out)
+	return nil
+}
+
+// rowsSpec is a parsed rows request.
+type rowsSpec struct {
+	filter      string
+	fields      []string
+	skip, limit int
+}
+
+func (s *Server) getRows(rc *reqCtx) error {
+	v := rc.r.URL.Query()
+	return s.rows(rc, rowsSpec{filter: v.Get(rowsQueryFieldKey), skip: atoiOr(v, "skip", 0), limit: atoiOr(v, "limit", rowsDefaultLimit)})
+}
+
+func (s *Server) queryRows(rc *reqCtx) error {
+	m := rc.bodyMap()
+	spec := rowsSpec{fields: stringList(m["fields"]), skip: intField(m, "skip"), limit: intField(m, "limit")}
+	spec.filter, _ = m[rowsQueryFieldKey].(string)
+	if spec.limit <= 0 {
+		spec.limit = rowsDefaultLimit
+	}
+	return s.rows(rc, spec)
+}
+
+func atoiOr(v url.Values, key string, def int) int {
+	n, err := strconv.Atoi(v.Get(key))
+	if err != nil || n < 0 {
+		return def
+	}
+	return n
+}
+
+// rows answers both rows operations: rows of the entry type that the
+// effective user may see (row-level sharing), filtered, then skip/limit.
+// totalRecords counts the visible matching rows.
+func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
+	et, ok := rc.tenant.EntityType(rc.params["entryType"])
+	if !ok {
+		return badRequest("entryType", "unknown entry type %q", rc.params["entryType"])
+	}
+	rc.entityType, rc.decision.EntityType = et.Name, et.Name
+	filter, err := query.ParseFilter(spec.filter)
+	if err != nil {
+		return badRequest("query", "%v", err)
+	}
+	if f := checkExprFields(&et, filter, entryIDField); f != "" {
+		return badRequest("query", "entry type %s has no field %q", et.Name, f)
+	}
+	fields := allFields(&et)
+	if len(spec.fields) > 0 {
+		var bad string
+		if fields, bad = resolveFields(&et, spec.fields, entryIDField); bad != "" {
+			return badRequest("fields", "entry type %s has no field %q", et.Name, bad)
+		}
+	}
+	all, err := rc.tenant.Entities(et.Name, rc.effective)
+	if err != nil {
+		return fmt.Errorf("rows: %w", err)
+	}
+	var matched []*tenant.Entity
+	for i := range all {
+		if filter.Eval(record{e: &all[i], et: &et, entryID: true}) {
+			matched = append(matched, &all[i])
+		}
+	}
+	page := window(matched, spec.skip, min(spec.limit, rowsMaxLimit))
+	rows := make([]map[string]any, len(page))
+	for i, e := range page {
+		rows[i] = renderRow(rc.tenant, e, fields)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"rows": rows, "totalRecords": len(matched)})
+	return nil
+}

@@ -1,0 +1,293 @@
+// Package query evaluates the mock's query languages against in-memory rows:
+// the data API's `_type`-tagged where condition, a CZQL subset
+// (SELECT ... FROM ... WHERE ... ORDER BY ... LIMIT ...), and the
+// relationship API's `{Field: value}` row filter.
+//
+// The evaluator is deliberately small: it is kept apart from the server so a
+// fuller engine can replace it without touching the handlers.
+package query
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Record is one row as the evaluator sees it. Get returns the field's value
+// (string, float64, bool or nil; references as their id string) and whether
+// the field exists.
+type Record interface {
+	Get(field string) (any, bool)
+}
+
+// Expr is a compiled condition.
+type Expr interface {
+	// Eval reports whether r satisfies the condition.
+	Eval(r Record) bool
+	// walk calls fn for each field the condition reads.
+	walk(fn func(field string))
+}
+
+// Operators of compare conditions (the vendor's twelve).
+const (
+	OpEqual              = "Equal"
+	OpNotEqual           = "NotEqual"
+	OpLessThan           = "LessThan"
+	OpGreaterThan        = "GreaterThan"
+	OpLessThanOrEqual    = "LessThanOrEqual"
+	OpGreaterThanOrEqual = "GreaterThanOrEqual"
+	OpBeginsWith         = "BeginsWith"
+	OpEndsWith           = "EndsWith"
+	OpContains           = "Contains"
+	OpDoesNotContain     = "DoesNotContain"
+	OpIn                 = "In"
+	OpLike               = "Like"
+)
+
+var operators = map[string]bool{
+	OpEqual: true, OpNotEqual: true, OpLessThan: true, OpGreaterThan: true, OpLessThanOrEqual: true,
+	OpGreaterThanOrEqual: true, OpBeginsWith: true, OpEndsWith: true, OpContains: true,
+	OpDoesNotContain: true, OpIn: true, OpLike: true,
+}
+
+// Compare tests one field against a constant (or a list, for In).
+type Compare struct {
+	Field string
+	Op    string
+	Value any   // for every operator but In
+	List  []any // for In
+}
+
+// And holds when every condition holds (and when it is empty).
+type And []Expr
+
+// Or holds when any condition holds.
+type Or []Expr
+
+// Not negates a condition.
+type Not struct{ X Expr }
+
+// True matches every row.
+type True struct{}
+
+// Eval implements Expr.
+func (True) Eval(Record) bool  { return true }
+func (True) walk(func(string)) {}
+
+// Eval implements Expr.
+func (a And) Eval(r Record) bool {
+	for _, x := range a {
+		if !x.Eval(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a And) walk(fn func(string)) {
+	for _, x := range a {
+		x.walk(fn)
+	}
+}
+
+// Eval implements Expr.
+func (o Or) Eval(r Record) bool {
+	for _, x := range o {
+		if x.Eval(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o Or) walk(fn func(string)) {
+	for _, x := range o {
+		x.walk(fn)
+	}
+}
+
+// Eval implements Expr.
+func (n Not) Eval(r Record) bool   { return !n.X.Eval(r) }
+func (n Not) walk(fn func(string)) { n.X.walk(fn) }
+
+func (c *Compare) walk(fn func(string)) { fn(c.Field) }
+
+// Eval implements Expr.
+func (c *Compare) Eval(r Record) bool {
+	v, _ := r.Get(c.Field)
+	switch c.Op {
+	case OpEqual:
+		return equal(v, c.Value)
+	case OpNotEqual:
+		return !equal(v, c.Value)
+	case OpLessThan, OpGreaterThan, OpLessThanOrEqual, OpGreaterThanOrEqual:
+		if v == nil || c.Value == nil {
+			return false
+		}
+		n, ok := compareValues(v, c.Value)
+		if !ok {
+			return false
+		}
+		switch c.Op {
+		case OpLessThan:
+			return n < 0
+		case OpGreaterThan:
+			return n > 0
+		case OpLessThanOrEqual:
+			return n <= 0
+		default:
+			return n >= 0
+		}
+	case OpBeginsWith:
+		return v != nil && strings.HasPrefix(lowerText(v), lowerText(c.Value))
+	case OpEndsWith:
+		return v != nil && strings.HasSuffix(lowerText(v), lowerText(c.Value))
+	case OpContains:
+		return v != nil && strings.Contains(lowerText(v), lowerText(c.Value))
+	case OpDoesNotContain:
+		return v == nil || !strings.Contains(lowerText(v), lowerText(c.Value))
+	case OpIn:
+		for _, x := range c.List {
+			if equal(v, x) {
+				return true
+			}
+		}
+		return false
+	case OpLike:
+		return v != nil && like(lowerText(v), lowerText(c.Value))
+	}
+	return false
+}
+
+// Fields lists the fields a condition reads, in order of appearance.
+func Fields(e Expr) []string {
+	var out []string
+	if e != nil {
+		e.walk(func(f string) { out = append(out, f) })
+	}
+	return out
+}
+
+func text(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+func lowerText(v any) string { return strings.ToLower(text(v)) }
+
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case string:
+		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+		return f, err == nil && !math.IsNaN(f)
+	}
+	return 0, false
+}
+
+func equal(a, b any) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	n, ok := compareValues(a, b)
+	return ok && n == 0
+}
+
+// compareValues orders two non-nil values: numerically when both are
+// numbers (or one is a number and the other numeric text), as booleans, or
+// as case-insensitive text (which orders RFC 3339 dates correctly).
+func compareValues(a, b any) (int, bool) {
+	_, an := a.(float64)
+	_, bn := b.(float64)
+	if an || bn {
+		x, ok1 := number(a)
+		y, ok2 := number(b)
+		if !ok1 || !ok2 {
+			return 0, false
+		}
+		switch {
+		case x < y:
+			return -1, true
+		case x > y:
+			return 1, true
+		}
+		return 0, true
+	}
+	ab, aIsBool := a.(bool)
+	bb, bIsBool := b.(bool)
+	if aIsBool || bIsBool {
+		if !aIsBool || !bIsBool {
+			if s, ok := b.(string); ok && aIsBool {
+				return boolText(ab, s)
+			}
+			if s, ok := a.(string); ok && bIsBool {
+				n, ok := boolText(bb, s)
+				return -n, ok
+			}
+			return 0, false
+		}
+		switch {
+		case ab == bb:
+			return 0, true
+		case !ab:
+			return -1, true
+		}
+		return 1, true
+	}
+	return strings.Compare(lowerText(a), lowerText(b)), true
+}
+
+func boolText(b bool, s string) (int, bool) {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return 0, false
+	}
+	if v == b {
+		return 0, true
+	}
+	if !b {
+		return -1, true
+	}
+	return 1, true
+}
+
+// like matches SQL LIKE patterns: % is any run of characters, _ is one.
+func like(s, pattern string) bool {
+	sr, pr := []rune(s), []rune(pattern)
+	// Iterative wildcard match with backtracking on the last %.
+	si, pi, star, mark := 0, 0, -1, 0
+	for si < len(sr) {
+		switch {
+		case pi < len(pr) && (pr[pi] == '_' || pr[pi] == sr[si]):
+			si++
+			pi++
+		case pi < len(pr) && pr[pi] == '%':
+			star, mark = pi, si
+			pi++
+		case star >= 0:
+			pi = star + 1
+			mark++
+			si = mark
+		default:
+			return false
+		}
+	}
+	for pi < len(pr) && pr[pi] == '%' {
+		pi++
+	}
+	return pi == len(pr)
+}

@@ -1,0 +1,164 @@
+package query_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+)
+
+type row map[string]any
+
+func (r row) Get(f string) (any, bool) {
+	for k, v := range r {
+		if strings.EqualFold(k, f) {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+var rows = []row{
+	{"id": "/P/1", "Name": "Apollo", "Budget": 100.0, "Active": true, "Due": "2026-01-05T00:00:00Z"},
+	{"id": "/P/2", "Name": "Gemini", "Budget": 250.0, "Active": false, "Due": "2026-03-01T00:00:00Z"},
+	{"id": "/P/3", "Name": "Mercury 7", "Budget": 50.0, "Active": true},
+}
+
+func match(x query.Expr) []string {
+	var out []string
+	for _, r := range rows {
+		if x.Eval(r) {
+			out = append(out, r["id"].(string))
+		}
+	}
+	return out
+}
+
+func TestOperators(t *testing.T) {
+	cases := []struct {
+		op    string
+		field string
+		value any
+		want  []string
+	}{
+		{query.OpEqual, "Name", "apollo", []string{"/P/1"}},
+		{query.OpEqual, "Due", nil, []string{"/P/3"}},
+		{query.OpNotEqual, "Name", "Apollo", []string{"/P/2", "/P/3"}},
+		{query.OpLessThan, "Budget", 100.0, []string{"/P/3"}},
+		{query.OpGreaterThan, "Budget", 100.0, []string{"/P/2"}},
+		{query.OpLessThanOrEqual, "Budget", 100.0, []string{"/P/1", "/P/3"}},
+		{query.OpGreaterThanOrEqual, "Due", "2026-02-01", []string{"/P/2"}},
+		{query.OpBeginsWith, "Name", "ME", []string{"/P/3"}},
+		{query.OpEndsWith, "Name", "ini", []string{"/P/2"}},
+		{query.OpContains, "Name", "ll", []string{"/P/1"}},
+		{query.OpDoesNotContain, "Name", "e", []string{"/P/1"}},
+		{query.OpLike, "Name", "%ur_ 7", []string{"/P/3"}},
+		{query.OpLike, "Name", "a%o", []string{"/P/1"}},
+		{query.OpEqual, "Active", true, []string{"/P/1", "/P/3"}},
+		{query.OpEqual, "Budget", "250", []string{"/P/2"}},
+	}
+	for _, tc := range cases {
+		x := &query.Compare{Field: tc.field, Op: tc.op, Value: tc.value}
+		assert.Equal(t, tc.want, match(x), "%s %s %v", tc.field, tc.op, tc.value)
+	}
+	in := &query.Compare{Field: "id", Op: query.OpIn, List: []any{"/P/3", "/P/1"}}
+	assert.Equal(t, []string{"/P/1", "/P/3"}, match(in))
+}
+
+func TestParseWhere(t *testing.T) {
+	cmp := func(f, op string, v any) map[string]any {
+		return map[string]any{"_type": "compare", "leftExpression": map[string]any{"fieldName": f}, "operator": op, "rightExpression": map[string]any{"value": v}}
+	}
+	x, err := query.ParseWhere(map[string]any{"_type": "or", "or": []any{
+		cmp("Name", "Equal", "Gemini"),
+		map[string]any{"_type": "not", "not": cmp("Budget", "GreaterThan", 60)},
+	}}, "where")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/P/2", "/P/3"}, match(x))
+	assert.Equal(t, []string{"Name", "Budget"}, query.Fields(x))
+
+	_, err = query.ParseWhere(map[string]any{"_type": "and", "and": []any{cmp("Name", "Resembles", "x")}}, "where")
+	var qe *query.Error
+	require.True(t, errors.As(err, &qe))
+	assert.Equal(t, "where.and[0].operator", qe.Path)
+	_, err = query.ParseWhere(map[string]any{"_type": "xor"}, "where")
+	require.Error(t, err)
+	_, err = query.ParseWhere(cmp("id", "In", "x"), "where")
+	assert.ErrorContains(t, err, "In wants a list")
+}
+
+func TestParseQuery(t *testing.T) {
+	q, err := query.ParseQuery(`select Name, Budget from Project where (Budget >= :min or Name like 'Gem%') and not Active = true order by Budget desc, Name limit 5 offset 1`,
+		map[string]any{"min": 200})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Name", "Budget"}, q.Fields)
+	assert.Equal(t, "Project", q.From)
+	assert.Equal(t, []query.Order{{Field: "Budget", Descending: true}, {Field: "Name"}}, q.Orders)
+	assert.Equal(t, 5, q.Limit)
+	assert.Equal(t, 1, q.Offset)
+	assert.Equal(t, []string{"/P/2"}, match(q.Where))
+
+	q, err = query.ParseQuery(`SELECT * FROM P WHERE Name IN ('Apollo', "Gemini") AND Due IS NOT NULL AND Name <> 'it''s'`, nil)
+	require.NoError(t, err)
+	assert.Empty(t, q.Fields)
+	assert.Equal(t, []string{"/P/1", "/P/2"}, match(q.Where))
+}
+
+func TestSyntaxErrorsNameThePosition(t *testing.T) {
+	cases := []struct {
+		q   string
+		pos int
+		msg string
+	}{
+		{"SELECT Name FORM Task", 13, `expected FROM, found "FORM"`},
+		{"SELECT FROM Task", 8, "expected a field name"},
+		{"SELECT Name FROM Task WHERE Name = ", 36, "expected a value"},
+		{"SELECT Name FROM Task WHERE Name == 'x'", 35, "expected a value"},
+		{"SELECT Name FROM Task WHERE Name = 'x", 36, "unterminated string"},
+		{"SELECT Name FROM Task WHERE Name = :nope", 36, "parameter :nope has no value"},
+		{"SELECT Name FROM Task LIMIT many", 29, "expected a number after LIMIT"},
+		{"SELECT Name FROM Task trailing", 23, "expected WHERE, ORDER BY, LIMIT or the end of the query"},
+	}
+	for _, tc := range cases {
+		_, err := query.ParseQuery(tc.q, nil)
+		var se *query.SyntaxError
+		require.True(t, errors.As(err, &se), "%q: %v", tc.q, err)
+		assert.Equal(t, tc.pos, se.Pos, "%q: %v", tc.q, err)
+		assert.Contains(t, se.Msg, tc.msg, tc.q)
+	}
+	typ, ok := query.FromType("SELECT a, b FROM Deals WHERE x = 1")
+	assert.True(t, ok)
+	assert.Equal(t, "Deals", typ)
+	_, ok = query.FromType("SELECT a")
+	assert.False(t, ok)
+}
+
+func TestParseFilterAndSort(t *testing.T) {
+	x, err := query.ParseFilter(`{Name: "Gemini"}`)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/P/2"}, match(x))
+	x, err = query.ParseFilter(`{Active:true, Budget: 50}`)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/P/3"}, match(x))
+	x, err = query.ParseFilter(``)
+	require.NoError(t, err)
+	assert.Len(t, match(x), 3)
+	_, err = query.ParseFilter(`{Name "x"}`)
+	var se *query.SyntaxError
+	require.True(t, errors.As(err, &se))
+	assert.Equal(t, 7, se.Pos)
+
+	sorted := append([]row(nil), rows...)
+	orders, err := query.ParseOrders("Due DESC, Name")
+	require.NoError(t, err)
+	query.Sort(sorted, orders)
+	var got []string
+	for _, r := range sorted {
+		got = append(got, r["id"].(string))
+	}
+	assert.Equal(t, []string{"/P/2", "/P/1", "/P/3"}, got, "nil sorts first, so last when descending")
+}

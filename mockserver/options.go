@@ -1,0 +1,37 @@
+package mockserver
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// DefaultMaxBodyBytes limits request bodies unless WithMaxBodyBytes says
+// otherwise.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Option configures a Server.
+type Option func(*config)
+
+type config struct {
+	fixture *tenant.Fixture
+	logger  *slog.Logger
+	clock   func() time.Time
+	maxBody int64
+}
+
+// WithFixture sets the default tenant's fixture (the embedded demo tenant,
+// tenant.Demo(), when not given).
+func WithFixture(f *tenant.Fixture) Option { return func(c *config) { c.fixture = f } }
+
+// WithLogger sets the logger for request and error logs; nil discards them.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithClock sets the clock used for token and session expiry, audit times
+// and credential dates (time.Now by default). Tests use it to move time.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
+
+// WithMaxBodyBytes limits request bodies (DefaultMaxBodyBytes by default);
+// larger bodies are answered 400 in the surface's error shape.
+func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }

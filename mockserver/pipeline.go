@@ -1,0 +1,353 @@
+package mockserver
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
+)
+
+// AsUserHeader names the principal a request acts for (any operation).
+const AsUserHeader = "AS-USER"
+
+// denial is a failed pipeline step.
+type denial struct {
+	step, code string
+	missing    []string
+	reason     string
+	fix        string
+	err        *apiError
+}
+
+// authorize runs the pipeline's steps, in order, for one operation; the
+// first failure wins. What the operation requires is read from its spec
+// (rc.route.op). Authentication failures and malformed AS-USER values are
+// always enforced; under `enforcement: audit` the other failures are
+// recorded (outcome audit-deny) and the request goes on.
+func (s *Server) authorize(rc *reqCtx) error {
+	if d := s.authenticate(rc); d != nil {
+		rc.deny(d, wire.OutcomeDeny)
+		return d.err
+	}
+	audit := rc.tenant.Settings().Enforcement == tenant.EnforcementAudit
+	steps := []func(*reqCtx) *denial{s.checkScopes, s.checkProxy, s.checkPermissions, s.checkObject}
+	for _, step := range steps {
+		d := step(rc)
+		if d == nil {
+			continue
+		}
+		if d.err.kind == kindBadRequest || !audit {
+			rc.deny(d, wire.OutcomeDeny)
+			return d.err
+		}
+		if rc.decision.Outcome != wire.OutcomeAuditDeny { // keep the first failure
+			rc.deny(d, wire.OutcomeAuditDeny)
+		}
+	}
+	if rc.decision.Outcome == "" {
+		rc.decision.Outcome = wire.OutcomeAllow
+	}
+	return nil
+}
+
+// deny writes a failed step into the decision.
+func (rc *reqCtx) deny(d *denial, outcome string) {
+	rc.decision.Outcome = outcome
+	rc.decision.Step = d.step
+	rc.decision.Code = d.code
+	rc.decision.Missing = d.missing
+	rc.decision.Reason = d.reason
+	rc.decision.Fix = d.fix
+	if outcome == wire.OutcomeAuditDeny {
+		rc.decision.Reason = "allowed by enforcement: audit, but would be denied: " + d.reason
+	}
+}
+
+// setCaller records who is calling, in the request and its decision.
+func (rc *reqCtx) setCaller(t *tenant.Tenant, c wire.Caller) {
+	rc.tenant = t
+	rc.caller = &c
+	rc.callerUser = c.User
+	rc.effective = c.User
+	rc.decision.Caller = &c
+	rc.decision.EffectiveUser = c.User
+}
+
+var schemeNames = map[string]credentialKind{"apikey": credAPIKey, "session": credSession, "bearer": credBearer}
+
+func credentialHint(kinds []credentialKind, sp *apiSpec) string {
+	var parts []string
+	for _, k := range kinds {
+		switch k {
+		case credAPIKey:
+			parts = append(parts, "Authorization: ApiKey <key>")
+		case credSession:
+			parts = append(parts, "Authorization: Session <sessionId> (from POST /V2.0/services/authentication/login)")
+		case credBearer:
+			parts = append(parts, "Authorization: Bearer <token> (from POST "+tokenURL(sp)+")")
+		}
+	}
+	return strings.Join(parts, " or ")
+}
+
+// tokenURL reads the client-credentials token URL of a spec's OAuth scheme.
+func tokenURL(sp *apiSpec) string {
+	for _, ref := range sp.doc.Components.SecuritySchemes {
+		if ref.Value != nil && ref.Value.Flows != nil && ref.Value.Flows.ClientCredentials != nil {
+			return ref.Value.Flows.ClientCredentials.TokenURL
+		}
+	}
+	return "the token endpoint"
+}
+
+// authenticate is step 1: find the credential and its tenant.
+func (s *Server) authenticate(rc *reqCtx) *denial {
+	rt := rc.route
+	hint := credentialHint(rt.creds, rt.spec)
+	fail := func(code, reason, fix string) *denial {
+		return &denial{step: wire.StepAuthenticate, code: code, reason: reason, fix: fix, err: unauthenticated(code, reason)}
+	}
+	h := strings.TrimSpace(rc.r.Header.Get("Authorization"))
+	if h == "" {
+		return fail(wire.CodeMissingCredential, "the request carries no credential", "send "+hint)
+	}
+	scheme, value, _ := strings.Cut(h, " ")
+	value = strings.TrimSpace(value)
+	kind, known := schemeNames[strings.ToLower(scheme)]
+	if !known || value == "" || !slices.Contains(rt.creds, kind) {
+		return fail(wire.CodeMalformedCredential,
+			fmt.Sprintf("%s does not accept an Authorization header of the form %q", rt.op.ID, scheme+" ..."), "send "+hint)
+	}
+	now := s.clock()
+	switch kind {
+	case credAPIKey:
+		t := s.tenantForIdentifier(value)
+		k, ok := t.APIKey(value)
+		if !ok {
+			return fail(wire.CodeUnknownCredential, "the API key is not known", "send a key of this tenant: "+hint)
+		}
+		rc.setCaller(t, wire.Caller{Kind: callerAPIKey, ID: k.Name, User: k.User})
+		if k.Revoked {
+			return fail(wire.CodeRevokedCredential, fmt.Sprintf("API key %s has been revoked", k.Name), "use a key that is not revoked")
+		}
+	case credSession:
+		t, ok := s.tenantForSecret(value)
+		var sess tenant.Session
+		if ok {
+			sess, ok = t.Session(value)
+		}
+		if !ok {
+			return fail(wire.CodeUnknownCredential, "the session is not known (never issued, or logged out)", "log in again (POST /V2.0/services/authentication/login)")
+		}
+		rc.setCaller(t, wire.Caller{Kind: callerSession, ID: "session", User: sess.User})
+		rc.sessionID = value
+		if !now.Before(sess.ExpiresAt) {
+			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again (POST /V2.0/services/authentication/login)")
+		}
+	case credBearer:
+		t, ok := s.tenantForSecret(value)
+		var tok tenant.Token
+		if ok {
+			tok, ok = t.Token(value)
+		}
+		if !ok {
+			return fail(wire.CodeUnknownCredential, "the bearer token is not known", "request a token from POST "+tokenURL(rt.spec))
+		}
+		rc.setCaller(t, wire.Caller{Kind: callerClient, ID: tok.ClientID, User: tok.User})
+		rc.scopes = tok.Scopes
+		if !now.Before(tok.ExpiresAt) {
+			return fail(wire.CodeExpiredCredential, "the bearer token has expired", "request a new token from POST "+tokenURL(rt.spec))
+		}
+	}
+	return nil
+}
+
+// checkScopes is step 2: an OAuth token must hold every scope of one of the
+// operation's scope sets. API keys and sessions are not scope-limited.
+func (s *Server) checkScopes(rc *reqCtx) *denial {
+	sets := rc.route.op.Scopes
+	if rc.caller.Kind != callerClient || len(sets) == 0 {
+		return nil
+	}
+	var best []string
+	for i, set := range sets {
+		var missing []string
+		for _, sc := range set {
+			if !slices.Contains(rc.scopes, sc) {
+				missing = append(missing, sc)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if i == 0 || len(missing) < len(best) {
+			best = missing
+		}
+	}
+	list := strings.Join(best, " ")
+	msg := "Missing required oauth scopes: " + list
+	noun := "scope"
+	if len(best) > 1 {
+		noun = "scopes"
+	}
+	return &denial{
+		step: wire.StepScope, code: wire.CodeMissingScopes, missing: best,
+		reason: fmt.Sprintf("the token of client %s holds scopes [%s]; %s needs %s", rc.caller.ID,
+			strings.Join(rc.scopes, " "), rc.route.op.ID, openapi.ScopeText(sets)),
+		fix: fmt.Sprintf("grant %s %s to client %s", noun, list, rc.caller.ID),
+		err: &apiError{status: http.StatusForbidden, kind: kindScope, msg: msg, missing: best, code: wire.CodeMissingScopes},
+	}
+}
+
+// checkProxy is step 3: with AS-USER, the caller's user must hold a proxy
+// assignment for the principal, who becomes the effective user.
+func (s *Server) checkProxy(rc *reqCtx) *denial {
+	v := strings.TrimSpace(rc.r.Header.Get(AsUserHeader))
+	if v == "" {
+		return nil
+	}
+	bad := func(msg string) *denial {
+		return &denial{step: wire.StepProxy, code: wire.CodeProxyNotAllowed, reason: msg,
+			fix: "send AS-USER with the numeric id of a user of this tenant", err: badRequest(AsUserHeader, "%s", msg)}
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return bad(fmt.Sprintf("AS-USER %q is not a user id", v))
+	}
+	rc.principal = id
+	rc.decision.Principal = id
+	if _, ok := rc.tenant.User(id); !ok {
+		return bad(fmt.Sprintf("AS-USER %d is not a user of this tenant", id))
+	}
+	allowed := rc.tenant.CanProxy(rc.callerUser, id)
+	rc.effective = id
+	rc.decision.EffectiveUser = id
+	if allowed {
+		return nil
+	}
+	msg := fmt.Sprintf("user %d holds no proxy assignment to act as user %d", rc.callerUser, id)
+	return &denial{
+		step: wire.StepProxy, code: wire.CodeProxyNotAllowed, reason: msg,
+		fix: fmt.Sprintf("add a proxy assignment {proxyUserId: %d, userIds: [%d]} (POST /api/rest/v1/management/user/proxy)", rc.callerUser, id),
+		err: &apiError{status: http.StatusForbidden, kind: kindProxy, msg: msg, code: wire.CodeProxyNotAllowed},
+	}
+}
+
+// checkPermissions is step 4: the effective user's roles grant one of the
+// operation's permissions.
+func (s *Server) checkPermissions(rc *reqCtx) *denial {
+	perms := rc.route.op.Permissions
+	if len(perms) == 0 || len(rc.tenant.GrantedPermissions(rc.effective, perms)) > 0 {
+		return nil
+	}
+	list := strings.Join(perms, ", ")
+	msg := "Unable to perform the requested action. You are missing the following permission(s): [" + list + "]"
+	fix := fmt.Sprintf("give user %d a role with %s", rc.effective, perms[0])
+	if len(perms) > 1 {
+		fix = fmt.Sprintf("give user %d a role with one of %s", rc.effective, list)
+	}
+	return &denial{
+		step: wire.StepPermission, code: wire.CodeMissingPermissions, missing: slices.Clone(perms),
+		reason: fmt.Sprintf("user %d holds none of the permissions %s needs: %s", rc.effective, rc.route.op.ID, list),
+		fix:    fix,
+		err:    &apiError{status: http.StatusForbidden, kind: kindPermission, msg: msg, missing: slices.Clone(perms), code: wire.CodeMissingPermissions},
+	}
+}
+
+// checkObject is step 5: the effective user's roles let it read the
+// operation's entity type through the API. An unknown type is left to the
+// handler (400).
+func (s *Server) checkObject(rc *reqCtx) *denial {
+	name := rc.entityTypeName()
+	if name == "" {
+		return nil
+	}
+	et, ok := rc.tenant.EntityType(name)
+	if !ok {
+		return nil
+	}
+	rc.entityType = et.Name
+	rc.decision.EntityType = et.Name
+	if rc.tenant.CanReadType(rc.effective, et.Name) {
+		return nil
+	}
+	msg := fmt.Sprintf("user %d may not access entity type %s through the API", rc.effective, et.Name)
+	return &denial{
+		step: wire.StepObject, code: wire.CodeObjectNotAccessible, missing: []string{et.Name}, reason: msg,
+		fix: fmt.Sprintf("give user %d a role whose entityTypes include %s", rc.effective, et.Name),
+		err: &apiError{status: http.StatusForbidden, kind: kindObject, msg: msg, code: wire.CodeObjectNotAccessible},
+	}
+}
+
+// entityTypeName reads the entity type where the spec's x-entity-type says
+// it is: a path or query parameter, a body field, or the FROM of CZQL text.
+func (rc *reqCtx) entityTypeName() string {
+	ref := rc.route.op.EntityType
+	if ref == nil {
+		return ""
+	}
+	switch ref.In {
+	case "path":
+		return rc.params[ref.Name]
+	case "query":
+		return rc.r.URL.Query().Get(ref.Name)
+	case "body", "czql":
+		m, _ := rc.bodyJSON.(map[string]any)
+		var v string
+		for k, x := range m {
+			if strings.EqualFold(k, ref.Name) {
+				v, _ = x.(string)
+			}
+		}
+		if ref.In == "czql" {
+			v, _ = query.FromType(v)
+		}
+		return v
+	}
+	return ""
+}
+
+// hideRow turns a row the effective user may not see into a 404, and
+// records the row step in the decision.
+func (rc *reqCtx) hideRow(ref tenant.Ref) *apiError {
+	rc.decision.Outcome = wire.OutcomeDeny
+	rc.decision.Step = wire.StepRow
+	rc.decision.Code = wire.CodeRowHidden
+	rc.decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.effective)
+	rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.effective)
+	return notFound("entity %s was not found", ref)
+}
+
+// allowReason explains an allowed request (sent with X-Tenantkit-Explain).
+func (rc *reqCtx) allowReason() string {
+	var b strings.Builder
+	b.WriteString("allowed")
+	if rc.caller != nil {
+		fmt.Fprintf(&b, ": %s %s (user %d)", strings.ReplaceAll(rc.caller.Kind, "_", " "), rc.caller.ID, rc.caller.User)
+		if rc.principal != 0 {
+			fmt.Fprintf(&b, " acting as user %d", rc.principal)
+		}
+	}
+	op := rc.route.op
+	if len(op.Scopes) > 0 && rc.caller != nil && rc.caller.Kind == callerClient {
+		fmt.Fprintf(&b, "; token scopes [%s] satisfy %s", strings.Join(rc.scopes, " "), openapi.ScopeText(op.Scopes))
+	}
+	if len(op.Permissions) > 0 {
+		fmt.Fprintf(&b, "; user %d holds %s", rc.effective, strings.Join(rc.tenant.GrantedPermissions(rc.effective, op.Permissions), ", "))
+	}
+	if rc.entityType != "" {
+		fmt.Fprintf(&b, "; entity type %s is readable through the API", rc.entityType)
+		if rc.tenant.Settings().APIDataAccess == tenant.DataAccessBypass {
+			b.WriteString("; apiDataAccess is bypass, so row-level sharing is ignored")
+		} else {
+			fmt.Fprintf(&b, "; rows are limited to those visible to user %d", rc.effective)
+		}
+	}
+	return b.String()
+}

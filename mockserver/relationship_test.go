@@ -1,0 +1,139 @@
+package mockserver_test
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+type rowsPage struct {
+	Rows         []map[string]any `json:"rows"`
+	TotalRecords int              `json:"totalRecords"`
+}
+
+func entryIDs(p rowsPage) []float64 {
+	out := make([]float64, len(p.Rows))
+	for i, r := range p.Rows {
+		out[i], _ = r["EntryId"].(float64)
+	}
+	return out
+}
+
+func TestAsUserSeesThePrincipalsRows(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "data")
+
+	// On its own, the service account sees no deals.
+	r := h.do(http.MethodGet, rowsPath+"Deals", nil, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var p rowsPage
+	r.json(t, &p)
+	assert.Empty(t, p.Rows)
+
+	r = h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", "6045"})...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	p = rowsPage{}
+	r.json(t, &p)
+	assert.Equal(t, []float64{1, 2, 3}, entryIDs(p), "exactly Carol's Deals-EMEA deals")
+	assert.Equal(t, 3, p.TotalRecords)
+	assert.Equal(t, map[string]any{"id": float64(6045), "name": "Carol Principal"}, p.Rows[0]["Owner"])
+	assert.EqualValues(t, 6045, r.decision.EffectiveUser)
+	assert.EqualValues(t, 6045, r.decision.Principal)
+	assert.Equal(t, "Deals", r.decision.EntityType)
+
+	entries := h.srv.DefaultTenant().Audit(tenant.AuditFilter{Operation: "getRows", EffectiveUser: 6045})
+	require.Len(t, entries, 1)
+	e := entries[0]
+	assert.Equal(t, wire.OutcomeAllow, e.Outcome)
+	assert.EqualValues(t, 6045, e.Principal)
+	require.NotNil(t, e.Caller)
+	assert.Equal(t, tenant.AuditCaller{Kind: "oauth_client", ID: "demo-integrator", User: 2001}, *e.Caller)
+}
+
+func TestRowsFiltersAndPaging(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "data")
+	get := func(q url.Values) rowsPage {
+		r := h.do(http.MethodGet, rowsPath+"Deals?"+q.Encode(), nil, bearer(tok)...)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		var p rowsPage
+		r.json(t, &p)
+		return p
+	}
+	assert.Len(t, get(url.Values{}).Rows, 9)
+	assert.Equal(t, []float64{4}, entryIDs(get(url.Values{"query": {`{Name: "Northwind Upsell"}`}})))
+	assert.Equal(t, []float64{3}, entryIDs(get(url.Values{"query": {`{entryid: 3}`}})))
+	assert.Equal(t, []float64{1, 2}, entryIDs(get(url.Values{"query": {`{Region: "EMEA", Currency: 'EUR'}`}})))
+	p := get(url.Values{"skip": {"7"}, "limit": {"5"}})
+	assert.Equal(t, []float64{8, 9}, entryIDs(p))
+	assert.Equal(t, 9, p.TotalRecords)
+	assert.Empty(t, get(url.Values{"skip": {"9"}}).Rows)
+	// Entry type by numeric id.
+	r := h.do(http.MethodGet, rowsPath+"3011?limit=1", nil, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status)
+
+	r = h.do(http.MethodGet, rowsPath+"Deals?query="+url.QueryEscape("{Name \"x\"}"), nil, bearer(tok)...)
+	require.Equal(t, http.StatusBadRequest, r.status)
+	m := r.object(t)
+	assert.Equal(t, "invalid_request", m["errorCode"])
+	assert.Contains(t, m["errors"], "query")
+	assert.Contains(t, m["detail"], "position 7")
+
+	r = h.do(http.MethodPost, rowsPath+"query/Deals", map[string]any{"query": "{Stage: 'Negotiation'}", "fields": []string{"Name", "Amount"}, "limit": 2}, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	p = rowsPage{}
+	r.json(t, &p)
+	assert.Equal(t, []map[string]any{
+		{"EntryId": float64(1), "Name": "Adatum GmbH Expansion", "Amount": float64(420000)},
+		{"EntryId": float64(5), "Name": "Contoso Multi-Year", "Amount": float64(310000)},
+	}, p.Rows)
+	assert.Equal(t, 3, p.TotalRecords)
+}
+
+func TestProxyAssignments(t *testing.T) {
+	h := newHarness(t)
+	admin := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management"))
+	r := h.do(http.MethodGet, proxyPath, nil, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var list []relationshipapi.ProxyAssignment
+	r.json(t, &list)
+	assert.Equal(t, []relationshipapi.ProxyAssignment{{ProxyUserId: 2001, UserIds: []int64{1002, 6045}}}, list)
+
+	r = h.do(http.MethodGet, proxyPath+"?proxyQuery=api-service@demo.tenantkit.dev&userQuery=6045", nil, admin...)
+	list = nil
+	r.json(t, &list)
+	assert.Equal(t, []relationshipapi.ProxyAssignment{{ProxyUserId: 2001, UserIds: []int64{6045}}}, list)
+	r = h.do(http.MethodGet, proxyPath+"?proxyQuery=1002", nil, admin...)
+	assert.Equal(t, "[]", string(r.body))
+	r = h.do(http.MethodGet, proxyPath+"?pageNumber=2", nil, admin...)
+	assert.Equal(t, "[]", string(r.body))
+
+	// POST replaces the proxy user's assignments.
+	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001, "userIds": []int{1001}}}, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	list = nil
+	r.json(t, &list)
+	assert.Equal(t, []relationshipapi.ProxyAssignment{{ProxyUserId: 2001, UserIds: []int64{1001}}}, list)
+	assert.True(t, h.srv.DefaultTenant().CanProxy(2001, 1001))
+	assert.False(t, h.srv.DefaultTenant().CanProxy(2001, 6045))
+
+	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001, "userIds": []int{42}}}, admin...)
+	require.Equal(t, http.StatusBadRequest, r.status)
+	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001}}, admin...)
+	require.Equal(t, http.StatusBadRequest, r.status, "userIds is required by the spec")
+	assert.Contains(t, r.object(t)["errors"], "[0].userIds")
+
+	// The integrator may read but not create assignments.
+	integ := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", ""))
+	assert.Equal(t, http.StatusOK, h.do(http.MethodGet, proxyPath, nil, integ...).status)
+	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001, "userIds": []int{1002}}}, integ...)
+	assert.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, "missing_permissions", r.object(t)["errorCode"])
+}

@@ -1,0 +1,323 @@
+package mockserver
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/getkin/kin-openapi/routers"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+const adminPrefix = "/_mock/"
+
+// Caller kinds in decisions and the audit log.
+const (
+	callerAPIKey  = "api_key"
+	callerSession = "session"
+	callerClient  = "oauth_client"
+)
+
+// reqCtx carries one request through routing, the authorization pipeline,
+// validation and its handler.
+type reqCtx struct {
+	srv     *Server
+	w       *recorder
+	r       *http.Request
+	vendor  bool
+	surface surface
+
+	route  *route
+	kroute *routers.Route
+	params map[string]string
+
+	body     []byte // the request body, normalised for the data API
+	bodyJSON any    // body decoded as JSON, when it is JSON
+
+	tenant     *tenant.Tenant
+	caller     *wire.Caller
+	callerUser int64
+	effective  int64
+	principal  int64
+	scopes     []string // the token's scopes (OAuth callers)
+	sessionID  string
+	entityType string // canonical entity type, when the operation names one
+
+	decision      wire.Decision
+	explain       bool
+	correlationID string
+
+	target string // audit target: /Project/3, a credential id, a client id
+	write  bool   // the request changed the tenant
+}
+
+// recorder remembers the status for logs and the audit log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *recorder) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *recorder) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// ServeHTTP serves the vendor APIs and, under /_mock/, the admin API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &recorder{ResponseWriter: w}
+	rc := &reqCtx{srv: s, w: rec, r: r, correlationID: newCorrelationID(), surface: surfaceForPath(r.URL.Path)}
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+				panic(v)
+			}
+			s.log.LogAttrs(r.Context(), slog.LevelError, "panic serving request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
+			if !rec.wrote {
+				if rc.decision.Outcome == "" {
+					rc.decision.Outcome = wire.OutcomeDeny
+				}
+				rc.decision.Reason = "the mock failed while serving this request; see its log"
+				rc.writeError(rc.surface, &apiError{status: http.StatusInternalServerError, kind: kindInternal, msg: "internal error"})
+			}
+			if rc.vendor && rc.route != nil {
+				s.recordAudit(rc)
+			}
+		}
+		s.logRequest(rc, time.Since(start))
+	}()
+	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+		s.serveAdmin(rc)
+		return
+	}
+	rc.vendor = true
+	s.serveVendor(rc)
+}
+
+func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("method", rc.r.Method),
+		slog.String("path", rc.r.URL.Path),
+		slog.Int("status", rc.w.status),
+		slog.Duration("duration", d),
+	}
+	if rc.route != nil {
+		attrs = append(attrs, slog.String("operation", rc.route.op.ID))
+	}
+	if rc.decision.Outcome != "" {
+		attrs = append(attrs, slog.String("outcome", rc.decision.Outcome))
+	}
+	if rc.decision.Step != "" {
+		attrs = append(attrs, slog.String("step", rc.decision.Step), slog.String("code", rc.decision.Code))
+	}
+	if rc.tenant != nil {
+		attrs = append(attrs, slog.String("tenant", rc.tenant.ID()))
+	}
+	s.log.LogAttrs(rc.r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+func (s *Server) serveVendor(rc *reqCtx) {
+	r := rc.r
+	rt, kr, params, err := s.specs.findRoute(r, false)
+	if err != nil {
+		rc.decision = wire.Decision{Outcome: wire.OutcomeDeny,
+			Reason: fmt.Sprintf("no operation of the data, credentials or relationship API matches %s %s", r.Method, r.URL.Path)}
+		if isMethodNotAllowed(err) {
+			rc.writeError(rc.surface, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
+				msg: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)})
+			return
+		}
+		rc.writeError(rc.surface, notFound("no operation matches %s %s", r.Method, r.URL.Path))
+		return
+	}
+	rc.route, rc.kroute, rc.params, rc.surface = rt, kr, params, rt.surface
+	rc.decision.Operation = rt.op.ID
+	rc.explain = r.Header.Get(wire.ExplainHeader) != ""
+	if err := s.runOperation(rc); err != nil {
+		rc.fail(err)
+	}
+	s.recordAudit(rc)
+}
+
+// runOperation runs, in order: body reading, the authorization pipeline,
+// request validation against the spec, and the handler.
+func (s *Server) runOperation(rc *reqCtx) error {
+	if err := s.readBody(rc); err != nil {
+		return err
+	}
+	rt := rc.route
+	switch {
+	case rt.token:
+		return rt.handle(rc) // token endpoints authenticate the client and validate themselves
+	case len(rt.creds) == 0: // public: login, getServerDefinition
+		if err := s.validate(rc); err != nil {
+			return err
+		}
+		return rt.handle(rc)
+	}
+	if err := s.authorize(rc); err != nil {
+		return err
+	}
+	if err := s.validate(rc); err != nil {
+		return err
+	}
+	return rt.handle(rc)
+}
+
+// readBody reads the size-limited body, camelCases data API keys, and
+// decodes JSON bodies for the pipeline and handlers.
+func (s *Server) readBody(rc *reqCtx) error {
+	r := rc.r
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(rc.w, r.Body, s.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return badRequest("", "the request body is larger than the limit of %d bytes", mbe.Limit)
+		}
+		return badRequest("", "cannot read the request body: %v", err)
+	}
+	rc.body = b
+	if len(bytes.TrimSpace(b)) > 0 && isJSON(r.Header.Get("Content-Type")) {
+		var v any
+		if json.Unmarshal(b, &v) == nil {
+			if rc.route != nil && rc.route.normaliseBody {
+				v = camelKeys(v)
+				if nb, err := json.Marshal(v); err == nil {
+					rc.body = nb
+				}
+			}
+			rc.bodyJSON = v
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	r.ContentLength = int64(len(rc.body))
+	return nil
+}
+
+func isJSON(ct string) bool {
+	ct, _, _ = strings.Cut(ct, ";")
+	ct = strings.TrimSpace(strings.ToLower(ct))
+	return ct == "application/json" || strings.HasSuffix(ct, "+json")
+}
+
+// fail reports err in the surface's shape.
+func (rc *reqCtx) fail(err error) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		rc.srv.log.LogAttrs(rc.r.Context(), slog.LevelError, "handler failed",
+			slog.String("path", rc.r.URL.Path), slog.Any("error", err))
+		ae = &apiError{status: http.StatusInternalServerError, kind: kindInternal, msg: "internal error"}
+	}
+	if rc.w.wrote {
+		rc.srv.log.LogAttrs(rc.r.Context(), slog.LevelError, "error after the response was written",
+			slog.String("path", rc.r.URL.Path), slog.Any("error", err))
+		return
+	}
+	if rc.decision.Outcome == "" {
+		rc.decision.Outcome = wire.OutcomeAllow
+	}
+	if rc.decision.Outcome != wire.OutcomeAllow && rc.decision.Reason == "" {
+		rc.decision.Reason = ae.msg
+	}
+	rc.writeError(rc.surface, ae)
+}
+
+// writeJSON writes a response with the mock's headers.
+func (rc *reqCtx) writeJSON(status int, contentType string, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		rc.srv.log.LogAttrs(rc.r.Context(), slog.LevelError, "cannot encode response", slog.Any("error", err))
+		status, contentType = http.StatusInternalServerError, "application/json"
+		b = []byte(`{"message":"internal error"}`)
+	}
+	rc.setHeaders()
+	h := rc.w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", fmt.Sprint(len(b)))
+	rc.w.WriteHeader(status)
+	_, _ = rc.w.Write(b)
+}
+
+// noContent writes a 204 with the mock's headers.
+func (rc *reqCtx) noContent() {
+	rc.setHeaders()
+	rc.w.WriteHeader(http.StatusNoContent)
+}
+
+func (rc *reqCtx) setHeaders() {
+	h := rc.w.Header()
+	if rc.vendor {
+		if rc.decision.Outcome == "" {
+			rc.decision.Outcome = wire.OutcomeAllow
+		}
+		if rc.decision.Outcome == wire.OutcomeAllow && rc.explain && rc.decision.Reason == "" {
+			rc.decision.Reason = rc.allowReason()
+		}
+		h.Set(wire.DecisionHeader, rc.decision.Encode())
+	}
+	if rc.surface == surfaceCredentials {
+		h.Set("ININ-Correlation-Id", rc.correlationID)
+	}
+}
+
+// recordAudit writes the request's decision to its tenant's audit log
+// (the default tenant when the credential named none).
+func (s *Server) recordAudit(rc *reqCtx) {
+	t := rc.tenant
+	if t == nil {
+		t = s.DefaultTenant()
+	}
+	e := tenant.AuditEntry{
+		API:           string(rc.route.op.API),
+		Operation:     rc.route.op.ID,
+		Target:        rc.target,
+		Outcome:       rc.decision.Outcome,
+		Step:          rc.decision.Step,
+		Code:          rc.decision.Code,
+		Write:         rc.write,
+		Status:        rc.w.status,
+		EffectiveUser: rc.decision.EffectiveUser,
+		Principal:     rc.decision.Principal,
+	}
+	if c := rc.decision.Caller; c != nil {
+		e.Caller = &tenant.AuditCaller{Kind: c.Kind, ID: c.ID, User: c.User}
+	}
+	if rc.decision.Outcome != wire.OutcomeAllow {
+		e.Reason = rc.decision.Reason
+	}
+	t.Record(e)
+}
+
+// newCorrelationID returns a random UUID-shaped id.
+func newCorrelationID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+}

@@ -1,0 +1,191 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// Server is the mock tenant server: an http.Handler serving the data,
+// credentials and relationship APIs and the admin API (under /_mock/) on one
+// host, for any number of in-memory tenants.
+type Server struct {
+	log     *slog.Logger
+	clock   func() time.Time
+	maxBody int64
+	specs   *specs
+
+	mu        sync.RWMutex
+	tenants   map[string]*tenant.Tenant
+	defaultID string
+	seq       int
+}
+
+// New builds a server whose default tenant is built from the configured
+// fixture (the embedded demo tenant by default).
+func New(opts ...Option) (*Server, error) {
+	cfg := config{maxBody: DefaultMaxBodyBytes, clock: time.Now}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.clock == nil {
+		cfg.clock = time.Now
+	}
+	if cfg.maxBody <= 0 {
+		cfg.maxBody = DefaultMaxBodyBytes
+	}
+	if cfg.fixture == nil {
+		cfg.fixture = tenant.Demo()
+	}
+	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, tenants: map[string]*tenant.Tenant{}}
+	sp, err := loadSpecs(s)
+	if err != nil {
+		return nil, err
+	}
+	s.specs = sp
+	if _, err := s.CreateTenant(cfg.fixture); err != nil {
+		return nil, fmt.Errorf("mockserver: default tenant: %w", err)
+	}
+	return s, nil
+}
+
+// CreateTenant adds a tenant built from f. The first tenant of a server (the
+// default tenant) keeps the fixture's credential identifiers verbatim; every
+// later tenant's API key values, OAuth client ids and login user names get
+// the suffix "@<tenantID>" (secrets and passwords are unchanged), so parallel
+// tenants never share a credential. The tenant id is f.Tenant.ID when set,
+// otherwise "t<n>".
+func (s *Server) CreateTenant(f *tenant.Fixture) (*tenant.Tenant, error) {
+	if f == nil {
+		return nil, errors.New("mockserver: nil fixture")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := f.Tenant.ID
+	if id == "" {
+		for {
+			s.seq++
+			id = "t" + strconv.Itoa(s.seq)
+			if _, taken := s.tenants[id]; !taken {
+				break
+			}
+		}
+	} else if _, taken := s.tenants[id]; taken || id == "default" && s.defaultID != "" {
+		return nil, fmt.Errorf("mockserver: tenant %q already exists", id)
+	}
+	suffix := ""
+	if s.defaultID != "" {
+		suffix = "@" + id
+	}
+	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.clock})
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: create tenant: %w", err)
+	}
+	s.tenants[id] = t
+	if s.defaultID == "" {
+		s.defaultID = id
+	}
+	return t, nil
+}
+
+// Tenant returns a tenant by id; "default" names the default tenant.
+func (s *Server) Tenant(id string) (*tenant.Tenant, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if id == "default" {
+		id = s.defaultID
+	}
+	t, ok := s.tenants[id]
+	return t, ok
+}
+
+// DefaultTenant returns the first tenant, built from the server's fixture.
+func (s *Server) DefaultTenant() *tenant.Tenant {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.tenants[s.defaultID]
+}
+
+// Tenants returns every tenant, the default first, then by id.
+func (s *Server) Tenants() []*tenant.Tenant {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*tenant.Tenant, 0, len(s.tenants))
+	for _, t := range s.tenants {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *tenant.Tenant) int {
+		switch {
+		case a.ID() == s.defaultID:
+			return -1
+		case b.ID() == s.defaultID:
+			return 1
+		}
+		return strings.Compare(a.ID(), b.ID())
+	})
+	return out
+}
+
+// ResetTenant restores a tenant to its fixture.
+func (s *Server) ResetTenant(id string) error {
+	t, ok := s.Tenant(id)
+	if !ok {
+		return fmt.Errorf("mockserver: no tenant %q", id)
+	}
+	if err := t.Reset(); err != nil {
+		return fmt.Errorf("mockserver: reset tenant %s: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteTenant removes a tenant; the default tenant cannot be removed.
+func (s *Server) DeleteTenant(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == "default" || id == s.defaultID {
+		return errors.New("mockserver: the default tenant cannot be deleted")
+	}
+	if _, ok := s.tenants[id]; !ok {
+		return fmt.Errorf("mockserver: no tenant %q", id)
+	}
+	delete(s.tenants, id)
+	return nil
+}
+
+// tenantForIdentifier finds the tenant of a credential identifier (API key
+// value, client id, login name): the tenant named by an "@<tenantID>"
+// suffix, else the default tenant.
+func (s *Server) tenantForIdentifier(ident string) *tenant.Tenant {
+	if i := strings.LastIndexByte(ident, '@'); i >= 0 {
+		s.mu.RLock()
+		t, ok := s.tenants[ident[i+1:]]
+		s.mu.RUnlock()
+		if ok {
+			return t
+		}
+	}
+	return s.DefaultTenant()
+}
+
+// tenantForSecret finds the tenant of a token or session id, which starts
+// with "<tenantID>.".
+func (s *Server) tenantForSecret(v string) (*tenant.Tenant, bool) {
+	id, _, ok := strings.Cut(v, ".")
+	if !ok {
+		return nil, false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t, ok := s.tenants[id]
+	return t, ok
+}

@@ -1,0 +1,199 @@
+package mockserver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/tenantkit/tenantkit/openapi"
+)
+
+// handlerFunc does an operation's data work for a request the pipeline has
+// allowed. It writes the response with rc.writeJSON (or rc.noContent), or
+// returns an error: an *apiError is reported in the surface's shape, any
+// other error as a 500.
+type handlerFunc func(rc *reqCtx) error
+
+// credentialKind is how a security scheme authenticates.
+type credentialKind int
+
+const (
+	credNone        credentialKind = iota
+	credAPIKey                     // Authorization: ApiKey <key>
+	credSession                    // Authorization: Session <id>
+	credBearer                     // Authorization: Bearer <token> (OAuth 2)
+	credClientBasic                // token endpoint client authentication, done by the handler
+)
+
+// route is one operation of one spec: what it requires (from the spec) and
+// the handler that serves it.
+type route struct {
+	op      openapi.Operation
+	spec    *apiSpec
+	surface surface
+	handle  handlerFunc
+	// creds lists the credential kinds the operation accepts, from its
+	// security schemes; empty for public operations and token endpoints.
+	creds []credentialKind
+	// normaliseBody: the request body's top-level keys are camelCased before
+	// validation (data API bodies with declared properties).
+	normaliseBody bool
+	// token marks an OAuth token endpoint.
+	token bool
+}
+
+type apiSpec struct {
+	api    openapi.API
+	doc    *openapi3.T
+	router routers.Router
+	routes map[string]*route // by operationId
+}
+
+type specs struct {
+	vendor []*apiSpec
+	admin  *apiSpec
+}
+
+// loadSpecs loads every spec, builds its router and binds each operation to
+// its handler. An operation without a handler, or a security scheme the
+// pipeline does not know, is an error.
+func loadSpecs(s *Server) (*specs, error) {
+	handlers := map[openapi.API]map[string]handlerFunc{
+		openapi.Data:         s.dataHandlers(),
+		openapi.Credentials:  s.credentialsHandlers(),
+		openapi.Relationship: s.relationshipHandlers(),
+		openapi.Admin:        s.adminHandlers(),
+	}
+	surfaces := map[openapi.API]surface{
+		openapi.Data: surfaceData, openapi.Credentials: surfaceCredentials,
+		openapi.Relationship: surfaceRelationship, openapi.Admin: surfaceAdmin,
+	}
+	out := &specs{}
+	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
+		doc, err := openapi.Load(api)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: %w", err)
+		}
+		doc.Servers = nil // route on paths alone; one host serves every spec
+		router, err := legacy.NewRouter(doc)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: router for %s: %w", api, err)
+		}
+		ops, err := openapi.Operations(api, doc)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: %w", err)
+		}
+		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}}
+		for _, op := range ops {
+			h, ok := handlers[api][op.ID]
+			if !ok {
+				return nil, fmt.Errorf("mockserver: %s operation %s has no handler", api, op.ID)
+			}
+			rt := &route{op: op, spec: sp, surface: surfaces[api], handle: h}
+			for _, name := range op.Schemes {
+				kind, err := schemeKind(doc, name)
+				if err != nil {
+					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
+				}
+				if kind == credClientBasic {
+					rt.token = true
+					continue
+				}
+				rt.creds = append(rt.creds, kind)
+			}
+			oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
+			if isTokenEndpoint(oa) {
+				rt.token = true
+			}
+			if api == openapi.Data && oa.RequestBody != nil {
+				if mt := oa.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && len(mt.Schema.Value.Properties) > 0 {
+					rt.normaliseBody = true
+				}
+			}
+			sp.routes[op.ID] = rt
+		}
+		if api == openapi.Admin {
+			out.admin = sp
+		} else {
+			out.vendor = append(out.vendor, sp)
+		}
+	}
+	return out, nil
+}
+
+// isTokenEndpoint: an operation taking an x-www-form-urlencoded body with a
+// grant_type field is an OAuth token endpoint.
+func isTokenEndpoint(op *openapi3.Operation) bool {
+	if op.RequestBody == nil || op.RequestBody.Value == nil {
+		return false
+	}
+	mt := op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded")
+	return mt != nil && mt.Schema != nil && mt.Schema.Value.Properties["grant_type"] != nil
+}
+
+// schemeKind reads how a security scheme authenticates. The apiKey schemes
+// of the data API differ only in their Authorization prefix, which the spec
+// states in prose; they are told apart by name.
+func schemeKind(doc *openapi3.T, name string) (credentialKind, error) {
+	ref := doc.Components.SecuritySchemes[name]
+	if ref == nil || ref.Value == nil {
+		return credNone, fmt.Errorf("unknown security scheme %q", name)
+	}
+	sc := ref.Value
+	switch {
+	case sc.Type == "oauth2":
+		return credBearer, nil
+	case sc.Type == "http" && sc.Scheme == "basic":
+		return credClientBasic, nil
+	case sc.Type == "http" && sc.Scheme == "bearer":
+		return credBearer, nil
+	case sc.Type == "apiKey" && name == "ApiKeyAuth":
+		return credAPIKey, nil
+	case sc.Type == "apiKey" && name == "SessionAuth":
+		return credSession, nil
+	}
+	return credNone, fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
+}
+
+// findRoute matches a request against the vendor specs, then the admin spec.
+func (sp *specs) findRoute(r *http.Request, admin bool) (*route, *routers.Route, map[string]string, error) {
+	list := sp.vendor
+	if admin {
+		list = []*apiSpec{sp.admin}
+	}
+	var firstErr error
+	for _, a := range list {
+		kr, params, err := a.router.FindRoute(r)
+		if err == nil && !hasEmptyParam(params) {
+			return a.routes[kr.Operation.OperationID], kr, params, nil
+		}
+		if err == nil { // a template matched with an empty segment: no route
+			err = &routers.RouteError{Reason: routers.ErrPathNotFound.Error()}
+			if a.doc.Paths.Find(r.URL.Path) != nil {
+				err = &routers.RouteError{Reason: routers.ErrMethodNotAllowed.Error()}
+			}
+		}
+		if firstErr == nil || isMethodNotAllowed(err) {
+			firstErr = err
+		}
+	}
+	return nil, nil, nil, firstErr
+}
+
+func isMethodNotAllowed(err error) bool {
+	var re *routers.RouteError
+	return errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error()
+}
+
+func hasEmptyParam(params map[string]string) bool {
+	for _, v := range params {
+		if v == "" {
+			return true
+		}
+	}
+	return false
+}

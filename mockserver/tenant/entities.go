@@ -1,0 +1,265 @@
+package tenant
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func cloneType(et *EntityType) EntityType {
+	c := *et
+	c.Fields = maps.Clone(et.Fields)
+	return c
+}
+
+// EntityType resolves a type by name (case-insensitive) or by numeric entry
+// type id.
+func (t *Tenant) EntityType(nameOrID string) (EntityType, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	et, ok := t.resolveType(nameOrID)
+	if !ok {
+		return EntityType{}, false
+	}
+	return cloneType(et), true
+}
+
+func (t *Tenant) resolveType(nameOrID string) (*EntityType, bool) {
+	if et, ok := t.types[strings.ToLower(nameOrID)]; ok {
+		return et, true
+	}
+	if n, err := strconv.ParseInt(nameOrID, 10, 64); err == nil {
+		if name, ok := t.entryTypeIDs[n]; ok {
+			return t.types[strings.ToLower(name)], true
+		}
+	}
+	return nil, false
+}
+
+// EntityTypes returns every entity type, in fixture order.
+func (t *Tenant) EntityTypes() []EntityType {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]EntityType, 0, len(t.typeOrder))
+	for _, n := range t.typeOrder {
+		out = append(out, cloneType(t.types[strings.ToLower(n)]))
+	}
+	return out
+}
+
+// visible reports whether user may see e; the caller holds t.mu. Visible
+// rows: owned by the user, shared with one of the user's groups, or shared
+// with the user directly. Admin users (permission `*`) see every row, and so
+// does everyone when apiDataAccess is bypass.
+func (t *Tenant) visible(user int64, e *Entity) bool {
+	if t.settings.APIDataAccess == DataAccessBypass || e.Owner == user || t.seesAll(user) {
+		return true
+	}
+	if slices.Contains(e.SharedUsers, user) {
+		return true
+	}
+	if u, ok := t.users[user]; ok {
+		for _, g := range u.Groups {
+			if slices.Contains(e.SharedGroups, g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Entities returns the rows of a type that user may read through the API,
+// by id. Row-level sharing applies unless the tenant's apiDataAccess is
+// bypass. The type is resolved as by EntityType.
+func (t *Tenant) Entities(typeName string, user int64) ([]Entity, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	et, ok := t.resolveType(typeName)
+	if !ok {
+		return nil, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
+	}
+	tr := t.rows[et.Name]
+	out := make([]Entity, 0, len(tr.rows))
+	for _, e := range tr.rows {
+		if t.visible(user, e) {
+			out = append(out, e.clone())
+		}
+	}
+	slices.SortFunc(out, func(a, b Entity) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// Entity returns one row: ErrNotFound when it does not exist, ErrHidden when
+// user may not see it.
+func (t *Tenant) Entity(typeName string, id, user int64) (Entity, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	e, err := t.lookup(typeName, id, user)
+	if err != nil {
+		return Entity{}, err
+	}
+	return e.clone(), nil
+}
+
+func (t *Tenant) lookup(typeName string, id, user int64) (*Entity, error) {
+	et, ok := t.resolveType(typeName)
+	if !ok {
+		return nil, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
+	}
+	e, ok := t.rows[et.Name].rows[id]
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrNotFound)
+	}
+	if !t.visible(user, e) {
+		return nil, fmt.Errorf("%s: %w", e.Ref(), ErrHidden)
+	}
+	return e, nil
+}
+
+// RefName returns the Name of a referenced entity or user ("" when unknown).
+// It does not check visibility: references show the name, as in the vendor.
+func (t *Tenant) RefName(r Ref) string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if r.Type == UserType {
+		if u, ok := t.users[r.ID]; ok {
+			return u.Name
+		}
+		return ""
+	}
+	et, ok := t.resolveType(r.Type)
+	if !ok {
+		return ""
+	}
+	if e, ok := t.rows[et.Name].rows[r.ID]; ok {
+		s, _ := e.Fields["Name"].(string)
+		return s
+	}
+	return ""
+}
+
+// convertValues checks write values against the type; the caller holds t.mu.
+func (t *Tenant) convertValues(et *EntityType, values map[string]any) (map[string]any, int64, error) {
+	out := make(map[string]any, len(values))
+	var owner int64
+	for name, v := range values {
+		field, ft, ok := fieldOf(et, name)
+		if !ok {
+			return nil, 0, &ValueError{Field: name, Msg: fmt.Sprintf("%s has no field %q", et.Name, name)}
+		}
+		cv, err := convertValue(ft, v)
+		if err != nil {
+			return nil, 0, &ValueError{Field: field, Msg: err.Error()}
+		}
+		if r, ok := cv.(Ref); ok && !t.refExists(r) {
+			return nil, 0, &ValueError{Field: field, Msg: fmt.Sprintf("refers to unknown %s", r)}
+		}
+		if field == OwnerField {
+			r, ok := cv.(Ref)
+			if !ok {
+				return nil, 0, &ValueError{Field: field, Msg: "the owner cannot be empty"}
+			}
+			owner = r.ID
+			continue
+		}
+		out[field] = cv
+	}
+	return out, owner, nil
+}
+
+// fieldOf resolves a field name case-insensitively.
+func fieldOf(et *EntityType, name string) (string, FieldType, bool) {
+	if ft, ok := et.Fields[name]; ok {
+		return name, ft, true
+	}
+	for n, ft := range et.Fields {
+		if strings.EqualFold(n, name) {
+			return n, ft, true
+		}
+	}
+	return "", FieldType{}, false
+}
+
+// FieldName resolves a field of a type case-insensitively to its declared
+// name; ok is false for unknown fields. "id" is not a field.
+func (et EntityType) FieldName(name string) (string, bool) {
+	n, _, ok := fieldOf(&et, name)
+	return n, ok
+}
+
+func (t *Tenant) refExists(r Ref) bool {
+	if r.Type == UserType {
+		_, ok := t.users[r.ID]
+		return ok
+	}
+	et, ok := t.resolveType(r.Type)
+	if !ok {
+		return false
+	}
+	_, ok = t.rows[et.Name].rows[r.ID]
+	return ok
+}
+
+// CreateEntity creates a row owned by owner (unless values set Owner) and
+// returns it. Errors: ErrNotFound for an unknown type, *ValueError.
+func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]any) (Entity, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	et, ok := t.resolveType(typeName)
+	if !ok {
+		return Entity{}, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
+	}
+	fields, newOwner, err := t.convertValues(et, values)
+	if err != nil {
+		return Entity{}, err
+	}
+	if newOwner != 0 {
+		owner = newOwner
+	}
+	tr := t.rows[et.Name]
+	e := &Entity{Type: et.Name, ID: tr.next, Owner: owner, Fields: fields}
+	tr.next++
+	tr.rows[e.ID] = e
+	return e.clone(), nil
+}
+
+// UpdateEntity changes fields of a row user may see (a nil value clears a
+// field). Errors: ErrNotFound, ErrHidden, *ValueError.
+func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string]any) (Entity, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, err := t.lookup(typeName, id, user)
+	if err != nil {
+		return Entity{}, err
+	}
+	fields, owner, err := t.convertValues(t.types[strings.ToLower(e.Type)], values)
+	if err != nil {
+		return Entity{}, err
+	}
+	for k, v := range fields {
+		if v == nil {
+			delete(e.Fields, k)
+		} else {
+			e.Fields[k] = v
+		}
+	}
+	if owner != 0 {
+		e.Owner = owner
+	}
+	return e.clone(), nil
+}
+
+// DeleteEntity removes a row user may see. Errors: ErrNotFound, ErrHidden.
+func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, err := t.lookup(typeName, id, user)
+	if err != nil {
+		return err
+	}
+	delete(t.rows[e.Type].rows, e.ID)
+	return nil
+}

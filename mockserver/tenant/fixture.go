@@ -1,0 +1,276 @@
+package tenant
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Fixture describes a whole tenant. The YAML format is documented in the
+// package documentation and in docs/fixtures.md. JSON with the same keys is
+// accepted too (JSON is read as YAML).
+type Fixture struct {
+	Tenant           TenantFixture           `yaml:"tenant" json:"tenant"`
+	Settings         SettingsFixture         `yaml:"settings" json:"settings"`
+	Groups           []GroupFixture          `yaml:"groups" json:"groups"`
+	Roles            []RoleFixture           `yaml:"roles" json:"roles"`
+	Users            []UserFixture           `yaml:"users" json:"users"`
+	APIKeys          []APIKeyFixture         `yaml:"apiKeys" json:"apiKeys"`
+	OAuthClients     []OAuthClientFixture    `yaml:"oauthClients" json:"oauthClients"`
+	ProxyAssignments []ProxyFixture          `yaml:"proxyAssignments" json:"proxyAssignments"`
+	EntityTypes      []EntityTypeFixture     `yaml:"entityTypes" json:"entityTypes"`
+	Entities         []EntityFixture         `yaml:"entities" json:"entities"`
+	CredentialTypes  []CredentialTypeFixture `yaml:"credentialTypes" json:"credentialTypes"`
+	Credentials      []CredentialFixture     `yaml:"credentials" json:"credentials"`
+
+	// file names the source in error messages; set by Parse.
+	file string
+	// lines maps field paths (users[1].roles[0]) to source lines; set by Parse.
+	lines map[string]int
+}
+
+// TenantFixture names the tenant.
+type TenantFixture struct {
+	// ID, when set, is the tenant id to use (lower-case letters, digits and
+	// dashes); otherwise the server assigns one.
+	ID             string `yaml:"id" json:"id,omitempty"`
+	Name           string `yaml:"name" json:"name"`
+	OrganizationID int64  `yaml:"organizationId" json:"organizationId,omitempty"`
+}
+
+// SettingsFixture holds the initial settings; durations are Go duration
+// strings ("15m", "24h").
+type SettingsFixture struct {
+	APIDataAccess   string `yaml:"apiDataAccess" json:"apiDataAccess,omitempty"`
+	Enforcement     string `yaml:"enforcement" json:"enforcement,omitempty"`
+	TokenLifetime   string `yaml:"tokenLifetime" json:"tokenLifetime,omitempty"`
+	SessionLifetime string `yaml:"sessionLifetime" json:"sessionLifetime,omitempty"`
+}
+
+// GroupFixture is a group.
+type GroupFixture struct {
+	Name        string `yaml:"name" json:"name"`
+	Description string `yaml:"description" json:"description,omitempty"`
+}
+
+// RoleFixture is a role.
+type RoleFixture struct {
+	Name        string   `yaml:"name" json:"name"`
+	Permissions []string `yaml:"permissions" json:"permissions"`
+	EntityTypes []string `yaml:"entityTypes" json:"entityTypes"`
+}
+
+// UserFixture is a user; Email is also the login user name.
+type UserFixture struct {
+	ID       int64    `yaml:"id" json:"id"`
+	Name     string   `yaml:"name" json:"name"`
+	Email    string   `yaml:"email" json:"email"`
+	Password string   `yaml:"password" json:"password,omitempty"`
+	Groups   []string `yaml:"groups" json:"groups,omitempty"`
+	Roles    []string `yaml:"roles" json:"roles,omitempty"`
+	Profile  string   `yaml:"profile" json:"profile,omitempty"`
+}
+
+// APIKeyFixture is a data-API key.
+type APIKeyFixture struct {
+	Name    string `yaml:"name" json:"name"`
+	Key     string `yaml:"key" json:"key"`
+	User    int64  `yaml:"user" json:"user"`
+	Revoked bool   `yaml:"revoked" json:"revoked,omitempty"`
+}
+
+// OAuthClientFixture is an OAuth client-credentials grant.
+type OAuthClientFixture struct {
+	ClientID string   `yaml:"clientId" json:"clientId"`
+	Secret   string   `yaml:"secret" json:"secret"`
+	User     int64    `yaml:"user" json:"user"`
+	Scopes   []string `yaml:"scopes" json:"scopes"`
+}
+
+// ProxyFixture lets ProxyUserID act as each of UserIDs.
+type ProxyFixture struct {
+	ProxyUserID int64   `yaml:"proxyUserId" json:"proxyUserId"`
+	UserIDs     []int64 `yaml:"userIds" json:"userIds"`
+}
+
+// EntityTypeFixture declares an entity type and its fields. Field types are
+// string, number, bool, date or ref:<Type> (ref:User for users). The Owner
+// reference field is implicit.
+type EntityTypeFixture struct {
+	Name        string            `yaml:"name" json:"name"`
+	EntryTypeID int64             `yaml:"entryTypeId" json:"entryTypeId,omitempty"`
+	Fields      map[string]string `yaml:"fields" json:"fields"`
+}
+
+// EntityFixture is one entity. Reference values are written {ref: /Type/n}.
+type EntityFixture struct {
+	Type             string         `yaml:"type" json:"type"`
+	ID               int64          `yaml:"id" json:"id"`
+	Owner            int64          `yaml:"owner" json:"owner"`
+	SharedWithGroups []string       `yaml:"sharedWithGroups" json:"sharedWithGroups,omitempty"`
+	SharedWithUsers  []int64        `yaml:"sharedWithUsers" json:"sharedWithUsers,omitempty"`
+	Fields           map[string]any `yaml:"fields" json:"fields"`
+}
+
+// CredentialTypeFixture is a credential type; the field order is its
+// displayOrder.
+type CredentialTypeFixture struct {
+	Name   string                   `yaml:"name" json:"name"`
+	Fields []CredentialFieldFixture `yaml:"fields" json:"fields"`
+}
+
+// CredentialFieldFixture is one credential type field.
+type CredentialFieldFixture struct {
+	Name     string `yaml:"name" json:"name"`
+	Title    string `yaml:"title" json:"title,omitempty"`
+	Secret   bool   `yaml:"secret" json:"secret,omitempty"`
+	Required bool   `yaml:"required" json:"required,omitempty"`
+}
+
+// CredentialFixture is an integration credential.
+type CredentialFixture struct {
+	ID          string            `yaml:"id" json:"id"`
+	Name        string            `yaml:"name" json:"name"`
+	Type        string            `yaml:"type" json:"type"`
+	Fields      map[string]string `yaml:"fields" json:"fields"`
+	CreatedDate string            `yaml:"createdDate" json:"createdDate,omitempty"`
+}
+
+// FieldError is one problem in a fixture, located by file, line and field
+// path (users[1].roles[0]).
+type FieldError struct {
+	File  string
+	Line  int
+	Field string
+	Msg   string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+	} else {
+		b.WriteString("fixture")
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	if e.Field != "" {
+		b.WriteString(": " + e.Field)
+	}
+	b.WriteString(": " + e.Msg)
+	return b.String()
+}
+
+// FixtureError lists every problem found in a fixture.
+type FixtureError struct {
+	Errs []*FieldError
+}
+
+// Error implements error.
+func (e *FixtureError) Error() string {
+	parts := make([]string, len(e.Errs))
+	for i, fe := range e.Errs {
+		parts[i] = fe.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Unwrap lets errors.As reach each *FieldError.
+func (e *FixtureError) Unwrap() []error {
+	out := make([]error, len(e.Errs))
+	for i, fe := range e.Errs {
+		out[i] = fe
+	}
+	return out
+}
+
+// LoadFile reads and validates a fixture file.
+func LoadFile(path string) (*Fixture, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tenant: read fixture: %w", err)
+	}
+	return Parse(filepath.Base(path), b)
+}
+
+// Parse reads and validates a fixture (YAML or JSON). name is used in error
+// messages, which name file, line and field. The error is a *FixtureError.
+func Parse(name string, data []byte) (*Fixture, error) {
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		return nil, &FixtureError{Errs: []*FieldError{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML or JSON: " + err.Error()}}}
+	}
+	f := &Fixture{file: name, lines: map[string]int{}}
+	doc := &root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil, &FixtureError{Errs: []*FieldError{{File: name, Line: doc.Line, Msg: "a fixture is a mapping (tenant:, users:, ...)"}}}
+	}
+	var errs []*FieldError
+	checkKeys(doc, fixtureType, "", f.lines, func(line int, field, msg string) {
+		errs = append(errs, &FieldError{File: name, Line: line, Field: field, Msg: msg})
+	})
+	if len(errs) > 0 {
+		return nil, &FixtureError{Errs: errs}
+	}
+	if err := doc.Decode(f); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, m := range te.Errors {
+				line := yamlErrLine(errors.New(m))
+				msg := m
+				if i := strings.Index(m, ": "); i >= 0 && strings.HasPrefix(m, "line ") {
+					msg = m[i+2:]
+				}
+				errs = append(errs, &FieldError{File: name, Line: line, Field: fieldAtLine(f.lines, line), Msg: msg})
+			}
+			return nil, &FixtureError{Errs: errs}
+		}
+		return nil, &FixtureError{Errs: []*FieldError{{File: name, Msg: err.Error()}}}
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Name returns the file name the fixture was parsed from, if any.
+func (f *Fixture) Name() string { return f.file }
+
+// yamlErrLine digs "line N" out of a yaml.v3 error message.
+func yamlErrLine(err error) int {
+	s := err.Error()
+	i := strings.Index(s, "line ")
+	if i < 0 {
+		return 0
+	}
+	n := 0
+	for _, c := range s[i+5:] {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// fieldAtLine finds the deepest field path recorded at a line.
+func fieldAtLine(lines map[string]int, line int) string {
+	best := ""
+	for p, l := range lines {
+		if l == line && len(p) > len(best) {
+			best = p
+		}
+	}
+	return best
+}

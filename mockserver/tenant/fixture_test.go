@@ -1,0 +1,129 @@
+package tenant_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+const base = `tenant: {name: Test}
+groups:
+  - name: Staff
+roles:
+  - name: Reader
+    permissions: [data:entity:view]
+    entityTypes: [Widget]
+users:
+  - id: 1
+    name: Ann
+    email: ann@example.com
+    groups: [Staff]
+    roles: [Reader]
+entityTypes:
+  - name: Widget
+    fields: {Name: string, Parent: "ref:Widget"}
+entities:
+  - {type: Widget, id: 1, owner: 1, fields: {Name: a}}
+`
+
+// fieldErrors parses src and returns its field errors.
+func fieldErrors(t *testing.T, src string) []*tenant.FieldError {
+	t.Helper()
+	_, err := tenant.Parse("t.yaml", []byte(src))
+	require.Error(t, err)
+	var fe *tenant.FixtureError
+	require.True(t, errors.As(err, &fe), "%T %v", err, err)
+	return fe.Errs
+}
+
+func TestFixtureErrorsNameFileLineAndField(t *testing.T) {
+	_, err := tenant.Parse("t.yaml", []byte(base))
+	require.NoError(t, err)
+
+	cases := []struct {
+		name    string
+		src     string
+		line    int
+		field   string
+		message string
+	}{
+		{"unknown top-level key", base + "extras: 1\n", 19, "extras", `unknown key "extras"`},
+		{"unknown nested key", strings.Replace(base, "    groups: [Staff]", "    grups: [Staff]", 1), 12, "users[0].grups", `unknown key "grups"`},
+		{"unknown group", strings.Replace(base, "groups: [Staff]", "groups: [Staf]", 1), 12, "users[0].groups[0]", `unknown group "Staf"`},
+		{"unknown role", strings.Replace(base, "roles: [Reader]", "roles: [Writer]", 1), 13, "users[0].roles[0]", `unknown role "Writer"`},
+		{"duplicate user", strings.Replace(base, "\nentityTypes:", "\n  - {id: 1, name: Bo, email: bo@example.com}\nentityTypes:", 1), 14, "users[1].id", "duplicate user id 1"},
+		{"duplicate entity", base + "  - {type: Widget, id: 1, owner: 1}\n", 19, "entities[1].id", "duplicate entity /Widget/1"},
+		{"unknown owner", strings.Replace(base, "owner: 1,", "owner: 9,", 1), 18, "entities[0].owner", "unknown user 9"},
+		{"bad enum", "settings: {apiDataAccess: sometimes}\n", 1, "settings.apiDataAccess", `"sometimes" is not one of enforce, bypass`},
+		{"bad field type", strings.Replace(base, "Name: string,", "Name: text,", 1), 16, "entityTypes[0].fields.Name", `type "text" is not one of`},
+		{"bad value", strings.Replace(base, "fields: {Name: a}", "fields: {Name: a, Parent: {ref: /Widget/7}}", 1), 18, "entities[0].fields.Parent", "refers to unknown /Widget/7"},
+		{"unknown field", strings.Replace(base, "fields: {Name: a}", "fields: {Colour: red}", 1), 18, "entities[0].fields.Colour", `unknown field "Colour"`},
+		{"unknown scope", base + "oauthClients:\n  - {clientId: c, secret: s, user: 1, scopes: [everything]}\n", 20, "oauthClients[0].scopes[0]", `unknown scope "everything"`},
+		{"wrong type", "users:\n  - id: abc\n", 2, "users[0].id", "cannot unmarshal"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			errs := fieldErrors(t, tc.src)
+			var found *tenant.FieldError
+			for _, e := range errs {
+				if strings.Contains(e.Msg, tc.message) {
+					found = e
+				}
+			}
+			require.NotNil(t, found, "want %q among %v", tc.message, errs)
+			assert.Equal(t, "t.yaml", found.File)
+			if tc.field != "" {
+				assert.Equal(t, tc.field, found.Field)
+			}
+			if tc.line != 0 {
+				assert.Equal(t, tc.line, found.Line, found.Error())
+			}
+			assert.True(t, strings.HasPrefix(found.Error(), "t.yaml:"), found.Error())
+		})
+	}
+}
+
+func TestLoadFileNamesTheFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "acme.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("users:\n  - {id: 1, name: A, email: a@b, roles: [Ghost]}\n"), 0o600))
+	_, err := tenant.LoadFile(path)
+	require.Error(t, err)
+	assert.Equal(t, `acme.yaml:2: users[0].roles[0]: unknown role "Ghost"`, err.Error())
+}
+
+func TestFixtureInGoIsValidatedToo(t *testing.T) {
+	f := &tenant.Fixture{Users: []tenant.UserFixture{{ID: 1, Name: "A", Email: "a@b", Groups: []string{"nope"}}}}
+	_, err := tenant.New(f, tenant.Config{ID: "x"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `users[0].groups[0]: unknown group "nope"`)
+}
+
+// The full example in docs/fixtures.md is a valid fixture.
+func TestDocsExampleFixture(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "fixtures.md"))
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(doc), "## Full example")
+	require.True(t, ok)
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	require.True(t, ok)
+	src, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	f, err := tenant.Parse("fixtures.md", []byte(src))
+	require.NoError(t, err)
+	tn, err := tenant.New(f, tenant.Config{ID: "acme"})
+	require.NoError(t, err)
+	rows, err := tn.Entities("Order", 7)
+	require.NoError(t, err)
+	assert.Len(t, rows, 1, "shared with user 7 directly")
+	rows, err = tn.Entities("Widget", 7)
+	require.NoError(t, err)
+	assert.Len(t, rows, 1, "Widget 2 is not shared")
+	assert.Equal(t, []string{"data:entity:delete"}, tn.GrantedPermissions(7, []string{"data:entity:delete"}))
+}

@@ -1,0 +1,339 @@
+package tenant
+
+import (
+	"cmp"
+	"crypto/rand"
+	"crypto/subtle"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+func cloneUser(u *User) User {
+	c := *u
+	c.Groups = slices.Clone(u.Groups)
+	c.Roles = slices.Clone(u.Roles)
+	return c
+}
+
+// User returns a user by id.
+func (t *Tenant) User(id int64) (User, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	u, ok := t.users[id]
+	if !ok {
+		return User{}, false
+	}
+	return cloneUser(u), true
+}
+
+// Users returns every user, by id.
+func (t *Tenant) Users() []User {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]User, 0, len(t.users))
+	for _, u := range t.users {
+		out = append(out, cloneUser(u))
+	}
+	slices.SortFunc(out, func(a, b User) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// UserByEmail finds a user by email (case-insensitive, without suffix).
+func (t *Tenant) UserByEmail(email string) (User, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, u := range t.users {
+		if strings.EqualFold(u.Email, email) {
+			return cloneUser(u), true
+		}
+	}
+	return User{}, false
+}
+
+// CheckPassword returns the user whose login name and password match.
+func (t *Tenant) CheckPassword(login, password string) (User, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	id, ok := t.logins[strings.ToLower(login)]
+	if !ok {
+		return User{}, false
+	}
+	u := t.users[id]
+	if u.Password == "" || subtle.ConstantTimeCompare([]byte(u.Password), []byte(password)) != 1 {
+		return User{}, false
+	}
+	return cloneUser(u), true
+}
+
+// HasLogin reports whether login names a user of this tenant.
+func (t *Tenant) HasLogin(login string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	_, ok := t.logins[strings.ToLower(login)]
+	return ok
+}
+
+// APIKey finds an API key by its secret value.
+func (t *Tenant) APIKey(value string) (APIKey, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	k, ok := t.apiKeys[value]
+	if !ok {
+		return APIKey{}, false
+	}
+	return *k, true
+}
+
+// APIKeys returns every API key, by name.
+func (t *Tenant) APIKeys() []APIKey {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]APIKey, 0, len(t.apiKeys))
+	for _, k := range t.apiKeys {
+		out = append(out, *k)
+	}
+	slices.SortFunc(out, func(a, b APIKey) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// OAuthClient finds a client by id.
+func (t *Tenant) OAuthClient(id string) (OAuthClient, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	c, ok := t.clients[id]
+	if !ok {
+		return OAuthClient{}, false
+	}
+	d := *c
+	d.Scopes = slices.Clone(c.Scopes)
+	return d, true
+}
+
+// OAuthClients returns every client, by id.
+func (t *Tenant) OAuthClients() []OAuthClient {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]OAuthClient, 0, len(t.clients))
+	for _, c := range t.clients {
+		d := *c
+		d.Scopes = slices.Clone(c.Scopes)
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b OAuthClient) int { return strings.Compare(a.ClientID, b.ClientID) })
+	return out
+}
+
+// newSecretValue returns a random token or session value that names this
+// tenant: "<tenantID>.<random>", so values are unique across tenants and
+// identify theirs.
+func (t *Tenant) newSecretValue() string { return t.id + "." + rand.Text() }
+
+// IssueToken runs the client-credentials grant: it checks the client id and
+// secret, narrows the scopes (none requested = every allowed scope) and
+// issues a token valid for lifetime. Errors: ErrInvalidClient, *ScopeError.
+func (t *Tenant) IssueToken(clientID, secret string, requested []string, lifetime time.Duration) (Token, error) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.clients[clientID]
+	if !ok || subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) != 1 {
+		return Token{}, ErrInvalidClient
+	}
+	scopes := slices.Sorted(slices.Values(c.Scopes))
+	if len(requested) > 0 {
+		var bad []string
+		for _, s := range requested {
+			if !slices.Contains(c.Scopes, s) {
+				bad = append(bad, s)
+			}
+		}
+		if len(bad) > 0 {
+			return Token{}, &ScopeError{NotAllowed: bad}
+		}
+		scopes = slices.Compact(slices.Sorted(slices.Values(requested)))
+	}
+	tok := &Token{Value: t.newSecretValue(), ClientID: c.ClientID, User: c.User, Scopes: scopes, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
+	if len(t.tokens) >= 4096 {
+		for v, old := range t.tokens {
+			if !now.Before(old.ExpiresAt) {
+				delete(t.tokens, v)
+			}
+		}
+	}
+	t.tokens[tok.Value] = tok
+	out := *tok
+	out.Scopes = slices.Clone(tok.Scopes)
+	return out, nil
+}
+
+// Token finds an issued token by value (expired tokens included; the
+// caller checks ExpiresAt against its clock).
+func (t *Tenant) Token(value string) (Token, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	tok, ok := t.tokens[value]
+	if !ok {
+		return Token{}, false
+	}
+	out := *tok
+	out.Scopes = slices.Clone(tok.Scopes)
+	return out, true
+}
+
+// NewSession starts a data-API session for user, valid for the tenant's
+// session lifetime.
+func (t *Tenant) NewSession(user int64) (Session, error) {
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.users[user]; !ok {
+		return Session{}, fmt.Errorf("tenant %s: user %d: %w", t.id, user, ErrNotFound)
+	}
+	s := &Session{ID: t.newSecretValue(), User: user, ExpiresAt: now.Add(t.settings.SessionLifetime)}
+	t.sessions[s.ID] = s
+	return *s, nil
+}
+
+// Session finds a session by id (expired sessions included).
+func (t *Tenant) Session(id string) (Session, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	s, ok := t.sessions[id]
+	if !ok {
+		return Session{}, false
+	}
+	return *s, true
+}
+
+// EndSession ends a session; false when there was none.
+func (t *Tenant) EndSession(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.sessions[id]
+	delete(t.sessions, id)
+	return ok
+}
+
+// CanProxy reports whether proxyUser holds a proxy assignment for principal.
+// Acting as oneself is always allowed.
+func (t *Tenant) CanProxy(proxyUser, principal int64) bool {
+	if proxyUser == principal {
+		return true
+	}
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return slices.Contains(t.proxies[proxyUser], principal)
+}
+
+// ProxyAssignments returns every assignment, by proxy user.
+func (t *Tenant) ProxyAssignments() []ProxyAssignment {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]ProxyAssignment, 0, len(t.proxies))
+	for p, users := range t.proxies {
+		out = append(out, ProxyAssignment{ProxyUserID: p, UserIDs: slices.Clone(users)})
+	}
+	slices.SortFunc(out, func(a, b ProxyAssignment) int { return cmp.Compare(a.ProxyUserID, b.ProxyUserID) })
+	return out
+}
+
+// SetProxyAssignments replaces the assignments of each listed proxy user
+// and returns them as stored. Every user must exist.
+func (t *Tenant) SetProxyAssignments(list []ProxyAssignment) ([]ProxyAssignment, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, a := range list {
+		if _, ok := t.users[a.ProxyUserID]; !ok {
+			return nil, &ValueError{Field: fmt.Sprintf("[%d].proxyUserId", i), Msg: fmt.Sprintf("unknown user %d", a.ProxyUserID)}
+		}
+		for j, u := range a.UserIDs {
+			if _, ok := t.users[u]; !ok {
+				return nil, &ValueError{Field: fmt.Sprintf("[%d].userIds[%d]", i, j), Msg: fmt.Sprintf("unknown user %d", u)}
+			}
+		}
+	}
+	out := make([]ProxyAssignment, 0, len(list))
+	for _, a := range list {
+		ids := slices.Compact(slices.Sorted(slices.Values(a.UserIDs)))
+		if len(ids) == 0 {
+			delete(t.proxies, a.ProxyUserID)
+		} else {
+			t.proxies[a.ProxyUserID] = ids
+		}
+		out = append(out, ProxyAssignment{ProxyUserID: a.ProxyUserID, UserIDs: slices.Clone(ids)})
+	}
+	return out, nil
+}
+
+// userRoles returns the roles of a user; the caller holds t.mu.
+func (t *Tenant) userRoles(user int64) []*Role {
+	u, ok := t.users[user]
+	if !ok {
+		return nil
+	}
+	out := make([]*Role, 0, len(u.Roles))
+	for _, name := range u.Roles {
+		if r, ok := t.roles[name]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// GrantedPermissions returns which of perms the user's roles grant.
+func (t *Tenant) GrantedPermissions(user int64, perms []string) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var out []string
+	for _, p := range perms {
+		if t.hasPermission(user, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (t *Tenant) hasPermission(user int64, perm string) bool {
+	for _, r := range t.userRoles(user) {
+		for _, pat := range r.Permissions {
+			if MatchPermission(pat, perm) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CanReadType reports whether the user's roles let it read typeName through
+// the API.
+func (t *Tenant) CanReadType(user int64, typeName string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, r := range t.userRoles(user) {
+		for _, p := range r.EntityTypes {
+			if MatchEntityType(p, typeName) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// SeesAllRows reports whether row-level sharing does not apply to the user:
+// users holding a role with the permission `*` (Admin) see every row.
+func (t *Tenant) SeesAllRows(user int64) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.seesAll(user)
+}
+
+func (t *Tenant) seesAll(user int64) bool {
+	for _, r := range t.userRoles(user) {
+		if slices.Contains(r.Permissions, "*") {
+			return true
+		}
+	}
+	return false
+}

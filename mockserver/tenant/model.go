@@ -1,0 +1,209 @@
+package tenant
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// User is a person or service account of the tenant.
+type User struct {
+	ID    int64
+	Name  string
+	Email string
+	// Login is the user name for password logins: the email, with the
+	// tenant's credential suffix in every tenant but the first.
+	Login    string
+	Password string
+	Groups   []string
+	Roles    []string
+	Profile  string
+}
+
+// Group is a named set of users that rows can be shared with.
+type Group struct {
+	Name        string
+	Description string
+}
+
+// Role grants permissions (patterns with `*` wildcards, see MatchPermission)
+// and the entity types its users may read through the API (`*` = every type).
+type Role struct {
+	Name        string
+	Permissions []string
+	EntityTypes []string
+}
+
+// APIKey is a data-API key. Name identifies it in decisions and the audit
+// log; Key is the secret value sent as `Authorization: ApiKey <key>`.
+type APIKey struct {
+	Name    string
+	Key     string
+	User    int64
+	Revoked bool
+}
+
+// OAuthClient is a client-credentials grant bound to a user: its tokens carry
+// that user's permissions, narrowed by the token's scopes.
+type OAuthClient struct {
+	ClientID string
+	Secret   string
+	User     int64
+	Scopes   []string
+}
+
+// Token is an issued bearer token.
+type Token struct {
+	Value     string
+	ClientID  string
+	User      int64
+	Scopes    []string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
+// Session is a data-API login session.
+type Session struct {
+	ID        string
+	User      int64
+	ExpiresAt time.Time
+}
+
+// ProxyAssignment lets ProxyUserID act (AS-USER) as each of UserIDs.
+type ProxyAssignment struct {
+	ProxyUserID int64
+	UserIDs     []int64
+}
+
+// Field kinds of entity fields.
+const (
+	KindString = "string"
+	KindNumber = "number"
+	KindBool   = "bool"
+	KindDate   = "date" // stored as an RFC 3339 string
+	KindRef    = "ref"  // a Ref to another entity or a user
+)
+
+// FieldType is the declared type of an entity field.
+type FieldType struct {
+	Kind    string // one of the Kind constants
+	RefType string // for KindRef: the referenced type ("User" for users)
+}
+
+// String renders the type as written in fixtures: "string", "ref:Project".
+func (f FieldType) String() string {
+	if f.Kind == KindRef {
+		return KindRef + ":" + f.RefType
+	}
+	return f.Kind
+}
+
+// OwnerField is the implicit reference field holding an entity's owner.
+const OwnerField = "Owner"
+
+// UserType is the type name of user references (`/User/1001`).
+const UserType = "User"
+
+// EntityType describes a type of entity (a Clarizen entity type, a DealCloud
+// entry type).
+type EntityType struct {
+	Name string
+	// EntryTypeID is the numeric id the relationship API also accepts in
+	// place of the name; 0 when none.
+	EntryTypeID int64
+	Fields      map[string]FieldType
+}
+
+// Ref is a reference to an entity or user, rendered as `/Type/id`.
+type Ref struct {
+	Type string
+	ID   int64
+}
+
+// String renders the entity id form `/Type/id`.
+func (r Ref) String() string { return "/" + r.Type + "/" + strconv.FormatInt(r.ID, 10) }
+
+// ParseRef reads `/Type/id`.
+func ParseRef(s string) (Ref, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) != 3 || parts[0] != "" || parts[1] == "" {
+		return Ref{}, fmt.Errorf("%q is not an entity id of the form /Type/n", s)
+	}
+	id, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || id <= 0 {
+		return Ref{}, fmt.Errorf("%q is not an entity id of the form /Type/n", s)
+	}
+	return Ref{Type: parts[1], ID: id}, nil
+}
+
+// Entity is one row. Field values are string, float64, bool, Ref or nil;
+// dates are RFC 3339 strings. Owner, SharedGroups and SharedUsers decide row
+// visibility.
+type Entity struct {
+	Type         string
+	ID           int64
+	Owner        int64
+	SharedGroups []string
+	SharedUsers  []int64
+	Fields       map[string]any
+}
+
+// Ref returns the entity's reference.
+func (e Entity) Ref() Ref { return Ref{Type: e.Type, ID: e.ID} }
+
+// clone returns a deep copy.
+func (e *Entity) clone() Entity {
+	c := *e
+	c.SharedGroups = append([]string(nil), e.SharedGroups...)
+	c.SharedUsers = append([]int64(nil), e.SharedUsers...)
+	c.Fields = make(map[string]any, len(e.Fields))
+	for k, v := range e.Fields {
+		c.Fields[k] = v
+	}
+	return c
+}
+
+// CredentialField is one field of a credential type.
+type CredentialField struct {
+	Name     string
+	Title    string
+	Secret   bool // redacted on read
+	Required bool
+}
+
+// CredentialType describes the fields of an integration credential.
+type CredentialType struct {
+	Name   string
+	Fields []CredentialField
+}
+
+// Field returns the named field.
+func (c CredentialType) Field(name string) (CredentialField, bool) {
+	for _, f := range c.Fields {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return CredentialField{}, false
+}
+
+// Credential is an integration credential. Fields hold the real values,
+// secrets included; callers redact on read.
+type Credential struct {
+	ID       string
+	Name     string
+	Type     string
+	Fields   map[string]string
+	Created  time.Time
+	Modified time.Time
+}
+
+func (c *Credential) clone() Credential {
+	d := *c
+	d.Fields = make(map[string]string, len(c.Fields))
+	for k, v := range c.Fields {
+		d.Fields[k] = v
+	}
+	return d
+}

@@ -1,0 +1,57 @@
+package tenant_test
+
+import (
+	"testing"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+func TestMatchPermission(t *testing.T) {
+	cases := []struct {
+		pattern, perm string
+		want          bool
+	}{
+		{"*", "integrations:integration:delete", true},
+		{"*", "data", true},
+		{"*", "", false},
+		{"integrations:*", "integrations:integration:view", true},
+		{"integrations:*", "integrations:credential:add", true},
+		{"integrations:*", "integrations", false},
+		{"integrations:*", "integrationsx:integration:view", false},
+		{"integrations:integration:*", "integrations:integration:delete", true},
+		{"integrations:integration:*", "integrations:other:delete", false},
+		{"integrations:*:view", "integrations:integration:view", true},
+		{"integrations:*:view", "integrations:integration:edit", false},
+		{"integrations:*:view", "integrations:integration:view:extra", false},
+		{"integrations:integration:view", "integrations:integration:view", true},
+		{"integrations:integration:view", "integrations:integration:edit", false},
+		{"integrations:integration:view", "integrations:integration", false},
+		{"integrations:integration", "integrations:integration:view", false},
+		{"Integrations:integration:view", "integrations:integration:view", false},
+		{"", "integrations:integration:view", false},
+		{"data:entity:*", "data:entity:add", true},
+	}
+	for _, tc := range cases {
+		if got := tenant.MatchPermission(tc.pattern, tc.perm); got != tc.want {
+			t.Errorf("MatchPermission(%q, %q) = %v, want %v", tc.pattern, tc.perm, got, tc.want)
+		}
+	}
+}
+
+func TestMatchEntityType(t *testing.T) {
+	cases := []struct {
+		pattern, typ string
+		want         bool
+	}{
+		{"*", "Deals", true},
+		{"Deals", "Deals", true},
+		{"deals", "Deals", true},
+		{"Deal", "Deals", false},
+		{"Project", "Task", false},
+	}
+	for _, tc := range cases {
+		if got := tenant.MatchEntityType(tc.pattern, tc.typ); got != tc.want {
+			t.Errorf("MatchEntityType(%q, %q) = %v, want %v", tc.pattern, tc.typ, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors returned by tenant operations.
+var (
+	// ErrNotFound: no such entity, credential or user.
+	ErrNotFound = errors.New("not found")
+	// ErrHidden: the entity exists but the user may not see it. Callers
+	// answer it as not found (404), never 403.
+	ErrHidden = errors.New("hidden by row-level sharing")
+	// ErrInvalidClient: unknown OAuth client or wrong secret.
+	ErrInvalidClient = errors.New("invalid client")
+)
+
+// ValueError reports a bad value in a write, naming the field.
+type ValueError struct {
+	Field string
+	Msg   string
+}
+
+// Error implements error.
+func (e *ValueError) Error() string { return e.Field + ": " + e.Msg }
+
+// ScopeError reports requested scopes that an OAuth client may not have.
+type ScopeError struct {
+	NotAllowed []string
+}
+
+// Error implements error.
+func (e *ScopeError) Error() string {
+	return "scope not allowed for this client: " + strings.Join(e.NotAllowed, " ")
+}
+
+// Config sets up a tenant.
+type Config struct {
+	// ID identifies the tenant (required).
+	ID string
+	// CredentialSuffix is appended to every credential identifier of the
+	// fixture (API key values, OAuth client ids, login user names) so that
+	// tenants in one process never share one. Empty keeps them verbatim.
+	CredentialSuffix string
+	// Clock returns the current time; time.Now when nil.
+	Clock func() time.Time
+}
+
+// Tenant is one in-memory tenant, safe for concurrent use. Its state is
+// guarded by one RWMutex; the audit log has its own lock.
+type Tenant struct {
+	id      string
+	suffix  string
+	clock   func() time.Time
+	fixture *Fixture
+
+	mu           sync.RWMutex
+	name         string
+	orgID        int64
+	settings     Settings
+	users        map[int64]*User
+	logins       map[string]int64
+	groups       map[string]*Group
+	roles        map[string]*Role
+	apiKeys      map[string]*APIKey
+	clients      map[string]*OAuthClient
+	tokens       map[string]*Token
+	sessions     map[string]*Session
+	proxies      map[int64][]int64
+	types        map[string]*EntityType // by lower-case name
+	typeOrder    []string
+	entryTypeIDs map[int64]string
+	rows         map[string]*typeRows // by canonical type name
+	credTypes    []*CredentialType
+	creds        map[string]*Credential
+
+	auditMu   sync.Mutex
+	audit     []AuditEntry // a ring of at most AuditCapacity entries
+	auditHead int          // index of the oldest entry once the ring is full
+	auditSeq  int64
+}
+
+type typeRows struct {
+	next int64
+	rows map[int64]*Entity
+}
+
+// New builds a tenant from a fixture, which it validates first.
+func New(f *Fixture, cfg Config) (*Tenant, error) {
+	if f == nil {
+		return nil, errors.New("tenant: nil fixture")
+	}
+	if cfg.ID == "" {
+		return nil, errors.New("tenant: Config.ID is required")
+	}
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	t := &Tenant{id: cfg.ID, suffix: cfg.CredentialSuffix, clock: cfg.Clock, fixture: f}
+	if t.clock == nil {
+		t.clock = time.Now
+	}
+	if err := t.Reset(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Tenant) now() time.Time { return t.clock() }
+
+// ID returns the tenant id.
+func (t *Tenant) ID() string { return t.id }
+
+// Name returns the tenant's display name.
+func (t *Tenant) Name() string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.name
+}
+
+// OrganizationID returns the organisation id reported by the data API.
+func (t *Tenant) OrganizationID() int64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.orgID
+}
+
+// CredentialSuffix returns the suffix appended to this tenant's credential
+// identifiers ("" for the first tenant of a server).
+func (t *Tenant) CredentialSuffix() string { return t.suffix }
+
+// Fixture returns the fixture the tenant was built from. Do not change it.
+func (t *Tenant) Fixture() *Fixture { return t.fixture }
+
+// Reset restores the tenant to its fixture: every change, issued token,
+// session and audit entry is dropped.
+func (t *Tenant) Reset() error {
+	f := t.fixture
+	settings, err := f.settings()
+	if err != nil {
+		return fmt.Errorf("tenant %s: %w", t.id, err)
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.name = f.Tenant.Name
+	if t.name == "" {
+		t.name = t.id
+	}
+	t.orgID = f.Tenant.OrganizationID
+	t.settings = settings
+	t.groups = map[string]*Group{}
+	for _, g := range f.Groups {
+		t.groups[g.Name] = &Group{Name: g.Name, Description: g.Description}
+	}
+	t.roles = map[string]*Role{}
+	for _, r := range f.Roles {
+		t.roles[r.Name] = &Role{Name: r.Name, Permissions: slices.Clone(r.Permissions), EntityTypes: slices.Clone(r.EntityTypes)}
+	}
+	t.users = map[int64]*User{}
+	t.logins = map[string]int64{}
+	for _, u := range f.Users {
+		login := u.Email + t.suffix
+		t.users[u.ID] = &User{ID: u.ID, Name: u.Name, Email: u.Email, Login: login, Password: u.Password,
+			Groups: slices.Clone(u.Groups), Roles: slices.Clone(u.Roles), Profile: u.Profile}
+		t.logins[strings.ToLower(login)] = u.ID
+	}
+	t.apiKeys = map[string]*APIKey{}
+	for _, k := range f.APIKeys {
+		t.apiKeys[k.Key+t.suffix] = &APIKey{Name: k.Name, Key: k.Key + t.suffix, User: k.User, Revoked: k.Revoked}
+	}
+	t.clients = map[string]*OAuthClient{}
+	for _, c := range f.OAuthClients {
+		id := c.ClientID + t.suffix
+		t.clients[id] = &OAuthClient{ClientID: id, Secret: c.Secret, User: c.User, Scopes: slices.Clone(c.Scopes)}
+	}
+	t.tokens = map[string]*Token{}
+	t.sessions = map[string]*Session{}
+	t.proxies = map[int64][]int64{}
+	for _, p := range f.ProxyAssignments {
+		t.proxies[p.ProxyUserID] = slices.Clone(p.UserIDs)
+	}
+	t.types = map[string]*EntityType{}
+	t.typeOrder = nil
+	t.entryTypeIDs = map[int64]string{}
+	t.rows = map[string]*typeRows{}
+	for _, et := range f.EntityTypes {
+		def := &EntityType{Name: et.Name, EntryTypeID: et.EntryTypeID, Fields: map[string]FieldType{}}
+		for name, ts := range et.Fields {
+			ft, _ := parseFieldType(ts) // validated
+			def.Fields[name] = ft
+		}
+		def.Fields[OwnerField] = FieldType{Kind: KindRef, RefType: UserType}
+		t.types[strings.ToLower(et.Name)] = def
+		t.typeOrder = append(t.typeOrder, et.Name)
+		if et.EntryTypeID != 0 {
+			t.entryTypeIDs[et.EntryTypeID] = et.Name
+		}
+		t.rows[et.Name] = &typeRows{next: 1, rows: map[int64]*Entity{}}
+	}
+	for _, ef := range f.Entities {
+		def := t.types[strings.ToLower(ef.Type)]
+		e := &Entity{Type: def.Name, ID: ef.ID, Owner: ef.Owner,
+			SharedGroups: slices.Clone(ef.SharedWithGroups), SharedUsers: slices.Clone(ef.SharedWithUsers),
+			Fields: map[string]any{}}
+		for name, v := range ef.Fields {
+			cv, _ := convertValue(def.Fields[name], v) // validated
+			e.Fields[name] = cv
+		}
+		tr := t.rows[def.Name]
+		tr.rows[e.ID] = e
+		if e.ID >= tr.next {
+			tr.next = e.ID + 1
+		}
+	}
+	t.credTypes = nil
+	for _, ct := range f.CredentialTypes {
+		t.credTypes = append(t.credTypes, &CredentialType{Name: ct.Name, Fields: credFields(ct)})
+	}
+	t.creds = map[string]*Credential{}
+	for _, c := range f.Credentials {
+		created := now.UTC()
+		if c.CreatedDate != "" {
+			created, _ = time.Parse(time.RFC3339Nano, c.CreatedDate) // validated
+			created = created.UTC()
+		}
+		fields := map[string]string{}
+		for k, v := range c.Fields {
+			fields[k] = v
+		}
+		t.creds[c.ID] = &Credential{ID: c.ID, Name: c.Name, Type: c.Type, Fields: fields, Created: created, Modified: created}
+	}
+
+	t.auditMu.Lock()
+	t.audit, t.auditHead = nil, 0
+	t.auditMu.Unlock()
+	return nil
+}
