@@ -19,7 +19,9 @@ type recordingT struct {
 	errs []string
 }
 
-func (r *recordingT) Errorf(format string, args ...any) { r.errs = append(r.errs, fmt.Sprintf(format, args...)) }
+func (r *recordingT) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
 
 // The validating transport reports a response that breaks its operation's
 // spec, and one without the decision header; a conforming one passes.
