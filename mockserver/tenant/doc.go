@@ -40,7 +40,8 @@
 //	tenant:            # name, organizationId, optional id (lower-case, digits, dashes)
 //	settings:          # apiDataAccess: enforce|bypass, enforcement: enforce|audit,
 //	                   # tokenLifetime (Go duration; unset = vendor defaults),
-//	                   # sessionLifetime (default 8h)
+//	                   # sessionLifetime (default 8h),
+//	                   # rateLimit: {requests, window} per credential (none by default)
 //	groups:            # - {name, description}
 //	roles:             # - {name, permissions: [...], entityTypes: [...]}
 //	users:             # - {id, name, email (the login name), password, groups, roles, profile}
@@ -52,6 +53,8 @@
 //	                   #    fields: {Field: value, Ref: {ref: /Type/n}}}
 //	credentialTypes:   # - {name, fields: [{name, title, secret, required}]}
 //	credentials:       # - {id, name, type, fields: {...}, createdDate}
+//	faults:            # {seed, rules: [{operations, kind, probability, retryAfter,
+//	                   #    latency, afterWrite, times}]} (see Faults)
 //
 // Every entity type has an implicit Owner field (a reference to the owning
 // user). Dates are stored as RFC 3339 strings; YYYY-MM-DD is accepted.

@@ -27,6 +27,7 @@ type Fixture struct {
 	Entities         []EntityFixture         `yaml:"entities" json:"entities"`
 	CredentialTypes  []CredentialTypeFixture `yaml:"credentialTypes" json:"credentialTypes"`
 	Credentials      []CredentialFixture     `yaml:"credentials" json:"credentials"`
+	Faults           *FaultsFixture          `yaml:"faults" json:"faults,omitempty"`
 
 	// file names the source in error messages; set by Parse.
 	file string
@@ -50,6 +51,32 @@ type SettingsFixture struct {
 	Enforcement     string `yaml:"enforcement" json:"enforcement,omitempty"`
 	TokenLifetime   string `yaml:"tokenLifetime" json:"tokenLifetime,omitempty"`
 	SessionLifetime string `yaml:"sessionLifetime" json:"sessionLifetime,omitempty"`
+	// RateLimit is the per-credential request budget (none when absent).
+	RateLimit *RateLimitFixture `yaml:"rateLimit" json:"rateLimit,omitempty"`
+}
+
+// RateLimitFixture is a per-credential budget: requests per window (a Go
+// duration, default 1m).
+type RateLimitFixture struct {
+	Requests int    `yaml:"requests" json:"requests"`
+	Window   string `yaml:"window" json:"window,omitempty"`
+}
+
+// FaultsFixture is the fault-injection plan: a seed and rules tried in order.
+type FaultsFixture struct {
+	Seed  int64              `yaml:"seed" json:"seed"`
+	Rules []FaultRuleFixture `yaml:"rules" json:"rules"`
+}
+
+// FaultRuleFixture is one FaultRule; durations are Go duration strings.
+type FaultRuleFixture struct {
+	Operations  []string `yaml:"operations" json:"operations,omitempty"`
+	Kind        string   `yaml:"kind" json:"kind"`
+	Probability float64  `yaml:"probability" json:"probability"`
+	RetryAfter  string   `yaml:"retryAfter" json:"retryAfter,omitempty"`
+	Latency     string   `yaml:"latency" json:"latency,omitempty"`
+	AfterWrite  bool     `yaml:"afterWrite" json:"afterWrite,omitempty"`
+	Times       int      `yaml:"times" json:"times,omitempty"`
 }
 
 // GroupFixture is a group.

@@ -94,6 +94,10 @@ func (f *Fixture) Validate() error {
 		field, msg, _ := strings.Cut(err.Error(), ": ")
 		v.errf("settings."+field, "%s", msg)
 	}
+	if _, err := f.faults(); err != nil {
+		field, msg, _ := strings.Cut(err.Error(), ": ")
+		v.errf("faults."+field, "%s", msg)
+	}
 
 	groups := map[string]bool{}
 	for i, g := range f.Groups {
@@ -413,7 +417,44 @@ func (f *Fixture) settings() (Settings, error) {
 		}
 		s.SessionLifetime = d
 	}
+	if rl := f.Settings.RateLimit; rl != nil {
+		s.RateLimit.Requests = rl.Requests
+		if rl.Window != "" {
+			d, err := time.ParseDuration(rl.Window)
+			if err != nil {
+				return s, fmt.Errorf("rateLimit.window: %q is not a duration (like 1m)", rl.Window)
+			}
+			s.RateLimit.Window = d
+		}
+	}
 	return s, s.Validate()
+}
+
+// faults converts the faults section.
+func (f *Fixture) faults() (Faults, error) {
+	if f.Faults == nil {
+		return Faults{}, nil
+	}
+	out := Faults{Seed: f.Faults.Seed}
+	for i, r := range f.Faults.Rules {
+		rule := FaultRule{Operations: slices.Clone(r.Operations), Kind: FaultKind(r.Kind), Probability: r.Probability,
+			AfterWrite: r.AfterWrite, Times: r.Times}
+		for _, d := range []struct {
+			name, v string
+			to      *time.Duration
+		}{{"retryAfter", r.RetryAfter, &rule.RetryAfter}, {"latency", r.Latency, &rule.Latency}} {
+			if d.v == "" {
+				continue
+			}
+			dur, err := time.ParseDuration(d.v)
+			if err != nil {
+				return out, fmt.Errorf("rules[%d].%s: %q is not a duration (like 1s)", i, d.name, d.v)
+			}
+			*d.to = dur
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out, out.Validate()
 }
 
 func credFields(ct CredentialTypeFixture) []CredentialField {

@@ -39,6 +39,8 @@ type Settings struct {
 	TokenLifetime time.Duration
 	// SessionLifetime is the idle-free lifetime of data-API sessions.
 	SessionLifetime time.Duration
+	// RateLimit is the per-credential request budget (none by default).
+	RateLimit RateLimit
 }
 
 // DefaultSessionLifetime applies when a fixture sets none.
@@ -62,7 +64,7 @@ func (s Settings) Validate() error {
 	if s.SessionLifetime <= 0 {
 		return fmt.Errorf("sessionLifetime: %s must be positive", s.SessionLifetime)
 	}
-	return nil
+	return s.RateLimit.validate()
 }
 
 // Settings returns the tenant's current settings.

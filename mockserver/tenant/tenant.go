@@ -79,6 +79,10 @@ type Tenant struct {
 	credTypes    []*CredentialType
 	creds        map[string]*Credential
 
+	faults        Faults
+	faultsVersion uint64 // changes with every SetFaults and Reset
+	generation    uint64 // changes with every Reset
+
 	auditMu   sync.Mutex
 	audit     []AuditEntry // a ring of at most AuditCapacity entries
 	auditHead int          // index of the oldest entry once the ring is full
@@ -145,9 +149,16 @@ func (t *Tenant) Reset() error {
 	if err != nil {
 		return fmt.Errorf("tenant %s: %w", t.id, err)
 	}
+	faults, err := f.faults()
+	if err != nil {
+		return fmt.Errorf("tenant %s: %w", t.id, err)
+	}
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.generation++
+	t.faults = faults
+	t.faultsVersion++
 	t.name = f.Tenant.Name
 	if t.name == "" {
 		t.name = t.id

@@ -1,0 +1,259 @@
+package tenant
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"strings"
+	"time"
+)
+
+// RateLimit is a per-credential request budget: one credential (an API key,
+// an OAuth client, a logged-in user's sessions) may make Requests requests
+// per Window; the next one is answered 429 with Retry-After until the window
+// ends. The zero value means no limit.
+type RateLimit struct {
+	// Requests per window; 0 means unlimited.
+	Requests int
+	// Window is the length of a budget window; DefaultRateLimitWindow when
+	// zero.
+	Window time.Duration
+}
+
+// DefaultRateLimitWindow is the window of a RateLimit that sets none: the
+// credentials API's (Genesys Cloud) one minute.
+const DefaultRateLimitWindow = time.Minute
+
+// Enabled reports whether the limit restricts anything.
+func (l RateLimit) Enabled() bool { return l.Requests > 0 }
+
+// WindowOrDefault returns Window, or DefaultRateLimitWindow when it is zero.
+func (l RateLimit) WindowOrDefault() time.Duration {
+	if l.Window <= 0 {
+		return DefaultRateLimitWindow
+	}
+	return l.Window
+}
+
+func (l RateLimit) validate() error {
+	if l.Requests < 0 {
+		return fmt.Errorf("rateLimit.requests: %d is negative", l.Requests)
+	}
+	if l.Window < 0 {
+		return fmt.Errorf("rateLimit.window: %s is negative", l.Window)
+	}
+	return nil
+}
+
+// FaultKind is what an injected fault does to a request.
+type FaultKind string
+
+// Kinds of fault.
+const (
+	// Fault500 answers 500 in the API's error shape (Genesys
+	// internal.server.error, Clarizen InternalError, problem internal_error).
+	Fault500 FaultKind = "500"
+	// Fault503 answers 503 (service.unavailable / ServiceUnavailable /
+	// service_unavailable), with Retry-After when the rule sets RetryAfter.
+	Fault503 FaultKind = "503"
+	// Fault429 answers 429 (too.many.requests / RequestLimitExceeded /
+	// too_many_requests) with Retry-After. It never runs the handler.
+	Fault429 FaultKind = "429"
+	// FaultLatency delays the request by the rule's Latency, then serves it.
+	FaultLatency FaultKind = "latency"
+	// FaultDrop closes the connection without an answer.
+	FaultDrop FaultKind = "drop"
+	// FaultTruncate serves the request, advertises the full Content-Length,
+	// sends only part of the body and closes the connection. The handler
+	// always runs, so a write is performed.
+	FaultTruncate FaultKind = "truncate"
+)
+
+// FaultKinds lists every kind, in documentation order.
+var FaultKinds = []FaultKind{Fault500, Fault503, Fault429, FaultLatency, FaultDrop, FaultTruncate}
+
+// FaultRule injects one kind of fault into the operations it matches, with
+// a probability.
+//
+// Faults fire before the request reaches the authorization pipeline and the
+// handler, so a failed request changed nothing, except where AfterWrite (or
+// the truncate kind) says the handler runs first: then the write is done and
+// only its answer is lost, which is what an Idempotency-Key protects against.
+type FaultRule struct {
+	// Operations are patterns (path.Match syntax) matched against the
+	// operationId ("entityQuery", "create*", "*") or "<api>.<operationId>"
+	// ("data.*", "relationship.getToken"). Empty matches every operation.
+	Operations []string
+	// Kind is what the fault does.
+	Kind FaultKind
+	// Probability that a matching request gets the fault, in (0, 1].
+	Probability float64
+	// RetryAfter is the Retry-After sent with 429 (always sent; whole
+	// seconds, rounded up) and 503 (sent when positive).
+	RetryAfter time.Duration
+	// Latency is the delay of a latency fault.
+	Latency time.Duration
+	// AfterWrite makes a 500, 503 or drop fault run the handler first: the
+	// request takes effect and its answer is replaced by the failure.
+	AfterWrite bool
+	// Times limits how often the rule fires (0 = no limit); with
+	// Probability 1 and Times 1 exactly the first matching request fails.
+	Times int
+}
+
+// Matches reports whether the rule applies to an operation of an API.
+func (r FaultRule) Matches(api, operationID string) bool {
+	if len(r.Operations) == 0 {
+		return true
+	}
+	for _, p := range r.Operations {
+		if ok, _ := path.Match(p, operationID); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, api+"."+operationID); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Faults is a tenant's fault-injection plan: rules tried in order for every
+// request, drawing from a pseudo-random sequence seeded with Seed, so a run
+// that sends the same requests in the same order gets the same faults.
+// Latency rules add up; the first other rule that fires decides the fault.
+type Faults struct {
+	Seed  int64
+	Rules []FaultRule
+}
+
+// Clone returns a deep copy.
+func (f Faults) Clone() Faults {
+	out := Faults{Seed: f.Seed, Rules: slices.Clone(f.Rules)}
+	for i := range out.Rules {
+		out.Rules[i].Operations = slices.Clone(out.Rules[i].Operations)
+	}
+	return out
+}
+
+// Validate reports the first bad rule, naming it as rules[i].field.
+func (f Faults) Validate() error {
+	for i, r := range f.Rules {
+		p := fmt.Sprintf("rules[%d]", i)
+		if !slices.Contains(FaultKinds, r.Kind) {
+			return fmt.Errorf("%s.kind: %q is not one of %s", p, r.Kind, faultKindList())
+		}
+		if math.IsNaN(r.Probability) || r.Probability <= 0 || r.Probability > 1 {
+			return fmt.Errorf("%s.probability: %v is not in (0, 1]", p, r.Probability)
+		}
+		for j, op := range r.Operations {
+			if _, err := path.Match(op, ""); err != nil || strings.TrimSpace(op) == "" {
+				return fmt.Errorf("%s.operations[%d]: %q is not a pattern", p, j, op)
+			}
+		}
+		switch {
+		case r.RetryAfter < 0:
+			return fmt.Errorf("%s.retryAfter: %s is negative", p, r.RetryAfter)
+		case r.Latency < 0:
+			return fmt.Errorf("%s.latency: %s is negative", p, r.Latency)
+		case r.Kind == FaultLatency && r.Latency == 0:
+			return fmt.Errorf("%s.latency: a latency fault needs a positive latency", p)
+		case r.Times < 0:
+			return fmt.Errorf("%s.times: %d is negative", p, r.Times)
+		case r.AfterWrite && r.Kind != Fault500 && r.Kind != Fault503 && r.Kind != FaultDrop:
+			return fmt.Errorf("%s.afterWrite: only 500, 503 and drop faults can fire after the write", p)
+		}
+	}
+	return nil
+}
+
+func faultKindList() string {
+	s := make([]string, len(FaultKinds))
+	for i, k := range FaultKinds {
+		s[i] = string(k)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Faults returns the tenant's fault plan and its version, which changes
+// whenever the plan is replaced or the tenant is reset (so a server can
+// restart the plan's random sequence and counters).
+func (t *Tenant) Faults() (Faults, uint64) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.faults.Clone(), t.faultsVersion
+}
+
+// SetFaults replaces the fault plan after validating it. An empty plan
+// turns fault injection off.
+func (t *Tenant) SetFaults(f Faults) error {
+	if err := f.Validate(); err != nil {
+		return fmt.Errorf("tenant %s: faults: %w", t.id, err)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.faults = f.Clone()
+	t.faultsVersion++
+	return nil
+}
+
+// Generation changes every time the tenant is reset; state kept outside the
+// tenant (rate-limit windows, idempotency records) is dropped when it does.
+func (t *Tenant) Generation() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.generation
+}
+
+// ExpireFilter selects the credentials ExpireCredentials ends. The zero
+// value selects every token and session.
+type ExpireFilter struct {
+	// ClientID limits it to one OAuth client's tokens (no sessions).
+	ClientID string
+	// User limits it to the sessions and tokens of one user.
+	User int64
+	// TokensOnly and SessionsOnly limit it to one kind.
+	TokensOnly, SessionsOnly bool
+}
+
+// ExpireCredentials makes issued OAuth tokens and data-API sessions expire
+// now, as if their lifetime had run out: the next request that sends one is
+// answered 401 (credentials.expired, SessionTimeout, token_expired) and a
+// client must fetch a new token or log in again. It returns how many tokens
+// and sessions it expired.
+func (t *Tenant) ExpireCredentials(f ExpireFilter) (tokens, sessions int, err error) {
+	if f.TokensOnly && f.SessionsOnly {
+		return 0, 0, errors.New("tokensOnly and sessionsOnly exclude each other")
+	}
+	now := t.now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f.User != 0 {
+		if _, ok := t.users[f.User]; !ok {
+			return 0, 0, fmt.Errorf("user: %d is not a user of this tenant", f.User)
+		}
+	}
+	if f.ClientID != "" {
+		if _, ok := t.clients[f.ClientID]; !ok {
+			return 0, 0, fmt.Errorf("clientId: %q is not an OAuth client of this tenant", f.ClientID)
+		}
+	}
+	if !f.SessionsOnly {
+		for _, tok := range t.tokens {
+			if (f.ClientID == "" || tok.ClientID == f.ClientID) && (f.User == 0 || tok.User == f.User) && now.Before(tok.ExpiresAt) {
+				tok.ExpiresAt = now
+				tokens++
+			}
+		}
+	}
+	if !f.TokensOnly && f.ClientID == "" {
+		for _, s := range t.sessions {
+			if (f.User == 0 || s.User == f.User) && now.Before(s.ExpiresAt) {
+				s.ExpiresAt = now
+				sessions++
+			}
+		}
+	}
+	return tokens, sessions, nil
+}
