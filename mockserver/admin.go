@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,15 +16,18 @@ import (
 
 func (s *Server) adminHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"healthz":        s.adminHealthz,
-		"listTenants":    s.adminListTenants,
-		"createTenant":   s.adminCreateTenant,
-		"getTenant":      s.adminGetTenant,
-		"deleteTenant":   s.adminDeleteTenant,
-		"resetTenant":    s.adminResetTenant,
-		"getSettings":    s.adminGetSettings,
-		"updateSettings": s.adminUpdateSettings,
-		"getAudit":       s.adminGetAudit,
+		"healthz":           s.adminHealthz,
+		"listTenants":       s.adminListTenants,
+		"createTenant":      s.adminCreateTenant,
+		"getTenant":         s.adminGetTenant,
+		"deleteTenant":      s.adminDeleteTenant,
+		"resetTenant":       s.adminResetTenant,
+		"getSettings":       s.adminGetSettings,
+		"updateSettings":    s.adminUpdateSettings,
+		"getAudit":          s.adminGetAudit,
+		"getFaults":         s.adminGetFaults,
+		"setFaults":         s.adminSetFaults,
+		"expireCredentials": s.adminExpireCredentials,
 	}
 }
 
@@ -158,6 +162,10 @@ func settingsBody(st tenant.Settings) map[string]any {
 		"enforcement":     string(st.Enforcement),
 		"tokenLifetime":   st.TokenLifetime.String(),
 		"sessionLifetime": st.SessionLifetime.String(),
+		"rateLimit": map[string]any{
+			"requests": st.RateLimit.Requests,
+			"window":   st.RateLimit.WindowOrDefault().String(),
+		},
 	}
 }
 
@@ -184,7 +192,24 @@ func (s *Server) adminUpdateSettings(rc *reqCtx) error {
 			durations[key] = d
 		}
 	}
+	var limit *tenant.RateLimit
+	if rl, ok := m["rateLimit"].(map[string]any); ok {
+		limit = &tenant.RateLimit{}
+		if n, ok := rl["requests"].(float64); ok {
+			limit.Requests = int(n)
+		}
+		if v, ok := rl["window"].(string); ok {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return rc.adminFail(http.StatusBadRequest, "bad_request", "rateLimit.window: %q is not a duration (like 1m)", v)
+			}
+			limit.Window = d
+		}
+	}
 	st, err := t.UpdateSettings(func(st *tenant.Settings) {
+		if limit != nil {
+			st.RateLimit = *limit
+		}
 		if v, ok := m["apiDataAccess"].(string); ok {
 			st.APIDataAccess = tenant.APIDataAccess(v)
 		}
@@ -219,5 +244,60 @@ func (s *Server) adminGetAudit(rc *reqCtx) error {
 		entries = []tenant.AuditEntry{}
 	}
 	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"entries": entries})
+	return nil
+}
+
+func (s *Server) adminGetFaults(rc *reqCtx) error {
+	if t, ok := s.adminTenant(rc); ok {
+		f, _ := t.Faults()
+		rc.writeJSON(http.StatusOK, "application/json", f.Fixture())
+	}
+	return nil
+}
+
+func (s *Server) adminSetFaults(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	var ff tenant.FaultsFixture
+	if err := decodeJSON(rc.body, &ff); err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "the body is not a fault plan: %v", err)
+	}
+	f, err := ff.Faults()
+	if err == nil {
+		err = t.SetFaults(f)
+	}
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	cur, _ := t.Faults()
+	rc.writeJSON(http.StatusOK, "application/json", cur.Fixture())
+	return nil
+}
+
+func (s *Server) adminExpireCredentials(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	var req struct {
+		ClientID string `json:"clientId"`
+		User     int64  `json:"user"`
+		Only     string `json:"only"`
+	}
+	if len(bytes.TrimSpace(rc.body)) > 0 {
+		if err := decodeJSON(rc.body, &req); err != nil {
+			return rc.adminFail(http.StatusBadRequest, "bad_request", "the body is not an expire request: %v", err)
+		}
+	}
+	tokens, sessions, err := t.ExpireCredentials(tenant.ExpireFilter{
+		ClientID: req.ClientID, User: req.User,
+		TokensOnly: req.Only == "tokens", SessionsOnly: req.Only == "sessions",
+	})
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	rc.writeJSON(http.StatusOK, "application/json", map[string]int{"tokens": tokens, "sessions": sessions})
 	return nil
 }

@@ -51,10 +51,38 @@
 // effective user and the caller it came through. Logs (log/slog) carry one
 // line per request and never a credential, secret or body.
 //
+// # Rate limits, faults and idempotency
+//
+// A separate layer (resilience.go, ratelimit.go, faults.go) runs for every
+// vendor request after routing and before the pipeline, per tenant:
+//
+//   - rate limit (tenant.Settings.RateLimit): each API key, OAuth client and
+//     logged-in user may make N requests per window; the next is answered
+//     429 with Retry-After (the rest of the window, on the server's clock)
+//     in the API's error shape, and credentials API responses carry
+//     inin-ratelimit-count/allowed/reset. Token requests and logins are not
+//     counted.
+//   - faults (tenant.Faults): rules matching operation ids fire with a
+//     probability drawn from a sequence seeded by the plan, so a run
+//     repeats. 500, 503 and 429 are answered in the API's error shape and
+//     drop closes the connection, all before the request has any effect;
+//     latency delays the request; truncate serves it, advertises the full
+//     Content-Length and sends half the body; AfterWrite makes 500, 503 and
+//     drop fire after the handler ran (the write happened, its answer is
+//     lost).
+//
+// These answers carry the decision header (step rate_limit or fault, code
+// rate_limited or injected_fault) and are audited (AuditEntry.Fault). Writes
+// that carry an Idempotency-Key are performed once per caller and key; a
+// repeat of the same request gets the first answer with
+// Idempotent-Replayed: true, and a different request with the same key is a
+// 400 (idempotency.go).
+//
 // # Admin API
 //
 // openapi/admin.yaml describes /_mock/ (client: package adminapi): create
-// tenants from fixtures, reset them, read and change settings, read audit
-// logs, and /_mock/healthz. It is unauthenticated by design: the mock is a
+// tenants from fixtures, reset them, read and change settings (the rate
+// limit included), read and replace fault plans, expire tokens and sessions
+// on demand, read audit logs, and /_mock/healthz. It is unauthenticated by design: the mock is a
 // local development and test tool; never expose it on a shared network.
 package mockserver

@@ -23,6 +23,10 @@ const (
 	kindInternal
 	// kindOAuth is a token endpoint failure, reported as RFC 6749 JSON.
 	kindOAuth
+	// kindRateLimited is a 429: the rate limit, or an injected fault.
+	kindRateLimited
+	// kindUnavailable is a 503 (an injected fault).
+	kindUnavailable
 )
 
 // apiError is a failure on its way to the client, in whatever shape the
@@ -101,6 +105,10 @@ func dataErrorCode(e *apiError) string {
 		return "EntityNotFound"
 	case kindInternal:
 		return "InternalError"
+	case kindRateLimited:
+		return "RequestLimitExceeded"
+	case kindUnavailable:
+		return "ServiceUnavailable"
 	}
 	return "InvalidArgument"
 }
@@ -128,6 +136,10 @@ func genesysCode(e *apiError) string {
 		return "method.not.allowed"
 	case kindInternal:
 		return "internal.server.error"
+	case kindRateLimited:
+		return "too.many.requests"
+	case kindUnavailable:
+		return "service.unavailable"
 	}
 	return "bad.request"
 }
@@ -154,6 +166,10 @@ func problemCode(e *apiError) string {
 		return "method_not_allowed"
 	case kindInternal:
 		return "internal_error"
+	case kindRateLimited:
+		return "too_many_requests"
+	case kindUnavailable:
+		return "service_unavailable"
 	}
 	return "invalid_request"
 }
@@ -192,8 +208,12 @@ func (rc *reqCtx) writeError(s surface, e *apiError) {
 		}
 		rc.writeJSON(e.status, "application/json", body)
 	case surfaceRelationship:
+		typ := "https://tools.ietf.org/html/rfc9110#section-15." + problemSection(e.status)
+		if e.status == http.StatusTooManyRequests {
+			typ = "https://tools.ietf.org/html/rfc6585#section-4"
+		}
 		body := map[string]any{
-			"type":      "https://tools.ietf.org/html/rfc9110#section-15." + problemSection(e.status),
+			"type":      typ,
 			"title":     http.StatusText(e.status),
 			"status":    e.status,
 			"detail":    e.msg,
@@ -225,6 +245,8 @@ func problemSection(status int) string {
 		return "5.5"
 	case 405:
 		return "5.6"
+	case 503:
+		return "6.4"
 	}
 	return "6.1"
 }

@@ -59,6 +59,10 @@ type reqCtx struct {
 
 	target string // audit target: /Project/3, a credential id, a client id
 	write  bool   // the request changed the tenant
+
+	fault    string // the injected fault the request met, if any
+	replayed bool   // answered from an earlier request with the same Idempotency-Key
+	audited  bool   // the audit entry has been written
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -155,18 +159,20 @@ func (s *Server) serveVendor(rc *reqCtx) {
 	rc.route, rc.kroute, rc.params, rc.surface = rt, kr, params, rt.surface
 	rc.decision.Operation = rt.op.ID
 	rc.explain = r.Header.Get(wire.ExplainHeader) != ""
-	if err := s.runOperation(rc); err != nil {
+	if err := s.readBody(rc); err != nil {
 		rc.fail(err)
+	} else {
+		s.runResilient(rc) // rate limit and faults, then runOperation
 	}
-	s.recordAudit(rc)
+	if !rc.audited {
+		s.recordAudit(rc)
+	}
 }
 
-// runOperation runs, in order: body reading, the authorization pipeline,
-// request validation against the spec, and the handler.
-func (s *Server) runOperation(rc *reqCtx) error {
-	if err := s.readBody(rc); err != nil {
-		return err
-	}
+// runOperation runs, in order: the authorization pipeline, request
+// validation against the spec, and the handler (through the idempotency
+// store for writes that carry an Idempotency-Key).
+func (s *Server) runOperation(rc *reqCtx, st *tenantState) error {
 	rt := rc.route
 	switch {
 	case rt.token:
@@ -182,6 +188,9 @@ func (s *Server) runOperation(rc *reqCtx) error {
 	}
 	if err := s.validate(rc); err != nil {
 		return err
+	}
+	if key := rc.r.Header.Get(IdempotencyKeyHeader); key != "" && rt.isWrite() {
+		return s.runIdempotent(rc, st, key)
 	}
 	return rt.handle(rc)
 }
@@ -307,10 +316,13 @@ func (s *Server) recordAudit(rc *reqCtx) {
 	if c := rc.decision.Caller; c != nil {
 		e.Caller = &tenant.AuditCaller{Kind: c.Kind, ID: c.ID, User: c.User}
 	}
-	if rc.decision.Outcome != wire.OutcomeAllow {
+	if rc.decision.Outcome != wire.OutcomeAllow || rc.decision.Step != "" {
 		e.Reason = rc.decision.Reason
 	}
+	e.Fault = rc.fault
+	e.Replayed = rc.replayed
 	t.Record(e)
+	rc.audited = true
 }
 
 // newCorrelationID returns a random UUID-shaped id.

@@ -26,6 +26,9 @@ type Server struct {
 	tenants   map[string]*tenant.Tenant
 	defaultID string
 	seq       int
+
+	statesMu sync.Mutex
+	states   map[*tenant.Tenant]*tenantState // the resilience layer's, per tenant
 }
 
 // New builds a server whose default tenant is built from the configured
@@ -47,7 +50,8 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.fixture == nil {
 		cfg.fixture = tenant.Demo()
 	}
-	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, tenants: map[string]*tenant.Tenant{}}
+	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, tenants: map[string]*tenant.Tenant{},
+		states: map[*tenant.Tenant]*tenantState{}}
 	sp, err := loadSpecs(s)
 	if err != nil {
 		return nil, err
@@ -155,10 +159,12 @@ func (s *Server) DeleteTenant(id string) error {
 	if id == "default" || id == s.defaultID {
 		return errors.New("mockserver: the default tenant cannot be deleted")
 	}
-	if _, ok := s.tenants[id]; !ok {
+	t, ok := s.tenants[id]
+	if !ok {
 		return fmt.Errorf("mockserver: no tenant %q", id)
 	}
 	delete(s.tenants, id)
+	s.forgetState(t)
 	return nil
 }
 

@@ -1010,32 +1010,40 @@ type ClientWithResponsesInterface interface {
 // ListCredentialsResponse400Headers the declared response headers of an HTTP 400 response for ListCredentials
 type ListCredentialsResponse400Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsResponse401Headers the declared response headers of an HTTP 401 response for ListCredentials
 type ListCredentialsResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsResponse403Headers the declared response headers of an HTTP 403 response for ListCredentials
 type ListCredentialsResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsResponse429Headers the declared response headers of an HTTP 429 response for ListCredentials
 type ListCredentialsResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // ListCredentialsResponse500Headers the declared response headers of an HTTP 500 response for ListCredentials
 type ListCredentialsResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsResponse503Headers the declared response headers of an HTTP 503 response for ListCredentials
 type ListCredentialsResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type ListCredentialsResponse struct {
@@ -1136,32 +1144,40 @@ func (r ListCredentialsResponse) ContentType() string {
 // CreateCredentialResponse400Headers the declared response headers of an HTTP 400 response for CreateCredential
 type CreateCredentialResponse400Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // CreateCredentialResponse401Headers the declared response headers of an HTTP 401 response for CreateCredential
 type CreateCredentialResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // CreateCredentialResponse403Headers the declared response headers of an HTTP 403 response for CreateCredential
 type CreateCredentialResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // CreateCredentialResponse429Headers the declared response headers of an HTTP 429 response for CreateCredential
 type CreateCredentialResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // CreateCredentialResponse500Headers the declared response headers of an HTTP 500 response for CreateCredential
 type CreateCredentialResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // CreateCredentialResponse503Headers the declared response headers of an HTTP 503 response for CreateCredential
 type CreateCredentialResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type CreateCredentialResponse struct {
@@ -1262,32 +1278,40 @@ func (r CreateCredentialResponse) ContentType() string {
 // ListCredentialsCursorResponse400Headers the declared response headers of an HTTP 400 response for ListCredentialsCursor
 type ListCredentialsCursorResponse400Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsCursorResponse401Headers the declared response headers of an HTTP 401 response for ListCredentialsCursor
 type ListCredentialsCursorResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsCursorResponse403Headers the declared response headers of an HTTP 403 response for ListCredentialsCursor
 type ListCredentialsCursorResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsCursorResponse429Headers the declared response headers of an HTTP 429 response for ListCredentialsCursor
 type ListCredentialsCursorResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // ListCredentialsCursorResponse500Headers the declared response headers of an HTTP 500 response for ListCredentialsCursor
 type ListCredentialsCursorResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialsCursorResponse503Headers the declared response headers of an HTTP 503 response for ListCredentialsCursor
 type ListCredentialsCursorResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type ListCredentialsCursorResponse struct {
@@ -1388,27 +1412,34 @@ func (r ListCredentialsCursorResponse) ContentType() string {
 // ListCredentialTypesResponse401Headers the declared response headers of an HTTP 401 response for ListCredentialTypes
 type ListCredentialTypesResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialTypesResponse403Headers the declared response headers of an HTTP 403 response for ListCredentialTypes
 type ListCredentialTypesResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialTypesResponse429Headers the declared response headers of an HTTP 429 response for ListCredentialTypes
 type ListCredentialTypesResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // ListCredentialTypesResponse500Headers the declared response headers of an HTTP 500 response for ListCredentialTypes
 type ListCredentialTypesResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // ListCredentialTypesResponse503Headers the declared response headers of an HTTP 503 response for ListCredentialTypes
 type ListCredentialTypesResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type ListCredentialTypesResponse struct {
@@ -1497,40 +1528,56 @@ func (r ListCredentialTypesResponse) ContentType() string {
 	return ""
 }
 
+// DeleteCredentialResponse400Headers the declared response headers of an HTTP 400 response for DeleteCredential
+type DeleteCredentialResponse400Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // DeleteCredentialResponse401Headers the declared response headers of an HTTP 401 response for DeleteCredential
 type DeleteCredentialResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // DeleteCredentialResponse403Headers the declared response headers of an HTTP 403 response for DeleteCredential
 type DeleteCredentialResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // DeleteCredentialResponse404Headers the declared response headers of an HTTP 404 response for DeleteCredential
 type DeleteCredentialResponse404Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // DeleteCredentialResponse429Headers the declared response headers of an HTTP 429 response for DeleteCredential
 type DeleteCredentialResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // DeleteCredentialResponse500Headers the declared response headers of an HTTP 500 response for DeleteCredential
 type DeleteCredentialResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // DeleteCredentialResponse503Headers the declared response headers of an HTTP 503 response for DeleteCredential
 type DeleteCredentialResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type DeleteCredentialResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -1543,6 +1590,8 @@ type DeleteCredentialResponse struct {
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *DeleteCredentialResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *DeleteCredentialResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -1555,6 +1604,11 @@ type DeleteCredentialResponse struct {
 	Headers500 *DeleteCredentialResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *DeleteCredentialResponse503Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r DeleteCredentialResponse) GetJSON400() *Error {
+	return r.JSON400
 }
 
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
@@ -1619,32 +1673,40 @@ func (r DeleteCredentialResponse) ContentType() string {
 // GetCredentialResponse401Headers the declared response headers of an HTTP 401 response for GetCredential
 type GetCredentialResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // GetCredentialResponse403Headers the declared response headers of an HTTP 403 response for GetCredential
 type GetCredentialResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // GetCredentialResponse404Headers the declared response headers of an HTTP 404 response for GetCredential
 type GetCredentialResponse404Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // GetCredentialResponse429Headers the declared response headers of an HTTP 429 response for GetCredential
 type GetCredentialResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // GetCredentialResponse500Headers the declared response headers of an HTTP 500 response for GetCredential
 type GetCredentialResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // GetCredentialResponse503Headers the declared response headers of an HTTP 503 response for GetCredential
 type GetCredentialResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type GetCredentialResponse struct {
@@ -1745,37 +1807,46 @@ func (r GetCredentialResponse) ContentType() string {
 // UpdateCredentialResponse400Headers the declared response headers of an HTTP 400 response for UpdateCredential
 type UpdateCredentialResponse400Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // UpdateCredentialResponse401Headers the declared response headers of an HTTP 401 response for UpdateCredential
 type UpdateCredentialResponse401Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // UpdateCredentialResponse403Headers the declared response headers of an HTTP 403 response for UpdateCredential
 type UpdateCredentialResponse403Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // UpdateCredentialResponse404Headers the declared response headers of an HTTP 404 response for UpdateCredential
 type UpdateCredentialResponse404Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // UpdateCredentialResponse429Headers the declared response headers of an HTTP 429 response for UpdateCredential
 type UpdateCredentialResponse429Headers struct {
-	ININCorrelationId *string
-	RetryAfter        *int
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
 }
 
 // UpdateCredentialResponse500Headers the declared response headers of an HTTP 500 response for UpdateCredential
 type UpdateCredentialResponse500Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 // UpdateCredentialResponse503Headers the declared response headers of an HTTP 503 response for UpdateCredential
 type UpdateCredentialResponse503Headers struct {
 	ININCorrelationId *string
+	RetryAfter        *int
 }
 
 type UpdateCredentialResponse struct {
@@ -1884,6 +1955,21 @@ func (r UpdateCredentialResponse) ContentType() string {
 
 // GetTokenResponse429Headers the declared response headers of an HTTP 429 response for GetToken
 type GetTokenResponse429Headers struct {
+	ININCorrelationId    *string
+	RetryAfter           *int
+	IninRatelimitAllowed *int
+	IninRatelimitCount   *int
+	IninRatelimitReset   *int
+}
+
+// GetTokenResponse500Headers the declared response headers of an HTTP 500 response for GetToken
+type GetTokenResponse500Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
+// GetTokenResponse503Headers the declared response headers of an HTTP 503 response for GetToken
+type GetTokenResponse503Headers struct {
 	ININCorrelationId *string
 	RetryAfter        *int
 }
@@ -1899,8 +1985,16 @@ type GetTokenResponse struct {
 	JSON401 *OAuthError
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetTokenResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetTokenResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetTokenResponse503Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -1921,6 +2015,16 @@ func (r GetTokenResponse) GetJSON401() *OAuthError {
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r GetTokenResponse) GetJSON429() *TooManyRequests {
 	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetTokenResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTokenResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2178,6 +2282,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListCredentialsResponse401Headers
@@ -2188,6 +2299,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ListCredentialsResponse403Headers
@@ -2197,6 +2315,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
@@ -2215,6 +2340,27 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListCredentialsResponse500Headers
@@ -2225,6 +2371,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCredentialsResponse503Headers
@@ -2234,6 +2387,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -2316,6 +2476,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers CreateCredentialResponse401Headers
@@ -2326,6 +2493,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers CreateCredentialResponse403Headers
@@ -2335,6 +2509,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
@@ -2353,6 +2534,27 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers CreateCredentialResponse500Headers
@@ -2363,6 +2565,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers CreateCredentialResponse503Headers
@@ -2372,6 +2581,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -2454,6 +2670,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers ListCredentialsCursorResponse401Headers
@@ -2464,6 +2687,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ListCredentialsCursorResponse403Headers
@@ -2473,6 +2703,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
@@ -2491,6 +2728,27 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListCredentialsCursorResponse500Headers
@@ -2501,6 +2759,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCredentialsCursorResponse503Headers
@@ -2510,6 +2775,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -2585,6 +2857,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers ListCredentialTypesResponse403Headers
@@ -2594,6 +2873,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 429:
@@ -2612,6 +2898,27 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListCredentialTypesResponse500Headers
@@ -2622,6 +2929,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCredentialTypesResponse503Headers
@@ -2631,6 +2945,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -2654,6 +2975,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 	switch {
 	case rsp.StatusCode == 204:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error
@@ -2700,6 +3028,23 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 	}
 
 	switch {
+	case rsp.StatusCode == 400:
+		var headers DeleteCredentialResponse400Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers DeleteCredentialResponse401Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2708,6 +3053,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
@@ -2719,6 +3071,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeleteCredentialResponse404Headers
@@ -2728,6 +3087,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -2746,6 +3112,27 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers DeleteCredentialResponse500Headers
@@ -2756,6 +3143,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers DeleteCredentialResponse503Headers
@@ -2765,6 +3159,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -2847,6 +3248,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
 		var headers GetCredentialResponse403Headers
@@ -2857,6 +3265,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetCredentialResponse404Headers
@@ -2866,6 +3281,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -2884,6 +3306,27 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetCredentialResponse500Headers
@@ -2894,6 +3337,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetCredentialResponse503Headers
@@ -2903,6 +3353,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -2992,6 +3449,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers UpdateCredentialResponse401Headers
@@ -3001,6 +3465,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers401 = &headers
 	case rsp.StatusCode == 403:
@@ -3012,6 +3483,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers UpdateCredentialResponse404Headers
@@ -3021,6 +3499,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
 	case rsp.StatusCode == 429:
@@ -3039,6 +3524,27 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers UpdateCredentialResponse500Headers
@@ -3049,6 +3555,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			}
 			headers.ININCorrelationId = &value
 		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers UpdateCredentialResponse503Headers
@@ -3058,6 +3571,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 				return nil, err
 			}
 			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		response.Headers503 = &headers
 	}
@@ -3107,6 +3627,20 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 		}
 		response.JSON429 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	switch {
@@ -3126,7 +3660,62 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 			}
 			headers.RetryAfter = &value
 		}
+		if values := rsp.Header.Values("inin-ratelimit-allowed"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-allowed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitAllowed = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-count"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-count", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitCount = &value
+		}
+		if values := rsp.Header.Values("inin-ratelimit-reset"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "inin-ratelimit-reset", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IninRatelimitReset = &value
+		}
 		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetTokenResponse500Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetTokenResponse503Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
 	}
 
 	return response, nil

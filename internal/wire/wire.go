@@ -23,6 +23,13 @@ const (
 	StepRow          = "row"
 )
 
+// Steps of the mock's resilience layer, which runs before the pipeline: a
+// request refused by the tenant's rate limit, or hit by an injected fault.
+const (
+	StepRateLimit = "rate_limit"
+	StepFault     = "fault"
+)
+
 // Outcomes.
 const (
 	OutcomeAllow = "allow"
@@ -44,6 +51,8 @@ const (
 	CodeMissingPermissions  = "missing_permissions"
 	CodeObjectNotAccessible = "object_not_accessible"
 	CodeRowHidden           = "row_hidden"
+	CodeRateLimited         = "rate_limited"
+	CodeInjectedFault       = "injected_fault"
 )
 
 // Caller is the credential a request came through. ID never holds a secret:

@@ -59,6 +59,54 @@ func (e AuditEntryOutcome) Valid() bool {
 	}
 }
 
+// Defines values for ExpireRequestOnly.
+const (
+	Sessions ExpireRequestOnly = "sessions"
+	Tokens   ExpireRequestOnly = "tokens"
+)
+
+// Valid indicates whether the value is a known member of the ExpireRequestOnly enum.
+func (e ExpireRequestOnly) Valid() bool {
+	switch e {
+	case Sessions:
+		return true
+	case Tokens:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FaultRuleKind.
+const (
+	Drop     FaultRuleKind = "drop"
+	Latency  FaultRuleKind = "latency"
+	N429     FaultRuleKind = "429"
+	N500     FaultRuleKind = "500"
+	N503     FaultRuleKind = "503"
+	Truncate FaultRuleKind = "truncate"
+)
+
+// Valid indicates whether the value is a known member of the FaultRuleKind enum.
+func (e FaultRuleKind) Valid() bool {
+	switch e {
+	case Drop:
+		return true
+	case Latency:
+		return true
+	case N429:
+		return true
+	case N500:
+		return true
+	case N503:
+		return true
+	case Truncate:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SettingsApiDataAccess.
 const (
 	SettingsApiDataAccessBypass  SettingsApiDataAccess = "bypass"
@@ -164,20 +212,26 @@ type AuditCallerKind string
 
 // AuditEntry defines model for AuditEntry.
 type AuditEntry struct {
-	Api           string            `json:"api"`
-	Caller        *AuditCaller      `json:"caller,omitempty"`
-	Code          *string           `json:"code,omitempty"`
-	EffectiveUser *int64            `json:"effectiveUser,omitempty"`
-	Operation     string            `json:"operation"`
-	Outcome       AuditEntryOutcome `json:"outcome"`
-	Principal     *int64            `json:"principal,omitempty"`
-	Reason        *string           `json:"reason,omitempty"`
-	Seq           int64             `json:"seq"`
-	Status        *int              `json:"status,omitempty"`
-	Step          *string           `json:"step,omitempty"`
-	Target        *string           `json:"target,omitempty"`
-	Time          time.Time         `json:"time"`
-	Write         *bool             `json:"write,omitempty"`
+	Api           string       `json:"api"`
+	Caller        *AuditCaller `json:"caller,omitempty"`
+	Code          *string      `json:"code,omitempty"`
+	EffectiveUser *int64       `json:"effectiveUser,omitempty"`
+
+	// Fault The injected fault the request met: 500, 503, 429, latency, drop or truncate.
+	Fault     *string           `json:"fault,omitempty"`
+	Operation string            `json:"operation"`
+	Outcome   AuditEntryOutcome `json:"outcome"`
+	Principal *int64            `json:"principal,omitempty"`
+	Reason    *string           `json:"reason,omitempty"`
+
+	// Replayed A write answered from an earlier request with the same Idempotency-Key.
+	Replayed *bool     `json:"replayed,omitempty"`
+	Seq      int64     `json:"seq"`
+	Status   *int      `json:"status,omitempty"`
+	Step     *string   `json:"step,omitempty"`
+	Target   *string   `json:"target,omitempty"`
+	Time     time.Time `json:"time"`
+	Write    *bool     `json:"write,omitempty"`
 }
 
 // AuditEntryOutcome defines model for AuditEntry.Outcome.
@@ -194,6 +248,66 @@ type Error struct {
 	Message string `json:"message"`
 }
 
+// ExpireRequest defines model for ExpireRequest.
+type ExpireRequest struct {
+	// ClientId Only this OAuth client's tokens.
+	ClientId *string `json:"clientId,omitempty"`
+
+	// Only Only one kind.
+	Only *ExpireRequestOnly `json:"only,omitempty"`
+
+	// User Only this user's tokens and sessions.
+	User *int64 `json:"user,omitempty"`
+}
+
+// ExpireRequestOnly Only one kind.
+type ExpireRequestOnly string
+
+// ExpireResult defines model for ExpireResult.
+type ExpireResult struct {
+	Sessions int `json:"sessions"`
+	Tokens   int `json:"tokens"`
+}
+
+// FaultRule defines model for FaultRule.
+type FaultRule struct {
+	// AfterWrite 500, 503, drop: let the handler run first, so the request takes effect and its answer is lost.
+	AfterWrite *bool `json:"afterWrite,omitempty"`
+
+	// Kind 500, 503 and 429 answer in the API's error shape; latency delays the request;
+	// drop closes the connection without an answer; truncate serves the request,
+	// advertises its Content-Length and sends only part of the body.
+	Kind FaultRuleKind `json:"kind"`
+
+	// Latency Go duration of a latency fault.
+	Latency *string `json:"latency,omitempty"`
+
+	// Operations operationId patterns ("entityQuery", "create*", "*") or "<api>.<operationId>" ("data.*"); none = every operation.
+	Operations *[]string `json:"operations,omitempty"`
+
+	// Probability In (0, 1].
+	Probability float64 `json:"probability"`
+
+	// RetryAfter Go duration: Retry-After of 429 (always sent) and 503 (sent when set).
+	RetryAfter *string `json:"retryAfter,omitempty"`
+
+	// Times Fire at most this often (0 = no limit).
+	Times *int `json:"times,omitempty"`
+}
+
+// FaultRuleKind 500, 503 and 429 answer in the API's error shape; latency delays the request;
+// drop closes the connection without an answer; truncate serves the request,
+// advertises its Content-Length and sends only part of the body.
+type FaultRuleKind string
+
+// Faults defines model for Faults.
+type Faults struct {
+	Rules []FaultRule `json:"rules"`
+
+	// Seed Seeds the plan's pseudo-random sequence.
+	Seed *int64 `json:"seed,omitempty"`
+}
+
 // Fixture A tenant fixture (see docs/fixtures.md); validated by the mock, errors name line and field.
 type Fixture map[string]interface{}
 
@@ -204,10 +318,29 @@ type Health struct {
 	Tenants int    `json:"tenants"`
 }
 
+// RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make
+// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
+// of the window) in the API's error shape, and credentials API responses carry
+// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
+// follow the server's clock. `requests: 0` turns the limit off.
+type RateLimit struct {
+	Requests int `json:"requests"`
+
+	// Window Go duration (default "1m").
+	Window *string `json:"window,omitempty"`
+}
+
 // Settings defines model for Settings.
 type Settings struct {
 	ApiDataAccess SettingsApiDataAccess `json:"apiDataAccess"`
 	Enforcement   SettingsEnforcement   `json:"enforcement"`
+
+	// RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make
+	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
+	// of the window) in the API's error shape, and credentials API responses carry
+	// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
+	// follow the server's clock. `requests: 0` turns the limit off.
+	RateLimit RateLimit `json:"rateLimit"`
 
 	// SessionLifetime Go duration.
 	SessionLifetime string `json:"sessionLifetime"`
@@ -224,10 +357,17 @@ type SettingsEnforcement string
 
 // SettingsPatch defines model for SettingsPatch.
 type SettingsPatch struct {
-	ApiDataAccess   *SettingsPatchApiDataAccess `json:"apiDataAccess,omitempty"`
-	Enforcement     *SettingsPatchEnforcement   `json:"enforcement,omitempty"`
-	SessionLifetime *string                     `json:"sessionLifetime,omitempty"`
-	TokenLifetime   *string                     `json:"tokenLifetime,omitempty"`
+	ApiDataAccess *SettingsPatchApiDataAccess `json:"apiDataAccess,omitempty"`
+	Enforcement   *SettingsPatchEnforcement   `json:"enforcement,omitempty"`
+
+	// RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make
+	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
+	// of the window) in the API's error shape, and credentials API responses carry
+	// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
+	// follow the server's clock. `requests: 0` turns the limit off.
+	RateLimit       *RateLimit `json:"rateLimit,omitempty"`
+	SessionLifetime *string    `json:"sessionLifetime,omitempty"`
+	TokenLifetime   *string    `json:"tokenLifetime,omitempty"`
 }
 
 // SettingsPatchApiDataAccess defines model for SettingsPatch.ApiDataAccess.
@@ -295,6 +435,12 @@ type GetAuditParamsOutcome string
 
 // CreateTenantJSONRequestBody defines body for CreateTenant for application/json ContentType.
 type CreateTenantJSONRequestBody = Fixture
+
+// ExpireCredentialsJSONRequestBody defines body for ExpireCredentials for application/json ContentType.
+type ExpireCredentialsJSONRequestBody = ExpireRequest
+
+// SetFaultsJSONRequestBody defines body for SetFaults for application/json ContentType.
+type SetFaultsJSONRequestBody = Faults
 
 // UpdateSettingsJSONRequestBody defines body for UpdateSettings for application/json ContentType.
 type UpdateSettingsJSONRequestBody = SettingsPatch
@@ -411,6 +557,65 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /_mock/tenants/{tenantId}/audit (the `GetAudit` operationId).
 	GetAudit(ctx context.Context, tenantId TenantID, params *GetAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExpireCredentialsWithBody Expire issued OAuth tokens and data-API sessions now.
+	//
+	// The next request that sends an expired token or session is answered 401
+	// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+	// out: clients must fetch a new token or log in again. With no body, or an empty one,
+	// every token and session of the tenant expires.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+	ExpireCredentialsWithBody(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ExpireCredentials Expire issued OAuth tokens and data-API sessions now.
+	//
+	// The next request that sends an expired token or session is answered 401
+	// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+	// out: clients must fetch a new token or log in again. With no body, or an empty one,
+	// every token and session of the tenant expires.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+	ExpireCredentials(ctx context.Context, tenantId TenantID, body ExpireCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFaults Read a tenant's fault-injection plan.
+	//
+	// Corresponds with GET /_mock/tenants/{tenantId}/faults (the `GetFaults` operationId).
+	GetFaults(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetFaultsWithBody Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+	//
+	// Rules are tried in order for every vendor request whose operation they match; a
+	// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+	// requests in the same order meet the same faults. Latency rules add up; the first other
+	// rule that fires decides the failure. Faults fire before the authorization pipeline and
+	// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+	// which let the handler run first (the request takes effect and its answer is lost).
+	// Replacing the plan restarts its random sequence and `times` counters.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+	SetFaultsWithBody(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// SetFaults Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+	//
+	// Rules are tried in order for every vendor request whose operation they match; a
+	// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+	// requests in the same order meet the same faults. Latency rules add up; the first other
+	// rule that fires decides the failure. Faults fire before the authorization pipeline and
+	// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+	// which let the handler run first (the request takes effect and its answer is lost).
+	// Replacing the plan restarts its random sequence and `times` counters.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+	SetFaults(ctx context.Context, tenantId TenantID, body SetFaultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 	//
@@ -536,6 +741,115 @@ func (c *Client) GetTenant(ctx context.Context, tenantId TenantID, reqEditors ..
 // Corresponds with GET /_mock/tenants/{tenantId}/audit (the `GetAudit` operationId).
 func (c *Client) GetAudit(ctx context.Context, tenantId TenantID, params *GetAuditParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetAuditRequest(c.Server, tenantId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExpireCredentialsWithBody Expire issued OAuth tokens and data-API sessions now.
+//
+// The next request that sends an expired token or session is answered 401
+// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+// out: clients must fetch a new token or log in again. With no body, or an empty one,
+// every token and session of the tenant expires.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+func (c *Client) ExpireCredentialsWithBody(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExpireCredentialsRequestWithBody(c.Server, tenantId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ExpireCredentials Expire issued OAuth tokens and data-API sessions now.
+//
+// The next request that sends an expired token or session is answered 401
+// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+// out: clients must fetch a new token or log in again. With no body, or an empty one,
+// every token and session of the tenant expires.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+func (c *Client) ExpireCredentials(ctx context.Context, tenantId TenantID, body ExpireCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewExpireCredentialsRequest(c.Server, tenantId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFaults Read a tenant's fault-injection plan.
+//
+// Corresponds with GET /_mock/tenants/{tenantId}/faults (the `GetFaults` operationId).
+func (c *Client) GetFaults(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFaultsRequest(c.Server, tenantId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetFaultsWithBody Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+//
+// Rules are tried in order for every vendor request whose operation they match; a
+// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+// requests in the same order meet the same faults. Latency rules add up; the first other
+// rule that fires decides the failure. Faults fire before the authorization pipeline and
+// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+// which let the handler run first (the request takes effect and its answer is lost).
+// Replacing the plan restarts its random sequence and `times` counters.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+func (c *Client) SetFaultsWithBody(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetFaultsRequestWithBody(c.Server, tenantId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SetFaults Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+//
+// Rules are tried in order for every vendor request whose operation they match; a
+// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+// requests in the same order meet the same faults. Latency rules add up; the first other
+// rule that fires decides the failure. Faults fire before the authorization pipeline and
+// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+// which let the handler run first (the request takes effect and its answer is lost).
+// Replacing the plan restarts its random sequence and `times` counters.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+func (c *Client) SetFaults(ctx context.Context, tenantId TenantID, body SetFaultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSetFaultsRequest(c.Server, tenantId, body)
 	if err != nil {
 		return nil, err
 	}
@@ -881,6 +1195,134 @@ func NewGetAuditRequest(server string, tenantId TenantID, params *GetAuditParams
 	return req, nil
 }
 
+// NewExpireCredentialsRequest calls the generic ExpireCredentials builder with application/json body
+func NewExpireCredentialsRequest(server string, tenantId TenantID, body ExpireCredentialsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewExpireCredentialsRequestWithBody(server, tenantId, "application/json", bodyReader)
+}
+
+// NewExpireCredentialsRequestWithBody constructs an http.Request for the ExpireCredentials method, with any body, and a specified content type
+func NewExpireCredentialsRequestWithBody(server string, tenantId TenantID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenantId", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/tenants/%s/expire", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetFaultsRequest constructs an http.Request for the GetFaults method
+func NewGetFaultsRequest(server string, tenantId TenantID) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenantId", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/tenants/%s/faults", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewSetFaultsRequest calls the generic SetFaults builder with application/json body
+func NewSetFaultsRequest(server string, tenantId TenantID, body SetFaultsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewSetFaultsRequestWithBody(server, tenantId, "application/json", bodyReader)
+}
+
+// NewSetFaultsRequestWithBody constructs an http.Request for the SetFaults method, with any body, and a specified content type
+func NewSetFaultsRequestWithBody(server string, tenantId TenantID, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenantId", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/tenants/%s/faults", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewResetTenantRequest constructs an http.Request for the ResetTenant method
 func NewResetTenantRequest(server string, tenantId TenantID) (*http.Request, error) {
 	var err error
@@ -1088,6 +1530,67 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /_mock/tenants/{tenantId}/audit (the `GetAudit` operationId).
 	GetAuditWithResponse(ctx context.Context, tenantId TenantID, params *GetAuditParams, reqEditors ...RequestEditorFn) (*GetAuditResponse, error)
+
+	// ExpireCredentialsWithBodyWithResponse Expire issued OAuth tokens and data-API sessions now.
+	//
+	// The next request that sends an expired token or session is answered 401
+	// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+	// out: clients must fetch a new token or log in again. With no body, or an empty one,
+	// every token and session of the tenant expires.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+	ExpireCredentialsWithBodyWithResponse(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExpireCredentialsResponse, error)
+
+	// ExpireCredentialsWithResponse Expire issued OAuth tokens and data-API sessions now.
+	//
+	// The next request that sends an expired token or session is answered 401
+	// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+	// out: clients must fetch a new token or log in again. With no body, or an empty one,
+	// every token and session of the tenant expires.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+	ExpireCredentialsWithResponse(ctx context.Context, tenantId TenantID, body ExpireCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*ExpireCredentialsResponse, error)
+
+	// GetFaultsWithResponse Read a tenant's fault-injection plan.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/tenants/{tenantId}/faults (the `GetFaults` operationId).
+	GetFaultsWithResponse(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*GetFaultsResponse, error)
+
+	// SetFaultsWithBodyWithResponse Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+	//
+	// Rules are tried in order for every vendor request whose operation they match; a
+	// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+	// requests in the same order meet the same faults. Latency rules add up; the first other
+	// rule that fires decides the failure. Faults fire before the authorization pipeline and
+	// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+	// which let the handler run first (the request takes effect and its answer is lost).
+	// Replacing the plan restarts its random sequence and `times` counters.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+	SetFaultsWithBodyWithResponse(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetFaultsResponse, error)
+
+	// SetFaultsWithResponse Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+	//
+	// Rules are tried in order for every vendor request whose operation they match; a
+	// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+	// requests in the same order meet the same faults. Latency rules add up; the first other
+	// rule that fires decides the failure. Faults fire before the authorization pipeline and
+	// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+	// which let the handler run first (the request takes effect and its answer is lost).
+	// Replacing the plan restarts its random sequence and `times` counters.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+	SetFaultsWithResponse(ctx context.Context, tenantId TenantID, body SetFaultsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetFaultsResponse, error)
 
 	// ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 	//
@@ -1406,6 +1909,164 @@ func (r GetAuditResponse) ContentType() string {
 	return ""
 }
 
+type ExpireCredentialsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ExpireResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ExpireCredentialsResponse) GetJSON200() *ExpireResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ExpireCredentialsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ExpireCredentialsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r ExpireCredentialsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ExpireCredentialsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ExpireCredentialsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ExpireCredentialsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetFaultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Faults
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFaultsResponse) GetJSON200() *Faults {
+	return r.JSON200
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetFaultsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFaultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFaultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFaultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFaultsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type SetFaultsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Faults
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r SetFaultsResponse) GetJSON200() *Faults {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SetFaultsResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SetFaultsResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r SetFaultsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SetFaultsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SetFaultsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SetFaultsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ResetTenantResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -1648,6 +2309,97 @@ func (c *ClientWithResponses) GetAuditWithResponse(ctx context.Context, tenantId
 	return ParseGetAuditResponse(rsp)
 }
 
+// ExpireCredentialsWithBodyWithResponse Expire issued OAuth tokens and data-API sessions now.
+//
+// The next request that sends an expired token or session is answered 401
+// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+// out: clients must fetch a new token or log in again. With no body, or an empty one,
+// every token and session of the tenant expires.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+func (c *ClientWithResponses) ExpireCredentialsWithBodyWithResponse(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ExpireCredentialsResponse, error) {
+	rsp, err := c.ExpireCredentialsWithBody(ctx, tenantId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExpireCredentialsResponse(rsp)
+}
+
+// ExpireCredentialsWithResponse Expire issued OAuth tokens and data-API sessions now.
+//
+// The next request that sends an expired token or session is answered 401
+// (`credentials.expired`, `SessionTimeout`, `token_expired`), as when its lifetime runs
+// out: clients must fetch a new token or log in again. With no body, or an empty one,
+// every token and session of the tenant expires.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/tenants/{tenantId}/expire (the `ExpireCredentials` operationId).
+func (c *ClientWithResponses) ExpireCredentialsWithResponse(ctx context.Context, tenantId TenantID, body ExpireCredentialsJSONRequestBody, reqEditors ...RequestEditorFn) (*ExpireCredentialsResponse, error) {
+	rsp, err := c.ExpireCredentials(ctx, tenantId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseExpireCredentialsResponse(rsp)
+}
+
+// GetFaultsWithResponse Read a tenant's fault-injection plan.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/tenants/{tenantId}/faults (the `GetFaults` operationId).
+func (c *ClientWithResponses) GetFaultsWithResponse(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*GetFaultsResponse, error) {
+	rsp, err := c.GetFaults(ctx, tenantId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFaultsResponse(rsp)
+}
+
+// SetFaultsWithBodyWithResponse Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+//
+// Rules are tried in order for every vendor request whose operation they match; a
+// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+// requests in the same order meet the same faults. Latency rules add up; the first other
+// rule that fires decides the failure. Faults fire before the authorization pipeline and
+// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+// which let the handler run first (the request takes effect and its answer is lost).
+// Replacing the plan restarts its random sequence and `times` counters.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+func (c *ClientWithResponses) SetFaultsWithBodyWithResponse(ctx context.Context, tenantId TenantID, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*SetFaultsResponse, error) {
+	rsp, err := c.SetFaultsWithBody(ctx, tenantId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetFaultsResponse(rsp)
+}
+
+// SetFaultsWithResponse Replace a tenant's fault-injection plan (an empty rules list turns faults off).
+//
+// Rules are tried in order for every vendor request whose operation they match; a
+// pseudo-random sequence seeded with `seed` decides whether each fires, so the same
+// requests in the same order meet the same faults. Latency rules add up; the first other
+// rule that fires decides the failure. Faults fire before the authorization pipeline and
+// the handler (the request has no effect), except `truncate` and rules with `afterWrite`,
+// which let the handler run first (the request takes effect and its answer is lost).
+// Replacing the plan restarts its random sequence and `times` counters.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
+func (c *ClientWithResponses) SetFaultsWithResponse(ctx context.Context, tenantId TenantID, body SetFaultsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetFaultsResponse, error) {
+	rsp, err := c.SetFaults(ctx, tenantId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSetFaultsResponse(rsp)
+}
+
 // ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -1877,6 +2629,119 @@ func ParseGetAuditResponse(rsp *http.Response) (*GetAuditResponse, error) {
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest AuditLog
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseExpireCredentialsResponse parses an HTTP response from a ExpireCredentialsWithResponse call
+func ParseExpireCredentialsResponse(rsp *http.Response) (*ExpireCredentialsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ExpireCredentialsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ExpireResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetFaultsResponse parses an HTTP response from a GetFaultsWithResponse call
+func ParseGetFaultsResponse(rsp *http.Response) (*GetFaultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFaultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Faults
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSetFaultsResponse parses an HTTP response from a SetFaultsWithResponse call
+func ParseSetFaultsResponse(rsp *http.Response) (*SetFaultsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SetFaultsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Faults
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

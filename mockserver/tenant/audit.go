@@ -32,6 +32,12 @@ type AuditEntry struct {
 	Principal     int64        `json:"principal,omitempty"`
 	Caller        *AuditCaller `json:"caller,omitempty"`
 	Reason        string       `json:"reason,omitempty"`
+	// Fault names the injected fault the request met (500, 503, 429,
+	// latency, drop, truncate), if any.
+	Fault string `json:"fault,omitempty"`
+	// Replayed is true for a write answered from an earlier request with
+	// the same Idempotency-Key (and not performed again).
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // AuditFilter selects audit entries; zero fields match everything.

@@ -435,26 +435,7 @@ func (f *Fixture) faults() (Faults, error) {
 	if f.Faults == nil {
 		return Faults{}, nil
 	}
-	out := Faults{Seed: f.Faults.Seed}
-	for i, r := range f.Faults.Rules {
-		rule := FaultRule{Operations: slices.Clone(r.Operations), Kind: FaultKind(r.Kind), Probability: r.Probability,
-			AfterWrite: r.AfterWrite, Times: r.Times}
-		for _, d := range []struct {
-			name, v string
-			to      *time.Duration
-		}{{"retryAfter", r.RetryAfter, &rule.RetryAfter}, {"latency", r.Latency, &rule.Latency}} {
-			if d.v == "" {
-				continue
-			}
-			dur, err := time.ParseDuration(d.v)
-			if err != nil {
-				return out, fmt.Errorf("rules[%d].%s: %q is not a duration (like 1s)", i, d.name, d.v)
-			}
-			*d.to = dur
-		}
-		out.Rules = append(out.Rules, rule)
-	}
-	return out, out.Validate()
+	return f.Faults.Faults()
 }
 
 func credFields(ct CredentialTypeFixture) []CredentialField {

@@ -185,6 +185,14 @@ func (t *Tenant) Faults() (Faults, uint64) {
 	return t.faults.Clone(), t.faultsVersion
 }
 
+// FaultsVersion returns the version Faults would report, without copying
+// the plan.
+func (t *Tenant) FaultsVersion() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.faultsVersion
+}
+
 // SetFaults replaces the fault plan after validating it. An empty plan
 // turns fault injection off.
 func (t *Tenant) SetFaults(f Faults) error {
@@ -256,4 +264,47 @@ func (t *Tenant) ExpireCredentials(f ExpireFilter) (tokens, sessions int, err er
 		}
 	}
 	return tokens, sessions, nil
+}
+
+// Faults converts and validates the fixture form of a plan; errors name the
+// field (rules[1].latency).
+func (ff FaultsFixture) Faults() (Faults, error) {
+	out := Faults{Seed: ff.Seed}
+	for i, r := range ff.Rules {
+		rule := FaultRule{Operations: slices.Clone(r.Operations), Kind: FaultKind(r.Kind), Probability: r.Probability,
+			AfterWrite: r.AfterWrite, Times: r.Times}
+		for _, d := range []struct {
+			name, v string
+			to      *time.Duration
+		}{{"retryAfter", r.RetryAfter, &rule.RetryAfter}, {"latency", r.Latency, &rule.Latency}} {
+			if d.v == "" {
+				continue
+			}
+			dur, err := time.ParseDuration(d.v)
+			if err != nil {
+				return out, fmt.Errorf("rules[%d].%s: %q is not a duration (like 1s)", i, d.name, d.v)
+			}
+			*d.to = dur
+		}
+		out.Rules = append(out.Rules, rule)
+	}
+	return out, out.Validate()
+}
+
+// Fixture returns the plan in fixture form (durations as Go duration
+// strings), as the admin API shows it.
+func (f Faults) Fixture() FaultsFixture {
+	out := FaultsFixture{Seed: f.Seed, Rules: []FaultRuleFixture{}}
+	for _, r := range f.Rules {
+		fr := FaultRuleFixture{Operations: slices.Clone(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
+			AfterWrite: r.AfterWrite, Times: r.Times}
+		if r.RetryAfter > 0 {
+			fr.RetryAfter = r.RetryAfter.String()
+		}
+		if r.Latency > 0 {
+			fr.Latency = r.Latency.String()
+		}
+		out.Rules = append(out.Rules, fr)
+	}
+	return out
 }

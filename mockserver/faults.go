@@ -1,0 +1,171 @@
+package mockserver
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// faultState runs a tenant's fault plan: one pseudo-random sequence seeded
+// from the plan, and how often each rule has fired. Both start afresh when
+// the plan is replaced or the tenant is reset, so the same requests in the
+// same order meet the same faults.
+type faultState struct {
+	mu      sync.Mutex
+	version uint64
+	started bool
+	rules   []tenant.FaultRule
+	fired   []int
+	rng     *rand.Rand
+}
+
+// faultPlan is what the plan decided for one request.
+type faultPlan struct {
+	latency time.Duration
+	rule    *tenant.FaultRule // nil: no failure
+}
+
+// draw decides the faults of one request of operation op of api.
+func (f *faultState) draw(t *tenant.Tenant, api, op string) faultPlan {
+	ver := t.FaultsVersion()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.started || f.version != ver {
+		plan, v := t.Faults()
+		f.version, f.started = v, true
+		f.rules = plan.Rules
+		f.fired = make([]int, len(plan.Rules))
+		f.rng = rand.New(rand.NewPCG(uint64(plan.Seed), 0x74656e616e746b74))
+	}
+	var out faultPlan
+	for i := range f.rules {
+		r := &f.rules[i]
+		if !r.Matches(api, op) || (r.Times > 0 && f.fired[i] >= r.Times) {
+			continue
+		}
+		if f.rng.Float64() >= r.Probability {
+			continue
+		}
+		f.fired[i]++
+		if r.Kind == tenant.FaultLatency {
+			out.latency += r.Latency
+			continue
+		}
+		rule := *r
+		out.rule = &rule
+		break
+	}
+	return out
+}
+
+// sleepCtx waits d, or until ctx ends (false).
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// faultDecision fills the decision of a request that met a failure fault.
+func (rc *reqCtx) faultDecision(id *identity, rule tenant.FaultRule, performed bool) {
+	if id != nil && id.caller != nil {
+		rc.decision.Caller = id.caller
+		rc.decision.EffectiveUser = id.caller.User
+	}
+	if !performed {
+		rc.decision.Outcome = wire.OutcomeDeny
+	}
+	if rc.decision.Outcome == "" {
+		rc.decision.Outcome = wire.OutcomeAllow
+	}
+	rc.decision.Step = wire.StepFault
+	rc.decision.Code = wire.CodeInjectedFault
+	if performed {
+		rc.decision.Reason = fmt.Sprintf("injected fault %s after the request was performed: its answer was replaced", rule.Kind)
+		rc.decision.Fix = "this failure is deliberate (the tenant's fault plan); the request took effect, so repeat it only with the same Idempotency-Key"
+	} else {
+		rc.decision.Reason = fmt.Sprintf("injected fault %s: the request was not performed", rule.Kind)
+		rc.decision.Fix = "this failure is deliberate (the tenant's fault plan); the request had no effect and may be repeated"
+	}
+}
+
+// injectBefore answers a request with a fault instead of serving it.
+func (rc *reqCtx) injectBefore(id identity, rule tenant.FaultRule) {
+	rc.faultDecision(&id, rule, false)
+	if rule.Kind == tenant.FaultDrop {
+		rc.drop()
+		return
+	}
+	rc.writeFault(rule)
+}
+
+// injectAfter delivers the buffered answer of a request that was served,
+// damaged by the fault: replaced by a failure, cut short, or dropped.
+func (rc *reqCtx) injectAfter(rule tenant.FaultRule, buf *bufferedWriter) {
+	switch {
+	case rule.Kind == tenant.FaultTruncate && buf.body.Len() > 0:
+		for k, v := range buf.header {
+			rc.w.Header()[k] = v
+		}
+		body := buf.body.Bytes()
+		rc.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		rc.w.WriteHeader(buf.status)
+		_, _ = rc.w.Write(body[:len(body)/2])
+		rc.drop()
+	case rule.Kind == tenant.FaultTruncate, rule.Kind == tenant.FaultDrop:
+		rc.drop()
+	default: // 500 or 503 after the write
+		rc.faultDecision(nil, rule, true)
+		rc.writeFault(rule)
+	}
+}
+
+// writeFault writes a 500, 503 or 429 fault in the API's error shape.
+func (rc *reqCtx) writeFault(rule tenant.FaultRule) {
+	h := rc.w.Header()
+	switch rule.Kind {
+	case tenant.Fault429:
+		h.Set("Retry-After", strconv.Itoa(ceilSeconds(rule.RetryAfter, 0)))
+		rc.writeError(rc.surface, &apiError{status: http.StatusTooManyRequests, kind: kindRateLimited,
+			msg: "Too many requests (injected fault)"})
+	case tenant.Fault503:
+		if rule.RetryAfter > 0 {
+			h.Set("Retry-After", strconv.Itoa(ceilSeconds(rule.RetryAfter, 0)))
+		}
+		rc.writeError(rc.surface, &apiError{status: http.StatusServiceUnavailable, kind: kindUnavailable,
+			msg: "The service is temporarily unavailable (injected fault)"})
+	default:
+		rc.writeError(rc.surface, &apiError{status: http.StatusInternalServerError, kind: kindInternal,
+			msg: "internal error (injected fault)"})
+	}
+}
+
+// drop ends the connection without (the rest of) an answer: what the client
+// has been sent is flushed, then the connection is hijacked and closed.
+func (rc *reqCtx) drop() {
+	rc.srv.recordAudit(rc)
+	rc.audited = true
+	ctl := http.NewResponseController(rc.w.ResponseWriter)
+	if rc.w.wrote {
+		_ = ctl.Flush()
+	}
+	conn, _, err := ctl.Hijack()
+	if err != nil {
+		rc.srv.log.LogAttrs(rc.r.Context(), slog.LevelDebug, "cannot hijack to drop the connection; aborting the response",
+			slog.Any("error", err))
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}

@@ -1,0 +1,166 @@
+package mockserver
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// IdempotencyKeyHeader marks a write the client may send more than once: the
+// mock performs the first request with a given key and answers every repeat
+// (same caller, same operation, same request) with the first answer.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// IdempotentReplayedHeader is set on an answer repeated from an earlier
+// request with the same Idempotency-Key.
+const IdempotentReplayedHeader = "Idempotent-Replayed"
+
+// Bounds of a tenant's idempotency records.
+const (
+	maxIdempotencyRecords = 10000
+	idempotencyTTL        = 24 * time.Hour
+	maxIdempotencyKey     = 255
+)
+
+// idempotencyStore remembers the answers of writes sent with an
+// Idempotency-Key, per tenant (dropped when the tenant is reset). Only
+// successful answers are kept: a write that failed may be sent again with
+// the same key and is performed then.
+type idempotencyStore struct {
+	mu      sync.Mutex
+	gen     uint64
+	records map[string]*idemRecord
+	order   []string // keys, oldest first, for eviction
+}
+
+type idemRecord struct {
+	op      string
+	request [32]byte // hash of method, path, query and body
+	created time.Time
+	done    chan struct{} // closed when the first request has finished
+
+	ok     bool // the first request succeeded and its answer is kept
+	status int
+	header http.Header
+	body   []byte
+	target string
+}
+
+// begin returns the record for scope, and whether the caller is the first
+// to use it (and must run the request and call finish).
+func (st *idempotencyStore) begin(t *tenant.Tenant, scope, op string, request [32]byte, now time.Time) (*idemRecord, bool) {
+	gen := t.Generation()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.records == nil || st.gen != gen {
+		st.records, st.order, st.gen = map[string]*idemRecord{}, nil, gen
+	}
+	if rec, ok := st.records[scope]; ok && now.Sub(rec.created) < idempotencyTTL {
+		return rec, false
+	}
+	for len(st.order) > 0 && (len(st.records) >= maxIdempotencyRecords || st.expired(st.order[0], now)) {
+		delete(st.records, st.order[0])
+		st.order = st.order[1:]
+	}
+	rec := &idemRecord{op: op, request: request, created: now, done: make(chan struct{})}
+	st.records[scope] = rec
+	st.order = append(st.order, scope)
+	return rec, true
+}
+
+func (st *idempotencyStore) expired(scope string, now time.Time) bool {
+	rec, ok := st.records[scope]
+	return !ok || now.Sub(rec.created) >= idempotencyTTL
+}
+
+// finish stores the first request's answer, or forgets the record when the
+// request failed, and wakes requests waiting for it.
+func (st *idempotencyStore) finish(scope string, rec *idemRecord, buf *bufferedWriter, target string) {
+	st.mu.Lock()
+	if buf.status >= 200 && buf.status <= 299 {
+		rec.ok, rec.status, rec.body, rec.target = true, buf.status, buf.body.Bytes(), target
+		rec.header = http.Header{}
+		for _, k := range []string{"Content-Type", "Location"} {
+			if v := buf.header.Get(k); v != "" {
+				rec.header.Set(k, v)
+			}
+		}
+	} else if st.records[scope] == rec {
+		delete(st.records, scope)
+	}
+	st.mu.Unlock()
+	close(rec.done)
+}
+
+// isWrite reports whether the operation changes the tenant (the SDK's
+// operation table calls the others replay-safe).
+func (rt *route) isWrite() bool {
+	return !rt.op.Idempotent && rt.op.Method != http.MethodGet
+}
+
+// runIdempotent runs a write that carries an Idempotency-Key: the first
+// request with the key is performed, and repeats get its answer, marked
+// Idempotent-Replayed: true, without being performed again. A key reused
+// for a different request is a 400; a repeat that arrives while the first
+// is still being served waits for it.
+func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
+	if len(key) > maxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return badRequest(IdempotencyKeyHeader, "must be at most %d printable characters", maxIdempotencyKey)
+	}
+	h := sha256.New()
+	for _, part := range []string{rc.r.Method, rc.r.URL.Path, rc.r.URL.RawQuery, rc.r.Header.Get(AsUserHeader)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	h.Write(rc.body)
+	var request [32]byte
+	copy(request[:], h.Sum(nil))
+	scope := rc.caller.Kind + "\x00" + rc.caller.ID + "\x00" + strconv.FormatInt(rc.caller.User, 10) + "\x00" + key
+
+	for {
+		rec, first := st.idem.begin(rc.tenant, scope, rc.route.op.ID, request, s.clock())
+		if rec.op != rc.route.op.ID || rec.request != request {
+			return badRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
+		}
+		if first {
+			real := rc.w
+			buf := newBufferedWriter(real.Header().Clone())
+			rc.w = &recorder{ResponseWriter: buf}
+			if err := rc.route.handle(rc); err != nil {
+				rc.fail(err)
+			}
+			rc.w = real
+			st.idem.finish(scope, rec, buf, rc.target)
+			for k, v := range buf.header {
+				real.Header()[k] = v
+			}
+			buf.copyTo(real)
+			return nil
+		}
+		select {
+		case <-rec.done:
+		case <-rc.r.Context().Done():
+			return nil // the client is gone
+		}
+		if !rec.ok {
+			continue // the first request failed and was forgotten: perform this one
+		}
+		rc.replayed = true
+		rc.target = rec.target
+		rc.setHeaders()
+		out := rc.w.Header()
+		for k, v := range rec.header {
+			out[k] = v
+		}
+		out.Set(IdempotentReplayedHeader, "true")
+		out.Set("Content-Length", strconv.Itoa(len(rec.body)))
+		rc.w.WriteHeader(rec.status)
+		_, _ = rc.w.Write(rec.body)
+		return nil
+	}
+}

@@ -1,0 +1,120 @@
+package mockserver
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// maxRateWindows bounds how many credential windows a tenant keeps; ended
+// windows are dropped first.
+const maxRateWindows = 10000
+
+// limiter counts requests per credential in fixed windows of the tenant's
+// rate limit. Windows follow the server's clock, so a test with a settable
+// clock moves them along with token expiry.
+type limiter struct {
+	mu      sync.Mutex
+	gen     uint64
+	limit   tenant.RateLimit
+	windows map[string]*rateWindow
+}
+
+type rateWindow struct {
+	start time.Time
+	count int
+}
+
+// rateUse is one request's place in its credential's window.
+type rateUse struct {
+	allowed bool
+	count   int           // requests in the window, this one included
+	reset   time.Duration // until the window ends
+}
+
+// resetSeconds is the time until the window ends in whole seconds, rounded
+// up (at least 1), as Retry-After and inin-ratelimit-reset carry it.
+func (u rateUse) resetSeconds() int { return ceilSeconds(u.reset, 1) }
+
+func ceilSeconds(d time.Duration, atLeast int) int {
+	s := int(math.Ceil(d.Seconds()))
+	return max(s, atLeast)
+}
+
+// take counts one request of the credential key against lim at now. The
+// windows start afresh when the tenant is reset or its limit changes.
+func (l *limiter) take(t *tenant.Tenant, key string, lim tenant.RateLimit, now time.Time) rateUse {
+	gen := t.Generation()
+	window := lim.WindowOrDefault()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.windows == nil || l.gen != gen || l.limit != lim {
+		l.windows, l.gen, l.limit = map[string]*rateWindow{}, gen, lim
+	}
+	w := l.windows[key]
+	if w == nil || !now.Before(w.start.Add(window)) {
+		if len(l.windows) >= maxRateWindows {
+			for k, old := range l.windows {
+				if !now.Before(old.start.Add(window)) {
+					delete(l.windows, k)
+				}
+			}
+		}
+		w = &rateWindow{start: now}
+		l.windows[key] = w
+	}
+	w.count++
+	return rateUse{allowed: w.count <= lim.Requests, count: w.count, reset: w.start.Add(window).Sub(now)}
+}
+
+// rateLimited answers a request over its credential's budget: 429 with
+// Retry-After (the rest of the window) in the API's error shape.
+func (rc *reqCtx) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
+	secs := use.resetSeconds()
+	window := ceilSeconds(lim.WindowOrDefault(), 1)
+	who := "the credential"
+	if c := id.caller; c != nil {
+		who = fmt.Sprintf("%s %s (user %d)", humanKind(c.Kind), c.ID, c.User)
+		rc.decision.Caller = c
+		rc.decision.EffectiveUser = c.User
+	}
+	rc.decision.Outcome = wire.OutcomeDeny
+	rc.decision.Step = wire.StepRateLimit
+	rc.decision.Code = wire.CodeRateLimited
+	rc.decision.Reason = fmt.Sprintf("%s made %d requests in the current %d-second window; the tenant allows %d",
+		who, use.count, window, lim.Requests)
+	rc.decision.Fix = fmt.Sprintf("wait %d s (Retry-After) or raise the tenant's rateLimit (settings.rateLimit.requests)", secs)
+	rc.w.Header().Set("Retry-After", strconv.Itoa(secs))
+	rc.writeError(rc.surface, &apiError{status: http.StatusTooManyRequests, kind: kindRateLimited,
+		msg: rateLimitMessage(rc.surface, lim.Requests, window)})
+}
+
+// rateLimitMessage words a 429 as each vendor does: the data API's quota
+// text, Genesys' "[max] requests for [window] seconds".
+func rateLimitMessage(s surface, requests, windowSecs int) string {
+	switch s {
+	case surfaceData:
+		return fmt.Sprintf("API calls quota exceeded: at most %d calls per %d seconds", requests, windowSecs)
+	case surfaceCredentials:
+		return fmt.Sprintf("Rate limit exceeded the maximum. [%d] requests for [%d] seconds", requests, windowSecs)
+	}
+	return fmt.Sprintf("Too many requests: at most %d requests per %d seconds", requests, windowSecs)
+}
+
+func humanKind(kind string) string {
+	switch kind {
+	case callerAPIKey:
+		return "API key"
+	case callerClient:
+		return "OAuth client"
+	case callerSession:
+		return "session of"
+	}
+	return kind
+}

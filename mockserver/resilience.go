@@ -1,0 +1,224 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// The resilience layer makes the mock misbehave on purpose, per tenant, so
+// that retry logic is exercised rather than hoped for. It runs for every
+// vendor request after routing and before the authorization pipeline, and
+// leaves the pipeline and the handlers as they are:
+//
+//  1. rate limit (ratelimit.go): a per-credential budget per window; over
+//     budget, 429 with Retry-After in the API's error shape;
+//  2. faults (faults.go): the tenant's seeded fault plan may add latency,
+//     answer 500/503/429, drop the connection, or, after the handler ran,
+//     replace the answer with a failure or truncate its body.
+//
+// Refusals are answered in the API's own error shape, carry the decision
+// header (step rate_limit or fault) and are recorded in the audit log.
+// Writes may carry an Idempotency-Key, which the mock honours
+// (idempotency.go): a repeated write with the same key and request is
+// answered from the first one's response instead of being performed again.
+
+// tenantState is what the resilience layer keeps per tenant, outside the
+// tenant itself.
+type tenantState struct {
+	limiter limiter
+	faults  faultState
+	idem    idempotencyStore
+}
+
+// stateFor returns the layer's state for t, creating it on first use.
+func (s *Server) stateFor(t *tenant.Tenant) *tenantState {
+	s.statesMu.Lock()
+	defer s.statesMu.Unlock()
+	st, ok := s.states[t]
+	if !ok {
+		st = &tenantState{}
+		s.states[t] = st
+	}
+	return st
+}
+
+// forgetState drops the state of a deleted tenant.
+func (s *Server) forgetState(t *tenant.Tenant) {
+	s.statesMu.Lock()
+	defer s.statesMu.Unlock()
+	delete(s.states, t)
+}
+
+// identity is who a request says it comes from, read before the pipeline
+// authenticates it: enough to find the tenant and the credential's budget.
+type identity struct {
+	tenant *tenant.Tenant
+	// key names the credential's budget: "api_key:<name>",
+	// "oauth_client:<id>", "user:<id>" (sessions); "" when the credential
+	// is missing or unknown (the pipeline will answer 401).
+	key    string
+	caller *wire.Caller
+}
+
+// identify finds the tenant and credential of a request without judging
+// them. Token requests are attributed to their client, logins and server
+// definitions to the user name in their body.
+func (s *Server) identify(rc *reqCtx) identity {
+	r := rc.r
+	if rc.route.token {
+		id, _, ok := r.BasicAuth()
+		if !ok {
+			if form, err := url.ParseQuery(string(rc.body)); err == nil {
+				id = form.Get("client_id")
+			}
+		}
+		if id == "" {
+			return identity{tenant: s.DefaultTenant()}
+		}
+		t := s.tenantForIdentifier(id)
+		return identity{tenant: t}
+	}
+	if len(rc.route.creds) == 0 { // login, getServerDefinition
+		m, _ := rc.bodyJSON.(map[string]any)
+		name, _ := m["userName"].(string)
+		return identity{tenant: s.tenantForIdentifier(name)}
+	}
+	scheme, value, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	value = strings.TrimSpace(value)
+	switch kind := schemeNames[strings.ToLower(scheme)]; {
+	case value == "":
+	case kind == credAPIKey:
+		t := s.tenantForIdentifier(value)
+		if k, ok := t.APIKey(value); ok {
+			return identity{tenant: t, key: callerAPIKey + ":" + k.Name, caller: &wire.Caller{Kind: callerAPIKey, ID: k.Name, User: k.User}}
+		}
+		return identity{tenant: t}
+	case kind == credSession:
+		if t, ok := s.tenantForSecret(value); ok {
+			if sess, ok := t.Session(value); ok {
+				return identity{tenant: t, key: "user:" + strconv.FormatInt(sess.User, 10), caller: &wire.Caller{Kind: callerSession, ID: "session", User: sess.User}}
+			}
+			return identity{tenant: t}
+		}
+	case kind == credBearer:
+		if t, ok := s.tenantForSecret(value); ok {
+			if tok, ok := t.Token(value); ok {
+				return identity{tenant: t, key: callerClient + ":" + tok.ClientID, caller: &wire.Caller{Kind: callerClient, ID: tok.ClientID, User: tok.User}}
+			}
+			return identity{tenant: t}
+		}
+	}
+	return identity{tenant: s.DefaultTenant()}
+}
+
+// runResilient runs the resilience layer in front of runOperation: the rate
+// limit, then the tenant's fault plan, then the operation (unless a fault
+// answered first).
+func (s *Server) runResilient(rc *reqCtx) {
+	id := s.identify(rc)
+	rc.tenant = id.tenant
+	st := s.stateFor(id.tenant)
+
+	// 1. Rate limit. Token requests and logins are not counted (the data
+	// API's vendor does not count logins toward its quota either).
+	settings := id.tenant.Settings()
+	if lim := settings.RateLimit; lim.Enabled() && id.key != "" && len(rc.route.creds) > 0 {
+		use := st.limiter.take(id.tenant, id.key, lim, s.clock())
+		if rc.surface == surfaceCredentials {
+			h := rc.w.Header()
+			h.Set("inin-ratelimit-count", strconv.Itoa(use.count))
+			h.Set("inin-ratelimit-allowed", strconv.Itoa(lim.Requests))
+			h.Set("inin-ratelimit-reset", strconv.Itoa(use.resetSeconds()))
+		}
+		if !use.allowed {
+			rc.rateLimited(id, lim, use)
+			return
+		}
+	}
+
+	// 2. Faults.
+	plan := st.faults.draw(id.tenant, string(rc.route.op.API), rc.route.op.ID)
+	if plan.latency > 0 {
+		rc.fault = string(tenant.FaultLatency)
+		if !sleepCtx(rc.r.Context(), plan.latency) {
+			rc.decision.Outcome = wire.OutcomeDeny
+			rc.decision.Reason = "the client went away during injected latency"
+			return // the client is gone; nothing to answer
+		}
+	}
+	if plan.rule == nil {
+		s.runOperationOnce(rc, st)
+		return
+	}
+	rule := *plan.rule
+	rc.fault = string(rule.Kind)
+	if rule.Kind != tenant.FaultTruncate && !rule.AfterWrite {
+		rc.injectBefore(id, rule)
+		return
+	}
+	// The handler runs first, into a buffer; the fault then replaces or
+	// truncates its answer.
+	real := rc.w
+	buf := newBufferedWriter(real.Header().Clone())
+	rc.w = &recorder{ResponseWriter: buf}
+	s.runOperationOnce(rc, st)
+	rc.w = real
+	rc.injectAfter(rule, buf)
+}
+
+// runOperationOnce runs the operation, honouring an Idempotency-Key.
+func (s *Server) runOperationOnce(rc *reqCtx, st *tenantState) {
+	if err := s.runOperation(rc, st); err != nil {
+		rc.fail(err)
+	}
+}
+
+// bufferedWriter collects a response so that a fault can decide what the
+// client gets of it.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedWriter(h http.Header) *bufferedWriter {
+	return &bufferedWriter{header: h}
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}
+
+// copyTo sends the buffered response to w unchanged.
+func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.body.Bytes())
+}
+
+// decodeJSON is a small helper for handlers of the layer's admin API.
+func decodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
