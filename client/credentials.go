@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"reflect"
+	"strconv"
 
 	"github.com/tenantkit/tenantkit/client/credentialsapi"
 )
@@ -37,13 +38,15 @@ func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi
 			n = *p.PageNumber
 		}
 		var prev []credentialsapi.CredentialInfo
+		prog := progress{api: CredentialsAPI, op: "listCredentials"}
 		for {
 			p.PageNumber = ptr(n)
 			page, err := s.List(ctx, &p, editors...)
 			if err != nil {
-				yield(credentialsapi.CredentialInfo{}, err)
+				yield(credentialsapi.CredentialInfo{}, prog.failed(err, "pageNumber="+strconv.Itoa(n)))
 				return
 			}
+			prog.pages++
 			if len(page.Entities) == 0 {
 				return
 			}
@@ -56,6 +59,7 @@ func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi
 				return
 			}
 			for _, e := range page.Entities {
+				prog.items++
 				if !yield(e, nil) {
 					return
 				}
@@ -89,13 +93,20 @@ func (s *CredentialsService) ListingAll(ctx context.Context, params *credentials
 		if p.After != nil {
 			seen[*p.After] = true
 		}
+		prog := progress{api: CredentialsAPI, op: "listCredentialsCursor"}
 		for {
 			page, err := s.Listing(ctx, &p, editors...)
 			if err != nil {
-				yield(credentialsapi.CredentialInfo{}, err)
+				next := "after="
+				if p.After != nil {
+					next += *p.After
+				}
+				yield(credentialsapi.CredentialInfo{}, prog.failed(err, next))
 				return
 			}
+			prog.pages++
 			for _, e := range page.Entities {
+				prog.items++
 				if !yield(e, nil) {
 					return
 				}

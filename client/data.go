@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"iter"
+	"strconv"
 	"strings"
 
 	"github.com/tenantkit/tenantkit/client/dataapi"
@@ -58,13 +59,16 @@ func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRe
 func (s *DataService) EntityQueryAll(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
 	return func(yield func(dataapi.Entity, error) bool) {
 		r := req
+		prog := progress{api: DataAPI, op: "entityQuery"}
 		for {
 			page, err := s.EntityQuery(ctx, r, editors...)
 			if err != nil {
-				yield(dataapi.Entity{}, err)
+				yield(dataapi.Entity{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(r.Paging))))
 				return
 			}
+			prog.pages++
 			for _, e := range page.Entities {
+				prog.items++
 				if !yield(e, nil) {
 					return
 				}
@@ -103,13 +107,16 @@ func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, edito
 func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
 	return func(yield func(dataapi.Entity, error) bool) {
 		r := req
+		prog := progress{api: DataAPI, op: "query"}
 		for {
 			page, err := s.Query(ctx, r, editors...)
 			if err != nil {
-				yield(dataapi.Entity{}, err)
+				yield(dataapi.Entity{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(r.Paging))))
 				return
 			}
+			prog.pages++
 			for _, e := range page.Entities {
+				prog.items++
 				if !yield(e, nil) {
 					return
 				}
@@ -177,15 +184,17 @@ func nextPaging(api API, op string, sent *dataapi.Paging, got dataapi.Paging, n 
 	if n == 0 {
 		return nil, pagingError(api, op, "hasMore is true but the page is empty")
 	}
-	from := func(p *dataapi.Paging) int {
-		if p == nil || p.From == nil {
-			return 0
-		}
-		return *p.From
-	}
-	if from(&got) <= from(sent) {
+	if pagingFrom(&got) <= pagingFrom(sent) {
 		return nil, pagingError(api, op, "hasMore is true but paging.from did not advance")
 	}
 	next := got
 	return &next, nil
+}
+
+// pagingFrom reads paging.from (0 when absent).
+func pagingFrom(p *dataapi.Paging) int {
+	if p == nil || p.From == nil {
+		return 0
+	}
+	return *p.From
 }

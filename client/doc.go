@@ -99,6 +99,10 @@
 // never modify the caller's parameters, stop as soon as the loop body breaks
 // (no extra request), yield an error at most once, and fail with ErrPaging
 // rather than loop when a server claims more results without advancing.
+// When a page fails after earlier pages were read (a context deadline, an
+// error the retries could not overcome), the error is an *IncompleteError
+// saying how many items and pages were read and which page failed; it wraps
+// the failure, so errors.As still finds the *APIError or *RateLimitError.
 //
 //	for e, err := range c.Data.EntityQueryAll(ctx, req) {
 //		if err != nil {

@@ -209,4 +209,5 @@ var (
 	_ error = (*NotFoundError)(nil)
 	_ error = (*RateLimitError)(nil)
 	_ error = (*ValidationError)(nil)
+	_ error = (*IncompleteError)(nil)
 )

@@ -3,10 +3,12 @@ package client_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -276,6 +278,24 @@ func TestIterators(t *testing.T) {
 				var pe *client.PermissionError
 				assert.ErrorAs(t, errs[0], &pe)
 				assert.Len(t, s.requests(), 2)
+				// It says how far it got.
+				var ie *client.IncompleteError
+				require.ErrorAs(t, errs[0], &ie)
+				assert.Equal(t, 2, ie.Items)
+				assert.Equal(t, 1, ie.Pages)
+				assert.NotEmpty(t, ie.Next)
+				assert.Contains(t, ie.Error(), "(after 2 items in 1 pages; next page "+ie.Next+")")
+				assert.True(t, strings.HasPrefix(ie.Error(), pe.Error()), "the failure comes first: %v", ie)
+			})
+			t.Run("a failed first page is not wrapped", func(t *testing.T) {
+				t.Parallel()
+				s := newServer(t, tc.server(1))
+				c := newClient(t, s)
+				for _, err := range tc.seq(t.Context(), c) {
+					require.Error(t, err)
+					var ie *client.IncompleteError
+					assert.False(t, errors.As(err, &ie))
+				}
 			})
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"reflect"
+	"strconv"
 
 	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
@@ -47,13 +48,16 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 			n = *p.PageNumber
 		}
 		var prev []relationshipapi.ProxyAssignment
+		prog := progress{api: RelationshipAPI, op: "getProxyAssignments"}
 		for ; ; n++ {
 			p.PageNumber = ptr(n)
 			page, err := s.ProxyAssignments(ctx, &p, editors...)
 			if err != nil {
-				yield(relationshipapi.ProxyAssignment{}, err)
+				yield(relationshipapi.ProxyAssignment{}, prog.failed(err, "pageNumber="+strconv.Itoa(n)))
 				return
 			}
+			prog.pages++
+			prog.items += len(page)
 			if len(page) == 0 {
 				return
 			}
@@ -145,12 +149,14 @@ func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int
 			limit = *limit0
 		}
 		var prev []relationshipapi.Row
+		prog := progress{api: api, op: op}
 		for {
 			page, err := fetch(skip, limit)
 			if err != nil {
-				yield(relationshipapi.Row{}, err)
+				yield(relationshipapi.Row{}, prog.failed(err, "skip="+strconv.Itoa(skip)))
 				return
 			}
+			prog.pages++
 			if len(page.Rows) == 0 {
 				return
 			}
@@ -159,6 +165,7 @@ func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int
 				return
 			}
 			for _, r := range page.Rows {
+				prog.items++
 				if !yield(r, nil) {
 					return
 				}
