@@ -32,4 +32,13 @@
 // values. OAuth tokens of one tenant are accepted by both the credentials
 // and the relationship API, so one OAuth client serves both; the data API
 // takes an API key or a session.
+//
+// # Rate limits, faults and expiry
+//
+// WithRateLimit and WithFaults (or SetRateLimit and SetFaults during a test)
+// make the mock answer 429, 500 and 503, add latency, drop connections and
+// truncate bodies, repeatably from a seed; ExpireTokens and ExpireSessions
+// end credentials mid-run. Together they prove that a client retries what
+// it may, never repeats a write it must not, and renews credentials without
+// its caller noticing.
 package mocktest

@@ -35,6 +35,8 @@ type config struct {
 	clientOpts  []client.Option
 	clock       *Clock
 	noValidate  bool
+	rateLimit   *tenant.RateLimit
+	faults      *tenant.Faults
 }
 
 // WithFixture builds the tenant from f instead of the demo tenant.
@@ -89,6 +91,16 @@ func Start(t testing.TB, opts ...Option) *Server {
 	mock, err := mockserver.New(append(serverOpts, cfg.serverOpts...)...)
 	if err != nil {
 		t.Fatalf("mocktest: %v", err)
+	}
+	if cfg.rateLimit != nil {
+		if _, err := mock.DefaultTenant().UpdateSettings(func(st *tenant.Settings) { st.RateLimit = *cfg.rateLimit }); err != nil {
+			t.Fatalf("mocktest: rate limit: %v", err)
+		}
+	}
+	if cfg.faults != nil {
+		if err := mock.DefaultTenant().SetFaults(*cfg.faults); err != nil {
+			t.Fatalf("mocktest: %v", err)
+		}
 	}
 	ts := httptest.NewServer(mock)
 	t.Cleanup(ts.Close)
