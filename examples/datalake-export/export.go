@@ -1,0 +1,279 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/client/dataapi"
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
+)
+
+// testHooks lets tests act between pages; nil in the command.
+type testHooks struct {
+	afterPage func(pages int)
+	clientOpt []client.Option
+}
+
+// checkpoint is what has been exported so far. It is written (atomically)
+// after every page whose rows are safely in the NDJSON file: an interrupted
+// export truncates the NDJSON file to Bytes and goes on from Next, so no row
+// is written twice and none is lost.
+type checkpoint struct {
+	Source string   `json:"source"`
+	Type   string   `json:"type"`
+	Fields []string `json:"fields,omitempty"`
+	AsUser int64    `json:"asUser,omitempty"`
+	// Next is where the next page starts: the data API's paging.from or the
+	// relationship API's skip.
+	Next  int   `json:"next"`
+	Rows  int   `json:"rows"`
+	Pages int   `json:"pages"`
+	Bytes int64 `json:"bytes"` // of the NDJSON file
+	Done  bool  `json:"done"`
+}
+
+func (c *checkpoint) sameExport(o *checkpoint) bool {
+	return c.Source == o.Source && c.Type == o.Type && slices.Equal(c.Fields, o.Fields) && c.AsUser == o.AsUser
+}
+
+func loadCheckpoint(path string) (*checkpoint, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var cp checkpoint
+	if err := json.Unmarshal(b, &cp); err != nil {
+		return nil, fmt.Errorf("checkpoint %s is damaged (%v); delete it to start over", path, err)
+	}
+	return &cp, nil
+}
+
+func (c *checkpoint) save(path string) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// page is one page of rows, already encoded as JSON objects.
+type page struct {
+	rows  []json.RawMessage
+	next  int  // where the following page starts
+	last  bool // no page follows
+	total int  // rows in all, when the API says (-1 otherwise)
+}
+
+// pager fetches the page that starts at from.
+type pager func(ctx context.Context, from int) (*page, error)
+
+func newPager(c *config, extra []client.Option) (pager, error) {
+	opts := append([]client.Option{client.WithUserAgent("tenantkit-datalake-export/" + client.Version)}, extra...)
+	if c.asUser > 0 {
+		opts = append(opts, client.WithAsUser(c.asUser))
+	}
+	switch c.source {
+	case "data":
+		var p auth.Provider = auth.ApiKey(c.apiKey)
+		if c.apiKey == "" {
+			s, err := auth.NewSession(c.baseURL, c.user, c.password)
+			if err != nil {
+				return nil, err
+			}
+			p = s
+		}
+		cl, err := client.New(c.baseURL, append(opts, client.WithAuth(p))...)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, from int) (*page, error) {
+			req := dataapi.EntityQueryRequest{TypeName: c.typeName, Paging: &dataapi.Paging{From: &from, Limit: &c.pageSize}}
+			if len(c.fields) > 0 {
+				req.Fields = &c.fields
+			}
+			res, err := cl.Data.EntityQuery(ctx, req)
+			if err != nil {
+				return nil, err
+			}
+			out := &page{total: -1, last: res.Paging.HasMore == nil || !*res.Paging.HasMore, next: from + len(res.Entities)}
+			if !out.last && res.Paging.From != nil {
+				out.next = *res.Paging.From
+			}
+			if !out.last && out.next <= from {
+				return nil, fmt.Errorf("the server says there is more but paging.from did not advance (%d)", from)
+			}
+			for _, e := range res.Entities {
+				b, err := json.Marshal(e)
+				if err != nil {
+					return nil, err
+				}
+				out.rows = append(out.rows, b)
+			}
+			return out, nil
+		}, nil
+	default: // rows
+		cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
+			TokenURL: auth.RelationshipTokenURL(c.baseURL), ClientID: c.clientID, ClientSecret: c.clientSecret,
+			Scopes: strings.Fields(c.scopes), Style: auth.StyleForm,
+		})
+		if err != nil {
+			return nil, err
+		}
+		cl, err := client.New(c.baseURL, append(opts, client.WithAuth(cc))...)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, skip int) (*page, error) {
+			res, err := cl.Relationship.Rows(ctx, c.typeName, &relationshipapi.GetRowsParams{Skip: &skip, Limit: &c.pageSize})
+			if err != nil {
+				return nil, err
+			}
+			out := &page{total: -1, next: skip + c.pageSize, last: len(res.Rows) == 0}
+			if res.TotalRecords != nil {
+				out.total = int(*res.TotalRecords)
+				out.last = out.last || out.next >= out.total
+			}
+			for _, r := range res.Rows {
+				b, err := json.Marshal(r)
+				if err != nil {
+					return nil, err
+				}
+				out.rows = append(out.rows, b)
+			}
+			return out, nil
+		}, nil
+	}
+}
+
+// export runs (or resumes) the export described by c.
+func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *testHooks) error {
+	var extra []client.Option
+	if hooks != nil {
+		extra = hooks.clientOpt
+	}
+	fetch, err := newPager(c, extra)
+	if err != nil {
+		return err
+	}
+	ndjsonPath, parquetPath, cpPath := c.out+".ndjson", c.out+".parquet", c.out+".checkpoint.json"
+	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser}
+	cp, err := loadCheckpoint(cpPath)
+	if err != nil {
+		return err
+	}
+	resumed := cp != nil && !cp.Done
+	switch {
+	case cp == nil || cp.Done:
+		cp = want // a finished export is run again from the start
+	case !cp.sameExport(want):
+		return fmt.Errorf("%s belongs to another export (%s %s); delete it or choose another -out", cpPath, cp.Source, cp.Type)
+	}
+
+	f, err := os.OpenFile(ndjsonPath, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// Drop whatever an interrupted run wrote after its last checkpoint.
+	if err := f.Truncate(cp.Bytes); err != nil {
+		return err
+	}
+	if _, err := f.Seek(cp.Bytes, io.SeekStart); err != nil {
+		return err
+	}
+	if resumed {
+		fmt.Fprintf(stderr, "resuming %s after %d rows (%d pages)\n", c.typeName, cp.Rows, cp.Pages)
+	}
+
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetVisibility(c.progress),
+		progressbar.OptionSetDescription(c.typeName),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("rows"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+	)
+	_ = bar.Set(cp.Rows)
+
+	start := time.Now()
+	startRows := cp.Rows
+	w := bufio.NewWriterSize(f, 1<<16)
+	for !cp.Done {
+		pg, err := fetch(ctx, cp.Next)
+		if err != nil {
+			_ = bar.Exit()
+			return fmt.Errorf("export stopped after %d rows (%d pages; next page at %d): %w; run the same command again to resume",
+				cp.Rows, cp.Pages, cp.Next, err)
+		}
+		if pg.total >= 0 && bar.GetMax64() != int64(pg.total) {
+			bar.ChangeMax64(int64(pg.total))
+		}
+		for _, r := range pg.rows {
+			w.Write(r)
+			w.WriteByte('\n')
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+		pos, err := f.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return err
+		}
+		cp.Rows += len(pg.rows)
+		cp.Pages++
+		cp.Next, cp.Bytes, cp.Done = pg.next, pos, pg.last
+		if err := cp.save(cpPath); err != nil {
+			return err
+		}
+		_ = bar.Add(len(pg.rows))
+		if hooks != nil && hooks.afterPage != nil {
+			hooks.afterPage(cp.Pages)
+		}
+	}
+	_ = bar.Finish()
+	elapsed := time.Since(start)
+
+	outputs := []string{ndjsonPath}
+	if slices.Contains(c.formats, "parquet") {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		n, err := writeParquet(f, parquetPath, c.source)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", parquetPath, err)
+		}
+		if n != cp.Rows {
+			return fmt.Errorf("write %s: %d rows, but the export has %d", parquetPath, n, cp.Rows)
+		}
+		outputs = append(outputs, parquetPath)
+	}
+	rate := float64(cp.Rows-startRows) / max(elapsed.Seconds(), 1e-3)
+	fmt.Fprintf(stdout, "exported %d rows of %s in %d pages to %s (%.0f rows/s)\n",
+		cp.Rows, c.typeName, cp.Pages, strings.Join(outputs, " and "), rate)
+	return nil
+}
