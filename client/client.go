@@ -1,8 +1,10 @@
 package client
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -101,7 +103,9 @@ func (c *Client) RetryPolicy() RetryPolicy { return c.retry }
 //	generated client → doer (captures the final response)
 //	→ retryablehttp StandardClient (the retry loop)
 //	→ retryablehttp.HTTPClient, a copy of the caller's client whose Transport is
-//	  auth.Transport (credential and AS-USER on every attempt)
+//	  bodyReader (reads each response body whole, so that a connection cut
+//	  mid-body is a failed attempt the retry loop sees)
+//	→ auth.Transport (credential and AS-USER on every attempt)
 //	→ the caller's transport, or a pooled one → network.
 func (c *Client) buildHTTPClient(s *settings) *http.Client {
 	inner := &http.Client{}
@@ -113,7 +117,7 @@ func (c *Client) buildHTTPClient(s *settings) *http.Client {
 	if base == nil {
 		base = cleanhttp.DefaultPooledTransport()
 	}
-	inner.Transport = &auth.Transport{Base: base, Provider: s.provider, AsUser: s.asUser}
+	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: s.provider, AsUser: s.asUser}}
 
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = inner
@@ -148,4 +152,34 @@ func parseBaseURL(raw string) (string, error) {
 		return "", errors.New("tenantkit: base URL must not contain user info, a query or a fragment")
 	}
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// maxResponseBody bounds a response body the client reads (the generated
+// code reads every body whole too).
+const maxResponseBody = 256 << 20
+
+// bodyReader reads every response body before the retry loop decides on the
+// attempt. A body cut short (the connection dropped after the headers, fewer
+// bytes than Content-Length) is then a failed attempt, retried like any
+// network error when the request is replay-safe, instead of a decode error
+// after the retries are over.
+type bodyReader struct {
+	base http.RoundTripper
+}
+
+func (b *bodyReader) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := b.base.RoundTrip(req)
+	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
+		return resp, err
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read %d response body: %w", resp.StatusCode, err)
+	}
+	if len(body) > maxResponseBody {
+		return nil, fmt.Errorf("%d response body is larger than %d bytes", resp.StatusCode, maxResponseBody)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
 }

@@ -426,3 +426,46 @@ func TestRetry_RefusedCredentialIsNotRetried(t *testing.T) {
 		assert.NotContains(t, err.Error(), "s3cret-value-1")
 	})
 }
+
+// truncate answers 200 with a Content-Length larger than the body it sends,
+// then drops the connection.
+func truncate(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", ctJSON)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(body[:len(body)/2]))
+	_ = http.NewResponseController(w).Flush()
+	hijackAndClose(w)
+}
+
+// A body cut short is a failed attempt: a read is repeated and succeeds.
+func TestRetry_TruncatedBodyOfAReadIsRetried(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			truncate(w, `{"entities":[{"id":"/Project/1"}],"paging":{"from":1,"limit":100,"hasMore":false}}`)
+			return
+		}
+		jsonOK(dataapi.EntityQueryResult{Entities: []dataapi.Entity{{Id: "/Project/1"}}})(w, r)
+	})
+	c := newClient(t, s)
+	res, err := c.Data.EntityQuery(t.Context(), dataapi.EntityQueryRequest{TypeName: "Project"})
+	require.NoError(t, err)
+	assert.Equal(t, "/Project/1", res.Entities[0].Id)
+	assert.Len(t, s.requests(), 2)
+}
+
+// A write whose answer was cut short may have been performed: it is not
+// repeated, and the caller learns the body could not be read.
+func TestRetry_TruncatedBodyOfAWriteIsNotRetried(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		truncate(w, `{"id":"5f1c3a2e-8b4d-4c1e-9a7f-1d2e3f4a5b09","name":"new"}`)
+	})
+	c := newClient(t, s)
+	_, err := c.Credentials.Create(t.Context(), newCred)
+	var oe *client.OperationError
+	require.ErrorAs(t, err, &oe)
+	assert.ErrorContains(t, err, "read 200 response body: unexpected EOF")
+	assert.Len(t, s.requests(), 1)
+}
