@@ -201,7 +201,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		return err
 	}
 	if resumed {
-		fmt.Fprintf(stderr, "resuming %s after %d rows (%d pages)\n", c.typeName, cp.Rows, cp.Pages)
+		fmt.Fprintf(stderr, "resuming %s after %d rows (%s)\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
 	}
 
 	bar := progressbar.NewOptions64(-1,
@@ -224,8 +224,8 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		pg, err := fetch(ctx, cp.Next)
 		if err != nil {
 			_ = bar.Exit()
-			return fmt.Errorf("export stopped after %d rows (%d pages; next page at %d): %w; run the same command again to resume",
-				cp.Rows, cp.Pages, cp.Next, err)
+			return fmt.Errorf("export stopped after %d rows (%s; next page at %d): %w; run the same command again to resume",
+				cp.Rows, plural(cp.Pages, "page"), cp.Next, err)
 		}
 		if pg.total >= 0 && bar.GetMax64() != int64(pg.total) {
 			bar.ChangeMax64(int64(pg.total))
@@ -273,7 +273,14 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		outputs = append(outputs, parquetPath)
 	}
 	rate := float64(cp.Rows-startRows) / max(elapsed.Seconds(), 1e-3)
-	fmt.Fprintf(stdout, "exported %d rows of %s in %d pages to %s (%.0f rows/s)\n",
-		cp.Rows, c.typeName, cp.Pages, strings.Join(outputs, " and "), rate)
+	fmt.Fprintf(stdout, "exported %d rows of %s in %s to %s (%.0f rows/s)\n",
+		cp.Rows, c.typeName, plural(cp.Pages, "page"), strings.Join(outputs, " and "), rate)
 	return nil
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
