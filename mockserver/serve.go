@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -259,6 +260,16 @@ func (rc *reqCtx) writeJSON(status int, contentType string, v any) {
 	h := rc.w.Header()
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Length", fmt.Sprint(len(b)))
+	rc.w.WriteHeader(status)
+	_, _ = rc.w.Write(b)
+}
+
+// writeRaw writes an encoded JSON body with the mock's headers.
+func (rc *reqCtx) writeRaw(status int, contentType string, b []byte) {
+	rc.setHeaders()
+	h := rc.w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	rc.w.WriteHeader(status)
 	_, _ = rc.w.Write(b)
 }

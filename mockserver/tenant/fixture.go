@@ -27,6 +27,8 @@ type Fixture struct {
 	Entities         []EntityFixture         `yaml:"entities" json:"entities"`
 	CredentialTypes  []CredentialTypeFixture `yaml:"credentialTypes" json:"credentialTypes"`
 	Credentials      []CredentialFixture     `yaml:"credentials" json:"credentials"`
+	// Generate adds generated rows for scale tests (see GenerateFixture).
+	Generate *GenerateFixture `yaml:"generate" json:"generate,omitempty"`
 
 	// file names the source in error messages; set by Parse.
 	file string

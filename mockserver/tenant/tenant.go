@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -75,7 +76,8 @@ type Tenant struct {
 	types        map[string]*EntityType // by lower-case name
 	typeOrder    []string
 	entryTypeIDs map[int64]string
-	rows         map[string]*typeRows // by canonical type name
+	tables       map[string]*table // by canonical type name
+	groupOrder   []string
 	credTypes    []*CredentialType
 	creds        map[string]*Credential
 
@@ -83,11 +85,6 @@ type Tenant struct {
 	audit     []AuditEntry // a ring of at most AuditCapacity entries
 	auditHead int          // index of the oldest entry once the ring is full
 	auditSeq  int64
-}
-
-type typeRows struct {
-	next int64
-	rows map[int64]*Entity
 }
 
 // New builds a tenant from a fixture, which it validates first.
@@ -155,8 +152,10 @@ func (t *Tenant) Reset() error {
 	t.orgID = f.Tenant.OrganizationID
 	t.settings = settings
 	t.groups = map[string]*Group{}
+	t.groupOrder = nil
 	for _, g := range f.Groups {
 		t.groups[g.Name] = &Group{Name: g.Name, Description: g.Description}
+		t.groupOrder = append(t.groupOrder, g.Name)
 	}
 	t.roles = map[string]*Role{}
 	for _, r := range f.Roles {
@@ -188,7 +187,7 @@ func (t *Tenant) Reset() error {
 	t.types = map[string]*EntityType{}
 	t.typeOrder = nil
 	t.entryTypeIDs = map[int64]string{}
-	t.rows = map[string]*typeRows{}
+	t.tables = map[string]*table{}
 	for _, et := range f.EntityTypes {
 		def := &EntityType{Name: et.Name, EntryTypeID: et.EntryTypeID, Fields: map[string]FieldType{}}
 		for name, ts := range et.Fields {
@@ -201,21 +200,23 @@ func (t *Tenant) Reset() error {
 		if et.EntryTypeID != 0 {
 			t.entryTypeIDs[et.EntryTypeID] = et.Name
 		}
-		t.rows[et.Name] = &typeRows{next: 1, rows: map[int64]*Entity{}}
+		t.tables[et.Name] = newTable(def)
 	}
-	for _, ef := range f.Entities {
+	// Rows go in by id, so that slot order is id order.
+	ents := slices.Clone(f.Entities)
+	slices.SortStableFunc(ents, func(a, b EntityFixture) int { return cmp.Compare(a.ID, b.ID) })
+	for _, ef := range ents {
 		def := t.types[strings.ToLower(ef.Type)]
-		e := &Entity{Type: def.Name, ID: ef.ID, Owner: ef.Owner,
-			SharedGroups: slices.Clone(ef.SharedWithGroups), SharedUsers: slices.Clone(ef.SharedWithUsers),
-			Fields: map[string]any{}}
+		fields := make(map[string]any, len(ef.Fields))
 		for name, v := range ef.Fields {
 			cv, _ := convertValue(def.Fields[name], v) // validated
-			e.Fields[name] = cv
+			fields[name] = cv
 		}
-		tr := t.rows[def.Name]
-		tr.rows[e.ID] = e
-		if e.ID >= tr.next {
-			tr.next = e.ID + 1
+		t.tables[def.Name].insert(ef.ID, ef.Owner, fields, ef.SharedWithGroups, ef.SharedWithUsers)
+	}
+	if f.Generate != nil {
+		if err := t.generate(f.Generate); err != nil {
+			return fmt.Errorf("tenant %s: generate: %w", t.id, err)
 		}
 	}
 	t.credTypes = nil
