@@ -118,7 +118,7 @@ func resolveOrders(tb *table, in []query.Order, idField string) ([]order, error)
 
 // smallSort is the result size up to which a sorted page is found by
 // sorting the whole result.
-const smallSort = 4096
+var smallSort = 4096
 
 // window returns the slots at positions [lo, hi) of result in order.
 func window(tb *table, result *roaring.Bitmap, orders []order, lo, hi int) []uint32 {
@@ -143,7 +143,7 @@ func window(tb *table, result *roaring.Bitmap, orders []order, lo, hi int) []uin
 		}
 		return out
 	}
-	if result.GetCardinality() <= smallSort {
+	if result.GetCardinality() <= uint64(smallSort) {
 		all := result.ToArray()
 		sortSlots(tb, all, orders)
 		return append(out, all[lo:hi]...)
