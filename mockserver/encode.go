@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -278,4 +279,28 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// EncodeEntityPage runs spec on t and encodes the page as entityQuery
+// answers it, with every field of the type. It exists to measure the
+// engine and its encoder without HTTP.
+func EncodeEntityPage(t *tenant.Tenant, spec tenant.QuerySpec) ([]byte, error) {
+	et, ok := t.EntityType(spec.Type)
+	if !ok {
+		return nil, fmt.Errorf("mockserver: unknown entity type %q", spec.Type)
+	}
+	proj := allProjection(&et)
+	b := append([]byte(nil), `{"entities":[`...)
+	info, err := t.Query(spec, func(rows *tenant.Rows) error {
+		b = appendEntities(b, rows, proj)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `],"paging":{"from":`...)
+	b = strconv.AppendInt(b, int64(info.Next), 10)
+	b = append(b, `,"hasMore":`...)
+	b = strconv.AppendBool(b, info.HasMore)
+	return append(b, "}}"...), nil
 }

@@ -47,6 +47,7 @@ type reqCtx struct {
 
 	tenant     *tenant.Tenant
 	caller     *wire.Caller
+	callerVal  wire.Caller
 	callerUser int64
 	effective  int64
 	principal  int64

@@ -44,6 +44,8 @@ type route struct {
 	normaliseBody bool
 	// token marks an OAuth token endpoint.
 	token bool
+	// hint says which credentials the operation accepts, for 401s.
+	hint string
 }
 
 type apiSpec struct {
@@ -114,6 +116,7 @@ func loadSpecs(s *Server) (*specs, error) {
 					rt.normaliseBody = true
 				}
 			}
+			rt.hint = credentialHint(rt.creds, sp)
 			sp.routes[op.ID] = rt
 		}
 		if api == openapi.Admin {

@@ -26,7 +26,22 @@ func (t *Tenant) EntityType(nameOrID string) (EntityType, bool) {
 	return cloneType(et), true
 }
 
+// TypeName resolves a type as EntityType does and returns its declared
+// name, without copying the type.
+func (t *Tenant) TypeName(nameOrID string) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	et, ok := t.resolveType(nameOrID)
+	if !ok {
+		return "", false
+	}
+	return et.Name, true
+}
+
 func (t *Tenant) resolveType(nameOrID string) (*EntityType, bool) {
+	if et, ok := t.typesExact[nameOrID]; ok {
+		return et, true
+	}
 	if et, ok := t.types[strings.ToLower(nameOrID)]; ok {
 		return et, true
 	}

@@ -74,6 +74,7 @@ type Tenant struct {
 	sessions     map[string]*Session
 	proxies      map[int64][]int64
 	types        map[string]*EntityType // by lower-case name
+	typesExact   map[string]*EntityType // by declared name
 	typeOrder    []string
 	entryTypeIDs map[int64]string
 	tables       map[string]*table // by canonical type name
@@ -185,6 +186,7 @@ func (t *Tenant) Reset() error {
 		t.proxies[p.ProxyUserID] = slices.Clone(p.UserIDs)
 	}
 	t.types = map[string]*EntityType{}
+	t.typesExact = map[string]*EntityType{}
 	t.typeOrder = nil
 	t.entryTypeIDs = map[int64]string{}
 	t.tables = map[string]*table{}
@@ -196,6 +198,7 @@ func (t *Tenant) Reset() error {
 		}
 		def.Fields[OwnerField] = FieldType{Kind: KindRef, RefType: UserType}
 		t.types[strings.ToLower(et.Name)] = def
+		t.typesExact[et.Name] = def
 		t.typeOrder = append(t.typeOrder, et.Name)
 		if et.EntryTypeID != 0 {
 			t.entryTypeIDs[et.EntryTypeID] = et.Name
