@@ -42,6 +42,7 @@ func (s *Server) authorize(rc *reqCtx) error {
 		if d == nil {
 			continue
 		}
+		rc.denials = append(rc.denials, tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing})
 		if d.err.kind == kindBadRequest || !audit {
 			rc.deny(d, wire.OutcomeDeny)
 			return d.err
@@ -184,6 +185,7 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 			}
 		}
 		if len(missing) == 0 {
+			rc.usedScopes = set
 			return nil
 		}
 		if i == 0 || len(missing) < len(best) {
@@ -243,7 +245,11 @@ func (s *Server) checkProxy(rc *reqCtx) *denial {
 // operation's permissions.
 func (s *Server) checkPermissions(rc *reqCtx) *denial {
 	perms := rc.route.op.Permissions
-	if len(perms) == 0 || len(rc.tenant.GrantedPermissions(rc.effective, perms)) > 0 {
+	if len(perms) == 0 {
+		return nil
+	}
+	if granted := rc.tenant.GrantedPermissions(rc.effective, perms); len(granted) > 0 {
+		rc.permission = granted[0]
 		return nil
 	}
 	list := strings.Join(perms, ", ")
