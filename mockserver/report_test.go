@@ -1,6 +1,7 @@
 package mockserver_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/tenantkit/tenantkit/client/credentialsapi"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -191,4 +193,50 @@ func TestVisibilityDiffNamesTheRefusingStep(t *testing.T) {
 	assert.ErrorContains(t, err, "no user 999")
 	_, err = srv.Mock.Visibility("default", mocktest.BobID, "Nope")
 	assert.ErrorContains(t, err, `no entity type "Nope"`)
+}
+
+// The admin API serves the report and the diff as JSON (matching the admin
+// spec, checked by the validating client) and as text.
+func TestReportAndVisibilityOverTheAdminAPI(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	integratorRun(t, srv)
+	admin, err := adminapi.NewClientWithResponses(srv.URL, adminapi.WithHTTPClient(srv.HTTPClient()))
+	require.NoError(t, err)
+	ctx := t.Context()
+
+	rep, err := admin.GetReportWithResponse(ctx, "default", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, rep.StatusCode(), "%s", rep.Body)
+	var found bool
+	for _, c := range rep.JSON200.Credentials {
+		if c.Id == "demo-integrator" {
+			found = true
+			assert.Equal(t, []string{"user_management"}, c.Scopes.Unused)
+			assert.Equal(t, []string{"integrations:integration:delete"}, c.Permissions.Missing)
+		}
+	}
+	assert.True(t, found)
+
+	text := adminapi.GetReportParamsFormat("text")
+	rep, err = admin.GetReportWithResponse(ctx, "default", &adminapi.GetReportParams{Format: &text})
+	require.NoError(t, err)
+	assert.Equal(t, "text/plain; charset=utf-8", rep.HTTPResponse.Header.Get("Content-Type"))
+	assert.Contains(t, string(rep.Body), "OAuth client demo-integrator (user 2001)")
+
+	srv.UpdateSettings(func(s *tenant.Settings) { s.APIDataAccess = tenant.DataAccessBypass })
+	vis, err := admin.GetVisibilityWithResponse(ctx, "default", &adminapi.GetVisibilityParams{User: mocktest.ServiceID, EntityType: "Project"})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, vis.StatusCode(), "%s", vis.Body)
+	assert.Len(t, vis.JSON200.Credentials[0].ApiOnly, 8)
+
+	vis, err = admin.GetVisibilityWithResponse(ctx, "default", &adminapi.GetVisibilityParams{User: 4242, EntityType: "Project"})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusNotFound, vis.StatusCode())
+	assert.Contains(t, vis.JSON404.Message, "no user 4242")
+
+	resp, err := srv.HTTPClient().Get(srv.URL + "/_mock/tenants/default/visibility?user=abc&entityType=Project")
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
