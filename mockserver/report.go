@@ -242,3 +242,74 @@ func joinInts(ids []int64) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// MergeReports combines the reports of several runs (several mock servers
+// of one test package, say) into one: a credential's counts are added and
+// what it used, missed and was denied is united, by kind, id and user.
+// The merged report names the first report's tenant.
+func MergeReports(reports ...*Report) *Report {
+	out := &Report{Credentials: []CredentialReport{}}
+	index := map[string]int{}
+	for _, r := range reports {
+		if r == nil {
+			continue
+		}
+		if out.Tenant == "" {
+			out.Tenant = r.Tenant
+		}
+		for _, c := range r.Credentials {
+			k := fmt.Sprintf("%s\x00%s\x00%d", c.Kind, c.ID, c.User)
+			i, ok := index[k]
+			if !ok {
+				index[k] = len(out.Credentials)
+				out.Credentials = append(out.Credentials, c)
+				continue
+			}
+			out.Credentials[i] = mergeCredential(out.Credentials[i], c)
+		}
+	}
+	slices.SortFunc(out.Credentials, func(a, b CredentialReport) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.ID, b.ID), cmp.Compare(a.User, b.User))
+	})
+	return out
+}
+
+func mergeCredential(a, b CredentialReport) CredentialReport {
+	a.Revoked = a.Revoked || b.Revoked
+	a.Requests += b.Requests
+	a.Denied += b.Denied
+	ops := map[string]OperationUse{}
+	for _, o := range append(slices.Clone(a.Operations), b.Operations...) {
+		m := ops[o.Operation]
+		m.Operation, m.Requests, m.Denied = o.Operation, m.Requests+o.Requests, m.Denied+o.Denied
+		ops[o.Operation] = m
+	}
+	a.Operations = make([]OperationUse, 0, len(ops))
+	for _, name := range slices.Sorted(maps.Keys(ops)) {
+		a.Operations = append(a.Operations, ops[name])
+	}
+	merge := func(x, y Grant, covers func(string, string) bool) Grant {
+		return compareGrant(append(slices.Clone(x.Granted), y.Granted...), append(slices.Clone(x.Used), y.Used...),
+			append(slices.Clone(x.Missing), y.Missing...), covers)
+	}
+	a.Scopes = merge(a.Scopes, b.Scopes, func(g, u string) bool { return g == u })
+	a.Permissions = merge(a.Permissions, b.Permissions, tenant.MatchPermission)
+	a.EntityTypes = merge(a.EntityTypes, b.EntityTypes, tenant.MatchEntityType)
+	a.Principals = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.Principals), b.Principals...))))
+	denials := map[string]tenant.DenialCount{}
+	for _, d := range append(slices.Clone(a.Denials), b.Denials...) {
+		k := strings.Join([]string{d.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), fmt.Sprint(d.Audit)}, "\x00")
+		m, ok := denials[k]
+		if !ok {
+			m = d
+			m.Count = 0
+		}
+		m.Count += d.Count
+		denials[k] = m
+	}
+	a.Denials = make([]tenant.DenialCount, 0, len(denials))
+	for _, k := range slices.Sorted(maps.Keys(denials)) {
+		a.Denials = append(a.Denials, denials[k])
+	}
+	return a
+}

@@ -56,7 +56,7 @@ func TestLeastPrivilegeReportForTheIntegrator(t *testing.T) {
 	require.NoError(t, err)
 	c, ok := r.Credential("oauth_client", "demo-integrator")
 	require.True(t, ok)
-	assert.Equal(t, 7, c.Requests) // types, two listing pages, create, rows, rows as 6045, delete
+	assert.Equal(t, 7, c.Requests) // token, types, listing, create, rows, rows as 6045, delete
 	assert.Equal(t, 1, c.Denied)
 	assert.Equal(t, mockserver.Grant{
 		Granted: []string{"data", "integrations", "user_management"},

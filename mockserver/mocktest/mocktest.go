@@ -35,6 +35,7 @@ type config struct {
 	clientOpts  []client.Option
 	clock       *Clock
 	noValidate  bool
+	atEnd       []func(*Server) // run when the test ends, before the server closes
 }
 
 // WithFixture builds the tenant from f instead of the demo tenant.
@@ -97,7 +98,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if !cfg.noValidate {
 		hc = &http.Client{Transport: newValidatingTransport(t, hc.Transport)}
 	}
-	return &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts}
+	s := &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts}
+	for _, f := range cfg.atEnd {
+		t.Cleanup(func() { f(s) })
+	}
+	return s
 }
 
 // Tenant returns the server's tenant.
