@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -134,4 +135,67 @@ func plural(noun string, n int) string {
 		return noun
 	}
 	return noun + "s"
+}
+
+// Manifest returns the grant the run needed, as a manifest for the given
+// credentials (every used credential when none is named): the scopes,
+// permissions and entity types it used, plus those refused requests lacked
+// (the first alternative, when any of several permissions would do).
+func (r *Report) Manifest(ids ...string) *Manifest {
+	m := &Manifest{Credentials: []ManifestCredential{}}
+	for _, c := range r.Credentials {
+		if c.Requests == 0 || len(ids) > 0 && !slices.Contains(ids, c.ID) {
+			continue
+		}
+		need := func(g Grant) []string {
+			out := slices.Clone(g.Used)
+			for _, miss := range g.Missing {
+				first, _, _ := strings.Cut(miss, "|")
+				out = append(out, first)
+			}
+			return sortedSet(out)
+		}
+		mc := ManifestCredential{ID: c.ID, Permissions: need(c.Permissions), EntityTypes: need(c.EntityTypes)}
+		if c.Kind == callerClient {
+			mc.Scopes = need(c.Scopes)
+		}
+		m.Credentials = append(m.Credentials, mc)
+	}
+	return m
+}
+
+// WriteYAML writes the manifest in the format ParseManifest reads.
+func (m *Manifest) WriteYAML(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("credentials:\n")
+	list := func(name string, l []string) {
+		if l == nil {
+			return
+		}
+		items := make([]string, len(l))
+		for i, v := range l {
+			items[i] = yamlScalar(v)
+		}
+		fmt.Fprintf(&b, "    %s: [%s]\n", name, strings.Join(items, ", "))
+	}
+	for _, c := range m.Credentials {
+		fmt.Fprintf(&b, "  - id: %s\n", yamlScalar(c.ID))
+		list("scopes", c.Scopes)
+		list("permissions", c.Permissions)
+		list("entityTypes", c.EntityTypes)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// yamlScalar quotes v unless it is a plain word of letters, digits and
+// _ : . @ - (a scope, a permission without wildcards, an id).
+func yamlScalar(v string) string {
+	plain := v != "" && strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_:.@-", r))
+	}) < 0
+	if plain && !strings.ContainsAny(v[:1], ":-@") {
+		return v
+	}
+	return strconv.Quote(v)
 }

@@ -240,3 +240,31 @@ func TestReportAndVisibilityOverTheAdminAPI(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 }
+
+// The manifest a report suggests is exactly the grant the run needed: it
+// passes the check, and it round-trips through YAML.
+func TestReportSuggestsTheExactManifest(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	integratorRun(t, srv)
+	_, err := srv.Client(mocktest.AliceLogin).Data.GetSessionInfo(t.Context()) // Admin: permission "*"
+	require.NoError(t, err)
+	r, err := srv.Mock.LeastPrivilege("default")
+	require.NoError(t, err)
+
+	var b strings.Builder
+	require.NoError(t, r.Manifest("demo-integrator").WriteYAML(&b))
+	assert.Equal(t, `credentials:
+  - id: demo-integrator
+    scopes: [data, integrations]
+    permissions: [integrations:integration:add, integrations:integration:delete, integrations:integration:view]
+    entityTypes: [Deals]
+`, b.String())
+
+	b.Reset()
+	require.NoError(t, r.Manifest().WriteYAML(&b))
+	m, err := mockserver.ParseManifest("suggested.yaml", []byte(b.String()))
+	require.NoError(t, err, b.String())
+	assert.Len(t, m.Credentials, 2, "every used credential")
+	assert.Empty(t, r.Check(m))
+}
