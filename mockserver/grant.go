@@ -17,7 +17,7 @@ import (
 
 // Manifest is the grant an integration declares it needs: per credential,
 // the OAuth scopes, role permissions and API entity types. Check compares
-// it with what a test run used (docs/least-privilege.md):
+// it with what a test run used (docs/guides/least-privilege.md):
 //
 //	credentials:
 //	  - id: demo-integrator            # OAuth client id or API key name

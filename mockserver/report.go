@@ -14,7 +14,7 @@ import (
 
 // Report is the least-privilege report of one tenant: per credential, what
 // it was granted, what it used, what it never used, and what it needed but
-// did not hold. Its JSON form is stable (docs/least-privilege.md).
+// did not hold. Its JSON form is stable (docs/guides/least-privilege.md).
 type Report struct {
 	Tenant      string             `json:"tenant"`
 	Credentials []CredentialReport `json:"credentials"`
@@ -209,20 +209,32 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if len(unused) > 0 {
-		fmt.Fprintf(&b, "\nNever used: %s\n", strings.Join(unused, "; "))
+		fmt.Fprintf(&b, "\nNever used:\n  %s\n", strings.Join(unused, "\n  "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
 func writeGrant(b *strings.Builder, name string, g Grant) {
-	list := func(l []string) string {
-		if len(l) == 0 {
-			return "-"
+	rows := []struct {
+		label string
+		list  []string
+		keep  bool
+	}{{"granted", g.Granted, true}, {"used", g.Used, true}, {"unused", g.Unused, false}, {"missing", g.Missing, false}}
+	for i, r := range rows {
+		if len(r.list) == 0 && !r.keep {
+			continue
 		}
-		return strings.Join(l, " ")
+		head := ""
+		if i == 0 {
+			head = name
+		}
+		v := strings.Join(r.list, " ")
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(b, "  %-13s %-8s %s\n", head, r.label+":", v)
 	}
-	fmt.Fprintf(b, "  %-13s granted %s; used %s; unused %s; missing %s\n", name+":", list(g.Granted), list(g.Used), list(g.Unused), list(g.Missing))
 }
 
 func kindName(kind string) string {

@@ -82,7 +82,11 @@ func TestLeastPrivilegeReportForTheIntegrator(t *testing.T) {
 	var text strings.Builder
 	require.NoError(t, r.WriteText(&text))
 	assert.Contains(t, text.String(), "OAuth client demo-integrator (user 2001): 7 requests, 1 denied")
-	assert.Contains(t, text.String(), "scopes:       granted data integrations user_management; used data integrations; unused user_management; missing -")
+	assert.Contains(t, text.String(), `
+  scopes        granted: data integrations user_management
+                used:    data integrations
+                unused:  user_management
+  permissions   granted:`)
 	assert.Contains(t, text.String(), "denied:       deleteCredential at permission: integrations:integration:delete ×1")
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -14,7 +15,7 @@ import (
 // VisibilityDiff compares, for one user and entity type, the rows the user
 // sees in the UI (row-level sharing) with the rows each of the user's API
 // credentials reads under the tenant's apiDataAccess setting. Its JSON form
-// is stable (docs/visibility.md).
+// is stable (docs/guides/visibility.md).
 type VisibilityDiff struct {
 	Tenant        string           `json:"tenant"`
 	User          int64            `json:"user"`
@@ -158,27 +159,51 @@ func (s *Server) readDenial(t *tenant.Tenant, caller wire.Caller, scopes []strin
 	return nil
 }
 
-// WriteText writes the diff for people.
+// WriteText writes the diff for people. Credentials that read the same
+// rows are listed together.
 func (d *VisibilityDiff) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Visibility of %s for user %d (%s), apiDataAccess: %s\n", d.EntityType, d.User, d.UserName, d.APIDataAccess)
-	fmt.Fprintf(&b, "UI: %d rows %s\n", d.UI.Count, strings.Join(d.UI.IDs, " "))
+	fmt.Fprintf(&b, "The UI shows %d rows: %s\n", d.UI.Count, strings.Join(d.UI.IDs, " "))
+	type group struct {
+		names []string
+		view  CredentialView
+	}
+	var groups []*group
 	for _, c := range d.Credentials {
-		fmt.Fprintf(&b, "\n%s %s (%s): %d rows", kindName(c.Kind), c.ID, c.Operation, c.Rows.Count)
+		name := fmt.Sprintf("%s %s (%s)", kindName(c.Kind), c.ID, c.Operation)
+		i := slices.IndexFunc(groups, func(g *group) bool { return sameRows(g.view, c) })
+		if i < 0 {
+			groups = append(groups, &group{view: c})
+			i = len(groups) - 1
+		}
+		groups[i].names = append(groups[i].names, name)
+	}
+	for _, g := range groups {
+		c := g.view
+		fmt.Fprintf(&b, "\n%s: %d rows", strings.Join(g.names, ", "), c.Rows.Count)
 		if c.Denied != nil {
-			fmt.Fprintf(&b, ", refused at %s (%s %s)", c.Denied.Step, c.Denied.Code, strings.Join(c.Denied.Missing, " "))
+			fmt.Fprintf(&b, ", refused at the %s step (%s %s)", c.Denied.Step, c.Denied.Code, strings.Join(c.Denied.Missing, " "))
 		}
 		b.WriteString("\n")
 		if len(c.APIOnly) == 0 && len(c.UIOnly) == 0 {
-			b.WriteString("  same rows as the UI\n")
+			b.WriteString("  the same rows as the UI\n")
 		}
 		for _, r := range c.APIOnly {
-			fmt.Fprintf(&b, "  + %s %q: %s\n", r.ID, r.Name, r.Reason)
+			fmt.Fprintf(&b, "  + %s %s: %s\n", r.ID, r.Name, r.Reason)
 		}
 		for _, r := range c.UIOnly {
-			fmt.Fprintf(&b, "  - %s %q: %s\n", r.ID, r.Name, r.Reason)
+			fmt.Fprintf(&b, "  - %s %s: %s\n", r.ID, r.Name, r.Reason)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// sameRows reports whether two credentials read the same rows, for the
+// same reasons.
+func sameRows(a, b CredentialView) bool {
+	return slices.Equal(a.Rows.IDs, b.Rows.IDs) && slices.Equal(a.APIOnly, b.APIOnly) &&
+		slices.Equal(a.UIOnly, b.UIOnly) && (a.Denied == nil) == (b.Denied == nil) &&
+		(a.Denied == nil || a.Denied.Step == b.Denied.Step && a.Denied.Code == b.Denied.Code && slices.Equal(a.Denied.Missing, b.Denied.Missing))
 }

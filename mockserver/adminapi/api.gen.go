@@ -669,7 +669,7 @@ type ClientInterface interface {
 	// entity types granted, used, granted but never used, and needed but missing, from every
 	// request since the tenant was built or reset, denials included (those `enforcement: audit`
 	// let through too). Every API key and OAuth client is listed, used or not. The JSON form is
-	// stable; `format=text` gives the same report for people. See docs/least-privilege.md.
+	// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
 	//
 	// Corresponds with GET /_mock/tenants/{tenantId}/report (the `GetReport` operationId).
 	GetReport(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -705,7 +705,7 @@ type ClientInterface interface {
 	// rows, with every scope the client may hold) reads under the tenant's current
 	// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
 	// are checked by the authorization pipeline's own steps; nothing is written to the audit
-	// log. See docs/visibility.md.
+	// log. See docs/guides/visibility.md.
 	//
 	// Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
 	GetVisibility(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -826,7 +826,7 @@ func (c *Client) GetAudit(ctx context.Context, tenantId TenantID, params *GetAud
 // entity types granted, used, granted but never used, and needed but missing, from every
 // request since the tenant was built or reset, denials included (those `enforcement: audit`
 // let through too). Every API key and OAuth client is listed, used or not. The JSON form is
-// stable; `format=text` gives the same report for people. See docs/least-privilege.md.
+// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
 //
 // Corresponds with GET /_mock/tenants/{tenantId}/report (the `GetReport` operationId).
 func (c *Client) GetReport(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -912,7 +912,7 @@ func (c *Client) UpdateSettings(ctx context.Context, tenantId TenantID, body Upd
 // rows, with every scope the client may hold) reads under the tenant's current
 // `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
 // are checked by the authorization pipeline's own steps; nothing is written to the audit
-// log. See docs/visibility.md.
+// log. See docs/guides/visibility.md.
 //
 // Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
 func (c *Client) GetVisibility(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1550,7 +1550,7 @@ type ClientWithResponsesInterface interface {
 	// entity types granted, used, granted but never used, and needed but missing, from every
 	// request since the tenant was built or reset, denials included (those `enforcement: audit`
 	// let through too). Every API key and OAuth client is listed, used or not. The JSON form is
-	// stable; `format=text` gives the same report for people. See docs/least-privilege.md.
+	// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -1592,7 +1592,7 @@ type ClientWithResponsesInterface interface {
 	// rows, with every scope the client may hold) reads under the tenant's current
 	// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
 	// are checked by the authorization pipeline's own steps; nothing is written to the audit
-	// log. See docs/visibility.md.
+	// log. See docs/guides/visibility.md.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2246,7 +2246,7 @@ func (c *ClientWithResponses) GetAuditWithResponse(ctx context.Context, tenantId
 // entity types granted, used, granted but never used, and needed but missing, from every
 // request since the tenant was built or reset, denials included (those `enforcement: audit`
 // let through too). Every API key and OAuth client is listed, used or not. The JSON form is
-// stable; `format=text` gives the same report for people. See docs/least-privilege.md.
+// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -2318,7 +2318,7 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, te
 // rows, with every scope the client may hold) reads under the tenant's current
 // `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
 // are checked by the authorization pipeline's own steps; nothing is written to the audit
-// log. See docs/visibility.md.
+// log. See docs/guides/visibility.md.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -35,7 +35,7 @@ func (s *Server) Visibility(user int64, entityType string) *mockserver.Visibilit
 }
 
 // CheckGrant compares the run so far with a grant manifest (format:
-// mockserver.Manifest, docs/least-privilege.md) and reports each excess or
+// mockserver.Manifest, docs/guides/least-privilege.md) and reports each excess or
 // shortfall as a test error, such as "demo-integrator: the manifest grants
 // scope user_management, which the run never used".
 func (s *Server) CheckGrant(manifestPath string) {
