@@ -3,8 +3,10 @@ package mockserver
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -24,6 +26,8 @@ func (s *Server) adminHandlers() map[string]handlerFunc {
 		"getSettings":    s.adminGetSettings,
 		"updateSettings": s.adminUpdateSettings,
 		"getAudit":       s.adminGetAudit,
+		"getReport":      s.adminGetReport,
+		"getVisibility":  s.adminGetVisibility,
 	}
 }
 
@@ -220,4 +224,46 @@ func (s *Server) adminGetAudit(rc *reqCtx) error {
 	}
 	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"entries": entries})
 	return nil
+}
+
+// textWriter is what the report and the visibility diff write as text.
+type textWriter interface{ WriteText(io.Writer) error }
+
+// writeReport answers with v as JSON, or as text when format=text.
+func (rc *reqCtx) writeReport(v textWriter) error {
+	if rc.r.URL.Query().Get("format") != "text" {
+		rc.writeJSON(http.StatusOK, "application/json", v)
+		return nil
+	}
+	var b strings.Builder
+	if err := v.WriteText(&b); err != nil {
+		return err
+	}
+	rc.setHeaders()
+	rc.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rc.w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(rc.w, b.String())
+	return nil
+}
+
+func (s *Server) adminGetReport(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	return rc.writeReport(buildReport(t))
+}
+
+func (s *Server) adminGetVisibility(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	v := rc.r.URL.Query()
+	user, _ := strconv.ParseInt(v.Get("user"), 10, 64) // validated against the spec
+	d, err := s.Visibility(t.ID(), user, v.Get("entityType"))
+	if err != nil {
+		return rc.adminFail(http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
+	}
+	return rc.writeReport(d)
 }

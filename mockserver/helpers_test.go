@@ -5,147 +5,33 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver"
-	"github.com/tenantkit/tenantkit/openapi"
+	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 )
 
-// specRouters routes a request to its operation in any of the four specs.
-type specRouters struct {
-	vendor []routers.Router
-	admin  routers.Router
-}
-
-var loadRouters = sync.OnceValues(func() (*specRouters, error) {
-	out := &specRouters{}
-	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
-		doc, err := openapi.Load(api)
-		if err != nil {
-			return nil, err
-		}
-		doc.Servers = nil
-		r, err := legacy.NewRouter(doc)
-		if err != nil {
-			return nil, err
-		}
-		if api == openapi.Admin {
-			out.admin = r
-		} else {
-			out.vendor = append(out.vendor, r)
-		}
-	}
-	return out, nil
-})
-
-// validatingTransport checks every response against its operation in the
-// spec (status documented, headers and body matching), and that every
-// vendor response carries a decision header.
-type validatingTransport struct {
-	t    testing.TB
-	base http.RoundTripper
-}
-
-func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := vt.base.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	body, err := io.ReadAll(resp.Body)
-	_ = resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-
-	rs, err := loadRouters()
-	if err != nil {
-		vt.t.Errorf("load specs: %v", err)
-		return resp, nil
-	}
-	admin := strings.HasPrefix(req.URL.Path, "/_mock/")
-	list := rs.vendor
-	if admin {
-		list = []routers.Router{rs.admin}
-	}
-	for _, r := range list {
-		route, params, ferr := r.FindRoute(req)
-		if ferr != nil || hasEmpty(params) {
-			continue
-		}
-		in := &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route},
-			Status:                 resp.StatusCode,
-			Header:                 resp.Header,
-			Body:                   io.NopCloser(bytes.NewReader(body)),
-			Options:                &openapi3filter.Options{IncludeResponseStatus: true},
-		}
-		if verr := openapi3filter.ValidateResponse(req.Context(), in); verr != nil {
-			vt.t.Errorf("response to %s %s (%d %s) does not match the spec: %v", req.Method, req.URL.Path, resp.StatusCode, body, verr)
-		}
-		if !admin {
-			if _, ok := wire.ParseDecision(resp.Header.Get(wire.DecisionHeader)); !ok {
-				vt.t.Errorf("response to %s %s has no decision header", req.Method, req.URL.Path)
-			}
-		}
-		break
-	}
-	return resp, nil
-}
-
-// fixedClock is a settable clock for tests.
-type fixedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *fixedClock {
-	return &fixedClock{now: time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)}
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fixedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// harness is one mock server on loopback with a validating client.
+// harness is one mock server on loopback (mocktest.Start, every response
+// validated against the specs) with a settable clock.
 type harness struct {
 	t     testing.TB
 	srv   *mockserver.Server
 	url   string
 	http  *http.Client
-	clock *fixedClock
+	clock *mocktest.Clock
 }
 
 func newHarness(t testing.TB, opts ...mockserver.Option) *harness {
 	t.Helper()
-	clock := newClock()
-	srv, err := mockserver.New(append([]mockserver.Option{mockserver.WithClock(clock.Now)}, opts...)...)
-	require.NoError(t, err)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return &harness{
-		t: t, srv: srv, url: ts.URL, clock: clock,
-		http: &http.Client{Transport: &validatingTransport{t: t, base: ts.Client().Transport}},
-	}
+	clock := mocktest.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))
+	m := mocktest.Start(t, mocktest.WithClock(clock), mocktest.WithServerOptions(opts...))
+	return &harness{t: t, srv: m.Mock, url: m.URL, http: m.HTTPClient(), clock: clock}
 }
 
 // response is a read response.
@@ -254,15 +140,6 @@ func hdrs(parts ...[]string) []string {
 		out = append(out, p...)
 	}
 	return out
-}
-
-func hasEmpty(params map[string]string) bool {
-	for _, v := range params {
-		if v == "" {
-			return true
-		}
-	}
-	return false
 }
 
 func decodeJSON(resp *http.Response, v any) error {

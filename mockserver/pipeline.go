@@ -55,6 +55,7 @@ func (s *Server) authorize(rc *reqCtx) error {
 		if d == nil {
 			continue
 		}
+		rc.denials = append(rc.denials, tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing})
 		if d.err.kind == kindBadRequest || !audit {
 			rc.deny(d, wire.OutcomeDeny)
 			return d.err
@@ -198,6 +199,7 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 			}
 		}
 		if len(missing) == 0 {
+			rc.usedScopes = set
 			return nil
 		}
 		if i == 0 || len(missing) < len(best) {
@@ -257,7 +259,11 @@ func (s *Server) checkProxy(rc *reqCtx) *denial {
 // operation's permissions.
 func (s *Server) checkPermissions(rc *reqCtx) *denial {
 	perms := rc.route.op.Permissions
-	if len(perms) == 0 || rc.tenant.HasAnyPermission(rc.effective, perms) {
+	if len(perms) == 0 {
+		return nil
+	}
+	if granted, ok := rc.tenant.FirstGrantedPermission(rc.effective, perms); ok {
+		rc.permission = granted
 		return nil
 	}
 	list := strings.Join(perms, ", ")

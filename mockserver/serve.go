@@ -61,6 +61,12 @@ type reqCtx struct {
 
 	target string // audit target: /Project/3, a credential id, a client id
 	write  bool   // the request changed the tenant
+
+	// For the credential's usage: the scope set the token satisfied, the
+	// permission that allowed the request, and every failed step.
+	usedScopes []string
+	permission string
+	denials    []tenant.StepDenial
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -161,6 +167,7 @@ func (s *Server) serveVendor(rc *reqCtx) {
 		rc.fail(err)
 	}
 	s.recordAudit(rc)
+	s.recordUsage(rc)
 }
 
 // runOperation runs, in order: body reading, the authorization pipeline,
@@ -323,6 +330,30 @@ func (s *Server) recordAudit(rc *reqCtx) {
 		e.Reason = rc.decision.Reason
 	}
 	t.Record(e)
+}
+
+// recordUsage adds the request to its credential's usage, when the
+// credential was identified (an unknown key or token has no usage).
+func (s *Server) recordUsage(rc *reqCtx) {
+	if rc.caller == nil || rc.tenant == nil {
+		return
+	}
+	d := rc.decision
+	denials := rc.denials
+	if len(denials) == 0 && d.Outcome != wire.OutcomeAllow && d.Step != "" { // a later failure: a hidden row, a token request
+		denials = []tenant.StepDenial{{Step: d.Step, Code: d.Code, Missing: d.Missing}}
+	}
+	rc.tenant.RecordUsage(tenant.UsageEvent{
+		Caller:     tenant.AuditCaller{Kind: rc.caller.Kind, ID: rc.caller.ID, User: rc.caller.User},
+		API:        string(rc.route.op.API),
+		Operation:  rc.route.op.ID,
+		Outcome:    d.Outcome,
+		Scopes:     rc.usedScopes,
+		Permission: rc.permission,
+		EntityType: rc.entityType,
+		Principal:  rc.principal,
+		Denials:    denials,
+	})
 }
 
 // newCorrelationID returns a random UUID-shaped id.

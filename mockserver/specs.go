@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -60,21 +61,16 @@ type specs struct {
 	admin  *apiSpec
 }
 
-// loadSpecs loads every spec, builds its router and binds each operation to
-// its handler. An operation without a handler, or a security scheme the
-// pipeline does not know, is an error.
-func loadSpecs(s *Server) (*specs, error) {
-	handlers := map[openapi.API]map[string]handlerFunc{
-		openapi.Data:         s.dataHandlers(),
-		openapi.Credentials:  s.credentialsHandlers(),
-		openapi.Relationship: s.relationshipHandlers(),
-		openapi.Admin:        s.adminHandlers(),
-	}
+// compiledSpecs parses and validates every spec, builds its router and
+// reads each operation's requirements once per process: the result is
+// read-only and shared by every Server (parsing the specs is most of the
+// cost of a new server). Handlers are bound per server by loadSpecs.
+var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 	surfaces := map[openapi.API]surface{
 		openapi.Data: surfaceData, openapi.Credentials: surfaceCredentials,
 		openapi.Relationship: surfaceRelationship, openapi.Admin: surfaceAdmin,
 	}
-	out := &specs{}
+	var out []*apiSpec
 	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
 		doc, err := openapi.Load(api)
 		if err != nil {
@@ -91,11 +87,7 @@ func loadSpecs(s *Server) (*specs, error) {
 		}
 		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}}
 		for _, op := range ops {
-			h, ok := handlers[api][op.ID]
-			if !ok {
-				return nil, fmt.Errorf("mockserver: %s operation %s has no handler", api, op.ID)
-			}
-			rt := &route{op: op, spec: sp, surface: surfaces[api], handle: h}
+			rt := &route{op: op, spec: sp, surface: surfaces[api]}
 			for _, name := range op.Schemes {
 				kind, err := schemeKind(doc, name)
 				if err != nil {
@@ -119,7 +111,37 @@ func loadSpecs(s *Server) (*specs, error) {
 			rt.hint = credentialHint(rt.creds, sp)
 			sp.routes[op.ID] = rt
 		}
-		if api == openapi.Admin {
+		out = append(out, sp)
+	}
+	return out, nil
+})
+
+// loadSpecs binds each operation of the compiled specs to s's handler. An
+// operation without a handler is an error.
+func loadSpecs(s *Server) (*specs, error) {
+	compiled, err := compiledSpecs()
+	if err != nil {
+		return nil, err
+	}
+	handlers := map[openapi.API]map[string]handlerFunc{
+		openapi.Data:         s.dataHandlers(),
+		openapi.Credentials:  s.credentialsHandlers(),
+		openapi.Relationship: s.relationshipHandlers(),
+		openapi.Admin:        s.adminHandlers(),
+	}
+	out := &specs{}
+	for _, c := range compiled {
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes))}
+		for id, crt := range c.routes {
+			h, ok := handlers[c.api][id]
+			if !ok {
+				return nil, fmt.Errorf("mockserver: %s operation %s has no handler", c.api, id)
+			}
+			rt := *crt
+			rt.spec, rt.handle = sp, h
+			sp.routes[id] = &rt
+		}
+		if c.api == openapi.Admin {
 			out.admin = sp
 		} else {
 			out.vendor = append(out.vendor, sp)

@@ -295,16 +295,17 @@ func (t *Tenant) GrantedPermissions(user int64, perms []string) []string {
 	return out
 }
 
-// HasAnyPermission reports whether the user's roles grant one of perms.
-func (t *Tenant) HasAnyPermission(user int64, perms []string) bool {
+// FirstGrantedPermission returns the first of perms the user's roles
+// grant; ok is false when they grant none.
+func (t *Tenant) FirstGrantedPermission(user int64, perms []string) (string, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for _, p := range perms {
 		if t.hasPermission(user, p) {
-			return true
+			return p, true
 		}
 	}
-	return false
+	return "", false
 }
 
 func (t *Tenant) hasPermission(user int64, perm string) bool {

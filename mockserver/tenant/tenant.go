@@ -86,6 +86,9 @@ type Tenant struct {
 	audit     []AuditEntry // a ring of at most AuditCapacity entries
 	auditHead int          // index of the oldest entry once the ring is full
 	auditSeq  int64
+
+	usageMu sync.Mutex
+	usage   map[usageKey]*usageAgg
 }
 
 // New builds a tenant from a fixture, which it validates first.
@@ -243,5 +246,8 @@ func (t *Tenant) Reset() error {
 	t.auditMu.Lock()
 	t.audit, t.auditHead = nil, 0
 	t.auditMu.Unlock()
+	t.usageMu.Lock()
+	t.usage = nil
+	t.usageMu.Unlock()
 	return nil
 }

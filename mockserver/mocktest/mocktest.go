@@ -1,0 +1,212 @@
+package mocktest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// Server is a mock server started by Start for one test.
+type Server struct {
+	// URL is the base URL of every API: pass it to client.New, or use Client.
+	URL string
+	// Mock is the server itself, for what this package does not wrap.
+	Mock *mockserver.Server
+
+	t          testing.TB
+	http       *http.Client // validates responses unless turned off
+	clientOpts []client.Option
+}
+
+// Option configures Start.
+type Option func(*config)
+
+type config struct {
+	fixture     *tenant.Fixture
+	fixtureFile string
+	serverOpts  []mockserver.Option
+	clientOpts  []client.Option
+	clock       *Clock
+	noValidate  bool
+	atEnd       []func(*Server) // run when the test ends, before the server closes
+}
+
+// WithFixture builds the tenant from f instead of the demo tenant.
+func WithFixture(f *tenant.Fixture) Option { return func(c *config) { c.fixture = f } }
+
+// WithFixtureFile builds the tenant from a YAML fixture file (format:
+// docs/fixtures.md). A file that does not load fails the test, naming the
+// file, line and field.
+func WithFixtureFile(path string) Option { return func(c *config) { c.fixtureFile = path } }
+
+// WithClock runs the server on clock, so the test can expire tokens and
+// sessions with Clock.Advance.
+func WithClock(clock *Clock) Option { return func(c *config) { c.clock = clock } }
+
+// WithServerOptions passes options to mockserver.New.
+func WithServerOptions(opts ...mockserver.Option) Option {
+	return func(c *config) { c.serverOpts = append(c.serverOpts, opts...) }
+}
+
+// WithClientOptions adds options to every client made by Server.Client
+// (before the options given to Client itself).
+func WithClientOptions(opts ...client.Option) Option {
+	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// WithoutResponseValidation stops checking responses against the specs.
+func WithoutResponseValidation() Option { return func(c *config) { c.noValidate = true } }
+
+// Start starts a mock server with one fresh tenant on a loopback listener
+// and closes it when the test ends. It fails the test if the server cannot
+// be built.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	f := cfg.fixture
+	if cfg.fixtureFile != "" {
+		var err error
+		if f, err = tenant.LoadFile(cfg.fixtureFile); err != nil {
+			t.Fatalf("mocktest: %v", err)
+		}
+	}
+	var serverOpts []mockserver.Option
+	if f != nil {
+		serverOpts = append(serverOpts, mockserver.WithFixture(f))
+	}
+	if cfg.clock != nil {
+		serverOpts = append(serverOpts, mockserver.WithClock(cfg.clock.Now))
+	}
+	mock, err := mockserver.New(append(serverOpts, cfg.serverOpts...)...)
+	if err != nil {
+		t.Fatalf("mocktest: %v", err)
+	}
+	ts := httptest.NewServer(mock)
+	t.Cleanup(ts.Close)
+
+	hc := ts.Client()
+	if !cfg.noValidate {
+		hc = &http.Client{Transport: newValidatingTransport(t, hc.Transport)}
+	}
+	s := &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts}
+	for _, f := range cfg.atEnd {
+		t.Cleanup(func() { f(s) })
+	}
+	return s
+}
+
+// Tenant returns the server's tenant.
+func (s *Server) Tenant() *tenant.Tenant { return s.Mock.DefaultTenant() }
+
+// HTTPClient returns an *http.Client for raw requests to URL; it validates
+// responses as the SDK clients do.
+func (s *Server) HTTPClient() *http.Client { return s.http }
+
+// Client returns an SDK client for the tenant that authenticates with cred.
+// Options given here come after those of WithClientOptions. It fails the
+// test if the client cannot be built.
+func (s *Server) Client(cred Credential, opts ...client.Option) *client.Client {
+	s.t.Helper()
+	all := []client.Option{client.WithHTTPClient(s.http)}
+	if p := s.provider(cred); p != nil {
+		all = append(all, client.WithAuth(p))
+	}
+	all = append(all, s.clientOpts...)
+	c, err := client.New(s.URL, append(all, opts...)...)
+	if err != nil {
+		s.t.Fatalf("mocktest: client for %s: %v", cred, err)
+	}
+	return c
+}
+
+// provider turns a credential into the auth helper a user would build.
+func (s *Server) provider(cred Credential) auth.Provider {
+	s.t.Helper()
+	var (
+		p   auth.Provider
+		err error
+	)
+	switch cred.kind {
+	case credNone:
+		return nil
+	case credAPIKey:
+		p = auth.ApiKey(cred.id)
+	case credBearer:
+		p = auth.Bearer(cred.id)
+	case credLogin:
+		p, err = auth.NewSession(s.URL, cred.id, cred.secret, auth.WithSessionHTTPClient(s.http))
+	case credOAuth:
+		cfg := auth.ClientCredentialsConfig{
+			TokenURL: auth.CredentialsTokenURL(s.URL), ClientID: cred.id, ClientSecret: cred.secret,
+			Style: auth.StyleBasic, HTTPClient: s.http,
+		}
+		if cred.narrowed { // the relationship API's style: form fields and scope
+			cfg.TokenURL, cfg.Style, cfg.Scopes = auth.RelationshipTokenURL(s.URL), auth.StyleForm, cred.scopes
+		}
+		p, err = auth.NewClientCredentials(cfg)
+	}
+	if err != nil {
+		s.t.Fatalf("mocktest: %s: %v", cred, err)
+	}
+	return p
+}
+
+// Reset restores the tenant to its fixture: every change, token, session
+// and audit entry is dropped.
+func (s *Server) Reset() {
+	s.t.Helper()
+	if err := s.Tenant().Reset(); err != nil {
+		s.t.Fatalf("mocktest: reset: %v", err)
+	}
+}
+
+// Settings returns the tenant's settings.
+func (s *Server) Settings() tenant.Settings { return s.Tenant().Settings() }
+
+// UpdateSettings changes the tenant's settings, for example
+//
+//	srv.UpdateSettings(func(st *tenant.Settings) { st.APIDataAccess = tenant.DataAccessBypass })
+//
+// The next request sees the change. Invalid settings fail the test.
+func (s *Server) UpdateSettings(change func(*tenant.Settings)) {
+	s.t.Helper()
+	if _, err := s.Tenant().UpdateSettings(change); err != nil {
+		s.t.Fatalf("mocktest: settings: %v", err)
+	}
+}
+
+// Audit returns the tenant's audit entries that match f, oldest first.
+func (s *Server) Audit(f tenant.AuditFilter) []tenant.AuditEntry { return s.Tenant().Audit(f) }
+
+// Clock is a settable clock for WithClock; it is safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock that reads start until advanced.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
