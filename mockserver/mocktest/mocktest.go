@@ -61,6 +61,14 @@ func WithClientOptions(opts ...client.Option) Option {
 	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
 }
 
+// WithGeneratedProjects adds n generated Projects to the tenant, on top of
+// its fixture's rows, for tests at realistic sizes: realistic field values,
+// owners drawn from every user, rows shared with overlapping groups (see
+// tenant.GenerateFixture). The same seed makes the same rows.
+func WithGeneratedProjects(n int, seed uint64) Option {
+	return WithServerOptions(mockserver.WithGeneratedRows("Project", n, seed))
+}
+
 // WithoutResponseValidation stops checking responses against the specs.
 func WithoutResponseValidation() Option { return func(c *config) { c.noValidate = true } }
 
