@@ -17,9 +17,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/demo-banner.txt")
 
-// The demo tenant's banner, as printed by `go run ./cmd/mock`. When the
-// demo fixture changes, run `go test ./cmd/mock -update` and paste the new
-// banner wherever it is quoted.
+// The demo tenant's banner, as printed by `go run ./cmd/mock`, which the
+// README quotes verbatim. When the demo fixture changes, run
+// `go test ./cmd/mock -update` and paste the new banner into the README.
 func TestDemoBanner(t *testing.T) {
 	t.Parallel()
 	srv, err := mockserver.New()
@@ -33,6 +33,9 @@ func TestDemoBanner(t *testing.T) {
 	want, err := os.ReadFile(golden)
 	require.NoError(t, err)
 	assert.Equal(t, string(want), b.String(), "the demo banner changed; run go test ./cmd/mock -update")
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	assert.Contains(t, string(readme), string(want), "README.md must quote the demo banner verbatim")
 
 	// The curls act as one integration user: the service account's key and
 	// client, and AS-USER Carol, who has no credential of her own.

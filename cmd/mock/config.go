@@ -147,6 +147,9 @@ func checkAddr(addr string) error {
 
 // usage is the --help text.
 const usage = `Usage: mock [flags]
+       mock report [flags]       least-privilege report of a running mock
+       mock visibility [flags]   what a user sees in the UI versus the API
+                                 (see mock report --help)
 
 mock serves a tenantkit mock tenant on one HTTP listener: the data API
 (/V2.0/services/...), the credentials API (/oauth/token,

@@ -65,6 +65,9 @@ func main() {
 // exit status. Errors are written to stderr in one line per problem,
 // prefixed "mock: ".
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if cmd, ok := inspectCommand(args); ok {
+		return runInspect(ctx, cmd, args[1:], getenv, stdout, stderr)
+	}
 	cfg, err := parseConfig(args, getenv)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
