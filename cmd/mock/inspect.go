@@ -181,4 +181,3 @@ func inspectCommand(args []string) (string, bool) {
 	}
 	return "", false
 }
-
