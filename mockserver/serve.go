@@ -22,6 +22,12 @@ import (
 
 const adminPrefix = "/_mock/"
 
+// HealthPath answers 200 to GET and HEAD while the server is serving: a
+// liveness and readiness probe for containers and orchestrators, outside
+// the vendor APIs and the admin API (which has its own /_mock/healthz).
+// Its requests are logged at debug level, so probes do not fill the log.
+const HealthPath = "/healthz"
+
 // Caller kinds in decisions and the audit log.
 const (
 	callerAPIKey  = "api_key"
@@ -116,6 +122,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logRequest(rc, time.Since(start))
 	}()
+	if r.URL.Path == HealthPath {
+		s.serveHealth(rc)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, adminPrefix) {
 		s.serveAdmin(rc)
 		return
@@ -124,7 +134,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveVendor(rc)
 }
 
+// serveHealth answers HealthPath.
+func (s *Server) serveHealth(rc *reqCtx) {
+	if rc.r.Method != http.MethodGet && rc.r.Method != http.MethodHead {
+		rc.w.Header().Set("Allow", "GET, HEAD")
+		rc.writeError(surfacePlain, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
+			msg: fmt.Sprintf("%s is not allowed on %s", rc.r.Method, HealthPath)})
+		return
+	}
+	rc.w.Header().Set("Cache-Control", "no-store")
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"status": "ok", "tenants": len(s.Tenants())})
+}
+
 func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
+	level := slog.LevelInfo
+	if rc.r.URL.Path == HealthPath {
+		level = slog.LevelDebug
+	}
 	attrs := []slog.Attr{
 		slog.String("method", rc.r.Method),
 		slog.String("path", rc.r.URL.Path),
@@ -143,7 +169,7 @@ func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
 	if rc.tenant != nil {
 		attrs = append(attrs, slog.String("tenant", rc.tenant.ID()))
 	}
-	s.log.LogAttrs(rc.r.Context(), slog.LevelInfo, "request", attrs...)
+	s.log.LogAttrs(rc.r.Context(), level, "request", attrs...)
 }
 
 func (s *Server) serveVendor(rc *reqCtx) {
