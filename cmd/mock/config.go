@@ -9,6 +9,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // Defaults of the settings.
@@ -25,6 +27,7 @@ const (
 	envLogLevel  = "TENANTKIT_LOG_LEVEL"
 	envLogFormat = "TENANTKIT_LOG_FORMAT"
 	envQuiet     = "TENANTKIT_QUIET"
+	envGenerate  = "TENANTKIT_GENERATE_PROJECTS"
 )
 
 // config is the effective configuration: each value from its flag when the
@@ -37,6 +40,7 @@ type config struct {
 	logFormat string // text or json
 	quiet     bool   // no banner
 	check     bool   // validate the fixture and exit
+	generate  int    // generated Projects added to the tenant
 }
 
 // usageError is an invalid flag, argument or environment value: one line,
@@ -62,6 +66,7 @@ func newFlagSet() *flag.FlagSet {
 	fs.String("log-format", "", "log format")
 	fs.Bool("quiet", false, "no banner")
 	fs.Bool("check", false, "validate the fixture and exit")
+	fs.String("generate-projects", "", "generated Projects")
 	return fs
 }
 
@@ -129,6 +134,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, usageErrorf("%s: not a boolean (true, false, 1, 0)", from)
 	}
 	cfg.quiet = q
+
+	gen, from := value("generate-projects", envGenerate, "0")
+	n, err := strconv.Atoi(gen)
+	if err != nil || n < 0 || n > tenant.MaxGenerated {
+		return config{}, usageErrorf("%s: the number of generated Projects is a whole number from 0 to %d", from, tenant.MaxGenerated)
+	}
+	cfg.generate = n
 	return cfg, nil
 }
 
@@ -181,6 +193,11 @@ the variable, the variable over the default; an empty variable is unset):
   --quiet              TENANTKIT_QUIET
         do not print the banner (default false; the variable takes true,
         false, 1 or 0)
+  --generate-projects N
+                       TENANTKIT_GENERATE_PROJECTS
+        add N generated Projects to the tenant, for tests at realistic
+        sizes (default 0; the fixture needs a Project type); see
+        docs/performance.md
   --check              (no environment variable)
         load and validate the fixture, print a summary and exit without
         listening

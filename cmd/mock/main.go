@@ -84,6 +84,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printFixtureError(stderr, cfg.fixture, err)
 		return exitUsage
 	}
+	if cfg.generate > 0 {
+		fixture = tenant.WithGenerated(fixture, "Project", cfg.generate, 1)
+	}
 	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log))
 	if err != nil {
 		printFixtureError(stderr, cfg.fixture, err)
@@ -209,7 +212,18 @@ func summary(f *tenant.Fixture) string {
 		count(len(f.Users), "user", "users"), count(len(f.APIKeys), "API key", "API keys"),
 		count(len(f.OAuthClients), "OAuth client", "OAuth clients"),
 		count(len(f.ProxyAssignments), "proxy assignment", "proxy assignments"),
-		count(len(f.EntityTypes), "entity type", "entity types"), count(len(f.Entities), "entity", "entities"))
+		count(len(f.EntityTypes), "entity type", "entity types"), count(len(f.Entities), "entity", "entities")) + generated(f)
+}
+
+func generated(f *tenant.Fixture) string {
+	if f.Generate == nil || f.Generate.Count == 0 {
+		return ""
+	}
+	typ := f.Generate.Type
+	if typ == "" {
+		typ = "Project"
+	}
+	return fmt.Sprintf(", and %d generated %s rows", f.Generate.Count, typ)
 }
 
 func count(n int, one, many string) string {

@@ -129,7 +129,7 @@ func TestHelpDocumentsEveryFlagAndVariable(t *testing.T) {
 		assert.Contains(t, usage, "--"+f.Name+" ", "flag --%s is documented", f.Name)
 	})
 	for _, s := range []string{
-		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet,
+		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate,
 		`(default "` + defaultAddr + `")`, `(default "` + defaultLogLevel + `")`, `(default "` + defaultLogFormat + `")`,
 		"debug, info, warn or error", "text or json", "docs/fixtures.md", "/_mock/", "/healthz", "-h, --help",
 		"the flag wins over\nthe variable, the variable over the default",
@@ -200,6 +200,17 @@ func TestFlagWinsOverVariableOverDefault(t *testing.T) {
 	code, _, stderr := runOnce(t, []string{"--check", "--log-level", "debug", "--addr", ":0"},
 		env{envLogLevel: "loud", envAddr: "nonsense"})
 	assert.Equal(t, 0, code, stderr)
+
+	// Generated rows, from the flag or the variable.
+	code, stdout, _ = runOnce(t, []string{"--check", "--generate-projects", "2000"}, nil)
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "31 entities, and 2000 generated Project rows\n")
+	code, stdout, _ = runOnce(t, []string{"--check"}, env{envGenerate: "500"})
+	require.Equal(t, 0, code)
+	assert.Contains(t, stdout, "and 500 generated Project rows")
+	code, _, stderr = runOnce(t, []string{"--check"}, env{envGenerate: "lots"})
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, `TENANTKIT_GENERATE_PROJECTS="lots": the number of generated Projects is a whole number`)
 
 	// An empty variable is unset.
 	code, stdout, _ = runOnce(t, []string{"--check"}, env{envFixture: "", envLogLevel: ""})
