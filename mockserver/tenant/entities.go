@@ -64,47 +64,6 @@ func (t *Tenant) EntityTypes() []EntityType {
 	return out
 }
 
-// visible reports whether user may read e through the API; the caller
-// holds t.mu. Row-level sharing applies (see sharing) unless apiDataAccess
-// is bypass.
-func (t *Tenant) visible(user int64, e *Entity) bool {
-	return t.settings.APIDataAccess == DataAccessBypass || t.sharing(user, e) != notShared
-}
-
-// shareBasis says why row-level sharing shows a row to a user.
-type shareBasis int
-
-const (
-	notShared     shareBasis = iota
-	sharedOwner              // the user owns the row
-	sharedAdmin              // the user holds a role with permission `*`
-	sharedToUser             // shared with the user directly
-	sharedToGroup            // shared with one of the user's groups
-)
-
-// sharing applies row-level sharing, the UI's rule: a row is visible to
-// the user who owns it, to Admin users (permission `*`), to users it is
-// shared with directly and to members of the groups it is shared with. The
-// caller holds t.mu.
-func (t *Tenant) sharing(user int64, e *Entity) shareBasis {
-	switch {
-	case e.Owner == user:
-		return sharedOwner
-	case t.seesAll(user):
-		return sharedAdmin
-	case slices.Contains(e.SharedUsers, user):
-		return sharedToUser
-	}
-	if u, ok := t.users[user]; ok {
-		for _, g := range u.Groups {
-			if slices.Contains(e.SharedGroups, g) {
-				return sharedToGroup
-			}
-		}
-	}
-	return notShared
-}
-
 // Entities returns the rows of a type that user may read through the API,
 // by id. Row-level sharing applies unless the tenant's apiDataAccess is
 // bypass. The type is resolved as by EntityType.

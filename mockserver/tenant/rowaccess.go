@@ -31,18 +31,41 @@ func (t *Tenant) visibleSet(tb *table, user int64) *roaring.Bitmap {
 
 // visibleRow is visibleSet for one live slot.
 func (t *Tenant) visibleRow(tb *table, slot uint32, user int64) bool {
-	if t.settings.APIDataAccess == DataAccessBypass || tb.owner.i64[slot] == user || t.seesAll(user) {
-		return true
+	return t.settings.APIDataAccess == DataAccessBypass || t.sharing(tb, slot, user) != notShared
+}
+
+// shareBasis says why row-level sharing shows a row to a user.
+type shareBasis int
+
+const (
+	notShared     shareBasis = iota
+	sharedOwner              // the user owns the row
+	sharedAdmin              // the user holds a role with permission `*`
+	sharedToUser             // shared with the user directly
+	sharedToGroup            // shared with one of the user's groups
+)
+
+// sharing applies row-level sharing, the UI's rule, to one live slot: a
+// row is visible to the user who owns it, to Admin users (permission `*`),
+// to users it is shared with directly and to members of the groups it is
+// shared with. visibleSet is the same rule over a whole table. The caller
+// holds t.mu.
+func (t *Tenant) sharing(tb *table, slot uint32, user int64) shareBasis {
+	switch {
+	case tb.owner.i64[slot] == user:
+		return sharedOwner
+	case t.seesAll(user):
+		return sharedAdmin
 	}
 	if b := tb.users[user]; b != nil && b.Contains(slot) {
-		return true
+		return sharedToUser
 	}
 	if usr, ok := t.users[user]; ok {
 		for _, g := range usr.Groups {
 			if b := tb.groups[g]; b != nil && b.Contains(slot) {
-				return true
+				return sharedToGroup
 			}
 		}
 	}
-	return false
+	return notShared
 }

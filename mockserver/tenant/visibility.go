@@ -40,10 +40,11 @@ func (t *Tenant) RowViews(typeName string, user int64) ([]RowView, error) {
 	out := make([]RowView, 0, tb.live.GetCardinality())
 	it := tb.live.Iterator()
 	for it.HasNext() {
-		e := tb.entity(it.Next(), t.groupOrder)
-		basis := t.sharing(user, &e)
+		slot := it.Next()
+		e := tb.entity(slot, t.groupOrder)
+		basis := t.sharing(tb, slot, user)
 		name, _ := e.Fields["Name"].(string)
-		out = append(out, RowView{Ref: e.Ref(), Name: name, UI: basis != notShared, API: t.visible(user, &e),
+		out = append(out, RowView{Ref: e.Ref(), Name: name, UI: basis != notShared, API: t.visibleRow(tb, slot, user),
 			Why: shareWhy(basis, user, groups, &e)})
 	}
 	slices.SortFunc(out, func(a, b RowView) int { return cmp.Compare(a.Ref.ID, b.Ref.ID) })
