@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/internal/wire"
 )
 
 // maxErrorBody bounds how much of an error response body is read and kept.
@@ -27,6 +28,8 @@ type call struct {
 	idempotencyKey bool
 	// resp is the final response, after retries; nil on a transport error.
 	resp *captured
+	// explain receives the mock's decision for the call (see Explain).
+	explain *Decision
 }
 
 // captured is what the client keeps of a final response.
@@ -56,9 +59,15 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	if c != nil && req.Header.Get(IdempotencyKeyHeader) != "" {
 		c.idempotencyKey = true
 	}
+	if c != nil && c.explain != nil {
+		req.Header.Set(wire.ExplainHeader, "1")
+	}
 	resp, err := d.http.Do(req)
 	if err != nil || c == nil {
 		return resp, err
+	}
+	if c.explain != nil {
+		*c.explain, _ = wire.ParseDecision(resp.Header.Get(wire.DecisionHeader))
 	}
 	cp := &captured{status: resp.StatusCode, header: resp.Header, path: req.URL.Path}
 	cp.asUser = d.sentAsUser(req, resp)
@@ -119,7 +128,7 @@ func send[R response](ctx context.Context, api API, opID string, fn func(context
 		var zero R
 		return zero, &OperationError{API: api, Operation: opID, Err: errors.New("operation is not in the operation table")}
 	}
-	c := &call{op: op}
+	c := &call{op: op, explain: explainTarget(ctx)}
 	resp, err := fn(context.WithValue(ctx, callKey{}, c))
 	if err != nil {
 		var zero R
@@ -171,4 +180,22 @@ func (c *call) responseError() error {
 		return &OperationError{API: c.op.API, Operation: c.op.ID, Err: errors.New("no response recorded")}
 	}
 	return newResponseError(c.op, c.resp)
+}
+
+type explainKey struct{}
+
+// Explain returns a context whose calls ask the tenantkit mock to explain
+// its authorization decision, allowed or not, and store it in *d when the
+// call returns: the outcome, the effective user and the caller, and a
+// reason such as "allowed: api key service (user 2001); entity type Project
+// is readable through the API; rows are limited to those visible to user
+// 2001". A real vendor sends no decision; *d is then left zero (its
+// Outcome is ""). Denied calls also carry the decision on their error.
+func Explain(ctx context.Context, d *Decision) context.Context {
+	return context.WithValue(ctx, explainKey{}, d)
+}
+
+func explainTarget(ctx context.Context) *Decision {
+	d, _ := ctx.Value(explainKey{}).(*Decision)
+	return d
 }

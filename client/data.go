@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 	"strconv"
+	"net/http"
 	"strings"
 
 	"github.com/tenantkit/tenantkit/client/dataapi"
@@ -50,7 +51,11 @@ func (s *DataService) Logout(ctx context.Context, editors ...RequestEditorFn) er
 // returned Paging back unchanged; EntityQueryAll does that for you.
 func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
 	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQuery", func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
-		return s.api.EntityQueryWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+		rsp, err := s.api.ClientInterface.EntityQuery(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+		if err != nil {
+			return nil, err
+		}
+		return parseEntityPage(rsp, dataapi.ParseEntityQueryResponse)
 	})
 }
 
@@ -97,8 +102,12 @@ func (s *DataService) EntityQueryGet(ctx context.Context, params dataapi.EntityQ
 // Query runs a CZQL query and returns one page
 // (SELECT fields FROM Type [WHERE ...] [ORDER BY ...] [LIMIT n]).
 func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
-	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "query", func(ctx context.Context) (*dataapi.QueryResponse, error) {
-		return s.api.QueryWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "query", func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
+		rsp, err := s.api.ClientInterface.Query(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+		if err != nil {
+			return nil, err
+		}
+		return parseEntityPage(rsp, parseQueryAsEntityQuery)
 	})
 }
 
@@ -197,4 +206,15 @@ func pagingFrom(p *dataapi.Paging) int {
 		return 0
 	}
 	return *p.From
+}
+
+// parseQueryAsEntityQuery reads a CZQL query response, which has the same
+// shape as an entityQuery response.
+func parseQueryAsEntityQuery(rsp *http.Response) (*dataapi.EntityQueryResponse, error) {
+	r, err := dataapi.ParseQueryResponse(rsp)
+	if err != nil {
+		return nil, err
+	}
+	return &dataapi.EntityQueryResponse{Body: r.Body, HTTPResponse: r.HTTPResponse, JSON200: r.JSON200, JSON400: r.JSON400,
+		JSON401: r.JSON401, JSON403: r.JSON403, JSON429: r.JSON429, JSON500: r.JSON500, JSON503: r.JSON503}, nil
 }

@@ -90,6 +90,18 @@
 // body) are an *OperationError wrapping the cause. Error strings are one line
 // and never contain headers, bodies, query strings or credentials.
 //
+// # Explanations
+//
+// The tenantkit mock explains every decision in a header that the SDK puts on
+// its errors as Decision: the failed step, what was missing, the effective user,
+// the caller it came through, a reason and a suggested fix ("grant scope
+// user_management to client demo-reporting"); Decision.String gives it in one
+// line. To have allowed calls explained too, call with Explain:
+//
+//	var d client.Decision
+//	page, err := c.Data.EntityQuery(client.Explain(ctx, &d), req)
+//	fmt.Println(d.Reason) // allowed: api key service (user 2001); ...
+//
 // # Paging
 //
 // Each list operation has a one-page method and an iterator

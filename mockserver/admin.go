@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -28,6 +30,8 @@ func (s *Server) adminHandlers() map[string]handlerFunc {
 		"getFaults":         s.adminGetFaults,
 		"setFaults":         s.adminSetFaults,
 		"expireCredentials": s.adminExpireCredentials,
+		"getReport":         s.adminGetReport,
+		"getVisibility":     s.adminGetVisibility,
 	}
 }
 
@@ -245,6 +249,48 @@ func (s *Server) adminGetAudit(rc *reqCtx) error {
 	}
 	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"entries": entries})
 	return nil
+}
+
+// textWriter is what the report and the visibility diff write as text.
+type textWriter interface{ WriteText(io.Writer) error }
+
+// writeReport answers with v as JSON, or as text when format=text.
+func (rc *reqCtx) writeReport(v textWriter) error {
+	if rc.r.URL.Query().Get("format") != "text" {
+		rc.writeJSON(http.StatusOK, "application/json", v)
+		return nil
+	}
+	var b strings.Builder
+	if err := v.WriteText(&b); err != nil {
+		return err
+	}
+	rc.setHeaders()
+	rc.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rc.w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(rc.w, b.String())
+	return nil
+}
+
+func (s *Server) adminGetReport(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	return rc.writeReport(buildReport(t))
+}
+
+func (s *Server) adminGetVisibility(rc *reqCtx) error {
+	t, ok := s.adminTenant(rc)
+	if !ok {
+		return nil
+	}
+	v := rc.r.URL.Query()
+	user, _ := strconv.ParseInt(v.Get("user"), 10, 64) // validated against the spec
+	d, err := s.Visibility(t.ID(), user, v.Get("entityType"))
+	if err != nil {
+		return rc.adminFail(http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
+	}
+	return rc.writeReport(d)
 }
 
 func (s *Server) adminGetFaults(rc *reqCtx) error {

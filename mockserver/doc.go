@@ -85,4 +85,11 @@
 // limit included), read and replace fault plans, expire tokens and sessions
 // on demand, read audit logs, and /_mock/healthz. It is unauthenticated by design: the mock is a
 // local development and test tool; never expose it on a shared network.
+//
+// # Health probe
+//
+// GET or HEAD /healthz (HealthPath) answers 200 {"status":"ok","tenants":n}
+// for container and orchestrator probes. It belongs to no spec: it is not
+// routed as a vendor or admin operation, carries no decision header, is not
+// audited, and is logged at debug level only.
 package mockserver

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -134,10 +135,13 @@ func (s *Server) logout(rc *reqCtx) error {
 type entitySpec struct {
 	et     tenant.EntityType
 	fields []string
-	where  query.Expr
-	orders []query.Order
-	from   int
-	limit  int
+	// fieldPos holds CZQL positions of fields, to locate a bad name.
+	fieldPos []int
+	proj     projection
+	where    query.Expr
+	orders   []query.Order
+	from     int
+	limit    int
 	// cap and skip come from CZQL LIMIT and OFFSET.
 	cap, skip int
 }
@@ -153,25 +157,20 @@ func (rc *reqCtx) resolveType(field, name string) (tenant.EntityType, error) {
 	return et, nil
 }
 
-// finish checks field names and fills defaults.
-func (q *entitySpec) finish(fieldsPath string) error {
-	if q.where == nil {
-		q.where = query.True{}
-	}
-	if f := checkExprFields(&q.et, q.where, "id"); f != "" {
-		return badRequest("where", "%s has no field %q", q.et.Name, f)
-	}
-	if f := checkOrderFields(&q.et, q.orders, "id"); f != "" {
-		return badRequest("orders", "%s has no field %q", q.et.Name, f)
-	}
+// finish checks the field list and fills defaults; fieldsPath names the
+// field list in errors. Conditions and orders are checked by the engine.
+func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 	if len(q.fields) == 0 {
-		q.fields = allFields(&q.et)
+		q.proj = allProjection(&q.et)
 	} else {
-		fs, bad := resolveFields(&q.et, q.fields, "id")
+		proj, bad, why := resolveProjection(rc.tenant, &q.et, q.fields, "id")
 		if bad != "" {
-			return badRequest(fieldsPath, "%s has no field %q", q.et.Name, bad)
+			if i := slices.Index(q.fields, bad); i >= 0 && i < len(q.fieldPos) {
+				return badRequest(fieldsPath, "at position %d: %s", q.fieldPos[i], why)
+			}
+			return badRequest(fieldsPath, "%s: %s", bad, why)
 		}
-		q.fields = fs
+		q.proj = proj
 	}
 	if q.limit <= 0 {
 		q.limit = dataDefaultLimit
@@ -185,32 +184,32 @@ func (q *entitySpec) finish(fieldsPath string) error {
 	return nil
 }
 
-// run evaluates the query over the rows the effective user may read and
-// writes one page. totals and hasMore count visible rows only.
-func (q *entitySpec) run(rc *reqCtx) error {
-	rows, err := rc.tenant.Entities(q.et.Name, rc.effective)
-	if err != nil {
-		return badRequest("typeName", "unknown entity type %q", q.et.Name)
-	}
-	matched := make([]record, 0, len(rows))
-	for i := range rows {
-		r := record{e: &rows[i], et: &q.et}
-		if q.where.Eval(r) {
-			matched = append(matched, r)
-		}
-	}
-	query.Sort(matched, q.orders)
-	matched = window(matched, q.skip, q.cap)
-	page := window(matched, q.from, q.limit)
-	entities := make([]map[string]any, len(page))
-	for i, r := range page {
-		entities[i] = renderEntity(rc.tenant, r.e, q.fields)
-	}
-	next := min(q.from, len(matched)) + len(page)
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{
-		"entities": entities,
-		"paging":   map[string]any{"from": next, "limit": q.limit, "hasMore": next < len(matched)},
+// run answers the query over the rows the effective user may read (the
+// engine applies row-level access in its plan) and writes one page; totals
+// and hasMore count visible rows only.
+func (q *entitySpec) run(rc *reqCtx, field string) error {
+	bp := getBuf()
+	defer putBuf(bp)
+	b := append(*bp, `{"entities":[`...)
+	info, err := rc.tenant.Query(tenant.QuerySpec{
+		Type: q.et.Name, User: rc.effective, Where: q.where, Orders: q.orders, IDField: "id",
+		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit,
+	}, func(rows *tenant.Rows) error {
+		b = appendEntities(b, rows, q.proj)
+		return nil
 	})
+	if err != nil {
+		return queryError(field, err)
+	}
+	b = append(b, `],"paging":{"from":`...)
+	b = strconv.AppendInt(b, int64(info.Next), 10)
+	b = append(b, `,"limit":`...)
+	b = strconv.AppendInt(b, int64(q.limit), 10)
+	b = append(b, `,"hasMore":`...)
+	b = strconv.AppendBool(b, info.HasMore)
+	b = append(b, "}}"...)
+	*bp = b
+	rc.writeRaw(http.StatusOK, "application/json", b)
 	return nil
 }
 
@@ -262,18 +261,23 @@ func (s *Server) entityQuery(rc *reqCtx) error {
 		om, _ := o.(map[string]any)
 		f, _ := om["fieldName"].(string)
 		dir, _ := om["order"].(string)
+		path := fmt.Sprintf("orders[%d]", i)
 		if f == "" {
-			return badRequest(fmt.Sprintf("orders[%d].fieldName", i), "is required")
+			return badRequest(path+".fieldName", "is required")
 		}
-		q.orders = append(q.orders, query.Order{Field: f, Descending: strings.EqualFold(dir, "Descending")})
+		desc := strings.EqualFold(dir, "Descending")
+		if dir != "" && !desc && !strings.EqualFold(dir, "Ascending") {
+			return badRequest(path+".order", "%q is not Ascending or Descending", dir)
+		}
+		q.orders = append(q.orders, query.Order{Field: f, Descending: desc, Path: path + ".fieldName"})
 	}
 	if p, ok := m["paging"].(map[string]any); ok {
 		q.from, q.limit = intField(p, "from"), intField(p, "limit")
 	}
-	if err := q.finish("fields"); err != nil {
+	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
-	return q.run(rc)
+	return q.run(rc, "where")
 }
 
 func asList(v any) []any {
@@ -281,14 +285,48 @@ func asList(v any) []any {
 	return l
 }
 
-// queryError reports a query parse error as a 400 naming the field (and,
-// for syntax errors, the position).
+// queryError reports a query error as a 400 naming the field (and, for
+// CZQL text, the position). Errors that are not the client's are returned
+// as they are.
 func queryError(field string, err error) error {
 	var qe *query.Error
 	if errors.As(err, &qe) {
-		return badRequest(qe.Path, "%s", qe.Msg)
+		msg := qe.Msg
+		if qe.Pos > 0 {
+			msg = fmt.Sprintf("at position %d: %s", qe.Pos, qe.Msg)
+		}
+		if qe.Path != "" {
+			field = qe.Path
+		}
+		return badRequest(field, "%s", msg)
 	}
-	return badRequest(field, "%s", err.Error())
+	var se *query.SyntaxError
+	if errors.As(err, &se) {
+		return badRequest(field, "%s", se.Error())
+	}
+	if errors.Is(err, tenant.ErrNotFound) {
+		return badRequest("typeName", "%v", err)
+	}
+	return err
+}
+
+// setPath names the request field of CZQL conditions parsed from a
+// parameter.
+func setPath(x query.Expr, path string) {
+	switch e := x.(type) {
+	case *query.Compare:
+		e.Path = path
+	case query.And:
+		for _, y := range e {
+			setPath(y, path)
+		}
+	case query.Or:
+		for _, y := range e {
+			setPath(y, path)
+		}
+	case query.Not:
+		setPath(e.X, path)
+	}
 }
 
 func (s *Server) entityQueryGet(rc *reqCtx) error {
@@ -309,32 +347,41 @@ func (s *Server) entityQueryGet(rc *reqCtx) error {
 	}
 	q.from, _ = strconv.Atoi(v.Get("from"))
 	q.limit, _ = strconv.Atoi(v.Get("limit"))
-	if err := q.finish("fields"); err != nil {
+	for i := range q.orders {
+		q.orders[i].Path = "orders"
+	}
+	setPath(q.where, "where")
+	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
-	return q.run(rc)
+	return q.run(rc, "where")
 }
 
 func (s *Server) czqlQuery(rc *reqCtx) error {
 	m := rc.bodyMap()
 	text, _ := m["q"].(string)
 	params, _ := m["parameters"].(map[string]any)
+	if p, has := m["parameters"]; has && p != nil && params == nil {
+		return badRequest("parameters", "must be an object of named values")
+	}
 	parsed, err := query.ParseQuery(text, params)
 	if err != nil {
 		return queryError("q", err)
 	}
-	et, err := rc.resolveType("q", parsed.From)
-	if err != nil {
-		return err
+	et, ok := rc.tenant.EntityType(parsed.From)
+	if !ok {
+		return badRequest("q", "at position %d: unknown entity type %q", parsed.FromPos, parsed.From)
 	}
-	q := &entitySpec{et: et, fields: parsed.Fields, where: parsed.Where, orders: parsed.Orders, cap: parsed.Limit, skip: parsed.Offset}
+	rc.entityType, rc.decision.EntityType = et.Name, et.Name
+	q := &entitySpec{et: et, fields: parsed.Fields, fieldPos: parsed.FieldPos, where: parsed.Where, orders: parsed.Orders,
+		cap: parsed.Limit, skip: parsed.Offset}
 	if p, ok := m["paging"].(map[string]any); ok {
 		q.from, q.limit = intField(p, "from"), intField(p, "limit")
 	}
-	if err := q.finish("q"); err != nil {
+	if err := q.finish(rc, "q"); err != nil {
 		return err
 	}
-	return q.run(rc)
+	return q.run(rc, "q")
 }
 
 // objectRef reads the {typeName}/{id} path of the objects operations.

@@ -1,7 +1,6 @@
 package mockserver
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -140,8 +139,9 @@ func atoiOr(v url.Values, key string, def int) int {
 }
 
 // rows answers both rows operations: rows of the entry type that the
-// effective user may see (row-level sharing), filtered, then skip/limit.
-// totalRecords counts the visible matching rows.
+// effective user may see (row-level sharing, applied by the engine),
+// filtered, by EntryId, then skip/limit. totalRecords counts the visible
+// matching rows.
 func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 	et, ok := rc.tenant.EntityType(rc.params["entryType"])
 	if !ok {
@@ -152,31 +152,34 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 	if err != nil {
 		return badRequest("query", "%v", err)
 	}
-	if f := checkExprFields(&et, filter, entryIDField); f != "" {
-		return badRequest("query", "entry type %s has no field %q", et.Name, f)
-	}
-	fields := allFields(&et)
+	proj := allProjection(&et)
 	if len(spec.fields) > 0 {
-		var bad string
-		if fields, bad = resolveFields(&et, spec.fields, entryIDField); bad != "" {
+		fields, bad := resolveFields(&et, spec.fields, entryIDField)
+		if bad != "" {
 			return badRequest("fields", "entry type %s has no field %q", et.Name, bad)
 		}
-	}
-	all, err := rc.tenant.Entities(et.Name, rc.effective)
-	if err != nil {
-		return fmt.Errorf("rows: %w", err)
-	}
-	var matched []*tenant.Entity
-	for i := range all {
-		if filter.Eval(record{e: &all[i], et: &et, entryID: true}) {
-			matched = append(matched, &all[i])
+		proj = make(projection, len(fields))
+		for i, f := range fields {
+			proj[i] = projField{name: f, ft: et.Fields[f], plain: true}
 		}
 	}
-	page := window(matched, spec.skip, min(spec.limit, rowsMaxLimit))
-	rows := make([]map[string]any, len(page))
-	for i, e := range page {
-		rows[i] = renderRow(rc.tenant, e, fields)
+	bp := getBuf()
+	defer putBuf(bp)
+	b := append(*bp, `{"rows":[`...)
+	info, err := rc.tenant.Query(tenant.QuerySpec{
+		Type: et.Name, User: rc.effective, Where: filter, IDField: entryIDField,
+		From: spec.skip, Limit: min(spec.limit, rowsMaxLimit),
+	}, func(rows *tenant.Rows) error {
+		b = appendRows(b, rows, proj)
+		return nil
+	})
+	if err != nil {
+		return queryError("query", err)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"rows": rows, "totalRecords": len(matched)})
+	b = append(b, `],"totalRecords":`...)
+	b = strconv.AppendInt(b, int64(info.Total), 10)
+	b = append(b, '}')
+	*bp = b
+	rc.writeRaw(http.StatusOK, "application/json", b)
 	return nil
 }

@@ -15,10 +15,11 @@ const DefaultMaxBodyBytes = 1 << 20
 type Option func(*config)
 
 type config struct {
-	fixture *tenant.Fixture
-	logger  *slog.Logger
-	clock   func() time.Time
-	maxBody int64
+	fixture  *tenant.Fixture
+	generate *tenant.GenerateFixture
+	logger   *slog.Logger
+	clock    func() time.Time
+	maxBody  int64
 }
 
 // WithFixture sets the default tenant's fixture (the embedded demo tenant,
@@ -35,3 +36,10 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.clock =
 // WithMaxBodyBytes limits request bodies (DefaultMaxBodyBytes by default);
 // larger bodies are answered 400 in the surface's error shape.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithGeneratedRows adds count generated rows of typeName (Project when
+// empty) to the default tenant, on top of its fixture's rows, for scale
+// tests; seed picks the data. See tenant.GenerateFixture for their shape.
+func WithGeneratedRows(typeName string, count int, seed uint64) Option {
+	return func(c *config) { c.generate = &tenant.GenerateFixture{Type: typeName, Count: count, Seed: seed} }
+}

@@ -16,6 +16,10 @@ import (
 // AsUserHeader names the principal a request acts for (any operation).
 const AsUserHeader = "AS-USER"
 
+// asUserCanonical is AsUserHeader as net/http keys it, so reading it does
+// not allocate.
+const asUserCanonical = "As-User"
+
 // denial is a failed pipeline step.
 type denial struct {
 	step, code string
@@ -36,12 +40,22 @@ func (s *Server) authorize(rc *reqCtx) error {
 		return d.err
 	}
 	audit := rc.tenant.Settings().Enforcement == tenant.EnforcementAudit
-	steps := []func(*reqCtx) *denial{s.checkScopes, s.checkProxy, s.checkPermissions, s.checkObject}
-	for _, step := range steps {
-		d := step(rc)
+	for step := range 4 {
+		var d *denial
+		switch step {
+		case 0:
+			d = s.checkScopes(rc)
+		case 1:
+			d = s.checkProxy(rc)
+		case 2:
+			d = s.checkPermissions(rc)
+		default:
+			d = s.checkObject(rc)
+		}
 		if d == nil {
 			continue
 		}
+		rc.denials = append(rc.denials, tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing})
 		if d.err.kind == kindBadRequest || !audit {
 			rc.deny(d, wire.OutcomeDeny)
 			return d.err
@@ -72,10 +86,11 @@ func (rc *reqCtx) deny(d *denial, outcome string) {
 // setCaller records who is calling, in the request and its decision.
 func (rc *reqCtx) setCaller(t *tenant.Tenant, c wire.Caller) {
 	rc.tenant = t
-	rc.caller = &c
+	rc.callerVal = c
+	rc.caller = &rc.callerVal
 	rc.callerUser = c.User
 	rc.effective = c.User
-	rc.decision.Caller = &c
+	rc.decision.Caller = &rc.callerVal
 	rc.decision.EffectiveUser = c.User
 }
 
@@ -109,7 +124,7 @@ func tokenURL(sp *apiSpec) string {
 // authenticate is step 1: find the credential and its tenant.
 func (s *Server) authenticate(rc *reqCtx) *denial {
 	rt := rc.route
-	hint := credentialHint(rt.creds, rt.spec)
+	hint := rt.hint
 	fail := func(code, reason, fix string) *denial {
 		return &denial{step: wire.StepAuthenticate, code: code, reason: reason, fix: fix, err: unauthenticated(code, reason)}
 	}
@@ -184,6 +199,7 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 			}
 		}
 		if len(missing) == 0 {
+			rc.usedScopes = set
 			return nil
 		}
 		if i == 0 || len(missing) < len(best) {
@@ -208,7 +224,7 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 // checkProxy is step 3: with AS-USER, the caller's user must hold a proxy
 // assignment for the principal, who becomes the effective user.
 func (s *Server) checkProxy(rc *reqCtx) *denial {
-	v := strings.TrimSpace(rc.r.Header.Get(AsUserHeader))
+	v := strings.TrimSpace(rc.r.Header.Get(asUserCanonical))
 	if v == "" {
 		return nil
 	}
@@ -243,7 +259,11 @@ func (s *Server) checkProxy(rc *reqCtx) *denial {
 // operation's permissions.
 func (s *Server) checkPermissions(rc *reqCtx) *denial {
 	perms := rc.route.op.Permissions
-	if len(perms) == 0 || len(rc.tenant.GrantedPermissions(rc.effective, perms)) > 0 {
+	if len(perms) == 0 {
+		return nil
+	}
+	if granted, ok := rc.tenant.FirstGrantedPermission(rc.effective, perms); ok {
+		rc.permission = granted
 		return nil
 	}
 	list := strings.Join(perms, ", ")
@@ -268,19 +288,19 @@ func (s *Server) checkObject(rc *reqCtx) *denial {
 	if name == "" {
 		return nil
 	}
-	et, ok := rc.tenant.EntityType(name)
+	typeName, ok := rc.tenant.TypeName(name)
 	if !ok {
 		return nil
 	}
-	rc.entityType = et.Name
-	rc.decision.EntityType = et.Name
-	if rc.tenant.CanReadType(rc.effective, et.Name) {
+	rc.entityType = typeName
+	rc.decision.EntityType = typeName
+	if rc.tenant.CanReadType(rc.effective, typeName) {
 		return nil
 	}
-	msg := fmt.Sprintf("user %d may not access entity type %s through the API", rc.effective, et.Name)
+	msg := fmt.Sprintf("user %d may not access entity type %s through the API", rc.effective, typeName)
 	return &denial{
-		step: wire.StepObject, code: wire.CodeObjectNotAccessible, missing: []string{et.Name}, reason: msg,
-		fix: fmt.Sprintf("give user %d a role whose entityTypes include %s", rc.effective, et.Name),
+		step: wire.StepObject, code: wire.CodeObjectNotAccessible, missing: []string{typeName}, reason: msg,
+		fix: fmt.Sprintf("give user %d a role whose entityTypes include %s", rc.effective, typeName),
 		err: &apiError{status: http.StatusForbidden, kind: kindObject, msg: msg, code: wire.CodeObjectNotAccessible},
 	}
 }

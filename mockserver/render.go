@@ -4,42 +4,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
-
-// record adapts an entity to the query evaluator.
-type record struct {
-	e  *tenant.Entity
-	et *tenant.EntityType
-	// entryID exposes the id as the relationship API's numeric EntryId
-	// instead of the data API's "/Type/n" id.
-	entryID bool
-}
-
-var _ query.Record = record{}
-
-// Get implements query.Record.
-func (r record) Get(field string) (any, bool) {
-	if r.entryID && strings.EqualFold(field, "EntryId") {
-		return float64(r.e.ID), true
-	}
-	if !r.entryID && strings.EqualFold(field, "id") {
-		return r.e.Ref().String(), true
-	}
-	name, ok := r.et.FieldName(field)
-	if !ok {
-		return nil, false
-	}
-	if name == tenant.OwnerField {
-		return tenant.Ref{Type: tenant.UserType, ID: r.e.Owner}.String(), true
-	}
-	v := r.e.Fields[name]
-	if ref, ok := v.(tenant.Ref); ok {
-		return ref.String(), true
-	}
-	return v, true
-}
 
 // fieldValue returns a field's stored value, Owner included.
 func fieldValue(e *tenant.Entity, name string) (any, bool) {
@@ -116,29 +82,4 @@ func renderRow(t *tenant.Tenant, e *tenant.Entity, fields []string) map[string]a
 		out[f] = v
 	}
 	return out
-}
-
-// checkExprFields reports the first field of a condition the type lacks.
-func checkExprFields(et *tenant.EntityType, x query.Expr, idName string) string {
-	for _, f := range query.Fields(x) {
-		if strings.EqualFold(f, idName) {
-			continue
-		}
-		if _, ok := et.FieldName(f); !ok {
-			return f
-		}
-	}
-	return ""
-}
-
-func checkOrderFields(et *tenant.EntityType, orders []query.Order, idName string) string {
-	for _, o := range orders {
-		if strings.EqualFold(o.Field, idName) {
-			continue
-		}
-		if _, ok := et.FieldName(o.Field); !ok {
-			return o.Field
-		}
-	}
-	return ""
 }

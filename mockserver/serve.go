@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,12 @@ import (
 )
 
 const adminPrefix = "/_mock/"
+
+// HealthPath answers 200 to GET and HEAD while the server is serving: a
+// liveness and readiness probe for containers and orchestrators, outside
+// the vendor APIs and the admin API (which has its own /_mock/healthz).
+// Its requests are logged at debug level, so probes do not fill the log.
+const HealthPath = "/healthz"
 
 // Caller kinds in decisions and the audit log.
 const (
@@ -46,6 +53,7 @@ type reqCtx struct {
 
 	tenant     *tenant.Tenant
 	caller     *wire.Caller
+	callerVal  wire.Caller
 	callerUser int64
 	effective  int64
 	principal  int64
@@ -63,6 +71,11 @@ type reqCtx struct {
 	fault    string // the injected fault the request met, if any
 	replayed bool   // answered from an earlier request with the same Idempotency-Key
 	audited  bool   // the audit entry has been written
+	// For the credential's usage: the scope set the token satisfied, the
+	// permission that allowed the request, and every failed step.
+	usedScopes []string
+	permission string
+	denials    []tenant.StepDenial
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -112,6 +125,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.logRequest(rc, time.Since(start))
 	}()
+	if r.URL.Path == HealthPath {
+		s.serveHealth(rc)
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, adminPrefix) {
 		s.serveAdmin(rc)
 		return
@@ -120,7 +137,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.serveVendor(rc)
 }
 
+// serveHealth answers HealthPath.
+func (s *Server) serveHealth(rc *reqCtx) {
+	if rc.r.Method != http.MethodGet && rc.r.Method != http.MethodHead {
+		rc.w.Header().Set("Allow", "GET, HEAD")
+		rc.writeError(surfacePlain, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
+			msg: fmt.Sprintf("%s is not allowed on %s", rc.r.Method, HealthPath)})
+		return
+	}
+	rc.w.Header().Set("Cache-Control", "no-store")
+	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"status": "ok", "tenants": len(s.Tenants())})
+}
+
 func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
+	level := slog.LevelInfo
+	if rc.r.URL.Path == HealthPath {
+		level = slog.LevelDebug
+	}
 	attrs := []slog.Attr{
 		slog.String("method", rc.r.Method),
 		slog.String("path", rc.r.URL.Path),
@@ -139,7 +172,7 @@ func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
 	if rc.tenant != nil {
 		attrs = append(attrs, slog.String("tenant", rc.tenant.ID()))
 	}
-	s.log.LogAttrs(rc.r.Context(), slog.LevelInfo, "request", attrs...)
+	s.log.LogAttrs(rc.r.Context(), level, "request", attrs...)
 }
 
 func (s *Server) serveVendor(rc *reqCtx) {
@@ -167,6 +200,7 @@ func (s *Server) serveVendor(rc *reqCtx) {
 	if !rc.audited {
 		s.recordAudit(rc)
 	}
+	s.recordUsage(rc)
 }
 
 // runOperation runs, in order: the authorization pipeline, request
@@ -272,6 +306,16 @@ func (rc *reqCtx) writeJSON(status int, contentType string, v any) {
 	_, _ = rc.w.Write(b)
 }
 
+// writeRaw writes an encoded JSON body with the mock's headers.
+func (rc *reqCtx) writeRaw(status int, contentType string, b []byte) {
+	rc.setHeaders()
+	h := rc.w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	rc.w.WriteHeader(status)
+	_, _ = rc.w.Write(b)
+}
+
 // noContent writes a 204 with the mock's headers.
 func (rc *reqCtx) noContent() {
 	rc.setHeaders()
@@ -323,6 +367,30 @@ func (s *Server) recordAudit(rc *reqCtx) {
 	e.Replayed = rc.replayed
 	t.Record(e)
 	rc.audited = true
+}
+
+// recordUsage adds the request to its credential's usage, when the
+// credential was identified (an unknown key or token has no usage).
+func (s *Server) recordUsage(rc *reqCtx) {
+	if rc.caller == nil || rc.tenant == nil {
+		return
+	}
+	d := rc.decision
+	denials := rc.denials
+	if len(denials) == 0 && d.Outcome != wire.OutcomeAllow && d.Step != "" { // a later failure: a hidden row, a token request
+		denials = []tenant.StepDenial{{Step: d.Step, Code: d.Code, Missing: d.Missing}}
+	}
+	rc.tenant.RecordUsage(tenant.UsageEvent{
+		Caller:     tenant.AuditCaller{Kind: rc.caller.Kind, ID: rc.caller.ID, User: rc.caller.User},
+		API:        string(rc.route.op.API),
+		Operation:  rc.route.op.ID,
+		Outcome:    d.Outcome,
+		Scopes:     rc.usedScopes,
+		Permission: rc.permission,
+		EntityType: rc.entityType,
+		Principal:  rc.principal,
+		Denials:    denials,
+	})
 }
 
 // newCorrelationID returns a random UUID-shaped id.

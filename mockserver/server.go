@@ -50,6 +50,9 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.fixture == nil {
 		cfg.fixture = tenant.Demo()
 	}
+	if g := cfg.generate; g != nil {
+		cfg.fixture = tenant.WithGenerated(cfg.fixture, g.Type, g.Count, g.Seed)
+	}
 	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, tenants: map[string]*tenant.Tenant{},
 		states: map[*tenant.Tenant]*tenantState{}}
 	sp, err := loadSpecs(s)

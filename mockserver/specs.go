@@ -45,6 +45,8 @@ type route struct {
 	normaliseBody bool
 	// token marks an OAuth token endpoint.
 	token bool
+	// hint says which credentials the operation accepts, for 401s.
+	hint string
 }
 
 type apiSpec struct {
@@ -106,6 +108,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 					rt.normaliseBody = true
 				}
 			}
+			rt.hint = credentialHint(rt.creds, sp)
 			sp.routes[op.ID] = rt
 		}
 		out = append(out, sp)

@@ -100,3 +100,22 @@ func ParseDecision(v string) (d Decision, ok bool) {
 	}
 	return d, true
 }
+
+// String describes the decision in one line: the outcome, and for a
+// failed step the step, its code, the reason and the suggested fix.
+func (d Decision) String() string {
+	s := d.Outcome
+	if d.Step != "" {
+		s += " at " + d.Step
+		if d.Code != "" {
+			s += " (" + d.Code + ")"
+		}
+	}
+	if d.Reason != "" {
+		s += ": " + d.Reason
+	}
+	if d.Fix != "" {
+		s += "; fix: " + d.Fix
+	}
+	return s
+}

@@ -19,19 +19,19 @@ import (
 
 // Defines values for AuditCallerKind.
 const (
-	ApiKey      AuditCallerKind = "api_key"
-	OauthClient AuditCallerKind = "oauth_client"
-	Session     AuditCallerKind = "session"
+	AuditCallerKindApiKey      AuditCallerKind = "api_key"
+	AuditCallerKindOauthClient AuditCallerKind = "oauth_client"
+	AuditCallerKindSession     AuditCallerKind = "session"
 )
 
 // Valid indicates whether the value is a known member of the AuditCallerKind enum.
 func (e AuditCallerKind) Valid() bool {
 	switch e {
-	case ApiKey:
+	case AuditCallerKindApiKey:
 		return true
-	case OauthClient:
+	case AuditCallerKindOauthClient:
 		return true
-	case Session:
+	case AuditCallerKindSession:
 		return true
 	default:
 		return false
@@ -53,6 +53,45 @@ func (e AuditEntryOutcome) Valid() bool {
 	case AuditEntryOutcomeAuditDeny:
 		return true
 	case AuditEntryOutcomeDeny:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialReportKind.
+const (
+	CredentialReportKindApiKey      CredentialReportKind = "api_key"
+	CredentialReportKindOauthClient CredentialReportKind = "oauth_client"
+	CredentialReportKindSession     CredentialReportKind = "session"
+)
+
+// Valid indicates whether the value is a known member of the CredentialReportKind enum.
+func (e CredentialReportKind) Valid() bool {
+	switch e {
+	case CredentialReportKindApiKey:
+		return true
+	case CredentialReportKindOauthClient:
+		return true
+	case CredentialReportKindSession:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CredentialViewKind.
+const (
+	CredentialViewKindApiKey      CredentialViewKind = "api_key"
+	CredentialViewKindOauthClient CredentialViewKind = "oauth_client"
+)
+
+// Valid indicates whether the value is a known member of the CredentialViewKind enum.
+func (e CredentialViewKind) Valid() bool {
+	switch e {
+	case CredentialViewKindApiKey:
+		return true
+	case CredentialViewKindOauthClient:
 		return true
 	default:
 		return false
@@ -179,6 +218,42 @@ func (e SettingsPatchEnforcement) Valid() bool {
 	}
 }
 
+// Defines values for VisibilityDiffApiDataAccess.
+const (
+	VisibilityDiffApiDataAccessBypass  VisibilityDiffApiDataAccess = "bypass"
+	VisibilityDiffApiDataAccessEnforce VisibilityDiffApiDataAccess = "enforce"
+)
+
+// Valid indicates whether the value is a known member of the VisibilityDiffApiDataAccess enum.
+func (e VisibilityDiffApiDataAccess) Valid() bool {
+	switch e {
+	case VisibilityDiffApiDataAccessBypass:
+		return true
+	case VisibilityDiffApiDataAccessEnforce:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Format.
+const (
+	FormatJson Format = "json"
+	FormatText Format = "text"
+)
+
+// Valid indicates whether the value is a known member of the Format enum.
+func (e Format) Valid() bool {
+	switch e {
+	case FormatJson:
+		return true
+	case FormatText:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetAuditParamsOutcome.
 const (
 	GetAuditParamsOutcomeAllow     GetAuditParamsOutcome = "allow"
@@ -194,6 +269,42 @@ func (e GetAuditParamsOutcome) Valid() bool {
 	case GetAuditParamsOutcomeAuditDeny:
 		return true
 	case GetAuditParamsOutcomeDeny:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReportParamsFormat.
+const (
+	GetReportParamsFormatJson GetReportParamsFormat = "json"
+	GetReportParamsFormatText GetReportParamsFormat = "text"
+)
+
+// Valid indicates whether the value is a known member of the GetReportParamsFormat enum.
+func (e GetReportParamsFormat) Valid() bool {
+	switch e {
+	case GetReportParamsFormatJson:
+		return true
+	case GetReportParamsFormatText:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetVisibilityParamsFormat.
+const (
+	GetVisibilityParamsFormatJson GetVisibilityParamsFormat = "json"
+	GetVisibilityParamsFormatText GetVisibilityParamsFormat = "text"
+)
+
+// Valid indicates whether the value is a known member of the GetVisibilityParamsFormat enum.
+func (e GetVisibilityParamsFormat) Valid() bool {
+	switch e {
+	case GetVisibilityParamsFormatJson:
+		return true
+	case GetVisibilityParamsFormatText:
 		return true
 	default:
 		return false
@@ -240,6 +351,67 @@ type AuditEntryOutcome string
 // AuditLog defines model for AuditLog.
 type AuditLog struct {
 	Entries []AuditEntry `json:"entries"`
+}
+
+// CredentialReport defines model for CredentialReport.
+type CredentialReport struct {
+	Denials []DenialCount `json:"denials"`
+	Denied  int           `json:"denied"`
+
+	// EntityTypes What a credential holds compared with what it used and needed.
+	EntityTypes Grant `json:"entityTypes"`
+
+	// Id An API key's name, an OAuth client id, or "session".
+	Id         string               `json:"id"`
+	Kind       CredentialReportKind `json:"kind"`
+	Operations []struct {
+		Denied    int    `json:"denied"`
+		Operation string `json:"operation"`
+		Requests  int    `json:"requests"`
+	} `json:"operations"`
+
+	// Permissions What a credential holds compared with what it used and needed.
+	Permissions Grant `json:"permissions"`
+
+	// Principals AS-USER principals the credential acted as (their roles applied).
+	Principals []int64 `json:"principals"`
+	Requests   int     `json:"requests"`
+	Revoked    *bool   `json:"revoked,omitempty"`
+
+	// Scopes What a credential holds compared with what it used and needed.
+	Scopes Grant `json:"scopes"`
+	User   int64 `json:"user"`
+}
+
+// CredentialReportKind defines model for CredentialReport.Kind.
+type CredentialReportKind string
+
+// CredentialView defines model for CredentialView.
+type CredentialView struct {
+	// ApiOnly Rows the credential reads that the UI hides.
+	ApiOnly   []RowDifference    `json:"apiOnly"`
+	Denied    *StepDenial        `json:"denied,omitempty"`
+	Id        string             `json:"id"`
+	Kind      CredentialViewKind `json:"kind"`
+	Operation string             `json:"operation"`
+	Rows      RowSet             `json:"rows"`
+
+	// UiOnly Rows the UI shows that the credential does not read.
+	UiOnly []RowDifference `json:"uiOnly"`
+}
+
+// CredentialViewKind defines model for CredentialView.Kind.
+type CredentialViewKind string
+
+// DenialCount defines model for DenialCount.
+type DenialCount struct {
+	// Audit The requests were allowed by enforcement audit.
+	Audit     *bool     `json:"audit,omitempty"`
+	Code      string    `json:"code"`
+	Count     int       `json:"count"`
+	Missing   *[]string `json:"missing,omitempty"`
+	Operation string    `json:"operation"`
+	Step      string    `json:"step"`
 }
 
 // Error defines model for Error.
@@ -311,6 +483,18 @@ type Faults struct {
 // Fixture A tenant fixture (see docs/fixtures.md); validated by the mock, errors name line and field.
 type Fixture map[string]interface{}
 
+// Grant What a credential holds compared with what it used and needed.
+type Grant struct {
+	Granted []string `json:"granted"`
+
+	// Missing Needed by a refused request and not held; `a|b` when any one of several permissions would do.
+	Missing []string `json:"missing"`
+
+	// Unused Granted and never used.
+	Unused []string `json:"unused"`
+	Used   []string `json:"used"`
+}
+
 // Health defines model for Health.
 type Health struct {
 	// Status Example: ok
@@ -328,6 +512,25 @@ type RateLimit struct {
 
 	// Window Go duration (default "1m").
 	Window *string `json:"window,omitempty"`
+}
+
+// Report defines model for Report.
+type Report struct {
+	Credentials []CredentialReport `json:"credentials"`
+	Tenant      string             `json:"tenant"`
+}
+
+// RowDifference defines model for RowDifference.
+type RowDifference struct {
+	Id     string  `json:"id"`
+	Name   *string `json:"name,omitempty"`
+	Reason string  `json:"reason"`
+}
+
+// RowSet defines model for RowSet.
+type RowSet struct {
+	Count int      `json:"count"`
+	Ids   []string `json:"ids"`
 }
 
 // Settings defines model for Settings.
@@ -376,6 +579,13 @@ type SettingsPatchApiDataAccess string
 // SettingsPatchEnforcement defines model for SettingsPatch.Enforcement.
 type SettingsPatchEnforcement string
 
+// StepDenial defines model for StepDenial.
+type StepDenial struct {
+	Code    string    `json:"code"`
+	Missing *[]string `json:"missing,omitempty"`
+	Step    string    `json:"step"`
+}
+
 // TenantInfo defines model for TenantInfo.
 type TenantInfo struct {
 	ApiKeys []struct {
@@ -413,6 +623,23 @@ type TenantList struct {
 	Tenants []TenantInfo `json:"tenants"`
 }
 
+// VisibilityDiff defines model for VisibilityDiff.
+type VisibilityDiff struct {
+	ApiDataAccess VisibilityDiffApiDataAccess `json:"apiDataAccess"`
+	Credentials   []CredentialView            `json:"credentials"`
+	EntityType    string                      `json:"entityType"`
+	Tenant        string                      `json:"tenant"`
+	Ui            RowSet                      `json:"ui"`
+	User          int64                       `json:"user"`
+	UserName      string                      `json:"userName"`
+}
+
+// VisibilityDiffApiDataAccess defines model for VisibilityDiff.ApiDataAccess.
+type VisibilityDiffApiDataAccess string
+
+// Format defines model for Format.
+type Format string
+
 // TenantID defines model for TenantID.
 type TenantID = string
 
@@ -432,6 +659,30 @@ type GetAuditParams struct {
 
 // GetAuditParamsOutcome defines parameters for GetAudit.
 type GetAuditParamsOutcome string
+
+// GetReportParams defines parameters for GetReport.
+type GetReportParams struct {
+	// Format json (the default) or text.
+	Format *GetReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetReportParamsFormat defines parameters for GetReport.
+type GetReportParamsFormat string
+
+// GetVisibilityParams defines parameters for GetVisibility.
+type GetVisibilityParams struct {
+	// User A user id.
+	User int64 `form:"user" json:"user"`
+
+	// EntityType An entity type name or entry type id.
+	EntityType string `form:"entityType" json:"entityType"`
+
+	// Format json (the default) or text.
+	Format *GetVisibilityParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetVisibilityParamsFormat defines parameters for GetVisibility.
+type GetVisibilityParamsFormat string
 
 // CreateTenantJSONRequestBody defines body for CreateTenant for application/json ContentType.
 type CreateTenantJSONRequestBody = Fixture
@@ -617,6 +868,17 @@ type ClientInterface interface {
 	// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
 	SetFaults(ctx context.Context, tenantId TenantID, body SetFaultsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetReport The least-privilege report of a tenant.
+	//
+	// Per credential (API key, OAuth client, data-API session): the scopes, permissions and API
+	// entity types granted, used, granted but never used, and needed but missing, from every
+	// request since the tenant was built or reset, denials included (those `enforcement: audit`
+	// let through too). Every API key and OAuth client is listed, used or not. The JSON form is
+	// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
+	//
+	// Corresponds with GET /_mock/tenants/{tenantId}/report (the `GetReport` operationId).
+	GetReport(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 	//
 	// Corresponds with POST /_mock/tenants/{tenantId}/reset (the `ResetTenant` operationId).
@@ -640,6 +902,18 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /_mock/tenants/{tenantId}/settings (the `UpdateSettings` operationId).
 	UpdateSettings(ctx context.Context, tenantId TenantID, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetVisibility What a user sees in the UI versus what each of its API credentials reads.
+	//
+	// For one user and entity type: the rows row-level sharing shows the user (the UI), the rows
+	// each of the user's API keys (data API entity query) and OAuth clients (relationship API
+	// rows, with every scope the client may hold) reads under the tenant's current
+	// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
+	// are checked by the authorization pipeline's own steps; nothing is written to the audit
+	// log. See docs/guides/visibility.md.
+	//
+	// Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
+	GetVisibility(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // Healthz Liveness check.
@@ -860,6 +1134,27 @@ func (c *Client) SetFaults(ctx context.Context, tenantId TenantID, body SetFault
 	return c.Client.Do(req)
 }
 
+// GetReport The least-privilege report of a tenant.
+//
+// Per credential (API key, OAuth client, data-API session): the scopes, permissions and API
+// entity types granted, used, granted but never used, and needed but missing, from every
+// request since the tenant was built or reset, denials included (those `enforcement: audit`
+// let through too). Every API key and OAuth client is listed, used or not. The JSON form is
+// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
+//
+// Corresponds with GET /_mock/tenants/{tenantId}/report (the `GetReport` operationId).
+func (c *Client) GetReport(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetReportRequest(c.Server, tenantId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 //
 // Corresponds with POST /_mock/tenants/{tenantId}/reset (the `ResetTenant` operationId).
@@ -914,6 +1209,28 @@ func (c *Client) UpdateSettingsWithBody(ctx context.Context, tenantId TenantID, 
 // Corresponds with PATCH /_mock/tenants/{tenantId}/settings (the `UpdateSettings` operationId).
 func (c *Client) UpdateSettings(ctx context.Context, tenantId TenantID, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateSettingsRequest(c.Server, tenantId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetVisibility What a user sees in the UI versus what each of its API credentials reads.
+//
+// For one user and entity type: the rows row-level sharing shows the user (the UI), the rows
+// each of the user's API keys (data API entity query) and OAuth clients (relationship API
+// rows, with every scope the client may hold) reads under the tenant's current
+// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
+// are checked by the authorization pipeline's own steps; nothing is written to the audit
+// log. See docs/guides/visibility.md.
+//
+// Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
+func (c *Client) GetVisibility(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetVisibilityRequest(c.Server, tenantId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1323,6 +1640,67 @@ func NewSetFaultsRequestWithBody(server string, tenantId TenantID, contentType s
 	return req, nil
 }
 
+// NewGetReportRequest constructs an http.Request for the GetReport method
+func NewGetReportRequest(server string, tenantId TenantID, params *GetReportParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenantId", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/tenants/%s/report", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewResetTenantRequest constructs an http.Request for the ResetTenant method
 func NewResetTenantRequest(server string, tenantId TenantID) (*http.Request, error) {
 	var err error
@@ -1434,6 +1812,83 @@ func NewUpdateSettingsRequestWithBody(server string, tenantId TenantID, contentT
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetVisibilityRequest constructs an http.Request for the GetVisibility method
+func NewGetVisibilityRequest(server string, tenantId TenantID, params *GetVisibilityParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "tenantId", tenantId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/tenants/%s/visibility", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "user", params.User, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "entityType", params.EntityType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Format != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "format", *params.Format, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -1592,6 +2047,19 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with PUT /_mock/tenants/{tenantId}/faults (the `SetFaults` operationId).
 	SetFaultsWithResponse(ctx context.Context, tenantId TenantID, body SetFaultsJSONRequestBody, reqEditors ...RequestEditorFn) (*SetFaultsResponse, error)
 
+	// GetReportWithResponse The least-privilege report of a tenant.
+	//
+	// Per credential (API key, OAuth client, data-API session): the scopes, permissions and API
+	// entity types granted, used, granted but never used, and needed but missing, from every
+	// request since the tenant was built or reset, denials included (those `enforcement: audit`
+	// let through too). Every API key and OAuth client is listed, used or not. The JSON form is
+	// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/tenants/{tenantId}/report (the `GetReport` operationId).
+	GetReportWithResponse(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
+
 	// ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -1619,6 +2087,20 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /_mock/tenants/{tenantId}/settings (the `UpdateSettings` operationId).
 	UpdateSettingsWithResponse(ctx context.Context, tenantId TenantID, body UpdateSettingsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateSettingsResponse, error)
+
+	// GetVisibilityWithResponse What a user sees in the UI versus what each of its API credentials reads.
+	//
+	// For one user and entity type: the rows row-level sharing shows the user (the UI), the rows
+	// each of the user's API keys (data API entity query) and OAuth clients (relationship API
+	// rows, with every scope the client may hold) reads under the tenant's current
+	// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
+	// are checked by the authorization pipeline's own steps; nothing is written to the audit
+	// log. See docs/guides/visibility.md.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
+	GetVisibilityWithResponse(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*GetVisibilityResponse, error)
 }
 
 type HealthzResponse struct {
@@ -2067,6 +2549,61 @@ func (r SetFaultsResponse) ContentType() string {
 	return ""
 }
 
+type GetReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Report
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetReportResponse) GetJSON200() *Report {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetReportResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetReportResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetReportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type ResetTenantResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2212,6 +2749,61 @@ func (r UpdateSettingsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r UpdateSettingsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetVisibilityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *VisibilityDiff
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetVisibilityResponse) GetJSON200() *VisibilityDiff {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetVisibilityResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetVisibilityResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetVisibilityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetVisibilityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetVisibilityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetVisibilityResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -2400,6 +2992,25 @@ func (c *ClientWithResponses) SetFaultsWithResponse(ctx context.Context, tenantI
 	return ParseSetFaultsResponse(rsp)
 }
 
+// GetReportWithResponse The least-privilege report of a tenant.
+//
+// Per credential (API key, OAuth client, data-API session): the scopes, permissions and API
+// entity types granted, used, granted but never used, and needed but missing, from every
+// request since the tenant was built or reset, denials included (those `enforcement: audit`
+// let through too). Every API key and OAuth client is listed, used or not. The JSON form is
+// stable; `format=text` gives the same report for people. See docs/guides/least-privilege.md.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/tenants/{tenantId}/report (the `GetReport` operationId).
+func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error) {
+	rsp, err := c.GetReport(ctx, tenantId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetReportResponse(rsp)
+}
+
 // ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -2450,6 +3061,26 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, te
 		return nil, err
 	}
 	return ParseUpdateSettingsResponse(rsp)
+}
+
+// GetVisibilityWithResponse What a user sees in the UI versus what each of its API credentials reads.
+//
+// For one user and entity type: the rows row-level sharing shows the user (the UI), the rows
+// each of the user's API keys (data API entity query) and OAuth clients (relationship API
+// rows, with every scope the client may hold) reads under the tenant's current
+// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
+// are checked by the authorization pipeline's own steps; nothing is written to the audit
+// log. See docs/guides/visibility.md.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
+func (c *ClientWithResponses) GetVisibilityWithResponse(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*GetVisibilityResponse, error) {
+	rsp, err := c.GetVisibility(ctx, tenantId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetVisibilityResponse(rsp)
 }
 
 // ParseHealthzResponse parses an HTTP response from a HealthzWithResponse call
@@ -2766,6 +3397,49 @@ func ParseSetFaultsResponse(rsp *http.Response) (*SetFaultsResponse, error) {
 	return response, nil
 }
 
+// ParseGetReportResponse parses an HTTP response from a GetReportWithResponse call
+func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Report
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/plain) unsupported
+
+	}
+
+	return response, nil
+}
+
 // ParseResetTenantResponse parses an HTTP response from a ResetTenantWithResponse call
 func ParseResetTenantResponse(rsp *http.Response) (*ResetTenantResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -2866,6 +3540,49 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetVisibilityResponse parses an HTTP response from a GetVisibilityWithResponse call
+func ParseGetVisibilityResponse(rsp *http.Response) (*GetVisibilityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetVisibilityResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest VisibilityDiff
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/plain) unsupported
 
 	}
 

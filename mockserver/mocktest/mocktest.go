@@ -37,6 +37,7 @@ type config struct {
 	noValidate  bool
 	rateLimit   *tenant.RateLimit
 	faults      *tenant.Faults
+	atEnd       []func(*Server) // run when the test ends, before the server closes
 }
 
 // WithFixture builds the tenant from f instead of the demo tenant.
@@ -60,6 +61,14 @@ func WithServerOptions(opts ...mockserver.Option) Option {
 // (before the options given to Client itself).
 func WithClientOptions(opts ...client.Option) Option {
 	return func(c *config) { c.clientOpts = append(c.clientOpts, opts...) }
+}
+
+// WithGeneratedProjects adds n generated Projects to the tenant, on top of
+// its fixture's rows, for tests at realistic sizes: realistic field values,
+// owners drawn from every user, rows shared with overlapping groups (see
+// tenant.GenerateFixture). The same seed makes the same rows.
+func WithGeneratedProjects(n int, seed uint64) Option {
+	return WithServerOptions(mockserver.WithGeneratedRows("Project", n, seed))
 }
 
 // WithoutResponseValidation stops checking responses against the specs.
@@ -109,7 +118,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if !cfg.noValidate {
 		hc = &http.Client{Transport: newValidatingTransport(t, hc.Transport)}
 	}
-	return &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts}
+	s := &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts}
+	for _, f := range cfg.atEnd {
+		t.Cleanup(func() { f(s) })
+	}
+	return s
 }
 
 // Tenant returns the server's tenant.

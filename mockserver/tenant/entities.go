@@ -1,7 +1,6 @@
 package tenant
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,7 +26,22 @@ func (t *Tenant) EntityType(nameOrID string) (EntityType, bool) {
 	return cloneType(et), true
 }
 
+// TypeName resolves a type as EntityType does and returns its declared
+// name, without copying the type.
+func (t *Tenant) TypeName(nameOrID string) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	et, ok := t.resolveType(nameOrID)
+	if !ok {
+		return "", false
+	}
+	return et.Name, true
+}
+
 func (t *Tenant) resolveType(nameOrID string) (*EntityType, bool) {
+	if et, ok := t.typesExact[nameOrID]; ok {
+		return et, true
+	}
 	if et, ok := t.types[strings.ToLower(nameOrID)]; ok {
 		return et, true
 	}
@@ -50,27 +64,6 @@ func (t *Tenant) EntityTypes() []EntityType {
 	return out
 }
 
-// visible reports whether user may see e; the caller holds t.mu. Visible
-// rows: owned by the user, shared with one of the user's groups, or shared
-// with the user directly. Admin users (permission `*`) see every row, and so
-// does everyone when apiDataAccess is bypass.
-func (t *Tenant) visible(user int64, e *Entity) bool {
-	if t.settings.APIDataAccess == DataAccessBypass || e.Owner == user || t.seesAll(user) {
-		return true
-	}
-	if slices.Contains(e.SharedUsers, user) {
-		return true
-	}
-	if u, ok := t.users[user]; ok {
-		for _, g := range u.Groups {
-			if slices.Contains(e.SharedGroups, g) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // Entities returns the rows of a type that user may read through the API,
 // by id. Row-level sharing applies unless the tenant's apiDataAccess is
 // bypass. The type is resolved as by EntityType.
@@ -81,14 +74,13 @@ func (t *Tenant) Entities(typeName string, user int64) ([]Entity, error) {
 	if !ok {
 		return nil, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
 	}
-	tr := t.rows[et.Name]
-	out := make([]Entity, 0, len(tr.rows))
-	for _, e := range tr.rows {
-		if t.visible(user, e) {
-			out = append(out, e.clone())
-		}
+	tb := t.tables[et.Name]
+	vis := t.visibleSet(tb, user)
+	out := make([]Entity, 0, vis.GetCardinality())
+	it := vis.Iterator()
+	for it.HasNext() {
+		out = append(out, tb.entity(it.Next(), t.groupOrder))
 	}
-	slices.SortFunc(out, func(a, b Entity) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -97,26 +89,27 @@ func (t *Tenant) Entities(typeName string, user int64) ([]Entity, error) {
 func (t *Tenant) Entity(typeName string, id, user int64) (Entity, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	e, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user)
 	if err != nil {
 		return Entity{}, err
 	}
-	return e.clone(), nil
+	return tb.entity(slot, t.groupOrder), nil
 }
 
-func (t *Tenant) lookup(typeName string, id, user int64) (*Entity, error) {
+func (t *Tenant) lookup(typeName string, id, user int64) (*table, uint32, error) {
 	et, ok := t.resolveType(typeName)
 	if !ok {
-		return nil, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
+		return nil, 0, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
 	}
-	e, ok := t.rows[et.Name].rows[id]
+	tb := t.tables[et.Name]
+	slot, ok := tb.slot(id)
 	if !ok {
-		return nil, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrNotFound)
+		return nil, 0, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrNotFound)
 	}
-	if !t.visible(user, e) {
-		return nil, fmt.Errorf("%s: %w", e.Ref(), ErrHidden)
+	if !t.visibleRow(tb, slot, user) {
+		return nil, 0, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrHidden)
 	}
-	return e, nil
+	return tb, slot, nil
 }
 
 // RefName returns the Name of a referenced entity or user ("" when unknown).
@@ -124,6 +117,11 @@ func (t *Tenant) lookup(typeName string, id, user int64) (*Entity, error) {
 func (t *Tenant) RefName(r Ref) string {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	return t.refName(r)
+}
+
+// refName is RefName for callers holding t.mu.
+func (t *Tenant) refName(r Ref) string {
 	if r.Type == UserType {
 		if u, ok := t.users[r.ID]; ok {
 			return u.Name
@@ -134,11 +132,13 @@ func (t *Tenant) RefName(r Ref) string {
 	if !ok {
 		return ""
 	}
-	if e, ok := t.rows[et.Name].rows[r.ID]; ok {
-		s, _ := e.Fields["Name"].(string)
-		return s
+	tb := t.tables[et.Name]
+	c := tb.cols["Name"]
+	slot, ok := tb.slot(r.ID)
+	if !ok || c == nil || c.ft.Kind != KindString || !c.valid.has(slot) {
+		return ""
 	}
-	return ""
+	return c.str[slot]
 }
 
 // convertValues checks write values against the type; the caller holds t.mu.
@@ -199,7 +199,7 @@ func (t *Tenant) refExists(r Ref) bool {
 	if !ok {
 		return false
 	}
-	_, ok = t.rows[et.Name].rows[r.ID]
+	_, ok = t.tables[et.Name].slot(r.ID)
 	return ok
 }
 
@@ -219,11 +219,9 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 	if newOwner != 0 {
 		owner = newOwner
 	}
-	tr := t.rows[et.Name]
-	e := &Entity{Type: et.Name, ID: tr.next, Owner: owner, Fields: fields}
-	tr.next++
-	tr.rows[e.ID] = e
-	return e.clone(), nil
+	tb := t.tables[et.Name]
+	slot := tb.insert(tb.next, owner, fields, nil, nil)
+	return tb.entity(slot, t.groupOrder), nil
 }
 
 // UpdateEntity changes fields of a row user may see (a nil value clears a
@@ -231,35 +229,78 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string]any) (Entity, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user)
 	if err != nil {
 		return Entity{}, err
 	}
-	fields, owner, err := t.convertValues(t.types[strings.ToLower(e.Type)], values)
+	fields, owner, err := t.convertValues(tb.et, values)
 	if err != nil {
 		return Entity{}, err
 	}
 	for k, v := range fields {
-		if v == nil {
-			delete(e.Fields, k)
-		} else {
-			e.Fields[k] = v
-		}
+		tb.cols[k].set(slot, v)
 	}
 	if owner != 0 {
-		e.Owner = owner
+		tb.owner.set(slot, owner)
 	}
-	return e.clone(), nil
+	return tb.entity(slot, t.groupOrder), nil
 }
 
 // DeleteEntity removes a row user may see. Errors: ErrNotFound, ErrHidden.
 func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	e, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user)
 	if err != nil {
 		return err
 	}
-	delete(t.rows[e.Type].rows, e.ID)
+	tb.remove(slot)
+	return nil
+}
+
+// SetShares replaces the groups and users a row is shared with. It does not
+// check visibility: it is the tenant administrator's operation. The next
+// query sees the change. Errors: ErrNotFound, *ValueError.
+func (t *Tenant) SetShares(typeName string, id int64, groups []string, users []int64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	et, ok := t.resolveType(typeName)
+	if !ok {
+		return fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
+	}
+	tb := t.tables[et.Name]
+	slot, ok := tb.slot(id)
+	if !ok {
+		return fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrNotFound)
+	}
+	for i, g := range groups {
+		if _, ok := t.groups[g]; !ok {
+			return &ValueError{Field: fmt.Sprintf("groups[%d]", i), Msg: fmt.Sprintf("unknown group %q", g)}
+		}
+	}
+	for i, u := range users {
+		if _, ok := t.users[u]; !ok {
+			return &ValueError{Field: fmt.Sprintf("users[%d]", i), Msg: fmt.Sprintf("unknown user %d", u)}
+		}
+	}
+	tb.share(slot, groups, users)
+	return nil
+}
+
+// SetUserGroups replaces the groups a user belongs to; the next query sees
+// the change. Errors: ErrNotFound, *ValueError.
+func (t *Tenant) SetUserGroups(user int64, groups []string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	u, ok := t.users[user]
+	if !ok {
+		return fmt.Errorf("user %d: %w", user, ErrNotFound)
+	}
+	for i, g := range groups {
+		if _, ok := t.groups[g]; !ok {
+			return &ValueError{Field: fmt.Sprintf("groups[%d]", i), Msg: fmt.Sprintf("unknown group %q", g)}
+		}
+	}
+	u.Groups = slices.Clone(groups)
 	return nil
 }

@@ -28,6 +28,8 @@ type Fixture struct {
 	CredentialTypes  []CredentialTypeFixture `yaml:"credentialTypes" json:"credentialTypes"`
 	Credentials      []CredentialFixture     `yaml:"credentials" json:"credentials"`
 	Faults           *FaultsFixture          `yaml:"faults" json:"faults,omitempty"`
+	// Generate adds generated rows for scale tests (see GenerateFixture).
+	Generate *GenerateFixture `yaml:"generate" json:"generate,omitempty"`
 
 	// file names the source in error messages; set by Parse.
 	file string

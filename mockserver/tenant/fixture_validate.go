@@ -90,6 +90,11 @@ func (f *Fixture) Validate() error {
 	if f.Tenant.ID != "" && !tenantIDPattern.MatchString(f.Tenant.ID) {
 		v.errf("tenant.id", "%q is not a tenant id (lower-case letters, digits, dashes; at most 32)", f.Tenant.ID)
 	}
+	if f.Generate != nil {
+		if msg := f.Generate.validate(f); msg != "" {
+			v.errf("generate", "%s", msg)
+		}
+	}
 	if _, err := f.settings(); err != nil {
 		field, msg, _ := strings.Cut(err.Error(), ": ")
 		v.errf("settings."+field, "%s", msg)

@@ -267,19 +267,19 @@ func (t *Tenant) SetProxyAssignments(list []ProxyAssignment) ([]ProxyAssignment,
 	return out, nil
 }
 
-// userRoles returns the roles of a user; the caller holds t.mu.
-func (t *Tenant) userRoles(user int64) []*Role {
+// eachRole calls fn with each role of a user until fn returns true, and
+// reports whether it did; the caller holds t.mu. It does not allocate.
+func (t *Tenant) eachRole(user int64, fn func(*Role) bool) bool {
 	u, ok := t.users[user]
 	if !ok {
-		return nil
+		return false
 	}
-	out := make([]*Role, 0, len(u.Roles))
 	for _, name := range u.Roles {
-		if r, ok := t.roles[name]; ok {
-			out = append(out, r)
+		if r, ok := t.roles[name]; ok && fn(r) {
+			return true
 		}
 	}
-	return out
+	return false
 }
 
 // GrantedPermissions returns which of perms the user's roles grant.
@@ -295,15 +295,28 @@ func (t *Tenant) GrantedPermissions(user int64, perms []string) []string {
 	return out
 }
 
+// FirstGrantedPermission returns the first of perms the user's roles
+// grant; ok is false when they grant none.
+func (t *Tenant) FirstGrantedPermission(user int64, perms []string) (string, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, p := range perms {
+		if t.hasPermission(user, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
 func (t *Tenant) hasPermission(user int64, perm string) bool {
-	for _, r := range t.userRoles(user) {
+	return t.eachRole(user, func(r *Role) bool {
 		for _, pat := range r.Permissions {
 			if MatchPermission(pat, perm) {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // CanReadType reports whether the user's roles let it read typeName through
@@ -311,14 +324,14 @@ func (t *Tenant) hasPermission(user int64, perm string) bool {
 func (t *Tenant) CanReadType(user int64, typeName string) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	for _, r := range t.userRoles(user) {
+	return t.eachRole(user, func(r *Role) bool {
 		for _, p := range r.EntityTypes {
 			if MatchEntityType(p, typeName) {
 				return true
 			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // SeesAllRows reports whether row-level sharing does not apply to the user:
@@ -330,10 +343,5 @@ func (t *Tenant) SeesAllRows(user int64) bool {
 }
 
 func (t *Tenant) seesAll(user int64) bool {
-	for _, r := range t.userRoles(user) {
-		if slices.Contains(r.Permissions, "*") {
-			return true
-		}
-	}
-	return false
+	return t.eachRole(user, func(r *Role) bool { return slices.Contains(r.Permissions, "*") })
 }

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -73,9 +74,11 @@ type Tenant struct {
 	sessions     map[string]*Session
 	proxies      map[int64][]int64
 	types        map[string]*EntityType // by lower-case name
+	typesExact   map[string]*EntityType // by declared name
 	typeOrder    []string
 	entryTypeIDs map[int64]string
-	rows         map[string]*typeRows // by canonical type name
+	tables       map[string]*table // by canonical type name
+	groupOrder   []string
 	credTypes    []*CredentialType
 	creds        map[string]*Credential
 
@@ -87,11 +90,9 @@ type Tenant struct {
 	audit     []AuditEntry // a ring of at most AuditCapacity entries
 	auditHead int          // index of the oldest entry once the ring is full
 	auditSeq  int64
-}
 
-type typeRows struct {
-	next int64
-	rows map[int64]*Entity
+	usageMu sync.Mutex
+	usage   map[usageKey]*usageAgg
 }
 
 // New builds a tenant from a fixture, which it validates first.
@@ -166,8 +167,10 @@ func (t *Tenant) Reset() error {
 	t.orgID = f.Tenant.OrganizationID
 	t.settings = settings
 	t.groups = map[string]*Group{}
+	t.groupOrder = nil
 	for _, g := range f.Groups {
 		t.groups[g.Name] = &Group{Name: g.Name, Description: g.Description}
+		t.groupOrder = append(t.groupOrder, g.Name)
 	}
 	t.roles = map[string]*Role{}
 	for _, r := range f.Roles {
@@ -197,9 +200,10 @@ func (t *Tenant) Reset() error {
 		t.proxies[p.ProxyUserID] = slices.Clone(p.UserIDs)
 	}
 	t.types = map[string]*EntityType{}
+	t.typesExact = map[string]*EntityType{}
 	t.typeOrder = nil
 	t.entryTypeIDs = map[int64]string{}
-	t.rows = map[string]*typeRows{}
+	t.tables = map[string]*table{}
 	for _, et := range f.EntityTypes {
 		def := &EntityType{Name: et.Name, EntryTypeID: et.EntryTypeID, Fields: map[string]FieldType{}}
 		for name, ts := range et.Fields {
@@ -208,25 +212,28 @@ func (t *Tenant) Reset() error {
 		}
 		def.Fields[OwnerField] = FieldType{Kind: KindRef, RefType: UserType}
 		t.types[strings.ToLower(et.Name)] = def
+		t.typesExact[et.Name] = def
 		t.typeOrder = append(t.typeOrder, et.Name)
 		if et.EntryTypeID != 0 {
 			t.entryTypeIDs[et.EntryTypeID] = et.Name
 		}
-		t.rows[et.Name] = &typeRows{next: 1, rows: map[int64]*Entity{}}
+		t.tables[et.Name] = newTable(def)
 	}
-	for _, ef := range f.Entities {
+	// Rows go in by id, so that slot order is id order.
+	ents := slices.Clone(f.Entities)
+	slices.SortStableFunc(ents, func(a, b EntityFixture) int { return cmp.Compare(a.ID, b.ID) })
+	for _, ef := range ents {
 		def := t.types[strings.ToLower(ef.Type)]
-		e := &Entity{Type: def.Name, ID: ef.ID, Owner: ef.Owner,
-			SharedGroups: slices.Clone(ef.SharedWithGroups), SharedUsers: slices.Clone(ef.SharedWithUsers),
-			Fields: map[string]any{}}
+		fields := make(map[string]any, len(ef.Fields))
 		for name, v := range ef.Fields {
 			cv, _ := convertValue(def.Fields[name], v) // validated
-			e.Fields[name] = cv
+			fields[name] = cv
 		}
-		tr := t.rows[def.Name]
-		tr.rows[e.ID] = e
-		if e.ID >= tr.next {
-			tr.next = e.ID + 1
+		t.tables[def.Name].insert(ef.ID, ef.Owner, fields, ef.SharedWithGroups, ef.SharedWithUsers)
+	}
+	if f.Generate != nil {
+		if err := t.generate(f.Generate); err != nil {
+			return fmt.Errorf("tenant %s: generate: %w", t.id, err)
 		}
 	}
 	t.credTypes = nil
@@ -250,5 +257,8 @@ func (t *Tenant) Reset() error {
 	t.auditMu.Lock()
 	t.audit, t.auditHead = nil, 0
 	t.auditMu.Unlock()
+	t.usageMu.Lock()
+	t.usage = nil
+	t.usageMu.Unlock()
 	return nil
 }

@@ -22,11 +22,14 @@ func (e *SyntaxError) Error() string {
 // Query is a parsed CZQL SELECT.
 type Query struct {
 	Fields []string // empty for SELECT *
-	From   string
-	Where  Expr
-	Orders []Order
-	Limit  int // 0 when absent
-	Offset int
+	// FieldPos holds the position of each of Fields in the text.
+	FieldPos []int
+	From     string
+	FromPos  int
+	Where    Expr
+	Orders   []Order
+	Limit    int // 0 when absent
+	Offset   int
 }
 
 type tokKind int
@@ -66,6 +69,7 @@ type parser struct {
 	// colonPunct lexes ':' as punctuation (the row filter) instead of as
 	// the start of a :parameter (CZQL).
 	colonPunct bool
+	depth      int
 }
 
 func (p *parser) init(s string) error {
@@ -92,7 +96,9 @@ func (p *parser) next() error {
 	c := p.src[p.off]
 	switch {
 	case unicode.IsLetter(c) || c == '_':
-		for p.off < len(p.src) && (unicode.IsLetter(p.src[p.off]) || unicode.IsDigit(p.src[p.off]) || p.src[p.off] == '_') {
+		for p.off < len(p.src) && (unicode.IsLetter(p.src[p.off]) || unicode.IsDigit(p.src[p.off]) || p.src[p.off] == '_' ||
+			// a dotted path: Manager.Name
+			p.src[p.off] == '.' && !p.colonPunct && p.off+1 < len(p.src) && (unicode.IsLetter(p.src[p.off+1]) || p.src[p.off+1] == '_')) {
 			p.off++
 		}
 		p.tok = token{kind: tokIdent, text: string(p.src[start:p.off]), pos: pos}
@@ -207,11 +213,13 @@ func ParseQuery(text string, params map[string]any) (*Query, error) {
 		}
 	} else {
 		for {
+			pos := p.tok.pos
 			f, err := p.ident("a field name")
 			if err != nil {
 				return nil, err
 			}
 			q.Fields = append(q.Fields, f)
+			q.FieldPos = append(q.FieldPos, pos)
 			if !p.isPunct(",") {
 				break
 			}
@@ -223,6 +231,7 @@ func ParseQuery(text string, params map[string]any) (*Query, error) {
 	if err := p.expectKeyword("FROM"); err != nil {
 		return nil, err
 	}
+	q.FromPos = p.tok.pos
 	from, err := p.ident("an entity type name")
 	if err != nil {
 		return nil, err
@@ -304,11 +313,12 @@ func (p *parser) count(what string) (int, error) {
 func (p *parser) orderList() ([]Order, error) {
 	var out []Order
 	for {
+		pos := p.tok.pos
 		f, err := p.ident("a field name")
 		if err != nil {
 			return nil, err
 		}
-		o := Order{Field: f}
+		o := Order{Field: f, Pos: pos}
 		switch {
 		case p.isKeyword("DESC"), p.isKeyword("DESCENDING"):
 			o.Descending = true
@@ -393,7 +403,15 @@ func (p *parser) and() (Expr, error) {
 	return and, nil
 }
 
+// maxNesting bounds parentheses and NOT chains in condition text.
+const maxNesting = 64
+
 func (p *parser) unary() (Expr, error) {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxNesting {
+		return nil, p.errorf("conditions are nested more than %d deep", maxNesting)
+	}
 	switch {
 	case p.isKeyword("NOT"):
 		if err := p.next(); err != nil {
@@ -424,6 +442,7 @@ var punctOps = map[string]string{"=": OpEqual, "<>": OpNotEqual, "!=": OpNotEqua
 	">": OpGreaterThan, "<=": OpLessThanOrEqual, ">=": OpGreaterThanOrEqual}
 
 func (p *parser) predicate() (Expr, error) {
+	pos := p.tok.pos
 	field, err := p.ident("a field name")
 	if err != nil {
 		return nil, err
@@ -433,11 +452,15 @@ func (p *parser) predicate() (Expr, error) {
 			if err := p.next(); err != nil {
 				return nil, err
 			}
-			v, err := p.value()
+			if p.tok.kind == tokIdent && !reserved[strings.ToUpper(p.tok.text)] {
+				right := p.tok.text
+				return &Compare{Field: field, Op: op, RightField: right, Pos: pos}, p.next()
+			}
+			v, err := p.single()
 			if err != nil {
 				return nil, err
 			}
-			return &Compare{Field: field, Op: op, Value: v}, nil
+			return &Compare{Field: field, Op: op, Value: v, Pos: pos}, nil
 		}
 	}
 	negate := false
@@ -453,11 +476,11 @@ func (p *parser) predicate() (Expr, error) {
 		if err := p.next(); err != nil {
 			return nil, err
 		}
-		v, err := p.value()
+		v, err := p.single()
 		if err != nil {
 			return nil, err
 		}
-		x = &Compare{Field: field, Op: OpLike, Value: v}
+		x = &Compare{Field: field, Op: OpLike, Value: v, Pos: pos}
 	case p.isKeyword("IN"):
 		if err := p.next(); err != nil {
 			return nil, err
@@ -466,7 +489,7 @@ func (p *parser) predicate() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		x = &Compare{Field: field, Op: OpIn, List: list}
+		x = &Compare{Field: field, Op: OpIn, List: list, Pos: pos}
 	case p.isKeyword("IS") && !negate:
 		if err := p.next(); err != nil {
 			return nil, err
@@ -480,7 +503,7 @@ func (p *parser) predicate() (Expr, error) {
 		if err := p.expectKeyword("NULL"); err != nil {
 			return nil, err
 		}
-		x = &Compare{Field: field, Op: OpEqual}
+		x = &Compare{Field: field, Op: OpEqual, Pos: pos}
 	default:
 		return nil, p.errorf("expected a comparison (=, <>, <, >, <=, >=, LIKE, IN, IS NULL) after %s", field)
 	}
@@ -520,6 +543,19 @@ func (p *parser) list() ([]any, error) {
 	}
 }
 
+// single reads a value that must not be a list (a list parameter).
+func (p *parser) single() (any, error) {
+	t := p.tok
+	v, err := p.value()
+	if err != nil {
+		return nil, err
+	}
+	if _, isList := v.([]any); isList {
+		return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s is a list; only IN takes a list", t.text)}
+	}
+	return v, nil
+}
+
 func (p *parser) value() (any, error) {
 	t := p.tok
 	var v any
@@ -545,8 +581,16 @@ func (p *parser) value() (any, error) {
 		}
 		if l, ok := pv.([]any); ok {
 			v = normaliseList(l)
+			for _, x := range v.([]any) {
+				if !scalar(x) {
+					return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s holds a value that is not a string, number, boolean or null", t.text)}
+				}
+			}
 		} else {
 			v = normalise(pv)
+			if !scalar(v) {
+				return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s is not a string, number, boolean, null or list", t.text)}
+			}
 		}
 	default:
 		return nil, p.errorf("expected a value ('text', a number, TRUE, FALSE, NULL or :param)")

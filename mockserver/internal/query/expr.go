@@ -51,12 +51,36 @@ var operators = map[string]bool{
 	OpDoesNotContain: true, OpIn: true, OpLike: true,
 }
 
-// Compare tests one field against a constant (or a list, for In).
+// Compare tests one field against a constant, a list of constants (In) or
+// another field of the same row (RightField).
 type Compare struct {
 	Field string
 	Op    string
 	Value any   // for every operator but In
 	List  []any // for In
+	// RightField, when set, names the field compared with (a
+	// fieldExpression on the right, or a field name in CZQL).
+	RightField string
+	// Pos is the 1-based position of the condition in CZQL text (0 when
+	// it came from JSON); Path is its JSON path (where.and[1]) when it came
+	// from JSON. Both locate errors found after parsing.
+	Pos  int
+	Path string
+}
+
+// Where locates the condition for error messages.
+func (c *Compare) Where() Location { return Location{Path: c.Path, Pos: c.Pos} }
+
+// Location is where in a request a part of a query was written: a JSON path,
+// a 1-based position in CZQL text, or both (CZQL inside a JSON condition).
+type Location struct {
+	Path string
+	Pos  int
+}
+
+// Errorf returns an *Error at the location.
+func (l Location) Errorf(format string, args ...any) *Error {
+	return &Error{Path: l.Path, Pos: l.Pos, Msg: fmt.Sprintf(format, args...)}
 }
 
 // And holds when every condition holds (and when it is empty).
@@ -111,11 +135,23 @@ func (o Or) walk(fn func(string)) {
 func (n Not) Eval(r Record) bool   { return !n.X.Eval(r) }
 func (n Not) walk(fn func(string)) { n.X.walk(fn) }
 
-func (c *Compare) walk(fn func(string)) { fn(c.Field) }
+func (c *Compare) walk(fn func(string)) {
+	fn(c.Field)
+	if c.RightField != "" {
+		fn(c.RightField)
+	}
+}
 
-// Eval implements Expr.
+// Eval implements Expr. It compares loosely (numbers with numeric text, dates
+// as text); the mock's typed engine lives in package tenant.
 func (c *Compare) Eval(r Record) bool {
 	v, _ := r.Get(c.Field)
+	if c.RightField != "" {
+		rv, _ := r.Get(c.RightField)
+		d := *c
+		d.RightField, d.Value = "", rv
+		return d.Eval(r)
+	}
 	switch c.Op {
 	case OpEqual:
 		return equal(v, c.Value)
@@ -265,7 +301,10 @@ func boolText(b bool, s string) (int, bool) {
 	return 1, true
 }
 
-// like matches SQL LIKE patterns: % is any run of characters, _ is one.
+// Like matches SQL LIKE patterns, case-sensitively: % is any run of
+// characters, _ is exactly one.
+func Like(s, pattern string) bool { return like(s, pattern) }
+
 func like(s, pattern string) bool {
 	sr, pr := []rune(s), []rune(pattern)
 	// Iterative wildcard match with backtracking on the last %.

@@ -10,7 +10,14 @@ import (
 type Order struct {
 	Field      string
 	Descending bool
+	// Pos is the field's position in CZQL or orders text (0 from JSON);
+	// Path its JSON path (orders[1].fieldName).
+	Pos  int
+	Path string
 }
+
+// Where locates the order for error messages.
+func (o Order) Where() Location { return Location{Path: o.Path, Pos: o.Pos} }
 
 // ParseOrders reads "Name, Budget DESC" (ASC is the default).
 func ParseOrders(s string) ([]Order, error) {

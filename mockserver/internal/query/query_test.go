@@ -97,7 +97,7 @@ func TestParseQuery(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Name", "Budget"}, q.Fields)
 	assert.Equal(t, "Project", q.From)
-	assert.Equal(t, []query.Order{{Field: "Budget", Descending: true}, {Field: "Name"}}, q.Orders)
+	assert.Equal(t, []query.Order{{Field: "Budget", Descending: true, Pos: 108}, {Field: "Name", Pos: 121}}, q.Orders)
 	assert.Equal(t, 5, q.Limit)
 	assert.Equal(t, 1, q.Offset)
 	assert.Equal(t, []string{"/P/2"}, match(q.Where))

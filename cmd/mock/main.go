@@ -1,0 +1,244 @@
+// Command mock serves a tenantkit mock tenant over HTTP: the data,
+// credentials and relationship APIs and the admin API of package mockserver,
+// with the embedded demo tenant or a fixture file as the default tenant.
+//
+//	go run ./cmd/mock                          # demo tenant on 127.0.0.1:8080
+//	go run ./cmd/mock --addr :0 --fixture acme.yaml --log-format json
+//
+// Every flag has an environment variable (TENANTKIT_ADDR, TENANTKIT_FIXTURE,
+// TENANTKIT_LOG_LEVEL, TENANTKIT_LOG_FORMAT, TENANTKIT_QUIET); `mock --help`
+// documents them. At start it prints the URL, the default tenant's test
+// credentials and a curl command per API; SIGINT or SIGTERM stops it
+// gracefully.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// HTTP server limits: generous for local use, but a stalled client cannot
+// hold a connection forever.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 5 * time.Second
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitFail  = 1 // cannot listen, or the server failed
+	exitUsage = 2 // invalid flag, environment value or fixture
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command: it serves until ctx is done and returns the
+// exit status. Errors are written to stderr in one line per problem,
+// prefixed "mock: ".
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if cmd, ok := inspectCommand(args); ok {
+		return runInspect(ctx, cmd, args[1:], getenv, stdout, stderr)
+	}
+	cfg, err := parseConfig(args, getenv)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = io.WriteString(stdout, usage)
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "mock: %v (see mock --help)\n", err)
+		return exitUsage
+	}
+
+	log := newLogger(cfg, stderr)
+	fixture, source, err := loadFixture(cfg.fixture)
+	if err != nil {
+		printFixtureError(stderr, cfg.fixture, err)
+		return exitUsage
+	}
+	if cfg.generate > 0 {
+		fixture = tenant.WithGenerated(fixture, "Project", cfg.generate, 1)
+	}
+	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log))
+	if err != nil {
+		printFixtureError(stderr, cfg.fixture, err)
+		return exitUsage
+	}
+	t := srv.DefaultTenant()
+	if cfg.check {
+		fmt.Fprintf(stdout, "%s is valid: %s\n", source, summary(fixture))
+		return exitOK
+	}
+
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mock: %v\n", err)
+		return exitFail
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	addr := ln.Addr().(*net.TCPAddr)
+	baseURL := "http://" + dialAddr(addr)
+	// No credential in the logs: the banner on stdout is the one place the
+	// fixture's test credentials are printed.
+	log.LogAttrs(ctx, slog.LevelInfo, "serving",
+		slog.String("addr", addr.String()), slog.String("url", baseURL),
+		slog.String("tenant", t.ID()), slog.String("fixture", source))
+	if !addr.IP.IsLoopback() {
+		log.LogAttrs(ctx, slog.LevelWarn, "listening beyond loopback: the admin API is unauthenticated and the credentials are public test values",
+			slog.String("addr", addr.String()))
+	}
+	if !cfg.quiet {
+		if err := writeBanner(stdout, t, baseURL, source); err != nil {
+			log.LogAttrs(ctx, slog.LevelWarn, "cannot print the banner", slog.Any("error", err))
+		}
+	}
+
+	select {
+	case err := <-served:
+		fmt.Fprintf(stderr, "mock: serve: %v\n", err)
+		return exitFail
+	case <-ctx.Done():
+	}
+	log.LogAttrs(context.Background(), slog.LevelInfo, "shutting down", slog.Duration("timeout", shutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+		fmt.Fprintf(stderr, "mock: shutdown: %v\n", err)
+		return exitFail
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(stderr, "mock: serve: %v\n", err)
+		return exitFail
+	}
+	log.LogAttrs(context.Background(), slog.LevelInfo, "stopped")
+	return exitOK
+}
+
+// newLogger builds the stderr logger of cfg.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.logLevel}
+	if cfg.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// loadFixture loads the fixture file at path, or the embedded demo fixture
+// when path is empty. source describes it for the banner and the logs.
+func loadFixture(path string) (f *tenant.Fixture, source string, err error) {
+	if path == "" {
+		return tenant.Demo(), "the embedded demo fixture", nil
+	}
+	f, err = tenant.LoadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, "fixture " + path, nil
+}
+
+// printFixtureError writes a fixture problem to stderr, one line per
+// problem, each naming the file as given on the command line, the line and
+// the field.
+func printFixtureError(w io.Writer, path string, err error) {
+	var fe *tenant.FixtureError
+	if errors.As(err, &fe) {
+		for _, e := range fe.Errs {
+			c := *e
+			if path != "" {
+				c.File = path
+			}
+			fmt.Fprintf(w, "mock: %s\n", oneLine(c.Error()))
+		}
+		return
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		fmt.Fprintf(w, "mock: cannot read fixture %s: %v\n", path, pe.Err)
+		return
+	}
+	fmt.Fprintf(w, "mock: %s\n", oneLine(err.Error()))
+}
+
+// oneLine keeps a message that quotes a multi-line source on one line.
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }
+
+// summary counts what a fixture holds, for --check.
+func summary(f *tenant.Fixture) string {
+	name := f.Tenant.Name
+	if name == "" {
+		name = "(unnamed)"
+	}
+	return fmt.Sprintf("tenant %q: %s, %s, %s, %s, %s, %s", name,
+		count(len(f.Users), "user", "users"), count(len(f.APIKeys), "API key", "API keys"),
+		count(len(f.OAuthClients), "OAuth client", "OAuth clients"),
+		count(len(f.ProxyAssignments), "proxy assignment", "proxy assignments"),
+		count(len(f.EntityTypes), "entity type", "entity types"), count(len(f.Entities), "entity", "entities")) + generated(f)
+}
+
+func generated(f *tenant.Fixture) string {
+	if f.Generate == nil || f.Generate.Count == 0 {
+		return ""
+	}
+	typ := f.Generate.Type
+	if typ == "" {
+		typ = "Project"
+	}
+	return fmt.Sprintf(", and %d generated %s rows", f.Generate.Count, typ)
+}
+
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// dialAddr is the host:port a client on this machine uses to reach a
+// listener on addr: loopback for the unspecified address.
+func dialAddr(addr *net.TCPAddr) string {
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}

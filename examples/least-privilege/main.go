@@ -1,0 +1,137 @@
+// Command least-privilege finds the minimum grant of an integration: it runs
+// the integration against a tenantkit mock, reads the mock's least-privilege
+// report for the integration's credential, and prints the grant it really
+// needs as a manifest to check in CI. Guide: docs/guides/least-privilege.md.
+//
+//	go run ./cmd/mock
+//	go run ./examples/least-privilege     # resets the mock's default tenant first
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+
+	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/client/credentialsapi"
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
+	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+)
+
+func main() {
+	url := flag.String("url", "http://127.0.0.1:8080", "base URL of the mock")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *url, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "least-privilege:", err)
+		os.Exit(1)
+	}
+}
+
+// The integration under study uses one OAuth client, granted every scope
+// its owner thought it might need.
+const (
+	clientID     = "demo-integrator"
+	clientSecret = "demo-integrator-secret"
+)
+
+func run(ctx context.Context, base string, out io.Writer) error {
+	admin, err := adminapi.NewClientWithResponses(base)
+	if err != nil {
+		return err
+	}
+	// Start from a clean tenant, so the report covers this run only.
+	if r, err := admin.ResetTenantWithResponse(ctx, "default"); err != nil {
+		return err
+	} else if r.StatusCode() != http.StatusOK {
+		return fmt.Errorf("reset tenant: %s", r.Status())
+	}
+
+	// 1. Run the integration (in a real project: its test suite, with
+	//    mocktest.WithReportSet collecting the report).
+	if err := syncIntegration(ctx, base); err != nil {
+		return err
+	}
+
+	// 2. Read the report.
+	text := adminapi.GetReportParamsFormat("text")
+	rep, err := admin.GetReportWithResponse(ctx, "default", &adminapi.GetReportParams{Format: &text})
+	if err != nil {
+		return err
+	}
+	if rep.StatusCode() != http.StatusOK {
+		return fmt.Errorf("report: %s", rep.Status())
+	}
+	fmt.Fprintln(out, "What the mock saw:")
+	fmt.Fprintln(out)
+	_, _ = out.Write(rep.Body)
+
+	// 3. Tighten the grant: the manifest of what the run needed.
+	jr, err := admin.GetReportWithResponse(ctx, "default", nil)
+	if err != nil {
+		return err
+	}
+	if jr.StatusCode() != http.StatusOK {
+		return fmt.Errorf("report: %s", jr.Status())
+	}
+	report := &mockserver.Report{}
+	if err := json.Unmarshal(jr.Body, report); err != nil {
+		return err
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "The grant %s needs (check it in as grant.yaml; mocktest.WithGrantManifest fails a test that drifts from it):\n\n", clientID)
+	return report.Manifest(clientID).WriteYAML(out)
+}
+
+// syncIntegration is the integration: it mirrors credential metadata and
+// deal rows, and rotates a credential by creating the new one and
+// deleting the old one.
+func syncIntegration(ctx context.Context, base string) error {
+	cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
+		TokenURL: auth.CredentialsTokenURL(base), ClientID: clientID, ClientSecret: clientSecret,
+	})
+	if err != nil {
+		return err
+	}
+	c, err := client.New(base, client.WithAuth(cc))
+	if err != nil {
+		return err
+	}
+	if _, err := c.Credentials.Types(ctx); err != nil {
+		return err
+	}
+	for _, err := range c.Credentials.ListingAll(ctx, nil) {
+		if err != nil {
+			return err
+		}
+	}
+	for _, err := range c.Relationship.RowsAll(ctx, "Deals", &relationshipapi.GetRowsParams{}) {
+		if err != nil {
+			return err
+		}
+	}
+	typ := "basicAuth"
+	if _, err := c.Credentials.Create(ctx, credentialsapi.Credential{
+		Name: "Salesforce sync user (rotated)", Type: credentialsapi.CredentialType{Name: &typ},
+		CredentialFields: &map[string]string{"userName": "sync@northwind.example", "password": "rotated-secret"},
+	}); err != nil {
+		return err
+	}
+	// The old credential cannot be deleted with this grant: the report
+	// will say which permission that needs.
+	err = c.Credentials.Delete(ctx, "5f1c3a2e-8b4d-4c1e-9a7f-1d2e3f4a5b01")
+	var denied *client.PermissionError
+	if err != nil && !errors.As(err, &denied) {
+		return err
+	}
+	return nil
+}

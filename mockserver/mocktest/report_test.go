@@ -1,0 +1,111 @@
+package mocktest_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/client/credentialsapi"
+	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+)
+
+// endT is a testing.TB whose test "ends" when end is called: it runs the
+// cleanups then, and records test errors instead of failing.
+type endT struct {
+	testing.TB
+	mu       sync.Mutex
+	cleanups []func()
+	errs     []string
+}
+
+func (e *endT) Helper()          {}
+func (e *endT) Cleanup(f func()) { e.cleanups = append(e.cleanups, f) }
+func (e *endT) Errorf(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
+
+func (e *endT) end() {
+	for i := len(e.cleanups) - 1; i >= 0; i-- {
+		e.cleanups[i]()
+	}
+}
+
+// syncCredentials is a small integration: with the demo integrator client
+// it fetches a token, reads credential types and deal rows, and creates a
+// credential: 4 requests.
+func syncCredentials(t testing.TB, srv *mocktest.Server) {
+	c := srv.Client(mocktest.IntegratorOAuth)
+	_, err := c.Credentials.Types(t.Context())
+	require.NoError(t, err)
+	_, err = c.Relationship.Rows(t.Context(), "Deals", nil)
+	require.NoError(t, err)
+	name := "basicAuth"
+	_, err = c.Credentials.Create(t.Context(), credentialsapi.Credential{Name: "ERP", Type: credentialsapi.CredentialType{Name: &name},
+		CredentialFields: &map[string]string{"userName": "u", "password": "p"}})
+	require.NoError(t, err)
+}
+
+// A manifest that grants more than the run used fails the test when it
+// ends, and the failure names the excess; the exact grant passes.
+func TestGrantManifestFailsOnExcess(t *testing.T) {
+	t.Parallel()
+	et := &endT{TB: t}
+	syncCredentials(t, mocktest.Start(et, mocktest.WithGrantManifest("testdata/grant-wide.yaml")))
+	et.end()
+	require.Len(t, et.errs, 1, "%q", et.errs)
+	assert.Equal(t, "mocktest: grant check: demo-integrator: the manifest grants scope user_management, which the run never used", et.errs[0])
+
+	et = &endT{TB: t}
+	syncCredentials(t, mocktest.Start(et, mocktest.WithGrantManifest("testdata/grant-exact.yaml")))
+	et.end()
+	assert.Empty(t, et.errs)
+}
+
+// The report is written when the test ends, as JSON or text by extension,
+// and a report set merges the reports of several servers.
+func TestReportFilesAndSets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	set := mocktest.NewReportSet()
+	et := &endT{TB: t}
+	a := mocktest.Start(et, mocktest.WithReportFile(filepath.Join(dir, "a.json")), mocktest.WithReportSet(set))
+	b := mocktest.Start(et, mocktest.WithReportFile(filepath.Join(dir, "b.txt")), mocktest.WithReportSet(set))
+	syncCredentials(t, a)
+	syncCredentials(t, b)
+	_, err := b.Client(mocktest.ServiceKey).Data.GetSessionInfo(t.Context())
+	require.NoError(t, err)
+	et.end()
+	require.Empty(t, et.errs)
+
+	raw, err := os.ReadFile(filepath.Join(dir, "a.json"))
+	require.NoError(t, err)
+	var ra mockserver.Report
+	require.NoError(t, json.Unmarshal(raw, &ra))
+	ca, _ := ra.Credential("oauth_client", "demo-integrator")
+	assert.Equal(t, 4, ca.Requests)
+
+	text, err := os.ReadFile(filepath.Join(dir, "b.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(text), "API key service (user 2001): 1 requests, 0 denied")
+
+	merged := set.Report()
+	cm, _ := merged.Credential("oauth_client", "demo-integrator")
+	assert.Equal(t, 8, cm.Requests)
+	assert.Equal(t, []string{"data", "integrations"}, cm.Scopes.Used)
+	assert.Equal(t, []string{"user_management"}, cm.Scopes.Unused)
+	sk, _ := merged.Credential("api_key", "service")
+	assert.Equal(t, 1, sk.Requests)
+
+	problems, err := set.Check("testdata/grant-no-types.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"demo-integrator: the run needed entity type Deals, which the manifest does not grant"}, problems)
+}

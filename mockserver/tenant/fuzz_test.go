@@ -1,0 +1,80 @@
+package tenant
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+)
+
+// The fuzz targets feed arbitrary where JSON and CZQL text through the
+// parser and the engine: either a clear error or an answer, never a panic.
+//
+//	go test -run '^$' -fuzz FuzzWhereJSON -fuzztime 10s ./mockserver/tenant
+//	go test -run '^$' -fuzz FuzzCZQL -fuzztime 10s ./mockserver/tenant
+
+func fuzzTenant(f *testing.F) *Tenant {
+	t, err := New(Demo(), Config{ID: "fuzz"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return t
+}
+
+// checkErr accepts the errors a client mistake may produce.
+func checkErr(t *testing.T, err error) {
+	var qe *query.Error
+	var se *query.SyntaxError
+	if err != nil && !errors.As(err, &qe) && !errors.As(err, &se) && !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unexpected error type %T: %v", err, err)
+	}
+}
+
+func FuzzWhereJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"BeginsWith","rightExpression":{"value":"Q3"}}`,
+		`{"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"Budget"},"operator":"GreaterThan","rightExpression":{"value":1000}},{"_type":"not","not":{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"In","rightExpression":{"value":["Active",null]}}}]}`,
+		`{"_type":"or","or":[{"leftExpression":{"fieldName":"DueDate"},"operator":"LessThan","rightExpression":{"fieldName":"StartDate"}}]}`,
+		`{"_type":"cZQLCondition","text":"Name LIKE :n AND Billable = TRUE","parameters":{"n":"%a%"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	tn := fuzzTenant(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v any
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		x, err := query.ParseWhere(v, "where")
+		if err != nil {
+			checkErr(t, err)
+			return
+		}
+		_, err = tn.Query(QuerySpec{Type: "Project", User: 1002, Where: x, IDField: "id", Limit: 10}, func(*Rows) error { return nil })
+		checkErr(t, err)
+	})
+}
+
+func FuzzCZQL(f *testing.F) {
+	for _, s := range []string{
+		`SELECT Name, Budget FROM Project WHERE Budget >= 1000 AND (State = 'Active' OR NOT Billable = TRUE) ORDER BY Budget DESC, Name LIMIT 5`,
+		`SELECT * FROM Project WHERE Name IN ('a', "b") AND DueDate IS NOT NULL`,
+		`SELECT Name FROM Task WHERE Project = '/Project/1' ORDER BY DueDate`,
+		`SELECT Name FROM Project WHERE Name LIKE :p OFFSET 1`,
+	} {
+		f.Add(s)
+	}
+	tn := fuzzTenant(f)
+	params := map[string]any{"p": "%e%", "list": []any{"x", 1.0}}
+	f.Fuzz(func(t *testing.T, text string) {
+		q, err := query.ParseQuery(text, params)
+		if err != nil {
+			checkErr(t, err)
+			return
+		}
+		_, err = tn.Query(QuerySpec{Type: q.From, User: 2001, Where: q.Where, Orders: q.Orders, IDField: "id",
+			Skip: q.Offset, Cap: q.Limit, Limit: 10}, func(*Rows) error { return nil })
+		checkErr(t, err)
+	})
+}

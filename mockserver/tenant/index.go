@@ -1,0 +1,162 @@
+package tenant
+
+import (
+	"cmp"
+	"slices"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Rows of a type live in slots: slot i holds the i-th row created, and ids
+// grow with slots, so the slot order is the id order. Sets of rows (shares,
+// index postings, query results) are compressed bitmaps of slots.
+
+// posting is the set of slots holding one key: a single slot (bm nil), or
+// a bitmap of two or more.
+type posting struct {
+	one uint32
+	bm  *roaring.Bitmap
+}
+
+// bitmap returns the posting as a bitmap the caller must not change.
+func (p posting) bitmap() *roaring.Bitmap {
+	if p.bm == nil {
+		return roaring.BitmapOf(p.one)
+	}
+	return p.bm
+}
+
+// andCard counts the posting's slots in r.
+func (p posting) andCard(r *roaring.Bitmap) uint64 {
+	if p.bm == nil {
+		if r.Contains(p.one) {
+			return 1
+		}
+		return 0
+	}
+	return p.bm.AndCardinality(r)
+}
+
+// index maps each distinct key of a column to its slots; rows without a
+// value are in nulls. The sorted key list is built when an ordered
+// operation first needs it and dropped when the key set changes.
+type index[K cmp.Ordered] struct {
+	m      map[K]posting
+	nulls  *roaring.Bitmap
+	sorted atomic.Pointer[[]K]
+}
+
+func newIndex[K cmp.Ordered]() *index[K] {
+	return &index[K]{m: map[K]posting{}, nulls: roaring.New()}
+}
+
+func (ix *index[K]) add(k K, slot uint32) {
+	p, ok := ix.m[k]
+	switch {
+	case !ok:
+		ix.m[k] = posting{one: slot}
+		ix.sorted.Store(nil)
+	case p.bm == nil:
+		ix.m[k] = posting{bm: roaring.BitmapOf(min(p.one, slot), max(p.one, slot))}
+	default:
+		p.bm.Add(slot)
+	}
+}
+
+func (ix *index[K]) remove(k K, slot uint32) {
+	p, ok := ix.m[k]
+	switch {
+	case !ok:
+	case p.bm == nil:
+		if p.one == slot {
+			delete(ix.m, k)
+			ix.sorted.Store(nil)
+		}
+	default:
+		p.bm.Remove(slot)
+		if p.bm.GetCardinality() == 1 {
+			ix.m[k] = posting{one: p.bm.Minimum()}
+		}
+	}
+}
+
+// keys returns the distinct keys in ascending order. Readers hold the
+// tenant's read lock, so the map does not change while they build it.
+func (ix *index[K]) keys() []K {
+	if p := ix.sorted.Load(); p != nil {
+		return *p
+	}
+	out := make([]K, 0, len(ix.m))
+	for k := range ix.m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	ix.sorted.Store(&out)
+	return out
+}
+
+// union collects the postings of the keys pred accepts.
+func (ix *index[K]) union(pred func(K) bool) *roaring.Bitmap {
+	var u unioner
+	for k, p := range ix.m {
+		if pred(k) {
+			u.add(p)
+		}
+	}
+	return u.result()
+}
+
+// rangeUnion collects the postings of the keys in [lo, hi) of the sorted
+// key list.
+func (ix *index[K]) rangeUnion(keys []K, lo, hi int) *roaring.Bitmap {
+	var u unioner
+	for _, k := range keys[lo:hi] {
+		u.add(ix.m[k])
+	}
+	return u.result()
+}
+
+// unioner ORs postings: single slots are gathered and added at once.
+type unioner struct {
+	singles []uint32
+	bms     []*roaring.Bitmap
+}
+
+func (u *unioner) add(p posting) {
+	if p.bm == nil {
+		u.singles = append(u.singles, p.one)
+	} else {
+		u.bms = append(u.bms, p.bm)
+	}
+}
+
+func (u *unioner) result() *roaring.Bitmap {
+	if len(u.singles) > 0 {
+		slices.Sort(u.singles)
+		b := roaring.New()
+		b.AddMany(u.singles)
+		u.bms = append(u.bms, b)
+	}
+	return roaring.FastOr(u.bms...) // always a new bitmap
+}
+
+// bitset is a plain bit per slot.
+type bitset []uint64
+
+func (b bitset) has(i uint32) bool {
+	w := int(i >> 6)
+	return w < len(b) && b[w]&(1<<(i&63)) != 0
+}
+
+func (b *bitset) set(i uint32, v bool) {
+	w := int(i >> 6)
+	for w >= len(*b) {
+		*b = append(*b, 0)
+	}
+	if v {
+		(*b)[w] |= 1 << (i & 63)
+	} else {
+		(*b)[w] &^= 1 << (i & 63)
+	}
+}

@@ -1,0 +1,209 @@
+package mockserver
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// VisibilityDiff compares, for one user and entity type, the rows the user
+// sees in the UI (row-level sharing) with the rows each of the user's API
+// credentials reads under the tenant's apiDataAccess setting. Its JSON form
+// is stable (docs/guides/visibility.md).
+type VisibilityDiff struct {
+	Tenant        string           `json:"tenant"`
+	User          int64            `json:"user"`
+	UserName      string           `json:"userName"`
+	EntityType    string           `json:"entityType"`
+	APIDataAccess string           `json:"apiDataAccess"`
+	UI            RowSet           `json:"ui"`
+	Credentials   []CredentialView `json:"credentials"`
+}
+
+// RowSet is a set of rows: how many, and their ids (/Type/n).
+type RowSet struct {
+	Count int      `json:"count"`
+	IDs   []string `json:"ids"`
+}
+
+// CredentialView is what one API credential of the user reads, and how it
+// differs from the UI.
+type CredentialView struct {
+	Kind string `json:"kind"` // api_key or oauth_client
+	ID   string `json:"id"`
+	// Operation is the read it was checked with: the data API's
+	// entityQuery for API keys, the relationship API's getRows for OAuth
+	// clients (with every scope the client may be issued).
+	Operation string `json:"operation"`
+	// Denied is set when the credential cannot read the type at all: the
+	// pipeline step and what it lacked. The credential then reads no rows.
+	Denied *tenant.StepDenial `json:"denied,omitempty"`
+	Rows   RowSet             `json:"rows"`
+	// APIOnly are rows the credential reads that the UI hides; UIOnly are
+	// rows the UI shows that the credential does not read.
+	APIOnly []RowDifference `json:"apiOnly"`
+	UIOnly  []RowDifference `json:"uiOnly"`
+}
+
+// RowDifference is one row seen on one side only, and why.
+type RowDifference struct {
+	ID     string `json:"id"`
+	Name   string `json:"name,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// Visibility builds the visibility diff for a user and an entity type of a
+// tenant ("default" names the default tenant). Each credential is checked
+// by the authorization pipeline's own steps (scopes, permissions, object
+// access) for its read operation; nothing is recorded in the audit log.
+func (s *Server) Visibility(tenantID string, user int64, entityType string) (*VisibilityDiff, error) {
+	t, ok := s.Tenant(tenantID)
+	if !ok {
+		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
+	}
+	u, ok := t.User(user)
+	if !ok {
+		return nil, fmt.Errorf("mockserver: tenant %s has no user %d", t.ID(), user)
+	}
+	et, ok := t.EntityType(entityType)
+	if !ok {
+		return nil, fmt.Errorf("mockserver: tenant %s has no entity type %q", t.ID(), entityType)
+	}
+	views, err := t.RowViews(et.Name, user)
+	if err != nil {
+		return nil, err
+	}
+	settings := t.Settings()
+	d := &VisibilityDiff{Tenant: t.ID(), User: user, UserName: u.Name, EntityType: et.Name,
+		APIDataAccess: string(settings.APIDataAccess), UI: RowSet{IDs: []string{}}, Credentials: []CredentialView{}}
+	for _, v := range views {
+		if v.UI {
+			d.UI.IDs = append(d.UI.IDs, v.Ref.String())
+		}
+	}
+	d.UI.Count = len(d.UI.IDs)
+
+	check := func(kind, id, op string, scopes []string) {
+		cv := CredentialView{Kind: kind, ID: id, Operation: op, Rows: RowSet{IDs: []string{}}, APIOnly: []RowDifference{}, UIOnly: []RowDifference{}}
+		cv.Denied = s.readDenial(t, wire.Caller{Kind: kind, ID: id, User: user}, scopes, op, et.Name)
+		for _, v := range views {
+			reads := cv.Denied == nil && v.API
+			if reads {
+				cv.Rows.IDs = append(cv.Rows.IDs, v.Ref.String())
+			}
+			switch {
+			case reads && !v.UI:
+				cv.APIOnly = append(cv.APIOnly, RowDifference{ID: v.Ref.String(), Name: v.Name,
+					Reason: "visible through apiDataAccess: bypass; the UI hides it: " + v.Why})
+			case !reads && v.UI:
+				cv.UIOnly = append(cv.UIOnly, RowDifference{ID: v.Ref.String(), Name: v.Name,
+					Reason: fmt.Sprintf("the UI shows it (%s); %s", v.Why, apiHides(cv.Denied))})
+			}
+		}
+		cv.Rows.Count = len(cv.Rows.IDs)
+		d.Credentials = append(d.Credentials, cv)
+	}
+	for _, k := range t.APIKeys() {
+		if k.User == user && !k.Revoked {
+			check(callerAPIKey, k.Name, "entityQuery", nil)
+		}
+	}
+	for _, c := range t.OAuthClients() {
+		if c.User == user {
+			check(callerClient, c.ClientID, "getRows", c.Scopes)
+		}
+	}
+	return d, nil
+}
+
+func apiHides(d *tenant.StepDenial) string {
+	if d == nil {
+		return "the API hides it"
+	}
+	return fmt.Sprintf("the API refuses the whole type at the %s step (%s: %s)", d.Step, d.Code, strings.Join(d.Missing, " "))
+}
+
+// readDenial runs the pipeline's steps 2, 4 and 5 for a read of entityType
+// by a credential holding scopes (no AS-USER), and returns the first
+// failure, or nil when the read is allowed.
+func (s *Server) readDenial(t *tenant.Tenant, caller wire.Caller, scopes []string, opID, entityType string) *tenant.StepDenial {
+	var rt *route
+	for _, sp := range s.specs.vendor {
+		if r, ok := sp.routes[opID]; ok {
+			rt = r
+		}
+	}
+	if rt == nil {
+		return &tenant.StepDenial{Step: "operation", Code: "unknown_operation", Missing: []string{opID}}
+	}
+	rc := &reqCtx{srv: s, route: rt, r: &http.Request{Method: http.MethodGet, URL: &url.URL{}, Header: http.Header{}}, vendor: true}
+	rc.setCaller(t, caller)
+	rc.scopes = scopes
+	switch rt.op.EntityType.In {
+	case "path":
+		rc.params = map[string]string{rt.op.EntityType.Name: entityType}
+	default:
+		rc.bodyJSON = map[string]any{rt.op.EntityType.Name: entityType}
+	}
+	for _, step := range []func(*reqCtx) *denial{s.checkScopes, s.checkPermissions, s.checkObject} {
+		if d := step(rc); d != nil {
+			return &tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing}
+		}
+	}
+	return nil
+}
+
+// WriteText writes the diff for people. Credentials that read the same
+// rows are listed together.
+func (d *VisibilityDiff) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Visibility of %s for user %d (%s), apiDataAccess: %s\n", d.EntityType, d.User, d.UserName, d.APIDataAccess)
+	fmt.Fprintf(&b, "The UI shows %d rows: %s\n", d.UI.Count, strings.Join(d.UI.IDs, " "))
+	type group struct {
+		names []string
+		view  CredentialView
+	}
+	var groups []*group
+	for _, c := range d.Credentials {
+		name := fmt.Sprintf("%s %s (%s)", kindName(c.Kind), c.ID, c.Operation)
+		i := slices.IndexFunc(groups, func(g *group) bool { return sameRows(g.view, c) })
+		if i < 0 {
+			groups = append(groups, &group{view: c})
+			i = len(groups) - 1
+		}
+		groups[i].names = append(groups[i].names, name)
+	}
+	for _, g := range groups {
+		c := g.view
+		fmt.Fprintf(&b, "\n%s: %d rows", strings.Join(g.names, ", "), c.Rows.Count)
+		if c.Denied != nil {
+			fmt.Fprintf(&b, ", refused at the %s step (%s %s)", c.Denied.Step, c.Denied.Code, strings.Join(c.Denied.Missing, " "))
+		}
+		b.WriteString("\n")
+		if len(c.APIOnly) == 0 && len(c.UIOnly) == 0 {
+			b.WriteString("  the same rows as the UI\n")
+		}
+		for _, r := range c.APIOnly {
+			fmt.Fprintf(&b, "  + %s %s: %s\n", r.ID, r.Name, r.Reason)
+		}
+		for _, r := range c.UIOnly {
+			fmt.Fprintf(&b, "  - %s %s: %s\n", r.ID, r.Name, r.Reason)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// sameRows reports whether two credentials read the same rows, for the
+// same reasons.
+func sameRows(a, b CredentialView) bool {
+	return slices.Equal(a.Rows.IDs, b.Rows.IDs) && slices.Equal(a.APIOnly, b.APIOnly) &&
+		slices.Equal(a.UIOnly, b.UIOnly) && (a.Denied == nil) == (b.Denied == nil) &&
+		(a.Denied == nil || a.Denied.Step == b.Denied.Step && a.Denied.Code == b.Denied.Code && slices.Equal(a.Denied.Missing, b.Denied.Missing))
+}
