@@ -3,8 +3,8 @@ package client
 import (
 	"context"
 	"iter"
-	"strconv"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/tenantkit/tenantkit/client/dataapi"
