@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -28,6 +30,12 @@ const (
 	envLogFormat = "TENANTKIT_LOG_FORMAT"
 	envQuiet     = "TENANTKIT_QUIET"
 	envGenerate  = "TENANTKIT_GENERATE_PROJECTS"
+
+	envRateLimit       = "TENANTKIT_RATE_LIMIT"
+	envFaultRate       = "TENANTKIT_FAULT_RATE"
+	envFaultSeed       = "TENANTKIT_FAULT_SEED"
+	envFaultOperations = "TENANTKIT_FAULT_OPERATIONS"
+	envLatency         = "TENANTKIT_LATENCY"
 )
 
 // config is the effective configuration: each value from its flag when the
@@ -41,6 +49,26 @@ type config struct {
 	quiet     bool   // no banner
 	check     bool   // validate the fixture and exit
 	generate  int    // generated Projects added to the tenant
+
+	// Resilience testing; nil or zero keeps the fixture's own settings.
+	rateLimit       *tenant.RateLimit
+	faultRate       float64
+	faultSeed       int64
+	faultOperations []string
+	latency         time.Duration
+}
+
+// faults returns the fault plan the flags ask for, and whether they ask
+// for one (a plan replaces the fixture's).
+func (c config) faults() (tenant.Faults, bool) {
+	if c.faultRate == 0 && c.latency == 0 {
+		return tenant.Faults{}, false
+	}
+	f := tenant.MixedFaults(c.faultSeed, c.faultRate, time.Second, c.faultOperations...)
+	if c.latency > 0 {
+		f.Rules = append([]tenant.FaultRule{{Operations: c.faultOperations, Kind: tenant.FaultLatency, Probability: 1, Latency: c.latency}}, f.Rules...)
+	}
+	return f, true
 }
 
 // usageError is an invalid flag, argument or environment value: one line,
@@ -67,6 +95,11 @@ func newFlagSet() *flag.FlagSet {
 	fs.Bool("quiet", false, "no banner")
 	fs.Bool("check", false, "validate the fixture and exit")
 	fs.String("generate-projects", "", "generated Projects")
+	fs.String("rate-limit", "", "per-credential budget")
+	fs.String("fault-rate", "", "fraction of failing requests")
+	fs.String("fault-seed", "", "fault seed")
+	fs.String("fault-operations", "", "operations faults apply to")
+	fs.String("latency", "", "added latency")
 	return fs
 }
 
@@ -141,7 +174,54 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, usageErrorf("%s: the number of generated Projects is a whole number from 0 to %d", from, tenant.MaxGenerated)
 	}
 	cfg.generate = n
+
+	if v, from := value("rate-limit", envRateLimit, ""); v != "" {
+		rl, err := parseRateLimit(v)
+		if err != nil {
+			return config{}, usageErrorf("%s: %v", from, err)
+		}
+		cfg.rateLimit = &rl
+	}
+	rate, from := value("fault-rate", envFaultRate, "0")
+	cfg.faultRate, err = strconv.ParseFloat(rate, 64)
+	if err != nil || cfg.faultRate < 0 || cfg.faultRate > 1 {
+		return config{}, usageErrorf("%s: the fault rate is a fraction from 0 to 1, such as 0.2", from)
+	}
+	seed, from := value("fault-seed", envFaultSeed, "1")
+	if cfg.faultSeed, err = strconv.ParseInt(seed, 10, 64); err != nil {
+		return config{}, usageErrorf("%s: the fault seed is a whole number", from)
+	}
+	ops, from := value("fault-operations", envFaultOperations, "")
+	for _, op := range strings.Split(ops, ",") {
+		if op = strings.TrimSpace(op); op != "" {
+			if _, err := path.Match(op, ""); err != nil {
+				return config{}, usageErrorf("%s: %q is not an operation pattern", from, op)
+			}
+			cfg.faultOperations = append(cfg.faultOperations, op)
+		}
+	}
+	lat, from := value("latency", envLatency, "0s")
+	if cfg.latency, err = time.ParseDuration(lat); err != nil || cfg.latency < 0 {
+		return config{}, usageErrorf("%s: the latency is a duration such as 200ms", from)
+	}
 	return cfg, nil
+}
+
+// parseRateLimit reads REQUESTS or REQUESTS/WINDOW ("180/1m"); 0 turns the
+// limit off.
+func parseRateLimit(v string) (tenant.RateLimit, error) {
+	n, w, hasWindow := strings.Cut(v, "/")
+	var rl tenant.RateLimit
+	var err error
+	if rl.Requests, err = strconv.Atoi(strings.TrimSpace(n)); err != nil || rl.Requests < 0 {
+		return rl, errors.New("the rate limit is REQUESTS or REQUESTS/WINDOW, such as 180/1m")
+	}
+	if hasWindow {
+		if rl.Window, err = time.ParseDuration(strings.TrimSpace(w)); err != nil || rl.Window <= 0 {
+			return rl, errors.New("the rate limit window is a positive duration, such as 1m")
+		}
+	}
+	return rl, nil
 }
 
 // checkAddr accepts HOST:PORT with a numeric port from 0 to 65535; HOST may
@@ -198,6 +278,30 @@ the variable, the variable over the default; an empty variable is unset):
         add N generated Projects to the tenant, for tests at realistic
         sizes (default 0; the fixture needs a Project type); see
         docs/performance.md
+  --rate-limit N[/WINDOW]
+                       TENANTKIT_RATE_LIMIT
+        per-credential budget: each API key, OAuth client and logged-in
+        user may make N requests per WINDOW (default window 1m); the next
+        is answered 429 with Retry-After. 0 turns it off. Replaces the
+        fixture's settings.rateLimit
+  --fault-rate P       TENANTKIT_FAULT_RATE
+        fraction of requests (0 to 1) that fail on purpose, spread over
+        503 and 429 (with Retry-After: 1), 500, dropped connections and
+        truncated bodies; none of them takes effect except a truncated
+        answer, whose request was served (default 0). With --latency,
+        replaces the fixture's faults; docs/resilience.md has the full
+        fault plans of fixtures and the admin API
+  --fault-seed N       TENANTKIT_FAULT_SEED
+        seed of the faults: the same requests in the same order meet the
+        same faults (default 1)
+  --fault-operations LIST
+                       TENANTKIT_FAULT_OPERATIONS
+        comma-separated operation patterns the faults and latency apply
+        to, such as entityQuery,create* or relationship.* (default: every
+        operation)
+  --latency D          TENANTKIT_LATENCY
+        add D (such as 200ms) to every request the faults apply to
+        (default 0s)
   --check              (no environment variable)
         load and validate the fixture, print a summary and exit without
         listening
@@ -211,7 +315,8 @@ Paths on the listener:
   /api/rest/...          relationship API (client credentials with scope,
                          then Bearer; optional AS-USER: <userId>)
   /_mock/                admin API (openapi/admin.yaml): tenants, reset,
-                         settings, audit log, /_mock/healthz
+                         settings, audit log, faults, credential expiry,
+                         /_mock/healthz
   /healthz               health probe: 200 to GET and HEAD while serving
 
 The admin API is unauthenticated and every credential is a public test

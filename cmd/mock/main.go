@@ -93,6 +93,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	t := srv.DefaultTenant()
+	if cfg.rateLimit != nil {
+		if _, err := t.UpdateSettings(func(st *tenant.Settings) { st.RateLimit = *cfg.rateLimit }); err != nil {
+			fmt.Fprintf(stderr, "mock: rate limit: %v\n", err)
+			return exitUsage
+		}
+	}
+	if plan, ok := cfg.faults(); ok {
+		if err := t.SetFaults(plan); err != nil {
+			fmt.Fprintf(stderr, "mock: faults: %v\n", err)
+			return exitUsage
+		}
+	}
 	if cfg.check {
 		fmt.Fprintf(stdout, "%s is valid: %s\n", source, summary(fixture))
 		return exitOK
@@ -122,6 +134,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log.LogAttrs(ctx, slog.LevelInfo, "serving",
 		slog.String("addr", addr.String()), slog.String("url", baseURL),
 		slog.String("tenant", t.ID()), slog.String("fixture", source))
+	if rl := t.Settings().RateLimit; rl.Enabled() {
+		log.LogAttrs(ctx, slog.LevelInfo, "rate limit", slog.Int("requests", rl.Requests), slog.Duration("window", rl.WindowOrDefault()))
+	}
+	if plan, _ := t.Faults(); len(plan.Rules) > 0 {
+		log.LogAttrs(ctx, slog.LevelInfo, "injecting faults", slog.Int("rules", len(plan.Rules)), slog.Int64("seed", plan.Seed),
+			slog.Float64("rate", cfg.faultRate), slog.Duration("latency", cfg.latency))
+	}
 	if !addr.IP.IsLoopback() {
 		log.LogAttrs(ctx, slog.LevelWarn, "listening beyond loopback: the admin API is unauthenticated and the credentials are public test values",
 			slog.String("addr", addr.String()))

@@ -221,10 +221,10 @@ func TestFlagWinsOverVariableOverDefault(t *testing.T) {
 	cfg, err := parseConfig([]string{"--log-format", "text", "--quiet"},
 		env{envAddr: ":0", envLogFormat: "json", envLogLevel: "WARN", envQuiet: "0"}.get)
 	require.NoError(t, err)
-	assert.Equal(t, config{addr: ":0", logLevel: slog.LevelWarn, logFormat: "text", quiet: true}, cfg)
+	assert.Equal(t, config{addr: ":0", logLevel: slog.LevelWarn, logFormat: "text", quiet: true, faultSeed: 1}, cfg)
 	cfg, err = parseConfig(nil, env{}.get)
 	require.NoError(t, err)
-	assert.Equal(t, config{addr: defaultAddr, logLevel: slog.LevelInfo, logFormat: "text"}, cfg)
+	assert.Equal(t, config{addr: defaultAddr, logLevel: slog.LevelInfo, logFormat: "text", faultSeed: 1}, cfg)
 }
 
 func TestBadFixtureNamesFileLineAndField(t *testing.T) {

@@ -99,21 +99,9 @@ func visibleToReader(n int) []int64 {
 
 // mixedFaults is a plan under which a fraction p of the matching requests
 // fail: 500, 503, 429, dropped connections and truncated bodies, none of
-// them after a write. Rules are tried in order, so each rule's probability
-// is conditional on the earlier ones not firing.
+// them after a write.
 func mixedFaults(seed int64, p float64, ops ...string) tenant.Faults {
-	shares := []struct {
-		kind  tenant.FaultKind
-		share float64
-	}{{tenant.Fault503, 0.3}, {tenant.Fault500, 0.25}, {tenant.Fault429, 0.2}, {tenant.FaultDrop, 0.15}, {tenant.FaultTruncate, 0.1}}
-	f := tenant.Faults{Seed: seed}
-	left := 1.0
-	for _, s := range shares {
-		q := p * s.share
-		f.Rules = append(f.Rules, tenant.FaultRule{Operations: ops, Kind: s.kind, Probability: q / left})
-		left -= q
-	}
-	return f
+	return tenant.MixedFaults(seed, p, 0, ops...)
 }
 
 // fastRetries retries often and quickly, and obeys Retry-After up to a cap.

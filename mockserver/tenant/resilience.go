@@ -308,3 +308,31 @@ func (f Faults) Fixture() FaultsFixture {
 	}
 	return out
 }
+
+// MixedFaults returns a plan under which a fraction rate of the requests to
+// the operations matching ops (every operation when none) fail, spread over
+// 503 (30%), 500 (25%), 429 (20%), dropped connections (15%) and truncated
+// bodies (10%). 429 and 503 carry Retry-After: retryAfter. Rules are tried
+// in order, so each one's probability is conditional on the earlier ones
+// not firing, and together they fire for rate of the requests.
+func MixedFaults(seed int64, rate float64, retryAfter time.Duration, ops ...string) Faults {
+	f := Faults{Seed: seed}
+	if rate <= 0 {
+		return f
+	}
+	shares := []struct {
+		kind  FaultKind
+		share float64
+	}{{Fault503, 0.3}, {Fault500, 0.25}, {Fault429, 0.2}, {FaultDrop, 0.15}, {FaultTruncate, 0.1}}
+	left := 1.0
+	for _, s := range shares {
+		q := rate * s.share
+		r := FaultRule{Operations: slices.Clone(ops), Kind: s.kind, Probability: min(q/left, 1)}
+		if s.kind == Fault429 || s.kind == Fault503 {
+			r.RetryAfter = retryAfter
+		}
+		f.Rules = append(f.Rules, r)
+		left -= q
+	}
+	return f
+}
