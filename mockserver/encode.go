@@ -3,6 +3,7 @@ package mockserver
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,20 +65,11 @@ func resolveProjection(t *tenant.Tenant, et *tenant.EntityType, names []string, 
 		if !ok {
 			return nil, n, ft.RefType + " has no field " + strconv.Quote(sub)
 		}
-		if !containsFold(out[i].subs, subName) {
+		if !slices.Contains(out[i].subs, subName) {
 			out[i].subs = append(out[i].subs, subName)
 		}
 	}
 	return out, "", ""
-}
-
-func containsFold(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // allProjection lists every field of a type.

@@ -151,8 +151,8 @@ func (s *Server) readDenial(t *tenant.Tenant, caller wire.Caller, scopes []strin
 	default:
 		rc.bodyJSON = map[string]any{rt.op.EntityType.Name: entityType}
 	}
-	for _, step := range []func(*reqCtx) *denial{s.checkScopes, s.checkPermissions, s.checkObject} {
-		if d := step(rc); d != nil {
+	for _, step := range [...]func(*Server, *reqCtx) *denial{(*Server).checkScopes, (*Server).checkPermissions, (*Server).checkObject} {
+		if d := step(s, rc); d != nil {
 			return &tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing}
 		}
 	}
