@@ -117,62 +117,102 @@ func tokenURL(sp *apiSpec) string {
 	return "the token endpoint"
 }
 
-// authenticate is step 1: find the credential and its tenant.
+// presented is the credential a request's Authorization header names,
+// looked up in its tenant but not judged: whether the operation accepts it,
+// revocation and expiry are step 1's business (authenticate); the
+// resilience layer only needs to know whose budget a request spends.
+type presented struct {
+	scheme string         // the scheme as sent ("" when there is no header)
+	kind   credentialKind // credNone for an unknown scheme or an empty value
+	value  string
+	tenant *tenant.Tenant // the tenant the value names; nil when none
+	found  bool           // the credential exists in that tenant
+	caller wire.Caller    // when found
+	key    tenant.APIKey
+	sess   tenant.Session
+	token  tenant.Token
+}
+
+// presentedCredential reads and looks up the request's credential. An API
+// key names its tenant by its suffix (none: the default tenant); session ids
+// and tokens by their "<tenantID>." prefix.
+func (s *Server) presentedCredential(r *http.Request) presented {
+	var p presented
+	h := strings.TrimSpace(r.Header.Get("Authorization"))
+	if h == "" {
+		return p
+	}
+	scheme, value, _ := strings.Cut(h, " ")
+	p.scheme, p.value = scheme, strings.TrimSpace(value)
+	kind, known := schemeNames[strings.ToLower(scheme)]
+	if !known || p.value == "" {
+		return p
+	}
+	p.kind = kind
+	switch kind {
+	case credAPIKey:
+		p.tenant = s.tenantForIdentifier(p.value)
+		if p.key, p.found = p.tenant.APIKey(p.value); p.found {
+			p.caller = wire.Caller{Kind: callerAPIKey, ID: p.key.Name, User: p.key.User}
+		}
+	case credSession:
+		if t, ok := s.tenantForSecret(p.value); ok {
+			p.tenant = t
+			if p.sess, p.found = t.Session(p.value); p.found {
+				p.caller = wire.Caller{Kind: callerSession, ID: "session", User: p.sess.User}
+			}
+		}
+	case credBearer:
+		if t, ok := s.tenantForSecret(p.value); ok {
+			p.tenant = t
+			if p.token, p.found = t.Token(p.value); p.found {
+				p.caller = wire.Caller{Kind: callerClient, ID: p.token.ClientID, User: p.token.User}
+			}
+		}
+	}
+	return p
+}
+
+// authenticate is step 1: the credential must be one the operation
+// accepts, known to its tenant, not revoked and not expired.
 func (s *Server) authenticate(rc *reqCtx) *denial {
 	rt := rc.route
 	hint := rt.hint
 	fail := func(code, reason, fix string) *denial {
 		return &denial{step: wire.StepAuthenticate, code: code, reason: reason, fix: fix, err: unauthenticated(code, reason)}
 	}
-	h := strings.TrimSpace(rc.r.Header.Get("Authorization"))
-	if h == "" {
+	p := s.presentedCredential(rc.r)
+	switch {
+	case p.scheme == "":
 		return fail(wire.CodeMissingCredential, "the request carries no credential", "send "+hint)
-	}
-	scheme, value, _ := strings.Cut(h, " ")
-	value = strings.TrimSpace(value)
-	kind, known := schemeNames[strings.ToLower(scheme)]
-	if !known || value == "" || !slices.Contains(rt.creds, kind) {
+	case p.kind == credNone || !slices.Contains(rt.creds, p.kind):
 		return fail(wire.CodeMalformedCredential,
-			fmt.Sprintf("%s does not accept an Authorization header of the form %q", rt.op.ID, scheme+" ..."), "send "+hint)
-	}
-	now := s.clock()
-	switch kind {
-	case credAPIKey:
-		t := s.tenantForIdentifier(value)
-		k, ok := t.APIKey(value)
-		if !ok {
+			fmt.Sprintf("%s does not accept an Authorization header of the form %q", rt.op.ID, p.scheme+" ..."), "send "+hint)
+	case !p.found:
+		switch p.kind {
+		case credAPIKey:
 			return fail(wire.CodeUnknownCredential, "the API key is not known", "send a key of this tenant: "+hint)
+		case credSession:
+			return fail(wire.CodeUnknownCredential, "the session is not known (never issued, or logged out)", "log in again (POST /V2.0/services/authentication/login)")
+		default:
+			return fail(wire.CodeUnknownCredential, "the bearer token is not known", "request a token from POST "+tokenURL(rt.spec))
 		}
-		rc.setCaller(t, wire.Caller{Kind: callerAPIKey, ID: k.Name, User: k.User})
-		if k.Revoked {
-			return fail(wire.CodeRevokedCredential, fmt.Sprintf("API key %s has been revoked", k.Name), "use a key that is not revoked")
+	}
+	rc.setCaller(p.tenant, p.caller)
+	now := s.clock()
+	switch p.kind {
+	case credAPIKey:
+		if p.key.Revoked {
+			return fail(wire.CodeRevokedCredential, fmt.Sprintf("API key %s has been revoked", p.key.Name), "use a key that is not revoked")
 		}
 	case credSession:
-		t, ok := s.tenantForSecret(value)
-		var sess tenant.Session
-		if ok {
-			sess, ok = t.Session(value)
-		}
-		if !ok {
-			return fail(wire.CodeUnknownCredential, "the session is not known (never issued, or logged out)", "log in again (POST /V2.0/services/authentication/login)")
-		}
-		rc.setCaller(t, wire.Caller{Kind: callerSession, ID: "session", User: sess.User})
-		rc.sessionID = value
-		if !now.Before(sess.ExpiresAt) {
+		rc.sessionID = p.value
+		if !now.Before(p.sess.ExpiresAt) {
 			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again (POST /V2.0/services/authentication/login)")
 		}
 	case credBearer:
-		t, ok := s.tenantForSecret(value)
-		var tok tenant.Token
-		if ok {
-			tok, ok = t.Token(value)
-		}
-		if !ok {
-			return fail(wire.CodeUnknownCredential, "the bearer token is not known", "request a token from POST "+tokenURL(rt.spec))
-		}
-		rc.setCaller(t, wire.Caller{Kind: callerClient, ID: tok.ClientID, User: tok.User})
-		rc.scopes = tok.Scopes
-		if !now.Before(tok.ExpiresAt) {
+		rc.scopes = p.token.Scopes
+		if !now.Before(p.token.ExpiresAt) {
 			return fail(wire.CodeExpiredCredential, "the bearer token has expired", "request a new token from POST "+tokenURL(rt.spec))
 		}
 	}

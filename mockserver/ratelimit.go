@@ -80,7 +80,7 @@ func (rc *reqCtx) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
 	window := ceilSeconds(lim.WindowOrDefault(), 1)
 	who := "the credential"
 	if c := id.caller; c != nil {
-		who = fmt.Sprintf("%s %s (user %d)", humanKind(c.Kind), c.ID, c.User)
+		who = callerName(c.Kind, c.ID, c.User)
 		rc.decision.Caller = c
 		rc.decision.EffectiveUser = c.User
 	}
@@ -105,16 +105,4 @@ func rateLimitMessage(s surface, requests, windowSecs int) string {
 		return fmt.Sprintf("Rate limit exceeded the maximum. [%d] requests for [%d] seconds", requests, windowSecs)
 	}
 	return fmt.Sprintf("Too many requests: at most %d requests per %d seconds", requests, windowSecs)
-}
-
-func humanKind(kind string) string {
-	switch kind {
-	case callerAPIKey:
-		return "API key"
-	case callerClient:
-		return "OAuth client"
-	case callerSession:
-		return "session of"
-	}
-	return kind
 }

@@ -179,10 +179,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	var unused []string
 	for _, c := range r.Credentials {
 		if c.Requests == 0 {
-			unused = append(unused, fmt.Sprintf("%s %s (user %d)", kindName(c.Kind), c.ID, c.User))
+			unused = append(unused, callerName(c.Kind, c.ID, c.User))
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s %s (user %d): %d requests, %d denied\n", kindName(c.Kind), c.ID, c.User, c.Requests, c.Denied)
+		fmt.Fprintf(&b, "\n%s: %d requests, %d denied\n", callerName(c.Kind, c.ID, c.User), c.Requests, c.Denied)
 		ops := make([]string, 0, len(c.Operations))
 		for _, o := range c.Operations {
 			ops = append(ops, fmt.Sprintf("%s ×%d", o.Operation, o.Requests))
@@ -235,6 +235,15 @@ func writeGrant(b *strings.Builder, name string, g Grant) {
 		}
 		fmt.Fprintf(b, "  %-13s %-8s %s\n", head, r.label+":", v)
 	}
+}
+
+// callerName names a credential for people: "API key service (user 2001)",
+// "OAuth client demo-reporting (user 2001)", "sessions of user 1002".
+func callerName(kind, id string, user int64) string {
+	if kind == callerSession {
+		return fmt.Sprintf("sessions of user %d", user)
+	}
+	return fmt.Sprintf("%s %s (user %d)", kindName(kind), id, user)
 }
 
 func kindName(kind string) string {

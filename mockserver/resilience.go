@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -60,9 +59,9 @@ func (s *Server) forgetState(t *tenant.Tenant) {
 // authenticates it: enough to find the tenant and the credential's budget.
 type identity struct {
 	tenant *tenant.Tenant
-	// key names the credential's budget: "api_key:<name>",
-	// "oauth_client:<id>", "user:<id>" (sessions); "" when the credential
-	// is missing or unknown (the pipeline will answer 401).
+	// key names the credential's budget: "<kind>:<id>:<user>", so a
+	// user's sessions share one; "" when the credential is missing or
+	// unknown (the pipeline will answer 401).
 	key    string
 	caller *wire.Caller
 }
@@ -90,30 +89,13 @@ func (s *Server) identify(rc *reqCtx) identity {
 		name, _ := m["userName"].(string)
 		return identity{tenant: s.tenantForIdentifier(name)}
 	}
-	scheme, value, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	value = strings.TrimSpace(value)
-	switch kind := schemeNames[strings.ToLower(scheme)]; {
-	case value == "":
-	case kind == credAPIKey:
-		t := s.tenantForIdentifier(value)
-		if k, ok := t.APIKey(value); ok {
-			return identity{tenant: t, key: callerAPIKey + ":" + k.Name, caller: &wire.Caller{Kind: callerAPIKey, ID: k.Name, User: k.User}}
-		}
-		return identity{tenant: t}
-	case kind == credSession:
-		if t, ok := s.tenantForSecret(value); ok {
-			if sess, ok := t.Session(value); ok {
-				return identity{tenant: t, key: "user:" + strconv.FormatInt(sess.User, 10), caller: &wire.Caller{Kind: callerSession, ID: "session", User: sess.User}}
-			}
-			return identity{tenant: t}
-		}
-	case kind == credBearer:
-		if t, ok := s.tenantForSecret(value); ok {
-			if tok, ok := t.Token(value); ok {
-				return identity{tenant: t, key: callerClient + ":" + tok.ClientID, caller: &wire.Caller{Kind: callerClient, ID: tok.ClientID, User: tok.User}}
-			}
-			return identity{tenant: t}
-		}
+	p := s.presentedCredential(r)
+	switch {
+	case p.found:
+		c := p.caller
+		return identity{tenant: p.tenant, key: c.Kind + ":" + c.ID + ":" + strconv.FormatInt(c.User, 10), caller: &c}
+	case p.tenant != nil:
+		return identity{tenant: p.tenant}
 	}
 	return identity{tenant: s.DefaultTenant()}
 }
