@@ -62,33 +62,11 @@ func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRe
 // EntityQueryAll iterates over every entity req matches, page by page. The
 // caller's req is not modified. It yields an error at most once, then stops.
 func (s *DataService) EntityQueryAll(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
-	return func(yield func(dataapi.Entity, error) bool) {
+	return entityPages("entityQuery", req.Paging, func(p *dataapi.Paging) (*dataapi.EntityQueryResult, error) {
 		r := req
-		prog := progress{api: DataAPI, op: "entityQuery"}
-		for {
-			page, err := s.EntityQuery(ctx, r, editors...)
-			if err != nil {
-				yield(dataapi.Entity{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(r.Paging))))
-				return
-			}
-			prog.pages++
-			for _, e := range page.Entities {
-				prog.items++
-				if !yield(e, nil) {
-					return
-				}
-			}
-			next, err := nextPaging(DataAPI, "entityQuery", r.Paging, page.Paging, len(page.Entities))
-			if err != nil {
-				yield(dataapi.Entity{}, err)
-				return
-			}
-			if next == nil {
-				return
-			}
-			r.Paging = next
-		}
-	}
+		r.Paging = p
+		return s.EntityQuery(ctx, r, editors...)
+	})
 }
 
 // EntityQueryGet is the GET form of EntityQuery: the where condition is CZQL
@@ -114,13 +92,24 @@ func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, edito
 // QueryAll iterates over every entity a CZQL query returns, page by page.
 // The caller's req is not modified. It yields an error at most once.
 func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
-	return func(yield func(dataapi.Entity, error) bool) {
+	return entityPages("query", req.Paging, func(p *dataapi.Paging) (*dataapi.EntityQueryResult, error) {
 		r := req
-		prog := progress{api: DataAPI, op: "query"}
+		r.Paging = p
+		return s.Query(ctx, r, editors...)
+	})
+}
+
+// entityPages follows the data API's paging for operation op: it reads the
+// page at first, then sends each returned paging object back unchanged
+// until hasMore is false.
+func entityPages(op string, first *dataapi.Paging, read func(*dataapi.Paging) (*dataapi.EntityQueryResult, error)) iter.Seq2[dataapi.Entity, error] {
+	return func(yield func(dataapi.Entity, error) bool) {
+		paging := first
+		prog := progress{api: DataAPI, op: op}
 		for {
-			page, err := s.Query(ctx, r, editors...)
+			page, err := read(paging)
 			if err != nil {
-				yield(dataapi.Entity{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(r.Paging))))
+				yield(dataapi.Entity{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(paging))))
 				return
 			}
 			prog.pages++
@@ -130,7 +119,7 @@ func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, ed
 					return
 				}
 			}
-			next, err := nextPaging(DataAPI, "query", r.Paging, page.Paging, len(page.Entities))
+			next, err := nextPaging(DataAPI, op, paging, page.Paging, len(page.Entities))
 			if err != nil {
 				yield(dataapi.Entity{}, err)
 				return
@@ -138,7 +127,7 @@ func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, ed
 			if next == nil {
 				return
 			}
-			r.Paging = next
+			paging = next
 		}
 	}
 }
