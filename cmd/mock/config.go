@@ -315,7 +315,8 @@ Paths on the listener:
   /api/rest/...          relationship API (client credentials with scope,
                          then Bearer; optional AS-USER: <userId>)
   /_mock/                admin API (openapi/admin.yaml): tenants, reset,
-                         settings, audit log, faults, credential expiry,
+                         settings, audit log, least-privilege report,
+                         visibility diff, faults, credential expiry,
                          /_mock/healthz
   /healthz               health probe: 200 to GET and HEAD while serving
 
