@@ -255,6 +255,9 @@ func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
 		return err
 	}
 	tb.remove(slot)
+	if tb.needsCompaction() {
+		t.tables[tb.et.Name] = tb.compacted(t.groupOrder)
+	}
 	return nil
 }
 

@@ -270,6 +270,33 @@ func (tb *table) remove(slot uint32) {
 	delete(tb.slotOf, tb.ids[slot])
 }
 
+// compactMin is how many deleted slots a table keeps at least before
+// compacted rebuilds it.
+const compactMin = 1024
+
+// needsCompaction reports whether deleted slots outnumber the live ones
+// (and compactMin): the columns keep a deleted slot until the table is
+// rebuilt, so a tenant under constant create and delete would grow forever.
+func (tb *table) needsCompaction() bool {
+	live := int(tb.live.GetCardinality())
+	dead := len(tb.ids) - live
+	return dead >= compactMin && dead > live
+}
+
+// compacted rebuilds the table from its live rows alone. Slots keep id
+// order, so pages, orders and totals are unchanged; the indexes start
+// afresh.
+func (tb *table) compacted(groupOrder []string) *table {
+	nt := newTable(tb.et)
+	it := tb.live.Iterator()
+	for it.HasNext() {
+		e := tb.entity(it.Next(), groupOrder)
+		nt.insert(e.ID, e.Owner, e.Fields, e.SharedGroups, e.SharedUsers)
+	}
+	nt.next = tb.next
+	return nt
+}
+
 // slot finds a live row by id.
 func (tb *table) slot(id int64) (uint32, bool) {
 	s, ok := tb.slotOf[id]
