@@ -51,6 +51,19 @@
 // effective user and the caller it came through. Logs (log/slog) carry one
 // line per request and never a credential, secret or body.
 //
+// # Least privilege and visibility
+//
+// Every request also adds to its credential's usage (tenant.UsageEvent): the
+// operation, the scope set the token satisfied, the permission that allowed
+// it, the entity type, the AS-USER principal, and every failed step, those
+// enforcement: audit let through included. LeastPrivilege turns it into a
+// Report (granted, used, unused and missing scopes, permissions and entity
+// types per API key, OAuth client and session), which Report.Check compares
+// with a declared grant (Manifest) and Report.Manifest turns into the grant
+// a run needed. Visibility compares the rows row-level sharing shows a user
+// (the UI) with what each of the user's API credentials reads, checking each
+// credential with the pipeline's own steps.
+//
 // # Rate limits, faults and idempotency
 //
 // A separate layer (resilience.go, ratelimit.go, faults.go) runs for every
@@ -83,8 +96,10 @@
 // openapi/admin.yaml describes /_mock/ (client: package adminapi): create
 // tenants from fixtures, reset them, read and change settings (the rate
 // limit included), read and replace fault plans, expire tokens and sessions
-// on demand, read audit logs, and /_mock/healthz. It is unauthenticated by design: the mock is a
-// local development and test tool; never expose it on a shared network.
+// on demand, read audit logs, least-privilege reports and visibility diffs
+// (as JSON or text), and /_mock/healthz. It is unauthenticated by design:
+// the mock is a local development and test tool; never expose it on a
+// shared network.
 //
 // # Health probe
 //
