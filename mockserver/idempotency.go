@@ -131,11 +131,18 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 			real := rc.w
 			buf := newBufferedWriter(real.Header().Clone())
 			rc.w = &recorder{ResponseWriter: buf}
+			finished := false
+			defer func() {
+				if !finished { // the handler panicked: forget the record, wake the waiters
+					st.idem.finish(scope, rec, &bufferedWriter{status: http.StatusInternalServerError}, "")
+				}
+			}()
 			if err := rc.route.handle(rc); err != nil {
 				rc.fail(err)
 			}
 			rc.w = real
 			st.idem.finish(scope, rec, buf, rc.target)
+			finished = true
 			for k, v := range buf.header {
 				real.Header()[k] = v
 			}
