@@ -133,7 +133,8 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 			rc.w = &recorder{ResponseWriter: buf}
 			finished := false
 			defer func() {
-				if !finished { // the handler panicked: forget the record, wake the waiters
+				if !finished { // the handler panicked: answer on the real writer, forget the record, wake the waiters
+					rc.w = real
 					st.idem.finish(scope, rec, &bufferedWriter{status: http.StatusInternalServerError}, "")
 				}
 			}()
