@@ -149,9 +149,11 @@ func (s *Server) runResilient(rc *reqCtx) {
 	// truncates its answer.
 	real := rc.w
 	buf := newBufferedWriter(real.Header().Clone())
-	rc.w = &recorder{ResponseWriter: buf}
-	s.runOperationOnce(rc, st)
-	rc.w = real
+	func() {
+		rc.w = &recorder{ResponseWriter: buf}
+		defer func() { rc.w = real }() // a panic is answered on the real writer
+		s.runOperationOnce(rc, st)
+	}()
 	rc.injectAfter(rule, buf)
 }
 
