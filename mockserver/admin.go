@@ -39,9 +39,10 @@ func (s *Server) serveAdmin(rc *reqCtx) {
 	rc.surface = surfaceAdmin
 	rt, kr, params, err := s.specs.findRoute(rc.r, true)
 	if err != nil {
-		if isMethodNotAllowed(err) {
+		if allow, ok := allowedMethods(err); ok {
+			rc.w.Header().Set("Allow", strings.Join(allow, ", "))
 			rc.writeError(surfaceAdmin, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
-				msg: fmt.Sprintf("%s is not allowed on %s", rc.r.Method, rc.r.URL.Path)})
+				msg: fmt.Sprintf("%s is not allowed on %s; use %s", rc.r.Method, rc.r.URL.Path, strings.Join(allow, " or "))})
 			return
 		}
 		rc.writeError(surfaceAdmin, notFound("no admin operation matches %s %s", rc.r.Method, rc.r.URL.Path))

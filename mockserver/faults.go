@@ -114,6 +114,16 @@ func (rc *reqCtx) injectBefore(id identity, rule tenant.FaultRule) {
 // injectAfter delivers the buffered answer of a request that was served,
 // damaged by the fault: replaced by a failure, cut short, or dropped.
 func (rc *reqCtx) injectAfter(rule tenant.FaultRule, buf *bufferedWriter) {
+	if rule.Kind != tenant.FaultTruncate && (buf.status < 200 || buf.status > 299) {
+		// Refused or failed: nothing took effect, so no answer is lost; the
+		// client gets the refusal, and its decision, as they are.
+		rc.fault = ""
+		for k, v := range buf.header {
+			rc.w.Header()[k] = v
+		}
+		buf.copyTo(rc.w)
+		return
+	}
 	switch {
 	case rule.Kind == tenant.FaultTruncate && buf.body.Len() > 0:
 		for k, v := range buf.header {

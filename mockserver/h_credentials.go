@@ -143,7 +143,7 @@ func (s *Server) listCredentials(rc *reqCtx) error {
 	all := rc.tenant.Credentials()
 	total := len(all)
 	pageCount := (total + size - 1) / size
-	page := window(all, (number-1)*size, size)
+	page := window(all, pageSkip(number, size), size)
 	uri := func(n int) string { return fmt.Sprintf("%s?pageSize=%d&pageNumber=%d", credentialsPath, size, n) }
 	body := credentialInfoListing{
 		Entities: make([]credentialInfoBody, len(page)),

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -215,7 +216,7 @@ func (q *entitySpec) run(rc *reqCtx, field string) error {
 
 // window returns rows[skip:skip+n] clamped (n <= 0: to the end).
 func window[T any](rows []T, skip, n int) []T {
-	if skip >= len(rows) {
+	if skip < 0 || skip >= len(rows) {
 		return rows[:0]
 	}
 	rows = rows[skip:]
@@ -225,14 +226,24 @@ func window[T any](rows []T, skip, n int) []T {
 	return rows
 }
 
-func intField(m map[string]any, key string) int {
-	switch v := m[key].(type) {
-	case float64:
-		return int(v)
-	case int:
-		return v
+// pageSkip is how many rows page number (1-based) of size rows skips; a
+// page beyond any possible row skips them all instead of overflowing.
+func pageSkip(number, size int) int {
+	if number <= 1 || size <= 0 {
+		return 0
 	}
-	return 0
+	if number-1 > math.MaxInt32/size {
+		return math.MaxInt
+	}
+	return (number - 1) * size
+}
+
+// intField reads a JSON number as an int, clamped to [0, math.MaxInt32]
+// (paging positions and sizes; a larger value pages past every row rather
+// than overflowing).
+func intField(m map[string]any, key string) int {
+	v, _ := m[key].(float64)
+	return int(max(0, min(v, math.MaxInt32)))
 }
 
 func stringList(v any) []string {

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -50,7 +51,7 @@ func (s *Server) getProxyAssignments(rc *reqCtx) error {
 	for _, u := range rc.tenant.Users() {
 		users[u.ID] = u
 	}
-	var out []map[string]any
+	out := []proxyAssignmentBody{}
 	for _, a := range rc.tenant.ProxyAssignments() {
 		if proxyQ != "" && !matchUser(users[a.ProxyUserID], proxyQ, byName) {
 			continue
@@ -67,15 +68,11 @@ func (s *Server) getProxyAssignments(rc *reqCtx) error {
 				continue
 			}
 		}
-		out = append(out, map[string]any{"proxyUserId": a.ProxyUserID, "userIds": ids})
+		out = append(out, newProxyAssignmentBody(a.ProxyUserID, ids))
 	}
 	size := min(queryInt(v, "pageSize", proxyDefaultPage), proxyMaxPageSize)
 	number := queryInt(v, "pageNumber", 1)
-	page := window(out, (number-1)*size, size)
-	if page == nil {
-		page = []map[string]any{}
-	}
-	rc.writeJSON(http.StatusOK, "application/json", page)
+	rc.writeJSON(http.StatusOK, "application/json", window(out, pageSkip(number, size), size))
 	return nil
 }
 
@@ -85,11 +82,9 @@ func (s *Server) createProxyAssignments(rc *reqCtx) error {
 	var targets []string
 	for _, item := range list {
 		m, _ := item.(map[string]any)
-		a := tenant.ProxyAssignment{ProxyUserID: int64(intField(m, "proxyUserId"))}
+		a := tenant.ProxyAssignment{ProxyUserID: userID(m["proxyUserId"])}
 		for _, id := range asList(m["userIds"]) {
-			if f, ok := id.(float64); ok {
-				a.UserIDs = append(a.UserIDs, int64(f))
-			}
+			a.UserIDs = append(a.UserIDs, userID(id))
 		}
 		in = append(in, a)
 		targets = append(targets, "proxy/"+strconv.FormatInt(a.ProxyUserID, 10))
@@ -100,12 +95,36 @@ func (s *Server) createProxyAssignments(rc *reqCtx) error {
 		return credentialError(err)
 	}
 	rc.write = true
-	out := make([]map[string]any, len(stored))
+	out := make([]proxyAssignmentBody, len(stored))
 	for i, a := range stored {
-		out[i] = map[string]any{"proxyUserId": a.ProxyUserID, "userIds": a.UserIDs}
+		out[i] = newProxyAssignmentBody(a.ProxyUserID, a.UserIDs)
 	}
 	rc.writeJSON(http.StatusOK, "application/json", out)
 	return nil
+}
+
+// proxyAssignmentBody is a ProxyAssignment on the wire; userIds is never
+// null.
+type proxyAssignmentBody struct {
+	ProxyUserID int64   `json:"proxyUserId"`
+	UserIDs     []int64 `json:"userIds"`
+}
+
+func newProxyAssignmentBody(proxy int64, users []int64) proxyAssignmentBody {
+	if users == nil {
+		users = []int64{}
+	}
+	return proxyAssignmentBody{ProxyUserID: proxy, UserIDs: users}
+}
+
+// userID reads a JSON number as a user id; anything that is not a whole
+// number in range is 0, which names no user.
+func userID(v any) int64 {
+	f, ok := v.(float64)
+	if !ok || f != math.Trunc(f) || f < 1 || f > math.MaxInt64/2 {
+		return 0
+	}
+	return int64(f)
 }
 
 // rowsSpec is a parsed rows request.

@@ -65,12 +65,12 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 		}
 		t := s.tenantForIdentifier(clientID)
 		rc.tenant = t
-		rc.target = clientID
-		caller := wire.Caller{Kind: callerClient, ID: clientID}
+		// Only a known client is named in the audit log and gets usage: an
+		// unknown id may be a mistyped secret.
 		if c, ok := t.OAuthClient(clientID); ok {
-			caller.User = c.User
+			rc.target = clientID
+			rc.setCaller(t, wire.Caller{Kind: callerClient, ID: clientID, User: c.User})
 		}
-		rc.setCaller(t, caller)
 		lifetime := t.Settings().TokenLifetime
 		if lifetime == 0 {
 			lifetime = defaultLifetime

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"crypto/sha256"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +36,14 @@ type idempotencyStore struct {
 	mu      sync.Mutex
 	gen     uint64
 	records map[string]*idemRecord
-	order   []string // keys, oldest first, for eviction
+	order   []idemEntry // records in the order they began, oldest first, for eviction
+}
+
+// idemEntry is a record in the eviction order. The entry is stale when its
+// scope now holds another record (or none), and is then dropped.
+type idemEntry struct {
+	scope string
+	rec   *idemRecord
 }
 
 type idemRecord struct {
@@ -63,19 +71,31 @@ func (st *idempotencyStore) begin(t *tenant.Tenant, scope, op string, request [3
 	if rec, ok := st.records[scope]; ok && now.Sub(rec.created) < idempotencyTTL {
 		return rec, false
 	}
-	for len(st.order) > 0 && (len(st.records) >= maxIdempotencyRecords || st.expired(st.order[0], now)) {
-		delete(st.records, st.order[0])
-		st.order = st.order[1:]
-	}
+	st.evict(now)
 	rec := &idemRecord{op: op, request: request, created: now, done: make(chan struct{})}
 	st.records[scope] = rec
-	st.order = append(st.order, scope)
+	st.order = append(st.order, idemEntry{scope, rec})
 	return rec, true
 }
 
-func (st *idempotencyStore) expired(scope string, now time.Time) bool {
-	rec, ok := st.records[scope]
-	return !ok || now.Sub(rec.created) >= idempotencyTTL
+// evict drops expired records and, at capacity, the oldest ones, and keeps
+// the eviction order at most twice the records' number; the caller holds
+// st.mu.
+func (st *idempotencyStore) evict(now time.Time) {
+	for len(st.order) > 0 {
+		e := st.order[0]
+		current := st.records[e.scope] == e.rec
+		if current && len(st.records) < maxIdempotencyRecords && now.Sub(e.rec.created) < idempotencyTTL {
+			break
+		}
+		if current {
+			delete(st.records, e.scope)
+		}
+		st.order = st.order[1:]
+	}
+	if len(st.order) > 2*len(st.records)+64 { // failed writes left stale entries behind a live one
+		st.order = slices.DeleteFunc(st.order, func(e idemEntry) bool { return st.records[e.scope] != e.rec })
+	}
 }
 
 // finish stores the first request's answer, or forgets the record when the

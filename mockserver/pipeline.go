@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
@@ -142,9 +143,11 @@ func (s *Server) presentedCredential(r *http.Request) presented {
 	if h == "" {
 		return p
 	}
-	scheme, value, _ := strings.Cut(h, " ")
-	p.scheme, p.value = scheme, strings.TrimSpace(value)
-	kind, known := schemeNames[strings.ToLower(scheme)]
+	p.scheme = h
+	if i := strings.IndexFunc(h, unicode.IsSpace); i >= 0 {
+		p.scheme, p.value = h[:i], strings.TrimSpace(h[i:])
+	}
+	kind, known := schemeNames[strings.ToLower(p.scheme)]
 	if !known || p.value == "" {
 		return p
 	}
@@ -186,8 +189,13 @@ func (s *Server) authenticate(rc *reqCtx) *denial {
 	case p.scheme == "":
 		return fail(wire.CodeMissingCredential, "the request carries no credential", "send "+hint)
 	case p.kind == credNone || !slices.Contains(rt.creds, p.kind):
-		return fail(wire.CodeMalformedCredential,
-			fmt.Sprintf("%s does not accept an Authorization header of the form %q", rt.op.ID, p.scheme+" ..."), "send "+hint)
+		// Only a recognised scheme is named: anything else may be the
+		// secret itself, sent without a scheme.
+		form := "without a recognised scheme (ApiKey, Session or Bearer) and a value"
+		if p.kind != credNone {
+			form = fmt.Sprintf("of the form %q", p.scheme+" ...")
+		}
+		return fail(wire.CodeMalformedCredential, fmt.Sprintf("%s does not accept an Authorization header %s", rt.op.ID, form), "send "+hint)
 	case !p.found:
 		switch p.kind {
 		case credAPIKey:
@@ -354,13 +362,11 @@ func (rc *reqCtx) entityTypeName() string {
 	case "query":
 		return rc.r.URL.Query().Get(ref.Name)
 	case "body", "czql":
+		// Exactly the key the handler reads: readBody has already turned
+		// PascalCase keys into camelCase, and a second key that differs only
+		// in case must not name a different type for this check.
 		m, _ := rc.bodyJSON.(map[string]any)
-		var v string
-		for k, x := range m {
-			if strings.EqualFold(k, ref.Name) {
-				v, _ = x.(string)
-			}
-		}
+		v, _ := m[ref.Name].(string)
 		if ref.In == "czql" {
 			v, _ = query.FromType(v)
 		}
@@ -384,6 +390,9 @@ func (rc *reqCtx) hideRow(ref tenant.Ref) *apiError {
 func (rc *reqCtx) allowReason() string {
 	var b strings.Builder
 	b.WriteString("allowed")
+	if rc.tenant == nil { // refused before a credential was looked at
+		return b.String()
+	}
 	if rc.caller != nil {
 		fmt.Fprintf(&b, ": %s %s (user %d)", strings.ReplaceAll(rc.caller.Kind, "_", " "), rc.caller.ID, rc.caller.User)
 		if rc.principal != 0 {

@@ -181,9 +181,10 @@ func (s *Server) serveVendor(rc *reqCtx) {
 	if err != nil {
 		rc.decision = wire.Decision{Outcome: wire.OutcomeDeny,
 			Reason: fmt.Sprintf("no operation of the data, credentials or relationship API matches %s %s", r.Method, r.URL.Path)}
-		if isMethodNotAllowed(err) {
+		if allow, ok := allowedMethods(err); ok {
+			rc.w.Header().Set("Allow", strings.Join(allow, ", "))
 			rc.writeError(rc.surface, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
-				msg: fmt.Sprintf("%s is not allowed on %s", r.Method, r.URL.Path)})
+				msg: fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, strings.Join(allow, " or "))})
 			return
 		}
 		rc.writeError(rc.surface, notFound("no operation matches %s %s", r.Method, r.URL.Path))
@@ -281,8 +282,11 @@ func (rc *reqCtx) fail(err error) {
 			slog.String("path", rc.r.URL.Path), slog.Any("error", err))
 		return
 	}
+	// A failure before the pipeline decided (an unreadable body, a bad
+	// token request) is a refusal; after it allowed the request (a
+	// validation error, a missing row), the decision stays allow.
 	if rc.decision.Outcome == "" {
-		rc.decision.Outcome = wire.OutcomeAllow
+		rc.decision.Outcome = wire.OutcomeDeny
 	}
 	if rc.decision.Outcome != wire.OutcomeAllow && rc.decision.Reason == "" {
 		rc.decision.Reason = ae.msg

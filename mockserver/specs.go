@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -190,28 +191,50 @@ func (sp *specs) findRoute(r *http.Request, admin bool) (*route, *routers.Route,
 	if admin {
 		list = []*apiSpec{sp.admin}
 	}
-	var firstErr error
 	for _, a := range list {
-		kr, params, err := a.router.FindRoute(r)
-		if err == nil && !hasEmptyParam(params) {
+		if kr, params, err := a.router.FindRoute(r); err == nil && !hasEmptyParam(params) {
 			return a.routes[kr.Operation.OperationID], kr, params, nil
 		}
-		if err == nil { // a template matched with an empty segment: no route
-			err = &routers.RouteError{Reason: routers.ErrPathNotFound.Error()}
-			if a.doc.Paths.Find(r.URL.Path) != nil {
-				err = &routers.RouteError{Reason: routers.ErrMethodNotAllowed.Error()}
+	}
+	// No operation: say which methods the path does take, if any.
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if m == r.Method {
+			continue
+		}
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		for _, a := range list {
+			if _, params, err := a.router.FindRoute(probe); err == nil && !hasEmptyParam(params) {
+				allow = append(allow, m)
+				break
 			}
 		}
-		if firstErr == nil || isMethodNotAllowed(err) {
-			firstErr = err
-		}
 	}
-	return nil, nil, nil, firstErr
+	if len(allow) > 0 {
+		return nil, nil, nil, &methodNotAllowed{allow: allow}
+	}
+	return nil, nil, nil, errNoOperation
 }
 
-func isMethodNotAllowed(err error) bool {
-	var re *routers.RouteError
-	return errors.As(err, &re) && re.Reason == routers.ErrMethodNotAllowed.Error()
+// errNoOperation: no operation of the specs matches the request's path.
+var errNoOperation = errors.New("no operation matches the path")
+
+// methodNotAllowed: the path is an operation's, for other methods.
+type methodNotAllowed struct{ allow []string }
+
+func (e *methodNotAllowed) Error() string {
+	return "the path takes " + strings.Join(e.allow, ", ")
+}
+
+// allowedMethods returns the methods the path takes when err says the
+// request's method is not one of them.
+func allowedMethods(err error) ([]string, bool) {
+	var m *methodNotAllowed
+	if errors.As(err, &m) {
+		return m.allow, true
+	}
+	return nil, false
 }
 
 func hasEmptyParam(params map[string]string) bool {

@@ -1,0 +1,153 @@
+package mockserver_test
+
+// Client mistakes and hostile input: every answer is a clear 4xx in the
+// API's shape, never a 500, a leaked secret or a bypassed step.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// The object step checks exactly the typeName key the handler reads: a
+// second key that differs only in case cannot smuggle another type past it.
+func TestCaseVariantTypeNameCannotBypassObjectAccess(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for range 20 {
+		r := h.do(http.MethodPost, entityQuery, `{"typeName":"Task","typename":"Project"}`, apiKey("demo-key-bob")...)
+		require.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+		assert.Equal(t, wire.StepObject, r.decision.Step)
+	}
+}
+
+// Page numbers and offsets far beyond the data give an empty page, never a
+// panic and never the first page again.
+func TestHugePagePositionsGiveEmptyPages(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok := h.token(genesysToken, "demo-admin", "demo-admin-secret", "")
+	r := h.do(http.MethodGet, credentials+"?pageSize=3&pageNumber=4611686018427387904", nil, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Empty(t, r.object(t)["entities"])
+
+	r = h.do(http.MethodGet, proxyPath+"?pageSize=3&pageNumber=4611686018427387904", nil, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.JSONEq(t, `[]`, string(r.body))
+
+	r = h.do(http.MethodPost, rowsPath+"query/Deals", `{"skip":10000000000000000000}`, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Empty(t, r.object(t)["rows"])
+
+	r = h.do(http.MethodPost, entityQuery, `{"typeName":"Project","paging":{"from":1e19}}`, apiKey("demo-key-service")...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var p page
+	r.json(t, &p)
+	assert.Empty(t, p.Entities)
+	assert.False(t, p.Paging.HasMore)
+}
+
+// An Authorization header without a scheme, or with a tab after it, is
+// never echoed: it may be the secret itself. A tab is whitespace like a
+// space.
+func TestAuthorizationValueIsNeverEchoed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok := h.token(genesysToken, "demo-admin", "demo-admin-secret", "")
+	r := h.do(http.MethodGet, credentials+"/types", nil, "Authorization", tok)
+	require.Equal(t, http.StatusUnauthorized, r.status)
+	assert.Equal(t, wire.CodeMalformedCredential, r.decision.Code)
+	assert.NotContains(t, string(r.body), tok)
+	assert.NotContains(t, r.header.Get(wire.DecisionHeader), tok)
+	for _, e := range h.srv.DefaultTenant().Audit(tenant.AuditFilter{}) {
+		assert.NotContains(t, e.Reason, tok)
+	}
+	assert.Contains(t, string(r.body), "without a recognised scheme")
+
+	r = h.do(http.MethodGet, credentials+"/types", nil, "Authorization", "Bearer\t"+tok)
+	assert.Equal(t, http.StatusOK, r.status, "%s", r.body)
+}
+
+// A token request for a client the tenant does not know names no caller:
+// an unknown id may be a mistyped secret, and it gets no usage record.
+func TestUnknownClientIDIsNotRecorded(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, id := range []string{"nobody", "demo-admin-secret"} {
+		r := h.do(http.MethodPost, genesysToken, "grant_type=client_credentials&client_id="+id+"&client_secret=x",
+			"Content-Type", "application/x-www-form-urlencoded")
+		require.Equal(t, http.StatusUnauthorized, r.status)
+	}
+	for _, e := range h.srv.DefaultTenant().Audit(tenant.AuditFilter{Operation: "getToken"}) {
+		assert.Nil(t, e.Caller)
+		assert.Empty(t, e.Target)
+	}
+	r, err := h.srv.LeastPrivilege("default")
+	require.NoError(t, err)
+	for _, c := range r.Credentials {
+		assert.NotContains(t, []string{"nobody", "demo-admin-secret"}, c.ID)
+	}
+}
+
+// A body over the limit is a 400 and a refusal, also when the client asks
+// for an explanation.
+func TestOversizedBodyIsARefusal(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, mockserver.WithMaxBodyBytes(1024))
+	body := `{"Name":"` + strings.Repeat("x", 2048) + `"}`
+	for _, explain := range []string{"", "1"} {
+		r := h.do(http.MethodPut, createProject, body, hdrs(apiKey("demo-key-service"), []string{wire.ExplainHeader, explain})...)
+		require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+		assert.Equal(t, wire.OutcomeDeny, r.decision.Outcome)
+	}
+}
+
+// An after-write fault only replaces an answer whose request took effect:
+// a refusal reaches the client as it is, with its own step.
+func TestAfterWriteFaultKeepsRefusals(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setFaults(tenant.FaultRule{Operations: []string{"deleteObject"}, Kind: tenant.Fault500, Probability: 1, AfterWrite: true})
+	r := h.do(http.MethodDelete, createProject+"/1", nil, apiKey("demo-key-bob")...)
+	require.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	assert.Equal(t, wire.StepPermission, r.decision.Step)
+	assert.Equal(t, wire.StepPermission, h.lastAudit("deleteObject").Step)
+}
+
+// An assignment with no principals is stored as none and answered with an
+// empty list, as the spec says (never null).
+func TestEmptyProxyAssignment(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok := h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management")
+	r := h.do(http.MethodPost, proxyPath, `[{"proxyUserId":2001,"userIds":[]}]`, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.JSONEq(t, `[{"proxyUserId":2001,"userIds":[]}]`, string(r.body))
+	r = h.do(http.MethodPost, proxyPath, `[{"proxyUserId":1e300,"userIds":[6045]}]`, bearer(tok)...)
+	assert.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+}
+
+// A method the path does not take is a 405 naming the methods it does, on
+// templated paths too (the data API creates with PUT, not POST).
+func TestWrongMethodIs405WithAllow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	cases := []struct{ method, path, allow string }{
+		{http.MethodPost, createProject, "PUT"},
+		{http.MethodPatch, credentials + "/x", "GET, PUT, DELETE"},
+		{http.MethodPut, entityQuery, "GET, POST"},
+		{http.MethodPut, "/_mock/tenants/default/settings", "GET, PATCH"},
+	}
+	for _, tc := range cases {
+		r := h.do(tc.method, tc.path, nil, apiKey("demo-key-service")...)
+		assert.Equal(t, http.StatusMethodNotAllowed, r.status, "%s %s: %s", tc.method, tc.path, r.body)
+		assert.Equal(t, tc.allow, r.header.Get("Allow"), "%s %s", tc.method, tc.path)
+	}
+}
