@@ -14,13 +14,31 @@ var fixtureType = reflect.TypeFor[Fixture]()
 // checkKeys walks a YAML node alongside the Go type it decodes into, reports
 // keys the type does not know, and records the line of every field path.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, report func(line int, field, msg string)) {
+	k := keyChecker{lines: lines, report: report, aliased: map[*yaml.Node]bool{}}
+	k.check(n, t, path)
+}
+
+type keyChecker struct {
+	lines  map[string]int
+	report func(line int, field, msg string)
+	// aliased holds the anchored nodes already walked through an alias:
+	// each is walked once, so an alias to itself, or aliases of aliases
+	// (a "billion laughs" document), cost no more than the text.
+	aliased map[*yaml.Node]bool
+}
+
+func (k keyChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	if n == nil {
 		return
 	}
 	if path != "" {
-		lines[path] = n.Line
+		k.lines[path] = n.Line
 	}
 	if n.Kind == yaml.AliasNode {
+		if k.aliased[n.Alias] {
+			return
+		}
+		k.aliased[n.Alias] = true
 		n = n.Alias
 	}
 	for t.Kind() == reflect.Pointer {
@@ -30,27 +48,27 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, 
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			if n.Tag != "!!null" {
-				report(n.Line, path, "want a mapping")
+				k.report(n.Line, path, "want a mapping")
 			}
 			return
 		}
 		fields := yamlFields(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			sub := join(path, k.Value)
-			ft, ok := fields[k.Value]
+			key, v := n.Content[i], n.Content[i+1]
+			sub := join(path, key.Value)
+			ft, ok := fields[key.Value]
 			if !ok {
-				report(k.Line, sub, "unknown key "+strconv.Quote(k.Value)+" (known: "+knownKeys(fields)+")")
+				k.report(key.Line, sub, "unknown key "+strconv.Quote(key.Value)+" (known: "+knownKeys(fields)+")")
 				continue
 			}
-			checkKeys(v, ft, sub, lines, report)
+			k.check(v, ft, sub)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return // yaml.v3 reports the type error with its line
 		}
 		for i, item := range n.Content {
-			checkKeys(item, t.Elem(), path+"["+strconv.Itoa(i)+"]", lines, report)
+			k.check(item, t.Elem(), path+"["+strconv.Itoa(i)+"]")
 		}
 	case reflect.Map, reflect.Interface:
 		if n.Kind != yaml.MappingNode {
@@ -61,10 +79,10 @@ func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, 
 			elem = t.Elem()
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			sub := join(path, k.Value)
-			lines[sub] = k.Line
-			checkKeys(v, elem, sub, lines, report)
+			key, v := n.Content[i], n.Content[i+1]
+			sub := join(path, key.Value)
+			k.lines[sub] = key.Line
+			k.check(v, elem, sub)
 		}
 	}
 }

@@ -2,10 +2,12 @@ package tenant_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -126,4 +128,45 @@ func TestDocsExampleFixture(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, rows, 1, "Widget 2 is not shared")
 	assert.Equal(t, []string{"data:entity:delete"}, tn.GrantedPermissions(7, []string{"data:entity:delete"}))
+}
+
+// Fixtures with YAML aliases to themselves, or aliases of aliases that
+// would expand to billions of nodes, are refused promptly.
+func TestFixtureAliasesCannotExhaustTheParser(t *testing.T) {
+	var bomb strings.Builder
+	bomb.WriteString("entities:\n  - type: Project\n    id: 1\n    owner: 1\n    fields:\n")
+	bomb.WriteString("      a: &a {x: 1}\n")
+	prev := "a"
+	for _, name := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		fmt.Fprintf(&bomb, "      %s: &%s [", name, name)
+		for j := range 9 {
+			if j > 0 {
+				bomb.WriteString(", ")
+			}
+			bomb.WriteString("*" + prev)
+		}
+		bomb.WriteString("]\n")
+		prev = name
+	}
+	docs := map[string]string{
+		"self":  "entities:\n  - {type: Project, id: 1, owner: 1, fields: &x {a: *x}}\n",
+		"bomb":  bomb.String(),
+		"users": "users:\n  - &u {id: 1, name: A, email: a@x, roles: [*u]}\n",
+	}
+	for name, doc := range docs {
+		t.Run(name, func(t *testing.T) {
+			done := make(chan error, 1)
+			go func() {
+				_, err := tenant.Parse(name+".yaml", []byte(doc))
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), name+".yaml")
+			case <-time.After(10 * time.Second):
+				t.Fatal("Parse did not return")
+			}
+		})
+	}
 }

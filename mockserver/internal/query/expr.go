@@ -311,11 +311,11 @@ func like(s, pattern string) bool {
 	si, pi, star, mark := 0, 0, -1, 0
 	for si < len(sr) {
 		switch {
+		case pi < len(pr) && pr[pi] == '%': // before the literal case: a % in the text is still matched by the wildcard
+			star, mark = pi, si
+			pi++
 		case pi < len(pr) && (pr[pi] == '_' || pr[pi] == sr[si]):
 			si++
-			pi++
-		case pi < len(pr) && pr[pi] == '%':
-			star, mark = pi, si
 			pi++
 		case star >= 0:
 			pi = star + 1

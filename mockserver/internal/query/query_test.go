@@ -2,6 +2,7 @@ package query_test
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -161,4 +162,32 @@ func TestParseFilterAndSort(t *testing.T) {
 		got = append(got, r["id"].(string))
 	}
 	assert.Equal(t, []string{"/P/2", "/P/1", "/P/3"}, got, "nil sorts first, so last when descending")
+}
+
+// Like agrees with the obvious regular expression (% = .*, _ = .) on
+// texts and patterns that mix wildcards with literal % and _ characters.
+func TestLikeMatchesRegexp(t *testing.T) {
+	texts := []string{"", "%", "%%", "%discount", "a%b", "ab", "a_b", "abc", "%ba", "discount%", "é%é", "aaa"}
+	patterns := []string{"", "%", "%%", "%count", "%a", "a%", "%b%", "_", "__", "a_b", "%_%", "%%a", "é%", "a%%c", "a_%"}
+	for _, s := range texts {
+		for _, p := range patterns {
+			var re strings.Builder
+			re.WriteString("(?s)^")
+			for _, r := range p {
+				switch r {
+				case '%':
+					re.WriteString(".*")
+				case '_':
+					re.WriteString(".")
+				default:
+					re.WriteString(regexp.QuoteMeta(string(r)))
+				}
+			}
+			re.WriteString("$")
+			want := regexp.MustCompile(re.String()).MatchString(s)
+			if got := query.Like(s, p); got != want {
+				t.Errorf("Like(%q, %q) = %v, want %v", s, p, got, want)
+			}
+		}
+	}
 }
