@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -138,12 +139,21 @@ func (f *Fixture) Validate() error {
 	}
 	for i, et := range f.EntityTypes {
 		p := at("entityTypes", i)
-		for name, ts := range et.Fields {
+		seen := map[string]string{} // lower-case name → declared name
+		for _, name := range slices.Sorted(maps.Keys(et.Fields)) {
+			ts := et.Fields[name]
 			fp := p + ".fields." + name
-			if name == OwnerField || strings.EqualFold(name, "id") {
+			if strings.EqualFold(name, OwnerField) || strings.EqualFold(name, "id") {
 				v.errf(fp, "%s is implicit and cannot be declared", name)
 				continue
 			}
+			// Field names are matched case-insensitively in queries, so
+			// two that differ only in case would be ambiguous.
+			if other, dup := seen[strings.ToLower(name)]; dup {
+				v.errf(fp, "differs from field %q only in case", other)
+				continue
+			}
+			seen[strings.ToLower(name)] = name
 			ft, err := parseFieldType(ts)
 			if err != nil {
 				v.errf(fp, "%v", err)

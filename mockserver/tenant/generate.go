@@ -127,8 +127,11 @@ func (t *Tenant) generate(g *GenerateFixture) error {
 			vocab[c.name] = list
 		}
 	}
+	// A DueDate falls after its row's StartDate when the type has both.
+	// DueDate comes first in column order, so its draw is kept until
+	// StartDate is set.
 	start, due := tb.cols["StartDate"], tb.cols["DueDate"]
-	if start != nil && start.ft.Kind != KindDate || due != nil && due.ft.Kind != KindDate {
+	if start == nil || due == nil || start.ft.Kind != KindDate || due.ft.Kind != KindDate {
 		start, due = nil, nil
 	}
 	refSlots := map[string]int{}
@@ -141,6 +144,7 @@ func (t *Tenant) generate(g *GenerateFixture) error {
 	var shareGroups []string
 	var shareUsers []int64
 	for range g.Count {
+		dueDraw := -1
 		id := tb.next
 		slot := uint32(len(tb.ids))
 		tb.ids = append(tb.ids, id)
@@ -182,11 +186,12 @@ func (t *Tenant) generate(g *GenerateFixture) error {
 			case KindBool:
 				c.setInt(slot, int64(min(rng.IntN(10)/6, 1)))
 			case KindDate:
-				if c == due && start.valid.has(slot) {
-					c.setInt(slot, start.i64[slot]+int64(7+rng.IntN(359))*day)
+				draw := rng.IntN(4 * 365)
+				if c == due {
+					dueDraw = draw // set once StartDate is
 					continue
 				}
-				c.setInt(slot, genEpoch+int64(rng.IntN(4*365))*day)
+				c.setInt(slot, genEpoch+int64(draw)*day)
 			case KindRef:
 				if c.ft.RefType == UserType {
 					c.setInt(slot, users[rng.IntN(len(users))])
@@ -204,6 +209,13 @@ func (t *Tenant) generate(g *GenerateFixture) error {
 					continue
 				}
 				c.setInt(slot, rt.ids[s])
+			}
+		}
+		if dueDraw >= 0 {
+			if start.valid.has(slot) {
+				due.setInt(slot, start.i64[slot]+int64(7+dueDraw%359)*day)
+			} else {
+				due.setInt(slot, genEpoch+int64(dueDraw)*day)
 			}
 		}
 		shareGroups, shareUsers = shareGroups[:0], shareUsers[:0]

@@ -204,10 +204,17 @@ func (t *Tenant) Reset() error {
 	t.typeOrder = nil
 	t.entryTypeIDs = map[int64]string{}
 	t.tables = map[string]*table{}
+	declared := map[string]string{} // lower-case type name → declared name
+	for _, et := range f.EntityTypes {
+		declared[strings.ToLower(et.Name)] = et.Name
+	}
 	for _, et := range f.EntityTypes {
 		def := &EntityType{Name: et.Name, EntryTypeID: et.EntryTypeID, Fields: map[string]FieldType{}}
 		for name, ts := range et.Fields {
 			ft, _ := parseFieldType(ts) // validated
+			if ft.Kind == KindRef && ft.RefType != UserType {
+				ft.RefType = declared[strings.ToLower(ft.RefType)] // ref:project names Project
+			}
 			def.Fields[name] = ft
 		}
 		def.Fields[OwnerField] = FieldType{Kind: KindRef, RefType: UserType}
