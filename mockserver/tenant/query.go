@@ -77,8 +77,8 @@ func (t *Tenant) Query(spec QuerySpec, render func(*Rows) error) (PageInfo, erro
 	}
 	from := max(spec.From, 0)
 	end := total
-	if spec.Limit > 0 {
-		end = min(total, from+spec.Limit)
+	if spec.Limit > 0 && spec.Limit < total-from { // not from+Limit: it may overflow
+		end = from + spec.Limit
 	}
 	var slots []uint32
 	if from < end {

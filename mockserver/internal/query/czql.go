@@ -260,14 +260,14 @@ func ParseQuery(text string, params map[string]any) (*Query, error) {
 		if err := p.next(); err != nil {
 			return nil, err
 		}
-		if q.Limit, err = p.count("LIMIT"); err != nil {
+		if q.Limit, err = p.count("LIMIT", 1); err != nil {
 			return nil, err
 		}
 		if p.isKeyword("OFFSET") {
 			if err := p.next(); err != nil {
 				return nil, err
 			}
-			if q.Offset, err = p.count("OFFSET"); err != nil {
+			if q.Offset, err = p.count("OFFSET", 0); err != nil {
 				return nil, err
 			}
 		}
@@ -299,13 +299,14 @@ func FromType(text string) (string, bool) {
 	return "", false
 }
 
-func (p *parser) count(what string) (int, error) {
+// count reads the whole number, at least least, after LIMIT or OFFSET.
+func (p *parser) count(what string, least int) (int, error) {
 	if p.tok.kind != tokNumber {
 		return 0, p.errorf("expected a number after %s", what)
 	}
 	n, err := strconv.Atoi(p.tok.text)
-	if err != nil || n < 0 {
-		return 0, p.errorf("expected a whole number after %s", what)
+	if err != nil || n < least {
+		return 0, p.errorf("expected a whole number of at least %d after %s", least, what)
 	}
 	return n, p.next()
 }

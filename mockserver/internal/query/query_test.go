@@ -122,6 +122,7 @@ func TestSyntaxErrorsNameThePosition(t *testing.T) {
 		{"SELECT Name FROM Task WHERE Name = 'x", 36, "unterminated string"},
 		{"SELECT Name FROM Task WHERE Name = :nope", 36, "parameter :nope has no value"},
 		{"SELECT Name FROM Task LIMIT many", 29, "expected a number after LIMIT"},
+		{"SELECT Name FROM Task LIMIT 0", 29, "expected a whole number of at least 1 after LIMIT"},
 		{"SELECT Name FROM Task trailing", 23, "expected WHERE, ORDER BY, LIMIT or the end of the query"},
 	}
 	for _, tc := range cases {

@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,4 +49,19 @@ func TestDeletedSlotsAreCompacted(t *testing.T) {
 	e, err := tn.CreateEntity("Project", admin, map[string]any{"Name": "after"})
 	require.NoError(t, err)
 	assert.Equal(t, int64(12+3000+1), e.ID, "ids are never reused")
+}
+
+// A page whose limit is as large as an int can be still ends at the last
+// row (from + limit would overflow).
+func TestQueryWithHugeLimit(t *testing.T) {
+	tn, err := New(Demo(), Config{ID: "t1"})
+	require.NoError(t, err)
+	var n int
+	info, err := tn.Query(QuerySpec{Type: "Project", User: 1001, From: 1, Limit: math.MaxInt}, func(r *Rows) error {
+		n = r.Len()
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 11, n)
+	assert.False(t, info.HasMore)
 }
