@@ -125,13 +125,16 @@ func (t *cachedToken) valid(now time.Time) bool {
 // NewClientCredentials returns a client-credentials Provider. It makes no
 // request; the first token is fetched on first use (or by Token).
 //
-// It fails if TokenURL is not an absolute http(s) URL, if ClientID is empty,
+// It fails if TokenURL is not an absolute http(s) URL (or has user info), if ClientID is empty,
 // if ClientSecret is empty (an error wrapping ErrNoCredential), if Style is
 // unknown or if RefreshBefore is negative.
 func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, error) {
 	u, err := url.Parse(cfg.TokenURL)
 	if cfg.TokenURL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("auth: client credentials: TokenURL must be an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return nil, errors.New("auth: client credentials: TokenURL must not contain user info (pass the client id and secret in the config)")
 	}
 	if cfg.ClientID == "" {
 		return nil, errors.New("auth: client credentials: empty ClientID")
@@ -254,6 +257,9 @@ func (c *ClientCredentials) fetchToken(ctx context.Context) (*cachedToken, error
 	return ct, nil
 }
 
+// maxTokenLifetime bounds the lifetime a token response may claim.
+const maxTokenLifetime = 10 * 365 * 24 * time.Hour
+
 // tokenLifetime returns how long t is valid from when it was received, from
 // the response's expires_in (a number, or a string as some servers send).
 // ok is false for a token that does not expire.
@@ -266,7 +272,9 @@ func tokenLifetime(t *oauth2.Token) (life time.Duration, ok bool) {
 		secs, _ = strconv.ParseFloat(v, 64)
 	}
 	if secs > 0 {
-		return time.Duration(secs * float64(time.Second)), true
+		// Ten years is forever for a cache, and time.Duration overflows
+		// near 292.
+		return time.Duration(min(secs, maxTokenLifetime.Seconds()) * float64(time.Second)), true
 	}
 	if !t.Expiry.IsZero() { // oauth2 computed it with the real clock
 		return max(time.Until(t.Expiry), 0), true

@@ -211,6 +211,19 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// A token whose expires_in is too long to represent is cached, not
+// fetched again for every request.
+func TestClientCredentialsHugeLifetimeIsCached(t *testing.T) {
+	t.Parallel()
+	srv := newTokenServer(t, auth.StyleForm, "data", 10_000_000_000)
+	_, hc := newCC(t, srv.config("data"))
+	url := srv.URL + "/api/rest/v4/data/entrydata/rows/company"
+	for range 3 {
+		do(t, t.Context(), hc, http.MethodGet, url, "", http.StatusOK)
+	}
+	assert.Equal(t, 1, srv.tokenHits())
+}
+
 func TestClientCredentialsRefreshesBeforeExpiry(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -445,6 +458,9 @@ func TestNewClientCredentialsValidates(t *testing.T) {
 	}{
 		{"empty TokenURL", func(c *auth.ClientCredentialsConfig) { c.TokenURL = "" }},
 		{"relative TokenURL", func(c *auth.ClientCredentialsConfig) { c.TokenURL = "/oauth/token" }},
+		{"user info in TokenURL", func(c *auth.ClientCredentialsConfig) {
+			c.TokenURL = "https://id:" + ccSecret + "@login.example.com/oauth/token"
+		}},
 		{"empty ClientID", func(c *auth.ClientCredentialsConfig) { c.ClientID = "" }},
 		{"empty ClientSecret", func(c *auth.ClientCredentialsConfig) { c.ClientSecret = "" }},
 		{"unknown style", func(c *auth.ClientCredentialsConfig) { c.Style = 9 }},

@@ -84,7 +84,7 @@ func WithLoginOptions(partnerID, applicationID string) SessionOption {
 // serverLocation. No request is made until the Session is first used; call
 // SessionID to log in eagerly.
 //
-// It fails if baseURL is not an absolute http(s) URL, if userName is empty, or
+// It fails if baseURL is not an absolute http(s) URL (or has user info), if userName is empty, or
 // if password is empty (an error wrapping ErrNoCredential).
 func NewSession(baseURL, userName, password string, opts ...SessionOption) (*Session, error) {
 	server, err := sessionServer(baseURL)
@@ -110,6 +110,9 @@ func sessionServer(baseURL string) (string, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return "", fmt.Errorf("auth: session: base URL must be an absolute http(s) URL")
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("auth: session: base URL must not contain user info (pass the user name and password to NewSession)")
 	}
 	p := strings.TrimRight(u.Path, "/")
 	p = strings.TrimSuffix(p, dataServicesPath)

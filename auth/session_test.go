@@ -369,4 +369,7 @@ func TestNewSessionValidates(t *testing.T) {
 	_, err = auth.NewSession("https://example.com", dataUser, "")
 	require.ErrorIs(t, err, auth.ErrNoCredential)
 	assert.Contains(t, err.Error(), dataUser)
+	_, err = auth.NewSession("https://someone:hunter2@example.com", dataUser, dataPassword)
+	require.ErrorContains(t, err, "must not contain user info")
+	assert.NotContains(t, err.Error(), "hunter2")
 }

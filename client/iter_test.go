@@ -429,3 +429,26 @@ func TestIterators_StalledPagingFails(t *testing.T) {
 		})
 	}
 }
+
+// A server that serves fewer rows than the limit asks for (it caps its
+// page size) still has every row read once: the next page starts after the
+// rows received, not after the limit.
+func TestRowsAllFollowsShortPages(t *testing.T) {
+	t.Parallel()
+	const total, served = 10, 3
+	s := newServer(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		skip, _ := strconv.Atoi(r.URL.Query().Get("skip"))
+		res := relationshipapi.RowsResponse{Rows: []relationshipapi.Row{}, TotalRecords: ptr[int64](total)}
+		for i := skip; i < min(skip+served, total); i++ {
+			res.Rows = append(res.Rows, relationshipapi.Row{EntryId: int64(i)})
+		}
+		jsonOK(res)(w, r)
+	})
+	c := newClient(t, s)
+	var got []int64
+	for row, err := range c.Relationship.RowsAll(t.Context(), "Deals", &relationshipapi.GetRowsParams{Limit: ptr(5)}) {
+		require.NoError(t, err)
+		got = append(got, row.EntryId)
+	}
+	assert.Equal(t, []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, got)
+}

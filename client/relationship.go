@@ -170,7 +170,7 @@ func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int
 					return
 				}
 			}
-			skip += limit
+			skip += len(page.Rows) // not limit: a server may serve fewer rows than asked
 			if page.TotalRecords != nil && int64(skip) >= *page.TotalRecords {
 				return
 			}
