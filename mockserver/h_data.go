@@ -171,6 +171,13 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 			}
 			return badRequest(fieldsPath, "%s: %s", bad, why)
 		}
+		for _, p := range proj {
+			if len(p.subs) > 0 && p.ft.RefType != tenant.UserType {
+				if err := rc.authorizeRelatedType(p.ft.RefType); err != nil {
+					return err
+				}
+			}
+		}
 		q.proj = proj
 	}
 	if q.limit <= 0 {

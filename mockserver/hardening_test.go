@@ -151,3 +151,37 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 		assert.Equal(t, tc.allow, r.header.Get("Allow"), "%s %s", tc.method, tc.path)
 	}
 }
+
+// A dotted path reads fields of the referenced entity, so it needs API
+// access to that entity's type too; the reference itself ({id, Name})
+// does not.
+func TestDottedPathsNeedAccessToTheReferencedType(t *testing.T) {
+	t.Parallel()
+	f, err := tenant.Parse("tasks.yaml", []byte(`
+roles:
+  - {name: TaskReader, entityTypes: [Task]}
+users:
+  - {id: 1, name: One, email: one@x, roles: [TaskReader]}
+apiKeys:
+  - {name: one, key: one-key, user: 1}
+entityTypes:
+  - name: Project
+    fields: {Name: string, Budget: number}
+  - name: Task
+    fields: {Name: string, Project: ref:Project}
+entities:
+  - {type: Project, id: 1, owner: 1, fields: {Name: Secret plan, Budget: 1000000}}
+  - {type: Task, id: 1, owner: 1, fields: {Name: Write it, Project: {ref: /Project/1}}}
+`))
+	require.NoError(t, err)
+	h := newHarness(t, mockserver.WithFixture(f))
+	r := h.do(http.MethodPost, entityQuery, `{"typeName":"Task","fields":["Name","Project.Budget"]}`, apiKey("one-key")...)
+	require.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	assert.Equal(t, wire.StepObject, r.decision.Step)
+	assert.Equal(t, []string{"Project"}, r.decision.Missing)
+	assert.NotContains(t, string(r.body), "1000000")
+
+	r = h.do(http.MethodPost, entityQuery, `{"typeName":"Task","fields":["Name","Project"]}`, apiKey("one-key")...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Contains(t, string(r.body), `"Name":"Secret plan"`)
+}

@@ -338,6 +338,12 @@ func (s *Server) checkObject(rc *reqCtx) *denial {
 	}
 	rc.entityType = typeName
 	rc.decision.EntityType = typeName
+	return objectDenial(rc, typeName)
+}
+
+// objectDenial is step 5's rule for one entity type (canonical name): the
+// effective user's roles must let it read the type through the API.
+func objectDenial(rc *reqCtx, typeName string) *denial {
 	if rc.tenant.CanReadType(rc.effective, typeName) {
 		return nil
 	}
@@ -347,6 +353,27 @@ func (s *Server) checkObject(rc *reqCtx) *denial {
 		fix: fmt.Sprintf("give user %d a role whose entityTypes include %s", rc.effective, typeName),
 		err: &apiError{status: http.StatusForbidden, kind: kindObject, msg: msg, code: wire.CodeObjectNotAccessible},
 	}
+}
+
+// authorizeRelatedType applies step 5 to an entity type a request reads
+// besides the one its operation names: the type behind a reference whose
+// fields a dotted path selects (Project.Budget, read from a Task). Handlers
+// call it once they know the types; like the pipeline, enforcement: audit
+// records the denial and lets the request go on.
+func (rc *reqCtx) authorizeRelatedType(typeName string) error {
+	d := objectDenial(rc, typeName)
+	if d == nil {
+		return nil
+	}
+	rc.denials = append(rc.denials, tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing})
+	if rc.tenant.Settings().Enforcement == tenant.EnforcementAudit {
+		if rc.decision.Outcome != wire.OutcomeAuditDeny {
+			rc.deny(d, wire.OutcomeAuditDeny)
+		}
+		return nil
+	}
+	rc.deny(d, wire.OutcomeDeny)
+	return d.err
 }
 
 // entityTypeName reads the entity type where the spec's x-entity-type says
