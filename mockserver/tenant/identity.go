@@ -155,17 +155,30 @@ func (t *Tenant) IssueToken(clientID, secret string, requested []string, lifetim
 		scopes = slices.Compact(slices.Sorted(slices.Values(requested)))
 	}
 	tok := &Token{Value: t.newSecretValue(), ClientID: c.ClientID, User: c.User, Scopes: scopes, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
-	if len(t.tokens) >= 4096 {
-		for v, old := range t.tokens {
-			if !now.Before(old.ExpiresAt) {
-				delete(t.tokens, v)
-			}
-		}
-	}
+	t.tokenSweep = sweepExpired(t.tokens, t.tokenSweep, now, func(k *Token) time.Time { return k.ExpiresAt })
 	t.tokens[tok.Value] = tok
 	out := *tok
 	out.Scopes = slices.Clone(tok.Scopes)
 	return out, nil
+}
+
+// minSweep is the size at which a tenant first drops expired tokens or
+// sessions.
+const minSweep = 4096
+
+// sweepExpired drops the expired entries of m once it holds at least at
+// entries, and returns the size of the next sweep: twice what is left, so
+// that sweeping costs O(1) per issued entry however many stay valid.
+func sweepExpired[V any](m map[string]V, at int, now time.Time, expires func(V) time.Time) int {
+	if len(m) < max(at, minSweep) {
+		return at
+	}
+	for k, v := range m {
+		if !now.Before(expires(v)) {
+			delete(m, k)
+		}
+	}
+	return max(2*len(m), minSweep)
 }
 
 // Token finds an issued token by value (expired tokens included; the
@@ -192,6 +205,7 @@ func (t *Tenant) NewSession(user int64) (Session, error) {
 		return Session{}, fmt.Errorf("tenant %s: user %d: %w", t.id, user, ErrNotFound)
 	}
 	s := &Session{ID: t.newSecretValue(), User: user, ExpiresAt: now.Add(t.settings.SessionLifetime)}
+	t.sessionSweep = sweepExpired(t.sessions, t.sessionSweep, now, func(s *Session) time.Time { return s.ExpiresAt })
 	t.sessions[s.ID] = s
 	return *s, nil
 }

@@ -3,6 +3,7 @@ package tenant
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -64,4 +65,21 @@ func TestQueryWithHugeLimit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 11, n)
 	assert.False(t, info.HasMore)
+}
+
+// Expired sessions and tokens are dropped as new ones are issued: a tenant
+// logged into again and again keeps about as many as are valid.
+func TestExpiredSessionsAndTokensAreDropped(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tn, err := New(Demo(), Config{ID: "t1", Clock: func() time.Time { return now }})
+	require.NoError(t, err)
+	for range 20_000 {
+		_, err := tn.NewSession(1002)
+		require.NoError(t, err)
+		_, err = tn.IssueToken("demo-admin", "demo-admin-secret", nil, time.Minute)
+		require.NoError(t, err)
+		now = now.Add(time.Hour) // every earlier one has expired
+	}
+	assert.LessOrEqual(t, len(tn.sessions), 2*minSweep)
+	assert.LessOrEqual(t, len(tn.tokens), 2*minSweep)
 }

@@ -72,6 +72,8 @@ type Tenant struct {
 	clients      map[string]*OAuthClient
 	tokens       map[string]*Token
 	sessions     map[string]*Session
+	tokenSweep   int // len(tokens) at which expired tokens are next dropped
+	sessionSweep int // the same for sessions
 	proxies      map[int64][]int64
 	types        map[string]*EntityType // by lower-case name
 	typesExact   map[string]*EntityType // by declared name
