@@ -36,8 +36,13 @@ type tenantState struct {
 	idem    idempotencyStore
 }
 
-// stateFor returns the layer's state for t, creating it on first use.
+// stateFor returns the layer's state for t, creating it on first use. A
+// request that found its tenant just before the tenant was deleted gets a
+// state of its own, so nothing is kept for a deleted tenant.
 func (s *Server) stateFor(t *tenant.Tenant) *tenantState {
+	if cur, ok := s.Tenant(t.ID()); !ok || cur != t {
+		return &tenantState{}
+	}
 	s.statesMu.Lock()
 	defer s.statesMu.Unlock()
 	st, ok := s.states[t]
