@@ -250,9 +250,11 @@ func (s *Server) readBody(rc *reqCtx) error {
 		var v any
 		if json.Unmarshal(b, &v) == nil {
 			if rc.route != nil && rc.route.normaliseBody {
-				v = camelKeys(v)
-				if nb, err := json.Marshal(v); err == nil {
-					rc.body = nb
+				var changed bool
+				if v, changed = camelKeys(v); changed { // PascalCase keys: validate what the handler reads
+					if nb, err := json.Marshal(v); err == nil {
+						rc.body = nb
+					}
 				}
 			}
 			rc.bodyJSON = v

@@ -80,27 +80,35 @@ func describeValidation(err error) (field, msg string) {
 
 // camelKeys lower-cases the first letter of every object key (TypeName ->
 // typeName), recursively, except inside "parameters" and "value", whose
-// keys and contents are the caller's data.
-func camelKeys(v any) any {
+// keys and contents are the caller's data. It reports whether any key
+// changed.
+func camelKeys(v any) (any, bool) {
 	switch x := v.(type) {
 	case map[string]any:
+		changed := false
 		out := make(map[string]any, len(x))
 		for k, val := range x {
 			ck := lowerFirst(k)
+			changed = changed || ck != k
 			if ck == "parameters" || ck == "value" {
 				out[ck] = val
 				continue
 			}
-			out[ck] = camelKeys(val)
+			cv, c := camelKeys(val)
+			out[ck] = cv
+			changed = changed || c
 		}
-		return out
+		return out, changed
 	case []any:
+		changed := false
 		for i := range x {
-			x[i] = camelKeys(x[i])
+			var c bool
+			x[i], c = camelKeys(x[i])
+			changed = changed || c
 		}
-		return x
+		return x, changed
 	}
-	return v
+	return v, false
 }
 
 func lowerFirst(s string) string {
