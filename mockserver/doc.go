@@ -82,7 +82,7 @@
 //     latency delays the request; truncate serves it, advertises the full
 //     Content-Length and sends half the body; AfterWrite makes 500, 503 and
 //     drop fire after the handler ran (the write happened, its answer is
-//     lost).
+//     lost; a refused request keeps its refusal).
 //
 // These answers carry the decision header (step rate_limit or fault, code
 // rate_limited or injected_fault) and are audited (AuditEntry.Fault). Writes

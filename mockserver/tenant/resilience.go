@@ -96,7 +96,8 @@ type FaultRule struct {
 	// Latency is the delay of a latency fault.
 	Latency time.Duration
 	// AfterWrite makes a 500, 503 or drop fault run the handler first: the
-	// request takes effect and its answer is replaced by the failure.
+	// request takes effect and its answer is replaced by the failure. A
+	// request that was refused (any answer but 2xx) is answered as it is.
 	AfterWrite bool
 	// Times limits how often the rule fires (0 = no limit); with
 	// Probability 1 and Times 1 exactly the first matching request fails.
