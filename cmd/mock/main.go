@@ -84,8 +84,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printFixtureError(stderr, cfg.fixture, err)
 		return exitUsage
 	}
+	// Flags that shape the tenant go into its fixture, so that a reset
+	// (admin API) keeps them.
 	if cfg.generate > 0 {
 		fixture = tenant.WithGenerated(fixture, "Project", cfg.generate, 1)
+	}
+	if cfg.rateLimit != nil {
+		fixture = tenant.WithRateLimit(fixture, *cfg.rateLimit)
+	}
+	if plan, ok := cfg.faults(); ok {
+		if err := plan.Validate(); err != nil {
+			fmt.Fprintf(stderr, "mock: faults: %v\n", err)
+			return exitUsage
+		}
+		fixture = tenant.WithFaults(fixture, plan)
 	}
 	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log))
 	if err != nil {
@@ -93,18 +105,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	t := srv.DefaultTenant()
-	if cfg.rateLimit != nil {
-		if _, err := t.UpdateSettings(func(st *tenant.Settings) { st.RateLimit = *cfg.rateLimit }); err != nil {
-			fmt.Fprintf(stderr, "mock: rate limit: %v\n", err)
-			return exitUsage
-		}
-	}
-	if plan, ok := cfg.faults(); ok {
-		if err := t.SetFaults(plan); err != nil {
-			fmt.Fprintf(stderr, "mock: faults: %v\n", err)
-			return exitUsage
-		}
-	}
 	if cfg.check {
 		fmt.Fprintf(stdout, "%s is valid: %s\n", source, summary(fixture))
 		return exitOK

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,4 +76,19 @@ func TestServedMockAppliesRateLimitAndFaults(t *testing.T) {
 	assert.Equal(t, "60", resp.Header.Get("Retry-After"))
 	assert.Contains(t, s.stderr.String(), "rate limit")
 	assert.Contains(t, s.stderr.String(), "injecting faults")
+
+	// A reset restores the tenant as the flags made it: the budget starts
+	// afresh and the faults stay.
+	reset, err := http.Post(s.url+"/_mock/tenants/default/reset", "application/json", nil)
+	require.NoError(t, err)
+	reset.Body.Close()
+	require.Equal(t, http.StatusOK, reset.StatusCode)
+	assert.Equal(t, http.StatusOK, get("/V2.0/services/data/entityQuery").StatusCode)
+	assert.Equal(t, http.StatusOK, get("/V2.0/services/data/entityQuery").StatusCode)
+	assert.Equal(t, http.StatusTooManyRequests, get("/V2.0/services/data/entityQuery").StatusCode)
+	faults, err := http.Get(s.url + "/_mock/tenants/default/faults")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(faults.Body)
+	faults.Body.Close()
+	assert.Contains(t, string(body), `"operations":["getSessionInfo"]`)
 }

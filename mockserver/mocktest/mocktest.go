@@ -90,6 +90,19 @@ func Start(t testing.TB, opts ...Option) *Server {
 			t.Fatalf("mocktest: %v", err)
 		}
 	}
+	// The rate limit and faults go into the fixture, so that Reset keeps
+	// them.
+	if cfg.rateLimit != nil || cfg.faults != nil {
+		if f == nil {
+			f = tenant.Demo()
+		}
+		if cfg.rateLimit != nil {
+			f = tenant.WithRateLimit(f, *cfg.rateLimit)
+		}
+		if cfg.faults != nil {
+			f = tenant.WithFaults(f, *cfg.faults)
+		}
+	}
 	var serverOpts []mockserver.Option
 	if f != nil {
 		serverOpts = append(serverOpts, mockserver.WithFixture(f))
@@ -100,16 +113,6 @@ func Start(t testing.TB, opts ...Option) *Server {
 	mock, err := mockserver.New(append(serverOpts, cfg.serverOpts...)...)
 	if err != nil {
 		t.Fatalf("mocktest: %v", err)
-	}
-	if cfg.rateLimit != nil {
-		if _, err := mock.DefaultTenant().UpdateSettings(func(st *tenant.Settings) { st.RateLimit = *cfg.rateLimit }); err != nil {
-			t.Fatalf("mocktest: rate limit: %v", err)
-		}
-	}
-	if cfg.faults != nil {
-		if err := mock.DefaultTenant().SetFaults(*cfg.faults); err != nil {
-			t.Fatalf("mocktest: %v", err)
-		}
 	}
 	ts := httptest.NewServer(mock)
 	t.Cleanup(ts.Close)

@@ -371,3 +371,15 @@ func (f *fakeT) Fatalf(format string, args ...any) {
 	f.msg = fmt.Sprintf(format, args...)
 	panic("fatal")
 }
+
+// A rate limit and a fault plan given to Start are part of the tenant's
+// fixture: Reset restores them with everything else.
+func TestResetKeepsStartOptions(t *testing.T) {
+	t.Parallel()
+	plan := tenant.Faults{Seed: 1, Rules: []tenant.FaultRule{{Operations: []string{"getSessionInfo"}, Kind: tenant.Fault503, Probability: 1}}}
+	srv := mocktest.Start(t, mocktest.WithRateLimit(5, time.Minute), mocktest.WithFaults(plan))
+	srv.Reset()
+	assert.Equal(t, tenant.RateLimit{Requests: 5, Window: time.Minute}, srv.Settings().RateLimit)
+	got, _ := srv.Tenant().Faults()
+	assert.Equal(t, plan, got)
+}

@@ -310,6 +310,28 @@ func (f Faults) Fixture() FaultsFixture {
 	return out
 }
 
+// WithRateLimit returns a copy of f whose settings carry the rate limit rl,
+// so the tenant keeps it across resets. The copy shares f's slices; do not
+// change either afterwards.
+func WithRateLimit(f *Fixture, rl RateLimit) *Fixture {
+	c := *f
+	c.Settings.RateLimit = &RateLimitFixture{Requests: rl.Requests}
+	if rl.Window > 0 {
+		c.Settings.RateLimit.Window = rl.Window.String()
+	}
+	return &c
+}
+
+// WithFaults returns a copy of f with the fault plan, so the tenant keeps it
+// across resets. The copy shares f's slices; do not change either
+// afterwards.
+func WithFaults(f *Fixture, plan Faults) *Fixture {
+	c := *f
+	ff := plan.Fixture()
+	c.Faults = &ff
+	return &c
+}
+
 // MixedFaults returns a plan under which a fraction rate of the requests to
 // the operations matching ops (every operation when none) fail, spread over
 // 503 (30%), 500 (25%), 429 (20%), dropped connections (15%) and truncated
