@@ -2,8 +2,10 @@
 // loopback) for a fixed time, mixing reads and writes under injected
 // faults, and reports requests, errors by kind, latency percentiles and
 // memory at the start and end. It fails (exit status 1) on any unexpected
-// 5xx, any lost or failed write, any call the retries did not save, or
-// heap growth beyond -max-heap-growth.
+// 5xx (token requests and logins included), any lost or failed write (a
+// create, update or delete answered but not kept), any call the retries did
+// not save, any attempt that stalled, or heap growth beyond
+// -max-heap-growth.
 //
 //	go run ./internal/cmd/soak -duration 60s
 package main
@@ -134,6 +136,7 @@ type stats struct {
 	byStatus  map[string]int
 	faults    int // answers the decision header marks as injected faults
 	unexpect  int // 5xx that were not injected
+	stalled   int // attempts that took longer than stallAfter
 	callErrs  map[string]int
 	verbose   bool
 	calls     atomic.Int64
@@ -141,6 +144,12 @@ type stats struct {
 	verified  atomic.Int64
 	lost      atomic.Int64
 }
+
+// stallAfter is how long an attempt may take before it counts as stalled:
+// injected latency is 5 ms, and answers take well under a second even on a
+// busy machine, so an attempt this long means a request hung (calls cut
+// short by the end of the run are forgiven, stalls are not).
+const stallAfter = 3 * time.Second
 
 // meter records every HTTP attempt under the SDK's retry loop.
 type meter struct {
@@ -161,6 +170,9 @@ func (m *meter) RoundTrip(req *http.Request) (*http.Response, error) {
 		unexpected = resp.StatusCode >= 500 && !fault
 	}
 	m.s.mu.Lock()
+	if d > stallAfter {
+		m.s.stalled++
+	}
 	m.s.latencies.add(d)
 	m.s.byStatus[status]++
 	if fault {
@@ -255,9 +267,9 @@ func (w *worker) run(ctx context.Context) {
 	}
 }
 
-// objectCycle creates an object, reads it back, updates it, deletes it and
-// checks it is gone: a create that succeeded but cannot be read back is a
-// lost write.
+// objectCycle creates an object, reads it back, updates it and reads the
+// change back, deletes it and checks it is gone: a create, update or delete
+// that was answered but not kept is a lost write.
 func (w *worker) objectCycle(ctx context.Context) {
 	name := fmt.Sprintf("soak %d-%d", w.id, w.seq)
 	res, err := w.data.Data.CreateObject(ctx, "Project", dataapi.EntityValues{"Name": name, "State": "Draft"}, w.key("create"))
@@ -275,8 +287,37 @@ func (w *worker) objectCycle(ctx context.Context) {
 		return
 	}
 	w.s.verified.Add(1)
-	w.do(w.data.Data.UpdateObject(ctx, "Project", res.Id, dataapi.EntityValues{"State": "Active"}, w.key("update")))
-	w.do(w.data.Data.DeleteObject(ctx, "Project", res.Id, w.key("delete")))
+	if !w.do(w.data.Data.UpdateObject(ctx, "Project", res.Id, dataapi.EntityValues{"State": "Active"}, w.key("update"))) {
+		return
+	}
+	got, err = w.data.Data.GetObject(ctx, "Project", res.Id, nil)
+	if !w.do(err) {
+		return
+	}
+	if got.AdditionalProperties["State"] != "Active" {
+		w.s.lost.Add(1) // the update was answered but not kept
+		return
+	}
+	if !w.do(w.data.Data.DeleteObject(ctx, "Project", res.Id, w.key("delete"))) {
+		return
+	}
+	_, err = w.data.Data.GetObject(ctx, "Project", res.Id, nil)
+	w.goneOrLost(err)
+}
+
+// goneOrLost checks the read after a delete: not found is right; a row
+// still there is a lost delete; any other failure is the call's.
+func (w *worker) goneOrLost(err error) {
+	var nf *client.NotFoundError
+	switch {
+	case err == nil:
+		w.s.calls.Add(1)
+		w.s.lost.Add(1)
+	case errors.As(err, &nf):
+		w.s.calls.Add(1)
+	default:
+		w.do(err)
+	}
 }
 
 func (w *worker) credentialCycle(ctx context.Context) {
@@ -299,7 +340,11 @@ func (w *worker) credentialCycle(ctx context.Context) {
 		return
 	}
 	w.s.verified.Add(1)
-	w.do(w.creds.Credentials.Delete(ctx, info.Id, w.key("delete")))
+	if !w.do(w.creds.Credentials.Delete(ctx, info.Id, w.key("delete"))) {
+		return
+	}
+	_, err = w.creds.Credentials.Get(ctx, info.Id)
+	w.goneOrLost(err)
 }
 
 func (w *worker) lostIf(err error) {
@@ -340,7 +385,7 @@ func soak(ctx context.Context, o options, out io.Writer) (bool, error) {
 	transport := &http.Transport{MaxIdleConnsPerHost: 4 * o.clients, IdleConnTimeout: 30 * time.Second}
 	defer transport.CloseIdleConnections()
 	hc := &http.Client{Transport: &meter{base: transport, s: s}, Timeout: 30 * time.Second}
-	authHC := &http.Client{Transport: transport, Timeout: 30 * time.Second} // token and login requests, unmetered
+	authHC := &http.Client{Transport: &meter{base: transport, s: s}, Timeout: 30 * time.Second} // token and login requests
 	policy := client.RetryPolicy{MaxRetries: 8, MinWait: time.Millisecond, MaxWait: 50 * time.Millisecond, MaxRetryAfter: 5 * time.Second}
 	newClient := func(p auth.Provider, extra ...client.Option) (*client.Client, error) {
 		return client.New(base, append([]client.Option{client.WithHTTPClient(hc), client.WithAuth(p), client.WithRetry(policy)}, extra...)...)
@@ -395,7 +440,7 @@ func soak(ctx context.Context, o options, out io.Writer) (bool, error) {
 
 	// A call cut short by the end of the run is not a failure.
 	delete(s.callErrs, "context")
-	ok := s.unexpect == 0 && s.lost.Load() == 0 && len(s.callErrs) == 0 &&
+	ok := s.unexpect == 0 && s.stalled == 0 && s.lost.Load() == 0 && len(s.callErrs) == 0 &&
 		int64(heapEnd)-int64(heapStart) <= o.maxHeapGrowth && s.created.Load() > 0
 
 	lat := &s.latencies
@@ -406,9 +451,9 @@ func soak(ctx context.Context, o options, out io.Writer) (bool, error) {
 	fmt.Fprintf(out, "  injected faults and rate limits answered: %d; unexpected 5xx: %d\n", s.faults, s.unexpect)
 	fmt.Fprintf(out, "calls (SDK, after retries): %d; failed: %d\n", s.calls.Load(), total(s.callErrs))
 	fmt.Fprintf(out, "  errors by kind: %s\n", counts(s.callErrs))
-	fmt.Fprintf(out, "latency per attempt: p50 %s, p90 %s, p99 %s, max %s\n",
-		lat.quantile(0.5), lat.quantile(0.9), lat.quantile(0.99), lat.max.Round(10*time.Microsecond))
-	fmt.Fprintf(out, "writes: %d objects and credentials created, %d read back (the rest cut short by the end of the run), %d lost\n",
+	fmt.Fprintf(out, "latency per attempt: p50 %s, p90 %s, p99 %s, max %s; stalled (over %s): %d\n",
+		lat.quantile(0.5), lat.quantile(0.9), lat.quantile(0.99), lat.max.Round(10*time.Microsecond), stallAfter, s.stalled)
+	fmt.Fprintf(out, "writes: %d objects and credentials created, %d read back (the rest cut short by the end of the run); updates and deletes read back too; %d lost\n",
 		s.created.Load(), s.verified.Load(), s.lost.Load())
 	fmt.Fprintf(out, "memory: live heap %.1f MiB at start, %.1f MiB after a quarter of the run, %.1f MiB at end (after GC); goroutines %d at start, %d at end\n",
 		float64(heapStart)/(1<<20), float64(heapQuarter)/(1<<20), float64(heapEnd)/(1<<20), goStart, goEnd)
