@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"path"
 	"strconv"
@@ -184,7 +185,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	}
 	rate, from := value("fault-rate", envFaultRate, "0")
 	cfg.faultRate, err = strconv.ParseFloat(rate, 64)
-	if err != nil || cfg.faultRate < 0 || cfg.faultRate > 1 {
+	if err != nil || math.IsNaN(cfg.faultRate) || cfg.faultRate < 0 || cfg.faultRate > 1 {
 		return config{}, usageErrorf("%s: the fault rate is a fraction from 0 to 1, such as 0.2", from)
 	}
 	seed, from := value("fault-seed", envFaultSeed, "1")
@@ -213,8 +214,8 @@ func parseRateLimit(v string) (tenant.RateLimit, error) {
 	n, w, hasWindow := strings.Cut(v, "/")
 	var rl tenant.RateLimit
 	var err error
-	if rl.Requests, err = strconv.Atoi(strings.TrimSpace(n)); err != nil || rl.Requests < 0 {
-		return rl, errors.New("the rate limit is REQUESTS or REQUESTS/WINDOW, such as 180/1m")
+	if rl.Requests, err = strconv.Atoi(strings.TrimSpace(n)); err != nil || rl.Requests < 0 || rl.Requests > tenant.MaxRateLimitRequests {
+		return rl, fmt.Errorf("the rate limit is REQUESTS or REQUESTS/WINDOW, such as 180/1m, with REQUESTS from 0 to %d", tenant.MaxRateLimitRequests)
 	}
 	if hasWindow {
 		if rl.Window, err = time.ParseDuration(strings.TrimSpace(w)); err != nil || rl.Window <= 0 {

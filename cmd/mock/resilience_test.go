@@ -35,12 +35,14 @@ func TestResilienceFlagsAndVariables(t *testing.T) {
 	assert.False(t, ok, "no fault flags: the fixture's plan stays")
 
 	for args, want := range map[string]string{
-		"--rate-limit lots":     `--rate-limit "lots": the rate limit is REQUESTS or REQUESTS/WINDOW`,
-		"--rate-limit 5/soon":   `--rate-limit "5/soon": the rate limit window is a positive duration`,
-		"--fault-rate 2":        `--fault-rate "2": the fault rate is a fraction from 0 to 1`,
-		"--fault-seed x":        `--fault-seed "x": the fault seed is a whole number`,
-		"--fault-operations [x": `--fault-operations "[x": "[x" is not an operation pattern`,
-		"--latency -1s":         `--latency "-1s": the latency is a duration`,
+		"--rate-limit lots":       `--rate-limit "lots": the rate limit is REQUESTS or REQUESTS/WINDOW`,
+		"--rate-limit 5/soon":     `--rate-limit "5/soon": the rate limit window is a positive duration`,
+		"--fault-rate 2":          `--fault-rate "2": the fault rate is a fraction from 0 to 1`,
+		"--fault-rate NaN":        `--fault-rate "NaN": the fault rate is a fraction from 0 to 1`,
+		"--rate-limit 2000000000": `--rate-limit "2000000000": the rate limit is REQUESTS or REQUESTS/WINDOW, such as 180/1m, with REQUESTS from 0 to 1000000000`,
+		"--fault-seed x":          `--fault-seed "x": the fault seed is a whole number`,
+		"--fault-operations [x":   `--fault-operations "[x": "[x" is not an operation pattern`,
+		"--latency -1s":           `--latency "-1s": the latency is a duration`,
 	} {
 		code, _, stderr := runOnce(t, strings.Fields(args), nil)
 		assert.Equal(t, 2, code, args)

@@ -37,9 +37,13 @@ func (l RateLimit) WindowOrDefault() time.Duration {
 	return l.Window
 }
 
+// MaxRateLimitRequests bounds RateLimit.Requests, as the admin API's spec
+// does.
+const MaxRateLimitRequests = 1_000_000_000
+
 func (l RateLimit) validate() error {
-	if l.Requests < 0 {
-		return fmt.Errorf("rateLimit.requests: %d is negative", l.Requests)
+	if l.Requests < 0 || l.Requests > MaxRateLimitRequests {
+		return fmt.Errorf("rateLimit.requests: %d is not from 0 to %d", l.Requests, MaxRateLimitRequests)
 	}
 	if l.Window < 0 {
 		return fmt.Errorf("rateLimit.window: %s is negative", l.Window)
