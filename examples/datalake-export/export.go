@@ -147,7 +147,9 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 			if err != nil {
 				return nil, err
 			}
-			out := &page{total: -1, next: skip + c.pageSize, last: len(res.Rows) == 0}
+			// The server may answer fewer rows than asked for (its own page
+			// cap): the next page starts after the rows received.
+			out := &page{total: -1, next: skip + len(res.Rows), last: len(res.Rows) == 0}
 			if res.TotalRecords != nil {
 				out.total = int(*res.TotalRecords)
 				out.last = out.last || out.next >= out.total

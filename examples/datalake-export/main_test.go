@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -323,5 +325,40 @@ func TestHelpAndFlagErrorsNeverPrintSecrets(t *testing.T) {
 		for _, v := range []string{"TENANTKIT_API_KEY", "TENANTKIT_PASSWORD", "TENANTKIT_CLIENT_SECRET"} {
 			assert.Contains(t, output.String(), v, "the help names %s", v)
 		}
+	}
+}
+
+// capLimit is a transport that lowers the relationship API's limit
+// parameter to max, as a server with its own page cap would.
+type capLimit struct {
+	base http.RoundTripper
+	max  int
+}
+
+func (c capLimit) RoundTrip(req *http.Request) (*http.Response, error) {
+	q := req.URL.Query()
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > c.max {
+		req = req.Clone(req.Context())
+		q.Set("limit", strconv.Itoa(c.max))
+		req.URL.RawQuery = q.Encode()
+	}
+	return c.base.RoundTrip(req)
+}
+
+// A relationship API that answers fewer rows than -page-size asks for: the
+// next page starts after the rows received, so short pages lose nothing.
+func TestRowsExportWithShortPagesExportsEveryRow(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	out := filepath.Join(t.TempDir(), "projects")
+	h := &testHooks{clientOpt: []client.Option{client.WithHTTPClient(&http.Client{Transport: capLimit{srv.HTTPClient().Transport, 3}})}}
+	args := exportArgs(srv, out, "-source", "rows", "-client-id", "demo-admin", "-client-secret", "demo-admin-secret", "-type", "Project", "-page-size", "5")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, h), stderr.String())
+	assert.Contains(t, stdout.String(), "exported 12 rows of Project in 4 pages")
+	nd := readNDJSON(t, out+".ndjson")
+	require.Len(t, nd, 12)
+	for i, r := range nd {
+		assert.EqualValues(t, i+1, r["EntryId"], "row %d", i)
 	}
 }
