@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,6 +37,11 @@ type checkpoint struct {
 	Type   string   `json:"type"`
 	Fields []string `json:"fields,omitempty"`
 	AsUser int64    `json:"asUser,omitempty"`
+	// URL and Credential say where the rows come from and who may see
+	// them: a resume with another tenant or credential would mix two sets
+	// of visible rows.
+	URL        string     `json:"url"`
+	Credential credential `json:"credential"`
 	// Next is where the next page starts: the data API's paging.from or the
 	// relationship API's skip.
 	Next  int   `json:"next"`
@@ -46,6 +53,61 @@ type checkpoint struct {
 
 func (c *checkpoint) sameExport(o *checkpoint) bool {
 	return c.Source == o.Source && c.Type == o.Type && slices.Equal(c.Fields, o.Fields) && c.AsUser == o.AsUser
+}
+
+// credential identifies who exports, without a secret: the login's user
+// name, the OAuth client and its scopes, or the SHA-256 of the API key
+// (never the key).
+type credential struct {
+	APIKeySHA256 string   `json:"apiKeySha256,omitempty"`
+	User         string   `json:"user,omitempty"`
+	ClientID     string   `json:"clientId,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+func (c *config) credential() credential {
+	switch {
+	case c.source == "rows":
+		scopes := strings.Fields(c.scopes)
+		slices.Sort(scopes)
+		return credential{ClientID: c.clientID, Scopes: slices.Compact(scopes)}
+	case c.apiKey != "":
+		sum := sha256.Sum256([]byte(c.apiKey))
+		return credential{APIKeySHA256: hex.EncodeToString(sum[:])}
+	}
+	return credential{User: c.user}
+}
+
+func (c credential) equal(o credential) bool {
+	return c.APIKeySHA256 == o.APIKeySHA256 && c.User == o.User && c.ClientID == o.ClientID && slices.Equal(c.Scopes, o.Scopes)
+}
+
+func (c credential) String() string {
+	switch {
+	case c.APIKeySHA256 != "":
+		return "an API key (SHA-256 " + c.APIKeySHA256[:min(12, len(c.APIKeySHA256))] + "…)"
+	case c.User != "":
+		return "user " + c.User
+	case c.ClientID != "":
+		return fmt.Sprintf("OAuth client %s (scopes %q)", c.ClientID, strings.Join(c.Scopes, " "))
+	}
+	return "no recorded credential"
+}
+
+// sameOrigin says why the checkpoint c cannot be resumed by the export o
+// (another URL or credential), or "" when it can.
+func (c *checkpoint) sameOrigin(o *checkpoint) string {
+	switch {
+	case c.URL != o.URL:
+		u := c.URL
+		if u == "" {
+			u = "no recorded URL"
+		}
+		return fmt.Sprintf("it was written for %s, not %s", u, o.URL)
+	case !c.Credential.equal(o.Credential):
+		return fmt.Sprintf("it was written with %s, not %s", c.Credential, o.Credential)
+	}
+	return ""
 }
 
 func loadCheckpoint(path string) (*checkpoint, error) {
@@ -177,7 +239,8 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		return err
 	}
 	ndjsonPath, parquetPath, cpPath := c.out+".ndjson", c.out+".parquet", c.out+".checkpoint.json"
-	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser}
+	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser,
+		URL: strings.TrimRight(c.baseURL, "/"), Credential: c.credential()}
 	cp, err := loadCheckpoint(cpPath)
 	if err != nil {
 		return err
@@ -188,6 +251,11 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		cp = want // a finished export is run again from the start
 	case !cp.sameExport(want):
 		return fmt.Errorf("%s belongs to another export (%s %s); delete it or choose another -out", cpPath, cp.Source, cp.Type)
+	default:
+		if why := cp.sameOrigin(want); why != "" {
+			return fmt.Errorf("cannot resume the unfinished export in %s: %s; run it again with the same -url and credential to resume, "+
+				"or delete %s to start over", cpPath, why, cpPath)
+		}
 	}
 
 	f, err := os.OpenFile(ndjsonPath, os.O_RDWR|os.O_CREATE, 0o644)

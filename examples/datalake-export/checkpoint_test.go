@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// interruptAfter returns hooks that make the server refuse every page
+// request (entity query and entry rows) after the export's n-th page, with
+// a Retry-After longer than the client waits: the export stops there.
+func interruptAfter(srv *mocktest.Server, n int) *testHooks {
+	h := hooks(srv)
+	h.clientOpt = append(h.clientOpt, client.WithMaxRetryAfter(time.Second))
+	h.afterPage = func(pages int) {
+		if pages == n {
+			srv.SetFaults(refusePages)
+		}
+	}
+	return h
+}
+
+// refusePages refuses every page request for an hour.
+var refusePages = tenant.Faults{Rules: []tenant.FaultRule{{
+	Operations: []string{"entityQuery", "relationship.getRows"}, Kind: tenant.Fault503, Probability: 1, RetryAfter: time.Hour,
+}}}
+
+// An unfinished export is resumed only by the same tenant URL and the same
+// credential identity (API key, login user, OAuth client and scopes): any
+// other would see other rows, and the journal would mix two sets of rows.
+// A refused resume leaves the journal and the checkpoint as they were, and
+// the right command still resumes.
+func TestResumeRefusesAnotherURLOrCredential(t *testing.T) {
+	t.Parallel()
+	other := mocktest.Start(t)
+	cases := []struct {
+		name   string
+		first  []string
+		others map[string][]string // resume attempt -> what the error names
+		rows   int
+	}{
+		{
+			name:  "api key",
+			first: []string{"-api-key", "demo-key-service", "-type", "Project", "-page-size", "2"},
+			others: map[string][]string{
+				"another key": {"-api-key", "demo-key-other", "-type", "Project", "-page-size", "2"},
+				"a login":     {"-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "2"},
+				"another url": {"-url", other.URL, "-api-key", "demo-key-service", "-type", "Project", "-page-size", "2"},
+			},
+			rows: 4,
+		},
+		{
+			name:  "login",
+			first: []string{"-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5"},
+			others: map[string][]string{
+				"another user": {"-user", "bob@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5"},
+				"an api key":   {"-api-key", "demo-key-service", "-type", "Project"},
+			},
+			rows: 12,
+		},
+		{
+			name:  "oauth client",
+			first: []string{"-source", "rows", "-client-id", "demo-admin", "-client-secret", "demo-admin-secret", "-type", "Project", "-page-size", "5"},
+			others: map[string][]string{
+				"another client": {"-source", "rows", "-client-id", "demo-integrator", "-client-secret", "demo-integrator-secret", "-type", "Project", "-page-size", "5"},
+				"other scopes":   {"-source", "rows", "-client-id", "demo-admin", "-client-secret", "demo-admin-secret", "-scope", "data admin", "-type", "Project"},
+			},
+			rows: 12,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "export")
+			var stdout, stderr bytes.Buffer
+			srv := mocktest.Start(t) // its own, for its own fault plan
+			require.Error(t, run(t.Context(), exportArgs(srv, out, tc.first...), noEnv, &stdout, &stderr, interruptAfter(srv, 1)))
+			journal, err := os.ReadFile(out + ".ndjson")
+			require.NoError(t, err)
+			cp, err := os.ReadFile(out + ".checkpoint.json")
+			require.NoError(t, err)
+			assert.NotContains(t, string(cp), "demo-key-service", "the checkpoint never holds the API key")
+			assert.NotContains(t, string(cp), "secret")
+			assert.NotContains(t, string(cp), "demo-password")
+			srv.SetFaults(tenant.Faults{})
+
+			for name, args := range tc.others {
+				if !strings.HasPrefix(args[0], "-url") {
+					args = exportArgs(srv, out, args...)
+				} else {
+					args = append([]string{"-out", out, "-progress=false"}, args...)
+				}
+				err := run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv))
+				require.Error(t, err, name)
+				assert.Contains(t, err.Error(), "cannot resume the unfinished export in "+out+".checkpoint.json", name)
+				assert.Contains(t, err.Error(), "run it again with the same -url and credential to resume, or delete "+out+".checkpoint.json to start over", name)
+				after, err := os.ReadFile(out + ".ndjson")
+				require.NoError(t, err)
+				assert.Equal(t, journal, after, "%s: the journal is untouched", name)
+				cpAfter, err := os.ReadFile(out + ".checkpoint.json")
+				require.NoError(t, err)
+				assert.Equal(t, cp, cpAfter, "%s: the checkpoint is untouched", name)
+			}
+
+			// The same command resumes (a trailing slash is the same URL).
+			stdout.Reset()
+			same := append(exportArgs(srv, out, tc.first...), "-url", srv.URL+"/")
+			require.NoError(t, run(context.Background(), same, noEnv, &stdout, &stderr, hooks(srv)))
+			assert.Contains(t, stderr.String(), "resuming Project after ")
+			assert.Contains(t, stdout.String(), "exported "+itoa(tc.rows)+" rows")
+			ids := map[string]bool{}
+			for _, r := range readNDJSON(t, out+".ndjson") {
+				id := fmt.Sprint(r["id"], r["EntryId"])
+				assert.False(t, ids[id], "row %s once", id)
+				ids[id] = true
+			}
+			assert.Len(t, ids, tc.rows)
+		})
+	}
+}
+
+// What the checkpoint says about the credential: who, never a secret.
+func TestCheckpointCredentialIdentity(t *testing.T) {
+	t.Parallel()
+	for args, want := range map[string]string{
+		"-api-key demo-key-service":                                     "an API key (SHA-256 ",
+		"-user alice@demo.tenantkit.dev -password pw":                   "user alice@demo.tenantkit.dev",
+		"-source rows -client-id c -client-secret s -scope b\ta\tb":     `OAuth client c (scopes "a b")`,
+		"-source rows -client-id c -client-secret s -scope data":        `OAuth client c (scopes "data")`,
+		"-source rows -client-id demo-admin -client-secret demo-secret": `OAuth client demo-admin (scopes "data")`,
+	} {
+		c, err := parseFlags(append(strings.Split(args, " "), "-type", "X"), noEnv, &bytes.Buffer{})
+		require.NoError(t, err, args)
+		id := c.credential()
+		assert.True(t, strings.HasPrefix(id.String(), want), "%s: %s", args, id)
+		assert.NotContains(t, id.String()+id.APIKeySHA256, "demo-key-service")
+		assert.NotContains(t, id.String(), "secret")
+	}
+	a, _ := parseFlags([]string{"-type", "X", "-api-key", "k1"}, noEnv, &bytes.Buffer{})
+	b, _ := parseFlags([]string{"-type", "X", "-api-key", "k2"}, noEnv, &bytes.Buffer{})
+	assert.False(t, a.credential().equal(b.credential()), "two keys, two identities")
+	assert.True(t, a.credential().equal(a.credential()))
+}
