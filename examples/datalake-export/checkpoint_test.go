@@ -152,3 +152,51 @@ func TestCheckpointCredentialIdentity(t *testing.T) {
 	assert.False(t, a.credential().equal(b.credential()), "two keys, two identities")
 	assert.True(t, a.credential().equal(a.credential()))
 }
+
+// An unfinished export whose journal is gone (moved to the lake, deleted)
+// or shorter than its checkpoint counts is not resumed: extending it would
+// leave a hole (NUL bytes) where the checkpointed rows were. The error says
+// what to do; after deleting the checkpoint the export starts over.
+func TestResumeRefusesMissingOrShortJournal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		damage func(path string) error
+		what   string
+	}{
+		{"missing", os.Remove, "is missing"},
+		{"shorter", func(path string) error { return os.Truncate(path, 100) }, "has 100 bytes"},
+		{"empty", func(path string) error { return os.Truncate(path, 0) }, "has 0 bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := mocktest.Start(t)
+			out := filepath.Join(t.TempDir(), "projects")
+			args := exportArgs(srv, out, "-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5")
+			var stdout, stderr bytes.Buffer
+			require.Error(t, run(t.Context(), args, noEnv, &stdout, &stderr, interruptAfter(srv, 2)))
+			require.NoError(t, tc.damage(out+".ndjson"))
+			before, _ := os.ReadFile(out + ".ndjson")
+			srv.SetFaults(tenant.Faults{})
+
+			err := run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv))
+			require.Error(t, err)
+			cpPath := out + ".checkpoint.json"
+			assert.Contains(t, err.Error(), "cannot resume the unfinished export in "+cpPath+": the journal "+out+".ndjson "+tc.what)
+			assert.Contains(t, err.Error(), "restore the journal to resume, or delete "+cpPath+" to start over")
+			after, _ := os.ReadFile(out + ".ndjson")
+			assert.Equal(t, before, after, "the journal is left as it was (never padded)")
+			assert.NotContains(t, string(after), "\x00")
+
+			require.NoError(t, os.Remove(cpPath))
+			stdout.Reset()
+			require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv)))
+			assert.Contains(t, stdout.String(), "exported 12 rows of Project in 3 pages")
+			nd := readNDJSON(t, out+".ndjson")
+			require.Len(t, nd, 12)
+			for i, r := range nd {
+				assert.Equal(t, "/Project/"+itoa(i+1), r["id"], "row %d", i)
+			}
+		})
+	}
+}

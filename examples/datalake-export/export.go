@@ -137,6 +137,45 @@ func (c *checkpoint) save(path string) error {
 	return os.Rename(tmp, path)
 }
 
+// openJournal opens the NDJSON journal at path, positioned where the next
+// page goes. A new export starts an empty journal. A resumed one needs the
+// journal to hold at least the cp.Bytes its checkpoint (at cpPath) counts,
+// and drops whatever an interrupted run wrote after them; a journal that is
+// missing or shorter is refused (never padded), since the rows it lacks
+// would be missing from the export.
+func openJournal(path, cpPath string, cp *checkpoint, resumed bool) (*os.File, error) {
+	if !resumed {
+		return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	}
+	refuse := func(what string) error {
+		return fmt.Errorf("cannot resume the unfinished export in %s: the journal %s %s, but the checkpoint counts %d bytes (%d rows); "+
+			"restore the journal to resume, or delete %s to start over", cpPath, path, what, cp.Bytes, cp.Rows, cpPath)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, refuse("is missing")
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && st.Size() < cp.Bytes {
+		err = refuse(fmt.Sprintf("has %d bytes", st.Size()))
+	}
+	if err == nil && st.Size() > cp.Bytes {
+		// Drop whatever an interrupted run wrote after its last checkpoint.
+		err = f.Truncate(cp.Bytes)
+	}
+	if err == nil {
+		_, err = f.Seek(cp.Bytes, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // page is one page of rows, already encoded as JSON objects.
 type page struct {
 	rows  []json.RawMessage
@@ -258,18 +297,11 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 	}
 
-	f, err := os.OpenFile(ndjsonPath, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openJournal(ndjsonPath, cpPath, cp, resumed)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	// Drop whatever an interrupted run wrote after its last checkpoint.
-	if err := f.Truncate(cp.Bytes); err != nil {
-		return err
-	}
-	if _, err := f.Seek(cp.Bytes, io.SeekStart); err != nil {
-		return err
-	}
 	if resumed {
 		fmt.Fprintf(stderr, "resuming %s after %d rows (%s)\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
 	}
