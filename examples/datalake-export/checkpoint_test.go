@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -199,4 +200,62 @@ func TestResumeRefusesMissingOrShortJournal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readCheckpoint reads the checkpoint of the export with output prefix out.
+func readCheckpoint(t *testing.T, out string) checkpoint {
+	t.Helper()
+	b, err := os.ReadFile(out + ".checkpoint.json")
+	require.NoError(t, err)
+	var cp checkpoint
+	require.NoError(t, json.Unmarshal(b, &cp))
+	return cp
+}
+
+// Ctrl-C (or -timeout) after the last page stops the Parquet conversion:
+// the run fails, no Parquet file is left, and the checkpoint says every page
+// is fetched but the export is not done. The next run writes the Parquet
+// file without fetching a page (the server refuses every page by then).
+func TestStoppedParquetConversionIsRedoneWithoutFetching(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	out := filepath.Join(t.TempDir(), "projects")
+	args := exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Project", "-page-size", "2")
+	ctx, cancel := context.WithCancel(t.Context())
+	h := hooks(srv)
+	h.afterPage = func(pages int) {
+		if pages == 2 { // the last page: 4 projects
+			cancel()
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(ctx, args, noEnv, &stdout, &stderr, h)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Contains(t, err.Error(), "all 4 rows are in "+out+".ndjson, but writing "+out+".parquet stopped: context canceled")
+	assert.Contains(t, err.Error(), "run the same command again to write it (no page is fetched again)")
+	assert.Empty(t, stdout.String(), "no success is reported")
+	for _, p := range []string{out + ".parquet", out + ".parquet.tmp"} {
+		_, statErr := os.Stat(p)
+		assert.ErrorIs(t, statErr, os.ErrNotExist, p)
+	}
+	cp := readCheckpoint(t, out)
+	assert.True(t, cp.Fetched, "every page is in the journal")
+	assert.False(t, cp.Done, "the export is not done without its Parquet file")
+
+	srv.SetFaults(refusePages) // a page request would now fail the run at once
+	h = hooks(srv)
+	h.clientOpt = append(h.clientOpt, client.WithMaxRetryAfter(time.Second))
+	stdout.Reset()
+	stderr.Reset()
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, h), stderr.String())
+	assert.Contains(t, stderr.String(), "every page of Project was fetched earlier (4 rows, 2 pages); writing the outputs")
+	assert.Equal(t, "exported 4 rows of Project in 2 pages to "+out+".ndjson and "+out+".parquet\n", stdout.String())
+	nd := readNDJSON(t, out+".ndjson")
+	pq := readParquet(t, out+".parquet")
+	require.Len(t, nd, 4)
+	require.Len(t, pq, 4)
+	for i := range nd {
+		sameValues(t, nd[i], pq[i])
+	}
+	assert.True(t, readCheckpoint(t, out).Done)
 }

@@ -31,7 +31,8 @@ type testHooks struct {
 // checkpoint is what has been exported so far. It is written (atomically)
 // after every page whose rows are safely in the NDJSON file: an interrupted
 // export truncates the NDJSON file to Bytes and goes on from Next, so no row
-// is written twice and none is lost.
+// is written twice and none is lost. Once every page is in, the Parquet
+// file is written, and only then is the export Done.
 type checkpoint struct {
 	Source string   `json:"source"`
 	Type   string   `json:"type"`
@@ -48,7 +49,11 @@ type checkpoint struct {
 	Rows  int   `json:"rows"`
 	Pages int   `json:"pages"`
 	Bytes int64 `json:"bytes"` // of the NDJSON file
-	Done  bool  `json:"done"`
+	// Fetched: the last page is in the journal. Done: the other outputs
+	// (the Parquet file) are written too; a finished export is run again
+	// from the start.
+	Fetched bool `json:"fetched"`
+	Done    bool `json:"done"`
 }
 
 func (c *checkpoint) sameExport(o *checkpoint) bool {
@@ -302,10 +307,58 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		return err
 	}
 	defer f.Close()
-	if resumed {
+	switch {
+	case resumed && cp.Fetched:
+		fmt.Fprintf(stderr, "every page of %s was fetched earlier (%d rows, %s); writing the outputs\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
+	case resumed:
 		fmt.Fprintf(stderr, "resuming %s after %d rows (%s)\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
 	}
 
+	startRows, startPages := cp.Rows, cp.Pages
+	start := time.Now()
+	if err := fetchAll(ctx, c, fetch, f, cp, cpPath, stderr, hooks); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	// Every row is in the journal: write the other outputs, and only then
+	// say the export is done. If this is cut short, the next run redoes it
+	// without fetching a page.
+	outputs := []string{ndjsonPath}
+	if slices.Contains(c.formats, "parquet") {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		n, err := writeParquet(ctx, f, parquetPath, c.source)
+		if err == nil && n != cp.Rows {
+			err = fmt.Errorf("%d rows, but the export has %d", n, cp.Rows)
+		}
+		if err != nil {
+			return fmt.Errorf("all %d rows are in %s, but writing %s stopped: %w; run the same command again to write it (no page is fetched again)",
+				cp.Rows, ndjsonPath, parquetPath, err)
+		}
+		outputs = append(outputs, parquetPath)
+	}
+	cp.Done = true
+	if err := cp.save(cpPath); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "exported %d rows of %s in %s to %s", cp.Rows, c.typeName, plural(cp.Pages, "page"), strings.Join(outputs, " and "))
+	if cp.Pages > startPages {
+		fmt.Fprintf(stdout, " (%.0f rows/s)", float64(cp.Rows-startRows)/max(elapsed.Seconds(), 1e-3))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// fetchAll fetches the pages the checkpoint cp does not have yet, appends
+// their rows to the journal f and saves the checkpoint after every page,
+// until the last page is in (cp.Fetched).
+func fetchAll(ctx context.Context, c *config, fetch pager, f *os.File, cp *checkpoint, cpPath string, stderr io.Writer, hooks *testHooks) error {
+	if cp.Fetched {
+		return nil
+	}
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetVisibility(c.progress),
@@ -319,10 +372,8 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	)
 	_ = bar.Set(cp.Rows)
 
-	start := time.Now()
-	startRows := cp.Rows
 	w := bufio.NewWriterSize(f, 1<<16)
-	for !cp.Done {
+	for !cp.Fetched {
 		pg, err := fetch(ctx, cp.Next)
 		if err != nil {
 			_ = bar.Exit()
@@ -348,7 +399,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 		cp.Rows += len(pg.rows)
 		cp.Pages++
-		cp.Next, cp.Bytes, cp.Done = pg.next, pos, pg.last
+		cp.Next, cp.Bytes, cp.Fetched = pg.next, pos, pg.last
 		if err := cp.save(cpPath); err != nil {
 			return err
 		}
@@ -358,25 +409,6 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 	}
 	_ = bar.Finish()
-	elapsed := time.Since(start)
-
-	outputs := []string{ndjsonPath}
-	if slices.Contains(c.formats, "parquet") {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		n, err := writeParquet(f, parquetPath, c.source)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", parquetPath, err)
-		}
-		if n != cp.Rows {
-			return fmt.Errorf("write %s: %d rows, but the export has %d", parquetPath, n, cp.Rows)
-		}
-		outputs = append(outputs, parquetPath)
-	}
-	rate := float64(cp.Rows-startRows) / max(elapsed.Seconds(), 1e-3)
-	fmt.Fprintf(stdout, "exported %d rows of %s in %s to %s (%.0f rows/s)\n",
-		cp.Rows, c.typeName, plural(cp.Pages, "page"), strings.Join(outputs, " and "), rate)
 	return nil
 }
 
