@@ -23,13 +23,20 @@ import (
 // request (entity query and entry rows) after the export's n-th page, with
 // a Retry-After longer than the client waits: the export stops there.
 func interruptAfter(srv *mocktest.Server, n int) *testHooks {
-	h := hooks(srv)
-	h.clientOpt = append(h.clientOpt, client.WithMaxRetryAfter(time.Second))
+	h := impatient(srv)
 	h.afterPage = func(pages int) {
 		if pages == n {
 			srv.SetFaults(refusePages)
 		}
 	}
+	return h
+}
+
+// impatient returns hooks whose client gives up at once on a Retry-After
+// longer than a second (refusePages asks for an hour).
+func impatient(srv *mocktest.Server) *testHooks {
+	h := hooks(srv)
+	h.clientOpt = append(h.clientOpt, client.WithMaxRetryAfter(time.Second))
 	return h
 }
 
@@ -87,7 +94,7 @@ func TestResumeRefusesAnotherURLOrCredential(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			srv := mocktest.Start(t) // its own, for its own fault plan
 			require.Error(t, run(t.Context(), exportArgs(srv, out, tc.first...), noEnv, &stdout, &stderr, interruptAfter(srv, 1)))
-			journal, err := os.ReadFile(out + ".ndjson")
+			journal, err := os.ReadFile(out + ".ndjson.part")
 			require.NoError(t, err)
 			cp, err := os.ReadFile(out + ".checkpoint.json")
 			require.NoError(t, err)
@@ -106,7 +113,7 @@ func TestResumeRefusesAnotherURLOrCredential(t *testing.T) {
 				require.Error(t, err, name)
 				assert.Contains(t, err.Error(), "cannot resume the unfinished export in "+out+".checkpoint.json", name)
 				assert.Contains(t, err.Error(), "run it again with the same -url and credential to resume, or delete "+out+".checkpoint.json to start over", name)
-				after, err := os.ReadFile(out + ".ndjson")
+				after, err := os.ReadFile(out + ".ndjson.part")
 				require.NoError(t, err)
 				assert.Equal(t, journal, after, "%s: the journal is untouched", name)
 				cpAfter, err := os.ReadFile(out + ".checkpoint.json")
@@ -176,16 +183,16 @@ func TestResumeRefusesMissingOrShortJournal(t *testing.T) {
 			args := exportArgs(srv, out, "-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5")
 			var stdout, stderr bytes.Buffer
 			require.Error(t, run(t.Context(), args, noEnv, &stdout, &stderr, interruptAfter(srv, 2)))
-			require.NoError(t, tc.damage(out+".ndjson"))
-			before, _ := os.ReadFile(out + ".ndjson")
+			require.NoError(t, tc.damage(out+".ndjson.part"))
+			before, _ := os.ReadFile(out + ".ndjson.part")
 			srv.SetFaults(tenant.Faults{})
 
 			err := run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv))
 			require.Error(t, err)
 			cpPath := out + ".checkpoint.json"
-			assert.Contains(t, err.Error(), "cannot resume the unfinished export in "+cpPath+": the journal "+out+".ndjson "+tc.what)
+			assert.Contains(t, err.Error(), "cannot resume the unfinished export in "+cpPath+": the journal "+out+".ndjson.part "+tc.what)
 			assert.Contains(t, err.Error(), "restore the journal to resume, or delete "+cpPath+" to start over")
-			after, _ := os.ReadFile(out + ".ndjson")
+			after, _ := os.ReadFile(out + ".ndjson.part")
 			assert.Equal(t, before, after, "the journal is left as it was (never padded)")
 			assert.NotContains(t, string(after), "\x00")
 
@@ -231,10 +238,10 @@ func TestStoppedParquetConversionIsRedoneWithoutFetching(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	err := run(ctx, args, noEnv, &stdout, &stderr, h)
 	require.ErrorIs(t, err, context.Canceled)
-	assert.Contains(t, err.Error(), "all 4 rows are in "+out+".ndjson, but writing "+out+".parquet stopped: context canceled")
+	assert.Contains(t, err.Error(), "all 4 rows are in "+out+".ndjson.part, but writing "+out+".parquet stopped: context canceled")
 	assert.Contains(t, err.Error(), "run the same command again to write it (no page is fetched again)")
 	assert.Empty(t, stdout.String(), "no success is reported")
-	for _, p := range []string{out + ".parquet", out + ".parquet.tmp"} {
+	for _, p := range []string{out + ".ndjson", out + ".parquet", out + ".parquet.tmp"} {
 		_, statErr := os.Stat(p)
 		assert.ErrorIs(t, statErr, os.ErrNotExist, p)
 	}
@@ -243,11 +250,9 @@ func TestStoppedParquetConversionIsRedoneWithoutFetching(t *testing.T) {
 	assert.False(t, cp.Done, "the export is not done without its Parquet file")
 
 	srv.SetFaults(refusePages) // a page request would now fail the run at once
-	h = hooks(srv)
-	h.clientOpt = append(h.clientOpt, client.WithMaxRetryAfter(time.Second))
 	stdout.Reset()
 	stderr.Reset()
-	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, h), stderr.String())
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, impatient(srv)), stderr.String())
 	assert.Contains(t, stderr.String(), "every page of Project was fetched earlier (4 rows, 2 pages); writing the outputs")
 	assert.Equal(t, "exported 4 rows of Project in 2 pages to "+out+".ndjson and "+out+".parquet\n", stdout.String())
 	nd := readNDJSON(t, out+".ndjson")
@@ -258,4 +263,74 @@ func TestStoppedParquetConversionIsRedoneWithoutFetching(t *testing.T) {
 		sameValues(t, nd[i], pq[i])
 	}
 	assert.True(t, readCheckpoint(t, out).Done)
+}
+
+// Running a finished export again leaves its NDJSON and Parquet files as
+// they are until the new run is finished: a run whose first page fails
+// changes nothing, and one interrupted later keeps its rows in the journal
+// (PREFIX.ndjson.part) until it is resumed and finishes.
+func TestRerunKeepsEarlierOutputsUntilItFinishes(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	out := filepath.Join(t.TempDir(), "projects")
+	args := exportArgs(srv, out, "-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv)))
+	read := func() (nd, pq, cp []byte) {
+		nd, _ = os.ReadFile(out + ".ndjson")
+		pq, _ = os.ReadFile(out + ".parquet")
+		cp, _ = os.ReadFile(out + ".checkpoint.json")
+		return
+	}
+	nd, pq, cp := read()
+	require.NotEmpty(t, nd)
+	require.NotEmpty(t, pq)
+
+	// The first page fails: nothing changes, the checkpoint still says done.
+	srv.SetFaults(refusePages)
+	err := run(t.Context(), args, noEnv, &stdout, &stderr, impatient(srv))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "export stopped after 0 rows")
+	nd2, pq2, cp2 := read()
+	assert.Equal(t, nd, nd2, "the NDJSON file of the finished export is kept")
+	assert.Equal(t, pq, pq2, "the Parquet file of the finished export is kept")
+	assert.Equal(t, cp, cp2)
+
+	// Interrupted after a page: the earlier outputs are still whole.
+	srv.SetFaults(tenant.Faults{})
+	require.Error(t, run(t.Context(), args, noEnv, &stdout, &stderr, interruptAfter(srv, 1)))
+	nd2, pq2, _ = read()
+	assert.Equal(t, nd, nd2)
+	assert.Equal(t, pq, pq2)
+	require.Len(t, readNDJSON(t, out+".ndjson.part"), 5)
+
+	srv.SetFaults(tenant.Faults{})
+	stdout.Reset()
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv)))
+	assert.Contains(t, stdout.String(), "exported 12 rows of Project in 3 pages")
+	nd2, _, _ = read()
+	assert.Equal(t, nd, nd2, "the same rows again")
+	require.Len(t, readParquet(t, out+".parquet"), 12)
+	_, statErr := os.Stat(out + ".ndjson.part")
+	assert.ErrorIs(t, statErr, os.ErrNotExist)
+}
+
+// -format ndjson after an export that wrote Parquet too removes the old
+// Parquet file, which would not match the new NDJSON, and says so.
+func TestNDJSONOnlyExportRemovesAnEarlierParquetFile(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	out := filepath.Join(t.TempDir(), "projects")
+	args := exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Project")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, hooks(srv)))
+	require.FileExists(t, out+".parquet")
+
+	stdout.Reset()
+	stderr.Reset()
+	require.NoError(t, run(t.Context(), append(args, "-format", "ndjson"), noEnv, &stdout, &stderr, hooks(srv)))
+	assert.NoFileExists(t, out+".parquet")
+	assert.Contains(t, stderr.String(), "removed "+out+".parquet of an earlier export (-format ndjson writes none)")
+	assert.Contains(t, stdout.String(), "exported 4 rows of Project in 1 page to "+out+".ndjson (")
+	require.Len(t, readNDJSON(t, out+".ndjson"), 4)
 }

@@ -135,8 +135,22 @@ func (c *checkpoint) save(path string) error {
 	if err != nil {
 		return err
 	}
+	// Written beside it, synced, then renamed over it: after a crash the
+	// checkpoint is the old one or the new one, never a torn or empty file.
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, path)
@@ -283,6 +297,10 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		return err
 	}
 	ndjsonPath, parquetPath, cpPath := c.out+".ndjson", c.out+".parquet", c.out+".checkpoint.json"
+	// The rows go to a journal beside the NDJSON file, renamed into place
+	// when the export is finished: the outputs of an earlier run stay
+	// untouched until then.
+	journalPath := ndjsonPath + ".part"
 	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser,
 		URL: strings.TrimRight(c.baseURL, "/"), Credential: c.credential()}
 	cp, err := loadCheckpoint(cpPath)
@@ -302,7 +320,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 	}
 
-	f, err := openJournal(ndjsonPath, cpPath, cp, resumed)
+	f, err := openJournal(journalPath, cpPath, cp, resumed)
 	if err != nil {
 		return err
 	}
@@ -321,9 +339,9 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	}
 	elapsed := time.Since(start)
 
-	// Every row is in the journal: write the other outputs, and only then
-	// say the export is done. If this is cut short, the next run redoes it
-	// without fetching a page.
+	// Every row is in the journal: write the Parquet file, move the journal
+	// into place, and only then say the export is done. If this is cut
+	// short, the next run redoes it without fetching a page.
 	outputs := []string{ndjsonPath}
 	if slices.Contains(c.formats, "parquet") {
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
@@ -335,9 +353,24 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 		if err != nil {
 			return fmt.Errorf("all %d rows are in %s, but writing %s stopped: %w; run the same command again to write it (no page is fetched again)",
-				cp.Rows, ndjsonPath, parquetPath, err)
+				cp.Rows, journalPath, parquetPath, err)
 		}
 		outputs = append(outputs, parquetPath)
+	} else {
+		// A Parquet file of an earlier run would not match the new NDJSON.
+		err := os.Remove(parquetPath)
+		switch {
+		case err == nil:
+			fmt.Fprintf(stderr, "removed %s of an earlier export (-format ndjson writes none)\n", parquetPath)
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(journalPath, ndjsonPath); err != nil {
+		return err
 	}
 	cp.Done = true
 	if err := cp.save(cpPath); err != nil {

@@ -159,12 +159,14 @@ func TestInterruptedExportResumesWithoutDuplicates(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "export stopped after 10 rows (2 pages; next page at 10)")
 	assert.Contains(t, err.Error(), "run the same command again to resume")
-	require.Len(t, readNDJSON(t, out+".ndjson"), 10)
-	_, statErr := os.Stat(out + ".parquet")
-	assert.ErrorIs(t, statErr, os.ErrNotExist, "no Parquet file for an unfinished export")
+	require.Len(t, readNDJSON(t, out+".ndjson.part"), 10, "the rows so far are in the journal")
+	for _, p := range []string{out + ".ndjson", out + ".parquet"} {
+		_, statErr := os.Stat(p)
+		assert.ErrorIs(t, statErr, os.ErrNotExist, "no %s for an unfinished export", p)
+	}
 
 	// The process died while writing a row after its last checkpoint.
-	f, err := os.OpenFile(out+".ndjson", os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(out+".ndjson.part", os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
 	_, err = f.WriteString(`{"id":"/Project/11","Na`)
 	require.NoError(t, err)
@@ -181,6 +183,8 @@ func TestInterruptedExportResumesWithoutDuplicates(t *testing.T) {
 	for i, r := range nd {
 		assert.Equal(t, "/Project/"+itoa(i+1), r["id"], "row %d", i)
 	}
+	_, statErr := os.Stat(out + ".ndjson.part")
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "the journal became the NDJSON file")
 	pq := readParquet(t, out+".parquet")
 	require.Len(t, pq, 12)
 	for i := range nd {
