@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -303,6 +304,9 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	journalPath := ndjsonPath + ".part"
 	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser,
 		URL: strings.TrimRight(c.baseURL, "/"), Credential: c.credential()}
+	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
+		return err
+	}
 	cp, err := loadCheckpoint(cpPath)
 	if err != nil {
 		return err

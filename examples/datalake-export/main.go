@@ -87,7 +87,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.typeName, "type", "", "entity type (data) or entry type (rows) to export (required)")
 	fs.StringVar(&fields, "fields", "", "comma-separated fields to export (data source only; default: every field)")
 	fs.Int64Var(&c.asUser, "as-user", 0, "act as this user id (AS-USER header; needs a proxy assignment)")
-	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json; rows go to PREFIX.ndjson.part until the export is finished (default: the type name)")
+	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json; rows go to PREFIX.ndjson.part until the export is finished; missing directories are made (default: the type name)")
 	fs.StringVar(&formats, "format", "ndjson,parquet", "output formats: ndjson, parquet or both (NDJSON is always written: it is the export's journal; with ndjson alone, a PREFIX.parquet of an earlier run is removed)")
 	fs.IntVar(&c.pageSize, "page-size", 100, "rows per request")
 	fs.BoolVar(&c.progress, "progress", true, "show a progress bar on stderr")

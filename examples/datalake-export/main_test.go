@@ -133,6 +133,11 @@ func TestExportDemoTenantToNDJSONAndParquet(t *testing.T) {
 			}
 		})
 	}
+	// An output prefix in directories that do not exist yet makes them.
+	out := filepath.Join(dir, "lake", "2026", "projects")
+	require.NoError(t, run(t.Context(), exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Project"), noEnv, io.Discard, io.Discard, hooks(srv)))
+	require.Len(t, readParquet(t, out+".parquet"), 4)
+
 	// A reference field (Owner) is kept as JSON text.
 	pq := readParquet(t, filepath.Join(dir, "projects-by-login.parquet"))
 	assert.JSONEq(t, `{"id":"/User/1001","Name":"Alice Admin"}`, pq[0]["Owner"].(string))
