@@ -2,7 +2,10 @@
 // Parquet: entities through the data API's entity query, or entry rows
 // through the relationship API (optionally acting as another user with
 // AS-USER). A checkpoint written after every page lets an interrupted
-// export resume where it stopped, without duplicates.
+// export resume where it stopped, without duplicates, with the same URL
+// and credential. The rows go to PREFIX.ndjson.part until every page is in
+// and the Parquet file is written; the outputs of an earlier run stay
+// untouched until then.
 //
 //	go run ./examples/datalake-export -url http://127.0.0.1:8080 \
 //	    -api-key demo-key-service -type Project -out project
