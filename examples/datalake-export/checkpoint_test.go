@@ -171,16 +171,18 @@ func TestResumeRefusesMissingOrShortJournal(t *testing.T) {
 		name   string
 		damage func(path string) error
 		what   string
+		format string
 	}{
-		{"missing", os.Remove, "is missing"},
-		{"shorter", func(path string) error { return os.Truncate(path, 100) }, "has 100 bytes"},
-		{"empty", func(path string) error { return os.Truncate(path, 0) }, "has 0 bytes"},
+		{"missing", os.Remove, "is missing", "ndjson,parquet"},
+		{"missing, ndjson only", os.Remove, "is missing", "ndjson"},
+		{"shorter", func(path string) error { return os.Truncate(path, 100) }, "has 100 bytes", "ndjson,parquet"},
+		{"empty", func(path string) error { return os.Truncate(path, 0) }, "has 0 bytes", "ndjson"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			srv := mocktest.Start(t)
 			out := filepath.Join(t.TempDir(), "projects")
-			args := exportArgs(srv, out, "-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5")
+			args := exportArgs(srv, out, "-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "5", "-format", tc.format)
 			var stdout, stderr bytes.Buffer
 			require.Error(t, run(t.Context(), args, noEnv, &stdout, &stderr, interruptAfter(srv, 2)))
 			require.NoError(t, tc.damage(out+".ndjson.part"))
