@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -29,23 +32,88 @@ type testHooks struct {
 // checkpoint is what has been exported so far. It is written (atomically)
 // after every page whose rows are safely in the NDJSON file: an interrupted
 // export truncates the NDJSON file to Bytes and goes on from Next, so no row
-// is written twice and none is lost.
+// is written twice and none is lost. Once every page is in, the Parquet
+// file is written, and only then is the export Done.
 type checkpoint struct {
 	Source string   `json:"source"`
 	Type   string   `json:"type"`
 	Fields []string `json:"fields,omitempty"`
 	AsUser int64    `json:"asUser,omitempty"`
+	// URL and Credential say where the rows come from and who may see
+	// them: a resume with another tenant or credential would mix two sets
+	// of visible rows.
+	URL        string     `json:"url"`
+	Credential credential `json:"credential"`
 	// Next is where the next page starts: the data API's paging.from or the
 	// relationship API's skip.
 	Next  int   `json:"next"`
 	Rows  int   `json:"rows"`
 	Pages int   `json:"pages"`
 	Bytes int64 `json:"bytes"` // of the NDJSON file
-	Done  bool  `json:"done"`
+	// Fetched: the last page is in the journal. Done: the other outputs
+	// (the Parquet file) are written too; a finished export is run again
+	// from the start.
+	Fetched bool `json:"fetched"`
+	Done    bool `json:"done"`
 }
 
 func (c *checkpoint) sameExport(o *checkpoint) bool {
 	return c.Source == o.Source && c.Type == o.Type && slices.Equal(c.Fields, o.Fields) && c.AsUser == o.AsUser
+}
+
+// credential identifies who exports, without a secret: the login's user
+// name, the OAuth client and its scopes, or the SHA-256 of the API key
+// (never the key).
+type credential struct {
+	APIKeySHA256 string   `json:"apiKeySha256,omitempty"`
+	User         string   `json:"user,omitempty"`
+	ClientID     string   `json:"clientId,omitempty"`
+	Scopes       []string `json:"scopes,omitempty"`
+}
+
+func (c *config) credential() credential {
+	switch {
+	case c.source == "rows":
+		scopes := strings.Fields(c.scopes)
+		slices.Sort(scopes)
+		return credential{ClientID: c.clientID, Scopes: slices.Compact(scopes)}
+	case c.apiKey != "":
+		sum := sha256.Sum256([]byte(c.apiKey))
+		return credential{APIKeySHA256: hex.EncodeToString(sum[:])}
+	}
+	return credential{User: c.user}
+}
+
+func (c credential) equal(o credential) bool {
+	return c.APIKeySHA256 == o.APIKeySHA256 && c.User == o.User && c.ClientID == o.ClientID && slices.Equal(c.Scopes, o.Scopes)
+}
+
+func (c credential) String() string {
+	switch {
+	case c.APIKeySHA256 != "":
+		return "an API key (SHA-256 " + c.APIKeySHA256[:min(12, len(c.APIKeySHA256))] + "…)"
+	case c.User != "":
+		return "user " + c.User
+	case c.ClientID != "":
+		return fmt.Sprintf("OAuth client %s (scopes %q)", c.ClientID, strings.Join(c.Scopes, " "))
+	}
+	return "no recorded credential"
+}
+
+// sameOrigin says why the checkpoint c cannot be resumed by the export o
+// (another URL or credential), or "" when it can.
+func (c *checkpoint) sameOrigin(o *checkpoint) string {
+	switch {
+	case c.URL != o.URL:
+		u := c.URL
+		if u == "" {
+			u = "no recorded URL"
+		}
+		return fmt.Sprintf("it was written for %s, not %s", u, o.URL)
+	case !c.Credential.equal(o.Credential):
+		return fmt.Sprintf("it was written with %s, not %s", c.Credential, o.Credential)
+	}
+	return ""
 }
 
 func loadCheckpoint(path string) (*checkpoint, error) {
@@ -68,11 +136,64 @@ func (c *checkpoint) save(path string) error {
 	if err != nil {
 		return err
 	}
+	// Written beside it, synced, then renamed over it: after a crash the
+	// checkpoint is the old one or the new one, never a torn or empty file.
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	return os.Rename(tmp, path)
+}
+
+// openJournal opens the NDJSON journal at path, positioned where the next
+// page goes. A new export starts an empty journal. A resumed one needs the
+// journal to hold at least the cp.Bytes its checkpoint (at cpPath) counts,
+// and drops whatever an interrupted run wrote after them; a journal that is
+// missing or shorter is refused (never padded), since the rows it lacks
+// would be missing from the export.
+func openJournal(path, cpPath string, cp *checkpoint, resumed bool) (*os.File, error) {
+	if !resumed {
+		return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
+	}
+	refuse := func(what string) error {
+		return fmt.Errorf("cannot resume the unfinished export in %s: the journal %s %s, but the checkpoint counts %d bytes (%d rows); "+
+			"restore the journal to resume, or delete %s to start over", cpPath, path, what, cp.Bytes, cp.Rows, cpPath)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, refuse("is missing")
+	}
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && st.Size() < cp.Bytes {
+		err = refuse(fmt.Sprintf("has %d bytes", st.Size()))
+	}
+	if err == nil && st.Size() > cp.Bytes {
+		// Drop whatever an interrupted run wrote after its last checkpoint.
+		err = f.Truncate(cp.Bytes)
+	}
+	if err == nil {
+		_, err = f.Seek(cp.Bytes, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // page is one page of rows, already encoded as JSON objects.
@@ -147,7 +268,9 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 			if err != nil {
 				return nil, err
 			}
-			out := &page{total: -1, next: skip + c.pageSize, last: len(res.Rows) == 0}
+			// The server may answer fewer rows than asked for (its own page
+			// cap): the next page starts after the rows received.
+			out := &page{total: -1, next: skip + len(res.Rows), last: len(res.Rows) == 0}
 			if res.TotalRecords != nil {
 				out.total = int(*res.TotalRecords)
 				out.last = out.last || out.next >= out.total
@@ -175,7 +298,15 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		return err
 	}
 	ndjsonPath, parquetPath, cpPath := c.out+".ndjson", c.out+".parquet", c.out+".checkpoint.json"
-	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser}
+	// The rows go to a journal beside the NDJSON file, renamed into place
+	// when the export is finished: the outputs of an earlier run stay
+	// untouched until then.
+	journalPath := ndjsonPath + ".part"
+	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser,
+		URL: strings.TrimRight(c.baseURL, "/"), Credential: c.credential()}
+	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
+		return err
+	}
 	cp, err := loadCheckpoint(cpPath)
 	if err != nil {
 		return err
@@ -186,24 +317,85 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		cp = want // a finished export is run again from the start
 	case !cp.sameExport(want):
 		return fmt.Errorf("%s belongs to another export (%s %s); delete it or choose another -out", cpPath, cp.Source, cp.Type)
+	default:
+		if why := cp.sameOrigin(want); why != "" {
+			return fmt.Errorf("cannot resume the unfinished export in %s: %s; run it again with the same -url and credential to resume, "+
+				"or delete %s to start over", cpPath, why, cpPath)
+		}
 	}
 
-	f, err := os.OpenFile(ndjsonPath, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := openJournal(journalPath, cpPath, cp, resumed)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	// Drop whatever an interrupted run wrote after its last checkpoint.
-	if err := f.Truncate(cp.Bytes); err != nil {
-		return err
-	}
-	if _, err := f.Seek(cp.Bytes, io.SeekStart); err != nil {
-		return err
-	}
-	if resumed {
+	switch {
+	case resumed && cp.Fetched:
+		fmt.Fprintf(stderr, "every page of %s was fetched earlier (%d rows, %s); writing the outputs\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
+	case resumed:
 		fmt.Fprintf(stderr, "resuming %s after %d rows (%s)\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
 	}
 
+	startRows, startPages := cp.Rows, cp.Pages
+	start := time.Now()
+	if err := fetchAll(ctx, c, fetch, f, cp, cpPath, stderr, hooks); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+
+	// Every row is in the journal: write the Parquet file, move the journal
+	// into place, and only then say the export is done. If this is cut
+	// short, the next run redoes it without fetching a page.
+	outputs := []string{ndjsonPath}
+	if slices.Contains(c.formats, "parquet") {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		n, err := writeParquet(ctx, f, parquetPath, c.source)
+		if err == nil && n != cp.Rows {
+			err = fmt.Errorf("%d rows, but the export has %d", n, cp.Rows)
+		}
+		if err != nil {
+			return fmt.Errorf("all %d rows are in %s, but writing %s stopped: %w; run the same command again to write it (no page is fetched again)",
+				cp.Rows, journalPath, parquetPath, err)
+		}
+		outputs = append(outputs, parquetPath)
+	} else {
+		// A Parquet file of an earlier run would not match the new NDJSON.
+		err := os.Remove(parquetPath)
+		switch {
+		case err == nil:
+			fmt.Fprintf(stderr, "removed %s of an earlier export (-format ndjson writes none)\n", parquetPath)
+		case !errors.Is(err, os.ErrNotExist):
+			return err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(journalPath, ndjsonPath); err != nil {
+		return err
+	}
+	cp.Done = true
+	if err := cp.save(cpPath); err != nil {
+		return err
+	}
+
+	fmt.Fprintf(stdout, "exported %d rows of %s in %s to %s", cp.Rows, c.typeName, plural(cp.Pages, "page"), strings.Join(outputs, " and "))
+	if cp.Pages > startPages {
+		fmt.Fprintf(stdout, " (%.0f rows/s)", float64(cp.Rows-startRows)/max(elapsed.Seconds(), 1e-3))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}
+
+// fetchAll fetches the pages the checkpoint cp does not have yet, appends
+// their rows to the journal f and saves the checkpoint after every page,
+// until the last page is in (cp.Fetched).
+func fetchAll(ctx context.Context, c *config, fetch pager, f *os.File, cp *checkpoint, cpPath string, stderr io.Writer, hooks *testHooks) error {
+	if cp.Fetched {
+		return nil
+	}
 	bar := progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(stderr),
 		progressbar.OptionSetVisibility(c.progress),
@@ -217,10 +409,8 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	)
 	_ = bar.Set(cp.Rows)
 
-	start := time.Now()
-	startRows := cp.Rows
 	w := bufio.NewWriterSize(f, 1<<16)
-	for !cp.Done {
+	for !cp.Fetched {
 		pg, err := fetch(ctx, cp.Next)
 		if err != nil {
 			_ = bar.Exit()
@@ -246,7 +436,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 		cp.Rows += len(pg.rows)
 		cp.Pages++
-		cp.Next, cp.Bytes, cp.Done = pg.next, pos, pg.last
+		cp.Next, cp.Bytes, cp.Fetched = pg.next, pos, pg.last
 		if err := cp.save(cpPath); err != nil {
 			return err
 		}
@@ -256,25 +446,6 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 	}
 	_ = bar.Finish()
-	elapsed := time.Since(start)
-
-	outputs := []string{ndjsonPath}
-	if slices.Contains(c.formats, "parquet") {
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
-		}
-		n, err := writeParquet(f, parquetPath, c.source)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", parquetPath, err)
-		}
-		if n != cp.Rows {
-			return fmt.Errorf("write %s: %d rows, but the export has %d", parquetPath, n, cp.Rows)
-		}
-		outputs = append(outputs, parquetPath)
-	}
-	rate := float64(cp.Rows-startRows) / max(elapsed.Seconds(), 1e-3)
-	fmt.Fprintf(stdout, "exported %d rows of %s in %s to %s (%.0f rows/s)\n",
-		cp.Rows, c.typeName, plural(cp.Pages, "page"), strings.Join(outputs, " and "), rate)
 	return nil
 }
 

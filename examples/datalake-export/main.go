@@ -2,7 +2,10 @@
 // Parquet: entities through the data API's entity query, or entry rows
 // through the relationship API (optionally acting as another user with
 // AS-USER). A checkpoint written after every page lets an interrupted
-// export resume where it stopped, without duplicates.
+// export resume where it stopped, without duplicates, with the same URL
+// and credential. The rows go to PREFIX.ndjson.part until every page is in
+// and the Parquet file is written; the outputs of an earlier run stay
+// untouched until then.
 //
 //	go run ./examples/datalake-export -url http://127.0.0.1:8080 \
 //	    -api-key demo-key-service -type Project -out project
@@ -10,8 +13,9 @@
 //	    -client-id demo-integrator -client-secret demo-integrator-secret \
 //	    -type Deals -as-user 6045 -out deals
 //
-// Secrets may come from the environment instead of flags:
-// TENANTKIT_API_KEY, TENANTKIT_PASSWORD, TENANTKIT_CLIENT_SECRET.
+// Secrets may come from the environment instead of flags (a flag given on
+// the command line wins): TENANTKIT_API_KEY (when neither -api-key nor
+// -user is given), TENANTKIT_PASSWORD, TENANTKIT_CLIENT_SECRET.
 package main
 
 import (
@@ -29,14 +33,32 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, nil); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "datalake-export:", err)
-		}
-		os.Exit(2)
-	}
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil)
+	stop()
+	os.Exit(exitStatus(err, os.Stderr))
 }
+
+// exitStatus reports err (if any) and returns the process's exit status:
+// 0 on success and for -h, 2 otherwise.
+func exitStatus(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	fmt.Fprintln(stderr, "datalake-export:", err)
+	return 2
+}
+
+// Environment variables a secret is read from when its flag is not given.
+const (
+	envAPIKey       = "TENANTKIT_API_KEY"
+	envPassword     = "TENANTKIT_PASSWORD"
+	envClientSecret = "TENANTKIT_CLIENT_SECRET"
+)
 
 // config is what the flags say.
 type config struct {
@@ -55,7 +77,10 @@ type config struct {
 	clientID, clientSecret, scopes string
 }
 
-func parseFlags(args []string, stderr io.Writer) (*config, error) {
+// parseFlags parses args; a secret whose flag is not given is read from the
+// environment through getenv. Flag defaults never hold a secret, so that -h
+// and flag errors cannot print one.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("datalake-export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
@@ -65,16 +90,16 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.typeName, "type", "", "entity type (data) or entry type (rows) to export (required)")
 	fs.StringVar(&fields, "fields", "", "comma-separated fields to export (data source only; default: every field)")
 	fs.Int64Var(&c.asUser, "as-user", 0, "act as this user id (AS-USER header; needs a proxy assignment)")
-	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json (default: the type name)")
-	fs.StringVar(&formats, "format", "ndjson,parquet", "output formats: ndjson, parquet or both (NDJSON is always written: it is the export's journal)")
+	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json; rows go to PREFIX.ndjson.part until the export is finished; missing directories are made (default: the type name)")
+	fs.StringVar(&formats, "format", "ndjson,parquet", "output formats: ndjson, parquet or both (NDJSON is always written: it is the export's journal; with ndjson alone, a PREFIX.parquet of an earlier run is removed)")
 	fs.IntVar(&c.pageSize, "page-size", 100, "rows per request")
 	fs.BoolVar(&c.progress, "progress", true, "show a progress bar on stderr")
 	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit); the checkpoint keeps what was exported")
-	fs.StringVar(&c.apiKey, "api-key", os.Getenv("TENANTKIT_API_KEY"), "data API key (env TENANTKIT_API_KEY)")
+	fs.StringVar(&c.apiKey, "api-key", "", "data API key (if neither this nor -user is given: env "+envAPIKey+")")
 	fs.StringVar(&c.user, "user", "", "data API login user name (with -password)")
-	fs.StringVar(&c.password, "password", os.Getenv("TENANTKIT_PASSWORD"), "data API password (env TENANTKIT_PASSWORD)")
+	fs.StringVar(&c.password, "password", "", "data API password (if not given: env "+envPassword+")")
 	fs.StringVar(&c.clientID, "client-id", "", "relationship API OAuth client id")
-	fs.StringVar(&c.clientSecret, "client-secret", os.Getenv("TENANTKIT_CLIENT_SECRET"), "relationship API OAuth client secret (env TENANTKIT_CLIENT_SECRET)")
+	fs.StringVar(&c.clientSecret, "client-secret", "", "relationship API OAuth client secret (if not given: env "+envClientSecret+")")
 	fs.StringVar(&c.scopes, "scope", "data", "relationship API OAuth scopes, space-separated")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: datalake-export -type NAME [-source data|rows] [credentials] [flags]")
@@ -84,6 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
@@ -110,24 +137,70 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("-format: unknown format %q (ndjson, parquet)", f)
 		}
 	}
-	switch c.source {
-	case "data":
-		if c.apiKey == "" && (c.user == "" || c.password == "") {
-			return nil, errors.New("the data API needs -api-key, or -user and -password")
-		}
-	case "rows":
-		if c.clientID == "" || c.clientSecret == "" {
-			return nil, errors.New("the relationship API needs -client-id and -client-secret")
-		}
-	default:
-		return nil, fmt.Errorf("-source: %q is not data or rows", c.source)
+	if err := c.credentials(set, getenv); err != nil {
+		return nil, err
 	}
 	return &c, nil
 }
 
+// credentials checks the credential flags of the source and fills in the
+// secrets that were not given from the environment. Flags given on the
+// command line win over the environment; flags that contradict each other,
+// or belong to the other source, are refused rather than guessed between.
+func (c *config) credentials(set map[string]bool, getenv func(string) string) error {
+	given := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			if set[n] {
+				out = append(out, "-"+n)
+			}
+		}
+		return out
+	}
+	switch c.source {
+	case "data":
+		if g := given("client-id", "client-secret", "scope"); len(g) > 0 {
+			return fmt.Errorf("%s: only for -source rows (the relationship API)", strings.Join(g, ", "))
+		}
+		switch {
+		case set["api-key"] && (set["user"] || set["password"]):
+			return errors.New("give -api-key, or -user and -password, not both")
+		case set["api-key"]:
+			if c.apiKey == "" {
+				return errors.New("-api-key is empty")
+			}
+		case set["user"] || set["password"]:
+			if !set["password"] {
+				c.password = getenv(envPassword)
+			}
+			if c.user == "" || c.password == "" {
+				return errors.New("a login needs -user, and -password or " + envPassword)
+			}
+		default:
+			c.apiKey = getenv(envAPIKey)
+			if c.apiKey == "" {
+				return errors.New("the data API needs -api-key (or " + envAPIKey + "), or -user and -password (or " + envPassword + ")")
+			}
+		}
+	case "rows":
+		if g := given("api-key", "user", "password"); len(g) > 0 {
+			return fmt.Errorf("%s: only for -source data (the data API)", strings.Join(g, ", "))
+		}
+		if !set["client-secret"] {
+			c.clientSecret = getenv(envClientSecret)
+		}
+		if c.clientID == "" || c.clientSecret == "" {
+			return errors.New("the relationship API needs -client-id, and -client-secret or " + envClientSecret)
+		}
+	default:
+		return fmt.Errorf("-source: %q is not data or rows", c.source)
+	}
+	return nil
+}
+
 // run parses args and exports; hooks is nil outside tests.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, hooks *testHooks) error {
-	c, err := parseFlags(args, stderr)
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, hooks *testHooks) error {
+	c, err := parseFlags(args, getenv, stderr)
 	if err != nil {
 		return err
 	}

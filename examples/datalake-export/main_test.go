@@ -5,8 +5,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -111,7 +116,7 @@ func TestExportDemoTenantToNDJSONAndParquet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
 			var stdout, stderr bytes.Buffer
-			require.NoError(t, run(t.Context(), exportArgs(srv, out, tc.args...), &stdout, &stderr, hooks(srv)), "stderr: %s", stderr.String())
+			require.NoError(t, run(t.Context(), exportArgs(srv, out, tc.args...), noEnv, &stdout, &stderr, hooks(srv)), "stderr: %s", stderr.String())
 			assert.Contains(t, stdout.String(), "exported "+itoa(tc.rows)+" rows of ")
 
 			nd := readNDJSON(t, out+".ndjson")
@@ -128,9 +133,42 @@ func TestExportDemoTenantToNDJSONAndParquet(t *testing.T) {
 			}
 		})
 	}
+	// An output prefix in directories that do not exist yet makes them.
+	out := filepath.Join(dir, "lake", "2026", "projects")
+	require.NoError(t, run(t.Context(), exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Project"), noEnv, io.Discard, io.Discard, hooks(srv)))
+	require.Len(t, readParquet(t, out+".parquet"), 4)
+
 	// A reference field (Owner) is kept as JSON text.
 	pq := readParquet(t, filepath.Join(dir, "projects-by-login.parquet"))
 	assert.JSONEq(t, `{"id":"/User/1001","Name":"Alice Admin"}`, pq[0]["Owner"].(string))
+}
+
+// At a realistic size (generated projects: every field kind, nulls,
+// references, several Parquet batches), the Parquet file holds the NDJSON
+// file's rows and values, from both sources.
+func TestParquetMatchesNDJSONForGeneratedProjects(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t, mocktest.WithGeneratedProjects(2500, 7))
+	for name, args := range map[string][]string{
+		"data": {"-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project", "-page-size", "1000"},
+		"rows": {"-source", "rows", "-client-id", "demo-admin", "-client-secret", "demo-admin-secret", "-type", "Project", "-page-size", "1000"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "projects")
+			var stdout, stderr bytes.Buffer
+			require.NoError(t, run(t.Context(), exportArgs(srv, out, args...), noEnv, &stdout, &stderr, hooks(srv)), stderr.String())
+			nd := readNDJSON(t, out+".ndjson")
+			require.Greater(t, len(nd), 2000)
+			pq := readParquet(t, out+".parquet")
+			require.Len(t, pq, len(nd))
+			for i := range nd {
+				sameValues(t, nd[i], pq[i])
+				if t.Failed() {
+					t.Fatalf("row %d: %v in NDJSON, %v in Parquet", i, nd[i], pq[i])
+				}
+			}
+		})
+	}
 }
 
 // An export interrupted after two pages (the server starts refusing), with
@@ -150,16 +188,18 @@ func TestInterruptedExportResumesWithoutDuplicates(t *testing.T) {
 		}
 	}
 	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), args, &stdout, &stderr, h)
+	err := run(t.Context(), args, noEnv, &stdout, &stderr, h)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "export stopped after 10 rows (2 pages; next page at 10)")
 	assert.Contains(t, err.Error(), "run the same command again to resume")
-	require.Len(t, readNDJSON(t, out+".ndjson"), 10)
-	_, statErr := os.Stat(out + ".parquet")
-	assert.ErrorIs(t, statErr, os.ErrNotExist, "no Parquet file for an unfinished export")
+	require.Len(t, readNDJSON(t, out+".ndjson.part"), 10, "the rows so far are in the journal")
+	for _, p := range []string{out + ".ndjson", out + ".parquet"} {
+		_, statErr := os.Stat(p)
+		assert.ErrorIs(t, statErr, os.ErrNotExist, "no %s for an unfinished export", p)
+	}
 
 	// The process died while writing a row after its last checkpoint.
-	f, err := os.OpenFile(out+".ndjson", os.O_APPEND|os.O_WRONLY, 0)
+	f, err := os.OpenFile(out+".ndjson.part", os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
 	_, err = f.WriteString(`{"id":"/Project/11","Na`)
 	require.NoError(t, err)
@@ -168,7 +208,7 @@ func TestInterruptedExportResumesWithoutDuplicates(t *testing.T) {
 	srv.SetFaults(tenant.Faults{})
 	stdout.Reset()
 	stderr.Reset()
-	require.NoError(t, run(context.Background(), args, &stdout, &stderr, hooks(srv)))
+	require.NoError(t, run(context.Background(), args, noEnv, &stdout, &stderr, hooks(srv)))
 	assert.Contains(t, stderr.String(), "resuming Project after 10 rows (2 pages)")
 	assert.Contains(t, stdout.String(), "exported 12 rows of Project in 3 pages")
 	nd := readNDJSON(t, out+".ndjson")
@@ -176,6 +216,8 @@ func TestInterruptedExportResumesWithoutDuplicates(t *testing.T) {
 	for i, r := range nd {
 		assert.Equal(t, "/Project/"+itoa(i+1), r["id"], "row %d", i)
 	}
+	_, statErr := os.Stat(out + ".ndjson.part")
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "the journal became the NDJSON file")
 	pq := readParquet(t, out+".parquet")
 	require.Len(t, pq, 12)
 	for i := range nd {
@@ -183,14 +225,14 @@ func TestInterruptedExportResumesWithoutDuplicates(t *testing.T) {
 	}
 
 	// Running a finished export again starts over (and still writes each row once).
-	require.NoError(t, run(context.Background(), args, &stdout, &stderr, hooks(srv)))
+	require.NoError(t, run(context.Background(), args, noEnv, &stdout, &stderr, hooks(srv)))
 	require.Len(t, readNDJSON(t, out+".ndjson"), 12)
 
 	// A finished checkpoint does not hold another export back; an unfinished one does.
 	other := exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Deals")
-	require.NoError(t, run(context.Background(), other, &stdout, &stderr, hooks(srv)))
+	require.NoError(t, run(context.Background(), other, noEnv, &stdout, &stderr, hooks(srv)))
 	require.NoError(t, os.WriteFile(out+".checkpoint.json", []byte(`{"source":"rows","type":"Deals","next":2,"rows":2,"pages":1}`), 0o644))
-	err = run(context.Background(), other, &stdout, &stderr, hooks(srv))
+	err = run(context.Background(), other, noEnv, &stdout, &stderr, hooks(srv))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "belongs to another export (rows Deals); delete it or choose another -out")
 }
@@ -199,17 +241,161 @@ func TestFlagErrors(t *testing.T) {
 	t.Parallel()
 	for args, msg := range map[string]string{
 		"":                                  "-type is required",
-		"-type X":                           "the data API needs -api-key, or -user and -password",
-		"-type X -source rows":              "the relationship API needs -client-id and -client-secret",
+		"-type X":                           "the data API needs -api-key (or TENANTKIT_API_KEY), or -user and -password (or TENANTKIT_PASSWORD)",
+		"-type X -source rows":              "the relationship API needs -client-id, and -client-secret or TENANTKIT_CLIENT_SECRET",
+		"-type X -source rows -client-id c": "the relationship API needs -client-id, and -client-secret or TENANTKIT_CLIENT_SECRET",
 		"-type X -source csv":               `-source: "csv" is not data or rows`,
 		"-type X -api-key k -format avro":   `-format: unknown format "avro"`,
 		"-type X -api-key k -page-size 0":   "-page-size must be positive",
 		"-type X -api-key k extra":          "unexpected arguments: extra",
 		"-type X -api-key k -url ftp://x/y": "scheme must be http or https",
+		"-type X -user u":                   "a login needs -user, and -password or TENANTKIT_PASSWORD",
+		"-type X -password p":               "a login needs -user",
+		// Contradicting credentials are refused, not guessed between.
+		"-type X -api-key k -user u -password p":                          "give -api-key, or -user and -password, not both",
+		"-type X -api-key k -password p":                                  "give -api-key, or -user and -password, not both",
+		"-type X -api-key k -client-id c -scope all":                      "-client-id, -scope: only for -source rows",
+		"-type X -source rows -client-id c -client-secret s -user u":      "-user: only for -source data",
+		"-type X -source rows -client-id c -client-secret s -api-key k":   "-api-key: only for -source data",
+		"-type X -source rows -client-id c -client-secret s -password pw": "-password: only for -source data",
 	} {
 		var stderr bytes.Buffer
-		err := run(t.Context(), strings.Fields(args), &bytes.Buffer{}, &stderr, nil)
+		err := run(t.Context(), strings.Fields(args), noEnv, &bytes.Buffer{}, &stderr, nil)
 		require.Error(t, err, args)
 		assert.Contains(t, err.Error(), msg, args)
+	}
+}
+
+// Secrets in the environment fill in only the flags that were not given: an
+// API key in TENANTKIT_API_KEY does not replace an explicit -user and
+// -password, and an explicit secret flag wins over its variable.
+func TestSecretsFromTheEnvironmentOnlyWhenTheFlagIsNotGiven(t *testing.T) {
+	t.Parallel()
+	allSet := env(map[string]string{"TENANTKIT_API_KEY": "env-key", "TENANTKIT_PASSWORD": "env-password", "TENANTKIT_CLIENT_SECRET": "env-secret"})
+	cases := []struct {
+		args   string
+		getenv func(string) string
+		want   config // only the credential fields
+	}{
+		{"-type X", allSet, config{apiKey: "env-key"}},
+		{"-type X -api-key flag-key", allSet, config{apiKey: "flag-key"}},
+		{"-type X -user u -password flag-password", allSet, config{user: "u", password: "flag-password"}},
+		{"-type X -user u", allSet, config{user: "u", password: "env-password"}},
+		{"-type X -source rows -client-id c", allSet, config{clientID: "c", clientSecret: "env-secret", scopes: "data"}},
+		{"-type X -source rows -client-id c -client-secret flag-secret", allSet, config{clientID: "c", clientSecret: "flag-secret", scopes: "data"}},
+		{"-type X -api-key flag-key", noEnv, config{apiKey: "flag-key"}},
+	}
+	for _, tc := range cases {
+		c, err := parseFlags(strings.Fields(tc.args), tc.getenv, io.Discard)
+		require.NoError(t, err, tc.args)
+		got := config{apiKey: c.apiKey, user: c.user, password: c.password, clientID: c.clientID, clientSecret: c.clientSecret}
+		if c.source == "rows" {
+			got.scopes = c.scopes
+		}
+		assert.Equal(t, tc.want, got, tc.args)
+	}
+}
+
+// The export with an explicit login uses it even though TENANTKIT_API_KEY
+// names another credential: alice (Admin) sees all 12 projects, the service
+// account's key only 4.
+func TestExplicitLoginWinsOverAPIKeyInTheEnvironment(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	out := filepath.Join(t.TempDir(), "projects")
+	getenv := env(map[string]string{"TENANTKIT_API_KEY": "demo-key-service"})
+	var stdout, stderr bytes.Buffer
+	args := exportArgs(srv, out, "-user", "alice@demo.tenantkit.dev", "-password", "demo-password", "-type", "Project")
+	require.NoError(t, run(t.Context(), args, getenv, &stdout, &stderr, hooks(srv)), stderr.String())
+	assert.Contains(t, stdout.String(), "exported 12 rows of Project")
+
+	// Without flags, the key from the environment is used.
+	stdout.Reset()
+	require.NoError(t, run(t.Context(), exportArgs(srv, out, "-type", "Project"), getenv, &stdout, &stderr, hooks(srv)), stderr.String())
+	assert.Contains(t, stdout.String(), "exported 4 rows of Project")
+}
+
+// runMainEnv makes the test binary run the command's main (see TestMain),
+// so that exit statuses and what the process prints can be checked.
+const runMainEnv = "DATALAKE_EXPORT_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// -h and flag errors print the flags' defaults; secrets from the
+// environment are never among them. -h exits 0, a flag error 2; the help
+// names the variables a secret is read from.
+func TestHelpAndFlagErrorsNeverPrintSecrets(t *testing.T) {
+	t.Parallel()
+	secrets := []string{"key-from-env-5d1c", "password-from-env-93ab", "secret-from-env-0f7e"}
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"-h"}, 0},
+		{[]string{"-help"}, 0},
+		{[]string{"-type", "X", "-no-such-flag"}, 2},
+		{[]string{"-type", "X", "-page-size", "many"}, 2},
+	} {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), runMainEnv+"=1",
+			"TENANTKIT_API_KEY="+secrets[0], "TENANTKIT_PASSWORD="+secrets[1], "TENANTKIT_CLIENT_SECRET="+secrets[2])
+		var output bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &output, &output
+		err := cmd.Run()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		} else {
+			require.NoError(t, err)
+		}
+		assert.Equal(t, tc.code, code, "exit status of %v", tc.args)
+		for _, s := range secrets {
+			assert.NotContains(t, output.String(), s, "%v", tc.args)
+		}
+		for _, v := range []string{"TENANTKIT_API_KEY", "TENANTKIT_PASSWORD", "TENANTKIT_CLIENT_SECRET"} {
+			assert.Contains(t, output.String(), v, "the help names %s", v)
+		}
+	}
+}
+
+// capLimit is a transport that lowers the relationship API's limit
+// parameter to max, as a server with its own page cap would.
+type capLimit struct {
+	base http.RoundTripper
+	max  int
+}
+
+func (c capLimit) RoundTrip(req *http.Request) (*http.Response, error) {
+	q := req.URL.Query()
+	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > c.max {
+		req = req.Clone(req.Context())
+		q.Set("limit", strconv.Itoa(c.max))
+		req.URL.RawQuery = q.Encode()
+	}
+	return c.base.RoundTrip(req)
+}
+
+// A relationship API that answers fewer rows than -page-size asks for: the
+// next page starts after the rows received, so short pages lose nothing.
+func TestRowsExportWithShortPagesExportsEveryRow(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	out := filepath.Join(t.TempDir(), "projects")
+	h := &testHooks{clientOpt: []client.Option{client.WithHTTPClient(&http.Client{Transport: capLimit{srv.HTTPClient().Transport, 3}})}}
+	args := exportArgs(srv, out, "-source", "rows", "-client-id", "demo-admin", "-client-secret", "demo-admin-secret", "-type", "Project", "-page-size", "5")
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, run(t.Context(), args, noEnv, &stdout, &stderr, h), stderr.String())
+	assert.Contains(t, stdout.String(), "exported 12 rows of Project in 4 pages")
+	nd := readNDJSON(t, out+".ndjson")
+	require.Len(t, nd, 12)
+	for i, r := range nd {
+		assert.EqualValues(t, i+1, r["EntryId"], "row %d", i)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -43,11 +44,17 @@ func idColumn(source string) string {
 // inferColumns reads the NDJSON journal once and picks each field's type:
 // string, double, boolean, or JSON text for references and mixed values.
 // The id is a required string (data API, "/Type/n") or INT64 (EntryId).
-func inferColumns(r io.Reader, source string) ([]column, error) {
+// It stops when ctx is done (checked every batchRows lines).
+func inferColumns(ctx context.Context, r io.Reader, source string) ([]column, error) {
 	kinds := map[string]colKind{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
-	for sc.Scan() {
+	for line := 0; sc.Scan(); line++ {
+		if line%batchRows == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
 		row, err := decodeRow(sc.Bytes())
 		if err != nil {
 			return nil, err
@@ -181,11 +188,16 @@ func convert(row map[string]any, cols []column, index map[string]int) (parquet.R
 	return out, nil
 }
 
+// batchRows is how many rows the Parquet writer gets at once; ctx is
+// checked before every batch.
+const batchRows = 1000
+
 // writeParquet converts the NDJSON journal (read from the start of f) into
 // a Parquet file at path, written beside it and renamed into place, and
-// returns the number of rows.
-func writeParquet(f io.ReadSeeker, path, source string) (int, error) {
-	cols, err := inferColumns(f, source)
+// returns the number of rows. It stops, leaving no file at path, when ctx
+// is done (Ctrl-C, -timeout).
+func writeParquet(ctx context.Context, f io.ReadSeeker, path, source string) (int, error) {
+	cols, err := inferColumns(ctx, f, source)
 	if err != nil {
 		return 0, err
 	}
@@ -205,9 +217,12 @@ func writeParquet(f io.ReadSeeker, path, source string) (int, error) {
 		index[path[0]] = i
 	}
 	w := parquet.NewWriter(out, sch, parquet.Compression(&parquet.Zstd))
-	batch := make([]parquet.Row, 0, 1000)
+	batch := make([]parquet.Row, 0, batchRows)
 	n := 0
 	flush := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if len(batch) == 0 {
 			return nil
 		}
