@@ -12,6 +12,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/dataapi"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 func TestNew_RejectsBadInput(t *testing.T) {
@@ -159,4 +160,33 @@ func TestOperationsAreInTheTable(t *testing.T) {
 			assert.NotContains(t, err.Error(), "operation table", name)
 		}
 	}
+}
+
+// The SDK's operation table is the specs' own: the same operations with
+// the same scopes and permissions, and callers get a copy.
+func TestOperationsTableMatchesTheSpecs(t *testing.T) {
+	t.Parallel()
+	ops := client.Operations()
+	var want int
+	for _, api := range openapi.VendorAPIs {
+		doc, err := openapi.Load(api)
+		require.NoError(t, err)
+		specOps, err := openapi.Operations(api, doc)
+		require.NoError(t, err)
+		want += len(specOps)
+		for _, so := range specOps {
+			op, ok := client.LookupOperation(client.API(api), so.ID)
+			require.True(t, ok, "%s %s", api, so.ID)
+			assert.Equal(t, so.Method, op.Method, so.ID)
+			assert.Equal(t, so.Path, op.Path, so.ID)
+			assert.Equal(t, so.Permissions, op.Permissions, so.ID)
+			if len(so.Scopes) > 0 {
+				assert.Equal(t, so.Scopes, op.Scopes, so.ID)
+			}
+		}
+	}
+	assert.Len(t, ops, want)
+	ops[0].Method = "CHANGED"
+	again, _ := client.LookupOperation(ops[0].API, ops[0].ID)
+	assert.NotEqual(t, "CHANGED", again.Method, "Operations returns a copy")
 }

@@ -63,23 +63,3 @@ func renderEntity(t *tenant.Tenant, e *tenant.Entity, fields []string) map[strin
 	}
 	return out
 }
-
-// renderRow renders an entity for the relationship API: numeric EntryId,
-// fields, references as {id, name}.
-func renderRow(t *tenant.Tenant, e *tenant.Entity, fields []string) map[string]any {
-	out := make(map[string]any, len(fields)+1)
-	out["EntryId"] = e.ID
-	for _, f := range fields {
-		v, ok := fieldValue(e, f)
-		if !ok {
-			out[f] = nil
-			continue
-		}
-		if ref, isRef := v.(tenant.Ref); isRef {
-			out[f] = map[string]any{"id": ref.ID, "name": t.RefName(ref)}
-			continue
-		}
-		out[f] = v
-	}
-	return out
-}

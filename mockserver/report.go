@@ -28,8 +28,10 @@ type CredentialReport struct {
 	ID      string `json:"id"`
 	User    int64  `json:"user"`
 	Revoked bool   `json:"revoked,omitempty"`
-	// Requests counts the requests made with the credential; Denied those
-	// refused (or allowed only by enforcement: audit).
+	// Requests counts the requests the pipeline judged for the credential
+	// (one answered by the rate limit or an injected fault first is not
+	// counted); Denied those refused (or allowed only by enforcement:
+	// audit).
 	Requests   int            `json:"requests"`
 	Denied     int            `json:"denied"`
 	Operations []OperationUse `json:"operations"`

@@ -1,16 +1,21 @@
 package mocktest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
@@ -108,4 +113,46 @@ func TestReportFilesAndSets(t *testing.T) {
 	problems, err := set.Check("testdata/grant-no-types.yaml")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"demo-integrator: the run needed entity type Deals, which the manifest does not grant"}, problems)
+}
+
+// The helper's smaller knobs: options for every client, switching response
+// validation off, the visibility diff, a rate limit set mid-test, and a
+// report set written as JSON.
+func TestHelperOptions(t *testing.T) {
+	t.Parallel()
+	var sawUA atomic.Bool
+	ua := client.WithRequestEditor(func(_ context.Context, r *http.Request) error {
+		sawUA.Store(r.Header.Get("User-Agent") == "nightly-sync/1.0")
+		return nil
+	})
+	set := mocktest.NewReportSet()
+	et := &endT{TB: t}
+	srv := mocktest.Start(et, mocktest.WithClientOptions(client.WithUserAgent("nightly-sync/1.0"), ua),
+		mocktest.WithoutResponseValidation(), mocktest.WithReportSet(set))
+	c := srv.Client(mocktest.ServiceKey)
+	_, err := c.Data.GetSessionInfo(t.Context())
+	require.NoError(t, err)
+	assert.True(t, sawUA.Load(), "WithClientOptions applies to every client")
+
+	d := srv.Visibility(mocktest.ServiceID, "Project")
+	assert.Equal(t, 4, d.UI.Count)
+
+	srv.SetRateLimit(1, 10*time.Minute) // a Retry-After over the SDK's cap: no wait
+	_, err = c.Data.GetSessionInfo(t.Context())
+	require.NoError(t, err, "a new limit starts a new window")
+	_, err = c.Data.GetSessionInfo(t.Context())
+	var rl *client.RateLimitError
+	require.ErrorAs(t, err, &rl, "the second request of the window is over the budget")
+
+	et.end()
+	require.Empty(t, et.errs)
+	path := filepath.Join(t.TempDir(), "lp.json")
+	require.NoError(t, set.WriteFile(path))
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var r mockserver.Report
+	require.NoError(t, json.Unmarshal(raw, &r))
+	key, ok := r.Credential("api_key", "service")
+	require.True(t, ok)
+	assert.Equal(t, 2, key.Requests, "the request the rate limit refused never reached the pipeline")
 }

@@ -8,9 +8,6 @@ import (
 //go:embed demo.yaml
 var demoYAML []byte
 
-// DemoYAML returns the embedded demo fixture's source.
-func DemoYAML() []byte { return append([]byte(nil), demoYAML...) }
-
 // Demo returns a fresh copy of the embedded demo fixture, the default tenant
 // of a mock server. See demo.yaml for its users, credentials and data.
 func Demo() *Fixture {

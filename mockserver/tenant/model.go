@@ -152,18 +152,6 @@ type Entity struct {
 // Ref returns the entity's reference.
 func (e Entity) Ref() Ref { return Ref{Type: e.Type, ID: e.ID} }
 
-// clone returns a deep copy.
-func (e *Entity) clone() Entity {
-	c := *e
-	c.SharedGroups = append([]string(nil), e.SharedGroups...)
-	c.SharedUsers = append([]int64(nil), e.SharedUsers...)
-	c.Fields = make(map[string]any, len(e.Fields))
-	for k, v := range e.Fields {
-		c.Fields[k] = v
-	}
-	return c
-}
-
 // CredentialField is one field of a credential type.
 type CredentialField struct {
 	Name     string

@@ -400,10 +400,10 @@ func (t *Tenant) RefFieldType(refType, field string) (string, FieldType, bool) {
 	return fieldOf(et, field)
 }
 
-// FormatDate renders a date value (unix seconds) as the API writes it.
-func FormatDate(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
+// formatDate renders a date value (unix seconds) as the API writes it.
+func formatDate(unix int64) string { return time.Unix(unix, 0).UTC().Format(time.RFC3339) }
 
-// AppendDate appends a date value (unix seconds) as FormatDate writes it.
+// AppendDate appends a date value (unix seconds) as the API writes it.
 func AppendDate(b []byte, unix int64) []byte {
 	return time.Unix(unix, 0).UTC().AppendFormat(b, time.RFC3339)
 }

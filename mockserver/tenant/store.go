@@ -175,7 +175,7 @@ func (c *column) value(slot uint32) any {
 	case KindBool:
 		return c.i64[slot] == 1
 	case KindDate:
-		return time.Unix(c.i64[slot], 0).UTC().Format(time.RFC3339)
+		return formatDate(c.i64[slot])
 	}
 	return Ref{Type: c.ft.RefType, ID: c.i64[slot]}
 }
