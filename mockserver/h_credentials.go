@@ -200,7 +200,7 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 	v := rc.r.URL.Query()
 	size := min(queryInt(v, "pageSize", genesysDefaultPage), credentialsMaxCursor)
 	all := rc.tenant.Credentials()
-	start, end := 0, len(all)
+	var start, end int
 	switch {
 	case v.Get("after") != "" && v.Get("before") != "":
 		return badRequest("after", "send after or before, not both")
