@@ -58,11 +58,8 @@ func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi
 				yield(credentialsapi.CredentialInfo{}, pagingError(CredentialsAPI, "listCredentials", "the server returned the same page twice"))
 				return
 			}
-			for _, e := range page.Entities {
-				prog.items++
-				if !yield(e, nil) {
-					return
-				}
+			if !yieldAll(&prog, page.Entities, yield) {
+				return
 			}
 			if page.PageCount != nil && n >= *page.PageCount {
 				return
@@ -105,11 +102,8 @@ func (s *CredentialsService) ListingAll(ctx context.Context, params *credentials
 				return
 			}
 			prog.pages++
-			for _, e := range page.Entities {
-				prog.items++
-				if !yield(e, nil) {
-					return
-				}
+			if !yieldAll(&prog, page.Entities, yield) {
+				return
 			}
 			if len(page.Entities) == 0 || page.After == nil || *page.After == "" {
 				return

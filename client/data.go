@@ -113,11 +113,8 @@ func entityPages(op string, first *dataapi.Paging, read func(*dataapi.Paging) (*
 				return
 			}
 			prog.pages++
-			for _, e := range page.Entities {
-				prog.items++
-				if !yield(e, nil) {
-					return
-				}
+			if !yieldAll(&prog, page.Entities, yield) {
+				return
 			}
 			next, err := nextPaging(DataAPI, op, paging, page.Paging, len(page.Entities))
 			if err != nil {

@@ -56,6 +56,18 @@ func (p *progress) failed(err error, next string) error {
 	return &IncompleteError{API: p.api, Operation: p.op, Items: p.items, Pages: p.pages, Next: next, Err: err}
 }
 
+// yieldAll yields a page's items, counting them, and reports whether the
+// loop body wants more.
+func yieldAll[T any](p *progress, items []T, yield func(T, error) bool) bool {
+	for _, it := range items {
+		p.items++
+		if !yield(it, nil) {
+			return false
+		}
+	}
+	return true
+}
+
 func pagingError(api API, op, detail string) error {
 	return &OperationError{API: api, Operation: op, Err: fmt.Errorf("%w: %s", ErrPaging, detail)}
 }

@@ -57,7 +57,6 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 				return
 			}
 			prog.pages++
-			prog.items += len(page)
 			if len(page) == 0 {
 				return
 			}
@@ -65,10 +64,8 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 				yield(relationshipapi.ProxyAssignment{}, pagingError(RelationshipAPI, "getProxyAssignments", "the server returned the same page twice"))
 				return
 			}
-			for _, a := range page {
-				if !yield(a, nil) {
-					return
-				}
+			if !yieldAll(&prog, page, yield) {
+				return
 			}
 			prev = page
 		}
@@ -164,11 +161,8 @@ func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int
 				yield(relationshipapi.Row{}, pagingError(api, op, "the server returned the same page twice"))
 				return
 			}
-			for _, r := range page.Rows {
-				prog.items++
-				if !yield(r, nil) {
-					return
-				}
+			if !yieldAll(&prog, page.Rows, yield) {
+				return
 			}
 			skip += len(page.Rows) // not limit: a server may serve fewer rows than asked
 			if page.TotalRecords != nil && int64(skip) >= *page.TotalRecords {
