@@ -14,7 +14,8 @@ import (
 )
 
 // The admin API (openapi/admin.yaml) lives under /_mock/. It is
-// unauthenticated: the mock is a local tool.
+// unauthenticated (the mock is a local tool) and answers only its own
+// origin (origin.go).
 
 func (s *Server) adminHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
@@ -37,6 +38,10 @@ func (s *Server) adminHandlers() map[string]handlerFunc {
 
 func (s *Server) serveAdmin(rc *reqCtx) {
 	rc.surface = surfaceAdmin
+	if err := checkAdminOrigin(rc.r); err != nil {
+		rc.writeError(surfaceAdmin, err)
+		return
+	}
 	rt, kr, params, err := s.specs.findRoute(rc.r, true)
 	if err != nil {
 		if allow, ok := allowedMethods(err); ok {
@@ -49,6 +54,10 @@ func (s *Server) serveAdmin(rc *reqCtx) {
 		return
 	}
 	rc.route, rc.kroute, rc.params = rt, kr, params
+	if e := checkAdminContentType(rc.r, kr.Operation); e != nil {
+		rc.writeError(surfaceAdmin, e)
+		return
+	}
 	err = s.readBody(rc)
 	if err == nil {
 		err = s.validate(rc)

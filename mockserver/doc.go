@@ -101,6 +101,17 @@
 // the mock is a local development and test tool; never expose it on a
 // shared network.
 //
+// # Same origin only
+//
+// No web page may use the mock (origin.go): every request but /healthz
+// must name a Host the server answers for (loopback addresses, localhost,
+// names under .localhost, and WithAllowedHosts), else 421, which stops
+// DNS rebinding; an admin request with a foreign or "null" Origin, and an
+// admin write a browser marks Sec-Fetch-Site cross-site or same-site, is
+// 403; an admin write is JSON (or a type its request body declares), or
+// has no body and no Content-Type, else 415. Requests built with
+// httptest.NewRequest name example.com: set their Host, or allow it.
+//
 // # Health probe
 //
 // GET or HEAD /healthz (HealthPath) answers 200 {"status":"ok","tenants":n}

@@ -27,6 +27,13 @@ const (
 	kindRateLimited
 	// kindUnavailable is a 503 (an injected fault).
 	kindUnavailable
+	// kindMisdirected is a 421: a Host the server does not answer for.
+	kindMisdirected
+	// kindForbiddenOrigin is a 403 for an admin request from another
+	// origin or site.
+	kindForbiddenOrigin
+	// kindUnsupportedMedia is a 415: an admin write that is not JSON.
+	kindUnsupportedMedia
 )
 
 // apiError is a failure on its way to the client, in whatever shape the
@@ -140,6 +147,8 @@ func genesysCode(e *apiError) string {
 		return "too.many.requests"
 	case kindUnavailable:
 		return "service.unavailable"
+	case kindMisdirected:
+		return "misdirected.request"
 	}
 	return "bad.request"
 }
@@ -170,6 +179,8 @@ func problemCode(e *apiError) string {
 		return "too_many_requests"
 	case kindUnavailable:
 		return "service_unavailable"
+	case kindMisdirected:
+		return "misdirected_request"
 	}
 	return "invalid_request"
 }
@@ -225,7 +236,8 @@ func (rc *reqCtx) writeError(s surface, e *apiError) {
 		}
 		rc.writeJSON(e.status, "application/problem+json", body)
 	default:
-		code := map[errKind]string{kindNotFound: "not_found", kindMethodNotAllowed: "method_not_allowed", kindInternal: "internal_error"}[e.kind]
+		code := map[errKind]string{kindNotFound: "not_found", kindMethodNotAllowed: "method_not_allowed", kindInternal: "internal_error",
+			kindMisdirected: "misdirected_request", kindForbiddenOrigin: "forbidden_origin", kindUnsupportedMedia: "unsupported_media_type"}[e.kind]
 		if code == "" {
 			code = "bad_request"
 		}
@@ -245,6 +257,8 @@ func problemSection(status int) string {
 		return "5.5"
 	case 405:
 		return "5.6"
+	case 421:
+		return "5.20"
 	case 503:
 		return "6.4"
 	}

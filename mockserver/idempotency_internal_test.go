@@ -18,6 +18,7 @@ func TestIdempotencyRecordsStayBounded(t *testing.T) {
 	require.NoError(t, err)
 	do := func(method, path, key, body string) int {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Host = "127.0.0.1" // httptest names example.com, a host the mock does not answer for
 		req.Header.Set("Authorization", "ApiKey demo-key-service")
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set(IdempotencyKeyHeader, key)

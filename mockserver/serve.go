@@ -129,11 +129,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveHealth(rc)
 		return
 	}
-	if strings.HasPrefix(r.URL.Path, adminPrefix) {
+	admin := strings.HasPrefix(r.URL.Path, adminPrefix)
+	rc.vendor = !admin
+	if err := s.checkHost(r); err != nil {
+		rc.decision = wire.Decision{Outcome: wire.OutcomeDeny, Reason: err.msg}
+		rc.writeError(rc.surface, err)
+		return
+	}
+	if admin {
 		s.serveAdmin(rc)
 		return
 	}
-	rc.vendor = true
 	s.serveVendor(rc)
 }
 

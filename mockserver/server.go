@@ -20,6 +20,7 @@ type Server struct {
 	log     *slog.Logger
 	clock   func() time.Time
 	maxBody int64
+	hosts   hostPolicy
 	specs   *specs
 
 	mu        sync.RWMutex
@@ -53,7 +54,11 @@ func New(opts ...Option) (*Server, error) {
 	if g := cfg.generate; g != nil {
 		cfg.fixture = tenant.WithGenerated(cfg.fixture, g.Type, g.Count, g.Seed)
 	}
-	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, tenants: map[string]*tenant.Tenant{},
+	hosts, err := newHostPolicy(cfg.hosts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, hosts: hosts, tenants: map[string]*tenant.Tenant{},
 		states: map[*tenant.Tenant]*tenantState{}}
 	sp, err := loadSpecs(s)
 	if err != nil {

@@ -151,6 +151,9 @@ type TokenResponse struct {
 // Error defines model for Error.
 type Error = ErrorBody
 
+// MisdirectedRequest defines model for MisdirectedRequest.
+type MisdirectedRequest = ErrorBody
+
 // TooManyRequests defines model for TooManyRequests.
 type TooManyRequests = ErrorBody
 
@@ -1057,6 +1060,8 @@ type ListCredentialsResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1095,6 +1100,11 @@ func (r ListCredentialsResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialsResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListCredentialsResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1191,6 +1201,8 @@ type CreateCredentialResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1229,6 +1241,11 @@ func (r CreateCredentialResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateCredentialResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r CreateCredentialResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1325,6 +1342,8 @@ type ListCredentialsCursorResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1363,6 +1382,11 @@ func (r ListCredentialsCursorResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialsCursorResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListCredentialsCursorResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1451,6 +1475,8 @@ type ListCredentialTypesResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1482,6 +1508,11 @@ func (r ListCredentialTypesResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialTypesResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListCredentialTypesResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1584,6 +1615,8 @@ type DeleteCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1624,6 +1657,11 @@ func (r DeleteCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r DeleteCredentialResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1720,6 +1758,8 @@ type GetCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1758,6 +1798,11 @@ func (r GetCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetCredentialResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1862,6 +1907,8 @@ type UpdateCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1907,6 +1954,11 @@ func (r UpdateCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r UpdateCredentialResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1983,6 +2035,8 @@ type GetTokenResponse struct {
 	JSON400 *OAuthError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2010,6 +2064,11 @@ func (r GetTokenResponse) GetJSON400() *OAuthError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetTokenResponse) GetJSON401() *OAuthError {
 	return r.JSON401
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetTokenResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2249,6 +2308,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2442,6 +2508,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -2637,6 +2710,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2824,6 +2904,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3003,6 +3090,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -3215,6 +3309,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3415,6 +3516,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -3619,6 +3727,13 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

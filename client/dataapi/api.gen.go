@@ -301,6 +301,9 @@ type Entities = EntityQueryResult
 // Forbidden defines model for Forbidden.
 type Forbidden = Error
 
+// MisdirectedRequest defines model for MisdirectedRequest.
+type MisdirectedRequest = Error
+
 // NotFound defines model for NotFound.
 type NotFound = Error
 
@@ -1843,6 +1846,8 @@ type GetServerDefinitionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1868,6 +1873,11 @@ func (r GetServerDefinitionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetServerDefinitionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetServerDefinitionResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1931,6 +1941,8 @@ type GetSessionInfoResponse struct {
 	JSON200 *SessionInfo
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1951,6 +1963,11 @@ func (r GetSessionInfoResponse) GetJSON200() *SessionInfo {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetSessionInfoResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetSessionInfoResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2016,6 +2033,8 @@ type LoginResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2041,6 +2060,11 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LoginResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r LoginResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2104,6 +2128,8 @@ type LogoutResponse struct {
 	JSON200 *EmptyResult
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2124,6 +2150,11 @@ func (r LogoutResponse) GetJSON200() *EmptyResult {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r LogoutResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2191,6 +2222,8 @@ type EntityQueryGetResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2221,6 +2254,11 @@ func (r EntityQueryGetResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r EntityQueryGetResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r EntityQueryGetResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2288,6 +2326,8 @@ type EntityQueryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2318,6 +2358,11 @@ func (r EntityQueryResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r EntityQueryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r EntityQueryResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2385,6 +2430,8 @@ type CreateObjectResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2415,6 +2462,11 @@ func (r CreateObjectResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateObjectResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r CreateObjectResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2484,6 +2536,8 @@ type DeleteObjectResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2519,6 +2573,11 @@ func (r DeleteObjectResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteObjectResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r DeleteObjectResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2588,6 +2647,8 @@ type GetObjectResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2623,6 +2684,11 @@ func (r GetObjectResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetObjectResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetObjectResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2692,6 +2758,8 @@ type UpdateObjectResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2727,6 +2795,11 @@ func (r UpdateObjectResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateObjectResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r UpdateObjectResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2794,6 +2867,8 @@ type QueryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -2824,6 +2899,11 @@ func (r QueryResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r QueryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r QueryResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -3139,6 +3219,13 @@ func ParseGetServerDefinitionResponse(rsp *http.Response) (*GetServerDefinitionR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3215,6 +3302,13 @@ func ParseGetSessionInfoResponse(rsp *http.Response) (*GetSessionInfoResponse, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -3300,6 +3394,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3376,6 +3477,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -3468,6 +3576,13 @@ func ParseEntityQueryGetResponse(rsp *http.Response) (*EntityQueryGetResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3559,6 +3674,13 @@ func ParseEntityQueryResponse(rsp *http.Response) (*EntityQueryResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3649,6 +3771,13 @@ func ParseCreateObjectResponse(rsp *http.Response) (*CreateObjectResponse, error
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -3748,6 +3877,13 @@ func ParseDeleteObjectResponse(rsp *http.Response) (*DeleteObjectResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3845,6 +3981,13 @@ func ParseGetObjectResponse(rsp *http.Response) (*GetObjectResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -3944,6 +4087,13 @@ func ParseUpdateObjectResponse(rsp *http.Response) (*UpdateObjectResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4034,6 +4184,13 @@ func ParseQueryResponse(rsp *http.Response) (*QueryResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -31,6 +32,7 @@ const (
 	envLogFormat = "TENANTKIT_LOG_FORMAT"
 	envQuiet     = "TENANTKIT_QUIET"
 	envGenerate  = "TENANTKIT_GENERATE_PROJECTS"
+	envHosts     = "TENANTKIT_ALLOWED_HOSTS"
 
 	envRateLimit       = "TENANTKIT_RATE_LIMIT"
 	envFaultRate       = "TENANTKIT_FAULT_RATE"
@@ -50,6 +52,9 @@ type config struct {
 	quiet     bool   // no banner
 	check     bool   // validate the fixture and exit
 	generate  int    // generated Projects added to the tenant
+	// Host names the server answers for besides loopback and localhost:
+	// --allowed-hosts, plus the --addr host when it names one.
+	allowedHosts []string
 
 	// Resilience testing; nil or zero keeps the fixture's own settings.
 	rateLimit       *tenant.RateLimit
@@ -96,6 +101,7 @@ func newFlagSet() *flag.FlagSet {
 	fs.Bool("quiet", false, "no banner")
 	fs.Bool("check", false, "validate the fixture and exit")
 	fs.String("generate-projects", "", "generated Projects")
+	fs.String("allowed-hosts", "", "host names served besides loopback")
 	fs.String("rate-limit", "", "per-credential budget")
 	fs.String("fault-rate", "", "fraction of failing requests")
 	fs.String("fault-seed", "", "fault seed")
@@ -141,6 +147,23 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, usageErrorf("%s: %v", from, err)
 	}
 	cfg.fixture, _ = value("fixture", envFixture, "")
+
+	hosts, from := value("allowed-hosts", envHosts, "")
+	for _, h := range strings.Split(hosts, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.allowedHosts = append(cfg.allowedHosts, h)
+		}
+	}
+	if err := mockserver.CheckAllowedHosts(cfg.allowedHosts...); err != nil {
+		return config{}, usageErrorf("%s: %v", from, strings.TrimPrefix(err.Error(), "mockserver: "))
+	}
+	// Listening on a named address means answering to it (loopback and
+	// localhost are always answered).
+	if host, _, _ := net.SplitHostPort(cfg.addr); host != "" && !strings.EqualFold(host, "localhost") {
+		if ip := net.ParseIP(host); ip == nil || !(ip.IsUnspecified() || ip.IsLoopback()) {
+			cfg.allowedHosts = append(cfg.allowedHosts, host)
+		}
+	}
 
 	level, from := value("log-level", envLogLevel, defaultLogLevel)
 	switch strings.ToLower(level) {
@@ -266,6 +289,13 @@ the variable, the variable over the default; an empty variable is unset):
         YAML or JSON fixture for the default tenant (default: the embedded
         demo tenant); format: docs/fixtures.md. Errors name file, line and
         field, and mock exits with status 2
+  --allowed-hosts LIST TENANTKIT_ALLOWED_HOSTS
+        comma-separated host names or IP addresses (no port) the mock
+        answers for besides loopback addresses, localhost and *.localhost,
+        such as mock,10.0.0.5; .example.test names a domain and its
+        subdomains, * any host. The --addr host is added when it names one.
+        Any other Host header is answered 421, so a web page cannot reach
+        the mock through DNS rebinding (default: none)
   --log-level LEVEL    TENANTKIT_LOG_LEVEL
         debug, info, warn or error (default "info"); info logs one line
         per request, debug adds the /healthz probes
@@ -322,7 +352,10 @@ Paths on the listener:
   /healthz               health probe: 200 to GET and HEAD while serving
 
 The admin API is unauthenticated and every credential is a public test
-value: keep the loopback address unless the network is private.
+value: keep the loopback address unless the network is private. The admin
+API answers only its own origin: a request with a foreign Origin header, a
+write a browser marks cross-site or same-site (Sec-Fetch-Site) and a write
+whose body is not Content-Type: application/json are refused.
 
 Exit status: 0 after a clean shutdown, --help, or --check of a valid
 fixture; 1 when the server cannot listen or stops with an error; 2 for an

@@ -99,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fixture = tenant.WithFaults(fixture, plan)
 	}
-	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log))
+	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithAllowedHosts(cfg.allowedHosts...))
 	if err != nil {
 		printFixtureError(stderr, cfg.fixture, err)
 		return exitUsage

@@ -129,7 +129,7 @@ func TestHelpDocumentsEveryFlagAndVariable(t *testing.T) {
 		assert.Contains(t, usage, "--"+f.Name+" ", "flag --%s is documented", f.Name)
 	})
 	for _, s := range []string{
-		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate,
+		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate, envHosts,
 		`(default "` + defaultAddr + `")`, `(default "` + defaultLogLevel + `")`, `(default "` + defaultLogFormat + `")`,
 		"debug, info, warn or error", "text or json", "docs/fixtures.md", "/_mock/", "/healthz", "-h, --help",
 		"the flag wins over\nthe variable, the variable over the default",
@@ -161,6 +161,9 @@ func TestInvalidFlagsAndVariablesExit2WithOneLine(t *testing.T) {
 		{"unknown flag", []string{"--port", "80"}, nil, `flag provided but not defined: -port`},
 		{"missing value", []string{"--addr"}, nil, `flag needs an argument: -addr`},
 		{"positional argument", []string{"serve"}, nil, `unexpected argument "serve": mock takes flags only`},
+		{"allowed host with a port", []string{"--allowed-hosts", "mock,mock:8080"}, nil,
+			`--allowed-hosts "mock,mock:8080": allowed host "mock:8080": give a host name or IP address without scheme, port or path`},
+		{"allowed hosts variable", nil, env{envHosts: "http://mock"}, `TENANTKIT_ALLOWED_HOSTS="http://mock": allowed host "http://mock"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,6 +228,36 @@ func TestFlagWinsOverVariableOverDefault(t *testing.T) {
 	cfg, err = parseConfig(nil, env{}.get)
 	require.NoError(t, err)
 	assert.Equal(t, config{addr: defaultAddr, logLevel: slog.LevelInfo, logFormat: "text", faultSeed: 1}, cfg)
+
+	// Allowed hosts: the flag's list, plus the --addr host when it names
+	// one other than loopback.
+	cfg, err = parseConfig([]string{"--allowed-hosts", " mock, .example.test ,"}, env{envAddr: "10.1.2.3:8080", envHosts: "ignored"}.get)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"mock", ".example.test", "10.1.2.3"}, cfg.allowedHosts)
+	for _, addr := range []string{":8080", "0.0.0.0:8080", "[::]:8080", "localhost:8080", "127.0.0.9:8080", "[::1]:8080"} {
+		cfg, err = parseConfig([]string{"--addr", addr}, env{envHosts: "mock"}.get)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"mock"}, cfg.allowedHosts, addr)
+	}
+}
+
+func TestServedMockAnswersOnlyAllowedHosts(t *testing.T) {
+	t.Parallel()
+	get := func(base, host string) int {
+		req, err := http.NewRequest(http.MethodGet, base+"/_mock/tenants", nil)
+		require.NoError(t, err)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	plain := start(t, []string{"--addr", "127.0.0.1:0", "--quiet"}, nil)
+	assert.Equal(t, http.StatusOK, get(plain.url, "localhost"))
+	assert.Equal(t, http.StatusMisdirectedRequest, get(plain.url, "mock:8080"))
+	named := start(t, []string{"--addr", "127.0.0.1:0", "--quiet"}, env{envHosts: "mock"})
+	assert.Equal(t, http.StatusOK, get(named.url, "mock:8080"))
+	assert.Equal(t, http.StatusMisdirectedRequest, get(named.url, "attacker.example:8080"))
 }
 
 func TestBadFixtureNamesFileLineAndField(t *testing.T) {
