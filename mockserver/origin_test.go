@@ -173,7 +173,7 @@ func TestAllowedHosts(t *testing.T) {
 		"127.0.0.1:" + p: http.StatusOK, "127.0.0.2:" + p: http.StatusOK, "[::1]:" + p: http.StatusOK,
 		"localhost:" + p: http.StatusOK, "LocalHost.:" + p: http.StatusOK, "app.localhost:" + p: http.StatusOK,
 		"mock:" + p: http.StatusOK, "mock": http.StatusOK, "example.test": http.StatusOK, "api.example.test:" + p: http.StatusOK,
-		"10.0.0.5:" + p: http.StatusOK,
+		"10.0.0.5:" + p:              http.StatusOK,
 		"mock.attacker.example:" + p: http.StatusMisdirectedRequest, "notexample.test": http.StatusMisdirectedRequest,
 		"localhost.attacker.example": http.StatusMisdirectedRequest, "10.0.0.6:" + p: http.StatusMisdirectedRequest,
 		"127.0.0.1.attacker.example": http.StatusMisdirectedRequest,
