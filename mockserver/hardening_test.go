@@ -144,6 +144,13 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 		{http.MethodPatch, credentials + "/x", "GET, PUT, DELETE"},
 		{http.MethodPut, entityQuery, "GET, POST"},
 		{http.MethodPut, "/_mock/tenants/default/settings", "GET, PATCH"},
+		// Literal paths win over templated ones: these are not
+		// {credentialId} operations.
+		{http.MethodPut, credentials + "/types", "GET"},
+		{http.MethodDelete, credentials + "/types", "GET"},
+		{http.MethodPut, credentials + "/listing", "GET"},
+		{http.MethodDelete, credentials + "/listing", "GET"},
+		{http.MethodPost, credentials + "/listing", "GET"},
 	}
 	for _, tc := range cases {
 		r := h.do(tc.method, tc.path, nil, apiKey("demo-key-service")...)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -55,6 +56,10 @@ type apiSpec struct {
 	doc    *openapi3.T
 	router routers.Router
 	routes map[string]*route // by operationId
+	// literal maps each path without parameters to the methods it takes:
+	// a literal path wins over a templated one (OpenAPI's matching rule),
+	// so PUT /credentials/types is a 405, not updateCredential.
+	literal map[string][]string
 }
 
 type specs struct {
@@ -86,7 +91,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}}
+		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc)}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp, surface: surfaces[api]}
 			for _, name := range op.Schemes {
@@ -132,7 +137,7 @@ func loadSpecs(s *Server) (*specs, error) {
 	}
 	out := &specs{}
 	for _, c := range compiled {
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes))}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {
@@ -149,6 +154,26 @@ func loadSpecs(s *Server) (*specs, error) {
 		}
 	}
 	return out, nil
+}
+
+// routedMethods are the methods operations may have, in the order an Allow
+// header lists them.
+var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// literalPaths maps each path of doc without parameters to its methods.
+func literalPaths(doc *openapi3.T) map[string][]string {
+	out := map[string][]string{}
+	for path, item := range doc.Paths.Map() {
+		if strings.Contains(path, "{") {
+			continue
+		}
+		for _, m := range routedMethods {
+			if item.GetOperation(m) != nil {
+				out[path] = append(out[path], m)
+			}
+		}
+	}
+	return out
 }
 
 // isTokenEndpoint: an operation taking an x-www-form-urlencoded body with a
@@ -192,13 +217,18 @@ func (sp *specs) findRoute(r *http.Request, admin bool) (*route, *routers.Route,
 		list = []*apiSpec{sp.admin}
 	}
 	for _, a := range list {
+		if methods, ok := a.literal[r.URL.Path]; ok && !slices.Contains(methods, r.Method) {
+			return nil, nil, nil, &methodNotAllowed{allow: methods}
+		}
+	}
+	for _, a := range list {
 		if kr, params, err := a.router.FindRoute(r); err == nil && !hasEmptyParam(params) {
 			return a.routes[kr.Operation.OperationID], kr, params, nil
 		}
 	}
 	// No operation: say which methods the path does take, if any.
 	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+	for _, m := range routedMethods {
 		if m == r.Method {
 			continue
 		}

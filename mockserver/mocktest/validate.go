@@ -76,8 +76,12 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 }
 
 // checkResponse validates one response; requests that match no operation
-// (an unknown path, a method the path does not allow) are not checked.
+// (an unknown path, a method the path does not allow: a 405) are not
+// checked.
 func checkResponse(req *http.Request, resp *http.Response, body []byte) error {
+	if resp.StatusCode == http.StatusMethodNotAllowed {
+		return nil
+	}
 	rs, err := loadRouters()
 	if err != nil {
 		return fmt.Errorf("load specs: %w", err)
