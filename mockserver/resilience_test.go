@@ -374,6 +374,13 @@ func TestAdminFaultsRateLimitAndExpiry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusBadRequest, bad.StatusCode())
 	assert.Contains(t, bad.JSON400.Message, "rules[0].latency: a latency fault needs a positive latency")
+	typo, err := admin.SetFaultsWithResponse(ctx, "default", adminapi.Faults{Rules: []adminapi.FaultRule{{Kind: "500", Probability: 1, Operations: &[]string{"entityquery"}}}})
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, typo.StatusCode())
+	assert.Contains(t, typo.JSON400.Message, `rules[0].operations[0]: "entityquery" matches no operation (names are case-sensitive: did you mean entityQuery?)`)
+	plan, err := admin.GetFaultsWithResponse(ctx, "default")
+	require.NoError(t, err)
+	assert.Equal(t, int64(9), *plan.JSON200.Seed, "the refused plan did not replace the one in force")
 
 	// Rate limit through the settings.
 	patched, err := admin.UpdateSettingsWithResponse(ctx, "default", adminapi.SettingsPatch{RateLimit: &adminapi.RateLimit{Requests: 1, Window: ptr("10s")}})

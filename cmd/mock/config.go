@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -218,8 +217,8 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	ops, from := value("fault-operations", envFaultOperations, "")
 	for _, op := range strings.Split(ops, ",") {
 		if op = strings.TrimSpace(op); op != "" {
-			if _, err := path.Match(op, ""); err != nil {
-				return config{}, usageErrorf("%s: %q is not an operation pattern", from, op)
+			if err := tenant.CheckOperationPattern(op); err != nil {
+				return config{}, usageErrorf("%s: %v", from, err)
 			}
 			cfg.faultOperations = append(cfg.faultOperations, op)
 		}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // RateLimit is a per-credential request budget: one credential (an API key,
@@ -153,8 +155,8 @@ func (f Faults) Validate() error {
 			return fmt.Errorf("%s.probability: %v is not in (0, 1]", p, r.Probability)
 		}
 		for j, op := range r.Operations {
-			if _, err := path.Match(op, ""); err != nil || strings.TrimSpace(op) == "" {
-				return fmt.Errorf("%s.operations[%d]: %q is not a pattern", p, j, op)
+			if err := CheckOperationPattern(op); err != nil {
+				return fmt.Errorf("%s.operations[%d]: %w", p, j, err)
 			}
 		}
 		switch {
@@ -171,6 +173,36 @@ func (f Faults) Validate() error {
 		}
 	}
 	return nil
+}
+
+// CheckOperationPattern reports whether p, an operation pattern of a fault
+// rule, is valid and matches at least one operation of the vendor APIs: a
+// typo would otherwise inject no fault while the test that relies on it
+// passes.
+func CheckOperationPattern(p string) error {
+	if _, err := path.Match(p, ""); err != nil || strings.TrimSpace(p) == "" {
+		return fmt.Errorf("%q is not an operation pattern (path.Match syntax, such as entityQuery, create* or relationship.*)", p)
+	}
+	names, err := openapi.VendorOperationNames()
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, n := range names {
+		api, id, _ := strings.Cut(n, ".")
+		if (FaultRule{Operations: []string{p}}).Matches(api, id) {
+			return nil
+		}
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	for _, id := range ids {
+		if strings.EqualFold(id, p) {
+			return fmt.Errorf("%q matches no operation (names are case-sensitive: did you mean %s?)", p, id)
+		}
+	}
+	return fmt.Errorf("%q matches no operation; the operations are %s (or <api>.<operation>, with api one of data, credentials, relationship)", p, strings.Join(ids, ", "))
 }
 
 func faultKindList() string {

@@ -1,6 +1,7 @@
 package tenant_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,14 @@ func TestFixtureFaultErrors(t *testing.T) {
 		{`{kind: latency, probability: 1}`, "faults.rules[0].latency", "a latency fault needs a positive latency"},
 		{`{kind: "429", probability: 1, retryAfter: soon}`, "faults.rules[0].retryAfter", `"soon" is not a duration (like 1s)`},
 		{`{kind: "429", probability: 1, afterWrite: true}`, "faults.rules[0].afterWrite", "only 500, 503 and drop faults can fire after the write"},
-		{`{kind: "500", probability: 1, operations: ["[x"]}`, "faults.rules[0].operations[0]", `"[x" is not a pattern`},
+		{`{kind: "500", probability: 1, operations: ["[x"]}`, "faults.rules[0].operations[0]",
+			`"[x" is not an operation pattern (path.Match syntax, such as entityQuery, create* or relationship.*)`},
+		// A pattern that matches nothing would inject no fault while the
+		// test relying on it passes.
+		{`{kind: "500", probability: 1, operations: [entityquery]}`, "faults.rules[0].operations[0]",
+			`"entityquery" matches no operation (names are case-sensitive: did you mean entityQuery?)`},
+		{`{kind: "500", probability: 1, operations: [getRows, data.getRows]}`, "faults.rules[0].operations[1]",
+			`"data.getRows" matches no operation; the operations are `},
 		{`{kind: "500", probability: 1, times: -1}`, "faults.rules[0].times", "-1 is negative"},
 	}
 	for _, c := range cases {
@@ -70,7 +78,12 @@ func TestFixtureFaultErrors(t *testing.T) {
 			errs := fieldErrors(t, base+"faults:\n  rules:\n    - "+c.rule+"\n")
 			require.Len(t, errs, 1)
 			assert.Equal(t, c.field, errs[0].Field)
-			assert.Equal(t, c.msg, errs[0].Msg)
+			if strings.HasSuffix(c.msg, " ") {
+				assert.True(t, strings.HasPrefix(errs[0].Msg, c.msg), errs[0].Msg)
+				assert.Contains(t, errs[0].Msg, "entityQuery, ", "the message lists the operations")
+			} else {
+				assert.Equal(t, c.msg, errs[0].Msg)
+			}
 			assert.Equal(t, 21, errs[0].Line, "the rule's line")
 		})
 	}
