@@ -157,3 +157,27 @@ func TestAdminAPI(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, missing.StatusCode())
 	assert.Equal(t, "not_found", missing.JSON404.Error)
 }
+
+// A fixture posted to the admin API names the field that is wrong, every
+// time, as YAML and as JSON.
+func TestCreateTenantNamesTheWrongField(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	bodies := map[string]string{
+		"application/yaml": "users:\n  - {id: 7, name: Wile, email: w@acme.test}\napiKeys:\n  - {name: wile, key: acme-key, user: seven, revoked: true}\n",
+		"application/json": `{"users": [{"id": 7, "name": "Wile", "email": "w@acme.test"}], "apiKeys": [{"name": "wile", "key": "acme-key", "user": "seven", "revoked": true}]}`,
+	}
+	for ct, body := range bodies {
+		for range 20 {
+			st, resp, _ := h.send(browserRequest{method: http.MethodPost, path: "/_mock/tenants", body: body,
+				headers: map[string]string{"Content-Type": ct}})
+			require.Equal(t, http.StatusBadRequest, st, resp)
+			assert.Contains(t, resp, `apiKeys[0].user: want a whole number, got \"seven\"`, ct)
+			assert.NotContains(t, resp, "revoked:", ct)
+		}
+	}
+	st, resp, _ := h.send(browserRequest{method: http.MethodPost, path: "/_mock/tenants", body: " ",
+		headers: map[string]string{"Content-Type": "application/yaml"}})
+	assert.Equal(t, http.StatusBadRequest, st)
+	assert.Contains(t, resp, "body: the request body is empty; this operation needs one")
+}

@@ -3,7 +3,10 @@ package mockserver
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -49,33 +52,95 @@ func describeValidation(err error) (field, msg string) {
 	switch {
 	case re.Parameter != nil:
 		field = re.Parameter.Name
-		msg = re.Reason
-		if hasSchema {
+		var pe *openapi3filter.ParseError
+		switch {
+		case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			msg = fmt.Sprintf("the %s parameter is required", re.Parameter.In)
+		case errors.Is(re.Err, openapi3filter.ErrInvalidEmptyValue):
+			msg = fmt.Sprintf("the %s parameter may not be empty", re.Parameter.In)
+		case errors.As(re.Err, &pe) && pe.Kind == openapi3filter.KindInvalidFormat && re.Parameter.Schema != nil && re.Parameter.Schema.Value != nil:
+			msg = fmt.Sprintf("%s is not %s", quoteValue(pe.Value), typeWords(re.Parameter.Schema.Value))
+		case hasSchema:
 			msg = se.Reason
-		} else if re.Err != nil {
-			msg = strings.TrimSpace(msg + " " + re.Err.Error())
+		default:
+			msg = joinReasons(re.Reason, re.Err)
 		}
 		if msg == "" {
 			msg = "is invalid"
 		}
 	case re.RequestBody != nil:
-		if hasSchema {
+		switch {
+		case errors.Is(re.Err, io.EOF), errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+			field, msg = "body", "the request body is empty; this operation needs one"
+		case hasSchema:
 			field = fieldPath(se.JSONPointer())
 			msg = se.Reason
+			if d := se.Schema.Discriminator; d != nil && len(d.Mapping) > 0 {
+				v, _ := se.Value.(string)
+				if m, ok := se.Value.(map[string]any); ok {
+					v, _ = m[d.PropertyName].(string)
+				}
+				keys := slices.Sorted(maps.Keys(d.Mapping))
+				field = strings.TrimPrefix(field+"."+d.PropertyName, ".")
+				msg = fmt.Sprintf("%q is not one of %s", v, strings.Join(keys, ", "))
+			} else if name, ok := strings.CutPrefix(se.Reason, "property "); ok && strings.HasSuffix(name, " is missing") {
+				// A missing required property is named by the path.
+				msg = "the field is required"
+			}
 			if field == "" {
 				field = "body"
 			}
-		} else {
+		default:
 			field = "body"
-			msg = re.Reason
-			if re.Err != nil {
-				msg = strings.TrimSpace(msg + ": " + re.Err.Error())
-			}
+			msg = joinReasons(re.Reason, re.Err)
 		}
 	default:
 		msg = re.Error()
 	}
 	return field, msg
+}
+
+// typeWords names a scalar schema's type for messages.
+func typeWords(s *openapi3.Schema) string {
+	switch {
+	case s.Type.Is("integer"):
+		return "a whole number"
+	case s.Type.Is("number"):
+		return "a number"
+	case s.Type.Is("boolean"):
+		return "true or false"
+	}
+	return "valid here"
+}
+
+func quoteValue(v any) string {
+	if s, ok := v.(string); ok {
+		return strconv.Quote(s)
+	}
+	return fmt.Sprint(v)
+}
+
+// joinReasons joins a validator's reason and its cause into one phrase,
+// leaving out what is empty or already said ("value is required but
+// missing value is required but missing").
+func joinReasons(reason string, cause any) string {
+	c := ""
+	switch v := cause.(type) {
+	case error:
+		if v != nil {
+			c = v.Error()
+		}
+	case string:
+		c = v
+	}
+	reason, c = strings.TrimSpace(reason), strings.TrimSpace(c)
+	switch {
+	case c == "" || strings.Contains(reason, c):
+		return reason
+	case reason == "" || strings.Contains(c, reason):
+		return c
+	}
+	return reason + ": " + c
 }
 
 // camelKeys lower-cases the first letter of every object key (TypeName ->

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,6 +236,9 @@ func Parse(name string, data []byte) (*Fixture, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &FixtureError{Errs: []*FieldError{{File: name, Msg: "the fixture is empty; it is a mapping (tenant:, users:, ...), see docs/fixtures.md"}}}
+		}
 		return nil, &FixtureError{Errs: []*FieldError{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML or JSON: " + err.Error()}}}
 	}
 	f := &Fixture{file: name, lines: map[string]int{}}

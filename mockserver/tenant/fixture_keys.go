@@ -45,6 +45,14 @@ func (k keyChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		t = t.Elem()
 	}
 	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		// Scalars are checked here, node by node, so a wrong value is
+		// reported at its own field: yaml.v3's type errors carry only a
+		// line, which a flow mapping shares with its other fields.
+		if msg := scalarProblem(n, t); msg != "" {
+			k.report(n.Line, path, msg)
+		}
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			if n.Tag != "!!null" {
@@ -65,7 +73,10 @@ func (k keyChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			return // yaml.v3 reports the type error with its line
+			if n.Tag != "!!null" {
+				k.report(n.Line, path, "want a list, got "+nodeWords(n))
+			}
+			return
 		}
 		for i, item := range n.Content {
 			k.check(item, t.Elem(), path+"["+strconv.Itoa(i)+"]")
@@ -85,6 +96,34 @@ func (k keyChecker) check(n *yaml.Node, t reflect.Type, path string) {
 			k.check(v, elem, sub)
 		}
 	}
+}
+
+// scalarProblem says why node n cannot be decoded into the scalar type t,
+// in words ("want a whole number, got \"seven\""); "" when it can.
+func scalarProblem(n *yaml.Node, t reflect.Type) string {
+	if n.Tag == "!!null" {
+		return ""
+	}
+	want := map[reflect.Kind]string{reflect.String: "text", reflect.Bool: "true or false",
+		reflect.Float32: "a number", reflect.Float64: "a number"}[t.Kind()]
+	if want == "" {
+		want = "a whole number"
+	}
+	if n.Kind != yaml.ScalarNode || n.Decode(reflect.New(t).Interface()) != nil {
+		return "want " + want + ", got " + nodeWords(n)
+	}
+	return ""
+}
+
+// nodeWords names what a node holds: a mapping, a list, or its quoted text.
+func nodeWords(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	return strconv.Quote(n.Value)
 }
 
 func yamlFields(t reflect.Type) map[string]reflect.Type {

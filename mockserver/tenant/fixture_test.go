@@ -68,7 +68,7 @@ func TestFixtureErrorsNameFileLineAndField(t *testing.T) {
 		{"bad value", strings.Replace(base, "fields: {Name: a}", "fields: {Name: a, Parent: {ref: /Widget/7}}", 1), 18, "entities[0].fields.Parent", "refers to unknown /Widget/7"},
 		{"unknown field", strings.Replace(base, "fields: {Name: a}", "fields: {Colour: red}", 1), 18, "entities[0].fields.Colour", `unknown field "Colour"`},
 		{"unknown scope", base + "oauthClients:\n  - {clientId: c, secret: s, user: 1, scopes: [everything]}\n", 20, "oauthClients[0].scopes[0]", `unknown scope "everything"`},
-		{"wrong type", "users:\n  - id: abc\n", 2, "users[0].id", "cannot unmarshal"},
+		{"wrong type", "users:\n  - id: abc\n", 2, "users[0].id", `want a whole number, got "abc"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,6 +89,52 @@ func TestFixtureErrorsNameFileLineAndField(t *testing.T) {
 			}
 			assert.True(t, strings.HasPrefix(found.Error(), "t.yaml:"), found.Error())
 		})
+	}
+}
+
+// A value of the wrong type is reported at its own field, every time, in
+// flow-style YAML (where every field of an entry shares one line), block
+// YAML and JSON.
+func TestWrongTypeNamesItsOwnField(t *testing.T) {
+	docs := map[string]string{
+		"flow":  base + "apiKeys:\n  - {name: wile, key: acme-key, user: seven, revoked: true}\n",
+		"block": base + "apiKeys:\n  - name: wile\n    key: acme-key\n    user: seven\n    revoked: true\n",
+		"json": `{"users": [{"id": 1, "name": "Ann", "email": "ann@example.com"}],
+		  "apiKeys": [{"name": "wile", "key": "acme-key", "user": "seven", "revoked": true}]}`,
+	}
+	lines := map[string]int{"flow": 20, "block": 22, "json": 2}
+	for name, src := range docs {
+		t.Run(name, func(t *testing.T) {
+			for range 50 { // the old lookup by line picked a field of that line at random
+				errs := fieldErrors(t, src)
+				require.Len(t, errs, 1, "%v", errs)
+				assert.Equal(t, "apiKeys[0].user", errs[0].Field)
+				assert.Equal(t, `want a whole number, got "seven"`, errs[0].Msg)
+				assert.Equal(t, lines[name], errs[0].Line)
+			}
+		})
+	}
+	for _, tc := range []struct{ src, field, msg string }{
+		{"users:\n  - {id: 1, name: A, email: a@b, groups: Staff}\n", "users[0].groups", `want a list, got "Staff"`},
+		{"users: {id: 1}\n", "users", "want a list, got a mapping"},
+		{"apiKeys:\n  - {name: k, key: k, user: 1, revoked: sometimes}\n", "apiKeys[0].revoked", `want true or false, got "sometimes"`},
+		{"apiKeys:\n  - {name: [a], key: k, user: 1}\n", "apiKeys[0].name", "want text, got a list"},
+		{"settings: {rateLimit: {requests: {n: 1}}}\n", "settings.rateLimit.requests", "want a whole number, got a mapping"},
+	} {
+		errs := fieldErrors(t, tc.src)
+		require.NotEmpty(t, errs)
+		assert.Equal(t, tc.field, errs[0].Field, "%v", errs)
+		if tc.msg != "" {
+			assert.Equal(t, tc.msg, errs[0].Msg)
+		}
+	}
+}
+
+func TestEmptyFixture(t *testing.T) {
+	for _, src := range []string{"", "  \n", "# nothing\n"} {
+		_, err := tenant.Parse("t.yaml", []byte(src))
+		require.Error(t, err)
+		assert.Equal(t, "t.yaml: the fixture is empty; it is a mapping (tenant:, users:, ...), see docs/fixtures.md", err.Error())
 	}
 }
 
