@@ -19,6 +19,8 @@ import (
 
 func (s *Server) adminHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
+		"landing":           s.adminLanding,
+		"getSpec":           s.adminGetSpec,
 		"healthz":           s.adminHealthz,
 		"listTenants":       s.adminListTenants,
 		"createTenant":      s.adminCreateTenant,

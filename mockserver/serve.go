@@ -140,6 +140,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(rc)
 		return
 	}
+	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		rc.vendor = false
+		http.Redirect(rc.w, r, adminPrefix, http.StatusFound) // the landing document
+		return
+	}
 	s.serveVendor(rc)
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/oapi-codegen/runtime"
 )
 
@@ -502,6 +504,32 @@ type Health struct {
 	Tenants int    `json:"tenants"`
 }
 
+// Landing defines model for Landing.
+type Landing struct {
+	// Apis The APIs this mock serves, each with its spec.
+	Apis []struct {
+		// Name Example: data
+		Name string `json:"name"`
+
+		// Spec Example: /_mock/specs/data.yaml
+		Spec  string `json:"spec"`
+		Title string `json:"title"`
+	} `json:"apis"`
+	Links struct {
+		// AdminSpec Example: /_mock/specs/admin.yaml
+		AdminSpec string `json:"adminSpec"`
+
+		// Health Example: /healthz
+		Health string `json:"health"`
+
+		// Tenants Example: /_mock/tenants
+		Tenants string `json:"tenants"`
+	} `json:"links"`
+
+	// Name Example: tenantkit mock
+	Name string `json:"name"`
+}
+
 // RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make
 // `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 // of the window) in the API's error shape, and credentials API responses carry
@@ -770,10 +798,22 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// Landing What this mock serves, with links: the specs, the admin API, health. `GET /` redirects here.
+	//
+	// HTML for a browser (`Accept` naming text/html), JSON otherwise.
+	//
+	// Corresponds with GET /_mock/ (the `Landing` operationId).
+	Landing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// Healthz Liveness check.
 	//
 	// Corresponds with GET /_mock/healthz (the `Healthz` operationId).
 	Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSpec One of the OpenAPI specs the mock serves from (`/_mock/specs/data.yaml`, ...), as embedded in the binary.
+	//
+	// Corresponds with GET /_mock/specs/{file} (the `GetSpec` operationId).
+	GetSpec(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ListTenants List the tenants, the default first.
 	//
@@ -916,11 +956,43 @@ type ClientInterface interface {
 	GetVisibility(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// Landing What this mock serves, with links: the specs, the admin API, health. `GET /` redirects here.
+//
+// HTML for a browser (`Accept` naming text/html), JSON otherwise.
+//
+// Corresponds with GET /_mock/ (the `Landing` operationId).
+func (c *Client) Landing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLandingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // Healthz Liveness check.
 //
 // Corresponds with GET /_mock/healthz (the `Healthz` operationId).
 func (c *Client) Healthz(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHealthzRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSpec One of the OpenAPI specs the mock serves from (`/_mock/specs/data.yaml`, ...), as embedded in the binary.
+//
+// Corresponds with GET /_mock/specs/{file} (the `GetSpec` operationId).
+func (c *Client) GetSpec(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSpecRequest(c.Server, file)
 	if err != nil {
 		return nil, err
 	}
@@ -1241,6 +1313,33 @@ func (c *Client) GetVisibility(ctx context.Context, tenantId TenantID, params *G
 	return c.Client.Do(req)
 }
 
+// NewLandingRequest constructs an http.Request for the Landing method
+func NewLandingRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewHealthzRequest constructs an http.Request for the Healthz method
 func NewHealthzRequest(server string) (*http.Request, error) {
 	var err error
@@ -1251,6 +1350,40 @@ func NewHealthzRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/_mock/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetSpecRequest constructs an http.Request for the GetSpec method
+func NewGetSpecRequest(server string, file string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file", file, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/specs/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1937,12 +2070,28 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// LandingWithResponse What this mock serves, with links: the specs, the admin API, health. `GET /` redirects here.
+	//
+	// HTML for a browser (`Accept` naming text/html), JSON otherwise.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/ (the `Landing` operationId).
+	LandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LandingResponse, error)
+
 	// HealthzWithResponse Liveness check.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /_mock/healthz (the `Healthz` operationId).
 	HealthzWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HealthzResponse, error)
+
+	// GetSpecWithResponse One of the OpenAPI specs the mock serves from (`/_mock/specs/data.yaml`, ...), as embedded in the binary.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/specs/{file} (the `GetSpec` operationId).
+	GetSpecWithResponse(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*GetSpecResponse, error)
 
 	// ListTenantsWithResponse List the tenants, the default first.
 	//
@@ -2103,6 +2252,61 @@ type ClientWithResponsesInterface interface {
 	GetVisibilityWithResponse(ctx context.Context, tenantId TenantID, params *GetVisibilityParams, reqEditors ...RequestEditorFn) (*GetVisibilityResponse, error)
 }
 
+type LandingResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Landing
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r LandingResponse) GetJSON200() *Landing {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LandingResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r LandingResponse) GetJSON421() *Error {
+	return r.JSON421
+}
+
+// GetBody returns the raw response body bytes
+func (r LandingResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LandingResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LandingResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LandingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type HealthzResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -2152,6 +2356,68 @@ func (r HealthzResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HealthzResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type GetSpecResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// YAML200 the response for an HTTP 200 `application/yaml` response
+	YAML200 *map[string]interface{}
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Error
+}
+
+// GetYAML200 returns the response for an HTTP 200 `application/yaml` response
+func (r GetSpecResponse) GetYAML200() *map[string]interface{} {
+	return r.YAML200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetSpecResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetSpecResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r GetSpecResponse) GetJSON421() *Error {
+	return r.JSON421
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSpecResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSpecResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSpecResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSpecResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3048,6 +3314,21 @@ func (r GetVisibilityResponse) ContentType() string {
 	return ""
 }
 
+// LandingWithResponse What this mock serves, with links: the specs, the admin API, health. `GET /` redirects here.
+//
+// HTML for a browser (`Accept` naming text/html), JSON otherwise.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/ (the `Landing` operationId).
+func (c *ClientWithResponses) LandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LandingResponse, error) {
+	rsp, err := c.Landing(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLandingResponse(rsp)
+}
+
 // HealthzWithResponse Liveness check.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -3059,6 +3340,19 @@ func (c *ClientWithResponses) HealthzWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseHealthzResponse(rsp)
+}
+
+// GetSpecWithResponse One of the OpenAPI specs the mock serves from (`/_mock/specs/data.yaml`, ...), as embedded in the binary.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/specs/{file} (the `GetSpec` operationId).
+func (c *ClientWithResponses) GetSpecWithResponse(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*GetSpecResponse, error) {
+	rsp, err := c.GetSpec(ctx, file, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSpecResponse(rsp)
 }
 
 // ListTenantsWithResponse List the tenants, the default first.
@@ -3321,6 +3615,49 @@ func (c *ClientWithResponses) GetVisibilityWithResponse(ctx context.Context, ten
 	return ParseGetVisibilityResponse(rsp)
 }
 
+// ParseLandingResponse parses an HTTP response from a LandingWithResponse call
+func ParseLandingResponse(rsp *http.Response) (*LandingResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LandingResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Landing
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/html) unsupported
+
+	}
+
+	return response, nil
+}
+
 // ParseHealthzResponse parses an HTTP response from a HealthzWithResponse call
 func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -3348,6 +3685,53 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetSpecResponse parses an HTTP response from a GetSpecWithResponse call
+func ParseGetSpecResponse(rsp *http.Response) (*GetSpecResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSpecResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "yaml") && rsp.StatusCode == 200:
+		var dest map[string]interface{}
+		if err := yaml.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.YAML200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest Error

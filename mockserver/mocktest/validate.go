@@ -25,6 +25,11 @@ type specRouters struct {
 }
 
 var loadRouters = sync.OnceValues(func() (*specRouters, error) {
+	// The admin API's landing page is HTML: check it as text, as
+	// kin-openapi checks text/plain.
+	if openapi3filter.RegisteredBodyDecoder("text/html") == nil {
+		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.RegisteredBodyDecoder("text/plain"))
+	}
 	out := &specRouters{}
 	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
 		doc, err := openapi.Load(api)

@@ -1,0 +1,77 @@
+package mockserver
+
+import (
+	"html"
+	"net/http"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/openapi"
+)
+
+// specsPrefix serves the embedded specs (getSpec).
+const specsPrefix = adminPrefix + "specs/"
+
+// landingAPI is one API of the landing document.
+type landingAPI struct {
+	Name  string `json:"name"`
+	Title string `json:"title"`
+	Spec  string `json:"spec"`
+}
+
+// landing is the document at /_mock/ (openapi/admin.yaml, Landing).
+type landing struct {
+	Name  string       `json:"name"`
+	APIs  []landingAPI `json:"apis"`
+	Links struct {
+		AdminSpec string `json:"adminSpec"`
+		Tenants   string `json:"tenants"`
+		Health    string `json:"health"`
+	} `json:"links"`
+}
+
+func (s *Server) landingDoc() landing {
+	doc := landing{Name: "tenantkit mock"}
+	for _, sp := range s.specs.vendor {
+		doc.APIs = append(doc.APIs, landingAPI{Name: string(sp.api), Title: sp.doc.Info.Title, Spec: specsPrefix + string(sp.api) + ".yaml"})
+	}
+	doc.Links.AdminSpec = specsPrefix + string(openapi.Admin) + ".yaml"
+	doc.Links.Tenants = adminPrefix + "tenants"
+	doc.Links.Health = HealthPath
+	return doc
+}
+
+// adminLanding answers GET /_mock/: HTML for a browser, JSON otherwise.
+func (s *Server) adminLanding(rc *reqCtx) error {
+	doc := s.landingDoc()
+	if !strings.Contains(rc.r.Header.Get("Accept"), "text/html") {
+		rc.writeJSON(http.StatusOK, "application/json", doc)
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tenantkit mock</title></head>\n<body>\n<h1>tenantkit mock</h1>\n<h2>APIs</h2>\n<ul>\n")
+	for _, a := range doc.APIs {
+		b.WriteString("<li>" + html.EscapeString(a.Title) + ": <a href=\"" + html.EscapeString(a.Spec) + "\">" + html.EscapeString(a.Spec) + "</a></li>\n")
+	}
+	b.WriteString("</ul>\n<h2>Admin API</h2>\n<ul>\n")
+	for _, l := range [][2]string{{"spec", doc.Links.AdminSpec}, {"tenants", doc.Links.Tenants}, {"health", doc.Links.Health}} {
+		b.WriteString("<li>" + l[0] + ": <a href=\"" + html.EscapeString(l[1]) + "\">" + html.EscapeString(l[1]) + "</a></li>\n")
+	}
+	b.WriteString("</ul>\n</body></html>\n")
+	rc.writeRaw(http.StatusOK, "text/html; charset=utf-8", []byte(b.String()))
+	return nil
+}
+
+// adminGetSpec answers GET /_mock/specs/{api}.yaml with the embedded spec.
+func (s *Server) adminGetSpec(rc *reqCtx) error {
+	name, ok := strings.CutSuffix(rc.params["file"], ".yaml")
+	var b []byte
+	var err error
+	if ok {
+		b, err = openapi.Bytes(openapi.API(name))
+	}
+	if !ok || err != nil {
+		return rc.adminFail(http.StatusNotFound, "not_found", "no spec %q; the specs are data.yaml, credentials.yaml, relationship.yaml and admin.yaml", rc.params["file"])
+	}
+	rc.writeRaw(http.StatusOK, "application/yaml", b)
+	return nil
+}
