@@ -27,8 +27,8 @@ func TestLandingDocumentLinksTheSpecs(t *testing.T) {
 	r := h.do(http.MethodGet, "/", nil)
 	require.Equal(t, http.StatusOK, r.status)
 	var doc struct {
-		Name string `json:"name"`
-		APIs []struct{ Name, Title, Spec string }
+		Name  string `json:"name"`
+		APIs  []struct{ Name, Title, Spec string }
 		Links map[string]string
 	}
 	r.json(t, &doc)
