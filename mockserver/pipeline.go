@@ -32,9 +32,12 @@ type denial struct {
 
 // authorize runs the pipeline's steps, in order, for one operation; the
 // first failure wins. What the operation requires is read from its spec
-// (rc.route.op). Authentication failures and malformed AS-USER values are
-// always enforced; under `enforcement: audit` the other failures are
-// recorded (outcome audit-deny) and the request goes on.
+// (rc.route.op). Authentication failures (step 1) and malformed AS-USER
+// values are always enforced. Under `enforcement: audit` a failure of
+// steps 2, 4 or 5 is recorded (outcome audit-deny) and the request goes on;
+// so is a refused proxy (step 3), but the caller's user stays the effective
+// user, so audit mode never turns a refused AS-USER into the principal's
+// view. Row-level sharing (step 6) is never relaxed.
 func (s *Server) authorize(rc *reqCtx) error {
 	if d := s.authenticate(rc); d != nil {
 		rc.deny(d, wire.OutcomeDeny)
@@ -266,30 +269,33 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 }
 
 // checkProxy is step 3: with AS-USER, the caller's user must hold a proxy
-// assignment for the principal, who becomes the effective user.
+// assignment for the principal, who then becomes the effective user. An id
+// that names no user is refused exactly like a user without an assignment
+// (same status, body and decision), so AS-USER cannot enumerate user ids;
+// only the audit log says which it was. A refused proxy never changes the
+// effective user: under enforcement: audit the request goes on with the
+// caller's own rights and rows.
 func (s *Server) checkProxy(rc *reqCtx) *denial {
 	v := strings.TrimSpace(rc.r.Header.Get(asUserCanonical))
 	if v == "" {
 		return nil
 	}
-	bad := func(msg string) *denial {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		msg := fmt.Sprintf("AS-USER %q is not a user id", v)
 		return &denial{step: wire.StepProxy, code: wire.CodeProxyNotAllowed, reason: msg,
 			fix: "send AS-USER with the numeric id of a user of this tenant", err: badRequest(AsUserHeader, "%s", msg)}
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return bad(fmt.Sprintf("AS-USER %q is not a user id", v))
-	}
 	rc.principal = id
 	rc.decision.Principal = id
-	if _, ok := rc.tenant.User(id); !ok {
-		return bad(fmt.Sprintf("AS-USER %d is not a user of this tenant", id))
-	}
-	allowed := rc.tenant.CanProxy(rc.callerUser, id)
-	rc.effective = id
-	rc.decision.EffectiveUser = id
-	if allowed {
+	_, exists := rc.tenant.User(id)
+	if exists && rc.tenant.CanProxy(rc.callerUser, id) {
+		rc.effective = id
+		rc.decision.EffectiveUser = id
 		return nil
+	}
+	if !exists {
+		rc.auditDetail = fmt.Sprintf(" (user %d is not a user of this tenant)", id)
 	}
 	msg := fmt.Sprintf("user %d holds no proxy assignment to act as user %d", rc.callerUser, id)
 	return &denial{

@@ -68,6 +68,10 @@ type reqCtx struct {
 	target string // audit target: /Project/3, a credential id, a client id
 	write  bool   // the request changed the tenant
 
+	// auditDetail is added to the audit entry's reason and never sent:
+	// what the response must not tell (that an AS-USER id names no user).
+	auditDetail string
+
 	fault    string // the injected fault the request met, if any
 	replayed bool   // answered from an earlier request with the same Idempotency-Key
 	audited  bool   // the audit entry has been written
@@ -367,7 +371,7 @@ func (s *Server) recordAudit(rc *reqCtx) {
 		e.Caller = &tenant.AuditCaller{Kind: c.Kind, ID: c.ID, User: c.User}
 	}
 	if rc.decision.Outcome != wire.OutcomeAllow || rc.decision.Step != "" {
-		e.Reason = rc.decision.Reason
+		e.Reason = rc.decision.Reason + rc.auditDetail
 	}
 	e.Fault = rc.fault
 	e.Replayed = rc.replayed

@@ -1,0 +1,138 @@
+package mockserver_test
+
+// What the pipeline's answers must not reveal, and what enforcement: audit
+// may relax: a hidden row reads as a missing one, an unknown AS-USER id as
+// one without a proxy assignment, and a refused proxy never widens a view.
+
+import (
+	"maps"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// correlationRE matches the per-request ids of error bodies.
+var correlationRE = regexp.MustCompile(`"(traceId|referenceId|contextId)":"[^"]*"`)
+
+// wireView is what a caller can read off a response: status, body and
+// every header but the per-request ones, with the per-request ids blanked and the given
+// strings replaced by "X".
+func wireView(r *response, replace ...string) string {
+	var b strings.Builder
+	b.WriteString(http.StatusText(r.status) + "\n")
+	for _, k := range slices.Sorted(maps.Keys(r.header)) {
+		v := r.header[k]
+		switch k {
+		case "Date", "Inin-Correlation-Id", "Inin-Ratelimit-Count", "Inin-Ratelimit-Reset":
+			continue // per request, or per credential and time
+		}
+		b.WriteString(k + ": " + strings.Join(v, ",") + "\n")
+	}
+	b.WriteString(correlationRE.ReplaceAllString(string(r.body), `"$1":""`))
+	s := b.String()
+	for _, old := range replace {
+		s = strings.ReplaceAll(s, old, "X")
+	}
+	return s
+}
+
+// An AS-USER id that names no user gets exactly the refusal of an existing
+// user without a proxy assignment: same status, body and decision, with or
+// without X-Tenantkit-Explain. The audit log tells them apart.
+func TestUnknownAsUserReadsAsNoProxyAssignment(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "data"))
+	for _, explain := range []bool{false, true} {
+		headers := func(asUser string) []string {
+			hs := hdrs(tok, []string{"AS-USER", asUser})
+			if explain {
+				hs = append(hs, wire.ExplainHeader, "1")
+			}
+			return hs
+		}
+		unknown := h.do(http.MethodGet, rowsPath+"Deals", nil, headers("4242")...)
+		existing := h.do(http.MethodGet, rowsPath+"Deals", nil, headers("1001")...)
+		require.Equal(t, http.StatusForbidden, existing.status, "%s", existing.body)
+		assert.Equal(t, wireView(existing, "1001"), wireView(unknown, "4242"), "explain=%v", explain)
+		assert.Equal(t, wire.StepProxy, unknown.decision.Step)
+		assert.EqualValues(t, 4242, unknown.decision.Principal)
+		assert.EqualValues(t, 2001, unknown.decision.EffectiveUser, "a refused proxy leaves the caller effective")
+	}
+
+	// The credentials and data APIs answer alike.
+	gen := bearer(h.token(genesysToken, "demo-integrator", "demo-integrator-secret", ""))
+	for _, c := range []struct{ method, path string }{{http.MethodGet, credentials + "/types"}} {
+		unknown := h.do(c.method, c.path, nil, hdrs(gen, []string{"AS-USER", "4242"})...)
+		existing := h.do(c.method, c.path, nil, hdrs(gen, []string{"AS-USER", "1001"})...)
+		assert.Equal(t, wireView(existing, "1001"), wireView(unknown, "4242"))
+	}
+	unknown := h.do(http.MethodPost, entityQuery, `{"typeName":"Project"}`, hdrs(apiKey("demo-key-service"), []string{"AS-USER", "4242"})...)
+	existing := h.do(http.MethodPost, entityQuery, `{"typeName":"Project"}`, hdrs(apiKey("demo-key-service"), []string{"AS-USER", "1001"})...)
+	assert.Equal(t, http.StatusForbidden, unknown.status)
+	assert.Equal(t, wireView(existing, "1001"), wireView(unknown, "4242"))
+
+	// A value that is not a user id at all is still malformed.
+	r := h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(tok, []string{"AS-USER", "carol"})...)
+	assert.Equal(t, http.StatusBadRequest, r.status)
+
+	// The audit log keeps the detail.
+	var reasons []string
+	for _, e := range h.srv.DefaultTenant().Audit(tenant.AuditFilter{Operation: "getRows"}) {
+		if e.Step == wire.StepProxy {
+			reasons = append(reasons, e.Reason)
+		}
+	}
+	assert.Contains(t, strings.Join(reasons, "\n"), "4242 is not a user of this tenant")
+}
+
+// Under enforcement: audit a refused AS-USER is recorded as audit-deny and
+// the request goes on with the caller's own rights and rows: Bob acting as
+// Alice (no proxy assignment) reads Bob's deals, not Alice's.
+func TestAuditModeKeepsTheCallersViewWhenTheProxyFails(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, err := h.srv.DefaultTenant().UpdateSettings(func(s *tenant.Settings) { s.Enforcement = tenant.EnforcementAudit })
+	require.NoError(t, err)
+
+	bob := bearer(h.token(dealcloudToken, "demo-readonly", "demo-readonly-secret", "data"))
+	own := h.do(http.MethodGet, rowsPath+"Deals", nil, bob...)
+	require.Equal(t, http.StatusOK, own.status, "%s", own.body)
+	for _, asUser := range []string{"1001", "4242"} {
+		r := h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bob, []string{"AS-USER", asUser})...)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		assert.JSONEq(t, string(own.body), string(r.body), "AS-USER %s must not widen Bob's view", asUser)
+		assert.Equal(t, wire.OutcomeAuditDeny, r.decision.Outcome)
+		assert.Equal(t, wire.StepProxy, r.decision.Step)
+		assert.EqualValues(t, 1002, r.decision.EffectiveUser)
+	}
+	var p struct {
+		TotalRecords int `json:"totalRecords"`
+	}
+	own.json(t, &p)
+	assert.Equal(t, 3, p.TotalRecords, "Bob sees the three Sales deals")
+
+	// The data API too: Bob's key acting as Alice reads Bob's projects.
+	ownProjects := h.do(http.MethodPost, entityQuery, `{"typeName":"Project"}`, apiKey("demo-key-bob")...)
+	r := h.do(http.MethodPost, entityQuery, `{"typeName":"Project"}`, hdrs(apiKey("demo-key-bob"), []string{"AS-USER", "1001"})...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.JSONEq(t, string(ownProjects.body), string(r.body))
+
+	entries := h.srv.DefaultTenant().Audit(tenant.AuditFilter{Operation: "getRows"})
+	last := entries[len(entries)-1]
+	assert.Equal(t, wire.OutcomeAuditDeny, last.Outcome)
+	assert.EqualValues(t, 1002, last.EffectiveUser)
+	assert.EqualValues(t, 4242, last.Principal)
+
+	// A malformed AS-USER and a missing credential are refused even so.
+	assert.Equal(t, http.StatusBadRequest, h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bob, []string{"AS-USER", "x"})...).status)
+	assert.Equal(t, http.StatusUnauthorized, h.do(http.MethodGet, rowsPath+"Deals", nil, "AS-USER", "1001").status)
+}
