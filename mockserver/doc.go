@@ -37,13 +37,20 @@
 //  5. object-type access: 403 when the effective user's roles may not read
 //     the entity type (named where x-entity-type says) through the API;
 //  6. row-level sharing, in the handlers: lists hold visible rows only (and
-//     totals and hasMore agree); a hidden row is 404, never 403.
+//     totals and hasMore agree); a hidden row is 404, never 403, and reads
+//     on the wire exactly like a row that does not exist: same status,
+//     body and decision header (deny at step row, code row_not_found).
+//     Only a request sent with X-Tenantkit-Explain, the audit log and the
+//     admin API say which (code row_hidden, with a reason and a fix).
 //
 // What an operation requires is read from the specs (openapi.Operations);
 // handlers only do the data work. Requests are then validated against the
 // spec with kin-openapi (data API bodies may use PascalCase keys). Failures
 // are written in the surface's own error body, and every vendor response
-// carries the X-Tenantkit-Decision header (wire.Decision).
+// carries the X-Tenantkit-Decision header (wire.Decision). The header and
+// X-Tenantkit-Explain are diagnostics of the mock that no real vendor
+// sends; even so they reveal nothing the response may not: not that a
+// hidden row exists, nor that an AS-USER id names a user.
 //
 // Under `enforcement: audit` exactly this is relaxed: a failure of steps
 // 2, 4 or 5 is recorded as audit-deny and the request goes on; a refused

@@ -408,15 +408,58 @@ func (rc *reqCtx) entityTypeName() string {
 	return ""
 }
 
+// rowMiss is a single-row request answered 404: the row is hidden from
+// the effective user, or does not exist.
+type rowMiss struct {
+	ref    tenant.Ref
+	hidden bool
+}
+
 // hideRow turns a row the effective user may not see into a 404, and
-// records the row step in the decision.
+// records the row step in the decision (audit log, usage, admin API). The
+// response reads exactly like missingRow's (see headerDecision).
 func (rc *reqCtx) hideRow(ref tenant.Ref) *apiError {
+	rc.row = &rowMiss{ref: ref, hidden: true}
 	rc.decision.Outcome = wire.OutcomeDeny
 	rc.decision.Step = wire.StepRow
 	rc.decision.Code = wire.CodeRowHidden
 	rc.decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.effective)
 	rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.effective)
-	return notFound("entity %s was not found", ref)
+	return rowNotFound(ref)
+}
+
+// missingRow is the 404 of a row that does not exist. The pipeline allowed
+// the request, so the decision stays allow; only the header reads like a
+// hidden row's.
+func (rc *reqCtx) missingRow(ref tenant.Ref) *apiError {
+	rc.row = &rowMiss{ref: ref}
+	return rowNotFound(ref)
+}
+
+func rowNotFound(ref tenant.Ref) *apiError { return notFound("entity %s was not found", ref) }
+
+// headerDecision is the decision as the X-Tenantkit-Decision header gives
+// it. A single row that is hidden from the effective user and one that
+// does not exist read the same: deny at the row step, code row_not_found,
+// and a reason that allows both; a real vendor tells them apart nowhere,
+// and neither does the mock's header. A request sent with
+// X-Tenantkit-Explain (a diagnostic of the mock) learns which: row_hidden
+// with the reason and fix, or that the row does not exist. The audit log
+// and the admin API always keep the detail.
+func (rc *reqCtx) headerDecision() wire.Decision {
+	d := rc.decision
+	if rc.row == nil || rc.explain && rc.row.hidden {
+		return d
+	}
+	d.Outcome, d.Step, d.Code, d.Missing = wire.OutcomeDeny, wire.StepRow, wire.CodeRowNotFound, nil
+	if rc.explain {
+		d.Reason = fmt.Sprintf("%s does not exist", rc.row.ref)
+		d.Fix = "check the id"
+		return d
+	}
+	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.effective)
+	d.Fix = "check the id; send " + wire.ExplainHeader + ": 1 (a diagnostic of the mock) or read the audit log to tell which"
+	return d
 }
 
 // allowReason explains an allowed request (sent with X-Tenantkit-Explain).

@@ -136,3 +136,54 @@ func TestAuditModeKeepsTheCallersViewWhenTheProxyFails(t *testing.T) {
 	assert.Equal(t, http.StatusBadRequest, h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bob, []string{"AS-USER", "x"})...).status)
 	assert.Equal(t, http.StatusUnauthorized, h.do(http.MethodGet, rowsPath+"Deals", nil, "AS-USER", "1001").status)
 }
+
+// A row the effective user may not see and a row that does not exist read
+// the same on the wire, for reads and updates: same status, body
+// and headers, the decision included (deny at the row step, row_not_found).
+// Only X-Tenantkit-Explain, the audit log and the admin API tell which.
+func TestHiddenRowReadsAsMissingRow(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	key := apiKey("demo-key-service")
+	const hidden, missing = "/Project/10", "/Project/77" // Project 10 is Executive: Admin only
+	calls := []struct {
+		method string
+		body   any
+	}{{http.MethodGet, nil}, {http.MethodPost, `{"State":"Cancelled"}`}}
+	for _, c := range calls {
+		hr := h.do(c.method, "/V2.0/services/data/objects"+hidden, c.body, key...)
+		mr := h.do(c.method, "/V2.0/services/data/objects"+missing, c.body, key...)
+		require.Equal(t, http.StatusNotFound, hr.status, "%s %s", c.method, hr.body)
+		assert.Equal(t, wireView(mr, missing), wireView(hr, hidden), c.method)
+		assert.Equal(t, wire.OutcomeDeny, hr.decision.Outcome)
+		assert.Equal(t, wire.StepRow, hr.decision.Step)
+		assert.Equal(t, wire.CodeRowNotFound, hr.decision.Code)
+		assert.NotContains(t, hr.header.Get(wire.DecisionHeader), "share ")
+	}
+
+	// Asked to explain, the mock says which.
+	explain := hdrs(key, []string{wire.ExplainHeader, "1"})
+	hr := h.do(http.MethodGet, "/V2.0/services/data/objects"+hidden, nil, explain...)
+	assert.Equal(t, wire.CodeRowHidden, hr.decision.Code)
+	assert.Contains(t, hr.decision.Fix, "share /Project/10 with user 2001")
+	mr := h.do(http.MethodGet, "/V2.0/services/data/objects"+missing, nil, explain...)
+	assert.Equal(t, wire.CodeRowNotFound, mr.decision.Code)
+	assert.Contains(t, mr.decision.Reason, "/Project/77 does not exist")
+	assert.Equal(t, hr.body[:len(`{"errorCode":"EntityNotFound"`)], mr.body[:len(`{"errorCode":"EntityNotFound"`)])
+
+	// The admin API's audit log keeps the detail.
+	r := h.do(http.MethodGet, "/_mock/tenants/default/audit?operation=getObject", nil)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var audit struct {
+		Entries []tenant.AuditEntry `json:"entries"`
+	}
+	r.json(t, &audit)
+	byTarget := map[string]tenant.AuditEntry{}
+	for _, e := range audit.Entries {
+		byTarget[e.Target] = e
+	}
+	assert.Equal(t, wire.CodeRowHidden, byTarget[hidden].Code)
+	assert.Equal(t, wire.OutcomeDeny, byTarget[hidden].Outcome)
+	assert.Equal(t, wire.OutcomeAllow, byTarget[missing].Outcome, "a missing row is no denial")
+	assert.Empty(t, byTarget[missing].Code)
+}

@@ -145,12 +145,17 @@ func TestHiddenRowIsNotFound(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, r.status, "%s", r.body)
 	assert.Equal(t, "EntityNotFound", r.object(t)["errorCode"])
 	assert.Equal(t, wire.StepRow, r.decision.Step)
-	assert.Equal(t, wire.CodeRowHidden, r.decision.Code)
+	assert.Equal(t, wire.CodeRowNotFound, r.decision.Code, "the header does not say the row exists")
 
-	// A missing row is a plain 404, with no row decision.
+	// A missing row reads the same.
 	r = h.do(http.MethodGet, "/V2.0/services/data/objects/Project/99", nil, apiKey("demo-key-service")...)
 	require.Equal(t, http.StatusNotFound, r.status)
-	assert.Empty(t, r.decision.Step)
+	assert.Equal(t, wire.CodeRowNotFound, r.decision.Code)
+
+	// X-Tenantkit-Explain tells them apart.
+	r = h.do(http.MethodGet, "/V2.0/services/data/objects/Project/9", nil, hdrs(apiKey("demo-key-service"), []string{wire.ExplainHeader, "1"})...)
+	require.Equal(t, http.StatusNotFound, r.status)
+	assert.Equal(t, wire.CodeRowHidden, r.decision.Code)
 
 	// Project 5 is shared with the service account's group.
 	r = h.do(http.MethodGet, "/V2.0/services/data/objects/Project/5?fields=Name,Owner", nil, apiKey("demo-key-service")...)

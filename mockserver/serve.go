@@ -71,6 +71,9 @@ type reqCtx struct {
 	// auditDetail is added to the audit entry's reason and never sent:
 	// what the response must not tell (that an AS-USER id names no user).
 	auditDetail string
+	// row is set when a single-row request is answered 404 (hidden or
+	// missing): the decision header then reads the same for both.
+	row *rowMiss
 
 	fault    string // the injected fault the request met, if any
 	replayed bool   // answered from an earlier request with the same Idempotency-Key
@@ -341,7 +344,7 @@ func (rc *reqCtx) setHeaders() {
 		if rc.decision.Outcome == wire.OutcomeAllow && rc.explain && rc.decision.Reason == "" {
 			rc.decision.Reason = rc.allowReason()
 		}
-		h.Set(wire.DecisionHeader, rc.decision.Encode())
+		h.Set(wire.DecisionHeader, rc.headerDecision().Encode())
 	}
 	if rc.surface == surfaceCredentials {
 		h.Set("ININ-Correlation-Id", rc.correlationID)
