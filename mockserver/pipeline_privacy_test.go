@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -186,4 +187,42 @@ func TestHiddenRowReadsAsMissingRow(t *testing.T) {
 	assert.Equal(t, wire.OutcomeDeny, byTarget[hidden].Outcome)
 	assert.Equal(t, wire.OutcomeAllow, byTarget[missing].Outcome, "a missing row is no denial")
 	assert.Empty(t, byTarget[missing].Code)
+}
+
+// demoWithReadonlyUserManagement is the demo tenant whose demo-readonly
+// client (Bob, role Viewer) may also be issued user_management tokens.
+func demoWithReadonlyUserManagement() *tenant.Fixture {
+	f := tenant.Demo()
+	for i, c := range f.OAuthClients {
+		if c.ClientID == "demo-readonly" {
+			f.OAuthClients[i].Scopes = append(f.OAuthClients[i].Scopes, "user_management")
+		}
+	}
+	return f
+}
+
+// Reading proxy assignments needs the permission the spec declares
+// (user_management:proxy:view), not just a user_management token: Bob's
+// Viewer role lacks it, the integrator's role and Admin hold it, and a
+// caller acting AS-USER Bob is refused like Bob.
+func TestReadingProxyAssignmentsNeedsThePermission(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, mockserver.WithFixture(demoWithReadonlyUserManagement()))
+	bob := bearer(h.token(dealcloudToken, "demo-readonly", "demo-readonly-secret", "user_management"))
+	r := h.do(http.MethodGet, proxyPath, nil, bob...)
+	require.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	assert.Equal(t, "missing_permissions", r.object(t)["errorCode"])
+	assert.NotContains(t, string(r.body), "2001", "no assignment leaks")
+	assert.Equal(t, wire.StepPermission, r.decision.Step)
+	assert.Equal(t, []string{"user_management:proxy:view"}, r.decision.Missing)
+
+	integ := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "user_management"))
+	assert.Equal(t, http.StatusOK, h.do(http.MethodGet, proxyPath, nil, integ...).status)
+	admin := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management"))
+	assert.Equal(t, http.StatusOK, h.do(http.MethodGet, proxyPath, nil, admin...).status)
+
+	r = h.do(http.MethodGet, proxyPath, nil, hdrs(integ, []string{"AS-USER", "1002"})...)
+	assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	assert.Equal(t, []string{"user_management:proxy:view"}, r.decision.Missing)
+	assert.EqualValues(t, 1002, r.decision.EffectiveUser)
 }

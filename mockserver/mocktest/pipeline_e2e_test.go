@@ -47,3 +47,25 @@ func TestAuditModeProxyKeepsTheCallersRows(t *testing.T) {
 	assert.Equal(t, wire.OutcomeAuditDeny, d.Outcome)
 	assert.EqualValues(t, 1002, d.EffectiveUser)
 }
+
+// A user_management token of a user whose roles lack
+// user_management:proxy:view gets a *PermissionError naming it, not the
+// tenant's proxy assignments.
+func TestProxyAssignmentsNeedViewPermission(t *testing.T) {
+	t.Parallel()
+	f := tenant.Demo()
+	for i, c := range f.OAuthClients {
+		if c.ClientID == "demo-readonly" {
+			f.OAuthClients[i].Scopes = append(f.OAuthClients[i].Scopes, "user_management")
+		}
+	}
+	srv := mocktest.Start(t, mocktest.WithFixture(f))
+	_, err := srv.Client(mocktest.ReadonlyOAuth).Relationship.ProxyAssignments(t.Context(), nil)
+	var pe *client.PermissionError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, []string{"user_management:proxy:view"}, pe.Missing)
+
+	list, err := srv.Client(mocktest.IntegratorOAuth).Relationship.ProxyAssignments(t.Context(), nil)
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+}
