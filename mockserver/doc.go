@@ -71,7 +71,9 @@
 // it, the entity type, the AS-USER principal, and every failed step, those
 // enforcement: audit let through included. LeastPrivilege turns it into a
 // Report (granted, used, unused and missing scopes, permissions and entity
-// types per API key, OAuth client and session), which Report.Check compares
+// types per API key, OAuth client and session; what requests AS-USER a
+// principal used and lacked is the principal's, per principal under
+// AsUser, never the credential user's), which Report.Check compares
 // with a declared grant (Manifest) and Report.Manifest turns into the grant
 // a run needed. Visibility compares the rows row-level sharing shows a user
 // (the UI) with what each of the user's API credentials reads, checking each

@@ -263,7 +263,11 @@ func TestReportSuggestsTheExactManifest(t *testing.T) {
     scopes: [data, integrations]
     permissions: [integrations:integration:add, integrations:integration:delete, integrations:integration:view]
     entityTypes: [Deals]
-`, b.String())
+    asUser:
+      - user: 6045
+        permissions: []
+        entityTypes: [Deals]
+`, b.String(), "the rows read as Carol need Carol's entity type")
 
 	b.Reset()
 	require.NoError(t, r.Manifest().WriteYAML(&b))

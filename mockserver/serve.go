@@ -393,6 +393,10 @@ func (s *Server) recordUsage(rc *reqCtx) {
 	if len(denials) == 0 && d.Outcome != wire.OutcomeAllow && d.Step != "" { // a later failure: a hidden row, a token request
 		denials = []tenant.StepDenial{{Step: d.Step, Code: d.Code, Missing: d.Missing}}
 	}
+	var principal int64 // whose roles applied, when AS-USER passed the proxy step
+	if rc.principal != 0 && rc.effective == rc.principal {
+		principal = rc.principal
+	}
 	rc.tenant.RecordUsage(tenant.UsageEvent{
 		Caller:     tenant.AuditCaller{Kind: rc.caller.Kind, ID: rc.caller.ID, User: rc.caller.User},
 		API:        string(rc.route.op.API),
@@ -401,7 +405,7 @@ func (s *Server) recordUsage(rc *reqCtx) {
 		Scopes:     rc.usedScopes,
 		Permission: rc.permission,
 		EntityType: rc.entityType,
-		Principal:  rc.principal,
+		Principal:  principal,
 		Denials:    denials,
 	})
 }
