@@ -102,6 +102,11 @@
 //	page, err := c.Data.EntityQuery(client.Explain(ctx, &d), req)
 //	fmt.Println(d.Reason) // allowed: api key service (user 2001); ...
 //
+// Explain also asks for what the header withholds by default: a *NotFoundError
+// for a single row carries code row_not_found whether the row is hidden from
+// the effective user or does not exist; under Explain it says row_hidden for
+// a hidden row.
+//
 // # Paging
 //
 // Each list operation has a one-page method and an iterator

@@ -87,7 +87,7 @@ var (
 	proxyCodes      = []string{"proxy_not_allowed", "ProxyNotAllowed", "proxy.not.allowed"}
 	permissionCodes = []string{"missing.any.permissions", "missing.permissions", "MissingPermissions", "missing_permissions"}
 	objectCodes     = []string{"EntityTypeNotAccessible", "entry_type_not_accessible", "entity_type_not_accessible", wire.CodeObjectNotAccessible}
-	notFoundCodes   = []string{"EntityNotFound", "not.found", "not_found", "NotFound", wire.CodeRowHidden}
+	notFoundCodes   = []string{"EntityNotFound", "not.found", "not_found", "NotFound", wire.CodeRowHidden, wire.CodeRowNotFound}
 )
 
 // unauthenticatedReasons maps decision and vendor codes to a Reason.

@@ -23,7 +23,7 @@ var operationTable = []Operation{
 	{API: CredentialsAPI, ID: "getCredential", Method: "GET", Path: "/api/v2/integrations/credentials/{credentialId}", Scopes: [][]string{[]string{"integrations:readonly"}, []string{"integrations"}}, Permissions: []string{"integrations:integration:view"}, Idempotent: true},
 	{API: CredentialsAPI, ID: "updateCredential", Method: "PUT", Path: "/api/v2/integrations/credentials/{credentialId}", Scopes: [][]string{[]string{"integrations"}}, Permissions: []string{"integrations:integration:edit"}},
 	{API: CredentialsAPI, ID: "getToken", Method: "POST", Path: "/oauth/token"},
-	{API: RelationshipAPI, ID: "getProxyAssignments", Method: "GET", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Idempotent: true},
+	{API: RelationshipAPI, ID: "getProxyAssignments", Method: "GET", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Permissions: []string{"user_management:proxy:view"}, Idempotent: true},
 	{API: RelationshipAPI, ID: "createProxyAssignments", Method: "POST", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Permissions: []string{"user_management:proxy:add"}},
 	{API: RelationshipAPI, ID: "getToken", Method: "POST", Path: "/api/rest/v1/oauth/token"},
 	{API: RelationshipAPI, ID: "queryRows", Method: "POST", Path: "/api/rest/v4/data/entrydata/rows/query/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", Idempotent: true},

@@ -28,23 +28,36 @@
 //  2. scopes: 403 naming the missing scopes of the closest scope set
 //     ("Missing required oauth scopes: user_management"); API keys and
 //     sessions are not scope-limited;
-//  3. AS-USER proxy, on any operation: 400 for a malformed or unknown
-//     principal, 403 without a proxy assignment; the principal becomes the
-//     effective user;
+//  3. AS-USER proxy, on any operation: 400 for a value that is not a user
+//     id, 403 without a proxy assignment; an id that names no user gets the
+//     same 403 (status, body and decision), so AS-USER cannot enumerate
+//     users, and only the audit log tells the two apart; on success the
+//     principal becomes the effective user;
 //  4. permissions: 403 naming them (any of x-permissions);
 //  5. object-type access: 403 when the effective user's roles may not read
 //     the entity type (named where x-entity-type says) through the API;
 //  6. row-level sharing, in the handlers: lists hold visible rows only (and
-//     totals and hasMore agree); a hidden row is 404, never 403.
+//     totals and hasMore agree); a hidden row is 404, never 403, and reads
+//     on the wire exactly like a row that does not exist: same status,
+//     body and decision header (deny at step row, code row_not_found).
+//     Only a request sent with X-Tenantkit-Explain, the audit log and the
+//     admin API say which (code row_hidden, with a reason and a fix).
 //
 // What an operation requires is read from the specs (openapi.Operations);
 // handlers only do the data work. Requests are then validated against the
 // spec with kin-openapi (data API bodies may use PascalCase keys). Failures
 // are written in the surface's own error body, and every vendor response
-// carries the X-Tenantkit-Decision header (wire.Decision). Under
-// `enforcement: audit` failures of steps 2-5 are allowed and recorded as
-// audit-deny; authentication failures, malformed AS-USER values and
-// row-level filtering always apply.
+// carries the X-Tenantkit-Decision header (wire.Decision). The header and
+// X-Tenantkit-Explain are diagnostics of the mock that no real vendor
+// sends; even so they reveal nothing the response may not: not that a
+// hidden row exists, nor that an AS-USER id names a user.
+//
+// Under `enforcement: audit` exactly this is relaxed: a failure of steps
+// 2, 4 or 5 is recorded as audit-deny and the request goes on; a refused
+// proxy (step 3) is recorded as audit-deny and the request goes on as the
+// caller's own user (its permissions, entity types and rows), never as the
+// principal. Authentication failures (401), AS-USER values that are not a
+// user id (400) and row-level sharing (step 6) always apply.
 //
 // Every vendor request is recorded in its tenant's audit log (the default
 // tenant's when the credential names none): operation, target, outcome,
@@ -58,7 +71,9 @@
 // it, the entity type, the AS-USER principal, and every failed step, those
 // enforcement: audit let through included. LeastPrivilege turns it into a
 // Report (granted, used, unused and missing scopes, permissions and entity
-// types per API key, OAuth client and session), which Report.Check compares
+// types per API key, OAuth client and session; what requests AS-USER a
+// principal used and lacked is the principal's, per principal under
+// AsUser, never the credential user's), which Report.Check compares
 // with a declared grant (Manifest) and Report.Manifest turns into the grant
 // a run needed. Visibility compares the rows row-level sharing shows a user
 // (the UI) with what each of the user's API credentials reads, checking each

@@ -24,6 +24,9 @@ import (
 //	    scopes: [integrations, data]
 //	    permissions: [integrations:integration:view, integrations:integration:add]
 //	    entityTypes: [Project]
+//	    asUser:                        # what requests AS-USER a principal need of the principal's roles
+//	      - user: 6045
+//	        entityTypes: [Deals]
 //
 // A list left out is not checked.
 type Manifest struct {
@@ -35,6 +38,20 @@ type Manifest struct {
 type ManifestCredential struct {
 	ID          string   `yaml:"id" json:"id"`
 	Scopes      []string `yaml:"scopes" json:"scopes"`
+	Permissions []string `yaml:"permissions" json:"permissions"`
+	EntityTypes []string `yaml:"entityTypes" json:"entityTypes"`
+	// AsUser declares, per AS-USER principal, what the credential's
+	// requests made as that principal need of the principal's roles. Nil
+	// is not checked; an empty list declares that the credential acts as
+	// nobody.
+	AsUser []ManifestPrincipal `yaml:"asUser,omitempty" json:"asUser,omitempty"`
+}
+
+// ManifestPrincipal is what requests AS-USER one principal need of the
+// principal's roles: permissions and API entity types (a nil list is not
+// checked).
+type ManifestPrincipal struct {
+	User        int64    `yaml:"user" json:"user"`
 	Permissions []string `yaml:"permissions" json:"permissions"`
 	EntityTypes []string `yaml:"entityTypes" json:"entityTypes"`
 }
@@ -85,6 +102,32 @@ func (r *Report) Check(m *Manifest) []string {
 		problems = append(problems, checkGrant(mc.ID, "scope", mc.Scopes, c.Scopes, same)...)
 		problems = append(problems, checkGrant(mc.ID, "permission", mc.Permissions, c.Permissions, tenant.MatchPermission)...)
 		problems = append(problems, checkGrant(mc.ID, "entity type", mc.EntityTypes, c.EntityTypes, tenant.MatchEntityType)...)
+		problems = append(problems, checkPrincipals(mc, c)...)
+	}
+	return problems
+}
+
+// checkPrincipals compares the declared AS-USER principals of one
+// credential with those the run acted as.
+func checkPrincipals(mc ManifestCredential, c CredentialReport) []string {
+	if mc.AsUser == nil {
+		return nil
+	}
+	var problems []string
+	for _, p := range c.AsUser {
+		if !slices.ContainsFunc(mc.AsUser, func(d ManifestPrincipal) bool { return d.User == p.User }) {
+			problems = append(problems, fmt.Sprintf("%s: the run acted as user %d, which the manifest does not declare", mc.ID, p.User))
+		}
+	}
+	for _, d := range mc.AsUser {
+		i := slices.IndexFunc(c.AsUser, func(p PrincipalReport) bool { return p.User == d.User })
+		if i < 0 {
+			problems = append(problems, fmt.Sprintf("%s: the manifest declares acting as user %d, which the run never did", mc.ID, d.User))
+			continue
+		}
+		id := fmt.Sprintf("%s as user %d", mc.ID, d.User)
+		problems = append(problems, checkGrant(id, "permission", d.Permissions, c.AsUser[i].Permissions, tenant.MatchPermission)...)
+		problems = append(problems, checkGrant(id, "entity type", d.EntityTypes, c.AsUser[i].EntityTypes, tenant.MatchEntityType)...)
 	}
 	return problems
 }
@@ -159,6 +202,9 @@ func (r *Report) Manifest(ids ...string) *Manifest {
 		if c.Kind == callerClient {
 			mc.Scopes = need(c.Scopes)
 		}
+		for _, p := range c.AsUser {
+			mc.AsUser = append(mc.AsUser, ManifestPrincipal{User: p.User, Permissions: need(p.Permissions), EntityTypes: need(p.EntityTypes)})
+		}
 		m.Credentials = append(m.Credentials, mc)
 	}
 	return m
@@ -168,7 +214,7 @@ func (r *Report) Manifest(ids ...string) *Manifest {
 func (m *Manifest) WriteYAML(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("credentials:\n")
-	list := func(name string, l []string) {
+	list := func(indent, name string, l []string) {
 		if l == nil {
 			return
 		}
@@ -176,13 +222,25 @@ func (m *Manifest) WriteYAML(w io.Writer) error {
 		for i, v := range l {
 			items[i] = yamlScalar(v)
 		}
-		fmt.Fprintf(&b, "    %s: [%s]\n", name, strings.Join(items, ", "))
+		fmt.Fprintf(&b, "%s%s: [%s]\n", indent, name, strings.Join(items, ", "))
 	}
 	for _, c := range m.Credentials {
 		fmt.Fprintf(&b, "  - id: %s\n", yamlScalar(c.ID))
-		list("scopes", c.Scopes)
-		list("permissions", c.Permissions)
-		list("entityTypes", c.EntityTypes)
+		list("    ", "scopes", c.Scopes)
+		list("    ", "permissions", c.Permissions)
+		list("    ", "entityTypes", c.EntityTypes)
+		if c.AsUser != nil {
+			if len(c.AsUser) == 0 {
+				b.WriteString("    asUser: []\n")
+			} else {
+				b.WriteString("    asUser:\n")
+			}
+		}
+		for _, p := range c.AsUser {
+			fmt.Fprintf(&b, "      - user: %d\n", p.User)
+			list("        ", "permissions", p.Permissions)
+			list("        ", "entityTypes", p.EntityTypes)
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -425,7 +425,7 @@ func (rc *reqCtx) entityError(et tenant.EntityType, id int64, err error) error {
 	case errors.Is(err, tenant.ErrHidden):
 		return rc.hideRow(ref)
 	case errors.Is(err, tenant.ErrNotFound):
-		return notFound("entity %s was not found", ref)
+		return rc.missingRow(ref)
 	case errors.As(err, &ve):
 		return badRequest(ve.Field, "%s", ve.Msg)
 	}

@@ -32,9 +32,12 @@ type denial struct {
 
 // authorize runs the pipeline's steps, in order, for one operation; the
 // first failure wins. What the operation requires is read from its spec
-// (rc.route.op). Authentication failures and malformed AS-USER values are
-// always enforced; under `enforcement: audit` the other failures are
-// recorded (outcome audit-deny) and the request goes on.
+// (rc.route.op). Authentication failures (step 1) and malformed AS-USER
+// values are always enforced. Under `enforcement: audit` a failure of
+// steps 2, 4 or 5 is recorded (outcome audit-deny) and the request goes on;
+// so is a refused proxy (step 3), but the caller's user stays the effective
+// user, so audit mode never turns a refused AS-USER into the principal's
+// view. Row-level sharing (step 6) is never relaxed.
 func (s *Server) authorize(rc *reqCtx) error {
 	if d := s.authenticate(rc); d != nil {
 		rc.deny(d, wire.OutcomeDeny)
@@ -266,30 +269,33 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 }
 
 // checkProxy is step 3: with AS-USER, the caller's user must hold a proxy
-// assignment for the principal, who becomes the effective user.
+// assignment for the principal, who then becomes the effective user. An id
+// that names no user is refused exactly like a user without an assignment
+// (same status, body and decision), so AS-USER cannot enumerate user ids;
+// only the audit log says which it was. A refused proxy never changes the
+// effective user: under enforcement: audit the request goes on with the
+// caller's own rights and rows.
 func (s *Server) checkProxy(rc *reqCtx) *denial {
 	v := strings.TrimSpace(rc.r.Header.Get(asUserCanonical))
 	if v == "" {
 		return nil
 	}
-	bad := func(msg string) *denial {
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		msg := fmt.Sprintf("AS-USER %q is not a user id", v)
 		return &denial{step: wire.StepProxy, code: wire.CodeProxyNotAllowed, reason: msg,
 			fix: "send AS-USER with the numeric id of a user of this tenant", err: badRequest(AsUserHeader, "%s", msg)}
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return bad(fmt.Sprintf("AS-USER %q is not a user id", v))
-	}
 	rc.principal = id
 	rc.decision.Principal = id
-	if _, ok := rc.tenant.User(id); !ok {
-		return bad(fmt.Sprintf("AS-USER %d is not a user of this tenant", id))
-	}
-	allowed := rc.tenant.CanProxy(rc.callerUser, id)
-	rc.effective = id
-	rc.decision.EffectiveUser = id
-	if allowed {
+	_, exists := rc.tenant.User(id)
+	if exists && rc.tenant.CanProxy(rc.callerUser, id) {
+		rc.effective = id
+		rc.decision.EffectiveUser = id
 		return nil
+	}
+	if !exists {
+		rc.auditDetail = fmt.Sprintf(" (user %d is not a user of this tenant)", id)
 	}
 	msg := fmt.Sprintf("user %d holds no proxy assignment to act as user %d", rc.callerUser, id)
 	return &denial{
@@ -402,15 +408,58 @@ func (rc *reqCtx) entityTypeName() string {
 	return ""
 }
 
+// rowMiss is a single-row request answered 404: the row is hidden from
+// the effective user, or does not exist.
+type rowMiss struct {
+	ref    tenant.Ref
+	hidden bool
+}
+
 // hideRow turns a row the effective user may not see into a 404, and
-// records the row step in the decision.
+// records the row step in the decision (audit log, usage, admin API). The
+// response reads exactly like missingRow's (see headerDecision).
 func (rc *reqCtx) hideRow(ref tenant.Ref) *apiError {
+	rc.row = &rowMiss{ref: ref, hidden: true}
 	rc.decision.Outcome = wire.OutcomeDeny
 	rc.decision.Step = wire.StepRow
 	rc.decision.Code = wire.CodeRowHidden
 	rc.decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.effective)
 	rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.effective)
-	return notFound("entity %s was not found", ref)
+	return rowNotFound(ref)
+}
+
+// missingRow is the 404 of a row that does not exist. The pipeline allowed
+// the request, so the decision stays allow; only the header reads like a
+// hidden row's.
+func (rc *reqCtx) missingRow(ref tenant.Ref) *apiError {
+	rc.row = &rowMiss{ref: ref}
+	return rowNotFound(ref)
+}
+
+func rowNotFound(ref tenant.Ref) *apiError { return notFound("entity %s was not found", ref) }
+
+// headerDecision is the decision as the X-Tenantkit-Decision header gives
+// it. A single row that is hidden from the effective user and one that
+// does not exist read the same: deny at the row step, code row_not_found,
+// and a reason that allows both; a real vendor tells them apart nowhere,
+// and neither does the mock's header. A request sent with
+// X-Tenantkit-Explain (a diagnostic of the mock) learns which: row_hidden
+// with the reason and fix, or that the row does not exist. The audit log
+// and the admin API always keep the detail.
+func (rc *reqCtx) headerDecision() wire.Decision {
+	d := rc.decision
+	if rc.row == nil || rc.explain && rc.row.hidden {
+		return d
+	}
+	d.Outcome, d.Step, d.Code, d.Missing = wire.OutcomeDeny, wire.StepRow, wire.CodeRowNotFound, nil
+	if rc.explain {
+		d.Reason = fmt.Sprintf("%s does not exist", rc.row.ref)
+		d.Fix = "check the id"
+		return d
+	}
+	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.effective)
+	d.Fix = "check the id; send " + wire.ExplainHeader + ": 1 (a diagnostic of the mock) or read the audit log to tell which"
+	return d
 }
 
 // allowReason explains an allowed request (sent with X-Tenantkit-Explain).

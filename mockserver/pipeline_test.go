@@ -90,10 +90,14 @@ func TestProxyDenied(t *testing.T) {
 	assert.EqualValues(t, 1001, d.Principal)
 	assert.Contains(t, d.Fix, "proxyUserId: 2001, userIds: [1001]")
 
-	for _, v := range []string{"abc", "-4", "999999"} {
+	for _, v := range []string{"abc", "-4"} {
 		r := h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", v})...)
 		assert.Equal(t, http.StatusBadRequest, r.status, "AS-USER %s: %s", v, r.body)
 	}
+	// An id that names no user is refused like one without an assignment.
+	r = h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", "999999"})...)
+	assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	assert.Equal(t, "proxy_not_allowed", r.object(t)["errorCode"])
 	// The data API honours AS-USER too (the spec does not declare it there).
 	r = h.do(http.MethodPost, "/V2.0/services/data/entityQuery", map[string]any{"typeName": "Deals"},
 		hdrs(apiKey("demo-key-service"), []string{"AS-USER", "6045"})...)
@@ -141,12 +145,17 @@ func TestHiddenRowIsNotFound(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, r.status, "%s", r.body)
 	assert.Equal(t, "EntityNotFound", r.object(t)["errorCode"])
 	assert.Equal(t, wire.StepRow, r.decision.Step)
-	assert.Equal(t, wire.CodeRowHidden, r.decision.Code)
+	assert.Equal(t, wire.CodeRowNotFound, r.decision.Code, "the header does not say the row exists")
 
-	// A missing row is a plain 404, with no row decision.
+	// A missing row reads the same.
 	r = h.do(http.MethodGet, "/V2.0/services/data/objects/Project/99", nil, apiKey("demo-key-service")...)
 	require.Equal(t, http.StatusNotFound, r.status)
-	assert.Empty(t, r.decision.Step)
+	assert.Equal(t, wire.CodeRowNotFound, r.decision.Code)
+
+	// X-Tenantkit-Explain tells them apart.
+	r = h.do(http.MethodGet, "/V2.0/services/data/objects/Project/9", nil, hdrs(apiKey("demo-key-service"), []string{wire.ExplainHeader, "1"})...)
+	require.Equal(t, http.StatusNotFound, r.status)
+	assert.Equal(t, wire.CodeRowHidden, r.decision.Code)
 
 	// Project 5 is shared with the service account's group.
 	r = h.do(http.MethodGet, "/V2.0/services/data/objects/Project/5?fields=Name,Owner", nil, apiKey("demo-key-service")...)

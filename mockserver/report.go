@@ -40,12 +40,29 @@ type CredentialReport struct {
 	Scopes Grant `json:"scopes"`
 	// Permissions and EntityTypes are those of the credential's user's
 	// roles; requests made AS-USER another principal use the principal's
-	// roles and are listed under Principals instead.
-	Permissions Grant   `json:"permissions"`
-	EntityTypes Grant   `json:"entityTypes"`
-	Principals  []int64 `json:"principals"`
-	// Denials groups the refused requests by operation and failed step.
+	// roles, so what they used and lacked is under AsUser instead.
+	Permissions Grant `json:"permissions"`
+	EntityTypes Grant `json:"entityTypes"`
+	// Principals lists the users the credential acted as (AS-USER, the
+	// proxy step passed); AsUser says, per principal, what it used and
+	// lacked of the principal's grant.
+	Principals []int64           `json:"principals"`
+	AsUser     []PrincipalReport `json:"asUser"`
+	// Denials groups the refused requests by operation and failed step
+	// (and principal: a proxied request's permission, object and row
+	// denials are the principal's).
 	Denials []tenant.DenialCount `json:"denials"`
+}
+
+// PrincipalReport is what a credential's requests AS-USER one principal
+// used and lacked of the principal's roles. Unused is always empty: the
+// principal's grant is the principal's, not the integration's to narrow.
+type PrincipalReport struct {
+	User        int64 `json:"user"`
+	Requests    int   `json:"requests"`
+	Denied      int   `json:"denied"`
+	Permissions Grant `json:"permissions"`
+	EntityTypes Grant `json:"entityTypes"`
 }
 
 // Grant compares what a credential holds with what it used and needed.
@@ -119,17 +136,39 @@ func credentialReport(t *tenant.Tenant, kind, id string, user int64, revoked boo
 		cr.Denials = []tenant.DenialCount{}
 	}
 	denied := map[string]int{}
-	var missingScopes, missingPerms, missingTypes []string
+	type lacked struct{ perms, types []string }
+	missing := map[int64]*lacked{0: {}} // by principal; 0: the credential's user
+	var missingScopes []string
 	for _, d := range u.Denials {
 		denied[d.Operation] += d.Count
+		m := missing[d.Principal]
+		if m == nil {
+			m = &lacked{}
+			missing[d.Principal] = m
+		}
 		switch d.Step {
 		case wire.StepScope:
 			missingScopes = append(missingScopes, d.Missing...)
 		case wire.StepPermission:
-			missingPerms = append(missingPerms, strings.Join(d.Missing, "|"))
+			m.perms = append(m.perms, strings.Join(d.Missing, "|"))
 		case wire.StepObject:
-			missingTypes = append(missingTypes, d.Missing...)
+			m.types = append(m.types, d.Missing...)
 		}
+	}
+	missingPerms, missingTypes := missing[0].perms, missing[0].types
+	cr.AsUser = []PrincipalReport{}
+	for _, p := range slices.Sorted(maps.Keys(u.AsUser)) {
+		pu := u.AsUser[p]
+		pPerms, pTypes := t.RoleGrants(p)
+		m := missing[p]
+		if m == nil {
+			m = &lacked{}
+		}
+		pr := PrincipalReport{User: p, Requests: pu.Requests, Denied: pu.Denied,
+			Permissions: compareGrant(pPerms, slices.Collect(maps.Keys(pu.Permissions)), m.perms, tenant.MatchPermission),
+			EntityTypes: compareGrant(pTypes, slices.Collect(maps.Keys(pu.EntityTypes)), m.types, tenant.MatchEntityType)}
+		pr.Permissions.Unused, pr.EntityTypes.Unused = []string{}, []string{}
+		cr.AsUser = append(cr.AsUser, pr)
 	}
 	for _, op := range slices.Sorted(maps.Keys(u.Operations)) {
 		cr.Operations = append(cr.Operations, OperationUse{Operation: op, Requests: u.Operations[op], Denied: denied[op]})
@@ -191,17 +230,25 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "  operations:   %s\n", strings.Join(ops, ", "))
 		if c.Kind == callerClient {
-			writeGrant(&b, "scopes", c.Scopes)
+			writeGrant(&b, "  ", "scopes", c.Scopes)
 		}
-		writeGrant(&b, "permissions", c.Permissions)
-		writeGrant(&b, "entity types", c.EntityTypes)
+		writeGrant(&b, "  ", "permissions", c.Permissions)
+		writeGrant(&b, "  ", "entity types", c.EntityTypes)
 		if len(c.Principals) > 0 {
 			fmt.Fprintf(&b, "  acted as:     %s (their roles applied)\n", joinInts(c.Principals))
 		}
+		for _, p := range c.AsUser {
+			fmt.Fprintf(&b, "  as user %d: %d requests, %d denied (the principal's roles applied)\n", p.User, p.Requests, p.Denied)
+			writeGrant(&b, "    ", "permissions", p.Permissions)
+			writeGrant(&b, "    ", "entity types", p.EntityTypes)
+		}
 		for _, d := range c.Denials {
 			audit := ""
+			if d.Principal != 0 {
+				audit = fmt.Sprintf(" (as user %d)", d.Principal)
+			}
 			if d.Audit {
-				audit = " (allowed by enforcement: audit)"
+				audit += " (allowed by enforcement: audit)"
 			}
 			missing := ""
 			if len(d.Missing) > 0 {
@@ -217,7 +264,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	return err
 }
 
-func writeGrant(b *strings.Builder, name string, g Grant) {
+func writeGrant(b *strings.Builder, indent, name string, g Grant) {
 	rows := []struct {
 		label string
 		list  []string
@@ -235,7 +282,7 @@ func writeGrant(b *strings.Builder, name string, g Grant) {
 		if v == "" {
 			v = "-"
 		}
-		fmt.Fprintf(b, "  %-13s %-8s %s\n", head, r.label+":", v)
+		fmt.Fprintf(b, "%s%-13s %-8s %s\n", indent, head, r.label+":", v)
 	}
 }
 
@@ -319,9 +366,27 @@ func mergeCredential(a, b CredentialReport) CredentialReport {
 	a.Permissions = merge(a.Permissions, b.Permissions, tenant.MatchPermission)
 	a.EntityTypes = merge(a.EntityTypes, b.EntityTypes, tenant.MatchEntityType)
 	a.Principals = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(a.Principals), b.Principals...))))
+	asUser := map[int64]PrincipalReport{}
+	for _, p := range append(slices.Clone(a.AsUser), b.AsUser...) {
+		m, ok := asUser[p.User]
+		if !ok {
+			asUser[p.User] = p
+			continue
+		}
+		m.Requests += p.Requests
+		m.Denied += p.Denied
+		m.Permissions = merge(m.Permissions, p.Permissions, tenant.MatchPermission)
+		m.EntityTypes = merge(m.EntityTypes, p.EntityTypes, tenant.MatchEntityType)
+		m.Permissions.Unused, m.EntityTypes.Unused = []string{}, []string{}
+		asUser[p.User] = m
+	}
+	a.AsUser = make([]PrincipalReport, 0, len(asUser))
+	for _, u := range slices.Sorted(maps.Keys(asUser)) {
+		a.AsUser = append(a.AsUser, asUser[u])
+	}
 	denials := map[string]tenant.DenialCount{}
 	for _, d := range append(slices.Clone(a.Denials), b.Denials...) {
-		k := strings.Join([]string{d.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), fmt.Sprint(d.Audit)}, "\x00")
+		k := strings.Join([]string{d.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), fmt.Sprint(d.Audit), fmt.Sprint(d.Principal)}, "\x00")
 		m, ok := denials[k]
 		if !ok {
 			m = d

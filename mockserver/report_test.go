@@ -66,7 +66,7 @@ func TestLeastPrivilegeReportForTheIntegrator(t *testing.T) {
 	}, c.Scopes)
 	assert.Equal(t, []string{"integrations:integration:add", "integrations:integration:view"}, c.Permissions.Used)
 	assert.Equal(t, []string{"integrations:integration:delete"}, c.Permissions.Missing)
-	assert.Equal(t, []string{"data:entity:add", "data:entity:edit", "integrations:integration:edit"}, c.Permissions.Unused)
+	assert.Equal(t, []string{"data:entity:add", "data:entity:edit", "integrations:integration:edit", "user_management:proxy:view"}, c.Permissions.Unused)
 	assert.Equal(t, []string{"Deals"}, c.EntityTypes.Used)
 	assert.Equal(t, []int64{mocktest.CarolID}, c.Principals)
 	require.Len(t, c.Denials, 1)
@@ -263,7 +263,11 @@ func TestReportSuggestsTheExactManifest(t *testing.T) {
     scopes: [data, integrations]
     permissions: [integrations:integration:add, integrations:integration:delete, integrations:integration:view]
     entityTypes: [Deals]
-`, b.String())
+    asUser:
+      - user: 6045
+        permissions: []
+        entityTypes: [Deals]
+`, b.String(), "the rows read as Carol need Carol's entity type")
 
 	b.Reset()
 	require.NoError(t, r.Manifest().WriteYAML(&b))

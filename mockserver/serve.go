@@ -68,6 +68,13 @@ type reqCtx struct {
 	target string // audit target: /Project/3, a credential id, a client id
 	write  bool   // the request changed the tenant
 
+	// auditDetail is added to the audit entry's reason and never sent:
+	// what the response must not tell (that an AS-USER id names no user).
+	auditDetail string
+	// row is set when a single-row request is answered 404 (hidden or
+	// missing): the decision header then reads the same for both.
+	row *rowMiss
+
 	fault    string // the injected fault the request met, if any
 	replayed bool   // answered from an earlier request with the same Idempotency-Key
 	audited  bool   // the audit entry has been written
@@ -348,7 +355,7 @@ func (rc *reqCtx) setHeaders() {
 		if rc.decision.Outcome == wire.OutcomeAllow && rc.explain && rc.decision.Reason == "" {
 			rc.decision.Reason = rc.allowReason()
 		}
-		h.Set(wire.DecisionHeader, rc.decision.Encode())
+		h.Set(wire.DecisionHeader, rc.headerDecision().Encode())
 	}
 	if rc.surface == surfaceCredentials {
 		h.Set("ININ-Correlation-Id", rc.correlationID)
@@ -378,7 +385,7 @@ func (s *Server) recordAudit(rc *reqCtx) {
 		e.Caller = &tenant.AuditCaller{Kind: c.Kind, ID: c.ID, User: c.User}
 	}
 	if rc.decision.Outcome != wire.OutcomeAllow || rc.decision.Step != "" {
-		e.Reason = rc.decision.Reason
+		e.Reason = rc.decision.Reason + rc.auditDetail
 	}
 	e.Fault = rc.fault
 	e.Replayed = rc.replayed
@@ -397,6 +404,10 @@ func (s *Server) recordUsage(rc *reqCtx) {
 	if len(denials) == 0 && d.Outcome != wire.OutcomeAllow && d.Step != "" { // a later failure: a hidden row, a token request
 		denials = []tenant.StepDenial{{Step: d.Step, Code: d.Code, Missing: d.Missing}}
 	}
+	var principal int64 // whose roles applied, when AS-USER passed the proxy step
+	if rc.principal != 0 && rc.effective == rc.principal {
+		principal = rc.principal
+	}
 	rc.tenant.RecordUsage(tenant.UsageEvent{
 		Caller:     tenant.AuditCaller{Kind: rc.caller.Kind, ID: rc.caller.ID, User: rc.caller.User},
 		API:        string(rc.route.op.API),
@@ -405,7 +416,7 @@ func (s *Server) recordUsage(rc *reqCtx) {
 		Scopes:     rc.usedScopes,
 		Permission: rc.permission,
 		EntityType: rc.entityType,
-		Principal:  rc.principal,
+		Principal:  principal,
 		Denials:    denials,
 	})
 }

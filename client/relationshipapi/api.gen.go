@@ -318,6 +318,14 @@ type ClientInterface interface {
 
 	// GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
 	//
+	// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+	// The vendor's docs name the `user_management` scope for the user management APIs and say
+	// that proxy assignments are managed under Admin > User Management > User Proxy
+	// Assignments, a right of the user's group; they name no permission string for this read.
+	// The mock models that right as the role permission `user_management:proxy:view`
+	// (creating assignments is `user_management:proxy:add`), checked like every permission:
+	// for the effective user, so a call made AS-USER a principal needs the principal's right.
+	//
 	// Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
 	GetProxyAssignments(ctx context.Context, params *GetProxyAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -374,6 +382,14 @@ type ClientInterface interface {
 }
 
 // GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
+//
+// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+// The vendor's docs name the `user_management` scope for the user management APIs and say
+// that proxy assignments are managed under Admin > User Management > User Proxy
+// Assignments, a right of the user's group; they name no permission string for this read.
+// The mock models that right as the role permission `user_management:proxy:view`
+// (creating assignments is `user_management:proxy:add`), checked like every permission:
+// for the effective user, so a call made AS-USER a principal needs the principal's right.
 //
 // Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
 func (c *Client) GetProxyAssignments(ctx context.Context, params *GetProxyAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -953,6 +969,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
 	//
+	// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+	// The vendor's docs name the `user_management` scope for the user management APIs and say
+	// that proxy assignments are managed under Admin > User Management > User Proxy
+	// Assignments, a right of the user's group; they name no permission string for this read.
+	// The mock models that right as the role permission `user_management:proxy:view`
+	// (creating assignments is `user_management:proxy:add`), checked like every permission:
+	// for the effective user, so a call made AS-USER a principal needs the principal's right.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
@@ -1491,6 +1515,14 @@ func (r GetRowsResponse) ContentType() string {
 }
 
 // GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
+//
+// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+// The vendor's docs name the `user_management` scope for the user management APIs and say
+// that proxy assignments are managed under Admin > User Management > User Proxy
+// Assignments, a right of the user's group; they name no permission string for this read.
+// The mock models that right as the role permission `user_management:proxy:view`
+// (creating assignments is `user_management:proxy:add`), checked like every permission:
+// for the effective user, so a call made AS-USER a principal needs the principal's right.
 //
 // Returns a wrapper object for the known response body format(s).
 //

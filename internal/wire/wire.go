@@ -51,8 +51,12 @@ const (
 	CodeMissingPermissions  = "missing_permissions"
 	CodeObjectNotAccessible = "object_not_accessible"
 	CodeRowHidden           = "row_hidden"
-	CodeRateLimited         = "rate_limited"
-	CodeInjectedFault       = "injected_fault"
+	// CodeRowNotFound: no row with that id is visible to the effective user.
+	// The decision header gives it for every single-row 404, hidden or
+	// missing alike; only X-Tenantkit-Explain tells row_hidden apart.
+	CodeRowNotFound   = "row_not_found"
+	CodeRateLimited   = "rate_limited"
+	CodeInjectedFault = "injected_fault"
 )
 
 // Caller is the credential a request came through. ID never holds a secret:

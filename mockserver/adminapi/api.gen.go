@@ -357,8 +357,10 @@ type AuditLog struct {
 
 // CredentialReport defines model for CredentialReport.
 type CredentialReport struct {
-	Denials []DenialCount `json:"denials"`
-	Denied  int           `json:"denied"`
+	// AsUser Per AS-USER principal, what the credential's requests made as that principal used and lacked of the principal's roles; these never count towards the credential's own `permissions` and `entityTypes`.
+	AsUser  *[]PrincipalReport `json:"asUser,omitempty"`
+	Denials []DenialCount      `json:"denials"`
+	Denied  int                `json:"denied"`
 
 	// EntityTypes What a credential holds compared with what it used and needed.
 	EntityTypes Grant `json:"entityTypes"`
@@ -413,7 +415,10 @@ type DenialCount struct {
 	Count     int       `json:"count"`
 	Missing   *[]string `json:"missing,omitempty"`
 	Operation string    `json:"operation"`
-	Step      string    `json:"step"`
+
+	// Principal The AS-USER principal whose rights the step judged (permission, object and row steps of a proxied request); what was missing is the principal's. Absent for the credential's own user.
+	Principal *int64 `json:"principal,omitempty"`
+	Step      string `json:"step"`
 }
 
 // Error defines model for Error.
@@ -528,6 +533,19 @@ type Landing struct {
 
 	// Name Example: tenantkit mock
 	Name string `json:"name"`
+}
+
+// PrincipalReport The principal's grant is the principal's own, so `unused` is always empty.
+type PrincipalReport struct {
+	Denied int `json:"denied"`
+
+	// EntityTypes What a credential holds compared with what it used and needed.
+	EntityTypes Grant `json:"entityTypes"`
+
+	// Permissions What a credential holds compared with what it used and needed.
+	Permissions Grant `json:"permissions"`
+	Requests    int   `json:"requests"`
+	User        int64 `json:"user"`
 }
 
 // RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make

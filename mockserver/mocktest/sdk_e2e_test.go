@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -242,7 +243,8 @@ func TestObjectTypeDenied(t *testing.T) {
 
 // A row the user may not see is not found, never forbidden: the service
 // account reading an Executive project gets a *NotFoundError, exactly as
-// for a project that does not exist.
+// for a project that does not exist, decision included; client.Explain
+// tells them apart.
 func TestHiddenRowIsNotFound(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
@@ -250,10 +252,20 @@ func TestHiddenRowIsNotFound(t *testing.T) {
 	_, err := c.Data.GetObject(t.Context(), "Project", "9", nil)
 	var nf *client.NotFoundError
 	require.ErrorAs(t, err, &nf)
-	assert.Equal(t, wire.CodeRowHidden, nf.Decision.Code)
+	assert.Equal(t, wire.CodeRowNotFound, nf.Decision.Code)
+	hidden := *nf.Decision
 
 	_, err = c.Data.GetObject(t.Context(), "Project", "999", nil)
 	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, wire.CodeRowNotFound, nf.Decision.Code)
+	hidden.Reason = strings.ReplaceAll(hidden.Reason, "/Project/9", "/Project/999")
+	assert.Equal(t, hidden, *nf.Decision, "a hidden row reads as a missing one")
+
+	var d client.Decision
+	_, err = c.Data.GetObject(client.Explain(t.Context(), &d), "Project", "9", nil)
+	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, wire.CodeRowHidden, d.Code)
+	assert.Equal(t, wire.CodeRowHidden, nf.Decision.Code)
 
 	e, err := c.Data.GetObject(t.Context(), "Project", "5", nil)
 	require.NoError(t, err)

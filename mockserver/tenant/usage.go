@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -26,9 +27,11 @@ type UsageEvent struct {
 	Permission string
 	// EntityType is the entity type the request touched ("" if none).
 	EntityType string
-	// Principal is the AS-USER principal (0 if none). Permissions and
-	// entity types of a proxied request are the principal's, not the
-	// credential user's.
+	// Principal is the AS-USER principal whose roles applied: 0 when the
+	// request sent none, or the proxy step refused it (the caller's user's
+	// roles applied then). Permissions and entity types of a proxied
+	// request, used or missing, are the principal's, not the credential
+	// user's.
 	Principal int64
 	// Denials lists the failed steps: one when the request was denied;
 	// under enforcement: audit, every step that would have denied it.
@@ -55,13 +58,32 @@ type CredentialUsage struct {
 	Permissions map[string]int
 	EntityTypes map[string]int
 	Principals  map[int64]int
-	Denials     []DenialCount
+	// AsUser is, per principal, what the requests made AS-USER that
+	// principal used of the principal's grant.
+	AsUser  map[int64]PrincipalUsage
+	Denials []DenialCount
 }
+
+// PrincipalUsage is what one credential's requests AS-USER one principal
+// used of the principal's roles. Counts are requests.
+type PrincipalUsage struct {
+	Requests    int
+	Denied      int
+	Permissions map[string]int
+	EntityTypes map[string]int
+}
+
+// proxiedSteps are the steps judged with the effective user's rights: for
+// a proxied request, their failures are the principal's.
+var proxiedSteps = []string{wire.StepPermission, wire.StepObject, wire.StepRow}
 
 // DenialCount is how often one operation failed one step the same way.
 type DenialCount struct {
 	Operation string `json:"operation"`
 	StepDenial
+	// Principal is the AS-USER principal whose rights the step judged (0:
+	// the credential's own user's): what was missing is the principal's.
+	Principal int64 `json:"principal,omitempty"`
 	// Audit is true when the requests were allowed by enforcement: audit.
 	Audit bool `json:"audit,omitempty"`
 	Count int  `json:"count"`
@@ -88,6 +110,7 @@ func (t *Tenant) RecordUsage(ev UsageEvent) {
 			CredentialUsage: CredentialUsage{
 				Caller: ev.Caller, Operations: map[string]int{}, Scopes: map[string]int{},
 				Permissions: map[string]int{}, EntityTypes: map[string]int{}, Principals: map[int64]int{},
+				AsUser: map[int64]PrincipalUsage{},
 			},
 			denials: map[string]*DenialCount{},
 		}
@@ -101,12 +124,31 @@ func (t *Tenant) RecordUsage(ev UsageEvent) {
 	if len(ev.Denials) > 0 {
 		u.Denied++
 	}
+	var pu *PrincipalUsage
+	if ev.Principal != 0 {
+		// The principal's roles applied, not the credential user's.
+		u.Principals[ev.Principal]++
+		p, ok := u.AsUser[ev.Principal]
+		if !ok {
+			p = PrincipalUsage{Permissions: map[string]int{}, EntityTypes: map[string]int{}}
+		}
+		p.Requests++
+		if len(ev.Denials) > 0 {
+			p.Denied++
+		}
+		u.AsUser[ev.Principal] = p
+		pu = &p
+	}
 	for _, d := range ev.Denials {
-		key := strings.Join([]string{ev.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), ev.Outcome}, "\x00")
+		var principal int64
+		if ev.Principal != 0 && slices.Contains(proxiedSteps, d.Step) {
+			principal = ev.Principal
+		}
+		key := strings.Join([]string{ev.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), ev.Outcome, strconv.FormatInt(principal, 10)}, "\x00")
 		dc := u.denials[key]
 		if dc == nil {
 			dc = &DenialCount{Operation: ev.Operation, StepDenial: StepDenial{Step: d.Step, Code: d.Code, Missing: slices.Clone(d.Missing)},
-				Audit: ev.Outcome == wire.OutcomeAuditDeny}
+				Principal: principal, Audit: ev.Outcome == wire.OutcomeAuditDeny}
 			u.denials[key] = dc
 		}
 		dc.Count++
@@ -117,16 +159,15 @@ func (t *Tenant) RecordUsage(ev UsageEvent) {
 	for _, s := range ev.Scopes {
 		u.Scopes[s]++
 	}
-	if ev.Principal != 0 {
-		// The principal's roles applied, not the credential user's.
-		u.Principals[ev.Principal]++
-		return
+	perms, types := u.Permissions, u.EntityTypes
+	if pu != nil { // maps: pu's are shared with u.AsUser's entry
+		perms, types = pu.Permissions, pu.EntityTypes
 	}
 	if ev.Permission != "" {
-		u.Permissions[ev.Permission]++
+		perms[ev.Permission]++
 	}
 	if ev.EntityType != "" {
-		u.EntityTypes[ev.EntityType]++
+		types[ev.EntityType]++
 	}
 }
 
@@ -142,6 +183,11 @@ func (t *Tenant) Usage() []CredentialUsage {
 		c.Permissions = maps.Clone(u.Permissions)
 		c.EntityTypes = maps.Clone(u.EntityTypes)
 		c.Principals = maps.Clone(u.Principals)
+		c.AsUser = make(map[int64]PrincipalUsage, len(u.AsUser))
+		for p, pu := range u.AsUser {
+			pu.Permissions, pu.EntityTypes = maps.Clone(pu.Permissions), maps.Clone(pu.EntityTypes)
+			c.AsUser[p] = pu
+		}
 		c.Denials = make([]DenialCount, 0, len(u.denials))
 		for _, d := range u.denials {
 			dc := *d
@@ -150,7 +196,7 @@ func (t *Tenant) Usage() []CredentialUsage {
 		}
 		slices.SortFunc(c.Denials, func(a, b DenialCount) int {
 			return cmp.Or(strings.Compare(a.Operation, b.Operation), strings.Compare(a.Step, b.Step),
-				strings.Compare(strings.Join(a.Missing, " "), strings.Join(b.Missing, " ")))
+				strings.Compare(strings.Join(a.Missing, " "), strings.Join(b.Missing, " ")), cmp.Compare(a.Principal, b.Principal))
 		})
 		out = append(out, c)
 	}
