@@ -282,9 +282,9 @@ func (s *Server) checkProxy(rc *reqCtx) *denial {
 	}
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		msg := fmt.Sprintf("AS-USER %q is not a user id", v)
-		return &denial{step: wire.StepProxy, code: wire.CodeProxyNotAllowed, reason: msg,
-			fix: "send AS-USER with the numeric id of a user of this tenant", err: badRequest(AsUserHeader, "%s", msg)}
+		e := badRequest(AsUserHeader, "%q is not a user id (a positive whole number)", v)
+		return &denial{step: wire.StepProxy, code: wire.CodeInvalidRequest, reason: e.msg,
+			fix: "send AS-USER with the numeric id of a user of this tenant", err: e}
 	}
 	rc.principal = id
 	rc.decision.Principal = id
@@ -447,7 +447,7 @@ func rowNotFound(ref tenant.Ref) *apiError { return notFound("entity %s was not 
 // with the reason and fix, or that the row does not exist. The audit log
 // and the admin API always keep the detail.
 func (rc *reqCtx) headerDecision() wire.Decision {
-	d := rc.decision
+	d := rc.invalidDecision()
 	if rc.row == nil || rc.explain && rc.row.hidden {
 		return d
 	}
@@ -459,6 +459,18 @@ func (rc *reqCtx) headerDecision() wire.Decision {
 	}
 	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.effective)
 	d.Fix = "check the id; send " + wire.ExplainHeader + ": 1 (a diagnostic of the mock) or read the audit log to tell which"
+	return d
+}
+
+// invalidDecision is the decision, or for a request refused as malformed
+// after the pipeline allowed it, a deny at the validate step.
+func (rc *reqCtx) invalidDecision() wire.Decision {
+	d := rc.decision
+	if rc.invalid != nil {
+		d.Outcome, d.Step, d.Code, d.Missing = wire.OutcomeDeny, wire.StepValidate, wire.CodeInvalidRequest, nil
+		d.Reason = rc.invalid.msg
+		d.Fix = "correct the request as the message says; the spec is " + specsPrefix + string(rc.route.op.API) + ".yaml"
+	}
 	return d
 }
 

@@ -74,6 +74,9 @@ type reqCtx struct {
 	// row is set when a single-row request is answered 404 (hidden or
 	// missing): the decision header then reads the same for both.
 	row *rowMiss
+	// invalid is the 400 of a request the pipeline had allowed: header and
+	// audit log read deny at the validate step.
+	invalid *apiError
 
 	fault    string // the injected fault the request met, if any
 	replayed bool   // answered from an earlier request with the same Idempotency-Key
@@ -303,10 +306,15 @@ func (rc *reqCtx) fail(err error) {
 		return
 	}
 	// A failure before the pipeline decided (an unreadable body, a bad
-	// token request) is a refusal; after it allowed the request (a
-	// validation error, a missing row), the decision stays allow.
+	// token request) is a refusal. After it allowed the request, a missing
+	// row keeps the decision allow (see headerDecision), and a malformed
+	// request is refused at the validate step: the pipeline's own outcome
+	// stays in rc.decision for usage, while the header and the audit log
+	// say deny (invalidDecision).
 	if rc.decision.Outcome == "" {
 		rc.decision.Outcome = wire.OutcomeDeny
+	} else if ae.kind == kindBadRequest && rc.decision.Outcome != wire.OutcomeDeny {
+		rc.invalid = ae
 	}
 	if rc.decision.Outcome != wire.OutcomeAllow && rc.decision.Reason == "" {
 		rc.decision.Reason = ae.msg
@@ -369,13 +377,14 @@ func (s *Server) recordAudit(rc *reqCtx) {
 	if t == nil {
 		t = s.DefaultTenant()
 	}
+	d := rc.invalidDecision()
 	e := tenant.AuditEntry{
 		API:           string(rc.route.op.API),
 		Operation:     rc.route.op.ID,
 		Target:        rc.target,
-		Outcome:       rc.decision.Outcome,
-		Step:          rc.decision.Step,
-		Code:          rc.decision.Code,
+		Outcome:       d.Outcome,
+		Step:          d.Step,
+		Code:          d.Code,
 		Write:         rc.write,
 		Status:        rc.w.status,
 		EffectiveUser: rc.decision.EffectiveUser,
@@ -384,8 +393,8 @@ func (s *Server) recordAudit(rc *reqCtx) {
 	if c := rc.decision.Caller; c != nil {
 		e.Caller = &tenant.AuditCaller{Kind: c.Kind, ID: c.ID, User: c.User}
 	}
-	if rc.decision.Outcome != wire.OutcomeAllow || rc.decision.Step != "" {
-		e.Reason = rc.decision.Reason + rc.auditDetail
+	if d.Outcome != wire.OutcomeAllow || d.Step != "" {
+		e.Reason = d.Reason + rc.auditDetail
 	}
 	e.Fault = rc.fault
 	e.Replayed = rc.replayed

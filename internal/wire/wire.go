@@ -23,6 +23,11 @@ const (
 	StepRow          = "row"
 )
 
+// StepValidate: the request was refused as malformed (400) by request
+// validation against the spec or by the handler, after the pipeline's
+// steps or before them. A refused request never reads as allowed.
+const StepValidate = "validate"
+
 // Steps of the mock's resilience layer, which runs before the pipeline: a
 // request refused by the tenant's rate limit, or hit by an injected fault.
 const (
@@ -55,7 +60,10 @@ const (
 	// The decision header gives it for every single-row 404, hidden or
 	// missing alike; only X-Tenantkit-Explain tells row_hidden apart.
 	CodeRowNotFound   = "row_not_found"
-	CodeRateLimited   = "rate_limited"
+	// CodeInvalidRequest: the request is malformed (a 400), at the validate
+	// step or, for a malformed AS-USER value, at the proxy step.
+	CodeInvalidRequest = "invalid_request"
+	CodeRateLimited    = "rate_limited"
 	CodeInjectedFault = "injected_fault"
 )
 
