@@ -59,12 +59,12 @@ const (
 	// CodeRowNotFound: no row with that id is visible to the effective user.
 	// The decision header gives it for every single-row 404, hidden or
 	// missing alike; only X-Tenantkit-Explain tells row_hidden apart.
-	CodeRowNotFound   = "row_not_found"
+	CodeRowNotFound = "row_not_found"
 	// CodeInvalidRequest: the request is malformed (a 400), at the validate
 	// step or, for a malformed AS-USER value, at the proxy step.
 	CodeInvalidRequest = "invalid_request"
 	CodeRateLimited    = "rate_limited"
-	CodeInjectedFault = "injected_fault"
+	CodeInjectedFault  = "injected_fault"
 )
 
 // Caller is the credential a request came through. ID never holds a secret:
