@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -295,7 +296,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	}
 	fetch, err := newPager(c, extra)
 	if err != nil {
-		return err
+		return permanentError{err}
 	}
 	ndjsonPath, parquetPath, cpPath := c.out+".ndjson", c.out+".parquet", c.out+".checkpoint.json"
 	// The rows go to a journal beside the NDJSON file, renamed into place
@@ -316,17 +317,17 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	case cp == nil || cp.Done:
 		cp = want // a finished export is run again from the start
 	case !cp.sameExport(want):
-		return fmt.Errorf("%s belongs to another export (%s %s); delete it or choose another -out", cpPath, cp.Source, cp.Type)
+		return permanentError{fmt.Errorf("%s belongs to another export (%s %s); delete it or choose another -out", cpPath, cp.Source, cp.Type)}
 	default:
 		if why := cp.sameOrigin(want); why != "" {
-			return fmt.Errorf("cannot resume the unfinished export in %s: %s; run it again with the same -url and credential to resume, "+
-				"or delete %s to start over", cpPath, why, cpPath)
+			return permanentError{fmt.Errorf("cannot resume the unfinished export in %s: %s; run it again with the same -url and credential to resume, "+
+				"or delete %s to start over", cpPath, why, cpPath)}
 		}
 	}
 
 	f, err := openJournal(journalPath, cpPath, cp, resumed)
 	if err != nil {
-		return err
+		return permanentError{err}
 	}
 	defer f.Close()
 	switch {
@@ -339,6 +340,10 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	startRows, startPages := cp.Rows, cp.Pages
 	start := time.Now()
 	if err := fetchAll(ctx, c, fetch, f, cp, cpPath, stderr, hooks); err != nil {
+		if cp.Pages == 0 { // nothing to resume from: leave no empty journal behind
+			f.Close()
+			os.Remove(journalPath)
+		}
 		return err
 	}
 	elapsed := time.Since(start)
@@ -414,6 +419,11 @@ func fetchAll(ctx context.Context, c *config, fetch pager, f *os.File, cp *check
 		pg, err := fetch(ctx, cp.Next)
 		if err != nil {
 			_ = bar.Exit()
+			if refused(err) {
+				return permanentError{fmt.Errorf("export stopped after %d rows (%s; next page at %d): %w; "+
+					"the API refuses this request, so running it again fails the same way until the credential, its grant or the flags are fixed "+
+					"(then the same command resumes from the checkpoint)", cp.Rows, plural(cp.Pages, "page"), cp.Next, err)}
+			}
 			return fmt.Errorf("export stopped after %d rows (%s; next page at %d): %w; run the same command again to resume",
 				cp.Rows, plural(cp.Pages, "page"), cp.Next, err)
 		}
@@ -447,6 +457,25 @@ func fetchAll(ctx context.Context, c *config, fetch pager, f *os.File, cp *check
 	}
 	_ = bar.Finish()
 	return nil
+}
+
+// refused reports whether err is an answer of the API that a rerun would
+// get again: a 4xx other than 429 (the retries already waited out 429s,
+// 5xx and network failures, which a later run may get past).
+func refused(err error) bool {
+	status := 0
+	var ae *client.APIError
+	var te *auth.TokenError
+	var le *auth.LoginError
+	switch {
+	case errors.As(err, &ae):
+		status = ae.StatusCode
+	case errors.As(err, &te):
+		status = te.StatusCode
+	case errors.As(err, &le):
+		status = le.StatusCode
+	}
+	return status >= 400 && status < 500 && status != http.StatusTooManyRequests
 }
 
 func plural(n int, noun string) string {

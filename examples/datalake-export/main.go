@@ -16,6 +16,18 @@
 // Secrets may come from the environment instead of flags (a flag given on
 // the command line wins): TENANTKIT_API_KEY (when neither -api-key nor
 // -user is given), TENANTKIT_PASSWORD, TENANTKIT_CLIENT_SECRET.
+//
+// Exit status, for scripts:
+//
+//	0  the export is done (or -h)
+//	1  stopped by something a rerun gets past (the network, 429 or 5xx
+//	   answers the retries could not overcome, -timeout, Ctrl-C, a full
+//	   disk): run the same command again to resume
+//	2  a usage error (flags)
+//	3  refused for good: the API answered 400, 401, 403 or 404 (a wrong
+//	   credential, a missing scope or permission, an unknown type), or the
+//	   checkpoint cannot be resumed; a rerun fails the same way until the
+//	   cause is fixed (the checkpoint keeps the rows exported so far)
 package main
 
 import (
@@ -42,15 +54,37 @@ func main() {
 	os.Exit(exitStatus(err, os.Stderr))
 }
 
-// exitStatus reports err (if any) and returns the process's exit status:
-// 0 on success and for -h, 2 otherwise.
+// Exit statuses (see the package documentation).
+const (
+	exitDone      = 0
+	exitTransient = 1
+	exitUsage     = 2
+	exitPermanent = 3
+)
+
+// usageError is a flag or argument error.
+type usageError struct{ error }
+
+// permanentError is a failure a rerun would meet again.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+// exitStatus reports err (if any) and returns the process's exit status.
 func exitStatus(err error, stderr io.Writer) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return exitDone
 	}
 	fmt.Fprintln(stderr, "datalake-export:", err)
-	return 2
+	var ue usageError
+	var pe permanentError
+	switch {
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &pe):
+		return exitPermanent
+	}
+	return exitTransient
 }
 
 // Environment variables a secret is read from when its flag is not given.
@@ -81,6 +115,10 @@ type config struct {
 // environment through getenv. Flag defaults never hold a secret, so that -h
 // and flag errors cannot print one.
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*config, error) {
+	maxPage, err := maxPageSizes()
+	if err != nil {
+		return nil, err
+	}
 	fs := flag.NewFlagSet("datalake-export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c config
@@ -92,7 +130,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.Int64Var(&c.asUser, "as-user", 0, "act as this user id (AS-USER header; needs a proxy assignment)")
 	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json; rows go to PREFIX.ndjson.part until the export is finished; missing directories are made (default: the type name)")
 	fs.StringVar(&formats, "format", "ndjson,parquet", "output formats: ndjson, parquet or both (NDJSON is always written: it is the export's journal; with ndjson alone, a PREFIX.parquet of an earlier run is removed)")
-	fs.IntVar(&c.pageSize, "page-size", 100, "rows per request")
+	fs.IntVar(&c.pageSize, "page-size", 100, fmt.Sprintf("rows per request, at most the API's maximum (-source data: %d, rows: %d)", maxPage["data"], maxPage["rows"]))
 	fs.BoolVar(&c.progress, "progress", true, "show a progress bar on stderr")
 	fs.DurationVar(&c.timeout, "timeout", 0, "give up after this long (0: no limit); the checkpoint keeps what was exported")
 	fs.StringVar(&c.apiKey, "api-key", "", "data API key (if neither this nor -user is given: env "+envAPIKey+")")
@@ -120,8 +158,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	if c.out == "" {
 		c.out = c.typeName
 	}
-	if c.pageSize < 1 {
-		return nil, errors.New("-page-size must be positive")
+	if m, ok := maxPage[c.source]; ok && (c.pageSize < 1 || c.pageSize > m) {
+		return nil, fmt.Errorf("-page-size %d: -source %s takes 1 to %d rows per request", c.pageSize, c.source, m)
 	}
 	for _, f := range strings.Split(fields, ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -202,7 +240,10 @@ func (c *config) credentials(set map[string]bool, getenv func(string) string) er
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, hooks *testHooks) error {
 	c, err := parseFlags(args, getenv, stderr)
 	if err != nil {
-		return err
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"os"
@@ -398,4 +399,53 @@ func TestRowsExportWithShortPagesExportsEveryRow(t *testing.T) {
 	for i, r := range nd {
 		assert.EqualValues(t, i+1, r["EntryId"], "row %d", i)
 	}
+}
+
+// A failure the API would answer again (a wrong password, a type the user
+// may not read) is permanent: exit 3, no advice to rerun, and no empty
+// journal left behind. A failure a rerun gets past exits 1; flags exit 2.
+func TestExitStatusTellsPermanentFromTransient(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong password", []string{"-user", "alice@demo.tenantkit.dev", "-password", "wrong", "-type", "Project"}, "401"},
+		{"type not readable", []string{"-api-key", "demo-key-bob", "-type", "Task"}, "403"},
+		{"unknown type", []string{"-api-key", "demo-key-service", "-type", "Spaceship"}, "400"},
+		{"wrong client secret", []string{"-source", "rows", "-client-id", "demo-integrator", "-client-secret", "wrong", "-type", "Deals"}, "invalid_client"},
+	} {
+		out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), exportArgs(srv, out, tc.args...), noEnv, &stdout, &stderr, hooks(srv))
+		require.Error(t, err, tc.name)
+		assert.Equal(t, exitPermanent, exitStatus(err, io.Discard), "%s: %v", tc.name, err)
+		assert.Contains(t, err.Error(), tc.want, tc.name)
+		assert.Contains(t, err.Error(), "running it again fails the same way", tc.name)
+		assert.NotContains(t, err.Error(), "run the same command again to resume", tc.name)
+		_, statErr := os.Stat(out + ".ndjson.part")
+		assert.ErrorIs(t, statErr, os.ErrNotExist, "%s: no empty journal is left", tc.name)
+	}
+
+	// Interrupted by a fault the retries could not overcome: exit 1.
+	out := filepath.Join(dir, "transient")
+	h := hooks(srv)
+	h.clientOpt = append(h.clientOpt, client.WithMaxRetryAfter(time.Second))
+	srv.SetFaults(tenant.Faults{Rules: []tenant.FaultRule{{Operations: []string{"entityQuery"}, Kind: tenant.Fault503, Probability: 1, RetryAfter: time.Hour}}})
+	err := run(t.Context(), exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Project"), noEnv, io.Discard, io.Discard, h)
+	require.Error(t, err)
+	assert.Equal(t, exitTransient, exitStatus(err, io.Discard))
+	assert.Contains(t, err.Error(), "run the same command again to resume")
+
+	// A page size over the spec's maximum is a usage error naming it.
+	err = run(t.Context(), exportArgs(srv, out, "-api-key", "demo-key-service", "-type", "Project", "-page-size", "5001"), noEnv, io.Discard, io.Discard, h)
+	require.Error(t, err)
+	assert.Equal(t, exitUsage, exitStatus(err, io.Discard))
+	assert.Contains(t, err.Error(), "-page-size 5001: -source data takes 1 to 5000 rows per request")
+	var help bytes.Buffer
+	assert.ErrorIs(t, run(t.Context(), []string{"-h"}, noEnv, io.Discard, &help, nil), flag.ErrHelp)
+	assert.Contains(t, help.String(), "at most the API's maximum (-source data: 5000, rows: 10000)")
 }
