@@ -247,7 +247,7 @@ func TestFlagErrors(t *testing.T) {
 		"-type X -source rows -client-id c": "the relationship API needs -client-id, and -client-secret or TENANTKIT_CLIENT_SECRET",
 		"-type X -source csv":               `-source: "csv" is not data or rows`,
 		"-type X -api-key k -format avro":   `-format: unknown format "avro"`,
-		"-type X -api-key k -page-size 0":   "-page-size must be positive",
+		"-type X -api-key k -page-size 0":   "-page-size 0: -source data takes 1 to 5000 rows per request",
 		"-type X -api-key k extra":          "unexpected arguments: extra",
 		"-type X -api-key k -url ftp://x/y": "scheme must be http or https",
 		"-type X -user u":                   "a login needs -user, and -password or TENANTKIT_PASSWORD",
