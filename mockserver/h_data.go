@@ -180,6 +180,7 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 		}
 		q.proj = proj
 	}
+	readableRefs(rc.tenant, rc.effective, q.proj)
 	if q.limit <= 0 {
 		q.limit = dataDefaultLimit
 	}
@@ -453,7 +454,7 @@ func (s *Server) getObject(rc *reqCtx) error {
 			return badRequest("fields", "%s has no field %q", et.Name, bad)
 		}
 	}
-	rc.writeJSON(http.StatusOK, "application/json", renderEntity(rc.tenant, &e, fields))
+	rc.writeJSON(http.StatusOK, "application/json", renderEntity(rc.tenant, rc.effective, &e, fields))
 	return nil
 }
 

@@ -112,33 +112,32 @@ func (t *Tenant) lookup(typeName string, id, user int64) (*table, uint32, error)
 	return tb, slot, nil
 }
 
-// RefName returns the Name of a referenced entity or user ("" when unknown).
-// It does not check visibility: references show the name, as in the vendor.
-func (t *Tenant) RefName(r Ref) string {
+// RefName returns the Name of a referenced entity or user as user may read
+// it: ok is false when the row does not exist or row-level sharing hides it
+// from user (apiDataAccess: bypass shows every row), so that a hidden row
+// and a missing one look the same. Object access to the referenced type is
+// the caller's question. A visible row without a Name has name "".
+func (t *Tenant) RefName(r Ref, user int64) (string, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.refName(r)
-}
-
-// refName is RefName for callers holding t.mu.
-func (t *Tenant) refName(r Ref) string {
 	if r.Type == UserType {
-		if u, ok := t.users[r.ID]; ok {
-			return u.Name
-		}
-		return ""
+		u, ok := t.users[r.ID]
+		return u.Name, ok
 	}
 	et, ok := t.resolveType(r.Type)
 	if !ok {
-		return ""
+		return "", false
 	}
 	tb := t.tables[et.Name]
-	c := tb.cols["Name"]
 	slot, ok := tb.slot(r.ID)
-	if !ok || c == nil || c.ft.Kind != KindString || !c.valid.has(slot) {
-		return ""
+	if !ok || !t.visibleRow(tb, slot, user) {
+		return "", false
 	}
-	return c.str[slot]
+	c := tb.cols["Name"]
+	if c == nil || c.ft.Kind != KindString || !c.valid.has(slot) {
+		return "", true
+	}
+	return c.str[slot], true
 }
 
 // convertValues checks write values against the type; the caller holds t.mu.
