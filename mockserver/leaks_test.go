@@ -204,6 +204,84 @@ func TestReferenceToHiddenRowShowsOnlyItsID(t *testing.T) {
 	}
 }
 
+// writeResult is what a client sees of a refused write: the status, the
+// body without its per-request referenceId, and the decision header.
+type writeResult struct {
+	Status   int
+	Body     map[string]any
+	Decision string
+}
+
+func (h *harness) writeResult(method, path string, body any, auth []string) writeResult {
+	h.t.Helper()
+	r := h.do(method, path, body, auth...)
+	var m map[string]any
+	require.NoError(h.t, json.Unmarshal(r.body, &m), "%s", r.body)
+	delete(m, "referenceId")
+	return writeResult{Status: r.status, Body: m, Decision: r.header.Get("X-Tenantkit-Decision")}
+}
+
+// Item 6: writing a reference to a row the effective user may not read (a
+// type it may not read through the API, or a row row-level sharing hides)
+// fails exactly like a reference to a row that does not exist: same status,
+// body and decision header. Nothing is written.
+func TestWrittenReferenceToUnreadableRowIsUnknown(t *testing.T) {
+	t.Parallel()
+	h := leaksHarness(t)
+	objects := "/V2.0/services/data/objects/"
+	type write struct {
+		name, method, path, ref string
+		auth                    []string
+	}
+	writes := []write{
+		{"update, type Tess may not read", http.MethodPost, objects + "Task/4", "/Project/5", apiKey("tess-key")},
+		{"create, type Tess may not read", http.MethodPut, objects + "Task", "/Project/5", apiKey("tess-key")},
+		{"update, row hidden from Mel", http.MethodPost, objects + "Task/2", "/Project/10", apiKey("mel-key")},
+		{"create, row hidden from Mel", http.MethodPut, objects + "Task", "/Project/10", apiKey("mel-key")},
+		{"create, row hidden from Mel, {id} form", http.MethodPut, objects + "Task", "", apiKey("mel-key")},
+	}
+	body := func(w write) any {
+		if w.ref == "" {
+			return map[string]any{"Name": "x", "Project": map[string]any{"id": "/Project/10"}}
+		}
+		return map[string]any{"Name": "x", "Project": w.ref}
+	}
+	before := map[string]writeResult{}
+	for _, w := range writes {
+		res := h.writeResult(w.method, w.path, body(w), w.auth)
+		require.Equal(t, http.StatusBadRequest, res.Status, "%s: %v", w.name, res.Body)
+		before[w.name] = res
+	}
+	// Nothing was written.
+	r := h.do(http.MethodPost, entityQuery, `{"typeName":"Task","fields":["Name","Project"]}`, apiKey("admin-key")...)
+	require.Equal(t, http.StatusOK, r.status)
+	var page struct{ Entities []map[string]any }
+	r.json(t, &page)
+	require.Len(t, page.Entities, 3, "%s", r.body)
+	assert.Nil(t, page.Entities[2]["Project"], "Task 4 keeps no project: %s", r.body)
+
+	// Delete both projects: the same writes now name rows that do not exist.
+	for _, p := range []string{"Project/5", "Project/10"} {
+		r := h.do(http.MethodDelete, objects+p, nil, apiKey("admin-key")...)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	}
+	for _, w := range writes {
+		assert.Equal(t, before[w.name], h.writeResult(w.method, w.path, body(w), w.auth), w.name)
+	}
+}
+
+// Under apiDataAccess: bypass a user reads every row, so it may also
+// reference every row of a type it may read.
+func TestWrittenReferenceUnderBypassFollowsReads(t *testing.T) {
+	t.Parallel()
+	h := leaksHarness(t)
+	h.setDataAccess(tenant.DataAccessBypass)
+	r := h.do(http.MethodPut, "/V2.0/services/data/objects/Task", `{"Name":"x","Project":"/Project/10"}`, apiKey("mel-key")...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	r = h.do(http.MethodPut, "/V2.0/services/data/objects/Task", `{"Name":"x","Project":"/Project/5"}`, apiKey("tess-key")...)
+	require.Equal(t, http.StatusBadRequest, r.status, "bypass does not open a type Tess may not read: %s", r.body)
+}
+
 func (h *harness) setDataAccess(a tenant.APIDataAccess) {
 	h.t.Helper()
 	_, err := h.srv.DefaultTenant().UpdateSettings(func(s *tenant.Settings) { s.APIDataAccess = a })

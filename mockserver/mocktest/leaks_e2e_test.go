@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
@@ -92,4 +93,38 @@ func TestSDKReferenceNamesOnlyWhatTheUserMayRead(t *testing.T) {
 		"/Task/1": map[string]any{"id": "/Project/5", "Name": "Shared plan"},
 		"/Task/2": map[string]any{"id": "/Project/10"},
 	}, got, "Mel sees Project 5's name, not hidden Project 10's")
+}
+
+// Item 6: through the SDK, writing a reference to a row the user may not
+// read is the same *APIError as a reference to a row that does not exist.
+func TestSDKWrittenHiddenReferenceIsUnknown(t *testing.T) {
+	t.Parallel()
+	srv := startLeaks(t)
+	ctx := t.Context()
+	tess := srv.Client(mocktest.APIKey("tess-key"))
+	mel := srv.Client(mocktest.APIKey("mel-key"))
+
+	write := func() (unreadableType, hiddenRow *client.APIError) {
+		err := tess.Data.UpdateObject(ctx, "Task", "4", dataapi.EntityValues{"Project": "/Project/5"})
+		require.ErrorAs(t, err, &unreadableType)
+		err = mel.Data.UpdateObject(ctx, "Task", "2", dataapi.EntityValues{"Project": "/Project/10"})
+		require.ErrorAs(t, err, &hiddenRow)
+		return unreadableType, hiddenRow
+	}
+	same := func(a, b *client.APIError) {
+		t.Helper()
+		assert.Equal(t, a.StatusCode, b.StatusCode)
+		assert.Equal(t, a.Code, b.Code)
+		assert.Equal(t, a.Message, b.Message)
+		assert.Equal(t, a.Decision, b.Decision)
+	}
+	typeBefore, rowBefore := write()
+	assert.Equal(t, 400, typeBefore.StatusCode)
+
+	admin := srv.Client(mocktest.APIKey("admin-key"))
+	require.NoError(t, admin.Data.DeleteObject(ctx, "Project", "5"))
+	require.NoError(t, admin.Data.DeleteObject(ctx, "Project", "10"))
+	typeAfter, rowAfter := write()
+	same(typeBefore, typeAfter)
+	same(rowBefore, rowAfter)
 }

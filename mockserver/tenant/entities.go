@@ -140,8 +140,11 @@ func (t *Tenant) RefName(r Ref, user int64) (string, bool) {
 	return c.str[slot], true
 }
 
-// convertValues checks write values against the type; the caller holds t.mu.
-func (t *Tenant) convertValues(et *EntityType, values map[string]any) (map[string]any, int64, error) {
+// convertValues checks write values against the type, for user; the caller
+// holds t.mu. A reference must name a row user may read through the API
+// (see refReadable); any other is refused exactly like one to a row that
+// does not exist.
+func (t *Tenant) convertValues(et *EntityType, values map[string]any, user int64) (map[string]any, int64, error) {
 	out := make(map[string]any, len(values))
 	var owner int64
 	for name, v := range values {
@@ -153,7 +156,7 @@ func (t *Tenant) convertValues(et *EntityType, values map[string]any) (map[strin
 		if err != nil {
 			return nil, 0, &ValueError{Field: field, Msg: err.Error()}
 		}
-		if r, ok := cv.(Ref); ok && !t.refExists(r) {
+		if r, ok := cv.(Ref); ok && !t.refReadable(r, user) {
 			return nil, 0, &ValueError{Field: field, Msg: fmt.Sprintf("refers to unknown %s", r)}
 		}
 		if field == OwnerField {
@@ -189,21 +192,28 @@ func (et EntityType) FieldName(name string) (string, bool) {
 	return n, ok
 }
 
-func (t *Tenant) refExists(r Ref) bool {
+// refReadable reports whether a written reference names something user may
+// read through the API: an existing user, or an existing row of a type
+// user's roles may read through the API that row-level sharing shows user
+// (every row under apiDataAccess: bypass, which opens reads). The caller
+// holds t.mu.
+func (t *Tenant) refReadable(r Ref, user int64) bool {
 	if r.Type == UserType {
 		_, ok := t.users[r.ID]
 		return ok
 	}
 	et, ok := t.resolveType(r.Type)
-	if !ok {
+	if !ok || !t.canReadType(user, et.Name) {
 		return false
 	}
-	_, ok = t.tables[et.Name].slot(r.ID)
-	return ok
+	tb := t.tables[et.Name]
+	slot, ok := tb.slot(r.ID)
+	return ok && t.visibleRow(tb, slot, user)
 }
 
-// CreateEntity creates a row owned by owner (unless values set Owner) and
-// returns it. Errors: ErrNotFound for an unknown type, *ValueError.
+// CreateEntity creates a row owned by owner (unless values set Owner), the
+// user who writes it, and returns it. Errors: ErrNotFound for an unknown
+// type, *ValueError (a reference owner may not read is one).
 func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]any) (Entity, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -211,7 +221,7 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 	if !ok {
 		return Entity{}, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
 	}
-	fields, newOwner, err := t.convertValues(et, values)
+	fields, newOwner, err := t.convertValues(et, values, owner)
 	if err != nil {
 		return Entity{}, err
 	}
@@ -224,7 +234,8 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 }
 
 // UpdateEntity changes fields of a row user may see (a nil value clears a
-// field). Errors: ErrNotFound, ErrHidden, *ValueError.
+// field). Errors: ErrNotFound, ErrHidden, *ValueError (a reference user
+// may not read is one).
 func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string]any) (Entity, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -232,7 +243,7 @@ func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string
 	if err != nil {
 		return Entity{}, err
 	}
-	fields, owner, err := t.convertValues(tb.et, values)
+	fields, owner, err := t.convertValues(tb.et, values, user)
 	if err != nil {
 		return Entity{}, err
 	}
