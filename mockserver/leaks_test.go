@@ -282,6 +282,59 @@ func TestWrittenReferenceUnderBypassFollowsReads(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status, "bypass does not open a type Tess may not read: %s", r.body)
 }
 
+// Item 9: apiDataAccess: bypass opens API reads only. Under bypass Mel reads
+// the hidden Executive project, but updating or deleting it is 404, with
+// the body of a project that does not exist, and changes nothing.
+func TestBypassDoesNotOpenWritesToHiddenRows(t *testing.T) {
+	t.Parallel()
+	h := leaksHarness(t)
+	h.setDataAccess(tenant.DataAccessBypass)
+	objects := "/V2.0/services/data/objects/"
+	mel := apiKey("mel-key")
+
+	r := h.do(http.MethodGet, objects+"Project/10", nil, mel...)
+	require.Equal(t, http.StatusOK, r.status, "bypass opens reads: %s", r.body)
+
+	norm := func(res writeResult, id string) writeResult {
+		res.Decision = ""
+		if m, ok := res.Body["message"].(string); ok {
+			res.Body["message"] = strings.ReplaceAll(m, id, "N")
+		}
+		return res
+	}
+	for _, w := range []struct {
+		method string
+		body   any
+	}{
+		{http.MethodPost, `{"Name":"Renamed","Budget":1}`},
+		{http.MethodDelete, nil},
+	} {
+		hidden := h.writeResult(w.method, objects+"Project/10", w.body, mel)
+		require.Equal(t, http.StatusNotFound, hidden.Status, "%s: %v", w.method, hidden.Body)
+		d, _ := wireDecision(hidden.Decision)
+		assert.Equal(t, "row", d["step"], w.method)
+		assert.NotContains(t, d["fix"], "set apiDataAccess: bypass", "bypass is no fix for a write")
+		missing := h.writeResult(w.method, objects+"Project/99", w.body, mel)
+		assert.Equal(t, norm(missing, "/Project/99"), norm(hidden, "/Project/10"), w.method)
+	}
+
+	r = h.do(http.MethodGet, objects+"Project/10?fields=Name,Budget", nil, apiKey("admin-key")...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Equal(t, map[string]any{"id": "/Project/10", "Name": "Executive secret", "Budget": float64(1000000)}, r.object(t))
+
+	// Rows shared with Mel stay writable under bypass.
+	r = h.do(http.MethodPost, objects+"Project/5", `{"Budget":11}`, mel...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	r = h.do(http.MethodDelete, objects+"Project/5", nil, mel...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+}
+
+func wireDecision(v string) (map[string]any, error) {
+	var m map[string]any
+	err := json.Unmarshal([]byte(v), &m)
+	return m, err
+}
+
 func (h *harness) setDataAccess(a tenant.APIDataAccess) {
 	h.t.Helper()
 	_, err := h.srv.DefaultTenant().UpdateSettings(func(s *tenant.Settings) { s.APIDataAccess = a })

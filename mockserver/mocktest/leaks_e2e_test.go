@@ -13,6 +13,7 @@ import (
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -127,4 +128,30 @@ func TestSDKWrittenHiddenReferenceIsUnknown(t *testing.T) {
 	typeAfter, rowAfter := write()
 	same(typeBefore, typeAfter)
 	same(rowBefore, rowAfter)
+}
+
+// Item 9: under apiDataAccess: bypass the SDK reads the hidden Executive
+// project, but updating or deleting it is a *NotFoundError and changes
+// nothing.
+func TestSDKBypassOpensNoWrites(t *testing.T) {
+	t.Parallel()
+	srv := startLeaks(t)
+	srv.UpdateSettings(func(s *tenant.Settings) { s.APIDataAccess = tenant.DataAccessBypass })
+	ctx := t.Context()
+	mel := srv.Client(mocktest.APIKey("mel-key"))
+
+	_, err := mel.Data.GetObject(ctx, "Project", "10", nil)
+	require.NoError(t, err, "bypass opens reads")
+
+	var nf *client.NotFoundError
+	err = mel.Data.UpdateObject(ctx, "Project", "10", dataapi.EntityValues{"Name": "Renamed"})
+	require.ErrorAs(t, err, &nf)
+	assert.Equal(t, wire.CodeRowHidden, nf.Decision.Code)
+	err = mel.Data.DeleteObject(ctx, "Project", "10")
+	require.ErrorAs(t, err, &nf)
+
+	e, err := srv.Client(mocktest.APIKey("admin-key")).Data.GetObject(ctx, "Project", "10", nil)
+	require.NoError(t, err)
+	name, _ := e.Get("Name")
+	assert.Equal(t, "Executive secret", name)
 }

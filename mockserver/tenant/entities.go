@@ -85,18 +85,23 @@ func (t *Tenant) Entities(typeName string, user int64) ([]Entity, error) {
 }
 
 // Entity returns one row: ErrNotFound when it does not exist, ErrHidden when
-// user may not see it.
+// user may not read it (row-level sharing, unless apiDataAccess is bypass).
 func (t *Tenant) Entity(typeName string, id, user int64) (Entity, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	tb, slot, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user, false)
 	if err != nil {
 		return Entity{}, err
 	}
 	return tb.entity(slot, t.groupOrder), nil
 }
 
-func (t *Tenant) lookup(typeName string, id, user int64) (*table, uint32, error) {
+// lookup finds one live row for user: ErrNotFound when it does not exist,
+// ErrHidden when row-level sharing hides it from user. For reads
+// apiDataAccess: bypass shows every row; writes (write true) follow
+// row-level sharing whatever the setting, since bypass opens API reads
+// only. The caller holds t.mu.
+func (t *Tenant) lookup(typeName string, id, user int64, write bool) (*table, uint32, error) {
 	et, ok := t.resolveType(typeName)
 	if !ok {
 		return nil, 0, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
@@ -106,7 +111,11 @@ func (t *Tenant) lookup(typeName string, id, user int64) (*table, uint32, error)
 	if !ok {
 		return nil, 0, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrNotFound)
 	}
-	if !t.visibleRow(tb, slot, user) {
+	visible := t.visibleRow(tb, slot, user)
+	if write {
+		visible = t.sharing(tb, slot, user) != notShared
+	}
+	if !visible {
 		return nil, 0, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrHidden)
 	}
 	return tb, slot, nil
@@ -233,13 +242,14 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 	return tb.entity(slot, t.groupOrder), nil
 }
 
-// UpdateEntity changes fields of a row user may see (a nil value clears a
-// field). Errors: ErrNotFound, ErrHidden, *ValueError (a reference user
-// may not read is one).
+// UpdateEntity changes fields of a row row-level sharing shows user, even
+// under apiDataAccess: bypass (a nil value clears a field). Errors:
+// ErrNotFound, ErrHidden, *ValueError (a reference user may not read is
+// one).
 func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string]any) (Entity, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tb, slot, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user, true)
 	if err != nil {
 		return Entity{}, err
 	}
@@ -256,11 +266,12 @@ func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string
 	return tb.entity(slot, t.groupOrder), nil
 }
 
-// DeleteEntity removes a row user may see. Errors: ErrNotFound, ErrHidden.
+// DeleteEntity removes a row row-level sharing shows user, even under
+// apiDataAccess: bypass. Errors: ErrNotFound, ErrHidden.
 func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tb, slot, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user, true)
 	if err != nil {
 		return err
 	}
