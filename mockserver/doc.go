@@ -36,6 +36,18 @@
 //     the entity type (named where x-entity-type says) through the API;
 //  6. row-level sharing, in the handlers: lists hold visible rows only (and
 //     totals and hasMore agree); a hidden row is 404, never 403.
+//     `apiDataAccess: bypass` opens API reads only: updates and deletes of
+//     a row hidden from the effective user stay 404.
+//
+// A reference never shows what the effective user could not read: it keeps
+// its Name only when the user may read the referenced type through the API
+// (step 5) and sees the referenced row (step 6); otherwise it is written as
+// its id alone ({"id":"/Project/10"}, {"id":10} in rows) on every rendering
+// path, exactly like a reference to a row that does not exist. Dotted paths
+// into a type the user may not read are a 403; dotted fields of a hidden
+// row are null. User references always show the name. A written reference
+// to a row the user may not read is refused exactly like one to a row that
+// does not exist.
 //
 // What an operation requires is read from the specs (openapi.Operations);
 // handlers only do the data work. Requests are then validated against the
