@@ -42,6 +42,18 @@
 //     body and decision header (deny at step row, code row_not_found).
 //     Only a request sent with X-Tenantkit-Explain, the audit log and the
 //     admin API say which (code row_hidden, with a reason and a fix).
+//     `apiDataAccess: bypass` opens API reads only: updates and deletes of
+//     a row hidden from the effective user stay 404.
+//
+// A reference never shows what the effective user could not read: it keeps
+// its Name only when the user may read the referenced type through the API
+// (step 5) and sees the referenced row (step 6); otherwise it is written as
+// its id alone ({"id":"/Project/10"}, {"id":10} in rows) on every rendering
+// path, exactly like a reference to a row that does not exist. Dotted paths
+// into a type the user may not read are a 403; dotted fields of a hidden
+// row are null. User references always show the name. A written reference
+// to a row the user may not read is refused exactly like one to a row that
+// does not exist.
 //
 // What an operation requires is read from the specs (openapi.Operations);
 // handlers only do the data work. Requests are then validated against the

@@ -26,6 +26,23 @@ type projField struct {
 	ft    tenant.FieldType
 	plain bool     // the field itself was asked for
 	subs  []string // declared names of dotted sub-fields
+	// readable says, for a reference, whether the effective user may read
+	// the referenced type through the API (users always): only then may
+	// the reference show its Name. Set by readableRefs.
+	readable bool
+}
+
+// readableRefs marks the reference fields of proj whose type user may read
+// through the API (object access, step 5): once per query, not per row.
+// A reference to any other type is written as its id alone, as is a
+// reference to a row that row-level sharing hides from the user or that
+// does not exist (the engine's RefName), so a reference never shows what
+// the user could not read itself.
+func readableRefs(t *tenant.Tenant, user int64, proj projection) {
+	for i := range proj {
+		ft := proj[i].ft
+		proj[i].readable = ft.Kind == tenant.KindRef && (ft.RefType == tenant.UserType || t.CanReadType(user, ft.RefType))
+	}
 }
 
 // resolveProjection checks a field list: declared fields (case-insensitive),
@@ -95,6 +112,8 @@ func putBuf(b *[]byte) {
 
 // appendEntities writes the data API form of rows: {"id":"/Type/n", fields
 // in projection order, references as {"id","Name"} plus dotted sub-fields}.
+// A reference the user may not read (readableRefs, Rows.RefName) is
+// {"id"} alone; dotted sub-fields of a hidden or missing row are null.
 func appendEntities(b []byte, rows *tenant.Rows, proj projection) []byte {
 	fields := make([]tenant.Field, len(proj))
 	for i, p := range proj {
@@ -123,12 +142,16 @@ func appendEntities(b []byte, rows *tenant.Rows, proj projection) []byte {
 			b = append(b, '/')
 			b = strconv.AppendInt(b, v.Ref.ID, 10)
 			b = append(b, '"')
-			if p.plain {
-				b = append(b, `,"Name":`...)
-				b = appendString(b, rows.RefName(v.Ref))
+			named := false
+			if p.plain && p.readable {
+				if name, ok := rows.RefName(v.Ref); ok {
+					b = append(b, `,"Name":`...)
+					b = appendString(b, name)
+					named = true
+				}
 			}
 			for _, s := range p.subs {
-				if p.plain && s == "Name" {
+				if named && s == "Name" {
 					continue
 				}
 				sv, _ := rows.RefField(v.Ref, s)
@@ -145,7 +168,8 @@ func appendEntities(b []byte, rows *tenant.Rows, proj projection) []byte {
 }
 
 // appendRows writes the relationship API form of rows: {"EntryId": n,
-// fields, references as {"id": n, "name"}}.
+// fields, references as {"id": n, "name"}}; a reference the user may not
+// read (readableRefs, Rows.RefName) is {"id": n} alone.
 func appendRows(b []byte, rows *tenant.Rows, proj projection) []byte {
 	fields := make([]tenant.Field, len(proj))
 	for i, p := range proj {
@@ -168,8 +192,12 @@ func appendRows(b []byte, rows *tenant.Rows, proj projection) []byte {
 			}
 			b = append(b, `{"id":`...)
 			b = strconv.AppendInt(b, v.Ref.ID, 10)
-			b = append(b, `,"name":`...)
-			b = appendString(b, rows.RefName(v.Ref))
+			if p.readable {
+				if name, ok := rows.RefName(v.Ref); ok {
+					b = append(b, `,"name":`...)
+					b = appendString(b, name)
+				}
+			}
 			b = append(b, '}')
 		}
 		b = append(b, '}')
@@ -282,6 +310,7 @@ func EncodeEntityPage(t *tenant.Tenant, spec tenant.QuerySpec) ([]byte, error) {
 		return nil, fmt.Errorf("mockserver: unknown entity type %q", spec.Type)
 	}
 	proj := allProjection(&et)
+	readableRefs(t, spec.User, proj)
 	b := append([]byte(nil), `{"entities":[`...)
 	info, err := t.Query(spec, func(rows *tenant.Rows) error {
 		b = appendEntities(b, rows, proj)

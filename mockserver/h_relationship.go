@@ -182,6 +182,7 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 			proj[i] = projField{name: f, ft: et.Fields[f], plain: true}
 		}
 	}
+	readableRefs(rc.tenant, rc.effective, proj)
 	bp := getBuf()
 	defer putBuf(bp)
 	b := append(*bp, `{"rows":[`...)

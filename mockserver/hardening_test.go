@@ -160,8 +160,8 @@ func TestWrongMethodIs405WithAllow(t *testing.T) {
 }
 
 // A dotted path reads fields of the referenced entity, so it needs API
-// access to that entity's type too; the reference itself ({id, Name})
-// does not.
+// access to that entity's type too; the reference itself does not, and
+// without that access it is written as {id} alone.
 func TestDottedPathsNeedAccessToTheReferencedType(t *testing.T) {
 	t.Parallel()
 	f, err := tenant.Parse("tasks.yaml", []byte(`
@@ -188,7 +188,10 @@ entities:
 	assert.Equal(t, []string{"Project"}, r.decision.Missing)
 	assert.NotContains(t, string(r.body), "1000000")
 
+	// The reference itself is allowed, but only as its id: its Name is a
+	// field of a type the user may not read.
 	r = h.do(http.MethodPost, entityQuery, `{"typeName":"Task","fields":["Name","Project"]}`, apiKey("one-key")...)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	assert.Contains(t, string(r.body), `"Name":"Secret plan"`)
+	assert.Contains(t, string(r.body), `"Project":{"id":"/Project/1"}`)
+	assert.NotContains(t, string(r.body), "Secret plan")
 }

@@ -44,9 +44,11 @@ func allFields(et *tenant.EntityType) []string {
 	return out
 }
 
-// renderEntity renders an entity for the data API: id "/Type/n", PascalCase
-// fields, references as {id, Name}.
-func renderEntity(t *tenant.Tenant, e *tenant.Entity, fields []string) map[string]any {
+// renderEntity renders an entity for the data API as user reads it: id
+// "/Type/n", PascalCase fields, references as {id, Name}; a reference to a
+// type user may not read through the API, or to a row it may not see (or
+// that does not exist), as {id} alone, as the query encoder writes it.
+func renderEntity(t *tenant.Tenant, user int64, e *tenant.Entity, fields []string) map[string]any {
 	out := make(map[string]any, len(fields)+1)
 	out["id"] = e.Ref().String()
 	for _, f := range fields {
@@ -56,7 +58,13 @@ func renderEntity(t *tenant.Tenant, e *tenant.Entity, fields []string) map[strin
 			continue
 		}
 		if ref, isRef := v.(tenant.Ref); isRef {
-			out[f] = map[string]any{"id": ref.String(), "Name": t.RefName(ref)}
+			m := map[string]any{"id": ref.String()}
+			if ref.Type == tenant.UserType || t.CanReadType(user, ref.Type) {
+				if name, ok := t.RefName(ref, user); ok {
+					m["Name"] = name
+				}
+			}
+			out[f] = m
 			continue
 		}
 		out[f] = v

@@ -129,7 +129,8 @@ type CreateResult struct {
 type EmptyResult = map[string]interface{}
 
 // Entity An entity: `id` (`/Type/n`) and its fields, PascalCase. Reference fields are nested
-// objects `{id, Name}`.
+// objects `{id, Name}`; a reference to an entity the caller may not read (its type
+// through the API, or the row itself) is `{id}` alone, as is one to a missing entity.
 type Entity struct {
 	Id                   string                 `json:"id"`
 	AdditionalProperties map[string]interface{} `json:"-"`

@@ -62,7 +62,7 @@ type ProxyAssignment struct {
 // ProxyAssignmentList defines model for ProxyAssignmentList.
 type ProxyAssignmentList = []ProxyAssignment
 
-// Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects.
+// Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects, or `{id}` alone when the caller may not read the referenced entry.
 type Row struct {
 	EntryId              int64                  `json:"EntryId"`
 	AdditionalProperties map[string]interface{} `json:"-"`

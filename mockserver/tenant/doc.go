@@ -15,8 +15,11 @@
 // API (`*` = every type). A row is visible to a user who owns it, who is in
 // one of the groups it is shared with, or with whom it is shared directly.
 // Users holding a role with the permission `*` (Admin) see every row. With
-// the setting `apiDataAccess: bypass` the API ignores row-level sharing for
-// everyone (object-type access still applies).
+// the setting `apiDataAccess: bypass` API reads ignore row-level sharing for
+// everyone (object-type access still applies); updates and deletes follow it
+// whatever the setting. A written reference must name a row the writer may
+// read (a type its roles may read, a row visible to it), and Rows.RefName
+// and Tenant.RefName report a hidden row like a missing one.
 //
 // # Credential identifiers
 //

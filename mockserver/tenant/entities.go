@@ -85,18 +85,23 @@ func (t *Tenant) Entities(typeName string, user int64) ([]Entity, error) {
 }
 
 // Entity returns one row: ErrNotFound when it does not exist, ErrHidden when
-// user may not see it.
+// user may not read it (row-level sharing, unless apiDataAccess is bypass).
 func (t *Tenant) Entity(typeName string, id, user int64) (Entity, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	tb, slot, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user, false)
 	if err != nil {
 		return Entity{}, err
 	}
 	return tb.entity(slot, t.groupOrder), nil
 }
 
-func (t *Tenant) lookup(typeName string, id, user int64) (*table, uint32, error) {
+// lookup finds one live row for user: ErrNotFound when it does not exist,
+// ErrHidden when row-level sharing hides it from user. For reads
+// apiDataAccess: bypass shows every row; writes (write true) follow
+// row-level sharing whatever the setting, since bypass opens API reads
+// only. The caller holds t.mu.
+func (t *Tenant) lookup(typeName string, id, user int64, write bool) (*table, uint32, error) {
 	et, ok := t.resolveType(typeName)
 	if !ok {
 		return nil, 0, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
@@ -106,43 +111,49 @@ func (t *Tenant) lookup(typeName string, id, user int64) (*table, uint32, error)
 	if !ok {
 		return nil, 0, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrNotFound)
 	}
-	if !t.visibleRow(tb, slot, user) {
+	visible := t.visibleRow(tb, slot, user)
+	if write {
+		visible = t.sharing(tb, slot, user) != notShared
+	}
+	if !visible {
 		return nil, 0, fmt.Errorf("%s: %w", Ref{Type: et.Name, ID: id}, ErrHidden)
 	}
 	return tb, slot, nil
 }
 
-// RefName returns the Name of a referenced entity or user ("" when unknown).
-// It does not check visibility: references show the name, as in the vendor.
-func (t *Tenant) RefName(r Ref) string {
+// RefName returns the Name of a referenced entity or user as user may read
+// it: ok is false when the row does not exist or row-level sharing hides it
+// from user (apiDataAccess: bypass shows every row), so that a hidden row
+// and a missing one look the same. Object access to the referenced type is
+// the caller's question. A visible row without a Name has name "".
+func (t *Tenant) RefName(r Ref, user int64) (string, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	return t.refName(r)
-}
-
-// refName is RefName for callers holding t.mu.
-func (t *Tenant) refName(r Ref) string {
 	if r.Type == UserType {
-		if u, ok := t.users[r.ID]; ok {
-			return u.Name
-		}
-		return ""
+		u, ok := t.users[r.ID]
+		return u.Name, ok
 	}
 	et, ok := t.resolveType(r.Type)
 	if !ok {
-		return ""
+		return "", false
 	}
 	tb := t.tables[et.Name]
-	c := tb.cols["Name"]
 	slot, ok := tb.slot(r.ID)
-	if !ok || c == nil || c.ft.Kind != KindString || !c.valid.has(slot) {
-		return ""
+	if !ok || !t.visibleRow(tb, slot, user) {
+		return "", false
 	}
-	return c.str[slot]
+	c := tb.cols["Name"]
+	if c == nil || c.ft.Kind != KindString || !c.valid.has(slot) {
+		return "", true
+	}
+	return c.str[slot], true
 }
 
-// convertValues checks write values against the type; the caller holds t.mu.
-func (t *Tenant) convertValues(et *EntityType, values map[string]any) (map[string]any, int64, error) {
+// convertValues checks write values against the type, for user; the caller
+// holds t.mu. A reference must name a row user may read through the API
+// (see refReadable); any other is refused exactly like one to a row that
+// does not exist.
+func (t *Tenant) convertValues(et *EntityType, values map[string]any, user int64) (map[string]any, int64, error) {
 	out := make(map[string]any, len(values))
 	var owner int64
 	for name, v := range values {
@@ -154,7 +165,7 @@ func (t *Tenant) convertValues(et *EntityType, values map[string]any) (map[strin
 		if err != nil {
 			return nil, 0, &ValueError{Field: field, Msg: err.Error()}
 		}
-		if r, ok := cv.(Ref); ok && !t.refExists(r) {
+		if r, ok := cv.(Ref); ok && !t.refReadable(r, user) {
 			return nil, 0, &ValueError{Field: field, Msg: fmt.Sprintf("refers to unknown %s", r)}
 		}
 		if field == OwnerField {
@@ -190,21 +201,28 @@ func (et EntityType) FieldName(name string) (string, bool) {
 	return n, ok
 }
 
-func (t *Tenant) refExists(r Ref) bool {
+// refReadable reports whether a written reference names something user may
+// read through the API: an existing user, or an existing row of a type
+// user's roles may read through the API that row-level sharing shows user
+// (every row under apiDataAccess: bypass, which opens reads). The caller
+// holds t.mu.
+func (t *Tenant) refReadable(r Ref, user int64) bool {
 	if r.Type == UserType {
 		_, ok := t.users[r.ID]
 		return ok
 	}
 	et, ok := t.resolveType(r.Type)
-	if !ok {
+	if !ok || !t.canReadType(user, et.Name) {
 		return false
 	}
-	_, ok = t.tables[et.Name].slot(r.ID)
-	return ok
+	tb := t.tables[et.Name]
+	slot, ok := tb.slot(r.ID)
+	return ok && t.visibleRow(tb, slot, user)
 }
 
-// CreateEntity creates a row owned by owner (unless values set Owner) and
-// returns it. Errors: ErrNotFound for an unknown type, *ValueError.
+// CreateEntity creates a row owned by owner (unless values set Owner), the
+// user who writes it, and returns it. Errors: ErrNotFound for an unknown
+// type, *ValueError (a reference owner may not read is one).
 func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]any) (Entity, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -212,7 +230,7 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 	if !ok {
 		return Entity{}, fmt.Errorf("entity type %q: %w", typeName, ErrNotFound)
 	}
-	fields, newOwner, err := t.convertValues(et, values)
+	fields, newOwner, err := t.convertValues(et, values, owner)
 	if err != nil {
 		return Entity{}, err
 	}
@@ -224,16 +242,18 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 	return tb.entity(slot, t.groupOrder), nil
 }
 
-// UpdateEntity changes fields of a row user may see (a nil value clears a
-// field). Errors: ErrNotFound, ErrHidden, *ValueError.
+// UpdateEntity changes fields of a row row-level sharing shows user, even
+// under apiDataAccess: bypass (a nil value clears a field). Errors:
+// ErrNotFound, ErrHidden, *ValueError (a reference user may not read is
+// one).
 func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string]any) (Entity, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tb, slot, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user, true)
 	if err != nil {
 		return Entity{}, err
 	}
-	fields, owner, err := t.convertValues(tb.et, values)
+	fields, owner, err := t.convertValues(tb.et, values, user)
 	if err != nil {
 		return Entity{}, err
 	}
@@ -246,11 +266,12 @@ func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string
 	return tb.entity(slot, t.groupOrder), nil
 }
 
-// DeleteEntity removes a row user may see. Errors: ErrNotFound, ErrHidden.
+// DeleteEntity removes a row row-level sharing shows user, even under
+// apiDataAccess: bypass. Errors: ErrNotFound, ErrHidden.
 func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	tb, slot, err := t.lookup(typeName, id, user)
+	tb, slot, err := t.lookup(typeName, id, user, true)
 	if err != nil {
 		return err
 	}

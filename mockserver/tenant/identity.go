@@ -338,6 +338,11 @@ func (t *Tenant) hasPermission(user int64, perm string) bool {
 func (t *Tenant) CanReadType(user int64, typeName string) bool {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
+	return t.canReadType(user, typeName)
+}
+
+// canReadType is CanReadType for callers holding t.mu.
+func (t *Tenant) canReadType(user int64, typeName string) bool {
 	return t.eachRole(user, func(r *Role) bool {
 		for _, p := range r.EntityTypes {
 			if MatchEntityType(p, typeName) {

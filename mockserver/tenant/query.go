@@ -267,6 +267,17 @@ type Rows struct {
 	slots []uint32
 	user  int64
 	vis   map[*table]*roaring.Bitmap
+	// last is the referenced table of the previous reference lookup:
+	// references of one field are all of one type.
+	last refTable
+}
+
+// refTable is a referenced table with the rows the user may see in it.
+type refTable struct {
+	typ  string
+	tb   *table
+	vis  *roaring.Bitmap
+	name *column // the Name column, nil when it is not text
 }
 
 // Field is a resolved field of the rows' type.
@@ -331,14 +342,62 @@ func columnValue(c *column, slot uint32) Value {
 	return v
 }
 
-// RefName returns the Name of a referenced row or user, whether or not the
-// user may see the row (as the vendor does); "" when there is none.
-func (r *Rows) RefName(ref Ref) string { return r.t.refName(ref) }
+// RefName returns the Name of a referenced row or user, and whether the
+// user may see it: ok is false for a row that does not exist or that
+// row-level sharing hides from the user (apiDataAccess: bypass shows every
+// row), so a reference to a hidden row reads exactly like one to a row that
+// does not exist. Whether the user may read the referenced type at all is
+// the caller's question (object access). A visible row without a Name has
+// name "".
+func (r *Rows) RefName(ref Ref) (string, bool) {
+	if ref.Type == UserType {
+		u, found := r.t.users[ref.ID]
+		return u.Name, found
+	}
+	rt, slot, ok := r.refSlot(ref)
+	if !ok {
+		return "", false
+	}
+	if c := rt.name; c != nil && c.valid.has(slot) {
+		return c.str[slot], true
+	}
+	return "", true
+}
+
+// refSlot finds a referenced row the user may see; ok is false when it
+// does not exist or is hidden. Visible sets are computed once per table and
+// page, so a reference costs a slot lookup and a bitmap test.
+func (r *Rows) refSlot(ref Ref) (*refTable, uint32, bool) {
+	if r.last.tb == nil || r.last.typ != ref.Type {
+		et, ok := r.t.resolveType(ref.Type)
+		if !ok {
+			return nil, 0, false
+		}
+		tb := r.t.tables[et.Name]
+		if r.vis == nil {
+			r.vis = map[*table]*roaring.Bitmap{}
+		}
+		vis, ok := r.vis[tb]
+		if !ok {
+			vis = r.t.visibleSet(tb, r.user)
+			r.vis[tb] = vis
+		}
+		r.last = refTable{typ: ref.Type, tb: tb, vis: vis}
+		if c := tb.cols["Name"]; c != nil && c.ft.Kind == KindString {
+			r.last.name = c
+		}
+	}
+	slot, ok := r.last.tb.slot(ref.ID)
+	if !ok {
+		return nil, 0, false
+	}
+	return &r.last, slot, r.last.vis.Contains(slot)
+}
 
 // RefField returns a field of a referenced row or user, for dotted paths
-// (Manager.Email, Project.State). Name is always shown; other fields of a
-// row the user may not see are null. ok is false when the referenced type
-// has no such field.
+// (Manager.Email, Project.State). Every field of a row the user may not see
+// is null, Name included, as for a row that does not exist. ok is false
+// when the referenced type has no such field.
 func (r *Rows) RefField(ref Ref, field string) (Value, bool) {
 	if ref.Type == UserType {
 		u, found := r.t.users[ref.ID]
@@ -354,30 +413,15 @@ func (r *Rows) RefField(ref Ref, field string) (Value, bool) {
 	if !ok {
 		return Value{}, false
 	}
-	tb := r.t.tables[et.Name]
-	name, _, ok := fieldOf(et, field)
+	name, ft, ok := fieldOf(et, field)
 	if !ok {
 		return Value{}, false
 	}
-	c := tb.cols[name]
-	slot, ok := tb.slot(ref.ID)
+	rt, slot, ok := r.refSlot(ref)
 	if !ok {
-		return Value{Null: true, Kind: c.ft.Kind}, true
+		return Value{Null: true, Kind: ft.Kind}, true
 	}
-	if name != "Name" {
-		if r.vis == nil {
-			r.vis = map[*table]*roaring.Bitmap{}
-		}
-		vis, ok := r.vis[tb]
-		if !ok {
-			vis = r.t.visibleSet(tb, r.user)
-			r.vis[tb] = vis
-		}
-		if !vis.Contains(slot) {
-			return Value{Null: true, Kind: c.ft.Kind}, true
-		}
-	}
-	return columnValue(c, slot), true
+	return columnValue(rt.tb.cols[name], slot), true
 }
 
 // RefFieldType reports the type of a field of a referenced type, for

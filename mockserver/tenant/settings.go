@@ -12,8 +12,9 @@ type APIDataAccess string
 const (
 	// DataAccessEnforce: the API sees exactly what the UI shows the user.
 	DataAccessEnforce APIDataAccess = "enforce"
-	// DataAccessBypass: the API ignores row-level sharing (object-type
-	// access still applies), as some vendors do.
+	// DataAccessBypass: API reads ignore row-level sharing (object-type
+	// access still applies), as some vendors do; updates and deletes
+	// still follow it.
 	DataAccessBypass APIDataAccess = "bypass"
 )
 
