@@ -496,9 +496,13 @@ func (rc *reqCtx) allowReason() string {
 	}
 	if rc.entityType != "" {
 		fmt.Fprintf(&b, "; entity type %s is readable through the API", rc.entityType)
-		if rc.tenant.Settings().APIDataAccess == tenant.DataAccessBypass {
-			b.WriteString("; apiDataAccess is bypass, so row-level sharing is ignored")
-		} else {
+		bypass := rc.tenant.Settings().APIDataAccess == tenant.DataAccessBypass
+		switch {
+		case bypass && !rc.route.isWrite():
+			b.WriteString("; apiDataAccess is bypass, so reads ignore row-level sharing")
+		case bypass:
+			fmt.Fprintf(&b, "; apiDataAccess bypass opens reads only, so this write reaches only rows visible to user %d", rc.effective)
+		default:
 			fmt.Fprintf(&b, "; rows are limited to those visible to user %d", rc.effective)
 		}
 	}
