@@ -20,7 +20,7 @@ import (
 // it with what a test run used (docs/guides/least-privilege.md):
 //
 //	credentials:
-//	  - id: demo-integrator            # OAuth client id or API key name
+//	  - id: demo-integrator            # OAuth client id, or API key name or value
 //	    scopes: [integrations, data]
 //	    permissions: [integrations:integration:view, integrations:integration:add]
 //	    entityTypes: [Project]
@@ -93,7 +93,7 @@ func LoadManifest(path string) (*Manifest, error) {
 func (r *Report) Check(m *Manifest) []string {
 	var problems []string
 	for _, mc := range m.Credentials {
-		c, ok := r.Credential("", mc.ID)
+		c, ok := r.Credential("", mc.ID) // an API key by name or value
 		if !ok || c.Requests == 0 {
 			problems = append(problems, fmt.Sprintf("%s: declared, but the run never used it", mc.ID))
 			continue
@@ -187,7 +187,7 @@ func plural(noun string, n int) string {
 func (r *Report) Manifest(ids ...string) *Manifest {
 	m := &Manifest{Credentials: []ManifestCredential{}}
 	for _, c := range r.Credentials {
-		if c.Requests == 0 || len(ids) > 0 && !slices.Contains(ids, c.ID) {
+		if c.Requests == 0 || len(ids) > 0 && !slices.ContainsFunc(ids, c.is) {
 			continue
 		}
 		need := func(g Grant) []string {

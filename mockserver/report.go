@@ -24,8 +24,12 @@ type Report struct {
 // the credential as the audit log does: an API key's name, an OAuth client
 // id, or "session" for a user's data-API sessions.
 type CredentialReport struct {
-	Kind    string `json:"kind"`
-	ID      string `json:"id"`
+	Kind string `json:"kind"`
+	ID   string `json:"id"`
+	// Key is an API key's value (a public test value of the fixture), for
+	// API keys: reports and manifests name a key by ID, its name, and the
+	// value is what a client sends.
+	Key     string `json:"key,omitempty"`
 	User    int64  `json:"user"`
 	Revoked bool   `json:"revoked,omitempty"`
 	// Requests counts the requests the pipeline judged for the credential
@@ -109,6 +113,7 @@ func buildReport(t *tenant.Tenant) *Report {
 	}
 	for _, k := range t.APIKeys() {
 		add(callerAPIKey, k.Name, k.User, k.Revoked, nil)
+		r.Credentials[len(r.Credentials)-1].Key = k.Key
 	}
 	for _, c := range t.OAuthClients() {
 		add(callerClient, c.ClientID, c.User, false, c.Scopes)
@@ -202,10 +207,10 @@ func sortedSet(list []string) []string {
 }
 
 // Credential returns the report of the credential with that id (an API key
-// name or OAuth client id; kind "" matches any kind).
+// name or value, or an OAuth client id; kind "" matches any kind).
 func (r *Report) Credential(kind, id string) (CredentialReport, bool) {
 	for _, c := range r.Credentials {
-		if c.ID == id && (kind == "" || c.Kind == kind) {
+		if c.is(id) && (kind == "" || c.Kind == kind) {
 			return c, true
 		}
 	}
@@ -220,10 +225,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	var unused []string
 	for _, c := range r.Credentials {
 		if c.Requests == 0 {
-			unused = append(unused, callerName(c.Kind, c.ID, c.User))
+			unused = append(unused, c.name())
 			continue
 		}
-		fmt.Fprintf(&b, "\n%s: %d requests, %d denied\n", callerName(c.Kind, c.ID, c.User), c.Requests, c.Denied)
+		fmt.Fprintf(&b, "\n%s: %d requests, %d denied\n", c.name(), c.Requests, c.Denied)
 		ops := make([]string, 0, len(c.Operations))
 		for _, o := range c.Operations {
 			ops = append(ops, fmt.Sprintf("%s ×%d", o.Operation, o.Requests))
@@ -286,7 +291,21 @@ func writeGrant(b *strings.Builder, indent, name string, g Grant) {
 	}
 }
 
-// callerName names a credential for people: "API key service (user 2001)",
+// is reports whether id names the credential: its id, or an API key's
+// value.
+func (c CredentialReport) is(id string) bool { return c.ID == id || c.Key != "" && c.Key == id }
+
+// name names the credential for people: "API key service
+// (demo-key-service, user 2001)", "OAuth client demo-reporting (user
+// 2001)", "sessions of user 1002".
+func (c CredentialReport) name() string {
+	if c.Key != "" {
+		return fmt.Sprintf("%s %s (%s, user %d)", kindName(c.Kind), c.ID, c.Key, c.User)
+	}
+	return callerName(c.Kind, c.ID, c.User)
+}
+
+// callerName names a caller for people: "API key service (user 2001)",
 // "OAuth client demo-reporting (user 2001)", "sessions of user 1002".
 func callerName(kind, id string, user int64) string {
 	if kind == callerSession {

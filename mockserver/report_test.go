@@ -276,3 +276,32 @@ func TestReportSuggestsTheExactManifest(t *testing.T) {
 	assert.Len(t, m.Credentials, 2, "every used credential")
 	assert.Empty(t, r.Check(m))
 }
+
+// An API key is listed with its name and its value, and a manifest may name
+// it by either.
+func TestManifestNamesAnAPIKeyByNameOrValue(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.query(t, map[string]any{"typeName": "Project"}, apiKey("demo-key-service")...)
+	rep, err := h.srv.LeastPrivilege("default")
+	require.NoError(t, err)
+	byName, ok := rep.Credential("", "service")
+	require.True(t, ok)
+	byValue, ok := rep.Credential("", "demo-key-service")
+	require.True(t, ok)
+	assert.Equal(t, byName, byValue)
+	assert.Equal(t, "demo-key-service", byName.Key)
+	var text strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	assert.Contains(t, text.String(), "API key service (demo-key-service, user 2001): 1 requests, 0 denied")
+
+	for _, id := range []string{"service", "demo-key-service"} {
+		m, err := mockserver.ParseManifest("grant.yaml", []byte("credentials:\n  - id: "+id+"\n    entityTypes: [Project]\n"))
+		require.NoError(t, err)
+		assert.Empty(t, rep.Check(m), id)
+		m, err = mockserver.ParseManifest("grant.yaml", []byte("credentials:\n  - id: "+id+"\n    entityTypes: [Deals]\n"))
+		require.NoError(t, err)
+		assert.NotEmpty(t, rep.Check(m), "%s: the check ran", id)
+	}
+	assert.Len(t, rep.Manifest("demo-key-service").Credentials, 1, "Manifest takes a key's value too")
+}

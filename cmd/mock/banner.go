@@ -58,14 +58,14 @@ func writeBanner(w io.Writer, t *tenant.Tenant, baseURL, source string) error {
 	}
 
 	if keys := t.APIKeys(); len(keys) > 0 {
-		fmt.Fprintf(&b, "\nAPI keys (data API, Authorization: ApiKey <key>):\n")
+		fmt.Fprintf(&b, "\nAPI keys (data API, Authorization: ApiKey <key>; reports, audit and manifests name a key by its name):\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, k := range keys {
 			note := ""
 			if k.Revoked {
 				note = "\t(revoked)"
 			}
-			fmt.Fprintf(tw, "  %s\tuser %s%s\n", display(k.Key), userRef(k.User), note)
+			fmt.Fprintf(tw, "  %s\tname %s\tuser %s%s\n", display(k.Key), display(k.Name), userRef(k.User), note)
 		}
 		_ = tw.Flush()
 	}

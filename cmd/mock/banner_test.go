@@ -160,7 +160,7 @@ func TestBannerListsTheFixturesCredentials(t *testing.T) {
 		`Default tenant "Acme Corp" (id acme, organization 7001) from fixture testdata/acme.yaml.`,
 		"public test values of that fixture",
 		"  9  ETL Service     etl@acme.example   (no password: API access only)  roles: Integrator",
-		"  acme-old-key  user 7 Wile E. Coyote  (revoked)",
+		"  acme-old-key  name old   user 7 Wile E. Coyote  (revoked)",
 		`  acme-etl  secret "it's a s3cret & more"  user 9 ETL Service  scopes: integrations data user_management`,
 		"  9 ETL Service may act as 7 Wile E. Coyote",
 		"-H 'AS-USER: 7' http://127.0.0.1:9999/api/rest/v4/data/entrydata/rows/Widget",

@@ -37,7 +37,7 @@ func TestInspectionCommands(t *testing.T) {
 
 	code, out, errOut := inspect(t, e, "report")
 	require.Equal(t, exitOK, code, errOut)
-	assert.Contains(t, out, "API key service (user 2001): 1 requests, 0 denied")
+	assert.Contains(t, out, "API key service (demo-key-service, user 2001): 1 requests, 0 denied")
 	assert.Contains(t, out, "denied:       getProxyAssignments at scope: user_management ×1")
 
 	code, out, _ = inspect(t, env{}, "report", "--url", srv.URL, "--format", "json")

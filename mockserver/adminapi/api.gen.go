@@ -366,7 +366,10 @@ type CredentialReport struct {
 	EntityTypes Grant `json:"entityTypes"`
 
 	// Id An API key's name, an OAuth client id, or "session".
-	Id         string               `json:"id"`
+	Id string `json:"id"`
+
+	// Key An API key's value (a public test value of the fixture); manifests may name a key by either.
+	Key        *string              `json:"key,omitempty"`
 	Kind       CredentialReportKind `json:"kind"`
 	Operations []struct {
 		Denied    int    `json:"denied"`

@@ -100,7 +100,7 @@ func TestReportFilesAndSets(t *testing.T) {
 
 	text, err := os.ReadFile(filepath.Join(dir, "b.txt"))
 	require.NoError(t, err)
-	assert.Contains(t, string(text), "API key service (user 2001): 1 requests, 0 denied")
+	assert.Contains(t, string(text), "API key service (demo-key-service, user 2001): 1 requests, 0 denied")
 
 	merged := set.Report()
 	cm, _ := merged.Credential("oauth_client", "demo-integrator")
