@@ -3,6 +3,7 @@ package mockserver_test
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // Each kind of authentication failure, on each API, in its surface's shape.
@@ -165,4 +167,25 @@ func TestTokenEndpoints(t *testing.T) {
 			assert.NotContains(t, e.Reason, "demo-admin-secret")
 		}
 	})
+}
+
+// RFC 6749 has clients form-encode HTTP Basic client credentials, as
+// golang.org/x/oauth2 does: a suffixed client id ("demo-integrator@t2")
+// arrives as "demo-integrator%40t2". Both forms authenticate.
+func TestTokenEndpointDecodesFormEncodedBasicCredentials(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	t2, err := h.srv.CreateTenant(tenant.Demo())
+	require.NoError(t, err)
+	id := "demo-integrator@" + t2.ID()
+	for _, user := range []string{id, url.QueryEscape(id)} {
+		req, err := http.NewRequest(http.MethodPost, h.url+genesysToken, strings.NewReader("grant_type=client_credentials"))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(user, "demo-integrator-secret")
+		resp, err := h.http.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, user)
+	}
 }

@@ -77,7 +77,7 @@ type identity struct {
 func (s *Server) identify(rc *reqCtx) identity {
 	r := rc.r
 	if rc.route.token {
-		id, _, ok := r.BasicAuth()
+		id, _, ok := s.basicClient(r)
 		if !ok {
 			if form, err := url.ParseQuery(string(rc.body)); err == nil {
 				id = form.Get("client_id")

@@ -4,10 +4,16 @@
 // needs as a manifest to check in CI. Guide: docs/guides/least-privilege.md.
 //
 //	go run ./cmd/mock
-//	go run ./examples/least-privilege     # resets the mock's default tenant first
+//	go run ./examples/least-privilege [-url http://127.0.0.1:8080]
+//
+// It runs in a tenant of its own, "least-privilege", made from the demo
+// fixture through the admin API (and made afresh on every run), so the
+// mock's default tenant is left as it was. Its credentials carry the
+// tenant's suffix: the OAuth client is demo-integrator@least-privilege.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -24,10 +30,11 @@ import (
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 func main() {
-	url := flag.String("url", "http://127.0.0.1:8080", "base URL of the mock")
+	url := flag.String("url", "http://127.0.0.1:8080", "base URL of the mock (cmd/mock's address)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -38,9 +45,10 @@ func main() {
 }
 
 // The integration under study uses one OAuth client, granted every scope
-// its owner thought it might need.
+// its owner thought it might need, in a tenant of the example's own.
 const (
-	clientID     = "demo-integrator"
+	tenantID     = "least-privilege"
+	clientID     = "demo-integrator@" + tenantID
 	clientSecret = "demo-integrator-secret"
 )
 
@@ -49,11 +57,23 @@ func run(ctx context.Context, base string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Start from a clean tenant, so the report covers this run only.
-	if r, err := admin.ResetTenantWithResponse(ctx, "default"); err != nil {
+	// A tenant of its own, made afresh, so the report covers this run only
+	// and the default tenant is left alone.
+	if r, err := admin.DeleteTenantWithResponse(ctx, tenantID); err != nil {
 		return err
-	} else if r.StatusCode() != http.StatusOK {
-		return fmt.Errorf("reset tenant: %s", r.Status())
+	} else if r.StatusCode() != http.StatusNoContent && r.StatusCode() != http.StatusNotFound {
+		return fmt.Errorf("delete tenant %s: %s", tenantID, r.Status())
+	}
+	fixture := tenant.Demo()
+	fixture.Tenant.ID = tenantID
+	body, err := json.Marshal(fixture)
+	if err != nil {
+		return err
+	}
+	if r, err := admin.CreateTenantWithBodyWithResponse(ctx, "application/json", bytes.NewReader(body)); err != nil {
+		return err
+	} else if r.StatusCode() != http.StatusCreated {
+		return fmt.Errorf("create tenant %s: %s %s", tenantID, r.Status(), r.Body)
 	}
 
 	// 1. Run the integration (in a real project: its test suite, with
@@ -64,7 +84,7 @@ func run(ctx context.Context, base string, out io.Writer) error {
 
 	// 2. Read the report.
 	text := adminapi.GetReportParamsFormat("text")
-	rep, err := admin.GetReportWithResponse(ctx, "default", &adminapi.GetReportParams{Format: &text})
+	rep, err := admin.GetReportWithResponse(ctx, tenantID, &adminapi.GetReportParams{Format: &text})
 	if err != nil {
 		return err
 	}
@@ -76,7 +96,7 @@ func run(ctx context.Context, base string, out io.Writer) error {
 	_, _ = out.Write(rep.Body)
 
 	// 3. Tighten the grant: the manifest of what the run needed.
-	jr, err := admin.GetReportWithResponse(ctx, "default", nil)
+	jr, err := admin.GetReportWithResponse(ctx, tenantID, nil)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/tenantkit/tenantkit/internal/golden"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // The guide's program runs against the in-process mock; its output is the
@@ -18,6 +19,8 @@ func TestLeastPrivilegeGuide(t *testing.T) {
 	srv := mocktest.Start(t)
 	var out bytes.Buffer
 	require.NoError(t, run(t.Context(), srv.URL, &out))
+	out.Reset() // a second run makes its tenant afresh: the same report
+	require.NoError(t, run(t.Context(), srv.URL, &out))
 	golden.Check(t, out.String(), "testdata/output.txt", "../../docs/guides/least-privilege.md", "../../README.md")
 
 	_, yaml, ok := bytes.Cut(out.Bytes(), []byte("\n\ncredentials:\n"))
@@ -25,5 +28,8 @@ func TestLeastPrivilegeGuide(t *testing.T) {
 	m, err := mockserver.ParseManifest("printed grant", append([]byte("credentials:\n"), yaml...))
 	require.NoError(t, err)
 	require.Len(t, m.Credentials, 1)
-	require.Empty(t, srv.Report().Check(m))
+	rep, err := srv.Mock.LeastPrivilege(tenantID)
+	require.NoError(t, err)
+	require.Empty(t, rep.Check(m))
+	require.Empty(t, srv.Mock.DefaultTenant().Audit(tenant.AuditFilter{}), "the default tenant was left alone")
 }
