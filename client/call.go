@@ -67,7 +67,7 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 		return resp, err
 	}
 	if c.explain != nil {
-		*c.explain, _ = wire.ParseDecision(resp.Header.Get(wire.DecisionHeader))
+		*c.explain, _ = parseDecision(resp.Header.Get(wire.DecisionHeader))
 	}
 	cp := &captured{status: resp.StatusCode, header: resp.Header, path: req.URL.Path}
 	cp.asUser = d.sentAsUser(req, resp)

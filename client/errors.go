@@ -6,13 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tenantkit/tenantkit/internal/wire"
 )
-
-// Decision is the mock server's explanation of its authorization decision
-// (the X-Tenantkit-Decision header). Real vendors do not send it.
-type Decision = wire.Decision
 
 // OperationError is returned when an operation fails without an error
 // response: the request could not be sent, the context ended, or a 2xx

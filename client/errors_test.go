@@ -458,8 +458,8 @@ func TestErrors_DecisionHeader(t *testing.T) {
 			var ae *client.APIError
 			require.ErrorAs(t, err, &ae)
 			require.NotNil(t, ae.Decision)
-			assert.Equal(t, tt.decision.Step, ae.Decision.Step)
-			assert.Equal(t, tt.decision.Code, ae.Decision.Code)
+			assert.Equal(t, client.Step(tt.decision.Step), ae.Decision.Step)
+			assert.Equal(t, client.DecisionCode(tt.decision.Code), ae.Decision.Code)
 		})
 	}
 }

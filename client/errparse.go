@@ -127,17 +127,18 @@ func newResponseError(op Operation, cp *captured) error {
 		Body:       cp.body,
 		Header:     cp.header,
 	}
-	if d, ok := wire.ParseDecision(cp.header.Get(wire.DecisionHeader)); ok {
+	if d, ok := parseDecision(cp.header.Get(wire.DecisionHeader)); ok {
 		e.Decision = &d
 	}
-	var step, dcode string
-	if d := e.Decision; d != nil && d.Outcome == wire.OutcomeDeny {
-		step, dcode = d.Step, d.Code
+	var step Step
+	var dcode string
+	if d := e.Decision; d != nil && d.Outcome == OutcomeDeny {
+		step, dcode = d.Step, string(d.Code)
 	}
 	is := func(codes []string) bool { return slices.Contains(codes, v.code) || slices.Contains(codes, dcode) }
 
 	switch {
-	case cp.status == http.StatusUnauthorized || step == wire.StepAuthenticate:
+	case cp.status == http.StatusUnauthorized || step == StepAuthenticate:
 		reason := unauthenticatedReasons[dcode]
 		if reason == "" {
 			reason = unauthenticatedReasons[v.code]
@@ -146,13 +147,13 @@ func newResponseError(op Operation, cp *captured) error {
 	case cp.status == http.StatusTooManyRequests:
 		d, _ := parseRetryAfter(cp.header, time.Now())
 		return &RateLimitError{APIError: e, RetryAfter: d}
-	case step == wire.StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
+	case step == StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
 		return &ScopeError{APIError: e, Missing: missingScopes(e.Decision, v)}
-	case step == wire.StepProxy || is(proxyCodes):
+	case step == StepProxy || is(proxyCodes):
 		return &ProxyError{APIError: e, Principal: principal(e.Decision, cp.asUser)}
-	case step == wire.StepPermission || is(permissionCodes):
+	case step == StepPermission || is(permissionCodes):
 		return &PermissionError{APIError: e, Missing: missingPermissions(e.Decision, v)}
-	case step == wire.StepObject || is(objectCodes):
+	case step == StepObject || is(objectCodes):
 		return &ObjectAccessError{APIError: e, EntityType: entityType(op, cp, e.Decision, v)}
 	case cp.status == http.StatusNotFound || is(notFoundCodes):
 		return &NotFoundError{APIError: e}

@@ -24,7 +24,7 @@ func TestExplain(t *testing.T) {
 	var d client.Decision
 	_, err := c.Data.EntityQuery(client.Explain(t.Context(), &d), dataapi.EntityQueryRequest{TypeName: "Project"})
 	require.NoError(t, err)
-	assert.Equal(t, "allow", d.Outcome)
+	assert.Equal(t, client.OutcomeAllow, d.Outcome)
 	assert.Equal(t, int64(2001), d.EffectiveUser)
 	assert.Equal(t, "service", d.Caller.ID)
 	assert.Equal(t, "allowed: api key service (user 2001); entity type Project is readable through the API; rows are limited to those visible to user 2001", d.Reason)

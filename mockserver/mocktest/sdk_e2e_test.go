@@ -53,7 +53,7 @@ func requireUnauthenticated(t *testing.T, err error, reason string) {
 	assert.Equal(t, http.StatusUnauthorized, ue.StatusCode)
 	assert.Equal(t, reason, ue.Reason, "error: %v", err)
 	require.NotNil(t, ue.Decision, "the mock explains every decision")
-	assert.Equal(t, wire.StepAuthenticate, ue.Decision.Step)
+	assert.Equal(t, client.StepAuthenticate, ue.Decision.Step)
 }
 
 // Each API tells the 401 kinds apart, and the SDK reports each as an
@@ -220,7 +220,7 @@ func TestProxyDenied(t *testing.T) {
 			var pe *client.ProxyError
 			require.ErrorAs(t, call(), &pe)
 			assert.Equal(t, mocktest.AliceID, pe.Principal)
-			assert.Equal(t, wire.StepProxy, pe.Decision.Step)
+			assert.Equal(t, client.StepProxy, pe.Decision.Step)
 			assert.Equal(t, mocktest.ServiceID, pe.Decision.Caller.User)
 		})
 	}
@@ -250,7 +250,7 @@ func TestHiddenRowIsNotFound(t *testing.T) {
 	_, err := c.Data.GetObject(t.Context(), "Project", "9", nil)
 	var nf *client.NotFoundError
 	require.ErrorAs(t, err, &nf)
-	assert.Equal(t, wire.CodeRowHidden, nf.Decision.Code)
+	assert.Equal(t, client.CodeRowHidden, nf.Decision.Code)
 
 	_, err = c.Data.GetObject(t.Context(), "Project", "999", nil)
 	require.ErrorAs(t, err, &nf)
