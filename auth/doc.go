@@ -6,7 +6,7 @@
 //
 // A Provider sets the credential on one request attempt:
 //
-//   - ApiKey sends "Authorization: ApiKey <key>" (data API).
+//   - APIKey sends "Authorization: ApiKey <key>" (data API).
 //   - Bearer sends a fixed "Authorization: Bearer <token>".
 //   - NewSession logs in to the data API with a user name and password on
 //     first use and sends "Authorization: Session <id>"; it logs in again

@@ -23,9 +23,9 @@ type Transport struct {
 	Base http.RoundTripper
 	// Provider authorizes each attempt; nil sends requests unauthenticated.
 	Provider Provider
-	// AsUser is a client-wide AS-USER principal (0: none). An AS-USER header
-	// already on the request, or a context from WithAsUser, overrides it for
-	// one call (the context wins over the header).
+	// AsUser is sent as the AS-USER principal on requests that do not
+	// already carry an AS-USER header (0: none). The tenantkit client sets
+	// the header itself, per call, and leaves this zero.
 	AsUser int64
 }
 
@@ -75,11 +75,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (t *Transport) attempt(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context()) // a RoundTripper must not modify the caller's request
-	if id, ok := AsUserFrom(req.Context()); ok {
-		SetAsUser(r, id)
-	} else if t.AsUser > 0 && r.Header.Get(AsUserHeader) == "" {
-		// An AS-USER the request already carries (a generated client's
-		// AS-USER parameter) is more specific than the client-wide one.
+	if t.AsUser > 0 && r.Header.Get(AsUserHeader) == "" {
 		SetAsUser(r, t.AsUser)
 	}
 	if t.Provider != nil {

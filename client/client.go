@@ -117,7 +117,7 @@ func (c *Client) buildHTTPClient(s *settings) *http.Client {
 	if base == nil {
 		base = cleanhttp.DefaultPooledTransport()
 	}
-	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: s.provider, AsUser: s.asUser}}
+	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: s.provider}}
 
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = inner

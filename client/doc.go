@@ -7,7 +7,7 @@
 // dataapi, credentialsapi and relationshipapi, whose models the methods take
 // and return:
 //
-//	c, err := client.New("http://127.0.0.1:8080", client.WithAuth(auth.ApiKey(key)))
+//	c, err := client.New("http://127.0.0.1:8080", client.WithAuth(auth.APIKey(key)))
 //	page, err := c.Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
 //
 // Every method takes a context and returns a result and an error; a non-2xx

@@ -39,7 +39,7 @@ var (
 		return err
 	}
 	getRowsAs42 = func(ctx context.Context, c *client.Client) error {
-		_, err := c.Relationship.Rows(auth.WithAsUser(ctx, 42), "Deals", nil)
+		_, err := c.Relationship.Rows(ctx, "Deals", nil, client.AsUser(42))
 		return err
 	}
 )
@@ -476,7 +476,7 @@ func TestErrors_NoSecretsInErrorString(t *testing.T) {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"errorCode":"Unauthorized","message":` + quote(msg) + `}`))
 	})
-	c := newClient(t, s, client.WithAuth(auth.ApiKey(key)))
+	c := newClient(t, s, client.WithAuth(auth.APIKey(key)))
 	_, err := c.Data.GetSessionInfo(t.Context())
 	require.Error(t, err)
 	msg := err.Error()

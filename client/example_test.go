@@ -20,7 +20,7 @@ func Example_dataAPI() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	c, err := client.New(srv.URL, client.WithAuth(auth.ApiKey("demo-key")))
+	c, err := client.New(srv.URL, client.WithAuth(auth.APIKey("demo-key")))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -185,13 +185,13 @@ func ExampleAPIError() {
 
 // Writes are sent once unless the call opts in to replay after a 5xx or a
 // network error.
-func ExampleWithReplaySafe() {
+func ExampleReplaySafe() {
 	var c *client.Client // from client.New
 	ctx := context.Background()
 	cred := credentialsapi.Credential{Name: "jira", Type: credentialsapi.CredentialType{Name: ptr("basicAuth")}}
 
 	// Repeating this write is harmless:
-	_, err := c.Credentials.Create(client.WithReplaySafe(ctx), cred)
+	_, err := c.Credentials.Create(ctx, cred, client.ReplaySafe())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -236,12 +236,12 @@ func ExampleAnd() {
 // Acting as another user for one call.
 func ExampleRelationshipService_QueryRows() {
 	var c *client.Client // from client.New
-	ctx := auth.WithAsUser(context.Background(), 42)
+	ctx := context.Background()
 
 	page, err := c.Relationship.QueryRows(ctx, "Deals", nil, relationshipapi.RowsQuery{
-		Query:  ptr(`{DealName: "Project Falcon"}`),
+		Query:  client.Ptr(`{DealName: "Project Falcon"}`),
 		Fields: &[]string{"DealName"},
-	})
+	}, client.AsUser(42))
 	if err != nil {
 		log.Fatal(err)
 	}

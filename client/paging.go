@@ -84,5 +84,8 @@ func edit[E ~func(context.Context, *http.Request) error](editors []RequestEditor
 	return out
 }
 
-// ptr returns a pointer to a copy of v.
+// Ptr returns a pointer to a copy of v, for the optional fields of the
+// generated models: dataapi.Paging{Limit: client.Ptr(50)}.
+func Ptr[T any](v T) *T { return &v }
+
 func ptr[T any](v T) *T { return &v }

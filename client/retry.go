@@ -56,28 +56,11 @@ func (p RetryPolicy) validate() error {
 	return nil
 }
 
-type replaySafeKey struct{}
-
-// WithReplaySafe returns a context whose calls may be replayed after a 5xx or
-// a network error even when the operation writes. Use it only for writes the
-// server deduplicates, or whose repetition is harmless.
-func WithReplaySafe(ctx context.Context) context.Context {
-	return context.WithValue(ctx, replaySafeKey{}, true)
-}
-
-func replaySafeFrom(ctx context.Context) bool {
-	v, _ := ctx.Value(replaySafeKey{}).(bool)
-	return v
-}
-
 // replaySafe reports whether the request of ctx may be sent again after the
 // server may have acted on it.
 func replaySafe(ctx context.Context) bool {
-	if replaySafeFrom(ctx) {
-		return true
-	}
 	c := callFrom(ctx)
-	return c != nil && (c.op.Idempotent || c.idempotencyKey)
+	return c != nil && (c.replaySafe || c.op.ReadOnly || c.idempotencyKey)
 }
 
 // checkRetry is the retryablehttp.CheckRetry of a Client.

@@ -102,11 +102,11 @@ func TestRetry_ReadOnlyPostIsReplayed(t *testing.T) {
 
 func TestRetry_WriteOptIn(t *testing.T) {
 	t.Parallel()
-	t.Run("WithReplaySafe", func(t *testing.T) {
+	t.Run("ReplaySafe", func(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, sequence(genesys503, created))
 		c := newClient(t, s)
-		info, err := c.Credentials.Create(client.WithReplaySafe(t.Context()), newCred)
+		info, err := c.Credentials.Create(t.Context(), newCred, client.ReplaySafe())
 		require.NoError(t, err)
 		assert.Equal(t, "c9", info.Id)
 		assert.Len(t, s.requests(), 2)
@@ -128,7 +128,7 @@ func TestRetry_WriteOptIn(t *testing.T) {
 		s := newServer(t, sequence(problem503, jsonOK(relationshipapi.ProxyAssignmentList{})))
 		c := newClient(t, s)
 		_, err := c.Relationship.CreateProxyAssignments(t.Context(), nil, []relationshipapi.ProxyAssignment{{ProxyUserId: 1, UserIds: []int64{2}}},
-			func(_ context.Context, r *http.Request) error { r.Header.Set("Idempotency-Key", "k1"); return nil })
+			client.EditRequest(func(_ context.Context, r *http.Request) error { r.Header.Set("Idempotency-Key", "k1"); return nil }))
 		require.NoError(t, err)
 		assert.Len(t, s.requests(), 2)
 	})
@@ -265,19 +265,21 @@ func TestRetry_AsUserOnEveryAttempt(t *testing.T) {
 	tests := []struct {
 		name   string
 		client []client.Option
-		ctx    func(context.Context) context.Context
+		call   []client.CallOption
 		params *relationshipapi.GetRowsParams
 		want   string
 	}{
 		{name: "client-wide", client: []client.Option{client.WithAsUser(5)}, want: "5"},
-		{name: "context overrides client", client: []client.Option{client.WithAsUser(5)},
-			ctx: func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, 9) }, want: "9"},
+		{name: "call option overrides client", client: []client.Option{client.WithAsUser(5)},
+			call: []client.CallOption{client.AsUser(9)}, want: "9"},
 		{name: "params override client", client: []client.Option{client.WithAsUser(5)},
 			params: &relationshipapi.GetRowsParams{ASUSER: ptr[int64](11)}, want: "11"},
-		{name: "context overrides params", ctx: func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, 9) },
+		{name: "call option overrides params", call: []client.CallOption{client.AsUser(9)},
 			params: &relationshipapi.GetRowsParams{ASUSER: ptr[int64](11)}, want: "9"},
-		{name: "context 0 clears client-wide", client: []client.Option{client.WithAsUser(5)},
-			ctx: func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, 0) }, want: ""},
+		{name: "call option 0 clears client-wide", client: []client.Option{client.WithAsUser(5)},
+			call: []client.CallOption{client.AsUser(0)}, want: ""},
+		{name: "call option 0 clears params", call: []client.CallOption{client.AsUser(0)},
+			params: &relationshipapi.GetRowsParams{ASUSER: ptr[int64](11)}, want: ""},
 		{name: "none", want: ""},
 	}
 	for _, tt := range tests {
@@ -285,12 +287,14 @@ func TestRetry_AsUserOnEveryAttempt(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, sequence(problem503, problem503, rowsOK))
 			c := newClient(t, s, tt.client...)
-			ctx := t.Context()
-			if tt.ctx != nil {
-				ctx = tt.ctx(ctx)
+			var params *relationshipapi.GetRowsParams
+			if tt.params != nil {
+				cp := *tt.params
+				params = &cp
 			}
-			_, err := c.Relationship.Rows(ctx, "Deals", tt.params)
+			_, err := c.Relationship.Rows(t.Context(), "Deals", params, tt.call...)
 			require.NoError(t, err)
+			assert.Equal(t, tt.params, params, "the caller's params are not modified")
 			reqs := s.requests()
 			require.Len(t, reqs, 3)
 			for i, r := range reqs {
@@ -397,7 +401,7 @@ func TestRetry_RefusedCredentialIsNotRetried(t *testing.T) {
 	t.Run("empty key", func(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, sequence(listing))
-		c := newClient(t, s, client.WithAuth(auth.ApiKey("")))
+		c := newClient(t, s, client.WithAuth(auth.APIKey("")))
 		_, err := c.Data.GetSessionInfo(t.Context())
 		require.ErrorIs(t, err, auth.ErrNoCredential)
 		var oe *client.OperationError

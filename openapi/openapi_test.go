@@ -56,7 +56,7 @@ func TestRequirementsFromSpecs(t *testing.T) {
 	del := find(t, openapi.Credentials, "deleteCredential")
 	assert.Equal(t, [][]string{{"integrations"}}, del.Scopes)
 	assert.Equal(t, []string{"integrations:integration:delete"}, del.Permissions)
-	assert.False(t, del.Idempotent)
+	assert.False(t, del.ReadOnly)
 
 	list := find(t, openapi.Credentials, "listCredentials")
 	assert.Equal(t, [][]string{{"integrations:readonly"}, {"integrations"}}, list.Scopes)
@@ -66,7 +66,7 @@ func TestRequirementsFromSpecs(t *testing.T) {
 	assert.Equal(t, [][]string{{"user_management"}}, proxy.Scopes)
 
 	rows := find(t, openapi.Relationship, "queryRows")
-	assert.True(t, rows.Idempotent, "a read by POST is replay-safe")
+	assert.True(t, rows.ReadOnly, "a read by POST is replay-safe")
 	assert.Equal(t, &openapi.EntityTypeRef{In: "path", Name: "entryType"}, rows.EntityType)
 
 	eq := find(t, openapi.Data, "entityQuery")

@@ -205,13 +205,13 @@ func TestPermissionDeniedNamesThePermission(t *testing.T) {
 func TestProxyDenied(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	ctx := auth.WithAsUser(t.Context(), mocktest.AliceID)
+	ctx, alice := t.Context(), client.AsUser(mocktest.AliceID)
 	oauth := srv.Client(mocktest.IntegratorOAuth)
 	calls := map[string]func() error{
-		"relationship": func() error { _, err := oauth.Relationship.Rows(ctx, "Deals", nil); return err },
-		"credentials":  func() error { _, err := oauth.Credentials.Types(ctx); return err },
+		"relationship": func() error { _, err := oauth.Relationship.Rows(ctx, "Deals", nil, alice); return err },
+		"credentials":  func() error { _, err := oauth.Credentials.Types(ctx, alice); return err },
 		"data": func() error {
-			_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
+			_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"}, alice)
 			return err
 		},
 	}
