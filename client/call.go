@@ -191,6 +191,11 @@ func (c *call) failure(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = fmt.Errorf("%w: %v", ctxErr, err)
 	}
+	if ctx.Err() == nil {
+		if ue := credentialError(c.op, err); ue != nil {
+			return ue
+		}
+	}
 	switch {
 	case ctx.Err() != nil || c.resp == nil:
 		return &OperationError{API: c.op.API, Operation: c.op.ID, Err: err}

@@ -2,14 +2,17 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/internal/wire"
 )
 
@@ -275,4 +278,47 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// credentialError turns the auth provider's definite refusal of its
+// credential, before the operation could be sent, into an
+// *UnauthenticatedError; nil for any other error.
+func credentialError(op Operation, err error) *UnauthenticatedError {
+	var (
+		te *auth.TokenError
+		le *auth.LoginError
+		ue *url.Error
+	)
+	e := &APIError{API: op.API, Operation: op.ID}
+	switch {
+	case errors.As(err, &te) && refusedStatus(te.StatusCode):
+		e.StatusCode, e.Code, e.Message = te.StatusCode, te.Code, redact(te.Description)
+		reason := ReasonUnknown
+		switch te.Code {
+		case "invalid_scope":
+			reason = ReasonScopeNotAllowed
+		case "invalid_request":
+			reason = ReasonMalformed
+		}
+		return &UnauthenticatedError{APIError: e, Reason: reason, Err: te}
+	case errors.As(err, &le) && refusedStatus(le.StatusCode):
+		e.StatusCode, e.Code, e.Message, e.RequestID = le.StatusCode, le.Code, redact(le.Message), le.ReferenceID
+		reason := unauthenticatedReasons[le.Code]
+		if reason == "" {
+			reason = ReasonUnknown
+		}
+		return &UnauthenticatedError{APIError: e, Reason: reason, Err: le}
+	case errors.Is(err, auth.ErrNoCredential):
+		if errors.As(err, &ue) {
+			err = ue.Err // the provider's own error, without the request URL
+		}
+		return &UnauthenticatedError{APIError: e, Reason: ReasonMissing, Err: err}
+	}
+	return nil
+}
+
+// refusedStatus reports whether a token endpoint's or login's status is a
+// refusal that no retry can change: a 4xx other than 429.
+func refusedStatus(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusTooManyRequests
 }

@@ -96,14 +96,11 @@ func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err er
 // provider's definite refusal, which no retry can change: an empty secret, or
 // a token endpoint or login answering with a 4xx other than 429.
 func credentialRefused(err error) bool {
-	refused := func(status int) bool {
-		return status >= 400 && status < 500 && status != http.StatusTooManyRequests
-	}
 	var te *auth.TokenError
 	var le *auth.LoginError
 	return errors.Is(err, auth.ErrNoCredential) ||
-		(errors.As(err, &te) && refused(te.StatusCode)) ||
-		(errors.As(err, &le) && refused(le.StatusCode))
+		(errors.As(err, &te) && refusedStatus(te.StatusCode)) ||
+		(errors.As(err, &le) && refusedStatus(le.StatusCode))
 }
 
 // permanent reports whether a 5xx response carries a vendor code that no

@@ -404,8 +404,8 @@ func TestRetry_RefusedCredentialIsNotRetried(t *testing.T) {
 		c := newClient(t, s, client.WithAuth(auth.APIKey("")))
 		_, err := c.Data.GetSessionInfo(t.Context())
 		require.ErrorIs(t, err, auth.ErrNoCredential)
-		var oe *client.OperationError
-		require.ErrorAs(t, err, &oe)
+		var ue *client.UnauthenticatedError
+		require.ErrorAs(t, err, &ue)
 		assert.Empty(t, s.requests())
 	})
 	t.Run("token endpoint refuses the client", func(t *testing.T) {
@@ -426,6 +426,10 @@ func TestRetry_RefusedCredentialIsNotRetried(t *testing.T) {
 		var te *auth.TokenError
 		require.ErrorAs(t, err, &te)
 		assert.Equal(t, "invalid_client", te.Code)
+		var ue *client.UnauthenticatedError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, 401, ue.StatusCode)
+		assert.Equal(t, "unknown client", ue.Message)
 		assert.Len(t, s.requests(), 1, "one token request, no API request, no retry")
 		assert.NotContains(t, err.Error(), "s3cret-value-1")
 	})
