@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -31,8 +32,12 @@ type call struct {
 	asUser string
 	// resp is the final response, after retries; nil on a transport error.
 	resp *captured
-	// retries counts the retries CheckRetry has allowed.
-	retries int
+	// retries counts the retries waited for; lastResp is the response of
+	// the attempt being retried (nil after a network error).
+	retries  int
+	lastResp *http.Response
+	// now is the client's clock.
+	now func() time.Time
 }
 
 // captured is what the client keeps of a final response.
@@ -54,6 +59,7 @@ func callFrom(ctx context.Context) *call {
 type doer struct {
 	http   *http.Client
 	asUser int64 // client-wide AS-USER
+	now    func() time.Time
 }
 
 // Do implements the generated packages' HttpRequestDoer.
@@ -62,6 +68,7 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	if c == nil {
 		return d.http.Do(req)
 	}
+	c.now = d.now
 	if err := c.prepare(req, d.asUser); err != nil {
 		return nil, err
 	}
@@ -215,5 +222,9 @@ func (c *call) responseError() error {
 	if c.resp == nil {
 		return &OperationError{API: c.op.API, Operation: c.op.ID, Err: errors.New("no response recorded")}
 	}
-	return newResponseError(c.op, c.resp)
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
+	return newResponseError(c.op, c.resp, now())
 }

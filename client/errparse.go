@@ -117,7 +117,7 @@ var (
 )
 
 // newResponseError builds the typed error for a non-2xx response.
-func newResponseError(op Operation, cp *captured) error {
+func newResponseError(op Operation, cp *captured, now time.Time) error {
 	ct := cp.header.Get("Content-Type")
 	v := parseVendorError(ct, cp.body)
 	e := &APIError{
@@ -148,7 +148,7 @@ func newResponseError(op Operation, cp *captured) error {
 		}
 		return &UnauthenticatedError{APIError: e, Reason: reason}
 	case cp.status == http.StatusTooManyRequests:
-		d, _ := parseRetryAfter(cp.header, time.Now())
+		d, _ := parseRetryAfter(cp.header, now)
 		return &RateLimitError{APIError: e, RetryAfter: d}
 	case step == StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
 		return &ScopeError{APIError: e, Missing: missingScopes(e.Decision, v)}

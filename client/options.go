@@ -31,6 +31,9 @@ type settings struct {
 	logger     *slog.Logger
 	userAgent  string
 	editors    []RequestEditorFn
+	// now and sleep replace the clock and the back-off sleeper (tests).
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func defaultSettings() *settings {

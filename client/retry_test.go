@@ -177,36 +177,64 @@ func TestRetry_ClarizenEntityNotFoundIsNotRetried(t *testing.T) {
 func TestRetry_RetryAfterSecondsIsHonoured(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, sequence(respond(429, ctJSON, `{"message":"slow down","code":"too.many.requests","status":429}`, "Retry-After", "1"), listing))
-	c := newClient(t, s)
+	c, sl := newClientSleeper(t, s)
 	_, err := c.Credentials.List(t.Context(), nil)
 	require.NoError(t, err)
-	reqs := s.requests()
-	require.Len(t, reqs, 2)
-	assert.GreaterOrEqual(t, reqs[1].At.Sub(reqs[0].At), 950*time.Millisecond)
+	assert.Len(t, s.requests(), 2)
+	assert.Equal(t, []time.Duration{time.Second}, sl.recorded(), "waited the server's Retry-After")
+}
+
+// Without Retry-After the wait doubles from MinWait, with jitter (50-100%
+// of the doubled value, never below MinWait), capped at MaxWait.
+func TestRetry_BackoffDoublesUpToMaxWait(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, sequence(genesys503, genesys503, genesys503, genesys503, listing))
+	c, sl := newClientSleeper(t, s, client.WithMaxRetries(4), client.WithRetryWait(time.Second, 3*time.Second))
+	_, err := c.Credentials.List(t.Context(), nil)
+	require.NoError(t, err)
+	waits := sl.recorded()
+	require.Len(t, waits, 4)
+	bounds := [][2]time.Duration{{time.Second, time.Second}, {time.Second, 2 * time.Second}, {1500 * time.Millisecond, 3 * time.Second}, {1500 * time.Millisecond, 3 * time.Second}}
+	for i, w := range waits {
+		assert.GreaterOrEqual(t, w, bounds[i][0], "wait %d", i)
+		assert.LessOrEqual(t, w, bounds[i][1], "wait %d", i)
+	}
 }
 
 func TestRetry_RetryAfterHTTPDate(t *testing.T) {
 	t.Parallel()
+	now := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
 	t.Run("in the past: retried at once", func(t *testing.T) {
 		t.Parallel()
-		past := time.Now().Add(-time.Minute).UTC().Format(http.TimeFormat)
+		past := now.Add(-time.Minute).Format(http.TimeFormat)
 		s := newServer(t, sequence(respond(429, ctProblem, `{"title":"Too Many Requests","status":429}`, "Retry-After", past), rowsOK))
-		c := newClient(t, s)
+		c, sl := newClientSleeper(t, s, client.WithClock(clock))
 		_, err := c.Relationship.Rows(t.Context(), "Deals", nil)
 		require.NoError(t, err)
 		assert.Len(t, s.requests(), 2)
+		assert.Equal(t, []time.Duration{0}, sl.recorded())
+	})
+	t.Run("in the future: waited for", func(t *testing.T) {
+		t.Parallel()
+		soon := now.Add(20 * time.Second).Format(http.TimeFormat)
+		s := newServer(t, sequence(respond(429, ctProblem, `{"title":"Too Many Requests","status":429}`, "Retry-After", soon), rowsOK))
+		c, sl := newClientSleeper(t, s, client.WithClock(clock))
+		_, err := c.Relationship.Rows(t.Context(), "Deals", nil)
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{20 * time.Second}, sl.recorded())
 	})
 	t.Run("beyond the cap: returned with RetryAfter", func(t *testing.T) {
 		t.Parallel()
-		later := time.Now().Add(2 * time.Hour).UTC().Format(http.TimeFormat)
+		later := now.Add(2 * time.Hour).Format(http.TimeFormat)
 		// The generated parser expects an integer Retry-After and fails on
 		// the date: the typed error must not depend on it.
 		s := newServer(t, sequence(respond(429, ctJSON, `{"message":"quota","code":"too.many.requests","status":429}`, "Retry-After", later)))
-		c := newClient(t, s)
+		c := newClient(t, s, client.WithClock(clock))
 		_, err := c.Credentials.List(t.Context(), nil)
 		var rl *client.RateLimitError
 		require.ErrorAs(t, err, &rl)
-		assert.InDelta(t, 2*time.Hour, rl.RetryAfter, float64(5*time.Second))
+		assert.Equal(t, 2*time.Hour, rl.RetryAfter)
 		assert.Len(t, s.requests(), 1)
 	})
 }
@@ -214,31 +242,29 @@ func TestRetry_RetryAfterHTTPDate(t *testing.T) {
 func TestRetry_RetryAfterCap(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, sequence(respond(429, ctJSON, `{"message":"quota","code":"too.many.requests","status":429}`, "Retry-After", "3600"), listing))
-	c := newClient(t, s, client.WithMaxRetryAfter(2*time.Second))
-	start := time.Now()
+	c, sl := newClientSleeper(t, s, client.WithMaxRetryAfter(2*time.Second))
 	_, err := c.Credentials.List(t.Context(), nil)
 	var rl *client.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, time.Hour, rl.RetryAfter)
 	assert.Equal(t, 429, rl.StatusCode)
 	assert.Len(t, s.requests(), 1)
-	assert.Less(t, time.Since(start), 2*time.Second, "no wait at all")
+	assert.Empty(t, sl.recorded(), "no wait at all")
 }
 
 func TestRetry_CancellationStopsTheWait(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, sequence(respond(503, ctJSON, `{"message":"busy","code":"service.unavailable","status":503}`, "Retry-After", "60")))
-	c := newClient(t, s, client.WithMaxRetryAfter(5*time.Minute))
+	c, sl := newClientSleeper(t, s, client.WithMaxRetryAfter(5*time.Minute))
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
+	sl.during = func(context.Context) { cancel() } // cancelled during the 60s back-off
 	_, err := c.Credentials.List(ctx, nil)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
 	var oe *client.OperationError
 	require.ErrorAs(t, err, &oe)
-	assert.Less(t, time.Since(start), 30*time.Second, "the 60s back-off was cut short")
-	assert.Len(t, s.requests(), 1)
+	assert.Equal(t, []time.Duration{time.Minute}, sl.recorded())
+	assert.Len(t, s.requests(), 1, "no attempt after the cancelled wait")
 }
 
 func TestRetry_LastErrorBodyIsKept(t *testing.T) {
