@@ -137,7 +137,7 @@ func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err er
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented && replaySafe(ctx):
-		if permanent(resp) {
+		if permanent(ctx, resp) {
 			return false, nil
 		}
 	default:
@@ -163,14 +163,15 @@ func credentialRefused(err error) bool {
 // permanent reports whether a 5xx response carries a vendor code that no
 // retry can change: Clarizen reports EntityNotFound with HTTP 500. The body
 // is read (up to maxErrorBody) and put back for the caller.
-func permanent(resp *http.Response) bool {
-	if resp.Body == nil || resp.Body == http.NoBody {
+func permanent(ctx context.Context, resp *http.Response) bool {
+	c := callFrom(ctx)
+	if c == nil || resp.Body == nil || resp.Body == http.NoBody {
 		return false
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	v := parseVendorError(resp.Header.Get("Content-Type"), body)
+	v := parseVendorError(c.op, body)
 	return slices.Contains(notFoundCodes, v.code)
 }
 
