@@ -34,6 +34,7 @@ type Transport struct {
 // A request with a body is repeated after a renewal only if it has GetBody,
 // as requests built by http.NewRequest from a bytes or strings reader do;
 // otherwise the 401 is returned and the next request uses the new credential.
+// A GetBody that fails is an error that wraps GetBody's.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.attempt(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -65,7 +66,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		b, err := req.GetBody()
 		if err != nil {
-			return resp, nil
+			return nil, fmt.Errorf("auth: the credential was renewed after a 401, but the request body cannot be sent again: %w", err)
 		}
 		req = req.Clone(req.Context())
 		req.Body = b

@@ -209,3 +209,21 @@ func TestTransportDoesNotRepeatUnreplayableBody(t *testing.T) {
 	// The next request uses the renewed credential.
 	do(t, t.Context(), hc, http.MethodGet, srv.URL, "", http.StatusOK)
 }
+
+// A GetBody that fails after a renewal is reported, not hidden behind the
+// first 401.
+func TestTransportReportsGetBodyError(t *testing.T) {
+	t.Parallel()
+	srv := newRejectingServer(t, "Bearer cred-0")
+	p := &renewingProvider{}
+	hc := &http.Client{Transport: &auth.Transport{Provider: p}}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader("x=1"))
+	require.NoError(t, err)
+	boom := errors.New("body source closed")
+	req.GetBody = func() (io.ReadCloser, error) { return nil, boom }
+	_, err = hc.Do(req) //nolint:bodyclose // no response on error
+	require.ErrorIs(t, err, boom)
+	assert.Contains(t, err.Error(), "cannot be sent again")
+	assert.Equal(t, int32(1), p.renews.Load())
+	assert.Len(t, srv.requests(), 1)
+}
