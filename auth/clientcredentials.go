@@ -101,8 +101,10 @@ type ClientCredentials struct {
 	refreshBefore time.Duration
 	now           func() time.Time // replaced in tests
 
-	fetch singleflight.Group
-	tok   renewable[cachedToken] // the cached token
+	// Behind pointers, like the secret: fmt reads a struct's fields by
+	// reflection, and these change under concurrent use.
+	fetch *singleflight.Group
+	tok   *renewable[cachedToken] // the cached token
 }
 
 type cachedToken struct {
@@ -157,7 +159,8 @@ func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, erro
 		cfg.RefreshBefore = DefaultRefreshBefore
 	}
 	return &ClientCredentials{
-		tok: renewable[cachedToken]{scheme: "Bearer ", cred: func(t *cachedToken) string { return t.access }},
+		fetch: new(singleflight.Group),
+		tok:   &renewable[cachedToken]{scheme: "Bearer ", cred: func(t *cachedToken) string { return t.access }},
 		conf: &clientcredentials.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
@@ -191,7 +194,7 @@ func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
 	if old.fresh(c.now()) {
 		return old.access, nil
 	}
-	tok, err := fetchOnce(&c.fetch, ctx, func(ctx context.Context) (*cachedToken, error) {
+	tok, err := fetchOnce(c.fetch, ctx, func(ctx context.Context) (*cachedToken, error) {
 		cur := c.tok.load() // a fetch that finished just before this one started
 		if cur.fresh(c.now()) {
 			return cur, nil

@@ -42,8 +42,10 @@ type Session struct {
 	options  *dataapi.LoginOptions
 	hc       *http.Client
 
-	login singleflight.Group
-	id    renewable[secret] // the current session id
+	// Behind pointers, like the secret: fmt reads a struct's fields by
+	// reflection, and these change under concurrent use.
+	login *singleflight.Group
+	id    *renewable[secret] // the current session id
 }
 
 // SessionOption configures a Session.
@@ -98,7 +100,8 @@ func NewSession(baseURL, userName, password string, opts ...SessionOption) (*Ses
 		return nil, fmt.Errorf("auth: session for user %q: empty password: %w", userName, ErrNoCredential)
 	}
 	s := &Session{server: server, userName: userName, password: newSecret(password), hc: http.DefaultClient}
-	s.id = renewable[secret]{scheme: "Session ", cred: func(v *secret) string { return v.value }}
+	s.login = new(singleflight.Group)
+	s.id = &renewable[secret]{scheme: "Session ", cred: func(v *secret) string { return v.value }}
 	for _, o := range opts {
 		o(s)
 	}
@@ -142,7 +145,7 @@ func (s *Session) SessionID(ctx context.Context) (string, error) {
 	if id := s.current(); id != "" {
 		return id, nil
 	}
-	return fetchOnce(&s.login, ctx, func(ctx context.Context) (string, error) {
+	return fetchOnce(s.login, ctx, func(ctx context.Context) (string, error) {
 		if id := s.current(); id != "" {
 			return id, nil // a login that finished just before this one started
 		}
