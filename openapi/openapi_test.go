@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -75,4 +76,33 @@ func TestRequirementsFromSpecs(t *testing.T) {
 
 	login := find(t, openapi.Data, "login")
 	assert.Empty(t, login.Schemes, "login is public")
+}
+
+// x-read-only marks a POST that only reads; the old name x-idempotent, which
+// said something else, is refused rather than silently ignored.
+func TestReadOnlyExtension(t *testing.T) {
+	t.Parallel()
+	spec := func(ext string) string {
+		return `openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /q:
+    post:
+      operationId: q
+      ` + ext + `: true
+      responses:
+        "200": {description: ok}
+`
+	}
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(spec("x-read-only")))
+	require.NoError(t, err)
+	ops, err := openapi.Operations(openapi.Data, doc)
+	require.NoError(t, err)
+	require.Len(t, ops, 1)
+	assert.True(t, ops[0].ReadOnly)
+
+	doc, err = openapi3.NewLoader().LoadFromData([]byte(spec("x-idempotent")))
+	require.NoError(t, err)
+	_, err = openapi.Operations(openapi.Data, doc)
+	assert.ErrorContains(t, err, "x-idempotent is now x-read-only")
 }
