@@ -95,6 +95,13 @@ type ClientCredentialsConfig struct {
 //
 // Printing a ClientCredentials shows the client id and token URL, never the
 // secret or the token.
+//
+// The cache is not oauth2.ReuseTokenSource: an oauth2.TokenSource takes no
+// per-request context (a cancelled request could not stop its token fetch),
+// its early expiry is one fixed duration (a token shorter-lived than
+// RefreshBefore would be fetched on every request), it cannot keep a
+// still-valid token when an early refresh fails, and it reads the real clock
+// (its refresh timing could not be tested without waiting).
 type ClientCredentials struct {
 	conf          *clientcredentials.Config // behind a pointer: it holds the secret
 	hc            *http.Client
