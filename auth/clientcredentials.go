@@ -9,11 +9,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
 )
 
 // TokenStyle says how a token request presents the client id and secret.
@@ -95,15 +95,23 @@ type ClientCredentialsConfig struct {
 //
 // Printing a ClientCredentials shows the client id and token URL, never the
 // secret or the token.
+//
+// The cache is not oauth2.ReuseTokenSource: an oauth2.TokenSource takes no
+// per-request context (a cancelled request could not stop its token fetch),
+// its early expiry is one fixed duration (a token shorter-lived than
+// RefreshBefore would be fetched on every request), it cannot keep a
+// still-valid token when an early refresh fails, and it reads the real clock
+// (its refresh timing could not be tested without waiting).
 type ClientCredentials struct {
 	conf          *clientcredentials.Config // behind a pointer: it holds the secret
 	hc            *http.Client
 	refreshBefore time.Duration
 	now           func() time.Time // replaced in tests
 
-	fetch flight[*cachedToken]
-	mu    sync.Mutex
-	tok   *cachedToken // nil before the first fetch and after a rejection
+	// Behind pointers, like the secret: fmt reads a struct's fields by
+	// reflection, and these change under concurrent use.
+	fetch *singleflight.Group
+	tok   *renewable[cachedToken] // the cached token
 }
 
 type cachedToken struct {
@@ -158,6 +166,8 @@ func NewClientCredentials(cfg ClientCredentialsConfig) (*ClientCredentials, erro
 		cfg.RefreshBefore = DefaultRefreshBefore
 	}
 	return &ClientCredentials{
+		fetch: new(singleflight.Group),
+		tok:   &renewable[cachedToken]{scheme: "Bearer ", cred: func(t *cachedToken) string { return t.access }},
 		conf: &clientcredentials.Config{
 			ClientID:     cfg.ClientID,
 			ClientSecret: cfg.ClientSecret,
@@ -187,16 +197,12 @@ func (c *ClientCredentials) Apply(req *http.Request) error {
 // the cached one is due for refresh. It is for callers that need the token
 // itself; requests sent through a Transport get it automatically.
 func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	old := c.tok
-	c.mu.Unlock()
+	old := c.tok.load()
 	if old.fresh(c.now()) {
 		return old.access, nil
 	}
-	tok, err := c.fetch.do(ctx, func(ctx context.Context) (*cachedToken, error) {
-		c.mu.Lock()
-		cur := c.tok // a fetch that finished just before this one started
-		c.mu.Unlock()
+	tok, err := fetchOnce(c.fetch, ctx, func(ctx context.Context) (*cachedToken, error) {
+		cur := c.tok.load() // a fetch that finished just before this one started
 		if cur.fresh(c.now()) {
 			return cur, nil
 		}
@@ -217,24 +223,7 @@ func (c *ClientCredentials) Token(ctx context.Context) (string, error) {
 // reports true without fetching. It reports false for a 401 to a request
 // that carried no bearer token.
 func (c *ClientCredentials) Renew(ctx context.Context, rejected *http.Response) (bool, error) {
-	used, known := rejectedCredential(rejected, "Bearer ")
-	if known && used == "" {
-		return false, nil
-	}
-	c.mu.Lock()
-	switch {
-	case known && c.tok != nil && used != c.tok.access:
-		c.mu.Unlock()
-		return true, nil // someone else already fetched a new token
-	case !known || (c.tok != nil && used == c.tok.access):
-		c.tok = nil
-	}
-	c.mu.Unlock()
-	tok, err := c.Token(ctx)
-	if err != nil {
-		return false, err
-	}
-	return tok != used, nil
+	return c.tok.renew(ctx, rejected, c.Token)
 }
 
 func (c *ClientCredentials) fetchToken(ctx context.Context) (*cachedToken, error) {
@@ -251,9 +240,7 @@ func (c *ClientCredentials) fetchToken(ctx context.Context) (*cachedToken, error
 		ct.expiry = start.Add(life)
 		ct.refreshAt = ct.expiry.Add(-min(c.refreshBefore, life/2))
 	}
-	c.mu.Lock()
-	c.tok = ct
-	c.mu.Unlock()
+	c.tok.store(ct)
 	return ct, nil
 }
 

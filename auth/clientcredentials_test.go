@@ -261,15 +261,23 @@ func TestClientCredentialsRefreshesBeforeExpiry(t *testing.T) {
 	}
 }
 
-func TestClientCredentialsRefreshesShortLivedTokenInRealTime(t *testing.T) {
+// A token that lives one second is refreshed after half of it, on the
+// injected clock: no test waits in real time.
+func TestClientCredentialsRefreshesShortLivedToken(t *testing.T) {
 	t.Parallel()
 	srv := newTokenServer(t, auth.StyleBasic, "", 1) // refresh after half of 1s
 	cc, _ := newCC(t, srv.config())
+	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	auth.SetClock(cc, clock.Now)
 
 	tok, err := cc.Token(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "tok-1", tok)
-	time.Sleep(600 * time.Millisecond) // a lower bound only: past the refresh point
+	clock.Advance(499 * time.Millisecond)
+	tok, err = cc.Token(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, "tok-1", tok, "still cached just before half its lifetime")
+	clock.Advance(time.Millisecond)
 	tok, err = cc.Token(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, "tok-2", tok)

@@ -6,7 +6,7 @@
 //
 // A Provider sets the credential on one request attempt:
 //
-//   - ApiKey sends "Authorization: ApiKey <key>" (data API).
+//   - APIKey sends "Authorization: ApiKey <key>" (data API).
 //   - Bearer sends a fixed "Authorization: Bearer <token>".
 //   - NewSession logs in to the data API with a user name and password on
 //     first use and sends "Authorization: Session <id>"; it logs in again
@@ -21,8 +21,8 @@
 //
 // # Transport
 //
-// Transport applies a Provider and the AS-USER principal on every attempt of
-// a request, retries included, so a token refreshed during a back-off is used
+// Transport applies a Provider (and a default AS-USER principal) on every
+// attempt of a request, retries included, so a token refreshed during a back-off is used
 // by the next attempt. Providers that can renew their credential (Session,
 // ClientCredentials) implement Renewer: after a 401 the Transport renews once
 // and repeats the request once, with its body; if the repeat is rejected too,
@@ -39,9 +39,14 @@
 //	if err != nil { ... }
 //	hc := &http.Client{Transport: &auth.Transport{Provider: cc}}
 //
+// APIKey and Bearer return a *StaticCredential, NewSession a *Session and
+// NewClientCredentials a *ClientCredentials: concrete types, each a
+// Provider.
+//
 // # AS-USER
 //
-// Transport.AsUser sends an AS-USER header on every request; WithAsUser
-// overrides it for the requests made with one context, and WithAsUser(ctx, 0)
-// sends none.
+// Transport.AsUser sends an AS-USER header on every request that does not
+// already carry one (SetAsUser sets it on a request). The tenantkit client
+// does not use it: it resolves the principal per call (client.AsUser,
+// client.WithAsUser) and sets the header itself.
 package auth

@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
 
 	"github.com/tenantkit/tenantkit/auth"
 )
@@ -34,17 +35,17 @@ var echoHeaders = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) 
 	}
 })
 
-func ExampleApiKey() {
+func ExampleAPIKey() {
 	srv := httptest.NewServer(echoHeaders)
 	defer srv.Close()
 
-	hc := &http.Client{Transport: &auth.Transport{Provider: auth.ApiKey("my-key")}}
+	hc := &http.Client{Transport: &auth.Transport{Provider: auth.APIKey("my-key")}}
 	get(context.Background(), hc, srv.URL+"/V2.0/services/authentication/getSessionInfo")
 
-	fmt.Println(auth.ApiKey("my-key")) // secrets are never printed
+	fmt.Println(auth.APIKey("my-key")) // secrets are never printed
 	// Output:
 	// Authorization: ApiKey my-key
-	// auth.ApiKey(****)
+	// auth.APIKey(****)
 }
 
 func ExampleNewSession() {
@@ -101,20 +102,25 @@ func ExampleNewClientCredentials() {
 	// Authorization: Bearer t-1
 }
 
-func ExampleWithAsUser() {
+func ExampleTransport_asUser() {
 	srv := httptest.NewServer(echoHeaders)
 	defer srv.Close()
 
 	// Every request is made on behalf of user 42 ...
 	hc := &http.Client{Transport: &auth.Transport{Provider: auth.Bearer("t"), AsUser: 42}}
 	get(context.Background(), hc, srv.URL)
-	// ... except those made with a context that says otherwise.
-	get(auth.WithAsUser(context.Background(), 7), hc, srv.URL)
-	get(auth.WithAsUser(context.Background(), 0), hc, srv.URL) // as the caller itself
+	// ... except one that carries its own AS-USER header.
+	req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+	auth.SetAsUser(req, 7)
+	resp, err := hc.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(os.Stdout, resp.Body)
 	// Output:
 	// Authorization: Bearer t
 	// AS-USER: 42
 	// Authorization: Bearer t
 	// AS-USER: 7
-	// Authorization: Bearer t
 }

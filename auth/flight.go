@@ -3,61 +3,110 @@ package auth
 import (
 	"context"
 	"errors"
+	"net/http"
+	"strings"
 	"sync"
+
+	"golang.org/x/sync/singleflight"
 )
 
-// flight runs at most one fetch at a time (a login, a token request). Callers
-// that arrive while one runs wait for its result instead of starting their
-// own, so a burst of requests, or of 401s, causes one round trip.
-type flight[T any] struct {
-	mu   sync.Mutex
-	call *flightCall[T]
-}
-
-var errFetchPanicked = errors.New("auth: credential fetch panicked")
-
-type flightCall[T any] struct {
-	done chan struct{}
-	val  T
-	err  error
-}
-
-// do runs fn, or waits for the run in progress and returns its result. fn runs
-// with the context of the caller that started it. A waiter stops waiting when
-// its own context ends; if the run failed only because its starter's context
-// ended, a waiter whose context is still live starts a new run.
-func (f *flight[T]) do(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+// fetchOnce runs at most one credential fetch at a time (a login, a token
+// request) with golang.org/x/sync/singleflight: callers that arrive while
+// one runs wait for its result instead of starting their own, so a burst of
+// requests, or of 401s, causes one round trip.
+//
+// The fetch runs with the context of the caller that started it. A waiter
+// stops waiting when its own context ends; if the fetch failed only because
+// its starter's context ended, a waiter whose context is still live starts
+// a new one.
+func fetchOnce[T any](g *singleflight.Group, ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	for {
-		f.mu.Lock()
-		c := f.call
-		if c == nil {
-			c = &flightCall[T]{done: make(chan struct{})}
-			f.call = c
-			f.mu.Unlock()
-			func() {
-				defer func() {
-					f.mu.Lock()
-					f.call = nil
-					f.mu.Unlock()
-					close(c.done)
-				}()
-				c.err = errFetchPanicked // replaced unless fn panics
-				c.val, c.err = fn(ctx)
-			}()
-			return c.val, c.err
-		}
-		f.mu.Unlock()
-
+		ch := g.DoChan("", func() (any, error) { return fn(ctx) })
 		select {
-		case <-c.done:
+		case r := <-ch:
+			if r.Err != nil && ctx.Err() == nil &&
+				(errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
+				continue // the starter gave up; try with our own context
+			}
+			v, _ := r.Val.(T)
+			return v, r.Err
 		case <-ctx.Done():
 			var zero T
 			return zero, ctx.Err()
 		}
-		if c.err != nil && ctx.Err() == nil &&
-			(errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)) {
-			continue // the starter gave up; try with our own context
-		}
-		return c.val, c.err
 	}
+}
+
+// renewable is the state shared by the providers that renew a credential
+// after a 401 (Session, ClientCredentials): the current credential T, whose
+// Authorization value cred gives, and the renewal rule.
+type renewable[T any] struct {
+	scheme string          // the Authorization scheme with its space: "Session ", "Bearer "
+	cred   func(*T) string // the credential sent for a T
+	mu     sync.Mutex
+	cur    *T // nil before the first fetch and after a rejection
+}
+
+// load returns the current credential, nil if there is none.
+func (r *renewable[T]) load() *T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cur
+}
+
+// store makes v the current credential.
+func (r *renewable[T]) store(v *T) {
+	r.mu.Lock()
+	r.cur = v
+	r.mu.Unlock()
+}
+
+// swap forgets the current credential and returns it.
+func (r *renewable[T]) swap() *T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cur := r.cur
+	r.cur = nil
+	return cur
+}
+
+// renew implements Renewer for both providers. After a 401 to a request
+// that carried the current credential it forgets it and obtains a new one
+// with get, reporting whether that differs from the rejected one; if
+// another request has already replaced the rejected credential it reports
+// true without fetching. It reports false for a 401 to a request that did
+// not carry a credential of this scheme.
+func (r *renewable[T]) renew(ctx context.Context, rejected *http.Response, get func(context.Context) (string, error)) (bool, error) {
+	used, known := rejectedCredential(rejected, r.scheme)
+	if known && used == "" {
+		return false, nil
+	}
+	r.mu.Lock()
+	switch {
+	case known && r.cur != nil && used != r.cred(r.cur):
+		r.mu.Unlock()
+		return true, nil // someone else already renewed it
+	case !known || (r.cur != nil && used == r.cred(r.cur)):
+		r.cur = nil
+	}
+	r.mu.Unlock()
+	v, err := get(ctx)
+	if err != nil {
+		return false, err
+	}
+	return v != used, nil
+}
+
+// rejectedCredential returns the credential a rejected request carried under
+// the given Authorization scheme prefix. known is false when the request is
+// not available; cred is "" when it carried no credential of that scheme.
+func rejectedCredential(rejected *http.Response, prefix string) (cred string, known bool) {
+	if rejected == nil || rejected.Request == nil {
+		return "", false
+	}
+	h := rejected.Request.Header.Get("Authorization")
+	if !strings.HasPrefix(h, prefix) {
+		return "", true
+	}
+	return strings.TrimPrefix(h, prefix), true
 }

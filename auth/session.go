@@ -10,7 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/tenantkit/tenantkit/client/dataapi"
 )
@@ -41,9 +42,10 @@ type Session struct {
 	options  *dataapi.LoginOptions
 	hc       *http.Client
 
-	login flight[string]
-	mu    sync.Mutex
-	id    *secret // current session id; nil before login and after a rejection
+	// Behind pointers, like the secret: fmt reads a struct's fields by
+	// reflection, and these change under concurrent use.
+	login *singleflight.Group
+	id    *renewable[secret] // the current session id
 }
 
 // SessionOption configures a Session.
@@ -98,6 +100,8 @@ func NewSession(baseURL, userName, password string, opts ...SessionOption) (*Ses
 		return nil, fmt.Errorf("auth: session for user %q: empty password: %w", userName, ErrNoCredential)
 	}
 	s := &Session{server: server, userName: userName, password: newSecret(password), hc: http.DefaultClient}
+	s.login = new(singleflight.Group)
+	s.id = &renewable[secret]{scheme: "Session ", cred: func(v *secret) string { return v.value }}
 	for _, o := range opts {
 		o(s)
 	}
@@ -141,7 +145,7 @@ func (s *Session) SessionID(ctx context.Context) (string, error) {
 	if id := s.current(); id != "" {
 		return id, nil
 	}
-	return s.login.do(ctx, func(ctx context.Context) (string, error) {
+	return fetchOnce(s.login, ctx, func(ctx context.Context) (string, error) {
 		if id := s.current(); id != "" {
 			return id, nil // a login that finished just before this one started
 		}
@@ -149,21 +153,17 @@ func (s *Session) SessionID(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		s.mu.Lock()
-		s.id = newSecret(id)
-		s.mu.Unlock()
+		s.id.store(newSecret(id))
 		return id, nil
 	})
 }
 
 // current returns the current session id, or "" if there is none.
 func (s *Session) current() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.id == nil {
-		return ""
+	if id := s.id.load(); id != nil {
+		return id.value
 	}
-	return s.id.value
+	return ""
 }
 
 // Renew implements Renewer. After a 401 to a request that carried the
@@ -171,24 +171,7 @@ func (s *Session) current() string {
 // already replaced that session it reports true without logging in. It
 // reports false for a 401 to a request that did not carry a session.
 func (s *Session) Renew(ctx context.Context, rejected *http.Response) (bool, error) {
-	used, known := rejectedCredential(rejected, "Session ")
-	if known && used == "" {
-		return false, nil
-	}
-	s.mu.Lock()
-	switch {
-	case known && s.id != nil && used != s.id.value:
-		s.mu.Unlock()
-		return true, nil // someone else already logged in again
-	case !known || (s.id != nil && used == s.id.value):
-		s.id = nil
-	}
-	s.mu.Unlock()
-	id, err := s.SessionID(ctx)
-	if err != nil {
-		return false, err
-	}
-	return id != used, nil
+	return s.id.renew(ctx, rejected, s.SessionID)
 }
 
 // Logout ends the current session on the server (GET
@@ -197,10 +180,7 @@ func (s *Session) Renew(ctx context.Context, rejected *http.Response) (bool, err
 // again. A 401 from the server (the session had already ended) is not an
 // error.
 func (s *Session) Logout(ctx context.Context) error {
-	s.mu.Lock()
-	cur := s.id
-	s.id = nil
-	s.mu.Unlock()
+	cur := s.id.swap()
 	if cur == nil {
 		return nil
 	}
@@ -324,18 +304,4 @@ func (e *LoginError) Error() string {
 		b.WriteString(" (referenceId " + e.ReferenceID + ")")
 	}
 	return b.String()
-}
-
-// rejectedCredential returns the credential a rejected request carried under
-// the given Authorization scheme prefix. known is false when the request is
-// not available; cred is "" when it carried no credential of that scheme.
-func rejectedCredential(rejected *http.Response, prefix string) (cred string, known bool) {
-	if rejected == nil || rejected.Request == nil {
-		return "", false
-	}
-	h := rejected.Request.Header.Get("Authorization")
-	if !strings.HasPrefix(h, prefix) {
-		return "", true
-	}
-	return strings.TrimPrefix(h, prefix), true
 }

@@ -6,34 +6,36 @@ import (
 	"net/http"
 )
 
-// ApiKey returns a Provider that sends key as "Authorization: ApiKey <key>",
+// APIKey returns a provider that sends key as "Authorization: ApiKey <key>",
 // the data API's key scheme. An empty key makes Apply fail with an error
 // wrapping ErrNoCredential.
 //
-// The key is never printed: fmt and log/slog show "auth.ApiKey(****)".
-func ApiKey(key string) Provider {
-	return &staticProvider{scheme: "ApiKey", name: "auth.ApiKey", secret: newSecret(key)}
+// The key is never printed: fmt and log/slog show "auth.APIKey(****)".
+func APIKey(key string) *StaticCredential {
+	return &StaticCredential{scheme: "ApiKey", name: "auth.APIKey", secret: newSecret(key)}
 }
 
-// Bearer returns a Provider that sends a fixed token as
+// Bearer returns a provider that sends a fixed token as
 // "Authorization: Bearer <token>". An empty token makes Apply fail with an
 // error wrapping ErrNoCredential. For OAuth client credentials that expire,
 // use NewClientCredentials.
 //
 // The token is never printed: fmt and log/slog show "auth.Bearer(****)".
-func Bearer(token string) Provider {
-	return &staticProvider{scheme: "Bearer", name: "auth.Bearer", secret: newSecret(token)}
+func Bearer(token string) *StaticCredential {
+	return &StaticCredential{scheme: "Bearer", name: "auth.Bearer", secret: newSecret(token)}
 }
 
-// staticProvider sends a fixed secret in the Authorization header.
-type staticProvider struct {
+// StaticCredential is a Provider that sends a fixed secret in the
+// Authorization header: an API key (APIKey) or a bearer token (Bearer). It
+// is not a Renewer: a 401 is returned to the caller.
+type StaticCredential struct {
 	scheme string // "ApiKey", "Bearer"
 	name   string // for String
 	secret *secret
 }
 
 // Apply implements Provider.
-func (p *staticProvider) Apply(req *http.Request) error {
+func (p *StaticCredential) Apply(req *http.Request) error {
 	if p.secret.value == "" {
 		return fmt.Errorf("auth: %s: %w", p.name, ErrNoCredential)
 	}
@@ -42,7 +44,7 @@ func (p *staticProvider) Apply(req *http.Request) error {
 }
 
 // String describes the provider without its secret.
-func (p *staticProvider) String() string {
+func (p *StaticCredential) String() string {
 	if p.secret.value == "" {
 		return p.name + "(empty)"
 	}
@@ -50,10 +52,10 @@ func (p *staticProvider) String() string {
 }
 
 // GoString is used by the %#v verb; it hides the secret too.
-func (p *staticProvider) GoString() string { return p.String() }
+func (p *StaticCredential) GoString() string { return p.String() }
 
 // LogValue implements slog.LogValuer; it hides the secret.
-func (p *staticProvider) LogValue() slog.Value { return slog.StringValue(p.String()) }
+func (p *StaticCredential) LogValue() slog.Value { return slog.StringValue(p.String()) }
 
 // secret holds a credential (a key, password, session id). Providers keep
 // every secret behind a pointer: fmt prints unexported fields by reflection,

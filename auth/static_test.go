@@ -81,7 +81,7 @@ func TestStaticProvidersSetAuthorization(t *testing.T) {
 		provider auth.Provider
 		want     string
 	}{
-		{"api key", auth.ApiKey("k-123"), "ApiKey k-123"},
+		{"api key", auth.APIKey("k-123"), "ApiKey k-123"},
 		{"bearer", auth.Bearer("t-456"), "Bearer t-456"},
 	}
 	for _, tt := range tests {
@@ -99,7 +99,7 @@ func TestStaticProvidersSetAuthorization(t *testing.T) {
 
 func TestStaticProvidersRejectEmptyCredential(t *testing.T) {
 	t.Parallel()
-	for _, p := range []auth.Provider{auth.ApiKey(""), auth.Bearer("")} {
+	for _, p := range []auth.Provider{auth.APIKey(""), auth.Bearer("")} {
 		req := httptestRequest(t)
 		err := p.Apply(req)
 		require.ErrorIs(t, err, auth.ErrNoCredential)
@@ -140,7 +140,7 @@ func TestProvidersNeverPrintSecrets(t *testing.T) {
 	require.NoError(t, err)
 
 	providers := map[string]auth.Provider{
-		"auth.ApiKey(****)": auth.ApiKey(secret),
+		"auth.APIKey(****)": auth.APIKey(secret),
 		"auth.Bearer(****)": auth.Bearer(secret),
 		`auth.Session(user="alice", server=https://data.example.com/)`:                                  session,
 		`auth.ClientCredentials(client_id="client-1", token_url=https://login.example.com/oauth/token)`: cc,
@@ -164,7 +164,7 @@ func TestProvidersNeverPrintSecrets(t *testing.T) {
 
 func TestErrNoCredentialMessage(t *testing.T) {
 	t.Parallel()
-	err := auth.ApiKey("").Apply(httptestRequest(t))
+	err := auth.APIKey("").Apply(httptestRequest(t))
 	assert.True(t, errors.Is(err, auth.ErrNoCredential))
-	assert.Equal(t, "auth: auth.ApiKey: empty credential", err.Error())
+	assert.Equal(t, "auth: auth.APIKey: empty credential", err.Error())
 }

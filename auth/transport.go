@@ -23,9 +23,9 @@ type Transport struct {
 	Base http.RoundTripper
 	// Provider authorizes each attempt; nil sends requests unauthenticated.
 	Provider Provider
-	// AsUser is a client-wide AS-USER principal (0: none). An AS-USER header
-	// already on the request, or a context from WithAsUser, overrides it for
-	// one call (the context wins over the header).
+	// AsUser is sent as the AS-USER principal on requests that do not
+	// already carry an AS-USER header (0: none). The tenantkit client sets
+	// the header itself, per call, and leaves this zero.
 	AsUser int64
 }
 
@@ -34,6 +34,7 @@ type Transport struct {
 // A request with a body is repeated after a renewal only if it has GetBody,
 // as requests built by http.NewRequest from a bytes or strings reader do;
 // otherwise the 401 is returned and the next request uses the new credential.
+// A GetBody that fails is an error that wraps GetBody's.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.attempt(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -65,7 +66,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		b, err := req.GetBody()
 		if err != nil {
-			return resp, nil
+			return nil, fmt.Errorf("auth: the credential was renewed after a 401, but the request body cannot be sent again: %w", err)
 		}
 		req = req.Clone(req.Context())
 		req.Body = b
@@ -75,11 +76,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func (t *Transport) attempt(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context()) // a RoundTripper must not modify the caller's request
-	if id, ok := AsUserFrom(req.Context()); ok {
-		SetAsUser(r, id)
-	} else if t.AsUser > 0 && r.Header.Get(AsUserHeader) == "" {
-		// An AS-USER the request already carries (a generated client's
-		// AS-USER parameter) is more specific than the client-wide one.
+	if t.AsUser > 0 && r.Header.Get(AsUserHeader) == "" {
 		SetAsUser(r, t.AsUser)
 	}
 	if t.Provider != nil {

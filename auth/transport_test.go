@@ -20,32 +20,21 @@ import (
 func TestTransportAsUser(t *testing.T) {
 	t.Parallel()
 	srv, drain := newEchoServer(t)
-	perCall := func(id int64) func(context.Context) context.Context {
-		return func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, id) }
-	}
 	tests := []struct {
 		name     string
-		clientAs int64                                 // Transport.AsUser
-		header   string                                // AS-USER already on the request
-		ctx      func(context.Context) context.Context // per-call WithAsUser
-		want     string                                // "" means no header
+		clientAs int64  // Transport.AsUser
+		header   string // AS-USER already on the request
+		want     string // "" means no header
 	}{
-		{"none", 0, "", nil, ""},
-		{"client-wide", 42, "", nil, "42"},
-		{"per-call override", 42, "", perCall(7), "7"},
-		{"per-call without client-wide", 0, "", perCall(9), "9"},
-		{"cleared with 0", 42, "", perCall(0), ""},
-		{"request header beats client-wide", 42, "5", nil, "5"},
-		{"per-call beats request header", 42, "5", perCall(8), "8"},
-		{"0 clears request header too", 0, "5", perCall(0), ""},
+		{"none", 0, "", ""},
+		{"client-wide", 42, "", "42"},
+		{"request header beats client-wide", 42, "5", "5"},
+		{"request header without client-wide", 0, "5", "5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// Not parallel: the cases share srv's record.
 			ctx := t.Context()
-			if tt.ctx != nil {
-				ctx = tt.ctx(ctx)
-			}
 			hc := &http.Client{Transport: &auth.Transport{Provider: auth.Bearer("tok"), AsUser: tt.clientAs}}
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
 			require.NoError(t, err)
@@ -219,4 +208,22 @@ func TestTransportDoesNotRepeatUnreplayableBody(t *testing.T) {
 
 	// The next request uses the renewed credential.
 	do(t, t.Context(), hc, http.MethodGet, srv.URL, "", http.StatusOK)
+}
+
+// A GetBody that fails after a renewal is reported, not hidden behind the
+// first 401.
+func TestTransportReportsGetBodyError(t *testing.T) {
+	t.Parallel()
+	srv := newRejectingServer(t, "Bearer cred-0")
+	p := &renewingProvider{}
+	hc := &http.Client{Transport: &auth.Transport{Provider: p}}
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL, strings.NewReader("x=1"))
+	require.NoError(t, err)
+	boom := errors.New("body source closed")
+	req.GetBody = func() (io.ReadCloser, error) { return nil, boom }
+	_, err = hc.Do(req) //nolint:bodyclose // no response on error
+	require.ErrorIs(t, err, boom)
+	assert.Contains(t, err.Error(), "cannot be sent again")
+	assert.Equal(t, int32(1), p.renews.Load())
+	assert.Len(t, srv.requests(), 1)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -24,12 +25,19 @@ type callKey struct{}
 // the generated parser fails on the body.
 type call struct {
 	op Operation
+	callOptions
 	// idempotencyKey is set when the request carries an Idempotency-Key.
 	idempotencyKey bool
+	// asUser is the AS-USER header the request was sent with ("" for none).
+	asUser string
 	// resp is the final response, after retries; nil on a transport error.
 	resp *captured
-	// explain receives the mock's decision for the call (see Explain).
-	explain *Decision
+	// retries counts the retries waited for; lastResp is the response of
+	// the attempt being retried (nil after a network error).
+	retries  int
+	lastResp *http.Response
+	// now is the client's clock.
+	now func() time.Time
 }
 
 // captured is what the client keeps of a final response.
@@ -51,26 +59,30 @@ func callFrom(ctx context.Context) *call {
 type doer struct {
 	http   *http.Client
 	asUser int64 // client-wide AS-USER
+	now    func() time.Time
 }
 
 // Do implements the generated packages' HttpRequestDoer.
 func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	c := callFrom(req.Context())
-	if c != nil && req.Header.Get(IdempotencyKeyHeader) != "" {
-		c.idempotencyKey = true
+	if c == nil {
+		return d.http.Do(req)
 	}
-	if c != nil && c.explain != nil {
-		req.Header.Set(wire.ExplainHeader, "1")
+	c.now = d.now
+	if err := c.prepare(req, d.asUser); err != nil {
+		return nil, err
 	}
 	resp, err := d.http.Do(req)
-	if err != nil || c == nil {
+	if err != nil {
 		return resp, err
 	}
 	if c.explain != nil {
-		*c.explain, _ = wire.ParseDecision(resp.Header.Get(wire.DecisionHeader))
+		*c.explain, _ = parseDecision(resp.Header.Get(wire.DecisionHeader))
 	}
-	cp := &captured{status: resp.StatusCode, header: resp.Header, path: req.URL.Path}
-	cp.asUser = d.sentAsUser(req, resp)
+	if c.response != nil {
+		*c.response = newResponse(resp)
+	}
+	cp := &captured{status: resp.StatusCode, header: resp.Header, path: req.URL.Path, asUser: c.asUser}
 	if !success(resp.StatusCode) {
 		// A partial body is still worth keeping; a read error is not the
 		// caller's problem here.
@@ -83,26 +95,41 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// sentAsUser tells which AS-USER the final attempt carried: the transport
-// records the request it sent in resp.Request; a custom transport may not, and
-// then the auth.Transport rules are applied again.
-func (d *doer) sentAsUser(req *http.Request, resp *http.Response) string {
-	if resp.Request != nil && resp.Request != req {
-		return resp.Request.Header.Get(auth.AsUserHeader)
+// prepare applies the call's options to its request, once, before the retry
+// loop: every attempt is a copy of it.
+func (c *call) prepare(req *http.Request, clientAsUser int64) error {
+	if c.idemKey != "" {
+		req.Header.Set(IdempotencyKeyHeader, c.idemKey)
 	}
-	if id, ok := auth.AsUserFrom(req.Context()); ok {
-		if id <= 0 {
-			return ""
+	if c.explain != nil {
+		req.Header.Set(wire.ExplainHeader, "1")
+	}
+	for _, e := range c.editors {
+		if err := e(req.Context(), req); err != nil {
+			return err
 		}
-		return strconv.FormatInt(id, 10)
 	}
-	if v := req.Header.Get(auth.AsUserHeader); v != "" {
-		return v
+	c.idempotencyKey = req.Header.Get(IdempotencyKeyHeader) != ""
+	if id := resolveAsUser(c.asUserOpt, c.paramAsUser, clientAsUser); id > 0 {
+		c.asUser = strconv.FormatInt(id, 10)
+		req.Header.Set(auth.AsUserHeader, c.asUser)
+	} else {
+		req.Header.Del(auth.AsUserHeader)
 	}
-	if d.asUser > 0 {
-		return strconv.FormatInt(d.asUser, 10)
+	return nil
+}
+
+// resolveAsUser is the one place that decides which principal a call acts
+// as: the AsUser call option, else the generated params' ASUSER field, else
+// the client-wide WithAsUser. 0 means none.
+func resolveAsUser(option, param *int64, clientWide int64) int64 {
+	switch {
+	case option != nil:
+		return *option
+	case param != nil:
+		return *param
 	}
-	return ""
+	return clientWide
 }
 
 func success(status int) bool { return status >= 200 && status <= 299 }
@@ -122,13 +149,24 @@ type jsonResponse[T any] interface {
 // send runs one operation through a generated method and turns every failure
 // into an error: transport errors into *OperationError, non-2xx responses
 // into *APIError or one of its specialisations.
-func send[R response](ctx context.Context, api API, opID string, fn func(context.Context) (R, error)) (R, error) {
-	op, ok := LookupOperation(api, opID)
+func send[R response](ctx context.Context, api API, opID string, opts []CallOption, fn func(context.Context) (R, error)) (R, error) {
+	var zero R
+	op, ok := lookupOperation(api, opID)
 	if !ok {
-		var zero R
 		return zero, &OperationError{API: api, Operation: opID, Err: errors.New("operation is not in the operation table")}
 	}
-	c := &call{op: op, explain: explainTarget(ctx)}
+	c := &call{op: op}
+	for _, o := range opts {
+		if o != nil {
+			o(&c.callOptions)
+		}
+	}
+	if c.err != nil {
+		return zero, &OperationError{API: api, Operation: opID, Err: c.err}
+	}
+	if c.response != nil {
+		*c.response = Response{}
+	}
 	resp, err := fn(context.WithValue(ctx, callKey{}, c))
 	if err != nil {
 		var zero R
@@ -142,8 +180,8 @@ func send[R response](ctx context.Context, api API, opID string, fn func(context
 }
 
 // sendJSON is send for operations whose 2xx response has a JSON body.
-func sendJSON[T any, R jsonResponse[T]](ctx context.Context, api API, opID string, fn func(context.Context) (R, error)) (*T, error) {
-	resp, err := send(ctx, api, opID, fn)
+func sendJSON[T any, R jsonResponse[T]](ctx context.Context, api API, opID string, opts []CallOption, fn func(context.Context) (R, error)) (*T, error) {
+	resp, err := send(ctx, api, opID, opts, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +197,11 @@ func sendJSON[T any, R jsonResponse[T]](ctx context.Context, api API, opID strin
 func (c *call) failure(ctx context.Context, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
 		err = fmt.Errorf("%w: %v", ctxErr, err)
+	}
+	if ctx.Err() == nil {
+		if ue := credentialError(c.op, err); ue != nil {
+			return ue
+		}
 	}
 	switch {
 	case ctx.Err() != nil || c.resp == nil:
@@ -179,23 +222,9 @@ func (c *call) responseError() error {
 	if c.resp == nil {
 		return &OperationError{API: c.op.API, Operation: c.op.ID, Err: errors.New("no response recorded")}
 	}
-	return newResponseError(c.op, c.resp)
-}
-
-type explainKey struct{}
-
-// Explain returns a context whose calls ask the tenantkit mock to explain
-// its authorization decision, allowed or not, and store it in *d when the
-// call returns: the outcome, the effective user and the caller, and a
-// reason such as "allowed: api key service (user 2001); entity type Project
-// is readable through the API; rows are limited to those visible to user
-// 2001". A real vendor sends no decision; *d is then left zero (its
-// Outcome is ""). Denied calls also carry the decision on their error.
-func Explain(ctx context.Context, d *Decision) context.Context {
-	return context.WithValue(ctx, explainKey{}, d)
-}
-
-func explainTarget(ctx context.Context) *Decision {
-	d, _ := ctx.Value(explainKey{}).(*Decision)
-	return d
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
+	return newResponseError(c.op, c.resp, now())
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-cleanhttp"
 	"github.com/hashicorp/go-retryablehttp"
@@ -65,7 +66,10 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 
 	c := &Client{baseURL: base, retry: s.retry}
-	c.doer = &doer{http: c.buildHTTPClient(s), asUser: s.asUser}
+	c.doer = &doer{http: c.buildHTTPClient(s), asUser: s.asUser, now: s.now}
+	if c.doer.now == nil {
+		c.doer.now = time.Now
+	}
 
 	dataBase := strings.TrimSuffix(base, dataServicesSuffix)
 	data, err := dataapi.NewClientWithResponses(dataBase,
@@ -117,7 +121,7 @@ func (c *Client) buildHTTPClient(s *settings) *http.Client {
 	if base == nil {
 		base = cleanhttp.DefaultPooledTransport()
 	}
-	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: s.provider, AsUser: s.asUser}}
+	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: s.provider}}
 
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = inner
@@ -128,8 +132,16 @@ func (c *Client) buildHTTPClient(s *settings) *http.Client {
 	rc.RetryMax = s.retry.MaxRetries
 	rc.RetryWaitMin = s.retry.MinWait
 	rc.RetryWaitMax = s.retry.MaxWait
-	rc.CheckRetry = s.retry.checkRetry
-	rc.Backoff = s.retry.backoff
+	r := newRetrier(s.retry)
+	if s.now != nil {
+		r.now = s.now
+	}
+	if s.sleep != nil {
+		r.sleep = s.sleep
+	}
+	rc.CheckRetry = r.checkRetry
+	rc.Backoff = noWait
+	rc.PrepareRetry = r.prepareRetry
 	rc.ErrorHandler = keepLastResponse
 	return rc.StandardClient()
 }

@@ -18,16 +18,16 @@ type CredentialsService struct {
 
 // List reads one page of credentials by page number (the vendor deprecates
 // this form in favour of Listing). params may be nil.
-func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.ListCredentialsParams, editors ...RequestEditorFn) (*credentialsapi.CredentialInfoListing, error) {
-	return sendJSON[credentialsapi.CredentialInfoListing](ctx, CredentialsAPI, "listCredentials", func(ctx context.Context) (*credentialsapi.ListCredentialsResponse, error) {
-		return s.api.ListCredentialsWithResponse(ctx, params, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.ListCredentialsParams, opts ...CallOption) (*credentialsapi.CredentialInfoListing, error) {
+	return sendJSON[credentialsapi.CredentialInfoListing](ctx, CredentialsAPI, "listCredentials", opts, func(ctx context.Context) (*credentialsapi.ListCredentialsResponse, error) {
+		return s.api.ListCredentialsWithResponse(ctx, params)
 	})
 }
 
 // ListAll iterates over every credential, requesting page numbers from
 // params.PageNumber (default 1) until the last page (pageNumber >= pageCount)
 // or an empty page. params may be nil and is not modified.
-func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi.ListCredentialsParams, editors ...RequestEditorFn) iter.Seq2[credentialsapi.CredentialInfo, error] {
+func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi.ListCredentialsParams, opts ...CallOption) iter.Seq2[credentialsapi.CredentialInfo, error] {
 	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
 		var p credentialsapi.ListCredentialsParams
 		if params != nil {
@@ -41,7 +41,7 @@ func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi
 		prog := progress{api: CredentialsAPI, op: "listCredentials"}
 		for {
 			p.PageNumber = ptr(n)
-			page, err := s.List(ctx, &p, editors...)
+			page, err := s.List(ctx, &p, opts...)
 			if err != nil {
 				yield(credentialsapi.CredentialInfo{}, prog.failed(err, "pageNumber="+strconv.Itoa(n)))
 				return
@@ -71,16 +71,16 @@ func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi
 }
 
 // Listing reads one page of credentials with cursor paging. params may be nil.
-func (s *CredentialsService) Listing(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, editors ...RequestEditorFn) (*credentialsapi.CredentialInfoCursorListing, error) {
-	return sendJSON[credentialsapi.CredentialInfoCursorListing](ctx, CredentialsAPI, "listCredentialsCursor", func(ctx context.Context) (*credentialsapi.ListCredentialsCursorResponse, error) {
-		return s.api.ListCredentialsCursorWithResponse(ctx, params, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) Listing(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, opts ...CallOption) (*credentialsapi.CredentialInfoCursorListing, error) {
+	return sendJSON[credentialsapi.CredentialInfoCursorListing](ctx, CredentialsAPI, "listCredentialsCursor", opts, func(ctx context.Context) (*credentialsapi.ListCredentialsCursorResponse, error) {
+		return s.api.ListCredentialsCursorWithResponse(ctx, params)
 	})
 }
 
 // ListingAll iterates over every credential with cursor paging, following
 // the after cursor until it is absent or a page is empty. params may be nil
 // and is not modified.
-func (s *CredentialsService) ListingAll(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, editors ...RequestEditorFn) iter.Seq2[credentialsapi.CredentialInfo, error] {
+func (s *CredentialsService) ListingAll(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, opts ...CallOption) iter.Seq2[credentialsapi.CredentialInfo, error] {
 	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
 		var p credentialsapi.ListCredentialsCursorParams
 		if params != nil {
@@ -92,7 +92,7 @@ func (s *CredentialsService) ListingAll(ctx context.Context, params *credentials
 		}
 		prog := progress{api: CredentialsAPI, op: "listCredentialsCursor"}
 		for {
-			page, err := s.Listing(ctx, &p, editors...)
+			page, err := s.Listing(ctx, &p, opts...)
 			if err != nil {
 				next := "after="
 				if p.After != nil {
@@ -119,38 +119,38 @@ func (s *CredentialsService) ListingAll(ctx context.Context, params *credentials
 }
 
 // Types lists the credential types.
-func (s *CredentialsService) Types(ctx context.Context, editors ...RequestEditorFn) (*credentialsapi.CredentialTypeListing, error) {
-	return sendJSON[credentialsapi.CredentialTypeListing](ctx, CredentialsAPI, "listCredentialTypes", func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
-		return s.api.ListCredentialTypesWithResponse(ctx, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) Types(ctx context.Context, opts ...CallOption) (*credentialsapi.CredentialTypeListing, error) {
+	return sendJSON[credentialsapi.CredentialTypeListing](ctx, CredentialsAPI, "listCredentialTypes", opts, func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
+		return s.api.ListCredentialTypesWithResponse(ctx)
 	})
 }
 
 // Get reads one credential; secret fields come back redacted.
-func (s *CredentialsService) Get(ctx context.Context, id string, editors ...RequestEditorFn) (*credentialsapi.Credential, error) {
-	return sendJSON[credentialsapi.Credential](ctx, CredentialsAPI, "getCredential", func(ctx context.Context) (*credentialsapi.GetCredentialResponse, error) {
-		return s.api.GetCredentialWithResponse(ctx, id, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) Get(ctx context.Context, id string, opts ...CallOption) (*credentialsapi.Credential, error) {
+	return sendJSON[credentialsapi.Credential](ctx, CredentialsAPI, "getCredential", opts, func(ctx context.Context) (*credentialsapi.GetCredentialResponse, error) {
+		return s.api.GetCredentialWithResponse(ctx, id)
 	})
 }
 
 // Create creates a credential and returns it without its fields. It is never
 // replayed after a 5xx unless the call opts in (see the package documentation).
-func (s *CredentialsService) Create(ctx context.Context, cred credentialsapi.Credential, editors ...RequestEditorFn) (*credentialsapi.CredentialInfo, error) {
-	return sendJSON[credentialsapi.CredentialInfo](ctx, CredentialsAPI, "createCredential", func(ctx context.Context) (*credentialsapi.CreateCredentialResponse, error) {
-		return s.api.CreateCredentialWithResponse(ctx, cred, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) Create(ctx context.Context, cred credentialsapi.Credential, opts ...CallOption) (*credentialsapi.CredentialInfo, error) {
+	return sendJSON[credentialsapi.CredentialInfo](ctx, CredentialsAPI, "createCredential", opts, func(ctx context.Context) (*credentialsapi.CreateCredentialResponse, error) {
+		return s.api.CreateCredentialWithResponse(ctx, cred)
 	})
 }
 
 // Update replaces a credential and returns it without its fields.
-func (s *CredentialsService) Update(ctx context.Context, id string, cred credentialsapi.Credential, editors ...RequestEditorFn) (*credentialsapi.CredentialInfo, error) {
-	return sendJSON[credentialsapi.CredentialInfo](ctx, CredentialsAPI, "updateCredential", func(ctx context.Context) (*credentialsapi.UpdateCredentialResponse, error) {
-		return s.api.UpdateCredentialWithResponse(ctx, id, cred, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) Update(ctx context.Context, id string, cred credentialsapi.Credential, opts ...CallOption) (*credentialsapi.CredentialInfo, error) {
+	return sendJSON[credentialsapi.CredentialInfo](ctx, CredentialsAPI, "updateCredential", opts, func(ctx context.Context) (*credentialsapi.UpdateCredentialResponse, error) {
+		return s.api.UpdateCredentialWithResponse(ctx, id, cred)
 	})
 }
 
 // Delete deletes a credential.
-func (s *CredentialsService) Delete(ctx context.Context, id string, editors ...RequestEditorFn) error {
-	_, err := send(ctx, CredentialsAPI, "deleteCredential", func(ctx context.Context) (*credentialsapi.DeleteCredentialResponse, error) {
-		return s.api.DeleteCredentialWithResponse(ctx, id, edit[credentialsapi.RequestEditorFn](editors)...)
+func (s *CredentialsService) Delete(ctx context.Context, id string, opts ...CallOption) error {
+	_, err := send(ctx, CredentialsAPI, "deleteCredential", opts, func(ctx context.Context) (*credentialsapi.DeleteCredentialResponse, error) {
+		return s.api.DeleteCredentialWithResponse(ctx, id)
 	})
 	return err
 }

@@ -18,40 +18,40 @@ type DataService struct {
 
 // GetServerDefinition asks which server hosts the user's organisation. Its
 // ServerLocation may be given to New as the base URL.
-func (s *DataService) GetServerDefinition(ctx context.Context, req dataapi.ServerDefinitionRequest, editors ...RequestEditorFn) (*dataapi.ServerDefinition, error) {
-	return sendJSON[dataapi.ServerDefinition](ctx, DataAPI, "getServerDefinition", func(ctx context.Context) (*dataapi.GetServerDefinitionResponse, error) {
-		return s.api.GetServerDefinitionWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) GetServerDefinition(ctx context.Context, req dataapi.ServerDefinitionRequest, opts ...CallOption) (*dataapi.ServerDefinition, error) {
+	return sendJSON[dataapi.ServerDefinition](ctx, DataAPI, "getServerDefinition", opts, func(ctx context.Context) (*dataapi.GetServerDefinitionResponse, error) {
+		return s.api.GetServerDefinitionWithResponse(ctx, req)
 	})
 }
 
 // Login starts a session. Most callers use auth.NewSession instead, which
 // logs in, sends the session id and logs in again when it times out.
-func (s *DataService) Login(ctx context.Context, req dataapi.LoginRequest, editors ...RequestEditorFn) (*dataapi.LoginResult, error) {
-	return sendJSON[dataapi.LoginResult](ctx, DataAPI, "login", func(ctx context.Context) (*dataapi.LoginResponse, error) {
-		return s.api.LoginWithResponse(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) Login(ctx context.Context, req dataapi.LoginRequest, opts ...CallOption) (*dataapi.LoginResult, error) {
+	return sendJSON[dataapi.LoginResult](ctx, DataAPI, "login", opts, func(ctx context.Context) (*dataapi.LoginResponse, error) {
+		return s.api.LoginWithResponse(ctx, req)
 	})
 }
 
 // GetSessionInfo describes the caller's session or API key.
-func (s *DataService) GetSessionInfo(ctx context.Context, editors ...RequestEditorFn) (*dataapi.SessionInfo, error) {
-	return sendJSON[dataapi.SessionInfo](ctx, DataAPI, "getSessionInfo", func(ctx context.Context) (*dataapi.GetSessionInfoResponse, error) {
-		return s.api.GetSessionInfoWithResponse(ctx, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) GetSessionInfo(ctx context.Context, opts ...CallOption) (*dataapi.SessionInfo, error) {
+	return sendJSON[dataapi.SessionInfo](ctx, DataAPI, "getSessionInfo", opts, func(ctx context.Context) (*dataapi.GetSessionInfoResponse, error) {
+		return s.api.GetSessionInfoWithResponse(ctx)
 	})
 }
 
 // Logout ends the caller's session.
-func (s *DataService) Logout(ctx context.Context, editors ...RequestEditorFn) error {
-	_, err := send(ctx, DataAPI, "logout", func(ctx context.Context) (*dataapi.LogoutResponse, error) {
-		return s.api.LogoutWithResponse(ctx, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) Logout(ctx context.Context, opts ...CallOption) error {
+	_, err := send(ctx, DataAPI, "logout", opts, func(ctx context.Context) (*dataapi.LogoutResponse, error) {
+		return s.api.LogoutWithResponse(ctx)
 	})
 	return err
 }
 
 // EntityQuery reads one page of entities. To read the next page, send the
 // returned Paging back unchanged; EntityQueryAll does that for you.
-func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
-	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQuery", func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
-		rsp, err := s.api.ClientInterface.EntityQuery(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRequest, opts ...CallOption) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQuery", opts, func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
+		rsp, err := s.api.ClientInterface.EntityQuery(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -61,27 +61,27 @@ func (s *DataService) EntityQuery(ctx context.Context, req dataapi.EntityQueryRe
 
 // EntityQueryAll iterates over every entity req matches, page by page. The
 // caller's req is not modified. It yields an error at most once, then stops.
-func (s *DataService) EntityQueryAll(ctx context.Context, req dataapi.EntityQueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
+func (s *DataService) EntityQueryAll(ctx context.Context, req dataapi.EntityQueryRequest, opts ...CallOption) iter.Seq2[dataapi.Entity, error] {
 	return entityPages("entityQuery", req.Paging, func(p *dataapi.Paging) (*dataapi.EntityQueryResult, error) {
 		r := req
 		r.Paging = p
-		return s.EntityQuery(ctx, r, editors...)
+		return s.EntityQuery(ctx, r, opts...)
 	})
 }
 
 // EntityQueryGet is the GET form of EntityQuery: the where condition is CZQL
 // text and orders are "Field [ASC|DESC]", comma-separated.
-func (s *DataService) EntityQueryGet(ctx context.Context, params dataapi.EntityQueryGetParams, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
-	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQueryGet", func(ctx context.Context) (*dataapi.EntityQueryGetResponse, error) {
-		return s.api.EntityQueryGetWithResponse(ctx, &params, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) EntityQueryGet(ctx context.Context, params dataapi.EntityQueryGetParams, opts ...CallOption) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "entityQueryGet", opts, func(ctx context.Context) (*dataapi.EntityQueryGetResponse, error) {
+		return s.api.EntityQueryGetWithResponse(ctx, &params)
 	})
 }
 
 // Query runs a CZQL query and returns one page
 // (SELECT fields FROM Type [WHERE ...] [ORDER BY ...] [LIMIT n]).
-func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) (*dataapi.EntityQueryResult, error) {
-	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "query", func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
-		rsp, err := s.api.ClientInterface.Query(ctx, req, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, opts ...CallOption) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "query", opts, func(ctx context.Context) (*dataapi.EntityQueryResponse, error) {
+		rsp, err := s.api.ClientInterface.Query(ctx, req)
 		if err != nil {
 			return nil, err
 		}
@@ -91,11 +91,11 @@ func (s *DataService) Query(ctx context.Context, req dataapi.QueryRequest, edito
 
 // QueryAll iterates over every entity a CZQL query returns, page by page.
 // The caller's req is not modified. It yields an error at most once.
-func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, editors ...RequestEditorFn) iter.Seq2[dataapi.Entity, error] {
+func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, opts ...CallOption) iter.Seq2[dataapi.Entity, error] {
 	return entityPages("query", req.Paging, func(p *dataapi.Paging) (*dataapi.EntityQueryResult, error) {
 		r := req
 		r.Paging = p
-		return s.Query(ctx, r, editors...)
+		return s.Query(ctx, r, opts...)
 	})
 }
 
@@ -131,32 +131,32 @@ func entityPages(op string, first *dataapi.Paging, read func(*dataapi.Paging) (*
 
 // GetObject reads one entity. id is the entity id's last segment ("123"); a
 // full id ("/Project/123") is accepted too.
-func (s *DataService) GetObject(ctx context.Context, typeName, id string, params *dataapi.GetObjectParams, editors ...RequestEditorFn) (*dataapi.Entity, error) {
-	return sendJSON[dataapi.Entity](ctx, DataAPI, "getObject", func(ctx context.Context) (*dataapi.GetObjectResponse, error) {
-		return s.api.GetObjectWithResponse(ctx, typeName, entityKey(id), params, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) GetObject(ctx context.Context, typeName, id string, params *dataapi.GetObjectParams, opts ...CallOption) (*dataapi.Entity, error) {
+	return sendJSON[dataapi.Entity](ctx, DataAPI, "getObject", opts, func(ctx context.Context) (*dataapi.GetObjectResponse, error) {
+		return s.api.GetObjectWithResponse(ctx, typeName, entityKey(id), params)
 	})
 }
 
 // CreateObject creates an entity of typeName with the given field values and
 // returns its id.
-func (s *DataService) CreateObject(ctx context.Context, typeName string, values dataapi.EntityValues, editors ...RequestEditorFn) (*dataapi.CreateResult, error) {
-	return sendJSON[dataapi.CreateResult](ctx, DataAPI, "createObject", func(ctx context.Context) (*dataapi.CreateObjectResponse, error) {
-		return s.api.CreateObjectWithResponse(ctx, typeName, values, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) CreateObject(ctx context.Context, typeName string, values dataapi.EntityValues, opts ...CallOption) (*dataapi.CreateResult, error) {
+	return sendJSON[dataapi.CreateResult](ctx, DataAPI, "createObject", opts, func(ctx context.Context) (*dataapi.CreateObjectResponse, error) {
+		return s.api.CreateObjectWithResponse(ctx, typeName, values)
 	})
 }
 
 // UpdateObject sets the given fields of one entity (id as in GetObject).
-func (s *DataService) UpdateObject(ctx context.Context, typeName, id string, values dataapi.EntityValues, editors ...RequestEditorFn) error {
-	_, err := send(ctx, DataAPI, "updateObject", func(ctx context.Context) (*dataapi.UpdateObjectResponse, error) {
-		return s.api.UpdateObjectWithResponse(ctx, typeName, entityKey(id), values, edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) UpdateObject(ctx context.Context, typeName, id string, values dataapi.EntityValues, opts ...CallOption) error {
+	_, err := send(ctx, DataAPI, "updateObject", opts, func(ctx context.Context) (*dataapi.UpdateObjectResponse, error) {
+		return s.api.UpdateObjectWithResponse(ctx, typeName, entityKey(id), values)
 	})
 	return err
 }
 
 // DeleteObject deletes one entity (id as in GetObject).
-func (s *DataService) DeleteObject(ctx context.Context, typeName, id string, editors ...RequestEditorFn) error {
-	_, err := send(ctx, DataAPI, "deleteObject", func(ctx context.Context) (*dataapi.DeleteObjectResponse, error) {
-		return s.api.DeleteObjectWithResponse(ctx, typeName, entityKey(id), edit[dataapi.RequestEditorFn](editors)...)
+func (s *DataService) DeleteObject(ctx context.Context, typeName, id string, opts ...CallOption) error {
+	_, err := send(ctx, DataAPI, "deleteObject", opts, func(ctx context.Context) (*dataapi.DeleteObjectResponse, error) {
+		return s.api.DeleteObjectWithResponse(ctx, typeName, entityKey(id))
 	})
 	return err
 }

@@ -7,16 +7,41 @@
 // dataapi, credentialsapi and relationshipapi, whose models the methods take
 // and return:
 //
-//	c, err := client.New("http://127.0.0.1:8080", client.WithAuth(auth.ApiKey(key)))
+//	c, err := client.New("http://127.0.0.1:8080", client.WithAuth(auth.APIKey(key)))
 //	page, err := c.Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
 //
 // Every method takes a context and returns a result and an error; a non-2xx
-// response is always an error. Optional trailing RequestEditorFn arguments
-// edit that one request (add a header, for instance).
+// response is always an error. Optional model fields are pointers; Ptr
+// fills them (dataapi.Paging{Limit: client.Ptr(50)}).
+//
+// # Call options
+//
+// Per-call settings are trailing CallOption arguments, the only per-call
+// mechanism (the context carries only its deadline and cancellation):
+//
+//   - AsUser(id): act on behalf of a user (AS-USER), see below;
+//   - IdempotencyKey(key) and ReplaySafe(): let a write be replayed;
+//   - CaptureResponse(&resp): what the response said besides its body;
+//   - Explain(&d): the mock's decision, for allowed calls too;
+//   - EditRequest(fn): edit the request, e.g. add a header.
+//
+// # Responses
+//
+// CaptureResponse fills a *Response, in the manner of go-github's: the
+// status, the header, the RequestID (ININ-Correlation-Id, X-Request-Id or
+// X-Correlation-Id), RateLimit (inin-ratelimit-count, -allowed and -reset,
+// nil when absent) and Replayed (the server answered a known
+// Idempotency-Key from its first answer):
+//
+//	var resp client.Response
+//	page, err := c.Credentials.List(ctx, nil, client.CaptureResponse(&resp))
+//	fmt.Println(resp.RequestID, resp.RateLimit)
+//
+// It is filled for error responses too, and left zero when none arrived.
 //
 // # Authentication
 //
-// WithAuth installs an auth.Provider (auth.ApiKey, auth.Bearer, auth.Session,
+// WithAuth installs an auth.Provider (auth.APIKey, auth.Bearer, auth.Session,
 // auth.ClientCredentials). The client applies it on every attempt of every
 // request, retries included, through an auth.Transport placed under the retry
 // loop, so a token refreshed during a back-off is used by the next attempt.
@@ -26,14 +51,17 @@
 // # AS-USER
 //
 // The relationship API can act on behalf of another user with the AS-USER
-// header. Three places can set it, the most specific winning:
+// header. One resolver decides which principal a call acts as, the most
+// specific winning:
 //
-//  1. the call's context: auth.WithAsUser(ctx, id) (0 sends no AS-USER for
-//     that call, even if the client has one);
-//  2. the generated params' ASUSER field, for methods that take params;
+//  1. the AsUser(id) call option (AsUser(0) sends no AS-USER for that call,
+//     even if the client or the params have one);
+//  2. the generated params' ASUSER field, for methods that take params (the
+//     caller's params are not modified);
 //  3. the client-wide WithAsUser(id) option.
 //
-// The value is applied on every attempt, retries included.
+// The header is set once per call, before the retry loop, so every attempt
+// carries it.
 //
 // # Retries
 //
@@ -51,17 +79,17 @@
 //     error, with its body;
 //   - a cancelled context stops the call at once, during a back-off too.
 //
-// A request is replay-safe when its operation is idempotent in the operation
-// table (LookupOperation): every GET, and the POSTs that only read
-// (entityQuery, query, queryRows). A write (createCredential, createObject,
-// createProxyAssignments, updates, deletes, login) is sent once unless the
-// caller opts in for that call, in either of two ways:
+// A request is replay-safe when its operation is ReadOnly in the operation
+// table (LookupOperation): every GET, and the POSTs the spec marks
+// x-read-only (entityQuery, query, queryRows). A write (createCredential,
+// createObject, createProxyAssignments, updates, deletes, login) is sent
+// once unless the caller opts in for that call, in either of two ways:
 //
 //	// the server deduplicates by Idempotency-Key
 //	info, err := c.Credentials.Create(ctx, cred, client.IdempotencyKey(key))
 //
 //	// or: repeating this write is harmless
-//	info, err := c.Credentials.Create(client.WithReplaySafe(ctx), cred)
+//	info, err := c.Credentials.Create(ctx, cred, client.ReplaySafe())
 //
 // Any request editor that sets an Idempotency-Key header has the same effect
 // as IdempotencyKey. Tune retries with WithRetry, WithMaxRetries,
@@ -72,12 +100,14 @@
 // A non-2xx response is an *APIError: API, Operation, StatusCode, the vendor
 // Code and Message, RequestID (Genesys contextId or ININ-Correlation-Id,
 // Clarizen referenceId, problem traceId), the raw Body and Header, and the
-// mock's Decision when it sent one. The four vendor body shapes are read:
-// Genesys ErrorBody, Clarizen {errorCode, message, referenceId}, RFC 7807
-// problem details and OAuth {error, error_description}. Typed errors embed
-// the *APIError, so errors.As reaches either:
+// mock's Decision when it sent one. The body is decoded as the error schema
+// the operation declares: Genesys ErrorBody (credentials API), Clarizen
+// {errorCode, message, referenceId} (data API), RFC 7807 problem details
+// (relationship API), OAuth {error, error_description} (token endpoints); a
+// body of any other shape is kept in Body and the status alone types the
+// error. Typed errors embed the *APIError, so errors.As reaches either:
 //
-//	*UnauthenticatedError  401, with Reason (missing, malformed, unknown, expired, revoked)
+//	*UnauthenticatedError  401, or a credential refused before the call (see below), with Reason
 //	*ScopeError            403, the token lacks the Missing scopes
 //	*PermissionError       403, no role grants one of the Missing permissions
 //	*ProxyError            403, the caller may not act as Principal
@@ -86,8 +116,17 @@
 //	*RateLimitError        429, with RetryAfter
 //	*ValidationError       400, with per-field Fields when the server names them
 //
+// A credential the auth provider could not use is an *UnauthenticatedError
+// too, with Err set to the auth error, which errors.As also reaches: a token
+// endpoint that refuses the client id, secret (*auth.TokenError,
+// invalid_client) or a scope (invalid_scope, Reason scope_not_allowed), a
+// login that refuses the user name or password (*auth.LoginError), or an
+// empty secret (auth.ErrNoCredential, StatusCode 0). So one
+// errors.As(err, &unauth) catches every credential mistake.
+//
 // Failures without an error response (network, context, an undecodable 2xx
-// body) are an *OperationError wrapping the cause. Error strings are one line
+// body, a token endpoint that is down) are an *OperationError wrapping the
+// cause. Error strings are one line
 // and never contain headers, bodies, query strings or credentials.
 //
 // # Explanations
@@ -96,10 +135,12 @@
 // its errors as Decision: the failed step, what was missing, the effective user,
 // the caller it came through, a reason and a suggested fix ("grant scope
 // user_management to client demo-reporting"); Decision.String gives it in one
-// line. To have allowed calls explained too, call with Explain:
+// line. Its Outcome, Step and Code are typed (OutcomeDeny, StepScope,
+// CodeMissingScopes, ...). To have allowed calls explained too, call with
+// Explain:
 //
 //	var d client.Decision
-//	page, err := c.Data.EntityQuery(client.Explain(ctx, &d), req)
+//	page, err := c.Data.EntityQuery(ctx, req, client.Explain(&d))
 //	fmt.Println(d.Reason) // allowed: api key service (user 2001); ...
 //
 // Explain also asks for what the header withholds by default: a *NotFoundError

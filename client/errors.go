@@ -6,13 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tenantkit/tenantkit/internal/wire"
 )
-
-// Decision is the mock server's explanation of its authorization decision
-// (the X-Tenantkit-Decision header). Real vendors do not send it.
-type Decision = wire.Decision
 
 // OperationError is returned when an operation fails without an error
 // response: the request could not be sent, the context ended, or a 2xx
@@ -94,19 +88,53 @@ const (
 	ReasonUnknown   = "unknown"
 	ReasonExpired   = "expired"
 	ReasonRevoked   = "revoked"
+	// ReasonScopeNotAllowed: the token endpoint refused a scope the client
+	// may not have (OAuth invalid_scope).
+	ReasonScopeNotAllowed = "scope_not_allowed"
 )
 
-// UnauthenticatedError is a 401: the credential is missing or was not
-// accepted.
+// UnauthenticatedError is a credential that was missing or not accepted:
+// a 401 from the operation, or a refusal before the operation was sent.
+//
+// The second kind has Err set to the auth package's error, which errors.As
+// reaches too:
+//   - *auth.TokenError: the token endpoint refused the client id or secret
+//     (invalid_client, 401) or a scope (invalid_scope, 400); StatusCode,
+//     Code and Message are the token endpoint's.
+//   - *auth.LoginError: the data API refused the user name or password;
+//     StatusCode, Code, Message and RequestID are the login's.
+//   - an error wrapping auth.ErrNoCredential: the provider was given an
+//     empty secret; StatusCode is 0, as no request was sent.
+//
+// A token endpoint or login that fails with 429 or a 5xx is not a refusal:
+// that is an *OperationError wrapping the auth error.
 type UnauthenticatedError struct {
 	*APIError
 	// Reason is one of ReasonMissing, ReasonMalformed, ReasonUnknown,
-	// ReasonExpired or ReasonRevoked; "" when the server did not say.
+	// ReasonExpired, ReasonRevoked or ReasonScopeNotAllowed; "" when the
+	// server did not say.
 	Reason string
+	// Err is the auth package's error when the credential was refused
+	// before the operation was sent; nil for a 401 from the operation.
+	Err error
 }
 
-// Unwrap returns the *APIError.
-func (e *UnauthenticatedError) Unwrap() error { return e.APIError }
+// Error is the *APIError's message, or for a refusal before the operation
+// was sent, the auth error's message after the operation's name.
+func (e *UnauthenticatedError) Error() string {
+	if e.Err == nil {
+		return e.APIError.Error()
+	}
+	return "tenantkit: " + string(e.API) + " " + e.Operation + ": " + redact(e.Err.Error())
+}
+
+// Unwrap returns the *APIError and, when set, Err.
+func (e *UnauthenticatedError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{e.APIError}
+	}
+	return []error{e.APIError, e.Err}
+}
 
 // ScopeError is a 403 because the OAuth token lacks scopes the operation
 // needs.

@@ -2,14 +2,20 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/client/credentialsapi"
+	"github.com/tenantkit/tenantkit/client/dataapi"
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/internal/wire"
 )
 
@@ -20,65 +26,92 @@ type vendorError struct {
 	fields                   []FieldError
 }
 
-// parseVendorError reads the four body shapes: Genesys ErrorBody
-// {message, code, status, messageParams, contextId, details}, Clarizen
-// {errorCode, message, referenceId}, RFC 7807 problem {type, title, status,
-// detail, traceId, errorCode, errors} and OAuth {error, error_description}.
-// Anything else yields an empty vendorError.
-func parseVendorError(contentType string, body []byte) vendorError {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(body, &m) != nil {
-		return vendorError{}
-	}
-	str := func(key string) string {
-		var s string
-		if raw, ok := m[key]; ok && json.Unmarshal(raw, &s) == nil {
-			return s
-		}
-		return ""
-	}
-	has := func(key string) bool { _, ok := m[key]; return ok }
+// errorSchema names the error body an operation declares in its spec.
+type errorSchema int
 
-	var v vendorError
+const (
+	schemaClarizen errorSchema = iota // data API: dataapi.Error
+	schemaGenesys                     // credentials API: credentialsapi.ErrorBody
+	schemaProblem                     // relationship API: relationshipapi.Problem (RFC 7807)
+	schemaOAuth                       // token endpoints: OAuth {error, error_description}
+)
+
+// errorSchemaOf returns the error schema op declares: each API has one,
+// and the token endpoints answer with OAuth errors.
+func errorSchemaOf(op Operation) errorSchema {
 	switch {
-	case strings.Contains(contentType, "problem+json") || has("title") || has("detail") || has("traceId"):
-		v.code = str("errorCode")
-		v.message = firstNonEmpty(str("detail"), str("title"))
-		v.requestID = str("traceId")
-		var errs map[string][]string
-		if raw, ok := m["errors"]; ok && json.Unmarshal(raw, &errs) == nil {
-			for _, field := range slices.Sorted(maps.Keys(errs)) {
-				for _, msg := range errs[field] {
+	case op.ID == "getToken":
+		return schemaOAuth
+	case op.API == CredentialsAPI:
+		return schemaGenesys
+	case op.API == RelationshipAPI:
+		return schemaProblem
+	}
+	return schemaClarizen
+}
+
+// parseVendorError decodes an error body as the error schema op declares
+// (Genesys ErrorBody {message, code, status, messageParams, contextId,
+// details}, Clarizen {errorCode, message, referenceId}, RFC 7807 problem
+// {type, title, status, detail, traceId, errorCode, errors} or OAuth
+// {error, error_description}). A body that is not that schema (a proxy's
+// HTML page, another server's JSON) yields an empty vendorError, and the
+// error is typed by its status alone.
+func parseVendorError(op Operation, body []byte) vendorError {
+	var v vendorError
+	switch errorSchemaOf(op) {
+	case schemaClarizen:
+		var e dataapi.Error
+		if json.Unmarshal(body, &e) != nil || (e.ErrorCode == "" && e.Message == "") {
+			return vendorError{}
+		}
+		v.code, v.message, v.requestID = e.ErrorCode, e.Message, deref(e.ReferenceId)
+	case schemaGenesys:
+		var e credentialsapi.ErrorBody
+		if json.Unmarshal(body, &e) != nil || (e.Code == "" && e.Message == "") {
+			return vendorError{}
+		}
+		v.code, v.message, v.requestID = e.Code, e.Message, deref(e.ContextId)
+		if e.MessageParams != nil {
+			v.params = *e.MessageParams
+		}
+		if e.Details != nil {
+			for _, d := range *e.Details {
+				if deref(d.FieldName) == "" && deref(d.ErrorCode) == "" {
+					continue
+				}
+				v.fields = append(v.fields, FieldError{Field: deref(d.FieldName), Code: deref(d.ErrorCode)})
+			}
+		}
+	case schemaProblem:
+		var e relationshipapi.Problem
+		if json.Unmarshal(body, &e) != nil || (e.Title == "" && e.Detail == nil && e.ErrorCode == nil) {
+			return vendorError{}
+		}
+		v.code, v.message, v.requestID = deref(e.ErrorCode), firstNonEmpty(deref(e.Detail), e.Title), deref(e.TraceId)
+		if e.Errors != nil {
+			for _, field := range slices.Sorted(maps.Keys(*e.Errors)) {
+				for _, msg := range (*e.Errors)[field] {
 					v.fields = append(v.fields, FieldError{Field: field, Message: redact(msg)})
 				}
 			}
 		}
-	case has("errorCode"):
-		v.code, v.message, v.requestID = str("errorCode"), str("message"), str("referenceId")
-	case has("code"):
-		v.code, v.message, v.requestID = str("code"), str("message"), str("contextId")
-		if raw, ok := m["messageParams"]; ok {
-			_ = json.Unmarshal(raw, &v.params) // non-string values are ignored
+	case schemaOAuth:
+		var e credentialsapi.OAuthError
+		if json.Unmarshal(body, &e) != nil || e.Error == "" {
+			return vendorError{}
 		}
-		var details []struct {
-			ErrorCode, FieldName, EntityName string
-			Message                          string `json:"message"`
-		}
-		if raw, ok := m["details"]; ok && json.Unmarshal(raw, &details) == nil {
-			for _, d := range details {
-				if d.FieldName == "" && d.ErrorCode == "" {
-					continue
-				}
-				v.fields = append(v.fields, FieldError{Field: d.FieldName, Code: d.ErrorCode, Message: redact(d.Message)})
-			}
-		}
-	case has("error"):
-		v.code = str("error")
-		v.message = firstNonEmpty(str("error_description"), str("description"))
-	default:
-		v.message = str("message")
+		v.code, v.message = e.Error, firstNonEmpty(deref(e.ErrorDescription), deref(e.Description))
 	}
 	return v
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
 }
 
 // Vendor codes, by kind of failure.
@@ -114,45 +147,45 @@ var (
 )
 
 // newResponseError builds the typed error for a non-2xx response.
-func newResponseError(op Operation, cp *captured) error {
-	ct := cp.header.Get("Content-Type")
-	v := parseVendorError(ct, cp.body)
+func newResponseError(op Operation, cp *captured, now time.Time) error {
+	v := parseVendorError(op, cp.body)
 	e := &APIError{
 		API:        op.API,
 		Operation:  op.ID,
 		StatusCode: cp.status,
 		Code:       v.code,
 		Message:    redact(v.message),
-		RequestID:  firstNonEmpty(v.requestID, cp.header.Get("ININ-Correlation-Id"), cp.header.Get("X-Request-Id"), cp.header.Get("X-Correlation-Id")),
+		RequestID:  firstNonEmpty(v.requestID, requestIDHeader(cp.header)),
 		Body:       cp.body,
 		Header:     cp.header,
 	}
-	if d, ok := wire.ParseDecision(cp.header.Get(wire.DecisionHeader)); ok {
+	if d, ok := parseDecision(cp.header.Get(wire.DecisionHeader)); ok {
 		e.Decision = &d
 	}
-	var step, dcode string
-	if d := e.Decision; d != nil && d.Outcome == wire.OutcomeDeny {
-		step, dcode = d.Step, d.Code
+	var step Step
+	var dcode string
+	if d := e.Decision; d != nil && d.Outcome == OutcomeDeny {
+		step, dcode = d.Step, string(d.Code)
 	}
 	is := func(codes []string) bool { return slices.Contains(codes, v.code) || slices.Contains(codes, dcode) }
 
 	switch {
-	case cp.status == http.StatusUnauthorized || step == wire.StepAuthenticate:
+	case cp.status == http.StatusUnauthorized || step == StepAuthenticate:
 		reason := unauthenticatedReasons[dcode]
 		if reason == "" {
 			reason = unauthenticatedReasons[v.code]
 		}
 		return &UnauthenticatedError{APIError: e, Reason: reason}
 	case cp.status == http.StatusTooManyRequests:
-		d, _ := parseRetryAfter(cp.header, time.Now())
+		d, _ := parseRetryAfter(cp.header, now)
 		return &RateLimitError{APIError: e, RetryAfter: d}
-	case step == wire.StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
+	case step == StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
 		return &ScopeError{APIError: e, Missing: missingScopes(e.Decision, v)}
-	case step == wire.StepProxy || is(proxyCodes):
+	case step == StepProxy || is(proxyCodes):
 		return &ProxyError{APIError: e, Principal: principal(e.Decision, cp.asUser)}
-	case step == wire.StepPermission || is(permissionCodes):
+	case step == StepPermission || is(permissionCodes):
 		return &PermissionError{APIError: e, Missing: missingPermissions(e.Decision, v)}
-	case step == wire.StepObject || is(objectCodes):
+	case step == StepObject || is(objectCodes):
 		return &ObjectAccessError{APIError: e, EntityType: entityType(op, cp, e.Decision, v)}
 	case cp.status == http.StatusNotFound || is(notFoundCodes):
 		return &NotFoundError{APIError: e}
@@ -274,4 +307,47 @@ func firstNonEmpty(ss ...string) string {
 		}
 	}
 	return ""
+}
+
+// credentialError turns the auth provider's definite refusal of its
+// credential, before the operation could be sent, into an
+// *UnauthenticatedError; nil for any other error.
+func credentialError(op Operation, err error) *UnauthenticatedError {
+	var (
+		te *auth.TokenError
+		le *auth.LoginError
+		ue *url.Error
+	)
+	e := &APIError{API: op.API, Operation: op.ID}
+	switch {
+	case errors.As(err, &te) && refusedStatus(te.StatusCode):
+		e.StatusCode, e.Code, e.Message = te.StatusCode, te.Code, redact(te.Description)
+		reason := ReasonUnknown
+		switch te.Code {
+		case "invalid_scope":
+			reason = ReasonScopeNotAllowed
+		case "invalid_request":
+			reason = ReasonMalformed
+		}
+		return &UnauthenticatedError{APIError: e, Reason: reason, Err: te}
+	case errors.As(err, &le) && refusedStatus(le.StatusCode):
+		e.StatusCode, e.Code, e.Message, e.RequestID = le.StatusCode, le.Code, redact(le.Message), le.ReferenceID
+		reason := unauthenticatedReasons[le.Code]
+		if reason == "" {
+			reason = ReasonUnknown
+		}
+		return &UnauthenticatedError{APIError: e, Reason: reason, Err: le}
+	case errors.Is(err, auth.ErrNoCredential):
+		if errors.As(err, &ue) {
+			err = ue.Err // the provider's own error, without the request URL
+		}
+		return &UnauthenticatedError{APIError: e, Reason: ReasonMissing, Err: err}
+	}
+	return nil
+}
+
+// refusedStatus reports whether a token endpoint's or login's status is a
+// refusal that no retry can change: a 4xx other than 429.
+func refusedStatus(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusTooManyRequests
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"strings"
 	"time"
 
 	"github.com/tenantkit/tenantkit/auth"
@@ -20,7 +21,7 @@ func Example_dataAPI() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	c, err := client.New(srv.URL, client.WithAuth(auth.ApiKey("demo-key")))
+	c, err := client.New(srv.URL, client.WithAuth(auth.APIKey("demo-key")))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func Example_credentialsAPI() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for cred, err := range c.Credentials.ListAll(ctx, &credentialsapi.ListCredentialsParams{PageSize: ptr(2)}) {
+	for cred, err := range c.Credentials.ListAll(ctx, &credentialsapi.ListCredentialsParams{PageSize: client.Ptr(2)}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -114,7 +115,7 @@ func Example_relationshipAPI() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	for row, err := range c.Relationship.RowsAll(ctx, "Deals", &relationshipapi.GetRowsParams{Limit: ptr(50)}) {
+	for row, err := range c.Relationship.RowsAll(ctx, "Deals", &relationshipapi.GetRowsParams{Limit: client.Ptr(50)}) {
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -139,7 +140,7 @@ func ExampleScopeError() {
 	}
 	_, err = c.Credentials.Create(ctx, credentialsapi.Credential{
 		Name: "jira",
-		Type: credentialsapi.CredentialType{Name: ptr("basicAuth")},
+		Type: credentialsapi.CredentialType{Name: client.Ptr("basicAuth")},
 	})
 	var scopeErr *client.ScopeError
 	if errors.As(err, &scopeErr) {
@@ -184,14 +185,14 @@ func ExampleAPIError() {
 }
 
 // Writes are sent once unless the call opts in to replay after a 5xx or a
-// network error.
-func ExampleWithReplaySafe() {
+// network error, with ReplaySafe or IdempotencyKey.
+func ExampleReplaySafe() {
 	var c *client.Client // from client.New
 	ctx := context.Background()
-	cred := credentialsapi.Credential{Name: "jira", Type: credentialsapi.CredentialType{Name: ptr("basicAuth")}}
+	cred := credentialsapi.Credential{Name: "jira", Type: credentialsapi.CredentialType{Name: client.Ptr("basicAuth")}}
 
 	// Repeating this write is harmless:
-	_, err := c.Credentials.Create(client.WithReplaySafe(ctx), cred)
+	_, err := c.Credentials.Create(ctx, cred, client.ReplaySafe())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -236,14 +237,92 @@ func ExampleAnd() {
 // Acting as another user for one call.
 func ExampleRelationshipService_QueryRows() {
 	var c *client.Client // from client.New
-	ctx := auth.WithAsUser(context.Background(), 42)
+	ctx := context.Background()
 
 	page, err := c.Relationship.QueryRows(ctx, "Deals", nil, relationshipapi.RowsQuery{
-		Query:  ptr(`{DealName: "Project Falcon"}`),
+		Query:  client.Ptr(`{DealName: "Project Falcon"}`),
 		Fields: &[]string{"DealName"},
-	})
+	}, client.AsUser(42))
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(len(page.Rows))
+}
+
+// A wrong client secret is refused by the token endpoint before the
+// operation is sent: the error is an *UnauthenticatedError like any 401,
+// and the *auth.TokenError with the OAuth details is kept.
+func ExampleUnauthenticatedError() {
+	srv := fakeVendor()
+	defer srv.Close()
+	ctx := context.Background()
+
+	cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
+		TokenURL:     auth.CredentialsTokenURL(srv.URL),
+		ClientID:     "client-id",
+		ClientSecret: "wrong-secret",
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := client.New(srv.URL, client.WithAuth(cc))
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = c.Credentials.List(ctx, nil)
+	var unauth *client.UnauthenticatedError
+	if errors.As(err, &unauth) {
+		fmt.Println("status:", unauth.StatusCode, unauth.Code)
+		fmt.Println("reason:", unauth.Reason)
+	}
+	var tokenErr *auth.TokenError
+	if errors.As(err, &tokenErr) {
+		fmt.Println("client:", tokenErr.ClientID)
+	}
+	fmt.Println(strings.ReplaceAll(err.Error(), srv.URL, "https://login.example.com")) // the test server's port varies
+	// Output:
+	// status: 401 invalid_client
+	// reason: unknown
+	// client: client-id
+	// tenantkit: credentials listCredentials: auth: token for client "client-id" from https://login.example.com/oauth/token: HTTP 401 invalid_client: Invalid client credentials
+}
+
+// What a successful call's response said besides its body: the
+// correlation id and the rate-limit headers.
+func ExampleCaptureResponse() {
+	srv := fakeVendor()
+	defer srv.Close()
+	ctx := context.Background()
+
+	c, err := client.New(srv.URL, client.WithAuth(auth.Bearer("token")))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var resp client.Response
+	page, err := c.Credentials.List(ctx, nil, client.CaptureResponse(&resp))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(page.Entities), "credentials; status", resp.StatusCode, "request id", resp.RequestID)
+	fmt.Printf("rate limit: %d of %d, window resets in %s\n", resp.RateLimit.Count, resp.RateLimit.Allowed, resp.RateLimit.Reset)
+	fmt.Println("replayed:", resp.Replayed)
+	// Output:
+	// 2 credentials; status 200 request id 9b2d41c7
+	// rate limit: 3 of 300, window resets in 57s
+	// replayed: false
+}
+
+// Asking the tenantkit mock why it allowed or refused a call.
+func ExampleExplain() {
+	var c *client.Client // from client.New, aimed at the mock
+	ctx := context.Background()
+
+	var d client.Decision
+	_, err := c.Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"}, client.Explain(&d))
+	if err != nil {
+		log.Fatal(err)
+	}
+	if d.Outcome == client.OutcomeAllow {
+		fmt.Println(d.Reason) // allowed: api key service (user 2001); ...
+	}
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
@@ -22,9 +21,9 @@ func TestExplain(t *testing.T) {
 	c := srv.Client(mocktest.ServiceKey)
 
 	var d client.Decision
-	_, err := c.Data.EntityQuery(client.Explain(t.Context(), &d), dataapi.EntityQueryRequest{TypeName: "Project"})
+	_, err := c.Data.EntityQuery(t.Context(), dataapi.EntityQueryRequest{TypeName: "Project"}, client.Explain(&d))
 	require.NoError(t, err)
-	assert.Equal(t, "allow", d.Outcome)
+	assert.Equal(t, client.OutcomeAllow, d.Outcome)
 	assert.Equal(t, int64(2001), d.EffectiveUser)
 	assert.Equal(t, "service", d.Caller.ID)
 	assert.Equal(t, "allowed: api key service (user 2001); entity type Project is readable through the API; rows are limited to those visible to user 2001", d.Reason)
@@ -34,7 +33,7 @@ func TestExplain(t *testing.T) {
 	require.NoError(t, err)
 
 	var denied client.Decision
-	_, err = srv.Client(mocktest.ReportingOAuth).Relationship.ProxyAssignments(client.Explain(t.Context(), &denied), nil)
+	_, err = srv.Client(mocktest.ReportingOAuth).Relationship.ProxyAssignments(t.Context(), nil, client.Explain(&denied))
 	var se *client.ScopeError
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, *se.Decision, denied)
@@ -44,7 +43,7 @@ func TestExplain(t *testing.T) {
 	// Proxied calls name the principal as the effective user and the
 	// credential's user as the caller.
 	var proxied client.Decision
-	_, err = srv.Client(mocktest.IntegratorOAuth).Relationship.Rows(client.Explain(auth.WithAsUser(t.Context(), mocktest.CarolID), &proxied), "Deals", nil)
+	_, err = srv.Client(mocktest.IntegratorOAuth).Relationship.Rows(t.Context(), "Deals", nil, client.Explain(&proxied), client.AsUser(mocktest.CarolID))
 	require.NoError(t, err)
 	assert.Equal(t, mocktest.CarolID, proxied.EffectiveUser)
 	assert.Equal(t, mocktest.ServiceID, proxied.Caller.User)
@@ -64,7 +63,7 @@ func TestExplainWithoutDecisionHeader(t *testing.T) {
 	c, err := client.New(ts.URL)
 	require.NoError(t, err)
 	d := client.Decision{Outcome: "stale"}
-	_, err = c.Credentials.Types(client.Explain(t.Context(), &d))
+	_, err = c.Credentials.Types(t.Context(), client.Explain(&d))
 	require.NoError(t, err)
 	assert.Equal(t, "1", asked)
 	assert.Equal(t, client.Decision{}, d)

@@ -21,6 +21,10 @@ func fakeVendor() *httptest.Server {
 	}
 	token := func(w http.ResponseWriter, r *http.Request) {
 		_ = r.ParseForm()
+		if _, secret, _ := r.BasicAuth(); secret == "wrong-secret" || r.PostForm.Get("client_secret") == "wrong-secret" {
+			writeJSON(w, 401, "application/json", map[string]string{"error": "invalid_client", "error_description": "Invalid client credentials"})
+			return
+		}
 		scope := r.PostForm.Get("scope")
 		writeJSON(w, 200, "application/json", map[string]any{
 			"access_token": "tok-" + strings.ReplaceAll(scope, " ", "+"), "token_type": "bearer", "expires_in": 900,
@@ -54,6 +58,10 @@ func fakeVendor() *httptest.Server {
 			writeJSON(w, 401, "application/json", map[string]any{"message": "No authentication bearer token specified", "code": "authentication.required", "status": 401})
 			return
 		}
+		w.Header().Set("ININ-Correlation-Id", "9b2d41c7")
+		w.Header().Set("inin-ratelimit-count", "3")
+		w.Header().Set("inin-ratelimit-allowed", "300")
+		w.Header().Set("inin-ratelimit-reset", "57")
 		page, entities := 1, []map[string]any{{"id": "c1", "name": "salesforce"}, {"id": "c2", "name": "jira"}}
 		if r.URL.Query().Get("pageNumber") == "2" {
 			page, entities = 2, []map[string]any{{"id": "c3", "name": "slack"}}

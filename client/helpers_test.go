@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -89,13 +90,48 @@ func jsonOK(v any) func(http.ResponseWriter, *http.Request) {
 	return respond(http.StatusOK, "application/json", string(b))
 }
 
-// newClient returns a client for s with millisecond back-off, plus opts.
+// newClient returns a client for s that does not wait between attempts
+// (its sleeper returns at once), plus opts.
 func newClient(t *testing.T, s *server, opts ...client.Option) *client.Client {
 	t.Helper()
-	opts = append([]client.Option{client.WithRetryWait(time.Millisecond, 4*time.Millisecond)}, opts...)
+	c, _ := newClientSleeper(t, s, opts...)
+	return c
+}
+
+// newClientSleeper is newClient, also returning the sleeper that records
+// the waits the client asked for.
+func newClientSleeper(t *testing.T, s *server, opts ...client.Option) (*client.Client, *sleeper) {
+	t.Helper()
+	sl := &sleeper{}
+	opts = append([]client.Option{client.WithSleeper(sl.sleep)}, opts...)
 	c, err := client.New(s.URL, opts...)
 	require.NoError(t, err)
-	return c
+	return c, sl
+}
+
+// sleeper stands in for the client's back-off sleep: it records each wait
+// and returns at once, or runs during before returning.
+type sleeper struct {
+	mu     sync.Mutex
+	waits  []time.Duration
+	during func(ctx context.Context) // optional, e.g. cancel the call
+}
+
+func (s *sleeper) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.waits = append(s.waits, d)
+	during := s.during
+	s.mu.Unlock()
+	if during != nil {
+		during(ctx)
+	}
+	return ctx.Err()
+}
+
+func (s *sleeper) recorded() []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]time.Duration(nil), s.waits...)
 }
 
 // countingProvider is an auth.Provider that counts Apply calls.

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -62,12 +63,12 @@ func TestBackoffBounds(t *testing.T) {
 	t.Parallel()
 	p := DefaultRetryPolicy()
 	for attempt := range 10 {
-		d := p.backoff(10*time.Millisecond, 200*time.Millisecond, attempt, nil)
+		d := p.backoff(10*time.Millisecond, 200*time.Millisecond, attempt, nil, time.Now())
 		assert.GreaterOrEqual(t, d, 10*time.Millisecond)
 		assert.LessOrEqual(t, d, 200*time.Millisecond)
 	}
 	resp := &http.Response{StatusCode: 429, Header: http.Header{"Retry-After": {"2"}}}
-	assert.Equal(t, 2*time.Second, p.backoff(time.Millisecond, time.Millisecond, 0, resp))
+	assert.Equal(t, 2*time.Second, p.backoff(time.Millisecond, time.Millisecond, 0, resp, time.Now()))
 }
 
 func TestPathParam(t *testing.T) {
@@ -100,4 +101,14 @@ func TestConditionsEncode(t *testing.T) {
 	assert.JSONEq(t, `{"_type":"and","and":[]}`, string(empty))
 
 	assert.Panics(t, func() { Compare("x", dataapi.Equal, make(chan int)) })
+}
+
+// The real sleeper ends with the context.
+func TestSleepContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	assert.ErrorIs(t, sleepContext(ctx, time.Hour), context.Canceled)
+	assert.NoError(t, sleepContext(t.Context(), 0))
+	assert.NoError(t, sleepContext(t.Context(), time.Nanosecond))
 }

@@ -27,8 +27,16 @@ const total = 5
 
 func item(i int) string { return "i" + strconv.Itoa(i) }
 
-func forbidden(w http.ResponseWriter) {
-	respond(403, ctJSON, `{"message":"denied","code":"missing.any.permissions","status":403}`)(w, nil)
+// forbidden answers a permission denial in the error schema of r's API.
+func forbidden(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/V2.0/"):
+		respond(403, ctJSON, `{"errorCode":"MissingPermissions","message":"denied"}`)(w, r)
+	case strings.HasPrefix(r.URL.Path, "/api/rest/"):
+		respond(403, ctProblem, `{"title":"Forbidden","status":403,"detail":"denied","errorCode":"missing_permissions"}`)(w, r)
+	default:
+		respond(403, ctJSON, `{"message":"denied","code":"missing.any.permissions","status":403}`)(w, r)
+	}
 }
 
 // dataPages pages with the data API's paging object: the response's paging
@@ -36,7 +44,7 @@ func forbidden(w http.ResponseWriter) {
 func dataPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
-			forbidden(w)
+			forbidden(w, r)
 			return
 		}
 		var req struct{ Paging *dataapi.Paging }
@@ -59,7 +67,7 @@ func dataPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 func credentialPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
-			forbidden(w)
+			forbidden(w, r)
 			return
 		}
 		pn, _ := strconv.Atoi(r.URL.Query().Get("pageNumber"))
@@ -79,7 +87,7 @@ func credentialPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 func cursorPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
-			forbidden(w)
+			forbidden(w, r)
 			return
 		}
 		from := 0
@@ -101,7 +109,7 @@ func cursorPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 func proxyPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
-			forbidden(w)
+			forbidden(w, r)
 			return
 		}
 		pn, _ := strconv.Atoi(r.URL.Query().Get("pageNumber"))
@@ -118,7 +126,7 @@ func proxyPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 func rowPages(failAt int, withTotal bool) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
-			forbidden(w)
+			forbidden(w, r)
 			return
 		}
 		skip, limit := 0, 100

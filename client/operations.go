@@ -1,5 +1,7 @@
 package client
 
+import "slices"
+
 //go:generate go run ../internal/cmd/genops -out operations.gen.go -readme ../README.md
 
 // API names one of the three vendor surfaces.
@@ -27,21 +29,47 @@ type Operation struct {
 	// EntityTypeIn says where the call names its entity type (path, query,
 	// body or czql), for object-level access and row-level sharing; "" if none.
 	EntityTypeIn string
-	// Idempotent reports whether the SDK may replay the request after a
-	// failure: GETs and POSTs that only read.
-	Idempotent bool
+	// ReadOnly reports that the operation only reads (every GET, and the
+	// POSTs the spec marks x-read-only), so the SDK may replay it after a
+	// failure.
+	ReadOnly bool
 }
 
-// Operations returns the operation table of all three APIs. The slice is a
-// copy; change it freely.
+// clone returns a copy of op that shares no slice with it.
+func (op Operation) clone() Operation {
+	op.Permissions = slices.Clone(op.Permissions)
+	if op.Scopes != nil {
+		scopes := make([][]string, len(op.Scopes))
+		for i, set := range op.Scopes {
+			scopes[i] = slices.Clone(set)
+		}
+		op.Scopes = scopes
+	}
+	return op
+}
+
+// Operations returns the operation table of all three APIs. It is a deep
+// copy: changing it, or the slices in it, does not change the SDK's table.
 func Operations() []Operation {
 	out := make([]Operation, len(operationTable))
-	copy(out, operationTable)
+	for i, op := range operationTable {
+		out[i] = op.clone()
+	}
 	return out
 }
 
-// LookupOperation finds an operation by API and operationId.
+// LookupOperation finds an operation by API and operationId. The result is
+// a copy, as in Operations.
 func LookupOperation(api API, id string) (Operation, bool) {
+	op, ok := lookupOperation(api, id)
+	if !ok {
+		return Operation{}, false
+	}
+	return op.clone(), true
+}
+
+// lookupOperation returns the table's own entry, for the SDK's read-only use.
+func lookupOperation(api API, id string) (Operation, bool) {
 	for _, op := range operationTable {
 		if op.API == api && op.ID == id {
 			return op, true

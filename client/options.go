@@ -17,8 +17,9 @@ import (
 type Option func(*settings) error
 
 // RequestEditorFn edits an outgoing request before it enters the retry loop,
-// e.g. to add a header. It runs once per call, not once per attempt (use an
-// auth.Provider for anything that must be fresh on every attempt).
+// e.g. to add a header (see WithRequestEditor and EditRequest). It runs once
+// per call, not once per attempt (use an auth.Provider for anything that
+// must be fresh on every attempt).
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
 // settings collects what the options set; New turns it into a Client.
@@ -30,6 +31,9 @@ type settings struct {
 	logger     *slog.Logger
 	userAgent  string
 	editors    []RequestEditorFn
+	// now and sleep replace the clock and the back-off sleeper (tests).
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 func defaultSettings() *settings {
@@ -79,9 +83,9 @@ func WithAuth(p auth.Provider) Option {
 	}
 }
 
-// WithAsUser makes every call on behalf of the principal userID (the AS-USER
-// header) unless a call says otherwise; see the package documentation for the
-// precedence of per-call values.
+// WithAsUser makes every relationship API call on behalf of the principal
+// userID (the AS-USER header) unless the call says otherwise: the AsUser
+// call option, then the generated params' ASUSER field, win over it.
 func WithAsUser(userID int64) Option {
 	return func(s *settings) error {
 		if userID <= 0 {
@@ -168,29 +172,13 @@ func WithUserAgent(ua string) Option {
 }
 
 // WithRequestEditor adds an editor that runs on every call of every service,
-// after the client's own headers and before the per-call editors.
+// after the client's own headers and before the call's EditRequest editors.
 func WithRequestEditor(fn RequestEditorFn) Option {
 	return func(s *settings) error {
 		if fn == nil {
 			return errors.New("WithRequestEditor: nil editor")
 		}
 		s.editors = append(s.editors, fn)
-		return nil
-	}
-}
-
-// IdempotencyKeyHeader is the header that marks a write as safe to replay.
-const IdempotencyKeyHeader = "Idempotency-Key"
-
-// IdempotencyKey returns a per-call editor that sets the Idempotency-Key
-// header. A request carrying that header is replayed after a 5xx or a network
-// error like a read; only use it when the server deduplicates by that key.
-func IdempotencyKey(key string) RequestEditorFn {
-	return func(_ context.Context, req *http.Request) error {
-		if strings.TrimSpace(key) == "" || len(key) > 255 || strings.ContainsAny(key, "\r\n") {
-			return errors.New("invalid idempotency key")
-		}
-		req.Header.Set(IdempotencyKeyHeader, key)
 		return nil
 	}
 }

@@ -111,11 +111,11 @@ func TestUserAgentAndEditors(t *testing.T) {
 			r.Header.Set("X-Trace", "client")
 			return nil
 		}))
-	_, err := c.Data.GetSessionInfo(t.Context(), func(_ context.Context, r *http.Request) error {
+	_, err := c.Data.GetSessionInfo(t.Context(), client.EditRequest(func(_ context.Context, r *http.Request) error {
 		order = append(order, "call")
 		r.Header.Set("X-Call", "yes")
 		return nil
-	})
+	}))
 	require.NoError(t, err)
 	h := s.requests()[0].Header
 	assert.Equal(t, "sync-job/2.1", h.Get("User-Agent"))

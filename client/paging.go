@@ -1,10 +1,8 @@
 package client
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net/http"
 )
 
 // ErrPaging is wrapped by the error an iterator yields when the server's
@@ -72,17 +70,8 @@ func pagingError(api API, op, detail string) error {
 	return &OperationError{API: api, Operation: op, Err: fmt.Errorf("%w: %s", ErrPaging, detail)}
 }
 
-// edit converts per-call editors to a generated package's editor type,
-// dropping nil ones.
-func edit[E ~func(context.Context, *http.Request) error](editors []RequestEditorFn) []E {
-	out := make([]E, 0, len(editors))
-	for _, e := range editors {
-		if e != nil {
-			out = append(out, E(e))
-		}
-	}
-	return out
-}
+// Ptr returns a pointer to a copy of v, for the optional fields of the
+// generated models: dataapi.Paging{Limit: client.Ptr(50)}.
+func Ptr[T any](v T) *T { return &v }
 
-// ptr returns a pointer to a copy of v.
 func ptr[T any](v T) *T { return &v }

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"strconv"
 
-	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
 )
 
@@ -22,12 +21,10 @@ type RelationshipService struct {
 
 // ProxyAssignments reads one page of proxy assignments (params.PageNumber,
 // default 1). params may be nil.
-func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, editors ...RequestEditorFn) ([]relationshipapi.ProxyAssignment, error) {
-	if params != nil {
-		ctx = asUserParam(ctx, params.ASUSER)
-	}
-	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "getProxyAssignments", func(ctx context.Context) (*relationshipapi.GetProxyAssignmentsResponse, error) {
-		return s.api.GetProxyAssignmentsWithResponse(ctx, params, edit[relationshipapi.RequestEditorFn](editors)...)
+func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, opts ...CallOption) ([]relationshipapi.ProxyAssignment, error) {
+	params, opts = moveAsUser(params, opts)
+	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "getProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.GetProxyAssignmentsResponse, error) {
+		return s.api.GetProxyAssignmentsWithResponse(ctx, params)
 	})
 	if err != nil {
 		return nil, err
@@ -37,7 +34,7 @@ func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *rela
 
 // ProxyAssignmentsAll iterates over every proxy assignment, incrementing the
 // page number until a page is empty. params may be nil and is not modified.
-func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, editors ...RequestEditorFn) iter.Seq2[relationshipapi.ProxyAssignment, error] {
+func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, opts ...CallOption) iter.Seq2[relationshipapi.ProxyAssignment, error] {
 	return func(yield func(relationshipapi.ProxyAssignment, error) bool) {
 		var p relationshipapi.GetProxyAssignmentsParams
 		if params != nil {
@@ -51,7 +48,7 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 		prog := progress{api: RelationshipAPI, op: "getProxyAssignments"}
 		for ; ; n++ {
 			p.PageNumber = ptr(n)
-			page, err := s.ProxyAssignments(ctx, &p, editors...)
+			page, err := s.ProxyAssignments(ctx, &p, opts...)
 			if err != nil {
 				yield(relationshipapi.ProxyAssignment{}, prog.failed(err, "pageNumber="+strconv.Itoa(n)))
 				return
@@ -74,12 +71,10 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 
 // CreateProxyAssignments stores assignments (each lets ProxyUserId act as
 // the listed UserIds) and returns them as stored. params may be nil.
-func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignments []relationshipapi.ProxyAssignment, editors ...RequestEditorFn) ([]relationshipapi.ProxyAssignment, error) {
-	if params != nil {
-		ctx = asUserParam(ctx, params.ASUSER)
-	}
-	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "createProxyAssignments", func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
-		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignments, edit[relationshipapi.RequestEditorFn](editors)...)
+func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignments []relationshipapi.ProxyAssignment, opts ...CallOption) ([]relationshipapi.ProxyAssignment, error) {
+	params, opts = moveAsUser(params, opts)
+	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "createProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
+		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignments)
 	})
 	if err != nil {
 		return nil, err
@@ -89,19 +84,17 @@ func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params
 
 // Rows reads one page of entry rows of entryType (api name or numeric id)
 // with skip/limit. params may be nil.
-func (s *RelationshipService) Rows(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, editors ...RequestEditorFn) (*relationshipapi.RowsResponse, error) {
-	if params != nil {
-		ctx = asUserParam(ctx, params.ASUSER)
-	}
-	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "getRows", func(ctx context.Context) (*relationshipapi.GetRowsResponse, error) {
-		return s.api.GetRowsWithResponse(ctx, entryType, params, edit[relationshipapi.RequestEditorFn](editors)...)
+func (s *RelationshipService) Rows(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, opts ...CallOption) (*relationshipapi.RowsResponse, error) {
+	params, opts = moveAsUser(params, opts)
+	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "getRows", opts, func(ctx context.Context) (*relationshipapi.GetRowsResponse, error) {
+		return s.api.GetRowsWithResponse(ctx, entryType, params)
 	})
 }
 
 // RowsAll iterates over every row of entryType, adding the limit (default
 // 100) to skip until a page is empty or totalRecords is reached. params may
 // be nil and is not modified.
-func (s *RelationshipService) RowsAll(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, editors ...RequestEditorFn) iter.Seq2[relationshipapi.Row, error] {
+func (s *RelationshipService) RowsAll(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, opts ...CallOption) iter.Seq2[relationshipapi.Row, error] {
 	var p relationshipapi.GetRowsParams
 	if params != nil {
 		p = *params
@@ -109,29 +102,27 @@ func (s *RelationshipService) RowsAll(ctx context.Context, entryType string, par
 	return rowPages(RelationshipAPI, "getRows", p.Skip, p.Limit, func(skip, limit int) (*relationshipapi.RowsResponse, error) {
 		page := p
 		page.Skip, page.Limit = ptr(skip), ptr(limit)
-		return s.Rows(ctx, entryType, &page, editors...)
+		return s.Rows(ctx, entryType, &page, opts...)
 	})
 }
 
 // QueryRows runs a rows query (POST, a read that is safe to replay) and
 // returns one page. params may be nil.
-func (s *RelationshipService) QueryRows(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, editors ...RequestEditorFn) (*relationshipapi.RowsResponse, error) {
-	if params != nil {
-		ctx = asUserParam(ctx, params.ASUSER)
-	}
-	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "queryRows", func(ctx context.Context) (*relationshipapi.QueryRowsResponse, error) {
-		return s.api.QueryRowsWithResponse(ctx, entryType, params, q, edit[relationshipapi.RequestEditorFn](editors)...)
+func (s *RelationshipService) QueryRows(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, opts ...CallOption) (*relationshipapi.RowsResponse, error) {
+	params, opts = moveAsUser(params, opts)
+	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "queryRows", opts, func(ctx context.Context) (*relationshipapi.QueryRowsResponse, error) {
+		return s.api.QueryRowsWithResponse(ctx, entryType, params, q)
 	})
 }
 
 // QueryRowsAll iterates over every row a rows query returns, adding the limit
 // (default 100) to skip until a page is empty or totalRecords is reached. q
 // is not modified.
-func (s *RelationshipService) QueryRowsAll(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, editors ...RequestEditorFn) iter.Seq2[relationshipapi.Row, error] {
+func (s *RelationshipService) QueryRowsAll(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, opts ...CallOption) iter.Seq2[relationshipapi.Row, error] {
 	return rowPages(RelationshipAPI, "queryRows", q.Skip, q.Limit, func(skip, limit int) (*relationshipapi.RowsResponse, error) {
 		page := q
 		page.Skip, page.Limit = ptr(skip), ptr(limit)
-		return s.QueryRows(ctx, entryType, params, page, editors...)
+		return s.QueryRows(ctx, entryType, params, page, opts...)
 	})
 }
 
@@ -173,15 +164,39 @@ func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int
 	}
 }
 
-// asUserParam turns a generated AS-USER parameter into the per-call context
-// value, unless the context already has one: auth.WithAsUser on the context
-// wins over the parameter, which wins over the client-wide WithAsUser.
-func asUserParam(ctx context.Context, id *int64) context.Context {
-	if id == nil {
-		return ctx
+// asUserParams is a generated params struct with an AS-USER field.
+type asUserParams interface {
+	relationshipapi.GetProxyAssignmentsParams | relationshipapi.CreateProxyAssignmentsParams |
+		relationshipapi.GetRowsParams | relationshipapi.QueryRowsParams
+}
+
+// moveAsUser takes the AS-USER value out of a copy of the generated params
+// and adds it to the call's options, where resolveAsUser decides which
+// AS-USER the call sends. The caller's params are not modified.
+func moveAsUser[P asUserParams](params *P, opts []CallOption) (*P, []CallOption) {
+	if params == nil {
+		return nil, opts
 	}
-	if _, ok := auth.AsUserFrom(ctx); ok {
-		return ctx
+	cp := *params
+	field := asUserField(&cp)
+	if *field == nil {
+		return &cp, opts
 	}
-	return auth.WithAsUser(ctx, *id)
+	id := **field
+	*field = nil
+	return &cp, append([]CallOption{func(o *callOptions) { o.paramAsUser = &id }}, opts...)
+}
+
+func asUserField[P asUserParams](p *P) **int64 {
+	switch v := any(p).(type) {
+	case *relationshipapi.GetProxyAssignmentsParams:
+		return &v.ASUSER
+	case *relationshipapi.CreateProxyAssignmentsParams:
+		return &v.ASUSER
+	case *relationshipapi.GetRowsParams:
+		return &v.ASUSER
+	case *relationshipapi.QueryRowsParams:
+		return &v.ASUSER
+	}
+	panic("unreachable")
 }

@@ -56,32 +56,72 @@ func (p RetryPolicy) validate() error {
 	return nil
 }
 
-type replaySafeKey struct{}
-
-// WithReplaySafe returns a context whose calls may be replayed after a 5xx or
-// a network error even when the operation writes. Use it only for writes the
-// server deduplicates, or whose repetition is harmless.
-func WithReplaySafe(ctx context.Context) context.Context {
-	return context.WithValue(ctx, replaySafeKey{}, true)
-}
-
-func replaySafeFrom(ctx context.Context) bool {
-	v, _ := ctx.Value(replaySafeKey{}).(bool)
-	return v
-}
-
 // replaySafe reports whether the request of ctx may be sent again after the
 // server may have acted on it.
 func replaySafe(ctx context.Context) bool {
-	if replaySafeFrom(ctx) {
-		return true
-	}
 	c := callFrom(ctx)
-	return c != nil && (c.op.Idempotent || c.idempotencyKey)
+	return c != nil && (c.replaySafe || c.op.ReadOnly || c.idempotencyKey)
 }
 
-// checkRetry is the retryablehttp.CheckRetry of a Client.
-func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+// retrier runs a Client's retry policy on the retryablehttp loop. It does
+// the waiting itself, with an injectable clock and sleeper (as stripe-go
+// does), so tests need not wait in real time: retryablehttp's own Backoff
+// returns 0 and the wait happens in PrepareRetry, just before the next
+// attempt, with the request's context.
+type retrier struct {
+	policy RetryPolicy
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+}
+
+func newRetrier(p RetryPolicy) *retrier {
+	return &retrier{policy: p, now: time.Now, sleep: sleepContext}
+}
+
+// sleepContext waits d, or until ctx ends.
+func sleepContext(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// checkRetry is the retryablehttp.CheckRetry of a Client. It remembers the
+// response it let through for prepareRetry's wait.
+func (r *retrier) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	retry, cerr := r.policy.checkRetry(ctx, resp, err, r.now())
+	if c := callFrom(ctx); c != nil && retry {
+		c.lastResp = resp
+	}
+	return retry, cerr
+}
+
+// noWait is the retryablehttp.Backoff of a Client: prepareRetry waits.
+func noWait(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+
+// prepareRetry is the retryablehttp.PrepareRetry of a Client: it waits the
+// back-off (Retry-After, or exponential with jitter) before the next attempt.
+func (r *retrier) prepareRetry(req *http.Request) error {
+	var (
+		attempt int
+		resp    *http.Response
+	)
+	if c := callFrom(req.Context()); c != nil {
+		attempt, resp = c.retries, c.lastResp
+		c.retries++
+	}
+	return r.sleep(req.Context(), r.policy.backoff(r.policy.MinWait, r.policy.MaxWait, attempt, resp, r.now()))
+}
+
+// checkRetry decides on one attempt at now.
+func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err error, now time.Time) (bool, error) {
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -97,13 +137,13 @@ func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err er
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 	case resp.StatusCode >= 500 && resp.StatusCode != http.StatusNotImplemented && replaySafe(ctx):
-		if permanent(resp) {
+		if permanent(ctx, resp) {
 			return false, nil
 		}
 	default:
 		return false, nil
 	}
-	if d, ok := parseRetryAfter(resp.Header, time.Now()); ok && d > p.MaxRetryAfter {
+	if d, ok := parseRetryAfter(resp.Header, now); ok && d > p.MaxRetryAfter {
 		return false, nil // the caller gets the response, with RetryAfter
 	}
 	return true, nil
@@ -113,35 +153,34 @@ func (p RetryPolicy) checkRetry(ctx context.Context, resp *http.Response, err er
 // provider's definite refusal, which no retry can change: an empty secret, or
 // a token endpoint or login answering with a 4xx other than 429.
 func credentialRefused(err error) bool {
-	refused := func(status int) bool {
-		return status >= 400 && status < 500 && status != http.StatusTooManyRequests
-	}
 	var te *auth.TokenError
 	var le *auth.LoginError
 	return errors.Is(err, auth.ErrNoCredential) ||
-		(errors.As(err, &te) && refused(te.StatusCode)) ||
-		(errors.As(err, &le) && refused(le.StatusCode))
+		(errors.As(err, &te) && refusedStatus(te.StatusCode)) ||
+		(errors.As(err, &le) && refusedStatus(le.StatusCode))
 }
 
 // permanent reports whether a 5xx response carries a vendor code that no
 // retry can change: Clarizen reports EntityNotFound with HTTP 500. The body
 // is read (up to maxErrorBody) and put back for the caller.
-func permanent(resp *http.Response) bool {
-	if resp.Body == nil || resp.Body == http.NoBody {
+func permanent(ctx context.Context, resp *http.Response) bool {
+	c := callFrom(ctx)
+	if c == nil || resp.Body == nil || resp.Body == http.NoBody {
 		return false
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	v := parseVendorError(resp.Header.Get("Content-Type"), body)
+	v := parseVendorError(c.op, body)
 	return slices.Contains(notFoundCodes, v.code)
 }
 
-// backoff is the retryablehttp.Backoff of a Client: Retry-After (seconds or
-// an HTTP date) when the server sends it, else exponential with jitter.
-func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+// backoff is the wait before retry number attempt (0-based) at now:
+// Retry-After (seconds or an HTTP date) when the server sent it, else
+// exponential with jitter.
+func (p RetryPolicy) backoff(lo, hi time.Duration, attempt int, resp *http.Response, now time.Time) time.Duration {
 	if resp != nil {
-		if d, ok := parseRetryAfter(resp.Header, time.Now()); ok {
+		if d, ok := parseRetryAfter(resp.Header, now); ok {
 			return d // checkRetry has already refused anything over the cap
 		}
 	}

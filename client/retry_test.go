@@ -102,11 +102,11 @@ func TestRetry_ReadOnlyPostIsReplayed(t *testing.T) {
 
 func TestRetry_WriteOptIn(t *testing.T) {
 	t.Parallel()
-	t.Run("WithReplaySafe", func(t *testing.T) {
+	t.Run("ReplaySafe", func(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, sequence(genesys503, created))
 		c := newClient(t, s)
-		info, err := c.Credentials.Create(client.WithReplaySafe(t.Context()), newCred)
+		info, err := c.Credentials.Create(t.Context(), newCred, client.ReplaySafe())
 		require.NoError(t, err)
 		assert.Equal(t, "c9", info.Id)
 		assert.Len(t, s.requests(), 2)
@@ -128,7 +128,7 @@ func TestRetry_WriteOptIn(t *testing.T) {
 		s := newServer(t, sequence(problem503, jsonOK(relationshipapi.ProxyAssignmentList{})))
 		c := newClient(t, s)
 		_, err := c.Relationship.CreateProxyAssignments(t.Context(), nil, []relationshipapi.ProxyAssignment{{ProxyUserId: 1, UserIds: []int64{2}}},
-			func(_ context.Context, r *http.Request) error { r.Header.Set("Idempotency-Key", "k1"); return nil })
+			client.EditRequest(func(_ context.Context, r *http.Request) error { r.Header.Set("Idempotency-Key", "k1"); return nil }))
 		require.NoError(t, err)
 		assert.Len(t, s.requests(), 2)
 	})
@@ -177,36 +177,64 @@ func TestRetry_ClarizenEntityNotFoundIsNotRetried(t *testing.T) {
 func TestRetry_RetryAfterSecondsIsHonoured(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, sequence(respond(429, ctJSON, `{"message":"slow down","code":"too.many.requests","status":429}`, "Retry-After", "1"), listing))
-	c := newClient(t, s)
+	c, sl := newClientSleeper(t, s)
 	_, err := c.Credentials.List(t.Context(), nil)
 	require.NoError(t, err)
-	reqs := s.requests()
-	require.Len(t, reqs, 2)
-	assert.GreaterOrEqual(t, reqs[1].At.Sub(reqs[0].At), 950*time.Millisecond)
+	assert.Len(t, s.requests(), 2)
+	assert.Equal(t, []time.Duration{time.Second}, sl.recorded(), "waited the server's Retry-After")
+}
+
+// Without Retry-After the wait doubles from MinWait, with jitter (50-100%
+// of the doubled value, never below MinWait), capped at MaxWait.
+func TestRetry_BackoffDoublesUpToMaxWait(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, sequence(genesys503, genesys503, genesys503, genesys503, listing))
+	c, sl := newClientSleeper(t, s, client.WithMaxRetries(4), client.WithRetryWait(time.Second, 3*time.Second))
+	_, err := c.Credentials.List(t.Context(), nil)
+	require.NoError(t, err)
+	waits := sl.recorded()
+	require.Len(t, waits, 4)
+	bounds := [][2]time.Duration{{time.Second, time.Second}, {time.Second, 2 * time.Second}, {1500 * time.Millisecond, 3 * time.Second}, {1500 * time.Millisecond, 3 * time.Second}}
+	for i, w := range waits {
+		assert.GreaterOrEqual(t, w, bounds[i][0], "wait %d", i)
+		assert.LessOrEqual(t, w, bounds[i][1], "wait %d", i)
+	}
 }
 
 func TestRetry_RetryAfterHTTPDate(t *testing.T) {
 	t.Parallel()
+	now := time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
 	t.Run("in the past: retried at once", func(t *testing.T) {
 		t.Parallel()
-		past := time.Now().Add(-time.Minute).UTC().Format(http.TimeFormat)
+		past := now.Add(-time.Minute).Format(http.TimeFormat)
 		s := newServer(t, sequence(respond(429, ctProblem, `{"title":"Too Many Requests","status":429}`, "Retry-After", past), rowsOK))
-		c := newClient(t, s)
+		c, sl := newClientSleeper(t, s, client.WithClock(clock))
 		_, err := c.Relationship.Rows(t.Context(), "Deals", nil)
 		require.NoError(t, err)
 		assert.Len(t, s.requests(), 2)
+		assert.Equal(t, []time.Duration{0}, sl.recorded())
+	})
+	t.Run("in the future: waited for", func(t *testing.T) {
+		t.Parallel()
+		soon := now.Add(20 * time.Second).Format(http.TimeFormat)
+		s := newServer(t, sequence(respond(429, ctProblem, `{"title":"Too Many Requests","status":429}`, "Retry-After", soon), rowsOK))
+		c, sl := newClientSleeper(t, s, client.WithClock(clock))
+		_, err := c.Relationship.Rows(t.Context(), "Deals", nil)
+		require.NoError(t, err)
+		assert.Equal(t, []time.Duration{20 * time.Second}, sl.recorded())
 	})
 	t.Run("beyond the cap: returned with RetryAfter", func(t *testing.T) {
 		t.Parallel()
-		later := time.Now().Add(2 * time.Hour).UTC().Format(http.TimeFormat)
+		later := now.Add(2 * time.Hour).Format(http.TimeFormat)
 		// The generated parser expects an integer Retry-After and fails on
 		// the date: the typed error must not depend on it.
 		s := newServer(t, sequence(respond(429, ctJSON, `{"message":"quota","code":"too.many.requests","status":429}`, "Retry-After", later)))
-		c := newClient(t, s)
+		c := newClient(t, s, client.WithClock(clock))
 		_, err := c.Credentials.List(t.Context(), nil)
 		var rl *client.RateLimitError
 		require.ErrorAs(t, err, &rl)
-		assert.InDelta(t, 2*time.Hour, rl.RetryAfter, float64(5*time.Second))
+		assert.Equal(t, 2*time.Hour, rl.RetryAfter)
 		assert.Len(t, s.requests(), 1)
 	})
 }
@@ -214,31 +242,29 @@ func TestRetry_RetryAfterHTTPDate(t *testing.T) {
 func TestRetry_RetryAfterCap(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, sequence(respond(429, ctJSON, `{"message":"quota","code":"too.many.requests","status":429}`, "Retry-After", "3600"), listing))
-	c := newClient(t, s, client.WithMaxRetryAfter(2*time.Second))
-	start := time.Now()
+	c, sl := newClientSleeper(t, s, client.WithMaxRetryAfter(2*time.Second))
 	_, err := c.Credentials.List(t.Context(), nil)
 	var rl *client.RateLimitError
 	require.ErrorAs(t, err, &rl)
 	assert.Equal(t, time.Hour, rl.RetryAfter)
 	assert.Equal(t, 429, rl.StatusCode)
 	assert.Len(t, s.requests(), 1)
-	assert.Less(t, time.Since(start), 2*time.Second, "no wait at all")
+	assert.Empty(t, sl.recorded(), "no wait at all")
 }
 
 func TestRetry_CancellationStopsTheWait(t *testing.T) {
 	t.Parallel()
 	s := newServer(t, sequence(respond(503, ctJSON, `{"message":"busy","code":"service.unavailable","status":503}`, "Retry-After", "60")))
-	c := newClient(t, s, client.WithMaxRetryAfter(5*time.Minute))
+	c, sl := newClientSleeper(t, s, client.WithMaxRetryAfter(5*time.Minute))
 	ctx, cancel := context.WithCancel(t.Context())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	start := time.Now()
+	sl.during = func(context.Context) { cancel() } // cancelled during the 60s back-off
 	_, err := c.Credentials.List(ctx, nil)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "got %v", err)
 	var oe *client.OperationError
 	require.ErrorAs(t, err, &oe)
-	assert.Less(t, time.Since(start), 30*time.Second, "the 60s back-off was cut short")
-	assert.Len(t, s.requests(), 1)
+	assert.Equal(t, []time.Duration{time.Minute}, sl.recorded())
+	assert.Len(t, s.requests(), 1, "no attempt after the cancelled wait")
 }
 
 func TestRetry_LastErrorBodyIsKept(t *testing.T) {
@@ -265,19 +291,21 @@ func TestRetry_AsUserOnEveryAttempt(t *testing.T) {
 	tests := []struct {
 		name   string
 		client []client.Option
-		ctx    func(context.Context) context.Context
+		call   []client.CallOption
 		params *relationshipapi.GetRowsParams
 		want   string
 	}{
 		{name: "client-wide", client: []client.Option{client.WithAsUser(5)}, want: "5"},
-		{name: "context overrides client", client: []client.Option{client.WithAsUser(5)},
-			ctx: func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, 9) }, want: "9"},
+		{name: "call option overrides client", client: []client.Option{client.WithAsUser(5)},
+			call: []client.CallOption{client.AsUser(9)}, want: "9"},
 		{name: "params override client", client: []client.Option{client.WithAsUser(5)},
 			params: &relationshipapi.GetRowsParams{ASUSER: ptr[int64](11)}, want: "11"},
-		{name: "context overrides params", ctx: func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, 9) },
+		{name: "call option overrides params", call: []client.CallOption{client.AsUser(9)},
 			params: &relationshipapi.GetRowsParams{ASUSER: ptr[int64](11)}, want: "9"},
-		{name: "context 0 clears client-wide", client: []client.Option{client.WithAsUser(5)},
-			ctx: func(ctx context.Context) context.Context { return auth.WithAsUser(ctx, 0) }, want: ""},
+		{name: "call option 0 clears client-wide", client: []client.Option{client.WithAsUser(5)},
+			call: []client.CallOption{client.AsUser(0)}, want: ""},
+		{name: "call option 0 clears params", call: []client.CallOption{client.AsUser(0)},
+			params: &relationshipapi.GetRowsParams{ASUSER: ptr[int64](11)}, want: ""},
 		{name: "none", want: ""},
 	}
 	for _, tt := range tests {
@@ -285,12 +313,14 @@ func TestRetry_AsUserOnEveryAttempt(t *testing.T) {
 			t.Parallel()
 			s := newServer(t, sequence(problem503, problem503, rowsOK))
 			c := newClient(t, s, tt.client...)
-			ctx := t.Context()
-			if tt.ctx != nil {
-				ctx = tt.ctx(ctx)
+			var params *relationshipapi.GetRowsParams
+			if tt.params != nil {
+				cp := *tt.params
+				params = &cp
 			}
-			_, err := c.Relationship.Rows(ctx, "Deals", tt.params)
+			_, err := c.Relationship.Rows(t.Context(), "Deals", params, tt.call...)
 			require.NoError(t, err)
+			assert.Equal(t, tt.params, params, "the caller's params are not modified")
 			reqs := s.requests()
 			require.Len(t, reqs, 3)
 			for i, r := range reqs {
@@ -397,11 +427,11 @@ func TestRetry_RefusedCredentialIsNotRetried(t *testing.T) {
 	t.Run("empty key", func(t *testing.T) {
 		t.Parallel()
 		s := newServer(t, sequence(listing))
-		c := newClient(t, s, client.WithAuth(auth.ApiKey("")))
+		c := newClient(t, s, client.WithAuth(auth.APIKey("")))
 		_, err := c.Data.GetSessionInfo(t.Context())
 		require.ErrorIs(t, err, auth.ErrNoCredential)
-		var oe *client.OperationError
-		require.ErrorAs(t, err, &oe)
+		var ue *client.UnauthenticatedError
+		require.ErrorAs(t, err, &ue)
 		assert.Empty(t, s.requests())
 	})
 	t.Run("token endpoint refuses the client", func(t *testing.T) {
@@ -422,6 +452,10 @@ func TestRetry_RefusedCredentialIsNotRetried(t *testing.T) {
 		var te *auth.TokenError
 		require.ErrorAs(t, err, &te)
 		assert.Equal(t, "invalid_client", te.Code)
+		var ue *client.UnauthenticatedError
+		require.ErrorAs(t, err, &ue)
+		assert.Equal(t, 401, ue.StatusCode)
+		assert.Equal(t, "unknown client", ue.Message)
 		assert.Len(t, s.requests(), 1, "one token request, no API request, no retry")
 		assert.NotContains(t, err.Error(), "s3cret-value-1")
 	})

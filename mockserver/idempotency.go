@@ -120,7 +120,7 @@ func (st *idempotencyStore) finish(scope string, rec *idemRecord, buf *bufferedW
 // isWrite reports whether the operation changes the tenant (the SDK's
 // operation table calls the others replay-safe).
 func (rt *route) isWrite() bool {
-	return !rt.op.Idempotent && rt.op.Method != http.MethodGet
+	return !rt.op.ReadOnly && rt.op.Method != http.MethodGet
 }
 
 // runIdempotent runs a write that carries an Idempotency-Key: the first

@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/credentialsapi"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
@@ -37,7 +36,7 @@ func integratorRun(t *testing.T, srv *mocktest.Server) {
 	require.NoError(t, err)
 	_, err = c.Relationship.Rows(ctx, "Deals", nil)
 	require.NoError(t, err)
-	_, err = c.Relationship.Rows(auth.WithAsUser(ctx, mocktest.CarolID), "Deals", &relationshipapi.GetRowsParams{})
+	_, err = c.Relationship.Rows(ctx, "Deals", &relationshipapi.GetRowsParams{}, client.AsUser(mocktest.CarolID))
 	require.NoError(t, err)
 	err = c.Credentials.Delete(ctx, "5f1c3a2e-8b4d-4c1e-9a7f-1d2e3f4a5b01")
 	var pe *client.PermissionError

@@ -85,9 +85,9 @@ type Operation struct {
 	Permissions []string
 	// EntityType is set when object-level access and row-level sharing apply.
 	EntityType *EntityTypeRef
-	// Idempotent is true for GET, PUT-free reads and POSTs marked x-idempotent:
-	// requests the SDK may replay after a failure.
-	Idempotent bool
+	// ReadOnly is true for GET and HEAD and for POSTs marked x-read-only:
+	// operations that only read, which the SDK may replay after a failure.
+	ReadOnly bool
 }
 
 // Operations returns every operation of a spec, sorted by path then method.
@@ -139,8 +139,11 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 				}
 				o.EntityType = &EntityTypeRef{In: in, Name: name}
 			}
-			idem, _ := op.Extensions["x-idempotent"].(bool)
-			o.Idempotent = idem || method == http.MethodGet || method == http.MethodHead
+			if _, ok := op.Extensions["x-idempotent"]; ok {
+				return nil, fmt.Errorf("openapi: %s %s: x-idempotent is now x-read-only (a POST that only reads)", api, o.ID)
+			}
+			readOnly, _ := op.Extensions["x-read-only"].(bool)
+			o.ReadOnly = readOnly || method == http.MethodGet || method == http.MethodHead
 			ops = append(ops, o)
 		}
 	}

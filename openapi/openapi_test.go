@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -56,7 +57,7 @@ func TestRequirementsFromSpecs(t *testing.T) {
 	del := find(t, openapi.Credentials, "deleteCredential")
 	assert.Equal(t, [][]string{{"integrations"}}, del.Scopes)
 	assert.Equal(t, []string{"integrations:integration:delete"}, del.Permissions)
-	assert.False(t, del.Idempotent)
+	assert.False(t, del.ReadOnly)
 
 	list := find(t, openapi.Credentials, "listCredentials")
 	assert.Equal(t, [][]string{{"integrations:readonly"}, {"integrations"}}, list.Scopes)
@@ -66,7 +67,7 @@ func TestRequirementsFromSpecs(t *testing.T) {
 	assert.Equal(t, [][]string{{"user_management"}}, proxy.Scopes)
 
 	rows := find(t, openapi.Relationship, "queryRows")
-	assert.True(t, rows.Idempotent, "a read by POST is replay-safe")
+	assert.True(t, rows.ReadOnly, "a read by POST is replay-safe")
 	assert.Equal(t, &openapi.EntityTypeRef{In: "path", Name: "entryType"}, rows.EntityType)
 
 	eq := find(t, openapi.Data, "entityQuery")
@@ -75,4 +76,33 @@ func TestRequirementsFromSpecs(t *testing.T) {
 
 	login := find(t, openapi.Data, "login")
 	assert.Empty(t, login.Schemes, "login is public")
+}
+
+// x-read-only marks a POST that only reads; the old name x-idempotent, which
+// said something else, is refused rather than silently ignored.
+func TestReadOnlyExtension(t *testing.T) {
+	t.Parallel()
+	spec := func(ext string) string {
+		return `openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /q:
+    post:
+      operationId: q
+      ` + ext + `: true
+      responses:
+        "200": {description: ok}
+`
+	}
+	doc, err := openapi3.NewLoader().LoadFromData([]byte(spec("x-read-only")))
+	require.NoError(t, err)
+	ops, err := openapi.Operations(openapi.Data, doc)
+	require.NoError(t, err)
+	require.Len(t, ops, 1)
+	assert.True(t, ops[0].ReadOnly)
+
+	doc, err = openapi3.NewLoader().LoadFromData([]byte(spec("x-idempotent")))
+	require.NoError(t, err)
+	_, err = openapi.Operations(openapi.Data, doc)
+	assert.ErrorContains(t, err, "x-idempotent is now x-read-only")
 }

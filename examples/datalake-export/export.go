@@ -215,7 +215,7 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 	}
 	switch c.source {
 	case "data":
-		var p auth.Provider = auth.ApiKey(c.apiKey)
+		var p auth.Provider = auth.APIKey(c.apiKey)
 		if c.apiKey == "" {
 			s, err := auth.NewSession(c.baseURL, c.user, c.password)
 			if err != nil {

@@ -36,7 +36,7 @@ func main() {
 func run(ctx context.Context, base string, out io.Writer) error {
 	// The data API (Clarizen shape) with the service account's API key:
 	// every project it may see, page by page.
-	data, err := client.New(base, client.WithAuth(auth.ApiKey("demo-key-service")))
+	data, err := client.New(base, client.WithAuth(auth.APIKey("demo-key-service")))
 	if err != nil {
 		return err
 	}

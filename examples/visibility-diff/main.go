@@ -51,7 +51,7 @@ func run(ctx context.Context, base string, out io.Writer) error {
 	} else if r.StatusCode() != http.StatusOK {
 		return fmt.Errorf("reset tenant: %s", r.Status())
 	}
-	api, err := client.New(base, client.WithAuth(auth.ApiKey(serviceKey)))
+	api, err := client.New(base, client.WithAuth(auth.APIKey(serviceKey)))
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
-	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -146,7 +145,7 @@ func TestSDKBypassOpensNoWrites(t *testing.T) {
 	var nf *client.NotFoundError
 	err = mel.Data.UpdateObject(ctx, "Project", "10", dataapi.EntityValues{"Name": "Renamed"})
 	require.ErrorAs(t, err, &nf)
-	assert.Equal(t, wire.CodeRowNotFound, nf.Decision.Code, "the header reads like a missing row (the merged rule of item 7)")
+	assert.Equal(t, client.CodeRowNotFound, nf.Decision.Code, "the header reads like a missing row (the merged rule of item 7)")
 	err = mel.Data.DeleteObject(ctx, "Project", "10")
 	require.ErrorAs(t, err, &nf)
 

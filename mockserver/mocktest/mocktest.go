@@ -163,7 +163,7 @@ func (s *Server) provider(cred Credential) auth.Provider {
 	case credNone:
 		return nil
 	case credAPIKey:
-		p = auth.ApiKey(cred.id)
+		p = auth.APIKey(cred.id)
 	case credBearer:
 		p = auth.Bearer(cred.id)
 	case credLogin:

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/client"
-	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -26,7 +25,7 @@ func TestUnknownAsUserIsAProxyError(t *testing.T) {
 		require.ErrorAs(t, err, &pe, "AS-USER %d", id)
 		assert.Equal(t, 403, pe.StatusCode)
 		assert.Equal(t, id, pe.Principal)
-		assert.Equal(t, wire.CodeProxyNotAllowed, pe.Decision.Code)
+		assert.Equal(t, client.CodeProxyNotAllowed, pe.Decision.Code)
 		assert.Equal(t, mocktest.ServiceID, pe.Decision.EffectiveUser)
 	}
 }
@@ -40,11 +39,11 @@ func TestAuditModeProxyKeepsTheCallersRows(t *testing.T) {
 	own, err := srv.Client(mocktest.ReadonlyOAuth).Relationship.Rows(t.Context(), "Deals", nil)
 	require.NoError(t, err)
 	var d client.Decision
-	asAlice, err := srv.Client(mocktest.ReadonlyOAuth, client.WithAsUser(mocktest.AliceID)).Relationship.Rows(client.Explain(t.Context(), &d), "Deals", nil)
+	asAlice, err := srv.Client(mocktest.ReadonlyOAuth, client.WithAsUser(mocktest.AliceID)).Relationship.Rows(t.Context(), "Deals", nil, client.Explain(&d))
 	require.NoError(t, err)
 	assert.Equal(t, own, asAlice)
 	assert.Len(t, own.Rows, 3)
-	assert.Equal(t, wire.OutcomeAuditDeny, d.Outcome)
+	assert.Equal(t, client.OutcomeAuditDeny, d.Outcome)
 	assert.EqualValues(t, 1002, d.EffectiveUser)
 }
 

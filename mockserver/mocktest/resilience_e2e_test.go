@@ -241,22 +241,22 @@ func requireOnceEach(t *testing.T, want []int64, seen map[int64]int) {
 // writeCalls are the writes of each API, each call making one new change.
 func writeCalls(srv *mocktest.Server, opts ...client.Option) []struct {
 	name string
-	call func(ctx context.Context, i int, editors ...client.RequestEditorFn) error
+	call func(ctx context.Context, i int, opts ...client.CallOption) error
 } {
 	data := srv.Client(serviceKey, opts...)
 	creds := srv.Client(serviceOAuth, opts...)
 	return []struct {
 		name string
-		call func(ctx context.Context, i int, editors ...client.RequestEditorFn) error
+		call func(ctx context.Context, i int, opts ...client.CallOption) error
 	}{
-		{"createCredential", func(ctx context.Context, i int, ed ...client.RequestEditorFn) error {
+		{"createCredential", func(ctx context.Context, i int, ed ...client.CallOption) error {
 			_, err := creds.Credentials.Create(ctx, credentialsapi.Credential{
 				Name: fmt.Sprintf("cred-%d", i), Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
 				CredentialFields: &map[string]string{"endpoint": "https://example.com/hook"},
 			}, ed...)
 			return err
 		}},
-		{"createProxyAssignments", func(ctx context.Context, i int, ed ...client.RequestEditorFn) error {
+		{"createProxyAssignments", func(ctx context.Context, i int, ed ...client.CallOption) error {
 			users := []int64{1}
 			if i%2 == 1 {
 				users = []int64{1, 3}
@@ -264,11 +264,11 @@ func writeCalls(srv *mocktest.Server, opts ...client.Option) []struct {
 			_, err := creds.Relationship.CreateProxyAssignments(ctx, nil, []relationshipapi.ProxyAssignment{{ProxyUserId: serviceID, UserIds: users}}, ed...)
 			return err
 		}},
-		{"createObject", func(ctx context.Context, i int, ed ...client.RequestEditorFn) error {
+		{"createObject", func(ctx context.Context, i int, ed ...client.CallOption) error {
 			_, err := data.Data.CreateObject(ctx, "Record", dataapi.EntityValues{"Name": fmt.Sprintf("new-%d", i), "Seq": 10000 + i}, ed...)
 			return err
 		}},
-		{"updateObject", func(ctx context.Context, i int, ed ...client.RequestEditorFn) error {
+		{"updateObject", func(ctx context.Context, i int, ed ...client.CallOption) error {
 			id := fmt.Sprint(5 * (1 + i%20)) // records the service account sees
 			return data.Data.UpdateObject(ctx, "Record", id, dataapi.EntityValues{"Name": fmt.Sprintf("updated-%d", i)}, ed...)
 		}},

@@ -54,7 +54,7 @@ func requireUnauthenticated(t *testing.T, err error, reason string) {
 	assert.Equal(t, http.StatusUnauthorized, ue.StatusCode)
 	assert.Equal(t, reason, ue.Reason, "error: %v", err)
 	require.NotNil(t, ue.Decision, "the mock explains every decision")
-	assert.Equal(t, wire.StepAuthenticate, ue.Decision.Step)
+	assert.Equal(t, client.StepAuthenticate, ue.Decision.Step)
 }
 
 // Each API tells the 401 kinds apart, and the SDK reports each as an
@@ -206,13 +206,13 @@ func TestPermissionDeniedNamesThePermission(t *testing.T) {
 func TestProxyDenied(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	ctx := auth.WithAsUser(t.Context(), mocktest.AliceID)
+	ctx, alice := t.Context(), client.AsUser(mocktest.AliceID)
 	oauth := srv.Client(mocktest.IntegratorOAuth)
 	calls := map[string]func() error{
-		"relationship": func() error { _, err := oauth.Relationship.Rows(ctx, "Deals", nil); return err },
-		"credentials":  func() error { _, err := oauth.Credentials.Types(ctx); return err },
+		"relationship": func() error { _, err := oauth.Relationship.Rows(ctx, "Deals", nil, alice); return err },
+		"credentials":  func() error { _, err := oauth.Credentials.Types(ctx, alice); return err },
 		"data": func() error {
-			_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
+			_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"}, alice)
 			return err
 		},
 	}
@@ -221,7 +221,7 @@ func TestProxyDenied(t *testing.T) {
 			var pe *client.ProxyError
 			require.ErrorAs(t, call(), &pe)
 			assert.Equal(t, mocktest.AliceID, pe.Principal)
-			assert.Equal(t, wire.StepProxy, pe.Decision.Step)
+			assert.Equal(t, client.StepProxy, pe.Decision.Step)
 			assert.Equal(t, mocktest.ServiceID, pe.Decision.Caller.User)
 		})
 	}
@@ -252,20 +252,20 @@ func TestHiddenRowIsNotFound(t *testing.T) {
 	_, err := c.Data.GetObject(t.Context(), "Project", "9", nil)
 	var nf *client.NotFoundError
 	require.ErrorAs(t, err, &nf)
-	assert.Equal(t, wire.CodeRowNotFound, nf.Decision.Code)
+	assert.Equal(t, client.CodeRowNotFound, nf.Decision.Code)
 	hidden := *nf.Decision
 
 	_, err = c.Data.GetObject(t.Context(), "Project", "999", nil)
 	require.ErrorAs(t, err, &nf)
-	assert.Equal(t, wire.CodeRowNotFound, nf.Decision.Code)
+	assert.Equal(t, client.CodeRowNotFound, nf.Decision.Code)
 	hidden.Reason = strings.ReplaceAll(hidden.Reason, "/Project/9", "/Project/999")
 	assert.Equal(t, hidden, *nf.Decision, "a hidden row reads as a missing one")
 
 	var d client.Decision
-	_, err = c.Data.GetObject(client.Explain(t.Context(), &d), "Project", "9", nil)
+	_, err = c.Data.GetObject(t.Context(), "Project", "9", nil, client.Explain(&d))
 	require.ErrorAs(t, err, &nf)
-	assert.Equal(t, wire.CodeRowHidden, d.Code)
-	assert.Equal(t, wire.CodeRowHidden, nf.Decision.Code)
+	assert.Equal(t, client.CodeRowHidden, d.Code)
+	assert.Equal(t, client.CodeRowHidden, nf.Decision.Code)
 
 	e, err := c.Data.GetObject(t.Context(), "Project", "5", nil)
 	require.NoError(t, err)

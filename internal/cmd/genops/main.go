@@ -86,8 +86,8 @@ func goTable(ops []openapi.Operation) ([]byte, error) {
 		if op.EntityType != nil {
 			fmt.Fprintf(&b, ", EntityTypeIn: %q", op.EntityType.In)
 		}
-		if op.Idempotent {
-			b.WriteString(", Idempotent: true")
+		if op.ReadOnly {
+			b.WriteString(", ReadOnly: true")
 		}
 		b.WriteString("},\n")
 	}
@@ -123,7 +123,7 @@ func markdownTable(ops []openapi.Operation) string {
 			et = op.EntityType.In + " `" + op.EntityType.Name + "`"
 		}
 		safe := "no"
-		if op.Idempotent {
+		if op.ReadOnly {
 			safe = "yes"
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | `%s %s` | %s | %s | %s | %s |\n", op.API, op.ID, op.Method, op.Path, scopes, perms, et, safe)

@@ -229,7 +229,7 @@ type worker struct {
 	seq    int
 }
 
-func (w *worker) key(what string) client.RequestEditorFn {
+func (w *worker) key(what string) client.CallOption {
 	w.seq++
 	return client.IdempotencyKey(fmt.Sprintf("soak-%d-%d-%s", w.id, w.seq, what))
 }
@@ -414,7 +414,7 @@ func soak(ctx context.Context, o options, out io.Writer) (bool, error) {
 		if w.data, err = newClient(session); err != nil {
 			return false, err
 		}
-		if w.reader, err = newClient(auth.ApiKey("demo-key-service")); err != nil {
+		if w.reader, err = newClient(auth.APIKey("demo-key-service")); err != nil {
 			return false, err
 		}
 		if w.creds, err = newClient(admin); err != nil {

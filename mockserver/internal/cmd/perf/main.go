@@ -60,7 +60,7 @@ func run(n int, seed uint64, key string, reps int) error {
 
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	c, err := client.New(ts.URL, client.WithAuth(auth.ApiKey(key)), client.WithMaxRetries(0))
+	c, err := client.New(ts.URL, client.WithAuth(auth.APIKey(key)), client.WithMaxRetries(0))
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func run(n int, seed uint64, key string, reps int) error {
 	})
 	// The SDK's own decoding: the same client call, answered in process
 	// with the page's bytes (no server, no network).
-	canned, err := client.New("http://canned.invalid", client.WithAuth(auth.ApiKey(key)), client.WithMaxRetries(0),
+	canned, err := client.New("http://canned.invalid", client.WithAuth(auth.APIKey(key)), client.WithMaxRetries(0),
 		client.WithHTTPClient(&http.Client{Transport: cannedPage(body)}))
 	if err != nil {
 		return err
