@@ -245,6 +245,8 @@ func problemSection(status int) string {
 		return "5.5"
 	case 405:
 		return "5.6"
+	case 413:
+		return "5.14"
 	case 503:
 		return "6.4"
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -55,6 +56,9 @@ type apiSpec struct {
 	doc    *openapi3.T
 	router routers.Router
 	routes map[string]*route // by operationId
+	// maxJSONDepth bounds the nesting of JSON request bodies (the spec's
+	// x-max-json-depth; 0: none).
+	maxJSONDepth int
 }
 
 type specs struct {
@@ -78,6 +82,13 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		doc.Servers = nil // route on paths alone; one host serves every spec
+		if api == openapi.Data {
+			l, err := queryLimitsFromSpec(doc)
+			if err != nil {
+				return nil, err
+			}
+			query.SetLimits(l) // CZQL text has no schema: the parser applies the data spec's limits
+		}
 		router, err := legacy.NewRouter(doc)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: router for %s: %w", api, err)
@@ -86,7 +97,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}}
+		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, maxJSONDepth: jsonDepthLimit(doc)}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp, surface: surfaces[api]}
 			for _, name := range op.Schemes {
@@ -132,7 +143,7 @@ func loadSpecs(s *Server) (*specs, error) {
 	}
 	out := &specs{}
 	for _, c := range compiled {
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes))}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), maxJSONDepth: c.maxJSONDepth}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {

@@ -1025,6 +1025,12 @@ type ListCredentialsResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// ListCredentialsResponse413Headers the declared response headers of an HTTP 413 response for ListCredentials
+type ListCredentialsResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // ListCredentialsResponse429Headers the declared response headers of an HTTP 429 response for ListCredentials
 type ListCredentialsResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1057,6 +1063,8 @@ type ListCredentialsResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1069,6 +1077,8 @@ type ListCredentialsResponse struct {
 	Headers401 *ListCredentialsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListCredentialsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCredentialsResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCredentialsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1095,6 +1105,11 @@ func (r ListCredentialsResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialsResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListCredentialsResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1159,6 +1174,12 @@ type CreateCredentialResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// CreateCredentialResponse413Headers the declared response headers of an HTTP 413 response for CreateCredential
+type CreateCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // CreateCredentialResponse429Headers the declared response headers of an HTTP 429 response for CreateCredential
 type CreateCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1191,6 +1212,8 @@ type CreateCredentialResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1203,6 +1226,8 @@ type CreateCredentialResponse struct {
 	Headers401 *CreateCredentialResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateCredentialResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1229,6 +1254,11 @@ func (r CreateCredentialResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateCredentialResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1293,6 +1323,12 @@ type ListCredentialsCursorResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// ListCredentialsCursorResponse413Headers the declared response headers of an HTTP 413 response for ListCredentialsCursor
+type ListCredentialsCursorResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // ListCredentialsCursorResponse429Headers the declared response headers of an HTTP 429 response for ListCredentialsCursor
 type ListCredentialsCursorResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1325,6 +1361,8 @@ type ListCredentialsCursorResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1337,6 +1375,8 @@ type ListCredentialsCursorResponse struct {
 	Headers401 *ListCredentialsCursorResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListCredentialsCursorResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCredentialsCursorResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCredentialsCursorResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1363,6 +1403,11 @@ func (r ListCredentialsCursorResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialsCursorResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListCredentialsCursorResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1421,6 +1466,12 @@ type ListCredentialTypesResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// ListCredentialTypesResponse413Headers the declared response headers of an HTTP 413 response for ListCredentialTypes
+type ListCredentialTypesResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // ListCredentialTypesResponse429Headers the declared response headers of an HTTP 429 response for ListCredentialTypes
 type ListCredentialTypesResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1451,6 +1502,8 @@ type ListCredentialTypesResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1461,6 +1514,8 @@ type ListCredentialTypesResponse struct {
 	Headers401 *ListCredentialTypesResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListCredentialTypesResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCredentialTypesResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCredentialTypesResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1482,6 +1537,11 @@ func (r ListCredentialTypesResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialTypesResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListCredentialTypesResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1552,6 +1612,12 @@ type DeleteCredentialResponse404Headers struct {
 	RetryAfter        *int
 }
 
+// DeleteCredentialResponse413Headers the declared response headers of an HTTP 413 response for DeleteCredential
+type DeleteCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // DeleteCredentialResponse429Headers the declared response headers of an HTTP 429 response for DeleteCredential
 type DeleteCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1584,6 +1650,8 @@ type DeleteCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1598,6 +1666,8 @@ type DeleteCredentialResponse struct {
 	Headers403 *DeleteCredentialResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteCredentialResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *DeleteCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1624,6 +1694,11 @@ func (r DeleteCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1688,6 +1763,12 @@ type GetCredentialResponse404Headers struct {
 	RetryAfter        *int
 }
 
+// GetCredentialResponse413Headers the declared response headers of an HTTP 413 response for GetCredential
+type GetCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // GetCredentialResponse429Headers the declared response headers of an HTTP 429 response for GetCredential
 type GetCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1720,6 +1801,8 @@ type GetCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1732,6 +1815,8 @@ type GetCredentialResponse struct {
 	Headers403 *GetCredentialResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetCredentialResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1758,6 +1843,11 @@ func (r GetCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1828,6 +1918,12 @@ type UpdateCredentialResponse404Headers struct {
 	RetryAfter        *int
 }
 
+// UpdateCredentialResponse413Headers the declared response headers of an HTTP 413 response for UpdateCredential
+type UpdateCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // UpdateCredentialResponse429Headers the declared response headers of an HTTP 429 response for UpdateCredential
 type UpdateCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1862,6 +1958,8 @@ type UpdateCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -1876,6 +1974,8 @@ type UpdateCredentialResponse struct {
 	Headers403 *UpdateCredentialResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateCredentialResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1907,6 +2007,11 @@ func (r UpdateCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -1953,6 +2058,12 @@ func (r UpdateCredentialResponse) ContentType() string {
 	return ""
 }
 
+// GetTokenResponse413Headers the declared response headers of an HTTP 413 response for GetToken
+type GetTokenResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // GetTokenResponse429Headers the declared response headers of an HTTP 429 response for GetToken
 type GetTokenResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1983,12 +2094,16 @@ type GetTokenResponse struct {
 	JSON400 *OAuthError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetTokenResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetTokenResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -2010,6 +2125,11 @@ func (r GetTokenResponse) GetJSON400() *OAuthError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetTokenResponse) GetJSON401() *OAuthError {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetTokenResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -2249,6 +2369,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2324,6 +2451,23 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCredentialsResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCredentialsResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2443,6 +2587,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2518,6 +2669,23 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2637,6 +2805,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2712,6 +2887,23 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCredentialsCursorResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCredentialsCursorResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2824,6 +3016,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2882,6 +3081,23 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCredentialTypesResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCredentialTypesResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3004,6 +3220,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3096,6 +3319,23 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers DeleteCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3215,6 +3455,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3290,6 +3537,23 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3416,6 +3680,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3508,6 +3779,23 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3620,6 +3908,13 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3644,6 +3939,23 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 413:
+		var headers GetTokenResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetTokenResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {

@@ -1,0 +1,240 @@
+package mockserver
+
+// Hostile input is bounded before it costs anything: a request body's
+// nesting is measured on its bytes before it is decoded, and the decoded
+// body is checked against the limits its schema states (x-max-depth on a
+// recursive schema, maxItems, maxLength) before schema validation, query
+// parsing or planning. Every limit is read from the specs.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+)
+
+// Extensions of the specs read here.
+const (
+	extMaxJSONDepth = "x-max-json-depth" // document: the nesting of any JSON request body
+	extMaxDepth     = "x-max-depth"      // recursive schema: how deep it may nest
+)
+
+// extInt reads a whole-number extension.
+func extInt(ext map[string]any, name string) (int, bool) {
+	switch v := ext[name].(type) {
+	case int:
+		return v, true
+	case int64:
+		return int(v), true
+	case float64:
+		return int(v), v == float64(int(v))
+	case json.Number:
+		n, err := v.Int64()
+		return int(n), err == nil
+	case json.RawMessage:
+		n, err := strconv.Atoi(string(v))
+		return n, err == nil
+	}
+	return 0, false
+}
+
+// queryLimitsFromSpec reads the data API's query limits: the where
+// condition's x-max-depth, the orders list's maxItems and the text
+// operand's maxLength. They bound CZQL text too, which no schema describes.
+func queryLimitsFromSpec(doc *openapi3.T) (query.Limits, error) {
+	var l query.Limits
+	get := func(name string) *openapi3.Schema {
+		if ref := doc.Components.Schemas[name]; ref != nil {
+			return ref.Value
+		}
+		return nil
+	}
+	cond, req, expr := get("Condition"), get("EntityQueryRequest"), get("Expression")
+	if cond == nil || req == nil || expr == nil {
+		return l, fmt.Errorf("mockserver: data spec lacks Condition, EntityQueryRequest or Expression")
+	}
+	var ok bool
+	if l.MaxDepth, ok = extInt(cond.Extensions, extMaxDepth); !ok || l.MaxDepth < 1 {
+		return l, fmt.Errorf("mockserver: data spec: Condition has no %s", extMaxDepth)
+	}
+	if o := req.Properties["orders"]; o != nil && o.Value.MaxItems != nil {
+		l.MaxOrders = int(*o.Value.MaxItems)
+	} else {
+		return l, fmt.Errorf("mockserver: data spec: EntityQueryRequest.orders has no maxItems")
+	}
+	if v := expr.Properties["value"]; v != nil && v.Value.MaxLength != nil {
+		l.MaxText = int(*v.Value.MaxLength)
+	} else {
+		return l, fmt.Errorf("mockserver: data spec: Expression.value has no maxLength")
+	}
+	return l, nil
+}
+
+// jsonDepthLimit is a document's x-max-json-depth (0: none).
+func jsonDepthLimit(doc *openapi3.T) int {
+	n, _ := extInt(doc.Extensions, extMaxJSONDepth)
+	return max(n, 0)
+}
+
+// jsonTooDeep reports whether b (JSON text) nests objects and arrays more
+// than limit deep, without decoding it: one pass, no allocation. Text that
+// is not JSON is left to the decoder.
+func jsonTooDeep(b []byte, limit int) bool {
+	if limit <= 0 {
+		return false
+	}
+	depth := 0
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			if depth++; depth > limit {
+				return true
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return false
+}
+
+// tooDeep is the 400 for a body nested deeper than the spec allows.
+func tooDeep(limit int) *apiError {
+	return badRequest("body", "the JSON body nests objects and arrays more than %d deep, the limit of this API", limit)
+}
+
+// tooLarge is the 413 for a body over the server's limit.
+func tooLarge(limit int64) *apiError {
+	return &apiError{status: http.StatusRequestEntityTooLarge, kind: kindBadRequest,
+		msg: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
+}
+
+// checkBounds walks a decoded body with its schema and reports the first
+// value over a limit the schema states: a recursive schema nested deeper
+// than its x-max-depth, an array longer than maxItems, a string longer than
+// maxLength. Each value is visited once, whatever oneOf, anyOf and allOf
+// say about it, so the walk is linear in the body.
+func checkBounds(schema *openapi3.Schema, v any) error {
+	w := boundsWalk{depth: map[*openapi3.Schema]int{}}
+	return w.walk(schema, v, "")
+}
+
+type boundsWalk struct {
+	depth map[*openapi3.Schema]int
+}
+
+func (w *boundsWalk) walk(s *openapi3.Schema, v any, path string) error {
+	if s == nil {
+		return nil
+	}
+	if limit, ok := extInt(s.Extensions, extMaxDepth); ok {
+		w.depth[s]++
+		defer func() { w.depth[s]-- }()
+		if w.depth[s] > limit {
+			return badRequest(orBody(path), "is nested more than %d levels deep; the limit of this API is %d", limit, limit)
+		}
+	}
+	switch x := v.(type) {
+	case string:
+		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil && uint64(utf8.RuneCountInString(x)) > *m {
+			return badRequest(orBody(path), "is %d characters long; the limit is %d", utf8.RuneCountInString(x), *m)
+		}
+	case []any:
+		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxItems }); m != nil && uint64(len(x)) > *m {
+			return badRequest(orBody(path), "holds %d items; the limit is %d", len(x), *m)
+		}
+		items := itemsOf(s)
+		if items == nil {
+			return nil
+		}
+		for i, e := range x {
+			if err := w.walk(items, e, path+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if err := w.walk(propertyOf(s, k), x[k], p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func orBody(path string) string {
+	if path == "" {
+		return "body"
+	}
+	return path
+}
+
+// branches are the schemas that apply to a value with s: s, and its oneOf,
+// anyOf and allOf members (one level; the specs do not nest them).
+func branches(s *openapi3.Schema) []*openapi3.Schema {
+	out := []*openapi3.Schema{s}
+	for _, list := range [][]*openapi3.SchemaRef{s.OneOf, s.AnyOf, s.AllOf} {
+		for _, r := range list {
+			if r != nil && r.Value != nil {
+				out = append(out, r.Value)
+			}
+		}
+	}
+	return out
+}
+
+// limitOf returns the first limit any branch of s states.
+func limitOf(s *openapi3.Schema, get func(*openapi3.Schema) *uint64) *uint64 {
+	for _, b := range branches(s) {
+		if m := get(b); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+func itemsOf(s *openapi3.Schema) *openapi3.Schema {
+	for _, b := range branches(s) {
+		if b.Items != nil && b.Items.Value != nil {
+			return b.Items.Value
+		}
+	}
+	return nil
+}
+
+// propertyOf returns the schema of property k of an object of schema s: a
+// declared property of any branch, else additionalProperties.
+func propertyOf(s *openapi3.Schema, k string) *openapi3.Schema {
+	bs := branches(s)
+	for _, b := range bs {
+		if p := b.Properties[k]; p != nil && p.Value != nil {
+			return p.Value
+		}
+	}
+	for _, b := range bs {
+		if ap := b.AdditionalProperties.Schema; ap != nil && ap.Value != nil {
+			return ap.Value
+		}
+	}
+	return nil
+}
