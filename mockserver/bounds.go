@@ -127,14 +127,26 @@ func tooLarge(limit int64) *apiError {
 // say about it, so the walk is linear in the body.
 func checkBounds(schema *openapi3.Schema, v any) error {
 	w := boundsWalk{depth: map[*openapi3.Schema]int{}}
-	return w.walk(schema, v, "")
+	if e := w.walk(schema, v); e != nil {
+		field := e.path.String()
+		if field == "" {
+			field = "body"
+		}
+		return badRequest(field, "%s", e.msg)
+	}
+	return nil
 }
 
 type boundsWalk struct {
 	depth map[*openapi3.Schema]int
 }
 
-func (w *boundsWalk) walk(s *openapi3.Schema, v any, path string) error {
+type boundsError struct {
+	path lazyPath
+	msg  string
+}
+
+func (w *boundsWalk) walk(s *openapi3.Schema, v any) *boundsError {
 	if s == nil {
 		return nil
 	}
@@ -142,51 +154,46 @@ func (w *boundsWalk) walk(s *openapi3.Schema, v any, path string) error {
 		w.depth[s]++
 		defer func() { w.depth[s]-- }()
 		if w.depth[s] > limit {
-			return badRequest(orBody(path), "is nested more than %d levels deep; the limit of this API is %d", limit, limit)
+			return &boundsError{msg: fmt.Sprintf("is nested more than %d levels deep; the limit of this API is %d", limit, limit)}
 		}
 	}
 	switch x := v.(type) {
 	case string:
-		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil && uint64(utf8.RuneCountInString(x)) > *m {
-			return badRequest(orBody(path), "is %d characters long; the limit is %d", utf8.RuneCountInString(x), *m)
+		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil && uint64(len(x)) > *m {
+			if n := utf8.RuneCountInString(x); uint64(n) > *m {
+				return &boundsError{msg: fmt.Sprintf("is %d characters long; the limit is %d", n, *m)}
+			}
 		}
 	case []any:
 		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxItems }); m != nil && uint64(len(x)) > *m {
-			return badRequest(orBody(path), "holds %d items; the limit is %d", len(x), *m)
+			return &boundsError{msg: fmt.Sprintf("holds %d items; the limit is %d", len(x), *m)}
 		}
 		items := itemsOf(s)
 		if items == nil {
 			return nil
 		}
 		for i, e := range x {
-			if err := w.walk(items, e, path+"["+strconv.Itoa(i)+"]"); err != nil {
+			if err := w.walk(items, e); err != nil {
+				err.path.pushIndex(i)
 				return err
 			}
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		var keys []string
 		for k := range x {
-			keys = append(keys, k)
+			if propertyOf(s, k) != nil {
+				keys = append(keys, k)
+			}
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			p := k
-			if path != "" {
-				p = path + "." + k
-			}
-			if err := w.walk(propertyOf(s, k), x[k], p); err != nil {
+			if err := w.walk(propertyOf(s, k), x[k]); err != nil {
+				err.path.push(k)
 				return err
 			}
 		}
 	}
 	return nil
-}
-
-func orBody(path string) string {
-	if path == "" {
-		return "body"
-	}
-	return path
 }
 
 // branches are the schemas that apply to a value with s: s, and its oneOf,

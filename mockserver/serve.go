@@ -271,7 +271,7 @@ func (s *Server) readBody(rc *reqCtx) error {
 		var v any
 		if json.Unmarshal(b, &v) == nil {
 			if rc.route != nil && rc.route.normaliseBody {
-				if err := camelKeys(v, ""); err != nil { // PascalCase keys: validate what the handler reads
+				if err := camelKeys(v); err != nil { // PascalCase keys: validate what the handler reads
 					return err
 				}
 			}

@@ -164,8 +164,20 @@ func describeValidation(err error) (field, msg string) {
 // typeName), in place and recursively, except inside "parameters" and
 // "value", whose keys and contents are the caller's data. Two keys that
 // differ only in the case of their first letter would be merged in no
-// particular order, so they are a 400. path names the object in errors.
-func camelKeys(v any, path string) error {
+// particular order, so they are a 400 naming both.
+func camelKeys(v any) error {
+	if c := camelKeysIn(v); c != nil {
+		return badRequest(c.path.String(), "the keys %q and %q differ only in the case of their first letter, which this API ignores; send one of them", c.kept, c.other)
+	}
+	return nil
+}
+
+type keyCollision struct {
+	path        lazyPath
+	kept, other string
+}
+
+func camelKeysIn(v any) *keyCollision {
 	switch x := v.(type) {
 	case map[string]any:
 		var rename []string
@@ -174,15 +186,18 @@ func camelKeys(v any, path string) error {
 				rename = append(rename, k)
 			} else if k == "parameters" || k == "value" {
 				continue
-			} else if err := camelKeys(val, joinPath(path, k)); err != nil {
-				return err
+			} else if c := camelKeysIn(val); c != nil {
+				c.path.push(k)
+				return c
 			}
 		}
 		slices.Sort(rename)
 		for _, k := range rename {
 			ck := lowerFirst(k)
 			if _, taken := x[ck]; taken {
-				return badRequest(joinPath(path, ck), "the keys %q and %q differ only in the case of their first letter, which this API ignores; send one of them", ck, k)
+				c := &keyCollision{kept: ck, other: k}
+				c.path.push(ck)
+				return c
 			}
 			val := x[k]
 			delete(x, k)
@@ -190,25 +205,38 @@ func camelKeys(v any, path string) error {
 			if ck == "parameters" || ck == "value" {
 				continue
 			}
-			if err := camelKeys(val, joinPath(path, ck)); err != nil {
-				return err
+			if c := camelKeysIn(val); c != nil {
+				c.path.push(ck)
+				return c
 			}
 		}
 	case []any:
 		for i := range x {
-			if err := camelKeys(x[i], path+"["+strconv.Itoa(i)+"]"); err != nil {
-				return err
+			if c := camelKeysIn(x[i]); c != nil {
+				c.path.pushIndex(i)
+				return c
 			}
 		}
 	}
 	return nil
 }
 
-func joinPath(path, k string) string {
-	if path == "" {
-		return k
+// lazyPath is a field path built from the inside out as an error returns,
+// so that values that are fine cost no path: where.and[1].operator.
+type lazyPath []string
+
+func (p *lazyPath) push(key string) { *p = append(*p, key) }
+func (p *lazyPath) pushIndex(i int) { *p = append(*p, "["+strconv.Itoa(i)+"]") }
+
+func (p lazyPath) String() string {
+	var b strings.Builder
+	for i := len(p) - 1; i >= 0; i-- {
+		if !strings.HasPrefix(p[i], "[") && b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p[i])
 	}
-	return path + "." + k
+	return b.String()
 }
 
 func lowerFirst(s string) string {
