@@ -16,7 +16,7 @@ const (
 	// DefaultMaxInFlightBytes is how many bytes of request bodies those
 	// requests may hold at once: a decoded JSON body costs several times
 	// its size, so this bounds the memory of a burst of large bodies.
-	DefaultMaxInFlightBytes = 16 << 20
+	DefaultMaxInFlightBytes = 8 << 20
 )
 
 // inflight bounds the vendor requests served at once and the body bytes

@@ -44,7 +44,7 @@ const (
 
 func main() {
 	n := flag.Int("n", 100_000, "generated Projects")
-	reps := flag.Int("reps", 5, "repetitions of each request")
+	reps := flag.Int("reps", 5, "repetitions of each request (0: only the burst)")
 	burst := flag.Int("burst", 200, "concurrent 1 MB bodies in the memory burst")
 	serve := flag.Bool("serve", false, "internal: serve on 127.0.0.1 and print the URL (the burst's server process)")
 	only := flag.String("only", "", "run only the requests whose name contains this text (and no burst)")
@@ -179,7 +179,7 @@ func run(n, reps, burst int) error {
 		defer pprof.StopCPUProfile()
 	}
 	for _, h := range requests() {
-		if !strings.Contains(h.name, onlyName) {
+		if reps <= 0 || !strings.Contains(h.name, onlyName) {
 			continue
 		}
 		if _, _, err := send(hc, url, h); err != nil { // warm up
