@@ -171,6 +171,7 @@ func compileCompare(tb *table, c *query.Compare, idField string) (node, error) {
 		return n, nil
 	}
 	if c.Op == query.OpIn {
+		n.list = make([]key, 0, len(c.List))
 		for _, v := range c.List {
 			k, err := convertKey(tb, col, v, idField, loc)
 			if err != nil {
@@ -451,9 +452,13 @@ func leafOf[K cmp.Ordered](ix *index[K], n *cmpNode, univ *roaring.Bitmap, val f
 	case query.OpEqual:
 		return eq(n.k)
 	case query.OpIn:
-		parts := make([]*roaring.Bitmap, 0, len(n.list))
+		var parts []*roaring.Bitmap
 		for _, k := range n.list {
-			parts = append(parts, eq(k))
+			if k.null {
+				parts = append(parts, ix.nulls)
+			} else if p, ok := ix.m[val(k)]; ok { // a value no row holds adds nothing
+				parts = append(parts, p.bitmap())
+			}
 		}
 		return roaring.FastOr(parts...)
 	case query.OpLessThan, query.OpLessThanOrEqual, query.OpGreaterThan, query.OpGreaterThanOrEqual:

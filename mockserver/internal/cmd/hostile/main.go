@@ -49,8 +49,9 @@ func main() {
 	serve := flag.Bool("serve", false, "internal: serve on 127.0.0.1 and print the URL (the burst's server process)")
 	only := flag.String("only", "", "run only the requests whose name contains this text (and no burst)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the per-request measurements to this file")
+	memprofile := flag.String("memprofile", "", "write an allocation profile of the per-request measurements to this file")
 	flag.Parse()
-	onlyName, cpuProfile = *only, *cpuprofile
+	onlyName, cpuProfile, memProfile = *only, *cpuprofile, *memprofile
 	var err error
 	if *serve {
 		err = serveChild(*n)
@@ -116,12 +117,18 @@ func megabyte(shape string, size int) []byte {
 		}
 		return jsonBody(map[string]any{"typeName": "Project", "note": list})
 	}
-	n := size / 12 // "In" list of short strings
-	list := make([]any, n)
+	// An In list of short strings, as long as fits in size.
+	list := make([]any, size/9)
 	for i := range list {
 		list[i] = "n" + strconv.Itoa(i%100000)
 	}
-	return jsonBody(map[string]any{"typeName": "Project", "where": compare("In", list)})
+	for {
+		b := jsonBody(map[string]any{"typeName": "Project", "where": compare("In", list)})
+		if len(b) <= size {
+			return b
+		}
+		list = list[:len(list)-len(list)/50]
+	}
 }
 
 func requests() []hostile {
@@ -146,12 +153,14 @@ func requests() []hostile {
 		{"CZQL LIKE '%%%…x', 1,024 chars", "POST", czqlQuery, jsonBody(map[string]any{"q": "SELECT Name FROM Project WHERE Name LIKE '" + strings.Repeat("%", 1023) + "x'"})},
 		{"1 MB body: one long string", "POST", entityQuery, megabyte("string", 1<<20-64)},
 		{"1 MB body: 175k small numbers", "POST", entityQuery, megabyte("small values", 1<<20-64)},
-		{"1 MB body: In list of 87k strings", "POST", entityQuery, megabyte("in", 1<<20-64)},
+		{"1 MB body: In list of short strings", "POST", entityQuery, megabyte("in", 1<<20-64)},
+		{"1 MB body: fields lists Name 100k times", "POST", entityQuery, jsonBody(map[string]any{"typeName": "Project", "fields": slices.Repeat([]any{"Name"}, 100000)})},
+		{"1 MB body: CZQL IN list of 70k strings", "POST", czqlQuery, jsonBody(map[string]any{"q": "SELECT Name FROM Project WHERE Name IN (" + strings.TrimSuffix(strings.Repeat("'abcdefghij', ", 70000), ", ") + ")"})},
 		{"2 MB body (over the limit)", "POST", entityQuery, megabyte("string", 2<<20)},
 	}
 }
 
-var onlyName, cpuProfile string
+var onlyName, cpuProfile, memProfile string
 
 func run(n, reps, burst int) error {
 	fmt.Printf("machine: %d CPUs (GOMAXPROCS %d), %s %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -203,6 +212,16 @@ func run(n, reps, burst int) error {
 		slices.Sort(times)
 		alloc := (after.TotalAlloc - before.TotalAlloc) / uint64(reps)
 		fmt.Printf("%-48s %6d %10s %10s %12s %8s\n", h.name, status, round(times[len(times)/2]), round(times[len(times)-1]), mib(alloc), size(len(h.body)))
+	}
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
 	}
 	stop()
 	if onlyName != "" || burst <= 0 {
@@ -279,7 +298,7 @@ func runBurst(n, burst int) error {
 	sampler.Wait()
 	peak = max(peak, rssKB(pid))
 	hwm := procField(pid, "VmHWM")
-	fmt.Printf("\nburst: %d concurrent 1 MB bodies (In list of 87k strings) to a server process with %d generated Projects\n", burst, n)
+	fmt.Printf("\nburst: %d concurrent 1 MB bodies (In lists of short strings) to a server process with %d generated Projects\n", burst, n)
 	fmt.Printf("answers: %v in %s\n", statuses, round(elapsed))
 	fmt.Printf("server RSS: %s before the burst, %s at most during it (sampled every 5 ms); VmHWM %s (includes building the tenant)\n",
 		mib(uint64(base)*1024), mib(uint64(peak)*1024), hwm)
