@@ -21,8 +21,9 @@ import (
 
 // Extensions of the specs read here.
 const (
-	extMaxJSONDepth = "x-max-json-depth" // document: the nesting of any JSON request body
-	extMaxDepth     = "x-max-depth"      // recursive schema: how deep it may nest
+	extMaxJSONDepth  = "x-max-json-depth"  // document: the nesting of any JSON request body
+	extMaxJSONValues = "x-max-json-values" // document: the values any JSON request body holds
+	extMaxDepth      = "x-max-depth"       // recursive schema: how deep it may nest
 )
 
 // extInt reads a whole-number extension.
@@ -76,20 +77,25 @@ func queryLimitsFromSpec(doc *openapi3.T) (query.Limits, error) {
 	return l, nil
 }
 
-// jsonDepthLimit is a document's x-max-json-depth (0: none).
-func jsonDepthLimit(doc *openapi3.T) int {
-	n, _ := extInt(doc.Extensions, extMaxJSONDepth)
-	return max(n, 0)
+// jsonLimits are a document's x-max-json-depth and x-max-json-values (0:
+// none).
+type jsonLimits struct{ depth, values int }
+
+func jsonLimitsOf(doc *openapi3.T) jsonLimits {
+	d, _ := extInt(doc.Extensions, extMaxJSONDepth)
+	v, _ := extInt(doc.Extensions, extMaxJSONValues)
+	return jsonLimits{depth: max(d, 0), values: max(v, 0)}
 }
 
-// jsonTooDeep reports whether b (JSON text) nests objects and arrays more
-// than limit deep, without decoding it: one pass, no allocation. Text that
-// is not JSON is left to the decoder.
-func jsonTooDeep(b []byte, limit int) bool {
-	if limit <= 0 {
-		return false
+// check measures JSON text without decoding it, in one pass and with no
+// allocation: nesting of objects and arrays, and values (array items and
+// object members, counted by their separators). Text that is not JSON is
+// left to the decoder.
+func (l jsonLimits) check(b []byte) *apiError {
+	if l.depth <= 0 && l.values <= 0 {
+		return nil
 	}
-	depth := 0
+	depth, values := 0, 0
 	for i := 0; i < len(b); i++ {
 		switch b[i] {
 		case '"':
@@ -99,19 +105,20 @@ func jsonTooDeep(b []byte, limit int) bool {
 				}
 			}
 		case '{', '[':
-			if depth++; depth > limit {
-				return true
+			values++
+			if depth++; l.depth > 0 && depth > l.depth {
+				return badRequest("body", "the JSON body nests objects and arrays more than %d deep, the limit of this API", l.depth)
 			}
+		case ',':
+			values++
 		case '}', ']':
 			depth--
 		}
+		if l.values > 0 && values > l.values {
+			return badRequest("body", "the JSON body holds more than %d values (array items and object members), the limit of this API", l.values)
+		}
 	}
-	return false
-}
-
-// tooDeep is the 400 for a body nested deeper than the spec allows.
-func tooDeep(limit int) *apiError {
-	return badRequest("body", "the JSON body nests objects and arrays more than %d deep, the limit of this API", limit)
+	return nil
 }
 
 // tooLarge is the 413 for a body over the server's limit.
@@ -196,52 +203,54 @@ func (w *boundsWalk) walk(s *openapi3.Schema, v any) *boundsError {
 	return nil
 }
 
-// branches are the schemas that apply to a value with s: s, and its oneOf,
-// anyOf and allOf members (one level; the specs do not nest them).
-func branches(s *openapi3.Schema) []*openapi3.Schema {
-	out := []*openapi3.Schema{s}
-	for _, list := range [][]*openapi3.SchemaRef{s.OneOf, s.AnyOf, s.AllOf} {
+// eachBranch calls fn with the schemas that apply to a value with s: s,
+// then its oneOf, anyOf and allOf members (one level; the specs do not nest
+// them), until fn returns true.
+func eachBranch(s *openapi3.Schema, fn func(*openapi3.Schema) bool) {
+	if fn(s) {
+		return
+	}
+	for _, list := range [...][]*openapi3.SchemaRef{s.OneOf, s.AnyOf, s.AllOf} {
 		for _, r := range list {
-			if r != nil && r.Value != nil {
-				out = append(out, r.Value)
+			if r != nil && r.Value != nil && fn(r.Value) {
+				return
 			}
 		}
 	}
-	return out
 }
 
 // limitOf returns the first limit any branch of s states.
-func limitOf(s *openapi3.Schema, get func(*openapi3.Schema) *uint64) *uint64 {
-	for _, b := range branches(s) {
-		if m := get(b); m != nil {
-			return m
-		}
-	}
-	return nil
+func limitOf(s *openapi3.Schema, get func(*openapi3.Schema) *uint64) (m *uint64) {
+	eachBranch(s, func(b *openapi3.Schema) bool { m = get(b); return m != nil })
+	return m
 }
 
-func itemsOf(s *openapi3.Schema) *openapi3.Schema {
-	for _, b := range branches(s) {
+func itemsOf(s *openapi3.Schema) (items *openapi3.Schema) {
+	eachBranch(s, func(b *openapi3.Schema) bool {
 		if b.Items != nil && b.Items.Value != nil {
-			return b.Items.Value
+			items = b.Items.Value
 		}
-	}
-	return nil
+		return items != nil
+	})
+	return items
 }
 
 // propertyOf returns the schema of property k of an object of schema s: a
 // declared property of any branch, else additionalProperties.
-func propertyOf(s *openapi3.Schema, k string) *openapi3.Schema {
-	bs := branches(s)
-	for _, b := range bs {
+func propertyOf(s *openapi3.Schema, k string) (prop *openapi3.Schema) {
+	eachBranch(s, func(b *openapi3.Schema) bool {
 		if p := b.Properties[k]; p != nil && p.Value != nil {
-			return p.Value
+			prop = p.Value
 		}
+		return prop != nil
+	})
+	if prop == nil {
+		eachBranch(s, func(b *openapi3.Schema) bool {
+			if ap := b.AdditionalProperties.Schema; ap != nil && ap.Value != nil {
+				prop = ap.Value
+			}
+			return prop != nil
+		})
 	}
-	for _, b := range bs {
-		if ap := b.AdditionalProperties.Schema; ap != nil && ap.Value != nil {
-			return ap.Value
-		}
-	}
-	return nil
+	return prop
 }

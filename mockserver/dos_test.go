@@ -83,8 +83,9 @@ func TestDeepWhereTreesAreRefusedBeforeValidation(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 }
 
-// Any JSON body nested deeper than the spec's x-max-json-depth is refused
-// before it is decoded, on every API.
+// Any JSON body nested deeper than the spec's x-max-json-depth, or holding
+// more values than its x-max-json-values, is refused before it is decoded,
+// on every API.
 func TestDeeplyNestedBodiesAreRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -98,8 +99,16 @@ func TestDeeplyNestedBodiesAreRefused(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
 	assert.Equal(t, "bad.request", r.object(t)["code"])
 
-	// Brackets inside strings are text, not nesting.
-	r = h.do(http.MethodPut, createProject, `{"Name":"`+strings.Repeat("[{", 100)+`"}`, apiKey("demo-key-service")...)
+	// At most 200000 values (x-max-json-values), counted before decoding.
+	many := `{"typeName":"Project","note":[` + strings.Repeat("0,", 200000) + `0]}`
+	r = h.do(http.MethodPost, entityQuery, many, apiKey("demo-key-service")...)
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body[:min(len(r.body), 300)])
+	assert.Equal(t, "body: the JSON body holds more than 200000 values (array items and object members), the limit of this API", r.object(t)["message"])
+	r = h.do(http.MethodPost, entityQuery, `{"typeName":"Project","note":[`+strings.Repeat("0,", 199990)+`0]}`, apiKey("demo-key-service")...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+
+	// Brackets and commas inside strings are text, not nesting or values.
+	r = h.do(http.MethodPut, createProject, `{"Name":"`+strings.Repeat("[{,", 100)+`\"]"}`, apiKey("demo-key-service")...)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 }
 

@@ -244,7 +244,8 @@ func (s *Server) runOperation(rc *reqCtx, st *tenantState) error {
 }
 
 // readBody reads the size-limited body (413 over the limit), refuses JSON
-// nested deeper than the spec allows before decoding it, decodes JSON
+// nested deeper or holding more values than the spec allows before
+// decoding it, decodes JSON
 // bodies once for the pipeline, validation and handlers, and camelCases
 // data API keys in place (two keys that would become one are a 400).
 func (s *Server) readBody(rc *reqCtx) error {
@@ -255,7 +256,10 @@ func (s *Server) readBody(rc *reqCtx) error {
 	if r.ContentLength > s.maxBody {
 		return tooLarge(s.maxBody)
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(rc.w, r.Body, s.maxBody))
+	// Sized by the declared length: reading it costs the body once.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(rc.w, r.Body, s.maxBody))
+	b := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -265,8 +269,10 @@ func (s *Server) readBody(rc *reqCtx) error {
 	}
 	rc.body = b
 	if len(bytes.TrimSpace(b)) > 0 && isJSON(r.Header.Get("Content-Type")) {
-		if rc.route != nil && jsonTooDeep(b, rc.route.spec.maxJSONDepth) {
-			return tooDeep(rc.route.spec.maxJSONDepth)
+		if rc.route != nil {
+			if err := rc.route.spec.json.check(b); err != nil {
+				return err
+			}
 		}
 		var v any
 		if json.Unmarshal(b, &v) == nil {

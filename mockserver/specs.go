@@ -56,9 +56,9 @@ type apiSpec struct {
 	doc    *openapi3.T
 	router routers.Router
 	routes map[string]*route // by operationId
-	// maxJSONDepth bounds the nesting of JSON request bodies (the spec's
-	// x-max-json-depth; 0: none).
-	maxJSONDepth int
+	// json bounds the nesting and size of JSON request bodies (the spec's
+	// x-max-json-depth and x-max-json-values).
+	json jsonLimits
 }
 
 type specs struct {
@@ -97,7 +97,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, maxJSONDepth: jsonDepthLimit(doc)}
+		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, json: jsonLimitsOf(doc)}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp, surface: surfaces[api]}
 			for _, name := range op.Schemes {
@@ -143,7 +143,7 @@ func loadSpecs(s *Server) (*specs, error) {
 	}
 	out := &specs{}
 	for _, c := range compiled {
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), maxJSONDepth: c.maxJSONDepth}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), json: c.json}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {
