@@ -20,10 +20,10 @@ const handlerBound = 5 * time.Second
 
 var fuzzServer = sync.OnceValues(func() (*mockserver.Server, error) { return mockserver.New() })
 
-// fuzzToken is a bearer token of the demo tenant's admin client on the
-// credentials API, for seeds that get past authentication.
-func fuzzToken(t testing.TB, srv *mockserver.Server, path, scope string) string {
-	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-admin"}, "client_secret": {"demo-admin-secret"}}
+// fuzzToken is a bearer token of a demo tenant client (its secret is
+// "<client>-secret"), for seeds that get past authentication.
+func fuzzToken(t testing.TB, srv *mockserver.Server, path, client, scope string) string {
+	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {client}, "client_secret": {client + "-secret"}}
 	if scope != "" {
 		form.Set("scope", scope)
 	}
@@ -50,14 +50,14 @@ func FuzzHandler(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	genesys := fuzzToken(f, srv, "/oauth/token", "")
-	dealcloud := fuzzToken(f, srv, "/api/rest/v1/oauth/token", "data user_management")
+	genesys := fuzzToken(f, srv, "/oauth/token", "demo-admin", "")
+	dealcloud := fuzzToken(f, srv, "/api/rest/v1/oauth/token", "demo-integrator", "data user_management")
 	key := "Authorization: ApiKey demo-key-service\nContent-Type: application/json"
 	bob := "Authorization: ApiKey demo-key-bob\nContent-Type: application/json"
 	gen := "Authorization: Bearer " + genesys + "\nContent-Type: application/json"
 	dc := "Authorization: Bearer " + dealcloud + "\nContent-Type: application/json"
 	for _, s := range []struct{ method, path, headers, body string }{
-		{"POST", "/V2.0/services/data/entityQuery", key, `{"typeName":"Project","fields":["Name","Manager.Name"],"where":{"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"Like","rightExpression":{"value":"%a%"}},{"_type":"not","not":{"_type":"compare","leftExpression":{"fieldName":"Budget"},"operator":"GreaterThan","rightExpression":{"value":10}}}]},"orders":[{"fieldName":"Name","order":"Descending"}],"paging":{"from":0,"limit":5}}`},
+		{"POST", "/V2.0/services/data/entityQuery", key, `{"typeName":"Project","fields":["Name","Owner.Name"],"where":{"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"Like","rightExpression":{"value":"%a%"}},{"_type":"not","not":{"_type":"compare","leftExpression":{"fieldName":"Budget"},"operator":"GreaterThan","rightExpression":{"value":10}}}]},"orders":[{"fieldName":"Name","order":"Descending"}],"paging":{"from":0,"limit":5}}`},
 		{"POST", "/V2.0/services/data/entityQuery", bob, `{"TypeName":"Task","typeName":"Project"}`},
 		{"POST", "/V2.0/services/data/entityQuery", key, `{"typeName":"Project","where":{"_type":"not","not":{"_type":"not","not":{"_type":"not","not":{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"Equal","rightExpression":{"value":"x"}}}}}}`},
 		{"GET", "/V2.0/services/data/entityQuery?typeName=Project&where=Name%20LIKE%20%27%25x%25%27&orders=Name%20DESC&limit=3", key, ""},
@@ -65,13 +65,13 @@ func FuzzHandler(f *testing.F) {
 		{"PUT", "/V2.0/services/data/objects/Project", key, `{"Name":"fuzz","Budget":1}`},
 		{"POST", "/V2.0/services/data/objects/Project/1", key, `{"Budget":2}`},
 		{"GET", "/V2.0/services/data/objects/Project/2?fields=Name", key, ""},
-		{"POST", "/V2.0/services/authentication/login", "Content-Type: application/json", `{"userName":"alice@example.com","password":"alice-password"}`},
+		{"POST", "/V2.0/services/authentication/login", "Content-Type: application/json", `{"userName":"alice@demo.tenantkit.dev","password":"demo-password"}`},
 		{"GET", "/api/v2/integrations/credentials?pageSize=2&pageNumber=1", gen, ""},
 		{"POST", "/api/v2/integrations/credentials", gen, `{"name":"n","type":{"name":"basicAuth"},"credentialFields":{"userName":"u","password":"p"}}`},
 		{"GET", "/api/v2/integrations/credentials/types", gen, ""},
-		{"POST", "/api/rest/v4/data/entrydata/rows/query/Deals", dc + "\nAS-USER: 2002", `{"query":"{Stage: \"Won\"}","limit":5}`},
+		{"POST", "/api/rest/v4/data/entrydata/rows/query/Deals", dc + "\nAS-USER: 6045", `{"query":"{Stage: \"Won\"}","limit":5}`},
 		{"GET", "/api/rest/v1/management/user/proxy", dc, ""},
-		{"POST", "/oauth/token", "Content-Type: application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=demo-admin&client_secret=x"},
+		{"POST", "/oauth/token", "Content-Type: application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=demo-admin&client_secret=demo-admin-secret"},
 		{"GET", "/_mock/tenants", "", ""},
 		{"GET", "/healthz", "", ""},
 		{"DELETE", "/V2.0/services/data/entityQuery", key, "[[[[[[[[["},
