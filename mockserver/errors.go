@@ -259,6 +259,8 @@ func problemSection(status int) string {
 		return "5.6"
 	case 421:
 		return "5.20"
+	case 413:
+		return "5.14"
 	case 503:
 		return "6.4"
 	}

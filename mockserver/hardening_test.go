@@ -4,6 +4,7 @@ package mockserver_test
 // API's shape, never a 500, a leaked secret or a bypassed step.
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -96,17 +97,29 @@ func TestUnknownClientIDIsNotRecorded(t *testing.T) {
 	}
 }
 
-// A body over the limit is a 400 and a refusal, also when the client asks
-// for an explanation.
+// A body over the limit is a 413 (Content Too Large) in the API's shape
+// and a refusal, also when the client asks for an explanation, whether the
+// client declared its length or streamed it.
 func TestOversizedBodyIsARefusal(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, mockserver.WithMaxBodyBytes(1024))
 	body := `{"Name":"` + strings.Repeat("x", 2048) + `"}`
 	for _, explain := range []string{"", "1"} {
 		r := h.do(http.MethodPut, createProject, body, hdrs(apiKey("demo-key-service"), []string{wire.ExplainHeader, explain})...)
-		require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+		require.Equal(t, http.StatusRequestEntityTooLarge, r.status, "%s", r.body)
 		assert.Equal(t, wire.OutcomeDeny, r.decision.Outcome)
+		assert.Equal(t, "InvalidArgument", r.object(t)["errorCode"])
+		assert.Contains(t, string(r.body), "larger than the limit of 1024 bytes")
 	}
+	// Streamed (chunked, no Content-Length): the limit stops the read.
+	req, err := http.NewRequest(http.MethodPut, h.url+createProject, io.MultiReader(strings.NewReader(body)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "ApiKey demo-key-service")
+	resp, err := h.http.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
 }
 
 // An after-write fault only replaces an answer whose request took effect:

@@ -21,6 +21,9 @@ type config struct {
 	clock    func() time.Time
 	maxBody  int64
 	hosts    []string
+
+	maxInFlight, maxInFlightBytes int64
+	requestTimeout                time.Duration
 }
 
 // WithFixture sets the default tenant's fixture (the embedded demo tenant,
@@ -35,7 +38,7 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 func WithClock(now func() time.Time) Option { return func(c *config) { c.clock = now } }
 
 // WithMaxBodyBytes limits request bodies (DefaultMaxBodyBytes by default);
-// larger bodies are answered 400 in the surface's error shape.
+// larger bodies are answered 413 in the surface's error shape.
 func WithMaxBodyBytes(n int64) Option { return func(c *config) { c.maxBody = n } }
 
 // WithAllowedHosts adds host names the server answers for, besides
@@ -56,3 +59,21 @@ func WithAllowedHosts(hosts ...string) Option {
 func WithGeneratedRows(typeName string, count int, seed uint64) Option {
 	return func(c *config) { c.generate = &tenant.GenerateFixture{Type: typeName, Count: count, Seed: seed} }
 }
+
+// WithMaxInFlight bounds the vendor API requests served at once (requests,
+// DefaultMaxInFlight by default) and the bytes of request bodies they hold
+// (bodyBytes, DefaultMaxInFlightBytes by default; a body without a declared
+// length counts as the body limit). A request beyond either bound is
+// answered at once with 503 and Retry-After in the API's error shape,
+// before its body is read. Zero keeps a default.
+func WithMaxInFlight(requests int, bodyBytes int64) Option {
+	return func(c *config) { c.maxInFlight, c.maxInFlightBytes = int64(requests), bodyBytes }
+}
+
+// WithRequestTimeout bounds the time a vendor API request may work: once
+// it has passed, a long query stops and the request is answered 503. A
+// server with an http.Server WriteTimeout should pass the same value, so
+// no work outlives the connection's deadline. Zero (the default) sets no
+// bound beyond the client's own: a client that hangs up always stops the
+// work.
+func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
@@ -214,6 +215,18 @@ func (s *Server) serveVendor(rc *reqCtx) {
 	rc.route, rc.kroute, rc.params, rc.surface = rt, kr, params, rt.surface
 	rc.decision.Operation = rt.op.ID
 	rc.explain = r.Header.Get(wire.ExplainHeader) != ""
+	release, ok := s.inflight.admit(s.bodyWeight(r))
+	if !ok {
+		rc.busy()
+		s.recordAudit(rc)
+		return
+	}
+	defer release()
+	if s.requestTimeout > 0 {
+		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
+		defer cancel()
+		rc.r = r.WithContext(ctx)
+	}
 	if err := s.readBody(rc); err != nil {
 		rc.fail(err)
 	} else {
@@ -251,31 +264,42 @@ func (s *Server) runOperation(rc *reqCtx, st *tenantState) error {
 	return rt.handle(rc)
 }
 
-// readBody reads the size-limited body, camelCases data API keys, and
-// decodes JSON bodies for the pipeline and handlers.
+// readBody reads the size-limited body (413 over the limit), refuses JSON
+// nested deeper or holding more values than the spec allows before
+// decoding it, decodes JSON
+// bodies once for the pipeline, validation and handlers, and camelCases
+// data API keys in place (two keys that would become one are a 400).
 func (s *Server) readBody(rc *reqCtx) error {
 	r := rc.r
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(rc.w, r.Body, s.maxBody))
+	if r.ContentLength > s.maxBody {
+		return tooLarge(s.maxBody)
+	}
+	// Sized by the declared length: reading it costs the body once.
+	buf := bytes.NewBuffer(make([]byte, 0, max(r.ContentLength, 0)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(rc.w, r.Body, s.maxBody))
+	b := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return badRequest("", "the request body is larger than the limit of %d bytes", mbe.Limit)
+			return tooLarge(mbe.Limit)
 		}
 		return badRequest("", "cannot read the request body: %v", err)
 	}
 	rc.body = b
 	if len(bytes.TrimSpace(b)) > 0 && isJSON(r.Header.Get("Content-Type")) {
+		if rc.route != nil {
+			if err := rc.route.spec.json.check(b); err != nil {
+				return err
+			}
+		}
 		var v any
 		if json.Unmarshal(b, &v) == nil {
 			if rc.route != nil && rc.route.normaliseBody {
-				var changed bool
-				if v, changed = camelKeys(v); changed { // PascalCase keys: validate what the handler reads
-					if nb, err := json.Marshal(v); err == nil {
-						rc.body = nb
-					}
+				if err := camelKeys(v); err != nil { // PascalCase keys: validate what the handler reads
+					return err
 				}
 			}
 			rc.bodyJSON = v
@@ -295,7 +319,13 @@ func isJSON(ct string) bool {
 // fail reports err in the surface's shape.
 func (rc *reqCtx) fail(err error) {
 	var ae *apiError
-	if !errors.As(err, &ae) {
+	if !errors.As(err, &ae) && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The client went away or the request's time ran out: whoever
+		// still listens learns the work was stopped, not that it failed.
+		ae = &apiError{status: http.StatusServiceUnavailable, kind: kindUnavailable,
+			msg: "the request was stopped before it finished: it ran out of time or the client went away"}
+	}
+	if ae == nil {
 		rc.srv.log.LogAttrs(rc.r.Context(), slog.LevelError, "handler failed",
 			slog.String("path", rc.r.URL.Path), slog.Any("error", err))
 		ae = &apiError{status: http.StatusInternalServerError, kind: kindInternal, msg: "internal error"}

@@ -23,6 +23,9 @@ type Server struct {
 	hosts   hostPolicy
 	specs   *specs
 
+	inflight       inflight
+	requestTimeout time.Duration
+
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
 	defaultID string
@@ -58,8 +61,16 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.maxInFlight <= 0 {
+		cfg.maxInFlight = DefaultMaxInFlight
+	}
+	if cfg.maxInFlightBytes <= 0 {
+		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
+	}
 	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, hosts: hosts, tenants: map[string]*tenant.Tenant{},
-		states: map[*tenant.Tenant]*tenantState{}}
+		states:         map[*tenant.Tenant]*tenantState{},
+		inflight:       inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes},
+		requestTimeout: max(cfg.requestTimeout, 0)}
 	sp, err := loadSpecs(s)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -60,6 +61,9 @@ type apiSpec struct {
 	// a literal path wins over a templated one (OpenAPI's matching rule),
 	// so PUT /credentials/types is a 405, not updateCredential.
 	literal map[string][]string
+	// json bounds the nesting and size of JSON request bodies (the spec's
+	// x-max-json-depth and x-max-json-values).
+	json jsonLimits
 }
 
 type specs struct {
@@ -83,6 +87,13 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		doc.Servers = nil // route on paths alone; one host serves every spec
+		if api == openapi.Data {
+			l, err := queryLimitsFromSpec(doc)
+			if err != nil {
+				return nil, err
+			}
+			query.SetLimits(l) // CZQL text has no schema: the parser applies the data spec's limits
+		}
 		router, err := legacy.NewRouter(doc)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: router for %s: %w", api, err)
@@ -91,7 +102,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc)}
+		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc)}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp, surface: surfaces[api]}
 			for _, name := range op.Schemes {
@@ -137,7 +148,7 @@ func loadSpecs(s *Server) (*specs, error) {
 	}
 	out := &specs{}
 	for _, c := range compiled {
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,10 +19,13 @@ import (
 
 // validate checks the request's parameters and body against its operation
 // in the spec. Authentication is the pipeline's job, so the validator's
-// security check is a no-op.
+// security check is a no-op. A JSON body is checked against the limits its
+// schema states first (checkBounds), then validated as readBody decoded
+// it, without decoding it again.
 func (s *Server) validate(rc *reqCtx) error {
 	r := rc.r
 	r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	mt := rc.jsonMediaType()
 	in := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: rc.params,
@@ -29,15 +33,92 @@ func (s *Server) validate(rc *reqCtx) error {
 		Options: &openapi3filter.Options{
 			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
 			SkipSettingDefaults: true,
+			ExcludeRequestBody:  mt != nil,
 		},
 	}
 	err := openapi3filter.ValidateRequest(r.Context(), in)
 	r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	if err == nil && mt != nil {
+		if err = checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
+			return err
+		}
+		err = validateBody(in, mt, rc.bodyJSON)
+	}
 	if err != nil {
 		field, msg := describeValidation(err)
 		return badRequest(field, "%s", msg)
 	}
 	return nil
+}
+
+// jsonMediaType returns the operation's media type for the request's
+// decoded JSON body, or nil when the body is not one (none, not JSON, not
+// decodable: the validator reports those).
+func (rc *reqCtx) jsonMediaType() *openapi3.MediaType {
+	if rc.bodyJSON == nil || rc.kroute == nil || rc.kroute.Operation == nil {
+		return nil
+	}
+	rb := rc.kroute.Operation.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil
+	}
+	mt := rb.Value.Content.Get(rc.r.Header.Get("Content-Type"))
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	return mt
+}
+
+// validateBody validates a decoded JSON body as openapi3filter does. The
+// request direction (readOnly properties refused) is applied only where
+// the schema has readOnly properties: in that direction kin-openapi
+// validates the matched oneOf branch twice, which doubles the cost at every
+// level of a recursive schema such as the where Condition.
+func validateBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType, v any) error {
+	var opts []openapi3.SchemaValidationOption
+	if hasReadOnly(mt.Schema.Value) {
+		opts = append(opts, openapi3.VisitAsRequest())
+	}
+	if err := mt.Schema.Value.VisitJSON(v, opts...); err != nil {
+		return &openapi3filter.RequestError{Input: in, RequestBody: in.Route.Operation.RequestBody.Value,
+			Reason: "doesn't match schema", Err: err}
+	}
+	return nil
+}
+
+var readOnlyCache sync.Map // *openapi3.Schema -> bool
+
+// hasReadOnly reports whether a schema declares a readOnly property
+// anywhere within it.
+func hasReadOnly(s *openapi3.Schema) bool {
+	if v, ok := readOnlyCache.Load(s); ok {
+		return v.(bool)
+	}
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(*openapi3.Schema) bool
+	walk = func(s *openapi3.Schema) bool {
+		if s == nil || seen[s] {
+			return false
+		}
+		seen[s] = true
+		if s.ReadOnly {
+			return true
+		}
+		refs := append(append(append([]*openapi3.SchemaRef{s.Items}, s.OneOf...), s.AnyOf...), s.AllOf...)
+		refs = append(refs, s.AdditionalProperties.Schema)
+		for _, p := range s.Properties {
+			refs = append(refs, p)
+		}
+		for _, r := range refs {
+			if r != nil && walk(r.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	v := walk(s)
+	readOnlyCache.Store(s, v)
+	return v
 }
 
 // describeValidation turns a kin-openapi validation error into the field at
@@ -144,36 +225,82 @@ func joinReasons(reason string, cause any) string {
 }
 
 // camelKeys lower-cases the first letter of every object key (TypeName ->
-// typeName), recursively, except inside "parameters" and "value", whose
-// keys and contents are the caller's data. It reports whether any key
-// changed.
-func camelKeys(v any) (any, bool) {
+// typeName), in place and recursively, except inside "parameters" and
+// "value", whose keys and contents are the caller's data. Two keys that
+// differ only in the case of their first letter would be merged in no
+// particular order, so they are a 400 naming both.
+func camelKeys(v any) error {
+	if c := camelKeysIn(v); c != nil {
+		return badRequest(c.path.String(), "the keys %q and %q differ only in the case of their first letter, which this API ignores; send one of them", c.kept, c.other)
+	}
+	return nil
+}
+
+type keyCollision struct {
+	path        lazyPath
+	kept, other string
+}
+
+func camelKeysIn(v any) *keyCollision {
 	switch x := v.(type) {
 	case map[string]any:
-		changed := false
-		out := make(map[string]any, len(x))
+		var rename []string
 		for k, val := range x {
+			if ck := lowerFirst(k); ck != k {
+				rename = append(rename, k)
+			} else if k == "parameters" || k == "value" {
+				continue
+			} else if c := camelKeysIn(val); c != nil {
+				c.path.push(k)
+				return c
+			}
+		}
+		slices.Sort(rename)
+		for _, k := range rename {
 			ck := lowerFirst(k)
-			changed = changed || ck != k
+			if _, taken := x[ck]; taken {
+				c := &keyCollision{kept: ck, other: k}
+				c.path.push(ck)
+				return c
+			}
+			val := x[k]
+			delete(x, k)
+			x[ck] = val
 			if ck == "parameters" || ck == "value" {
-				out[ck] = val
 				continue
 			}
-			cv, c := camelKeys(val)
-			out[ck] = cv
-			changed = changed || c
+			if c := camelKeysIn(val); c != nil {
+				c.path.push(ck)
+				return c
+			}
 		}
-		return out, changed
 	case []any:
-		changed := false
 		for i := range x {
-			var c bool
-			x[i], c = camelKeys(x[i])
-			changed = changed || c
+			if c := camelKeysIn(x[i]); c != nil {
+				c.path.pushIndex(i)
+				return c
+			}
 		}
-		return x, changed
 	}
-	return v, false
+	return nil
+}
+
+// lazyPath is a field path built from the inside out as an error returns,
+// so that values that are fine cost no path: where.and[1].operator.
+type lazyPath []string
+
+func (p *lazyPath) push(key string) { *p = append(*p, key) }
+func (p *lazyPath) pushIndex(i int) { *p = append(*p, "["+strconv.Itoa(i)+"]") }
+
+func (p lazyPath) String() string {
+	var b strings.Builder
+	for i := len(p) - 1; i >= 0; i-- {
+		if !strings.HasPrefix(p[i], "[") && b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p[i])
+	}
+	return b.String()
 }
 
 func lowerFirst(s string) string {

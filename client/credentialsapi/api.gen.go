@@ -1028,6 +1028,12 @@ type ListCredentialsResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// ListCredentialsResponse413Headers the declared response headers of an HTTP 413 response for ListCredentials
+type ListCredentialsResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // ListCredentialsResponse429Headers the declared response headers of an HTTP 429 response for ListCredentials
 type ListCredentialsResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1060,6 +1066,8 @@ type ListCredentialsResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1074,6 +1082,8 @@ type ListCredentialsResponse struct {
 	Headers401 *ListCredentialsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListCredentialsResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCredentialsResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCredentialsResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1100,6 +1110,11 @@ func (r ListCredentialsResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialsResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListCredentialsResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1169,6 +1184,12 @@ type CreateCredentialResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// CreateCredentialResponse413Headers the declared response headers of an HTTP 413 response for CreateCredential
+type CreateCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // CreateCredentialResponse429Headers the declared response headers of an HTTP 429 response for CreateCredential
 type CreateCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1201,6 +1222,8 @@ type CreateCredentialResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1215,6 +1238,8 @@ type CreateCredentialResponse struct {
 	Headers401 *CreateCredentialResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateCredentialResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *CreateCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1241,6 +1266,11 @@ func (r CreateCredentialResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateCredentialResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1310,6 +1340,12 @@ type ListCredentialsCursorResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// ListCredentialsCursorResponse413Headers the declared response headers of an HTTP 413 response for ListCredentialsCursor
+type ListCredentialsCursorResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // ListCredentialsCursorResponse429Headers the declared response headers of an HTTP 429 response for ListCredentialsCursor
 type ListCredentialsCursorResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1342,6 +1378,8 @@ type ListCredentialsCursorResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1356,6 +1394,8 @@ type ListCredentialsCursorResponse struct {
 	Headers401 *ListCredentialsCursorResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListCredentialsCursorResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCredentialsCursorResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCredentialsCursorResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1382,6 +1422,11 @@ func (r ListCredentialsCursorResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialsCursorResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListCredentialsCursorResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1445,6 +1490,12 @@ type ListCredentialTypesResponse403Headers struct {
 	RetryAfter        *int
 }
 
+// ListCredentialTypesResponse413Headers the declared response headers of an HTTP 413 response for ListCredentialTypes
+type ListCredentialTypesResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // ListCredentialTypesResponse429Headers the declared response headers of an HTTP 429 response for ListCredentialTypes
 type ListCredentialTypesResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1475,6 +1526,8 @@ type ListCredentialTypesResponse struct {
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1487,6 +1540,8 @@ type ListCredentialTypesResponse struct {
 	Headers401 *ListCredentialTypesResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ListCredentialTypesResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ListCredentialTypesResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *ListCredentialTypesResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1508,6 +1563,11 @@ func (r ListCredentialTypesResponse) GetJSON401() *Error {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r ListCredentialTypesResponse) GetJSON403() *Error {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ListCredentialTypesResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1583,6 +1643,12 @@ type DeleteCredentialResponse404Headers struct {
 	RetryAfter        *int
 }
 
+// DeleteCredentialResponse413Headers the declared response headers of an HTTP 413 response for DeleteCredential
+type DeleteCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // DeleteCredentialResponse429Headers the declared response headers of an HTTP 429 response for DeleteCredential
 type DeleteCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1615,6 +1681,8 @@ type DeleteCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1631,6 +1699,8 @@ type DeleteCredentialResponse struct {
 	Headers403 *DeleteCredentialResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeleteCredentialResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *DeleteCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *DeleteCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1657,6 +1727,11 @@ func (r DeleteCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1726,6 +1801,12 @@ type GetCredentialResponse404Headers struct {
 	RetryAfter        *int
 }
 
+// GetCredentialResponse413Headers the declared response headers of an HTTP 413 response for GetCredential
+type GetCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // GetCredentialResponse429Headers the declared response headers of an HTTP 429 response for GetCredential
 type GetCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1758,6 +1839,8 @@ type GetCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1772,6 +1855,8 @@ type GetCredentialResponse struct {
 	Headers403 *GetCredentialResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetCredentialResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1798,6 +1883,11 @@ func (r GetCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1873,6 +1963,12 @@ type UpdateCredentialResponse404Headers struct {
 	RetryAfter        *int
 }
 
+// UpdateCredentialResponse413Headers the declared response headers of an HTTP 413 response for UpdateCredential
+type UpdateCredentialResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // UpdateCredentialResponse429Headers the declared response headers of an HTTP 429 response for UpdateCredential
 type UpdateCredentialResponse429Headers struct {
 	ININCorrelationId    *string
@@ -1907,6 +2003,8 @@ type UpdateCredentialResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1923,6 +2021,8 @@ type UpdateCredentialResponse struct {
 	Headers403 *UpdateCredentialResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *UpdateCredentialResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *UpdateCredentialResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCredentialResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -1954,6 +2054,11 @@ func (r UpdateCredentialResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateCredentialResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateCredentialResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2005,6 +2110,12 @@ func (r UpdateCredentialResponse) ContentType() string {
 	return ""
 }
 
+// GetTokenResponse413Headers the declared response headers of an HTTP 413 response for GetToken
+type GetTokenResponse413Headers struct {
+	ININCorrelationId *string
+	RetryAfter        *int
+}
+
 // GetTokenResponse429Headers the declared response headers of an HTTP 429 response for GetToken
 type GetTokenResponse429Headers struct {
 	ININCorrelationId    *string
@@ -2035,6 +2146,8 @@ type GetTokenResponse struct {
 	JSON400 *OAuthError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *OAuthError
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2043,6 +2156,8 @@ type GetTokenResponse struct {
 	JSON500 *Error
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *Error
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *GetTokenResponse413Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *GetTokenResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -2064,6 +2179,11 @@ func (r GetTokenResponse) GetJSON400() *OAuthError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetTokenResponse) GetJSON401() *OAuthError {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetTokenResponse) GetJSON413() *Error {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2308,6 +2428,13 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2390,6 +2517,23 @@ func ParseListCredentialsResponse(rsp *http.Response) (*ListCredentialsResponse,
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCredentialsResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCredentialsResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2509,6 +2653,13 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2591,6 +2742,23 @@ func ParseCreateCredentialResponse(rsp *http.Response) (*CreateCredentialRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers CreateCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2710,6 +2878,13 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2792,6 +2967,23 @@ func ParseListCredentialsCursorResponse(rsp *http.Response) (*ListCredentialsCur
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCredentialsCursorResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCredentialsCursorResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -2904,6 +3096,13 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -2969,6 +3168,23 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 			headers.RetryAfter = &value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ListCredentialTypesResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers ListCredentialTypesResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3091,6 +3307,13 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3190,6 +3413,23 @@ func ParseDeleteCredentialResponse(rsp *http.Response) (*DeleteCredentialRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers DeleteCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers DeleteCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3309,6 +3549,13 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3391,6 +3638,23 @@ func ParseGetCredentialResponse(rsp *http.Response) (*GetCredentialResponse, err
 			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers GetCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3517,6 +3781,13 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3616,6 +3887,23 @@ func ParseUpdateCredentialResponse(rsp *http.Response) (*UpdateCredentialRespons
 			headers.RetryAfter = &value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers UpdateCredentialResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers UpdateCredentialResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
@@ -3728,6 +4016,13 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3759,6 +4054,23 @@ func ParseGetTokenResponse(rsp *http.Response) (*GetTokenResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 413:
+		var headers GetTokenResponse413Headers
+		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ININ-Correlation-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ININCorrelationId = &value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 429:
 		var headers GetTokenResponse429Headers
 		if values := rsp.Header.Values("ININ-Correlation-Id"); len(values) > 0 {

@@ -114,7 +114,7 @@ type CompareCondition struct {
 	RightExpression Expression `json:"rightExpression"`
 }
 
-// Condition A where condition, tagged by `_type`.
+// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 type Condition struct {
 	union json.RawMessage
 }
@@ -138,15 +138,17 @@ type Entity struct {
 
 // EntityQueryRequest defines model for EntityQueryRequest.
 type EntityQueryRequest struct {
-	Deleted            *bool       `json:"deleted,omitempty"`
-	Fields             *[]string   `json:"fields,omitempty"`
+	Deleted *bool     `json:"deleted,omitempty"`
+	Fields  *[]string `json:"fields,omitempty"`
+
+	// Orders Sort keys, at most 16 (CZQL `ORDER BY` takes as many); a repeated field is ignored.
 	Orders             *[]OrderBy  `json:"orders,omitempty"`
 	OriginalExternalID *bool       `json:"originalExternalID,omitempty"`
 	Paging             *Paging     `json:"paging,omitempty"`
 	Relations          *[]Relation `json:"relations,omitempty"`
 	TypeName           string      `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -174,7 +176,7 @@ type Error struct {
 type Expression struct {
 	FieldName *string `json:"fieldName,omitempty"`
 
-	// Value A string, number, boolean, null, or a list of those.
+	// Value A string, number, boolean, null, or a list of those. Text is at most 1024 characters.
 	Value interface{} `json:"value,omitempty"`
 }
 
@@ -205,7 +207,7 @@ type LoginResult struct {
 type NotCondition struct {
 	UnderscoreType string `json:"_type"`
 
-	// Not A where condition, tagged by `_type`.
+	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Not Condition `json:"not"`
 }
 
@@ -252,7 +254,7 @@ type Relation struct {
 	Name     string     `json:"name"`
 	Orders   *[]OrderBy `json:"orders,omitempty"`
 
-	// Where A where condition, tagged by `_type`.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -307,6 +309,9 @@ type MisdirectedRequest = Error
 
 // NotFound defines model for NotFound.
 type NotFound = Error
+
+// PayloadTooLarge defines model for PayloadTooLarge.
+type PayloadTooLarge = Error
 
 // ServerError defines model for ServerError.
 type ServerError = Error
@@ -1847,6 +1852,8 @@ type GetServerDefinitionResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1874,6 +1881,11 @@ func (r GetServerDefinitionResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetServerDefinitionResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetServerDefinitionResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -1942,6 +1954,8 @@ type GetSessionInfoResponse struct {
 	JSON200 *SessionInfo
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -1964,6 +1978,11 @@ func (r GetSessionInfoResponse) GetJSON200() *SessionInfo {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r GetSessionInfoResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetSessionInfoResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2034,6 +2053,8 @@ type LoginResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2061,6 +2082,11 @@ func (r LoginResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LoginResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LoginResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2129,6 +2155,8 @@ type LogoutResponse struct {
 	JSON200 *EmptyResult
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2151,6 +2179,11 @@ func (r LogoutResponse) GetJSON200() *EmptyResult {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LogoutResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2223,6 +2256,8 @@ type EntityQueryGetResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2255,6 +2290,11 @@ func (r EntityQueryGetResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r EntityQueryGetResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EntityQueryGetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2327,6 +2367,8 @@ type EntityQueryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2359,6 +2401,11 @@ func (r EntityQueryResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r EntityQueryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r EntityQueryResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2431,6 +2478,8 @@ type CreateObjectResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2463,6 +2512,11 @@ func (r CreateObjectResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CreateObjectResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateObjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2537,6 +2591,8 @@ type DeleteObjectResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2574,6 +2630,11 @@ func (r DeleteObjectResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r DeleteObjectResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r DeleteObjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2648,6 +2709,8 @@ type GetObjectResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2685,6 +2748,11 @@ func (r GetObjectResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r GetObjectResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r GetObjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2759,6 +2827,8 @@ type UpdateObjectResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *NotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2796,6 +2866,11 @@ func (r UpdateObjectResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r UpdateObjectResponse) GetJSON404() *NotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateObjectResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -2868,6 +2943,8 @@ type QueryResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *MisdirectedRequest
 	// JSON429 the response for an HTTP 429 `application/json` response
@@ -2900,6 +2977,11 @@ func (r QueryResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r QueryResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r QueryResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
@@ -3220,6 +3302,13 @@ func ParseGetServerDefinitionResponse(rsp *http.Response) (*GetServerDefinitionR
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3303,6 +3392,13 @@ func ParseGetSessionInfoResponse(rsp *http.Response) (*GetSessionInfoResponse, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
@@ -3395,6 +3491,13 @@ func ParseLoginResponse(rsp *http.Response) (*LoginResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3478,6 +3581,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
@@ -3577,6 +3687,13 @@ func ParseEntityQueryGetResponse(rsp *http.Response) (*EntityQueryGetResponse, e
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3675,6 +3792,13 @@ func ParseEntityQueryResponse(rsp *http.Response) (*EntityQueryResponse, error) 
 		}
 		response.JSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3772,6 +3896,13 @@ func ParseCreateObjectResponse(rsp *http.Response) (*CreateObjectResponse, error
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
@@ -3878,6 +4009,13 @@ func ParseDeleteObjectResponse(rsp *http.Response) (*DeleteObjectResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3982,6 +4120,13 @@ func ParseGetObjectResponse(rsp *http.Response) (*GetObjectResponse, error) {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
@@ -4088,6 +4233,13 @@ func ParseUpdateObjectResponse(rsp *http.Response) (*UpdateObjectResponse, error
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4185,6 +4337,13 @@ func ParseQueryResponse(rsp *http.Response) (*QueryResponse, error) {
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
 		var dest MisdirectedRequest

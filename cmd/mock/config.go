@@ -38,6 +38,10 @@ const (
 	envFaultSeed       = "TENANTKIT_FAULT_SEED"
 	envFaultOperations = "TENANTKIT_FAULT_OPERATIONS"
 	envLatency         = "TENANTKIT_LATENCY"
+
+	envMaxBodyBytes     = "TENANTKIT_MAX_BODY_BYTES"
+	envMaxInFlight      = "TENANTKIT_MAX_IN_FLIGHT"
+	envMaxInFlightBytes = "TENANTKIT_MAX_IN_FLIGHT_BYTES"
 )
 
 // config is the effective configuration: each value from its flag when the
@@ -61,6 +65,11 @@ type config struct {
 	faultSeed       int64
 	faultOperations []string
 	latency         time.Duration
+
+	// Server-wide bounds on hostile or bursty load.
+	maxBodyBytes     int64
+	maxInFlight      int
+	maxInFlightBytes int64
 }
 
 // faults returns the fault plan the flags ask for, and whether they ask
@@ -106,6 +115,9 @@ func newFlagSet() *flag.FlagSet {
 	fs.String("fault-seed", "", "fault seed")
 	fs.String("fault-operations", "", "operations faults apply to")
 	fs.String("latency", "", "added latency")
+	fs.String("max-body-bytes", "", "request body limit")
+	fs.String("max-in-flight", "", "requests served at once")
+	fs.String("max-in-flight-bytes", "", "request body bytes held at once")
 	return fs
 }
 
@@ -227,6 +239,25 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if cfg.latency, err = time.ParseDuration(lat); err != nil || cfg.latency < 0 {
 		return config{}, usageErrorf("%s: the latency is a duration such as 200ms", from)
 	}
+	whole := func(name, env string, def int64) (int64, error) {
+		v, from := value(name, env, strconv.FormatInt(def, 10))
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return 0, usageErrorf("%s: a whole number of at least 1", from)
+		}
+		return n, nil
+	}
+	if cfg.maxBodyBytes, err = whole("max-body-bytes", envMaxBodyBytes, mockserver.DefaultMaxBodyBytes); err != nil {
+		return config{}, err
+	}
+	inFlight, err := whole("max-in-flight", envMaxInFlight, mockserver.DefaultMaxInFlight)
+	if err != nil {
+		return config{}, err
+	}
+	cfg.maxInFlight = int(min(inFlight, math.MaxInt32))
+	if cfg.maxInFlightBytes, err = whole("max-in-flight-bytes", envMaxInFlightBytes, mockserver.DefaultMaxInFlightBytes); err != nil {
+		return config{}, err
+	}
 	return cfg, nil
 }
 
@@ -332,6 +363,19 @@ the variable, the variable over the default; an empty variable is unset):
   --latency D          TENANTKIT_LATENCY
         add D (such as 200ms) to every request the faults apply to
         (default 0s)
+  --max-body-bytes N   TENANTKIT_MAX_BODY_BYTES
+        largest request body accepted (default 1048576); a larger one is
+        answered 413 in the API's error shape
+  --max-in-flight N    TENANTKIT_MAX_IN_FLIGHT
+        API requests served at once (default 256)
+  --max-in-flight-bytes N
+                       TENANTKIT_MAX_IN_FLIGHT_BYTES
+        request body bytes those requests may hold at once (default
+        8388608; a body without a Content-Length counts as
+        --max-body-bytes). Beyond either bound a request is answered 503
+        with Retry-After: 1 at once, so memory stays bounded under a
+        burst. Nesting, sort keys and text operands have limits of their
+        own, stated in the specs (README, "Security notes")
   --check              (no environment variable)
         load and validate the fixture, print a summary and exit without
         listening

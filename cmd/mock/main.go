@@ -99,7 +99,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fixture = tenant.WithFaults(fixture, plan)
 	}
-	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithAllowedHosts(cfg.allowedHosts...))
+	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithAllowedHosts(cfg.allowedHosts...),
+		mockserver.WithMaxBodyBytes(cfg.maxBodyBytes), mockserver.WithMaxInFlight(cfg.maxInFlight, cfg.maxInFlightBytes),
+		mockserver.WithRequestTimeout(writeTimeout)) // no query outlives the connection's write deadline
 	if err != nil {
 		printFixtureError(stderr, cfg.fixture, err)
 		return exitUsage

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -129,7 +130,7 @@ func TestHelpDocumentsEveryFlagAndVariable(t *testing.T) {
 		assert.Contains(t, usage, "--"+f.Name+" ", "flag --%s is documented", f.Name)
 	})
 	for _, s := range []string{
-		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate, envHosts,
+		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate, envHosts, envMaxBodyBytes, envMaxInFlight, envMaxInFlightBytes,
 		`(default "` + defaultAddr + `")`, `(default "` + defaultLogLevel + `")`, `(default "` + defaultLogFormat + `")`,
 		"debug, info, warn or error", "text or json", "docs/fixtures.md", "/_mock/", "/healthz", "-h, --help",
 		"the flag wins over\nthe variable, the variable over the default",
@@ -227,10 +228,24 @@ func TestFlagWinsOverVariableOverDefault(t *testing.T) {
 	cfg, err := parseConfig([]string{"--log-format", "text", "--quiet"},
 		env{envAddr: ":0", envLogFormat: "json", envLogLevel: "WARN", envQuiet: "0"}.get)
 	require.NoError(t, err)
-	assert.Equal(t, config{addr: ":0", logLevel: slog.LevelWarn, logFormat: "text", quiet: true, faultSeed: 1}, cfg)
+	bounds := config{maxBodyBytes: mockserver.DefaultMaxBodyBytes, maxInFlight: mockserver.DefaultMaxInFlight,
+		maxInFlightBytes: mockserver.DefaultMaxInFlightBytes}
+	assert.Equal(t, config{addr: ":0", logLevel: slog.LevelWarn, logFormat: "text", quiet: true, faultSeed: 1,
+		maxBodyBytes: bounds.maxBodyBytes, maxInFlight: bounds.maxInFlight, maxInFlightBytes: bounds.maxInFlightBytes}, cfg)
 	cfg, err = parseConfig(nil, env{}.get)
 	require.NoError(t, err)
-	assert.Equal(t, config{addr: defaultAddr, logLevel: slog.LevelInfo, logFormat: "text", faultSeed: 1}, cfg)
+	assert.Equal(t, config{addr: defaultAddr, logLevel: slog.LevelInfo, logFormat: "text", faultSeed: 1,
+		maxBodyBytes: bounds.maxBodyBytes, maxInFlight: bounds.maxInFlight, maxInFlightBytes: bounds.maxInFlightBytes}, cfg)
+
+	// The server-wide bounds, from flags or variables.
+	cfg, err = parseConfig([]string{"--max-in-flight", "8"}, env{envMaxBodyBytes: "4096", envMaxInFlight: "99", envMaxInFlightBytes: "65536"}.get)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4096), cfg.maxBodyBytes)
+	assert.Equal(t, 8, cfg.maxInFlight)
+	assert.Equal(t, int64(65536), cfg.maxInFlightBytes)
+	_, err = parseConfig(nil, env{envMaxInFlightBytes: "0"}.get)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `TENANTKIT_MAX_IN_FLIGHT_BYTES="0": a whole number of at least 1`)
 
 	// Allowed hosts: the flag's list, plus the --addr host when it names
 	// one other than loopback.

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -58,6 +59,7 @@ type cmpNode struct {
 	right *column // field against field
 	k     key
 	list  []key
+	like  *query.Pattern // Like against a constant, compiled once
 }
 
 var textOps = map[string]bool{query.OpBeginsWith: true, query.OpEndsWith: true, query.OpContains: true,
@@ -169,6 +171,7 @@ func compileCompare(tb *table, c *query.Compare, idField string) (node, error) {
 		return n, nil
 	}
 	if c.Op == query.OpIn {
+		n.list = make([]key, 0, len(c.List))
 		for _, v := range c.List {
 			k, err := convertKey(tb, col, v, idField, loc)
 			if err != nil {
@@ -186,6 +189,9 @@ func compileCompare(tb *table, c *query.Compare, idField string) (node, error) {
 		return nil, loc.Errorf("%s %s needs a value, not null (use Equal or NotEqual null)", label, c.Op)
 	}
 	n.k = k
+	if c.Op == query.OpLike {
+		n.like = query.CompileLike(k.s)
+	}
 	return n, nil
 }
 
@@ -299,6 +305,27 @@ type evaluator struct {
 	tb *table
 	// path forces the index (1) or row scans (2) for tests; 0 decides.
 	path int
+	// ctx is the request's: once it is done, evaluation stops and err
+	// holds why (the result is then meaningless).
+	ctx context.Context
+	err error
+	n   uint
+}
+
+// stopped reports whether the evaluation should stop: the context is
+// looked at every 256 calls, which keeps the check cheap in row loops.
+func (ev *evaluator) stopped() bool {
+	if ev.err != nil {
+		return true
+	}
+	if ev.ctx == nil {
+		return false
+	}
+	ev.n++
+	if ev.n%256 == 0 {
+		ev.err = ev.ctx.Err()
+	}
+	return ev.err != nil
 }
 
 // forcePath is set by tests to cover both the index and the scan paths.
@@ -328,6 +355,9 @@ func (ev *evaluator) eval(n node, univ *roaring.Bitmap) *roaring.Bitmap {
 	case notNode:
 		return roaring.AndNot(univ, ev.eval(e.x, univ))
 	case *cmpNode:
+		if ev.err != nil {
+			return univ
+		}
 		return ev.leaf(e, univ)
 	}
 	panic(fmt.Sprintf("tenant: unknown node %T", n))
@@ -364,7 +394,7 @@ func (ev *evaluator) leaf(n *cmpNode, univ *roaring.Bitmap) *roaring.Bitmap {
 	var set *roaring.Bitmap
 	switch {
 	case n.col.sidx != nil:
-		set = leafOf(n.col.sidx, n, univ, func(k key) string { return k.s }, textPred(n))
+		set = leafOf(n.col.sidx, n, univ, func(k key) string { return k.s }, ev.textPred(n))
 	case n.col.fidx != nil:
 		set = leafOf(n.col.fidx, n, univ, func(k key) float64 { return k.f }, nil)
 	default:
@@ -387,19 +417,23 @@ func (c *column) keyCount() int {
 }
 
 // textPred returns the predicate of a text operator on lower-case keys.
-func textPred(n *cmpNode) func(string) bool {
+// It stops matching once the evaluation is stopped.
+func (ev *evaluator) textPred(n *cmpNode) func(string) bool {
 	s := n.k.s
+	var pred func(string) bool
 	switch n.op {
 	case query.OpBeginsWith:
-		return func(k string) bool { return strings.HasPrefix(k, s) }
+		pred = func(k string) bool { return strings.HasPrefix(k, s) }
 	case query.OpEndsWith:
-		return func(k string) bool { return strings.HasSuffix(k, s) }
+		pred = func(k string) bool { return strings.HasSuffix(k, s) }
 	case query.OpContains:
-		return func(k string) bool { return strings.Contains(k, s) }
+		pred = func(k string) bool { return strings.Contains(k, s) }
 	case query.OpLike:
-		return func(k string) bool { return query.Like(k, s) }
+		pred = n.like.Match
+	default:
+		return nil
 	}
-	return nil
+	return func(k string) bool { return !ev.stopped() && pred(k) }
 }
 
 // leafOf answers Equal, In, the order operators and (text) the text
@@ -418,9 +452,13 @@ func leafOf[K cmp.Ordered](ix *index[K], n *cmpNode, univ *roaring.Bitmap, val f
 	case query.OpEqual:
 		return eq(n.k)
 	case query.OpIn:
-		parts := make([]*roaring.Bitmap, 0, len(n.list))
+		var parts []*roaring.Bitmap
 		for _, k := range n.list {
-			parts = append(parts, eq(k))
+			if k.null {
+				parts = append(parts, ix.nulls)
+			} else if p, ok := ix.m[val(k)]; ok { // a value no row holds adds nothing
+				parts = append(parts, p.bitmap())
+			}
 		}
 		return roaring.FastOr(parts...)
 	case query.OpLessThan, query.OpLessThanOrEqual, query.OpGreaterThan, query.OpGreaterThanOrEqual:
@@ -498,6 +536,9 @@ func (ev *evaluator) scan(n *cmpNode, univ *roaring.Bitmap) *roaring.Bitmap {
 			break
 		}
 		for _, s := range batch[:k] {
+			if ev.stopped() {
+				return out
+			}
 			if ev.match(n, s) {
 				buf = append(buf, s)
 			}
@@ -546,7 +587,7 @@ func (ev *evaluator) match(n *cmpNode, slot uint32) bool {
 		if v.null || r.null {
 			return false
 		}
-		return matchKey(n.col, n.op, v, r)
+		return matchKey(n.col, n.op, v, r, nil)
 	}
 	switch n.op {
 	case query.OpEqual:
@@ -554,7 +595,7 @@ func (ev *evaluator) match(n *cmpNode, slot uint32) bool {
 	case query.OpIn:
 		return slices.ContainsFunc(n.list, func(k key) bool { return equalKey(n.col, v, k) })
 	}
-	return !v.null && matchKey(n.col, n.op, v, n.k)
+	return !v.null && matchKey(n.col, n.op, v, n.k, n.like)
 }
 
 func equalKey(c *column, v, k key) bool {
@@ -564,8 +605,9 @@ func equalKey(c *column, v, k key) bool {
 	return compareKeys(c, v, k) == 0
 }
 
-// matchKey applies an order or text operator to two non-null values.
-func matchKey(c *column, op string, v, k key) bool {
+// matchKey applies an order or text operator to two non-null values; like
+// is k's compiled pattern, when there is one.
+func matchKey(c *column, op string, v, k key, like *query.Pattern) bool {
 	switch op {
 	case query.OpEqual:
 		return compareKeys(c, v, k) == 0
@@ -584,6 +626,9 @@ func matchKey(c *column, op string, v, k key) bool {
 	case query.OpContains:
 		return strings.Contains(v.s, k.s)
 	case query.OpLike:
+		if like != nil {
+			return like.Match(v.s)
+		}
 		return query.Like(v.s, k.s)
 	}
 	return false

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +32,10 @@ type QuerySpec struct {
 	// 0 keeps everything), From and Limit then take the page.
 	Skip, Cap   int
 	From, Limit int
+	// Context, when set, stops a long evaluation once it is done (the
+	// client hung up, or the request's time ran out); Query then returns
+	// its error.
+	Context context.Context
 }
 
 // PageInfo describes a page: Total counts every row of the (cut) result,
@@ -67,8 +72,11 @@ func (t *Tenant) Query(spec QuerySpec, render func(*Rows) error) (PageInfo, erro
 	if err != nil {
 		return PageInfo{}, err
 	}
-	ev := &evaluator{tb: tb, path: forcePath}
+	ev := &evaluator{tb: tb, path: forcePath, ctx: spec.Context}
 	result := ev.eval(where, t.visibleSet(tb, spec.User))
+	if ev.err != nil {
+		return PageInfo{}, fmt.Errorf("query stopped: %w", ev.err)
+	}
 
 	n := int(result.GetCardinality())
 	total := max(n-max(spec.Skip, 0), 0)
@@ -101,12 +109,18 @@ type order struct {
 	desc bool
 }
 
+// A key whose field already appeared never decides (its ties were broken
+// by the first one), so it is dropped: a thousand copies of one key cost
+// what one does.
 func resolveOrders(tb *table, in []query.Order, idField string) ([]order, error) {
-	out := make([]order, 0, len(in))
+	out := make([]order, 0, min(len(in), 16))
 	for _, o := range in {
 		c, err := resolveColumn(tb, o.Field, idField, o.Where())
 		if err != nil {
 			return nil, err
+		}
+		if slices.ContainsFunc(out, func(x order) bool { return x.col == c }) {
+			continue
 		}
 		out = append(out, order{col: c, desc: o.Descending})
 		if c == nil {

@@ -331,6 +331,9 @@ func (p *parser) orderList() ([]Order, error) {
 			return nil, err
 		}
 		out = append(out, o)
+		if l := CurrentLimits(); l.MaxOrders > 0 && len(out) > l.MaxOrders {
+			return nil, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("more than %d sort keys; the limit is %d", l.MaxOrders, l.MaxOrders)}
+		}
 		if !p.isPunct(",") {
 			return out, nil
 		}
@@ -404,14 +407,11 @@ func (p *parser) and() (Expr, error) {
 	return and, nil
 }
 
-// maxNesting bounds parentheses and NOT chains in condition text.
-const maxNesting = 64
-
 func (p *parser) unary() (Expr, error) {
 	p.depth++
 	defer func() { p.depth-- }()
-	if p.depth > maxNesting {
-		return nil, p.errorf("conditions are nested more than %d deep", maxNesting)
+	if l := CurrentLimits(); p.depth > l.MaxDepth {
+		return nil, p.errorf("conditions are nested more than %d levels deep (the limit is %d)", l.MaxDepth, l.MaxDepth)
 	}
 	switch {
 	case p.isKeyword("NOT"):
@@ -562,6 +562,9 @@ func (p *parser) value() (any, error) {
 	var v any
 	switch {
 	case t.kind == tokString:
+		if msg := checkText(t.text); msg != "" {
+			return nil, &SyntaxError{Pos: t.pos, Msg: "a string " + msg}
+		}
 		v = t.text
 	case t.kind == tokNumber:
 		f, err := strconv.ParseFloat(t.text, 64)
@@ -586,11 +589,17 @@ func (p *parser) value() (any, error) {
 				if !scalar(x) {
 					return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s holds a value that is not a string, number, boolean or null", t.text)}
 				}
+				if msg := checkText(x); msg != "" {
+					return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s holds a value that %s", t.text, msg)}
+				}
 			}
 		} else {
 			v = normalise(pv)
 			if !scalar(v) {
 				return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s is not a string, number, boolean, null or list", t.text)}
+			}
+			if msg := checkText(v); msg != "" {
+				return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s %s", t.text, msg)}
 			}
 		}
 	default:

@@ -12,6 +12,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Record is one row as the evaluator sees it. Get returns the field's value
@@ -302,24 +303,73 @@ func boolText(b bool, s string) (int, bool) {
 }
 
 // Like matches SQL LIKE patterns, case-sensitively: % is any run of
-// characters, _ is exactly one.
-func Like(s, pattern string) bool { return like(s, pattern) }
+// characters, _ is exactly one. To test many values against one pattern,
+// compile it once with CompileLike.
+func Like(s, pattern string) bool { return CompileLike(pattern).Match(s) }
 
-func like(s, pattern string) bool {
-	sr, pr := []rune(s), []rune(pattern)
+func like(s, pattern string) bool { return Like(s, pattern) }
+
+// Pattern is a compiled LIKE pattern.
+type Pattern struct {
+	p   []rune // the pattern, each run of % collapsed to one
+	min int    // the characters a match needs: every rune but %
+	// segs, when the pattern has no _, are its literal parts between the
+	// %s: the first anchored at the start unless the pattern starts with
+	// %, the last at the end unless it ends with %.
+	segs               []string
+	noUnderscore       bool
+	openStart, openEnd bool
+}
+
+// CompileLike compiles a LIKE pattern. Runs of % match what one % matches,
+// so they are collapsed: the cost of a match then grows with the text, not
+// with the number of wildcards. A pattern without _ is matched segment by
+// segment with substring search.
+func CompileLike(pattern string) *Pattern {
+	out := &Pattern{p: make([]rune, 0, len(pattern)), noUnderscore: !strings.ContainsRune(pattern, '_')}
+	for _, r := range pattern {
+		if r == '%' {
+			if n := len(out.p); n > 0 && out.p[n-1] == '%' {
+				continue
+			}
+		} else {
+			out.min++
+		}
+		out.p = append(out.p, r)
+	}
+	if out.noUnderscore {
+		collapsed := string(out.p)
+		out.openStart = strings.HasPrefix(collapsed, "%")
+		out.openEnd = strings.HasSuffix(collapsed, "%")
+		out.segs = strings.Split(collapsed, "%")
+	}
+	return out
+}
+
+// Match reports whether s matches the pattern.
+func (p *Pattern) Match(s string) bool {
+	if len(s) < p.min || len(s) < p.min*utf8.UTFMax && utf8.RuneCountInString(s) < p.min { // every rune but % takes one character
+		return false
+	}
+	if p.noUnderscore {
+		return p.matchSegments(s)
+	}
+	pr := p.p
 	// Iterative wildcard match with backtracking on the last %.
 	si, pi, star, mark := 0, 0, -1, 0
-	for si < len(sr) {
+	for si < len(s) {
+		r, n := utf8.DecodeRuneInString(s[si:])
 		switch {
 		case pi < len(pr) && pr[pi] == '%': // before the literal case: a % in the text is still matched by the wildcard
 			star, mark = pi, si
 			pi++
-		case pi < len(pr) && (pr[pi] == '_' || pr[pi] == sr[si]):
-			si++
+		case pi < len(pr) && (pr[pi] == '_' || pr[pi] == r):
+			si += n
 			pi++
 		case star >= 0:
 			pi = star + 1
-			mark++
+			_, m := utf8.DecodeRuneInString(s[mark:])
+			mark += m
 			si = mark
 		default:
 			return false
@@ -329,4 +379,32 @@ func like(s, pattern string) bool {
 		pi++
 	}
 	return pi == len(pr)
+}
+
+// matchSegments matches a pattern of literals and %: the first literal is
+// a prefix (unless the pattern starts with %), the last a suffix (unless it
+// ends with %), and the ones between are found leftmost first, which
+// leaves the most room for the rest.
+func (p *Pattern) matchSegments(s string) bool {
+	segs := p.segs
+	if len(segs) == 1 { // no %: the whole text
+		return s == segs[0]
+	}
+	first, last := segs[0], segs[len(segs)-1]
+	if !strings.HasPrefix(s, first) {
+		return false
+	}
+	s = s[len(first):]
+	if len(s) < len(last) || !strings.HasSuffix(s, last) {
+		return false
+	}
+	s = s[:len(s)-len(last)]
+	for _, seg := range segs[1 : len(segs)-1] {
+		i := strings.Index(s, seg)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(seg):]
+	}
+	return true
 }

@@ -36,15 +36,12 @@ func ParseWhere(v any, path string) (Expr, error) {
 	return parseWhere(v, path, 0)
 }
 
-// maxDepth bounds the nesting of conditions.
-const maxDepth = 64
-
 func parseWhere(v any, path string, depth int) (Expr, error) {
 	if v == nil {
 		return True{}, nil
 	}
-	if depth > maxDepth {
-		return nil, &Error{Path: path, Msg: fmt.Sprintf("conditions are nested more than %d deep", maxDepth)}
+	if l := CurrentLimits(); depth >= l.MaxDepth {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("conditions are nested more than %d levels deep; the limit is %d", l.MaxDepth, l.MaxDepth)}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
@@ -196,6 +193,9 @@ func parseCompare(m map[string]any, path string) (Expr, error) {
 			if !scalar(x) {
 				return nil, &Error{Path: path + ".rightExpression.value[" + strconv.Itoa(i) + "]", Msg: "must be a string, number, boolean or null"}
 			}
+			if err := checkText(x); err != "" {
+				return nil, &Error{Path: path + ".rightExpression.value[" + strconv.Itoa(i) + "]", Msg: err}
+			}
 		}
 		return c, nil
 	}
@@ -205,6 +205,9 @@ func parseCompare(m map[string]any, path string) (Expr, error) {
 	c.Value = normalise(val)
 	if !scalar(c.Value) {
 		return nil, &Error{Path: path + ".rightExpression.value", Msg: "must be a string, number, boolean or null"}
+	}
+	if err := checkText(c.Value); err != "" {
+		return nil, &Error{Path: path + ".rightExpression.value", Msg: err}
 	}
 	return c, nil
 }
