@@ -28,13 +28,22 @@ func TestValidationMessagesNameTheInput(t *testing.T) {
 		{http.MethodPost, entityQuery, map[string]any{}, "typeName: the field is required"},
 		{http.MethodPost, entityQuery, map[string]any{"typeName": "Project", "where": map[string]any{"_type": "Bogus"}},
 			`where._type: "Bogus" is not one of and, cZQLCondition, compare, not, or`},
+		{http.MethodPut, "/_mock/tenants/default/faults", `{"rules":[{"kind":"500","probability":1,"times":1e30}]}`,
+			"rules[0].times: number must be at most 1e+09"},
+		{http.MethodPut, "/_mock/tenants/default/faults", `{"rules":[{"kind":"500","probability":1,"times":3000000000}]}`,
+			"rules[0].times: number must be at most 1e+09"},
 	}
 	for _, c := range cases {
-		r := h.do(c.method, c.path, c.body, key...)
+		var hdr []string
+		if c.path[:7] != "/_mock/" {
+			hdr = key
+		}
+		r := h.do(c.method, c.path, c.body, hdr...)
 		assert.Equal(t, http.StatusBadRequest, r.status, "%s %s", c.method, c.path)
 		m := r.object(t)
 		msg, _ := m["message"].(string)
 		assert.Equal(t, c.want, msg, "%s %s", c.method, c.path)
+		assert.NotContains(t, msg, "Go struct", "no Go type names")
 	}
 }
 

@@ -3,6 +3,8 @@ package mockserver
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -209,5 +211,12 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 func decodeJSON(b []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	err := dec.Decode(v)
+	// The spec has validated the body: what is left is a value out of the
+	// Go type's range. Name the field, not the Go type.
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("%s: %s is out of range", te.Field, te.Value)
+	}
+	return err
 }
