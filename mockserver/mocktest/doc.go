@@ -3,7 +3,8 @@
 // mock on a loopback listener with a fresh tenant (the embedded demo tenant
 // unless a fixture is given), ready SDK clients for any credential of that
 // tenant, and cleanup through t.Cleanup. Servers share nothing, so tests
-// using them may call t.Parallel; starting one costs a few milliseconds.
+// using them may call t.Parallel; starting one costs a few milliseconds
+// (about 5 ms on 2 cores: go test -run '^$' -bench Start ./mockserver/mocktest/).
 //
 //	func TestExport(t *testing.T) {
 //		t.Parallel()
