@@ -140,9 +140,14 @@ func (e *UnauthenticatedError) Unwrap() []error {
 // needs.
 type ScopeError struct {
 	*APIError
-	// Missing lists the scopes the token needs and does not hold (all of
-	// them are needed).
+	// Missing lists the scopes the token lacks of the scope set it came
+	// closest to (every one of them is needed for that set). An operation
+	// may accept one of several sets ("integrations:readonly" or
+	// "integrations"); Alternatives lists them all.
 	Missing []string
+	// Alternatives are the operation's scope sets, from its spec: a token
+	// holding every scope of any one of them is enough.
+	Alternatives [][]string
 }
 
 // Unwrap returns the *APIError.

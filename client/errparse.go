@@ -180,7 +180,7 @@ func newResponseError(op Operation, cp *captured, now time.Time) error {
 		d, _ := parseRetryAfter(cp.header, now)
 		return &RateLimitError{APIError: e, RetryAfter: d}
 	case step == StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):
-		return &ScopeError{APIError: e, Missing: missingScopes(e.Decision, v)}
+		return &ScopeError{APIError: e, Missing: missingScopes(e.Decision, v), Alternatives: op.clone().Scopes}
 	case step == StepProxy || is(proxyCodes):
 		return &ProxyError{APIError: e, Principal: principal(e.Decision, cp.asUser)}
 	case step == StepPermission || is(permissionCodes):

@@ -68,3 +68,15 @@ func TestProxyAssignmentsNeedViewPermission(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 1)
 }
+
+// An operation that takes one of several scope sets: Missing names what the
+// closest set lacks, Alternatives every set the spec accepts.
+func TestScopeErrorListsEveryAcceptedScopeSet(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	_, err := srv.Client(mocktest.ReportingOAuth).Credentials.Types(t.Context())
+	var se *client.ScopeError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, []string{"integrations:readonly"}, se.Missing)
+	assert.ElementsMatch(t, [][]string{{"integrations:readonly"}, {"integrations"}}, se.Alternatives)
+}
