@@ -216,7 +216,9 @@ func (e *RateLimitError) Error() string {
 // ValidationError is a 400 (or 422): the request was malformed.
 type ValidationError struct {
 	*APIError
-	// Fields lists per-field problems when the server names them.
+	// Fields lists per-field problems when the server names them: Genesys
+	// details, problem+json errors, or, for the data API, whose error body
+	// has no field list, the field its message starts with ("limit: ...").
 	Fields []FieldError
 }
 

@@ -66,6 +66,11 @@ func parseVendorError(op Operation, body []byte) vendorError {
 			return vendorError{}
 		}
 		v.code, v.message, v.requestID = e.ErrorCode, e.Message, deref(e.ReferenceId)
+		// The data API's error body has no field list; its messages name
+		// the field they are about first ("where._type: ...").
+		if m := fieldMessageRE.FindStringSubmatch(e.Message); m != nil {
+			v.fields = []FieldError{{Field: m[1], Message: redact(m[2])}}
+		}
 	case schemaGenesys:
 		var e credentialsapi.ErrorBody
 		if json.Unmarshal(body, &e) != nil || (e.Code == "" && e.Message == "") {
@@ -143,6 +148,7 @@ var (
 	scopesMessageRE = regexp.MustCompile(`(?i)missing required oauth scopes?:\s*(.+)`)
 	permissionRE    = regexp.MustCompile(`[A-Za-z][\w-]*:[\w*-]+:[\w*-]+`)
 	bracketRE       = regexp.MustCompile(`\[([^\]]+)\]`)
+	fieldMessageRE  = regexp.MustCompile(`^([A-Za-z_][\w-]*(?:\[\d+\])*(?:\.[A-Za-z_][\w-]*(?:\[\d+\])*)*): (.+)$`)
 	entityTypeRE    = regexp.MustCompile(`\b(?:[Ee]ntity|[Ee]ntry) type\s+(?:'([^']+)'|"([^"]+)"|([A-Z][A-Za-z0-9_]*))`)
 )
 

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/client/dataapi"
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -79,4 +81,25 @@ func TestScopeErrorListsEveryAcceptedScopeSet(t *testing.T) {
 	require.ErrorAs(t, err, &se)
 	assert.Equal(t, []string{"integrations:readonly"}, se.Missing)
 	assert.ElementsMatch(t, [][]string{{"integrations:readonly"}, {"integrations"}}, se.Alternatives)
+}
+
+// A 400 whose message names a field has it in ValidationError.Fields, on
+// every API (the data API's error body has no field list: the message
+// names it first).
+func TestValidationErrorNamesTheField(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx := t.Context()
+	var ve *client.ValidationError
+
+	_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Spaceship"})
+	require.ErrorAs(t, err, &ve)
+	require.Len(t, ve.Fields, 1, "%v", err)
+	assert.Equal(t, "typeName", ve.Fields[0].Field)
+
+	limit := 0
+	_, err = srv.Client(mocktest.IntegratorOAuth.WithScopes("data")).Relationship.Rows(ctx, "Deals", &relationshipapi.GetRowsParams{Limit: &limit})
+	require.ErrorAs(t, err, &ve)
+	require.NotEmpty(t, ve.Fields, "%v", err)
+	assert.Equal(t, "limit", ve.Fields[0].Field)
 }
