@@ -60,6 +60,12 @@ func (s *Server) serveAdmin(rc *reqCtx) {
 		rc.writeError(surfaceAdmin, e)
 		return
 	}
+	release, ok := s.inflight.admit(s.bodyWeight(rc.r))
+	if !ok {
+		rc.busy()
+		return
+	}
+	defer release()
 	err = s.readBody(rc)
 	if err == nil {
 		err = s.validate(rc)

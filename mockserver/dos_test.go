@@ -273,3 +273,14 @@ func TestRequestsBeyondTheInFlightBoundAreRefused(t *testing.T) {
 	r = h.do(http.MethodGet, entityQuery+"?typeName=Project", nil, apiKey("demo-key-service")...)
 	assert.Equal(t, http.StatusOK, r.status, "%s", r.body)
 }
+
+// The admin API is bounded like the vendor APIs: a deeply nested fixture is
+// refused before it is decoded.
+func TestAdminBodiesAreBoundedToo(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	deep := strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200)
+	r := h.do(http.MethodPost, "/_mock/tenants", deep)
+	assert.Equal(t, http.StatusBadRequest, r.status)
+	assert.Contains(t, string(r.body), "nests objects and arrays more than 48 deep")
+}

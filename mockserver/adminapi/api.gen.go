@@ -2282,6 +2282,8 @@ type LandingResponse struct {
 	JSON403 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2297,6 +2299,11 @@ func (r LandingResponse) GetJSON403() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r LandingResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LandingResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2337,6 +2344,8 @@ type HealthzResponse struct {
 	JSON403 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2352,6 +2361,11 @@ func (r HealthzResponse) GetJSON403() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r HealthzResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r HealthzResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2394,6 +2408,8 @@ type GetSpecResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
@@ -2414,6 +2430,11 @@ func (r GetSpecResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetSpecResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSpecResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2454,6 +2475,8 @@ type ListTenantsResponse struct {
 	JSON403 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2469,6 +2492,11 @@ func (r ListTenantsResponse) GetJSON403() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r ListTenantsResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListTenantsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2511,10 +2539,14 @@ type CreateTenantResponse struct {
 	JSON403 *Error
 	// JSON409 the response for an HTTP 409 `application/json` response
 	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -2537,6 +2569,11 @@ func (r CreateTenantResponse) GetJSON409() *Error {
 	return r.JSON409
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CreateTenantResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r CreateTenantResponse) GetJSON415() *Error {
 	return r.JSON415
@@ -2545,6 +2582,11 @@ func (r CreateTenantResponse) GetJSON415() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r CreateTenantResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r CreateTenantResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2589,6 +2631,8 @@ type DeleteTenantResponse struct {
 	JSON415 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON400 returns the response for an HTTP 400 `application/json` response
@@ -2614,6 +2658,11 @@ func (r DeleteTenantResponse) GetJSON415() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r DeleteTenantResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r DeleteTenantResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2656,6 +2705,8 @@ type GetTenantResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2676,6 +2727,11 @@ func (r GetTenantResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetTenantResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetTenantResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2720,6 +2776,8 @@ type GetAuditResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2745,6 +2803,11 @@ func (r GetAuditResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetAuditResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetAuditResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2787,10 +2850,14 @@ type ExpireCredentialsResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2813,6 +2880,11 @@ func (r ExpireCredentialsResponse) GetJSON404() *Error {
 	return r.JSON404
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ExpireCredentialsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r ExpireCredentialsResponse) GetJSON415() *Error {
 	return r.JSON415
@@ -2821,6 +2893,11 @@ func (r ExpireCredentialsResponse) GetJSON415() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r ExpireCredentialsResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ExpireCredentialsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2863,6 +2940,8 @@ type GetFaultsResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2883,6 +2962,11 @@ func (r GetFaultsResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetFaultsResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetFaultsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -2925,10 +3009,14 @@ type SetFaultsResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -2951,6 +3039,11 @@ func (r SetFaultsResponse) GetJSON404() *Error {
 	return r.JSON404
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SetFaultsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r SetFaultsResponse) GetJSON415() *Error {
 	return r.JSON415
@@ -2959,6 +3052,11 @@ func (r SetFaultsResponse) GetJSON415() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r SetFaultsResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SetFaultsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3003,6 +3101,8 @@ type GetReportResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3028,6 +3128,11 @@ func (r GetReportResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetReportResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetReportResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3072,6 +3177,8 @@ type ResetTenantResponse struct {
 	JSON415 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3097,6 +3204,11 @@ func (r ResetTenantResponse) GetJSON415() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r ResetTenantResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ResetTenantResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3139,6 +3251,8 @@ type GetSettingsResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3159,6 +3273,11 @@ func (r GetSettingsResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetSettingsResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetSettingsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3201,10 +3320,14 @@ type UpdateSettingsResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3227,6 +3350,11 @@ func (r UpdateSettingsResponse) GetJSON404() *Error {
 	return r.JSON404
 }
 
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r UpdateSettingsResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
 // GetJSON415 returns the response for an HTTP 415 `application/json` response
 func (r UpdateSettingsResponse) GetJSON415() *Error {
 	return r.JSON415
@@ -3235,6 +3363,11 @@ func (r UpdateSettingsResponse) GetJSON415() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r UpdateSettingsResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateSettingsResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3279,6 +3412,8 @@ type GetVisibilityResponse struct {
 	JSON404 *Error
 	// JSON421 the response for an HTTP 421 `application/json` response
 	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
@@ -3304,6 +3439,11 @@ func (r GetVisibilityResponse) GetJSON404() *Error {
 // GetJSON421 returns the response for an HTTP 421 `application/json` response
 func (r GetVisibilityResponse) GetJSON421() *Error {
 	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetVisibilityResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -3671,6 +3811,13 @@ func ParseLandingResponse(rsp *http.Response) (*LandingResponse, error) {
 		}
 		response.JSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	case rsp.StatusCode == 200:
 		// Content-type (text/html) unsupported
 
@@ -3713,6 +3860,13 @@ func ParseHealthzResponse(rsp *http.Response) (*HealthzResponse, error) {
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -3761,6 +3915,13 @@ func ParseGetSpecResponse(rsp *http.Response) (*GetSpecResponse, error) {
 		}
 		response.JSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -3800,6 +3961,13 @@ func ParseListTenantsResponse(rsp *http.Response) (*ListTenantsResponse, error) 
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -3848,6 +4016,13 @@ func ParseCreateTenantResponse(rsp *http.Response) (*CreateTenantResponse, error
 		}
 		response.JSON409 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3861,6 +4036,13 @@ func ParseCreateTenantResponse(rsp *http.Response) (*CreateTenantResponse, error
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -3919,6 +4101,13 @@ func ParseDeleteTenantResponse(rsp *http.Response) (*DeleteTenantResponse, error
 		}
 		response.JSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -3965,6 +4154,13 @@ func ParseGetTenantResponse(rsp *http.Response) (*GetTenantResponse, error) {
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -4020,6 +4216,13 @@ func ParseGetAuditResponse(rsp *http.Response) (*GetAuditResponse, error) {
 		}
 		response.JSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -4067,6 +4270,13 @@ func ParseExpireCredentialsResponse(rsp *http.Response) (*ExpireCredentialsRespo
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4080,6 +4290,13 @@ func ParseExpireCredentialsResponse(rsp *http.Response) (*ExpireCredentialsRespo
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -4128,6 +4345,13 @@ func ParseGetFaultsResponse(rsp *http.Response) (*GetFaultsResponse, error) {
 		}
 		response.JSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -4175,6 +4399,13 @@ func ParseSetFaultsResponse(rsp *http.Response) (*SetFaultsResponse, error) {
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4188,6 +4419,13 @@ func ParseSetFaultsResponse(rsp *http.Response) (*SetFaultsResponse, error) {
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -4242,6 +4480,13 @@ func ParseGetReportResponse(rsp *http.Response) (*GetReportResponse, error) {
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/plain) unsupported
@@ -4300,6 +4545,13 @@ func ParseResetTenantResponse(rsp *http.Response) (*ResetTenantResponse, error) 
 		}
 		response.JSON421 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil
@@ -4346,6 +4598,13 @@ func ParseGetSettingsResponse(rsp *http.Response) (*GetSettingsResponse, error) 
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -4394,6 +4653,13 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4407,6 +4673,13 @@ func ParseUpdateSettingsResponse(rsp *http.Response) (*UpdateSettingsResponse, e
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 
@@ -4461,6 +4734,13 @@ func ParseGetVisibilityResponse(rsp *http.Response) (*GetVisibilityResponse, err
 			return nil, err
 		}
 		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/plain) unsupported
