@@ -13,44 +13,10 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-// leaksFixture: Tess (user 2) may read and edit Tasks but not Projects
-// through the API; Mel (user 3, group Team) may read, edit and delete both,
-// and row-level sharing shows Mel Project 5 (shared with Team) but not
-// Project 10 (the Executive one, shared with nobody).
-const leaksFixture = `
-groups:
-  - {name: Team}
-roles:
-  - {name: Admin, permissions: ["*"], entityTypes: ["*"]}
-  - {name: TaskEditor, permissions: [data:entity:add, data:entity:edit], entityTypes: [Task]}
-  - {name: Member, permissions: [data:entity:add, data:entity:edit, data:entity:delete], entityTypes: [Task, Project]}
-users:
-  - {id: 1, name: Ada Admin, email: ada@x, roles: [Admin]}
-  - {id: 2, name: Tess Tasks, email: tess@x, roles: [TaskEditor]}
-  - {id: 3, name: Mel Member, email: mel@x, groups: [Team], roles: [Member]}
-apiKeys:
-  - {name: admin, key: admin-key, user: 1}
-  - {name: tess, key: tess-key, user: 2}
-  - {name: mel, key: mel-key, user: 3}
-oauthClients:
-  - {clientId: tess-client, secret: tess-secret, user: 2, scopes: [data]}
-  - {clientId: mel-client, secret: mel-secret, user: 3, scopes: [data]}
-entityTypes:
-  - name: Project
-    fields: {Name: string, Budget: number}
-  - name: Task
-    fields: {Name: string, Project: ref:Project, Assignee: ref:User}
-entities:
-  - {type: Project, id: 5, owner: 1, sharedWithGroups: [Team], fields: {Name: Shared plan, Budget: 10}}
-  - {type: Project, id: 10, owner: 1, fields: {Name: Executive secret, Budget: 1000000}}
-  - {type: Task, id: 1, owner: 2, sharedWithGroups: [Team], fields: {Name: Plan it, Project: {ref: /Project/5}, Assignee: {ref: /User/3}}}
-  - {type: Task, id: 2, owner: 3, fields: {Name: Mel on the hidden project, Project: {ref: /Project/10}}}
-  - {type: Task, id: 4, owner: 2, fields: {Name: Tess alone}}
-`
 
 func leaksHarness(t *testing.T) *harness {
 	t.Helper()
-	f, err := tenant.Parse("leaks.yaml", []byte(leaksFixture))
+	f, err := tenant.LoadFile("testdata/leaks.yaml")
 	require.NoError(t, err)
 	return newHarness(t, mockserver.WithFixture(f))
 }

@@ -17,41 +17,10 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-// Tess (2) reads and edits Tasks but not Projects; Mel (3, group Team)
-// reads, edits and deletes both; Project 10 is shared with nobody.
-const leaksFixture = `
-groups:
-  - {name: Team}
-roles:
-  - {name: Admin, permissions: ["*"], entityTypes: ["*"]}
-  - {name: TaskEditor, permissions: [data:entity:add, data:entity:edit], entityTypes: [Task]}
-  - {name: Member, permissions: [data:entity:add, data:entity:edit, data:entity:delete], entityTypes: [Task, Project]}
-users:
-  - {id: 1, name: Ada Admin, email: ada@x, roles: [Admin]}
-  - {id: 2, name: Tess Tasks, email: tess@x, roles: [TaskEditor]}
-  - {id: 3, name: Mel Member, email: mel@x, groups: [Team], roles: [Member]}
-apiKeys:
-  - {name: admin, key: admin-key, user: 1}
-  - {name: tess, key: tess-key, user: 2}
-  - {name: mel, key: mel-key, user: 3}
-oauthClients:
-  - {clientId: tess-client, secret: tess-secret, user: 2, scopes: [data]}
-entityTypes:
-  - name: Project
-    fields: {Name: string, Budget: number}
-  - name: Task
-    fields: {Name: string, Project: ref:Project}
-entities:
-  - {type: Project, id: 5, owner: 1, sharedWithGroups: [Team], fields: {Name: Shared plan}}
-  - {type: Project, id: 10, owner: 1, fields: {Name: Executive secret, Budget: 1000000}}
-  - {type: Task, id: 1, owner: 2, sharedWithGroups: [Team], fields: {Name: Plan it, Project: {ref: /Project/5}}}
-  - {type: Task, id: 2, owner: 3, fields: {Name: Hidden project, Project: {ref: /Project/10}}}
-  - {type: Task, id: 4, owner: 2, fields: {Name: Tess alone}}
-`
 
 func startLeaks(t *testing.T) *mocktest.Server {
 	t.Helper()
-	f, err := tenant.Parse("leaks.yaml", []byte(leaksFixture))
+	f, err := tenant.LoadFile("../testdata/leaks.yaml")
 	require.NoError(t, err)
 	return mocktest.Start(t, mocktest.WithFixture(f))
 }
