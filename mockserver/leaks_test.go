@@ -13,7 +13,6 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-
 func leaksHarness(t *testing.T) *harness {
 	t.Helper()
 	f, err := tenant.LoadFile("testdata/leaks.yaml")

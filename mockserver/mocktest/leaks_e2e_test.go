@@ -17,7 +17,6 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-
 func startLeaks(t *testing.T) *mocktest.Server {
 	t.Helper()
 	f, err := tenant.LoadFile("../testdata/leaks.yaml")
