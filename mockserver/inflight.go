@@ -10,7 +10,7 @@ import (
 
 // Defaults of the in-flight bounds (WithMaxInFlight).
 const (
-	// DefaultMaxInFlight is how many vendor API requests the server works
+	// DefaultMaxInFlight is how many vendor and admin API requests the server works
 	// on at once.
 	DefaultMaxInFlight = 256
 	// DefaultMaxInFlightBytes is how many bytes of request bodies those
@@ -19,7 +19,7 @@ const (
 	DefaultMaxInFlightBytes = 8 << 20
 )
 
-// inflight bounds the vendor requests served at once and the body bytes
+// inflight bounds the vendor and admin requests served at once and the body bytes
 // they hold. A request is admitted or refused at once, before its body is
 // read: under a burst the server answers 503 with Retry-After instead of
 // holding every body in memory.
