@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -635,6 +636,42 @@ func ParseMarkdown(doc string) map[string]Result {
 			return s
 		}
 		out[name] = Result{Status: st, Outcome: f[5], Step: undash(f[6]), Code: undash(f[7])}
+	}
+	return out
+}
+
+// ReadGolden reads the results of a document written by Markdown (the
+// golden docs/permission-matrix.md), keyed by Cell.Name.
+func ReadGolden(path string) (map[string]Result, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return ParseMarkdown(string(b)), nil
+}
+
+// Diff compares a decision function's results with want (from Expect or
+// ReadGolden), cell by cell, and names each cell that differs. Set
+// ignoreStatus for a decision function that gives no HTTP status.
+//
+// This is the seam for the pure decision function: once it exists, a test
+// turns each cell into its (operation, subject, request facts), calls it,
+// and asserts Diff(m.Cells, golden, decide, true) is empty.
+func Diff(cells []Cell, want map[string]Result, decide func(Cell) Result, ignoreStatus bool) []string {
+	var out []string
+	for _, c := range cells {
+		w, ok := want[c.Name()]
+		if !ok {
+			out = append(out, c.Name()+": no expected result")
+			continue
+		}
+		got := decide(c)
+		if ignoreStatus {
+			got.Status, w.Status = 0, 0
+		}
+		if got != w {
+			out = append(out, fmt.Sprintf("%s: got %v, want %v", c.Name(), got, w))
+		}
 	}
 	return out
 }

@@ -3,7 +3,6 @@ package matrix_test
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -112,11 +111,10 @@ func TestPermissionMatrix(t *testing.T) {
 	}
 	got := m.Markdown(results)
 	if os.Getenv("UPDATE_GOLDEN") == "" {
-		b, err := os.ReadFile(goldenDoc)
+		want, err := matrix.ReadGolden(goldenDoc)
 		if err != nil {
 			t.Fatalf("golden: %v (run with UPDATE_GOLDEN=1 to create it)", err)
 		}
-		want := matrix.ParseMarkdown(string(b))
 		for i, c := range m.Cells {
 			w, ok := want[c.Name()]
 			switch {
@@ -155,5 +153,27 @@ func TestCellsAreTheSeam(t *testing.T) {
 	if len(m.Credentials) != 10 {
 		t.Errorf("demo credentials: %d, want 10 (3 keys, 3 logins, 4 clients)", len(m.Credentials))
 	}
-	fmt.Fprintf(io.Discard, "%d", len(m.Cells))
+	// The matrix reaches every step of the pipeline, so a change to the
+	// fixture or the specs that stops exercising one is noticed.
+	steps := map[string]bool{}
+	expected := map[string]matrix.Result{}
+	for _, c := range m.Cells {
+		r := m.Expect(c)
+		steps[r.Step+"/"+r.Outcome] = true
+		expected[c.Name()] = r
+	}
+	for _, s := range []string{"/allow", "authenticate/deny", "scope/deny", "proxy/deny", "permission/deny", "object/deny", "row/deny"} {
+		if !steps[s] {
+			t.Errorf("no cell of the matrix ends at %s", s)
+		}
+	}
+	// The seam: Diff against Expect of Expect itself is empty, and names a
+	// cell that differs.
+	if d := matrix.Diff(m.Cells, expected, m.Expect, false); len(d) != 0 {
+		t.Errorf("Diff of Expect against itself: %v", d)
+	}
+	allow := func(matrix.Cell) matrix.Result { return matrix.Result{Outcome: wire.OutcomeAllow} }
+	if d := matrix.Diff(m.Cells[:1], map[string]matrix.Result{m.Cells[0].Name(): {Outcome: wire.OutcomeDeny}}, allow, true); len(d) != 1 {
+		t.Errorf("Diff names %v, want the one differing cell", d)
+	}
 }
