@@ -583,6 +583,7 @@ func (m *Matrix) Markdown(results []Result) string {
 		fmt.Fprintf(&b, "%s %d", api, sizes[api])
 	}
 	b.WriteString(").\n")
+	m.writeGrid(&b, results)
 	last := openapi.API("")
 	for i, c := range m.Cells {
 		if c.Op.API != last {
@@ -600,6 +601,58 @@ func (m *Matrix) Markdown(results []Result) string {
 			c.Op.ID, dash(c.EntityType), c.Cred.Name, as, r.Status, r.Outcome, dash(r.Step), dash(r.Code))
 	}
 	return b.String()
+}
+
+// writeGrid writes the overview: one row per operation (and entity type),
+// one column per credential, each cell the outcome without AS-USER: `allow`,
+// or the step that refused the request; `n/a` where the credential is not
+// presented to the operation (public operations take theirs in the body).
+func (m *Matrix) writeGrid(b *strings.Builder, results []Result) {
+	b.WriteString("\n## Overview (without AS-USER)\n\n")
+	b.WriteString("Each cell: `allow`, or the step that refused the request; `n/a` where the credential is not\n")
+	b.WriteString("presented to the operation. The full rows, with AS-USER, status and code, follow.\n\n")
+	b.WriteString("| operation |")
+	for _, c := range m.Credentials {
+		fmt.Fprintf(b, " %s |", c.Name)
+	}
+	b.WriteString("\n|---|")
+	for range m.Credentials {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+	type rowKey struct{ api, op, et string }
+	var order []rowKey
+	cells := map[rowKey]map[string]string{}
+	for i, c := range m.Cells {
+		if c.AsUser != 0 {
+			continue
+		}
+		k := rowKey{string(c.Op.API), c.Op.ID, c.EntityType}
+		if cells[k] == nil {
+			cells[k] = map[string]string{}
+			order = append(order, k)
+		}
+		v := results[i].Outcome
+		if results[i].Step != "" {
+			v = results[i].Step
+		}
+		cells[k][c.Cred.Name] = v
+	}
+	for _, k := range order {
+		name := k.api + " " + k.op
+		if k.et != "" {
+			name += " " + k.et
+		}
+		fmt.Fprintf(b, "| %s |", name)
+		for _, c := range m.Credentials {
+			v, ok := cells[k][c.Name]
+			if !ok {
+				v = "n/a"
+			}
+			fmt.Fprintf(b, " %s |", v)
+		}
+		b.WriteString("\n")
+	}
 }
 
 // ParseMarkdown reads the cells' results back from a document written by

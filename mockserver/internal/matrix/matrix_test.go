@@ -129,7 +129,9 @@ func TestPermissionMatrix(t *testing.T) {
 			t.Errorf("cell %s is in %s but no longer in the matrix", name, goldenDoc)
 		}
 	}
-	golden.Check(t, got, goldenDoc)
+	if !t.Failed() { // the whole document: its prose and order too
+		golden.Check(t, got, goldenDoc)
+	}
 }
 
 // TestCellsAreTheSeam keeps the enumeration usable without a server: every
