@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,8 +25,16 @@ import (
 // it, without decoding it again.
 func (s *Server) validate(rc *reqCtx) error {
 	r := rc.r
-	r.Body = io.NopCloser(bytes.NewReader(rc.body))
 	mt := rc.jsonMediaType()
+	// kin-openapi reads the body once per security requirement, for an
+	// AuthenticationFunc that might want it (ours does nothing): an empty
+	// body, or one validated below as readBody decoded it, is not handed
+	// to it at all.
+	if len(rc.body) == 0 || mt != nil {
+		r.Body = http.NoBody
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	}
 	in := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: rc.params,
@@ -37,7 +46,11 @@ func (s *Server) validate(rc *reqCtx) error {
 		},
 	}
 	err := openapi3filter.ValidateRequest(r.Context(), in)
-	r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	if len(rc.body) == 0 {
+		r.Body = http.NoBody
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	}
 	if err == nil && mt != nil {
 		if err = checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
 			return err
