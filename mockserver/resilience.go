@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -36,6 +37,9 @@ type tenantState struct {
 	limiter limiter
 	faults  faultState
 	idem    idempotencyStore
+	// credTypes is the encoded listCredentialTypes body of one generation
+	// of the tenant.
+	credTypes atomic.Pointer[encodedBody]
 }
 
 // stateFor returns the layer's state for t, creating it on first use. A

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -87,6 +88,8 @@ type reqCtx struct {
 	usedScopes []string
 	permission string
 	denials    []tenant.StepDenial
+
+	state *tenantState // the resilience layer's state of the tenant, once runOperation runs
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -243,6 +246,7 @@ func (s *Server) serveVendor(rc *reqCtx) {
 // store for writes that carry an Idempotency-Key).
 func (s *Server) runOperation(rc *reqCtx, st *tenantState) error {
 	rt := rc.route
+	rc.state = st
 	switch {
 	case rt.token:
 		return rt.handle(rc) // token endpoints authenticate the client and validate themselves
@@ -363,7 +367,7 @@ func (rc *reqCtx) writeJSON(status int, contentType string, v any) {
 	rc.setHeaders()
 	h := rc.w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", fmt.Sprint(len(b)))
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	rc.w.WriteHeader(status)
 	_, _ = rc.w.Write(b)
 }
@@ -466,5 +470,15 @@ func newCorrelationID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }
