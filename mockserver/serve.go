@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -90,6 +91,8 @@ type reqCtx struct {
 	denials    []tenant.StepDenial
 
 	state *tenantState // the resilience layer's state of the tenant, once runOperation runs
+
+	validation openapi3filter.RequestValidationInput // validate's input, kept with the request
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -179,12 +182,12 @@ func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
 	if rc.r.URL.Path == HealthPath {
 		level = slog.LevelDebug
 	}
-	attrs := []slog.Attr{
+	var buf [9]slog.Attr
+	attrs := append(buf[:0],
 		slog.String("method", rc.r.Method),
 		slog.String("path", rc.r.URL.Path),
 		slog.Int("status", rc.w.status),
-		slog.Duration("duration", d),
-	}
+		slog.Duration("duration", d))
 	if rc.route != nil {
 		attrs = append(attrs, slog.String("operation", rc.route.op.ID))
 	}
@@ -218,13 +221,14 @@ func (s *Server) serveVendor(rc *reqCtx) {
 	rc.route, rc.kroute, rc.params, rc.surface = rt, kr, params, rt.surface
 	rc.decision.Operation = rt.op.ID
 	rc.explain = r.Header.Get(wire.ExplainHeader) != ""
-	release, ok := s.inflight.admit(s.bodyWeight(r))
+	weight := s.bodyWeight(r)
+	ok := s.inflight.admit(weight)
 	if !ok {
 		rc.busy()
 		s.recordAudit(rc)
 		return
 	}
-	defer release()
+	defer s.inflight.release(weight)
 	if s.requestTimeout > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
 		defer cancel()
@@ -364,20 +368,28 @@ func (rc *reqCtx) writeJSON(status int, contentType string, v any) {
 		status, contentType = http.StatusInternalServerError, "application/json"
 		b = []byte(`{"message":"internal error"}`)
 	}
-	rc.setHeaders()
-	h := rc.w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	rc.w.WriteHeader(status)
-	_, _ = rc.w.Write(b)
+	rc.writeEncoded(status, contentType, b, strconv.Itoa(len(b)))
 }
 
 // writeRaw writes an encoded JSON body with the mock's headers.
 func (rc *reqCtx) writeRaw(status int, contentType string, b []byte) {
+	rc.writeEncoded(status, contentType, b, strconv.Itoa(len(b)))
+}
+
+// jsonContentType is the header value of most answers, shared (net/http
+// only reads it).
+var jsonContentType = []string{"application/json"}
+
+// writeEncoded is writeRaw with the body's length already formatted.
+func (rc *reqCtx) writeEncoded(status int, contentType string, b []byte, length string) {
 	rc.setHeaders()
 	h := rc.w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	if contentType == jsonContentType[0] {
+		h["Content-Type"] = jsonContentType
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	h.Set("Content-Length", length)
 	rc.w.WriteHeader(status)
 	_, _ = rc.w.Write(b)
 }
