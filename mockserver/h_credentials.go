@@ -249,6 +249,7 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 type encodedBody struct {
 	generation uint64
 	body       []byte
+	length     string // len(body), formatted
 }
 
 // listCredentialTypes answers with the types' listing, encoded once per
@@ -257,7 +258,7 @@ func (s *Server) listCredentialTypes(rc *reqCtx) error {
 	gen := rc.tenant.Generation()
 	if rc.state != nil {
 		if e := rc.state.credTypes.Load(); e != nil && e.generation == gen {
-			rc.writeRaw(http.StatusOK, "application/json", e.body)
+			rc.writeEncoded(http.StatusOK, "application/json", e.body, e.length)
 			return nil
 		}
 	}
@@ -271,7 +272,7 @@ func (s *Server) listCredentialTypes(rc *reqCtx) error {
 		return err
 	}
 	if rc.state != nil {
-		rc.state.credTypes.Store(&encodedBody{generation: gen, body: b})
+		rc.state.credTypes.Store(&encodedBody{generation: gen, body: b, length: strconv.Itoa(len(b))})
 	}
 	rc.writeRaw(http.StatusOK, "application/json", b)
 	return nil

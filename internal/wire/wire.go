@@ -101,7 +101,8 @@ type Decision struct {
 
 // Encode renders d for the header.
 func (d Decision) Encode() string {
-	return string(d.AppendJSON(make([]byte, 0, 256)))
+	var buf [512]byte
+	return string(d.AppendJSON(buf[:0]))
 }
 
 // AppendJSON appends d as encoding/json marshals it (the same bytes,
