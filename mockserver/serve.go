@@ -93,6 +93,7 @@ type reqCtx struct {
 	state *tenantState // the resilience layer's state of the tenant, once runOperation runs
 
 	validation openapi3filter.RequestValidationInput // validate's input, kept with the request
+	rec        recorder                              // the real writer's recorder (w, unless a layer buffers)
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -119,8 +120,10 @@ func (w *recorder) Write(b []byte) (int, error) {
 // ServeHTTP serves the vendor APIs and, under /_mock/, the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	rc := &reqCtx{srv: s, w: rec, r: r, correlationID: newCorrelationID(), surface: surfaceForPath(r.URL.Path)}
+	rc := &reqCtx{srv: s, r: r, correlationID: newCorrelationID(), surface: surfaceForPath(r.URL.Path)}
+	rc.rec = recorder{ResponseWriter: w} // one allocation for both
+	rec := &rc.rec
+	rc.w = rec
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
@@ -382,14 +385,14 @@ var jsonContentType = []string{"application/json"}
 
 // writeEncoded is writeRaw with the body's length already formatted.
 func (rc *reqCtx) writeEncoded(status int, contentType string, b []byte, length string) {
-	rc.setHeaders()
+	vals := rc.setHeadersWith(length)
 	h := rc.w.Header()
 	if contentType == jsonContentType[0] {
 		h["Content-Type"] = jsonContentType
 	} else {
 		h.Set("Content-Type", contentType)
 	}
-	h.Set("Content-Length", length)
+	h["Content-Length"] = vals
 	rc.w.WriteHeader(status)
 	_, _ = rc.w.Write(b)
 }
@@ -400,7 +403,17 @@ func (rc *reqCtx) noContent() {
 	rc.w.WriteHeader(http.StatusNoContent)
 }
 
-func (rc *reqCtx) setHeaders() {
+func (rc *reqCtx) setHeaders() { rc.setHeadersWith("") }
+
+// correlationHeader is ININ-Correlation-Id in the form net/http writes it.
+var correlationHeader = http.CanonicalHeaderKey("ININ-Correlation-Id")
+
+// setHeadersWith sets the mock's headers and returns the value slice for a
+// further header holding extra: the values share one allocation (each
+// slice's capacity is its length, so appending to one cannot touch
+// another).
+func (rc *reqCtx) setHeadersWith(extra string) []string {
+	vals := &[3]string{2: extra}
 	h := rc.w.Header()
 	if rc.vendor {
 		if rc.decision.Outcome == "" {
@@ -409,11 +422,14 @@ func (rc *reqCtx) setHeaders() {
 		if rc.decision.Outcome == wire.OutcomeAllow && rc.explain && rc.decision.Reason == "" {
 			rc.decision.Reason = rc.allowReason()
 		}
-		h.Set(wire.DecisionHeader, rc.headerDecision().Encode())
+		vals[0] = rc.headerDecision().Encode()
+		h[wire.DecisionHeader] = vals[0:1:1]
 	}
 	if rc.surface == surfaceCredentials {
-		h.Set("ININ-Correlation-Id", rc.correlationID)
+		vals[1] = rc.correlationID
+		h[correlationHeader] = vals[1:2:2]
 	}
+	return vals[2:3:3]
 }
 
 // recordAudit writes the request's decision to its tenant's audit log
