@@ -60,12 +60,13 @@ func (s *Server) serveAdmin(rc *reqCtx) {
 		rc.writeError(surfaceAdmin, e)
 		return
 	}
-	release, ok := s.inflight.admit(s.bodyWeight(rc.r))
+	weight := s.bodyWeight(rc.r)
+	ok := s.inflight.admit(weight)
 	if !ok {
 		rc.busy()
 		return
 	}
-	defer release()
+	defer s.inflight.release(weight)
 	err = s.readBody(rc)
 	if err == nil {
 		err = s.validate(rc)

@@ -206,6 +206,15 @@ func appendRows(b []byte, rows *tenant.Rows, proj projection) []byte {
 }
 
 // appendValue writes a non-reference value (references as their id).
+// jsonSafe[c] is true for the bytes encoding/json writes as they are:
+// printable ASCII other than '"', '\\', '<', '>' and '&'.
+var jsonSafe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 func appendValue(b []byte, v tenant.Value) []byte {
 	if v.Null {
 		return append(b, "null"...)
@@ -255,8 +264,18 @@ const hexDigits = "0123456789abcdef"
 // (HTML-safe, invalid UTF-8 as U+FFFD).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Most values are printable ASCII that needs no escape: skip them
+	// with one table look-up per byte.
+	i := 0
+	for i < len(s) && jsonSafe[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
@@ -273,6 +292,10 @@ func appendString(b []byte, s string) []byte {
 				b = append(b, '\\', 'r')
 			case '\t':
 				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
 			default:
 				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			}

@@ -185,6 +185,23 @@ func problemCode(e *apiError) string {
 	return "invalid_request"
 }
 
+// genesysErrorBody is the credentials API's error body, its fields in the
+// order encoding/json writes a map's keys (the body was a map).
+type genesysErrorBody struct {
+	Code              string               `json:"code"`
+	ContextID         string               `json:"contextId"`
+	Details           []genesysErrorDetail `json:"details"`
+	Message           string               `json:"message"`
+	MessageParams     map[string]string    `json:"messageParams,omitempty"`
+	MessageWithParams string               `json:"messageWithParams,omitempty"`
+	Status            int                  `json:"status"`
+}
+
+type genesysErrorDetail struct {
+	ErrorCode string `json:"errorCode"`
+	FieldName string `json:"fieldName"`
+}
+
 // writeError renders e in the shape of surface s.
 func (rc *reqCtx) writeError(s surface, e *apiError) {
 	if e.kind == kindOAuth {
@@ -201,23 +218,21 @@ func (rc *reqCtx) writeError(s surface, e *apiError) {
 			"errorCode": dataErrorCode(e), "message": e.msg, "referenceId": rc.correlationID,
 		})
 	case surfaceCredentials:
-		body := map[string]any{
-			"message": e.msg, "code": genesysCode(e), "status": e.status, "contextId": rc.correlationID,
+		body := genesysErrorBody{
+			Message: e.msg, Code: genesysCode(e), Status: e.status, ContextID: rc.correlationID, Details: []genesysErrorDetail{},
 		}
 		switch e.kind {
 		case kindPermission:
-			body["messageParams"] = map[string]string{"permissions": strings.Join(e.missing, ", ")}
-			body["messageWithParams"] = "Unable to perform the requested action. You are missing the following permission(s): [{permissions}]"
+			body.MessageParams = map[string]string{"permissions": strings.Join(e.missing, ", ")}
+			body.MessageWithParams = "Unable to perform the requested action. You are missing the following permission(s): [{permissions}]"
 		case kindScope:
-			body["messageParams"] = map[string]string{"scopes": strings.Join(e.missing, " ")}
-			body["messageWithParams"] = "Missing required oauth scopes: {scopes}"
+			body.MessageParams = map[string]string{"scopes": strings.Join(e.missing, " ")}
+			body.MessageWithParams = "Missing required oauth scopes: {scopes}"
 		}
 		if e.field != "" {
-			body["details"] = []map[string]string{{"errorCode": "invalid.value", "fieldName": e.field}}
-		} else {
-			body["details"] = []map[string]string{}
+			body.Details = []genesysErrorDetail{{ErrorCode: "invalid.value", FieldName: e.field}}
 		}
-		rc.writeJSON(e.status, "application/json", body)
+		rc.writeJSON(e.status, "application/json", &body)
 	case surfaceRelationship:
 		typ := "https://tools.ietf.org/html/rfc9110#section-15." + problemSection(e.status)
 		if e.status == http.StatusTooManyRequests {

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -243,13 +244,37 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 	return nil
 }
 
+// encodedBody is a response body encoded once and kept while its source
+// is unchanged.
+type encodedBody struct {
+	generation uint64
+	body       []byte
+	length     string // len(body), formatted
+}
+
+// listCredentialTypes answers with the types' listing, encoded once per
+// generation of the tenant (the types change only with a reset).
 func (s *Server) listCredentialTypes(rc *reqCtx) error {
-	types := rc.tenant.CredentialTypes()
+	gen := rc.tenant.Generation()
+	if rc.state != nil {
+		if e := rc.state.credTypes.Load(); e != nil && e.generation == gen {
+			rc.writeEncoded(http.StatusOK, "application/json", e.body, e.length)
+			return nil
+		}
+	}
+	types, gen := rc.tenant.CredentialTypesAt()
 	body := credentialTypeListing{Entities: make([]credentialTypeBody, len(types))}
 	for i, ct := range types {
 		body.Entities[i] = newCredentialTypeBody(ct)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", body)
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	if rc.state != nil {
+		rc.state.credTypes.Store(&encodedBody{generation: gen, body: b, length: strconv.Itoa(len(b))})
+	}
+	rc.writeRaw(http.StatusOK, "application/json", b)
 	return nil
 }
 

@@ -31,20 +31,23 @@ type inflight struct {
 
 // admit reserves room for one request whose body may be weight bytes; the
 // returned function gives it back.
-func (l *inflight) admit(weight int64) (func(), bool) {
+func (l *inflight) admit(weight int64) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.requests+1 > l.maxRequests || l.bytes+weight > l.maxBy && l.requests > 0 {
-		return nil, false
+		return false
 	}
 	l.requests++
 	l.bytes += weight
-	return func() {
-		l.mu.Lock()
-		l.requests--
-		l.bytes -= weight
-		l.mu.Unlock()
-	}, true
+	return true
+}
+
+// release ends a request admit admitted with the same weight.
+func (l *inflight) release(weight int64) {
+	l.mu.Lock()
+	l.requests--
+	l.bytes -= weight
+	l.mu.Unlock()
 }
 
 // bodyWeight is what a request's body may hold in memory: its declared

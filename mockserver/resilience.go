@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -36,6 +37,9 @@ type tenantState struct {
 	limiter limiter
 	faults  faultState
 	idem    idempotencyStore
+	// credTypes is the encoded listCredentialTypes body of one generation
+	// of the tenant.
+	credTypes atomic.Pointer[encodedBody]
 }
 
 // stateFor returns the layer's state for t, creating it on first use. A
@@ -66,11 +70,20 @@ func (s *Server) forgetState(t *tenant.Tenant) {
 // authenticates it: enough to find the tenant and the credential's budget.
 type identity struct {
 	tenant *tenant.Tenant
-	// key names the credential's budget: "<kind>:<id>:<user>", so a
-	// user's sessions share one; "" when the credential is missing or
-	// unknown (the pipeline will answer 401).
-	key    string
+	// caller is the credential, nil when it is missing or unknown (the
+	// pipeline will answer 401).
 	caller *wire.Caller
+}
+
+// key names the credential's budget: "<kind>:<id>:<user>", so a user's
+// sessions share one; "" without a credential. Built only when a rate limit
+// is on.
+func (id identity) key() string {
+	if id.caller == nil {
+		return ""
+	}
+	c := id.caller
+	return c.Kind + ":" + c.ID + ":" + strconv.FormatInt(c.User, 10)
 }
 
 // identify finds the tenant and credential of a request without judging
@@ -100,7 +113,7 @@ func (s *Server) identify(rc *reqCtx) identity {
 	switch {
 	case p.found:
 		c := p.caller
-		return identity{tenant: p.tenant, key: c.Kind + ":" + c.ID + ":" + strconv.FormatInt(c.User, 10), caller: &c}
+		return identity{tenant: p.tenant, caller: &c}
 	case p.tenant != nil:
 		return identity{tenant: p.tenant}
 	}
@@ -118,8 +131,8 @@ func (s *Server) runResilient(rc *reqCtx) {
 	// 1. Rate limit. Token requests and logins are not counted (the data
 	// API's vendor does not count logins toward its quota either).
 	settings := id.tenant.Settings()
-	if lim := settings.RateLimit; lim.Enabled() && id.key != "" && len(rc.route.creds) > 0 {
-		use := st.limiter.take(id.tenant, id.key, lim, s.clock())
+	if lim := settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.creds) > 0 {
+		use := st.limiter.take(id.tenant, id.key(), lim, s.clock())
 		if rc.surface == surfaceCredentials {
 			h := rc.w.Header()
 			h.Set("inin-ratelimit-count", strconv.Itoa(use.count))

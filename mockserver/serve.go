@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -87,6 +89,11 @@ type reqCtx struct {
 	usedScopes []string
 	permission string
 	denials    []tenant.StepDenial
+
+	state *tenantState // the resilience layer's state of the tenant, once runOperation runs
+
+	validation openapi3filter.RequestValidationInput // validate's input, kept with the request
+	rec        recorder                              // the real writer's recorder (w, unless a layer buffers)
 }
 
 // recorder remembers the status for logs and the audit log.
@@ -113,8 +120,10 @@ func (w *recorder) Write(b []byte) (int, error) {
 // ServeHTTP serves the vendor APIs and, under /_mock/, the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &recorder{ResponseWriter: w}
-	rc := &reqCtx{srv: s, w: rec, r: r, correlationID: newCorrelationID(), surface: surfaceForPath(r.URL.Path)}
+	rc := &reqCtx{srv: s, r: r, correlationID: newCorrelationID(), surface: surfaceForPath(r.URL.Path)}
+	rc.rec = recorder{ResponseWriter: w} // one allocation for both
+	rec := &rc.rec
+	rc.w = rec
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
@@ -176,12 +185,12 @@ func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
 	if rc.r.URL.Path == HealthPath {
 		level = slog.LevelDebug
 	}
-	attrs := []slog.Attr{
+	var buf [9]slog.Attr
+	attrs := append(buf[:0],
 		slog.String("method", rc.r.Method),
 		slog.String("path", rc.r.URL.Path),
 		slog.Int("status", rc.w.status),
-		slog.Duration("duration", d),
-	}
+		slog.Duration("duration", d))
 	if rc.route != nil {
 		attrs = append(attrs, slog.String("operation", rc.route.op.ID))
 	}
@@ -215,13 +224,14 @@ func (s *Server) serveVendor(rc *reqCtx) {
 	rc.route, rc.kroute, rc.params, rc.surface = rt, kr, params, rt.surface
 	rc.decision.Operation = rt.op.ID
 	rc.explain = r.Header.Get(wire.ExplainHeader) != ""
-	release, ok := s.inflight.admit(s.bodyWeight(r))
+	weight := s.bodyWeight(r)
+	ok := s.inflight.admit(weight)
 	if !ok {
 		rc.busy()
 		s.recordAudit(rc)
 		return
 	}
-	defer release()
+	defer s.inflight.release(weight)
 	if s.requestTimeout > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
 		defer cancel()
@@ -243,6 +253,7 @@ func (s *Server) serveVendor(rc *reqCtx) {
 // store for writes that carry an Idempotency-Key).
 func (s *Server) runOperation(rc *reqCtx, st *tenantState) error {
 	rt := rc.route
+	rc.state = st
 	switch {
 	case rt.token:
 		return rt.handle(rc) // token endpoints authenticate the client and validate themselves
@@ -360,20 +371,28 @@ func (rc *reqCtx) writeJSON(status int, contentType string, v any) {
 		status, contentType = http.StatusInternalServerError, "application/json"
 		b = []byte(`{"message":"internal error"}`)
 	}
-	rc.setHeaders()
-	h := rc.w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", fmt.Sprint(len(b)))
-	rc.w.WriteHeader(status)
-	_, _ = rc.w.Write(b)
+	rc.writeEncoded(status, contentType, b, strconv.Itoa(len(b)))
 }
 
 // writeRaw writes an encoded JSON body with the mock's headers.
 func (rc *reqCtx) writeRaw(status int, contentType string, b []byte) {
-	rc.setHeaders()
+	rc.writeEncoded(status, contentType, b, strconv.Itoa(len(b)))
+}
+
+// jsonContentType is the header value of most answers, shared (net/http
+// only reads it).
+var jsonContentType = []string{"application/json"}
+
+// writeEncoded is writeRaw with the body's length already formatted.
+func (rc *reqCtx) writeEncoded(status int, contentType string, b []byte, length string) {
+	vals := rc.setHeadersWith(length)
 	h := rc.w.Header()
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	if contentType == jsonContentType[0] {
+		h["Content-Type"] = jsonContentType
+	} else {
+		h.Set("Content-Type", contentType)
+	}
+	h["Content-Length"] = vals
 	rc.w.WriteHeader(status)
 	_, _ = rc.w.Write(b)
 }
@@ -384,7 +403,17 @@ func (rc *reqCtx) noContent() {
 	rc.w.WriteHeader(http.StatusNoContent)
 }
 
-func (rc *reqCtx) setHeaders() {
+func (rc *reqCtx) setHeaders() { rc.setHeadersWith("") }
+
+// correlationHeader is ININ-Correlation-Id in the form net/http writes it.
+var correlationHeader = http.CanonicalHeaderKey("ININ-Correlation-Id")
+
+// setHeadersWith sets the mock's headers and returns the value slice for a
+// further header holding extra: the values share one allocation (each
+// slice's capacity is its length, so appending to one cannot touch
+// another).
+func (rc *reqCtx) setHeadersWith(extra string) []string {
+	vals := &[3]string{2: extra}
 	h := rc.w.Header()
 	if rc.vendor {
 		if rc.decision.Outcome == "" {
@@ -393,11 +422,14 @@ func (rc *reqCtx) setHeaders() {
 		if rc.decision.Outcome == wire.OutcomeAllow && rc.explain && rc.decision.Reason == "" {
 			rc.decision.Reason = rc.allowReason()
 		}
-		h.Set(wire.DecisionHeader, rc.headerDecision().Encode())
+		vals[0] = rc.headerDecision().Encode()
+		h[wire.DecisionHeader] = vals[0:1:1]
 	}
 	if rc.surface == surfaceCredentials {
-		h.Set("ININ-Correlation-Id", rc.correlationID)
+		vals[1] = rc.correlationID
+		h[correlationHeader] = vals[1:2:2]
 	}
+	return vals[2:3:3]
 }
 
 // recordAudit writes the request's decision to its tenant's audit log
@@ -466,5 +498,15 @@ func newCorrelationID() string {
 	_, _ = rand.Read(b[:])
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
 }

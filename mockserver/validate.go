@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 )
 
 // validate checks the request's parameters and body against its operation
@@ -24,20 +26,26 @@ import (
 // it, without decoding it again.
 func (s *Server) validate(rc *reqCtx) error {
 	r := rc.r
-	r.Body = io.NopCloser(bytes.NewReader(rc.body))
 	mt := rc.jsonMediaType()
-	in := &openapi3filter.RequestValidationInput{
-		Request:    r,
-		PathParams: rc.params,
-		Route:      rc.kroute,
-		Options: &openapi3filter.Options{
-			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-			SkipSettingDefaults: true,
-			ExcludeRequestBody:  mt != nil,
-		},
+	// kin-openapi reads the body to validate it: an empty body, or one
+	// validated below as readBody decoded it, is not handed to it at all.
+	if len(rc.body) == 0 || mt != nil {
+		r.Body = http.NoBody
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(rc.body))
 	}
+	opts := &validateOptions
+	if mt != nil {
+		opts = &validateOptionsNoBody
+	}
+	in := &rc.validation
+	*in = openapi3filter.RequestValidationInput{Request: r, PathParams: rc.params, Route: withoutSecurity(rc.kroute), Options: opts}
 	err := openapi3filter.ValidateRequest(r.Context(), in)
-	r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	if len(rc.body) == 0 {
+		r.Body = http.NoBody
+	} else {
+		r.Body = io.NopCloser(bytes.NewReader(rc.body))
+	}
 	if err == nil && mt != nil {
 		if err = checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
 			return err
@@ -49,6 +57,40 @@ func (s *Server) validate(rc *reqCtx) error {
 		return badRequest(field, "%s", msg)
 	}
 	return nil
+}
+
+// The validator's options; it only reads them.
+var (
+	validateOptions = openapi3filter.Options{
+		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+		SkipSettingDefaults: true,
+	}
+	validateOptionsNoBody = openapi3filter.Options{
+		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+		SkipSettingDefaults: true,
+		ExcludeRequestBody:  true,
+	}
+)
+
+var noSecurityRoutes sync.Map // *routers.Route -> *routers.Route
+
+// withoutSecurity returns route with its operation's security requirements
+// emptied, made once per route. Authentication and scopes are the
+// pipeline's (it ran before validation); with them kin-openapi would only
+// walk each requirement with a no-op function, reading the body for it.
+func withoutSecurity(route *routers.Route) *routers.Route {
+	if route == nil || route.Operation == nil {
+		return route
+	}
+	if v, ok := noSecurityRoutes.Load(route); ok {
+		return v.(*routers.Route)
+	}
+	op := *route.Operation
+	op.Security = &openapi3.SecurityRequirements{} // not nil: nil means the document's
+	c := *route
+	c.Operation = &op
+	v, _ := noSecurityRoutes.LoadOrStore(route, &c)
+	return v.(*routers.Route)
 }
 
 // jsonMediaType returns the operation's media type for the request's

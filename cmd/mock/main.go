@@ -78,6 +78,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 
+	// The log, and whatever else goes to stderr from here on, is buffered
+	// (in order, at most logFlushInterval late) and written out on return.
+	lw := newLogWriter(stderr)
+	defer lw.Close()
+	stderr = lw
 	log := newLogger(cfg, stderr)
 	fixture, source, err := loadFixture(cfg.fixture)
 	if err != nil {

@@ -3,7 +3,10 @@
 // codes of the authorization pipeline's steps.
 package wire
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"strconv"
+)
 
 // DecisionHeader carries a Decision, as one line of JSON, on every response
 // of a vendor operation served by the mock.
@@ -98,8 +101,69 @@ type Decision struct {
 
 // Encode renders d for the header.
 func (d Decision) Encode() string {
-	b, _ := json.Marshal(d) // a Decision always marshals
-	return string(b)
+	var buf [512]byte
+	return string(d.AppendJSON(buf[:0]))
+}
+
+// AppendJSON appends d as encoding/json marshals it (the same bytes,
+// TestDecisionAppendJSON checks that), without reflection: the mock writes
+// it on every response.
+func (d Decision) AppendJSON(b []byte) []byte {
+	b = append(b, `{"operation":`...)
+	b = appendString(b, d.Operation)
+	b = append(b, `,"outcome":`...)
+	b = appendString(b, d.Outcome)
+	b = appendOptString(b, `,"step":`, d.Step)
+	b = appendOptString(b, `,"code":`, d.Code)
+	if len(d.Missing) > 0 {
+		b = append(b, `,"missing":[`...)
+		for i, m := range d.Missing {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, m)
+		}
+		b = append(b, ']')
+	}
+	b = appendOptString(b, `,"entityType":`, d.EntityType)
+	if d.EffectiveUser != 0 {
+		b = strconv.AppendInt(append(b, `,"effectiveUser":`...), d.EffectiveUser, 10)
+	}
+	if d.Principal != 0 {
+		b = strconv.AppendInt(append(b, `,"principal":`...), d.Principal, 10)
+	}
+	if c := d.Caller; c != nil {
+		b = append(b, `,"caller":{"kind":`...)
+		b = appendString(b, c.Kind)
+		b = append(b, `,"id":`...)
+		b = appendString(b, c.ID)
+		b = strconv.AppendInt(append(b, `,"user":`...), c.User, 10)
+		b = append(b, '}')
+	}
+	b = appendOptString(b, `,"reason":`, d.Reason)
+	b = appendOptString(b, `,"fix":`, d.Fix)
+	return append(b, '}')
+}
+
+func appendOptString(b []byte, key, s string) []byte {
+	if s == "" {
+		return b
+	}
+	return appendString(append(b, key...), s)
+}
+
+// appendString appends s as a JSON string: printable ASCII that needs no
+// escape as it is, anything else as encoding/json escapes it.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // ParseDecision reads a header value; ok is false when it is absent or not a Decision.

@@ -28,6 +28,20 @@ func (t *Tenant) CredentialTypes() []CredentialType {
 	return out
 }
 
+// CredentialTypesAt returns every credential type, in fixture order, with
+// the tenant's Generation read under the same lock: the types change only
+// when the tenant is reset, so a caller may keep what it derives from them
+// for as long as Generation stays the same.
+func (t *Tenant) CredentialTypesAt() ([]CredentialType, uint64) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]CredentialType, len(t.credTypes))
+	for i, c := range t.credTypes {
+		out[i] = cloneCredType(c)
+	}
+	return out, t.generation
+}
+
 // CredentialType finds a credential type by name.
 func (t *Tenant) CredentialType(name string) (CredentialType, bool) {
 	t.mu.RLock()

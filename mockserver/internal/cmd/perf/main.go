@@ -155,7 +155,7 @@ func run(n int, seed uint64, key string, reps int) error {
 			}
 		}
 	}
-	first, lastD := median(reps, page(0)), median(reps, page(last))
+	first, lastD := medians(reps, page(0), page(last))
 	fmt.Printf("page of 1000 through the SDK: first %v, last (from %d) %v, last/first %.2f\n", first, last, lastD, float64(lastD)/float64(first))
 	engine := func(from int) func() {
 		return func() {
@@ -164,7 +164,7 @@ func run(n int, seed uint64, key string, reps int) error {
 			}
 		}
 	}
-	ef, el := median(reps, engine(0)), median(reps, engine(last))
+	ef, el := medians(reps, engine(0), engine(last))
 	fmt.Printf("page of 1000 in the engine (no encoding): first %v, last %v, last/first %.2f\n", ef, el, float64(el)/float64(ef))
 
 	// 5. Selective equality queries, first page.
@@ -224,6 +224,24 @@ func (c cannedPage) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // median runs fn reps times and returns the median duration.
+// medians times a and b alternately (a, b, a, b, ...), so that a garbage
+// collection over the heap, or other work on the machine, falls on both
+// and not on one batch, and returns the median of each.
+func medians(reps int, a, b func()) (time.Duration, time.Duration) {
+	da, db := make([]time.Duration, reps), make([]time.Duration, reps)
+	for i := range reps {
+		start := time.Now()
+		a()
+		da[i] = time.Since(start)
+		start = time.Now()
+		b()
+		db[i] = time.Since(start)
+	}
+	slices.Sort(da)
+	slices.Sort(db)
+	return da[len(da)/2], db[len(db)/2]
+}
+
 func median(reps int, fn func()) time.Duration {
 	ds := make([]time.Duration, reps)
 	for i := range ds {
