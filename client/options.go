@@ -85,7 +85,10 @@ func WithAuth(p auth.Provider) Option {
 
 // WithAsUser makes every relationship API call on behalf of the principal
 // userID (the AS-USER header) unless the call says otherwise: the AsUser
-// call option, then the generated params' ASUSER field, win over it.
+// call option, then the generated params' ASUSER field, win over it. The
+// header goes with every call, but only operations that declare it
+// (Operation.AsUser) act on it: data and credentials API calls run as the
+// credential's own user.
 func WithAsUser(userID int64) Option {
 	return func(s *settings) error {
 		if userID <= 0 {

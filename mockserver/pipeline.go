@@ -14,8 +14,9 @@ import (
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// AsUserHeader names the principal a request acts for (any operation).
-const AsUserHeader = "AS-USER"
+// AsUserHeader names the principal a request acts for, on the operations
+// whose spec declares it (openapi.Operation.AsUser); elsewhere it is ignored.
+const AsUserHeader = openapi.AsUserHeader
 
 // asUserCanonical is AsUserHeader as net/http keys it, so reading it does
 // not allocate.
@@ -33,7 +34,7 @@ type denial struct {
 // authorize runs the pipeline's steps, in order, for one operation; the
 // first failure wins. What the operation requires is read from its spec
 // (rc.route.op). Authentication failures (step 1) and malformed AS-USER
-// values are always enforced. Under `enforcement: audit` a failure of
+// values (on operations that declare AS-USER) are always enforced. Under `enforcement: audit` a failure of
 // steps 2, 4 or 5 is recorded (outcome audit-deny) and the request goes on;
 // so is a refused proxy (step 3), but the caller's user stays the effective
 // user, so audit mode never turns a refused AS-USER into the principal's
@@ -268,14 +269,20 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 	}
 }
 
-// checkProxy is step 3: with AS-USER, the caller's user must hold a proxy
-// assignment for the principal, who then becomes the effective user. An id
+// checkProxy is step 3, on operations whose spec declares the AS-USER
+// header: with AS-USER, the caller's user must hold a proxy assignment for
+// the principal, who then becomes the effective user. On any other
+// operation the header is ignored entirely, as the vendors ignore it: it
+// changes neither the effective user nor the decision, audit or usage. An id
 // that names no user is refused exactly like a user without an assignment
 // (same status, body and decision), so AS-USER cannot enumerate user ids;
 // only the audit log says which it was. A refused proxy never changes the
 // effective user: under enforcement: audit the request goes on with the
 // caller's own rights and rows.
 func (s *Server) checkProxy(rc *reqCtx) *denial {
+	if !rc.route.op.AsUser {
+		return nil
+	}
 	v := strings.TrimSpace(rc.r.Header.Get(asUserCanonical))
 	if v == "" {
 		return nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -202,28 +203,70 @@ func TestPermissionDeniedNamesThePermission(t *testing.T) {
 }
 
 // User 2001 holds proxy assignments for 1002 and 6045 only: AS-USER 1001
-// is refused with a *ProxyError naming the principal, on every API.
+// is refused with a *ProxyError naming the principal on the relationship
+// API, whose operations declare AS-USER.
 func TestProxyDenied(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	ctx, alice := t.Context(), client.AsUser(mocktest.AliceID)
 	oauth := srv.Client(mocktest.IntegratorOAuth)
-	calls := map[string]func() error{
-		"relationship": func() error { _, err := oauth.Relationship.Rows(ctx, "Deals", nil, alice); return err },
-		"credentials":  func() error { _, err := oauth.Credentials.Types(ctx, alice); return err },
-		"data": func() error {
-			_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"}, alice)
-			return err
-		},
+	_, err := oauth.Relationship.Rows(t.Context(), "Deals", nil, client.AsUser(mocktest.AliceID))
+	var pe *client.ProxyError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, mocktest.AliceID, pe.Principal)
+	assert.Equal(t, client.StepProxy, pe.Decision.Step)
+	assert.Equal(t, mocktest.ServiceID, pe.Decision.Caller.User)
+}
+
+// The data and credentials APIs do not declare AS-USER, and the vendors
+// ignore the header there: the SDK still sends it when asked (client-wide or
+// per call), and the call runs as the credential's own user, with its own
+// answer, whatever the principal. Before, the mock refused a proxy the
+// caller lacked (a *ProxyError) and switched users on one it held.
+func TestAsUserHasNoEffectWhereNotDeclared(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx := t.Context()
+	for _, op := range client.Operations() {
+		want := op.API == client.RelationshipAPI && op.ID != "getToken"
+		assert.Equal(t, want, op.AsUser, "%s.%s declares AS-USER", op.API, op.ID)
 	}
-	for api, call := range calls {
-		t.Run(api, func(t *testing.T) {
-			var pe *client.ProxyError
-			require.ErrorAs(t, call(), &pe)
-			assert.Equal(t, mocktest.AliceID, pe.Principal)
-			assert.Equal(t, client.StepProxy, pe.Decision.Step)
-			assert.Equal(t, mocktest.ServiceID, pe.Decision.Caller.User)
-		})
+
+	// sent records the AS-USER header of each request the SDK sends.
+	var sent []string
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = append(sent, r.Header.Get("AS-USER"))
+		return srv.HTTPClient().Transport.RoundTrip(r)
+	})}
+	deals := dataapi.EntityQueryRequest{TypeName: "Deals", Fields: &[]string{"Name"}}
+	plain, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, deals)
+	require.NoError(t, err)
+	for _, principal := range []int64{mocktest.CarolID, mocktest.AliceID, 424242} {
+		var d client.Decision
+		sent = nil
+		got, err := srv.Client(mocktest.ServiceKey, client.WithAsUser(principal), client.WithHTTPClient(rec)).Data.EntityQuery(ctx, deals, client.Explain(&d))
+		require.NoError(t, err, "data AS-USER %d", principal)
+		assert.Equal(t, []string{strconv.FormatInt(principal, 10)}, sent, "the SDK sends the header")
+		assert.Equal(t, plain.Entities, got.Entities, "data AS-USER %d", principal)
+		assert.Equal(t, mocktest.ServiceID, d.EffectiveUser)
+		assert.Zero(t, d.Principal)
+
+		sent = nil
+		_, err = srv.Client(mocktest.IntegratorOAuth, client.WithHTTPClient(rec)).Credentials.Types(ctx, client.AsUser(principal), client.Explain(&d))
+		assert.Contains(t, sent, strconv.FormatInt(principal, 10), "the SDK sends the header")
+		require.NoError(t, err, "credentials AS-USER %d", principal)
+		assert.Equal(t, mocktest.ServiceID, d.EffectiveUser)
+		assert.Zero(t, d.Principal)
+	}
+	// Bob holds no proxy assignment at all: not refused either.
+	_, err = srv.Client(mocktest.BobKey, client.WithAsUser(mocktest.CarolID)).Data.EntityQuery(ctx, deals)
+	require.NoError(t, err)
+
+	rep := srv.Report()
+	for _, id := range []struct{ kind, id string }{{"api_key", "service"}, {"api_key", "bob"}, {"oauth_client", "demo-integrator"}} {
+		c, ok := rep.Credential(id.kind, id.id)
+		require.True(t, ok, "%s %s", id.kind, id.id)
+		assert.Empty(t, c.Principals, "%s %s acted as nobody", id.kind, id.id)
+		assert.Zero(t, c.Denied, "%s %s", id.kind, id.id)
 	}
 }
 
@@ -395,3 +438,7 @@ func TestResetKeepsStartOptions(t *testing.T) {
 	got, _ := srv.Tenant().Faults()
 	assert.Equal(t, plan, got)
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
