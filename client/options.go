@@ -26,11 +26,13 @@ type RequestEditorFn func(ctx context.Context, req *http.Request) error
 type settings struct {
 	httpClient *http.Client
 	provider   auth.Provider
-	asUser     int64
-	retry      RetryPolicy
-	logger     *slog.Logger
-	userAgent  string
-	editors    []RequestEditorFn
+	// apiProviders are the WithAuthFor providers, by API.
+	apiProviders map[API]auth.Provider
+	asUser       int64
+	retry        RetryPolicy
+	logger       *slog.Logger
+	userAgent    string
+	editors      []RequestEditorFn
 	// now and sleep replace the clock and the back-off sleeper (tests).
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error

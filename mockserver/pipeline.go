@@ -122,6 +122,16 @@ func tokenURL(sp *apiSpec) string {
 	return "the token endpoint"
 }
 
+// tokenURLOf is the token URL of one vendor API's spec.
+func (s *Server) tokenURLOf(api openapi.API) string {
+	for _, sp := range s.specs.vendor {
+		if sp.api == api {
+			return tokenURL(sp)
+		}
+	}
+	return "the token endpoint"
+}
+
 // presented is the credential a request's Authorization header names,
 // looked up in its tenant but not judged: whether the operation accepts it,
 // revocation and expiry are step 1's business (authenticate); the
@@ -181,7 +191,9 @@ func (s *Server) presentedCredential(r *http.Request) presented {
 }
 
 // authenticate is step 1: the credential must be one the operation
-// accepts, known to its tenant, not revoked and not expired.
+// accepts, known to its tenant, not revoked and not expired; a bearer token
+// must have been issued by the token endpoint of the operation's own API
+// (the vendors are separate authorization servers).
 func (s *Server) authenticate(rc *reqCtx) *denial {
 	rt := rc.route
 	hint := rt.hint
@@ -223,6 +235,13 @@ func (s *Server) authenticate(rc *reqCtx) *denial {
 			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again (POST /V2.0/services/authentication/login)")
 		}
 	case credBearer:
+		if p.token.API != string(rt.op.API) {
+			from := s.tokenURLOf(openapi.API(p.token.API))
+			return fail(wire.CodeWrongTokenAPI,
+				fmt.Sprintf("the token was issued by the %s API's token endpoint (POST %s); %s API operations accept only tokens from their own, POST %s",
+					p.token.API, from, rt.op.API, tokenURL(rt.spec)),
+				"request a token from POST "+tokenURL(rt.spec))
+		}
 		rc.scopes = p.token.Scopes
 		if !now.Before(p.token.ExpiresAt) {
 			return fail(wire.CodeExpiredCredential, "the bearer token has expired", "request a new token from POST "+tokenURL(rt.spec))

@@ -70,10 +70,12 @@ func TestUnauthenticatedKindsPerAPI(t *testing.T) {
 	// sent as a fixed value so nothing renews them.
 	login, err := srv.Client(mocktest.Credential{}).Data.Login(ctx, dataapi.LoginRequest{UserName: "bob@demo.tenantkit.dev", Password: "demo-password"})
 	require.NoError(t, err)
-	tok := issueToken(t, srv)
-	clock.Advance(25 * time.Hour) // past the session (8 h) and token (86399 s) lifetimes
+	tok := issueToken(t, srv, auth.CredentialsTokenURL(srv.URL))
+	relTok := issueToken(t, srv, auth.RelationshipTokenURL(srv.URL))
+	clock.Advance(25 * time.Hour) // past the session (8 h) and token (86399 s, 900 s) lifetimes
 	expiredSession := srv.Client(mocktest.Credential{}, client.WithRequestEditor(header("Authorization", "Session "+login.SessionId)))
 	expiredToken := srv.Client(mocktest.Bearer(tok))
+	expiredRelToken := srv.Client(mocktest.Bearer(relTok))
 
 	dataCall := func(c *client.Client) error {
 		_, err := c.Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
@@ -100,7 +102,7 @@ func TestUnauthenticatedKindsPerAPI(t *testing.T) {
 		{"relationship", rowsCall, srv.Client(mocktest.Credential{}), client.ReasonMissing},
 		{"relationship", rowsCall, srv.Client(mocktest.ServiceKey), client.ReasonMalformed},
 		{"relationship", rowsCall, srv.Client(mocktest.Bearer("t1.not-issued")), client.ReasonUnknown},
-		{"relationship", rowsCall, expiredToken, client.ReasonExpired},
+		{"relationship", rowsCall, expiredRelToken, client.ReasonExpired},
 	}
 	for _, tc := range cases {
 		t.Run(tc.api+"/"+tc.reason, func(t *testing.T) {
@@ -109,12 +111,12 @@ func TestUnauthenticatedKindsPerAPI(t *testing.T) {
 	}
 }
 
-// issueToken gets a token for demo-integrator from the credentials API's
-// token endpoint, as a caller outside the SDK would.
-func issueToken(t *testing.T, srv *mocktest.Server) string {
+// issueToken gets a token for demo-integrator from a token endpoint, as a
+// caller outside the SDK would.
+func issueToken(t *testing.T, srv *mocktest.Server, tokenURL string) string {
 	t.Helper()
 	cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
-		TokenURL: auth.CredentialsTokenURL(srv.URL), ClientID: "demo-integrator", ClientSecret: "demo-integrator-secret",
+		TokenURL: tokenURL, ClientID: "demo-integrator", ClientSecret: "demo-integrator-secret",
 		HTTPClient: srv.HTTPClient(),
 	})
 	require.NoError(t, err)
@@ -124,6 +126,49 @@ func issueToken(t *testing.T, srv *mocktest.Server) string {
 	v := req.Header.Get("Authorization")
 	require.Regexp(t, `^Bearer \S+$`, v)
 	return v[len("Bearer "):]
+}
+
+// Each vendor API is its own authorization server: a token from the
+// credentials API's token endpoint (POST /oauth/token) is a 401 on the
+// relationship API, and one from the relationship API's on the credentials
+// API, with a reason that names where the token came from and which token
+// endpoint to use. Before, any issued token was accepted by both APIs.
+func TestTokenFromAnotherAPIIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx := t.Context()
+	credsTok := issueToken(t, srv, auth.CredentialsTokenURL(srv.URL))
+	relTok := issueToken(t, srv, auth.RelationshipTokenURL(srv.URL))
+
+	// Each token works on its own API.
+	_, err := srv.Client(mocktest.Bearer(credsTok)).Credentials.Types(ctx)
+	require.NoError(t, err)
+	_, err = srv.Client(mocktest.Bearer(relTok)).Relationship.Rows(ctx, "Deals", nil)
+	require.NoError(t, err)
+
+	_, err = srv.Client(mocktest.Bearer(credsTok)).Relationship.Rows(ctx, "Deals", nil)
+	requireUnauthenticated(t, err, client.ReasonWrongAPI)
+	var ue *client.UnauthenticatedError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, client.CodeWrongTokenAPI, ue.Decision.Code)
+	assert.Equal(t, "unauthorized", ue.Code)
+	assert.Contains(t, ue.Decision.Reason, "issued by the credentials API's token endpoint (POST /oauth/token)")
+	assert.Equal(t, "request a token from POST /api/rest/v1/oauth/token", ue.Decision.Fix)
+
+	_, err = srv.Client(mocktest.Bearer(relTok)).Credentials.Types(ctx)
+	requireUnauthenticated(t, err, client.ReasonWrongAPI)
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, "bad.credentials", ue.Code)
+	assert.Contains(t, ue.Decision.Reason, "issued by the relationship API's token endpoint (POST /api/rest/v1/oauth/token)")
+	assert.Equal(t, "request a token from POST /oauth/token", ue.Decision.Fix)
+
+	// An OAuth client given one token source per API (as srv.Client does)
+	// calls both.
+	c := srv.Client(mocktest.IntegratorOAuth)
+	_, err = c.Credentials.Types(ctx)
+	require.NoError(t, err)
+	_, err = c.Relationship.Rows(ctx, "Deals", nil)
+	require.NoError(t, err)
 }
 
 // An OAuth client whose token expired on the server renews it and repeats
