@@ -24,7 +24,8 @@
 // failure wins (see pipeline.go):
 //
 //  1. authenticate: 401, telling missing, malformed, unknown, expired and
-//     revoked credentials apart;
+//     revoked credentials apart, and a bearer token issued by another
+//     API's token endpoint (wrong_token_api; tenant.Token.API);
 //  2. scopes: 403 naming the missing scopes of the closest scope set
 //     ("Missing required oauth scopes: user_management"); API keys and
 //     sessions are not scope-limited;
