@@ -39,7 +39,9 @@ func (o *callOptions) fail(err error) {
 // AsUser makes the call on behalf of the principal userID (the relationship
 // API's AS-USER header). It wins over the generated params' ASUSER field and
 // over the client-wide WithAsUser; 0 sends no AS-USER even if the client has
-// one.
+// one. Operations that do not declare AS-USER (Operation.AsUser false: the
+// data and credentials APIs) ignore the header and run as the credential's
+// own user.
 func AsUser(userID int64) CallOption {
 	return func(o *callOptions) {
 		if userID < 0 {

@@ -121,7 +121,11 @@ func (c *Client) buildHTTPClient(s *settings) *http.Client {
 	if base == nil {
 		base = cleanhttp.DefaultPooledTransport()
 	}
-	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: s.provider}}
+	provider := s.provider
+	if len(s.apiProviders) > 0 {
+		provider = &apiProvider{def: s.provider, byAPI: s.apiProviders}
+	}
+	inner.Transport = &bodyReader{base: &auth.Transport{Base: base, Provider: provider}}
 
 	rc := retryablehttp.NewClient()
 	rc.HTTPClient = inner

@@ -44,6 +44,9 @@ const (
 	CodeUnknownCredential   DecisionCode = "unknown_credential"
 	CodeExpiredCredential   DecisionCode = "expired_credential"
 	CodeRevokedCredential   DecisionCode = "revoked_credential"
+	// CodeWrongTokenAPI: the bearer token was issued by another API's token
+	// endpoint; each API accepts only tokens from its own (a 401).
+	CodeWrongTokenAPI       DecisionCode = "wrong_token_api"
 	CodeMissingScopes       DecisionCode = "missing_scopes"
 	CodeProxyNotAllowed     DecisionCode = "proxy_not_allowed"
 	CodeMissingPermissions  DecisionCode = "missing_permissions"

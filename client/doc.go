@@ -63,6 +63,12 @@
 // The header is set once per call, before the retry loop, so every attempt
 // carries it.
 //
+// Only operations whose spec declares the AS-USER header act on it
+// (Operation.AsUser: the relationship API's proxy and row operations). The
+// data and credentials APIs ignore it, as the vendors do: the client still
+// sends it when asked (a client-wide WithAsUser applies to every call), and
+// such a call runs as the credential's own user, never the principal's.
+//
 // # Retries
 //
 // Requests go through hashicorp/go-retryablehttp. The rules:

@@ -88,6 +88,9 @@ const (
 	ReasonUnknown   = "unknown"
 	ReasonExpired   = "expired"
 	ReasonRevoked   = "revoked"
+	// ReasonWrongAPI: the bearer token was issued by another API's token
+	// endpoint; each API accepts only tokens from its own.
+	ReasonWrongAPI = "wrong_api"
 	// ReasonScopeNotAllowed: the token endpoint refused a scope the client
 	// may not have (OAuth invalid_scope).
 	ReasonScopeNotAllowed = "scope_not_allowed"
@@ -111,7 +114,7 @@ const (
 type UnauthenticatedError struct {
 	*APIError
 	// Reason is one of ReasonMissing, ReasonMalformed, ReasonUnknown,
-	// ReasonExpired, ReasonRevoked or ReasonScopeNotAllowed; "" when the
+	// ReasonExpired, ReasonRevoked, ReasonWrongAPI or ReasonScopeNotAllowed; "" when the
 	// server did not say.
 	Reason string
 	// Err is the auth package's error when the credential was refused

@@ -135,6 +135,7 @@ var unauthenticatedReasons = map[string]string{
 	wire.CodeUnknownCredential:   ReasonUnknown,
 	wire.CodeExpiredCredential:   ReasonExpired,
 	wire.CodeRevokedCredential:   ReasonRevoked,
+	wire.CodeWrongTokenAPI:       ReasonWrongAPI,
 	"authentication.required":    ReasonMissing,
 	"bad.credentials":            ReasonUnknown,
 	"credentials.expired":        ReasonExpired,

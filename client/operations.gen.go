@@ -23,9 +23,9 @@ var operationTable = []Operation{
 	{API: CredentialsAPI, ID: "getCredential", Method: "GET", Path: "/api/v2/integrations/credentials/{credentialId}", Scopes: [][]string{[]string{"integrations:readonly"}, []string{"integrations"}}, Permissions: []string{"integrations:integration:view"}, ReadOnly: true},
 	{API: CredentialsAPI, ID: "updateCredential", Method: "PUT", Path: "/api/v2/integrations/credentials/{credentialId}", Scopes: [][]string{[]string{"integrations"}}, Permissions: []string{"integrations:integration:edit"}},
 	{API: CredentialsAPI, ID: "getToken", Method: "POST", Path: "/oauth/token"},
-	{API: RelationshipAPI, ID: "getProxyAssignments", Method: "GET", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Permissions: []string{"user_management:proxy:view"}, ReadOnly: true},
-	{API: RelationshipAPI, ID: "createProxyAssignments", Method: "POST", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Permissions: []string{"user_management:proxy:add"}},
+	{API: RelationshipAPI, ID: "getProxyAssignments", Method: "GET", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Permissions: []string{"user_management:proxy:view"}, ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "createProxyAssignments", Method: "POST", Path: "/api/rest/v1/management/user/proxy", Scopes: [][]string{[]string{"user_management"}}, Permissions: []string{"user_management:proxy:add"}, AsUser: true},
 	{API: RelationshipAPI, ID: "getToken", Method: "POST", Path: "/api/rest/v1/oauth/token"},
-	{API: RelationshipAPI, ID: "queryRows", Method: "POST", Path: "/api/rest/v4/data/entrydata/rows/query/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true},
-	{API: RelationshipAPI, ID: "getRows", Method: "GET", Path: "/api/rest/v4/data/entrydata/rows/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true},
+	{API: RelationshipAPI, ID: "queryRows", Method: "POST", Path: "/api/rest/v4/data/entrydata/rows/query/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getRows", Method: "GET", Path: "/api/rest/v4/data/entrydata/rows/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true, AsUser: true},
 }

@@ -33,6 +33,11 @@ type Operation struct {
 	// POSTs the spec marks x-read-only), so the SDK may replay it after a
 	// failure.
 	ReadOnly bool
+	// AsUser reports that the operation declares the AS-USER header: only
+	// there can a call act on behalf of another user (AsUser, WithAsUser).
+	// Elsewhere the client still sends the header when asked, and the
+	// server ignores it: the call runs as the credential's own user.
+	AsUser bool
 }
 
 // clone returns a copy of op that shares no slice with it.

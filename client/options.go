@@ -26,11 +26,13 @@ type RequestEditorFn func(ctx context.Context, req *http.Request) error
 type settings struct {
 	httpClient *http.Client
 	provider   auth.Provider
-	asUser     int64
-	retry      RetryPolicy
-	logger     *slog.Logger
-	userAgent  string
-	editors    []RequestEditorFn
+	// apiProviders are the WithAuthFor providers, by API.
+	apiProviders map[API]auth.Provider
+	asUser       int64
+	retry        RetryPolicy
+	logger       *slog.Logger
+	userAgent    string
+	editors      []RequestEditorFn
 	// now and sleep replace the clock and the back-off sleeper (tests).
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -85,7 +87,10 @@ func WithAuth(p auth.Provider) Option {
 
 // WithAsUser makes every relationship API call on behalf of the principal
 // userID (the AS-USER header) unless the call says otherwise: the AsUser
-// call option, then the generated params' ASUSER field, win over it.
+// call option, then the generated params' ASUSER field, win over it. The
+// header goes with every call, but only operations that declare it
+// (Operation.AsUser) act on it: data and credentials API calls run as the
+// credential's own user.
 func WithAsUser(userID int64) Option {
 	return func(s *settings) error {
 		if userID <= 0 {

@@ -24,15 +24,20 @@
 // failure wins (see pipeline.go):
 //
 //  1. authenticate: 401, telling missing, malformed, unknown, expired and
-//     revoked credentials apart;
+//     revoked credentials apart, and a bearer token issued by another
+//     API's token endpoint (wrong_token_api; tenant.Token.API);
 //  2. scopes: 403 naming the missing scopes of the closest scope set
 //     ("Missing required oauth scopes: user_management"); API keys and
 //     sessions are not scope-limited;
-//  3. AS-USER proxy, on any operation: 400 for a value that is not a user
-//     id, 403 without a proxy assignment; an id that names no user gets the
+//  3. AS-USER proxy, only on operations whose spec declares the AS-USER
+//     header parameter (openapi.Operation.AsUser: the relationship API's
+//     proxy and row operations): 400 for a value that is not a user id,
+//     403 without a proxy assignment; an id that names no user gets the
 //     same 403 (status, body and decision), so AS-USER cannot enumerate
 //     users, and only the audit log tells the two apart; on success the
-//     principal becomes the effective user;
+//     principal becomes the effective user. Elsewhere the header is ignored
+//     entirely, as the vendors ignore it: it changes neither the effective
+//     user nor the answer, decision, audit log, usage or idempotency;
 //  4. permissions: 403 naming them (any of x-permissions);
 //  5. object-type access: 403 when the effective user's roles may not read
 //     the entity type (named where x-entity-type says) through the API;
@@ -69,7 +74,8 @@
 // proxy (step 3) is recorded as audit-deny and the request goes on as the
 // caller's own user (its permissions, entity types and rows), never as the
 // principal. Authentication failures (401), AS-USER values that are not a
-// user id (400) and row-level sharing (step 6) always apply.
+// user id (400, where AS-USER is declared) and row-level sharing (step 6)
+// always apply.
 //
 // Every vendor request is recorded in its tenant's audit log (the default
 // tenant's when the credential names none): operation, target, outcome,

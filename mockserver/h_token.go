@@ -99,7 +99,7 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 		if lifetime == 0 {
 			lifetime = defaultLifetime
 		}
-		tok, err := t.IssueToken(clientID, secret, strings.Fields(form.Get("scope")), lifetime)
+		tok, err := t.IssueToken(string(rc.route.op.API), clientID, secret, strings.Fields(form.Get("scope")), lifetime)
 		var se *tenant.ScopeError
 		switch {
 		case errors.Is(err, tenant.ErrInvalidClient):

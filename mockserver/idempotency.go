@@ -133,7 +133,11 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 		return badRequest(IdempotencyKeyHeader, "must be at most %d printable characters", maxIdempotencyKey)
 	}
 	h := sha256.New()
-	for _, part := range []string{rc.r.Method, rc.r.URL.Path, rc.r.URL.RawQuery, rc.r.Header.Get(AsUserHeader)} {
+	asUser := "" // part of the request only where the operation declares it
+	if rc.route.op.AsUser {
+		asUser = rc.r.Header.Get(AsUserHeader)
+	}
+	for _, part := range []string{rc.r.Method, rc.r.URL.Path, rc.r.URL.RawQuery, asUser} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}

@@ -14,8 +14,9 @@ import (
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// AsUserHeader names the principal a request acts for (any operation).
-const AsUserHeader = "AS-USER"
+// AsUserHeader names the principal a request acts for, on the operations
+// whose spec declares it (openapi.Operation.AsUser); elsewhere it is ignored.
+const AsUserHeader = openapi.AsUserHeader
 
 // asUserCanonical is AsUserHeader as net/http keys it, so reading it does
 // not allocate.
@@ -33,7 +34,7 @@ type denial struct {
 // authorize runs the pipeline's steps, in order, for one operation; the
 // first failure wins. What the operation requires is read from its spec
 // (rc.route.op). Authentication failures (step 1) and malformed AS-USER
-// values are always enforced. Under `enforcement: audit` a failure of
+// values (on operations that declare AS-USER) are always enforced. Under `enforcement: audit` a failure of
 // steps 2, 4 or 5 is recorded (outcome audit-deny) and the request goes on;
 // so is a refused proxy (step 3), but the caller's user stays the effective
 // user, so audit mode never turns a refused AS-USER into the principal's
@@ -121,6 +122,16 @@ func tokenURL(sp *apiSpec) string {
 	return "the token endpoint"
 }
 
+// tokenURLOf is the token URL of one vendor API's spec.
+func (s *Server) tokenURLOf(api openapi.API) string {
+	for _, sp := range s.specs.vendor {
+		if sp.api == api {
+			return tokenURL(sp)
+		}
+	}
+	return "the token endpoint"
+}
+
 // presented is the credential a request's Authorization header names,
 // looked up in its tenant but not judged: whether the operation accepts it,
 // revocation and expiry are step 1's business (authenticate); the
@@ -180,7 +191,9 @@ func (s *Server) presentedCredential(r *http.Request) presented {
 }
 
 // authenticate is step 1: the credential must be one the operation
-// accepts, known to its tenant, not revoked and not expired.
+// accepts, known to its tenant, not revoked and not expired; a bearer token
+// must have been issued by the token endpoint of the operation's own API
+// (the vendors are separate authorization servers).
 func (s *Server) authenticate(rc *reqCtx) *denial {
 	rt := rc.route
 	hint := rt.hint
@@ -222,6 +235,13 @@ func (s *Server) authenticate(rc *reqCtx) *denial {
 			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again (POST /V2.0/services/authentication/login)")
 		}
 	case credBearer:
+		if p.token.API != string(rt.op.API) {
+			from := s.tokenURLOf(openapi.API(p.token.API))
+			return fail(wire.CodeWrongTokenAPI,
+				fmt.Sprintf("the token was issued by the %s API's token endpoint (POST %s); %s API operations accept only tokens from their own, POST %s",
+					p.token.API, from, rt.op.API, tokenURL(rt.spec)),
+				"request a token from POST "+tokenURL(rt.spec))
+		}
 		rc.scopes = p.token.Scopes
 		if !now.Before(p.token.ExpiresAt) {
 			return fail(wire.CodeExpiredCredential, "the bearer token has expired", "request a new token from POST "+tokenURL(rt.spec))
@@ -268,14 +288,20 @@ func (s *Server) checkScopes(rc *reqCtx) *denial {
 	}
 }
 
-// checkProxy is step 3: with AS-USER, the caller's user must hold a proxy
-// assignment for the principal, who then becomes the effective user. An id
+// checkProxy is step 3, on operations whose spec declares the AS-USER
+// header: with AS-USER, the caller's user must hold a proxy assignment for
+// the principal, who then becomes the effective user. On any other
+// operation the header is ignored entirely, as the vendors ignore it: it
+// changes neither the effective user nor the decision, audit or usage. An id
 // that names no user is refused exactly like a user without an assignment
 // (same status, body and decision), so AS-USER cannot enumerate user ids;
 // only the audit log says which it was. A refused proxy never changes the
 // effective user: under enforcement: audit the request goes on with the
 // caller's own rights and rows.
 func (s *Server) checkProxy(rc *reqCtx) *denial {
+	if !rc.route.op.AsUser {
+		return nil
+	}
 	v := strings.TrimSpace(rc.r.Header.Get(asUserCanonical))
 	if v == "" {
 		return nil

@@ -98,14 +98,56 @@ func TestProxyDenied(t *testing.T) {
 	r = h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", "999999"})...)
 	assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
 	assert.Equal(t, "proxy_not_allowed", r.object(t)["errorCode"])
-	// The data API honours AS-USER too (the spec does not declare it there).
-	r = h.do(http.MethodPost, "/V2.0/services/data/entityQuery", map[string]any{"typeName": "Deals"},
-		hdrs(apiKey("demo-key-service"), []string{"AS-USER", "6045"})...)
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	assert.Len(t, r.object(t)["entities"], 3)
-	r = h.do(http.MethodPost, entityQuery, map[string]any{"typeName": "Deals"}, hdrs(apiKey("demo-key-bob"), []string{"AS-USER", "6045"})...)
-	assert.Equal(t, http.StatusForbidden, r.status)
-	assert.Equal(t, "MissingPermissions", r.object(t)["errorCode"])
+}
+
+// AS-USER applies only where an operation's spec declares it (the
+// relationship API's proxy and row operations). The data and credentials
+// APIs ignore the header, as the vendors do: no proxy step, the caller's
+// own user is effective, and the answer, decision, audit principal and
+// usage are those of the same request without it. Before, both APIs
+// switched the effective user (or refused the proxy) on AS-USER.
+func TestAsUserIgnoredWhereNotDeclared(t *testing.T) {
+	h := newHarness(t)
+	gen := bearer(h.token(genesysToken, "demo-integrator", "demo-integrator-secret", ""))
+	cases := []struct {
+		name, method, path string
+		body               any
+		cred               []string
+		user               int64
+	}{
+		// Service (2001) may act as Carol (6045); without the header it
+		// sees other Deals than Carol does.
+		{"data, a proxy the caller holds", http.MethodPost, entityQuery, map[string]any{"typeName": "Deals"}, apiKey("demo-key-service"), 2001},
+		// Bob holds no proxy assignment: not refused.
+		{"data, a proxy the caller lacks", http.MethodPost, entityQuery, map[string]any{"typeName": "Deals"}, apiKey("demo-key-bob"), 1002},
+		{"credentials", http.MethodGet, credentials + "/types", nil, gen, 2001},
+	}
+	for _, c := range cases {
+		plain := h.do(c.method, c.path, c.body, c.cred...)
+		require.Equal(t, http.StatusOK, plain.status, "%s: %s", c.name, plain.body)
+		for _, v := range []string{"6045", "1001", "999999", "carol"} {
+			r := h.do(c.method, c.path, c.body, hdrs(c.cred, []string{"AS-USER", v})...)
+			require.Equal(t, http.StatusOK, r.status, "%s, AS-USER %s: %s", c.name, v, r.body)
+			assert.JSONEq(t, string(plain.body), string(r.body), "%s, AS-USER %s", c.name, v)
+			assert.Equal(t, wire.OutcomeAllow, r.decision.Outcome)
+			assert.EqualValues(t, c.user, r.decision.EffectiveUser, "%s, AS-USER %s", c.name, v)
+			assert.Zero(t, r.decision.Principal, "%s, AS-USER %s", c.name, v)
+		}
+	}
+	for _, e := range h.srv.DefaultTenant().Audit(tenant.AuditFilter{}) {
+		if e.Operation == "entityQuery" || e.Operation == "listCredentialTypes" {
+			assert.Zero(t, e.Principal, "%s: no principal in the audit log", e.Operation)
+			assert.Equal(t, wire.OutcomeAllow, e.Outcome, "%s", e.Operation)
+		}
+	}
+	rep, err := h.srv.LeastPrivilege(h.srv.DefaultTenant().ID())
+	require.NoError(t, err)
+	for _, id := range []struct{ kind, id string }{{"api_key", "service"}, {"api_key", "bob"}, {"oauth_client", "demo-integrator"}} {
+		c, ok := rep.Credential(id.kind, id.id)
+		require.True(t, ok, "%s %s", id.kind, id.id)
+		assert.Empty(t, c.Principals, "%s %s acted as nobody", id.kind, id.id)
+		assert.Zero(t, c.Denied, "%s %s", id.kind, id.id)
+	}
 }
 
 func TestObjectTypeDenied(t *testing.T) {

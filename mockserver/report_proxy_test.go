@@ -10,38 +10,39 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/client"
-	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 )
 
 // A request made AS-USER a principal is judged by the principal's roles, so
 // what it lacked is the principal's, not the credential user's: after the
-// service key acting as Bob (1002) is refused data:entity:edit, the report
-// lists Bob as a principal with that permission missing, never as missing
-// from the key's own grant (which holds it), and the suggested manifest
-// asks for it under Bob.
+// integrator client acting as Bob (1002) is refused
+// user_management:proxy:view, the report lists Bob as a principal with that
+// permission missing, never as missing from the client's own grant (which
+// holds it), and the suggested manifest asks for it under Bob. AS-USER is a
+// relationship API header (its spec declares it), so the calls are
+// relationship calls.
 func TestProxiedDenialsAreThePrincipals(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	asBob := srv.Client(mocktest.ServiceKey, client.WithAsUser(mocktest.BobID))
-	err := asBob.Data.UpdateObject(t.Context(), "Project", "3", dataapi.EntityValues{"State": "Active"})
+	asBob := srv.Client(mocktest.IntegratorOAuth, client.WithAsUser(mocktest.BobID))
+	_, err := asBob.Relationship.ProxyAssignments(t.Context(), nil)
 	var pe *client.PermissionError
 	require.ErrorAs(t, err, &pe)
-	assert.Equal(t, []string{"data:entity:edit"}, pe.Missing)
-	_, err = asBob.Data.EntityQuery(t.Context(), dataapi.EntityQueryRequest{TypeName: "Task"})
+	assert.Equal(t, []string{"user_management:proxy:view"}, pe.Missing)
+	_, err = asBob.Relationship.Rows(t.Context(), "Task", nil)
 	var oe *client.ObjectAccessError
 	require.ErrorAs(t, err, &oe)
-	_, err = asBob.Data.EntityQuery(t.Context(), dataapi.EntityQueryRequest{TypeName: "Project"})
+	_, err = asBob.Relationship.Rows(t.Context(), "Project", nil)
 	require.NoError(t, err)
-	_, err = srv.Client(mocktest.ServiceKey).Data.EntityQuery(t.Context(), dataapi.EntityQueryRequest{TypeName: "Deals"})
+	_, err = asBob.Relationship.Rows(t.Context(), "Deals", nil, client.AsUser(0))
 	require.NoError(t, err)
 
 	check := func(t *testing.T, c mockserver.CredentialReport) {
 		t.Helper()
-		assert.Equal(t, 4, c.Requests)
+		assert.Equal(t, 5, c.Requests, "the token request and four calls")
 		assert.Equal(t, 2, c.Denied)
-		assert.Contains(t, c.Permissions.Granted, "data:entity:edit")
+		assert.Contains(t, c.Permissions.Granted, "user_management:proxy:view")
 		assert.Empty(t, c.Permissions.Missing, "the key's own grant lacked nothing")
 		assert.Empty(t, c.EntityTypes.Missing)
 		assert.Equal(t, []string{"Deals"}, c.EntityTypes.Used, "only the request made as the key's own user")
@@ -52,7 +53,7 @@ func TestProxiedDenialsAreThePrincipals(t *testing.T) {
 		assert.Equal(t, 3, bob.Requests)
 		assert.Equal(t, 2, bob.Denied)
 		assert.Equal(t, []string{"integrations:integration:view"}, bob.Permissions.Granted)
-		assert.Equal(t, []string{"data:entity:edit"}, bob.Permissions.Missing)
+		assert.Equal(t, []string{"user_management:proxy:view"}, bob.Permissions.Missing)
 		assert.Equal(t, []string{"Project"}, bob.EntityTypes.Used)
 		assert.Equal(t, []string{"Task"}, bob.EntityTypes.Missing)
 		for _, d := range c.Denials {
@@ -61,7 +62,7 @@ func TestProxiedDenialsAreThePrincipals(t *testing.T) {
 	}
 
 	// mocktest's report ...
-	c, ok := srv.Report().Credential("api_key", "service")
+	c, ok := srv.Report().Credential("oauth_client", "demo-integrator")
 	require.True(t, ok)
 	check(t, c)
 
@@ -71,25 +72,26 @@ func TestProxiedDenialsAreThePrincipals(t *testing.T) {
 	var rep mockserver.Report
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rep))
 	resp.Body.Close()
-	c, ok = rep.Credential("api_key", "service")
+	c, ok = rep.Credential("oauth_client", "demo-integrator")
 	require.True(t, ok)
 	check(t, c)
 	var text strings.Builder
 	require.NoError(t, rep.WriteText(&text))
 	assert.Contains(t, text.String(), "  as user 1002: 3 requests, 2 denied (the principal's roles applied)\n    permissions   granted: integrations:integration:view\n")
-	assert.Contains(t, text.String(), "denied:       updateObject at permission: data:entity:edit ×1 (as user 1002)")
-	assert.NotContains(t, text.String(), "missing: data:entity:edit\n  entity types")
+	assert.Contains(t, text.String(), "denied:       getProxyAssignments at permission: user_management:proxy:view ×1 (as user 1002)")
+	assert.NotContains(t, text.String(), "missing: user_management:proxy:view\n  entity types")
 
 	// ... and the manifest it suggests, which passes its own check.
 	var b strings.Builder
-	require.NoError(t, rep.Manifest("service").WriteYAML(&b))
+	require.NoError(t, rep.Manifest("demo-integrator").WriteYAML(&b))
 	assert.Equal(t, `credentials:
-  - id: service
+  - id: demo-integrator
+    scopes: [data]
     permissions: []
     entityTypes: [Deals]
     asUser:
       - user: 1002
-        permissions: [data:entity:edit]
+        permissions: [user_management:proxy:view]
         entityTypes: [Project, Task]
 `, b.String())
 	m, err := mockserver.ParseManifest("suggested.yaml", []byte(b.String()))
@@ -98,8 +100,8 @@ func TestProxiedDenialsAreThePrincipals(t *testing.T) {
 
 	// A declared grant that leaves the principal's need out fails the check.
 	m.Credentials[0].AsUser[0].Permissions = []string{}
-	assert.Equal(t, []string{"service as user 1002: the run needed permission data:entity:edit, which the manifest does not grant"}, rep.Check(m))
+	assert.Equal(t, []string{"demo-integrator as user 1002: the run needed permission user_management:proxy:view, which the manifest does not grant"}, rep.Check(m))
 	m.Credentials[0].AsUser = []mockserver.ManifestPrincipal{}
-	assert.Equal(t, []string{"service: the run acted as user 1002, which the manifest does not declare"}, rep.Check(m))
+	assert.Equal(t, []string{"demo-integrator: the run acted as user 1002, which the manifest does not declare"}, rep.Check(m))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }

@@ -55,7 +55,7 @@ func TestLeastPrivilegeReportForTheIntegrator(t *testing.T) {
 	require.NoError(t, err)
 	c, ok := r.Credential("oauth_client", "demo-integrator")
 	require.True(t, ok)
-	assert.Equal(t, 7, c.Requests) // token, types, listing, create, rows, rows as 6045, delete
+	assert.Equal(t, 8, c.Requests) // a token per API, types, listing, create, rows, rows as 6045, delete
 	assert.Equal(t, 1, c.Denied)
 	assert.Equal(t, mockserver.Grant{
 		Granted: []string{"data", "integrations", "user_management"},
@@ -80,7 +80,7 @@ func TestLeastPrivilegeReportForTheIntegrator(t *testing.T) {
 
 	var text strings.Builder
 	require.NoError(t, r.WriteText(&text))
-	assert.Contains(t, text.String(), "OAuth client demo-integrator (user 2001): 7 requests, 1 denied")
+	assert.Contains(t, text.String(), "OAuth client demo-integrator (user 2001): 8 requests, 1 denied")
 	assert.Contains(t, text.String(), `
   scopes        granted: data integrations user_management
                 used:    data integrations

@@ -199,7 +199,8 @@ func isTokenEndpoint(op *openapi3.Operation) bool {
 
 // schemeKind reads how a security scheme authenticates. The apiKey schemes
 // of the data API differ only in their Authorization prefix, which the spec
-// states in prose; they are told apart by name.
+// states in the scheme's x-authorization-prefix extension (ApiKey or
+// Session); an apiKey scheme without it is refused at load.
 func schemeKind(doc *openapi3.T, name string) (credentialKind, error) {
 	ref := doc.Components.SecuritySchemes[name]
 	if ref == nil || ref.Value == nil {
@@ -213,10 +214,12 @@ func schemeKind(doc *openapi3.T, name string) (credentialKind, error) {
 		return credClientBasic, nil
 	case sc.Type == "http" && sc.Scheme == "bearer":
 		return credBearer, nil
-	case sc.Type == "apiKey" && name == "ApiKeyAuth":
-		return credAPIKey, nil
-	case sc.Type == "apiKey" && name == "SessionAuth":
-		return credSession, nil
+	case sc.Type == "apiKey":
+		prefix, _ := sc.Extensions["x-authorization-prefix"].(string)
+		if kind, ok := schemeNames[strings.ToLower(prefix)]; ok && kind != credBearer {
+			return kind, nil
+		}
+		return credNone, fmt.Errorf("apiKey security scheme %q needs x-authorization-prefix: ApiKey or Session (the word before the value in its header), got %q", name, prefix)
 	}
 	return credNone, fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
 }

@@ -88,6 +88,24 @@ type Operation struct {
 	// ReadOnly is true for GET and HEAD and for POSTs marked x-read-only:
 	// operations that only read, which the SDK may replay after a failure.
 	ReadOnly bool
+	// AsUser is true when the operation declares the AS-USER header
+	// parameter (AsUserHeader): only there may a call act on behalf of
+	// another user. Elsewhere the header means nothing, as at the vendors.
+	AsUser bool
+}
+
+// AsUserHeader is the header parameter by which an operation declares that a
+// call may act on behalf of another user (the relationship API's proxying).
+const AsUserHeader = "AS-USER"
+
+// declaresAsUser reports whether params hold the AS-USER header parameter.
+func declaresAsUser(params openapi3.Parameters) bool {
+	for _, p := range params {
+		if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader && strings.EqualFold(p.Value.Name, AsUserHeader) {
+			return true
+		}
+	}
+	return false
 }
 
 // Operations returns every operation of a spec, sorted by path then method.
@@ -142,6 +160,7 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 			if _, ok := op.Extensions["x-idempotent"]; ok {
 				return nil, fmt.Errorf("openapi: %s %s: x-idempotent is now x-read-only (a POST that only reads)", api, o.ID)
 			}
+			o.AsUser = declaresAsUser(item.Parameters) || declaresAsUser(op.Parameters)
 			readOnly, _ := op.Extensions["x-read-only"].(bool)
 			o.ReadOnly = readOnly || method == http.MethodGet || method == http.MethodHead
 			ops = append(ops, o)

@@ -106,3 +106,25 @@ paths:
 	_, err = openapi.Operations(openapi.Data, doc)
 	assert.ErrorContains(t, err, "x-idempotent is now x-read-only")
 }
+
+// An operation declares AS-USER by a header parameter of that name; only the
+// relationship API's proxy and row operations do.
+func TestAsUserIsReadFromTheSpecs(t *testing.T) {
+	t.Parallel()
+	var declared []string
+	for _, api := range openapi.VendorAPIs {
+		doc, err := openapi.Load(api)
+		require.NoError(t, err)
+		ops, err := openapi.Operations(api, doc)
+		require.NoError(t, err)
+		for _, op := range ops {
+			if op.AsUser {
+				declared = append(declared, string(op.API)+"."+op.ID)
+			}
+		}
+	}
+	assert.ElementsMatch(t, []string{
+		"relationship.getProxyAssignments", "relationship.createProxyAssignments",
+		"relationship.queryRows", "relationship.getRows",
+	}, declared)
+}

@@ -127,7 +127,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.source, "source", "data", "data: entities through the data API's entity query; rows: entry rows through the relationship API")
 	fs.StringVar(&c.typeName, "type", "", "entity type (data) or entry type (rows) to export (required)")
 	fs.StringVar(&fields, "fields", "", "comma-separated fields to export (data source only; default: every field)")
-	fs.Int64Var(&c.asUser, "as-user", 0, "act as this user id (AS-USER header; needs a proxy assignment)")
+	fs.Int64Var(&c.asUser, "as-user", 0, "act as this user id (AS-USER header; needs a proxy assignment; -source rows only, the data API has no AS-USER)")
 	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json; rows go to PREFIX.ndjson.part until the export is finished; missing directories are made (default: the type name)")
 	fs.StringVar(&formats, "format", "ndjson,parquet", "output formats: ndjson, parquet or both (NDJSON is always written: it is the export's journal; with ndjson alone, a PREFIX.parquet of an earlier run is removed)")
 	fs.IntVar(&c.pageSize, "page-size", 100, fmt.Sprintf("rows per request, at most the API's maximum (-source data: %d, rows: %d)", maxPage["data"], maxPage["rows"]))
@@ -197,7 +197,9 @@ func (c *config) credentials(set map[string]bool, getenv func(string) string) er
 	}
 	switch c.source {
 	case "data":
-		if g := given("client-id", "client-secret", "scope"); len(g) > 0 {
+		// AS-USER too: the data API ignores it, so the export would run as
+		// the credential's own user, not the one asked for.
+		if g := given("client-id", "client-secret", "scope", "as-user"); len(g) > 0 {
 			return fmt.Errorf("%s: only for -source rows (the relationship API)", strings.Join(g, ", "))
 		}
 		switch {

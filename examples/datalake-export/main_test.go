@@ -256,6 +256,7 @@ func TestFlagErrors(t *testing.T) {
 		"-type X -api-key k -user u -password p":                          "give -api-key, or -user and -password, not both",
 		"-type X -api-key k -password p":                                  "give -api-key, or -user and -password, not both",
 		"-type X -api-key k -client-id c -scope all":                      "-client-id, -scope: only for -source rows",
+		"-type X -api-key k -as-user 6045":                                "-as-user: only for -source rows",
 		"-type X -source rows -client-id c -client-secret s -user u":      "-user: only for -source data",
 		"-type X -source rows -client-id c -client-secret s -api-key k":   "-api-key: only for -source data",
 		"-type X -source rows -client-id c -client-secret s -password pw": "-password: only for -source data",

@@ -122,7 +122,14 @@ func syncIntegration(ctx context.Context, base string) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.New(base, client.WithAuth(cc))
+	// Each API accepts only tokens from its own token endpoint.
+	rel, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
+		TokenURL: auth.RelationshipTokenURL(base), ClientID: clientID, ClientSecret: clientSecret,
+	})
+	if err != nil {
+		return err
+	}
+	c, err := client.New(base, client.WithAuth(cc), client.WithAuthFor(client.RelationshipAPI, rel))
 	if err != nil {
 		return err
 	}

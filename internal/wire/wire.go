@@ -54,6 +54,9 @@ const (
 	CodeUnknownCredential   = "unknown_credential"
 	CodeExpiredCredential   = "expired_credential"
 	CodeRevokedCredential   = "revoked_credential"
+	// CodeWrongTokenAPI: a bearer token issued by another API's token
+	// endpoint (a 401: each API is its own authorization server).
+	CodeWrongTokenAPI       = "wrong_token_api"
 	CodeMissingScopes       = "missing_scopes"
 	CodeProxyNotAllowed     = "proxy_not_allowed"
 	CodeMissingPermissions  = "missing_permissions"

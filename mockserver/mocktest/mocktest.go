@@ -141,8 +141,12 @@ func (s *Server) HTTPClient() *http.Client { return s.http }
 func (s *Server) Client(cred Credential, opts ...client.Option) *client.Client {
 	s.t.Helper()
 	all := []client.Option{client.WithHTTPClient(s.http)}
-	if p := s.provider(cred); p != nil {
+	if p := s.provider(cred, client.CredentialsAPI); p != nil {
 		all = append(all, client.WithAuth(p))
+	}
+	if cred.kind == credOAuth {
+		// Each API's token endpoint issues tokens for that API only.
+		all = append(all, client.WithAuthFor(client.RelationshipAPI, s.provider(cred, client.RelationshipAPI)))
 	}
 	all = append(all, s.clientOpts...)
 	c, err := client.New(s.URL, append(all, opts...)...)
@@ -152,8 +156,11 @@ func (s *Server) Client(cred Credential, opts ...client.Option) *client.Client {
 	return c
 }
 
-// provider turns a credential into the auth helper a user would build.
-func (s *Server) provider(cred Credential) auth.Provider {
+// provider turns a credential into the auth helper a user would build; an
+// OAuth credential fetches its tokens from api's token endpoint (the
+// credentials API's, or the relationship API's), each API accepting only its
+// own tokens.
+func (s *Server) provider(cred Credential, api client.API) auth.Provider {
 	s.t.Helper()
 	var (
 		p   auth.Provider
@@ -173,8 +180,11 @@ func (s *Server) provider(cred Credential) auth.Provider {
 			TokenURL: auth.CredentialsTokenURL(s.URL), ClientID: cred.id, ClientSecret: cred.secret,
 			Style: auth.StyleBasic, HTTPClient: s.http,
 		}
+		if api == client.RelationshipAPI {
+			cfg.TokenURL = auth.RelationshipTokenURL(s.URL)
+		}
 		if cred.narrowed { // the relationship API's style: form fields and scope
-			cfg.TokenURL, cfg.Style, cfg.Scopes = auth.RelationshipTokenURL(s.URL), auth.StyleForm, cred.scopes
+			cfg.Style, cfg.Scopes = auth.StyleForm, cred.scopes
 		}
 		p, err = auth.NewClientCredentials(cfg)
 	}

@@ -96,7 +96,7 @@ func TestReportFilesAndSets(t *testing.T) {
 	var ra mockserver.Report
 	require.NoError(t, json.Unmarshal(raw, &ra))
 	ca, _ := ra.Credential("oauth_client", "demo-integrator")
-	assert.Equal(t, 4, ca.Requests)
+	assert.Equal(t, 5, ca.Requests) // a token per API (credentials, relationship) and three calls
 
 	text, err := os.ReadFile(filepath.Join(dir, "b.txt"))
 	require.NoError(t, err)
@@ -104,7 +104,7 @@ func TestReportFilesAndSets(t *testing.T) {
 
 	merged := set.Report()
 	cm, _ := merged.Credential("oauth_client", "demo-integrator")
-	assert.Equal(t, 8, cm.Requests)
+	assert.Equal(t, 10, cm.Requests)
 	assert.Equal(t, []string{"data", "integrations"}, cm.Scopes.Used)
 	assert.Equal(t, []string{"user_management"}, cm.Scopes.Unused)
 	sk, _ := merged.Credential("api_key", "service")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,10 +70,12 @@ func TestUnauthenticatedKindsPerAPI(t *testing.T) {
 	// sent as a fixed value so nothing renews them.
 	login, err := srv.Client(mocktest.Credential{}).Data.Login(ctx, dataapi.LoginRequest{UserName: "bob@demo.tenantkit.dev", Password: "demo-password"})
 	require.NoError(t, err)
-	tok := issueToken(t, srv)
-	clock.Advance(25 * time.Hour) // past the session (8 h) and token (86399 s) lifetimes
+	tok := issueToken(t, srv, auth.CredentialsTokenURL(srv.URL))
+	relTok := issueToken(t, srv, auth.RelationshipTokenURL(srv.URL))
+	clock.Advance(25 * time.Hour) // past the session (8 h) and token (86399 s, 900 s) lifetimes
 	expiredSession := srv.Client(mocktest.Credential{}, client.WithRequestEditor(header("Authorization", "Session "+login.SessionId)))
 	expiredToken := srv.Client(mocktest.Bearer(tok))
+	expiredRelToken := srv.Client(mocktest.Bearer(relTok))
 
 	dataCall := func(c *client.Client) error {
 		_, err := c.Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"})
@@ -99,7 +102,7 @@ func TestUnauthenticatedKindsPerAPI(t *testing.T) {
 		{"relationship", rowsCall, srv.Client(mocktest.Credential{}), client.ReasonMissing},
 		{"relationship", rowsCall, srv.Client(mocktest.ServiceKey), client.ReasonMalformed},
 		{"relationship", rowsCall, srv.Client(mocktest.Bearer("t1.not-issued")), client.ReasonUnknown},
-		{"relationship", rowsCall, expiredToken, client.ReasonExpired},
+		{"relationship", rowsCall, expiredRelToken, client.ReasonExpired},
 	}
 	for _, tc := range cases {
 		t.Run(tc.api+"/"+tc.reason, func(t *testing.T) {
@@ -108,12 +111,12 @@ func TestUnauthenticatedKindsPerAPI(t *testing.T) {
 	}
 }
 
-// issueToken gets a token for demo-integrator from the credentials API's
-// token endpoint, as a caller outside the SDK would.
-func issueToken(t *testing.T, srv *mocktest.Server) string {
+// issueToken gets a token for demo-integrator from a token endpoint, as a
+// caller outside the SDK would.
+func issueToken(t *testing.T, srv *mocktest.Server, tokenURL string) string {
 	t.Helper()
 	cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
-		TokenURL: auth.CredentialsTokenURL(srv.URL), ClientID: "demo-integrator", ClientSecret: "demo-integrator-secret",
+		TokenURL: tokenURL, ClientID: "demo-integrator", ClientSecret: "demo-integrator-secret",
 		HTTPClient: srv.HTTPClient(),
 	})
 	require.NoError(t, err)
@@ -123,6 +126,49 @@ func issueToken(t *testing.T, srv *mocktest.Server) string {
 	v := req.Header.Get("Authorization")
 	require.Regexp(t, `^Bearer \S+$`, v)
 	return v[len("Bearer "):]
+}
+
+// Each vendor API is its own authorization server: a token from the
+// credentials API's token endpoint (POST /oauth/token) is a 401 on the
+// relationship API, and one from the relationship API's on the credentials
+// API, with a reason that names where the token came from and which token
+// endpoint to use. Before, any issued token was accepted by both APIs.
+func TestTokenFromAnotherAPIIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx := t.Context()
+	credsTok := issueToken(t, srv, auth.CredentialsTokenURL(srv.URL))
+	relTok := issueToken(t, srv, auth.RelationshipTokenURL(srv.URL))
+
+	// Each token works on its own API.
+	_, err := srv.Client(mocktest.Bearer(credsTok)).Credentials.Types(ctx)
+	require.NoError(t, err)
+	_, err = srv.Client(mocktest.Bearer(relTok)).Relationship.Rows(ctx, "Deals", nil)
+	require.NoError(t, err)
+
+	_, err = srv.Client(mocktest.Bearer(credsTok)).Relationship.Rows(ctx, "Deals", nil)
+	requireUnauthenticated(t, err, client.ReasonWrongAPI)
+	var ue *client.UnauthenticatedError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, client.CodeWrongTokenAPI, ue.Decision.Code)
+	assert.Equal(t, "unauthorized", ue.Code)
+	assert.Contains(t, ue.Decision.Reason, "issued by the credentials API's token endpoint (POST /oauth/token)")
+	assert.Equal(t, "request a token from POST /api/rest/v1/oauth/token", ue.Decision.Fix)
+
+	_, err = srv.Client(mocktest.Bearer(relTok)).Credentials.Types(ctx)
+	requireUnauthenticated(t, err, client.ReasonWrongAPI)
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, "bad.credentials", ue.Code)
+	assert.Contains(t, ue.Decision.Reason, "issued by the relationship API's token endpoint (POST /api/rest/v1/oauth/token)")
+	assert.Equal(t, "request a token from POST /oauth/token", ue.Decision.Fix)
+
+	// An OAuth client given one token source per API (as srv.Client does)
+	// calls both.
+	c := srv.Client(mocktest.IntegratorOAuth)
+	_, err = c.Credentials.Types(ctx)
+	require.NoError(t, err)
+	_, err = c.Relationship.Rows(ctx, "Deals", nil)
+	require.NoError(t, err)
 }
 
 // An OAuth client whose token expired on the server renews it and repeats
@@ -202,28 +248,70 @@ func TestPermissionDeniedNamesThePermission(t *testing.T) {
 }
 
 // User 2001 holds proxy assignments for 1002 and 6045 only: AS-USER 1001
-// is refused with a *ProxyError naming the principal, on every API.
+// is refused with a *ProxyError naming the principal on the relationship
+// API, whose operations declare AS-USER.
 func TestProxyDenied(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	ctx, alice := t.Context(), client.AsUser(mocktest.AliceID)
 	oauth := srv.Client(mocktest.IntegratorOAuth)
-	calls := map[string]func() error{
-		"relationship": func() error { _, err := oauth.Relationship.Rows(ctx, "Deals", nil, alice); return err },
-		"credentials":  func() error { _, err := oauth.Credentials.Types(ctx, alice); return err },
-		"data": func() error {
-			_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, dataapi.EntityQueryRequest{TypeName: "Project"}, alice)
-			return err
-		},
+	_, err := oauth.Relationship.Rows(t.Context(), "Deals", nil, client.AsUser(mocktest.AliceID))
+	var pe *client.ProxyError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, mocktest.AliceID, pe.Principal)
+	assert.Equal(t, client.StepProxy, pe.Decision.Step)
+	assert.Equal(t, mocktest.ServiceID, pe.Decision.Caller.User)
+}
+
+// The data and credentials APIs do not declare AS-USER, and the vendors
+// ignore the header there: the SDK still sends it when asked (client-wide or
+// per call), and the call runs as the credential's own user, with its own
+// answer, whatever the principal. Before, the mock refused a proxy the
+// caller lacked (a *ProxyError) and switched users on one it held.
+func TestAsUserHasNoEffectWhereNotDeclared(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx := t.Context()
+	for _, op := range client.Operations() {
+		want := op.API == client.RelationshipAPI && op.ID != "getToken"
+		assert.Equal(t, want, op.AsUser, "%s.%s declares AS-USER", op.API, op.ID)
 	}
-	for api, call := range calls {
-		t.Run(api, func(t *testing.T) {
-			var pe *client.ProxyError
-			require.ErrorAs(t, call(), &pe)
-			assert.Equal(t, mocktest.AliceID, pe.Principal)
-			assert.Equal(t, client.StepProxy, pe.Decision.Step)
-			assert.Equal(t, mocktest.ServiceID, pe.Decision.Caller.User)
-		})
+
+	// sent records the AS-USER header of each request the SDK sends.
+	var sent []string
+	rec := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		sent = append(sent, r.Header.Get("AS-USER"))
+		return srv.HTTPClient().Transport.RoundTrip(r)
+	})}
+	deals := dataapi.EntityQueryRequest{TypeName: "Deals", Fields: &[]string{"Name"}}
+	plain, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(ctx, deals)
+	require.NoError(t, err)
+	for _, principal := range []int64{mocktest.CarolID, mocktest.AliceID, 424242} {
+		var d client.Decision
+		sent = nil
+		got, err := srv.Client(mocktest.ServiceKey, client.WithAsUser(principal), client.WithHTTPClient(rec)).Data.EntityQuery(ctx, deals, client.Explain(&d))
+		require.NoError(t, err, "data AS-USER %d", principal)
+		assert.Equal(t, []string{strconv.FormatInt(principal, 10)}, sent, "the SDK sends the header")
+		assert.Equal(t, plain.Entities, got.Entities, "data AS-USER %d", principal)
+		assert.Equal(t, mocktest.ServiceID, d.EffectiveUser)
+		assert.Zero(t, d.Principal)
+
+		sent = nil
+		_, err = srv.Client(mocktest.IntegratorOAuth, client.WithHTTPClient(rec)).Credentials.Types(ctx, client.AsUser(principal), client.Explain(&d))
+		assert.Contains(t, sent, strconv.FormatInt(principal, 10), "the SDK sends the header")
+		require.NoError(t, err, "credentials AS-USER %d", principal)
+		assert.Equal(t, mocktest.ServiceID, d.EffectiveUser)
+		assert.Zero(t, d.Principal)
+	}
+	// Bob holds no proxy assignment at all: not refused either.
+	_, err = srv.Client(mocktest.BobKey, client.WithAsUser(mocktest.CarolID)).Data.EntityQuery(ctx, deals)
+	require.NoError(t, err)
+
+	rep := srv.Report()
+	for _, id := range []struct{ kind, id string }{{"api_key", "service"}, {"api_key", "bob"}, {"oauth_client", "demo-integrator"}} {
+		c, ok := rep.Credential(id.kind, id.id)
+		require.True(t, ok, "%s %s", id.kind, id.id)
+		assert.Empty(t, c.Principals, "%s %s acted as nobody", id.kind, id.id)
+		assert.Zero(t, c.Denied, "%s %s", id.kind, id.id)
 	}
 }
 
@@ -395,3 +483,7 @@ func TestResetKeepsStartOptions(t *testing.T) {
 	got, _ := srv.Tenant().Faults()
 	assert.Equal(t, plan, got)
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

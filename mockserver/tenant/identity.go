@@ -130,10 +130,11 @@ func (t *Tenant) OAuthClients() []OAuthClient {
 // identify theirs.
 func (t *Tenant) newSecretValue() string { return t.id + "." + rand.Text() }
 
-// IssueToken runs the client-credentials grant: it checks the client id and
-// secret, narrows the scopes (none requested = every allowed scope) and
-// issues a token valid for lifetime. Errors: ErrInvalidClient, *ScopeError.
-func (t *Tenant) IssueToken(clientID, secret string, requested []string, lifetime time.Duration) (Token, error) {
+// IssueToken runs the client-credentials grant of api's token endpoint: it
+// checks the client id and secret, narrows the scopes (none requested =
+// every allowed scope) and issues a token for api (Token.API) valid for
+// lifetime. Errors: ErrInvalidClient, *ScopeError.
+func (t *Tenant) IssueToken(api, clientID, secret string, requested []string, lifetime time.Duration) (Token, error) {
 	now := t.now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -154,7 +155,7 @@ func (t *Tenant) IssueToken(clientID, secret string, requested []string, lifetim
 		}
 		scopes = slices.Compact(slices.Sorted(slices.Values(requested)))
 	}
-	tok := &Token{Value: t.newSecretValue(), ClientID: c.ClientID, User: c.User, Scopes: scopes, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
+	tok := &Token{Value: t.newSecretValue(), API: api, ClientID: c.ClientID, User: c.User, Scopes: scopes, IssuedAt: now, ExpiresAt: now.Add(lifetime)}
 	t.tokenSweep = sweepExpired(t.tokens, t.tokenSweep, now, func(k *Token) time.Time { return k.ExpiresAt })
 	t.tokens[tok.Value] = tok
 	out := *tok

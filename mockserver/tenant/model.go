@@ -55,7 +55,10 @@ type OAuthClient struct {
 
 // Token is an issued bearer token.
 type Token struct {
-	Value     string
+	Value string
+	// API names the API whose token endpoint issued the token (its spec's
+	// name, such as "credentials"): only that API's operations accept it.
+	API       string
 	ClientID  string
 	User      int64
 	Scopes    []string

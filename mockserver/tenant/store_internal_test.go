@@ -76,7 +76,7 @@ func TestExpiredSessionsAndTokensAreDropped(t *testing.T) {
 	for range 20_000 {
 		_, err := tn.NewSession(1002)
 		require.NoError(t, err)
-		_, err = tn.IssueToken("demo-admin", "demo-admin-secret", nil, time.Minute)
+		_, err = tn.IssueToken("credentials", "demo-admin", "demo-admin-secret", nil, time.Minute)
 		require.NoError(t, err)
 		now = now.Add(time.Hour) // every earlier one has expired
 	}

@@ -54,11 +54,11 @@ func TestDemoCredentials(t *testing.T) {
 	assert.True(t, tn.SeesAllRows(1001))
 	assert.False(t, tn.CanReadType(1002, "Task"))
 
-	_, err := tn.IssueToken("demo-reporting", "demo-reporting-secret", []string{"user_management"}, time.Hour)
+	_, err := tn.IssueToken("credentials", "demo-reporting", "demo-reporting-secret", []string{"user_management"}, time.Hour)
 	var se *tenant.ScopeError
 	require.True(t, errors.As(err, &se))
 	assert.Equal(t, []string{"user_management"}, se.NotAllowed)
-	_, err = tn.IssueToken("demo-reporting", "nope", nil, time.Hour)
+	_, err = tn.IssueToken("credentials", "demo-reporting", "nope", nil, time.Hour)
 	assert.ErrorIs(t, err, tenant.ErrInvalidClient)
 }
 
@@ -74,7 +74,7 @@ func TestSuffixedCredentials(t *testing.T) {
 	u, ok := tn.CheckPassword("alice@demo.tenantkit.dev@t7", "demo-password")
 	require.True(t, ok)
 	assert.EqualValues(t, 1001, u.ID)
-	tok, err := tn.IssueToken("demo-admin@t7", "demo-admin-secret", nil, time.Minute)
+	tok, err := tn.IssueToken("credentials", "demo-admin@t7", "demo-admin-secret", nil, time.Minute)
 	require.NoError(t, err)
 	assert.Regexp(t, `^t7\.`, tok.Value)
 }

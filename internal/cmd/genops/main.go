@@ -89,6 +89,9 @@ func goTable(ops []openapi.Operation) ([]byte, error) {
 		if op.ReadOnly {
 			b.WriteString(", ReadOnly: true")
 		}
+		if op.AsUser {
+			b.WriteString(", AsUser: true")
+		}
 		b.WriteString("},\n")
 	}
 	b.WriteString("}\n")
@@ -97,8 +100,8 @@ func goTable(ops []openapi.Operation) ([]byte, error) {
 
 func markdownTable(ops []openapi.Operation) string {
 	var b strings.Builder
-	b.WriteString("| API | operation | method and path | OAuth scopes | permissions (any of) | entity type from | replay-safe |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	b.WriteString("| API | operation | method and path | OAuth scopes | permissions (any of) | entity type from | AS-USER | replay-safe |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, op := range ops {
 		scopes := "—"
 		if len(op.Scopes) > 0 {
@@ -122,11 +125,15 @@ func markdownTable(ops []openapi.Operation) string {
 		if op.EntityType != nil {
 			et = op.EntityType.In + " `" + op.EntityType.Name + "`"
 		}
+		asUser := "—"
+		if op.AsUser {
+			asUser = "yes"
+		}
 		safe := "no"
 		if op.ReadOnly {
 			safe = "yes"
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | `%s %s` | %s | %s | %s | %s |\n", op.API, op.ID, op.Method, op.Path, scopes, perms, et, safe)
+		fmt.Fprintf(&b, "| %s | `%s` | `%s %s` | %s | %s | %s | %s | %s |\n", op.API, op.ID, op.Method, op.Path, scopes, perms, et, asUser, safe)
 	}
 	return b.String()
 }
