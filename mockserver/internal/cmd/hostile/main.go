@@ -33,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tenantkit/tenantkit/internal/procstat"
 	"github.com/tenantkit/tenantkit/mockserver"
 )
 
@@ -303,7 +304,7 @@ func runBurst(n, burst int) error {
 	close(done)
 	sampler.Wait()
 	peak = max(peak, rssKB(pid))
-	hwm := procField(pid, "VmHWM")
+	hwm := procstat.Field(pid, "VmHWM")
 	fmt.Printf("\nburst: %d concurrent 1 MB bodies (In lists of short strings) to a server process with %d generated Projects\n", burst, n)
 	fmt.Printf("answers: %v in %s\n", statuses, round(elapsed))
 	fmt.Printf("server RSS: %s before the burst, %s at most during it (sampled every 5 ms); VmHWM %s (includes building the tenant)\n",
@@ -359,22 +360,9 @@ func send(hc *http.Client, url string, h hostile) (int, int, error) {
 }
 
 func rssKB(pid int) int64 {
-	v := procField(pid, "VmRSS")
+	v := procstat.Field(pid, "VmRSS")
 	n, _ := strconv.ParseInt(strings.Fields(v + " 0")[0], 10, 64)
 	return n
-}
-
-func procField(pid int, name string) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return "?"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, name+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
 }
 
 func round(d time.Duration) string {

@@ -20,15 +20,14 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/dataapi"
+	"github.com/tenantkit/tenantkit/internal/procstat"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -56,7 +55,7 @@ func run(n int, seed uint64, key string, reps int) error {
 	}
 	build := time.Since(start)
 	runtime.GC()
-	fmt.Printf("create tenant with %d generated Projects: %.2f s; peak RSS %s, RSS after GC %s\n", n, build.Seconds(), procStatus("VmHWM"), procStatus("VmRSS"))
+	fmt.Printf("create tenant with %d generated Projects: %.2f s; peak RSS %s, RSS after GC %s\n", n, build.Seconds(), procstat.Field(0, "VmHWM"), procstat.Field(0, "VmRSS"))
 
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
@@ -271,17 +270,4 @@ func rawPage(base, key string, from int) ([]byte, error) {
 		return nil, fmt.Errorf("status %d: %s", resp.StatusCode, b)
 	}
 	return b, err
-}
-
-func procStatus(field string) string {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return "n/a"
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "n/a"
 }
