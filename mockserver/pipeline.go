@@ -34,8 +34,9 @@ type denial struct {
 // authorize runs the pipeline's steps, in order, for one operation; the
 // first failure wins. What the operation requires is read from its spec
 // (rc.route.op). Authentication failures (step 1) and malformed AS-USER
-// values (on operations that declare AS-USER) are always enforced. Under `enforcement: audit` a failure of
-// steps 2, 4 or 5 is recorded (outcome audit-deny) and the request goes on;
+// values (on operations that declare AS-USER) are always enforced. Under
+// `enforcement: audit` a failure of steps 2, 4 or 5 is recorded (outcome
+// audit-deny) and the request goes on;
 // so is a refused proxy (step 3), but the caller's user stays the effective
 // user, so audit mode never turns a refused AS-USER into the principal's
 // view. Row-level sharing (step 6) is never relaxed.
