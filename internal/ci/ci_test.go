@@ -89,3 +89,18 @@ func TestDriftCheckNamesStaleGeneratedFiles(t *testing.T) {
 	assert.Contains(t, stderr, "client/dataapi/api.gen.go")
 	assert.Contains(t, stderr, "run go generate ./... and commit them")
 }
+
+func TestDriftCheckNamesAnUntidyGoMod(t *testing.T) {
+	dir := cloneRepo(t)
+	mod := filepath.Join(dir, "go.mod")
+	b, err := os.ReadFile(mod)
+	require.NoError(t, err)
+	untidy := strings.Replace(string(b), "github.com/stretchr/testify v1.12.1\n", "github.com/stretchr/testify v1.12.1 // indirect\n", 1)
+	require.NotEqual(t, string(b), untidy)
+	require.NoError(t, os.WriteFile(mod, []byte(untidy), 0o644))
+	git(t, dir, "commit", "--quiet", "-am", "mark a direct dependency indirect")
+
+	code, stderr := drift(t, dir)
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, "is not tidy")
+}
