@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -54,13 +54,10 @@ func (s *Server) checkPassword(rc *reqCtx) (*tenant.Tenant, tenant.User, error) 
 	t := s.tenantForIdentifier(name)
 	rc.tenant = t
 	u, ok := t.CheckPassword(name, password)
-	if !ok {
-		rc.decision.Outcome, rc.decision.Step, rc.decision.Code = wire.OutcomeDeny, wire.StepAuthenticate, wire.CodeUnknownCredential
-		rc.decision.Reason = "the user name or password is incorrect"
-		rc.decision.Fix = "use a login user name (email) and password of the tenant"
-		return nil, tenant.User{}, unauthenticated(wire.CodeUnknownCredential, "The user name or password is incorrect")
+	rc.subject, rc.resolved = decide.Subject{Policy: t, Cred: decide.Password(u, ok), Now: s.clock()}, true
+	if err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{})); err != nil {
+		return nil, tenant.User{}, err
 	}
-	rc.setCaller(t, wire.Caller{Kind: callerSession, ID: "session", User: u.ID})
 	return t, u, nil
 }
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
-	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 )
 
 // Vendor default token lifetimes (a tenant's tokenLifetime overrides both).
@@ -76,9 +76,25 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 		if !basic {
 			clientID, secret = form.Get("client_id"), form.Get("client_secret")
 		}
-		if clientID == "" {
-			return deny(wire.StepAuthenticate, wire.CodeMissingCredential, "the token request carries no client credentials",
-				oauthError(http.StatusUnauthorized, "invalid_client", "client authentication is required (HTTP Basic, or client_id and client_secret)"))
+		t := s.tenantForIdentifier(clientID)
+		rc.tenant = t
+		c, known := t.OAuthClient(clientID)
+		rc.subject = decide.Subject{Policy: t, Now: s.clock(),
+			Cred: decide.Client(c, clientID != "", known, known && t.ClientSecretMatches(clientID, secret))}
+		rc.resolved = true
+		decideToken := func() error {
+			err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
+			if err == nil {
+				return nil
+			}
+			f := rc.verdict.Failure
+			if f.Status == http.StatusUnauthorized {
+				return oauthError(f.Status, "invalid_client", f.Message)
+			}
+			return oauthError(f.Status, "invalid_scope", f.Message)
+		}
+		if clientID == "" { // refused before the form is validated
+			return decideToken()
 		}
 		if err := s.validate(rc); err != nil {
 			var ae *apiError
@@ -87,30 +103,18 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 			}
 			return err
 		}
-		t := s.tenantForIdentifier(clientID)
-		rc.tenant = t
-		// Only a known client is named in the audit log and gets usage: an
-		// unknown id may be a mistyped secret.
-		if c, ok := t.OAuthClient(clientID); ok {
+		if known { // only a known client is named in the audit log: an unknown id may be a mistyped secret
 			rc.target = clientID
-			rc.setCaller(t, wire.Caller{Kind: callerClient, ID: clientID, User: c.User})
+		}
+		if err := decideToken(); err != nil {
+			return err
 		}
 		lifetime := t.Settings().TokenLifetime
 		if lifetime == 0 {
 			lifetime = defaultLifetime
 		}
 		tok, err := t.IssueToken(string(rc.route.op.API), clientID, secret, strings.Fields(form.Get("scope")), lifetime)
-		var se *tenant.ScopeError
-		switch {
-		case errors.Is(err, tenant.ErrInvalidClient):
-			return deny(wire.StepAuthenticate, wire.CodeUnknownCredential, "unknown client id or wrong client secret",
-				oauthError(http.StatusUnauthorized, "invalid_client", "client authentication failed"))
-		case errors.As(err, &se):
-			rc.decision.Missing = se.NotAllowed
-			rc.decision.Fix = fmt.Sprintf("allow scope %s for client %s, or request only its scopes", strings.Join(se.NotAllowed, " "), clientID)
-			return deny(wire.StepScope, wire.CodeMissingScopes, fmt.Sprintf("client %s may not request %s", clientID, strings.Join(se.NotAllowed, " ")),
-				oauthError(http.StatusBadRequest, "invalid_scope", se.Error()))
-		case err != nil:
+		if err != nil { // the decision allowed it: only a concurrent change of the client fails here
 			return err
 		}
 		rc.write = true

@@ -104,18 +104,18 @@ func (s *Server) identify(rc *reqCtx) identity {
 		t := s.tenantForIdentifier(id)
 		return identity{tenant: t}
 	}
-	if len(rc.route.creds) == 0 { // login, getServerDefinition
+	if len(rc.route.rule.Accepts) == 0 { // login, getServerDefinition
 		m, _ := rc.bodyJSON.(map[string]any)
 		name, _ := m["userName"].(string)
 		return identity{tenant: s.tenantForIdentifier(name)}
 	}
-	p := s.presentedCredential(r)
+	sub := s.subject(rc)
 	switch {
-	case p.found:
-		c := p.caller
-		return identity{tenant: p.tenant, caller: &c}
-	case p.tenant != nil:
-		return identity{tenant: p.tenant}
+	case sub.Cred.Found:
+		c := sub.Cred.Caller
+		return identity{tenant: rc.tenant, caller: &c}
+	case sub.Policy != nil:
+		return identity{tenant: rc.tenant}
 	}
 	return identity{tenant: s.DefaultTenant()}
 }
@@ -131,7 +131,7 @@ func (s *Server) runResilient(rc *reqCtx) {
 	// 1. Rate limit. Token requests and logins are not counted (the data
 	// API's vendor does not count logins toward its quota either).
 	settings := id.tenant.Settings()
-	if lim := settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.creds) > 0 {
+	if lim := settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
 		use := st.limiter.take(id.tenant, id.key(), lim, s.clock())
 		if rc.surface == surfaceCredentials {
 			h := rc.w.Header()

@@ -6,6 +6,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 )
 
 // An apiKey scheme's Authorization prefix comes from its spec
@@ -18,10 +20,10 @@ func TestAPIKeySchemePrefixFromTheSpec(t *testing.T) {
 	}
 	k, err := schemeKind(doc(map[string]any{"x-authorization-prefix": "Session"}), "AnyName")
 	require.NoError(t, err)
-	assert.Equal(t, credSession, k)
+	assert.Equal(t, decide.KindSession, k)
 	k, err = schemeKind(doc(map[string]any{"x-authorization-prefix": "ApiKey"}), "AnyName")
 	require.NoError(t, err)
-	assert.Equal(t, credAPIKey, k)
+	assert.Equal(t, decide.KindAPIKey, k)
 	_, err = schemeKind(doc(nil), "AnyName")
 	assert.ErrorContains(t, err, `apiKey security scheme "AnyName" needs x-authorization-prefix`)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -33,9 +34,9 @@ const HealthPath = "/healthz"
 
 // Caller kinds in decisions and the audit log.
 const (
-	callerAPIKey  = "api_key"
-	callerSession = "session"
-	callerClient  = "oauth_client"
+	callerAPIKey  = decide.CallerAPIKey
+	callerSession = decide.CallerSession
+	callerClient  = decide.CallerClient
 )
 
 // reqCtx carries one request through routing, the authorization pipeline,
@@ -53,6 +54,12 @@ type reqCtx struct {
 
 	body     []byte // the request body, normalised for the data API
 	bodyJSON any    // body decoded as JSON, when it is JSON
+
+	// subject is who is calling, resolved once (Server.subject); verdict
+	// is what the decision function made of the request.
+	subject  decide.Subject
+	resolved bool
+	verdict  decide.Decision
 
 	tenant     *tenant.Tenant
 	caller     *wire.Caller
@@ -257,7 +264,7 @@ func (s *Server) runOperation(rc *reqCtx, st *tenantState) error {
 	switch {
 	case rt.token:
 		return rt.handle(rc) // token endpoints authenticate the client and validate themselves
-	case len(rt.creds) == 0: // public: login, getServerDefinition
+	case len(rt.rule.Accepts) == 0: // public: login, getServerDefinition (they decide on the password)
 		if err := s.validate(rc); err != nil {
 			return err
 		}

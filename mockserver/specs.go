@@ -12,6 +12,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/openapi"
 )
@@ -22,17 +23,6 @@ import (
 // other error as a 500.
 type handlerFunc func(rc *reqCtx) error
 
-// credentialKind is how a security scheme authenticates.
-type credentialKind int
-
-const (
-	credNone        credentialKind = iota
-	credAPIKey                     // Authorization: ApiKey <key>
-	credSession                    // Authorization: Session <id>
-	credBearer                     // Authorization: Bearer <token> (OAuth 2)
-	credClientBasic                // token endpoint client authentication, done by the handler
-)
-
 // route is one operation of one spec: what it requires (from the spec) and
 // the handler that serves it.
 type route struct {
@@ -40,16 +30,16 @@ type route struct {
 	spec    *apiSpec
 	surface surface
 	handle  handlerFunc
-	// creds lists the credential kinds the operation accepts, from its
-	// security schemes; empty for public operations and token endpoints.
-	creds []credentialKind
+	// rule is what the decision function reads of the operation: op, the
+	// credential kinds its security schemes accept (none for public
+	// operations and token endpoints), which to hint at in a 401 and the
+	// token endpoints.
+	rule decide.Operation
 	// normaliseBody: the request body's top-level keys are camelCased before
 	// validation (data API bodies with declared properties).
 	normaliseBody bool
 	// token marks an OAuth token endpoint.
 	token bool
-	// hint says which credentials the operation accepts, for 401s.
-	hint string
 }
 
 type apiSpec struct {
@@ -110,11 +100,11 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 				if err != nil {
 					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
 				}
-				if kind == credClientBasic {
+				if kind == decide.KindClientSecret {
 					rt.token = true
 					continue
 				}
-				rt.creds = append(rt.creds, kind)
+				rt.rule.Accepts = append(rt.rule.Accepts, kind)
 			}
 			oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
 			if isTokenEndpoint(oa) {
@@ -125,10 +115,27 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 					rt.normaliseBody = true
 				}
 			}
-			rt.hint = credentialHint(rt.creds, sp)
+			rt.rule.Operation = &rt.op
+			rt.rule.Hint = credentialHint(rt.rule.Accepts, sp)
+			rt.rule.TokenURL = tokenURL(sp)
 			sp.routes[op.ID] = rt
 		}
 		out = append(out, sp)
+	}
+	tokenURLs := map[openapi.API]string{}
+	for _, sp := range out {
+		tokenURLs[sp.api] = tokenURL(sp)
+	}
+	tokenURLOf := func(api openapi.API) string {
+		if u := tokenURLs[api]; u != "" {
+			return u
+		}
+		return "the token endpoint"
+	}
+	for _, sp := range out {
+		for _, rt := range sp.routes {
+			rt.rule.TokenURLOf = tokenURLOf
+		}
 	}
 	return out, nil
 })
@@ -201,27 +208,27 @@ func isTokenEndpoint(op *openapi3.Operation) bool {
 // of the data API differ only in their Authorization prefix, which the spec
 // states in the scheme's x-authorization-prefix extension (ApiKey or
 // Session); an apiKey scheme without it is refused at load.
-func schemeKind(doc *openapi3.T, name string) (credentialKind, error) {
+func schemeKind(doc *openapi3.T, name string) (decide.Kind, error) {
 	ref := doc.Components.SecuritySchemes[name]
 	if ref == nil || ref.Value == nil {
-		return credNone, fmt.Errorf("unknown security scheme %q", name)
+		return decide.KindNone, fmt.Errorf("unknown security scheme %q", name)
 	}
 	sc := ref.Value
 	switch {
 	case sc.Type == "oauth2":
-		return credBearer, nil
+		return decide.KindBearer, nil
 	case sc.Type == "http" && sc.Scheme == "basic":
-		return credClientBasic, nil
+		return decide.KindClientSecret, nil
 	case sc.Type == "http" && sc.Scheme == "bearer":
-		return credBearer, nil
+		return decide.KindBearer, nil
 	case sc.Type == "apiKey":
 		prefix, _ := sc.Extensions["x-authorization-prefix"].(string)
-		if kind, ok := schemeNames[strings.ToLower(prefix)]; ok && kind != credBearer {
+		if kind, ok := schemeNames[strings.ToLower(prefix)]; ok && kind != decide.KindBearer {
 			return kind, nil
 		}
-		return credNone, fmt.Errorf("apiKey security scheme %q needs x-authorization-prefix: ApiKey or Session (the word before the value in its header), got %q", name, prefix)
+		return decide.KindNone, fmt.Errorf("apiKey security scheme %q needs x-authorization-prefix: ApiKey or Session (the word before the value in its header), got %q", name, prefix)
 	}
-	return credNone, fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
+	return decide.KindNone, fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
 }
 
 // findRoute matches a request against the vendor specs, then the admin spec.
@@ -288,4 +295,14 @@ func hasEmptyParam(params map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// route returns the vendor operation with id opID, nil when there is none.
+func (sp *specs) route(opID string) *route {
+	for _, a := range sp.vendor {
+		if r, ok := a.routes[opID]; ok {
+			return r
+		}
+	}
+	return nil
 }

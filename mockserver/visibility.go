@@ -3,12 +3,10 @@ package mockserver
 import (
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
-	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -89,9 +87,9 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 	}
 	d.UI.Count = len(d.UI.IDs)
 
-	check := func(kind, id, op string, scopes []string) {
-		cv := CredentialView{Kind: kind, ID: id, Operation: op, Rows: RowSet{IDs: []string{}}, APIOnly: []RowDifference{}, UIOnly: []RowDifference{}}
-		cv.Denied = s.readDenial(t, wire.Caller{Kind: kind, ID: id, User: user}, scopes, op, et.Name)
+	check := func(cred decide.Credential, op string) {
+		cv := CredentialView{Kind: cred.Caller.Kind, ID: cred.Caller.ID, Operation: op, Rows: RowSet{IDs: []string{}}, APIOnly: []RowDifference{}, UIOnly: []RowDifference{}}
+		cv.Denied = s.readDenial(t, cred, op, et.Name)
 		for _, v := range views {
 			reads := cv.Denied == nil && v.API
 			if reads {
@@ -111,12 +109,12 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 	}
 	for _, k := range t.APIKeys() {
 		if k.User == user && !k.Revoked {
-			check(callerAPIKey, k.Name, "entityQuery", nil)
+			check(decide.APIKey(k), "entityQuery")
 		}
 	}
 	for _, c := range t.OAuthClients() {
 		if c.User == user {
-			check(callerClient, c.ClientID, "getRows", c.Scopes)
+			check(decide.ClientToken(c, ""), "getRows")
 		}
 	}
 	return d, nil
@@ -129,34 +127,23 @@ func apiHides(d *tenant.StepDenial) string {
 	return fmt.Sprintf("the API refuses the whole type at the %s step (%s: %s)", d.Step, d.Code, strings.Join(d.Missing, " "))
 }
 
-// readDenial runs the pipeline's steps 2, 4 and 5 for a read of entityType
-// by a credential holding scopes (no AS-USER), and returns the first
-// failure, or nil when the read is allowed.
-func (s *Server) readDenial(t *tenant.Tenant, caller wire.Caller, scopes []string, opID, entityType string) *tenant.StepDenial {
-	var rt *route
-	for _, sp := range s.specs.vendor {
-		if r, ok := sp.routes[opID]; ok {
-			rt = r
-		}
-	}
+// readDenial asks the decision function about a read of entityType by a
+// credential (no AS-USER), as under enforcement: enforce, and returns the
+// first step that fails, or nil when the read is allowed.
+func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, opID, entityType string) *tenant.StepDenial {
+	rt := s.specs.route(opID)
 	if rt == nil {
 		return &tenant.StepDenial{Step: "operation", Code: "unknown_operation", Missing: []string{opID}}
 	}
-	rc := &reqCtx{srv: s, route: rt, r: &http.Request{Method: http.MethodGet, URL: &url.URL{}, Header: http.Header{}}, vendor: true}
-	rc.setCaller(t, caller)
-	rc.scopes = scopes
-	switch rt.op.EntityType.In {
-	case "path":
-		rc.params = map[string]string{rt.op.EntityType.Name: entityType}
-	default:
-		rc.bodyJSON = map[string]any{rt.op.EntityType.Name: entityType}
+	if cred.Kind == decide.KindBearer {
+		cred.API = rt.op.API // a token of the operation's own API
 	}
-	for _, step := range [...]func(*Server, *reqCtx) *denial{(*Server).checkScopes, (*Server).checkPermissions, (*Server).checkObject} {
-		if d := step(s, rc); d != nil {
-			return &tenant.StepDenial{Step: d.step, Code: d.code, Missing: d.missing}
-		}
+	v := decide.Decide(&rt.rule, &decide.Subject{Policy: t, Cred: cred, Now: s.clock()}, decide.Facts{EntityType: entityType})
+	if v.Failure == nil {
+		return nil
 	}
-	return nil
+	d := v.Failure.StepDenial
+	return &d
 }
 
 // WriteText writes the diff for people. Credentials that read the same

@@ -365,3 +365,12 @@ func (t *Tenant) SeesAllRows(user int64) bool {
 func (t *Tenant) seesAll(user int64) bool {
 	return t.eachRole(user, func(r *Role) bool { return slices.Contains(r.Permissions, "*") })
 }
+
+// ClientSecretMatches reports whether secret is the secret of OAuth client
+// id (compared in constant time).
+func (t *Tenant) ClientSecretMatches(id, secret string) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	c, ok := t.clients[id]
+	return ok && subtle.ConstantTimeCompare([]byte(c.Secret), []byte(secret)) == 1
+}
