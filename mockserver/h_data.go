@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 

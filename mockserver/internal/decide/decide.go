@@ -217,7 +217,7 @@ type Decision struct {
 	// identified.
 	Caller    wire.Caller
 	Effective int64 // whose rights applied
-	Principal int64        // the AS-USER principal, when sent where declared
+	Principal int64 // the AS-USER principal, when sent where declared
 	// EntityType is the canonical entity type of the operation's request.
 	EntityType string
 	UsedScopes []string // the scope set the token satisfied
