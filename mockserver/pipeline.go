@@ -91,33 +91,6 @@ func (rc *reqCtx) setCaller(t *tenant.Tenant, c wire.Caller) {
 	rc.decision.EffectiveUser = c.User
 }
 
-var schemeNames = map[string]decide.Kind{"apikey": decide.KindAPIKey, "session": decide.KindSession, "bearer": decide.KindBearer}
-
-func credentialHint(kinds []decide.Kind, sp *apiSpec) string {
-	var parts []string
-	for _, k := range kinds {
-		switch k {
-		case decide.KindAPIKey:
-			parts = append(parts, "Authorization: ApiKey <key>")
-		case decide.KindSession:
-			parts = append(parts, "Authorization: Session <sessionId> (from POST /V2.0/services/authentication/login)")
-		case decide.KindBearer:
-			parts = append(parts, "Authorization: Bearer <token> (from POST "+tokenURL(sp)+")")
-		}
-	}
-	return strings.Join(parts, " or ")
-}
-
-// tokenURL reads the client-credentials token URL of a spec's OAuth scheme.
-func tokenURL(sp *apiSpec) string {
-	for _, ref := range sp.doc.Components.SecuritySchemes {
-		if ref.Value != nil && ref.Value.Flows != nil && ref.Value.Flows.ClientCredentials != nil {
-			return ref.Value.Flows.ClientCredentials.TokenURL
-		}
-	}
-	return ""
-}
-
 // subject resolves the request's credential once, into the subject the
 // resilience layer (whose budget a request spends) and the decision
 // function both read: the scheme as sent, the credential as its tenant
@@ -142,7 +115,7 @@ func (s *Server) subject(rc *reqCtx) *decide.Subject {
 	if i := strings.IndexFunc(h, unicode.IsSpace); i >= 0 {
 		c.Scheme, value = h[:i], strings.TrimSpace(h[i:])
 	}
-	kind, known := schemeNames[strings.ToLower(c.Scheme)]
+	kind, known := decide.SchemeKind(c.Scheme)
 	if !known || value == "" {
 		return sub
 	}

@@ -95,17 +95,11 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc)}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp, surface: surfaces[api]}
-			for _, name := range op.Schemes {
-				kind, err := schemeKind(doc, name)
-				if err != nil {
-					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
-				}
-				if kind == decide.KindClientSecret {
-					rt.token = true
-					continue
-				}
-				rt.rule.Accepts = append(rt.rule.Accepts, kind)
+			rule, token, err := decide.NewOperation(doc, &rt.op, nil)
+			if err != nil {
+				return nil, fmt.Errorf("mockserver: %w", err)
 			}
+			rt.rule, rt.token = rule, token
 			oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
 			if isTokenEndpoint(oa) {
 				rt.token = true
@@ -115,16 +109,13 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 					rt.normaliseBody = true
 				}
 			}
-			rt.rule.Operation = &rt.op
-			rt.rule.Hint = credentialHint(rt.rule.Accepts, sp)
-			rt.rule.TokenURL = tokenURL(sp)
 			sp.routes[op.ID] = rt
 		}
 		out = append(out, sp)
 	}
 	tokenURLs := map[openapi.API]string{}
 	for _, sp := range out {
-		tokenURLs[sp.api] = tokenURL(sp)
+		tokenURLs[sp.api] = decide.TokenURL(sp.doc)
 	}
 	tokenURLOf := func(api openapi.API) string {
 		if u := tokenURLs[api]; u != "" {
@@ -202,33 +193,6 @@ func isTokenEndpoint(op *openapi3.Operation) bool {
 	}
 	mt := op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded")
 	return mt != nil && mt.Schema != nil && mt.Schema.Value.Properties["grant_type"] != nil
-}
-
-// schemeKind reads how a security scheme authenticates. The apiKey schemes
-// of the data API differ only in their Authorization prefix, which the spec
-// states in the scheme's x-authorization-prefix extension (ApiKey or
-// Session); an apiKey scheme without it is refused at load.
-func schemeKind(doc *openapi3.T, name string) (decide.Kind, error) {
-	ref := doc.Components.SecuritySchemes[name]
-	if ref == nil || ref.Value == nil {
-		return decide.KindNone, fmt.Errorf("unknown security scheme %q", name)
-	}
-	sc := ref.Value
-	switch {
-	case sc.Type == "oauth2":
-		return decide.KindBearer, nil
-	case sc.Type == "http" && sc.Scheme == "basic":
-		return decide.KindClientSecret, nil
-	case sc.Type == "http" && sc.Scheme == "bearer":
-		return decide.KindBearer, nil
-	case sc.Type == "apiKey":
-		prefix, _ := sc.Extensions["x-authorization-prefix"].(string)
-		if kind, ok := schemeNames[strings.ToLower(prefix)]; ok && kind != decide.KindBearer {
-			return kind, nil
-		}
-		return decide.KindNone, fmt.Errorf("apiKey security scheme %q needs x-authorization-prefix: ApiKey or Session (the word before the value in its header), got %q", name, prefix)
-	}
-	return decide.KindNone, fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
 }
 
 // findRoute matches a request against the vendor specs, then the admin spec.

@@ -1,4 +1,4 @@
-package mockserver
+package decide
 
 import (
 	"testing"
@@ -6,8 +6,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 )
 
 // An apiKey scheme's Authorization prefix comes from its spec
@@ -20,10 +18,10 @@ func TestAPIKeySchemePrefixFromTheSpec(t *testing.T) {
 	}
 	k, err := schemeKind(doc(map[string]any{"x-authorization-prefix": "Session"}), "AnyName")
 	require.NoError(t, err)
-	assert.Equal(t, decide.KindSession, k)
+	assert.Equal(t, KindSession, k)
 	k, err = schemeKind(doc(map[string]any{"x-authorization-prefix": "ApiKey"}), "AnyName")
 	require.NoError(t, err)
-	assert.Equal(t, decide.KindAPIKey, k)
+	assert.Equal(t, KindAPIKey, k)
 	_, err = schemeKind(doc(nil), "AnyName")
 	assert.ErrorContains(t, err, `apiKey security scheme "AnyName" needs x-authorization-prefix`)
 }
