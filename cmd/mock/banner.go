@@ -22,7 +22,7 @@ import (
 // and one curl command per API. source names where the tenant's fixture
 // came from ("the embedded demo fixture", "fixture acme.yaml"). Every
 // credential printed is a public test value of that fixture.
-func writeBanner(w io.Writer, t *tenant.Tenant, baseURL, source string) error {
+func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL, source string) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "tenantkit mock server: %s\n\n", baseURL)
 	fmt.Fprintf(&b, "Default tenant %q (id %s", t.Name(), t.ID())
@@ -91,7 +91,7 @@ func writeBanner(w io.Writer, t *tenant.Tenant, baseURL, source string) error {
 	}
 
 	fmt.Fprintf(&b, "\nTry it:\n")
-	for _, ex := range examples(t, baseURL) {
+	for _, ex := range examples(srv, t, baseURL) {
 		fmt.Fprintf(&b, "  # %s\n  %s\n", ex.title, ex.command)
 	}
 
@@ -127,24 +127,29 @@ type example struct {
 // examples returns one curl command per API for tenant t at baseURL: the
 // data API, the credentials API, the relationship API (each only when the
 // tenant has a credential that the call accepts) and the admin health
-// check. What each call requires (path, scopes, permissions) comes from the
-// operation table generated from the specs the server enforces. The
+// check. Paths come from the operation table generated from the specs;
+// whether a credential's call would be allowed is asked of the server's
+// decision function (the one that decides every request). The
 // commands use one integration user where the tenant allows it: the
 // relationship call's OAuth client (with AS-USER when its user holds a
 // proxy assignment), the same client for the credentials call, and an API
 // key of the same user for the data call.
-func examples(t *tenant.Tenant, baseURL string) []example {
+func examples(srv *mockserver.Server, t *tenant.Tenant, baseURL string) []example {
 	var out []example
-	rel, relOK := pickRelationship(t)
+	allow := func(q mockserver.Question) (mockserver.Answer, bool) {
+		a, err := srv.Decide(t, q)
+		return a, err == nil && a.Outcome == "allow"
+	}
+	rel, relOK := pickRelationship(t, allow)
 	anchor := int64(0)
 	if relOK {
 		anchor = rel.client.User
 	}
-	cred, credOK := pickCredentials(t, rel.client.ClientID, anchor)
+	cred, credOK := pickCredentials(t, allow, rel.client.ClientID, anchor)
 	if !relOK && credOK {
 		anchor = cred.client.User
 	}
-	if ex, ok := dataExample(t, baseURL, anchor); ok {
+	if ex, ok := dataExample(t, allow, baseURL, anchor); ok {
 		out = append(out, ex)
 	}
 	if credOK {
@@ -164,32 +169,18 @@ func examples(t *tenant.Tenant, baseURL string) []example {
 // response: sed, so the commands need only curl and POSIX tools.
 const tokenFromJSON = `sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'`
 
-// scopeSetFor returns the first scope set of op that scopes hold
-// entirely, or nil and false.
-func scopeSetFor(op client.Operation, scopes []string) ([]string, bool) {
-	if len(op.Scopes) == 0 {
-		return nil, true
-	}
-	for _, set := range op.Scopes {
-		if !slices.ContainsFunc(set, func(s string) bool { return !slices.Contains(scopes, s) }) {
-			return set, true
-		}
-	}
-	return nil, false
-}
+// asker answers a question with the server's decision function: the
+// answer, and whether the request would be allowed outright.
+type asker func(mockserver.Question) (mockserver.Answer, bool)
 
-// permitted reports whether user's roles grant one of op's permissions
-// (or op needs none).
-func permitted(t *tenant.Tenant, op client.Operation, user int64) bool {
-	return len(op.Permissions) == 0 || len(t.GrantedPermissions(user, op.Permissions)) > 0
-}
-
-// readableType returns the first entity type (fixture order) user may read
-// through the API that shows user at least one row, else the first one it
-// may read at all.
-func readableType(t *tenant.Tenant, user int64) (name string, rows int, ok bool) {
+// readableType returns the first entity type (fixture order) that q, asked
+// for each type, is allowed for and that shows user at least one row, else
+// the first type it is allowed for at all, with the answer.
+func readableType(t *tenant.Tenant, allow asker, q mockserver.Question, user int64) (name string, rows int, a mockserver.Answer, ok bool) {
 	for _, et := range t.EntityTypes() {
-		if !t.CanReadType(user, et.Name) {
+		q.EntityType = et.Name
+		ans, allowed := allow(q)
+		if !allowed {
 			continue
 		}
 		list, err := t.Entities(et.Name, user)
@@ -197,13 +188,13 @@ func readableType(t *tenant.Tenant, user int64) (name string, rows int, ok bool)
 			continue
 		}
 		if len(list) > 0 {
-			return et.Name, len(list), true
+			return et.Name, len(list), ans, true
 		}
 		if !ok {
-			name, ok = et.Name, true
+			name, a, ok = et.Name, ans, true
 		}
 	}
-	return name, 0, ok
+	return name, 0, a, ok
 }
 
 // hasOwnCredential reports whether user holds a usable API key or an OAuth
@@ -232,11 +223,11 @@ type relationshipPick struct {
 }
 
 // pickRelationship chooses the relationship API example: an OAuth client
-// holding the scopes of getRows whose user may act (AS-USER) as a principal
-// who sees rows of an entity type; principals without a credential of
-// their own (the case AS-USER exists for) first. Without such a proxy it
-// falls back to a client whose own user may read a type.
-func pickRelationship(t *tenant.Tenant) (relationshipPick, bool) {
+// allowed getRows of an entity type acting (AS-USER) as a principal of its
+// user's proxy assignments who sees rows of the type; principals without a
+// credential of their own (the case AS-USER exists for) first. Without
+// such a proxy it falls back to a client allowed getRows as its own user.
+func pickRelationship(t *tenant.Tenant, allow asker) (relationshipPick, bool) {
 	op, ok1 := client.LookupOperation(client.RelationshipAPI, "getRows")
 	tokenOp, ok2 := client.LookupOperation(client.RelationshipAPI, "getToken")
 	if !ok1 || !ok2 {
@@ -265,19 +256,15 @@ func pickRelationship(t *tenant.Tenant) (relationshipPick, bool) {
 	}
 	clients := t.OAuthClients()
 	for _, c := range clients {
-		set, ok := scopeSetFor(op, c.Scopes)
-		if !ok {
-			continue
-		}
 		for _, p := range proxies[c.User] {
-			if p == c.User || !permitted(t, op, p) {
+			if p == c.User {
 				continue
 			}
-			name, rows, ok := readableType(t, p)
+			name, rows, a, ok := readableType(t, allow, mockserver.Question{Operation: op.ID, Client: c.ClientID, AsUser: p}, p)
 			if !ok {
 				continue
 			}
-			cand := candidate{pick: relationshipPick{op: op, tokenOp: tokenOp, client: c, scope: set, principal: p, typeName: name},
+			cand := candidate{pick: relationshipPick{op: op, tokenOp: tokenOp, client: c, scope: a.Scopes, principal: p, typeName: name},
 				rows: rows, ownCreds: hasOwnCredential(t, p)}
 			if better(cand) {
 				best = &cand
@@ -288,15 +275,11 @@ func pickRelationship(t *tenant.Tenant) (relationshipPick, bool) {
 		return best.pick, true
 	}
 	for _, c := range clients {
-		set, ok := scopeSetFor(op, c.Scopes)
-		if !ok || !permitted(t, op, c.User) {
-			continue
-		}
-		name, rows, ok := readableType(t, c.User)
+		name, rows, a, ok := readableType(t, allow, mockserver.Question{Operation: op.ID, Client: c.ClientID}, c.User)
 		if !ok {
 			continue
 		}
-		cand := candidate{pick: relationshipPick{op: op, tokenOp: tokenOp, client: c, scope: set, typeName: name}, rows: rows}
+		cand := candidate{pick: relationshipPick{op: op, tokenOp: tokenOp, client: c, scope: a.Scopes, typeName: name}, rows: rows}
 		if better(cand) {
 			best = &cand
 		}
@@ -314,11 +297,11 @@ type credentialsPick struct {
 }
 
 // pickCredentials chooses the credentials API example: an OAuth client
-// holding the scopes of listCredentialTypes whose user has its permission;
+// allowed listCredentialTypes;
 // the client named preferred first, then clients of user anchor, then by
 // client id. HTTP Basic cannot carry a client id with a colon, so such
 // clients are left out.
-func pickCredentials(t *tenant.Tenant, preferred string, anchor int64) (credentialsPick, bool) {
+func pickCredentials(t *tenant.Tenant, allow asker, preferred string, anchor int64) (credentialsPick, bool) {
 	op, ok1 := client.LookupOperation(client.CredentialsAPI, "listCredentialTypes")
 	tokenOp, ok2 := client.LookupOperation(client.CredentialsAPI, "getToken")
 	if !ok1 || !ok2 {
@@ -326,7 +309,7 @@ func pickCredentials(t *tenant.Tenant, preferred string, anchor int64) (credenti
 	}
 	var fit []tenant.OAuthClient
 	for _, c := range t.OAuthClients() {
-		if _, ok := scopeSetFor(op, c.Scopes); ok && permitted(t, op, c.User) && !strings.Contains(c.ClientID, ":") {
+		if _, ok := allow(mockserver.Question{Operation: op.ID, Client: c.ClientID}); ok && !strings.Contains(c.ClientID, ":") {
 			fit = append(fit, c)
 		}
 	}
@@ -346,10 +329,10 @@ func pickCredentials(t *tenant.Tenant, preferred string, anchor int64) (credenti
 	return credentialsPick{op: op, tokenOp: tokenOp, client: fit[0]}, true
 }
 
-// dataExample is an entity query with an API key that is not revoked and
-// whose user may read an entity type: a key of user anchor first, then
-// keys whose user sees rows, then by key name.
-func dataExample(t *tenant.Tenant, baseURL string, anchor int64) (example, bool) {
+// dataExample is an entity query of an entity type with an API key the
+// query is allowed for: a key of user anchor first, then keys whose user
+// sees rows, then by key name.
+func dataExample(t *tenant.Tenant, allow asker, baseURL string, anchor int64) (example, bool) {
 	op, ok := client.LookupOperation(client.DataAPI, "entityQuery")
 	if !ok {
 		return example{}, false
@@ -361,10 +344,7 @@ func dataExample(t *tenant.Tenant, baseURL string, anchor int64) (example, bool)
 	}
 	var best *candidate
 	for _, k := range t.APIKeys() {
-		if k.Revoked || !permitted(t, op, k.User) {
-			continue
-		}
-		name, rows, ok := readableType(t, k.User)
+		name, rows, _, ok := readableType(t, allow, mockserver.Question{Operation: op.ID, APIKey: k.Key}, k.User)
 		if !ok {
 			continue
 		}

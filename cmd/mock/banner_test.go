@@ -25,7 +25,7 @@ func TestDemoBanner(t *testing.T) {
 	srv, err := mockserver.New()
 	require.NoError(t, err)
 	var b bytes.Buffer
-	require.NoError(t, writeBanner(&b, srv.DefaultTenant(), "http://127.0.0.1:8080", "the embedded demo fixture"))
+	require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), "http://127.0.0.1:8080", "the embedded demo fixture"))
 	const golden = "testdata/demo-banner.txt"
 	if *update {
 		require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
@@ -39,7 +39,7 @@ func TestDemoBanner(t *testing.T) {
 
 	// The curls act as one integration user: the service account's key and
 	// client, and AS-USER Carol, who has no credential of her own.
-	cmds := commandsOf(examples(srv.DefaultTenant(), "http://127.0.0.1:8080"))
+	cmds := commandsOf(examples(srv, srv.DefaultTenant(), "http://127.0.0.1:8080"))
 	require.Len(t, cmds, 4)
 	assert.Contains(t, cmds[0], "'Authorization: ApiKey demo-key-service'")
 	assert.Contains(t, cmds[1], "-u demo-integrator:demo-integrator-secret")
@@ -116,7 +116,7 @@ proxyAssignments:
 			require.NoError(t, err)
 			ts := httptest.NewServer(srv)
 			defer ts.Close()
-			cmds := commandsOf(examples(srv.DefaultTenant(), ts.URL))
+			cmds := commandsOf(examples(srv, srv.DefaultTenant(), ts.URL))
 			require.Len(t, cmds, len(tc.want), "%q", cmds)
 			for i, cmd := range cmds {
 				assert.Contains(t, cmd, tc.want[i])
@@ -124,7 +124,7 @@ proxyAssignments:
 				runCurl(t, cmd)
 			}
 			var b bytes.Buffer
-			require.NoError(t, writeBanner(&b, srv.DefaultTenant(), ts.URL, "fixture small.yaml"))
+			require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), ts.URL, "fixture small.yaml"))
 			assert.Contains(t, b.String(), "public test values of that fixture")
 		})
 	}
@@ -154,7 +154,7 @@ func TestBannerListsTheFixturesCredentials(t *testing.T) {
 	srv, err := mockserver.New(mockserver.WithFixture(f))
 	require.NoError(t, err)
 	var b bytes.Buffer
-	require.NoError(t, writeBanner(&b, srv.DefaultTenant(), "http://127.0.0.1:9999", "fixture testdata/acme.yaml"))
+	require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), "http://127.0.0.1:9999", "fixture testdata/acme.yaml"))
 	out := b.String()
 	for _, s := range []string{
 		`Default tenant "Acme Corp" (id acme, organization 7001) from fixture testdata/acme.yaml.`,

@@ -153,7 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			slog.String("addr", addr.String()))
 	}
 	if !cfg.quiet {
-		if err := writeBanner(stdout, t, baseURL, source); err != nil {
+		if err := writeBanner(stdout, srv, t, baseURL, source); err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "cannot print the banner", slog.Any("error", err))
 		}
 	}

@@ -206,3 +206,52 @@ func keyName(t *testing.T, ten *tenant.Tenant, key string) string {
 	}
 	return k.Name
 }
+
+// TestServerDecideAgreesWithTheMatrix asks Server.Decide, the exported
+// face of the decision function that the start banner picks its example
+// credentials with, about every cell it can express (API keys, and OAuth
+// clients judged by a token of the operation's own API) and compares the
+// answer with the golden matrix.
+func TestServerDecideAgreesWithTheMatrix(t *testing.T) {
+	m, err := matrix.Cells(tenant.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := matrix.ReadGolden(goldenDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := mocktest.Start(t)
+	asked := 0
+	for _, c := range m.Cells {
+		q := mockserver.Question{Operation: c.Op.ID, AsUser: c.AsUser, EntityType: c.EntityType}
+		switch {
+		case c.Public:
+			continue
+		case c.Cred.Kind == matrix.KindAPIKey:
+			q.APIKey = c.Cred.Key
+		case c.Cred.Kind == matrix.KindOAuth && c.TokenAPI == c.Op.API:
+			q.Client = c.Cred.ClientID
+		default:
+			continue
+		}
+		asked++
+		a, err := srv.Mock.Decide(srv.Tenant(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		w := want[c.Name()]
+		if w.Step == wire.StepRow { // the query engine's, after an allow
+			w = matrix.Result{Outcome: wire.OutcomeAllow}
+		}
+		if got := (matrix.Result{Outcome: a.Outcome, Step: a.Step, Code: a.Code}); got != (matrix.Result{Outcome: w.Outcome, Step: w.Step, Code: w.Code}) {
+			t.Errorf("%s: Server.Decide answers %v; the matrix says %v", c.Name(), got, w)
+		}
+		if a.Allowed != (w.Outcome == wire.OutcomeAllow) {
+			t.Errorf("%s: Allowed is %v for outcome %s", c.Name(), a.Allowed, w.Outcome)
+		}
+	}
+	if asked < len(m.Cells)/2 {
+		t.Errorf("asked %d of %d cells", asked, len(m.Cells))
+	}
+}
