@@ -18,10 +18,25 @@
 // identifier by its suffix (none = the default tenant), a token or session
 // id by its "<tenantID>." prefix.
 //
-// # Authorization pipeline
+// # The request path and the decision
 //
-// Every vendor operation passes one pipeline, in this order, and the first
-// failure wins (see pipeline.go):
+// A vendor request takes one path (serve.go): route it against the specs;
+// bound it (in-flight limits, body size, JSON depth); resolve its
+// credential once into an immutable subject (Server.subject: tenant,
+// credential as the tenant knows it, settings, time), which the resilience
+// layer reads to find whose budget it spends; ask the decision function;
+// validate it against the spec; run its handler; write the response, the
+// decision header, the audit entry and the credential's usage in one place.
+//
+// The decision function is package internal/decide: Decide(operation,
+// subject, facts) → decision, pure (no *http.Request, no side effects),
+// with the operation's rules read from its spec (decide.NewOperation). It
+// is the only place that decides: the pipeline, the token endpoints and
+// login, the types a handler discovers (dotted paths), the visibility diff,
+// Server.Decide (which the start banner picks its examples with) and the
+// permission matrix's tests (internal/matrix) all call it.
+//
+// Its steps, in order; the first failure wins:
 //
 //  1. authenticate: 401, telling missing, malformed, unknown, expired and
 //     revoked credentials apart, and a bearer token issued by another
