@@ -48,16 +48,12 @@ func (rc *reqCtx) bodyMap() map[string]any {
 // checkPassword authenticates a user name and password for the public
 // authentication operations.
 func (s *Server) checkPassword(rc *reqCtx) (*tenant.Tenant, tenant.User, error) {
-	m := rc.bodyMap()
-	name, _ := m["userName"].(string)
-	password, _ := m["password"].(string)
-	t := s.tenantForIdentifier(name)
-	rc.tenant = t
-	u, ok := t.CheckPassword(name, password)
-	rc.subject, rc.resolved = decide.Subject{Policy: t, Cred: decide.Password(u, ok), Now: s.clock()}, true
-	if err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{})); err != nil {
+	sub := s.subject(rc)
+	if err := rc.apply(decide.Decide(&rc.route.rule, sub, decide.Facts{})); err != nil {
 		return nil, tenant.User{}, err
 	}
+	t := rc.tenant
+	u, _ := t.User(sub.Cred.Caller.User)
 	return t, u, nil
 }
 

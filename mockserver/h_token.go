@@ -59,8 +59,8 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 			return deny("", "", "the token request is not a form",
 				oauthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
 		}
-		form, err := url.ParseQuery(string(rc.body))
-		if err != nil {
+		form := rc.tokenForm()
+		if rc.formErr != nil {
 			return deny("", "", "the token request form is malformed",
 				oauthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
 		}
@@ -72,16 +72,10 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 			return deny("", "", fmt.Sprintf("grant_type %q is not supported", g),
 				oauthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
 		}
-		clientID, secret, basic := s.basicClient(r)
-		if !basic {
-			clientID, secret = form.Get("client_id"), form.Get("client_secret")
-		}
-		t := s.tenantForIdentifier(clientID)
-		rc.tenant = t
-		c, known := t.OAuthClient(clientID)
-		rc.subject = decide.Subject{Policy: t, Now: s.clock(),
-			Cred: decide.Client(c, clientID != "", known, known && t.ClientSecretMatches(clientID, secret))}
-		rc.resolved = true
+		sub := s.subject(rc)
+		t := rc.tenant
+		clientID := sub.Cred.Caller.ID // "" unless a known client
+		known := clientID != ""
 		decideToken := func() error {
 			err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
 			if err == nil {
@@ -93,7 +87,7 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 			}
 			return oauthError(f.Status, "invalid_scope", f.Message)
 		}
-		if clientID == "" { // refused before the form is validated
+		if sub.Cred.Scheme == "" { // no client id: refused before the form is validated
 			return decideToken()
 		}
 		if err := s.validate(rc); err != nil {
@@ -113,7 +107,7 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 		if lifetime == 0 {
 			lifetime = defaultLifetime
 		}
-		tok, err := t.IssueToken(string(rc.route.op.API), clientID, secret, strings.Fields(form.Get("scope")), lifetime)
+		tok, err := t.IssueTokenTo(string(rc.route.op.API), clientID, strings.Fields(form.Get("scope")), lifetime)
 		if err != nil { // the decision allowed it: only a concurrent change of the client fails here
 			return err
 		}

@@ -3,6 +3,7 @@ package mockserver
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -98,6 +99,11 @@ func (rc *reqCtx) setCaller(t *tenant.Tenant, c wire.Caller) {
 // expiry are the decision's), the tenant, the settings that apply and the
 // time. An API key names its tenant by its suffix (none: the default
 // tenant); session ids and tokens by their "<tenantID>." prefix.
+//
+// Token requests carry their client's credentials (HTTP Basic, or
+// client_id and client_secret form fields) and logins a user name and
+// password in their bodies: those are resolved here too, so the client or
+// user is found once.
 func (s *Server) subject(rc *reqCtx) *decide.Subject {
 	if rc.resolved {
 		return &rc.subject
@@ -105,6 +111,14 @@ func (s *Server) subject(rc *reqCtx) *decide.Subject {
 	rc.resolved = true
 	sub := &rc.subject
 	sub.Now = s.clock()
+	switch {
+	case rc.route.token:
+		s.resolveClient(rc)
+		return sub
+	case len(rc.route.rule.Accepts) == 0:
+		s.resolvePassword(rc)
+		return sub
+	}
 	h := strings.TrimSpace(rc.r.Header.Get("Authorization"))
 	if h == "" {
 		return sub
@@ -144,12 +158,57 @@ func (s *Server) subject(rc *reqCtx) *decide.Subject {
 		}
 	}
 	c.Kind, c.Scheme = kind, scheme
-	if t != nil {
-		rc.tenant = t
-		sub.Policy = t
-		sub.Audit = t.Settings().Enforcement == tenant.EnforcementAudit
-	}
+	rc.setTenant(t)
 	return sub
+}
+
+// setTenant records the tenant a credential names, and its settings.
+func (rc *reqCtx) setTenant(t *tenant.Tenant) {
+	if t == nil {
+		return
+	}
+	rc.tenant = t
+	rc.subject.Policy = t
+	rc.subject.Audit = t.Settings().Enforcement == tenant.EnforcementAudit
+}
+
+// resolveClient resolves a token request's client: HTTP Basic, else the
+// client_id and client_secret form fields. A request without a client id
+// names the default tenant.
+func (s *Server) resolveClient(rc *reqCtx) {
+	id, secret, basic := s.basicClient(rc.r)
+	if !basic {
+		form := rc.tokenForm()
+		id, secret = form.Get("client_id"), form.Get("client_secret")
+	}
+	t := s.tenantForIdentifier(id)
+	c, known := t.OAuthClient(id)
+	rc.subject.Cred = decide.Client(c, id != "", known, known && t.ClientSecretMatches(id, secret))
+	rc.setTenant(t)
+}
+
+// tokenForm is a token request's form body, parsed once; empty when the
+// body is not one.
+func (rc *reqCtx) tokenForm() url.Values {
+	if rc.form == nil {
+		rc.form, rc.formErr = url.ParseQuery(string(rc.body))
+		if rc.form == nil {
+			rc.form = url.Values{}
+		}
+	}
+	return rc.form
+}
+
+// resolvePassword resolves the user name and password of a public data
+// API operation (login, getServerDefinition).
+func (s *Server) resolvePassword(rc *reqCtx) {
+	m, _ := rc.bodyJSON.(map[string]any)
+	name, _ := m["userName"].(string)
+	password, _ := m["password"].(string)
+	t := s.tenantForIdentifier(name)
+	u, ok := t.CheckPassword(name, password)
+	rc.subject.Cred = decide.Password(u, ok)
+	rc.setTenant(t)
 }
 
 // authorizeRelatedType applies step 5 to an entity type a request reads

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync/atomic"
 
@@ -87,34 +86,16 @@ func (id identity) key() string {
 }
 
 // identify finds the tenant and credential of a request without judging
-// them. Token requests are attributed to their client, logins and server
-// definitions to the user name in their body.
+// them, from the subject resolved once for the decision too. Token
+// requests are attributed to their client, logins and server definitions
+// to the user name in their body.
 func (s *Server) identify(rc *reqCtx) identity {
-	r := rc.r
-	if rc.route.token {
-		id, _, ok := s.basicClient(r)
-		if !ok {
-			if form, err := url.ParseQuery(string(rc.body)); err == nil {
-				id = form.Get("client_id")
-			}
-		}
-		if id == "" {
-			return identity{tenant: s.DefaultTenant()}
-		}
-		t := s.tenantForIdentifier(id)
-		return identity{tenant: t}
-	}
-	if len(rc.route.rule.Accepts) == 0 { // login, getServerDefinition
-		m, _ := rc.bodyJSON.(map[string]any)
-		name, _ := m["userName"].(string)
-		return identity{tenant: s.tenantForIdentifier(name)}
-	}
 	sub := s.subject(rc)
 	switch {
-	case sub.Cred.Found:
+	case sub.Cred.Found && len(rc.route.rule.Accepts) > 0:
 		c := sub.Cred.Caller
 		return identity{tenant: rc.tenant, caller: &c}
-	case sub.Policy != nil:
+	case rc.tenant != nil:
 		return identity{tenant: rc.tenant}
 	}
 	return identity{tenant: s.DefaultTenant()}

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -60,6 +61,8 @@ type reqCtx struct {
 	subject  decide.Subject
 	resolved bool
 	verdict  decide.Decision
+	form     url.Values // a token request's form, parsed once (tokenForm)
+	formErr  error
 
 	tenant     *tenant.Tenant
 	caller     *wire.Caller
