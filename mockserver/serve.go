@@ -463,7 +463,8 @@ func (s *Server) recordAudit(rc *reqCtx) {
 		Principal:     rc.decision.Principal,
 	}
 	if c := rc.decision.Caller; c != nil {
-		e.Caller = &tenant.AuditCaller{Kind: c.Kind, ID: c.ID, User: c.User}
+		caller := *c
+		e.Caller = &caller
 	}
 	if d.Outcome != wire.OutcomeAllow || d.Step != "" {
 		e.Reason = d.Reason + rc.auditDetail
@@ -490,7 +491,7 @@ func (s *Server) recordUsage(rc *reqCtx) {
 		principal = rc.principal
 	}
 	rc.tenant.RecordUsage(tenant.UsageEvent{
-		Caller:     tenant.AuditCaller{Kind: rc.caller.Kind, ID: rc.caller.ID, User: rc.caller.User},
+		Caller:     *rc.caller,
 		API:        string(rc.route.op.API),
 		Operation:  rc.route.op.ID,
 		Outcome:    d.Outcome,

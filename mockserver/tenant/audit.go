@@ -1,18 +1,20 @@
 package tenant
 
-import "time"
+import (
+	"time"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+)
 
 // AuditCapacity is how many entries a tenant's audit log keeps; older entries
 // are dropped first.
 const AuditCapacity = 10000
 
-// AuditCaller is the credential a request came through. ID is an API key's
-// name, an OAuth client id or "session"; never a secret.
-type AuditCaller struct {
-	Kind string `json:"kind"`
-	ID   string `json:"id"`
-	User int64  `json:"user"`
-}
+// AuditCaller is the credential a request came through: the one type for
+// a caller, in decisions, the audit log and usage. ID is an API key's
+// name, an OAuth client id, or "session"; User is the credential's own
+// user.
+type AuditCaller = wire.Caller
 
 // AuditEntry records one decision, write or token issuance.
 type AuditEntry struct {
