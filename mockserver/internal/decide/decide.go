@@ -76,6 +76,16 @@ type Operation struct {
 	// TokenURLOf names the token endpoint of another API, for a token of
 	// the wrong API.
 	TokenURLOf func(openapi.API) string
+	// ScopeText is openapi.ScopeText of the operation's scopes, made once.
+	ScopeText string
+}
+
+// scopeText is the operation's scope sets as a 403 names them.
+func (op *Operation) scopeText() string {
+	if op.ScopeText != "" {
+		return op.ScopeText
+	}
+	return openapi.ScopeText(op.Scopes)
 }
 
 func (op *Operation) tokenURL() string {
@@ -423,9 +433,8 @@ func checkScopes(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 	}
 	return denial(wire.StepScope, wire.CodeMissingScopes, 403, best,
 		"Missing required oauth scopes: "+list,
-		fmt.Sprintf("the token of client %s holds scopes [%s]; %s needs %s", c.Caller.ID,
-			strings.Join(c.Scopes, " "), op.ID, openapi.ScopeText(sets)),
-		fmt.Sprintf("grant %s %s to client %s", noun, list, c.Caller.ID))
+		"the token of client "+c.Caller.ID+" holds scopes ["+strings.Join(c.Scopes, " ")+"]; "+op.ID+" needs "+op.scopeText(),
+		"grant "+noun+" "+list+" to client "+c.Caller.ID)
 }
 
 // checkProxy is step 3, on operations whose spec declares the AS-USER
@@ -471,13 +480,14 @@ func checkPermissions(op *Operation, sub *Subject, _ *Facts, d *Decision) *Denia
 		return nil
 	}
 	list := strings.Join(perms, ", ")
-	fix := fmt.Sprintf("give user %d a role with %s", d.Effective, perms[0])
+	user := strconv.FormatInt(d.Effective, 10)
+	fix := "give user " + user + " a role with " + perms[0]
 	if len(perms) > 1 {
-		fix = fmt.Sprintf("give user %d a role with one of %s", d.Effective, list)
+		fix = "give user " + user + " a role with one of " + list
 	}
 	return denial(wire.StepPermission, wire.CodeMissingPermissions, 403, slices.Clone(perms),
 		"Unable to perform the requested action. You are missing the following permission(s): ["+list+"]",
-		fmt.Sprintf("user %d holds none of the permissions %s needs: %s", d.Effective, op.ID, list), fix)
+		"user "+user+" holds none of the permissions "+op.ID+" needs: "+list, fix)
 }
 
 // checkObject is step 5 for the operation's entity type. An unknown type

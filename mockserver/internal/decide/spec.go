@@ -15,7 +15,7 @@ import (
 // client authenticates with HTTP Basic or form fields). tokenURLOf names
 // the token endpoints of other APIs (nil: "the token endpoint").
 func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openapi.API) string) (rule Operation, token bool, err error) {
-	rule = Operation{Operation: op, TokenURL: TokenURL(doc), TokenURLOf: tokenURLOf}
+	rule = Operation{Operation: op, TokenURL: TokenURL(doc), TokenURLOf: tokenURLOf, ScopeText: openapi.ScopeText(op.Scopes)}
 	for _, name := range op.Schemes {
 		kind, err := schemeKind(doc, name)
 		if err != nil {
