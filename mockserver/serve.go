@@ -195,6 +195,13 @@ func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
 	if rc.r.URL.Path == HealthPath {
 		level = slog.LevelDebug
 	}
+	// The handler directly, as slog's wrappers do: Logger.LogAttrs would
+	// walk the stack for a source location nobody asked for, on every
+	// request.
+	ctx, h := rc.r.Context(), s.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
 	var buf [9]slog.Attr
 	attrs := append(buf[:0],
 		slog.String("method", rc.r.Method),
@@ -213,7 +220,9 @@ func (s *Server) logRequest(rc *reqCtx, d time.Duration) {
 	if rc.tenant != nil {
 		attrs = append(attrs, slog.String("tenant", rc.tenant.ID()))
 	}
-	s.log.LogAttrs(rc.r.Context(), level, "request", attrs...)
+	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec)
 }
 
 func (s *Server) serveVendor(rc *reqCtx) {
