@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -59,7 +60,7 @@ func renderEntity(t *tenant.Tenant, user int64, e *tenant.Entity, fields []strin
 		}
 		if ref, isRef := v.(tenant.Ref); isRef {
 			m := map[string]any{"id": ref.String()}
-			if ref.Type == tenant.UserType || t.CanReadType(user, ref.Type) {
+			if decide.Readable(t, user, ref.Type) {
 				if name, ok := t.RefName(ref, user); ok {
 					m["Name"] = name
 				}

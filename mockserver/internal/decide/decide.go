@@ -504,6 +504,14 @@ func checkObject(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 	return Object(sub.Policy, d.Effective, typeName)
 }
 
+// Readable reports whether user may read entity type typeName through the
+// API (step 5's rule, without a denial): what decides whether a reference
+// to a row of that type shows more than its id. Users are always readable
+// as references.
+func Readable(p Policy, user int64, typeName string) bool {
+	return typeName == tenant.UserType || p.CanReadType(user, typeName)
+}
+
 // Object is step 5's rule for one entity type (canonical name): user's
 // roles must let it read the type through the API. Handlers ask it for the
 // types a request reads besides its operation's (the type behind a dotted
