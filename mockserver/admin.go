@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/report"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -295,7 +296,7 @@ func (s *Server) adminGetReport(rc *reqCtx) error {
 	if !ok {
 		return nil
 	}
-	return rc.writeReport(buildReport(t))
+	return rc.writeReport(report.Build(t))
 }
 
 func (s *Server) adminGetVisibility(rc *reqCtx) error {

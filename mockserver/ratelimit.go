@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -80,7 +81,7 @@ func (rc *reqCtx) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
 	window := ceilSeconds(lim.WindowOrDefault(), 1)
 	who := "the credential"
 	if c := id.caller; c != nil {
-		who = callerName(c.Kind, c.ID, c.User)
+		who = decide.CallerName(c.Kind, c.ID, c.User)
 		rc.decision.Caller = c
 		rc.decision.EffectiveUser = c.User
 	}

@@ -62,6 +62,26 @@ const (
 	CallerClient  = "oauth_client"
 )
 
+// CallerName names a caller for people: "API key service (user 2001)",
+// "OAuth client demo-reporting (user 2001)", "sessions of user 1002".
+func CallerName(kind, id string, user int64) string {
+	if kind == CallerSession {
+		return "sessions of user " + strconv.FormatInt(user, 10)
+	}
+	return KindName(kind) + " " + id + " (user " + strconv.FormatInt(user, 10) + ")"
+}
+
+// KindName names a caller kind for people: "API key", "OAuth client".
+func KindName(kind string) string {
+	switch kind {
+	case CallerAPIKey:
+		return "API key"
+	case CallerClient:
+		return "OAuth client"
+	}
+	return strings.ReplaceAll(kind, "_", " ")
+}
+
 // Operation is what one operation requires, read from its spec once.
 type Operation struct {
 	*openapi.Operation

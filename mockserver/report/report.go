@@ -1,4 +1,11 @@
-package mockserver
+// Package report is the mock's reports room: the least-privilege report of
+// a tenant (what each credential was granted, used and lacked), the grant
+// manifest an integration declares and its check against a run, and the
+// API-versus-UI visibility diff. Reports read the tenant's usage and the
+// decision function's verdicts; they decide nothing themselves. The mock
+// server serves them (Server.LeastPrivilege, Server.Visibility, the admin
+// API) and package mockserver names the same types.
+package report
 
 import (
 	"cmp"
@@ -9,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -88,18 +96,10 @@ type OperationUse struct {
 	Denied    int    `json:"denied"`
 }
 
-// LeastPrivilege builds the least-privilege report of a tenant ("default"
-// names the default tenant) from what its credentials used since it was
-// built or reset. Every API key and OAuth client is listed, used or not.
-func (s *Server) LeastPrivilege(tenantID string) (*Report, error) {
-	t, ok := s.Tenant(tenantID)
-	if !ok {
-		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
-	}
-	return buildReport(t), nil
-}
-
-func buildReport(t *tenant.Tenant) *Report {
+// Build builds the least-privilege report of a tenant from what its
+// credentials used since it was built or reset. Every API key and OAuth
+// client is listed, used or not.
+func Build(t *tenant.Tenant) *Report {
 	usage := map[[2]string]tenant.CredentialUsage{}
 	key := func(kind, id string, user int64) [2]string { return [2]string{kind, id + "\x00" + fmt.Sprint(user)} }
 	for _, u := range t.Usage() {
@@ -112,11 +112,11 @@ func buildReport(t *tenant.Tenant) *Report {
 		delete(usage, k)
 	}
 	for _, k := range t.APIKeys() {
-		add(callerAPIKey, k.Name, k.User, k.Revoked, nil)
+		add(decide.CallerAPIKey, k.Name, k.User, k.Revoked, nil)
 		r.Credentials[len(r.Credentials)-1].Key = k.Key
 	}
 	for _, c := range t.OAuthClients() {
-		add(callerClient, c.ClientID, c.User, false, c.Scopes)
+		add(decide.CallerClient, c.ClientID, c.User, false, c.Scopes)
 	}
 	for _, u := range usage { // sessions, and credentials changed since
 		add(u.Caller.Kind, u.Caller.ID, u.Caller.User, false, nil)
@@ -234,7 +234,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			ops = append(ops, fmt.Sprintf("%s ×%d", o.Operation, o.Requests))
 		}
 		fmt.Fprintf(&b, "  operations:   %s\n", strings.Join(ops, ", "))
-		if c.Kind == callerClient {
+		if c.Kind == decide.CallerClient {
 			writeGrant(&b, "  ", "scopes", c.Scopes)
 		}
 		writeGrant(&b, "  ", "permissions", c.Permissions)
@@ -300,28 +300,9 @@ func (c CredentialReport) is(id string) bool { return c.ID == id || c.Key != "" 
 // 2001)", "sessions of user 1002".
 func (c CredentialReport) name() string {
 	if c.Key != "" {
-		return fmt.Sprintf("%s %s (%s, user %d)", kindName(c.Kind), c.ID, c.Key, c.User)
+		return fmt.Sprintf("%s %s (%s, user %d)", decide.KindName(c.Kind), c.ID, c.Key, c.User)
 	}
-	return callerName(c.Kind, c.ID, c.User)
-}
-
-// callerName names a caller for people: "API key service (user 2001)",
-// "OAuth client demo-reporting (user 2001)", "sessions of user 1002".
-func callerName(kind, id string, user int64) string {
-	if kind == callerSession {
-		return fmt.Sprintf("sessions of user %d", user)
-	}
-	return fmt.Sprintf("%s %s (user %d)", kindName(kind), id, user)
-}
-
-func kindName(kind string) string {
-	switch kind {
-	case callerAPIKey:
-		return "API key"
-	case callerClient:
-		return "OAuth client"
-	}
-	return strings.ReplaceAll(kind, "_", " ")
+	return decide.CallerName(c.Kind, c.ID, c.User)
 }
 
 func joinInts(ids []int64) string {

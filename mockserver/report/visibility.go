@@ -1,4 +1,4 @@
-package mockserver
+package report
 
 import (
 	"fmt"
@@ -56,15 +56,15 @@ type RowDifference struct {
 	Reason string `json:"reason"`
 }
 
-// Visibility builds the visibility diff for a user and an entity type of a
-// tenant ("default" names the default tenant). Each credential is checked
-// by the authorization pipeline's own steps (scopes, permissions, object
-// access) for its read operation; nothing is recorded in the audit log.
-func (s *Server) Visibility(tenantID string, user int64, entityType string) (*VisibilityDiff, error) {
-	t, ok := s.Tenant(tenantID)
-	if !ok {
-		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
-	}
+// Judge is the decision function's verdict on a read of entityType by a
+// credential through operation op (no AS-USER): the first step that fails,
+// or nil when the read is allowed.
+type Judge func(cred decide.Credential, op, entityType string) *tenant.StepDenial
+
+// Visibility builds the visibility diff for a user and an entity type of
+// tenant t. Each credential of the user is judged for its read operation
+// by judge (the mock's decision function); nothing is recorded.
+func Visibility(t *tenant.Tenant, user int64, entityType string, judge Judge) (*VisibilityDiff, error) {
 	u, ok := t.User(user)
 	if !ok {
 		return nil, fmt.Errorf("mockserver: tenant %s has no user %d", t.ID(), user)
@@ -89,7 +89,7 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 
 	check := func(cred decide.Credential, op string) {
 		cv := CredentialView{Kind: cred.Caller.Kind, ID: cred.Caller.ID, Operation: op, Rows: RowSet{IDs: []string{}}, APIOnly: []RowDifference{}, UIOnly: []RowDifference{}}
-		cv.Denied = s.readDenial(t, cred, op, et.Name)
+		cv.Denied = judge(cred, op, et.Name)
 		for _, v := range views {
 			reads := cv.Denied == nil && v.API
 			if reads {
@@ -127,25 +127,6 @@ func apiHides(d *tenant.StepDenial) string {
 	return fmt.Sprintf("the API refuses the whole type at the %s step (%s: %s)", d.Step, d.Code, strings.Join(d.Missing, " "))
 }
 
-// readDenial asks the decision function about a read of entityType by a
-// credential (no AS-USER), as under enforcement: enforce, and returns the
-// first step that fails, or nil when the read is allowed.
-func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, opID, entityType string) *tenant.StepDenial {
-	rt := s.specs.route(opID)
-	if rt == nil {
-		return &tenant.StepDenial{Step: "operation", Code: "unknown_operation", Missing: []string{opID}}
-	}
-	if cred.Kind == decide.KindBearer {
-		cred.API = rt.op.API // a token of the operation's own API
-	}
-	v := decide.Decide(&rt.rule, &decide.Subject{Policy: t, Cred: cred, Now: s.clock()}, decide.Facts{EntityType: entityType})
-	if v.Failure == nil {
-		return nil
-	}
-	d := v.Failure.StepDenial
-	return &d
-}
-
 // WriteText writes the diff for people. Credentials that read the same
 // rows are listed together.
 func (d *VisibilityDiff) WriteText(w io.Writer) error {
@@ -158,7 +139,7 @@ func (d *VisibilityDiff) WriteText(w io.Writer) error {
 	}
 	var groups []*group
 	for _, c := range d.Credentials {
-		name := fmt.Sprintf("%s %s (%s)", kindName(c.Kind), c.ID, c.Operation)
+		name := fmt.Sprintf("%s %s (%s)", decide.KindName(c.Kind), c.ID, c.Operation)
 		i := slices.IndexFunc(groups, func(g *group) bool { return sameRows(g.view, c) })
 		if i < 0 {
 			groups = append(groups, &group{view: c})

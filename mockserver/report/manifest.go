@@ -1,4 +1,4 @@
-package mockserver
+package report
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -199,7 +200,7 @@ func (r *Report) Manifest(ids ...string) *Manifest {
 			return sortedSet(out)
 		}
 		mc := ManifestCredential{ID: c.ID, Permissions: need(c.Permissions), EntityTypes: need(c.EntityTypes)}
-		if c.Kind == callerClient {
+		if c.Kind == decide.CallerClient {
 			mc.Scopes = need(c.Scopes)
 		}
 		for _, p := range c.AsUser {

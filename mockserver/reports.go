@@ -1,0 +1,81 @@
+package mockserver
+
+import (
+	"fmt"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/report"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// The reports are package report's; these names keep them where users of
+// the mock found them.
+type (
+	Report             = report.Report
+	CredentialReport   = report.CredentialReport
+	PrincipalReport    = report.PrincipalReport
+	Grant              = report.Grant
+	OperationUse       = report.OperationUse
+	Manifest           = report.Manifest
+	ManifestCredential = report.ManifestCredential
+	ManifestPrincipal  = report.ManifestPrincipal
+	VisibilityDiff     = report.VisibilityDiff
+	RowSet             = report.RowSet
+	CredentialView     = report.CredentialView
+	RowDifference      = report.RowDifference
+)
+
+// ParseManifest reads a manifest; errors name the source and line.
+func ParseManifest(name string, data []byte) (*Manifest, error) {
+	return report.ParseManifest(name, data)
+}
+
+// LoadManifest reads a manifest file.
+func LoadManifest(path string) (*Manifest, error) { return report.LoadManifest(path) }
+
+// MergeReports merges the reports of several runs (report.MergeReports).
+func MergeReports(reports ...*Report) *Report { return report.MergeReports(reports...) }
+
+// LeastPrivilege builds the least-privilege report of a tenant ("default"
+// names the default tenant) from what its credentials used since it was
+// built or reset. Every API key and OAuth client is listed, used or not.
+func (s *Server) LeastPrivilege(tenantID string) (*Report, error) {
+	t, ok := s.Tenant(tenantID)
+	if !ok {
+		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
+	}
+	return report.Build(t), nil
+}
+
+// Visibility builds the visibility diff for a user and an entity type of a
+// tenant ("default" names the default tenant). Each credential is judged by
+// the decision function for its read operation, as under enforcement:
+// enforce; nothing is recorded in the audit log.
+func (s *Server) Visibility(tenantID string, user int64, entityType string) (*VisibilityDiff, error) {
+	t, ok := s.Tenant(tenantID)
+	if !ok {
+		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
+	}
+	return report.Visibility(t, user, entityType, func(cred decide.Credential, op, entityType string) *tenant.StepDenial {
+		return s.readDenial(t, cred, op, entityType)
+	})
+}
+
+// readDenial asks the decision function about a read of entityType by a
+// credential (no AS-USER), as under enforcement: enforce, and returns the
+// first step that fails, or nil when the read is allowed.
+func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, opID, entityType string) *tenant.StepDenial {
+	rt := s.specs.route(opID)
+	if rt == nil {
+		return &tenant.StepDenial{Step: "operation", Code: "unknown_operation", Missing: []string{opID}}
+	}
+	if cred.Kind == decide.KindBearer {
+		cred.API = rt.op.API // a token of the operation's own API
+	}
+	v := decide.Decide(&rt.rule, &decide.Subject{Policy: t, Cred: cred, Now: s.clock()}, decide.Facts{EntityType: entityType})
+	if v.Failure == nil {
+		return nil
+	}
+	d := v.Failure.StepDenial
+	return &d
+}
