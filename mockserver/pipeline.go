@@ -80,18 +80,6 @@ func denialError(d *decide.Denial) *apiError {
 	return e
 }
 
-// setCaller records who is calling, in the request and its decision, for
-// the requests the decision function never sees (the admin API's).
-func (rc *reqCtx) setCaller(t *tenant.Tenant, c wire.Caller) {
-	rc.tenant = t
-	rc.callerVal = c
-	rc.caller = &rc.callerVal
-	rc.callerUser = c.User
-	rc.effective = c.User
-	rc.decision.Caller = &rc.callerVal
-	rc.decision.EffectiveUser = c.User
-}
-
 // subject resolves the request's credential once, into the subject the
 // resilience layer (whose budget a request spends) and the decision
 // function both read: the scheme as sent, the credential as its tenant

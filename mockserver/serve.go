@@ -66,7 +66,6 @@ type reqCtx struct {
 
 	tenant     *tenant.Tenant
 	caller     *wire.Caller
-	callerVal  wire.Caller
 	callerUser int64
 	effective  int64
 	principal  int64
