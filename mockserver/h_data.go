@@ -195,7 +195,7 @@ func (q *entitySpec) run(rc *reqCtx, field string) error {
 	b := append(*bp, `{"entities":[`...)
 	info, err := rc.tenant.Query(tenant.QuerySpec{
 		Type: q.et.Name, User: rc.effective, Where: q.where, Orders: q.orders, IDField: "id",
-		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit, Context: rc.r.Context(),
+		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit, Context: rc.workContext(),
 	}, func(rows *tenant.Rows) error {
 		b = appendEntities(b, rows, q.proj)
 		return nil

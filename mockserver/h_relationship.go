@@ -188,7 +188,7 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 	b := append(*bp, `{"rows":[`...)
 	info, err := rc.tenant.Query(tenant.QuerySpec{
 		Type: et.Name, User: rc.effective, Where: filter, IDField: entryIDField,
-		From: spec.skip, Limit: min(spec.limit, rowsMaxLimit), Context: rc.r.Context(),
+		From: spec.skip, Limit: min(spec.limit, rowsMaxLimit), Context: rc.workContext(),
 	}, func(rows *tenant.Rows) error {
 		b = appendRows(b, rows, proj)
 		return nil

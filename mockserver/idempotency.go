@@ -176,7 +176,7 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 		}
 		select {
 		case <-rec.done:
-		case <-rc.r.Context().Done():
+		case <-rc.workContext().Done():
 			return nil // the client is gone
 		}
 		if !rec.ok {

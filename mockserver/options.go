@@ -70,8 +70,10 @@ func WithMaxInFlight(requests int, bodyBytes int64) Option {
 	return func(c *config) { c.maxInFlight, c.maxInFlightBytes = int64(requests), bodyBytes }
 }
 
-// WithRequestTimeout bounds the time a vendor API request may work: once
-// it has passed, a long query stops and the request is answered 503. A
+// WithRequestTimeout bounds the time a vendor API request may work,
+// counted from when its long work starts (a query, injected latency, a
+// wait for an earlier request with the same Idempotency-Key): once it has
+// passed, the work stops and the request is answered 503. A
 // server with an http.Server WriteTimeout should pass the same value, so
 // no work outlives the connection's deadline. Zero (the default) sets no
 // bound beyond the client's own: a client that hangs up always stops the

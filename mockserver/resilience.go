@@ -130,7 +130,7 @@ func (s *Server) runResilient(rc *reqCtx) {
 	plan := st.faults.draw(id.tenant, string(rc.route.op.API), rc.route.op.ID)
 	if plan.latency > 0 {
 		rc.fault = string(tenant.FaultLatency)
-		if !sleepCtx(rc.r.Context(), plan.latency) {
+		if !sleepCtx(rc.workContext(), plan.latency) {
 			rc.decision.Outcome = wire.OutcomeDeny
 			rc.decision.Reason = "the client went away during injected latency"
 			return // the client is gone; nothing to answer

@@ -58,11 +58,13 @@ type reqCtx struct {
 
 	// subject is who is calling, resolved once (Server.subject); verdict
 	// is what the decision function made of the request.
-	subject  decide.Subject
-	resolved bool
-	verdict  decide.Decision
-	form     url.Values // a token request's form, parsed once (tokenForm)
-	formErr  error
+	subject    decide.Subject
+	resolved   bool
+	verdict    decide.Decision
+	work       context.Context // workContext's
+	cancelWork context.CancelFunc
+	form       url.Values // a token request's form, parsed once (tokenForm)
+	formErr    error
 
 	tenant     *tenant.Tenant
 	caller     *wire.Caller
@@ -250,11 +252,7 @@ func (s *Server) serveVendor(rc *reqCtx) {
 		return
 	}
 	defer s.inflight.release(weight)
-	if s.requestTimeout > 0 {
-		ctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
-		defer cancel()
-		rc.r = r.WithContext(ctx)
-	}
+	defer rc.stopWork()
 	if err := s.readBody(rc); err != nil {
 		rc.fail(err)
 	} else {
@@ -343,6 +341,27 @@ func isJSON(ct string) bool {
 	ct, _, _ = strings.Cut(ct, ";")
 	ct = strings.TrimSpace(strings.ToLower(ct))
 	return ct == "application/json" || strings.HasSuffix(ct, "+json")
+}
+
+// workContext is the request's context bounded by the server's request
+// timeout (WithRequestTimeout), made when long work first asks for it: a
+// query, injected latency, a wait for an earlier request with the same
+// Idempotency-Key. Most requests never do, and need no timer.
+func (rc *reqCtx) workContext() context.Context {
+	if rc.work == nil {
+		rc.work = rc.r.Context()
+		if d := rc.srv.requestTimeout; d > 0 {
+			rc.work, rc.cancelWork = context.WithTimeout(rc.work, d)
+		}
+	}
+	return rc.work
+}
+
+// stopWork releases workContext's timer.
+func (rc *reqCtx) stopWork() {
+	if rc.cancelWork != nil {
+		rc.cancelWork()
+	}
 }
 
 // fail reports err in the surface's shape.
