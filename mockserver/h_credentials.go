@@ -228,7 +228,9 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 		end = min(size, len(all))
 	}
 	page := all[start:end]
-	body := credentialInfoCursorListing{Entities: make([]credentialInfoBody, len(page)), SelfURI: credentialsListing + "?" + v.Encode()}
+	// selfUri repeats the query as the client sent it, without the
+	// defaults the validator filled in.
+	body := credentialInfoCursorListing{Entities: make([]credentialInfoBody, len(page)), SelfURI: credentialsListing + "?" + rc.sentQuery().Encode()}
 	for i, c := range page {
 		body.Entities[i] = rc.credentialInfo(c)
 	}

@@ -2,11 +2,13 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,10 +22,17 @@ import (
 )
 
 // validate checks the request's parameters and body against its operation
-// in the spec. Authentication is the pipeline's job, so the validator's
-// security check is a no-op. A JSON body is checked against the limits its
-// schema states first (checkBounds), then validated as readBody decoded
-// it, without decoding it again.
+// in the spec and fills in the defaults the spec declares. Authentication
+// is the pipeline's job, so the validator's security check is a no-op. A
+// JSON body is checked against the limits its schema states first
+// (checkBounds), then validated as readBody decoded it, without decoding
+// it again.
+//
+// Defaults: kin-openapi adds an omitted query parameter's default to the
+// request URL's query (rc.r.URL.RawQuery, which handlers read through
+// bindQuery; sentQuery is the query as the client sent it), and
+// validateBody adds an omitted body property's default to rc.bodyJSON and
+// re-encodes rc.body, which handlers decode (decodeBody).
 func (s *Server) validate(rc *reqCtx) error {
 	r := rc.r
 	mt := rc.jsonMediaType()
@@ -40,17 +49,24 @@ func (s *Server) validate(rc *reqCtx) error {
 	}
 	in := &rc.validation
 	*in = openapi3filter.RequestValidationInput{Request: r, PathParams: rc.params, Route: withoutSecurity(rc.kroute), Options: opts}
+	if r.URL.RawQuery != "" {
+		// The query as sent, parsed once: kin-openapi decodes parameters
+		// from it while it adds defaults to r.URL (see sentQuery).
+		in.QueryParams = r.URL.Query()
+	}
 	err := openapi3filter.ValidateRequest(r.Context(), in)
+	if err == nil && mt != nil {
+		err = rc.validateJSONBody(in, mt)
+	}
 	if len(rc.body) == 0 {
 		r.Body = http.NoBody
 	} else {
 		r.Body = io.NopCloser(bytes.NewReader(rc.body))
+		r.ContentLength = int64(len(rc.body))
 	}
-	if err == nil && mt != nil {
-		if err = checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
-			return err
-		}
-		err = validateBody(in, mt, rc.bodyJSON)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return err
 	}
 	if err != nil {
 		field, msg := describeValidation(err)
@@ -59,16 +75,34 @@ func (s *Server) validate(rc *reqCtx) error {
 	return nil
 }
 
-// The validator's options; it only reads them.
+// validateJSONBody checks the decoded JSON body against its schema's
+// limits, then validates it; when that set defaults, rc.body is encoded
+// again from rc.bodyJSON, so that handlers decode what was validated.
+func (rc *reqCtx) validateJSONBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType) error {
+	if err := checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
+		return err
+	}
+	filled, err := validateBody(in, mt, rc.bodyJSON)
+	if err != nil || !filled {
+		return err
+	}
+	b, err := json.Marshal(rc.bodyJSON)
+	if err != nil {
+		return err
+	}
+	rc.body = b
+	return nil
+}
+
+// The validator's options; it only reads them. Defaults are set (see
+// validate).
 var (
 	validateOptions = openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 	}
 	validateOptionsNoBody = openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
-		ExcludeRequestBody:  true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		ExcludeRequestBody: true,
 	}
 )
 
@@ -111,56 +145,68 @@ func (rc *reqCtx) jsonMediaType() *openapi3.MediaType {
 	return mt
 }
 
-// validateBody validates a decoded JSON body as openapi3filter does. The
-// request direction (readOnly properties refused) is applied only where
-// the schema has readOnly properties: in that direction kin-openapi
-// validates the matched oneOf branch twice, which doubles the cost at every
-// level of a recursive schema such as the where Condition.
-func validateBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType, v any) error {
+// validateBody validates a decoded JSON body as openapi3filter does, then
+// sets the defaults of omitted properties in v (filled reports whether it
+// set any). The request direction (readOnly properties refused) is applied
+// only where the schema has readOnly properties: in that direction
+// kin-openapi validates the matched oneOf branch twice, which doubles the
+// cost at every level of a recursive schema such as the where Condition.
+// Defaults are set by a second pass, only where the schema declares any:
+// kin-openapi would give an explicit null its property's default, and the
+// first pass refuses a null the schema does not allow.
+func validateBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType, v any) (filled bool, err error) {
+	facts := schemaFactsOf(mt.Schema.Value)
 	var opts []openapi3.SchemaValidationOption
-	if hasReadOnly(mt.Schema.Value) {
+	if facts.readOnly {
 		opts = append(opts, openapi3.VisitAsRequest())
 	}
 	if err := mt.Schema.Value.VisitJSON(v, opts...); err != nil {
-		return &openapi3filter.RequestError{Input: in, RequestBody: in.Route.Operation.RequestBody.Value,
+		return false, &openapi3filter.RequestError{Input: in, RequestBody: in.Route.Operation.RequestBody.Value,
 			Reason: "doesn't match schema", Err: err}
 	}
-	return nil
+	if facts.defaults {
+		// Defaults are set in the request direction only.
+		_ = mt.Schema.Value.VisitJSON(v, openapi3.VisitAsRequest(), openapi3.DefaultsSet(func() { filled = true }))
+	}
+	return filled, nil
 }
 
-var readOnlyCache sync.Map // *openapi3.Schema -> bool
+// schemaFacts says what a request body schema declares anywhere within it.
+type schemaFacts struct {
+	readOnly bool // a readOnly property
+	defaults bool // a default
+}
 
-// hasReadOnly reports whether a schema declares a readOnly property
-// anywhere within it.
-func hasReadOnly(s *openapi3.Schema) bool {
-	if v, ok := readOnlyCache.Load(s); ok {
-		return v.(bool)
+var schemaFactsCache sync.Map // *openapi3.Schema -> schemaFacts
+
+func schemaFactsOf(s *openapi3.Schema) schemaFacts {
+	if v, ok := schemaFactsCache.Load(s); ok {
+		return v.(schemaFacts)
 	}
+	var f schemaFacts
 	seen := map[*openapi3.Schema]bool{}
-	var walk func(*openapi3.Schema) bool
-	walk = func(s *openapi3.Schema) bool {
+	var walk func(*openapi3.Schema)
+	walk = func(s *openapi3.Schema) {
 		if s == nil || seen[s] {
-			return false
+			return
 		}
 		seen[s] = true
-		if s.ReadOnly {
-			return true
-		}
+		f.readOnly = f.readOnly || s.ReadOnly
+		f.defaults = f.defaults || s.Default != nil
 		refs := append(append(append([]*openapi3.SchemaRef{s.Items}, s.OneOf...), s.AnyOf...), s.AllOf...)
 		refs = append(refs, s.AdditionalProperties.Schema)
 		for _, p := range s.Properties {
 			refs = append(refs, p)
 		}
 		for _, r := range refs {
-			if r != nil && walk(r.Value) {
-				return true
+			if r != nil {
+				walk(r.Value)
 			}
 		}
-		return false
 	}
-	v := walk(s)
-	readOnlyCache.Store(s, v)
-	return v
+	walk(s)
+	schemaFactsCache.Store(s, f)
+	return f
 }
 
 // describeValidation turns a kin-openapi validation error into the field at
@@ -367,4 +413,13 @@ func fieldPath(ptr []string) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// sentQuery is the request's query as the client sent it, without the
+// defaults validation added to rc.r.URL.
+func (rc *reqCtx) sentQuery() url.Values {
+	if q := rc.validation.QueryParams; q != nil {
+		return q
+	}
+	return rc.r.URL.Query() // empty when sent, and then only defaults could differ: none were decoded
 }
