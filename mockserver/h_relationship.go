@@ -149,6 +149,14 @@ func (s *Server) queryRows(rc *reqCtx) error {
 	return s.rows(rc, spec)
 }
 
+func queryInt(v url.Values, key string, def int) int {
+	n, err := strconv.Atoi(v.Get(key))
+	if err != nil || n <= 0 {
+		return def
+	}
+	return n
+}
+
 func atoiOr(v url.Values, key string, def int) int {
 	n, err := strconv.Atoi(v.Get(key))
 	if err != nil || n < 0 {

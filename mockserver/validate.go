@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/oapi-codegen/runtime"
 )
 
 // validate checks the request's parameters and body against its operation
@@ -415,6 +417,75 @@ func fieldPath(ptr []string) string {
 	return b.String()
 }
 
+// Typed requests: handlers read a validated request into the models and
+// parameter types generated from its spec (mockserver/internal/api).
+
+// bindQuery binds the request's query parameters, as validated and
+// default-filled, into params, a generated *Params struct whose fields name
+// their parameter in a form tag. A parameter sent more than once is read
+// as kin-openapi validates it: its first non-empty value.
+func (rc *reqCtx) bindQuery(params any) error {
+	dst := reflect.ValueOf(params).Elem()
+	q := rc.r.URL.Query()
+	for _, list := range rc.operationParameters() {
+		for _, ref := range list {
+			p := ref.Value
+			if p == nil || p.In != openapi3.ParameterInQuery {
+				continue
+			}
+			raw, ok := validatedValue(q[p.Name])
+			if !ok {
+				continue
+			}
+			f, ok := formField(dst, p.Name)
+			if !ok {
+				return fmt.Errorf("mockserver: %s has no field for query parameter %s", dst.Type(), p.Name)
+			}
+			if err := runtime.BindStringToObject(raw, f.Addr().Interface()); err != nil {
+				return badRequest(p.Name, "%s is not valid here: %v", strconv.Quote(raw), err)
+			}
+		}
+	}
+	return nil
+}
+
+// operationParameters lists the parameters of the request's operation and
+// of its path.
+func (rc *reqCtx) operationParameters() [2]openapi3.Parameters {
+	var out [2]openapi3.Parameters
+	if rc.kroute != nil && rc.kroute.Operation != nil {
+		out[0] = rc.kroute.Operation.Parameters
+	}
+	if rc.kroute != nil && rc.kroute.PathItem != nil {
+		out[1] = rc.kroute.PathItem.Parameters
+	}
+	return out
+}
+
+// validatedValue is the value of a query parameter kin-openapi validates:
+// the first non-empty one, or "" when every one is empty (an empty value of
+// a parameter that is not a string counts as absent).
+func validatedValue(values []string) (string, bool) {
+	for _, v := range values {
+		if v != "" {
+			return v, true
+		}
+	}
+	return "", len(values) > 0
+}
+
+// formField finds the field of a generated parameter struct whose form
+// tag names the parameter.
+func formField(v reflect.Value, name string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("form"), ","); tag == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
 // sentQuery is the request's query as the client sent it, without the
 // defaults validation added to rc.r.URL.
 func (rc *reqCtx) sentQuery() url.Values {
@@ -422,4 +493,92 @@ func (rc *reqCtx) sentQuery() url.Values {
 		return q
 	}
 	return rc.r.URL.Query() // empty when sent, and then only defaults could differ: none were decoded
+}
+
+// decodeBody decodes the validated JSON body (defaults filled) into v, a
+// generated request model. It reads object keys exactly as the schema and
+// the validator do: a key that differs from a declared property only in
+// case is another member (which encoding/json would fold into the
+// property), and is left out. Numbers the schema accepts as integers in
+// another spelling (1e3, 2.0) are read as the integers they are.
+func (rc *reqCtx) decodeBody(v any) error {
+	src := rc.body
+	if mt := rc.jsonMediaType(); mt != nil && dropFoldedKeys(mt.Schema.Value, rc.bodyJSON) {
+		b, err := json.Marshal(rc.bodyJSON)
+		if err != nil {
+			return err
+		}
+		src = b
+	}
+	err := json.Unmarshal(src, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") && rc.bodyJSON != nil {
+		if b, merr := json.Marshal(rc.bodyJSON); merr == nil && json.Unmarshal(b, v) == nil {
+			return nil
+		}
+	}
+	return badRequest("body", "%v", err)
+}
+
+// dropFoldedKeys deletes, along schema s, every object key of v that is
+// not a declared property but equals one ignoring case; it reports whether
+// it deleted any.
+func dropFoldedKeys(s *openapi3.Schema, v any) bool {
+	if s == nil {
+		return false
+	}
+	dropped := false
+	switch x := v.(type) {
+	case map[string]any:
+		if len(s.Properties) == 0 {
+			return false
+		}
+		for k, val := range x {
+			if p, ok := s.Properties[k]; ok {
+				if p != nil && dropFoldedKeys(p.Value, val) {
+					dropped = true
+				}
+				continue
+			}
+			for name := range s.Properties {
+				if strings.EqualFold(name, k) {
+					delete(x, k)
+					dropped = true
+					break
+				}
+			}
+		}
+	case []any:
+		if s.Items == nil {
+			return false
+		}
+		for _, item := range x {
+			if dropFoldedKeys(s.Items.Value, item) {
+				dropped = true
+			}
+		}
+	}
+	return dropped
+}
+
+// filled dereferences a parameter or property that the validator has
+// given its default; a nil p means the spec declares no default for it.
+func filled[T any](name string, p *T) (T, error) {
+	if p == nil {
+		var zero T
+		return zero, fmt.Errorf("mockserver: %s has no value: the spec declares no default for it", name)
+	}
+	return *p, nil
+}
+
+// deref is the value of an optional field, the zero value when absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }
