@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 const (
@@ -25,7 +26,7 @@ const (
 
 func (s *Server) credentialsHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"getToken":              s.tokenHandler(credentialsTokenLifetime),
+		"getToken":              s.specTokenHandler(openapi.Credentials),
 		"listCredentials":       s.listCredentials,
 		"listCredentialsCursor": s.listCredentialsCursor,
 		"listCredentialTypes":   s.listCredentialTypes,

@@ -8,13 +8,14 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 const entryIDField = "EntryId"
 
 func (s *Server) relationshipHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"getToken":               s.tokenHandler(relationshipTokenLifetime),
+		"getToken":               s.specTokenHandler(openapi.Relationship),
 		"getProxyAssignments":    s.getProxyAssignments,
 		"createProxyAssignments": s.createProxyAssignments,
 		"getRows":                s.getRows,
