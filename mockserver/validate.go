@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -503,10 +504,14 @@ func (rc *reqCtx) sentQuery() url.Values {
 // the validator do: a key that differs from a declared property only in
 // case is another member (which encoding/json would fold into the
 // property), and is left out. Numbers the schema accepts as integers in
-// another spelling (1e3, 2.0) are read as the integers they are.
+// another spelling (1e3, 2.0) are read as the integers they are, and one
+// beyond the range of the model's int (a paging position such as skip
+// 1e19, which the schema does not bound) as the nearest int: past every row
+// either way.
 func (rc *reqCtx) decodeBody(v any) error {
+	mt := rc.jsonMediaType()
 	src := rc.body
-	if mt := rc.jsonMediaType(); mt != nil && dropFoldedKeys(mt.Schema.Value, rc.bodyJSON) {
+	if mt != nil && dropFoldedKeys(mt.Schema.Value, rc.bodyJSON) {
 		b, err := json.Marshal(rc.bodyJSON)
 		if err != nil {
 			return err
@@ -518,12 +523,52 @@ func (rc *reqCtx) decodeBody(v any) error {
 		return nil
 	}
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") && rc.bodyJSON != nil {
+	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") && mt != nil {
+		clampIntegers(mt.Schema.Value, rc.bodyJSON)
 		if b, merr := json.Marshal(rc.bodyJSON); merr == nil && json.Unmarshal(b, v) == nil {
 			return nil
 		}
 	}
 	return badRequest("body", "%v", err)
+}
+
+// Bounds of an int, as JSON numbers.
+var (
+	maxIntNumber = json.Number(strconv.Itoa(math.MaxInt))
+	minIntNumber = json.Number(strconv.Itoa(math.MinInt))
+)
+
+// clampIntegers replaces, along schema s, every whole number of v that an
+// int cannot hold with the nearest one it can.
+func clampIntegers(s *openapi3.Schema, v any) any {
+	if s == nil {
+		return v
+	}
+	switch x := v.(type) {
+	case float64:
+		switch {
+		case !s.Type.Is(openapi3.TypeInteger):
+		case x >= math.MaxInt: // float64(math.MaxInt) rounds up, beyond it
+			return maxIntNumber
+		case x < math.MinInt:
+			return minIntNumber
+		}
+	case map[string]any:
+		for k, val := range x {
+			if p := s.Properties[k]; p != nil {
+				x[k] = clampIntegers(p.Value, val)
+			} else if ap := s.AdditionalProperties.Schema; ap != nil {
+				x[k] = clampIntegers(ap.Value, val)
+			}
+		}
+	case []any:
+		if s.Items != nil {
+			for i := range x {
+				x[i] = clampIntegers(s.Items.Value, x[i])
+			}
+		}
+	}
+	return v
 }
 
 // dropFoldedKeys deletes, along schema s, every object key of v that is
