@@ -60,6 +60,8 @@ func (s *Server) validate(rc *reqCtx) error {
 		// from it while it adds defaults to r.URL (see sentQuery).
 		in.QueryParams = r.URL.Query()
 	}
+	// A body kin-openapi validates itself is not JSON (or not decodable):
+	// it fills defaults only into JSON, so rc.body stays the body.
 	err := openapi3filter.ValidateRequest(r.Context(), in)
 	if err == nil && mt != nil {
 		err = rc.validateJSONBody(in, mt)
