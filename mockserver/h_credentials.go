@@ -11,21 +11,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 const (
-	credentialsPath      = "/api/v2/integrations/credentials"
-	credentialsListing   = credentialsPath + "/listing"
-	genesysDefaultPage   = 25
-	genesysTimeLayout    = "2006-01-02T15:04:05.000Z"
-	credentialsMaxPage   = 500
-	credentialsMaxCursor = 200
+	credentialsPath    = "/api/v2/integrations/credentials"
+	credentialsListing = credentialsPath + "/listing"
+	// genesysTimeLayout is how Genesys writes dates: UTC, exactly three
+	// fractional digits (time.Time's own encoding trims zeros).
+	genesysTimeLayout = "2006-01-02T15:04:05.000Z"
 )
 
 func (s *Server) credentialsHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"getToken":              s.tokenHandler(credentialsTokenLifetime),
+		"getToken":              s.specTokenHandler(openapi.Credentials),
 		"listCredentials":       s.listCredentials,
 		"listCredentialsCursor": s.listCredentialsCursor,
 		"listCredentialTypes":   s.listCredentialTypes,
@@ -36,129 +37,112 @@ func (s *Server) credentialsHandlers() map[string]handlerFunc {
 	}
 }
 
-func genesysTime(t time.Time) string { return t.UTC().Format(genesysTimeLayout) }
+func genesysTime(t time.Time) *string {
+	s := t.UTC().Format(genesysTimeLayout)
+	return &s
+}
 
-// The credentials API's bodies (openapi/credentials.yaml), as typed structs:
-// they encode several times faster than maps.
-type (
-	credentialTypeBody struct {
-		ID   string `json:"id"`
-		Name string `json:"name"`
-		// Properties describe the fields: {type, title, secret}.
-		Properties   map[string]credentialProperty `json:"properties"`
-		DisplayOrder []string                      `json:"displayOrder"`
-		Required     []string                      `json:"required"`
-	}
-	credentialProperty struct {
-		Type   string `json:"type"`
-		Title  string `json:"title"`
-		Secret bool   `json:"secret,omitempty"`
-	}
-	// credentialInfoBody is CredentialInfo: no fields, ISO-8601 dates with
-	// milliseconds.
-	credentialInfoBody struct {
-		ID           string              `json:"id"`
-		Name         string              `json:"name"`
-		CreatedDate  string              `json:"createdDate"`
-		ModifiedDate string              `json:"modifiedDate"`
-		SelfURI      string              `json:"selfUri"`
-		Type         *credentialTypeBody `json:"type,omitempty"`
-	}
-	// credentialRead is Credential as read: secret fields redacted.
-	credentialRead struct {
-		ID               string              `json:"id"`
-		Name             string              `json:"name"`
-		CredentialFields map[string]string   `json:"credentialFields"`
-		SelfURI          string              `json:"selfUri"`
-		Type             *credentialTypeBody `json:"type,omitempty"`
-	}
-	credentialInfoListing struct {
-		Entities    []credentialInfoBody `json:"entities"`
-		PageSize    int                  `json:"pageSize"`
-		PageNumber  int                  `json:"pageNumber"`
-		Total       int                  `json:"total"`
-		PageCount   int                  `json:"pageCount"`
-		FirstURI    string               `json:"firstUri"`
-		LastURI     string               `json:"lastUri"`
-		SelfURI     string               `json:"selfUri"`
-		NextURI     string               `json:"nextUri,omitempty"`
-		PreviousURI string               `json:"previousUri,omitempty"`
-	}
-	credentialInfoCursorListing struct {
-		Entities    []credentialInfoBody `json:"entities"`
-		SelfURI     string               `json:"selfUri"`
-		After       string               `json:"after,omitempty"`
-		NextURI     string               `json:"nextUri,omitempty"`
-		Before      string               `json:"before,omitempty"`
-		PreviousURI string               `json:"previousUri,omitempty"`
-	}
-	credentialTypeListing struct {
-		Entities []credentialTypeBody `json:"entities"`
-	}
-)
+// credentialFieldType is the JSON type of every credential field.
+var credentialFieldType = "string"
 
-// newCredentialTypeBody renders a credential type: its fields as
+// credentialTypeModel renders a credential type: its fields as
 // properties, displayOrder and required.
-func newCredentialTypeBody(ct tenant.CredentialType) credentialTypeBody {
-	b := credentialTypeBody{ID: ct.Name, Name: ct.Name, Properties: make(map[string]credentialProperty, len(ct.Fields)),
-		DisplayOrder: []string{}, Required: []string{}}
+func credentialTypeModel(ct tenant.CredentialType) credentialsapi.CredentialType {
+	props := make(map[string]credentialsapi.CredentialTypeProperty, len(ct.Fields))
+	order := make([]string, 0, len(ct.Fields))
+	required := []string{}
+	secret := true
 	for _, f := range ct.Fields {
-		b.Properties[f.Name] = credentialProperty{Type: "string", Title: f.Title, Secret: f.Secret}
-		b.DisplayOrder = append(b.DisplayOrder, f.Name)
+		p := credentialsapi.CredentialTypeProperty{Type: &credentialFieldType, Title: &f.Title}
+		if f.Secret {
+			p.Secret = &secret
+		}
+		props[f.Name] = p
+		order = append(order, f.Name)
 		if f.Required {
-			b.Required = append(b.Required, f.Name)
+			required = append(required, f.Name)
 		}
 	}
+	id, name := ct.Name, ct.Name
+	return credentialsapi.CredentialType{Id: &id, Name: &name, Properties: &props, DisplayOrder: &order, Required: &required}
+}
+
+// credentialTypes renders the types of the credentials of one response,
+// each once.
+type credentialTypes struct {
+	t    *tenant.Tenant
+	seen map[string]*credentialsapi.CredentialType
+}
+
+// of renders the type named name, nil when the tenant has none.
+func (ts *credentialTypes) of(name string) *credentialsapi.CredentialType {
+	if b, ok := ts.seen[name]; ok {
+		return b
+	}
+	var b *credentialsapi.CredentialType
+	if ct, ok := ts.t.CredentialType(name); ok {
+		m := credentialTypeModel(ct)
+		b = &m
+	}
+	if ts.seen == nil {
+		ts.seen = map[string]*credentialsapi.CredentialType{}
+	}
+	ts.seen[name] = b
 	return b
 }
 
-// credentialType renders the type of a credential, nil when it has none.
-func (rc *reqCtx) credentialType(name string) *credentialTypeBody {
-	ct, ok := rc.tenant.CredentialType(name)
-	if !ok {
-		return nil
-	}
-	b := newCredentialTypeBody(ct)
-	return &b
+func credentialURI(id string) *string {
+	s := credentialsPath + "/" + url.PathEscape(id)
+	return &s
 }
 
-func credentialURI(id string) string { return credentialsPath + "/" + url.PathEscape(id) }
-
-func (rc *reqCtx) credentialInfo(c tenant.Credential) credentialInfoBody {
-	return credentialInfoBody{ID: c.ID, Name: c.Name, CreatedDate: genesysTime(c.Created), ModifiedDate: genesysTime(c.Modified),
-		SelfURI: credentialURI(c.ID), Type: rc.credentialType(c.Type)}
+// credentialInfo is a credential without its fields.
+func (ts *credentialTypes) credentialInfo(c tenant.Credential) credentialsapi.CredentialInfo {
+	return credentialsapi.CredentialInfo{Id: c.ID, Name: c.Name, CreatedDate: genesysTime(c.Created), ModifiedDate: genesysTime(c.Modified),
+		SelfUri: credentialURI(c.ID), Type: ts.of(c.Type)}
 }
 
-func queryInt(v url.Values, key string, def int) int {
-	n, err := strconv.Atoi(v.Get(key))
-	if err != nil || n <= 0 {
-		return def
-	}
-	return n
+func (rc *reqCtx) credentialInfo(c tenant.Credential) credentialsapi.CredentialInfo {
+	ts := credentialTypes{t: rc.tenant}
+	return ts.credentialInfo(c)
 }
 
 func (s *Server) listCredentials(rc *reqCtx) error {
-	v := rc.r.URL.Query()
-	size := min(queryInt(v, "pageSize", genesysDefaultPage), credentialsMaxPage)
-	number := queryInt(v, "pageNumber", 1)
+	var p credentialsapi.ListCredentialsParams
+	if err := rc.bindQuery(&p); err != nil {
+		return err
+	}
+	size, err := filled("pageSize", p.PageSize)
+	if err != nil {
+		return err
+	}
+	number, err := filled("pageNumber", p.PageNumber)
+	if err != nil {
+		return err
+	}
 	all := rc.tenant.Credentials()
 	total := len(all)
 	pageCount := (total + size - 1) / size
 	page := window(all, pageSkip(number, size), size)
-	uri := func(n int) string { return fmt.Sprintf("%s?pageSize=%d&pageNumber=%d", credentialsPath, size, n) }
-	body := credentialInfoListing{
-		Entities: make([]credentialInfoBody, len(page)),
-		PageSize: size, PageNumber: number, Total: total, PageCount: pageCount,
-		FirstURI: uri(1), LastURI: uri(max(pageCount, 1)), SelfURI: uri(number),
+	uri := func(n int) *string {
+		s := fmt.Sprintf("%s?pageSize=%d&pageNumber=%d", credentialsPath, size, n)
+		return &s
 	}
+	total64 := int64(total)
+	body := credentialsapi.CredentialInfoListing{
+		Entities: make([]credentialsapi.CredentialInfo, len(page)),
+		PageSize: &size, PageNumber: &number, Total: &total64, PageCount: &pageCount,
+		FirstUri: uri(1), LastUri: uri(max(pageCount, 1)), SelfUri: uri(number),
+	}
+	ts := credentialTypes{t: rc.tenant}
 	for i, c := range page {
-		body.Entities[i] = rc.credentialInfo(c)
+		body.Entities[i] = ts.credentialInfo(c)
 	}
 	if number < pageCount {
-		body.NextURI = uri(number + 1)
+		body.NextUri = uri(number + 1)
 	}
 	if number > 1 {
-		body.PreviousURI = uri(min(number-1, max(pageCount, 1)))
+		body.PreviousUri = uri(min(number-1, max(pageCount, 1)))
 	}
 	rc.writeJSON(http.StatusOK, "application/json", body)
 	return nil
@@ -198,26 +182,33 @@ func (c cursor) less(d cursor) bool {
 }
 
 func (s *Server) listCredentialsCursor(rc *reqCtx) error {
-	v := rc.r.URL.Query()
-	size := min(queryInt(v, "pageSize", genesysDefaultPage), credentialsMaxCursor)
+	var p credentialsapi.ListCredentialsCursorParams
+	if err := rc.bindQuery(&p); err != nil {
+		return err
+	}
+	size, err := filled("pageSize", p.PageSize)
+	if err != nil {
+		return err
+	}
+	after, before := deref(p.After), deref(p.Before)
 	all := rc.tenant.Credentials()
 	var start, end int
 	switch {
-	case v.Get("after") != "" && v.Get("before") != "":
+	case after != "" && before != "":
 		return badRequest("after", "send after or before, not both")
-	case v.Get("after") != "":
-		c, ok := decodeCursor(v.Get("after"))
+	case after != "":
+		c, ok := decodeCursor(after)
 		if !ok {
-			return badRequest("after", "%q is not a cursor returned by this API", v.Get("after"))
+			return badRequest("after", "%q is not a cursor returned by this API", after)
 		}
 		for start < len(all) && !c.less(cursorOf(all[start])) {
 			start++
 		}
 		end = min(start+size, len(all))
-	case v.Get("before") != "":
-		c, ok := decodeCursor(v.Get("before"))
+	case before != "":
+		c, ok := decodeCursor(before)
 		if !ok {
-			return badRequest("before", "%q is not a cursor returned by this API", v.Get("before"))
+			return badRequest("before", "%q is not a cursor returned by this API", before)
 		}
 		end = 0
 		for end < len(all) && cursorOf(all[end]).less(c) {
@@ -228,17 +219,23 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 		end = min(size, len(all))
 	}
 	page := all[start:end]
-	body := credentialInfoCursorListing{Entities: make([]credentialInfoBody, len(page)), SelfURI: credentialsListing + "?" + v.Encode()}
+	// selfUri repeats the query as the client sent it, without the
+	// defaults the validator filled in.
+	self := credentialsListing + "?" + rc.sentQuery().Encode()
+	body := credentialsapi.CredentialInfoCursorListing{Entities: make([]credentialsapi.CredentialInfo, len(page)), SelfUri: &self}
+	ts := credentialTypes{t: rc.tenant}
 	for i, c := range page {
-		body.Entities[i] = rc.credentialInfo(c)
+		body.Entities[i] = ts.credentialInfo(c)
 	}
 	if end < len(all) && len(page) > 0 {
-		body.After = cursorOf(page[len(page)-1]).encode()
-		body.NextURI = fmt.Sprintf("%s?pageSize=%d&after=%s", credentialsListing, size, body.After)
+		a := cursorOf(page[len(page)-1]).encode()
+		next := fmt.Sprintf("%s?pageSize=%d&after=%s", credentialsListing, size, a)
+		body.After, body.NextUri = &a, &next
 	}
 	if start > 0 && len(page) > 0 {
-		body.Before = cursorOf(page[0]).encode()
-		body.PreviousURI = fmt.Sprintf("%s?pageSize=%d&before=%s", credentialsListing, size, body.Before)
+		b := cursorOf(page[0]).encode()
+		prev := fmt.Sprintf("%s?pageSize=%d&before=%s", credentialsListing, size, b)
+		body.Before, body.PreviousUri = &b, &prev
 	}
 	rc.writeJSON(http.StatusOK, "application/json", body)
 	return nil
@@ -263,9 +260,9 @@ func (s *Server) listCredentialTypes(rc *reqCtx) error {
 		}
 	}
 	types, gen := rc.tenant.CredentialTypesAt()
-	body := credentialTypeListing{Entities: make([]credentialTypeBody, len(types))}
+	body := credentialsapi.CredentialTypeListing{Entities: make([]credentialsapi.CredentialType, len(types))}
 	for i, ct := range types {
-		body.Entities[i] = newCredentialTypeBody(ct)
+		body.Entities[i] = credentialTypeModel(ct)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -293,30 +290,32 @@ func (s *Server) getCredential(rc *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	rc.writeJSON(http.StatusOK, "application/json", credentialRead{ID: c.ID, Name: c.Name,
-		CredentialFields: rc.tenant.Redact(c), SelfURI: credentialURI(c.ID), Type: rc.credentialType(c.Type)})
+	fields := rc.tenant.Redact(c) // secret fields replaced
+	ts := credentialTypes{t: rc.tenant}
+	body := credentialsapi.Credential{Id: &c.ID, Name: c.Name, CredentialFields: &fields, SelfUri: credentialURI(c.ID)}
+	if t := ts.of(c.Type); t != nil {
+		body.Type = *t
+	}
+	rc.writeJSON(http.StatusOK, "application/json", body)
 	return nil
 }
 
-// credentialBody reads a Credential request body.
-func (rc *reqCtx) credentialBody() (name, typeName string, fields map[string]string) {
-	m := rc.bodyMap()
-	name, _ = m["name"].(string)
-	if t, ok := m["type"].(map[string]any); ok {
-		typeName, _ = t["name"].(string)
-		if typeName == "" {
-			typeName, _ = t["id"].(string)
-		}
+// credentialBody reads a Credential request body: its name, the type's
+// name (or id) and the fields.
+func (rc *reqCtx) credentialBody() (name, typeName string, fields map[string]string, err error) {
+	var b credentialsapi.Credential
+	if err := rc.decodeBody(&b); err != nil {
+		return "", "", nil, err
+	}
+	typeName = deref(b.Type.Name)
+	if typeName == "" {
+		typeName = deref(b.Type.Id)
 	}
 	fields = map[string]string{}
-	if f, ok := m["credentialFields"].(map[string]any); ok {
-		for k, v := range f {
-			if s, ok := v.(string); ok {
-				fields[k] = s
-			}
-		}
+	if b.CredentialFields != nil {
+		fields = *b.CredentialFields
 	}
-	return name, typeName, fields
+	return b.Name, typeName, fields, nil
 }
 
 func credentialError(err error) error {
@@ -331,7 +330,10 @@ func credentialError(err error) error {
 }
 
 func (s *Server) createCredential(rc *reqCtx) error {
-	name, typeName, fields := rc.credentialBody()
+	name, typeName, fields, err := rc.credentialBody()
+	if err != nil {
+		return err
+	}
 	c, err := rc.tenant.CreateCredential(name, typeName, fields)
 	if err != nil {
 		return credentialError(err)
@@ -344,7 +346,10 @@ func (s *Server) createCredential(rc *reqCtx) error {
 func (s *Server) updateCredential(rc *reqCtx) error {
 	id := rc.params["credentialId"]
 	rc.target = id
-	name, typeName, fields := rc.credentialBody()
+	name, typeName, fields, err := rc.credentialBody()
+	if err != nil {
+		return err
+	}
 	c, err := rc.tenant.UpdateCredential(id, name, typeName, fields)
 	if err != nil {
 		return credentialError(err)

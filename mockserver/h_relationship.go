@@ -1,28 +1,21 @@
 package mockserver
 
 import (
-	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
-const (
-	rowsDefaultLimit  = 100
-	rowsMaxLimit      = 10000
-	proxyDefaultPage  = 100
-	proxyMaxPageSize  = 1000
-	entryIDField      = "EntryId"
-	rowsQueryFieldKey = "query"
-)
+const entryIDField = "EntryId"
 
 func (s *Server) relationshipHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"getToken":               s.tokenHandler(relationshipTokenLifetime),
+		"getToken":               s.specTokenHandler(openapi.Relationship),
 		"getProxyAssignments":    s.getProxyAssignments,
 		"createProxyAssignments": s.createProxyAssignments,
 		"getRows":                s.getRows,
@@ -44,14 +37,28 @@ func matchUser(u tenant.User, q string, byName bool) bool {
 }
 
 func (s *Server) getProxyAssignments(rc *reqCtx) error {
-	v := rc.r.URL.Query()
-	byName, _ := strconv.ParseBool(v.Get("searchByName"))
-	proxyQ, userQ := v.Get("proxyQuery"), v.Get("userQuery")
+	var p relationshipapi.GetProxyAssignmentsParams
+	if err := rc.bindQuery(&p); err != nil {
+		return err
+	}
+	size, err := filled("pageSize", p.PageSize)
+	if err != nil {
+		return err
+	}
+	number, err := filled("pageNumber", p.PageNumber)
+	if err != nil {
+		return err
+	}
+	byName, err := filled("searchByName", p.SearchByName)
+	if err != nil {
+		return err
+	}
+	proxyQ, userQ := deref(p.ProxyQuery), deref(p.UserQuery)
 	users := map[int64]tenant.User{}
 	for _, u := range rc.tenant.Users() {
 		users[u.ID] = u
 	}
-	out := []proxyAssignmentBody{}
+	out := relationshipapi.ProxyAssignmentList{}
 	for _, a := range rc.tenant.ProxyAssignments() {
 		if proxyQ != "" && !matchUser(users[a.ProxyUserID], proxyQ, byName) {
 			continue
@@ -68,26 +75,22 @@ func (s *Server) getProxyAssignments(rc *reqCtx) error {
 				continue
 			}
 		}
-		out = append(out, newProxyAssignmentBody(a.ProxyUserID, ids))
+		out = append(out, proxyAssignment(a.ProxyUserID, ids))
 	}
-	size := min(queryInt(v, "pageSize", proxyDefaultPage), proxyMaxPageSize)
-	number := queryInt(v, "pageNumber", 1)
 	rc.writeJSON(http.StatusOK, "application/json", window(out, pageSkip(number, size), size))
 	return nil
 }
 
 func (s *Server) createProxyAssignments(rc *reqCtx) error {
-	list, _ := rc.bodyJSON.([]any)
-	in := make([]tenant.ProxyAssignment, 0, len(list))
-	var targets []string
-	for _, item := range list {
-		m, _ := item.(map[string]any)
-		a := tenant.ProxyAssignment{ProxyUserID: userID(m["proxyUserId"])}
-		for _, id := range asList(m["userIds"]) {
-			a.UserIDs = append(a.UserIDs, userID(id))
-		}
-		in = append(in, a)
-		targets = append(targets, "proxy/"+strconv.FormatInt(a.ProxyUserID, 10))
+	var list relationshipapi.ProxyAssignmentList
+	if err := rc.decodeBody(&list); err != nil {
+		return err
+	}
+	in := make([]tenant.ProxyAssignment, len(list))
+	targets := make([]string, len(list))
+	for i, a := range list {
+		in[i] = tenant.ProxyAssignment{ProxyUserID: a.ProxyUserId, UserIDs: a.UserIds}
+		targets[i] = "proxy/" + strconv.FormatInt(a.ProxyUserId, 10)
 	}
 	rc.target = strings.Join(targets, ",")
 	stored, err := rc.tenant.SetProxyAssignments(in)
@@ -95,36 +98,20 @@ func (s *Server) createProxyAssignments(rc *reqCtx) error {
 		return credentialError(err)
 	}
 	rc.write = true
-	out := make([]proxyAssignmentBody, len(stored))
+	out := make(relationshipapi.ProxyAssignmentList, len(stored))
 	for i, a := range stored {
-		out[i] = newProxyAssignmentBody(a.ProxyUserID, a.UserIDs)
+		out[i] = proxyAssignment(a.ProxyUserID, a.UserIDs)
 	}
 	rc.writeJSON(http.StatusOK, "application/json", out)
 	return nil
 }
 
-// proxyAssignmentBody is a ProxyAssignment on the wire; userIds is never
-// null.
-type proxyAssignmentBody struct {
-	ProxyUserID int64   `json:"proxyUserId"`
-	UserIDs     []int64 `json:"userIds"`
-}
-
-func newProxyAssignmentBody(proxy int64, users []int64) proxyAssignmentBody {
+// proxyAssignment is a ProxyAssignment on the wire; userIds is never null.
+func proxyAssignment(proxy int64, users []int64) relationshipapi.ProxyAssignment {
 	if users == nil {
 		users = []int64{}
 	}
-	return proxyAssignmentBody{ProxyUserID: proxy, UserIDs: users}
-}
-
-// userID reads a JSON number as a user id; anything that is not a whole
-// number in range is 0, which names no user.
-func userID(v any) int64 {
-	f, ok := v.(float64)
-	if !ok || f != math.Trunc(f) || f < 1 || f > math.MaxInt64/2 {
-		return 0
-	}
-	return int64(f)
+	return relationshipapi.ProxyAssignment{ProxyUserId: proxy, UserIds: users}
 }
 
 // rowsSpec is a parsed rows request.
@@ -135,26 +122,35 @@ type rowsSpec struct {
 }
 
 func (s *Server) getRows(rc *reqCtx) error {
-	v := rc.r.URL.Query()
-	return s.rows(rc, rowsSpec{filter: v.Get(rowsQueryFieldKey), skip: atoiOr(v, "skip", 0), limit: atoiOr(v, "limit", rowsDefaultLimit)})
-}
-
-func (s *Server) queryRows(rc *reqCtx) error {
-	m := rc.bodyMap()
-	spec := rowsSpec{fields: stringList(m["fields"]), skip: intField(m, "skip"), limit: intField(m, "limit")}
-	spec.filter, _ = m[rowsQueryFieldKey].(string)
-	if spec.limit <= 0 {
-		spec.limit = rowsDefaultLimit
+	var p relationshipapi.GetRowsParams
+	if err := rc.bindQuery(&p); err != nil {
+		return err
+	}
+	spec := rowsSpec{filter: deref(p.Query)}
+	var err error
+	if spec.skip, err = filled("skip", p.Skip); err != nil {
+		return err
+	}
+	if spec.limit, err = filled("limit", p.Limit); err != nil {
+		return err
 	}
 	return s.rows(rc, spec)
 }
 
-func atoiOr(v url.Values, key string, def int) int {
-	n, err := strconv.Atoi(v.Get(key))
-	if err != nil || n < 0 {
-		return def
+func (s *Server) queryRows(rc *reqCtx) error {
+	var q relationshipapi.RowsQuery
+	if err := rc.decodeBody(&q); err != nil {
+		return err
 	}
-	return n
+	spec := rowsSpec{filter: deref(q.Query), fields: deref(q.Fields)}
+	var err error
+	if spec.skip, err = filled("skip", q.Skip); err != nil {
+		return err
+	}
+	if spec.limit, err = filled("limit", q.Limit); err != nil {
+		return err
+	}
+	return s.rows(rc, spec)
 }
 
 // rows answers both rows operations: rows of the entry type that the
@@ -188,7 +184,7 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 	b := append(*bp, `{"rows":[`...)
 	info, err := rc.tenant.Query(tenant.QuerySpec{
 		Type: et.Name, User: rc.effective, Where: filter, IDField: entryIDField,
-		From: spec.skip, Limit: min(spec.limit, rowsMaxLimit), Context: rc.workContext(),
+		From: spec.skip, Limit: spec.limit, Context: rc.workContext(),
 	}, func(rows *tenant.Rows) error {
 		b = appendRows(b, rows, proj)
 		return nil

@@ -13,12 +13,6 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 )
 
-// Vendor default token lifetimes (a tenant's tokenLifetime overrides both).
-const (
-	credentialsTokenLifetime  = 86399 * time.Second
-	relationshipTokenLifetime = 900 * time.Second
-)
-
 // basicClient reads a token request's HTTP Basic client credentials. RFC
 // 6749 (section 2.3.1) has clients form-encode the id and secret first, as
 // golang.org/x/oauth2 does ("demo-integrator%40t2"); curl -u sends them

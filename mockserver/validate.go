@@ -2,28 +2,43 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"net/http"
+	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/oapi-codegen/runtime"
+
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // validate checks the request's parameters and body against its operation
-// in the spec. Authentication is the pipeline's job, so the validator's
-// security check is a no-op. A JSON body is checked against the limits its
-// schema states first (checkBounds), then validated as readBody decoded
-// it, without decoding it again.
+// in the spec and fills in the defaults the spec declares. Authentication
+// is the pipeline's job, so the validator's security check is a no-op. A
+// JSON body is checked against the limits its schema states first
+// (checkBounds), then validated as readBody decoded it, without decoding
+// it again.
+//
+// Defaults: kin-openapi adds an omitted query parameter's default to the
+// request URL's query (rc.r.URL.RawQuery, which handlers read through
+// bindQuery; sentQuery is the query as the client sent it), and
+// validateBody adds an omitted body property's default to rc.bodyJSON and
+// re-encodes rc.body, which handlers decode (decodeBody).
 func (s *Server) validate(rc *reqCtx) error {
 	r := rc.r
 	mt := rc.jsonMediaType()
@@ -40,17 +55,26 @@ func (s *Server) validate(rc *reqCtx) error {
 	}
 	in := &rc.validation
 	*in = openapi3filter.RequestValidationInput{Request: r, PathParams: rc.params, Route: withoutSecurity(rc.kroute), Options: opts}
+	if r.URL.RawQuery != "" {
+		// The query as sent, parsed once: kin-openapi decodes parameters
+		// from it while it adds defaults to r.URL (see sentQuery).
+		in.QueryParams = r.URL.Query()
+	}
+	// A body kin-openapi validates itself is not JSON (or not decodable):
+	// it fills defaults only into JSON, so rc.body stays the body.
 	err := openapi3filter.ValidateRequest(r.Context(), in)
+	if err == nil && mt != nil {
+		err = rc.validateJSONBody(in, mt)
+	}
 	if len(rc.body) == 0 {
 		r.Body = http.NoBody
 	} else {
 		r.Body = io.NopCloser(bytes.NewReader(rc.body))
+		r.ContentLength = int64(len(rc.body))
 	}
-	if err == nil && mt != nil {
-		if err = checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
-			return err
-		}
-		err = validateBody(in, mt, rc.bodyJSON)
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return err
 	}
 	if err != nil {
 		field, msg := describeValidation(err)
@@ -59,16 +83,34 @@ func (s *Server) validate(rc *reqCtx) error {
 	return nil
 }
 
-// The validator's options; it only reads them.
+// validateJSONBody checks the decoded JSON body against its schema's
+// limits, then validates it; when that set defaults, rc.body is encoded
+// again from rc.bodyJSON, so that handlers decode what was validated.
+func (rc *reqCtx) validateJSONBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType) error {
+	if err := checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
+		return err
+	}
+	filled, err := validateBody(in, mt, rc.bodyJSON)
+	if err != nil || !filled {
+		return err
+	}
+	b, err := json.Marshal(rc.bodyJSON)
+	if err != nil {
+		return err
+	}
+	rc.body = b
+	return nil
+}
+
+// The validator's options; it only reads them. Defaults are set (see
+// validate).
 var (
 	validateOptions = openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 	}
 	validateOptionsNoBody = openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
-		ExcludeRequestBody:  true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		ExcludeRequestBody: true,
 	}
 )
 
@@ -111,56 +153,68 @@ func (rc *reqCtx) jsonMediaType() *openapi3.MediaType {
 	return mt
 }
 
-// validateBody validates a decoded JSON body as openapi3filter does. The
-// request direction (readOnly properties refused) is applied only where
-// the schema has readOnly properties: in that direction kin-openapi
-// validates the matched oneOf branch twice, which doubles the cost at every
-// level of a recursive schema such as the where Condition.
-func validateBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType, v any) error {
+// validateBody validates a decoded JSON body as openapi3filter does, then
+// sets the defaults of omitted properties in v (filled reports whether it
+// set any). The request direction (readOnly properties refused) is applied
+// only where the schema has readOnly properties: in that direction
+// kin-openapi validates the matched oneOf branch twice, which doubles the
+// cost at every level of a recursive schema such as the where Condition.
+// Defaults are set by a second pass, only where the schema declares any:
+// kin-openapi would give an explicit null its property's default, and the
+// first pass refuses a null the schema does not allow.
+func validateBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType, v any) (filled bool, err error) {
+	facts := schemaFactsOf(mt.Schema.Value)
 	var opts []openapi3.SchemaValidationOption
-	if hasReadOnly(mt.Schema.Value) {
+	if facts.readOnly {
 		opts = append(opts, openapi3.VisitAsRequest())
 	}
 	if err := mt.Schema.Value.VisitJSON(v, opts...); err != nil {
-		return &openapi3filter.RequestError{Input: in, RequestBody: in.Route.Operation.RequestBody.Value,
+		return false, &openapi3filter.RequestError{Input: in, RequestBody: in.Route.Operation.RequestBody.Value,
 			Reason: "doesn't match schema", Err: err}
 	}
-	return nil
+	if facts.defaults {
+		// Defaults are set in the request direction only.
+		_ = mt.Schema.Value.VisitJSON(v, openapi3.VisitAsRequest(), openapi3.DefaultsSet(func() { filled = true }))
+	}
+	return filled, nil
 }
 
-var readOnlyCache sync.Map // *openapi3.Schema -> bool
+// schemaFacts says what a request body schema declares anywhere within it.
+type schemaFacts struct {
+	readOnly bool // a readOnly property
+	defaults bool // a default
+}
 
-// hasReadOnly reports whether a schema declares a readOnly property
-// anywhere within it.
-func hasReadOnly(s *openapi3.Schema) bool {
-	if v, ok := readOnlyCache.Load(s); ok {
-		return v.(bool)
+var schemaFactsCache sync.Map // *openapi3.Schema -> schemaFacts
+
+func schemaFactsOf(s *openapi3.Schema) schemaFacts {
+	if v, ok := schemaFactsCache.Load(s); ok {
+		return v.(schemaFacts)
 	}
+	var f schemaFacts
 	seen := map[*openapi3.Schema]bool{}
-	var walk func(*openapi3.Schema) bool
-	walk = func(s *openapi3.Schema) bool {
+	var walk func(*openapi3.Schema)
+	walk = func(s *openapi3.Schema) {
 		if s == nil || seen[s] {
-			return false
+			return
 		}
 		seen[s] = true
-		if s.ReadOnly {
-			return true
-		}
+		f.readOnly = f.readOnly || s.ReadOnly
+		f.defaults = f.defaults || s.Default != nil
 		refs := append(append(append([]*openapi3.SchemaRef{s.Items}, s.OneOf...), s.AnyOf...), s.AllOf...)
 		refs = append(refs, s.AdditionalProperties.Schema)
 		for _, p := range s.Properties {
 			refs = append(refs, p)
 		}
 		for _, r := range refs {
-			if r != nil && walk(r.Value) {
-				return true
+			if r != nil {
+				walk(r.Value)
 			}
 		}
-		return false
 	}
-	v := walk(s)
-	readOnlyCache.Store(s, v)
-	return v
+	walk(s)
+	schemaFactsCache.Store(s, f)
+	return f
 }
 
 // describeValidation turns a kin-openapi validation error into the field at
@@ -367,4 +421,254 @@ func fieldPath(ptr []string) string {
 		b.WriteString(p)
 	}
 	return b.String()
+}
+
+// Typed requests: handlers read a validated request into the models and
+// parameter types generated from its spec (mockserver/internal/api).
+
+// bindQuery binds the request's query parameters, as validated and
+// default-filled, into params, a generated *Params struct whose fields name
+// their parameter in a form tag. A parameter sent more than once is read
+// as kin-openapi validates it: its first non-empty value.
+func (rc *reqCtx) bindQuery(params any) error {
+	dst := reflect.ValueOf(params).Elem()
+	q := rc.r.URL.Query()
+	for _, list := range rc.operationParameters() {
+		for _, ref := range list {
+			p := ref.Value
+			if p == nil || p.In != openapi3.ParameterInQuery {
+				continue
+			}
+			raw, ok := validatedValue(q[p.Name])
+			if !ok {
+				continue
+			}
+			f, ok := formField(dst, p.Name)
+			if !ok {
+				return fmt.Errorf("mockserver: %s has no field for query parameter %s", dst.Type(), p.Name)
+			}
+			if err := runtime.BindStringToObject(raw, f.Addr().Interface()); err != nil {
+				return badRequest(p.Name, "%s is not valid here: %v", strconv.Quote(raw), err)
+			}
+		}
+	}
+	return nil
+}
+
+// operationParameters lists the parameters of the request's operation and
+// of its path.
+func (rc *reqCtx) operationParameters() [2]openapi3.Parameters {
+	var out [2]openapi3.Parameters
+	if rc.kroute != nil && rc.kroute.Operation != nil {
+		out[0] = rc.kroute.Operation.Parameters
+	}
+	if rc.kroute != nil && rc.kroute.PathItem != nil {
+		out[1] = rc.kroute.PathItem.Parameters
+	}
+	return out
+}
+
+// validatedValue is the value of a query parameter kin-openapi validates:
+// the first non-empty one, or "" when every one is empty (an empty value of
+// a parameter that is not a string counts as absent).
+func validatedValue(values []string) (string, bool) {
+	for _, v := range values {
+		if v != "" {
+			return v, true
+		}
+	}
+	return "", len(values) > 0
+}
+
+// formField finds the field of a generated parameter struct whose form
+// tag names the parameter.
+func formField(v reflect.Value, name string) (reflect.Value, bool) {
+	t := v.Type()
+	for i := range t.NumField() {
+		if tag, _, _ := strings.Cut(t.Field(i).Tag.Get("form"), ","); tag == name {
+			return v.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
+}
+
+// sentQuery is the request's query as the client sent it, without the
+// defaults validation added to rc.r.URL.
+func (rc *reqCtx) sentQuery() url.Values {
+	if q := rc.validation.QueryParams; q != nil {
+		return q
+	}
+	return rc.r.URL.Query() // empty when sent, and then only defaults could differ: none were decoded
+}
+
+// decodeBody decodes the validated JSON body (defaults filled) into v, a
+// generated request model. It reads object keys exactly as the schema and
+// the validator do: a key that differs from a declared property only in
+// case is another member (which encoding/json would fold into the
+// property), and is left out. Numbers the schema accepts as integers in
+// another spelling (1e3, 2.0) are read as the integers they are, and one
+// beyond the range of the model's int (a paging position such as skip
+// 1e19, which the schema does not bound) as the nearest int: past every row
+// either way.
+func (rc *reqCtx) decodeBody(v any) error {
+	mt := rc.jsonMediaType()
+	src := rc.body
+	if mt != nil && dropFoldedKeys(mt.Schema.Value, rc.bodyJSON) {
+		b, err := json.Marshal(rc.bodyJSON)
+		if err != nil {
+			return err
+		}
+		src = b
+	}
+	err := json.Unmarshal(src, v)
+	if err == nil {
+		return nil
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") && mt != nil {
+		clampIntegers(mt.Schema.Value, rc.bodyJSON)
+		if b, merr := json.Marshal(rc.bodyJSON); merr == nil && json.Unmarshal(b, v) == nil {
+			return nil
+		}
+	}
+	return badRequest("body", "%v", err)
+}
+
+// Bounds of an int, as JSON numbers.
+var (
+	maxIntNumber = json.Number(strconv.Itoa(math.MaxInt))
+	minIntNumber = json.Number(strconv.Itoa(math.MinInt))
+)
+
+// clampIntegers replaces, along schema s, every whole number of v that an
+// int cannot hold with the nearest one it can.
+func clampIntegers(s *openapi3.Schema, v any) any {
+	if s == nil {
+		return v
+	}
+	switch x := v.(type) {
+	case float64:
+		switch {
+		case !s.Type.Is(openapi3.TypeInteger):
+		case x >= math.MaxInt: // float64(math.MaxInt) rounds up, beyond it
+			return maxIntNumber
+		case x < math.MinInt:
+			return minIntNumber
+		}
+	case map[string]any:
+		for k, val := range x {
+			if p := s.Properties[k]; p != nil {
+				x[k] = clampIntegers(p.Value, val)
+			} else if ap := s.AdditionalProperties.Schema; ap != nil {
+				x[k] = clampIntegers(ap.Value, val)
+			}
+		}
+	case []any:
+		if s.Items != nil {
+			for i := range x {
+				x[i] = clampIntegers(s.Items.Value, x[i])
+			}
+		}
+	}
+	return v
+}
+
+// dropFoldedKeys deletes, along schema s, every object key of v that is
+// not a declared property but equals one ignoring case; it reports whether
+// it deleted any.
+func dropFoldedKeys(s *openapi3.Schema, v any) bool {
+	if s == nil {
+		return false
+	}
+	dropped := false
+	switch x := v.(type) {
+	case map[string]any:
+		if len(s.Properties) == 0 {
+			return false
+		}
+		for k, val := range x {
+			if p, ok := s.Properties[k]; ok {
+				if p != nil && dropFoldedKeys(p.Value, val) {
+					dropped = true
+				}
+				continue
+			}
+			for name := range s.Properties {
+				if strings.EqualFold(name, k) {
+					delete(x, k)
+					dropped = true
+					break
+				}
+			}
+		}
+	case []any:
+		if s.Items == nil {
+			return false
+		}
+		for _, item := range x {
+			if dropFoldedKeys(s.Items.Value, item) {
+				dropped = true
+			}
+		}
+	}
+	return dropped
+}
+
+// filled dereferences a parameter or property that the validator has
+// given its default; a nil p means the spec declares no default for it.
+func filled[T any](name string, p *T) (T, error) {
+	if p == nil {
+		var zero T
+		return zero, fmt.Errorf("mockserver: %s has no value: the spec declares no default for it", name)
+	}
+	return *p, nil
+}
+
+// deref is the value of an optional field, the zero value when absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// specTokenHandler serves an API's token endpoint with the default token
+// lifetime its spec states (tokenLifetime).
+func (s *Server) specTokenHandler(api openapi.API) handlerFunc {
+	lifetime, err := tokenLifetime(api)
+	if err != nil {
+		return func(*reqCtx) error { return err }
+	}
+	return s.tokenHandler(lifetime)
+}
+
+// tokenLifetime reads an API's default token lifetime from its spec: the
+// default of expires_in (seconds) in its token endpoint's 200 response.
+func tokenLifetime(api openapi.API) (time.Duration, error) {
+	compiled, err := compiledSpecs()
+	if err != nil {
+		return 0, err
+	}
+	for _, sp := range compiled {
+		if sp.api != api {
+			continue
+		}
+		for _, rt := range sp.routes {
+			if !rt.token {
+				continue
+			}
+			op := sp.doc.Paths.Find(rt.op.Path).GetOperation(rt.op.Method)
+			if r := op.Responses.Status(http.StatusOK); r != nil && r.Value != nil {
+				if mt := r.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+					if p := mt.Schema.Value.Properties["expires_in"]; p != nil && p.Value != nil {
+						if n, ok := p.Value.Default.(float64); ok && n > 0 && n == float64(int64(n)) {
+							return time.Duration(n) * time.Second, nil
+						}
+					}
+				}
+			}
+		}
+	}
+	return 0, fmt.Errorf("mockserver: the %s spec states no default token lifetime (a positive whole default for expires_in in its token response)", api)
 }

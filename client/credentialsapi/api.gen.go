@@ -36,9 +36,11 @@ func (e TokenRequestGrantType) Valid() bool {
 type Credential struct {
 	CredentialFields *map[string]string `json:"credentialFields,omitempty"`
 	Id               *string            `json:"id,omitempty"`
-	Name             string             `json:"name"`
-	SelfUri          *string            `json:"selfUri,omitempty"`
-	Type             CredentialType     `json:"type"`
+
+	// Name At least one character that is not white space.
+	Name    string         `json:"name"`
+	SelfUri *string        `json:"selfUri,omitempty"`
+	Type    CredentialType `json:"type"`
 }
 
 // CredentialInfo defines model for CredentialInfo.
@@ -84,14 +86,26 @@ type CredentialType struct {
 	Id           *string   `json:"id,omitempty"`
 	Name         *string   `json:"name,omitempty"`
 
-	// Properties Free-form description of the type's fields; a field marked `"secret": true` is redacted on read.
-	Properties *map[string]interface{} `json:"properties,omitempty"`
-	Required   *[]string               `json:"required,omitempty"`
+	// Properties The type's fields by name; a field marked `"secret": true` is redacted on read.
+	Properties *map[string]CredentialTypeProperty `json:"properties,omitempty"`
+	Required   *[]string                          `json:"required,omitempty"`
 }
 
 // CredentialTypeListing defines model for CredentialTypeListing.
 type CredentialTypeListing struct {
 	Entities []CredentialType `json:"entities"`
+}
+
+// CredentialTypeProperty One field of a credential type.
+type CredentialTypeProperty struct {
+	// Secret The field's value is redacted on read; absent when false.
+	Secret *bool `json:"secret,omitempty"`
+
+	// Title A label for the field.
+	Title *string `json:"title,omitempty"`
+
+	// Type The field's JSON type (`string`).
+	Type *string `json:"type,omitempty"`
 }
 
 // ErrorBody defines model for ErrorBody.
@@ -140,7 +154,9 @@ type TokenRequestGrantType string
 type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 
-	// ExpiresIn Example: 86399
+	// ExpiresIn Seconds; the default is the lifetime of a token when the tenant sets none.
+	//
+	// Example: 86399
 	ExpiresIn int     `json:"expires_in"`
 	Scope     *string `json:"scope,omitempty"`
 

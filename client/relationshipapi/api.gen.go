@@ -103,7 +103,9 @@ type TokenRequestGrantType string
 type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 
-	// ExpiresIn Example: 900
+	// ExpiresIn Seconds; the default is the lifetime of a token when the tenant sets none.
+	//
+	// Example: 900
 	ExpiresIn    int     `json:"expires_in"`
 	RefreshToken *string `json:"refresh_token,omitempty"`
 	Scope        *string `json:"scope,omitempty"`

@@ -24,7 +24,9 @@ func (p policy) User(id int64) (tenant.User, bool) {
 	_, ok := p.users[id]
 	return tenant.User{ID: id}, ok
 }
-func (p policy) CanProxy(from, to int64) bool { return from == to || slices.Contains(p.proxy[from], to) }
+func (p policy) CanProxy(from, to int64) bool {
+	return from == to || slices.Contains(p.proxy[from], to)
+}
 func (p policy) FirstGrantedPermission(user int64, perms []string) (string, bool) {
 	for _, q := range perms {
 		if slices.Contains(p.users[user], q) {
