@@ -243,8 +243,9 @@ func (t *Tenant) SetFaults(f Faults) error {
 	return nil
 }
 
-// Generation changes every time the tenant is reset; state kept outside the
-// tenant (rate-limit windows, idempotency records) is dropped when it does.
+// Generation changes every time the tenant is reset, so that a value derived
+// from the tenant (an encoded response) can tell it is out of date. State
+// that must start afresh with a reset belongs in Config.Extension.
 func (t *Tenant) Generation() uint64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
