@@ -424,6 +424,14 @@ type DenialCount struct {
 	Step      string `json:"step"`
 }
 
+// Duration A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+// nanoseconds (about 290 years).
+//
+// Example: 1m
+type Duration = string
+
 // Error defines model for Error.
 type Error struct {
 	Error   string `json:"error"`
@@ -451,7 +459,11 @@ type ExpireResult struct {
 	Tokens   int `json:"tokens"`
 }
 
-// FaultRule defines model for FaultRule.
+// FaultRule `retryAfter` (Retry-After of 429, always sent in whole seconds rounded up, and of 503,
+// sent when positive) and `latency` (the delay of a latency fault) are Durations. Besides
+// what each property states: a `latency` rule needs a positive `latency`, and only 500,
+// 503 and drop rules may set `afterWrite: true`; the mock refuses either with a 400 naming
+// the field (`rules[0].latency: a latency fault needs a positive latency`).
 type FaultRule struct {
 	// AfterWrite 500, 503, drop: let the handler run first, so the request takes effect and its answer is lost.
 	AfterWrite *bool `json:"afterWrite,omitempty"`
@@ -461,17 +473,32 @@ type FaultRule struct {
 	// advertises its Content-Length and sends only part of the body.
 	Kind FaultRuleKind `json:"kind"`
 
-	// Latency Go duration of a latency fault.
-	Latency *string `json:"latency,omitempty"`
+	// Latency A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	Latency *Duration `json:"latency,omitempty"`
 
-	// Operations operationId patterns ("entityQuery", "create*", "*") or "<api>.<operationId>" ("data.*"); none = every operation.
+	// Operations operationId patterns ("entityQuery", "create*", "*") or "<api>.<operationId>"
+	// ("data.*"); none = every operation. Each is a Go path.Match pattern that must match at
+	// least one operation of the data, credentials and relationship APIs (names are
+	// case-sensitive); one that matches none is refused, with the list of operations.
 	Operations *[]string `json:"operations,omitempty"`
 
 	// Probability In (0, 1].
 	Probability float64 `json:"probability"`
 
-	// RetryAfter Go duration: Retry-After of 429 (always sent) and 503 (sent when set).
-	RetryAfter *string `json:"retryAfter,omitempty"`
+	// RetryAfter A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	RetryAfter *Duration `json:"retryAfter,omitempty"`
 
 	// Times Fire at most this often (0 = no limit).
 	Times *int `json:"times,omitempty"`
@@ -538,6 +565,11 @@ type Landing struct {
 	Name string `json:"name"`
 }
 
+// PositiveDuration A Duration that is more than zero (at least one of its numbers is not 0).
+//
+// Example: 8h
+type PositiveDuration = string
+
 // PrincipalReport The principal's grant is the principal's own, so `unused` is always empty.
 type PrincipalReport struct {
 	Denied int `json:"denied"`
@@ -555,12 +587,19 @@ type PrincipalReport struct {
 // `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 // of the window) in the API's error shape, and credentials API responses carry
 // `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
-// follow the server's clock. `requests: 0` turns the limit off.
+// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
+// (default "1m"; "0s" means the default too).
 type RateLimit struct {
 	Requests int `json:"requests"`
 
-	// Window Go duration (default "1m").
-	Window *string `json:"window,omitempty"`
+	// Window A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	Window *Duration `json:"window,omitempty"`
 }
 
 // Report defines model for Report.
@@ -591,14 +630,23 @@ type Settings struct {
 	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 	// of the window) in the API's error shape, and credentials API responses carry
 	// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
-	// follow the server's clock. `requests: 0` turns the limit off.
+	// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
+	// (default "1m"; "0s" means the default too).
 	RateLimit RateLimit `json:"rateLimit"`
 
-	// SessionLifetime Go duration.
-	SessionLifetime string `json:"sessionLifetime"`
+	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
+	//
+	// Example: 8h
+	SessionLifetime PositiveDuration `json:"sessionLifetime"`
 
-	// TokenLifetime Go duration; "0s" keeps each vendor's default.
-	TokenLifetime string `json:"tokenLifetime"`
+	// TokenLifetime A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	TokenLifetime Duration `json:"tokenLifetime"`
 }
 
 // SettingsApiDataAccess defines model for Settings.ApiDataAccess.
@@ -607,7 +655,8 @@ type SettingsApiDataAccess string
 // SettingsEnforcement defines model for Settings.Enforcement.
 type SettingsEnforcement string
 
-// SettingsPatch defines model for SettingsPatch.
+// SettingsPatch The settings to change; tokenLifetime is a Duration ("0s" keeps each vendor's default),
+// sessionLifetime a PositiveDuration.
 type SettingsPatch struct {
 	ApiDataAccess *SettingsPatchApiDataAccess `json:"apiDataAccess,omitempty"`
 	Enforcement   *SettingsPatchEnforcement   `json:"enforcement,omitempty"`
@@ -616,10 +665,23 @@ type SettingsPatch struct {
 	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 	// of the window) in the API's error shape, and credentials API responses carry
 	// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
-	// follow the server's clock. `requests: 0` turns the limit off.
-	RateLimit       *RateLimit `json:"rateLimit,omitempty"`
-	SessionLifetime *string    `json:"sessionLifetime,omitempty"`
-	TokenLifetime   *string    `json:"tokenLifetime,omitempty"`
+	// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
+	// (default "1m"; "0s" means the default too).
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+
+	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
+	//
+	// Example: 8h
+	SessionLifetime *PositiveDuration `json:"sessionLifetime,omitempty"`
+
+	// TokenLifetime A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
 }
 
 // SettingsPatchApiDataAccess defines model for SettingsPatch.ApiDataAccess.
