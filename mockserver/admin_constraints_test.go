@@ -4,8 +4,13 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // What the admin spec states about its inputs is what the mock refuses:
@@ -55,4 +60,45 @@ func TestAdminRefusesWhatItsSpecRules(t *testing.T) {
 	assert.Equal(t, "1h30m0s", st.TokenLifetime.String())
 	f, _ := h.srv.DefaultTenant().Faults()
 	assert.Empty(t, f.Rules)
+}
+
+// A fixture is checked by the fixture checker, which reads YAML with YAML's
+// rules: unquoted dates and numbers are text where the Fixture schema wants
+// text. A typed adminapi.Fixture is sent as the schema's JSON.
+func TestCreateTenantTakesFixtures(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin, err := adminapi.NewClientWithResponses(h.url, adminapi.WithHTTPClient(h.http))
+	require.NoError(t, err)
+	ctx := t.Context()
+
+	yamlFixture := `
+tenant: {id: plain-scalars}
+users: [{id: 1, name: 2026, email: one@example.com, password: 1234}]
+credentialTypes: [{name: db, fields: [{name: port, required: true}]}]
+credentials: [{id: c1, name: DB, type: db, fields: {port: 5432}, createdDate: 2026-01-10T08:00:00Z}]
+faults: {rules: [{operations: [getSessionInfo], kind: 500, probability: 1}]}
+`
+	created, err := admin.CreateTenantWithBodyWithResponse(ctx, "application/yaml", strings.NewReader(yamlFixture))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, created.StatusCode(), "%s", created.Body)
+	tn, ok := h.srv.Tenant("plain-scalars")
+	require.True(t, ok)
+	c, ok := tn.Credential("c1")
+	require.True(t, ok)
+	assert.Equal(t, "5432", c.Fields["port"])
+
+	typed := adminapi.Fixture{
+		Tenant:  &adminapi.FixtureTenant{Id: ptr("typed"), Name: ptr("Typed")},
+		Users:   &[]adminapi.FixtureUser{{Id: 1, Name: "Ann", Email: "ann@example.com"}},
+		ApiKeys: &[]adminapi.FixtureAPIKey{{Name: "ann", Key: "ann-key", User: 1}},
+		Settings: &adminapi.FixtureSettings{SessionLifetime: ptr("1h"),
+			RateLimit: &adminapi.FixtureRateLimit{Requests: ptr(10), Window: ptr("1m")}},
+	}
+	created, err = admin.CreateTenantWithResponse(ctx, typed)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, created.StatusCode(), "%s", created.Body)
+	assert.Equal(t, "ann-key@typed", created.JSON201.ApiKeys[0].Key)
+	tn, _ = h.srv.Tenant("typed")
+	assert.Equal(t, tenant.RateLimit{Requests: 10, Window: time.Minute}, tn.Settings().RateLimit)
 }
