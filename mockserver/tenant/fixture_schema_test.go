@@ -212,6 +212,8 @@ func TestFixtureSchemaAndCheckerAgree(t *testing.T) {
 	schema := fixtureSchema(t)
 	const base = "users:\n  - {id: 1, name: Ann, email: ann@example.com}\n" +
 		"entityTypes:\n  - {name: Widget, fields: {Name: string}}\n"
+	const refs = "users:\n  - {id: 1, name: Ann, email: ann@example.com}\n" +
+		"entityTypes:\n  - {name: Part, fields: {Of: 'ref:Part'}}\n"
 	cases := []struct {
 		name, yaml string
 		ok         bool
@@ -257,6 +259,8 @@ func TestFixtureSchemaAndCheckerAgree(t *testing.T) {
 		{"fault probability over 1", `faults: {rules: [{kind: "500", probability: 1.01}]}`, false},
 		{"fault without probability", `faults: {rules: [{kind: "500"}]}`, false},
 		{"fault times negative", `faults: {rules: [{kind: "500", probability: 1, times: -1}]}`, false},
+		{"fault times at max", `faults: {rules: [{kind: "500", probability: 1, times: 1000000000}]}`, true},
+		{"fault times over max", `faults: {rules: [{kind: "500", probability: 1, times: 3000000000}]}`, false},
 		{"fault retryAfter bad", `faults: {rules: [{kind: "429", probability: 1, retryAfter: soon}]}`, false},
 		{"fault retryAfter negative", `faults: {rules: [{kind: "429", probability: 1, retryAfter: -1s}]}`, false},
 		{"fault blank operation", `faults: {rules: [{kind: "500", probability: 1, operations: [" "]}]}`, false},
@@ -297,6 +301,10 @@ func TestFixtureSchemaAndCheckerAgree(t *testing.T) {
 		{"field type", "entityTypes: [{name: W, fields: {A: text}}]", false},
 		{"field type ref without type", "entityTypes: [{name: W, fields: {A: 'ref:'}}]", false},
 		{"entity", base + "entities: [{type: Widget, id: 1, owner: 1, sharedWithUsers: [1], fields: {Name: x}}]", true},
+		{"entity reference", refs + "entities: [{type: Part, id: 2, owner: 1, fields: {Of: {ref: /Part/1}}}, {type: Part, id: 1, owner: 1, fields: {Of: {id: /Part/2}}}]", true},
+		{"entity reference without ref", refs + "entities: [{type: Part, id: 1, owner: 1, fields: {Of: {to: /Part/1}}}]", false},
+		{"entity reference not an id", refs + "entities: [{type: Part, id: 1, owner: 1, fields: {Of: {ref: Part}}}]", false},
+		{"entity reference to id 0", refs + "entities: [{type: Part, id: 1, owner: 1, fields: {Of: {ref: /Part/0}}}]", false},
 		{"entity id 0", base + "entities: [{type: Widget, id: 0, owner: 1}]", false},
 		{"entity without owner", base + "entities: [{type: Widget, id: 1}]", false},
 		{"entity without type", base + "entities: [{id: 1, owner: 1}]", false},
