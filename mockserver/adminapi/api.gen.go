@@ -1313,6 +1313,12 @@ type ClientInterface interface {
 
 	// ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
 	//
+	// Everything starts as in a new tenant built from the same fixture: its data, settings,
+	// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+	// every credential's rate-limit budget is full, the fault plan's random sequence and
+	// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+	// repeated write is performed again).
+	//
 	// Corresponds with POST /_mock/tenants/{tenantId}/reset (the `ResetTenant` operationId).
 	ResetTenant(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -1634,6 +1640,12 @@ func (c *Client) GetReport(ctx context.Context, tenantId TenantID, params *GetRe
 }
 
 // ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+//
+// Everything starts as in a new tenant built from the same fixture: its data, settings,
+// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+// every credential's rate-limit budget is full, the fault plan's random sequence and
+// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+// repeated write is performed again).
 //
 // Corresponds with POST /_mock/tenants/{tenantId}/reset (the `ResetTenant` operationId).
 func (c *Client) ResetTenant(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2630,6 +2642,12 @@ type ClientWithResponsesInterface interface {
 	GetReportWithResponse(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
 
 	// ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+	//
+	// Everything starts as in a new tenant built from the same fixture: its data, settings,
+	// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+	// every credential's rate-limit budget is full, the fault plan's random sequence and
+	// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+	// repeated write is performed again).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4118,6 +4136,12 @@ func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, tenantI
 }
 
 // ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+//
+// Everything starts as in a new tenant built from the same fixture: its data, settings,
+// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+// every credential's rate-limit budget is full, the fault plan's random sequence and
+// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+// repeated write is performed again).
 //
 // Returns a wrapper object for the known response body format(s).
 //
