@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // IdempotencyKeyHeader marks a write the client may send more than once: the
@@ -29,12 +27,11 @@ const (
 )
 
 // idempotencyStore remembers the answers of writes sent with an
-// Idempotency-Key, per tenant (dropped when the tenant is reset). Only
-// successful answers are kept: a write that failed may be sent again with
-// the same key and is performed then.
+// Idempotency-Key, per tenant (a reset replaces the store, tenantState).
+// Only successful answers are kept: a write that failed may be sent again
+// with the same key and is performed then.
 type idempotencyStore struct {
 	mu      sync.Mutex
-	gen     uint64
 	records map[string]*idemRecord
 	order   []idemEntry // records in the order they began, oldest first, for eviction
 }
@@ -61,12 +58,11 @@ type idemRecord struct {
 
 // begin returns the record for scope, and whether the caller is the first
 // to use it (and must run the request and call finish).
-func (st *idempotencyStore) begin(t *tenant.Tenant, scope, op string, request [32]byte, now time.Time) (*idemRecord, bool) {
-	gen := t.Generation()
+func (st *idempotencyStore) begin(scope, op string, request [32]byte, now time.Time) (*idemRecord, bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	if st.records == nil || st.gen != gen {
-		st.records, st.order, st.gen = map[string]*idemRecord{}, nil, gen
+	if st.records == nil {
+		st.records = map[string]*idemRecord{}
 	}
 	if rec, ok := st.records[scope]; ok && now.Sub(rec.created) < idempotencyTTL {
 		return rec, false
@@ -147,7 +143,7 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 	scope := rc.caller.Kind + "\x00" + rc.caller.ID + "\x00" + strconv.FormatInt(rc.caller.User, 10) + "\x00" + key
 
 	for {
-		rec, first := st.idem.begin(rc.tenant, scope, rc.route.op.ID, request, s.clock())
+		rec, first := st.idem.begin(scope, rc.route.op.ID, request, s.clock())
 		if rec.op != rc.route.op.ID || rec.request != request {
 			return badRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
 		}

@@ -19,10 +19,10 @@ const maxRateWindows = 10000
 
 // limiter counts requests per credential in fixed windows of the tenant's
 // rate limit. Windows follow the server's clock, so a test with a settable
-// clock moves them along with token expiry.
+// clock moves them along with token expiry. A reset of the tenant replaces
+// the limiter (tenantState), so every budget starts full.
 type limiter struct {
 	mu      sync.Mutex
-	gen     uint64
 	limit   tenant.RateLimit
 	windows map[string]*rateWindow
 }
@@ -49,14 +49,13 @@ func ceilSeconds(d time.Duration, atLeast int) int {
 }
 
 // take counts one request of the credential key against lim at now. The
-// windows start afresh when the tenant is reset or its limit changes.
-func (l *limiter) take(t *tenant.Tenant, key string, lim tenant.RateLimit, now time.Time) rateUse {
-	gen := t.Generation()
+// windows start afresh when the limit changes.
+func (l *limiter) take(key string, lim tenant.RateLimit, now time.Time) rateUse {
 	window := lim.WindowOrDefault()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.windows == nil || l.gen != gen || l.limit != lim {
-		l.windows, l.gen, l.limit = map[string]*rateWindow{}, gen, lim
+	if l.windows == nil || l.limit != lim {
+		l.windows, l.limit = map[string]*rateWindow{}, lim
 	}
 	w := l.windows[key]
 	if w == nil || !now.Before(w.start.Add(window)) {

@@ -30,8 +30,11 @@ import (
 // (idempotency.go): a repeated write with the same key and request is
 // answered from the first one's response instead of being performed again.
 
-// tenantState is what the resilience layer keeps per tenant, outside the
-// tenant itself.
+// tenantState is what the resilience layer keeps per tenant. It lives with
+// its tenant (tenant.Config.Extension): the tenant builds a new one with
+// every reset, so a reset tenant's budgets, fault plan position and
+// idempotency records start as a new tenant's, and it goes when the tenant
+// is deleted.
 type tenantState struct {
 	limiter limiter
 	faults  faultState
@@ -41,28 +44,17 @@ type tenantState struct {
 	credTypes atomic.Pointer[encodedBody]
 }
 
-// stateFor returns the layer's state for t, creating it on first use. A
-// request that found its tenant just before the tenant was deleted gets a
-// state of its own, so nothing is kept for a deleted tenant.
-func (s *Server) stateFor(t *tenant.Tenant) *tenantState {
-	if cur, ok := s.Tenant(t.ID()); !ok || cur != t {
-		return &tenantState{}
-	}
-	s.statesMu.Lock()
-	defer s.statesMu.Unlock()
-	st, ok := s.states[t]
-	if !ok {
-		st = &tenantState{}
-		s.states[t] = st
-	}
-	return st
-}
+// newTenantState is the tenants' tenant.Config.Extension.
+func newTenantState() any { return new(tenantState) }
 
-// forgetState drops the state of a deleted tenant.
-func (s *Server) forgetState(t *tenant.Tenant) {
-	s.statesMu.Lock()
-	defer s.statesMu.Unlock()
-	delete(s.states, t)
+// stateFor returns the layer's state of t's current generation. A tenant
+// built without this server's Extension gets a state of its own, for one
+// request.
+func (s *Server) stateFor(t *tenant.Tenant) *tenantState {
+	if st, ok := t.Extension().(*tenantState); ok {
+		return st
+	}
+	return &tenantState{}
 }
 
 // identity is who a request says it comes from, read before the pipeline
@@ -113,7 +105,7 @@ func (s *Server) runResilient(rc *reqCtx) {
 	// API's vendor does not count logins toward its quota either).
 	settings := id.tenant.Settings()
 	if lim := settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
-		use := st.limiter.take(id.tenant, id.key(), lim, s.clock())
+		use := st.limiter.take(id.key(), lim, s.clock())
 		if rc.surface == surfaceCredentials {
 			h := rc.w.Header()
 			h.Set("inin-ratelimit-count", strconv.Itoa(use.count))

@@ -30,9 +30,6 @@ type Server struct {
 	tenants   map[string]*tenant.Tenant
 	defaultID string
 	seq       int
-
-	statesMu sync.Mutex
-	states   map[*tenant.Tenant]*tenantState // the resilience layer's, per tenant
 }
 
 // New builds a server whose default tenant is built from the configured
@@ -68,7 +65,6 @@ func New(opts ...Option) (*Server, error) {
 		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
 	}
 	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, hosts: hosts, tenants: map[string]*tenant.Tenant{},
-		states:         map[*tenant.Tenant]*tenantState{},
 		inflight:       inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes},
 		requestTimeout: max(cfg.requestTimeout, 0)}
 	sp, err := loadSpecs(s)
@@ -110,7 +106,7 @@ func (s *Server) CreateTenant(f *tenant.Fixture) (*tenant.Tenant, error) {
 	if s.defaultID != "" {
 		suffix = "@" + id
 	}
-	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.clock})
+	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.clock, Extension: newTenantState})
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: create tenant: %w", err)
 	}
@@ -159,7 +155,9 @@ func (s *Server) Tenants() []*tenant.Tenant {
 	return out
 }
 
-// ResetTenant restores a tenant to its fixture.
+// ResetTenant restores a tenant to its fixture, with the resilience layer's
+// state: rate-limit budgets, the fault plan's position and the idempotency
+// records start afresh, as a new tenant's.
 func (s *Server) ResetTenant(id string) error {
 	t, ok := s.Tenant(id)
 	if !ok {
@@ -171,19 +169,18 @@ func (s *Server) ResetTenant(id string) error {
 	return nil
 }
 
-// DeleteTenant removes a tenant; the default tenant cannot be removed.
+// DeleteTenant removes a tenant, and with it everything kept for it; the
+// default tenant cannot be removed.
 func (s *Server) DeleteTenant(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id == "default" || id == s.defaultID {
 		return errors.New("mockserver: the default tenant cannot be deleted")
 	}
-	t, ok := s.tenants[id]
-	if !ok {
+	if _, ok := s.tenants[id]; !ok {
 		return fmt.Errorf("mockserver: no tenant %q", id)
 	}
 	delete(s.tenants, id)
-	s.forgetState(t)
 	return nil
 }
 

@@ -109,7 +109,7 @@ func TestAdminAPI(t *testing.T) {
 	assert.Contains(t, bad.JSON400.Message, `request body:2: users[0].roles[0]: unknown role "Ghost"`)
 
 	// JSON fixtures work too.
-	created, err = admin.CreateTenantWithResponse(ctx, adminapi.Fixture{"tenant": map[string]any{"name": "Empty"}})
+	created, err = admin.CreateTenantWithResponse(ctx, adminapi.Fixture{Tenant: &adminapi.FixtureTenant{Name: ptr("Empty")}})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusCreated, created.StatusCode(), "%s", created.Body)
 

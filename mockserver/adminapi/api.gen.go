@@ -148,6 +148,66 @@ func (e FaultRuleKind) Valid() bool {
 	}
 }
 
+// Defines values for FixtureOAuthClientScopes.
+const (
+	Data                 FixtureOAuthClientScopes = "data"
+	Integrations         FixtureOAuthClientScopes = "integrations"
+	IntegrationsReadonly FixtureOAuthClientScopes = "integrations:readonly"
+	UserManagement       FixtureOAuthClientScopes = "user_management"
+)
+
+// Valid indicates whether the value is a known member of the FixtureOAuthClientScopes enum.
+func (e FixtureOAuthClientScopes) Valid() bool {
+	switch e {
+	case Data:
+		return true
+	case Integrations:
+		return true
+	case IntegrationsReadonly:
+		return true
+	case UserManagement:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FixtureSettingsApiDataAccess.
+const (
+	FixtureSettingsApiDataAccessBypass  FixtureSettingsApiDataAccess = "bypass"
+	FixtureSettingsApiDataAccessEnforce FixtureSettingsApiDataAccess = "enforce"
+)
+
+// Valid indicates whether the value is a known member of the FixtureSettingsApiDataAccess enum.
+func (e FixtureSettingsApiDataAccess) Valid() bool {
+	switch e {
+	case FixtureSettingsApiDataAccessBypass:
+		return true
+	case FixtureSettingsApiDataAccessEnforce:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FixtureSettingsEnforcement.
+const (
+	FixtureSettingsEnforcementAudit   FixtureSettingsEnforcement = "audit"
+	FixtureSettingsEnforcementEnforce FixtureSettingsEnforcement = "enforce"
+)
+
+// Valid indicates whether the value is a known member of the FixtureSettingsEnforcement enum.
+func (e FixtureSettingsEnforcement) Valid() bool {
+	switch e {
+	case FixtureSettingsEnforcementAudit:
+		return true
+	case FixtureSettingsEnforcementEnforce:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SettingsApiDataAccess.
 const (
 	SettingsApiDataAccessBypass  SettingsApiDataAccess = "bypass"
@@ -424,6 +484,14 @@ type DenialCount struct {
 	Step      string `json:"step"`
 }
 
+// Duration A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+// nanoseconds (about 290 years).
+//
+// Example: 1m
+type Duration = string
+
 // Error defines model for Error.
 type Error struct {
 	Error   string `json:"error"`
@@ -451,7 +519,11 @@ type ExpireResult struct {
 	Tokens   int `json:"tokens"`
 }
 
-// FaultRule defines model for FaultRule.
+// FaultRule `retryAfter` (Retry-After of 429, always sent in whole seconds rounded up, and of 503,
+// sent when positive) and `latency` (the delay of a latency fault) are Durations. Besides
+// what each property states: a `latency` rule needs a positive `latency`, and only 500,
+// 503 and drop rules may set `afterWrite: true`; the mock refuses either with a 400 naming
+// the field (`rules[0].latency: a latency fault needs a positive latency`).
 type FaultRule struct {
 	// AfterWrite 500, 503, drop: let the handler run first, so the request takes effect and its answer is lost.
 	AfterWrite *bool `json:"afterWrite,omitempty"`
@@ -461,17 +533,32 @@ type FaultRule struct {
 	// advertises its Content-Length and sends only part of the body.
 	Kind FaultRuleKind `json:"kind"`
 
-	// Latency Go duration of a latency fault.
-	Latency *string `json:"latency,omitempty"`
+	// Latency A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	Latency *Duration `json:"latency,omitempty"`
 
-	// Operations operationId patterns ("entityQuery", "create*", "*") or "<api>.<operationId>" ("data.*"); none = every operation.
+	// Operations operationId patterns ("entityQuery", "create*", "*") or "<api>.<operationId>"
+	// ("data.*"); none = every operation. Each is a Go path.Match pattern that must match at
+	// least one operation of the data, credentials and relationship APIs (names are
+	// case-sensitive); one that matches none is refused, with the list of operations.
 	Operations *[]string `json:"operations,omitempty"`
 
 	// Probability In (0, 1].
 	Probability float64 `json:"probability"`
 
-	// RetryAfter Go duration: Retry-After of 429 (always sent) and 503 (sent when set).
-	RetryAfter *string `json:"retryAfter,omitempty"`
+	// RetryAfter A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	RetryAfter *Duration `json:"retryAfter,omitempty"`
 
 	// Times Fire at most this often (0 = no limit).
 	Times *int `json:"times,omitempty"`
@@ -490,8 +577,243 @@ type Faults struct {
 	Seed *int64 `json:"seed,omitempty"`
 }
 
-// Fixture A tenant fixture (see docs/fixtures.md); validated by the mock, errors name line and field.
-type Fixture map[string]interface{}
+// Fixture A whole tenant: its users, groups, roles, credentials, proxy assignments, entity types and
+// entities with row-level sharing, integration credentials and credential types, settings,
+// fault plan and generated rows (docs/fixtures.md; tenant.Fixture in Go). Every key is
+// optional, and a key whose value is null reads as absent. Unknown keys are refused
+// wherever the schema sets `additionalProperties: false`. Besides what the schema states,
+// the mock checks the references between the parts (a user's groups and roles, a key's or
+// client's user, proxy users, entity owners, sharing, reference field values, a role's
+// entity types, a credential's type and fields), that ids and names are unique (groups,
+// roles, users and their emails, API key names and values, client ids, entity types
+// ignoring case, entry type ids, entities per type, credential types, credential ids and
+// a credential type's field names), that each entity field value fits its declared type,
+// that a credential sets every required field of its type, and `generate` (its type is an
+// entity type of the fixture; rows need a user to own them).
+type Fixture struct {
+	ApiKeys         *[]FixtureAPIKey         `json:"apiKeys,omitempty"`
+	CredentialTypes *[]FixtureCredentialType `json:"credentialTypes,omitempty"`
+	Credentials     *[]FixtureCredential     `json:"credentials,omitempty"`
+	Entities        *[]FixtureEntity         `json:"entities,omitempty"`
+	EntityTypes     *[]FixtureEntityType     `json:"entityTypes,omitempty"`
+
+	// Faults The fault plan, as `PUT /_mock/tenants/{id}/faults` takes it (see Faults).
+	Faults *FixtureFaults `json:"faults,omitempty"`
+
+	// Generate Generated rows on top of the fixture's own, for tests at realistic sizes (docs/performance.md).
+	Generate         *FixtureGenerate          `json:"generate,omitempty"`
+	Groups           *[]FixtureGroup           `json:"groups,omitempty"`
+	OauthClients     *[]FixtureOAuthClient     `json:"oauthClients,omitempty"`
+	ProxyAssignments *[]FixtureProxyAssignment `json:"proxyAssignments,omitempty"`
+	Roles            *[]FixtureRole            `json:"roles,omitempty"`
+
+	// Settings The initial settings; what `POST /_mock/tenants/{id}/reset` restores. tokenLifetime is a
+	// Duration (unset keeps each vendor's default), sessionLifetime a PositiveDuration (default
+	// 8h).
+	Settings *FixtureSettings `json:"settings,omitempty"`
+	Tenant   *FixtureTenant   `json:"tenant,omitempty"`
+	Users    *[]FixtureUser   `json:"users,omitempty"`
+}
+
+// FixtureAPIKey defines model for FixtureAPIKey.
+type FixtureAPIKey struct {
+	// Key The value sent as `Authorization: ApiKey <key>`; no spaces or tabs.
+	Key     string `json:"key"`
+	Name    string `json:"name"`
+	Revoked *bool  `json:"revoked,omitempty"`
+	User    int64  `json:"user"`
+}
+
+// FixtureCredential defines model for FixtureCredential.
+type FixtureCredential struct {
+	// CreatedDate RFC 3339 (default the time the tenant is built).
+	CreatedDate *time.Time `json:"createdDate,omitempty"`
+
+	// Fields Values of the type's fields.
+	Fields *map[string]string `json:"fields,omitempty"`
+	Id     string             `json:"id"`
+	Name   string             `json:"name"`
+
+	// Type A credential type of the fixture.
+	Type string `json:"type"`
+}
+
+// FixtureCredentialField defines model for FixtureCredentialField.
+type FixtureCredentialField struct {
+	Name     string `json:"name"`
+	Required *bool  `json:"required,omitempty"`
+
+	// Secret Redacted on read.
+	Secret *bool   `json:"secret,omitempty"`
+	Title  *string `json:"title,omitempty"`
+}
+
+// FixtureCredentialType defines model for FixtureCredentialType.
+type FixtureCredentialType struct {
+	// Fields The type's fields, in displayOrder.
+	Fields *[]FixtureCredentialField `json:"fields,omitempty"`
+	Name   string                    `json:"name"`
+}
+
+// FixtureEntity defines model for FixtureEntity.
+type FixtureEntity struct {
+	// Fields Field name → value, of the type the entity type declares: a string, a finite number,
+	// a boolean, a date (RFC 3339 or YYYY-MM-DD) or a reference written `/Type/n`,
+	// `{ref: /Type/n}` or `{id: /Type/n}`; null for no value.
+	Fields *map[string]*FixtureFieldValue `json:"fields,omitempty"`
+	Id     int64                          `json:"id"`
+
+	// Owner The owning user; the owner always sees the row.
+	Owner            int64     `json:"owner"`
+	SharedWithGroups *[]string `json:"sharedWithGroups,omitempty"`
+	SharedWithUsers  *[]int64  `json:"sharedWithUsers,omitempty"`
+
+	// Type An entity type of the fixture (ignoring case).
+	Type string `json:"type"`
+}
+
+// FixtureEntityType defines model for FixtureEntityType.
+type FixtureEntityType struct {
+	// EntryTypeId A numeric id the relationship API accepts too (0 = none).
+	EntryTypeId *int64 `json:"entryTypeId,omitempty"`
+
+	// Fields Field name → type. A name that differs from another only in case, and the implicit
+	// `Owner` and `id`, are refused.
+	Fields *map[string]string `json:"fields,omitempty"`
+
+	// Name Not User (the users' type).
+	Name string `json:"name"`
+}
+
+// FixtureFaults The fault plan, as `PUT /_mock/tenants/{id}/faults` takes it (see Faults).
+type FixtureFaults struct {
+	Rules *[]FaultRule `json:"rules,omitempty"`
+	Seed  *int64       `json:"seed,omitempty"`
+}
+
+// FixtureFieldValue defines model for FixtureFieldValue.
+type FixtureFieldValue = interface{}
+
+// FixtureGenerate Generated rows on top of the fixture's own, for tests at realistic sizes (docs/performance.md).
+type FixtureGenerate struct {
+	Count *int    `json:"count,omitempty"`
+	Seed  *uint64 `json:"seed,omitempty"`
+
+	// Type An entity type of the fixture (default Project).
+	Type *string `json:"type,omitempty"`
+}
+
+// FixtureGroup defines model for FixtureGroup.
+type FixtureGroup struct {
+	Description *string `json:"description,omitempty"`
+	Name        string  `json:"name"`
+}
+
+// FixtureOAuthClient defines model for FixtureOAuthClient.
+type FixtureOAuthClient struct {
+	// ClientId No spaces, tabs or colons.
+	ClientId string `json:"clientId"`
+
+	// Scopes OAuth scopes the vendor specs declare.
+	Scopes *[]FixtureOAuthClientScopes `json:"scopes,omitempty"`
+	Secret string                      `json:"secret"`
+
+	// User Tokens carry this user's roles, narrowed by the scopes.
+	User int64 `json:"user"`
+}
+
+// FixtureOAuthClientScopes defines model for FixtureOAuthClient.Scopes.
+type FixtureOAuthClientScopes string
+
+// FixtureProxyAssignment Lets proxyUserId send `AS-USER` for each of userIds (one entry per proxy user).
+type FixtureProxyAssignment struct {
+	ProxyUserId int64    `json:"proxyUserId"`
+	UserIds     *[]int64 `json:"userIds,omitempty"`
+}
+
+// FixtureRateLimit A RateLimit (none when absent); `requests` defaults to 0 (off), window is a Duration (default 1m).
+type FixtureRateLimit struct {
+	Requests *int `json:"requests,omitempty"`
+
+	// Window A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	Window *Duration `json:"window,omitempty"`
+}
+
+// FixtureRole defines model for FixtureRole.
+type FixtureRole struct {
+	// EntityTypes Entity types the role may read through the API (names of the fixture's entity types, or `*` for all).
+	EntityTypes *[]string `json:"entityTypes,omitempty"`
+	Name        string    `json:"name"`
+
+	// Permissions Permission strings `domain:entity:action` with `*` wildcards (`*`, `integrations:*`, `data:entity:*`).
+	Permissions *[]string `json:"permissions,omitempty"`
+}
+
+// FixtureSettings The initial settings; what `POST /_mock/tenants/{id}/reset` restores. tokenLifetime is a
+// Duration (unset keeps each vendor's default), sessionLifetime a PositiveDuration (default
+// 8h).
+type FixtureSettings struct {
+	// ApiDataAccess Default enforce.
+	ApiDataAccess *FixtureSettingsApiDataAccess `json:"apiDataAccess,omitempty"`
+
+	// Enforcement Default enforce.
+	Enforcement *FixtureSettingsEnforcement `json:"enforcement,omitempty"`
+
+	// RateLimit A RateLimit (none when absent); `requests` defaults to 0 (off), window is a Duration (default 1m).
+	RateLimit *FixtureRateLimit `json:"rateLimit,omitempty"`
+
+	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
+	//
+	// Example: 8h
+	SessionLifetime *PositiveDuration `json:"sessionLifetime,omitempty"`
+
+	// TokenLifetime A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
+}
+
+// FixtureSettingsApiDataAccess Default enforce.
+type FixtureSettingsApiDataAccess string
+
+// FixtureSettingsEnforcement Default enforce.
+type FixtureSettingsEnforcement string
+
+// FixtureTenant defines model for FixtureTenant.
+type FixtureTenant struct {
+	// Id The tenant id to use (else the server assigns `t<n>`).
+	Id *string `json:"id,omitempty"`
+
+	// Name The display name (default the tenant id).
+	Name *string `json:"name,omitempty"`
+
+	// OrganizationId Reported by the data API.
+	OrganizationId *int64 `json:"organizationId,omitempty"`
+}
+
+// FixtureUser defines model for FixtureUser.
+type FixtureUser struct {
+	// Email Also the login user name (unique, ignoring case).
+	Email  string    `json:"email"`
+	Groups *[]string `json:"groups,omitempty"`
+	Id     int64     `json:"id"`
+	Name   string    `json:"name"`
+
+	// Password No password means the user cannot log in.
+	Password *string   `json:"password,omitempty"`
+	Profile  *string   `json:"profile,omitempty"`
+	Roles    *[]string `json:"roles,omitempty"`
+}
 
 // Grant What a credential holds compared with what it used and needed.
 type Grant struct {
@@ -538,6 +860,11 @@ type Landing struct {
 	Name string `json:"name"`
 }
 
+// PositiveDuration A Duration that is more than zero (at least one of its numbers is not 0).
+//
+// Example: 8h
+type PositiveDuration = string
+
 // PrincipalReport The principal's grant is the principal's own, so `unused` is always empty.
 type PrincipalReport struct {
 	Denied int `json:"denied"`
@@ -555,12 +882,19 @@ type PrincipalReport struct {
 // `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 // of the window) in the API's error shape, and credentials API responses carry
 // `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
-// follow the server's clock. `requests: 0` turns the limit off.
+// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
+// (default "1m"; "0s" means the default too).
 type RateLimit struct {
 	Requests int `json:"requests"`
 
-	// Window Go duration (default "1m").
-	Window *string `json:"window,omitempty"`
+	// Window A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	Window *Duration `json:"window,omitempty"`
 }
 
 // Report defines model for Report.
@@ -591,14 +925,23 @@ type Settings struct {
 	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 	// of the window) in the API's error shape, and credentials API responses carry
 	// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
-	// follow the server's clock. `requests: 0` turns the limit off.
+	// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
+	// (default "1m"; "0s" means the default too).
 	RateLimit RateLimit `json:"rateLimit"`
 
-	// SessionLifetime Go duration.
-	SessionLifetime string `json:"sessionLifetime"`
+	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
+	//
+	// Example: 8h
+	SessionLifetime PositiveDuration `json:"sessionLifetime"`
 
-	// TokenLifetime Go duration; "0s" keeps each vendor's default.
-	TokenLifetime string `json:"tokenLifetime"`
+	// TokenLifetime A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	TokenLifetime Duration `json:"tokenLifetime"`
 }
 
 // SettingsApiDataAccess defines model for Settings.ApiDataAccess.
@@ -607,7 +950,8 @@ type SettingsApiDataAccess string
 // SettingsEnforcement defines model for Settings.Enforcement.
 type SettingsEnforcement string
 
-// SettingsPatch defines model for SettingsPatch.
+// SettingsPatch The settings to change; tokenLifetime is a Duration ("0s" keeps each vendor's default),
+// sessionLifetime a PositiveDuration.
 type SettingsPatch struct {
 	ApiDataAccess *SettingsPatchApiDataAccess `json:"apiDataAccess,omitempty"`
 	Enforcement   *SettingsPatchEnforcement   `json:"enforcement,omitempty"`
@@ -616,10 +960,23 @@ type SettingsPatch struct {
 	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 	// of the window) in the API's error shape, and credentials API responses carry
 	// `inin-ratelimit-count/allowed/reset`. Token requests and logins are not counted. Windows
-	// follow the server's clock. `requests: 0` turns the limit off.
-	RateLimit       *RateLimit `json:"rateLimit,omitempty"`
-	SessionLifetime *string    `json:"sessionLifetime,omitempty"`
-	TokenLifetime   *string    `json:"tokenLifetime,omitempty"`
+	// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
+	// (default "1m"; "0s" means the default too).
+	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+
+	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
+	//
+	// Example: 8h
+	SessionLifetime *PositiveDuration `json:"sessionLifetime,omitempty"`
+
+	// TokenLifetime A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
 }
 
 // SettingsPatchApiDataAccess defines model for SettingsPatch.ApiDataAccess.
@@ -843,12 +1200,26 @@ type ClientInterface interface {
 
 	// CreateTenantWithBody Create a tenant from a fixture (YAML or JSON).
 	//
+	// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+	// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+	// cannot say (see `Fixture`), and names the line and field of every problem
+	// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+	// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+	// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /_mock/tenants (the `CreateTenant` operationId).
 	CreateTenantWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateTenant Create a tenant from a fixture (YAML or JSON).
+	//
+	// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+	// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+	// cannot say (see `Fixture`), and names the line and field of every problem
+	// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+	// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+	// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -941,6 +1312,12 @@ type ClientInterface interface {
 	GetReport(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+	//
+	// Everything starts as in a new tenant built from the same fixture: its data, settings,
+	// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+	// every credential's rate-limit budget is full, the fault plan's random sequence and
+	// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+	// repeated write is performed again).
 	//
 	// Corresponds with POST /_mock/tenants/{tenantId}/reset (the `ResetTenant` operationId).
 	ResetTenant(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1041,6 +1418,13 @@ func (c *Client) ListTenants(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // CreateTenantWithBody Create a tenant from a fixture (YAML or JSON).
 //
+// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+// cannot say (see `Fixture`), and names the line and field of every problem
+// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /_mock/tenants (the `CreateTenant` operationId).
@@ -1057,6 +1441,13 @@ func (c *Client) CreateTenantWithBody(ctx context.Context, contentType string, b
 }
 
 // CreateTenant Create a tenant from a fixture (YAML or JSON).
+//
+// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+// cannot say (see `Fixture`), and names the line and field of every problem
+// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1249,6 +1640,12 @@ func (c *Client) GetReport(ctx context.Context, tenantId TenantID, params *GetRe
 }
 
 // ResetTenant Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+//
+// Everything starts as in a new tenant built from the same fixture: its data, settings,
+// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+// every credential's rate-limit budget is full, the fault plan's random sequence and
+// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+// repeated write is performed again).
 //
 // Corresponds with POST /_mock/tenants/{tenantId}/reset (the `ResetTenant` operationId).
 func (c *Client) ResetTenant(ctx context.Context, tenantId TenantID, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2123,12 +2520,26 @@ type ClientWithResponsesInterface interface {
 
 	// CreateTenantWithBodyWithResponse Create a tenant from a fixture (YAML or JSON).
 	//
+	// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+	// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+	// cannot say (see `Fixture`), and names the line and field of every problem
+	// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+	// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+	// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /_mock/tenants (the `CreateTenant` operationId).
 	CreateTenantWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateTenantResponse, error)
 
 	// CreateTenantWithResponse Create a tenant from a fixture (YAML or JSON).
+	//
+	// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+	// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+	// cannot say (see `Fixture`), and names the line and field of every problem
+	// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+	// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+	// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2231,6 +2642,12 @@ type ClientWithResponsesInterface interface {
 	GetReportWithResponse(ctx context.Context, tenantId TenantID, params *GetReportParams, reqEditors ...RequestEditorFn) (*GetReportResponse, error)
 
 	// ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+	//
+	// Everything starts as in a new tenant built from the same fixture: its data, settings,
+	// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+	// every credential's rate-limit budget is full, the fault plan's random sequence and
+	// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+	// repeated write is performed again).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3531,6 +3948,13 @@ func (c *ClientWithResponses) ListTenantsWithResponse(ctx context.Context, reqEd
 
 // CreateTenantWithBodyWithResponse Create a tenant from a fixture (YAML or JSON).
 //
+// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+// cannot say (see `Fixture`), and names the line and field of every problem
+// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /_mock/tenants (the `CreateTenant` operationId).
@@ -3543,6 +3967,13 @@ func (c *ClientWithResponses) CreateTenantWithBodyWithResponse(ctx context.Conte
 }
 
 // CreateTenantWithResponse Create a tenant from a fixture (YAML or JSON).
+//
+// The body is a `Fixture`. The mock checks it with its fixture checker, which enforces
+// everything the `Fixture` schema states (a test keeps the two in step) and what a schema
+// cannot say (see `Fixture`), and names the line and field of every problem
+// (`request body:2: users[0].roles[0]: unknown role "Ghost"`). A YAML body is read with
+// YAML's rules: a plain scalar (an unquoted number or date) is read as text where the
+// schema wants a string. A `tenant.id` of `default` or of an existing tenant is a 409.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3705,6 +4136,12 @@ func (c *ClientWithResponses) GetReportWithResponse(ctx context.Context, tenantI
 }
 
 // ResetTenantWithResponse Restore a tenant to its fixture (data, settings, tokens, sessions and audit log).
+//
+// Everything starts as in a new tenant built from the same fixture: its data, settings,
+// fault plan, tokens, sessions, audit log and usage, and the mock's state kept with it:
+// every credential's rate-limit budget is full, the fault plan's random sequence and
+// `times` counters start from the beginning, and Idempotency-Keys are forgotten (a
+// repeated write is performed again).
 //
 // Returns a wrapper object for the known response body format(s).
 //

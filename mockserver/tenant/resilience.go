@@ -110,6 +110,9 @@ type FaultRule struct {
 	Times int
 }
 
+// MaxFaultTimes bounds FaultRule.Times, as the admin API's spec does.
+const MaxFaultTimes = 1_000_000_000
+
 // Matches reports whether the rule applies to an operation of an API.
 func (r FaultRule) Matches(api, operationID string) bool {
 	if len(r.Operations) == 0 {
@@ -168,6 +171,8 @@ func (f Faults) Validate() error {
 			return fmt.Errorf("%s.latency: a latency fault needs a positive latency", p)
 		case r.Times < 0:
 			return fmt.Errorf("%s.times: %d is negative", p, r.Times)
+		case r.Times > MaxFaultTimes:
+			return fmt.Errorf("%s.times: %d is more than %d", p, r.Times, MaxFaultTimes)
 		case r.AfterWrite && r.Kind != Fault500 && r.Kind != Fault503 && r.Kind != FaultDrop:
 			return fmt.Errorf("%s.afterWrite: only 500, 503 and drop faults can fire after the write", p)
 		}
@@ -243,8 +248,9 @@ func (t *Tenant) SetFaults(f Faults) error {
 	return nil
 }
 
-// Generation changes every time the tenant is reset; state kept outside the
-// tenant (rate-limit windows, idempotency records) is dropped when it does.
+// Generation changes every time the tenant is reset, so that a value derived
+// from the tenant (an encoded response) can tell it is out of date. State
+// that must start afresh with a reset belongs in Config.Extension.
 func (t *Tenant) Generation() uint64 {
 	t.mu.RLock()
 	defer t.mu.RUnlock()

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,13 @@ type Config struct {
 	CredentialSuffix string
 	// Clock returns the current time; time.Now when nil.
 	Clock func() time.Time
+	// Extension, when set, builds the state a server keeps with the tenant
+	// (its rate-limit windows, fault-plan position, idempotency records):
+	// New calls it once and every Reset calls it again, in the same step
+	// that restores the fixture, so that state starts afresh with the
+	// tenant and goes when the tenant goes. The tenant never looks inside
+	// the value; Extension returns it.
+	Extension func() any
 }
 
 // Tenant is one in-memory tenant, safe for concurrent use. Its state is
@@ -59,6 +67,10 @@ type Tenant struct {
 	suffix  string
 	clock   func() time.Time
 	fixture *Fixture
+	newExt  func() any
+	// ext is the value newExt built for the current generation; it is
+	// replaced under mu by Reset and read without a lock.
+	ext atomic.Pointer[extension]
 
 	mu           sync.RWMutex
 	name         string
@@ -108,7 +120,7 @@ func New(f *Fixture, cfg Config) (*Tenant, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	t := &Tenant{id: cfg.ID, suffix: cfg.CredentialSuffix, clock: cfg.Clock, fixture: f}
+	t := &Tenant{id: cfg.ID, suffix: cfg.CredentialSuffix, clock: cfg.Clock, fixture: f, newExt: cfg.Extension}
 	if t.clock == nil {
 		t.clock = time.Now
 	}
@@ -141,11 +153,26 @@ func (t *Tenant) OrganizationID() int64 {
 // identifiers ("" for the first tenant of a server).
 func (t *Tenant) CredentialSuffix() string { return t.suffix }
 
+// extension boxes the value of Config.Extension.
+type extension struct{ v any }
+
+// Extension returns the value Config.Extension built for the tenant's
+// current generation (nil without Config.Extension). A Reset replaces it
+// with a new one; a caller that got the value before the Reset keeps the
+// old one, which no later request sees.
+func (t *Tenant) Extension() any {
+	if e := t.ext.Load(); e != nil {
+		return e.v
+	}
+	return nil
+}
+
 // Fixture returns the fixture the tenant was built from. Do not change it.
 func (t *Tenant) Fixture() *Fixture { return t.fixture }
 
 // Reset restores the tenant to its fixture: every change, issued token,
-// session and audit entry is dropped.
+// session and audit entry is dropped, and the state of Config.Extension is
+// built anew, as for a new tenant.
 func (t *Tenant) Reset() error {
 	f := t.fixture
 	settings, err := f.settings()
@@ -160,6 +187,9 @@ func (t *Tenant) Reset() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.generation++
+	if t.newExt != nil {
+		t.ext.Store(&extension{v: t.newExt()})
+	}
 	t.faults = faults
 	t.faultsVersion++
 	t.name = f.Tenant.Name
