@@ -27,6 +27,7 @@ func TestAdminRefusesWhatItsSpecRules(t *testing.T) {
 		field              string // "" when the body is taken
 	}{
 		{http.MethodPatch, settings, `{"tokenLifetime":"soon"}`, "tokenLifetime"},
+		{http.MethodPatch, settings, `{"sessionLifetime":"` + strings.Repeat("x", 100) + `"}`, "sessionLifetime"},
 		{http.MethodPatch, settings, `{"tokenLifetime":"-1s"}`, "tokenLifetime"},
 		{http.MethodPatch, settings, `{"tokenLifetime":""}`, "tokenLifetime"},
 		{http.MethodPatch, settings, `{"sessionLifetime":"0s"}`, "sessionLifetime"},
@@ -53,6 +54,9 @@ func TestAdminRefusesWhatItsSpecRules(t *testing.T) {
 		if assert.Equal(t, http.StatusBadRequest, r.status, "%s", c.body) {
 			msg, _ := r.object(t)["message"].(string)
 			assert.True(t, strings.HasPrefix(msg, c.field+": "), "%s: %q names %s", c.body, msg, c.field)
+			// A pattern is explained in words (x-pattern-message), not as
+			// its regular expression.
+			assert.NotContains(t, msg, "regular expression", "%s", c.body)
 		}
 	}
 	// Nothing refused took effect.

@@ -238,7 +238,7 @@ func describeValidation(err error) (field, msg string) {
 		case errors.As(re.Err, &pe) && pe.Kind == openapi3filter.KindInvalidFormat && re.Parameter.Schema != nil && re.Parameter.Schema.Value != nil:
 			msg = fmt.Sprintf("%s is not %s", quoteValue(pe.Value), typeWords(re.Parameter.Schema.Value))
 		case hasSchema:
-			msg = se.Reason
+			msg = schemaReason(se)
 		default:
 			msg = joinReasons(re.Reason, re.Err)
 		}
@@ -251,7 +251,7 @@ func describeValidation(err error) (field, msg string) {
 			field, msg = "body", "the request body is empty; this operation needs one"
 		case hasSchema:
 			field = fieldPath(se.JSONPointer())
-			msg = se.Reason
+			msg = schemaReason(se)
 			if d := se.Schema.Discriminator; d != nil && len(d.Mapping) > 0 {
 				v, _ := se.Value.(string)
 				if m, ok := se.Value.(map[string]any); ok {
@@ -275,6 +275,21 @@ func describeValidation(err error) (field, msg string) {
 		msg = re.Error()
 	}
 	return field, msg
+}
+
+// schemaReason is a schema error's reason; a value that does not match a
+// pattern is described by the schema's x-pattern-message, when the spec
+// gives one, instead of by the regular expression.
+func schemaReason(se *openapi3.SchemaError) string {
+	if se.SchemaField == "pattern" && se.Schema != nil {
+		if m, ok := se.Schema.Extensions["x-pattern-message"].(string); ok && m != "" {
+			if v, ok := se.Value.(string); ok && len(v) <= 64 {
+				return strconv.Quote(v) + " is not " + m
+			}
+			return "the value is not " + m
+		}
+	}
+	return se.Reason
 }
 
 // typeWords names a scalar schema's type for messages.
