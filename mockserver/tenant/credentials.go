@@ -148,7 +148,7 @@ func (t *Tenant) checkCredential(name, typeName string, fields, old map[string]s
 // CreateCredential stores a new credential with a random UUID.
 func (t *Tenant) CreateCredential(name, typeName string, fields map[string]string) (Credential, error) {
 	now := t.now().UTC()
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	vals, err := t.checkCredential(name, typeName, fields, nil)
 	if err != nil {
@@ -163,7 +163,7 @@ func (t *Tenant) CreateCredential(name, typeName string, fields map[string]strin
 // fields left out, or sent as Redacted, keep their value.
 func (t *Tenant) UpdateCredential(id, name, typeName string, fields map[string]string) (Credential, error) {
 	now := t.now().UTC()
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	c, ok := t.creds[id]
 	if !ok {
@@ -183,7 +183,7 @@ func (t *Tenant) UpdateCredential(id, name, typeName string, fields map[string]s
 
 // DeleteCredential removes a credential.
 func (t *Tenant) DeleteCredential(id string) error {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	if _, ok := t.creds[id]; !ok {
 		return fmt.Errorf("credential %s: %w", id, ErrNotFound)

@@ -224,7 +224,7 @@ func (t *Tenant) refReadable(r Ref, user int64) bool {
 // user who writes it, and returns it. Errors: ErrNotFound for an unknown
 // type, *ValueError (a reference owner may not read is one).
 func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]any) (Entity, error) {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	et, ok := t.resolveType(typeName)
 	if !ok {
@@ -247,7 +247,7 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 // ErrNotFound, ErrHidden, *ValueError (a reference user may not read is
 // one).
 func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string]any) (Entity, error) {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	tb, slot, err := t.lookup(typeName, id, user, true)
 	if err != nil {
@@ -269,7 +269,7 @@ func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string
 // DeleteEntity removes a row row-level sharing shows user, even under
 // apiDataAccess: bypass. Errors: ErrNotFound, ErrHidden.
 func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	tb, slot, err := t.lookup(typeName, id, user, true)
 	if err != nil {
@@ -286,7 +286,7 @@ func (t *Tenant) DeleteEntity(typeName string, id, user int64) error {
 // check visibility: it is the tenant administrator's operation. The next
 // query sees the change. Errors: ErrNotFound, *ValueError.
 func (t *Tenant) SetShares(typeName string, id int64, groups []string, users []int64) error {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	et, ok := t.resolveType(typeName)
 	if !ok {
@@ -314,7 +314,7 @@ func (t *Tenant) SetShares(typeName string, id int64, groups []string, users []i
 // SetUserGroups replaces the groups a user belongs to; the next query sees
 // the change. Errors: ErrNotFound, *ValueError.
 func (t *Tenant) SetUserGroups(user int64, groups []string) error {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	u, ok := t.users[user]
 	if !ok {

@@ -146,7 +146,7 @@ func (t *Tenant) IssueToken(api, clientID, secret string, requested []string, li
 // request); otherwise it is IssueToken.
 func (t *Tenant) IssueTokenTo(api, clientID string, requested []string, lifetime time.Duration) (Token, error) {
 	now := t.now()
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	c, ok := t.clients[clientID]
 	if !ok {
@@ -210,7 +210,7 @@ func (t *Tenant) Token(value string) (Token, bool) {
 // session lifetime.
 func (t *Tenant) NewSession(user int64) (Session, error) {
 	now := t.now()
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	if _, ok := t.users[user]; !ok {
 		return Session{}, fmt.Errorf("tenant %s: user %d: %w", t.id, user, ErrNotFound)
@@ -234,7 +234,7 @@ func (t *Tenant) Session(id string) (Session, bool) {
 
 // EndSession ends a session; false when there was none.
 func (t *Tenant) EndSession(id string) bool {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	_, ok := t.sessions[id]
 	delete(t.sessions, id)
@@ -267,7 +267,7 @@ func (t *Tenant) ProxyAssignments() []ProxyAssignment {
 // SetProxyAssignments replaces the assignments of each listed proxy user
 // and returns them as stored. Every user must exist.
 func (t *Tenant) SetProxyAssignments(list []ProxyAssignment) ([]ProxyAssignment, error) {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	for i, a := range list {
 		if _, ok := t.users[a.ProxyUserID]; !ok {

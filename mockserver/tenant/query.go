@@ -45,6 +45,8 @@ type PageInfo struct {
 	Total   int
 	Next    int
 	HasMore bool
+	// Version is the tenant's Version the page was read at.
+	Version uint64
 }
 
 // Query runs a query and calls render with the page's rows, in order, while
@@ -94,7 +96,7 @@ func (t *Tenant) Query(spec QuerySpec, render func(*Rows) error) (PageInfo, erro
 		slots = window(tb, result, orders, skip+from, skip+end)
 	}
 	next := min(from, total) + len(slots)
-	info := PageInfo{Total: total, Next: next, HasMore: next < total}
+	info := PageInfo{Total: total, Next: next, HasMore: next < total, Version: t.version.Load()}
 	if render != nil {
 		if err := render(&Rows{t: t, tb: tb, slots: slots, user: spec.User}); err != nil {
 			return info, err

@@ -241,7 +241,7 @@ func (t *Tenant) SetFaults(f Faults) error {
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("tenant %s: faults: %w", t.id, err)
 	}
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	t.faults = f.Clone()
 	t.faultsVersion++
@@ -278,7 +278,7 @@ func (t *Tenant) ExpireCredentials(f ExpireFilter) (tokens, sessions int, err er
 		return 0, 0, errors.New("tokensOnly and sessionsOnly exclude each other")
 	}
 	now := t.now()
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	if f.User != 0 {
 		if _, ok := t.users[f.User]; !ok {

@@ -80,7 +80,7 @@ func (t *Tenant) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return fmt.Errorf("tenant %s: %w", t.id, err)
 	}
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	t.settings = s
 	return nil
@@ -89,7 +89,7 @@ func (t *Tenant) SetSettings(s Settings) error {
 // UpdateSettings applies change to a copy of the settings and stores the
 // result when it is valid.
 func (t *Tenant) UpdateSettings(change func(*Settings)) (Settings, error) {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	s := t.settings
 	change(&s)

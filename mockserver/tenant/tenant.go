@@ -72,7 +72,12 @@ type Tenant struct {
 	// replaced under mu by Reset and read without a lock.
 	ext atomic.Pointer[extension]
 
-	mu           sync.RWMutex
+	// mu guards everything below; writers take it with lock, which moves
+	// version on.
+	mu sync.RWMutex
+	// version changes whenever the tenant may have changed (every write
+	// lock): a cached answer made at one version holds while it lasts.
+	version      atomic.Uint64
 	name         string
 	orgID        int64
 	settings     Settings
@@ -184,7 +189,7 @@ func (t *Tenant) Reset() error {
 		return fmt.Errorf("tenant %s: %w", t.id, err)
 	}
 	now := t.now()
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	t.generation++
 	if t.newExt != nil {
@@ -301,3 +306,18 @@ func (t *Tenant) Reset() error {
 	t.usageMu.Unlock()
 	return nil
 }
+
+// lock takes the tenant's write lock and moves its version on: whatever
+// the holder changes, no answer cached at an earlier version is served
+// again.
+func (t *Tenant) lock() {
+	t.mu.Lock()
+	t.version.Add(1)
+}
+
+// Version identifies the tenant's state: it changes with every change to
+// the tenant (entities, shares, memberships, settings, proxy assignments,
+// credentials, a reset; also with issued tokens and sessions). Query
+// reports the version its page was read at (PageInfo.Version): an answer
+// built from that page holds for as long as Version returns the same.
+func (t *Tenant) Version() uint64 { return t.version.Load() }

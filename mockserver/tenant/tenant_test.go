@@ -103,3 +103,47 @@ func TestAuditCapacity(t *testing.T) {
 	assert.Equal(t, 5, all[0].Status)
 	assert.Len(t, tn.Audit(tenant.AuditFilter{Limit: 3}), 3)
 }
+
+// Every change to a tenant moves its version on, and a query reports the
+// version it read: a cached answer can never outlive a change.
+func TestVersionMovesWithEveryChange(t *testing.T) {
+	tn, err := tenant.New(tenant.Demo(), tenant.Config{ID: "v"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	et := tn.EntityTypes()[0].Name
+	read := func() uint64 {
+		info, err := tn.Query(tenant.QuerySpec{Type: et, User: 1001, Limit: 1}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Version != tn.Version() {
+			t.Fatalf("the page was read at version %d, the tenant is at %d", info.Version, tn.Version())
+		}
+		return info.Version
+	}
+	changes := map[string]func() error{
+		"create": func() error { _, err := tn.CreateEntity(et, 1001, map[string]any{"Name": "v"}); return err },
+		"settings": func() error {
+			_, err := tn.UpdateSettings(func(s *tenant.Settings) { s.APIDataAccess = tenant.DataAccessBypass })
+			return err
+		},
+		"groups": func() error { return tn.SetUserGroups(1002, nil) },
+		"reset":  tn.Reset,
+	}
+	for name, change := range changes {
+		before := read()
+		if err := change(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if after := read(); after == before {
+			t.Errorf("%s left the version at %d", name, after)
+		}
+	}
+	// Reads do not move it.
+	v := read()
+	tn.Users()
+	if read() != v {
+		t.Error("a read moved the version")
+	}
+}
