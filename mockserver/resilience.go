@@ -42,6 +42,8 @@ type tenantState struct {
 	// credTypes is the encoded listCredentialTypes body of one generation
 	// of the tenant.
 	credTypes atomic.Pointer[encodedBody]
+	// pages are the encoded answers of the tenant's recent queries.
+	pages pageCache
 }
 
 // newTenantState is the tenants' tenant.Config.Extension.

@@ -1,0 +1,90 @@
+package mockserver
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// pageCache keeps the encoded answers of a tenant's recent queries, each
+// with the tenant version its page was read at (tenant.PageInfo.Version).
+// An answer is served again only while the tenant is still at that
+// version, so a write, a share, a membership or settings change or a reset
+// is seen by the very next query. Only the query and its encoding are
+// saved: every request is still routed, decided, validated, audited,
+// counted and logged. The cache is bounded in entries and bytes; an answer
+// larger than maxCachedPage is never kept.
+type pageCache struct {
+	mu    sync.Mutex
+	pages map[string]*cachedPage
+	order []string // keys, oldest first: the first to go
+	bytes int
+}
+
+type cachedPage struct {
+	version uint64
+	body    []byte
+	length  string // len(body), formatted once
+}
+
+const (
+	maxCachedPages = 64
+	maxCachedBytes = 8 << 20
+	maxCachedPage  = 1 << 20
+)
+
+// pageKey names a query answer: the operation, the effective user, and the
+// request's query string and body as sent (the answer depends on nothing
+// else but the tenant's state, which the version covers).
+func pageKey(rc *reqCtx) string {
+	var b strings.Builder
+	b.Grow(len(rc.route.op.ID) + len(rc.r.URL.RawQuery) + len(rc.body) + 24)
+	b.WriteString(rc.route.op.ID)
+	b.WriteByte(0)
+	b.WriteString(strconv.FormatInt(rc.effective, 10))
+	b.WriteByte(0)
+	b.WriteString(rc.r.URL.RawQuery)
+	b.WriteByte(0)
+	b.Write(rc.body)
+	return b.String()
+}
+
+// get returns the answer kept for key if the tenant is still at the
+// version it was read at.
+func (c *pageCache) get(key string, version uint64) (*cachedPage, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.pages[key]
+	if !ok || p.version != version {
+		return nil, false
+	}
+	return p, true
+}
+
+// put keeps a copy of body as the answer for key at version.
+func (c *pageCache) put(key string, version uint64, body []byte) {
+	if len(body) > maxCachedPage {
+		return
+	}
+	p := &cachedPage{version: version, body: append([]byte(nil), body...), length: strconv.Itoa(len(body))}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pages == nil {
+		c.pages = map[string]*cachedPage{}
+	}
+	if old, ok := c.pages[key]; ok {
+		c.bytes -= len(old.body)
+	} else {
+		c.order = append(c.order, key)
+	}
+	c.pages[key] = p
+	c.bytes += len(p.body)
+	for len(c.order) > 0 && (len(c.pages) > maxCachedPages || c.bytes > maxCachedBytes) {
+		k := c.order[0]
+		c.order = c.order[1:]
+		if old, ok := c.pages[k]; ok {
+			c.bytes -= len(old.body)
+			delete(c.pages, k)
+		}
+	}
+}
