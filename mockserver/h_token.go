@@ -97,7 +97,7 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 		if err := decideToken(); err != nil {
 			return err
 		}
-		lifetime := t.Settings().TokenLifetime
+		lifetime := rc.settings.TokenLifetime
 		if lifetime == 0 {
 			lifetime = defaultLifetime
 		}

@@ -157,7 +157,8 @@ func (rc *reqCtx) setTenant(t *tenant.Tenant) {
 	}
 	rc.tenant = t
 	rc.subject.Policy = t
-	rc.subject.Audit = t.Settings().Enforcement == tenant.EnforcementAudit
+	rc.settings = t.Settings()
+	rc.subject.Audit = rc.settings.Enforcement == tenant.EnforcementAudit
 }
 
 // resolveClient resolves a token request's client: HTTP Basic, else the
@@ -338,7 +339,7 @@ func (rc *reqCtx) allowReason() string {
 	}
 	if rc.entityType != "" {
 		fmt.Fprintf(&b, "; entity type %s is readable through the API", rc.entityType)
-		bypass := rc.tenant.Settings().APIDataAccess == tenant.DataAccessBypass
+		bypass := rc.settings.APIDataAccess == tenant.DataAccessBypass
 		switch {
 		case bypass && !rc.route.isWrite():
 			b.WriteString("; apiDataAccess is bypass, so reads ignore row-level sharing")

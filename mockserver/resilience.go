@@ -85,14 +85,14 @@ func (id identity) key() string {
 // to the user name in their body.
 func (s *Server) identify(rc *reqCtx) identity {
 	sub := s.subject(rc)
-	switch {
-	case sub.Cred.Found && len(rc.route.rule.Accepts) > 0:
+	if rc.tenant == nil { // the credential names no tenant: the default tenant's
+		rc.setTenant(s.DefaultTenant())
+	}
+	if sub.Cred.Found && len(rc.route.rule.Accepts) > 0 {
 		c := sub.Cred.Caller
 		return identity{tenant: rc.tenant, caller: &c}
-	case rc.tenant != nil:
-		return identity{tenant: rc.tenant}
 	}
-	return identity{tenant: s.DefaultTenant()}
+	return identity{tenant: rc.tenant}
 }
 
 // runResilient runs the resilience layer in front of runOperation: the rate
@@ -105,8 +105,7 @@ func (s *Server) runResilient(rc *reqCtx) {
 
 	// 1. Rate limit. Token requests and logins are not counted (the data
 	// API's vendor does not count logins toward its quota either).
-	settings := id.tenant.Settings()
-	if lim := settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
+	if lim := rc.settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
 		use := st.limiter.take(id.key(), lim, s.clock())
 		if rc.surface == surfaceCredentials {
 			h := rc.w.Header()

@@ -67,6 +67,7 @@ type reqCtx struct {
 	formErr    error
 
 	tenant     *tenant.Tenant
+	settings   tenant.Settings // the tenant's, read once with the subject
 	caller     *wire.Caller
 	callerUser int64
 	effective  int64
