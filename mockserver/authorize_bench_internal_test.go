@@ -41,7 +41,7 @@ func BenchmarkAuthorize(b *testing.B) {
 	rc := preparedRequest(b, s, "Authorization", "ApiKey demo-key-service")
 	b.ReportAllocs()
 	for b.Loop() {
-		rc.decision = wire.Decision{}
+		rc.decision, rc.resolved = wire.Decision{}, false // the credential is resolved anew each time
 		if err := s.authorize(rc); err != nil {
 			b.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func TestAuthorizePreparedRequest(t *testing.T) {
 	if err := s.authorize(rc); err != nil {
 		t.Fatal(err)
 	}
-	if rc.decision.Outcome != wire.OutcomeAllow || rc.effective != 2001 || rc.entityType != "Project" {
-		t.Fatalf("decision %+v, effective %d, type %q", rc.decision, rc.effective, rc.entityType)
+	if rc.decision.Outcome != wire.OutcomeAllow || rc.verdict.Effective != 2001 || rc.verdict.EntityType != "Project" {
+		t.Fatalf("decision %+v, effective %d, type %q", rc.decision, rc.verdict.Effective, rc.verdict.EntityType)
 	}
 }

@@ -104,9 +104,9 @@ func (s *Server) login(rc *reqCtx) error {
 }
 
 func (s *Server) getSessionInfo(rc *reqCtx) error {
-	u, _ := rc.tenant.User(rc.effective)
+	u, _ := rc.tenant.User(rc.verdict.Effective)
 	body := map[string]any{
-		"userId":         userRef(rc.effective),
+		"userId":         userRef(rc.verdict.Effective),
 		"userName":       u.Login,
 		"organizationId": rc.tenant.OrganizationID(),
 		"licenseType":    "Full",
@@ -120,7 +120,7 @@ func (s *Server) getSessionInfo(rc *reqCtx) error {
 
 func (s *Server) logout(rc *reqCtx) error {
 	rc.tenant.EndSession(rc.sessionID)
-	rc.target, rc.write = userRef(rc.callerUser), true
+	rc.target, rc.write = userRef(rc.verdict.Caller.User), true
 	rc.writeJSON(http.StatusOK, "application/json", map[string]any{})
 	return nil
 }
@@ -138,6 +138,8 @@ type entitySpec struct {
 	limit    int
 	// cap and skip come from CZQL LIMIT and OFFSET.
 	cap, skip int
+	// version is the tenant's version when finish judged the projection.
+	version uint64
 }
 
 // resolveType finds the entity type named in a request field.
@@ -146,8 +148,7 @@ func (rc *reqCtx) resolveType(field, name string) (tenant.EntityType, error) {
 	if !ok {
 		return et, badRequest(field, "unknown entity type %q", name)
 	}
-	rc.entityType = et.Name
-	rc.decision.EntityType = et.Name
+	rc.setEntityType(et.Name)
 	return et, nil
 }
 
@@ -173,7 +174,10 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 		}
 		q.proj = proj
 	}
-	readableRefs(rc.tenant, rc.effective, q.proj)
+	// The version the projection's readable references were judged at: a
+	// page read at another is not kept (pageCache).
+	q.version = rc.tenant.Version()
+	readableRefs(rc.tenant, rc.verdict.Effective, q.proj)
 	if q.limit <= 0 {
 		q.limit = dataDefaultLimit
 	}
@@ -190,11 +194,19 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 // engine applies row-level access in its plan) and writes one page; totals
 // and hasMore count visible rows only.
 func (q *entitySpec) run(rc *reqCtx, field string) error {
+	st, key := rc.state, ""
+	if st != nil {
+		key = pageKey(rc)
+		if p, ok := st.pages.get(key, rc.tenant.Version()); ok {
+			rc.writeEncoded(http.StatusOK, "application/json", p.body, p.length)
+			return nil
+		}
+	}
 	bp := getBuf()
 	defer putBuf(bp)
 	b := append(*bp, `{"entities":[`...)
 	info, err := rc.tenant.Query(tenant.QuerySpec{
-		Type: q.et.Name, User: rc.effective, Where: q.where, Orders: q.orders, IDField: "id",
+		Type: q.et.Name, User: rc.verdict.Effective, Where: q.where, Orders: q.orders, IDField: "id",
 		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit, Context: rc.workContext(),
 	}, func(rows *tenant.Rows) error {
 		b = appendEntities(b, rows, q.proj)
@@ -211,6 +223,9 @@ func (q *entitySpec) run(rc *reqCtx, field string) error {
 	b = strconv.AppendBool(b, info.HasMore)
 	b = append(b, "}}"...)
 	*bp = b
+	if st != nil && info.Version == q.version {
+		st.pages.put(key, info.Version, b)
+	}
 	rc.writeRaw(http.StatusOK, "application/json", b)
 	return nil
 }
@@ -384,7 +399,7 @@ func (s *Server) czqlQuery(rc *reqCtx) error {
 	if !ok {
 		return badRequest("q", "at position %d: unknown entity type %q", parsed.FromPos, parsed.From)
 	}
-	rc.entityType, rc.decision.EntityType = et.Name, et.Name
+	rc.setEntityType(et.Name)
 	q := &entitySpec{et: et, fields: parsed.Fields, fieldPos: parsed.FieldPos, where: parsed.Where, orders: parsed.Orders,
 		cap: parsed.Limit, skip: parsed.Offset}
 	if p, ok := m["paging"].(map[string]any); ok {
@@ -402,7 +417,7 @@ func (rc *reqCtx) objectRef() (tenant.EntityType, int64, error) {
 	if !ok {
 		return et, 0, notFound("entity type %s does not exist", rc.params["typeName"])
 	}
-	rc.entityType, rc.decision.EntityType = et.Name, et.Name
+	rc.setEntityType(et.Name)
 	id, err := strconv.ParseInt(rc.params["id"], 10, 64)
 	if err != nil || id <= 0 {
 		return et, 0, notFound("entity /%s/%s was not found", et.Name, rc.params["id"])
@@ -422,7 +437,7 @@ func (rc *reqCtx) entityError(et tenant.EntityType, id int64, err error, write b
 		if write {
 			// Writes follow row-level sharing under apiDataAccess: bypass
 			// too, so the setting is no fix here.
-			rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups (apiDataAccess: bypass opens API reads only, not writes)", ref, rc.effective)
+			rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups (apiDataAccess: bypass opens API reads only, not writes)", ref, rc.verdict.Effective)
 		}
 		return e
 	case errors.Is(err, tenant.ErrNotFound):
@@ -438,7 +453,7 @@ func (s *Server) getObject(rc *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	e, err := rc.tenant.Entity(et.Name, id, rc.effective)
+	e, err := rc.tenant.Entity(et.Name, id, rc.verdict.Effective)
 	if err != nil {
 		return rc.entityError(et, id, err, false)
 	}
@@ -454,7 +469,7 @@ func (s *Server) getObject(rc *reqCtx) error {
 			return badRequest("fields", "%s has no field %q", et.Name, bad)
 		}
 	}
-	rc.writeJSON(http.StatusOK, "application/json", renderEntity(rc.tenant, rc.effective, &e, fields))
+	rc.writeJSON(http.StatusOK, "application/json", renderEntity(rc.tenant, rc.verdict.Effective, &e, fields))
 	return nil
 }
 
@@ -475,8 +490,8 @@ func (s *Server) createObject(rc *reqCtx) error {
 	if !ok {
 		return badRequest("typeName", "unknown entity type %q", rc.params["typeName"])
 	}
-	rc.entityType, rc.decision.EntityType = et.Name, et.Name
-	e, err := rc.tenant.CreateEntity(et.Name, rc.effective, rc.entityValues())
+	rc.setEntityType(et.Name)
+	e, err := rc.tenant.CreateEntity(et.Name, rc.verdict.Effective, rc.entityValues())
 	if err != nil {
 		return rc.entityError(et, 0, err, false)
 	}
@@ -490,7 +505,7 @@ func (s *Server) updateObject(rc *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := rc.tenant.UpdateEntity(et.Name, id, rc.effective, rc.entityValues()); err != nil {
+	if _, err := rc.tenant.UpdateEntity(et.Name, id, rc.verdict.Effective, rc.entityValues()); err != nil {
 		return rc.entityError(et, id, err, true)
 	}
 	rc.write = true
@@ -503,7 +518,7 @@ func (s *Server) deleteObject(rc *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	if err := rc.tenant.DeleteEntity(et.Name, id, rc.effective); err != nil {
+	if err := rc.tenant.DeleteEntity(et.Name, id, rc.verdict.Effective); err != nil {
 		return rc.entityError(et, id, err, true)
 	}
 	rc.write = true

@@ -162,7 +162,7 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 	if !ok {
 		return badRequest("entryType", "unknown entry type %q", rc.params["entryType"])
 	}
-	rc.entityType, rc.decision.EntityType = et.Name, et.Name
+	rc.setEntityType(et.Name)
 	filter, err := query.ParseFilter(spec.filter)
 	if err != nil {
 		return badRequest("query", "%v", err)
@@ -178,12 +178,12 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 			proj[i] = projField{name: f, ft: et.Fields[f], plain: true}
 		}
 	}
-	readableRefs(rc.tenant, rc.effective, proj)
+	readableRefs(rc.tenant, rc.verdict.Effective, proj)
 	bp := getBuf()
 	defer putBuf(bp)
 	b := append(*bp, `{"rows":[`...)
 	info, err := rc.tenant.Query(tenant.QuerySpec{
-		Type: et.Name, User: rc.effective, Where: filter, IDField: entryIDField,
+		Type: et.Name, User: rc.verdict.Effective, Where: filter, IDField: entryIDField,
 		From: spec.skip, Limit: spec.limit, Context: rc.workContext(),
 	}, func(rows *tenant.Rows) error {
 		b = appendRows(b, rows, proj)

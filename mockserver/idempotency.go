@@ -140,7 +140,7 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 	h.Write(rc.body)
 	var request [32]byte
 	copy(request[:], h.Sum(nil))
-	scope := rc.caller.Kind + "\x00" + rc.caller.ID + "\x00" + strconv.FormatInt(rc.caller.User, 10) + "\x00" + key
+	scope := rc.caller().Kind + "\x00" + rc.caller().ID + "\x00" + strconv.FormatInt(rc.caller().User, 10) + "\x00" + key
 
 	for {
 		rec, first := st.idem.begin(scope, rc.route.op.ID, request, s.clock())

@@ -41,7 +41,7 @@ func pageKey(rc *reqCtx) string {
 	b.Grow(len(rc.route.op.ID) + len(rc.r.URL.RawQuery) + len(rc.body) + 24)
 	b.WriteString(rc.route.op.ID)
 	b.WriteByte(0)
-	b.WriteString(strconv.FormatInt(rc.effective, 10))
+	b.WriteString(strconv.FormatInt(rc.verdict.Effective, 10))
 	b.WriteByte(0)
 	b.WriteString(rc.r.URL.RawQuery)
 	b.WriteByte(0)

@@ -45,17 +45,26 @@ func (s *Server) authorize(rc *reqCtx) error {
 func (rc *reqCtx) apply(v decide.Decision) error {
 	rc.verdict = v
 	rc.decision = rc.verdict.Wire(rc.route.op.ID)
-	if rc.decision.Caller != nil {
-		rc.caller = rc.decision.Caller
-		rc.callerUser = rc.caller.User
-	}
-	rc.scopes = rc.subject.Cred.Scopes
-	rc.effective, rc.principal, rc.entityType = v.Effective, v.Principal, v.EntityType
-	rc.denials, rc.usedScopes, rc.permission, rc.auditDetail = v.Denials, v.UsedScopes, v.Permission, v.AuditDetail
 	if v.Enforced {
 		return denialError(v.Failure)
 	}
 	return nil
+}
+
+// caller is who is calling, nil until the decision identified a
+// credential.
+func (rc *reqCtx) caller() *wire.Caller {
+	if rc.verdict.Caller.Kind == "" {
+		return nil
+	}
+	return &rc.verdict.Caller
+}
+
+// setEntityType records the canonical entity type a handler resolved, in
+// the decision (and so the header, audit log and usage).
+func (rc *reqCtx) setEntityType(name string) {
+	rc.verdict.EntityType = name
+	rc.decision.EntityType = name
 }
 
 // denialError is a refused step's error, for the surface to write.
@@ -206,13 +215,12 @@ func (s *Server) resolvePassword(rc *reqCtx) {
 // call it once they know the types; like the pipeline, enforcement: audit
 // records the denial and lets the request go on.
 func (rc *reqCtx) authorizeRelatedType(typeName string) error {
-	d := decide.Object(rc.tenant, rc.effective, typeName)
+	d := decide.Object(rc.tenant, rc.verdict.Effective, typeName)
 	if d == nil {
 		return nil
 	}
 	first := rc.verdict.Outcome != wire.OutcomeAuditDeny
 	goesOn := rc.verdict.Record(d, rc.subject.Audit)
-	rc.denials = rc.verdict.Denials
 	if goesOn && !first {
 		return nil
 	}
@@ -266,8 +274,8 @@ func (rc *reqCtx) hideRow(ref tenant.Ref) *apiError {
 	rc.decision.Outcome = wire.OutcomeDeny
 	rc.decision.Step = wire.StepRow
 	rc.decision.Code = wire.CodeRowHidden
-	rc.decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.effective)
-	rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.effective)
+	rc.decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.verdict.Effective)
+	rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.verdict.Effective)
 	return rowNotFound(ref)
 }
 
@@ -300,7 +308,7 @@ func (rc *reqCtx) headerDecision() wire.Decision {
 		d.Fix = "check the id"
 		return d
 	}
-	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.effective)
+	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.verdict.Effective)
 	d.Fix = "check the id; send " + wire.ExplainHeader + ": 1 (a diagnostic of the mock) or read the audit log to tell which"
 	return d
 }
@@ -324,29 +332,29 @@ func (rc *reqCtx) allowReason() string {
 	if rc.tenant == nil { // refused before a credential was looked at
 		return b.String()
 	}
-	if rc.caller != nil {
-		fmt.Fprintf(&b, ": %s %s (user %d)", strings.ReplaceAll(rc.caller.Kind, "_", " "), rc.caller.ID, rc.caller.User)
-		if rc.principal != 0 {
-			fmt.Fprintf(&b, " acting as user %d", rc.principal)
+	if rc.caller() != nil {
+		fmt.Fprintf(&b, ": %s %s (user %d)", strings.ReplaceAll(rc.caller().Kind, "_", " "), rc.caller().ID, rc.caller().User)
+		if rc.verdict.Principal != 0 {
+			fmt.Fprintf(&b, " acting as user %d", rc.verdict.Principal)
 		}
 	}
 	op := rc.route.op
-	if len(op.Scopes) > 0 && rc.caller != nil && rc.caller.Kind == callerClient {
-		fmt.Fprintf(&b, "; token scopes [%s] satisfy %s", strings.Join(rc.scopes, " "), openapi.ScopeText(op.Scopes))
+	if len(op.Scopes) > 0 && rc.caller() != nil && rc.caller().Kind == callerClient {
+		fmt.Fprintf(&b, "; token scopes [%s] satisfy %s", strings.Join(rc.subject.Cred.Scopes, " "), openapi.ScopeText(op.Scopes))
 	}
 	if len(op.Permissions) > 0 {
-		fmt.Fprintf(&b, "; user %d holds %s", rc.effective, strings.Join(rc.tenant.GrantedPermissions(rc.effective, op.Permissions), ", "))
+		fmt.Fprintf(&b, "; user %d holds %s", rc.verdict.Effective, strings.Join(rc.tenant.GrantedPermissions(rc.verdict.Effective, op.Permissions), ", "))
 	}
-	if rc.entityType != "" {
-		fmt.Fprintf(&b, "; entity type %s is readable through the API", rc.entityType)
+	if rc.verdict.EntityType != "" {
+		fmt.Fprintf(&b, "; entity type %s is readable through the API", rc.verdict.EntityType)
 		bypass := rc.settings.APIDataAccess == tenant.DataAccessBypass
 		switch {
 		case bypass && !rc.route.isWrite():
 			b.WriteString("; apiDataAccess is bypass, so reads ignore row-level sharing")
 		case bypass:
-			fmt.Fprintf(&b, "; apiDataAccess bypass opens reads only, so this write reaches only rows visible to user %d", rc.effective)
+			fmt.Fprintf(&b, "; apiDataAccess bypass opens reads only, so this write reaches only rows visible to user %d", rc.verdict.Effective)
 		default:
-			fmt.Fprintf(&b, "; rows are limited to those visible to user %d", rc.effective)
+			fmt.Fprintf(&b, "; rows are limited to those visible to user %d", rc.verdict.Effective)
 		}
 	}
 	return b.String()

@@ -66,15 +66,9 @@ type reqCtx struct {
 	form       url.Values // a token request's form, parsed once (tokenForm)
 	formErr    error
 
-	tenant     *tenant.Tenant
-	settings   tenant.Settings // the tenant's, read once with the subject
-	caller     *wire.Caller
-	callerUser int64
-	effective  int64
-	principal  int64
-	scopes     []string // the token's scopes (OAuth callers)
-	sessionID  string
-	entityType string // canonical entity type, when the operation names one
+	tenant    *tenant.Tenant
+	settings  tenant.Settings // the tenant's, read once with the subject
+	sessionID string
 
 	decision      wire.Decision
 	explain       bool
@@ -83,9 +77,6 @@ type reqCtx struct {
 	target string // audit target: /Project/3, a credential id, a client id
 	write  bool   // the request changed the tenant
 
-	// auditDetail is added to the audit entry's reason and never sent:
-	// what the response must not tell (that an AS-USER id names no user).
-	auditDetail string
 	// row is set when a single-row request is answered 404 (hidden or
 	// missing): the decision header then reads the same for both.
 	row *rowMiss
@@ -96,11 +87,6 @@ type reqCtx struct {
 	fault    string // the injected fault the request met, if any
 	replayed bool   // answered from an earlier request with the same Idempotency-Key
 	audited  bool   // the audit entry has been written
-	// For the credential's usage: the scope set the token satisfied, the
-	// permission that allowed the request, and every failed step.
-	usedScopes []string
-	permission string
-	denials    []tenant.StepDenial
 
 	state *tenantState // the resilience layer's state of the tenant, once runOperation runs
 
@@ -495,7 +481,7 @@ func (s *Server) recordAudit(rc *reqCtx) {
 		e.Caller = &caller
 	}
 	if d.Outcome != wire.OutcomeAllow || d.Step != "" {
-		e.Reason = d.Reason + rc.auditDetail
+		e.Reason = d.Reason + rc.verdict.AuditDetail
 	}
 	e.Fault = rc.fault
 	e.Replayed = rc.replayed
@@ -506,26 +492,26 @@ func (s *Server) recordAudit(rc *reqCtx) {
 // recordUsage adds the request to its credential's usage, when the
 // credential was identified (an unknown key or token has no usage).
 func (s *Server) recordUsage(rc *reqCtx) {
-	if rc.caller == nil || rc.tenant == nil {
+	if rc.caller() == nil || rc.tenant == nil {
 		return
 	}
 	d := rc.decision
-	denials := rc.denials
+	denials := rc.verdict.Denials
 	if len(denials) == 0 && d.Outcome != wire.OutcomeAllow && d.Step != "" { // a later failure: a hidden row, a token request
 		denials = []tenant.StepDenial{{Step: d.Step, Code: d.Code, Missing: d.Missing}}
 	}
 	var principal int64 // whose roles applied, when AS-USER passed the proxy step
-	if rc.principal != 0 && rc.effective == rc.principal {
-		principal = rc.principal
+	if rc.verdict.Principal != 0 && rc.verdict.Effective == rc.verdict.Principal {
+		principal = rc.verdict.Principal
 	}
 	rc.tenant.RecordUsage(tenant.UsageEvent{
-		Caller:     *rc.caller,
+		Caller:     *rc.caller(),
 		API:        string(rc.route.op.API),
 		Operation:  rc.route.op.ID,
 		Outcome:    d.Outcome,
-		Scopes:     rc.usedScopes,
-		Permission: rc.permission,
-		EntityType: rc.entityType,
+		Scopes:     rc.verdict.UsedScopes,
+		Permission: rc.verdict.Permission,
+		EntityType: rc.verdict.EntityType,
 		Principal:  principal,
 		Denials:    denials,
 	})
