@@ -38,8 +38,8 @@ type bodyCase struct {
 	method, path string
 	body         any
 	headers      []string
-	// setup runs before the request (a fault to inject).
-	setup  func(h *harness)
+	// fault is an operation to inject a 429 fault into, once.
+	fault  string
 	status int
 	// schema names the component schema the body must be: the one the
 	// spec declares for the operation's response, or for a request no
@@ -66,11 +66,6 @@ func errorBodyCases(h *harness) []bodyCase {
 	relInteg := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", ""))
 	relRO := bearer(h.token(dealcloudToken, "demo-readonly", "demo-readonly-secret", ""))
 	relData := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "data"))
-	fault429 := func(op string) func(h *harness) {
-		return func(h *harness) {
-			h.setFaults(tenant.FaultRule{Operations: []string{op}, Kind: tenant.Fault429, Probability: 1, RetryAfter: time.Second, Times: 1})
-		}
-	}
 	form := func(kv ...string) url.Values {
 		v := url.Values{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -97,7 +92,7 @@ func errorBodyCases(h *harness) []bodyCase {
 			status: 404, schema: "ErrorBody", model: genesysBody, code: "not.found"},
 		{name: "credentials 404 path", api: cr, method: http.MethodGet, path: "/api/v2/no/such/path", headers: admin, unrouted: true,
 			status: 404, schema: "ErrorBody", model: genesysBody, code: "not.found"},
-		{name: "credentials 429", api: cr, method: http.MethodGet, path: credentials, headers: integ, setup: fault429("listCredentials"),
+		{name: "credentials 429", api: cr, method: http.MethodGet, path: credentials, headers: integ, fault: "listCredentials",
 			status: 429, schema: "ErrorBody", model: genesysBody, code: "too.many.requests"},
 
 		// Its token endpoint: OAuthError with Genesys' description, TokenResponse.
@@ -112,7 +107,7 @@ func errorBodyCases(h *harness) []bodyCase {
 		{name: "credentials token 401", api: cr, method: http.MethodPost, path: genesysToken,
 			body:   form("grant_type", "client_credentials", "client_id", "demo-admin", "client_secret", "wrong"),
 			status: 401, schema: "OAuthError", model: func() any { return new(credentialsapi.OAuthError) }, code: "invalid_client"},
-		{name: "credentials token 429", api: cr, method: http.MethodPost, path: genesysToken, setup: fault429("credentials.getToken"),
+		{name: "credentials token 429", api: cr, method: http.MethodPost, path: genesysToken, fault: "credentials.getToken",
 			body:   form("grant_type", "client_credentials", "client_id", "demo-admin", "client_secret", "demo-admin-secret"),
 			status: 429, schema: "ErrorBody", model: genesysBody, code: "too.many.requests"},
 		{name: "credentials token 200", api: cr, method: http.MethodPost, path: genesysToken,
@@ -139,7 +134,7 @@ func errorBodyCases(h *harness) []bodyCase {
 			status: 403, schema: "Problem", model: problemBody, code: "entry_type_not_accessible"},
 		{name: "relationship 404 path", api: rel, method: http.MethodGet, path: "/api/rest/v4/no/such/path", headers: relData, unrouted: true,
 			status: 404, schema: "Problem", model: problemBody, code: "not_found"},
-		{name: "relationship 429", api: rel, method: http.MethodGet, path: rowsPath + "Deals", headers: relData, setup: fault429("getRows"),
+		{name: "relationship 429", api: rel, method: http.MethodGet, path: rowsPath + "Deals", headers: relData, fault: "getRows",
 			status: 429, schema: "Problem", model: problemBody, code: "too_many_requests"},
 
 		// Its token endpoint: RFC 6749 errors, TokenResponse.
@@ -152,7 +147,7 @@ func errorBodyCases(h *harness) []bodyCase {
 		{name: "relationship token 401", api: rel, method: http.MethodPost, path: dealcloudToken,
 			body:   form("grant_type", "client_credentials", "client_id", "demo-admin", "client_secret", "wrong"),
 			status: 401, schema: "OAuthError", model: func() any { return new(relationshipapi.OAuthError) }, code: "invalid_client"},
-		{name: "relationship token 429", api: rel, method: http.MethodPost, path: dealcloudToken, setup: fault429("relationship.getToken"),
+		{name: "relationship token 429", api: rel, method: http.MethodPost, path: dealcloudToken, fault: "relationship.getToken",
 			body:   form("grant_type", "client_credentials", "client_id", "demo-admin", "client_secret", "demo-admin-secret"),
 			status: 429, schema: "Problem", model: problemBody, code: "too_many_requests"},
 		{name: "relationship token 200", api: rel, method: http.MethodPost, path: dealcloudToken,
@@ -173,64 +168,68 @@ func TestErrorBodiesAreTheirSpecModels(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	for _, c := range errorBodyCases(h) {
-		if c.setup != nil {
-			c.setup(h)
-		}
-		r := h.do(c.method, c.path, c.body, c.headers...)
-		h.setFaults()
-		require.Equal(t, c.status, r.status, "%s: %s", c.name, r.body)
-
-		// The spec: the response is declared with the expected schema, and
-		// the body holds what that schema requires and nothing it does not
-		// declare (kin-openapi, which mocktest runs, allows undeclared
-		// members).
-		doc := loadSpec(t, c.api)
-		ref, schema := responseSchema(t, doc, c, r)
-		assert.Equal(t, "#/components/schemas/"+c.schema, ref, "%s: the schema the spec declares", c.name)
-		var raw any
-		require.NoError(t, json.Unmarshal(r.body, &raw), "%s", c.name)
-		for _, p := range conform(schema, raw, "") {
-			t.Errorf("%s: %s (body %s)", c.name, p, r.body)
-		}
-
-		// The generated model: every member of the body is a field of it.
-		m := c.model()
-		require.NoError(t, decodeStrict(r.body, m), "%s: %s", c.name, r.body)
-
-		// The values the SDK reads.
-		obj := raw.(map[string]any)
-		if c.code != "" {
-			field := map[string]string{"ErrorBody": "code", "Problem": "errorCode", "OAuthError": "error", "Error": "error"}[c.schema]
-			assert.Equal(t, c.code, obj[field], "%s: %s", c.name, r.body)
-		}
-		switch c.schema {
-		case "ErrorBody":
-			assert.EqualValues(t, c.status, obj["status"], "%s", c.name)
-			assert.NotEmpty(t, obj["message"], "%s", c.name)
-			cid := r.header.Get("ININ-Correlation-Id")
-			assert.NotEmpty(t, cid, "%s", c.name)
-			assert.Equal(t, cid, obj["contextId"], "%s: contextId is the correlation id", c.name)
-			assert.IsType(t, []any{}, obj["details"], "%s: details is an array", c.name)
-		case "Problem":
-			assert.EqualValues(t, c.status, obj["status"], "%s", c.name)
-			assert.Equal(t, http.StatusText(c.status), obj["title"], "%s", c.name)
-			assert.NotEmpty(t, obj["detail"], "%s", c.name)
-			assert.NotEmpty(t, obj["type"], "%s", c.name)
-			assert.NotEmpty(t, obj["traceId"], "%s: traceId is the correlation id", c.name)
-		case "OAuthError":
-			assert.NotEmpty(t, obj["error_description"], "%s", c.name)
-			if c.api == openapi.Credentials {
-				assert.Equal(t, obj["error_description"], obj["description"], "%s: Genesys repeats the description", c.name)
+		t.Run(c.name, func(t *testing.T) {
+			faults := tenant.Faults{}
+			if c.fault != "" {
+				faults.Rules = []tenant.FaultRule{{Operations: []string{c.fault}, Kind: tenant.Fault429, Probability: 1, RetryAfter: time.Second, Times: 1}}
 			}
-		case "TokenResponse":
-			assert.NotEmpty(t, obj["access_token"], "%s", c.name)
-			assert.Equal(t, "bearer", obj["token_type"], "%s", c.name)
-			assert.Greater(t, obj["expires_in"], float64(0), "%s", c.name)
-			assert.Contains(t, obj, "scope", "%s", c.name)
-			assert.Equal(t, "no-store", r.header.Get("Cache-Control"), "%s", c.name)
-		case "Error":
-			assert.NotEmpty(t, obj["message"], "%s", c.name)
-		}
+			require.NoError(t, h.srv.DefaultTenant().SetFaults(faults))
+			r, err := h.try(c.method, c.path, c.body, c.headers...)
+			require.NoError(t, err)
+			require.Equal(t, c.status, r.status, "%s: %s", c.name, r.body)
+
+			// The spec: the response is declared with the expected schema, and
+			// the body holds what that schema requires and nothing it does not
+			// declare (kin-openapi, which mocktest runs, allows undeclared
+			// members).
+			doc := loadSpec(t, c.api)
+			ref, schema := responseSchema(t, doc, c, r)
+			assert.Equal(t, "#/components/schemas/"+c.schema, ref, "%s: the schema the spec declares", c.name)
+			var raw any
+			require.NoError(t, json.Unmarshal(r.body, &raw), "%s", c.name)
+			for _, p := range conform(schema, raw, "") {
+				t.Errorf("%s: %s (body %s)", c.name, p, r.body)
+			}
+
+			// The generated model: every member of the body is a field of it.
+			m := c.model()
+			require.NoError(t, decodeStrict(r.body, m), "%s: %s", c.name, r.body)
+
+			// The values the SDK reads.
+			obj := raw.(map[string]any)
+			if c.code != "" {
+				field := map[string]string{"ErrorBody": "code", "Problem": "errorCode", "OAuthError": "error", "Error": "error"}[c.schema]
+				assert.Equal(t, c.code, obj[field], "%s: %s", c.name, r.body)
+			}
+			switch c.schema {
+			case "ErrorBody":
+				assert.EqualValues(t, c.status, obj["status"], "%s", c.name)
+				assert.NotEmpty(t, obj["message"], "%s", c.name)
+				cid := r.header.Get("ININ-Correlation-Id")
+				assert.NotEmpty(t, cid, "%s", c.name)
+				assert.Equal(t, cid, obj["contextId"], "%s: contextId is the correlation id", c.name)
+				assert.IsType(t, []any{}, obj["details"], "%s: details is an array", c.name)
+			case "Problem":
+				assert.EqualValues(t, c.status, obj["status"], "%s", c.name)
+				assert.Equal(t, http.StatusText(c.status), obj["title"], "%s", c.name)
+				assert.NotEmpty(t, obj["detail"], "%s", c.name)
+				assert.NotEmpty(t, obj["type"], "%s", c.name)
+				assert.NotEmpty(t, obj["traceId"], "%s: traceId is the correlation id", c.name)
+			case "OAuthError":
+				assert.NotEmpty(t, obj["error_description"], "%s", c.name)
+				if c.api == openapi.Credentials {
+					assert.Equal(t, obj["error_description"], obj["description"], "%s: Genesys repeats the description", c.name)
+				}
+			case "TokenResponse":
+				assert.NotEmpty(t, obj["access_token"], "%s", c.name)
+				assert.Equal(t, "bearer", obj["token_type"], "%s", c.name)
+				assert.Greater(t, obj["expires_in"], float64(0), "%s", c.name)
+				assert.Contains(t, obj, "scope", "%s", c.name)
+				assert.Equal(t, "no-store", r.header.Get("Cache-Control"), "%s", c.name)
+			case "Error":
+				assert.NotEmpty(t, obj["message"], "%s", c.name)
+			}
+		})
 	}
 }
 
