@@ -6,6 +6,9 @@ import (
 	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 )
 
 // errKind classifies a failure independently of the surface that reports it.
@@ -185,31 +188,43 @@ func problemCode(e *apiError) string {
 	return "invalid_request"
 }
 
-// genesysErrorBody is the credentials API's error body, its fields in the
-// order encoding/json writes a map's keys (the body was a map).
-type genesysErrorBody struct {
-	Code              string               `json:"code"`
-	ContextID         string               `json:"contextId"`
-	Details           []genesysErrorDetail `json:"details"`
-	Message           string               `json:"message"`
-	MessageParams     map[string]string    `json:"messageParams,omitempty"`
-	MessageWithParams string               `json:"messageWithParams,omitempty"`
-	Status            int                  `json:"status"`
+// genesysError is a credentials API error body together with the values
+// its optional (pointer) fields point to, so that writing one costs one
+// allocation.
+type genesysError struct {
+	body    credentialsapi.ErrorBody
+	details []credentialsapi.ErrorDetail
+	detail  [1]credentialsapi.ErrorDetail
+	params  map[string]string
 }
 
-type genesysErrorDetail struct {
-	ErrorCode string `json:"errorCode"`
-	FieldName string `json:"fieldName"`
+// Shared values the generated models point to; they are only read.
+var (
+	codeInvalidValue      = "invalid.value"
+	permissionsWithParams = "Unable to perform the requested action. You are missing the following permission(s): [{permissions}]"
+	scopesWithParams      = "Missing required oauth scopes: {scopes}"
+)
+
+// problem is a relationship API problem body together with the values its
+// optional fields point to (one allocation, like genesysError).
+type problem struct {
+	body   relationshipapi.Problem
+	typ    string
+	code   string
+	errors map[string][]string
 }
 
-// writeError renders e in the shape of surface s.
+// writeError renders e in the shape of surface s: the models generated from
+// the surface's spec, except for the data API (its error body) and the
+// plain surface, which no spec describes.
 func (rc *reqCtx) writeError(s surface, e *apiError) {
-	if e.kind == kindOAuth {
-		body := map[string]string{"error": e.oauth, "error_description": e.msg}
+	if e.kind == kindOAuth { // only the credentials and relationship token endpoints fail so
 		if s == surfaceCredentials {
-			body["description"] = e.msg // Genesys repeats it
+			// Genesys repeats the description.
+			rc.writeJSON(e.status, "application/json", &credentialsapi.OAuthError{Error: e.oauth, ErrorDescription: &e.msg, Description: &e.msg})
+			return
 		}
-		rc.writeJSON(e.status, "application/json", body)
+		rc.writeJSON(e.status, "application/json", &relationshipapi.OAuthError{Error: e.oauth, ErrorDescription: &e.msg})
 		return
 	}
 	switch s {
@@ -218,66 +233,85 @@ func (rc *reqCtx) writeError(s surface, e *apiError) {
 			"errorCode": dataErrorCode(e), "message": e.msg, "referenceId": rc.correlationID,
 		})
 	case surfaceCredentials:
-		body := genesysErrorBody{
-			Message: e.msg, Code: genesysCode(e), Status: e.status, ContextID: rc.correlationID, Details: []genesysErrorDetail{},
+		g := &genesysError{}
+		g.body = credentialsapi.ErrorBody{
+			Message: e.msg, Code: genesysCode(e), Status: e.status, ContextId: &rc.correlationID, Details: &g.details,
 		}
+		g.details = g.detail[:0] // never nil: Genesys writes "details": []
 		switch e.kind {
 		case kindPermission:
-			body.MessageParams = map[string]string{"permissions": strings.Join(e.missing, ", ")}
-			body.MessageWithParams = "Unable to perform the requested action. You are missing the following permission(s): [{permissions}]"
+			g.params = map[string]string{"permissions": strings.Join(e.missing, ", ")}
+			g.body.MessageParams, g.body.MessageWithParams = &g.params, &permissionsWithParams
 		case kindScope:
-			body.MessageParams = map[string]string{"scopes": strings.Join(e.missing, " ")}
-			body.MessageWithParams = "Missing required oauth scopes: {scopes}"
+			g.params = map[string]string{"scopes": strings.Join(e.missing, " ")}
+			g.body.MessageParams, g.body.MessageWithParams = &g.params, &scopesWithParams
 		}
 		if e.field != "" {
-			body.Details = []genesysErrorDetail{{ErrorCode: "invalid.value", FieldName: e.field}}
+			g.detail[0] = credentialsapi.ErrorDetail{ErrorCode: &codeInvalidValue, FieldName: &e.field}
+			g.details = g.detail[:1]
 		}
-		rc.writeJSON(e.status, "application/json", &body)
+		rc.writeJSON(e.status, "application/json", &g.body)
 	case surfaceRelationship:
-		typ := "https://tools.ietf.org/html/rfc9110#section-15." + problemSection(e.status)
-		if e.status == http.StatusTooManyRequests {
-			typ = "https://tools.ietf.org/html/rfc6585#section-4"
-		}
-		body := map[string]any{
-			"type":      typ,
-			"title":     http.StatusText(e.status),
-			"status":    e.status,
-			"detail":    e.msg,
-			"traceId":   rc.correlationID,
-			"errorCode": problemCode(e),
+		p := &problem{typ: problemType(e.status), code: problemCode(e)}
+		p.body = relationshipapi.Problem{
+			Type: &p.typ, Title: http.StatusText(e.status), Status: e.status, Detail: &e.msg, TraceId: &rc.correlationID, ErrorCode: &p.code,
 		}
 		if e.field != "" {
-			body["errors"] = map[string][]string{e.field: {e.msg}}
+			p.errors = map[string][]string{e.field: {e.msg}}
+			p.body.Errors = &p.errors
 		}
-		rc.writeJSON(e.status, "application/problem+json", body)
+		rc.writeJSON(e.status, "application/problem+json", &p.body)
+	case surfaceAdmin:
+		rc.writeJSON(e.status, "application/json", &adminapi.Error{Error: plainCode(e), Message: e.msg})
 	default:
-		code := map[errKind]string{kindNotFound: "not_found", kindMethodNotAllowed: "method_not_allowed", kindInternal: "internal_error",
-			kindMisdirected: "misdirected_request", kindForbiddenOrigin: "forbidden_origin", kindUnsupportedMedia: "unsupported_media_type"}[e.kind]
-		if code == "" {
-			code = "bad_request"
-		}
-		rc.writeJSON(e.status, "application/json", map[string]string{"error": code, "message": e.msg})
+		// Requests outside every spec (the health check, paths under no
+		// API's prefix): no spec declares this body, so it has no generated
+		// model. It is the admin API's shape.
+		rc.writeJSON(e.status, "application/json", map[string]string{"error": plainCode(e), "message": e.msg})
 	}
 }
 
-func problemSection(status int) string {
+// plainCode maps a failure to the admin API's (and the plain surface's)
+// error code.
+func plainCode(e *apiError) string {
+	switch e.kind {
+	case kindNotFound:
+		return "not_found"
+	case kindMethodNotAllowed:
+		return "method_not_allowed"
+	case kindInternal:
+		return "internal_error"
+	case kindMisdirected:
+		return "misdirected_request"
+	case kindForbiddenOrigin:
+		return "forbidden_origin"
+	case kindUnsupportedMedia:
+		return "unsupported_media_type"
+	}
+	return "bad_request"
+}
+
+// problemType is a problem's type: the RFC section of its status.
+func problemType(status int) string {
 	switch status {
 	case 400:
-		return "5.1"
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.1"
 	case 401:
-		return "5.2"
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.2"
 	case 403:
-		return "5.4"
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.4"
 	case 404:
-		return "5.5"
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.5"
 	case 405:
-		return "5.6"
-	case 421:
-		return "5.20"
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.6"
 	case 413:
-		return "5.14"
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.14"
+	case 421:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.20"
+	case 429:
+		return "https://tools.ietf.org/html/rfc6585#section-4"
 	case 503:
-		return "6.4"
+		return "https://tools.ietf.org/html/rfc9110#section-15.6.4"
 	}
-	return "6.1"
+	return "https://tools.ietf.org/html/rfc9110#section-15.6.1"
 }

@@ -10,7 +10,10 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // basicClient reads a token request's HTTP Basic client credentials. RFC
@@ -107,11 +110,19 @@ func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
 		}
 		rc.write = true
 		rc.w.Header().Set("Cache-Control", "no-store")
-		rc.writeJSON(http.StatusOK, "application/json", map[string]any{
-			"access_token": tok.Value,
-			"token_type":   "bearer",
-			"expires_in":   int(lifetime / time.Second),
-			"scope":        strings.Join(tok.Scopes, " "),
+		// Each API's spec has its own TokenResponse (the relationship API's
+		// also declares a refresh_token, which the mock never issues).
+		// scope is always written, empty for a token without scopes.
+		scope := strings.Join(tok.Scopes, " ")
+		expiresIn := int(lifetime / time.Second)
+		if rc.route.op.API == openapi.Relationship {
+			rc.writeJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
+				AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
+			})
+			return nil
+		}
+		rc.writeJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
+			AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
 		})
 		return nil
 	}

@@ -108,14 +108,20 @@ type CredentialTypeProperty struct {
 	Type *string `json:"type,omitempty"`
 }
 
-// ErrorBody defines model for ErrorBody.
+// ErrorBody Genesys `ErrorBody`, with every field of the vendor's model (platform-client-sdk-go
+// `errorbody.go`). The mock writes `message`, `code`, `status`, `contextId` and `details`
+// (one `invalid.value` entry naming the field of a 400, else empty), and for a scope or
+// permission 403 `messageWithParams` and `messageParams`.
 type ErrorBody struct {
-	Code              string             `json:"code"`
-	ContextId         *string            `json:"contextId,omitempty"`
-	Details           *[]ErrorDetail     `json:"details,omitempty"`
-	EntityId          *string            `json:"entityId,omitempty"`
-	EntityName        *string            `json:"entityName,omitempty"`
-	Errors            *[]ErrorBody       `json:"errors,omitempty"`
+	Code       string         `json:"code"`
+	ContextId  *string        `json:"contextId,omitempty"`
+	Details    *[]ErrorDetail `json:"details,omitempty"`
+	EntityId   *string        `json:"entityId,omitempty"`
+	EntityName *string        `json:"entityName,omitempty"`
+	Errors     *[]ErrorBody   `json:"errors,omitempty"`
+
+	// Limit The vendor's limit that a request exceeded (Genesys `Limit`); the mock never sends it.
+	Limit             *Limit             `json:"limit,omitempty"`
 	Message           string             `json:"message"`
 	MessageParams     *map[string]string `json:"messageParams,omitempty"`
 	MessageWithParams *string            `json:"messageWithParams,omitempty"`
@@ -128,6 +134,13 @@ type ErrorDetail struct {
 	EntityName *string `json:"entityName,omitempty"`
 	ErrorCode  *string `json:"errorCode,omitempty"`
 	FieldName  *string `json:"fieldName,omitempty"`
+}
+
+// Limit The vendor's limit that a request exceeded (Genesys `Limit`); the mock never sends it.
+type Limit struct {
+	Key       *string `json:"key,omitempty"`
+	Namespace *string `json:"namespace,omitempty"`
+	Value     *int    `json:"value,omitempty"`
 }
 
 // OAuthError defines model for OAuthError.
@@ -164,13 +177,22 @@ type TokenResponse struct {
 	TokenType string `json:"token_type"`
 }
 
-// Error defines model for Error.
+// Error Genesys `ErrorBody`, with every field of the vendor's model (platform-client-sdk-go
+// `errorbody.go`). The mock writes `message`, `code`, `status`, `contextId` and `details`
+// (one `invalid.value` entry naming the field of a 400, else empty), and for a scope or
+// permission 403 `messageWithParams` and `messageParams`.
 type Error = ErrorBody
 
-// MisdirectedRequest defines model for MisdirectedRequest.
+// MisdirectedRequest Genesys `ErrorBody`, with every field of the vendor's model (platform-client-sdk-go
+// `errorbody.go`). The mock writes `message`, `code`, `status`, `contextId` and `details`
+// (one `invalid.value` entry naming the field of a 400, else empty), and for a scope or
+// permission 403 `messageWithParams` and `messageParams`.
 type MisdirectedRequest = ErrorBody
 
-// TooManyRequests defines model for TooManyRequests.
+// TooManyRequests Genesys `ErrorBody`, with every field of the vendor's model (platform-client-sdk-go
+// `errorbody.go`). The mock writes `message`, `code`, `status`, `contextId` and `details`
+// (one `invalid.value` entry naming the field of a 400, else empty), and for a scope or
+// permission 403 `messageWithParams` and `messageParams`.
 type TooManyRequests = ErrorBody
 
 // ListCredentialsParams defines parameters for ListCredentials.
