@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/mockserver/report"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -92,7 +93,7 @@ func fixtureBody(rc *reqCtx) bool {
 }
 
 func (rc *reqCtx) adminFail(status int, code, format string, args ...any) error {
-	rc.writeJSON(status, "application/json", map[string]string{"error": code, "message": fmt.Sprintf(format, args...)})
+	rc.writeJSON(status, "application/json", &adminapi.Error{Error: code, Message: fmt.Sprintf(format, args...)})
 	return nil
 }
 
