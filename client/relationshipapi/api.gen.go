@@ -140,19 +140,19 @@ type GetProxyAssignmentsParams struct {
 	PageNumber   *int    `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
 	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment).
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // CreateProxyAssignmentsParams defines parameters for CreateProxyAssignments.
 type CreateProxyAssignmentsParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment).
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // QueryRowsParams defines parameters for QueryRows.
 type QueryRowsParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment).
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
@@ -165,7 +165,7 @@ type GetRowsParams struct {
 	ResolveReferenceUrls *bool   `form:"resolveReferenceUrls,omitempty" json:"resolveReferenceUrls,omitempty"`
 	WrapIntoArrays       *bool   `form:"wrapIntoArrays,omitempty" json:"wrapIntoArrays,omitempty"`
 
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment).
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 

@@ -98,6 +98,13 @@ type Operation struct {
 	TokenURLOf func(openapi.API) string
 	// ScopeText is openapi.ScopeText of the operation's scopes, made once.
 	ScopeText string
+	// SessionURL is the operation that issues sessions ("POST <path>"),
+	// from the session scheme's x-issued-by.
+	SessionURL string
+	// ProxyURL and ProxyAssignment say how a proxy assignment is granted,
+	// from the AS-USER parameter's x-granted-by: the operation, and the
+	// assignment it takes with {proxy} and {principal} for the user ids.
+	ProxyURL, ProxyAssignment string
 }
 
 // scopeText is the operation's scope sets as a 403 names them.
@@ -373,7 +380,7 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 		case KindAPIKey:
 			return fail(wire.CodeUnknownCredential, "the API key is not known", "send a key of this tenant: "+op.Hint)
 		case KindSession:
-			return fail(wire.CodeUnknownCredential, "the session is not known (never issued, or logged out)", "log in again (POST /V2.0/services/authentication/login)")
+			return fail(wire.CodeUnknownCredential, "the session is not known (never issued, or logged out)", "log in again ("+op.SessionURL+")")
 		default:
 			return fail(wire.CodeUnknownCredential, "the bearer token is not known", "request a token from POST "+op.tokenURL())
 		}
@@ -385,7 +392,7 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 		}
 	case KindSession:
 		if !c.Expires.IsZero() && !sub.Now.Before(c.Expires) {
-			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again (POST /V2.0/services/authentication/login)")
+			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again ("+op.SessionURL+")")
 		}
 	case KindBearer:
 		if c.API != op.API {
@@ -485,7 +492,7 @@ func checkProxy(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 	}
 	msg := fmt.Sprintf("user %d holds no proxy assignment to act as user %d", caller, id)
 	return denial(wire.StepProxy, wire.CodeProxyNotAllowed, 403, nil, msg, msg,
-		fmt.Sprintf("add a proxy assignment {proxyUserId: %d, userIds: [%d]} (POST /api/rest/v1/management/user/proxy)", caller, id))
+		"add a proxy assignment "+strings.NewReplacer("{proxy}", strconv.FormatInt(caller, 10), "{principal}", strconv.FormatInt(id, 10)).Replace(op.ProxyAssignment)+" ("+op.ProxyURL+")")
 }
 
 // checkPermissions is step 4: the effective user's roles grant one of the

@@ -26,9 +26,62 @@ func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openap
 			continue
 		}
 		rule.Accepts = append(rule.Accepts, kind)
+		if kind == KindSession {
+			if rule.SessionURL, err = issuedBy(doc, name); err != nil {
+				return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
+			}
+		}
 	}
-	rule.Hint = hint(rule.Accepts, rule.TokenURL)
+	if op.AsUser {
+		if rule.ProxyURL, rule.ProxyAssignment, err = grantedBy(doc, op); err != nil {
+			return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
+		}
+	}
+	rule.Hint = hint(rule.Accepts, rule.TokenURL, rule.SessionURL)
 	return rule, token, nil
+}
+
+// issuedBy reads the x-issued-by extension of a session scheme: the
+// operation whose answer is the session, as "POST <path>".
+func issuedBy(doc *openapi3.T, scheme string) (string, error) {
+	id, _ := doc.Components.SecuritySchemes[scheme].Value.Extensions["x-issued-by"].(string)
+	if id == "" {
+		return "", fmt.Errorf("session security scheme %q needs x-issued-by: the operationId that issues the session", scheme)
+	}
+	return operationURL(doc, id)
+}
+
+// grantedBy reads the x-granted-by extension of an operation's AS-USER
+// header parameter: the operation that grants the right to act as a
+// principal, and the assignment it takes.
+func grantedBy(doc *openapi3.T, op *openapi.Operation) (url, assignment string, err error) {
+	oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
+	for _, p := range oa.Parameters {
+		if p == nil || p.Value == nil || p.Value.In != openapi3.ParameterInHeader || !strings.EqualFold(p.Value.Name, openapi.AsUserHeader) {
+			continue
+		}
+		g, _ := p.Value.Extensions["x-granted-by"].(map[string]any)
+		id, _ := g["operation"].(string)
+		assignment, _ = g["assignment"].(string)
+		if id == "" || assignment == "" {
+			break
+		}
+		url, err = operationURL(doc, id)
+		return url, assignment, err
+	}
+	return "", "", fmt.Errorf("the %s header parameter needs x-granted-by: {operation, assignment}", openapi.AsUserHeader)
+}
+
+// operationURL is "METHOD <path>" of the operation with id in doc.
+func operationURL(doc *openapi3.T, id string) (string, error) {
+	for path, item := range doc.Paths.Map() {
+		for method, o := range item.Operations() {
+			if o.OperationID == id {
+				return method + " " + path, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no operation %q", id)
 }
 
 // SchemeKind is the credential kind an Authorization scheme word names
@@ -84,7 +137,7 @@ func TokenURL(doc *openapi3.T) string {
 }
 
 // hint says which credentials an operation accepts.
-func hint(kinds []Kind, tokenURL string) string {
+func hint(kinds []Kind, tokenURL, sessionURL string) string {
 	if tokenURL == "" {
 		tokenURL = "the token endpoint"
 	}
@@ -94,7 +147,7 @@ func hint(kinds []Kind, tokenURL string) string {
 		case KindAPIKey:
 			parts = append(parts, "Authorization: ApiKey <key>")
 		case KindSession:
-			parts = append(parts, "Authorization: Session <sessionId> (from POST /V2.0/services/authentication/login)")
+			parts = append(parts, "Authorization: Session <sessionId> (from "+sessionURL+")")
 		case KindBearer:
 			parts = append(parts, "Authorization: Bearer <token> (from POST "+tokenURL+")")
 		}
