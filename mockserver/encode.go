@@ -9,6 +9,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -41,7 +42,7 @@ type projField struct {
 func readableRefs(t *tenant.Tenant, user int64, proj projection) {
 	for i := range proj {
 		ft := proj[i].ft
-		proj[i].readable = ft.Kind == tenant.KindRef && (ft.RefType == tenant.UserType || t.CanReadType(user, ft.RefType))
+		proj[i].readable = ft.Kind == tenant.KindRef && decide.Readable(t, user, ft.RefType)
 	}
 }
 

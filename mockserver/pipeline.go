@@ -327,35 +327,9 @@ func (rc *reqCtx) invalidDecision() wire.Decision {
 
 // allowReason explains an allowed request (sent with X-Tenantkit-Explain).
 func (rc *reqCtx) allowReason() string {
-	var b strings.Builder
-	b.WriteString("allowed")
 	if rc.tenant == nil { // refused before a credential was looked at
-		return b.String()
+		return "allowed"
 	}
-	if rc.caller() != nil {
-		fmt.Fprintf(&b, ": %s %s (user %d)", strings.ReplaceAll(rc.caller().Kind, "_", " "), rc.caller().ID, rc.caller().User)
-		if rc.verdict.Principal != 0 {
-			fmt.Fprintf(&b, " acting as user %d", rc.verdict.Principal)
-		}
-	}
-	op := rc.route.op
-	if len(op.Scopes) > 0 && rc.caller() != nil && rc.caller().Kind == callerClient {
-		fmt.Fprintf(&b, "; token scopes [%s] satisfy %s", strings.Join(rc.subject.Cred.Scopes, " "), openapi.ScopeText(op.Scopes))
-	}
-	if len(op.Permissions) > 0 {
-		fmt.Fprintf(&b, "; user %d holds %s", rc.verdict.Effective, strings.Join(rc.tenant.GrantedPermissions(rc.verdict.Effective, op.Permissions), ", "))
-	}
-	if rc.verdict.EntityType != "" {
-		fmt.Fprintf(&b, "; entity type %s is readable through the API", rc.verdict.EntityType)
-		bypass := rc.settings.APIDataAccess == tenant.DataAccessBypass
-		switch {
-		case bypass && !rc.route.isWrite():
-			b.WriteString("; apiDataAccess is bypass, so reads ignore row-level sharing")
-		case bypass:
-			fmt.Fprintf(&b, "; apiDataAccess bypass opens reads only, so this write reaches only rows visible to user %d", rc.verdict.Effective)
-		default:
-			fmt.Fprintf(&b, "; rows are limited to those visible to user %d", rc.verdict.Effective)
-		}
-	}
-	return b.String()
+	return decide.AllowReason(&rc.route.rule, &rc.subject, &rc.verdict, rc.tenant, rc.route.isWrite(),
+		rc.settings.APIDataAccess == tenant.DataAccessBypass)
 }

@@ -33,12 +33,6 @@ const adminPrefix = "/_mock/"
 // Its requests are logged at debug level, so probes do not fill the log.
 const HealthPath = "/healthz"
 
-// Caller kinds in decisions and the audit log.
-const (
-	callerAPIKey  = decide.CallerAPIKey
-	callerSession = decide.CallerSession
-	callerClient  = decide.CallerClient
-)
 
 // reqCtx carries one request through routing, the authorization pipeline,
 // validation and its handler.

@@ -551,3 +551,43 @@ func Object(p Policy, user int64, typeName string) *Denial {
 	return denial(wire.StepObject, wire.CodeObjectNotAccessible, 403, []string{typeName}, msg, msg,
 		fmt.Sprintf("give user %d a role whose entityTypes include %s", user, typeName))
 }
+
+// Grants lists which of a set of permissions a user's roles grant.
+// *tenant.Tenant implements it.
+type Grants interface {
+	GrantedPermissions(user int64, perms []string) []string
+}
+
+// AllowReason explains an allowed request for people (sent back when the
+// request asks for an explanation): who called, as whom, which scopes and
+// permissions satisfied the operation, and which rows it reaches. write
+// and bypass say whether the request writes and whether the tenant's API
+// reads bypass row-level sharing.
+func AllowReason(op *Operation, sub *Subject, d *Decision, g Grants, write, bypass bool) string {
+	var b strings.Builder
+	b.WriteString("allowed")
+	if c := d.Caller; c.Kind != "" {
+		fmt.Fprintf(&b, ": %s %s (user %d)", strings.ReplaceAll(c.Kind, "_", " "), c.ID, c.User)
+		if d.Principal != 0 {
+			fmt.Fprintf(&b, " acting as user %d", d.Principal)
+		}
+		if len(op.Scopes) > 0 && c.Kind == CallerClient {
+			fmt.Fprintf(&b, "; token scopes [%s] satisfy %s", strings.Join(sub.Cred.Scopes, " "), op.scopeText())
+		}
+	}
+	if len(op.Permissions) > 0 {
+		fmt.Fprintf(&b, "; user %d holds %s", d.Effective, strings.Join(g.GrantedPermissions(d.Effective, op.Permissions), ", "))
+	}
+	if d.EntityType != "" {
+		fmt.Fprintf(&b, "; entity type %s is readable through the API", d.EntityType)
+		switch {
+		case bypass && !write:
+			b.WriteString("; apiDataAccess is bypass, so reads ignore row-level sharing")
+		case bypass:
+			fmt.Fprintf(&b, "; apiDataAccess bypass opens reads only, so this write reaches only rows visible to user %d", d.Effective)
+		default:
+			fmt.Fprintf(&b, "; rows are limited to those visible to user %d", d.Effective)
+		}
+	}
+	return b.String()
+}
