@@ -33,7 +33,6 @@ const adminPrefix = "/_mock/"
 // Its requests are logged at debug level, so probes do not fill the log.
 const HealthPath = "/healthz"
 
-
 // reqCtx carries one request through routing, the authorization pipeline,
 // validation and its handler.
 type reqCtx struct {
