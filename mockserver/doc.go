@@ -109,13 +109,16 @@
 // AsUser, never the credential user's), which Report.Check compares
 // with a declared grant (Manifest) and Report.Manifest turns into the grant
 // a run needed. Visibility compares the rows row-level sharing shows a user
-// (the UI) with what each of the user's API credentials reads, checking each
-// credential with the pipeline's own steps.
+// (the UI) with what each of the user's API credentials reads, judging each
+// credential with the decision function. The reports are package report;
+// this package names the same types.
 //
 // # Rate limits, faults and idempotency
 //
 // A separate layer (resilience.go, ratelimit.go, faults.go) runs for every
-// vendor request after routing and before the pipeline, per tenant:
+// vendor request after routing and before the pipeline, per tenant; its
+// state lives with the tenant (tenant.Config.Extension) and a reset of the
+// tenant starts it afresh:
 //
 //   - rate limit (tenant.Settings.RateLimit): each API key, OAuth client and
 //     logged-in user may make N requests per window; the next is answered
@@ -138,6 +141,23 @@
 // repeat of the same request gets the first answer with
 // Idempotent-Replayed: true, and a different request with the same key is a
 // 400 (idempotency.go).
+//
+// # Where things are
+//
+//   - the request path: server.go (tenants), serve.go (ServeHTTP, the one
+//     place that writes responses, the decision header, audit and usage),
+//     pipeline.go (the subject and the verdict), specs.go (routing and each
+//     operation's rules), validate.go and bounds.go (the spec's shapes and
+//     limits), errors.go (each API's error body);
+//   - the decision: internal/decide;
+//   - the per-API handlers, typed by the models generated from the specs
+//     into internal/api: h_data.go, h_credentials.go, h_relationship.go,
+//     h_token.go, with encode.go (the streaming entity-page encoder) and
+//     pagecache.go (encoded pages, valid while the tenant's version holds);
+//   - cross-cutting: the resilience layer (resilience.go, ratelimit.go,
+//     faults.go, idempotency.go), reports (package report), the admin API
+//     (admin.go), hostile-request bounds (bounds.go, inflight.go, origin.go);
+//   - the tenant: package tenant (model, fixtures, query engine).
 //
 // # Admin API
 //
