@@ -56,9 +56,9 @@ func queryLimitsFromSpec(doc *openapi3.T) (query.Limits, error) {
 		}
 		return nil
 	}
-	cond, req, expr := get("Condition"), get("EntityQueryRequest"), get("Expression")
-	if cond == nil || req == nil || expr == nil {
-		return l, fmt.Errorf("mockserver: data spec lacks Condition, EntityQueryRequest or Expression")
+	cond, req, operand := get("Condition"), get("EntityQueryRequest"), get("Operand")
+	if cond == nil || req == nil || operand == nil {
+		return l, fmt.Errorf("mockserver: data spec lacks Condition, EntityQueryRequest or Operand")
 	}
 	var ok bool
 	if l.MaxDepth, ok = extInt(cond.Extensions, extMaxDepth); !ok || l.MaxDepth < 1 {
@@ -69,10 +69,10 @@ func queryLimitsFromSpec(doc *openapi3.T) (query.Limits, error) {
 	} else {
 		return l, fmt.Errorf("mockserver: data spec: EntityQueryRequest.orders has no maxItems")
 	}
-	if v := expr.Properties["value"]; v != nil && v.Value.MaxLength != nil {
-		l.MaxText = int(*v.Value.MaxLength)
+	if m := limitOf(operand, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil {
+		l.MaxText = int(*m)
 	} else {
-		return l, fmt.Errorf("mockserver: data spec: Expression.value has no maxLength")
+		return l, fmt.Errorf("mockserver: data spec: Operand has no maxLength")
 	}
 	return l, nil
 }
