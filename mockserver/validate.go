@@ -62,13 +62,11 @@ func (s *Server) validate(rc *reqCtx) error {
 // The validator's options; it only reads them.
 var (
 	validateOptions = openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 	}
 	validateOptionsNoBody = openapi3filter.Options{
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
-		ExcludeRequestBody:  true,
+		AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+		ExcludeRequestBody: true,
 	}
 )
 
