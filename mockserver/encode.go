@@ -18,7 +18,7 @@ import (
 // most of the cost of a page. This is the one response of the data API not
 // encoded from its generated model: an entity page is a
 // dataapi.EntityQueryResult (entities, then paging as appendPaging writes
-// a dataapi.Paging), and a test holds the two to the same bytes.
+// a dataapi.Paging), and a test holds the two to the same JSON.
 
 // projection is the field list of a query, resolved against the type.
 type projection []projField
