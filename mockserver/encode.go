@@ -329,34 +329,15 @@ func appendString(b []byte, s string) []byte {
 }
 
 // appendPaging writes the paging object of an entity page, a
-// dataapi.Paging: from, limit and hasMore, in that order, each when set.
+// dataapi.Paging: from, limit and hasMore, in that order.
 func appendPaging(b []byte, p dataapi.Paging) []byte {
-	b = append(b, '{')
-	open := len(b)
-	if p.From != nil {
-		b = append(b, `"from":`...)
-		b = strconv.AppendInt(b, int64(*p.From), 10)
-	}
-	if p.Limit != nil {
-		b = appendKey(b, open, "limit")
-		b = strconv.AppendInt(b, int64(*p.Limit), 10)
-	}
-	if p.HasMore != nil {
-		b = appendKey(b, open, "hasMore")
-		b = strconv.AppendBool(b, *p.HasMore)
-	}
+	b = append(b, `{"from":`...)
+	b = strconv.AppendInt(b, int64(p.From), 10)
+	b = append(b, `,"limit":`...)
+	b = strconv.AppendInt(b, int64(p.Limit), 10)
+	b = append(b, `,"hasMore":`...)
+	b = strconv.AppendBool(b, p.HasMore)
 	return append(b, '}')
-}
-
-// appendKey writes "key": after a comma unless it is the first member of
-// the object opened at open.
-func appendKey(b []byte, open int, key string) []byte {
-	if len(b) > open {
-		b = append(b, ',')
-	}
-	b = append(b, '"')
-	b = append(b, key...)
-	return append(b, '"', ':')
 }
 
 // EncodeEntityPage runs spec on t and encodes the page as entityQuery
@@ -378,6 +359,6 @@ func EncodeEntityPage(t *tenant.Tenant, spec tenant.QuerySpec) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `],"paging":`...)
-	b = appendPaging(b, dataapi.Paging{From: &info.Next, HasMore: &info.HasMore})
+	b = appendPaging(b, dataapi.Paging{From: info.Next, Limit: spec.Limit, HasMore: info.HasMore})
 	return append(b, '}'), nil
 }

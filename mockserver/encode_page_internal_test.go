@@ -8,12 +8,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
+	// The SDK's model, whose optional members are pointers: a member the
+	// encoder left out would read as nil.
+	"github.com/tenantkit/tenantkit/client/dataapi"
 )
 
 // The entity page is the one data API response not encoded from its
-// generated model: what the encoder writes is a dataapi.EntityQueryResult,
-// every member of it, and the same JSON as the model encodes.
+// generated model: what the encoder writes is a dataapi.EntityQueryResult
+// (the SDK's, generated from the same spec), every member of it, and the
+// same JSON as the model encodes.
 func TestEntityPageIsTheGeneratedModel(t *testing.T) {
 	srv, err := New()
 	if err != nil {

@@ -53,7 +53,9 @@ type dataSpec struct {
 	// omits from or limit: the validator fills no defaults into a request
 	// body (validateBody), and the GET form's parameters declare none
 	// (kin-openapi would put a parameter's default in place of an empty
-	// value, which the spec refuses).
+	// value, which the spec refuses). The mock's Paging holds plain
+	// numbers, so an omitted member reads as 0: that is from's default,
+	// and limit is never 0 (its minimum is 1), which dataSpecFrom checks.
 	paging dataapi.Paging
 }
 
@@ -90,8 +92,11 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 			defaults[name] = p.Value.Default
 		}
 	}
-	if err := jsonvalue.Decode(defaults, &d.paging); err != nil || d.paging.From == nil || d.paging.Limit == nil {
-		return nil, fmt.Errorf("mockserver: data spec: Paging needs defaults for from and limit (%v)", err)
+	if err := jsonvalue.Decode(defaults, &d.paging); err != nil || defaults["limit"] == nil {
+		return nil, fmt.Errorf("mockserver: data spec: Paging needs a default limit (%v)", err)
+	}
+	if lim := paging.Properties["limit"].Value; lim.Min == nil || *lim.Min < 1 || d.paging.From != 0 {
+		return nil, fmt.Errorf("mockserver: data spec: Paging's limit needs a minimum of at least 1, and from a default of 0, for an omitted one to read as 0")
 	}
 	return d, nil
 }
@@ -121,16 +126,13 @@ func decodeBody[T any](rc *reqCtx) (T, error) {
 }
 
 // page returns the position and size of the page p asks for, the spec's
-// defaults filled in. The spec bounds neither position: one past
-// math.MaxInt32 is past every row, as is math.MaxInt32, which the engine
-// adds sizes to without overflowing.
-func (d *dataSpec) page(p *dataapi.Paging) (from, limit int) {
-	from, limit = *d.paging.From, *d.paging.Limit
-	if p != nil && p.From != nil {
-		from = min(*p.From, math.MaxInt32)
-	}
-	if p != nil && p.Limit != nil {
-		limit = *p.Limit
+// defaults filled in (an omitted member is 0, see dataSpec.paging). The
+// spec bounds no position: one past math.MaxInt32 is past every row, as
+// is math.MaxInt32, which the engine adds sizes to without overflowing.
+func (d *dataSpec) page(p dataapi.Paging) (from, limit int) {
+	from, limit = min(p.From, math.MaxInt32), p.Limit
+	if limit == 0 {
+		limit = d.paging.Limit
 	}
 	return from, limit
 }
@@ -294,7 +296,7 @@ func (q *entitySpec) run(rc *reqCtx, field string) error {
 		return queryError(field, err)
 	}
 	b = append(b, `],"paging":`...)
-	b = appendPaging(b, dataapi.Paging{From: &info.Next, Limit: &q.limit, HasMore: &info.HasMore})
+	b = appendPaging(b, dataapi.Paging{From: info.Next, Limit: q.limit, HasMore: info.HasMore})
 	b = append(b, '}')
 	*bp = b
 	rc.writeRaw(http.StatusOK, "application/json", b)
@@ -362,16 +364,13 @@ func (s *Server) entityQuery(rc *reqCtx) error {
 		return err
 	}
 	d := rc.route.spec.data
-	q := &entitySpec{et: et}
-	if req.Fields != nil {
-		q.fields = *req.Fields
-	}
+	q := &entitySpec{et: et, fields: req.Fields}
 	if q.where, err = d.limits.ParseWhere(req.Where, "where"); err != nil {
 		return queryError("where", err)
 	}
 	if req.Orders != nil {
-		q.orders = make([]query.Order, len(*req.Orders))
-		for i, o := range *req.Orders {
+		q.orders = make([]query.Order, len(req.Orders))
+		for i, o := range req.Orders {
 			q.orders[i] = query.Order{Field: o.FieldName, Descending: o.Order != nil && *o.Order == dataapi.Descending,
 				Path: "orders[" + strconv.Itoa(i) + "].fieldName"}
 		}
@@ -429,15 +428,12 @@ func setPath(x query.Expr, path string) {
 
 // listParam reads a comma-separated list parameter (style form, not
 // exploded); repeated parameters are joined.
-func listParam(v []string) *[]string {
-	if len(v) == 0 {
-		return nil
-	}
+func listParam(v []string) []string {
 	var out []string
 	for _, s := range v {
 		out = append(out, strings.Split(s, ",")...)
 	}
-	return &out
+	return out
 }
 
 // entityQueryGetParams reads the query parameters of entityQueryGet as the
@@ -482,10 +478,7 @@ func (s *Server) entityQueryGet(rc *reqCtx) error {
 		return err
 	}
 	d := rc.route.spec.data
-	q := &entitySpec{et: et}
-	if p.Fields != nil {
-		q.fields = *p.Fields
-	}
+	q := &entitySpec{et: et, fields: p.Fields}
 	if p.Where != nil {
 		if q.where, err = d.limits.ParseCondition(*p.Where, nil); err != nil {
 			return queryError("where", err)
@@ -502,7 +495,14 @@ func (s *Server) entityQueryGet(rc *reqCtx) error {
 			q.orders[i].Path = "orders"
 		}
 	}
-	q.from, q.limit = d.page(&dataapi.Paging{From: p.From, Limit: p.Limit})
+	var pg dataapi.Paging
+	if p.From != nil {
+		pg.From = *p.From
+	}
+	if p.Limit != nil {
+		pg.Limit = *p.Limit
+	}
+	q.from, q.limit = d.page(pg)
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
@@ -589,7 +589,7 @@ func (s *Server) getObject(rc *reqCtx) error {
 		fields = allFields(&et)
 	} else {
 		var bad string
-		if fields, bad = resolveFields(&et, *p.Fields, "id"); bad != "" {
+		if fields, bad = resolveFields(&et, p.Fields, "id"); bad != "" {
 			return badRequest("fields", "%s has no field %q", et.Name, bad)
 		}
 	}

@@ -64,9 +64,9 @@ func (l Limits) parseWhere(c *dataapi.Condition, path string, depth int) (Expr, 
 		if list == nil {
 			return nil, &Error{Path: path + "." + c.UnderscoreType, Msg: "is required (a list of conditions)"}
 		}
-		out := make([]Expr, 0, len(*list))
-		for i := range *list {
-			x, err := l.parseWhere(&(*list)[i], path+"."+c.UnderscoreType+"["+strconv.Itoa(i)+"]", depth+1)
+		out := make([]Expr, 0, len(list))
+		for i := range list {
+			x, err := l.parseWhere(&list[i], path+"."+c.UnderscoreType+"["+strconv.Itoa(i)+"]", depth+1)
 			if err != nil {
 				return nil, err
 			}

@@ -191,16 +191,16 @@ type CompareConditionType string
 // Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 type Condition struct {
 	// UnderscoreType compare, and, or, not or cZQLCondition (the discriminator values of the spec).
-	UnderscoreType string       `json:"_type"`
-	And            *[]Condition `json:"and,omitempty"`
+	UnderscoreType string      `json:"_type"`
+	And            []Condition `json:"and,omitempty"`
 
 	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
 	LeftExpression *FieldExpression `json:"leftExpression,omitempty"`
 
 	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
-	Not      *Condition   `json:"not,omitempty"`
-	Operator *Operator    `json:"operator,omitempty"`
-	Or       *[]Condition `json:"or,omitempty"`
+	Not      *Condition  `json:"not,omitempty"`
+	Operator *Operator   `json:"operator,omitempty"`
+	Or       []Condition `json:"or,omitempty"`
 
 	// Parameters Named parameter values, referenced in CZQL as `:name`; a list is used with `IN`.
 	Parameters *QueryParameters `json:"parameters,omitempty"`
@@ -233,19 +233,19 @@ type Entity struct {
 
 // EntityQueryRequest defines model for EntityQueryRequest.
 type EntityQueryRequest struct {
-	Deleted *bool     `json:"deleted,omitempty"`
-	Fields  *[]string `json:"fields,omitempty"`
+	Deleted *bool    `json:"deleted,omitempty"`
+	Fields  []string `json:"fields,omitempty"`
 
 	// Orders Sort keys, at most 16 (CZQL `ORDER BY` takes as many); a repeated field is ignored.
-	Orders             *[]OrderBy `json:"orders,omitempty"`
-	OriginalExternalID *bool      `json:"originalExternalID,omitempty"`
+	Orders             []OrderBy `json:"orders,omitempty"`
+	OriginalExternalID *bool     `json:"originalExternalID,omitempty"`
 
 	// Paging A page request or, in a response, the page returned: `from` is the position of the
 	// page's first row (in a response, of the next page's), `limit` the most rows a page
 	// holds. Omitted in a request, `from` is 0 and `limit` 100.
-	Paging    *Paging     `json:"paging,omitempty"`
-	Relations *[]Relation `json:"relations,omitempty"`
-	TypeName  string      `json:"typeName"`
+	Paging    Paging     `json:"paging,omitempty"`
+	Relations []Relation `json:"relations,omitempty"`
+	TypeName  string     `json:"typeName"`
 
 	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
@@ -356,9 +356,9 @@ type OrderBy struct {
 // holds. Omitted in a request, `from` is 0 and `limit` 100.
 type Paging struct {
 	// From A position past every row gives an empty page.
-	From    *int  `json:"from,omitempty"`
-	HasMore *bool `json:"hasMore,omitempty"`
-	Limit   *int  `json:"limit,omitempty"`
+	From    int  `json:"from,omitempty"`
+	HasMore bool `json:"hasMore,omitempty"`
+	Limit   int  `json:"limit,omitempty"`
 }
 
 // QueryParameters Named parameter values, referenced in CZQL as `:name`; a list is used with `IN`.
@@ -369,7 +369,7 @@ type QueryRequest struct {
 	// Paging A page request or, in a response, the page returned: `from` is the position of the
 	// page's first row (in a response, of the next page's), `limit` the most rows a page
 	// holds. Omitted in a request, `from` is 0 and `limit` 100.
-	Paging *Paging `json:"paging,omitempty"`
+	Paging Paging `json:"paging,omitempty"`
 
 	// Parameters Named parameter values, referenced in CZQL as `:name`; a list is used with `IN`.
 	Parameters *QueryParameters `json:"parameters,omitempty"`
@@ -385,10 +385,10 @@ type ReferenceConstant struct {
 
 // Relation defines model for Relation.
 type Relation struct {
-	Fields   *[]string  `json:"fields,omitempty"`
-	FromLink *bool      `json:"fromLink,omitempty"`
-	Name     string     `json:"name"`
-	Orders   *[]OrderBy `json:"orders,omitempty"`
+	Fields   []string  `json:"fields,omitempty"`
+	FromLink *bool     `json:"fromLink,omitempty"`
+	Name     string    `json:"name"`
+	Orders   []OrderBy `json:"orders,omitempty"`
 
 	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
@@ -463,10 +463,10 @@ type Unauthorized = Error
 
 // EntityQueryGetParams defines parameters for EntityQueryGet.
 type EntityQueryGetParams struct {
-	TypeName string    `form:"typeName" json:"typeName"`
-	Fields   *[]string `form:"fields,omitempty" json:"fields,omitempty"`
-	Where    *string   `form:"where,omitempty" json:"where,omitempty"`
-	Orders   *string   `form:"orders,omitempty" json:"orders,omitempty"`
+	TypeName string   `form:"typeName" json:"typeName"`
+	Fields   []string `form:"fields,omitempty" json:"fields,omitempty"`
+	Where    *string  `form:"where,omitempty" json:"where,omitempty"`
+	Orders   *string  `form:"orders,omitempty" json:"orders,omitempty"`
 
 	// From The position of the page's first row; omitted, 0 (the `Paging` default).
 	From *int `form:"from,omitempty" json:"from,omitempty"`
@@ -477,7 +477,7 @@ type EntityQueryGetParams struct {
 
 // GetObjectParams defines parameters for GetObject.
 type GetObjectParams struct {
-	Fields *[]string `form:"fields,omitempty" json:"fields,omitempty"`
+	Fields []string `form:"fields,omitempty" json:"fields,omitempty"`
 }
 
 // GetServerDefinitionJSONRequestBody defines body for GetServerDefinition for application/json ContentType.

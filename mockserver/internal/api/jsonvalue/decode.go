@@ -111,14 +111,20 @@ func assign(v any, dst reflect.Value) *Error {
 		}
 	case reflect.Slice:
 		if list, ok := v.([]any); ok {
-			s := reflect.MakeSlice(dst.Type(), len(list), len(list))
+			if len(list) == 0 {
+				dst.Set(reflect.MakeSlice(dst.Type(), 0, 0)) // present: empty, not nil
+				return nil
+			}
+			// Grown in place: MakeSlice would box a slice header too.
+			dst.SetZero()
+			dst.Grow(len(list))
+			dst.SetLen(len(list))
 			for i, x := range list {
-				if err := assign(x, s.Index(i)); err != nil {
+				if err := assign(x, dst.Index(i)); err != nil {
 					err.keys = append(err.keys, "["+strconv.Itoa(i)+"]")
 					return err
 				}
 			}
-			dst.Set(s)
 			return nil
 		}
 	case reflect.Map:
