@@ -15,8 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
-
-	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 )
 
 // Extensions of the specs read here.
@@ -43,38 +41,6 @@ func extInt(ext map[string]any, name string) (int, bool) {
 		return n, err == nil
 	}
 	return 0, false
-}
-
-// queryLimitsFromSpec reads the data API's query limits: the where
-// condition's x-max-depth, the orders list's maxItems and the text
-// operand's maxLength. They bound CZQL text too, which no schema describes.
-func queryLimitsFromSpec(doc *openapi3.T) (query.Limits, error) {
-	var l query.Limits
-	get := func(name string) *openapi3.Schema {
-		if ref := doc.Components.Schemas[name]; ref != nil {
-			return ref.Value
-		}
-		return nil
-	}
-	cond, req, expr := get("Condition"), get("EntityQueryRequest"), get("Expression")
-	if cond == nil || req == nil || expr == nil {
-		return l, fmt.Errorf("mockserver: data spec lacks Condition, EntityQueryRequest or Expression")
-	}
-	var ok bool
-	if l.MaxDepth, ok = extInt(cond.Extensions, extMaxDepth); !ok || l.MaxDepth < 1 {
-		return l, fmt.Errorf("mockserver: data spec: Condition has no %s", extMaxDepth)
-	}
-	if o := req.Properties["orders"]; o != nil && o.Value.MaxItems != nil {
-		l.MaxOrders = int(*o.Value.MaxItems)
-	} else {
-		return l, fmt.Errorf("mockserver: data spec: EntityQueryRequest.orders has no maxItems")
-	}
-	if v := expr.Properties["value"]; v != nil && v.Value.MaxLength != nil {
-		l.MaxText = int(*v.Value.MaxLength)
-	} else {
-		return l, fmt.Errorf("mockserver: data spec: Expression.value has no maxLength")
-	}
-	return l, nil
 }
 
 // jsonLimits are a document's x-max-json-depth and x-max-json-values (0:

@@ -172,7 +172,10 @@ func TestTextOperandsAreBounded(t *testing.T) {
 	r = h.do(http.MethodPost, czqlQuery, map[string]any{"q": "SELECT Name FROM Project WHERE Name LIKE :p",
 		"parameters": map[string]any{"p": long}}, svc...)
 	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
-	assert.Contains(t, string(r.body), "parameter :p is 1101 characters long")
+	// The spec bounds parameter text as it bounds a condition's value, so
+	// the bound names the parameter (parameters.p) rather than its place in
+	// the text.
+	assert.Contains(t, string(r.body), "parameters.p: is 1101 characters long")
 	r = h.do(http.MethodPost, entityQuery, map[string]any{"typeName": "Project", "where": map[string]any{"_type": "cZQLCondition",
 		"text": "Name IN :p", "parameters": map[string]any{"p": []any{"a", long}}}}, svc...)
 	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)

@@ -9,13 +9,17 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // Query results are written straight from the tenant's columns into JSON,
 // without building a map per row: at a thousand rows a page, the encoder is
-// most of the cost of a page.
+// most of the cost of a page. This is the one response of the data API not
+// encoded from its generated model: an entity page is a
+// dataapi.EntityQueryResult (entities, then paging as appendPaging writes
+// a dataapi.Paging), and a test holds the two to the same JSON.
 
 // projection is the field list of a query, resolved against the type.
 type projection []projField
@@ -325,6 +329,18 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+// appendPaging writes the paging object of an entity page, a
+// dataapi.Paging: from, limit and hasMore, in that order.
+func appendPaging(b []byte, p dataapi.Paging) []byte {
+	b = append(b, `{"from":`...)
+	b = strconv.AppendInt(b, int64(p.From), 10)
+	b = append(b, `,"limit":`...)
+	b = strconv.AppendInt(b, int64(p.Limit), 10)
+	b = append(b, `,"hasMore":`...)
+	b = strconv.AppendBool(b, p.HasMore)
+	return append(b, '}')
+}
+
 // EncodeEntityPage runs spec on t and encodes the page as entityQuery
 // answers it, with every field of the type. It exists to measure the
 // engine and its encoder without HTTP.
@@ -343,9 +359,7 @@ func EncodeEntityPage(t *tenant.Tenant, spec tenant.QuerySpec) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b = append(b, `],"paging":{"from":`...)
-	b = strconv.AppendInt(b, int64(info.Next), 10)
-	b = append(b, `,"hasMore":`...)
-	b = strconv.AppendBool(b, info.HasMore)
-	return append(b, "}}"...), nil
+	b = append(b, `],"paging":`...)
+	b = appendPaging(b, dataapi.Paging{From: info.Next, Limit: spec.Limit, HasMore: info.HasMore})
+	return append(b, '}'), nil
 }

@@ -5,20 +5,26 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/jsonvalue"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-// Data API paging limits.
-const (
-	dataDefaultLimit = 100
-	dataMaxLimit     = 5000
-)
+// The data API's handlers read requests as the models generated from its
+// spec (package dataapi), decoded from the body readBody decoded and
+// normalised and the validator checked, and answer with those models. The
+// one exception is the entity page, which is written straight from the
+// tenant's columns (appendEntities, appendPaging): its shape is
+// dataapi.EntityQueryResult.
 
 func (s *Server) dataHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
@@ -36,6 +42,65 @@ func (s *Server) dataHandlers() map[string]handlerFunc {
 	}
 }
 
+// dataSpec is what the data API's handlers read from its spec once, when
+// it is loaded.
+type dataSpec struct {
+	// limits bound the query engine: the where condition's x-max-depth, the
+	// orders list's maxItems (CZQL ORDER BY and orders text too) and a text
+	// operand's maxLength (CZQL literals, which no schema describes).
+	limits query.Limits
+	// paging holds the Paging schema's defaults, for a page request that
+	// omits from or limit: the validator fills no defaults into a request
+	// body (validateBody), and the GET form's parameters declare none
+	// (kin-openapi would put a parameter's default in place of an empty
+	// value, which the spec refuses). The mock's Paging holds plain
+	// numbers, so an omitted member reads as 0: that is from's default,
+	// and limit is never 0 (its minimum is 1), which dataSpecFrom checks.
+	paging dataapi.Paging
+}
+
+// dataSpecFrom reads a dataSpec from the data API's spec.
+func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
+	get := func(name string) *openapi3.Schema {
+		if ref := doc.Components.Schemas[name]; ref != nil {
+			return ref.Value
+		}
+		return nil
+	}
+	cond, req, operand, paging := get("Condition"), get("EntityQueryRequest"), get("Operand"), get("Paging")
+	if cond == nil || req == nil || operand == nil || paging == nil {
+		return nil, fmt.Errorf("mockserver: data spec lacks Condition, EntityQueryRequest, Operand or Paging")
+	}
+	d := &dataSpec{}
+	var ok bool
+	if d.limits.MaxDepth, ok = extInt(cond.Extensions, extMaxDepth); !ok || d.limits.MaxDepth < 1 {
+		return nil, fmt.Errorf("mockserver: data spec: Condition has no %s", extMaxDepth)
+	}
+	if o := req.Properties["orders"]; o != nil && o.Value.MaxItems != nil {
+		d.limits.MaxOrders = int(*o.Value.MaxItems)
+	} else {
+		return nil, fmt.Errorf("mockserver: data spec: EntityQueryRequest.orders has no maxItems")
+	}
+	if m := limitOf(operand, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil {
+		d.limits.MaxText = int(*m)
+	} else {
+		return nil, fmt.Errorf("mockserver: data spec: Operand has no maxLength")
+	}
+	defaults := map[string]any{}
+	for name, p := range paging.Properties {
+		if p.Value != nil && p.Value.Default != nil {
+			defaults[name] = p.Value.Default
+		}
+	}
+	if err := jsonvalue.Decode(defaults, &d.paging); err != nil || defaults["limit"] == nil {
+		return nil, fmt.Errorf("mockserver: data spec: Paging needs a default limit (%v)", err)
+	}
+	if lim := paging.Properties["limit"].Value; lim.Min == nil || *lim.Min < 1 || d.paging.From != 0 {
+		return nil, fmt.Errorf("mockserver: data spec: Paging's limit needs a minimum of at least 1, and from a default of 0, for an omitted one to read as 0")
+	}
+	return d, nil
+}
+
 // bodyMap returns the JSON object body (empty when none).
 func (rc *reqCtx) bodyMap() map[string]any {
 	m, _ := rc.bodyJSON.(map[string]any)
@@ -43,6 +108,33 @@ func (rc *reqCtx) bodyMap() map[string]any {
 		m = map[string]any{}
 	}
 	return m
+}
+
+// decodeBody reads the request body as the generated model T: the body as
+// readBody decoded and normalised it (camelCase keys) and the validator
+// checked it, so each field holds the value validated under its name.
+func decodeBody[T any](rc *reqCtx) (T, error) {
+	var v T
+	if err := jsonvalue.Decode(rc.bodyJSON, &v); err != nil {
+		var je *jsonvalue.Error
+		if errors.As(err, &je) {
+			return v, badRequest(je.Path, "%s", je.Msg)
+		}
+		return v, err
+	}
+	return v, nil
+}
+
+// page returns the position and size of the page p asks for, the spec's
+// defaults filled in (an omitted member is 0, see dataSpec.paging). The
+// spec bounds no position: one past math.MaxInt32 is past every row, as
+// is math.MaxInt32, which the engine adds sizes to without overflowing.
+func (d *dataSpec) page(p dataapi.Paging) (from, limit int) {
+	from, limit = min(p.From, math.MaxInt32), p.Limit
+	if limit == 0 {
+		limit = d.paging.Limit
+	}
+	return from, limit
 }
 
 // checkPassword authenticates a user name and password for the public
@@ -76,10 +168,11 @@ func (s *Server) getServerDefinition(rc *reqCtx) error {
 		return err
 	}
 	base := baseURL(rc.r)
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{
-		"serverLocation": base + "/V2.0/services",
-		"appLocation":    base,
-		"organizationId": t.OrganizationID(),
+	org := t.OrganizationID()
+	rc.writeJSON(http.StatusOK, "application/json", &dataapi.ServerDefinition{
+		ServerLocation: base + "/V2.0/services",
+		AppLocation:    &base,
+		OrganizationId: &org,
 	})
 	return nil
 }
@@ -152,8 +245,8 @@ func (rc *reqCtx) resolveType(field, name string) (tenant.EntityType, error) {
 	return et, nil
 }
 
-// finish checks the field list and fills defaults; fieldsPath names the
-// field list in errors. Conditions and orders are checked by the engine.
+// finish resolves the field list; fieldsPath names it in errors.
+// Conditions and orders are checked by the engine, paging by the validator.
 func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 	if len(q.fields) == 0 {
 		q.proj = allProjection(&q.et)
@@ -178,21 +271,13 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 	// page read at another is not kept (pageCache).
 	q.version = rc.tenant.Version()
 	readableRefs(rc.tenant, rc.verdict.Effective, q.proj)
-	if q.limit <= 0 {
-		q.limit = dataDefaultLimit
-	}
-	if q.limit > dataMaxLimit {
-		q.limit = dataMaxLimit
-	}
-	if q.from < 0 {
-		q.from = 0
-	}
 	return nil
 }
 
 // run answers the query over the rows the effective user may read (the
-// engine applies row-level access in its plan) and writes one page; totals
-// and hasMore count visible rows only.
+// engine applies row-level access in its plan) and writes one page, a
+// dataapi.EntityQueryResult encoded as it is read; totals and hasMore
+// count visible rows only.
 func (q *entitySpec) run(rc *reqCtx, field string) error {
 	st, key := rc.state, ""
 	if st != nil {
@@ -215,13 +300,9 @@ func (q *entitySpec) run(rc *reqCtx, field string) error {
 	if err != nil {
 		return queryError(field, err)
 	}
-	b = append(b, `],"paging":{"from":`...)
-	b = strconv.AppendInt(b, int64(info.Next), 10)
-	b = append(b, `,"limit":`...)
-	b = strconv.AppendInt(b, int64(q.limit), 10)
-	b = append(b, `,"hasMore":`...)
-	b = strconv.AppendBool(b, info.HasMore)
-	b = append(b, "}}"...)
+	b = append(b, `],"paging":`...)
+	b = appendPaging(b, dataapi.Paging{From: info.Next, Limit: q.limit, HasMore: info.HasMore})
+	b = append(b, '}')
 	*bp = b
 	if st != nil && info.Version == q.version {
 		st.pages.put(key, info.Version, b)
@@ -254,62 +335,32 @@ func pageSkip(number, size int) int {
 	return (number - 1) * size
 }
 
-// intField reads a JSON number as an int, clamped to [0, math.MaxInt32]
-// (paging positions and sizes; a larger value pages past every row rather
-// than overflowing).
-func intField(m map[string]any, key string) int {
-	v, _ := m[key].(float64)
-	return int(max(0, min(v, math.MaxInt32)))
-}
-
-func stringList(v any) []string {
-	list, _ := v.([]any)
-	out := make([]string, 0, len(list))
-	for _, x := range list {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func (s *Server) entityQuery(rc *reqCtx) error {
-	m := rc.bodyMap()
-	name, _ := m["typeName"].(string)
-	et, err := rc.resolveType("typeName", name)
+	req, err := decodeBody[dataapi.EntityQueryRequest](rc)
 	if err != nil {
 		return err
 	}
-	q := &entitySpec{et: et, fields: stringList(m["fields"])}
-	if q.where, err = query.ParseWhere(m["where"], "where"); err != nil {
+	et, err := rc.resolveType("typeName", req.TypeName)
+	if err != nil {
+		return err
+	}
+	d := rc.route.spec.data
+	q := &entitySpec{et: et, fields: req.Fields}
+	if q.where, err = d.limits.ParseWhere(req.Where, "where"); err != nil {
 		return queryError("where", err)
 	}
-	for i, o := range asList(m["orders"]) {
-		om, _ := o.(map[string]any)
-		f, _ := om["fieldName"].(string)
-		dir, _ := om["order"].(string)
-		path := fmt.Sprintf("orders[%d]", i)
-		if f == "" {
-			return badRequest(path+".fieldName", "is required")
+	if req.Orders != nil {
+		q.orders = make([]query.Order, len(req.Orders))
+		for i, o := range req.Orders {
+			q.orders[i] = query.Order{Field: o.FieldName, Descending: o.Order != nil && *o.Order == dataapi.Descending,
+				Path: "orders[" + strconv.Itoa(i) + "].fieldName"}
 		}
-		desc := strings.EqualFold(dir, "Descending")
-		if dir != "" && !desc && !strings.EqualFold(dir, "Ascending") {
-			return badRequest(path+".order", "%q is not Ascending or Descending", dir)
-		}
-		q.orders = append(q.orders, query.Order{Field: f, Descending: desc, Path: path + ".fieldName"})
 	}
-	if p, ok := m["paging"].(map[string]any); ok {
-		q.from, q.limit = intField(p, "from"), intField(p, "limit")
-	}
+	q.from, q.limit = d.page(req.Paging)
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
 	return q.run(rc, "where")
-}
-
-func asList(v any) []any {
-	l, _ := v.([]any)
-	return l
 }
 
 // queryError reports a query error as a 400 naming the field (and, for
@@ -356,28 +407,83 @@ func setPath(x query.Expr, path string) {
 	}
 }
 
-func (s *Server) entityQueryGet(rc *reqCtx) error {
+// listParam reads a comma-separated list parameter (style form, not
+// exploded); repeated parameters are joined.
+func listParam(v []string) []string {
+	var out []string
+	for _, s := range v {
+		out = append(out, strings.Split(s, ",")...)
+	}
+	return out
+}
+
+// entityQueryGetParams reads the query parameters of entityQueryGet as the
+// validator checked them (whole numbers within their bounds).
+func entityQueryGetParams(rc *reqCtx) (dataapi.EntityQueryGetParams, error) {
 	v := rc.r.URL.Query()
-	et, err := rc.resolveType("typeName", v.Get("typeName"))
+	p := dataapi.EntityQueryGetParams{TypeName: v.Get("typeName"), Fields: listParam(v["fields"])}
+	if s, ok := v["where"]; ok {
+		p.Where = &s[0]
+	}
+	if s, ok := v["orders"]; ok {
+		p.Orders = &s[0]
+	}
+	var err error
+	if p.From, err = intParam(v, "from"); err != nil {
+		return p, err
+	}
+	p.Limit, err = intParam(v, "limit")
+	return p, err
+}
+
+// intParam reads an integer query parameter (nil when absent).
+func intParam(v url.Values, name string) (*int, error) {
+	s, ok := v[name]
+	if !ok {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s[0])
+	if err != nil {
+		return nil, badRequest(name, "%q is not a whole number", s[0])
+	}
+	return &n, nil
+}
+
+func (s *Server) entityQueryGet(rc *reqCtx) error {
+	p, err := entityQueryGetParams(rc)
 	if err != nil {
 		return err
 	}
-	q := &entitySpec{et: et}
-	for _, f := range v["fields"] {
-		q.fields = append(q.fields, strings.Split(f, ",")...)
+	et, err := rc.resolveType("typeName", p.TypeName)
+	if err != nil {
+		return err
 	}
-	if q.where, err = query.ParseCondition(v.Get("where"), nil); err != nil {
-		return queryError("where", err)
+	d := rc.route.spec.data
+	q := &entitySpec{et: et, fields: p.Fields}
+	if p.Where != nil {
+		if q.where, err = d.limits.ParseCondition(*p.Where, nil); err != nil {
+			return queryError("where", err)
+		}
+		setPath(q.where, "where")
+	} else {
+		q.where = query.True{}
 	}
-	if q.orders, err = query.ParseOrders(v.Get("orders")); err != nil {
-		return queryError("orders", err)
+	if p.Orders != nil {
+		if q.orders, err = d.limits.ParseOrders(*p.Orders); err != nil {
+			return queryError("orders", err)
+		}
+		for i := range q.orders {
+			q.orders[i].Path = "orders"
+		}
 	}
-	q.from, _ = strconv.Atoi(v.Get("from"))
-	q.limit, _ = strconv.Atoi(v.Get("limit"))
-	for i := range q.orders {
-		q.orders[i].Path = "orders"
+	var pg dataapi.Paging
+	if p.From != nil {
+		pg.From = *p.From
 	}
-	setPath(q.where, "where")
+	if p.Limit != nil {
+		pg.Limit = *p.Limit
+	}
+	q.from, q.limit = d.page(pg)
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
@@ -385,13 +491,16 @@ func (s *Server) entityQueryGet(rc *reqCtx) error {
 }
 
 func (s *Server) czqlQuery(rc *reqCtx) error {
-	m := rc.bodyMap()
-	text, _ := m["q"].(string)
-	params, _ := m["parameters"].(map[string]any)
-	if p, has := m["parameters"]; has && p != nil && params == nil {
-		return badRequest("parameters", "must be an object of named values")
+	req, err := decodeBody[dataapi.QueryRequest](rc)
+	if err != nil {
+		return err
 	}
-	parsed, err := query.ParseQuery(text, params)
+	var params map[string]any
+	if req.Parameters != nil {
+		params = *req.Parameters
+	}
+	d := rc.route.spec.data
+	parsed, err := d.limits.ParseQuery(req.Q, params)
 	if err != nil {
 		return queryError("q", err)
 	}
@@ -402,9 +511,7 @@ func (s *Server) czqlQuery(rc *reqCtx) error {
 	rc.setEntityType(et.Name)
 	q := &entitySpec{et: et, fields: parsed.Fields, fieldPos: parsed.FieldPos, where: parsed.Where, orders: parsed.Orders,
 		cap: parsed.Limit, skip: parsed.Offset}
-	if p, ok := m["paging"].(map[string]any); ok {
-		q.from, q.limit = intField(p, "from"), intField(p, "limit")
-	}
+	q.from, q.limit = d.page(req.Paging)
 	if err := q.finish(rc, "q"); err != nil {
 		return err
 	}
@@ -457,32 +564,35 @@ func (s *Server) getObject(rc *reqCtx) error {
 	if err != nil {
 		return rc.entityError(et, id, err, false)
 	}
+	p := dataapi.GetObjectParams{Fields: listParam(rc.r.URL.Query()["fields"])}
 	var fields []string
-	for _, f := range rc.r.URL.Query()["fields"] {
-		fields = append(fields, strings.Split(f, ",")...)
-	}
-	if len(fields) == 0 {
+	if p.Fields == nil {
 		fields = allFields(&et)
 	} else {
 		var bad string
-		if fields, bad = resolveFields(&et, fields, "id"); bad != "" {
+		if fields, bad = resolveFields(&et, p.Fields, "id"); bad != "" {
 			return badRequest("fields", "%s has no field %q", et.Name, bad)
 		}
 	}
-	rc.writeJSON(http.StatusOK, "application/json", renderEntity(rc.tenant, rc.verdict.Effective, &e, fields))
+	values := renderEntity(rc.tenant, rc.verdict.Effective, &e, fields)
+	delete(values, "id")
+	rc.writeJSON(http.StatusOK, "application/json", dataapi.Entity{Id: e.Ref().String(), AdditionalProperties: values})
 	return nil
 }
 
 // entityValues reads an objects body; "id" keys are ignored.
-func (rc *reqCtx) entityValues() map[string]any {
-	m := rc.bodyMap()
-	out := make(map[string]any, len(m))
-	for k, v := range m {
+func (rc *reqCtx) entityValues() (dataapi.EntityValues, error) {
+	body, err := decodeBody[dataapi.EntityValues](rc)
+	if err != nil {
+		return nil, err
+	}
+	out := make(dataapi.EntityValues, len(body))
+	for k, v := range body {
 		if !strings.EqualFold(k, "id") {
 			out[k] = v
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (s *Server) createObject(rc *reqCtx) error {
@@ -491,12 +601,16 @@ func (s *Server) createObject(rc *reqCtx) error {
 		return badRequest("typeName", "unknown entity type %q", rc.params["typeName"])
 	}
 	rc.setEntityType(et.Name)
-	e, err := rc.tenant.CreateEntity(et.Name, rc.verdict.Effective, rc.entityValues())
+	values, err := rc.entityValues()
+	if err != nil {
+		return err
+	}
+	e, err := rc.tenant.CreateEntity(et.Name, rc.verdict.Effective, values)
 	if err != nil {
 		return rc.entityError(et, 0, err, false)
 	}
 	rc.target, rc.write = e.Ref().String(), true
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"id": e.Ref().String()})
+	rc.writeJSON(http.StatusOK, "application/json", &dataapi.CreateResult{Id: e.Ref().String()})
 	return nil
 }
 
@@ -505,11 +619,15 @@ func (s *Server) updateObject(rc *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := rc.tenant.UpdateEntity(et.Name, id, rc.verdict.Effective, rc.entityValues()); err != nil {
+	values, err := rc.entityValues()
+	if err != nil {
+		return err
+	}
+	if _, err := rc.tenant.UpdateEntity(et.Name, id, rc.verdict.Effective, values); err != nil {
 		return rc.entityError(et, id, err, true)
 	}
 	rc.write = true
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{})
+	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }
 
@@ -522,6 +640,6 @@ func (s *Server) deleteObject(rc *reqCtx) error {
 		return rc.entityError(et, id, err, true)
 	}
 	rc.write = true
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{})
+	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }

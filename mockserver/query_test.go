@@ -68,8 +68,11 @@ func TestMalformedQueriesSayWhatAndWhere(t *testing.T) {
 			"orders": []any{map[string]any{"fieldName": "Name"}, map[string]any{"fieldName": "Nope"}}}, `orders[1].fieldName: Project has no field \"Nope\"`},
 		{"bad order direction", entityQuery, map[string]any{"typeName": "Project",
 			"orders": []any{map[string]any{"fieldName": "Name", "order": "Sideways"}}}, "orders[0].order"},
+		// The spec states that a right expression is {value} or
+		// {fieldName}, so the validator refuses a sub-query (queryExpression)
+		// before the engine could say it does not run them.
 		{"sub-query", entityQuery, map[string]any{"typeName": "Project",
-			"where": compare("Name", "Equal", map[string]any{"query": "x"})}, "sub-queries"},
+			"where": compare("Name", "Equal", map[string]any{"query": "x"})}, "where"},
 		{"CZQL type error", "/V2.0/services/data/query", map[string]any{"q": "SELECT Name FROM Project WHERE Budget > 'x'"},
 			`q: at position 32: Budget is a number field; \"x\" is not a number`},
 		{"CZQL unknown field in select", "/V2.0/services/data/query", map[string]any{"q": "SELECT Name, Nmae FROM Project"},

@@ -13,7 +13,6 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
-	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -54,6 +53,9 @@ type apiSpec struct {
 	// json bounds the nesting and size of JSON request bodies (the spec's
 	// x-max-json-depth and x-max-json-values).
 	json jsonLimits
+	// data is what the data API's handlers read from its spec (nil for
+	// the other APIs).
+	data *dataSpec
 }
 
 type specs struct {
@@ -92,12 +94,11 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		doc.Servers = nil // route on paths alone; one host serves every spec
+		var data *dataSpec
 		if api == openapi.Data {
-			l, err := queryLimitsFromSpec(doc)
-			if err != nil {
+			if data, err = dataSpecFrom(doc); err != nil {
 				return nil, err
 			}
-			query.SetLimits(l) // CZQL text has no schema: the parser applies the data spec's limits
 		}
 		router, err := legacy.NewRouter(doc)
 		if err != nil {
@@ -107,7 +108,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc)}
+		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), data: data}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp, surface: surfaces[api]}
 			rule, token, err := decide.NewOperation(doc, &rt.op, nil)
@@ -161,7 +162,7 @@ func loadSpecs(s *Server) (*specs, error) {
 	}
 	out := &specs{}
 	for _, c := range compiled {
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {

@@ -173,10 +173,61 @@ func validateBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaT
 			Reason: "doesn't match schema", Err: err}
 	}
 	if facts.defaults {
-		// Defaults are set in the request direction only.
-		_ = mt.Schema.Value.VisitJSON(v, openapi3.VisitAsRequest(), openapi3.DefaultsSet(func() { filled = true }))
+		filled = fillDefaults(mt.Schema.Value, v, 0)
 	}
 	return filled, nil
+}
+
+// fillDefaults sets the declared default of each omitted property of the
+// objects in v, following properties, array items, additionalProperties
+// and allOf, in one linear pass over the validated body. A oneOf or anyOf
+// (the where condition) is not entered: which branch applies is the
+// validator's to say, and kin-openapi's own defaults pass validates the
+// matched branch twice at every level of a recursive schema. An explicit
+// null keeps its null. depth stops at the JSON nesting bound.
+func fillDefaults(s *openapi3.Schema, v any, depth int) (filled bool) {
+	if s == nil || depth > 64 {
+		return false
+	}
+	for _, a := range s.AllOf {
+		if a != nil && fillDefaults(a.Value, v, depth+1) {
+			filled = true
+		}
+	}
+	switch v := v.(type) {
+	case map[string]any:
+		for name, p := range s.Properties {
+			if p == nil || p.Value == nil {
+				continue
+			}
+			if x, ok := v[name]; ok {
+				if fillDefaults(p.Value, x, depth+1) {
+					filled = true
+				}
+				continue
+			}
+			if p.Value.Default != nil {
+				v[name] = p.Value.Default
+				filled = true
+			}
+		}
+		if ap := s.AdditionalProperties.Schema; ap != nil && ap.Value != nil {
+			for name, x := range v {
+				if _, declared := s.Properties[name]; !declared && fillDefaults(ap.Value, x, depth+1) {
+					filled = true
+				}
+			}
+		}
+	case []any:
+		if s.Items != nil && s.Items.Value != nil {
+			for _, x := range v {
+				if fillDefaults(s.Items.Value, x, depth+1) {
+					filled = true
+				}
+			}
+		}
+	}
+	return filled
 }
 
 // schemaFacts says what a request body schema declares anywhere within it.

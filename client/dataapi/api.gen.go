@@ -17,6 +17,66 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
+// Defines values for AndConditionType.
+const (
+	And AndConditionType = "and"
+)
+
+// Valid indicates whether the value is a known member of the AndConditionType enum.
+func (e AndConditionType) Valid() bool {
+	switch e {
+	case And:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CZQLConditionType.
+const (
+	CZQLConditionTypeCZQLCondition CZQLConditionType = "cZQLCondition"
+)
+
+// Valid indicates whether the value is a known member of the CZQLConditionType enum.
+func (e CZQLConditionType) Valid() bool {
+	switch e {
+	case CZQLConditionTypeCZQLCondition:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompareConditionType.
+const (
+	Compare CompareConditionType = "compare"
+)
+
+// Valid indicates whether the value is a known member of the CompareConditionType enum.
+func (e CompareConditionType) Valid() bool {
+	switch e {
+	case Compare:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for NotConditionType.
+const (
+	Not NotConditionType = "not"
+)
+
+// Valid indicates whether the value is a known member of the NotConditionType enum.
+func (e NotConditionType) Valid() bool {
+	switch e {
+	case Not:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Operator.
 const (
 	BeginsWith         Operator = "BeginsWith"
@@ -65,6 +125,21 @@ func (e Operator) Valid() bool {
 	}
 }
 
+// Defines values for OrConditionType.
+const (
+	Or OrConditionType = "or"
+)
+
+// Valid indicates whether the value is a known member of the OrConditionType enum.
+func (e OrConditionType) Valid() bool {
+	switch e {
+	case Or:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SortOrder.
 const (
 	Ascending  SortOrder = "Ascending"
@@ -85,39 +160,50 @@ func (e SortOrder) Valid() bool {
 
 // AndCondition defines model for AndCondition.
 type AndCondition struct {
-	UnderscoreType string      `json:"_type"`
-	And            []Condition `json:"and"`
+	UnderscoreType AndConditionType `json:"_type"`
+	And            []Condition      `json:"and"`
 }
+
+// AndConditionType defines model for AndCondition.Type.
+type AndConditionType string
 
 // CZQLCondition defines model for CZQLCondition.
 type CZQLCondition struct {
-	UnderscoreType string `json:"_type"`
+	UnderscoreType CZQLConditionType `json:"_type"`
 
-	// Parameters Named parameter values, referenced in CZQL as `:name`.
+	// Parameters Named parameter values, referenced in CZQL as `:name`; a list is used with `IN`.
 	Parameters *QueryParameters `json:"parameters,omitempty"`
 
 	// Text CZQL condition text, e.g. `Name LIKE :name`.
 	Text string `json:"text"`
 }
 
+// CZQLConditionType defines model for CZQLCondition.Type.
+type CZQLConditionType string
+
 // CompareCondition defines model for CompareCondition.
 type CompareCondition struct {
-	UnderscoreType string `json:"_type"`
+	UnderscoreType CompareConditionType `json:"_type"`
 
-	// LeftExpression A field expression `{fieldName}`, a constant `{value}`, or a constant list
-	// `{value: [...]}` (used with `In`).
-	LeftExpression Expression `json:"leftExpression"`
-	Operator       Operator   `json:"operator"`
+	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
+	LeftExpression FieldExpression `json:"leftExpression"`
+	Operator       Operator        `json:"operator"`
 
-	// RightExpression A field expression `{fieldName}`, a constant `{value}`, or a constant list
-	// `{value: [...]}` (used with `In`).
-	RightExpression Expression `json:"rightExpression"`
+	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
+	// `{value}` or a constant list `{value: [...]}`.
+	RightExpression OperandExpression `json:"rightExpression"`
 }
+
+// CompareConditionType defines model for CompareCondition.Type.
+type CompareConditionType string
 
 // Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 type Condition struct {
 	union json.RawMessage
 }
+
+// Constant One constant of a list operand.
+type Constant = interface{}
 
 // CreateResult defines model for CreateResult.
 type CreateResult struct {
@@ -142,11 +228,15 @@ type EntityQueryRequest struct {
 	Fields  *[]string `json:"fields,omitempty"`
 
 	// Orders Sort keys, at most 16 (CZQL `ORDER BY` takes as many); a repeated field is ignored.
-	Orders             *[]OrderBy  `json:"orders,omitempty"`
-	OriginalExternalID *bool       `json:"originalExternalID,omitempty"`
-	Paging             *Paging     `json:"paging,omitempty"`
-	Relations          *[]Relation `json:"relations,omitempty"`
-	TypeName           string      `json:"typeName"`
+	Orders             *[]OrderBy `json:"orders,omitempty"`
+	OriginalExternalID *bool      `json:"originalExternalID,omitempty"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging    *Paging     `json:"paging,omitempty"`
+	Relations *[]Relation `json:"relations,omitempty"`
+	TypeName  string      `json:"typeName"`
 
 	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
@@ -155,7 +245,11 @@ type EntityQueryRequest struct {
 // EntityQueryResult defines model for EntityQueryResult.
 type EntityQueryResult struct {
 	Entities []Entity `json:"entities"`
-	Paging   Paging   `json:"paging"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging Paging `json:"paging"`
 }
 
 // EntityValues Field values to write, by field name. References are given as `{id}` or an id string.
@@ -172,13 +266,20 @@ type Error struct {
 }
 
 // Expression A field expression `{fieldName}`, a constant `{value}`, or a constant list
-// `{value: [...]}` (used with `In`).
+// `{value: [...]}` (used with `In`, and only with `In`; `In` takes no field). One of
+// `fieldName` and `value` is required; given both, `fieldName` is used. The left
+// expression of a compare condition is a field expression.
 type Expression struct {
 	FieldName *string `json:"fieldName,omitempty"`
 
-	// Value A string, number, boolean, null, or a list of those. Text is at most 1024 characters.
-	Value interface{} `json:"value,omitempty"`
+	// Value The constant of a compare condition or the value of a CZQL parameter: a string (at
+	// most 1024 characters), number, boolean, null, an entity reference `{id}` (compared as
+	// its id), or a list of those (used with `In`).
+	Value Operand `json:"value,omitempty"`
 }
+
+// FieldExpression A field expression `{fieldName}`, the left side of a compare condition.
+type FieldExpression = Expression
 
 // LoginOptions defines model for LoginOptions.
 type LoginOptions struct {
@@ -205,20 +306,35 @@ type LoginResult struct {
 
 // NotCondition defines model for NotCondition.
 type NotCondition struct {
-	UnderscoreType string `json:"_type"`
+	UnderscoreType NotConditionType `json:"_type"`
 
 	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Not Condition `json:"not"`
 }
+
+// NotConditionType defines model for NotCondition.Type.
+type NotConditionType string
+
+// Operand The constant of a compare condition or the value of a CZQL parameter: a string (at
+// most 1024 characters), number, boolean, null, an entity reference `{id}` (compared as
+// its id), or a list of those (used with `In`).
+type Operand = interface{}
+
+// OperandExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
+// `{value}` or a constant list `{value: [...]}`.
+type OperandExpression = Expression
 
 // Operator defines model for Operator.
 type Operator string
 
 // OrCondition defines model for OrCondition.
 type OrCondition struct {
-	UnderscoreType string      `json:"_type"`
-	Or             []Condition `json:"or"`
+	UnderscoreType OrConditionType `json:"_type"`
+	Or             []Condition     `json:"or"`
 }
+
+// OrConditionType defines model for OrCondition.Type.
+type OrConditionType string
 
 // OrderBy defines model for OrderBy.
 type OrderBy struct {
@@ -226,25 +342,36 @@ type OrderBy struct {
 	Order     *SortOrder `json:"order,omitempty"`
 }
 
-// Paging defines model for Paging.
+// Paging A page request or, in a response, the page returned: `from` is the position of the
+// page's first row (in a response, of the next page's), `limit` the most rows a page
+// holds. Omitted in a request, `from` is 0 and `limit` 100.
 type Paging struct {
+	// From A position past every row gives an empty page.
 	From    *int  `json:"from,omitempty"`
 	HasMore *bool `json:"hasMore,omitempty"`
 	Limit   *int  `json:"limit,omitempty"`
 }
 
-// QueryParameters Named parameter values, referenced in CZQL as `:name`.
-type QueryParameters map[string]interface{}
+// QueryParameters Named parameter values, referenced in CZQL as `:name`; a list is used with `IN`.
+type QueryParameters map[string]Operand
 
 // QueryRequest defines model for QueryRequest.
 type QueryRequest struct {
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
 	Paging *Paging `json:"paging,omitempty"`
 
-	// Parameters Named parameter values, referenced in CZQL as `:name`.
+	// Parameters Named parameter values, referenced in CZQL as `:name`; a list is used with `IN`.
 	Parameters *QueryParameters `json:"parameters,omitempty"`
 
 	// Q CZQL text.
 	Q string `json:"q"`
+}
+
+// ReferenceConstant An entity reference, compared as its id (`/Type/n`, or a number).
+type ReferenceConstant struct {
+	Id interface{} `json:"id"`
 }
 
 // Relation defines model for Relation.
@@ -331,8 +458,12 @@ type EntityQueryGetParams struct {
 	Fields   *[]string `form:"fields,omitempty" json:"fields,omitempty"`
 	Where    *string   `form:"where,omitempty" json:"where,omitempty"`
 	Orders   *string   `form:"orders,omitempty" json:"orders,omitempty"`
-	From     *int      `form:"from,omitempty" json:"from,omitempty"`
-	Limit    *int      `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// From The position of the page's first row; omitted, 0 (the `Paging` default).
+	From *int `form:"from,omitempty" json:"from,omitempty"`
+
+	// Limit The most rows the page holds; omitted, 100 (the `Paging` default).
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
 // GetObjectParams defines parameters for GetObject.

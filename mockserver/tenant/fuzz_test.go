@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 )
 
@@ -42,11 +43,11 @@ func FuzzWhereJSON(f *testing.F) {
 	}
 	tn := fuzzTenant(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var v any
-		if json.Unmarshal(data, &v) != nil {
+		var c dataapi.Condition
+		if json.Unmarshal(data, &c) != nil {
 			return
 		}
-		x, err := query.ParseWhere(v, "where")
+		x, err := query.ParseWhere(&c, "where")
 		if err != nil {
 			checkErr(t, err)
 			return

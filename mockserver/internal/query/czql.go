@@ -70,6 +70,7 @@ type parser struct {
 	// the start of a :parameter (CZQL).
 	colonPunct bool
 	depth      int
+	limits     Limits
 }
 
 func (p *parser) init(s string) error {
@@ -196,10 +197,16 @@ func (p *parser) ident(what string) (string, error) {
 	return s, p.next()
 }
 
-// ParseQuery parses `SELECT f1, f2 FROM Type [WHERE cond] [ORDER BY f [ASC|DESC], ...]
-// [LIMIT n [OFFSET m]]`. params supply `:name` values.
+// ParseQuery parses CZQL with the package's default limits (see
+// Limits.ParseQuery).
 func ParseQuery(text string, params map[string]any) (*Query, error) {
-	p := &parser{params: params}
+	return Limits{}.ParseQuery(text, params)
+}
+
+// ParseQuery parses `SELECT f1, f2 FROM Type [WHERE cond] [ORDER BY f [ASC|DESC], ...]
+// [LIMIT n [OFFSET m]]` within l. params supply `:name` values.
+func (l Limits) ParseQuery(text string, params map[string]any) (*Query, error) {
+	p := &parser{params: params, limits: l}
 	if err := p.init(text); err != nil {
 		return nil, err
 	}
@@ -331,7 +338,7 @@ func (p *parser) orderList() ([]Order, error) {
 			return nil, err
 		}
 		out = append(out, o)
-		if l := CurrentLimits(); l.MaxOrders > 0 && len(out) > l.MaxOrders {
+		if l := p.limits; l.MaxOrders > 0 && len(out) > l.MaxOrders {
 			return nil, &SyntaxError{Pos: pos, Msg: fmt.Sprintf("more than %d sort keys; the limit is %d", l.MaxOrders, l.MaxOrders)}
 		}
 		if !p.isPunct(",") {
@@ -343,13 +350,19 @@ func (p *parser) orderList() ([]Order, error) {
 	}
 }
 
-// ParseCondition parses CZQL condition text (the WHERE part), with `:name`
-// parameters from params. Empty text matches every row.
+// ParseCondition parses CZQL condition text with the package's default
+// limits (see Limits.ParseCondition).
 func ParseCondition(text string, params map[string]any) (Expr, error) {
+	return Limits{}.ParseCondition(text, params)
+}
+
+// ParseCondition parses CZQL condition text (the WHERE part) within l, with
+// `:name` parameters from params. Empty text matches every row.
+func (l Limits) ParseCondition(text string, params map[string]any) (Expr, error) {
 	if strings.TrimSpace(text) == "" {
 		return True{}, nil
 	}
-	p := &parser{params: params}
+	p := &parser{params: params, limits: l}
 	if err := p.init(text); err != nil {
 		return nil, err
 	}
@@ -410,8 +423,8 @@ func (p *parser) and() (Expr, error) {
 func (p *parser) unary() (Expr, error) {
 	p.depth++
 	defer func() { p.depth-- }()
-	if l := CurrentLimits(); p.depth > l.MaxDepth {
-		return nil, p.errorf("conditions are nested more than %d levels deep (the limit is %d)", l.MaxDepth, l.MaxDepth)
+	if m := p.limits.maxDepth(); p.depth > m {
+		return nil, p.errorf("conditions are nested more than %d levels deep (the limit is %d)", m, m)
 	}
 	switch {
 	case p.isKeyword("NOT"):
@@ -562,7 +575,7 @@ func (p *parser) value() (any, error) {
 	var v any
 	switch {
 	case t.kind == tokString:
-		if msg := checkText(t.text); msg != "" {
+		if msg := p.limits.checkText(t.text); msg != "" {
 			return nil, &SyntaxError{Pos: t.pos, Msg: "a string " + msg}
 		}
 		v = t.text
@@ -579,6 +592,8 @@ func (p *parser) value() (any, error) {
 	case p.isKeyword("NULL"):
 		v = nil
 	case t.kind == tokParam:
+		// Parameter values are the request's, bounded by its schema
+		// (text length included); the engine takes scalars only.
 		pv, ok := p.params[t.text]
 		if !ok {
 			return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s has no value in parameters", t.text)}
@@ -589,17 +604,11 @@ func (p *parser) value() (any, error) {
 				if !scalar(x) {
 					return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s holds a value that is not a string, number, boolean or null", t.text)}
 				}
-				if msg := checkText(x); msg != "" {
-					return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s holds a value that %s", t.text, msg)}
-				}
 			}
 		} else {
 			v = normalise(pv)
 			if !scalar(v) {
 				return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s is not a string, number, boolean, null or list", t.text)}
-			}
-			if msg := checkText(v); msg != "" {
-				return nil, &SyntaxError{Pos: t.pos, Msg: fmt.Sprintf("parameter :%s %s", t.text, msg)}
 			}
 		}
 	default:

@@ -2,12 +2,13 @@ package query
 
 import (
 	"fmt"
-	"sync/atomic"
 	"unicode/utf8"
 )
 
-// Limits bound what one query may ask of the engine. The server sets them
-// from its API spec (SetLimits); a zero field is the package default.
+// Limits bound what one query may ask of the engine. The server reads them
+// from its API spec and passes them with every parse; a zero field is the
+// package default. The package-level parse functions use the defaults (for
+// callers that set no limits, such as the engine's tests).
 type Limits struct {
 	// MaxDepth is how deep conditions may nest, the outermost counting as
 	// 1: JSON conditions, and parentheses and NOT in CZQL text.
@@ -15,39 +16,26 @@ type Limits struct {
 	// MaxOrders is the most sort keys CZQL ORDER BY (and orders text) may
 	// list.
 	MaxOrders int
-	// MaxText is the longest text operand, in characters: a CZQL string or
-	// a parameter's text, or a JSON condition's value.
+	// MaxText is the longest text literal of CZQL text, in characters.
+	// (The text operands of JSON requests, condition values and
+	// parameters, are bounded by their schema before they get here.)
 	MaxText int
 }
 
-// Package defaults, for callers that set no limits (the engine's tests).
-const (
-	defaultMaxDepth = 64
-)
+// defaultMaxDepth is MaxDepth when none is set.
+const defaultMaxDepth = 64
 
-var limits atomic.Pointer[Limits]
-
-// SetLimits replaces the limits for every later parse.
-func SetLimits(l Limits) { limits.Store(&l) }
-
-// CurrentLimits returns the limits in force, defaults filled in.
-func CurrentLimits() Limits {
-	var l Limits
-	if p := limits.Load(); p != nil {
-		l = *p
-	}
+func (l Limits) maxDepth() int {
 	if l.MaxDepth <= 0 {
-		l.MaxDepth = defaultMaxDepth
+		return defaultMaxDepth
 	}
-	return l
+	return l.MaxDepth
 }
 
-// checkText says what is wrong with a text operand over MaxText ("" when
-// it is not text or within the limit).
-func checkText(v any) string {
-	s, ok := v.(string)
-	l := CurrentLimits()
-	if !ok || l.MaxText <= 0 || len(s) <= l.MaxText {
+// checkText says what is wrong with a text literal over MaxText ("" when it
+// is within the limit).
+func (l Limits) checkText(s string) string {
+	if l.MaxText <= 0 || len(s) <= l.MaxText {
 		return ""
 	}
 	if n := utf8.RuneCountInString(s); n > l.MaxText {

@@ -19,12 +19,16 @@ type Order struct {
 // Where locates the order for error messages.
 func (o Order) Where() Location { return Location{Path: o.Path, Pos: o.Pos} }
 
-// ParseOrders reads "Name, Budget DESC" (ASC is the default).
-func ParseOrders(s string) ([]Order, error) {
+// ParseOrders reads orders text with the package's default limits (see
+// Limits.ParseOrders).
+func ParseOrders(s string) ([]Order, error) { return Limits{}.ParseOrders(s) }
+
+// ParseOrders reads "Name, Budget DESC" (ASC is the default) within l.
+func (l Limits) ParseOrders(s string) ([]Order, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	p := &parser{}
+	p := &parser{limits: l}
 	if err := p.init(s); err != nil {
 		return nil, err
 	}

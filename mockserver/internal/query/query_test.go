@@ -1,6 +1,7 @@
 package query_test
 
 import (
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 )
 
@@ -74,22 +76,31 @@ func TestParseWhere(t *testing.T) {
 	cmp := func(f, op string, v any) map[string]any {
 		return map[string]any{"_type": "compare", "leftExpression": map[string]any{"fieldName": f}, "operator": op, "rightExpression": map[string]any{"value": v}}
 	}
-	x, err := query.ParseWhere(map[string]any{"_type": "or", "or": []any{
+	cond := func(v any) *dataapi.Condition {
+		b, err := json.Marshal(v)
+		require.NoError(t, err)
+		var c dataapi.Condition
+		require.NoError(t, json.Unmarshal(b, &c))
+		return &c
+	}
+	x, err := query.ParseWhere(cond(map[string]any{"_type": "or", "or": []any{
 		cmp("Name", "Equal", "Gemini"),
 		map[string]any{"_type": "not", "not": cmp("Budget", "GreaterThan", 60)},
-	}}, "where")
+	}}), "where")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"/P/2", "/P/3"}, match(x))
 	assert.Equal(t, []string{"Name", "Budget"}, query.Fields(x))
 
-	_, err = query.ParseWhere(map[string]any{"_type": "and", "and": []any{cmp("Name", "Resembles", "x")}}, "where")
+	_, err = query.ParseWhere(cond(map[string]any{"_type": "and", "and": []any{cmp("Name", "Resembles", "x")}}), "where")
 	var qe *query.Error
 	require.True(t, errors.As(err, &qe))
 	assert.Equal(t, "where.and[0].operator", qe.Path)
-	_, err = query.ParseWhere(map[string]any{"_type": "xor"}, "where")
+	_, err = query.ParseWhere(cond(map[string]any{"_type": "xor"}), "where")
 	require.Error(t, err)
-	_, err = query.ParseWhere(cmp("id", "In", "x"), "where")
+	_, err = query.ParseWhere(cond(cmp("id", "In", "x")), "where")
 	assert.ErrorContains(t, err, "In wants a list")
+	_, err = query.Limits{MaxDepth: 2}.ParseWhere(cond(map[string]any{"_type": "not", "not": map[string]any{"_type": "not", "not": cmp("Name", "Equal", "x")}}), "where")
+	assert.ErrorContains(t, err, "the limit is 2")
 }
 
 func TestParseQuery(t *testing.T) {

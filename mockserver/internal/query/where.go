@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 )
 
 // Error is a semantic error in a query, located by a field path such as
@@ -28,98 +30,77 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// ParseWhere compiles a decoded JSON where condition: `_type` compare, and,
-// or, not, cZQLCondition (the tag is matched case-insensitively, and
-// inferred from the keys when absent, as some clients omit it). path names
-// the condition in errors ("where").
-func ParseWhere(v any, path string) (Expr, error) {
-	return parseWhere(v, path, 0)
+// ParseWhere compiles a where condition with the package's default limits
+// (see Limits.ParseWhere).
+func ParseWhere(c *dataapi.Condition, path string) (Expr, error) {
+	return Limits{}.ParseWhere(c, path)
 }
 
-func parseWhere(v any, path string, depth int) (Expr, error) {
-	if v == nil {
+// ParseWhere compiles a where condition of the data API (nil matches every
+// row) within l. Its shape is the spec's and the server validated it
+// against the spec (tags, operators, the members of each branch, value
+// types, text length); what remains here is what no schema says: the
+// nesting limit, In against a list, and CZQL text. path names the
+// condition in errors ("where").
+func (l Limits) ParseWhere(c *dataapi.Condition, path string) (Expr, error) {
+	if c == nil {
 		return True{}, nil
 	}
-	if l := CurrentLimits(); depth >= l.MaxDepth {
-		return nil, &Error{Path: path, Msg: fmt.Sprintf("conditions are nested more than %d levels deep; the limit is %d", l.MaxDepth, l.MaxDepth)}
+	return l.parseWhere(c, path, 0)
+}
+
+func (l Limits) parseWhere(c *dataapi.Condition, path string, depth int) (Expr, error) {
+	if m := l.maxDepth(); depth >= m {
+		return nil, &Error{Path: path, Msg: fmt.Sprintf("conditions are nested more than %d levels deep; the limit is %d", m, m)}
 	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, &Error{Path: path, Msg: "a condition is an object with _type (compare, and, or, not, cZQLCondition)"}
-	}
-	typ, has := m["_type"]
-	name, isString := typ.(string)
-	if has && !isString {
-		return nil, &Error{Path: path + "._type", Msg: "must be a string"}
-	}
-	if !has {
-		name = inferType(m)
-	}
-	switch strings.ToLower(name) {
+	switch c.UnderscoreType {
 	case "compare":
-		return parseCompare(m, path)
+		return parseCompare(c, path)
 	case "and", "or":
-		key := strings.ToLower(name)
-		list, ok := m[key].([]any)
-		if !ok {
-			return nil, &Error{Path: path + "." + key, Msg: "want a list of conditions"}
+		list := c.And
+		if c.UnderscoreType == "or" {
+			list = c.Or
+		}
+		if list == nil {
+			return nil, &Error{Path: path + "." + c.UnderscoreType, Msg: "is required (a list of conditions)"}
 		}
 		out := make([]Expr, 0, len(list))
-		for i, c := range list {
-			x, err := parseWhere(c, path+"."+key+"["+strconv.Itoa(i)+"]", depth+1)
+		for i := range list {
+			x, err := l.parseWhere(&list[i], path+"."+c.UnderscoreType+"["+strconv.Itoa(i)+"]", depth+1)
 			if err != nil {
 				return nil, err
 			}
 			out = append(out, x)
 		}
-		if key == "and" {
+		if c.UnderscoreType == "and" {
 			return And(out), nil
 		}
 		return Or(out), nil
 	case "not":
-		if m["not"] == nil {
+		if c.Not == nil {
 			return nil, &Error{Path: path + ".not", Msg: "is required (the condition to negate)"}
 		}
-		x, err := parseWhere(m["not"], path+".not", depth+1)
+		x, err := l.parseWhere(c.Not, path+".not", depth+1)
 		if err != nil {
 			return nil, err
 		}
 		return Not{X: x}, nil
-	case "czqlcondition":
-		text, ok := m["text"].(string)
-		if !ok {
+	case "cZQLCondition":
+		if c.Text == nil {
 			return nil, &Error{Path: path + ".text", Msg: "is required (CZQL condition text)"}
 		}
-		params, _ := m["parameters"].(map[string]any)
-		if p, has := m["parameters"]; has && p != nil && params == nil {
-			return nil, &Error{Path: path + ".parameters", Msg: "must be an object of named values"}
+		var params map[string]any
+		if c.Parameters != nil {
+			params = *c.Parameters
 		}
-		x, err := ParseCondition(text, params)
+		x, err := l.ParseCondition(*c.Text, params)
 		if err != nil {
 			return nil, &Error{Path: path + ".text", Msg: err.Error()}
 		}
 		setPath(x, path+".text")
 		return x, nil
-	case "":
-		return nil, &Error{Path: path + "._type", Msg: "is required: one of compare, and, or, not, cZQLCondition"}
 	}
-	return nil, &Error{Path: path + "._type", Msg: fmt.Sprintf("%q is not one of compare, and, or, not, cZQLCondition", name)}
-}
-
-// inferType guesses the tag of an untagged condition from its keys.
-func inferType(m map[string]any) string {
-	for _, k := range []string{"leftExpression", "and", "or", "not", "text"} {
-		if _, ok := m[k]; ok {
-			switch k {
-			case "leftExpression":
-				return "compare"
-			case "text":
-				return "cZQLCondition"
-			}
-			return k
-		}
-	}
-	return ""
+	return nil, &Error{Path: path + "._type", Msg: fmt.Sprintf("%q is not one of compare, and, or, not, cZQLCondition", c.UnderscoreType)}
 }
 
 // setPath records the JSON path of CZQL conditions embedded in JSON.
@@ -140,51 +121,31 @@ func setPath(x Expr, path string) {
 	}
 }
 
-func parseCompare(m map[string]any, path string) (Expr, error) {
-	left, ok := m["leftExpression"].(map[string]any)
-	if !ok {
-		return nil, &Error{Path: path + ".leftExpression", Msg: "is required: a field expression {fieldName}"}
-	}
-	field, _ := left["fieldName"].(string)
-	if field == "" {
-		if _, isConst := left["value"]; isConst {
-			return nil, &Error{Path: path + ".leftExpression", Msg: "must be a field expression {fieldName}; put the constant on the right"}
-		}
+func parseCompare(x *dataapi.Condition, path string) (Expr, error) {
+	left, right := x.LeftExpression, x.RightExpression
+	if left == nil || left.FieldName == nil || *left.FieldName == "" {
 		return nil, &Error{Path: path + ".leftExpression.fieldName", Msg: "is required"}
 	}
-	rawOp, _ := m["operator"].(string)
-	op := canonicalOp(rawOp)
+	if right == nil {
+		return nil, &Error{Path: path + ".rightExpression", Msg: "is required"}
+	}
+	var op string
+	if x.Operator != nil {
+		op = string(*x.Operator)
+	}
 	if !operators[op] {
-		if rawOp == "" {
-			return nil, &Error{Path: path + ".operator", Msg: "is required: one of " + operatorList}
-		}
-		return nil, &Error{Path: path + ".operator", Msg: fmt.Sprintf("%q is not an operator: one of %s", rawOp, operatorList)}
+		return nil, &Error{Path: path + ".operator", Msg: fmt.Sprintf("%q is not an operator: one of %s", op, operatorList)}
 	}
-	right, ok := m["rightExpression"].(map[string]any)
-	if !ok {
-		return nil, &Error{Path: path + ".rightExpression", Msg: "is required: {value}, {value: [...]} or {fieldName}"}
-	}
-	c := &Compare{Field: field, Op: op, Path: path}
-	if rf, isField := right["fieldName"]; isField {
-		name, _ := rf.(string)
-		if name == "" {
-			return nil, &Error{Path: path + ".rightExpression.fieldName", Msg: "must be a field name"}
-		}
+	c := &Compare{Field: *left.FieldName, Op: op, Path: path}
+	if right.FieldName != nil {
 		if op == OpIn {
 			return nil, &Error{Path: path + ".rightExpression", Msg: "In compares with a constant list {value: [...]}, not a field"}
 		}
-		c.RightField = name
+		c.RightField = *right.FieldName
 		return c, nil
 	}
-	if _, isQuery := right["query"]; isQuery {
-		return nil, &Error{Path: path + ".rightExpression", Msg: "sub-queries (queryExpression) are not supported by the mock"}
-	}
-	val, has := right["value"]
-	if !has {
-		return nil, &Error{Path: path + ".rightExpression.value", Msg: "is required"}
-	}
 	if op == OpIn {
-		list, ok := val.([]any)
+		list, ok := right.Value.([]any)
 		if !ok {
 			return nil, &Error{Path: path + ".rightExpression.value", Msg: "In wants a list of values"}
 		}
@@ -193,21 +154,15 @@ func parseCompare(m map[string]any, path string) (Expr, error) {
 			if !scalar(x) {
 				return nil, &Error{Path: path + ".rightExpression.value[" + strconv.Itoa(i) + "]", Msg: "must be a string, number, boolean or null"}
 			}
-			if err := checkText(x); err != "" {
-				return nil, &Error{Path: path + ".rightExpression.value[" + strconv.Itoa(i) + "]", Msg: err}
-			}
 		}
 		return c, nil
 	}
-	if _, isList := val.([]any); isList {
+	if _, isList := right.Value.([]any); isList {
 		return nil, &Error{Path: path + ".rightExpression.value", Msg: op + " wants a single value (only In takes a list)"}
 	}
-	c.Value = normalise(val)
+	c.Value = normalise(right.Value)
 	if !scalar(c.Value) {
 		return nil, &Error{Path: path + ".rightExpression.value", Msg: "must be a string, number, boolean or null"}
-	}
-	if err := checkText(c.Value); err != "" {
-		return nil, &Error{Path: path + ".rightExpression.value", Msg: err}
 	}
 	return c, nil
 }
@@ -223,15 +178,6 @@ func scalar(v any) bool {
 
 var operatorList = strings.Join([]string{OpEqual, OpNotEqual, OpLessThan, OpGreaterThan, OpLessThanOrEqual,
 	OpGreaterThanOrEqual, OpBeginsWith, OpEndsWith, OpContains, OpDoesNotContain, OpIn, OpLike}, ", ")
-
-func canonicalOp(op string) string {
-	for k := range operators {
-		if strings.EqualFold(k, op) {
-			return k
-		}
-	}
-	return op
-}
 
 // normalise turns JSON numbers of any Go type into float64 and reference
 // objects {id} into their id.
