@@ -301,6 +301,7 @@ func describeValidation(err error) (field, msg string) {
 		case errors.Is(re.Err, io.EOF), errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
 			field, msg = "body", "the request body is empty; this operation needs one"
 		case hasSchema:
+			se = innermost(se)
 			field = fieldPath(se.JSONPointer())
 			msg = schemaReason(se)
 			if d := se.Schema.Discriminator; d != nil && len(d.Mapping) > 0 {
@@ -326,6 +327,34 @@ func describeValidation(err error) (field, msg string) {
 		msg = re.Error()
 	}
 	return field, msg
+}
+
+// innermost follows a oneOf whose discriminator names one of its branches
+// into that branch's own error, and an allOf into its failing member's, so
+// a where condition with a known _type and a bad member is reported at the
+// member, not as an unknown _type.
+func innermost(se *openapi3.SchemaError) *openapi3.SchemaError {
+	for range 64 {
+		if se.Origin == nil {
+			return se
+		}
+		if d := se.Schema.Discriminator; se.SchemaField != "allOf" { // every allOf applies: its failing member says more
+			if d == nil {
+				return se
+			}
+			m, _ := se.Value.(map[string]any)
+			v, _ := m[d.PropertyName].(string)
+			if _, known := d.Mapping[v]; !known {
+				return se
+			}
+		}
+		var inner *openapi3.SchemaError
+		if !errors.As(se.Origin, &inner) || inner == se {
+			return se
+		}
+		se = inner
+	}
+	return se
 }
 
 // schemaReason is a schema error's reason; a value that does not match a
