@@ -220,51 +220,61 @@ func (s *Server) adminGetSettings(rc *reqCtx) error {
 	return nil
 }
 
+// parseDuration reads the Duration v of the named field (nil: not sent).
+func parseDuration(field, like string, v *string) (*time.Duration, error) {
+	if v == nil {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(*v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not a duration (like %s)", field, *v, like)
+	}
+	return &d, nil
+}
+
 func (s *Server) adminUpdateSettings(rc *reqCtx) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
-	m := rc.bodyMap()
-	durations := map[string]time.Duration{}
-	for _, key := range []string{"tokenLifetime", "sessionLifetime"} {
-		if v, ok := m[key].(string); ok {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return rc.adminFail(http.StatusBadRequest, "bad_request", "%s: %q is not a duration (like 15m)", key, v)
-			}
-			durations[key] = d
-		}
+	var patch adminapi.SettingsPatch
+	if err := rc.decodeBody(&patch); err != nil {
+		return err
+	}
+	token, err := parseDuration("tokenLifetime", "15m", patch.TokenLifetime)
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	session, err := parseDuration("sessionLifetime", "15m", patch.SessionLifetime)
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	var limit *tenant.RateLimit
-	if rl, ok := m["rateLimit"].(map[string]any); ok {
-		limit = &tenant.RateLimit{}
-		if n, ok := rl["requests"].(float64); ok {
-			limit.Requests = int(n)
+	if rl := patch.RateLimit; rl != nil {
+		window, err := parseDuration("rateLimit.window", "1m", rl.Window)
+		if err != nil {
+			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
 		}
-		if v, ok := rl["window"].(string); ok {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return rc.adminFail(http.StatusBadRequest, "bad_request", "rateLimit.window: %q is not a duration (like 1m)", v)
-			}
-			limit.Window = d
+		limit = &tenant.RateLimit{Requests: rl.Requests}
+		if window != nil {
+			limit.Window = *window
 		}
 	}
 	st, err := t.UpdateSettings(func(st *tenant.Settings) {
 		if limit != nil {
 			st.RateLimit = *limit
 		}
-		if v, ok := m["apiDataAccess"].(string); ok {
-			st.APIDataAccess = tenant.APIDataAccess(v)
+		if v := patch.ApiDataAccess; v != nil {
+			st.APIDataAccess = tenant.APIDataAccess(*v)
 		}
-		if v, ok := m["enforcement"].(string); ok {
-			st.Enforcement = tenant.Enforcement(v)
+		if v := patch.Enforcement; v != nil {
+			st.Enforcement = tenant.Enforcement(*v)
 		}
-		if d, ok := durations["tokenLifetime"]; ok {
-			st.TokenLifetime = d
+		if token != nil {
+			st.TokenLifetime = *token
 		}
-		if d, ok := durations["sessionLifetime"]; ok {
-			st.SessionLifetime = d
+		if session != nil {
+			st.SessionLifetime = *session
 		}
 	})
 	if err != nil {
@@ -453,10 +463,14 @@ func (s *Server) adminSetFaults(rc *reqCtx) error {
 	if !ok {
 		return nil
 	}
-	var ff tenant.FaultsFixture
-	if err := decodeJSON(rc.body, &ff); err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "the body is not a fault plan: %v", err)
+	var body adminapi.Faults
+	if err := rc.decodeBody(&body); err != nil {
+		return err
 	}
+	ff := tenant.FaultsFixture{Seed: deref(body.Seed), Rules: convert(body.Rules, func(r adminapi.FaultRule) tenant.FaultRuleFixture {
+		return tenant.FaultRuleFixture{Operations: deref(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
+			RetryAfter: deref(r.RetryAfter), Latency: deref(r.Latency), AfterWrite: deref(r.AfterWrite), Times: deref(r.Times)}
+	})}
 	f, err := ff.Faults()
 	if err == nil {
 		err = t.SetFaults(f)
@@ -474,19 +488,16 @@ func (s *Server) adminExpireCredentials(rc *reqCtx) error {
 	if !ok {
 		return nil
 	}
-	var req struct {
-		ClientID string `json:"clientId"`
-		User     int64  `json:"user"`
-		Only     string `json:"only"`
-	}
+	var req adminapi.ExpireRequest // no body: every token and session
 	if len(bytes.TrimSpace(rc.body)) > 0 {
-		if err := decodeJSON(rc.body, &req); err != nil {
-			return rc.adminFail(http.StatusBadRequest, "bad_request", "the body is not an expire request: %v", err)
+		if err := rc.decodeBody(&req); err != nil {
+			return err
 		}
 	}
+	only := deref(req.Only)
 	tokens, sessions, err := t.ExpireCredentials(tenant.ExpireFilter{
-		ClientID: req.ClientID, User: req.User,
-		TokensOnly: req.Only == "tokens", SessionsOnly: req.Only == "sessions",
+		ClientID: deref(req.ClientId), User: deref(req.User),
+		TokensOnly: only == adminapi.Tokens, SessionsOnly: only == adminapi.Sessions,
 	})
 	if err != nil {
 		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
