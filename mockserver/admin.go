@@ -105,42 +105,50 @@ func (s *Server) adminTenant(rc *reqCtx) (*tenant.Tenant, bool) {
 	return t, ok
 }
 
-func (s *Server) tenantInfo(t *tenant.Tenant) map[string]any {
-	users := []map[string]any{}
-	for _, u := range t.Users() {
-		users = append(users, map[string]any{"id": u.ID, "name": u.Name, "login": u.Login})
+// tenantInfo is the TenantInfo of t, with its actual credential
+// identifiers.
+func (s *Server) tenantInfo(t *tenant.Tenant) adminapi.TenantInfo {
+	users := t.Users()
+	keys := t.APIKeys()
+	clients := t.OAuthClients()
+	info := adminapi.TenantInfo{
+		Id:               t.ID(),
+		Name:             t.Name(),
+		Default:          t == s.DefaultTenant(),
+		OrganizationId:   t.OrganizationID(),
+		CredentialSuffix: t.CredentialSuffix(),
+		Users:            make([]adminapi.TenantUser, 0, len(users)),
+		ApiKeys:          make([]adminapi.TenantAPIKey, 0, len(keys)),
+		OauthClients:     make([]adminapi.TenantOAuthClient, 0, len(clients)),
 	}
-	keys := []map[string]any{}
-	for _, k := range t.APIKeys() {
-		keys = append(keys, map[string]any{"name": k.Name, "key": k.Key, "user": k.User, "revoked": k.Revoked})
+	for _, u := range users {
+		info.Users = append(info.Users, adminapi.TenantUser{Id: u.ID, Name: u.Name, Login: u.Login})
 	}
-	clients := []map[string]any{}
-	for _, c := range t.OAuthClients() {
-		clients = append(clients, map[string]any{"clientId": c.ClientID, "user": c.User, "scopes": c.Scopes})
+	for _, k := range keys {
+		info.ApiKeys = append(info.ApiKeys, adminapi.TenantAPIKey{Name: k.Name, Key: k.Key, User: k.User, Revoked: k.Revoked})
 	}
-	return map[string]any{
-		"id":               t.ID(),
-		"name":             t.Name(),
-		"default":          t == s.DefaultTenant(),
-		"organizationId":   t.OrganizationID(),
-		"credentialSuffix": t.CredentialSuffix(),
-		"users":            users,
-		"apiKeys":          keys,
-		"oauthClients":     clients,
+	for _, c := range clients {
+		scopes := c.Scopes
+		if scopes == nil {
+			scopes = []string{} // a client that holds none
+		}
+		info.OauthClients = append(info.OauthClients, adminapi.TenantOAuthClient{ClientId: c.ClientID, User: c.User, Scopes: scopes})
 	}
+	return info
 }
 
 func (s *Server) adminHealthz(rc *reqCtx) error {
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"status": "ok", "tenants": len(s.Tenants())})
+	rc.writeJSON(http.StatusOK, "application/json", &adminapi.Health{Status: "ok", Tenants: len(s.Tenants())})
 	return nil
 }
 
 func (s *Server) adminListTenants(rc *reqCtx) error {
-	list := []map[string]any{}
-	for _, t := range s.Tenants() {
-		list = append(list, s.tenantInfo(t))
+	all := s.Tenants()
+	list := adminapi.TenantList{Tenants: make([]adminapi.TenantInfo, 0, len(all))}
+	for _, t := range all {
+		list.Tenants = append(list.Tenants, s.tenantInfo(t))
 	}
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"tenants": list})
+	rc.writeJSON(http.StatusOK, "application/json", &list)
 	return nil
 }
 
@@ -192,16 +200,16 @@ func (s *Server) adminResetTenant(rc *reqCtx) error {
 	return nil
 }
 
-func settingsBody(st tenant.Settings) map[string]any {
-	return map[string]any{
-		"apiDataAccess":   string(st.APIDataAccess),
-		"enforcement":     string(st.Enforcement),
-		"tokenLifetime":   st.TokenLifetime.String(),
-		"sessionLifetime": st.SessionLifetime.String(),
-		"rateLimit": map[string]any{
-			"requests": st.RateLimit.Requests,
-			"window":   st.RateLimit.WindowOrDefault().String(),
-		},
+// settingsBody is the Settings of st; the rate limit's window is the one
+// in force (its default when unset).
+func settingsBody(st tenant.Settings) *adminapi.Settings {
+	window := st.RateLimit.WindowOrDefault().String()
+	return &adminapi.Settings{
+		ApiDataAccess:   adminapi.SettingsApiDataAccess(st.APIDataAccess),
+		Enforcement:     adminapi.SettingsEnforcement(st.Enforcement),
+		TokenLifetime:   st.TokenLifetime.String(),
+		SessionLifetime: st.SessionLifetime.String(),
+		RateLimit:       adminapi.RateLimit{Requests: st.RateLimit.Requests, Window: &window},
 	}
 }
 
@@ -212,51 +220,61 @@ func (s *Server) adminGetSettings(rc *reqCtx) error {
 	return nil
 }
 
+// parseDuration reads the Duration v of the named field (nil: not sent).
+func parseDuration(field, like string, v *string) (*time.Duration, error) {
+	if v == nil {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(*v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not a duration (like %s)", field, *v, like)
+	}
+	return &d, nil
+}
+
 func (s *Server) adminUpdateSettings(rc *reqCtx) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
-	m := rc.bodyMap()
-	durations := map[string]time.Duration{}
-	for _, key := range []string{"tokenLifetime", "sessionLifetime"} {
-		if v, ok := m[key].(string); ok {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return rc.adminFail(http.StatusBadRequest, "bad_request", "%s: %q is not a duration (like 15m)", key, v)
-			}
-			durations[key] = d
-		}
+	var patch adminapi.SettingsPatch
+	if err := rc.decodeBody(&patch); err != nil {
+		return err
+	}
+	token, err := parseDuration("tokenLifetime", "15m", patch.TokenLifetime)
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+	}
+	session, err := parseDuration("sessionLifetime", "15m", patch.SessionLifetime)
+	if err != nil {
+		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	var limit *tenant.RateLimit
-	if rl, ok := m["rateLimit"].(map[string]any); ok {
-		limit = &tenant.RateLimit{}
-		if n, ok := rl["requests"].(float64); ok {
-			limit.Requests = int(n)
+	if rl := patch.RateLimit; rl != nil {
+		window, err := parseDuration("rateLimit.window", "1m", rl.Window)
+		if err != nil {
+			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
 		}
-		if v, ok := rl["window"].(string); ok {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return rc.adminFail(http.StatusBadRequest, "bad_request", "rateLimit.window: %q is not a duration (like 1m)", v)
-			}
-			limit.Window = d
+		limit = &tenant.RateLimit{Requests: rl.Requests}
+		if window != nil {
+			limit.Window = *window
 		}
 	}
 	st, err := t.UpdateSettings(func(st *tenant.Settings) {
 		if limit != nil {
 			st.RateLimit = *limit
 		}
-		if v, ok := m["apiDataAccess"].(string); ok {
-			st.APIDataAccess = tenant.APIDataAccess(v)
+		if v := patch.ApiDataAccess; v != nil {
+			st.APIDataAccess = tenant.APIDataAccess(*v)
 		}
-		if v, ok := m["enforcement"].(string); ok {
-			st.Enforcement = tenant.Enforcement(v)
+		if v := patch.Enforcement; v != nil {
+			st.Enforcement = tenant.Enforcement(*v)
 		}
-		if d, ok := durations["tokenLifetime"]; ok {
-			st.TokenLifetime = d
+		if token != nil {
+			st.TokenLifetime = *token
 		}
-		if d, ok := durations["sessionLifetime"]; ok {
-			st.SessionLifetime = d
+		if session != nil {
+			st.SessionLifetime = *session
 		}
 	})
 	if err != nil {
@@ -276,20 +294,66 @@ func (s *Server) adminGetAudit(rc *reqCtx) error {
 	f.EffectiveUser, _ = strconv.ParseInt(v.Get("effectiveUser"), 10, 64)
 	f.Limit, _ = strconv.Atoi(v.Get("limit"))
 	entries := t.Audit(f)
-	if entries == nil {
-		entries = []tenant.AuditEntry{}
+	log := adminapi.AuditLog{Entries: make([]adminapi.AuditEntry, 0, len(entries))}
+	for i := range entries {
+		log.Entries = append(log.Entries, auditEntry(&entries[i]))
 	}
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{"entries": entries})
+	rc.writeJSON(http.StatusOK, "application/json", &log)
 	return nil
+}
+
+// auditEntry is the AuditEntry of e; e's zero values are left out.
+func auditEntry(e *tenant.AuditEntry) adminapi.AuditEntry {
+	out := adminapi.AuditEntry{
+		Seq: e.Seq, Time: e.Time, Api: e.API, Operation: e.Operation, Outcome: adminapi.AuditEntryOutcome(e.Outcome),
+		Target: nonZero(e.Target), Step: nonZero(e.Step), Code: nonZero(e.Code), Write: nonZero(e.Write),
+		Status: nonZero(e.Status), EffectiveUser: nonZero(e.EffectiveUser), Principal: nonZero(e.Principal),
+		Reason: nonZero(e.Reason), Fault: nonZero(e.Fault), Replayed: nonZero(e.Replayed),
+	}
+	if c := e.Caller; c != nil {
+		out.Caller = &adminapi.AuditCaller{Kind: adminapi.AuditCallerKind(c.Kind), Id: c.ID, User: c.User}
+	}
+	return out
+}
+
+// nonZero is a pointer to v, or nil for v's zero value: a member the body
+// leaves out.
+func nonZero[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
+// nonEmpty is a pointer to list, or nil for an empty one.
+func nonEmpty[T any](list []T) *[]T {
+	if len(list) == 0 {
+		return nil
+	}
+	return &list
+}
+
+// convert maps each element of in with f; nil stays nil.
+func convert[S, T any](in []S, f func(S) T) []T {
+	if in == nil {
+		return nil
+	}
+	out := make([]T, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
 }
 
 // textWriter is what the report and the visibility diff write as text.
 type textWriter interface{ WriteText(io.Writer) error }
 
-// writeReport answers with v as JSON, or as text when format=text.
-func (rc *reqCtx) writeReport(v textWriter) error {
+// writeReport answers with body, v's generated model, as JSON, or with v
+// as text when format=text.
+func (rc *reqCtx) writeReport(v textWriter, body func() any) error {
 	if rc.r.URL.Query().Get("format") != "text" {
-		rc.writeJSON(http.StatusOK, "application/json", v)
+		rc.writeJSON(http.StatusOK, "application/json", body())
 		return nil
 	}
 	var b strings.Builder
@@ -308,7 +372,37 @@ func (s *Server) adminGetReport(rc *reqCtx) error {
 	if !ok {
 		return nil
 	}
-	return rc.writeReport(report.Build(t))
+	r := report.Build(t)
+	return rc.writeReport(r, func() any { return reportBody(r) })
+}
+
+// reportBody is the Report of r.
+func reportBody(r *report.Report) *adminapi.Report {
+	return &adminapi.Report{Tenant: r.Tenant, Credentials: convert(r.Credentials, credentialReport)}
+}
+
+func credentialReport(c report.CredentialReport) adminapi.CredentialReport {
+	return adminapi.CredentialReport{
+		Kind: adminapi.CredentialReportKind(c.Kind), Id: c.ID, Key: nonZero(c.Key), User: c.User, Revoked: nonZero(c.Revoked),
+		Requests: c.Requests, Denied: c.Denied,
+		Operations: convert(c.Operations, func(o report.OperationUse) adminapi.OperationUse {
+			return adminapi.OperationUse{Operation: o.Operation, Requests: o.Requests, Denied: o.Denied}
+		}),
+		Scopes: grant(c.Scopes), Permissions: grant(c.Permissions), EntityTypes: grant(c.EntityTypes),
+		Principals: c.Principals,
+		AsUser: convert(c.AsUser, func(p report.PrincipalReport) adminapi.PrincipalReport {
+			return adminapi.PrincipalReport{User: p.User, Requests: p.Requests, Denied: p.Denied,
+				Permissions: grant(p.Permissions), EntityTypes: grant(p.EntityTypes)}
+		}),
+		Denials: convert(c.Denials, func(d tenant.DenialCount) adminapi.DenialCount {
+			return adminapi.DenialCount{Operation: d.Operation, Step: d.Step, Code: d.Code, Missing: nonEmpty(d.Missing),
+				Principal: nonZero(d.Principal), Audit: nonZero(d.Audit), Count: d.Count}
+		}),
+	}
+}
+
+func grant(g report.Grant) adminapi.Grant {
+	return adminapi.Grant{Granted: g.Granted, Used: g.Used, Unused: g.Unused, Missing: g.Missing}
 }
 
 func (s *Server) adminGetVisibility(rc *reqCtx) error {
@@ -322,15 +416,46 @@ func (s *Server) adminGetVisibility(rc *reqCtx) error {
 	if err != nil {
 		return rc.adminFail(http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
 	}
-	return rc.writeReport(d)
+	return rc.writeReport(d, func() any { return visibilityBody(d) })
+}
+
+// visibilityBody is the VisibilityDiff of d.
+func visibilityBody(d *report.VisibilityDiff) *adminapi.VisibilityDiff {
+	return &adminapi.VisibilityDiff{
+		Tenant: d.Tenant, User: d.User, UserName: d.UserName, EntityType: d.EntityType,
+		ApiDataAccess: adminapi.VisibilityDiffApiDataAccess(d.APIDataAccess), Ui: rowSet(d.UI),
+		Credentials: convert(d.Credentials, func(c report.CredentialView) adminapi.CredentialView {
+			v := adminapi.CredentialView{Kind: adminapi.CredentialViewKind(c.Kind), Id: c.ID, Operation: c.Operation, Rows: rowSet(c.Rows),
+				ApiOnly: convert(c.APIOnly, rowDifference), UiOnly: convert(c.UIOnly, rowDifference)}
+			if sd := c.Denied; sd != nil {
+				v.Denied = &adminapi.StepDenial{Step: sd.Step, Code: sd.Code, Missing: nonEmpty(sd.Missing)}
+			}
+			return v
+		}),
+	}
+}
+
+func rowSet(r report.RowSet) adminapi.RowSet { return adminapi.RowSet{Count: r.Count, Ids: r.IDs} }
+
+func rowDifference(r report.RowDifference) adminapi.RowDifference {
+	return adminapi.RowDifference{Id: r.ID, Name: nonZero(r.Name), Reason: r.Reason}
 }
 
 func (s *Server) adminGetFaults(rc *reqCtx) error {
 	if t, ok := s.adminTenant(rc); ok {
 		f, _ := t.Faults()
-		rc.writeJSON(http.StatusOK, "application/json", f.Fixture())
+		rc.writeJSON(http.StatusOK, "application/json", faultsBody(f.Fixture()))
 	}
 	return nil
+}
+
+// faultsBody is the Faults of a plan in fixture form; the seed is always
+// there, a rule's zero values are left out.
+func faultsBody(ff tenant.FaultsFixture) *adminapi.Faults {
+	return &adminapi.Faults{Seed: &ff.Seed, Rules: convert(ff.Rules, func(r tenant.FaultRuleFixture) adminapi.FaultRule {
+		return adminapi.FaultRule{Operations: nonEmpty(r.Operations), Kind: adminapi.FaultRuleKind(r.Kind), Probability: r.Probability,
+			RetryAfter: nonZero(r.RetryAfter), Latency: nonZero(r.Latency), AfterWrite: nonZero(r.AfterWrite), Times: nonZero(r.Times)}
+	})}
 }
 
 func (s *Server) adminSetFaults(rc *reqCtx) error {
@@ -338,10 +463,14 @@ func (s *Server) adminSetFaults(rc *reqCtx) error {
 	if !ok {
 		return nil
 	}
-	var ff tenant.FaultsFixture
-	if err := decodeJSON(rc.body, &ff); err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "the body is not a fault plan: %v", err)
+	var body adminapi.Faults
+	if err := rc.decodeBody(&body); err != nil {
+		return err
 	}
+	ff := tenant.FaultsFixture{Seed: deref(body.Seed), Rules: convert(body.Rules, func(r adminapi.FaultRule) tenant.FaultRuleFixture {
+		return tenant.FaultRuleFixture{Operations: deref(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
+			RetryAfter: deref(r.RetryAfter), Latency: deref(r.Latency), AfterWrite: deref(r.AfterWrite), Times: deref(r.Times)}
+	})}
 	f, err := ff.Faults()
 	if err == nil {
 		err = t.SetFaults(f)
@@ -350,7 +479,7 @@ func (s *Server) adminSetFaults(rc *reqCtx) error {
 		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	cur, _ := t.Faults()
-	rc.writeJSON(http.StatusOK, "application/json", cur.Fixture())
+	rc.writeJSON(http.StatusOK, "application/json", faultsBody(cur.Fixture()))
 	return nil
 }
 
@@ -359,23 +488,20 @@ func (s *Server) adminExpireCredentials(rc *reqCtx) error {
 	if !ok {
 		return nil
 	}
-	var req struct {
-		ClientID string `json:"clientId"`
-		User     int64  `json:"user"`
-		Only     string `json:"only"`
-	}
+	var req adminapi.ExpireRequest // no body: every token and session
 	if len(bytes.TrimSpace(rc.body)) > 0 {
-		if err := decodeJSON(rc.body, &req); err != nil {
-			return rc.adminFail(http.StatusBadRequest, "bad_request", "the body is not an expire request: %v", err)
+		if err := rc.decodeBody(&req); err != nil {
+			return err
 		}
 	}
+	only := deref(req.Only)
 	tokens, sessions, err := t.ExpireCredentials(tenant.ExpireFilter{
-		ClientID: req.ClientID, User: req.User,
-		TokensOnly: req.Only == "tokens", SessionsOnly: req.Only == "sessions",
+		ClientID: deref(req.ClientId), User: deref(req.User),
+		TokensOnly: only == adminapi.Tokens, SessionsOnly: only == adminapi.Sessions,
 	})
 	if err != nil {
 		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", map[string]int{"tokens": tokens, "sessions": sessions})
+	rc.writeJSON(http.StatusOK, "application/json", &adminapi.ExpireResult{Tokens: tokens, Sessions: sessions})
 	return nil
 }

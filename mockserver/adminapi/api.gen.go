@@ -418,9 +418,9 @@ type AuditLog struct {
 // CredentialReport defines model for CredentialReport.
 type CredentialReport struct {
 	// AsUser Per AS-USER principal, what the credential's requests made as that principal used and lacked of the principal's roles; these never count towards the credential's own `permissions` and `entityTypes`.
-	AsUser  *[]PrincipalReport `json:"asUser,omitempty"`
-	Denials []DenialCount      `json:"denials"`
-	Denied  int                `json:"denied"`
+	AsUser  []PrincipalReport `json:"asUser"`
+	Denials []DenialCount     `json:"denials"`
+	Denied  int               `json:"denied"`
 
 	// EntityTypes What a credential holds compared with what it used and needed.
 	EntityTypes Grant `json:"entityTypes"`
@@ -431,11 +431,7 @@ type CredentialReport struct {
 	// Key An API key's value (a public test value of the fixture); manifests may name a key by either.
 	Key        *string              `json:"key,omitempty"`
 	Kind       CredentialReportKind `json:"kind"`
-	Operations []struct {
-		Denied    int    `json:"denied"`
-		Operation string `json:"operation"`
-		Requests  int    `json:"requests"`
-	} `json:"operations"`
+	Operations []OperationUse       `json:"operations"`
 
 	// Permissions What a credential holds compared with what it used and needed.
 	Permissions Grant `json:"permissions"`
@@ -837,27 +833,40 @@ type Health struct {
 // Landing defines model for Landing.
 type Landing struct {
 	// Apis The APIs this mock serves, each with its spec.
-	Apis []struct {
-		// Name Example: data
-		Name string `json:"name"`
-
-		// Spec Example: /_mock/specs/data.yaml
-		Spec  string `json:"spec"`
-		Title string `json:"title"`
-	} `json:"apis"`
-	Links struct {
-		// AdminSpec Example: /_mock/specs/admin.yaml
-		AdminSpec string `json:"adminSpec"`
-
-		// Health Example: /healthz
-		Health string `json:"health"`
-
-		// Tenants Example: /_mock/tenants
-		Tenants string `json:"tenants"`
-	} `json:"links"`
+	Apis  []LandingAPI `json:"apis"`
+	Links LandingLinks `json:"links"`
 
 	// Name Example: tenantkit mock
 	Name string `json:"name"`
+}
+
+// LandingAPI defines model for LandingAPI.
+type LandingAPI struct {
+	// Name Example: data
+	Name string `json:"name"`
+
+	// Spec Example: /_mock/specs/data.yaml
+	Spec  string `json:"spec"`
+	Title string `json:"title"`
+}
+
+// LandingLinks defines model for LandingLinks.
+type LandingLinks struct {
+	// AdminSpec Example: /_mock/specs/admin.yaml
+	AdminSpec string `json:"adminSpec"`
+
+	// Health Example: /healthz
+	Health string `json:"health"`
+
+	// Tenants Example: /_mock/tenants
+	Tenants string `json:"tenants"`
+}
+
+// OperationUse The requests one operation received from a credential.
+type OperationUse struct {
+	Denied    int    `json:"denied"`
+	Operation string `json:"operation"`
+	Requests  int    `json:"requests"`
 }
 
 // PositiveDuration A Duration that is more than zero (at least one of its numbers is not 0).
@@ -992,41 +1001,54 @@ type StepDenial struct {
 	Step    string    `json:"step"`
 }
 
+// TenantAPIKey defines model for TenantAPIKey.
+type TenantAPIKey struct {
+	// Key The key value to send as `Authorization: ApiKey <key>`.
+	Key     string `json:"key"`
+	Name    string `json:"name"`
+	Revoked bool   `json:"revoked"`
+	User    int64  `json:"user"`
+}
+
 // TenantInfo defines model for TenantInfo.
 type TenantInfo struct {
-	ApiKeys []struct {
-		// Key The key value to send as `Authorization: ApiKey <key>`.
-		Key     string `json:"key"`
-		Name    string `json:"name"`
-		Revoked bool   `json:"revoked"`
-		User    int64  `json:"user"`
-	} `json:"apiKeys"`
+	ApiKeys []TenantAPIKey `json:"apiKeys"`
 
 	// CredentialSuffix Appended to every credential identifier ("" for the default tenant).
 	CredentialSuffix string `json:"credentialSuffix"`
 
 	// Default True for the server's default tenant.
-	Default      bool   `json:"default"`
-	Id           string `json:"id"`
-	Name         string `json:"name"`
-	OauthClients []struct {
-		ClientId string   `json:"clientId"`
-		Scopes   []string `json:"scopes"`
-		User     int64    `json:"user"`
-	} `json:"oauthClients"`
-	OrganizationId *int64 `json:"organizationId,omitempty"`
-	Users          []struct {
-		Id int64 `json:"id"`
+	Default      bool                `json:"default"`
+	Id           string              `json:"id"`
+	Name         string              `json:"name"`
+	OauthClients []TenantOAuthClient `json:"oauthClients"`
 
-		// Login The login user name (email plus suffix).
-		Login string `json:"login"`
-		Name  string `json:"name"`
-	} `json:"users"`
+	// OrganizationId The fixture's tenant.organizationId (0 when it sets none).
+	OrganizationId int64        `json:"organizationId"`
+	Users          []TenantUser `json:"users"`
 }
 
 // TenantList defines model for TenantList.
 type TenantList struct {
 	Tenants []TenantInfo `json:"tenants"`
+}
+
+// TenantOAuthClient defines model for TenantOAuthClient.
+type TenantOAuthClient struct {
+	ClientId string `json:"clientId"`
+
+	// Scopes The scopes the client may be issued (empty when it holds none).
+	Scopes []string `json:"scopes"`
+	User   int64    `json:"user"`
+}
+
+// TenantUser defines model for TenantUser.
+type TenantUser struct {
+	Id int64 `json:"id"`
+
+	// Login The login user name (email plus suffix).
+	Login string `json:"login"`
+	Name  string `json:"name"`
 }
 
 // VisibilityDiff defines model for VisibilityDiff.
