@@ -101,14 +101,6 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 	return d, nil
 }
 
-// bodyMap returns the JSON object body (empty when none).
-func (rc *reqCtx) bodyMap() map[string]any {
-	m, _ := rc.bodyJSON.(map[string]any)
-	if m == nil {
-		m = map[string]any{}
-	}
-	return m
-}
 
 // decodeBody reads the request body as the generated model T: the body as
 // readBody decoded and normalised it (camelCase keys) and the validator
