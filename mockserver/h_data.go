@@ -101,7 +101,6 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 	return d, nil
 }
 
-
 // decodeBody reads the request body as the generated model T: the body as
 // readBody decoded and normalised it (camelCase keys) and the validator
 // checked it, so each field holds the value validated under its name.
