@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
@@ -229,9 +230,7 @@ func (rc *reqCtx) writeError(s surface, e *apiError) {
 	}
 	switch s {
 	case surfaceData:
-		rc.writeJSON(e.status, "application/json", map[string]string{
-			"errorCode": dataErrorCode(e), "message": e.msg, "referenceId": rc.correlationID,
-		})
+		rc.writeJSON(e.status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.msg, ReferenceId: &rc.correlationID})
 	case surfaceCredentials:
 		g := &genesysError{}
 		g.body = credentialsapi.ErrorBody{

@@ -178,25 +178,22 @@ func (s *Server) login(rc *reqCtx) error {
 		return fmt.Errorf("login: %w", err)
 	}
 	rc.target, rc.write = userRef(u.ID), true
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{
-		"sessionId":      sess.ID,
-		"userId":         userRef(u.ID),
-		"organizationId": t.OrganizationID(),
-		"licenseType":    "Full",
+	rc.writeJSON(http.StatusOK, "application/json", &dataapi.LoginResult{
+		SessionId: sess.ID, UserId: userRef(u.ID), OrganizationId: t.OrganizationID(), LicenseType: &licenseType,
 	})
 	return nil
 }
 
+// licenseType is the license every user of the mock holds.
+var licenseType = "Full"
+
 func (s *Server) getSessionInfo(rc *reqCtx) error {
 	u, _ := rc.tenant.User(rc.verdict.Effective)
-	body := map[string]any{
-		"userId":         userRef(rc.verdict.Effective),
-		"userName":       u.Login,
-		"organizationId": rc.tenant.OrganizationID(),
-		"licenseType":    "Full",
+	body := &dataapi.SessionInfo{
+		UserId: userRef(rc.verdict.Effective), UserName: &u.Login, OrganizationId: rc.tenant.OrganizationID(), LicenseType: &licenseType,
 	}
 	if rc.sessionID != "" {
-		body["sessionId"] = rc.sessionID
+		body.SessionId = &rc.sessionID
 	}
 	rc.writeJSON(http.StatusOK, "application/json", body)
 	return nil
@@ -205,7 +202,7 @@ func (s *Server) getSessionInfo(rc *reqCtx) error {
 func (s *Server) logout(rc *reqCtx) error {
 	rc.tenant.EndSession(rc.sessionID)
 	rc.target, rc.write = userRef(rc.verdict.Caller.User), true
-	rc.writeJSON(http.StatusOK, "application/json", map[string]any{})
+	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }
 

@@ -5,38 +5,20 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // specsPrefix serves the embedded specs (getSpec).
 const specsPrefix = adminPrefix + "specs/"
 
-// landingAPI is one API of the landing document.
-type landingAPI struct {
-	Name  string `json:"name"`
-	Title string `json:"title"`
-	Spec  string `json:"spec"`
-}
-
-// landing is the document at /_mock/ (openapi/admin.yaml, Landing).
-type landing struct {
-	Name  string       `json:"name"`
-	APIs  []landingAPI `json:"apis"`
-	Links struct {
-		AdminSpec string `json:"adminSpec"`
-		Tenants   string `json:"tenants"`
-		Health    string `json:"health"`
-	} `json:"links"`
-}
-
-func (s *Server) landingDoc() landing {
-	doc := landing{Name: "tenantkit mock"}
+// landingDoc is the document at /_mock/ (openapi/admin.yaml, Landing).
+func (s *Server) landingDoc() adminapi.Landing {
+	doc := adminapi.Landing{Name: "tenantkit mock", Apis: []adminapi.LandingAPI{}}
 	for _, sp := range s.specs.vendor {
-		doc.APIs = append(doc.APIs, landingAPI{Name: string(sp.api), Title: sp.doc.Info.Title, Spec: specsPrefix + string(sp.api) + ".yaml"})
+		doc.Apis = append(doc.Apis, adminapi.LandingAPI{Name: string(sp.api), Title: sp.doc.Info.Title, Spec: specsPrefix + string(sp.api) + ".yaml"})
 	}
-	doc.Links.AdminSpec = specsPrefix + string(openapi.Admin) + ".yaml"
-	doc.Links.Tenants = adminPrefix + "tenants"
-	doc.Links.Health = HealthPath
+	doc.Links = adminapi.LandingLinks{AdminSpec: specsPrefix + string(openapi.Admin) + ".yaml", Tenants: adminPrefix + "tenants", Health: HealthPath}
 	return doc
 }
 
@@ -49,7 +31,7 @@ func (s *Server) adminLanding(rc *reqCtx) error {
 	}
 	var b strings.Builder
 	b.WriteString("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tenantkit mock</title></head>\n<body>\n<h1>tenantkit mock</h1>\n<h2>APIs</h2>\n<ul>\n")
-	for _, a := range doc.APIs {
+	for _, a := range doc.Apis {
 		b.WriteString("<li>" + html.EscapeString(a.Title) + ": <a href=\"" + html.EscapeString(a.Spec) + "\">" + html.EscapeString(a.Spec) + "</a></li>\n")
 	}
 	b.WriteString("</ul>\n<h2>Admin API</h2>\n<ul>\n")
