@@ -186,7 +186,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	if cfg.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(newTextHandler(w, opts))
 }
 
 // loadFixture loads the fixture file at path, or the embedded demo fixture

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// textHandler is slog's TextHandler with a fast path for the records the
+// mock writes on every request: no groups or handler attributes, and
+// attributes that are strings, integers and durations. Those it formats
+// itself, byte for byte as the TextHandler would (TestTextHandlerMatchesSlog
+// compares the two on random records), without the TextHandler's
+// reflection and per-attribute state; anything else goes to the
+// TextHandler, which writes to the same writer under the same lock.
+type textHandler struct {
+	slow  slog.Handler
+	level slog.Leveler
+	fast  bool // no ReplaceAttr, no AddSource: the fast path writes what the TextHandler would
+	mu    *sync.Mutex
+	w     io.Writer
+}
+
+func newTextHandler(w io.Writer, opts *slog.HandlerOptions) *textHandler {
+	h := &textHandler{level: opts.Level, fast: opts.ReplaceAttr == nil && !opts.AddSource, mu: &sync.Mutex{}}
+	if h.level == nil {
+		h.level = slog.LevelInfo
+	}
+	h.w = lockedWriter{h.mu, w}
+	h.slow = slog.NewTextHandler(h.w, opts)
+	return h
+}
+
+// lockedWriter writes under the handler's lock, so the fast path and the
+// TextHandler never interleave.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+
+// WithAttrs and WithGroup hand over to the TextHandler for good.
+func (h *textHandler) WithAttrs(as []slog.Attr) slog.Handler { return h.slow.WithAttrs(as) }
+func (h *textHandler) WithGroup(name string) slog.Handler   { return h.slow.WithGroup(name) }
+
+var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+func (h *textHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.fast {
+		return h.slow.Handle(ctx, r)
+	}
+	bp := lineBufs.Get().(*[]byte)
+	defer lineBufs.Put(bp)
+	b, ok := appendTextRecord((*bp)[:0], r)
+	if !ok {
+		return h.slow.Handle(ctx, r)
+	}
+	*bp = b
+	_, err := h.w.Write(b)
+	return err
+}
+
+// appendTextRecord formats r as slog's TextHandler does, or reports that it
+// holds an attribute the fast path does not format.
+func appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
+	if !r.Time.IsZero() {
+		b = append(b, "time="...)
+		b = appendRFC3339Millis(b, r.Time.Round(0))
+		b = append(b, ' ')
+	}
+	b = append(b, "level="...)
+	b = appendTextString(b, r.Level.String())
+	b = append(b, " msg="...)
+	b = appendTextString(b, r.Message)
+	ok := true
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Equal(slog.Attr{}) { // slog drops an empty attribute
+			return true
+		}
+		b = append(b, ' ')
+		b = appendTextString(b, a.Key)
+		b = append(b, '=')
+		switch v := a.Value; v.Kind() {
+		case slog.KindString:
+			b = appendTextString(b, v.String())
+		case slog.KindInt64:
+			b = strconv.AppendInt(b, v.Int64(), 10)
+		case slog.KindDuration:
+			b = append(b, v.Duration().String()...)
+		default:
+			ok = false
+		}
+		return ok
+	})
+	return append(b, '\n'), ok
+}
+
+// appendRFC3339Millis is slog's: RFC 3339 with exactly three digits of
+// milliseconds, truncated.
+func appendRFC3339Millis(b []byte, t time.Time) []byte {
+	const prefixLen = len("2006-01-02T15:04:05.000")
+	n := len(b)
+	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
+	b = t.AppendFormat(b, time.RFC3339Nano)
+	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the fourth digit
+}
+
+// appendTextString writes s as the TextHandler writes a string: as it is,
+// or Go-quoted when it is empty or holds a space, '=', '"', a control
+// character or a rune that is not printable.
+func appendTextString(b []byte, s string) []byte {
+	if textNeedsQuoting(s) {
+		return strconv.AppendQuote(b, s)
+	}
+	return append(b, s...)
+}
+
+func textNeedsQuoting(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == ' ' || c == '=' || c == '"' || c < 0x20 {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsPrint(r) {
+			return true
+		}
+		i += size
+	}
+	return false
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTextHandlerMatchesSlog writes random records through the fast
+// handler and through slog's TextHandler and requires the same bytes:
+// strings that need quoting and strings that do not, integers, durations,
+// attributes the fast path hands over (floats, times, groups), levels and
+// times of every precision.
+func TestTextHandlerMatchesSlog(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"", "a", "GET", "/api/v2/x", "a b", "k=v", `q"uote`, `back\slash`, "tab\t", "nl\n", "é", "\u00a0", "\x7f", "\xff", "日本", "µs", "-", "+1", "allow"}
+	str := func() string {
+		var b strings.Builder
+		for range rnd.IntN(3) + 1 {
+			b.WriteString(pieces[rnd.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, slog.LevelInfo + 2}
+	for i := range 20000 {
+		when := time.Unix(1_700_000_000+rnd.Int64N(1e8), rnd.Int64N(1e9)).In(time.FixedZone("z", 3600*(rnd.IntN(5)-2)))
+		if i%50 == 0 {
+			when = time.Time{}
+		}
+		r := slog.NewRecord(when, levels[rnd.IntN(len(levels))], str(), 0)
+		for range rnd.IntN(10) {
+			switch rnd.IntN(8) {
+			case 0, 1, 2:
+				r.AddAttrs(slog.String(str(), str()))
+			case 3:
+				r.AddAttrs(slog.Int(str(), rnd.IntN(1000)-500))
+			case 4:
+				r.AddAttrs(slog.Duration(str(), time.Duration(rnd.Int64N(1e12))))
+			case 5:
+				r.AddAttrs(slog.Float64(str(), rnd.Float64()))
+			case 6:
+				r.AddAttrs(slog.Attr{})
+			case 7:
+				r.AddAttrs(slog.Group(str(), slog.String("x", str())))
+			}
+		}
+		var fast, slow bytes.Buffer
+		opts := &slog.HandlerOptions{Level: slog.LevelDebug}
+		if err := newTextHandler(&fast, opts).Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if err := slog.NewTextHandler(&slow, opts).Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if fast.String() != slow.String() {
+			t.Fatalf("record %d:\n fast %q\n slog %q", i, fast.String(), slow.String())
+		}
+	}
+}
+
+// The handler honours its level, and hands over to slog for attributes it
+// does not format itself.
+func TestTextHandlerLevelsAndHandOver(t *testing.T) {
+	var b bytes.Buffer
+	l := slog.New(newTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l.Info("hidden")
+	l.Warn("shown", "n", 1, "when", time.Unix(0, 0).UTC())
+	l.With("k", "v").Error("with")
+	out := b.String()
+	if strings.Contains(out, "hidden") || !strings.Contains(out, "msg=shown n=1 when=1970-01-01T00:00:00.000Z") || !strings.Contains(out, "msg=with k=v") {
+		t.Errorf("log:\n%s", out)
+	}
+}
