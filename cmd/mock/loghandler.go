@@ -53,7 +53,7 @@ func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >
 
 // WithAttrs and WithGroup hand over to the TextHandler for good.
 func (h *textHandler) WithAttrs(as []slog.Attr) slog.Handler { return h.slow.WithAttrs(as) }
-func (h *textHandler) WithGroup(name string) slog.Handler   { return h.slow.WithGroup(name) }
+func (h *textHandler) WithGroup(name string) slog.Handler    { return h.slow.WithGroup(name) }
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
