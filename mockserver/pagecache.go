@@ -12,8 +12,10 @@ import (
 // version, so a write, a share, a membership or settings change or a reset
 // is seen by the very next query. Only the query and its encoding are
 // saved: every request is still routed, decided, validated, audited,
-// counted and logged. The cache is bounded in entries and bytes; an answer
-// larger than maxCachedPage is never kept.
+// counted and logged. An answer is kept only when its query comes a
+// second time at the same version (an export's pages, each asked once,
+// are never copied), and the cache is bounded in entries and bytes; an
+// answer larger than maxCachedPage is never kept.
 type pageCache struct {
 	mu    sync.Mutex
 	pages map[string]*cachedPage
@@ -23,14 +25,14 @@ type pageCache struct {
 
 type cachedPage struct {
 	version uint64
-	body    []byte
+	body    []byte // nil: the query was seen once at version, not kept
 	length  string // len(body), formatted once
 }
 
 const (
 	maxCachedPages = 64
 	maxCachedBytes = 8 << 20
-	maxCachedPage  = 1 << 20
+	maxCachedPage  = 256 << 10
 )
 
 // pageKey names a query answer: the operation, the effective user, and the
@@ -55,24 +57,29 @@ func (c *pageCache) get(key string, version uint64) (*cachedPage, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	p, ok := c.pages[key]
-	if !ok || p.version != version {
+	if !ok || p.version != version || p.body == nil {
 		return nil, false
 	}
 	return p, true
 }
 
-// put keeps a copy of body as the answer for key at version.
+// put notes that key was answered with body at version, and keeps a copy
+// of body when key was already answered at that version before.
 func (c *pageCache) put(key string, version uint64, body []byte) {
 	if len(body) > maxCachedPage {
 		return
 	}
-	p := &cachedPage{version: version, body: append([]byte(nil), body...), length: strconv.Itoa(len(body))}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pages == nil {
 		c.pages = map[string]*cachedPage{}
 	}
-	if old, ok := c.pages[key]; ok {
+	p := &cachedPage{version: version}
+	old, seen := c.pages[key]
+	if seen && old.version == version {
+		p.body, p.length = append([]byte(nil), body...), strconv.Itoa(len(body))
+	}
+	if seen {
 		c.bytes -= len(old.body)
 	} else {
 		c.order = append(c.order, key)

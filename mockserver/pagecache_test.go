@@ -21,14 +21,24 @@ func TestCachedQueryAnswersFollowEveryChange(t *testing.T) {
 	const q = "/V2.0/services/data/entityQuery?typeName=Project&fields=Name,Owner&limit=100"
 	key := apiKey("demo-key-service")
 	fresh := 0
+	// read sends q three times (the second answer is kept, the third served
+	// from the cache) and a query never sent before; all must read the same
+	// rows.
 	read := func() (cached, first string) {
 		t.Helper()
-		r := h.do(http.MethodGet, q, nil, key...)
-		require.Equal(t, http.StatusOK, r.status, r.body)
+		var answers []string
+		for range 3 {
+			r := h.do(http.MethodGet, q, nil, key...)
+			require.Equal(t, http.StatusOK, r.status, r.body)
+			answers = append(answers, string(r.body))
+		}
 		fresh++
 		f := h.do(http.MethodGet, fmt.Sprintf("%s&from=0&limit=%d", q, 100+fresh), nil, key...) // a query never sent before
 		require.Equal(t, http.StatusOK, f.status, f.body)
-		return string(r.body), string(f.body)
+		for i, a := range answers {
+			assert.Equal(t, rows(t, string(f.body)), rows(t, a), "answer %d of the repeated query", i+1)
+		}
+		return answers[2], string(f.body)
 	}
 	a, _ := read()
 	b, _ := read()
