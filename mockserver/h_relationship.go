@@ -41,11 +41,7 @@ func (s *Server) getProxyAssignments(rc *reqCtx) error {
 	if err := rc.bindQuery(&p); err != nil {
 		return err
 	}
-	size, err := filled("pageSize", p.PageSize)
-	if err != nil {
-		return err
-	}
-	number, err := filled("pageNumber", p.PageNumber)
+	size, number, err := pageParams(p.PageSize, p.PageNumber)
 	if err != nil {
 		return err
 	}

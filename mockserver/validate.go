@@ -719,6 +719,17 @@ func filled[T any](name string, p *T) (T, error) {
 	return *p, nil
 }
 
+// pageParams reads the default-filled pageSize and pageNumber of a
+// numbered listing.
+func pageParams(size, number *int) (int, int, error) {
+	sz, err := filled("pageSize", size)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := filled("pageNumber", number)
+	return sz, n, err
+}
+
 // deref is the value of an optional field, the zero value when absent.
 func deref[T any](p *T) T {
 	if p == nil {
