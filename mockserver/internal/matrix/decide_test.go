@@ -112,14 +112,7 @@ func (d *decider) decide(t *testing.T, c matrix.Cell) matrix.Result {
 // docs/permission-matrix.md, so the HTTP path adds nothing to, and takes
 // nothing from, the decision.
 func TestDecisionFunctionAgreesWithTheMatrix(t *testing.T) {
-	m, err := matrix.Cells(tenant.Demo())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := matrix.ReadGolden(goldenDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, want := demoMatrix(t)
 	d := newDecider(t)
 	steps := map[string]int{}
 	for name, r := range want {
@@ -149,14 +142,7 @@ func TestDecisionFunctionAgreesWithTheMatrix(t *testing.T) {
 // the golden matrix: a credential the diff says reads a type is allowed
 // there, one it says is refused is refused at the same step and code.
 func TestVisibilityDiffAgreesWithTheMatrix(t *testing.T) {
-	m, err := matrix.Cells(tenant.Demo())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := matrix.ReadGolden(goldenDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, want := demoMatrix(t)
 	srv := mocktest.Start(t)
 	checked, denied := 0, 0
 	for _, c := range m.Cells {
@@ -213,14 +199,7 @@ func keyName(t *testing.T, ten *tenant.Tenant, key string) string {
 // clients judged by a token of the operation's own API) and compares the
 // answer with the golden matrix.
 func TestServerDecideAgreesWithTheMatrix(t *testing.T) {
-	m, err := matrix.Cells(tenant.Demo())
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := matrix.ReadGolden(goldenDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, want := demoMatrix(t)
 	srv := mocktest.Start(t)
 	asked := 0
 	for _, c := range m.Cells {
@@ -254,4 +233,18 @@ func TestServerDecideAgreesWithTheMatrix(t *testing.T) {
 	if asked < len(m.Cells)/2 {
 		t.Errorf("asked %d of %d cells", asked, len(m.Cells))
 	}
+}
+
+// demoMatrix is the demo tenant's matrix and its golden results.
+func demoMatrix(t *testing.T) (*matrix.Matrix, map[string]matrix.Result) {
+	t.Helper()
+	m, err := matrix.Cells(tenant.Demo())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := matrix.ReadGolden(goldenDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, want
 }
