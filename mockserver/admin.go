@@ -505,3 +505,12 @@ func (s *Server) adminExpireCredentials(rc *reqCtx) error {
 	rc.writeJSON(http.StatusOK, "application/json", &adminapi.ExpireResult{Tokens: tokens, Sessions: sessions})
 	return nil
 }
+
+// surfaceAdmin is the admin API's wire format: {error, message}.
+var surfaceAdmin = &surface{
+	name:     "admin",
+	prefixes: []string{adminPrefix},
+	writeError: func(rc *reqCtx, e *apiError) {
+		rc.writeJSON(e.status, "application/json", &adminapi.Error{Error: plainCode(e), Message: e.msg})
+	},
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 	"github.com/tenantkit/tenantkit/openapi"
@@ -365,3 +366,94 @@ func (s *Server) deleteCredential(rc *reqCtx) error {
 	rc.noContent()
 	return nil
 }
+
+// surfaceCredentials is the credentials API's wire format: Genesys'
+// ErrorBody, OAuth errors that repeat their description, the correlation id
+// in ININ-Correlation-Id, and the rate limit in inin-ratelimit-* headers.
+var surfaceCredentials = &surface{
+	name:              "credentials",
+	prefixes:          []string{"/api/v2/", "/oauth/token"},
+	writeError:        writeGenesysError,
+	correlationHeader: http.CanonicalHeaderKey("ININ-Correlation-Id"),
+	rateLimitHeaders:  true,
+	rateLimitMessage: func(requests, windowSecs int) string {
+		return fmt.Sprintf("Rate limit exceeded the maximum. [%d] requests for [%d] seconds", requests, windowSecs)
+	},
+}
+
+// writeGenesysError writes e as Genesys' ErrorBody, or an OAuth error as
+// Genesys writes it (it repeats the description).
+func writeGenesysError(rc *reqCtx, e *apiError) {
+	if e.kind == kindOAuth {
+		rc.writeJSON(e.status, "application/json", &credentialsapi.OAuthError{Error: e.oauth, ErrorDescription: &e.msg, Description: &e.msg})
+		return
+	}
+	g := &genesysError{}
+	g.body = credentialsapi.ErrorBody{
+		Message: e.msg, Code: genesysCode(e), Status: e.status, ContextId: &rc.correlationID, Details: &g.details,
+	}
+	g.details = g.detail[:0] // never nil: Genesys writes "details": []
+	switch e.kind {
+	case kindPermission:
+		g.params = map[string]string{"permissions": strings.Join(e.missing, ", ")}
+		g.body.MessageParams, g.body.MessageWithParams = &g.params, &permissionsWithParams
+	case kindScope:
+		g.params = map[string]string{"scopes": strings.Join(e.missing, " ")}
+		g.body.MessageParams, g.body.MessageWithParams = &g.params, &scopesWithParams
+	}
+	if e.field != "" {
+		g.detail[0] = credentialsapi.ErrorDetail{ErrorCode: &codeInvalidValue, FieldName: &e.field}
+		g.details = g.detail[:1]
+	}
+	rc.writeJSON(e.status, "application/json", &g.body)
+}
+
+// genesysCode maps a failure to the credentials API's ErrorBody code.
+func genesysCode(e *apiError) string {
+	switch e.kind {
+	case kindUnauthenticated:
+		switch e.code {
+		case wire.CodeMissingCredential:
+			return "authentication.required"
+		case wire.CodeExpiredCredential:
+			return "credentials.expired"
+		}
+		return "bad.credentials"
+	case kindScope:
+		return "missing.scopes"
+	case kindPermission:
+		return "missing.any.permissions"
+	case kindProxy, kindObject:
+		return "not.authorized"
+	case kindNotFound:
+		return "not.found"
+	case kindMethodNotAllowed:
+		return "method.not.allowed"
+	case kindInternal:
+		return "internal.server.error"
+	case kindRateLimited:
+		return "too.many.requests"
+	case kindUnavailable:
+		return "service.unavailable"
+	case kindMisdirected:
+		return "misdirected.request"
+	}
+	return "bad.request"
+}
+
+// genesysError is a credentials API error body together with the values
+// its optional (pointer) fields point to, so that writing one costs one
+// allocation.
+type genesysError struct {
+	body    credentialsapi.ErrorBody
+	details []credentialsapi.ErrorDetail
+	detail  [1]credentialsapi.ErrorDetail
+	params  map[string]string
+}
+
+// Shared values the generated models point to; they are only read.
+var (
+	codeInvalidValue      = "invalid.value"
+	permissionsWithParams = "Unable to perform the requested action. You are missing the following permission(s): [{permissions}]"
+	scopesWithParams      = "Missing required oauth scopes: {scopes}"
+)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/jsonvalue"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
@@ -630,4 +631,41 @@ func (s *Server) deleteObject(rc *reqCtx) error {
 	rc.write = true
 	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
+}
+
+// surfaceData is the data API's wire format: errors as {errorCode, message,
+// referenceId}, the data API's quota wording.
+var surfaceData = &surface{
+	name:     "data",
+	prefixes: []string{"/V2.0/"},
+	writeError: func(rc *reqCtx, e *apiError) {
+		rc.writeJSON(e.status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.msg, ReferenceId: &rc.correlationID})
+	},
+	rateLimitMessage: func(requests, windowSecs int) string {
+		return fmt.Sprintf("API calls quota exceeded: at most %d calls per %d seconds", requests, windowSecs)
+	},
+}
+
+// dataErrorCode maps a failure to the data API's errorCode.
+func dataErrorCode(e *apiError) string {
+	switch e.kind {
+	case kindUnauthenticated:
+		if e.code == wire.CodeExpiredCredential {
+			return "SessionTimeout"
+		}
+		return "Unauthorized"
+	case kindScope, kindProxy, kindPermission:
+		return "MissingPermissions"
+	case kindObject:
+		return "EntityTypeNotAccessible"
+	case kindNotFound:
+		return "EntityNotFound"
+	case kindInternal:
+		return "InternalError"
+	case kindRateLimited:
+		return "RequestLimitExceeded"
+	case kindUnavailable:
+		return "ServiceUnavailable"
+	}
+	return "InvalidArgument"
 }

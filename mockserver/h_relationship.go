@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -194,4 +195,95 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 	*bp = b
 	rc.writeRaw(http.StatusOK, "application/json", b)
 	return nil
+}
+
+// surfaceRelationship is the relationship API's wire format: RFC 7807
+// problem details, and OAuth errors for its token endpoint.
+var surfaceRelationship = &surface{
+	name:       "relationship",
+	prefixes:   []string{"/api/rest/"},
+	writeError: writeProblem,
+}
+
+// writeProblem writes e as a problem, or an OAuth error.
+func writeProblem(rc *reqCtx, e *apiError) {
+	if e.kind == kindOAuth {
+		rc.writeJSON(e.status, "application/json", &relationshipapi.OAuthError{Error: e.oauth, ErrorDescription: &e.msg})
+		return
+	}
+	p := &problem{typ: problemType(e.status), code: problemCode(e)}
+	p.body = relationshipapi.Problem{
+		Type: &p.typ, Title: http.StatusText(e.status), Status: e.status, Detail: &e.msg, TraceId: &rc.correlationID, ErrorCode: &p.code,
+	}
+	if e.field != "" {
+		p.errors = map[string][]string{e.field: {e.msg}}
+		p.body.Errors = &p.errors
+	}
+	rc.writeJSON(e.status, "application/problem+json", &p.body)
+}
+
+// problemCode maps a failure to the relationship API's problem errorCode.
+func problemCode(e *apiError) string {
+	switch e.kind {
+	case kindUnauthenticated:
+		if e.code == wire.CodeExpiredCredential {
+			return "token_expired"
+		}
+		return "unauthorized"
+	case kindScope:
+		return "missing_scopes"
+	case kindProxy:
+		return "proxy_not_allowed"
+	case kindPermission:
+		return "missing_permissions"
+	case kindObject:
+		return "entry_type_not_accessible"
+	case kindNotFound:
+		return "not_found"
+	case kindMethodNotAllowed:
+		return "method_not_allowed"
+	case kindInternal:
+		return "internal_error"
+	case kindRateLimited:
+		return "too_many_requests"
+	case kindUnavailable:
+		return "service_unavailable"
+	case kindMisdirected:
+		return "misdirected_request"
+	}
+	return "invalid_request"
+}
+
+// problem is a relationship API problem body together with the values its
+// optional fields point to (one allocation, like genesysError).
+type problem struct {
+	body   relationshipapi.Problem
+	typ    string
+	code   string
+	errors map[string][]string
+}
+
+// problemType is a problem's type: the RFC section of its status.
+func problemType(status int) string {
+	switch status {
+	case 400:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.1"
+	case 401:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.2"
+	case 403:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.4"
+	case 404:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.5"
+	case 405:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.6"
+	case 413:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.14"
+	case 421:
+		return "https://tools.ietf.org/html/rfc9110#section-15.5.20"
+	case 429:
+		return "https://tools.ietf.org/html/rfc6585#section-4"
+	case 503:
+		return "https://tools.ietf.org/html/rfc9110#section-15.6.4"
+	}
+	return "https://tools.ietf.org/html/rfc9110#section-15.6.1"
 }

@@ -95,14 +95,12 @@ func (rc *reqCtx) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
 		msg: rateLimitMessage(rc.surface, lim.Requests, window)})
 }
 
-// rateLimitMessage words a 429 as each vendor does: the data API's quota
-// text, Genesys' "[max] requests for [window] seconds".
-func rateLimitMessage(s surface, requests, windowSecs int) string {
-	switch s {
-	case surfaceData:
-		return fmt.Sprintf("API calls quota exceeded: at most %d calls per %d seconds", requests, windowSecs)
-	case surfaceCredentials:
-		return fmt.Sprintf("Rate limit exceeded the maximum. [%d] requests for [%d] seconds", requests, windowSecs)
+// rateLimitMessage words a 429 as each vendor does (the surface's
+// wording: the data API's quota text, Genesys' "[max] requests for
+// [window] seconds"), or plainly.
+func rateLimitMessage(s *surface, requests, windowSecs int) string {
+	if s.rateLimitMessage != nil {
+		return s.rateLimitMessage(requests, windowSecs)
 	}
 	return fmt.Sprintf("Too many requests: at most %d requests per %d seconds", requests, windowSecs)
 }

@@ -107,7 +107,7 @@ func (s *Server) runResilient(rc *reqCtx) {
 	// API's vendor does not count logins toward its quota either).
 	if lim := rc.settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
 		use := st.limiter.take(id.key(), lim, s.clock())
-		if rc.surface == surfaceCredentials {
+		if rc.surface.rateLimitHeaders {
 			h := rc.w.Header()
 			h.Set("inin-ratelimit-count", strconv.Itoa(use.count))
 			h.Set("inin-ratelimit-allowed", strconv.Itoa(lim.Requests))

@@ -41,7 +41,7 @@ type reqCtx struct {
 	w       *recorder
 	r       *http.Request
 	vendor  bool
-	surface surface
+	surface *surface
 
 	route  *route
 	kroute *routers.Route
@@ -423,9 +423,6 @@ func (rc *reqCtx) noContent() {
 
 func (rc *reqCtx) setHeaders() { rc.setHeadersWith("") }
 
-// correlationHeader is ININ-Correlation-Id in the form net/http writes it.
-var correlationHeader = http.CanonicalHeaderKey("ININ-Correlation-Id")
-
 // setHeadersWith sets the mock's headers and returns the value slice for a
 // further header holding extra: the values share one allocation (each
 // slice's capacity is its length, so appending to one cannot touch
@@ -443,9 +440,9 @@ func (rc *reqCtx) setHeadersWith(extra string) []string {
 		vals[0] = rc.headerDecision().Encode()
 		h[wire.DecisionHeader] = vals[0:1:1]
 	}
-	if rc.surface == surfaceCredentials {
+	if name := rc.surface.correlationHeader; name != "" {
 		vals[1] = rc.correlationID
-		h[correlationHeader] = vals[1:2:2]
+		h[name] = vals[1:2:2]
 	}
 	return vals[2:3:3]
 }

@@ -27,7 +27,7 @@ type handlerFunc func(rc *reqCtx) error
 type route struct {
 	op      openapi.Operation
 	spec    *apiSpec
-	surface surface
+	surface *surface // set per server by loadSpecs, from the API's binding
 	handle  handlerFunc
 	// rule is what the decision function reads of the operation: op, the
 	// credential kinds its security schemes accept (none for public
@@ -83,12 +83,9 @@ type match struct {
 // read-only and shared by every Server (parsing the specs is most of the
 // cost of a new server). Handlers are bound per server by loadSpecs.
 var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
-	surfaces := map[openapi.API]surface{
-		openapi.Data: surfaceData, openapi.Credentials: surfaceCredentials,
-		openapi.Relationship: surfaceRelationship, openapi.Admin: surfaceAdmin,
-	}
 	var out []*apiSpec
 	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
+
 		doc, err := openapi.Load(api)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
@@ -110,7 +107,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		}
 		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), data: data}
 		for _, op := range ops {
-			rt := &route{op: op, spec: sp, surface: surfaces[api]}
+			rt := &route{op: op, spec: sp}
 			rule, token, err := decide.NewOperation(doc, &rt.op, nil)
 			if err != nil {
 				return nil, fmt.Errorf("mockserver: %w", err)
@@ -154,14 +151,16 @@ func loadSpecs(s *Server) (*specs, error) {
 	if err != nil {
 		return nil, err
 	}
-	handlers := map[openapi.API]map[string]handlerFunc{
-		openapi.Data:         s.dataHandlers(),
-		openapi.Credentials:  s.credentialsHandlers(),
-		openapi.Relationship: s.relationshipHandlers(),
-		openapi.Admin:        s.adminHandlers(),
+	handlers := map[openapi.API]map[string]handlerFunc{}
+	surfaces := map[openapi.API]*surface{}
+	for _, b := range apis {
+		handlers[b.api], surfaces[b.api] = b.handlers(s), b.surface
 	}
 	out := &specs{}
 	for _, c := range compiled {
+		if surfaces[c.api] == nil {
+			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.api)
+		}
 		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
@@ -169,7 +168,7 @@ func loadSpecs(s *Server) (*specs, error) {
 				return nil, fmt.Errorf("mockserver: %s operation %s has no handler", c.api, id)
 			}
 			rt := *crt
-			rt.spec, rt.handle = sp, h
+			rt.spec, rt.handle, rt.surface = sp, h, surfaces[c.api]
 			sp.routes[id] = &rt
 		}
 		if c.api == openapi.Admin {
