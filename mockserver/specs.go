@@ -35,7 +35,8 @@ type route struct {
 	// token endpoints.
 	rule decide.Operation
 	// normaliseBody: the request body's top-level keys are camelCased before
-	// validation (data API bodies with declared properties).
+	// validation (bodies with declared properties, in a spec whose info has
+	// x-pascal-case-keys: the data API's).
 	normaliseBody bool
 	// token marks an OAuth token endpoint.
 	token bool
@@ -117,7 +118,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			if isTokenEndpoint(oa) {
 				rt.token = true
 			}
-			if api == openapi.Data && oa.RequestBody != nil {
+			if pascal, _ := doc.Info.Extensions["x-pascal-case-keys"].(bool); pascal && oa.RequestBody != nil {
 				if mt := oa.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && len(mt.Schema.Value.Properties) > 0 {
 					rt.normaliseBody = true
 				}
