@@ -151,9 +151,12 @@
 //     limits), errors.go (each API's error body);
 //   - the decision: internal/decide;
 //   - the per-API handlers, typed by the models generated from the specs
-//     into internal/api: h_data.go, h_credentials.go, h_relationship.go,
-//     h_token.go, with encode.go (the streaming entity-page encoder) and
-//     pagecache.go (encoded pages, valid while the tenant's version holds);
+//     into internal/api, each API's file with its surface (error body, path
+//     prefixes, extra headers): h_data.go, h_credentials.go,
+//     h_relationship.go, h_token.go, with encode.go (the streaming
+//     entity-page encoder) and pagecache.go (encoded pages, valid while the
+//     tenant's version holds); apis.go binds each API's handlers and
+//     surface, the one line a new API adds besides its spec and fixture;
 //   - cross-cutting: the resilience layer (resilience.go, ratelimit.go,
 //     faults.go, idempotency.go), reports (package report), the admin API
 //     (admin.go), hostile-request bounds (bounds.go, inflight.go, origin.go);
