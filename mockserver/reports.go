@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/report"
@@ -56,9 +57,27 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 	if !ok {
 		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
 	}
-	return report.Visibility(t, user, entityType, func(cred decide.Credential, op, entityType string) *tenant.StepDenial {
+	return report.Visibility(t, user, entityType, s.rowRead, func(cred decide.Credential, op, entityType string) *tenant.StepDenial {
 		return s.readDenial(t, cred, op, entityType)
 	})
+}
+
+// rowRead is the vendor operation whose spec marks it x-row-read and that
+// accepts credentials of kind: of the first API (in API order) that has
+// one, the first by operationId.
+func (s *Server) rowRead(kind decide.Kind) string {
+	for _, sp := range s.specs.vendor {
+		var ids []string
+		for id, rt := range sp.routes {
+			if rt.op.RowRead && slices.Contains(rt.rule.Accepts, kind) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) > 0 {
+			return slices.Min(ids)
+		}
+	}
+	return ""
 }
 
 // readDenial asks the decision function about a read of entityType by a

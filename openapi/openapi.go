@@ -88,6 +88,10 @@ type Operation struct {
 	// ReadOnly is true for GET and HEAD and for POSTs marked x-read-only:
 	// operations that only read, which the SDK may replay after a failure.
 	ReadOnly bool
+	// RowRead marks (x-row-read) the list read of an API that the mock's
+	// visibility diff judges a credential of that API by: the rows it
+	// returns are the rows the credential reads.
+	RowRead bool
 	// AsUser is true when the operation declares the AS-USER header
 	// parameter (AsUserHeader): only there may a call act on behalf of
 	// another user. Elsewhere the header means nothing, as at the vendors.
@@ -161,6 +165,7 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 				return nil, fmt.Errorf("openapi: %s %s: x-idempotent is now x-read-only (a POST that only reads)", api, o.ID)
 			}
 			o.AsUser = declaresAsUser(item.Parameters) || declaresAsUser(op.Parameters)
+			o.RowRead, _ = op.Extensions["x-row-read"].(bool)
 			readOnly, _ := op.Extensions["x-read-only"].(bool)
 			o.ReadOnly = readOnly || method == http.MethodGet || method == http.MethodHead
 			ops = append(ops, o)

@@ -61,10 +61,15 @@ type RowDifference struct {
 // or nil when the read is allowed.
 type Judge func(cred decide.Credential, op, entityType string) *tenant.StepDenial
 
+// Reads names, per credential kind, the list read a credential of that
+// kind is judged by (the operation whose spec marks it x-row-read and
+// accepts the kind); "" when there is none.
+type Reads func(kind decide.Kind) string
+
 // Visibility builds the visibility diff for a user and an entity type of
 // tenant t. Each credential of the user is judged for its read operation
 // by judge (the mock's decision function); nothing is recorded.
-func Visibility(t *tenant.Tenant, user int64, entityType string, judge Judge) (*VisibilityDiff, error) {
+func Visibility(t *tenant.Tenant, user int64, entityType string, reads Reads, judge Judge) (*VisibilityDiff, error) {
 	u, ok := t.User(user)
 	if !ok {
 		return nil, fmt.Errorf("mockserver: tenant %s has no user %d", t.ID(), user)
@@ -107,14 +112,18 @@ func Visibility(t *tenant.Tenant, user int64, entityType string, judge Judge) (*
 		cv.Rows.Count = len(cv.Rows.IDs)
 		d.Credentials = append(d.Credentials, cv)
 	}
-	for _, k := range t.APIKeys() {
-		if k.User == user && !k.Revoked {
-			check(decide.APIKey(k), "entityQuery")
+	if op := reads(decide.KindAPIKey); op != "" {
+		for _, k := range t.APIKeys() {
+			if k.User == user && !k.Revoked {
+				check(decide.APIKey(k), op)
+			}
 		}
 	}
-	for _, c := range t.OAuthClients() {
-		if c.User == user {
-			check(decide.ClientToken(c, ""), "getRows")
+	if op := reads(decide.KindBearer); op != "" {
+		for _, c := range t.OAuthClients() {
+			if c.User == user {
+				check(decide.ClientToken(c, ""), op)
+			}
 		}
 	}
 	return d, nil
