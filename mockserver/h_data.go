@@ -269,6 +269,9 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 // count visible rows only.
 func (q *entitySpec) run(rc *reqCtx, field string) error {
 	st, key := rc.state, ""
+	if st != nil && !cacheable(rc) {
+		st = nil
+	}
 	if st != nil {
 		key = pageKey(rc)
 		if p, ok := st.pages.get(key, rc.tenant.Version()); ok {

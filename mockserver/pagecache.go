@@ -30,10 +30,20 @@ type cachedPage struct {
 }
 
 const (
+	// maxCachedKey bounds the query string and body a cached query may
+	// have: keys are kept for every query seen, and a polling query is
+	// short.
+	maxCachedKey   = 4 << 10
 	maxCachedPages = 64
 	maxCachedBytes = 8 << 20
 	maxCachedPage  = 256 << 10
 )
+
+// cacheable reports whether the request's answer may be cached: its query
+// string and body together are at most maxCachedKey bytes.
+func cacheable(rc *reqCtx) bool {
+	return len(rc.r.URL.RawQuery)+len(rc.body) <= maxCachedKey
+}
 
 // pageKey names a query answer: the operation, the effective user, and the
 // request's query string and body as sent (the answer depends on nothing

@@ -62,3 +62,18 @@ func TestPageCacheBounds(t *testing.T) {
 		t.Errorf("the cache kept the caller's buffer: %q", p.body)
 	}
 }
+
+// A query whose string and body exceed maxCachedKey is never cached: the
+// cache keeps a key for every query it has seen, so keys stay small.
+func TestLongQueriesAreNotCached(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
+	long.body = bytes.Repeat([]byte(" "), maxCachedKey+1)
+	short := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
+	if cacheable(long) || !cacheable(short) {
+		t.Errorf("cacheable: %d-byte body %v, %d-byte body %v", len(long.body), cacheable(long), len(short.body), cacheable(short))
+	}
+}
