@@ -26,7 +26,7 @@ func (s *Server) basicClient(r *http.Request) (id, secret string, ok bool) {
 	if !ok || !strings.ContainsAny(id+secret, "%+") {
 		return id, secret, ok
 	}
-	if c, known := s.tenantForIdentifier(id).OAuthClient(id); known && c.Secret == secret {
+	if s.tenantForIdentifier(id).ClientSecretMatches(id, secret) {
 		return id, secret, ok
 	}
 	did, err1 := url.QueryUnescape(id)

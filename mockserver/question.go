@@ -45,6 +45,9 @@ type Answer struct {
 // Decide answers q for tenant t with the decision function every request
 // is decided by. An unknown operation, API key or client is an error.
 func (s *Server) Decide(t *tenant.Tenant, q Question) (Answer, error) {
+	if t == nil {
+		return Answer{}, fmt.Errorf("mockserver: a question needs a tenant")
+	}
 	rt := s.specs.route(q.Operation)
 	if rt == nil {
 		return Answer{}, fmt.Errorf("mockserver: no vendor operation %q", q.Operation)
