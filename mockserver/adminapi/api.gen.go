@@ -1369,7 +1369,7 @@ type ClientInterface interface {
 	// each of the user's API keys (data API entity query) and OAuth clients (relationship API
 	// rows, with every scope the client may hold) reads under the tenant's current
 	// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
-	// are checked by the authorization pipeline's own steps; nothing is written to the audit
+	// are judged by the decision function, as every request is; nothing is written to the audit
 	// log. See docs/guides/visibility.md.
 	//
 	// Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
@@ -1737,7 +1737,7 @@ func (c *Client) UpdateSettings(ctx context.Context, tenantId TenantID, body Upd
 // each of the user's API keys (data API entity query) and OAuth clients (relationship API
 // rows, with every scope the client may hold) reads under the tenant's current
 // `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
-// are checked by the authorization pipeline's own steps; nothing is written to the audit
+// are judged by the decision function, as every request is; nothing is written to the audit
 // log. See docs/guides/visibility.md.
 //
 // Corresponds with GET /_mock/tenants/{tenantId}/visibility (the `GetVisibility` operationId).
@@ -2703,7 +2703,7 @@ type ClientWithResponsesInterface interface {
 	// each of the user's API keys (data API entity query) and OAuth clients (relationship API
 	// rows, with every scope the client may hold) reads under the tenant's current
 	// `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
-	// are checked by the authorization pipeline's own steps; nothing is written to the audit
+	// are judged by the decision function, as every request is; nothing is written to the audit
 	// log. See docs/guides/visibility.md.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -4221,7 +4221,7 @@ func (c *ClientWithResponses) UpdateSettingsWithResponse(ctx context.Context, te
 // each of the user's API keys (data API entity query) and OAuth clients (relationship API
 // rows, with every scope the client may hold) reads under the tenant's current
 // `apiDataAccess`, and the difference both ways with the reason for each row. Credentials
-// are checked by the authorization pipeline's own steps; nothing is written to the audit
+// are judged by the decision function, as every request is; nothing is written to the audit
 // log. See docs/guides/visibility.md.
 //
 // Returns a wrapper object for the known response body format(s).
