@@ -14,7 +14,6 @@ import (
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
-	"github.com/tenantkit/tenantkit/openapi"
 )
 
 const (
@@ -27,7 +26,7 @@ const (
 
 func (s *Server) credentialsHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"getToken":              s.specTokenHandler(openapi.Credentials),
+		"getToken":              s.token,
 		"listCredentials":       s.listCredentials,
 		"listCredentialsCursor": s.listCredentialsCursor,
 		"listCredentialTypes":   s.listCredentialTypes,

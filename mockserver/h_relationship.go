@@ -9,14 +9,13 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
-	"github.com/tenantkit/tenantkit/openapi"
 )
 
 const entryIDField = "EntryId"
 
 func (s *Server) relationshipHandlers() map[string]handlerFunc {
 	return map[string]handlerFunc{
-		"getToken":               s.specTokenHandler(openapi.Relationship),
+		"getToken":               s.token,
 		"getProxyAssignments":    s.getProxyAssignments,
 		"createProxyAssignments": s.createProxyAssignments,
 		"getRows":                s.getRows,

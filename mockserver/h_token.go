@@ -40,90 +40,89 @@ func (s *Server) basicClient(r *http.Request) (id, secret string, ok bool) {
 	return did, dsecret, ok
 }
 
-// tokenHandler serves a client-credentials token endpoint. The client
+// token serves a client-credentials token endpoint. The client
 // authenticates with HTTP Basic or client_id/client_secret form fields; an
-// optional space-separated scope narrows the token. Request bodies are never
-// logged.
-func (s *Server) tokenHandler(defaultLifetime time.Duration) handlerFunc {
-	return func(rc *reqCtx) error {
-		r := rc.r
-		deny := func(step, code, reason string, e *apiError) error {
-			rc.decision.Outcome, rc.decision.Step, rc.decision.Code, rc.decision.Reason = wire.OutcomeDeny, step, code, reason
-			return e
-		}
-		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		if ct != "application/x-www-form-urlencoded" {
-			return deny("", "", "the token request is not a form",
-				oauthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
-		}
-		form := rc.tokenForm()
-		if rc.formErr != nil {
-			return deny("", "", "the token request form is malformed",
-				oauthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
-		}
-		switch g := form.Get("grant_type"); g {
-		case "":
-			return deny("", "", "grant_type is missing", oauthError(http.StatusBadRequest, "invalid_request", "grant_type is required"))
-		case "client_credentials":
-		default:
-			return deny("", "", fmt.Sprintf("grant_type %q is not supported", g),
-				oauthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
-		}
-		sub := s.subject(rc)
-		t := rc.tenant
-		clientID := sub.Cred.Caller.ID // "" unless a known client
-		known := clientID != ""
-		decideToken := func() error {
-			err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
-			if err == nil {
-				return nil
-			}
-			f := rc.verdict.Failure
-			if f.Status == http.StatusUnauthorized {
-				return oauthError(f.Status, "invalid_client", f.Message)
-			}
-			return oauthError(f.Status, "invalid_scope", f.Message)
-		}
-		if sub.Cred.Scheme == "" { // no client id: refused before the form is validated
-			return decideToken()
-		}
-		if err := s.validate(rc); err != nil {
-			var ae *apiError
-			if errors.As(err, &ae) {
-				return oauthError(http.StatusBadRequest, "invalid_request", ae.msg)
-			}
-			return err
-		}
-		if known { // only a known client is named in the audit log: an unknown id may be a mistyped secret
-			rc.target = clientID
-		}
-		if err := decideToken(); err != nil {
-			return err
-		}
-		lifetime := rc.settings.TokenLifetime
-		if lifetime == 0 {
-			lifetime = defaultLifetime
-		}
-		tok, err := t.IssueTokenTo(string(rc.route.op.API), clientID, strings.Fields(form.Get("scope")), lifetime)
-		if err != nil { // the decision allowed it: only a concurrent change of the client fails here
-			return err
-		}
-		rc.write = true
-		rc.w.Header().Set("Cache-Control", "no-store")
-		// Each API's spec has its own TokenResponse (the relationship API's
-		// also declares a refresh_token, which the mock never issues).
-		// scope is always written, empty for a token without scopes.
-		scope := strings.Join(tok.Scopes, " ")
-		expiresIn := int(lifetime / time.Second)
-		if rc.route.op.API == openapi.Relationship {
-			rc.writeJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
-				AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
-			})
+// optional space-separated scope narrows the token; tokens live the
+// tenant's tokenLifetime, or the default the endpoint's spec states.
+// Request bodies are never logged.
+func (s *Server) token(rc *reqCtx) error {
+	r := rc.r
+	deny := func(step, code, reason string, e *apiError) error {
+		rc.decision.Outcome, rc.decision.Step, rc.decision.Code, rc.decision.Reason = wire.OutcomeDeny, step, code, reason
+		return e
+	}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return deny("", "", "the token request is not a form",
+			oauthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
+	}
+	form := rc.tokenForm()
+	if rc.formErr != nil {
+		return deny("", "", "the token request form is malformed",
+			oauthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
+	}
+	switch g := form.Get("grant_type"); g {
+	case "":
+		return deny("", "", "grant_type is missing", oauthError(http.StatusBadRequest, "invalid_request", "grant_type is required"))
+	case "client_credentials":
+	default:
+		return deny("", "", fmt.Sprintf("grant_type %q is not supported", g),
+			oauthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
+	}
+	sub := s.subject(rc)
+	t := rc.tenant
+	clientID := sub.Cred.Caller.ID // "" unless a known client
+	known := clientID != ""
+	decideToken := func() error {
+		err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
+		if err == nil {
 			return nil
 		}
-		rc.writeJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
+		f := rc.verdict.Failure
+		if f.Status == http.StatusUnauthorized {
+			return oauthError(f.Status, "invalid_client", f.Message)
+		}
+		return oauthError(f.Status, "invalid_scope", f.Message)
+	}
+	if sub.Cred.Scheme == "" { // no client id: refused before the form is validated
+		return decideToken()
+	}
+	if err := s.validate(rc); err != nil {
+		var ae *apiError
+		if errors.As(err, &ae) {
+			return oauthError(http.StatusBadRequest, "invalid_request", ae.msg)
+		}
+		return err
+	}
+	if known { // only a known client is named in the audit log: an unknown id may be a mistyped secret
+		rc.target = clientID
+	}
+	if err := decideToken(); err != nil {
+		return err
+	}
+	lifetime := rc.settings.TokenLifetime
+	if lifetime == 0 {
+		lifetime = rc.route.tokenLifetime
+	}
+	tok, err := t.IssueTokenTo(string(rc.route.op.API), clientID, strings.Fields(form.Get("scope")), lifetime)
+	if err != nil { // the decision allowed it: only a concurrent change of the client fails here
+		return err
+	}
+	rc.write = true
+	rc.w.Header().Set("Cache-Control", "no-store")
+	// Each API's spec has its own TokenResponse (the relationship API's
+	// also declares a refresh_token, which the mock never issues).
+	// scope is always written, empty for a token without scopes.
+	scope := strings.Join(tok.Scopes, " ")
+	expiresIn := int(lifetime / time.Second)
+	if rc.route.op.API == openapi.Relationship {
+		rc.writeJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
 			AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
 		})
 		return nil
 	}
+	rc.writeJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
+		AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
+	})
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
@@ -38,8 +39,10 @@ type route struct {
 	// validation (bodies with declared properties, in a spec whose info has
 	// x-pascal-case-keys: the data API's).
 	normaliseBody bool
-	// token marks an OAuth token endpoint.
-	token bool
+	// token marks an OAuth token endpoint; tokenLifetime is the default
+	// lifetime of the tokens it issues, from its spec.
+	token         bool
+	tokenLifetime time.Duration
 }
 
 type apiSpec struct {
@@ -117,6 +120,11 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
 			if isTokenEndpoint(oa) {
 				rt.token = true
+			}
+			if rt.token {
+				if rt.tokenLifetime, err = tokenLifetime(oa); err != nil {
+					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
+				}
 			}
 			if pascal, _ := doc.Info.Extensions["x-pascal-case-keys"].(bool); pascal && oa.RequestBody != nil {
 				if mt := oa.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && len(mt.Schema.Value.Properties) > 0 {

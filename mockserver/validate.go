@@ -23,8 +23,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/oapi-codegen/runtime"
-
-	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // validate checks the request's parameters and body against its operation
@@ -739,42 +737,17 @@ func deref[T any](p *T) T {
 	return *p
 }
 
-// specTokenHandler serves an API's token endpoint with the default token
-// lifetime its spec states (tokenLifetime).
-func (s *Server) specTokenHandler(api openapi.API) handlerFunc {
-	lifetime, err := tokenLifetime(api)
-	if err != nil {
-		return func(*reqCtx) error { return err }
-	}
-	return s.tokenHandler(lifetime)
-}
-
-// tokenLifetime reads an API's default token lifetime from its spec: the
-// default of expires_in (seconds) in its token endpoint's 200 response.
-func tokenLifetime(api openapi.API) (time.Duration, error) {
-	compiled, err := compiledSpecs()
-	if err != nil {
-		return 0, err
-	}
-	for _, sp := range compiled {
-		if sp.api != api {
-			continue
-		}
-		for _, rt := range sp.routes {
-			if !rt.token {
-				continue
-			}
-			op := sp.doc.Paths.Find(rt.op.Path).GetOperation(rt.op.Method)
-			if r := op.Responses.Status(http.StatusOK); r != nil && r.Value != nil {
-				if mt := r.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
-					if p := mt.Schema.Value.Properties["expires_in"]; p != nil && p.Value != nil {
-						if n, ok := p.Value.Default.(float64); ok && n > 0 && n == float64(int64(n)) {
-							return time.Duration(n) * time.Second, nil
-						}
-					}
+// tokenLifetime reads the default token lifetime a token endpoint's spec
+// states: the default of expires_in (seconds) in its 200 response.
+func tokenLifetime(op *openapi3.Operation) (time.Duration, error) {
+	if r := op.Responses.Status(http.StatusOK); r != nil && r.Value != nil {
+		if mt := r.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
+			if p := mt.Schema.Value.Properties["expires_in"]; p != nil && p.Value != nil {
+				if n, ok := p.Value.Default.(float64); ok && n > 0 && n == float64(int64(n)) {
+					return time.Duration(n) * time.Second, nil
 				}
 			}
 		}
 	}
-	return 0, fmt.Errorf("mockserver: the %s spec states no default token lifetime (a positive whole default for expires_in in its token response)", api)
+	return 0, errors.New("the spec states no default token lifetime (a positive whole default for expires_in in its token response)")
 }
