@@ -219,15 +219,9 @@ func (rc *reqCtx) authorizeRelatedType(typeName string) error {
 	if d == nil {
 		return nil
 	}
-	first := rc.verdict.Outcome != wire.OutcomeAuditDeny
-	goesOn := rc.verdict.Record(d, rc.subject.Audit)
-	if goesOn && !first {
-		return nil
-	}
-	w := rc.verdict.Wire(rc.route.op.ID)
-	rc.decision.Outcome, rc.decision.Step, rc.decision.Code, rc.decision.Missing = w.Outcome, w.Step, w.Code, w.Missing
-	rc.decision.Reason, rc.decision.Fix = w.Reason, w.Fix
-	if goesOn {
+	relaxed := rc.verdict.Record(d, rc.subject.Audit) // keeps the first failure
+	rc.decision = rc.verdict.Wire(rc.route.op.ID)
+	if relaxed {
 		return nil
 	}
 	return denialError(d)
