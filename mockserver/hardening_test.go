@@ -216,4 +216,18 @@ entities:
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	assert.Contains(t, string(r.body), `"Project":{"id":"/Project/1"}`)
 	assert.NotContains(t, string(r.body), "Secret plan")
+
+	// Under enforcement: audit the dotted path is served and recorded as
+	// the object step it would have failed, in the header and the audit log.
+	_, err = h.srv.DefaultTenant().UpdateSettings(func(s *tenant.Settings) { s.Enforcement = tenant.EnforcementAudit })
+	require.NoError(t, err)
+	r = h.do(http.MethodPost, entityQuery, `{"typeName":"Task","fields":["Name","Project.Budget"]}`, apiKey("one-key")...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Equal(t, wire.OutcomeAuditDeny, r.decision.Outcome)
+	assert.Equal(t, wire.StepObject, r.decision.Step)
+	assert.Equal(t, []string{"Project"}, r.decision.Missing)
+	log := h.srv.DefaultTenant().Audit(tenant.AuditFilter{})
+	last := log[len(log)-1]
+	assert.Equal(t, wire.OutcomeAuditDeny, last.Outcome)
+	assert.Equal(t, wire.StepObject, last.Step)
 }
