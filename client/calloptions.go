@@ -58,11 +58,12 @@ const IdempotencyKeyHeader = "Idempotency-Key"
 // IdempotencyKey sends the Idempotency-Key header with the call. A request
 // carrying it is replayed after a 5xx or a network error like a read; only
 // use it when the server deduplicates by that key (the tenantkit mock does:
-// a repeat gets the first answer, with Response.Replayed set). An empty,
-// multi-line or over-long key makes the call fail before it is sent.
+// a repeat gets the first answer, with Response.Replayed set). An empty key,
+// one with a control character, or one longer than the specs'
+// x-max-idempotency-key makes the call fail before it is sent.
 func IdempotencyKey(key string) CallOption {
 	return func(o *callOptions) {
-		if strings.TrimSpace(key) == "" || len(key) > 255 || strings.ContainsAny(key, "\r\n") {
+		if strings.TrimSpace(key) == "" || len(key) > maxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			o.fail(errors.New("invalid idempotency key"))
 			return
 		}

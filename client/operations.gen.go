@@ -3,6 +3,9 @@
 
 package client
 
+// maxIdempotencyKey is the vendor specs' x-max-idempotency-key.
+const maxIdempotencyKey = 255
+
 var operationTable = []Operation{
 	{API: DataAPI, ID: "getServerDefinition", Method: "POST", Path: "/V2.0/services/authentication/getServerDefinition"},
 	{API: DataAPI, ID: "getSessionInfo", Method: "GET", Path: "/V2.0/services/authentication/getSessionInfo", ReadOnly: true},

@@ -23,7 +23,6 @@ const IdempotentReplayedHeader = "Idempotent-Replayed"
 const (
 	maxIdempotencyRecords = 10000
 	idempotencyTTL        = 24 * time.Hour
-	maxIdempotencyKey     = 255
 )
 
 // idempotencyStore remembers the answers of writes sent with an
@@ -119,14 +118,17 @@ func (rt *route) isWrite() bool {
 	return !rt.op.ReadOnly && rt.op.Method != http.MethodGet
 }
 
+// unprintable: a control character, which no Idempotency-Key may hold.
+func unprintable(r rune) bool { return r < 0x20 || r == 0x7f }
+
 // runIdempotent runs a write that carries an Idempotency-Key: the first
 // request with the key is performed, and repeats get its answer, marked
 // Idempotent-Replayed: true, without being performed again. A key reused
 // for a different request is a 400; a repeat that arrives while the first
 // is still being served waits for it.
 func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
-	if len(key) > maxIdempotencyKey || strings.ContainsFunc(key, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return badRequest(IdempotencyKeyHeader, "must be at most %d printable characters", maxIdempotencyKey)
+	if n := rc.route.spec.maxIdempotencyKey; len(key) > n || strings.ContainsFunc(key, unprintable) {
+		return badRequest(IdempotencyKeyHeader, "must be at most %d printable characters", n)
 	}
 	h := sha256.New()
 	asUser := "" // part of the request only where the operation declares it

@@ -57,6 +57,8 @@ type apiSpec struct {
 	// json bounds the nesting and size of JSON request bodies (the spec's
 	// x-max-json-depth and x-max-json-values).
 	json jsonLimits
+	// maxIdempotencyKey is the spec's x-max-idempotency-key (vendor APIs).
+	maxIdempotencyKey int
 	// data is what the data API's handlers read from its spec (nil for
 	// the other APIs).
 	data *dataSpec
@@ -110,6 +112,11 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), data: data}
+		if api != openapi.Admin {
+			if sp.maxIdempotencyKey, err = openapi.MaxIdempotencyKey(doc); err != nil {
+				return nil, fmt.Errorf("mockserver: %w", err)
+			}
+		}
 		for _, op := range ops {
 			rt := &route{op: op, spec: sp}
 			rule, token, err := decide.NewOperation(doc, &rt.op, nil)
@@ -170,7 +177,7 @@ func loadSpecs(s *Server) (*specs, error) {
 		if surfaces[c.api] == nil {
 			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.api)
 		}
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data, maxIdempotencyKey: c.maxIdempotencyKey}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {

@@ -62,6 +62,15 @@ func Load(api API) (*openapi3.T, error) {
 	return doc, nil
 }
 
+// MaxIdempotencyKey reads a vendor spec's x-max-idempotency-key: the
+// length an Idempotency-Key header may have.
+func MaxIdempotencyKey(doc *openapi3.T) (int, error) {
+	if n, ok := doc.Extensions["x-max-idempotency-key"].(float64); ok && n >= 1 && n == float64(int(n)) {
+		return int(n), nil
+	}
+	return 0, fmt.Errorf("openapi: %s: x-max-idempotency-key (a whole number of at least 1) is missing", doc.Info.Title)
+}
+
 // EntityTypeRef says where an operation names the entity type it touches.
 type EntityTypeRef struct {
 	In   string `json:"in"`   // path, query, body or czql
