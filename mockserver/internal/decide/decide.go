@@ -37,6 +37,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -421,6 +422,26 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 	return nil
 }
 
+// maxEchoedScopes and maxEchoedScope bound how much of a token request's
+// refused scopes an answer repeats.
+const (
+	maxEchoedScopes = 8
+	maxEchoedScope  = 64
+)
+
+// echoScope is a refused scope as an answer repeats it: cut to
+// maxEchoedScope bytes (at a rune boundary), marked when cut.
+func echoScope(s string) string {
+	if len(s) <= maxEchoedScope {
+		return s
+	}
+	cut := maxEchoedScope
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // checkScopes is step 2: an OAuth token must hold every scope of one of the
 // operation's scope sets (API keys and sessions are not scope-limited); a
 // token request may ask only for scopes its client may be issued.
@@ -428,17 +449,26 @@ func checkScopes(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 	c := &sub.Cred
 	if c.Kind == KindClientSecret {
 		var notAllowed []string
+		refused := 0
 		for _, s := range f.Scopes {
-			if !slices.Contains(c.Scopes, s) {
-				notAllowed = append(notAllowed, s)
+			if slices.Contains(c.Scopes, s) || slices.Contains(notAllowed, s) {
+				continue
+			}
+			// What a caller sent is echoed only in part: a few names, each
+			// short, so a hostile scope list costs the answer nothing.
+			if refused++; len(notAllowed) < maxEchoedScopes {
+				notAllowed = append(notAllowed, echoScope(s))
 			}
 		}
-		if len(notAllowed) == 0 {
+		if refused == 0 {
 			return nil
 		}
 		list := strings.Join(notAllowed, " ")
+		if more := refused - len(notAllowed); more > 0 {
+			list += " and " + strconv.Itoa(more) + " more"
+		}
 		return denial(wire.StepScope, wire.CodeMissingScopes, 400, notAllowed,
-			(&tenant.ScopeError{NotAllowed: notAllowed}).Error(),
+			"scope not allowed for this client: "+list,
 			fmt.Sprintf("client %s may not request %s", c.Caller.ID, list),
 			fmt.Sprintf("allow scope %s for client %s, or request only its scopes", list, c.Caller.ID))
 	}
