@@ -422,20 +422,20 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 	return nil
 }
 
-// maxEchoedScopes and maxEchoedScope bound how much of a token request's
-// refused scopes an answer repeats.
+// maxEchoedScopes and maxEchoed bound how much of what a caller sent an
+// answer repeats: refused scopes, a malformed AS-USER value.
 const (
 	maxEchoedScopes = 8
-	maxEchoedScope  = 64
+	maxEchoed       = 64
 )
 
-// echoScope is a refused scope as an answer repeats it: cut to
-// maxEchoedScope bytes (at a rune boundary), marked when cut.
-func echoScope(s string) string {
-	if len(s) <= maxEchoedScope {
+// echo is a value a caller sent as an answer repeats it: cut to maxEchoed
+// bytes (at a rune boundary), marked when cut.
+func echo(s string) string {
+	if len(s) <= maxEchoed {
 		return s
 	}
-	cut := maxEchoedScope
+	cut := maxEchoed
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
@@ -457,7 +457,7 @@ func checkScopes(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 			// What a caller sent is echoed only in part: a few names, each
 			// short, so a hostile scope list costs the answer nothing.
 			if refused++; len(notAllowed) < maxEchoedScopes {
-				notAllowed = append(notAllowed, echoScope(s))
+				notAllowed = append(notAllowed, echo(s))
 			}
 		}
 		if refused == 0 {
@@ -513,7 +513,7 @@ func checkProxy(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 	}
 	id, err := strconv.ParseInt(f.AsUser, 10, 64)
 	if err != nil || id <= 0 {
-		msg := fmt.Sprintf("%s: %q is not a user id (a positive whole number)", openapi.AsUserHeader, f.AsUser)
+		msg := fmt.Sprintf("%s: %q is not a user id (a positive whole number)", openapi.AsUserHeader, echo(f.AsUser))
 		dn := denial(wire.StepProxy, wire.CodeInvalidRequest, 400, nil, msg, msg,
 			"send AS-USER with the numeric id of a user of this tenant")
 		dn.Field = openapi.AsUserHeader

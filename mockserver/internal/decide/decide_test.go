@@ -200,3 +200,14 @@ func TestTokenRequests(t *testing.T) {
 		t.Errorf("an unknown client is named: %+v", d.Caller)
 	}
 }
+
+// A malformed AS-USER value is repeated only in part.
+func TestMalformedAsUserIsEchoedInPart(t *testing.T) {
+	d := decision(token(1, "data"), false, decide.Facts{AsUser: strings.Repeat("z", 10_000)})
+	if d.Failure == nil || d.Failure.Code != wire.CodeInvalidRequest {
+		t.Fatalf("failure %+v", d.Failure)
+	}
+	if len(d.Failure.Message) > 200 || !strings.Contains(d.Failure.Message, strings.Repeat("z", 64)+"…") {
+		t.Errorf("message %.100q… (%d bytes)", d.Failure.Message, len(d.Failure.Message))
+	}
+}
