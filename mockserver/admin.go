@@ -508,8 +508,7 @@ func (s *Server) adminExpireCredentials(rc *reqCtx) error {
 
 // surfaceAdmin is the admin API's wire format: {error, message}.
 var surfaceAdmin = &surface{
-	name:     "admin",
-	prefixes: []string{adminPrefix},
+	name: "admin",
 	writeError: func(rc *reqCtx, e *apiError) {
 		rc.writeJSON(e.status, "application/json", &adminapi.Error{Error: plainCode(e), Message: e.msg})
 	},

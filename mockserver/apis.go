@@ -4,7 +4,7 @@ import "github.com/tenantkit/tenantkit/openapi"
 
 // apiBinding is what one API brings besides its spec (openapi/) and its
 // fixture data: its handlers, one per operationId, and its surface (error
-// body, path prefixes, extra headers). The request path, the decision and
+// body, extra headers). The request path, the decision and
 // the reports need nothing else of an API: adding one is its spec, its
 // fixture data and a line here.
 type apiBinding struct {

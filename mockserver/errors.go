@@ -70,13 +70,11 @@ func oauthError(status int, oauth, msg string) *apiError {
 
 // surface is what an API's wire format says beyond its spec's operations:
 // how it writes an error (its error body, from the models generated from its
-// spec), which paths are its (for failures before a request is routed), and
-// the headers and wording it adds. Each API's surface lives with its
+// spec), and the headers and wording it adds. Which paths are its, for
+// failures before a request is routed, its spec says (specs.surfaceFor). Each API's surface lives with its
 // handlers (apis.go lists them); the request path only calls through it.
 type surface struct {
 	name string
-	// prefixes are the beginnings of the API's paths.
-	prefixes []string
 	// writeError writes e in the API's error body.
 	writeError func(rc *reqCtx, e *apiError)
 	// rateLimitMessage words a 429 of the rate limit; nil: a plain sentence.
@@ -96,16 +94,32 @@ var surfacePlain = &surface{name: "plain", writeError: func(rc *reqCtx, e *apiEr
 	rc.writeJSON(e.status, "application/json", map[string]string{"error": plainCode(e), "message": e.msg})
 }}
 
-// surfaceForPath picks the error shape for a path no route matched.
-func surfaceForPath(p string) *surface {
-	for _, a := range apis {
-		for _, prefix := range a.surface.prefixes {
-			if strings.HasPrefix(p, prefix) {
+// surfaceFor picks the error shape for a path no route matched yet: the
+// surface of the API whose spec has a path with the same first two
+// segments (pathPrefix), else the plain one.
+func (sp *specs) surfaceFor(p string) *surface {
+	for _, a := range sp.all {
+		for _, prefix := range a.prefixes {
+			if p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, "/")+"/") {
 				return a.surface
 			}
 		}
 	}
 	return surfacePlain
+}
+
+// pathPrefix is the first two segments of a spec's path ("/api/v2" of
+// "/api/v2/integrations/credentials", "/oauth/token", "/_mock/").
+func pathPrefix(path string) string {
+	n := 0
+	for i := 1; i < len(path); i++ {
+		if path[i] == '/' {
+			if n++; n == 2 {
+				return path[:i]
+			}
+		}
+	}
+	return path
 }
 
 // writeError renders e in the shape of surface s.

@@ -371,7 +371,6 @@ func (s *Server) deleteCredential(rc *reqCtx) error {
 // in ININ-Correlation-Id, and the rate limit in inin-ratelimit-* headers.
 var surfaceCredentials = &surface{
 	name:              "credentials",
-	prefixes:          []string{"/api/v2/", "/oauth/token"},
 	writeError:        writeGenesysError,
 	correlationHeader: http.CanonicalHeaderKey("ININ-Correlation-Id"),
 	rateLimitHeaders:  true,

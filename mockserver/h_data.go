@@ -639,8 +639,7 @@ func (s *Server) deleteObject(rc *reqCtx) error {
 // surfaceData is the data API's wire format: errors as {errorCode, message,
 // referenceId}, the data API's quota wording.
 var surfaceData = &surface{
-	name:     "data",
-	prefixes: []string{"/V2.0/"},
+	name: "data",
 	writeError: func(rc *reqCtx, e *apiError) {
 		rc.writeJSON(e.status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.msg, ReferenceId: &rc.correlationID})
 	},

@@ -200,7 +200,6 @@ func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
 // problem details, and OAuth errors for its token endpoint.
 var surfaceRelationship = &surface{
 	name:       "relationship",
-	prefixes:   []string{"/api/rest/"},
 	writeError: writeProblem,
 }
 

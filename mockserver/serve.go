@@ -112,7 +112,7 @@ func (w *recorder) Write(b []byte) (int, error) {
 // ServeHTTP serves the vendor APIs and, under /_mock/, the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rc := &reqCtx{srv: s, r: r, correlationID: newCorrelationID(), surface: surfaceForPath(r.URL.Path)}
+	rc := &reqCtx{srv: s, r: r, correlationID: newCorrelationID(), surface: s.specs.surfaceFor(r.URL.Path)}
 	rc.rec = recorder{ResponseWriter: w} // one allocation for both
 	rec := &rc.rec
 	rc.w = rec

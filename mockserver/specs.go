@@ -59,6 +59,10 @@ type apiSpec struct {
 	json jsonLimits
 	// maxIdempotencyKey is the spec's x-max-idempotency-key (vendor APIs).
 	maxIdempotencyKey int
+	// prefixes are the first two segments of the spec's paths (pathPrefix),
+	// and surface the API's: the error shape of a request not yet routed.
+	prefixes []string
+	surface  *surface
 	// data is what the data API's handlers read from its spec (nil for
 	// the other APIs).
 	data *dataSpec
@@ -67,6 +71,7 @@ type apiSpec struct {
 type specs struct {
 	vendor []*apiSpec
 	admin  *apiSpec
+	all    []*apiSpec // the vendor specs, then the admin spec
 	// matched remembers, per path without parameters that matched an
 	// operation, the match by method: such a path always matches the same
 	// way, and the router's walk is a few percent of a small request.
@@ -112,6 +117,12 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), data: data}
+		for path := range doc.Paths.Map() {
+			if prefix := pathPrefix(path); !slices.Contains(sp.prefixes, prefix) {
+				sp.prefixes = append(sp.prefixes, prefix)
+			}
+		}
+		slices.Sort(sp.prefixes)
 		if api != openapi.Admin {
 			if sp.maxIdempotencyKey, err = openapi.MaxIdempotencyKey(doc); err != nil {
 				return nil, fmt.Errorf("mockserver: %w", err)
@@ -177,7 +188,8 @@ func loadSpecs(s *Server) (*specs, error) {
 		if surfaces[c.api] == nil {
 			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.api)
 		}
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data, maxIdempotencyKey: c.maxIdempotencyKey}
+		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data, maxIdempotencyKey: c.maxIdempotencyKey,
+			prefixes: c.prefixes, surface: surfaces[c.api]}
 		for id, crt := range c.routes {
 			h, ok := handlers[c.api][id]
 			if !ok {
@@ -193,6 +205,7 @@ func loadSpecs(s *Server) (*specs, error) {
 			out.vendor = append(out.vendor, sp)
 		}
 	}
+	out.all = append(slices.Clip(out.vendor), out.admin)
 	return out, nil
 }
 
