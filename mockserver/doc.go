@@ -151,8 +151,8 @@
 //     limits), errors.go (each API's error body);
 //   - the decision: internal/decide;
 //   - the per-API handlers, typed by the models generated from the specs
-//     into internal/api, each API's file with its surface (error body, path
-//     headers): h_data.go, h_credentials.go,
+//     into internal/api, each API's file with its surface (error body,
+//     extra headers): h_data.go, h_credentials.go,
 //     h_relationship.go, h_token.go, with encode.go (the streaming
 //     entity-page encoder) and pagecache.go (encoded pages, valid while the
 //     tenant's version holds); apis.go binds each API's handlers and
