@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tenantkit/tenantkit/internal/textlog"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -79,8 +80,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	// The log, and whatever else goes to stderr from here on, is buffered
-	// (in order, at most logFlushInterval late) and written out on return.
-	lw := newLogWriter(stderr)
+	// (in order, at most textlog.FlushInterval late) and written out on return.
+	lw := textlog.NewWriter(stderr)
 	defer lw.Close()
 	stderr = lw
 	log := newLogger(cfg, stderr)
@@ -186,7 +187,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	if cfg.logFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(newTextHandler(w, opts))
+	return slog.New(textlog.NewHandler(w, opts))
 }
 
 // loadFixture loads the fixture file at path, or the embedded demo fixture

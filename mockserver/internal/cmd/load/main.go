@@ -47,6 +47,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tenantkit/tenantkit/internal/textlog"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -406,7 +407,9 @@ func newHTTPServer(h http.Handler) *http.Server {
 // URL, and then takes commands on stdin: "start FILE" starts a CPU profile,
 // "stop" stops it.
 func serveMock(projects int) error {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	lw := textlog.NewWriter(os.Stderr)
+	defer lw.Close()
+	log := slog.New(textlog.NewHandler(lw, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	fixture := tenant.WithGenerated(tenant.Demo(), "Project", projects, 1)
 	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithRequestTimeout(60*time.Second))
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package textlog
 
 import (
 	"bufio"
@@ -7,14 +7,14 @@ import (
 	"time"
 )
 
-// logFlushInterval is how long a log line may wait in the buffer.
-const logFlushInterval = 100 * time.Millisecond
+// FlushInterval is how long a log line may wait in the buffer.
+const FlushInterval = 100 * time.Millisecond
 
-// logWriter buffers the log: every line is written, in order, but lines
+// Writer buffers the log: every line is written, in order, but lines
 // written close together go out in one write to stderr instead of one
 // system call each (the request log costs a write per request otherwise).
-// A line waits at most logFlushInterval; Close writes what is left.
-type logWriter struct {
+// A line waits at most FlushInterval; Close writes what is left.
+type Writer struct {
 	mu      sync.Mutex
 	buf     *bufio.Writer
 	pending bool // a flush is scheduled
@@ -22,15 +22,15 @@ type logWriter struct {
 	closed  bool
 }
 
-func newLogWriter(w io.Writer) *logWriter {
-	lw := &logWriter{buf: bufio.NewWriterSize(w, 64<<10)}
+func NewWriter(w io.Writer) *Writer {
+	lw := &Writer{buf: bufio.NewWriterSize(w, 64<<10)}
 	lw.timer = time.AfterFunc(time.Hour, lw.flush)
 	lw.timer.Stop()
 	return lw
 }
 
 // Write buffers p, one whole log line from slog's handler.
-func (lw *logWriter) Write(p []byte) (int, error) {
+func (lw *Writer) Write(p []byte) (int, error) {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
 	if lw.closed { // after Close: straight through, still in order
@@ -46,12 +46,12 @@ func (lw *logWriter) Write(p []byte) (int, error) {
 	n, err := lw.buf.Write(p)
 	if !lw.pending {
 		lw.pending = true
-		lw.timer.Reset(logFlushInterval)
+		lw.timer.Reset(FlushInterval)
 	}
 	return n, err
 }
 
-func (lw *logWriter) flush() {
+func (lw *Writer) flush() {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
 	lw.pending = false
@@ -59,7 +59,7 @@ func (lw *logWriter) flush() {
 }
 
 // Close writes every buffered line; later lines are written at once.
-func (lw *logWriter) Close() error {
+func (lw *Writer) Close() error {
 	lw.mu.Lock()
 	defer lw.mu.Unlock()
 	lw.timer.Stop()

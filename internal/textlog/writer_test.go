@@ -1,4 +1,4 @@
-package main
+package textlog
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ func (w *writes) Write(p []byte) (int, error) {
 // open, at once after Close.
 func TestLogWriterKeepsEveryLineWholeAndInOrder(t *testing.T) {
 	var out writes
-	lw := newLogWriter(&out)
+	lw := NewWriter(&out)
 	var want bytes.Buffer
 	long := strings.Repeat("x", 40<<10) // lines that do not fit the buffer together
 	for i := range 10 {

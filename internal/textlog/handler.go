@@ -1,4 +1,9 @@
-package main
+// Package textlog is cmd/mock's request log: slog's text format, written
+// without the TextHandler's reflection for the records the mock writes on
+// every request (Handler), through a buffer that writes every line, in
+// order and whole, at most FlushInterval late (Writer). The load program
+// (mockserver/internal/cmd/load) profiles the mock with the same log.
+package textlog
 
 import (
 	"context"
@@ -6,19 +11,20 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
 )
 
-// textHandler is slog's TextHandler with a fast path for the records the
+// Handler is slog's TextHandler with a fast path for the records the
 // mock writes on every request: no groups or handler attributes, and
 // attributes that are strings, integers and durations. Those it formats
 // itself, byte for byte as the TextHandler would (TestTextHandlerMatchesSlog
 // compares the two on random records), without the TextHandler's
 // reflection and per-attribute state; anything else goes to the
 // TextHandler, which writes to the same writer under the same lock.
-type textHandler struct {
+type Handler struct {
 	slow  slog.Handler
 	level slog.Leveler
 	fast  bool // no ReplaceAttr, no AddSource: the fast path writes what the TextHandler would
@@ -26,8 +32,8 @@ type textHandler struct {
 	w     io.Writer
 }
 
-func newTextHandler(w io.Writer, opts *slog.HandlerOptions) *textHandler {
-	h := &textHandler{level: opts.Level, fast: opts.ReplaceAttr == nil && !opts.AddSource, mu: &sync.Mutex{}}
+func NewHandler(w io.Writer, opts *slog.HandlerOptions) *Handler {
+	h := &Handler{level: opts.Level, fast: opts.ReplaceAttr == nil && !opts.AddSource, mu: &sync.Mutex{}}
 	if h.level == nil {
 		h.level = slog.LevelInfo
 	}
@@ -49,15 +55,15 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	return l.w.Write(p)
 }
 
-func (h *textHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
+func (h *Handler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level.Level() }
 
 // WithAttrs and WithGroup hand over to the TextHandler for good.
-func (h *textHandler) WithAttrs(as []slog.Attr) slog.Handler { return h.slow.WithAttrs(as) }
-func (h *textHandler) WithGroup(name string) slog.Handler    { return h.slow.WithGroup(name) }
+func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler { return h.slow.WithAttrs(as) }
+func (h *Handler) WithGroup(name string) slog.Handler    { return h.slow.WithGroup(name) }
 
 var lineBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-func (h *textHandler) Handle(ctx context.Context, r slog.Record) error {
+func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	if !h.fast {
 		return h.slow.Handle(ctx, r)
 	}
@@ -108,14 +114,38 @@ func appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
 }
 
 // appendRFC3339Millis is slog's: RFC 3339 with exactly three digits of
-// milliseconds, truncated.
+// milliseconds, truncated. The date, time of day and zone are formatted
+// once a second (stamps), the milliseconds each time.
 func appendRFC3339Millis(b []byte, t time.Time) []byte {
-	const prefixLen = len("2006-01-02T15:04:05.000")
-	n := len(b)
-	t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
-	b = t.AppendFormat(b, time.RFC3339Nano)
-	return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the fourth digit
+	if y := t.Year(); y < 0 || y > 9999 { // a date of another width
+		const prefixLen = len("2006-01-02T15:04:05.000")
+		n := len(b)
+		t = t.Truncate(time.Millisecond).Add(time.Millisecond / 10)
+		b = t.AppendFormat(b, time.RFC3339Nano)
+		return append(b[:n+prefixLen], b[n+prefixLen+1:]...) // drop the fourth digit
+	}
+	sec, loc := t.Unix(), t.Location()
+	st := lastStamp.Load()
+	if st == nil || st.sec != sec || st.loc != loc {
+		// "2006-01-02T15:04:05.000Z07:00" with the milliseconds cut out.
+		full := t.Truncate(time.Second).Format("2006-01-02T15:04:05.000Z07:00")
+		st = &stamp{sec: sec, loc: loc, date: full[:len("2006-01-02T15:04:05")], zone: full[len("2006-01-02T15:04:05.000"):]}
+		lastStamp.Store(st)
+	}
+	ms := t.Nanosecond() / int(time.Millisecond)
+	b = append(b, st.date...)
+	b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	return append(b, st.zone...)
 }
+
+// stamp is one second's formatted date and zone (appendRFC3339Millis).
+type stamp struct {
+	sec        int64
+	loc        *time.Location
+	date, zone string
+}
+
+var lastStamp atomic.Pointer[stamp]
 
 // appendTextString writes s as the TextHandler writes a string: as it is,
 // or Go-quoted when it is empty or holds a space, '=', '"', a control

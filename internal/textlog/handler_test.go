@@ -1,4 +1,4 @@
-package main
+package textlog
 
 import (
 	"bytes"
@@ -26,11 +26,21 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 		return b.String()
 	}
 	levels := []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, slog.LevelInfo + 2}
+	prev := time.Unix(1_700_000_000, 0)
 	for i := range 20000 {
 		when := time.Unix(1_700_000_000+rnd.Int64N(1e8), rnd.Int64N(1e9)).In(time.FixedZone("z", 3600*(rnd.IntN(5)-2)))
-		if i%50 == 0 {
+		switch {
+		case i%50 == 0:
 			when = time.Time{}
+		case i%3 != 0: // the same second as the record before, in its zone or another
+			when = time.Unix(prev.Unix(), rnd.Int64N(1e9)).In(prev.Location())
+			if i%7 == 0 {
+				when = when.UTC()
+			}
+		case i%101 == 0: // dates of other widths
+			when = time.Date([]int{-1, 0, 9999, 10000, 123456}[rnd.IntN(5)], 3, 4, 5, 6, 7, rnd.IntN(1e9), time.UTC)
 		}
+		prev = when
 		r := slog.NewRecord(when, levels[rnd.IntN(len(levels))], str(), 0)
 		for range rnd.IntN(10) {
 			switch rnd.IntN(8) {
@@ -50,7 +60,7 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 		}
 		var fast, slow bytes.Buffer
 		opts := &slog.HandlerOptions{Level: slog.LevelDebug}
-		if err := newTextHandler(&fast, opts).Handle(context.Background(), r); err != nil {
+		if err := NewHandler(&fast, opts).Handle(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}
 		if err := slog.NewTextHandler(&slow, opts).Handle(context.Background(), r); err != nil {
@@ -66,7 +76,7 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 // does not format itself.
 func TestTextHandlerLevelsAndHandOver(t *testing.T) {
 	var b bytes.Buffer
-	l := slog.New(newTextHandler(&b, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l := slog.New(NewHandler(&b, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	l.Info("hidden")
 	l.Warn("shown", "n", 1, "when", time.Unix(0, 0).UTC())
 	l.With("k", "v").Error("with")
