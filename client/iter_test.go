@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -459,4 +460,43 @@ func TestRowsAllFollowsShortPages(t *testing.T) {
 		got = append(got, row.EntryId)
 	}
 	assert.Equal(t, []int64{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, got)
+}
+
+// Without a limit of the caller's, every page asks for none (the server's
+// default page size applies) and skip moves by the rows each page held;
+// with one, every page asks for it.
+func TestRowsAllSendsTheCallersLimitOnly(t *testing.T) {
+	t.Parallel()
+	const total, pageSize = 7, 3 // pageSize: the fake server's own default
+	s := newServer(t, func(_ int, w http.ResponseWriter, r *http.Request) {
+		skip, _ := strconv.Atoi(r.URL.Query().Get("skip"))
+		limit := pageSize
+		if v := r.URL.Query().Get("limit"); v != "" {
+			limit, _ = strconv.Atoi(v)
+		}
+		res := relationshipapi.RowsResponse{Rows: []relationshipapi.Row{}}
+		for i := skip; i < min(skip+limit, total); i++ {
+			res.Rows = append(res.Rows, relationshipapi.Row{EntryId: int64(i)})
+		}
+		jsonOK(res)(w, r)
+	})
+	c := newClient(t, s)
+	for _, limit := range []*int{nil, ptr(2)} {
+		before := len(s.requests())
+		var got []int64
+		for row, err := range c.Relationship.RowsAll(t.Context(), "Deals", &relationshipapi.GetRowsParams{Limit: limit}) {
+			require.NoError(t, err)
+			got = append(got, row.EntryId)
+		}
+		assert.Equal(t, []int64{0, 1, 2, 3, 4, 5, 6}, got)
+		for _, r := range s.requests()[before:] {
+			q, err := url.ParseQuery(r.Query)
+			require.NoError(t, err)
+			if limit == nil {
+				assert.False(t, q.Has("limit"), "page %s", r.Query)
+			} else {
+				assert.Equal(t, "2", q.Get("limit"), "page %s", r.Query)
+			}
+		}
+	}
 }

@@ -9,9 +9,6 @@ import (
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
 )
 
-// defaultRowsLimit is the vendor's default page size for rows.
-const defaultRowsLimit = 100
-
 // RelationshipService is the relationship-data API (DealCloud shape): proxy
 // assignments and entry rows. Calls may act as another user with AS-USER;
 // see the package documentation.
@@ -91,17 +88,18 @@ func (s *RelationshipService) Rows(ctx context.Context, entryType string, params
 	})
 }
 
-// RowsAll iterates over every row of entryType, adding the limit (default
-// 100) to skip until a page is empty or totalRecords is reached. params may
-// be nil and is not modified.
+// RowsAll iterates over every row of entryType, page by page: each page
+// asks for params' limit (none: the server's default page size) and skip
+// moves by the rows it held, until a page is empty or totalRecords is
+// reached. params may be nil and is not modified.
 func (s *RelationshipService) RowsAll(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, opts ...CallOption) iter.Seq2[relationshipapi.Row, error] {
 	var p relationshipapi.GetRowsParams
 	if params != nil {
 		p = *params
 	}
-	return rowPages(RelationshipAPI, "getRows", p.Skip, p.Limit, func(skip, limit int) (*relationshipapi.RowsResponse, error) {
+	return rowPages(RelationshipAPI, "getRows", p.Skip, func(skip int) (*relationshipapi.RowsResponse, error) {
 		page := p
-		page.Skip, page.Limit = ptr(skip), ptr(limit)
+		page.Skip = ptr(skip)
 		return s.Rows(ctx, entryType, &page, opts...)
 	})
 }
@@ -115,31 +113,29 @@ func (s *RelationshipService) QueryRows(ctx context.Context, entryType string, p
 	})
 }
 
-// QueryRowsAll iterates over every row a rows query returns, adding the limit
-// (default 100) to skip until a page is empty or totalRecords is reached. q
-// is not modified.
+// QueryRowsAll iterates over every row a rows query returns, paging as
+// RowsAll does with q's limit. q is not modified.
 func (s *RelationshipService) QueryRowsAll(ctx context.Context, entryType string, params *relationshipapi.QueryRowsParams, q relationshipapi.RowsQuery, opts ...CallOption) iter.Seq2[relationshipapi.Row, error] {
-	return rowPages(RelationshipAPI, "queryRows", q.Skip, q.Limit, func(skip, limit int) (*relationshipapi.RowsResponse, error) {
+	return rowPages(RelationshipAPI, "queryRows", q.Skip, func(skip int) (*relationshipapi.RowsResponse, error) {
 		page := q
-		page.Skip, page.Limit = ptr(skip), ptr(limit)
+		page.Skip = ptr(skip)
 		return s.QueryRows(ctx, entryType, params, page, opts...)
 	})
 }
 
-// rowPages pages through rows with skip/limit.
-func rowPages(api API, op string, skip0, limit0 *int, fetch func(skip, limit int) (*relationshipapi.RowsResponse, error)) iter.Seq2[relationshipapi.Row, error] {
+// rowPages pages through rows with skip, from skip0. Each page asks for the
+// caller's limit, or none (the server's default page size): skip moves by
+// the rows a page holds, so the iterator needs no page size of its own.
+func rowPages(api API, op string, skip0 *int, fetch func(skip int) (*relationshipapi.RowsResponse, error)) iter.Seq2[relationshipapi.Row, error] {
 	return func(yield func(relationshipapi.Row, error) bool) {
-		skip, limit := 0, defaultRowsLimit
+		skip := 0
 		if skip0 != nil {
 			skip = *skip0
-		}
-		if limit0 != nil && *limit0 > 0 {
-			limit = *limit0
 		}
 		var prev []relationshipapi.Row
 		prog := progress{api: api, op: op}
 		for {
-			page, err := fetch(skip, limit)
+			page, err := fetch(skip)
 			if err != nil {
 				yield(relationshipapi.Row{}, prog.failed(err, "skip="+strconv.Itoa(skip)))
 				return
