@@ -1,6 +1,8 @@
 package tenant
 
 import (
+	"errors"
+	"slices"
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -33,7 +35,12 @@ type AuditEntry struct {
 	EffectiveUser int64        `json:"effectiveUser,omitempty"`
 	Principal     int64        `json:"principal,omitempty"`
 	Caller        *AuditCaller `json:"caller,omitempty"`
-	Reason        string       `json:"reason,omitempty"`
+	// Missing names what a refusing step lacked (scopes, permissions, an
+	// entity type), Reason why the step decided as it did and Fix what
+	// would allow the request.
+	Missing []string `json:"missing,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+	Fix     string   `json:"fix,omitempty"`
 	// Fault names the injected fault the request met (500, 503, 429,
 	// latency, drop, truncate), if any.
 	Fault string `json:"fault,omitempty"`
@@ -74,14 +81,14 @@ func (t *Tenant) Record(e AuditEntry) {
 	if e.Time.IsZero() {
 		e.Time = t.now()
 	}
-	if e.Caller != nil {
-		c := *e.Caller
-		e.Caller = &c
-	}
+	e.detach()
 	t.auditMu.Lock()
 	defer t.auditMu.Unlock()
 	t.auditSeq++
 	e.Seq = t.auditSeq
+	for _, w := range t.watchers {
+		w.send(e)
+	}
 	if len(t.audit) < AuditCapacity {
 		t.audit = append(t.audit, e)
 		return
@@ -89,6 +96,80 @@ func (t *Tenant) Record(e AuditEntry) {
 	// Full: overwrite the oldest entry; auditHead marks the oldest.
 	t.audit[t.auditHead] = e
 	t.auditHead = (t.auditHead + 1) % AuditCapacity
+}
+
+// detach gives e its own copies of what it points to, so that neither the
+// recorder nor a reader can change an entry kept in the log.
+func (e *AuditEntry) detach() {
+	if e.Caller != nil {
+		c := *e.Caller
+		e.Caller = &c
+	}
+	if e.Missing != nil {
+		e.Missing = slices.Clone(e.Missing)
+	}
+}
+
+// AuditWatch receives the entries a tenant records after Watch returned
+// it, in order, until it is stopped. It never slows the requests it
+// watches: an entry that finds the channel full is dropped and counted.
+type AuditWatch struct {
+	t       *Tenant
+	ch      chan AuditEntry
+	dropped int64 // under t.auditMu
+}
+
+// Entries is the watch's channel; it is closed by Stop.
+func (w *AuditWatch) Entries() <-chan AuditEntry { return w.ch }
+
+// Dropped is how many entries found the channel full.
+func (w *AuditWatch) Dropped() int64 {
+	w.t.auditMu.Lock()
+	defer w.t.auditMu.Unlock()
+	return w.dropped
+}
+
+// send hands e over without waiting; under t.auditMu.
+func (w *AuditWatch) send(e AuditEntry) {
+	e.detach()
+	select {
+	case w.ch <- e:
+	default:
+		w.dropped++
+	}
+}
+
+// Stop ends the watch and closes its channel; it may be called more than
+// once.
+func (w *AuditWatch) Stop() {
+	w.t.auditMu.Lock()
+	defer w.t.auditMu.Unlock()
+	for i, x := range w.t.watchers {
+		if x == w {
+			w.t.watchers = append(w.t.watchers[:i:i], w.t.watchers[i+1:]...)
+			close(w.ch)
+			return
+		}
+	}
+}
+
+// MaxAuditWatches bounds the watches a tenant holds at once.
+const MaxAuditWatches = 32
+
+// ErrTooManyWatches is Watch's error when MaxAuditWatches are open.
+var ErrTooManyWatches = errors.New("tenant: too many audit watches open")
+
+// Watch starts delivering the entries recorded from now on, up to buffer
+// of them waiting (at least 1). A tenant holds at most MaxAuditWatches.
+func (t *Tenant) Watch(buffer int) (*AuditWatch, error) {
+	w := &AuditWatch{t: t, ch: make(chan AuditEntry, max(buffer, 1))}
+	t.auditMu.Lock()
+	defer t.auditMu.Unlock()
+	if len(t.watchers) >= MaxAuditWatches {
+		return nil, ErrTooManyWatches
+	}
+	t.watchers = append(t.watchers, w)
+	return w, nil
 }
 
 // Audit returns the matching entries, oldest first.
@@ -101,10 +182,7 @@ func (t *Tenant) Audit(f AuditFilter) []AuditEntry {
 		e := &t.audit[(t.auditHead+k)%n]
 		if f.match(e) {
 			c := *e
-			if e.Caller != nil {
-				caller := *e.Caller
-				c.Caller = &caller
-			}
+			c.detach()
 			out = append(out, c)
 		}
 	}

@@ -109,6 +109,7 @@ type Tenant struct {
 	audit     []AuditEntry // a ring of at most AuditCapacity entries
 	auditHead int          // index of the oldest entry once the ring is full
 	auditSeq  int64
+	watchers  []*AuditWatch // under auditMu
 
 	usageMu sync.Mutex
 	usage   map[usageKey]*usageAgg
