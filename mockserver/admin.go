@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/tenantkit/tenantkit/mockserver/console"
 	"io"
 	"net/http"
 	"strconv"
@@ -44,6 +45,10 @@ func (s *Server) serveAdmin(rc *reqCtx) {
 	rc.surface = surfaceAdmin
 	if err := checkAdminOrigin(rc.r); err != nil {
 		rc.writeError(surfaceAdmin, err)
+		return
+	}
+	if strings.HasPrefix(rc.r.URL.Path, console.Prefix) {
+		s.console.ServeHTTP(rc.w, rc.r) // the same Host and Origin rules as the admin API
 		return
 	}
 	rt, kr, params, err := s.specs.findRoute(rc.r, true)

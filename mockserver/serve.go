@@ -22,6 +22,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/console"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -102,6 +103,10 @@ func (w *recorder) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Unwrap gives http.ResponseController the connection's writer (the
+// console's live stream flushes and sets write deadlines through it).
+func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (w *recorder) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
@@ -154,7 +159,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
 		rc.vendor = false
-		http.Redirect(rc.w, r, adminPrefix, http.StatusFound) // the landing document
+		to := adminPrefix // the landing document
+		if strings.Contains(r.Header.Get("Accept"), "text/html") {
+			to = console.Prefix // a browser: the console
+		}
+		http.Redirect(rc.w, r, to, http.StatusFound)
 		return
 	}
 	s.serveVendor(rc)
@@ -473,6 +482,7 @@ func (s *Server) recordAudit(rc *reqCtx) {
 	}
 	if d.Outcome != wire.OutcomeAllow || d.Step != "" {
 		e.Reason = d.Reason + rc.verdict.AuditDetail
+		e.Missing, e.Fix = d.Missing, d.Fix
 	}
 	e.Fault = rc.fault
 	e.Replayed = rc.replayed

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/console"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -25,12 +26,18 @@ type Server struct {
 
 	inflight       inflight
 	requestTimeout time.Duration
+	console        *console.Console
 
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
 	defaultID string
 	seq       int
 }
+
+// CloseStreams ends the console's live streams (server-sent events), which
+// stay open until their page goes: http.Server.Shutdown waits for them
+// otherwise. cmd/mock registers it with RegisterOnShutdown.
+func (s *Server) CloseStreams() { s.console.Close() }
 
 // New builds a server whose default tenant is built from the configured
 // fixture (the embedded demo tenant by default).
@@ -72,6 +79,9 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.specs = sp
+	if s.console, err = console.New(s); err != nil {
+		return nil, err
+	}
 	if _, err := s.CreateTenant(cfg.fixture); err != nil {
 		return nil, fmt.Errorf("mockserver: default tenant: %w", err)
 	}

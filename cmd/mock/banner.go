@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/tenantkit/tenantkit/mockserver/console"
 	"io"
 	"net/url"
 	"regexp"
@@ -95,7 +96,8 @@ func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL,
 		fmt.Fprintf(&b, "  # %s\n  %s\n", ex.title, ex.command)
 	}
 
-	fmt.Fprintf(&b, "\nAdmin API (unauthenticated; tenants, reset, settings, audit): %s/_mock/\n", baseURL)
+	fmt.Fprintf(&b, "\nConsole (live decisions, least privilege, visibility, controls): %s%s\n", baseURL, console.Prefix)
+	fmt.Fprintf(&b, "Admin API (unauthenticated; tenants, reset, settings, audit): %s/_mock/\n", baseURL)
 	fmt.Fprintf(&b, "Health probe: %s%s\n", baseURL, mockserver.HealthPath)
 	fmt.Fprintf(&b, "Fixture format: docs/fixtures.md. Stop with Ctrl-C.\n")
 	_, err := w.Write(b.Bytes()) // one write, so a reader sees the whole banner or none

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -563,10 +565,26 @@ func TestSignalsShutDownGracefully(t *testing.T) {
 			resp.Body.Close()
 			require.Equal(t, http.StatusOK, resp.StatusCode)
 
+			// The banner's console answers, and an open live stream (a
+			// console page left open) does not hold up the shutdown.
+			assert.Contains(t, stdout.String(), url+"/_mock/ui/")
+			resp, err = http.Get(url + "/_mock/ui/")
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+			stream, err := http.Get(url + "/_mock/ui/t/t1/live/events")
+			require.NoError(t, err)
+			defer stream.Body.Close()
+			require.Equal(t, "text/event-stream", stream.Header.Get("Content-Type"))
+			ended := make(chan error, 1)
+			go func() { _, err := io.Copy(io.Discard, stream.Body); ended <- err }()
+
 			require.NoError(t, cmd.Process.Signal(sig))
 			require.NoError(t, cmd.Wait(), "exit status 0 after %v\nstderr:\n%s", sig, &stderr)
-			msgs := logMessages(t, stderr.String())
+			msgs := slices.DeleteFunc(logMessages(t, stderr.String()), func(m string) bool { return m == "request" })
 			assert.Equal(t, []string{"serving", "shutting down", "stopped"}, msgs)
+			require.NoError(t, <-ended, "the stream ended cleanly")
 		})
 	}
 }
