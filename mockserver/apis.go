@@ -9,8 +9,8 @@ import "github.com/tenantkit/tenantkit/openapi"
 // fixture data and a line here.
 type apiBinding struct {
 	api      openapi.API
-	surface  *surface
-	handlers func(*Server) map[string]handlerFunc
+	Surface  *Surface
+	handlers func(*Server) map[string]Handler
 }
 
 // apis are the APIs the mock serves, the admin API last.

@@ -7,65 +7,65 @@ import (
 )
 
 // errKind classifies a failure independently of the surface that reports it.
-type errKind int
+type ErrKind int
 
 const (
-	kindBadRequest errKind = iota
-	kindUnauthenticated
-	kindScope
-	kindProxy
-	kindPermission
-	kindObject
-	kindNotFound
-	kindMethodNotAllowed
-	kindInternal
+	KindBadRequest ErrKind = iota
+	KindUnauthenticated
+	KindScope
+	KindProxy
+	KindPermission
+	KindObject
+	KindNotFound
+	KindMethodNotAllowed
+	KindInternal
 	// kindOAuth is a token endpoint failure, reported as RFC 6749 JSON.
-	kindOAuth
+	KindOAuth
 	// kindRateLimited is a 429: the rate limit, or an injected fault.
-	kindRateLimited
+	KindRateLimited
 	// kindUnavailable is a 503 (an injected fault).
-	kindUnavailable
+	KindUnavailable
 	// kindMisdirected is a 421: a Host the server does not answer for.
-	kindMisdirected
+	KindMisdirected
 	// kindForbiddenOrigin is a 403 for an admin request from another
 	// origin or site.
-	kindForbiddenOrigin
+	KindForbiddenOrigin
 	// kindUnsupportedMedia is a 415: an admin write that is not JSON.
-	kindUnsupportedMedia
+	KindUnsupportedMedia
 )
 
 // apiError is a failure on its way to the client, in whatever shape the
 // surface uses.
-type apiError struct {
-	status  int
-	kind    errKind
-	msg     string
-	field   string   // bad input: the field at fault
-	missing []string // scopes (all needed) or permissions (any one)
-	code    string   // wire.Code* for authorization failures
-	oauth   string   // RFC 6749 error code for kindOAuth
+type Error struct {
+	Status  int
+	Kind    ErrKind
+	Msg     string
+	Field   string   // bad input: the field at fault
+	Missing []string // scopes (all needed) or permissions (any one)
+	Code    string   // wire.Code* for authorization failures
+	OAuth   string   // RFC 6749 error code for kindOAuth
 }
 
-func (e *apiError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.Msg }
 
-func badRequest(field, format string, args ...any) *apiError {
+func BadRequest(field, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
 	if field != "" && !strings.HasPrefix(msg, field+":") {
 		msg = field + ": " + msg
 	}
-	return &apiError{status: http.StatusBadRequest, kind: kindBadRequest, field: field, msg: msg}
+	return &Error{Status: http.StatusBadRequest, Kind: KindBadRequest, Field: field, Msg: msg}
 }
 
-func notFound(format string, args ...any) *apiError {
-	return &apiError{status: http.StatusNotFound, kind: kindNotFound, msg: fmt.Sprintf(format, args...)}
+func NotFound(format string, args ...any) *Error {
+	return &Error{Status: http.StatusNotFound, Kind: KindNotFound, Msg: fmt.Sprintf(format, args...)}
 }
 
-func unauthenticated(code, msg string) *apiError {
-	return &apiError{status: http.StatusUnauthorized, kind: kindUnauthenticated, code: code, msg: msg}
+func Unauthenticated(code, msg string) *Error {
+	return &Error{Status: http.StatusUnauthorized, Kind: KindUnauthenticated, Code: code, Msg: msg}
 }
 
-func oauthError(status int, oauth, msg string) *apiError {
-	return &apiError{status: status, kind: kindOAuth, oauth: oauth, msg: msg}
+func OAuthError(status int, oauth, msg string) *Error {
+	return &Error{Status: status, Kind: KindOAuth, OAuth: oauth, Msg: msg}
 }
 
 // surface is what an API's wire format says beyond its spec's operations:
@@ -73,39 +73,39 @@ func oauthError(status int, oauth, msg string) *apiError {
 // spec), and the headers and wording it adds. Which paths are its, for
 // failures before a request is routed, its spec says (specs.surfaceFor). Each API's surface lives with its
 // handlers (apis.go lists them); the request path only calls through it.
-type surface struct {
-	name string
+type Surface struct {
+	Name string
 	// writeError writes e in the API's error body.
-	writeError func(rc *reqCtx, e *apiError)
+	WriteError func(rc *Request, e *Error)
 	// rateLimitMessage words a 429 of the rate limit; nil: a plain sentence.
-	rateLimitMessage func(requests, windowSecs int) string
+	RateLimitMessage func(requests, windowSecs int) string
 	// correlationHeader names the header that carries the request's
 	// correlation id on every answer ("" for none).
-	correlationHeader string
+	CorrelationHeader string
 	// rateLimitHeaders: answers carry the rate limit's count, allowance and
 	// reset (inin-ratelimit-*), when a limit is on.
-	rateLimitHeaders bool
+	RateLimitHeaders bool
 }
 
 // surfacePlain is the shape of answers outside every spec: the health
 // check and paths under no API's prefix. No spec declares its body, so it
 // has no generated model; it is the admin API's shape.
-var surfacePlain = &surface{name: "plain", writeError: func(rc *reqCtx, e *apiError) {
-	rc.writeJSON(e.status, "application/json", map[string]string{"error": plainCode(e), "message": e.msg})
+var SurfacePlain = &Surface{Name: "plain", WriteError: func(rc *Request, e *Error) {
+	rc.WriteJSON(e.Status, "application/json", map[string]string{"error": PlainCode(e), "message": e.Msg})
 }}
 
-// surfaceFor picks the error shape for a path no route matched yet: the
+// SurfaceFor picks the error shape for a path no route matched yet: the
 // surface of the API whose spec has a path with the same first two
 // segments (pathPrefix), else the plain one.
-func (sp *specs) surfaceFor(p string) *surface {
+func (sp *Specs) SurfaceFor(p string) *Surface {
 	for _, a := range sp.all {
 		for _, prefix := range a.prefixes {
 			if p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, "/")+"/") {
-				return a.surface
+				return a.Surface
 			}
 		}
 	}
-	return surfacePlain
+	return SurfacePlain
 }
 
 // pathPrefix is the first two segments of a spec's path ("/api/v2" of
@@ -122,24 +122,24 @@ func pathPrefix(path string) string {
 	return path
 }
 
-// writeError renders e in the shape of surface s.
-func (rc *reqCtx) writeError(s *surface, e *apiError) { s.writeError(rc, e) }
+// WriteError renders e in the shape of surface s.
+func (rc *Request) WriteError(s *Surface, e *Error) { s.WriteError(rc, e) }
 
 // plainCode maps a failure to the admin API's (and the plain surface's)
 // error code.
-func plainCode(e *apiError) string {
-	switch e.kind {
-	case kindNotFound:
+func PlainCode(e *Error) string {
+	switch e.Kind {
+	case KindNotFound:
 		return "not_found"
-	case kindMethodNotAllowed:
+	case KindMethodNotAllowed:
 		return "method_not_allowed"
-	case kindInternal:
+	case KindInternal:
 		return "internal_error"
-	case kindMisdirected:
+	case KindMisdirected:
 		return "misdirected_request"
-	case kindForbiddenOrigin:
+	case KindForbiddenOrigin:
 		return "forbidden_origin"
-	case kindUnsupportedMedia:
+	case KindUnsupportedMedia:
 		return "unsupported_media_type"
 	}
 	return "bad_request"

@@ -21,12 +21,12 @@ import (
 // golang.org/x/oauth2 does ("demo-integrator%40t2"); curl -u sends them
 // as they are. The credentials are used as sent when they name a client
 // with that secret, else decoded when that form does.
-func (s *Server) basicClient(r *http.Request) (id, secret string, ok bool) {
+func (env *Env) basicClient(r *http.Request) (id, secret string, ok bool) {
 	id, secret, ok = r.BasicAuth()
 	if !ok || !strings.ContainsAny(id+secret, "%+") {
 		return id, secret, ok
 	}
-	if s.tenantForIdentifier(id).ClientSecretMatches(id, secret) {
+	if env.Tenants.ForIdentifier(id).ClientSecretMatches(id, secret) {
 		return id, secret, ok
 	}
 	did, err1 := url.QueryUnescape(id)
@@ -34,7 +34,7 @@ func (s *Server) basicClient(r *http.Request) (id, secret string, ok bool) {
 	if err1 != nil || err2 != nil {
 		return id, secret, ok
 	}
-	if _, known := s.tenantForIdentifier(did).OAuthClient(did); !known {
+	if _, known := env.Tenants.ForIdentifier(did).OAuthClient(did); !known {
 		return id, secret, ok
 	}
 	return did, dsecret, ok
@@ -45,83 +45,83 @@ func (s *Server) basicClient(r *http.Request) (id, secret string, ok bool) {
 // optional space-separated scope narrows the token; tokens live the
 // tenant's tokenLifetime, or the default the endpoint's spec states.
 // Request bodies are never logged.
-func (s *Server) token(rc *reqCtx) error {
-	r := rc.r
-	deny := func(step, code, reason string, e *apiError) error {
-		rc.decision.Outcome, rc.decision.Step, rc.decision.Code, rc.decision.Reason = wire.OutcomeDeny, step, code, reason
+func (s *Server) token(rc *Request) error {
+	r := rc.R
+	deny := func(step, code, reason string, e *Error) error {
+		rc.Decision.Outcome, rc.Decision.Step, rc.Decision.Code, rc.Decision.Reason = wire.OutcomeDeny, step, code, reason
 		return e
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/x-www-form-urlencoded" {
 		return deny("", "", "the token request is not a form",
-			oauthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
+			OAuthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
 	}
-	form := rc.tokenForm()
-	if rc.formErr != nil {
+	form := rc.TokenForm()
+	if rc.FormErr != nil {
 		return deny("", "", "the token request form is malformed",
-			oauthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
+			OAuthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
 	}
 	switch g := form.Get("grant_type"); g {
 	case "":
-		return deny("", "", "grant_type is missing", oauthError(http.StatusBadRequest, "invalid_request", "grant_type is required"))
+		return deny("", "", "grant_type is missing", OAuthError(http.StatusBadRequest, "invalid_request", "grant_type is required"))
 	case "client_credentials":
 	default:
 		return deny("", "", fmt.Sprintf("grant_type %q is not supported", g),
-			oauthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
+			OAuthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
 	}
-	sub := s.subject(rc)
-	t := rc.tenant
+	sub := rc.Subject()
+	t := rc.Tenant
 	clientID := sub.Cred.Caller.ID // "" unless a known client
 	known := clientID != ""
 	decideToken := func() error {
-		err := rc.apply(decide.Decide(&rc.route.rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
+		err := rc.Apply(decide.Decide(&rc.Route.Rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
 		if err == nil {
 			return nil
 		}
-		f := rc.verdict.Failure
+		f := rc.Verdict.Failure
 		if f.Status == http.StatusUnauthorized {
-			return oauthError(f.Status, "invalid_client", f.Message)
+			return OAuthError(f.Status, "invalid_client", f.Message)
 		}
-		return oauthError(f.Status, "invalid_scope", f.Message)
+		return OAuthError(f.Status, "invalid_scope", f.Message)
 	}
 	if sub.Cred.Scheme == "" { // no client id: refused before the form is validated
 		return decideToken()
 	}
-	if err := s.validate(rc); err != nil {
-		var ae *apiError
+	if err := rc.Validate(); err != nil {
+		var ae *Error
 		if errors.As(err, &ae) {
-			return oauthError(http.StatusBadRequest, "invalid_request", ae.msg)
+			return OAuthError(http.StatusBadRequest, "invalid_request", ae.Msg)
 		}
 		return err
 	}
 	if known { // only a known client is named in the audit log: an unknown id may be a mistyped secret
-		rc.target = clientID
+		rc.Target = clientID
 	}
 	if err := decideToken(); err != nil {
 		return err
 	}
-	lifetime := rc.settings.TokenLifetime
+	lifetime := rc.Settings.TokenLifetime
 	if lifetime == 0 {
-		lifetime = rc.route.tokenLifetime
+		lifetime = rc.Route.TokenLifetime
 	}
-	tok, err := t.IssueTokenTo(string(rc.route.op.API), clientID, strings.Fields(form.Get("scope")), lifetime)
+	tok, err := t.IssueTokenTo(string(rc.Route.Op.API), clientID, strings.Fields(form.Get("scope")), lifetime)
 	if err != nil { // the decision allowed it: only a concurrent change of the client fails here
 		return err
 	}
-	rc.write = true
-	rc.w.Header().Set("Cache-Control", "no-store")
+	rc.Write = true
+	rc.W.Header().Set("Cache-Control", "no-store")
 	// Each API's spec has its own TokenResponse (the relationship API's
 	// also declares a refresh_token, which the mock never issues).
 	// scope is always written, empty for a token without scopes.
 	scope := strings.Join(tok.Scopes, " ")
 	expiresIn := int(lifetime / time.Second)
-	if rc.route.op.API == openapi.Relationship {
-		rc.writeJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
+	if rc.Route.Op.API == openapi.Relationship {
+		rc.WriteJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
 			AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
 		})
 		return nil
 	}
-	rc.writeJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
+	rc.WriteJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
 		AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
 	})
 	return nil

@@ -57,20 +57,19 @@ func (s *Server) bodyWeight(r *http.Request) int64 {
 	case r.Body == nil || r.Body == http.NoBody:
 		return 0
 	case r.ContentLength < 0:
-		return s.maxBody
+		return s.env.MaxBody
 	}
-	return min(r.ContentLength, s.maxBody)
+	return min(r.ContentLength, s.env.MaxBody)
 }
 
 // busy answers a request the in-flight bounds refused: 503 in the API's
 // shape, with Retry-After.
-func (rc *reqCtx) busy() {
-	l := &rc.srv.inflight
-	rc.decision.Outcome = wire.OutcomeDeny
-	rc.decision.Reason = fmt.Sprintf("the mock is already serving its limit of requests at once (%d, or %d bytes of request bodies)",
+func (l *inflight) busy(rc *Request) {
+	rc.Decision.Outcome = wire.OutcomeDeny
+	rc.Decision.Reason = fmt.Sprintf("the mock is already serving its limit of requests at once (%d, or %d bytes of request bodies)",
 		l.maxRequests, l.maxBy)
-	rc.decision.Fix = "retry after a second, send fewer requests at once, or raise the server's --max-in-flight and --max-in-flight-bytes"
-	rc.w.Header().Set("Retry-After", "1")
-	rc.writeError(rc.surface, &apiError{status: http.StatusServiceUnavailable, kind: kindUnavailable,
-		msg: "the server is busy with other requests; retry after 1 second"})
+	rc.Decision.Fix = "retry after a second, send fewer requests at once, or raise the server's --max-in-flight and --max-in-flight-bytes"
+	rc.W.Header().Set("Retry-After", "1")
+	rc.WriteError(rc.Surface, &Error{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
+		Msg: "the server is busy with other requests; retry after 1 second"})
 }

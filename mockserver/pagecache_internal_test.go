@@ -71,9 +71,9 @@ func TestLongQueriesAreNotCached(t *testing.T) {
 		t.Fatal(err)
 	}
 	long := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
-	long.body = bytes.Repeat([]byte(" "), maxCachedKey+1)
+	long.Body = bytes.Repeat([]byte(" "), maxCachedKey+1)
 	short := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
 	if cacheable(long) || !cacheable(short) {
-		t.Errorf("cacheable: %d-byte body %v, %d-byte body %v", len(long.body), cacheable(long), len(short.body), cacheable(short))
+		t.Errorf("cacheable: %d-byte body %v, %d-byte body %v", len(long.Body), cacheable(long), len(short.Body), cacheable(short))
 	}
 }

@@ -24,9 +24,9 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 	var logs bytes.Buffer
 	s, err := New(WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
-	for _, sp := range s.specs.vendor {
-		if rt, ok := sp.routes["listCredentialTypes"]; ok {
-			rt.handle = func(*reqCtx) error { panic("boom") }
+	for _, sp := range s.env.Specs.Vendor {
+		if rt, ok := sp.Routes["listCredentialTypes"]; ok {
+			rt.Handle = func(*Request) error { panic("boom") }
 		}
 	}
 	ts := httptest.NewServer(s)
@@ -71,9 +71,9 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 func TestIdempotentWriteThatPanicsReleasesItsKey(t *testing.T) {
 	s, err := New()
 	require.NoError(t, err)
-	for _, sp := range s.specs.vendor {
-		if rt, ok := sp.routes["createCredential"]; ok {
-			rt.handle = func(*reqCtx) error { panic("boom") }
+	for _, sp := range s.env.Specs.Vendor {
+		if rt, ok := sp.Routes["createCredential"]; ok {
+			rt.Handle = func(*Request) error { panic("boom") }
 		}
 	}
 	ts := httptest.NewServer(s)

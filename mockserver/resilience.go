@@ -83,32 +83,32 @@ func (id identity) key() string {
 // them, from the subject resolved once for the decision too. Token
 // requests are attributed to their client, logins and server definitions
 // to the user name in their body.
-func (s *Server) identify(rc *reqCtx) identity {
-	sub := s.subject(rc)
-	if rc.tenant == nil { // the credential names no tenant: the default tenant's
-		rc.setTenant(s.DefaultTenant())
+func (s *Server) identify(rc *Request) identity {
+	sub := rc.Subject()
+	if rc.Tenant == nil { // the credential names no tenant: the default tenant's
+		rc.SetTenant(s.DefaultTenant())
 	}
-	if sub.Cred.Found && len(rc.route.rule.Accepts) > 0 {
+	if sub.Cred.Found && len(rc.Route.Rule.Accepts) > 0 {
 		c := sub.Cred.Caller
-		return identity{tenant: rc.tenant, caller: &c}
+		return identity{tenant: rc.Tenant, caller: &c}
 	}
-	return identity{tenant: rc.tenant}
+	return identity{tenant: rc.Tenant}
 }
 
 // runResilient runs the resilience layer in front of runOperation: the rate
 // limit, then the tenant's fault plan, then the operation (unless a fault
 // answered first).
-func (s *Server) runResilient(rc *reqCtx) {
+func (s *Server) runResilient(rc *Request) {
 	id := s.identify(rc)
-	rc.tenant = id.tenant
+	rc.Tenant = id.tenant
 	st := s.stateFor(id.tenant)
 
 	// 1. Rate limit. Token requests and logins are not counted (the data
 	// API's vendor does not count logins toward its quota either).
-	if lim := rc.settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
-		use := st.limiter.take(id.key(), lim, s.clock())
-		if rc.surface.rateLimitHeaders {
-			h := rc.w.Header()
+	if lim := rc.Settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.Route.Rule.Accepts) > 0 {
+		use := st.limiter.take(id.key(), lim, s.env.Clock())
+		if rc.Surface.RateLimitHeaders {
+			h := rc.W.Header()
 			h.Set("inin-ratelimit-count", strconv.Itoa(use.count))
 			h.Set("inin-ratelimit-allowed", strconv.Itoa(lim.Requests))
 			h.Set("inin-ratelimit-reset", strconv.Itoa(use.resetSeconds()))
@@ -120,12 +120,12 @@ func (s *Server) runResilient(rc *reqCtx) {
 	}
 
 	// 2. Faults.
-	plan := st.faults.draw(id.tenant, string(rc.route.op.API), rc.route.op.ID)
+	plan := st.faults.draw(id.tenant, string(rc.Route.Op.API), rc.Route.Op.ID)
 	if plan.latency > 0 {
-		rc.fault = string(tenant.FaultLatency)
-		if !sleepCtx(rc.workContext(), plan.latency) {
-			rc.decision.Outcome = wire.OutcomeDeny
-			rc.decision.Reason = "the client went away during injected latency"
+		rc.Fault = string(tenant.FaultLatency)
+		if !sleepCtx(rc.WorkContext(), plan.latency) {
+			rc.Decision.Outcome = wire.OutcomeDeny
+			rc.Decision.Reason = "the client went away during injected latency"
 			return // the client is gone; nothing to answer
 		}
 	}
@@ -134,27 +134,27 @@ func (s *Server) runResilient(rc *reqCtx) {
 		return
 	}
 	rule := *plan.rule
-	rc.fault = string(rule.Kind)
+	rc.Fault = string(rule.Kind)
 	if rule.Kind != tenant.FaultTruncate && !rule.AfterWrite {
 		rc.injectBefore(id, rule)
 		return
 	}
 	// The handler runs first, into a buffer; the fault then replaces or
 	// truncates its answer.
-	real := rc.w
+	real := rc.W
 	buf := newBufferedWriter(real.Header().Clone())
 	func() {
-		rc.w = &recorder{ResponseWriter: buf}
-		defer func() { rc.w = real }() // a panic is answered on the real writer
+		rc.W = &Recorder{ResponseWriter: buf}
+		defer func() { rc.W = real }() // a panic is answered on the real writer
 		s.runOperationOnce(rc, st)
 	}()
 	rc.injectAfter(rule, buf)
 }
 
 // runOperationOnce runs the operation, honouring an Idempotency-Key.
-func (s *Server) runOperationOnce(rc *reqCtx, st *tenantState) {
+func (s *Server) runOperationOnce(rc *Request, st *tenantState) {
 	if err := s.runOperation(rc, st); err != nil {
-		rc.fail(err)
+		rc.Fail(err)
 	}
 }
 

@@ -17,14 +17,10 @@ import (
 // credentials and relationship APIs and the admin API (under /_mock/) on one
 // host, for any number of in-memory tenants.
 type Server struct {
-	log     *slog.Logger
-	clock   func() time.Time
-	maxBody int64
-	hosts   hostPolicy
-	specs   *specs
+	env   Env // what the request path reads of the server
+	hosts hostPolicy
 
-	inflight       inflight
-	requestTimeout time.Duration
+	inflight inflight
 
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
@@ -64,14 +60,15 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.maxInFlightBytes <= 0 {
 		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
 	}
-	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, hosts: hosts, tenants: map[string]*tenant.Tenant{},
-		inflight:       inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes},
-		requestTimeout: max(cfg.requestTimeout, 0)}
+	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{},
+		inflight: inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes}}
+	s.env = Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
+		Tenants: (*tenantIndex)(s)}
 	sp, err := loadSpecs(s)
 	if err != nil {
 		return nil, err
 	}
-	s.specs = sp
+	s.env.Specs = sp
 	if _, err := s.CreateTenant(cfg.fixture); err != nil {
 		return nil, fmt.Errorf("mockserver: default tenant: %w", err)
 	}
@@ -106,7 +103,7 @@ func (s *Server) CreateTenant(f *tenant.Fixture) (*tenant.Tenant, error) {
 	if s.defaultID != "" {
 		suffix = "@" + id
 	}
-	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.clock, Extension: newTenantState})
+	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.env.Clock, Extension: newTenantState})
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: create tenant: %w", err)
 	}
@@ -210,4 +207,17 @@ func (s *Server) tenantForSecret(v string) (*tenant.Tenant, bool) {
 	defer s.mu.RUnlock()
 	t, ok := s.tenants[id]
 	return t, ok
+}
+
+// tenantIndex is the server's tenants as the request path looks them up.
+type tenantIndex Server
+
+func (ti *tenantIndex) DefaultTenant() *tenant.Tenant { return (*Server)(ti).DefaultTenant() }
+
+func (ti *tenantIndex) ForIdentifier(ident string) *tenant.Tenant {
+	return (*Server)(ti).tenantForIdentifier(ident)
+}
+
+func (ti *tenantIndex) ForSecret(v string) (*tenant.Tenant, bool) {
+	return (*Server)(ti).tenantForSecret(v)
 }
