@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/report"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -19,8 +20,8 @@ import (
 // unauthenticated (the mock is a local tool) and answers only its own
 // origin (origin.go).
 
-func (s *Server) adminHandlers() map[string]Handler {
-	return map[string]Handler{
+func (s *Server) adminHandlers() map[string]pipeline.Handler {
+	return map[string]pipeline.Handler{
 		"landing":           s.adminLanding,
 		"getSpec":           s.adminGetSpec,
 		"healthz":           s.adminHealthz,
@@ -40,21 +41,21 @@ func (s *Server) adminHandlers() map[string]Handler {
 	}
 }
 
-func (s *Server) serveAdmin(rc *Request) {
+func (s *Server) serveAdmin(rc *pipeline.Request) {
 	rc.Surface = surfaceAdmin
 	if err := checkAdminOrigin(rc.R); err != nil {
 		rc.WriteError(surfaceAdmin, err)
 		return
 	}
-	rt, kr, params, err := s.env.Specs.findRoute(rc.R, true)
+	rt, kr, params, err := s.env.Specs.FindRoute(rc.R, true)
 	if err != nil {
-		if allow, ok := allowedMethods(err); ok {
+		if allow, ok := pipeline.AllowedMethods(err); ok {
 			rc.W.Header().Set("Allow", strings.Join(allow, ", "))
-			rc.WriteError(surfaceAdmin, &Error{Status: http.StatusMethodNotAllowed, Kind: KindMethodNotAllowed,
+			rc.WriteError(surfaceAdmin, &pipeline.Error{Status: http.StatusMethodNotAllowed, Kind: pipeline.KindMethodNotAllowed,
 				Msg: fmt.Sprintf("%s is not allowed on %s; use %s", rc.R.Method, rc.R.URL.Path, strings.Join(allow, " or "))})
 			return
 		}
-		rc.WriteError(surfaceAdmin, NotFound("no admin operation matches %s %s", rc.R.Method, rc.R.URL.Path))
+		rc.WriteError(surfaceAdmin, pipeline.NotFound("no admin operation matches %s %s", rc.R.Method, rc.R.URL.Path))
 		return
 	}
 	rc.Route, rc.KRoute, rc.Params = rt, kr, params
@@ -88,19 +89,19 @@ func (s *Server) serveAdmin(rc *Request) {
 // problem, and reads YAML with YAML's rules (an unquoted date or number is
 // text where the fixture wants text). An empty body is still the
 // validator's to refuse.
-func fixtureBody(rc *Request) bool {
+func fixtureBody(rc *pipeline.Request) bool {
 	return rc.Route.Op.ID == "createTenant" && len(bytes.TrimSpace(rc.Body)) > 0
 }
 
-func (rc *Request) adminFail(status int, code, format string, args ...any) error {
+func adminFail(rc *pipeline.Request, status int, code, format string, args ...any) error {
 	rc.WriteJSON(status, "application/json", &adminapi.Error{Error: code, Message: fmt.Sprintf(format, args...)})
 	return nil
 }
 
-func (s *Server) adminTenant(rc *Request) (*tenant.Tenant, bool) {
+func (s *Server) adminTenant(rc *pipeline.Request) (*tenant.Tenant, bool) {
 	t, ok := s.Tenant(rc.Params["tenantId"])
 	if !ok {
-		_ = rc.adminFail(http.StatusNotFound, "not_found", "no tenant %q", rc.Params["tenantId"])
+		_ = adminFail(rc, http.StatusNotFound, "not_found", "no tenant %q", rc.Params["tenantId"])
 	}
 	return t, ok
 }
@@ -137,12 +138,12 @@ func (s *Server) tenantInfo(t *tenant.Tenant) adminapi.TenantInfo {
 	return info
 }
 
-func (s *Server) adminHealthz(rc *Request) error {
+func (s *Server) adminHealthz(rc *pipeline.Request) error {
 	rc.WriteJSON(http.StatusOK, "application/json", &adminapi.Health{Status: "ok", Tenants: len(s.Tenants())})
 	return nil
 }
 
-func (s *Server) adminListTenants(rc *Request) error {
+func (s *Server) adminListTenants(rc *pipeline.Request) error {
 	all := s.Tenants()
 	list := adminapi.TenantList{Tenants: make([]adminapi.TenantInfo, 0, len(all))}
 	for _, t := range all {
@@ -152,43 +153,43 @@ func (s *Server) adminListTenants(rc *Request) error {
 	return nil
 }
 
-func (s *Server) adminCreateTenant(rc *Request) error {
+func (s *Server) adminCreateTenant(rc *pipeline.Request) error {
 	f, err := tenant.Parse("request body", rc.Body)
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	t, err := s.CreateTenant(f)
 	if err != nil {
 		var fe *tenant.FixtureError
 		if errors.As(err, &fe) {
-			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+			return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 		}
-		return rc.adminFail(http.StatusConflict, "conflict", "%v", err)
+		return adminFail(rc, http.StatusConflict, "conflict", "%v", err)
 	}
 	rc.WriteJSON(http.StatusCreated, "application/json", s.tenantInfo(t))
 	return nil
 }
 
-func (s *Server) adminGetTenant(rc *Request) error {
+func (s *Server) adminGetTenant(rc *pipeline.Request) error {
 	if t, ok := s.adminTenant(rc); ok {
 		rc.WriteJSON(http.StatusOK, "application/json", s.tenantInfo(t))
 	}
 	return nil
 }
 
-func (s *Server) adminDeleteTenant(rc *Request) error {
+func (s *Server) adminDeleteTenant(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	if err := s.DeleteTenant(t.ID()); err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	rc.W.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) adminResetTenant(rc *Request) error {
+func (s *Server) adminResetTenant(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -213,7 +214,7 @@ func settingsBody(st tenant.Settings) *adminapi.Settings {
 	}
 }
 
-func (s *Server) adminGetSettings(rc *Request) error {
+func (s *Server) adminGetSettings(rc *pipeline.Request) error {
 	if t, ok := s.adminTenant(rc); ok {
 		rc.WriteJSON(http.StatusOK, "application/json", settingsBody(t.Settings()))
 	}
@@ -232,7 +233,7 @@ func parseDuration(field, like string, v *string) (*time.Duration, error) {
 	return &d, nil
 }
 
-func (s *Server) adminUpdateSettings(rc *Request) error {
+func (s *Server) adminUpdateSettings(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -243,17 +244,17 @@ func (s *Server) adminUpdateSettings(rc *Request) error {
 	}
 	token, err := parseDuration("tokenLifetime", "15m", patch.TokenLifetime)
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	session, err := parseDuration("sessionLifetime", "15m", patch.SessionLifetime)
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	var limit *tenant.RateLimit
 	if rl := patch.RateLimit; rl != nil {
 		window, err := parseDuration("rateLimit.window", "1m", rl.Window)
 		if err != nil {
-			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+			return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 		}
 		limit = &tenant.RateLimit{Requests: rl.Requests}
 		if window != nil {
@@ -278,13 +279,13 @@ func (s *Server) adminUpdateSettings(rc *Request) error {
 		}
 	})
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	rc.WriteJSON(http.StatusOK, "application/json", settingsBody(st))
 	return nil
 }
 
-func (s *Server) adminGetAudit(rc *Request) error {
+func (s *Server) adminGetAudit(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -351,7 +352,7 @@ type textWriter interface{ WriteText(io.Writer) error }
 
 // writeReport answers with body, v's generated model, as JSON, or with v
 // as text when format=text.
-func (rc *Request) writeReport(v textWriter, body func() any) error {
+func writeReport(rc *pipeline.Request, v textWriter, body func() any) error {
 	if rc.R.URL.Query().Get("format") != "text" {
 		rc.WriteJSON(http.StatusOK, "application/json", body())
 		return nil
@@ -367,13 +368,13 @@ func (rc *Request) writeReport(v textWriter, body func() any) error {
 	return nil
 }
 
-func (s *Server) adminGetReport(rc *Request) error {
+func (s *Server) adminGetReport(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	r := report.Build(t)
-	return rc.writeReport(r, func() any { return reportBody(r) })
+	return writeReport(rc, r, func() any { return reportBody(r) })
 }
 
 // reportBody is the Report of r.
@@ -405,7 +406,7 @@ func grant(g report.Grant) adminapi.Grant {
 	return adminapi.Grant{Granted: g.Granted, Used: g.Used, Unused: g.Unused, Missing: g.Missing}
 }
 
-func (s *Server) adminGetVisibility(rc *Request) error {
+func (s *Server) adminGetVisibility(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -414,9 +415,9 @@ func (s *Server) adminGetVisibility(rc *Request) error {
 	user, _ := strconv.ParseInt(v.Get("user"), 10, 64) // validated against the spec
 	d, err := s.Visibility(t.ID(), user, v.Get("entityType"))
 	if err != nil {
-		return rc.adminFail(http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
+		return adminFail(rc, http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
 	}
-	return rc.writeReport(d, func() any { return visibilityBody(d) })
+	return writeReport(rc, d, func() any { return visibilityBody(d) })
 }
 
 // visibilityBody is the VisibilityDiff of d.
@@ -441,7 +442,7 @@ func rowDifference(r report.RowDifference) adminapi.RowDifference {
 	return adminapi.RowDifference{Id: r.ID, Name: nonZero(r.Name), Reason: r.Reason}
 }
 
-func (s *Server) adminGetFaults(rc *Request) error {
+func (s *Server) adminGetFaults(rc *pipeline.Request) error {
 	if t, ok := s.adminTenant(rc); ok {
 		f, _ := t.Faults()
 		rc.WriteJSON(http.StatusOK, "application/json", faultsBody(f.Fixture()))
@@ -458,7 +459,7 @@ func faultsBody(ff tenant.FaultsFixture) *adminapi.Faults {
 	})}
 }
 
-func (s *Server) adminSetFaults(rc *Request) error {
+func (s *Server) adminSetFaults(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -467,23 +468,23 @@ func (s *Server) adminSetFaults(rc *Request) error {
 	if err := rc.DecodeBody(&body); err != nil {
 		return err
 	}
-	ff := tenant.FaultsFixture{Seed: Deref(body.Seed), Rules: convert(body.Rules, func(r adminapi.FaultRule) tenant.FaultRuleFixture {
-		return tenant.FaultRuleFixture{Operations: Deref(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
-			RetryAfter: Deref(r.RetryAfter), Latency: Deref(r.Latency), AfterWrite: Deref(r.AfterWrite), Times: Deref(r.Times)}
+	ff := tenant.FaultsFixture{Seed: pipeline.Deref(body.Seed), Rules: convert(body.Rules, func(r adminapi.FaultRule) tenant.FaultRuleFixture {
+		return tenant.FaultRuleFixture{Operations: pipeline.Deref(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
+			RetryAfter: pipeline.Deref(r.RetryAfter), Latency: pipeline.Deref(r.Latency), AfterWrite: pipeline.Deref(r.AfterWrite), Times: pipeline.Deref(r.Times)}
 	})}
 	f, err := ff.Faults()
 	if err == nil {
 		err = t.SetFaults(f)
 	}
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	cur, _ := t.Faults()
 	rc.WriteJSON(http.StatusOK, "application/json", faultsBody(cur.Fixture()))
 	return nil
 }
 
-func (s *Server) adminExpireCredentials(rc *Request) error {
+func (s *Server) adminExpireCredentials(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -494,22 +495,22 @@ func (s *Server) adminExpireCredentials(rc *Request) error {
 			return err
 		}
 	}
-	only := Deref(req.Only)
+	only := pipeline.Deref(req.Only)
 	tokens, sessions, err := t.ExpireCredentials(tenant.ExpireFilter{
-		ClientID: Deref(req.ClientId), User: Deref(req.User),
+		ClientID: pipeline.Deref(req.ClientId), User: pipeline.Deref(req.User),
 		TokensOnly: only == adminapi.Tokens, SessionsOnly: only == adminapi.Sessions,
 	})
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	rc.WriteJSON(http.StatusOK, "application/json", &adminapi.ExpireResult{Tokens: tokens, Sessions: sessions})
 	return nil
 }
 
 // surfaceAdmin is the admin API's wire format: {error, message}.
-var surfaceAdmin = &Surface{
+var surfaceAdmin = &pipeline.Surface{
 	Name: "admin",
-	WriteError: func(rc *Request, e *Error) {
-		rc.WriteJSON(e.Status, "application/json", &adminapi.Error{Error: PlainCode(e), Message: e.Msg})
+	WriteError: func(rc *pipeline.Request, e *pipeline.Error) {
+		rc.WriteJSON(e.Status, "application/json", &adminapi.Error{Error: pipeline.PlainCode(e), Message: e.Msg})
 	},
 }

@@ -7,19 +7,20 @@ import (
 	"testing"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // preparedRequest builds the reqCtx of an entity query as serveVendor
 // leaves it before the pipeline: routed, body read.
-func preparedRequest(tb testing.TB, s *Server, header, value string) *Request {
+func preparedRequest(tb testing.TB, s *Server, header, value string) *pipeline.Request {
 	tb.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/V2.0/services/data/entityQuery",
 		strings.NewReader(`{"typeName":"Project","paging":{"limit":1000}}`))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set(header, value)
-	rc := NewRequest(&s.env, httptest.NewRecorder(), r)
+	rc := pipeline.NewRequest(&s.env, httptest.NewRecorder(), r)
 	rc.Vendor = true
-	rt, kr, params, err := s.env.Specs.findRoute(r, false)
+	rt, kr, params, err := s.env.Specs.FindRoute(r, false)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -42,7 +43,7 @@ func BenchmarkAuthorize(b *testing.B) {
 	rc := preparedRequest(b, s, "Authorization", "ApiKey demo-key-service")
 	b.ReportAllocs()
 	for b.Loop() {
-		rc.Decision, rc.resolved = wire.Decision{}, false // the credential is resolved anew each time
+		rc.Unresolve() // the credential is resolved anew each time
 		if err := rc.Authorize(); err != nil {
 			b.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -80,7 +81,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // faultDecision fills the decision of a request that met a failure fault.
-func (rc *Request) faultDecision(id *identity, rule tenant.FaultRule, performed bool) {
+func faultDecision(rc *pipeline.Request, id *identity, rule tenant.FaultRule, performed bool) {
 	if id != nil && id.caller != nil {
 		rc.Decision.Caller = id.caller
 		rc.Decision.EffectiveUser = id.caller.User
@@ -103,18 +104,18 @@ func (rc *Request) faultDecision(id *identity, rule tenant.FaultRule, performed 
 }
 
 // injectBefore answers a request with a fault instead of serving it.
-func (rc *Request) injectBefore(id identity, rule tenant.FaultRule) {
-	rc.faultDecision(&id, rule, false)
+func injectBefore(rc *pipeline.Request, id identity, rule tenant.FaultRule) {
+	faultDecision(rc, &id, rule, false)
 	if rule.Kind == tenant.FaultDrop {
-		rc.drop()
+		drop(rc)
 		return
 	}
-	rc.writeFault(rule)
+	writeFault(rc, rule)
 }
 
 // injectAfter delivers the buffered answer of a request that was served,
 // damaged by the fault: replaced by a failure, cut short, or dropped.
-func (rc *Request) injectAfter(rule tenant.FaultRule, buf *bufferedWriter) {
+func injectAfter(rc *pipeline.Request, rule tenant.FaultRule, buf *bufferedWriter) {
 	if rule.Kind != tenant.FaultTruncate && (buf.status < 200 || buf.status > 299) {
 		// Refused or failed: nothing took effect, so no answer is lost; the
 		// client gets the refusal, and its decision, as they are.
@@ -134,38 +135,38 @@ func (rc *Request) injectAfter(rule tenant.FaultRule, buf *bufferedWriter) {
 		rc.W.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		rc.W.WriteHeader(buf.status)
 		_, _ = rc.W.Write(body[:len(body)/2])
-		rc.drop()
+		drop(rc)
 	case rule.Kind == tenant.FaultTruncate, rule.Kind == tenant.FaultDrop:
-		rc.drop()
+		drop(rc)
 	default: // 500 or 503 after the write
-		rc.faultDecision(nil, rule, true)
-		rc.writeFault(rule)
+		faultDecision(rc, nil, rule, true)
+		writeFault(rc, rule)
 	}
 }
 
 // writeFault writes a 500, 503 or 429 fault in the API's error shape.
-func (rc *Request) writeFault(rule tenant.FaultRule) {
+func writeFault(rc *pipeline.Request, rule tenant.FaultRule) {
 	h := rc.W.Header()
 	switch rule.Kind {
 	case tenant.Fault429:
 		h.Set("Retry-After", strconv.Itoa(ceilSeconds(rule.RetryAfter, 0)))
-		rc.WriteError(rc.Surface, &Error{Status: http.StatusTooManyRequests, Kind: KindRateLimited,
+		rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited,
 			Msg: "Too many requests (injected fault)"})
 	case tenant.Fault503:
 		if rule.RetryAfter > 0 {
 			h.Set("Retry-After", strconv.Itoa(ceilSeconds(rule.RetryAfter, 0)))
 		}
-		rc.WriteError(rc.Surface, &Error{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
+		rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusServiceUnavailable, Kind: pipeline.KindUnavailable,
 			Msg: "The service is temporarily unavailable (injected fault)"})
 	default:
-		rc.WriteError(rc.Surface, &Error{Status: http.StatusInternalServerError, Kind: KindInternal,
+		rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusInternalServerError, Kind: pipeline.KindInternal,
 			Msg: "internal error (injected fault)"})
 	}
 }
 
 // drop ends the connection without (the rest of) an answer: what the client
 // has been sent is flushed, then the connection is hijacked and closed.
-func (rc *Request) drop() {
+func drop(rc *pipeline.Request) {
 	rc.RecordAudit()
 	rc.Audited = true
 	ctl := http.NewResponseController(rc.W.ResponseWriter)
@@ -174,7 +175,7 @@ func (rc *Request) drop() {
 	}
 	conn, _, err := ctl.Hijack()
 	if err != nil {
-		rc.env.Log.LogAttrs(rc.R.Context(), slog.LevelDebug, "cannot hijack to drop the connection; aborting the response",
+		rc.Env().Log.LogAttrs(rc.R.Context(), slog.LevelDebug, "cannot hijack to drop the connection; aborting the response",
 			slog.Any("error", err))
 		panic(http.ErrAbortHandler)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -24,8 +25,8 @@ const (
 	genesysTimeLayout = "2006-01-02T15:04:05.000Z"
 )
 
-func (s *Server) credentialsHandlers() map[string]Handler {
-	return map[string]Handler{
+func (s *Server) credentialsHandlers() map[string]pipeline.Handler {
+	return map[string]pipeline.Handler{
 		"getToken":              s.token,
 		"listCredentials":       s.listCredentials,
 		"listCredentialsCursor": s.listCredentialsCursor,
@@ -102,24 +103,24 @@ func (ts *credentialTypes) credentialInfo(c tenant.Credential) credentialsapi.Cr
 		SelfUri: credentialURI(c.ID), Type: ts.of(c.Type)}
 }
 
-func (rc *Request) credentialInfo(c tenant.Credential) credentialsapi.CredentialInfo {
+func credentialInfo(rc *pipeline.Request, c tenant.Credential) credentialsapi.CredentialInfo {
 	ts := credentialTypes{t: rc.Tenant}
 	return ts.credentialInfo(c)
 }
 
-func (s *Server) listCredentials(rc *Request) error {
+func (s *Server) listCredentials(rc *pipeline.Request) error {
 	var p credentialsapi.ListCredentialsParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	size, number, err := PageParams(p.PageSize, p.PageNumber)
+	size, number, err := pipeline.PageParams(p.PageSize, p.PageNumber)
 	if err != nil {
 		return err
 	}
 	all := rc.Tenant.Credentials()
 	total := len(all)
 	pageCount := (total + size - 1) / size
-	page := window(all, pageSkip(number, size), size)
+	page := pipeline.Window(all, pipeline.PageSkip(number, size), size)
 	uri := func(n int) *string {
 		s := fmt.Sprintf("%s?pageSize=%d&pageNumber=%d", credentialsPath, size, n)
 		return &s
@@ -177,25 +178,25 @@ func (c cursor) less(d cursor) bool {
 	return c.id < d.id
 }
 
-func (s *Server) listCredentialsCursor(rc *Request) error {
+func (s *Server) listCredentialsCursor(rc *pipeline.Request) error {
 	var p credentialsapi.ListCredentialsCursorParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	size, err := filled("pageSize", p.PageSize)
+	size, err := pipeline.Filled("pageSize", p.PageSize)
 	if err != nil {
 		return err
 	}
-	after, before := Deref(p.After), Deref(p.Before)
+	after, before := pipeline.Deref(p.After), pipeline.Deref(p.Before)
 	all := rc.Tenant.Credentials()
 	var start, end int
 	switch {
 	case after != "" && before != "":
-		return BadRequest("after", "send after or before, not both")
+		return pipeline.BadRequest("after", "send after or before, not both")
 	case after != "":
 		c, ok := decodeCursor(after)
 		if !ok {
-			return BadRequest("after", "%q is not a cursor returned by this API", after)
+			return pipeline.BadRequest("after", "%q is not a cursor returned by this API", after)
 		}
 		for start < len(all) && !c.less(cursorOf(all[start])) {
 			start++
@@ -204,7 +205,7 @@ func (s *Server) listCredentialsCursor(rc *Request) error {
 	case before != "":
 		c, ok := decodeCursor(before)
 		if !ok {
-			return BadRequest("before", "%q is not a cursor returned by this API", before)
+			return pipeline.BadRequest("before", "%q is not a cursor returned by this API", before)
 		}
 		end = 0
 		for end < len(all) && cursorOf(all[end]).less(c) {
@@ -247,7 +248,7 @@ type encodedBody struct {
 
 // listCredentialTypes answers with the types' listing, encoded once per
 // generation of the tenant (the types change only with a reset).
-func (s *Server) listCredentialTypes(rc *Request) error {
+func (s *Server) listCredentialTypes(rc *pipeline.Request) error {
 	gen := rc.Tenant.Generation()
 	st := s.stateFor(rc.Tenant)
 	if st != nil {
@@ -272,18 +273,18 @@ func (s *Server) listCredentialTypes(rc *Request) error {
 	return nil
 }
 
-func (rc *Request) credential() (tenant.Credential, error) {
+func credential(rc *pipeline.Request) (tenant.Credential, error) {
 	id := rc.Params["credentialId"]
 	rc.Target = id
 	c, ok := rc.Tenant.Credential(id)
 	if !ok {
-		return c, NotFound("credential %s was not found", id)
+		return c, pipeline.NotFound("credential %s was not found", id)
 	}
 	return c, nil
 }
 
-func (s *Server) getCredential(rc *Request) error {
-	c, err := rc.credential()
+func (s *Server) getCredential(rc *pipeline.Request) error {
+	c, err := credential(rc)
 	if err != nil {
 		return err
 	}
@@ -299,14 +300,14 @@ func (s *Server) getCredential(rc *Request) error {
 
 // credentialBody reads a Credential request body: its name, the type's
 // name (or id) and the fields.
-func (rc *Request) credentialBody() (name, typeName string, fields map[string]string, err error) {
+func credentialBody(rc *pipeline.Request) (name, typeName string, fields map[string]string, err error) {
 	var b credentialsapi.Credential
 	if err := rc.DecodeBody(&b); err != nil {
 		return "", "", nil, err
 	}
-	typeName = Deref(b.Type.Name)
+	typeName = pipeline.Deref(b.Type.Name)
 	if typeName == "" {
-		typeName = Deref(b.Type.Id)
+		typeName = pipeline.Deref(b.Type.Id)
 	}
 	fields = map[string]string{}
 	if b.CredentialFields != nil {
@@ -319,15 +320,15 @@ func credentialError(err error) error {
 	var ve *tenant.ValueError
 	switch {
 	case errors.As(err, &ve):
-		return BadRequest(ve.Field, "%s", ve.Msg)
+		return pipeline.BadRequest(ve.Field, "%s", ve.Msg)
 	case errors.Is(err, tenant.ErrNotFound):
-		return NotFound("%v", err)
+		return pipeline.NotFound("%v", err)
 	}
 	return err
 }
 
-func (s *Server) createCredential(rc *Request) error {
-	name, typeName, fields, err := rc.credentialBody()
+func (s *Server) createCredential(rc *pipeline.Request) error {
+	name, typeName, fields, err := credentialBody(rc)
 	if err != nil {
 		return err
 	}
@@ -336,14 +337,14 @@ func (s *Server) createCredential(rc *Request) error {
 		return credentialError(err)
 	}
 	rc.Target, rc.Write = c.ID, true
-	rc.WriteJSON(http.StatusOK, "application/json", rc.credentialInfo(c))
+	rc.WriteJSON(http.StatusOK, "application/json", credentialInfo(rc, c))
 	return nil
 }
 
-func (s *Server) updateCredential(rc *Request) error {
+func (s *Server) updateCredential(rc *pipeline.Request) error {
 	id := rc.Params["credentialId"]
 	rc.Target = id
-	name, typeName, fields, err := rc.credentialBody()
+	name, typeName, fields, err := credentialBody(rc)
 	if err != nil {
 		return err
 	}
@@ -352,11 +353,11 @@ func (s *Server) updateCredential(rc *Request) error {
 		return credentialError(err)
 	}
 	rc.Write = true
-	rc.WriteJSON(http.StatusOK, "application/json", rc.credentialInfo(c))
+	rc.WriteJSON(http.StatusOK, "application/json", credentialInfo(rc, c))
 	return nil
 }
 
-func (s *Server) deleteCredential(rc *Request) error {
+func (s *Server) deleteCredential(rc *pipeline.Request) error {
 	id := rc.Params["credentialId"]
 	rc.Target = id
 	if err := rc.Tenant.DeleteCredential(id); err != nil {
@@ -370,7 +371,7 @@ func (s *Server) deleteCredential(rc *Request) error {
 // surfaceCredentials is the credentials API's wire format: Genesys'
 // ErrorBody, OAuth errors that repeat their description, the correlation id
 // in ININ-Correlation-Id, and the rate limit in inin-ratelimit-* headers.
-var surfaceCredentials = &Surface{
+var surfaceCredentials = &pipeline.Surface{
 	Name:              "credentials",
 	WriteError:        writeGenesysError,
 	CorrelationHeader: http.CanonicalHeaderKey("ININ-Correlation-Id"),
@@ -382,8 +383,8 @@ var surfaceCredentials = &Surface{
 
 // writeGenesysError writes e as Genesys' ErrorBody, or an OAuth error as
 // Genesys writes it (it repeats the description).
-func writeGenesysError(rc *Request, e *Error) {
-	if e.Kind == KindOAuth {
+func writeGenesysError(rc *pipeline.Request, e *pipeline.Error) {
+	if e.Kind == pipeline.KindOAuth {
 		rc.WriteJSON(e.Status, "application/json", &credentialsapi.OAuthError{Error: e.OAuth, ErrorDescription: &e.Msg, Description: &e.Msg})
 		return
 	}
@@ -393,10 +394,10 @@ func writeGenesysError(rc *Request, e *Error) {
 	}
 	g.details = g.detail[:0] // never nil: Genesys writes "details": []
 	switch e.Kind {
-	case KindPermission:
+	case pipeline.KindPermission:
 		g.params = map[string]string{"permissions": strings.Join(e.Missing, ", ")}
 		g.body.MessageParams, g.body.MessageWithParams = &g.params, &permissionsWithParams
-	case KindScope:
+	case pipeline.KindScope:
 		g.params = map[string]string{"scopes": strings.Join(e.Missing, " ")}
 		g.body.MessageParams, g.body.MessageWithParams = &g.params, &scopesWithParams
 	}
@@ -408,9 +409,9 @@ func writeGenesysError(rc *Request, e *Error) {
 }
 
 // genesysCode maps a failure to the credentials API's ErrorBody code.
-func genesysCode(e *Error) string {
+func genesysCode(e *pipeline.Error) string {
 	switch e.Kind {
-	case KindUnauthenticated:
+	case pipeline.KindUnauthenticated:
 		switch e.Code {
 		case wire.CodeMissingCredential:
 			return "authentication.required"
@@ -418,23 +419,23 @@ func genesysCode(e *Error) string {
 			return "credentials.expired"
 		}
 		return "bad.credentials"
-	case KindScope:
+	case pipeline.KindScope:
 		return "missing.scopes"
-	case KindPermission:
+	case pipeline.KindPermission:
 		return "missing.any.permissions"
-	case KindProxy, KindObject:
+	case pipeline.KindProxy, pipeline.KindObject:
 		return "not.authorized"
-	case KindNotFound:
+	case pipeline.KindNotFound:
 		return "not.found"
-	case KindMethodNotAllowed:
+	case pipeline.KindMethodNotAllowed:
 		return "method.not.allowed"
-	case KindInternal:
+	case pipeline.KindInternal:
 		return "internal.server.error"
-	case KindRateLimited:
+	case pipeline.KindRateLimited:
 		return "too.many.requests"
-	case KindUnavailable:
+	case pipeline.KindUnavailable:
 		return "service.unavailable"
-	case KindMisdirected:
+	case pipeline.KindMisdirected:
 		return "misdirected.request"
 	}
 	return "bad.request"

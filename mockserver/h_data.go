@@ -16,7 +16,9 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/jsonvalue"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/internal/render"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -27,8 +29,8 @@ import (
 // tenant's columns (appendEntities, appendPaging): its shape is
 // dataapi.EntityQueryResult.
 
-func (s *Server) dataHandlers() map[string]Handler {
-	return map[string]Handler{
+func (s *Server) dataHandlers() map[string]pipeline.Handler {
+	return map[string]pipeline.Handler{
 		"getServerDefinition": s.getServerDefinition,
 		"login":               s.login,
 		"getSessionInfo":      s.getSessionInfo,
@@ -74,15 +76,15 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 	}
 	d := &dataSpec{}
 	var ok bool
-	if d.limits.MaxDepth, ok = ExtInt(cond.Extensions, ExtMaxDepth); !ok || d.limits.MaxDepth < 1 {
-		return nil, fmt.Errorf("mockserver: data spec: Condition has no %s", ExtMaxDepth)
+	if d.limits.MaxDepth, ok = pipeline.ExtInt(cond.Extensions, pipeline.ExtMaxDepth); !ok || d.limits.MaxDepth < 1 {
+		return nil, fmt.Errorf("mockserver: data spec: Condition has no %s", pipeline.ExtMaxDepth)
 	}
 	if o := req.Properties["orders"]; o != nil && o.Value.MaxItems != nil {
 		d.limits.MaxOrders = int(*o.Value.MaxItems)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: EntityQueryRequest.orders has no maxItems")
 	}
-	if m := LimitOf(operand, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil {
+	if m := pipeline.LimitOf(operand, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil {
 		d.limits.MaxText = int(*m)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: Operand has no maxLength")
@@ -105,12 +107,12 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 // DecodeBody reads the request body as the generated model T: the body as
 // readBody decoded and normalised it (camelCase keys) and the validator
 // checked it, so each field holds the value validated under its name.
-func decodeBody[T any](rc *Request) (T, error) {
+func decodeBody[T any](rc *pipeline.Request) (T, error) {
 	var v T
 	if err := jsonvalue.Decode(rc.BodyJSON, &v); err != nil {
 		var je *jsonvalue.Error
 		if errors.As(err, &je) {
-			return v, BadRequest(je.Path, "%s", je.Msg)
+			return v, pipeline.BadRequest(je.Path, "%s", je.Msg)
 		}
 		return v, err
 	}
@@ -131,7 +133,7 @@ func (d *dataSpec) page(p dataapi.Paging) (from, limit int) {
 
 // checkPassword authenticates a user name and password for the public
 // authentication operations.
-func (s *Server) checkPassword(rc *Request) (*tenant.Tenant, tenant.User, error) {
+func (s *Server) checkPassword(rc *pipeline.Request) (*tenant.Tenant, tenant.User, error) {
 	sub := rc.Subject()
 	if err := rc.Apply(decide.Decide(&rc.Route.Rule, sub, decide.Facts{})); err != nil {
 		return nil, tenant.User{}, err
@@ -154,7 +156,7 @@ func baseURL(r *http.Request) string {
 
 func userRef(id int64) string { return tenant.Ref{Type: tenant.UserType, ID: id}.String() }
 
-func (s *Server) getServerDefinition(rc *Request) error {
+func (s *Server) getServerDefinition(rc *pipeline.Request) error {
 	t, _, err := s.checkPassword(rc)
 	if err != nil {
 		return err
@@ -169,7 +171,7 @@ func (s *Server) getServerDefinition(rc *Request) error {
 	return nil
 }
 
-func (s *Server) login(rc *Request) error {
+func (s *Server) login(rc *pipeline.Request) error {
 	t, u, err := s.checkPassword(rc)
 	if err != nil {
 		return err
@@ -188,7 +190,7 @@ func (s *Server) login(rc *Request) error {
 // licenseType is the license every user of the mock holds.
 var licenseType = "Full"
 
-func (s *Server) getSessionInfo(rc *Request) error {
+func (s *Server) getSessionInfo(rc *pipeline.Request) error {
 	u, _ := rc.Tenant.User(rc.Verdict.Effective)
 	body := &dataapi.SessionInfo{
 		UserId: userRef(rc.Verdict.Effective), UserName: &u.Login, OrganizationId: rc.Tenant.OrganizationID(), LicenseType: &licenseType,
@@ -200,7 +202,7 @@ func (s *Server) getSessionInfo(rc *Request) error {
 	return nil
 }
 
-func (s *Server) logout(rc *Request) error {
+func (s *Server) logout(rc *pipeline.Request) error {
 	rc.Tenant.EndSession(rc.SessionID)
 	rc.Target, rc.Write = userRef(rc.Verdict.Caller.User), true
 	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
@@ -213,7 +215,7 @@ type entitySpec struct {
 	fields []string
 	// fieldPos holds CZQL positions of fields, to locate a bad name.
 	fieldPos []int
-	proj     projection
+	proj     render.Projection
 	where    query.Expr
 	orders   []query.Order
 	from     int
@@ -225,10 +227,10 @@ type entitySpec struct {
 }
 
 // resolveType finds the entity type named in a request field.
-func (rc *Request) resolveType(field, name string) (tenant.EntityType, error) {
+func resolveType(rc *pipeline.Request, field, name string) (tenant.EntityType, error) {
 	et, ok := rc.Tenant.EntityType(name)
 	if !ok {
-		return et, BadRequest(field, "unknown entity type %q", name)
+		return et, pipeline.BadRequest(field, "unknown entity type %q", name)
 	}
 	rc.SetEntityType(et.Name)
 	return et, nil
@@ -236,20 +238,20 @@ func (rc *Request) resolveType(field, name string) (tenant.EntityType, error) {
 
 // finish resolves the field list; fieldsPath names it in errors.
 // Conditions and orders are checked by the engine, paging by the validator.
-func (q *entitySpec) finish(rc *Request, fieldsPath string) error {
+func (q *entitySpec) finish(rc *pipeline.Request, fieldsPath string) error {
 	if len(q.fields) == 0 {
-		q.proj = allProjection(&q.et)
+		q.proj = render.AllProjection(&q.et)
 	} else {
-		proj, bad, why := resolveProjection(rc.Tenant, &q.et, q.fields, "id")
+		proj, bad, why := render.ResolveProjection(rc.Tenant, &q.et, q.fields, "id")
 		if bad != "" {
 			if i := slices.Index(q.fields, bad); i >= 0 && i < len(q.fieldPos) {
-				return BadRequest(fieldsPath, "at position %d: %s", q.fieldPos[i], why)
+				return pipeline.BadRequest(fieldsPath, "at position %d: %s", q.fieldPos[i], why)
 			}
-			return BadRequest(fieldsPath, "%s: %s", bad, why)
+			return pipeline.BadRequest(fieldsPath, "%s: %s", bad, why)
 		}
 		for _, p := range proj {
-			if len(p.subs) > 0 && p.ft.RefType != tenant.UserType {
-				if err := rc.AuthorizeRelatedType(p.ft.RefType); err != nil {
+			if len(p.Subs) > 0 && p.Type.RefType != tenant.UserType {
+				if err := rc.AuthorizeRelatedType(p.Type.RefType); err != nil {
 					return err
 				}
 			}
@@ -259,7 +261,7 @@ func (q *entitySpec) finish(rc *Request, fieldsPath string) error {
 	// The version the projection's readable references were judged at: a
 	// page read at another is not kept (pageCache).
 	q.version = rc.Tenant.Version()
-	readableRefs(rc.Tenant, rc.Verdict.Effective, q.proj)
+	render.ReadableRefs(rc.Tenant, rc.Verdict.Effective, q.proj)
 	return nil
 }
 
@@ -267,7 +269,7 @@ func (q *entitySpec) finish(rc *Request, fieldsPath string) error {
 // engine applies row-level access in its plan) and writes one page, a
 // dataapi.EntityQueryResult encoded as it is read; totals and hasMore
 // count visible rows only.
-func (q *entitySpec) run(rc *Request, st *tenantState, field string) error {
+func (q *entitySpec) run(rc *pipeline.Request, st *tenantState, field string) error {
 	key := ""
 	if st != nil && !cacheable(rc) {
 		st = nil
@@ -279,21 +281,21 @@ func (q *entitySpec) run(rc *Request, st *tenantState, field string) error {
 			return nil
 		}
 	}
-	bp := getBuf()
-	defer putBuf(bp)
+	bp := render.GetBuf()
+	defer render.PutBuf(bp)
 	b := append(*bp, `{"entities":[`...)
 	info, err := rc.Tenant.Query(tenant.QuerySpec{
 		Type: q.et.Name, User: rc.Verdict.Effective, Where: q.where, Orders: q.orders, IDField: "id",
 		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit, Context: rc.WorkContext(),
 	}, func(rows *tenant.Rows) error {
-		b = appendEntities(b, rows, q.proj)
+		b = render.AppendEntities(b, rows, q.proj)
 		return nil
 	})
 	if err != nil {
-		return queryError(field, err)
+		return pipeline.QueryError(field, err)
 	}
 	b = append(b, `],"paging":`...)
-	b = appendPaging(b, dataapi.Paging{From: info.Next, Limit: q.limit, HasMore: info.HasMore})
+	b = render.AppendPaging(b, dataapi.Paging{From: info.Next, Limit: q.limit, HasMore: info.HasMore})
 	b = append(b, '}')
 	*bp = b
 	if st != nil && info.Version == q.version {
@@ -303,43 +305,19 @@ func (q *entitySpec) run(rc *Request, st *tenantState, field string) error {
 	return nil
 }
 
-// window returns rows[skip:skip+n] clamped (n <= 0: to the end).
-func window[T any](rows []T, skip, n int) []T {
-	if skip < 0 || skip >= len(rows) {
-		return rows[:0]
-	}
-	rows = rows[skip:]
-	if n > 0 && n < len(rows) {
-		rows = rows[:n]
-	}
-	return rows
-}
-
-// pageSkip is how many rows page number (1-based) of size rows skips; a
-// page beyond any possible row skips them all instead of overflowing.
-func pageSkip(number, size int) int {
-	if number <= 1 || size <= 0 {
-		return 0
-	}
-	if number-1 > math.MaxInt32/size {
-		return math.MaxInt
-	}
-	return (number - 1) * size
-}
-
-func (s *Server) entityQuery(rc *Request) error {
+func (s *Server) entityQuery(rc *pipeline.Request) error {
 	req, err := decodeBody[dataapi.EntityQueryRequest](rc)
 	if err != nil {
 		return err
 	}
-	et, err := rc.resolveType("typeName", req.TypeName)
+	et, err := resolveType(rc, "typeName", req.TypeName)
 	if err != nil {
 		return err
 	}
-	d := rc.Route.Spec.data
+	d := rc.Route.Spec.Extra.(*dataSpec)
 	q := &entitySpec{et: et, fields: req.Fields}
 	if q.where, err = d.limits.ParseWhere(req.Where, "where"); err != nil {
-		return queryError("where", err)
+		return pipeline.QueryError("where", err)
 	}
 	if req.Orders != nil {
 		q.orders = make([]query.Order, len(req.Orders))
@@ -353,31 +331,6 @@ func (s *Server) entityQuery(rc *Request) error {
 		return err
 	}
 	return q.run(rc, s.stateFor(rc.Tenant), "where")
-}
-
-// queryError reports a query error as a 400 naming the field (and, for
-// CZQL text, the position). Errors that are not the client's are returned
-// as they are.
-func queryError(field string, err error) error {
-	var qe *query.Error
-	if errors.As(err, &qe) {
-		msg := qe.Msg
-		if qe.Pos > 0 {
-			msg = fmt.Sprintf("at position %d: %s", qe.Pos, qe.Msg)
-		}
-		if qe.Path != "" {
-			field = qe.Path
-		}
-		return BadRequest(field, "%s", msg)
-	}
-	var se *query.SyntaxError
-	if errors.As(err, &se) {
-		return BadRequest(field, "%s", se.Error())
-	}
-	if errors.Is(err, tenant.ErrNotFound) {
-		return BadRequest("typeName", "%v", err)
-	}
-	return err
 }
 
 // setPath names the request field of CZQL conditions parsed from a
@@ -411,7 +364,7 @@ func listParam(v []string) []string {
 
 // entityQueryGetParams reads the query parameters of entityQueryGet as the
 // validator checked them (whole numbers within their bounds).
-func entityQueryGetParams(rc *Request) (dataapi.EntityQueryGetParams, error) {
+func entityQueryGetParams(rc *pipeline.Request) (dataapi.EntityQueryGetParams, error) {
 	v := rc.R.URL.Query()
 	p := dataapi.EntityQueryGetParams{TypeName: v.Get("typeName"), Fields: listParam(v["fields"])}
 	if s, ok := v["where"]; ok {
@@ -436,25 +389,25 @@ func intParam(v url.Values, name string) (*int, error) {
 	}
 	n, err := strconv.Atoi(s[0])
 	if err != nil {
-		return nil, BadRequest(name, "%q is not a whole number", s[0])
+		return nil, pipeline.BadRequest(name, "%q is not a whole number", s[0])
 	}
 	return &n, nil
 }
 
-func (s *Server) entityQueryGet(rc *Request) error {
+func (s *Server) entityQueryGet(rc *pipeline.Request) error {
 	p, err := entityQueryGetParams(rc)
 	if err != nil {
 		return err
 	}
-	et, err := rc.resolveType("typeName", p.TypeName)
+	et, err := resolveType(rc, "typeName", p.TypeName)
 	if err != nil {
 		return err
 	}
-	d := rc.Route.Spec.data
+	d := rc.Route.Spec.Extra.(*dataSpec)
 	q := &entitySpec{et: et, fields: p.Fields}
 	if p.Where != nil {
 		if q.where, err = d.limits.ParseCondition(*p.Where, nil); err != nil {
-			return queryError("where", err)
+			return pipeline.QueryError("where", err)
 		}
 		setPath(q.where, "where")
 	} else {
@@ -462,7 +415,7 @@ func (s *Server) entityQueryGet(rc *Request) error {
 	}
 	if p.Orders != nil {
 		if q.orders, err = d.limits.ParseOrders(*p.Orders); err != nil {
-			return queryError("orders", err)
+			return pipeline.QueryError("orders", err)
 		}
 		for i := range q.orders {
 			q.orders[i].Path = "orders"
@@ -482,7 +435,7 @@ func (s *Server) entityQueryGet(rc *Request) error {
 	return q.run(rc, s.stateFor(rc.Tenant), "where")
 }
 
-func (s *Server) czqlQuery(rc *Request) error {
+func (s *Server) czqlQuery(rc *pipeline.Request) error {
 	req, err := decodeBody[dataapi.QueryRequest](rc)
 	if err != nil {
 		return err
@@ -491,14 +444,14 @@ func (s *Server) czqlQuery(rc *Request) error {
 	if req.Parameters != nil {
 		params = *req.Parameters
 	}
-	d := rc.Route.Spec.data
+	d := rc.Route.Spec.Extra.(*dataSpec)
 	parsed, err := d.limits.ParseQuery(req.Q, params)
 	if err != nil {
-		return queryError("q", err)
+		return pipeline.QueryError("q", err)
 	}
 	et, ok := rc.Tenant.EntityType(parsed.From)
 	if !ok {
-		return BadRequest("q", "at position %d: unknown entity type %q", parsed.FromPos, parsed.From)
+		return pipeline.BadRequest("q", "at position %d: unknown entity type %q", parsed.FromPos, parsed.From)
 	}
 	rc.SetEntityType(et.Name)
 	q := &entitySpec{et: et, fields: parsed.Fields, fieldPos: parsed.FieldPos, where: parsed.Where, orders: parsed.Orders,
@@ -511,15 +464,15 @@ func (s *Server) czqlQuery(rc *Request) error {
 }
 
 // objectRef reads the {typeName}/{id} path of the objects operations.
-func (rc *Request) objectRef() (tenant.EntityType, int64, error) {
+func objectRef(rc *pipeline.Request) (tenant.EntityType, int64, error) {
 	et, ok := rc.Tenant.EntityType(rc.Params["typeName"])
 	if !ok {
-		return et, 0, NotFound("entity type %s does not exist", rc.Params["typeName"])
+		return et, 0, pipeline.NotFound("entity type %s does not exist", rc.Params["typeName"])
 	}
 	rc.SetEntityType(et.Name)
 	id, err := strconv.ParseInt(rc.Params["id"], 10, 64)
 	if err != nil || id <= 0 {
-		return et, 0, NotFound("entity /%s/%s was not found", et.Name, rc.Params["id"])
+		return et, 0, pipeline.NotFound("entity /%s/%s was not found", et.Name, rc.Params["id"])
 	}
 	rc.Target = tenant.Ref{Type: et.Name, ID: id}.String()
 	return et, id, nil
@@ -527,7 +480,7 @@ func (rc *Request) objectRef() (tenant.EntityType, int64, error) {
 
 // entityError maps tenant errors of single-row operations; write says the
 // operation changes the row (update, delete).
-func (rc *Request) entityError(et tenant.EntityType, id int64, err error, write bool) error {
+func entityError(rc *pipeline.Request, et tenant.EntityType, id int64, err error, write bool) error {
 	ref := tenant.Ref{Type: et.Name, ID: id}
 	var ve *tenant.ValueError
 	switch {
@@ -542,38 +495,38 @@ func (rc *Request) entityError(et tenant.EntityType, id int64, err error, write 
 	case errors.Is(err, tenant.ErrNotFound):
 		return rc.MissingRow(ref)
 	case errors.As(err, &ve):
-		return BadRequest(ve.Field, "%s", ve.Msg)
+		return pipeline.BadRequest(ve.Field, "%s", ve.Msg)
 	}
 	return err
 }
 
-func (s *Server) getObject(rc *Request) error {
-	et, id, err := rc.objectRef()
+func (s *Server) getObject(rc *pipeline.Request) error {
+	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
 	}
 	e, err := rc.Tenant.Entity(et.Name, id, rc.Verdict.Effective)
 	if err != nil {
-		return rc.entityError(et, id, err, false)
+		return entityError(rc, et, id, err, false)
 	}
 	p := dataapi.GetObjectParams{Fields: listParam(rc.R.URL.Query()["fields"])}
 	var fields []string
 	if p.Fields == nil {
-		fields = allFields(&et)
+		fields = render.AllFields(&et)
 	} else {
 		var bad string
-		if fields, bad = resolveFields(&et, p.Fields, "id"); bad != "" {
-			return BadRequest("fields", "%s has no field %q", et.Name, bad)
+		if fields, bad = render.ResolveFields(&et, p.Fields, "id"); bad != "" {
+			return pipeline.BadRequest("fields", "%s has no field %q", et.Name, bad)
 		}
 	}
-	values := renderEntity(rc.Tenant, rc.Verdict.Effective, &e, fields)
+	values := render.Entity(rc.Tenant, rc.Verdict.Effective, &e, fields)
 	delete(values, "id")
 	rc.WriteJSON(http.StatusOK, "application/json", dataapi.Entity{Id: e.Ref().String(), AdditionalProperties: values})
 	return nil
 }
 
 // entityValues reads an objects body; "id" keys are ignored.
-func (rc *Request) entityValues() (dataapi.EntityValues, error) {
+func entityValues(rc *pipeline.Request) (dataapi.EntityValues, error) {
 	body, err := decodeBody[dataapi.EntityValues](rc)
 	if err != nil {
 		return nil, err
@@ -587,49 +540,49 @@ func (rc *Request) entityValues() (dataapi.EntityValues, error) {
 	return out, nil
 }
 
-func (s *Server) createObject(rc *Request) error {
+func (s *Server) createObject(rc *pipeline.Request) error {
 	et, ok := rc.Tenant.EntityType(rc.Params["typeName"])
 	if !ok {
-		return BadRequest("typeName", "unknown entity type %q", rc.Params["typeName"])
+		return pipeline.BadRequest("typeName", "unknown entity type %q", rc.Params["typeName"])
 	}
 	rc.SetEntityType(et.Name)
-	values, err := rc.entityValues()
+	values, err := entityValues(rc)
 	if err != nil {
 		return err
 	}
 	e, err := rc.Tenant.CreateEntity(et.Name, rc.Verdict.Effective, values)
 	if err != nil {
-		return rc.entityError(et, 0, err, false)
+		return entityError(rc, et, 0, err, false)
 	}
 	rc.Target, rc.Write = e.Ref().String(), true
 	rc.WriteJSON(http.StatusOK, "application/json", &dataapi.CreateResult{Id: e.Ref().String()})
 	return nil
 }
 
-func (s *Server) updateObject(rc *Request) error {
-	et, id, err := rc.objectRef()
+func (s *Server) updateObject(rc *pipeline.Request) error {
+	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
 	}
-	values, err := rc.entityValues()
+	values, err := entityValues(rc)
 	if err != nil {
 		return err
 	}
 	if _, err := rc.Tenant.UpdateEntity(et.Name, id, rc.Verdict.Effective, values); err != nil {
-		return rc.entityError(et, id, err, true)
+		return entityError(rc, et, id, err, true)
 	}
 	rc.Write = true
 	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }
 
-func (s *Server) deleteObject(rc *Request) error {
-	et, id, err := rc.objectRef()
+func (s *Server) deleteObject(rc *pipeline.Request) error {
+	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
 	}
 	if err := rc.Tenant.DeleteEntity(et.Name, id, rc.Verdict.Effective); err != nil {
-		return rc.entityError(et, id, err, true)
+		return entityError(rc, et, id, err, true)
 	}
 	rc.Write = true
 	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
@@ -638,9 +591,9 @@ func (s *Server) deleteObject(rc *Request) error {
 
 // surfaceData is the data API's wire format: errors as {errorCode, message,
 // referenceId}, the data API's quota wording.
-var surfaceData = &Surface{
+var surfaceData = &pipeline.Surface{
 	Name: "data",
-	WriteError: func(rc *Request, e *Error) {
+	WriteError: func(rc *pipeline.Request, e *pipeline.Error) {
 		rc.WriteJSON(e.Status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.Msg, ReferenceId: &rc.CorrelationID})
 	},
 	RateLimitMessage: func(requests, windowSecs int) string {
@@ -649,24 +602,24 @@ var surfaceData = &Surface{
 }
 
 // dataErrorCode maps a failure to the data API's errorCode.
-func dataErrorCode(e *Error) string {
+func dataErrorCode(e *pipeline.Error) string {
 	switch e.Kind {
-	case KindUnauthenticated:
+	case pipeline.KindUnauthenticated:
 		if e.Code == wire.CodeExpiredCredential {
 			return "SessionTimeout"
 		}
 		return "Unauthorized"
-	case KindScope, KindProxy, KindPermission:
+	case pipeline.KindScope, pipeline.KindProxy, pipeline.KindPermission:
 		return "MissingPermissions"
-	case KindObject:
+	case pipeline.KindObject:
 		return "EntityTypeNotAccessible"
-	case KindNotFound:
+	case pipeline.KindNotFound:
 		return "EntityNotFound"
-	case KindInternal:
+	case pipeline.KindInternal:
 		return "InternalError"
-	case KindRateLimited:
+	case pipeline.KindRateLimited:
 		return "RequestLimitExceeded"
-	case KindUnavailable:
+	case pipeline.KindUnavailable:
 		return "ServiceUnavailable"
 	}
 	return "InvalidArgument"

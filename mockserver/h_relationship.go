@@ -7,14 +7,16 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/internal/render"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 const entryIDField = "EntryId"
 
-func (s *Server) relationshipHandlers() map[string]Handler {
-	return map[string]Handler{
+func (s *Server) relationshipHandlers() map[string]pipeline.Handler {
+	return map[string]pipeline.Handler{
 		"getToken":               s.token,
 		"getProxyAssignments":    s.getProxyAssignments,
 		"createProxyAssignments": s.createProxyAssignments,
@@ -36,20 +38,20 @@ func matchUser(u tenant.User, q string, byName bool) bool {
 	return byName && strings.Contains(strings.ToLower(u.Name), strings.ToLower(q))
 }
 
-func (s *Server) getProxyAssignments(rc *Request) error {
+func (s *Server) getProxyAssignments(rc *pipeline.Request) error {
 	var p relationshipapi.GetProxyAssignmentsParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	size, number, err := PageParams(p.PageSize, p.PageNumber)
+	size, number, err := pipeline.PageParams(p.PageSize, p.PageNumber)
 	if err != nil {
 		return err
 	}
-	byName, err := filled("searchByName", p.SearchByName)
+	byName, err := pipeline.Filled("searchByName", p.SearchByName)
 	if err != nil {
 		return err
 	}
-	proxyQ, userQ := Deref(p.ProxyQuery), Deref(p.UserQuery)
+	proxyQ, userQ := pipeline.Deref(p.ProxyQuery), pipeline.Deref(p.UserQuery)
 	users := map[int64]tenant.User{}
 	for _, u := range rc.Tenant.Users() {
 		users[u.ID] = u
@@ -73,11 +75,11 @@ func (s *Server) getProxyAssignments(rc *Request) error {
 		}
 		out = append(out, proxyAssignment(a.ProxyUserID, ids))
 	}
-	rc.WriteJSON(http.StatusOK, "application/json", window(out, pageSkip(number, size), size))
+	rc.WriteJSON(http.StatusOK, "application/json", pipeline.Window(out, pipeline.PageSkip(number, size), size))
 	return nil
 }
 
-func (s *Server) createProxyAssignments(rc *Request) error {
+func (s *Server) createProxyAssignments(rc *pipeline.Request) error {
 	var list relationshipapi.ProxyAssignmentList
 	if err := rc.DecodeBody(&list); err != nil {
 		return err
@@ -117,33 +119,33 @@ type rowsSpec struct {
 	skip, limit int
 }
 
-func (s *Server) getRows(rc *Request) error {
+func (s *Server) getRows(rc *pipeline.Request) error {
 	var p relationshipapi.GetRowsParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	spec := rowsSpec{filter: Deref(p.Query)}
+	spec := rowsSpec{filter: pipeline.Deref(p.Query)}
 	var err error
-	if spec.skip, err = filled("skip", p.Skip); err != nil {
+	if spec.skip, err = pipeline.Filled("skip", p.Skip); err != nil {
 		return err
 	}
-	if spec.limit, err = filled("limit", p.Limit); err != nil {
+	if spec.limit, err = pipeline.Filled("limit", p.Limit); err != nil {
 		return err
 	}
 	return s.rows(rc, spec)
 }
 
-func (s *Server) queryRows(rc *Request) error {
+func (s *Server) queryRows(rc *pipeline.Request) error {
 	var q relationshipapi.RowsQuery
 	if err := rc.DecodeBody(&q); err != nil {
 		return err
 	}
-	spec := rowsSpec{filter: Deref(q.Query), fields: Deref(q.Fields)}
+	spec := rowsSpec{filter: pipeline.Deref(q.Query), fields: pipeline.Deref(q.Fields)}
 	var err error
-	if spec.skip, err = filled("skip", q.Skip); err != nil {
+	if spec.skip, err = pipeline.Filled("skip", q.Skip); err != nil {
 		return err
 	}
-	if spec.limit, err = filled("limit", q.Limit); err != nil {
+	if spec.limit, err = pipeline.Filled("limit", q.Limit); err != nil {
 		return err
 	}
 	return s.rows(rc, spec)
@@ -153,40 +155,40 @@ func (s *Server) queryRows(rc *Request) error {
 // effective user may see (row-level sharing, applied by the engine),
 // filtered, by EntryId, then skip/limit. totalRecords counts the visible
 // matching rows.
-func (s *Server) rows(rc *Request, spec rowsSpec) error {
+func (s *Server) rows(rc *pipeline.Request, spec rowsSpec) error {
 	et, ok := rc.Tenant.EntityType(rc.Params["entryType"])
 	if !ok {
-		return BadRequest("entryType", "unknown entry type %q", rc.Params["entryType"])
+		return pipeline.BadRequest("entryType", "unknown entry type %q", rc.Params["entryType"])
 	}
 	rc.SetEntityType(et.Name)
 	filter, err := query.ParseFilter(spec.filter)
 	if err != nil {
-		return BadRequest("query", "%v", err)
+		return pipeline.BadRequest("query", "%v", err)
 	}
-	proj := allProjection(&et)
+	proj := render.AllProjection(&et)
 	if len(spec.fields) > 0 {
-		fields, bad := resolveFields(&et, spec.fields, entryIDField)
+		fields, bad := render.ResolveFields(&et, spec.fields, entryIDField)
 		if bad != "" {
-			return BadRequest("fields", "entry type %s has no field %q", et.Name, bad)
+			return pipeline.BadRequest("fields", "entry type %s has no field %q", et.Name, bad)
 		}
-		proj = make(projection, len(fields))
+		proj = make(render.Projection, len(fields))
 		for i, f := range fields {
-			proj[i] = projField{name: f, ft: et.Fields[f], plain: true}
+			proj[i] = render.Field{Name: f, Type: et.Fields[f], Plain: true}
 		}
 	}
-	readableRefs(rc.Tenant, rc.Verdict.Effective, proj)
-	bp := getBuf()
-	defer putBuf(bp)
+	render.ReadableRefs(rc.Tenant, rc.Verdict.Effective, proj)
+	bp := render.GetBuf()
+	defer render.PutBuf(bp)
 	b := append(*bp, `{"rows":[`...)
 	info, err := rc.Tenant.Query(tenant.QuerySpec{
 		Type: et.Name, User: rc.Verdict.Effective, Where: filter, IDField: entryIDField,
 		From: spec.skip, Limit: spec.limit, Context: rc.WorkContext(),
 	}, func(rows *tenant.Rows) error {
-		b = appendRows(b, rows, proj)
+		b = render.AppendRows(b, rows, proj)
 		return nil
 	})
 	if err != nil {
-		return queryError("query", err)
+		return pipeline.QueryError("query", err)
 	}
 	b = append(b, `],"totalRecords":`...)
 	b = strconv.AppendInt(b, int64(info.Total), 10)
@@ -198,14 +200,14 @@ func (s *Server) rows(rc *Request, spec rowsSpec) error {
 
 // surfaceRelationship is the relationship API's wire format: RFC 7807
 // problem details, and OAuth errors for its token endpoint.
-var surfaceRelationship = &Surface{
+var surfaceRelationship = &pipeline.Surface{
 	Name:       "relationship",
 	WriteError: writeProblem,
 }
 
 // writeProblem writes e as a problem, or an OAuth error.
-func writeProblem(rc *Request, e *Error) {
-	if e.Kind == KindOAuth {
+func writeProblem(rc *pipeline.Request, e *pipeline.Error) {
+	if e.Kind == pipeline.KindOAuth {
 		rc.WriteJSON(e.Status, "application/json", &relationshipapi.OAuthError{Error: e.OAuth, ErrorDescription: &e.Msg})
 		return
 	}
@@ -221,32 +223,32 @@ func writeProblem(rc *Request, e *Error) {
 }
 
 // problemCode maps a failure to the relationship API's problem errorCode.
-func problemCode(e *Error) string {
+func problemCode(e *pipeline.Error) string {
 	switch e.Kind {
-	case KindUnauthenticated:
+	case pipeline.KindUnauthenticated:
 		if e.Code == wire.CodeExpiredCredential {
 			return "token_expired"
 		}
 		return "unauthorized"
-	case KindScope:
+	case pipeline.KindScope:
 		return "missing_scopes"
-	case KindProxy:
+	case pipeline.KindProxy:
 		return "proxy_not_allowed"
-	case KindPermission:
+	case pipeline.KindPermission:
 		return "missing_permissions"
-	case KindObject:
+	case pipeline.KindObject:
 		return "entry_type_not_accessible"
-	case KindNotFound:
+	case pipeline.KindNotFound:
 		return "not_found"
-	case KindMethodNotAllowed:
+	case pipeline.KindMethodNotAllowed:
 		return "method_not_allowed"
-	case KindInternal:
+	case pipeline.KindInternal:
 		return "internal_error"
-	case KindRateLimited:
+	case pipeline.KindRateLimited:
 		return "too_many_requests"
-	case KindUnavailable:
+	case pipeline.KindUnavailable:
 		return "service_unavailable"
-	case KindMisdirected:
+	case pipeline.KindMisdirected:
 		return "misdirected_request"
 	}
 	return "invalid_request"

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -13,84 +12,61 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/openapi"
 )
-
-// basicClient reads a token request's HTTP Basic client credentials. RFC
-// 6749 (section 2.3.1) has clients form-encode the id and secret first, as
-// golang.org/x/oauth2 does ("demo-integrator%40t2"); curl -u sends them
-// as they are. The credentials are used as sent when they name a client
-// with that secret, else decoded when that form does.
-func (env *Env) basicClient(r *http.Request) (id, secret string, ok bool) {
-	id, secret, ok = r.BasicAuth()
-	if !ok || !strings.ContainsAny(id+secret, "%+") {
-		return id, secret, ok
-	}
-	if env.Tenants.ForIdentifier(id).ClientSecretMatches(id, secret) {
-		return id, secret, ok
-	}
-	did, err1 := url.QueryUnescape(id)
-	dsecret, err2 := url.QueryUnescape(secret)
-	if err1 != nil || err2 != nil {
-		return id, secret, ok
-	}
-	if _, known := env.Tenants.ForIdentifier(did).OAuthClient(did); !known {
-		return id, secret, ok
-	}
-	return did, dsecret, ok
-}
 
 // token serves a client-credentials token endpoint. The client
 // authenticates with HTTP Basic or client_id/client_secret form fields; an
 // optional space-separated scope narrows the token; tokens live the
 // tenant's tokenLifetime, or the default the endpoint's spec states.
 // Request bodies are never logged.
-func (s *Server) token(rc *Request) error {
+func (s *Server) token(rc *pipeline.Request) error {
 	r := rc.R
-	deny := func(step, code, reason string, e *Error) error {
+	deny := func(step, code, reason string, e *pipeline.Error) error {
 		rc.Decision.Outcome, rc.Decision.Step, rc.Decision.Code, rc.Decision.Reason = wire.OutcomeDeny, step, code, reason
 		return e
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "application/x-www-form-urlencoded" {
 		return deny("", "", "the token request is not a form",
-			OAuthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
+			pipeline.OAuthError(http.StatusBadRequest, "invalid_request", "send the token request as application/x-www-form-urlencoded"))
 	}
 	form := rc.TokenForm()
 	if rc.FormErr != nil {
 		return deny("", "", "the token request form is malformed",
-			OAuthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
+			pipeline.OAuthError(http.StatusBadRequest, "invalid_request", "the form body is malformed"))
 	}
 	switch g := form.Get("grant_type"); g {
 	case "":
-		return deny("", "", "grant_type is missing", OAuthError(http.StatusBadRequest, "invalid_request", "grant_type is required"))
+		return deny("", "", "grant_type is missing", pipeline.OAuthError(http.StatusBadRequest, "invalid_request", "grant_type is required"))
 	case "client_credentials":
 	default:
 		return deny("", "", fmt.Sprintf("grant_type %q is not supported", g),
-			OAuthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
+			pipeline.OAuthError(http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported; use client_credentials", g)))
 	}
 	sub := rc.Subject()
 	t := rc.Tenant
 	clientID := sub.Cred.Caller.ID // "" unless a known client
 	known := clientID != ""
 	decideToken := func() error {
-		err := rc.Apply(decide.Decide(&rc.Route.Rule, &rc.subject, decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
+		err := rc.Apply(decide.Decide(&rc.Route.Rule, rc.Subject(), decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
 		if err == nil {
 			return nil
 		}
 		f := rc.Verdict.Failure
 		if f.Status == http.StatusUnauthorized {
-			return OAuthError(f.Status, "invalid_client", f.Message)
+			return pipeline.OAuthError(f.Status, "invalid_client", f.Message)
 		}
-		return OAuthError(f.Status, "invalid_scope", f.Message)
+		return pipeline.OAuthError(f.Status, "invalid_scope", f.Message)
 	}
 	if sub.Cred.Scheme == "" { // no client id: refused before the form is validated
 		return decideToken()
 	}
 	if err := rc.Validate(); err != nil {
-		var ae *Error
+		var ae *pipeline.Error
 		if errors.As(err, &ae) {
-			return OAuthError(http.StatusBadRequest, "invalid_request", ae.Msg)
+			return pipeline.OAuthError(http.StatusBadRequest, "invalid_request", ae.Msg)
 		}
 		return err
 	}

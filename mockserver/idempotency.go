@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // IdempotencyKeyHeader marks a write the client may send more than once: the
@@ -112,12 +114,6 @@ func (st *idempotencyStore) finish(scope string, rec *idemRecord, buf *bufferedW
 	close(rec.done)
 }
 
-// isWrite reports whether the operation changes the tenant (the SDK's
-// operation table calls the others replay-safe).
-func (rt *Route) IsWrite() bool {
-	return !rt.Op.ReadOnly && rt.Op.Method != http.MethodGet
-}
-
 // unprintable: a control character, which no Idempotency-Key may hold.
 func unprintable(r rune) bool { return r < 0x20 || r == 0x7f }
 
@@ -126,14 +122,14 @@ func unprintable(r rune) bool { return r < 0x20 || r == 0x7f }
 // Idempotent-Replayed: true, without being performed again. A key reused
 // for a different request is a 400; a repeat that arrives while the first
 // is still being served waits for it.
-func (s *Server) runIdempotent(rc *Request, st *tenantState, key string) error {
+func (s *Server) runIdempotent(rc *pipeline.Request, st *tenantState, key string) error {
 	if n := rc.Route.Spec.MaxIdempotencyKey; len(key) > n || strings.ContainsFunc(key, unprintable) {
-		return BadRequest(IdempotencyKeyHeader, "must be at most %d printable characters", n)
+		return pipeline.BadRequest(IdempotencyKeyHeader, "must be at most %d printable characters", n)
 	}
 	h := sha256.New()
 	asUser := "" // part of the request only where the operation declares it
 	if rc.Route.Op.AsUser {
-		asUser = rc.R.Header.Get(AsUserHeader)
+		asUser = rc.R.Header.Get(pipeline.AsUserHeader)
 	}
 	for _, part := range []string{rc.R.Method, rc.R.URL.Path, rc.R.URL.RawQuery, asUser} {
 		h.Write([]byte(part))
@@ -147,12 +143,12 @@ func (s *Server) runIdempotent(rc *Request, st *tenantState, key string) error {
 	for {
 		rec, first := st.idem.begin(scope, rc.Route.Op.ID, request, s.env.Clock())
 		if rec.op != rc.Route.Op.ID || rec.request != request {
-			return BadRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
+			return pipeline.BadRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
 		}
 		if first {
 			real := rc.W
 			buf := newBufferedWriter(real.Header().Clone())
-			rc.W = &Recorder{ResponseWriter: buf}
+			rc.W = &pipeline.Recorder{ResponseWriter: buf}
 			finished := false
 			defer func() {
 				if !finished { // the handler panicked: answer on the real writer, forget the record, wake the waiters

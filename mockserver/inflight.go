@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // Defaults of the in-flight bounds (WithMaxInFlight).
@@ -64,12 +65,12 @@ func (s *Server) bodyWeight(r *http.Request) int64 {
 
 // busy answers a request the in-flight bounds refused: 503 in the API's
 // shape, with Retry-After.
-func (l *inflight) busy(rc *Request) {
+func (l *inflight) busy(rc *pipeline.Request) {
 	rc.Decision.Outcome = wire.OutcomeDeny
 	rc.Decision.Reason = fmt.Sprintf("the mock is already serving its limit of requests at once (%d, or %d bytes of request bodies)",
 		l.maxRequests, l.maxBy)
 	rc.Decision.Fix = "retry after a second, send fewer requests at once, or raise the server's --max-in-flight and --max-in-flight-bytes"
 	rc.W.Header().Set("Retry-After", "1")
-	rc.WriteError(rc.Surface, &Error{Status: http.StatusServiceUnavailable, Kind: KindUnavailable,
+	rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusServiceUnavailable, Kind: pipeline.KindUnavailable,
 		Msg: "the server is busy with other requests; retry after 1 second"})
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) landingDoc() adminapi.Landing {
 }
 
 // adminLanding answers GET /_mock/: HTML for a browser, JSON otherwise.
-func (s *Server) adminLanding(rc *Request) error {
+func (s *Server) adminLanding(rc *pipeline.Request) error {
 	doc := s.landingDoc()
 	if !strings.Contains(rc.R.Header.Get("Accept"), "text/html") {
 		rc.WriteJSON(http.StatusOK, "application/json", doc)
@@ -44,7 +45,7 @@ func (s *Server) adminLanding(rc *Request) error {
 }
 
 // adminGetSpec answers GET /_mock/specs/{api}.yaml with the embedded spec.
-func (s *Server) adminGetSpec(rc *Request) error {
+func (s *Server) adminGetSpec(rc *pipeline.Request) error {
 	name, ok := strings.CutSuffix(rc.Params["file"], ".yaml")
 	var b []byte
 	var err error
@@ -52,7 +53,7 @@ func (s *Server) adminGetSpec(rc *Request) error {
 		b, err = openapi.Bytes(openapi.API(name))
 	}
 	if !ok || err != nil {
-		return rc.adminFail(http.StatusNotFound, "not_found", "no spec %q; the specs are data.yaml, credentials.yaml, relationship.yaml and admin.yaml", rc.Params["file"])
+		return adminFail(rc, http.StatusNotFound, "not_found", "no spec %q; the specs are data.yaml, credentials.yaml, relationship.yaml and admin.yaml", rc.Params["file"])
 	}
 	rc.WriteRaw(http.StatusOK, "application/yaml", b)
 	return nil

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // pageCache keeps the encoded answers of a tenant's recent queries, each
@@ -41,14 +43,14 @@ const (
 
 // cacheable reports whether the request's answer may be cached: its query
 // string and body together are at most maxCachedKey bytes.
-func cacheable(rc *Request) bool {
+func cacheable(rc *pipeline.Request) bool {
 	return len(rc.R.URL.RawQuery)+len(rc.Body) <= maxCachedKey
 }
 
 // pageKey names a query answer: the operation, the effective user, and the
 // request's query string and body as sent (the answer depends on nothing
 // else but the tenant's state, which the version covers).
-func pageKey(rc *Request) string {
+func pageKey(rc *pipeline.Request) string {
 	var b strings.Builder
 	b.Grow(len(rc.Route.Op.ID) + len(rc.R.URL.RawQuery) + len(rc.Body) + 24)
 	b.WriteString(rc.Route.Op.ID)

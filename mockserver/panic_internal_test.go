@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // A handler that panics is answered 500 in the surface's shape, logged,
@@ -26,7 +27,7 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 	require.NoError(t, err)
 	for _, sp := range s.env.Specs.Vendor {
 		if rt, ok := sp.Routes["listCredentialTypes"]; ok {
-			rt.Handle = func(*Request) error { panic("boom") }
+			rt.Handle = func(*pipeline.Request) error { panic("boom") }
 		}
 	}
 	ts := httptest.NewServer(s)
@@ -73,7 +74,7 @@ func TestIdempotentWriteThatPanicsReleasesItsKey(t *testing.T) {
 	require.NoError(t, err)
 	for _, sp := range s.env.Specs.Vendor {
 		if rt, ok := sp.Routes["createCredential"]; ok {
-			rt.Handle = func(*Request) error { panic("boom") }
+			rt.Handle = func(*pipeline.Request) error { panic("boom") }
 		}
 	}
 	ts := httptest.NewServer(s)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -75,7 +76,7 @@ func (l *limiter) take(key string, lim tenant.RateLimit, now time.Time) rateUse 
 
 // rateLimited answers a request over its credential's budget: 429 with
 // Retry-After (the rest of the window) in the API's error shape.
-func (rc *Request) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
+func rateLimited(rc *pipeline.Request, id identity, lim tenant.RateLimit, use rateUse) {
 	secs := use.resetSeconds()
 	window := ceilSeconds(lim.WindowOrDefault(), 1)
 	who := "the credential"
@@ -91,14 +92,14 @@ func (rc *Request) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
 		who, use.count, window, lim.Requests)
 	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) or raise the tenant's rateLimit (settings.rateLimit.requests)", secs)
 	rc.W.Header().Set("Retry-After", strconv.Itoa(secs))
-	rc.WriteError(rc.Surface, &Error{Status: http.StatusTooManyRequests, Kind: KindRateLimited,
+	rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited,
 		Msg: rateLimitMessage(rc.Surface, lim.Requests, window)})
 }
 
 // rateLimitMessage words a 429 as each vendor does (the surface's
 // wording: the data API's quota text, Genesys' "[max] requests for
 // [window] seconds"), or plainly.
-func rateLimitMessage(s *Surface, requests, windowSecs int) string {
+func rateLimitMessage(s *pipeline.Surface, requests, windowSecs int) string {
 	if s.RateLimitMessage != nil {
 		return s.RateLimitMessage(requests, windowSecs)
 	}

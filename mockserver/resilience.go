@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -83,7 +84,7 @@ func (id identity) key() string {
 // them, from the subject resolved once for the decision too. Token
 // requests are attributed to their client, logins and server definitions
 // to the user name in their body.
-func (s *Server) identify(rc *Request) identity {
+func (s *Server) identify(rc *pipeline.Request) identity {
 	sub := rc.Subject()
 	if rc.Tenant == nil { // the credential names no tenant: the default tenant's
 		rc.SetTenant(s.DefaultTenant())
@@ -98,7 +99,7 @@ func (s *Server) identify(rc *Request) identity {
 // runResilient runs the resilience layer in front of runOperation: the rate
 // limit, then the tenant's fault plan, then the operation (unless a fault
 // answered first).
-func (s *Server) runResilient(rc *Request) {
+func (s *Server) runResilient(rc *pipeline.Request) {
 	id := s.identify(rc)
 	rc.Tenant = id.tenant
 	st := s.stateFor(id.tenant)
@@ -114,7 +115,7 @@ func (s *Server) runResilient(rc *Request) {
 			h.Set("inin-ratelimit-reset", strconv.Itoa(use.resetSeconds()))
 		}
 		if !use.allowed {
-			rc.rateLimited(id, lim, use)
+			rateLimited(rc, id, lim, use)
 			return
 		}
 	}
@@ -136,7 +137,7 @@ func (s *Server) runResilient(rc *Request) {
 	rule := *plan.rule
 	rc.Fault = string(rule.Kind)
 	if rule.Kind != tenant.FaultTruncate && !rule.AfterWrite {
-		rc.injectBefore(id, rule)
+		injectBefore(rc, id, rule)
 		return
 	}
 	// The handler runs first, into a buffer; the fault then replaces or
@@ -144,15 +145,15 @@ func (s *Server) runResilient(rc *Request) {
 	real := rc.W
 	buf := newBufferedWriter(real.Header().Clone())
 	func() {
-		rc.W = &Recorder{ResponseWriter: buf}
+		rc.W = &pipeline.Recorder{ResponseWriter: buf}
 		defer func() { rc.W = real }() // a panic is answered on the real writer
 		s.runOperationOnce(rc, st)
 	}()
-	rc.injectAfter(rule, buf)
+	injectAfter(rc, rule, buf)
 }
 
 // runOperationOnce runs the operation, honouring an Idempotency-Key.
-func (s *Server) runOperationOnce(rc *Request, st *tenantState) {
+func (s *Server) runOperationOnce(rc *pipeline.Request, st *tenantState) {
 	if err := s.runOperation(rc, st); err != nil {
 		rc.Fail(err)
 	}

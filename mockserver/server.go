@@ -10,14 +10,16 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // Server is the mock tenant server: an http.Handler serving the data,
 // credentials and relationship APIs and the admin API (under /_mock/) on one
 // host, for any number of in-memory tenants.
 type Server struct {
-	env   Env // what the request path reads of the server
+	env   pipeline.Env // what the request path reads of the server
 	hosts hostPolicy
 
 	inflight inflight
@@ -62,7 +64,7 @@ func New(opts ...Option) (*Server, error) {
 	}
 	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{},
 		inflight: inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes}}
-	s.env = Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
+	s.env = pipeline.Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
 		Tenants: (*tenantIndex)(s)}
 	sp, err := loadSpecs(s)
 	if err != nil {
@@ -221,3 +223,7 @@ func (ti *tenantIndex) ForIdentifier(ident string) *tenant.Tenant {
 func (ti *tenantIndex) ForSecret(v string) (*tenant.Tenant, bool) {
 	return (*Server)(ti).tenantForSecret(v)
 }
+
+// AsUserHeader names the principal a request acts for, on the operations
+// whose spec declares it (openapi.Operation.AsUser); elsewhere it is ignored.
+const AsUserHeader = openapi.AsUserHeader

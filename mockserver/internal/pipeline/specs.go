@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 import (
 	"errors"
@@ -63,9 +63,9 @@ type APISpec struct {
 	// and surface the API's: the error shape of a request not yet routed.
 	prefixes []string
 	Surface  *Surface
-	// data is what the data API's handlers read from its spec (nil for
-	// the other APIs).
-	data *dataSpec
+	// Extra is what the API's handlers read from its spec, made once by
+	// its Prepare (nil without one).
+	Extra any
 }
 
 type Specs struct {
@@ -89,11 +89,12 @@ type match struct {
 	kr *routers.Route
 }
 
-// compiledSpecs parses and validates every spec, builds its router and
-// reads each operation's requirements once per process: the result is
-// read-only and shared by every Server (parsing the specs is most of the
-// cost of a new server). Handlers are bound per server by loadSpecs.
-var compiledSpecs = sync.OnceValues(func() ([]*APISpec, error) {
+// CompileSpecs parses and validates every spec, builds its router, reads
+// each operation's requirements and runs each API's Prepare. The server
+// calls it once per process: the result is read-only and shared by every
+// Server (parsing the specs is most of the cost of a new server). Handlers
+// are bound per server by LoadSpecs.
+func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
 	var out []*APISpec
 	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
 
@@ -102,9 +103,9 @@ var compiledSpecs = sync.OnceValues(func() ([]*APISpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		doc.Servers = nil // route on paths alone; one host serves every spec
-		var data *dataSpec
-		if api == openapi.Data {
-			if data, err = dataSpecFrom(doc); err != nil {
+		var extra any
+		if p := prepare[api]; p != nil {
+			if extra, err = p(doc); err != nil {
 				return nil, err
 			}
 		}
@@ -116,7 +117,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*APISpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &APISpec{API: api, Doc: doc, router: router, Routes: map[string]*Route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), data: data}
+		sp := &APISpec{API: api, Doc: doc, router: router, Routes: map[string]*Route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), Extra: extra}
 		for path := range doc.Paths.Map() {
 			if prefix := pathPrefix(path); !slices.Contains(sp.prefixes, prefix) {
 				sp.prefixes = append(sp.prefixes, prefix)
@@ -169,26 +170,35 @@ var compiledSpecs = sync.OnceValues(func() ([]*APISpec, error) {
 		}
 	}
 	return out, nil
-})
+}
 
-// loadSpecs binds each operation of the compiled specs to s's handler. An
-// operation without a handler is an error.
-func loadSpecs(s *Server) (*Specs, error) {
-	compiled, err := compiledSpecs()
-	if err != nil {
-		return nil, err
-	}
+// Prepare reads what an API's handlers need of its spec, once per process
+// (APISpec.Extra); an error fails every new server.
+type Prepare func(doc *openapi3.T) (any, error)
+
+// Binding is what one API brings besides its spec (openapi/) and its
+// fixture data: its handlers, one per operationId, and its surface (error
+// body, extra headers).
+type Binding struct {
+	API      openapi.API
+	Surface  *Surface
+	Handlers map[string]Handler
+}
+
+// LoadSpecs binds each operation of the compiled specs to its API's
+// handler. An operation without a handler is an error.
+func LoadSpecs(compiled []*APISpec, bindings []Binding) (*Specs, error) {
 	handlers := map[openapi.API]map[string]Handler{}
 	surfaces := map[openapi.API]*Surface{}
-	for _, b := range apis {
-		handlers[b.api], surfaces[b.api] = b.handlers(s), b.Surface
+	for _, b := range bindings {
+		handlers[b.API], surfaces[b.API] = b.Handlers, b.Surface
 	}
 	out := &Specs{}
 	for _, c := range compiled {
 		if surfaces[c.API] == nil {
 			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.API)
 		}
-		sp := &APISpec{API: c.API, Doc: c.Doc, router: c.router, Routes: make(map[string]*Route, len(c.Routes)), literal: c.literal, json: c.json, data: c.data, MaxIdempotencyKey: c.MaxIdempotencyKey,
+		sp := &APISpec{API: c.API, Doc: c.Doc, router: c.router, Routes: make(map[string]*Route, len(c.Routes)), literal: c.literal, json: c.json, Extra: c.Extra, MaxIdempotencyKey: c.MaxIdempotencyKey,
 			prefixes: c.prefixes, Surface: surfaces[c.API]}
 		for id, crt := range c.Routes {
 			h, ok := handlers[c.API][id]
@@ -240,7 +250,7 @@ func isTokenEndpoint(op *openapi3.Operation) bool {
 }
 
 // findRoute matches a request against the vendor specs, then the admin spec.
-func (sp *Specs) findRoute(r *http.Request, admin bool) (*Route, *routers.Route, map[string]string, error) {
+func (sp *Specs) FindRoute(r *http.Request, admin bool) (*Route, *routers.Route, map[string]string, error) {
 	if lm, ok := sp.matched.Load(r.URL.Path); ok {
 		if m, ok := lm.(*literalMatch).byMethod.Load(r.Method); ok {
 			m := m.(match)
@@ -299,7 +309,7 @@ func (e *methodNotAllowed) Error() string {
 
 // allowedMethods returns the methods the path takes when err says the
 // request's method is not one of them.
-func allowedMethods(err error) ([]string, bool) {
+func AllowedMethods(err error) ([]string, bool) {
 	var m *methodNotAllowed
 	if errors.As(err, &m) {
 		return m.allow, true
@@ -324,4 +334,10 @@ func (sp *Specs) Route(opID string) *Route {
 		}
 	}
 	return nil
+}
+
+// IsWrite reports whether the operation changes the tenant (the SDK's
+// operation table calls the others replay-safe).
+func (rt *Route) IsWrite() bool {
+	return !rt.Op.ReadOnly && rt.Op.Method != http.MethodGet
 }

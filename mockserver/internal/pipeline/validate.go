@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 import (
 	"bytes"
@@ -707,9 +707,9 @@ func dropFoldedKeys(s *openapi3.Schema, v any) bool {
 	return dropped
 }
 
-// filled dereferences a parameter or property that the validator has
+// Filled dereferences a parameter or property that the validator has
 // given its default; a nil p means the spec declares no default for it.
-func filled[T any](name string, p *T) (T, error) {
+func Filled[T any](name string, p *T) (T, error) {
 	if p == nil {
 		var zero T
 		return zero, fmt.Errorf("mockserver: %s has no value: the spec declares no default for it", name)
@@ -720,11 +720,11 @@ func filled[T any](name string, p *T) (T, error) {
 // pageParams reads the default-filled pageSize and pageNumber of a
 // numbered listing.
 func PageParams(size, number *int) (int, int, error) {
-	sz, err := filled("pageSize", size)
+	sz, err := Filled("pageSize", size)
 	if err != nil {
 		return 0, 0, err
 	}
-	n, err := filled("pageNumber", number)
+	n, err := Filled("pageNumber", number)
 	return sz, n, err
 }
 

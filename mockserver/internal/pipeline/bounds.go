@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 // Hostile input is bounded before it costs anything: a request body's
 // nesting is measured on its bytes before it is decoded, and the decoded

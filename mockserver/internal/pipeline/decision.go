@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 import (
 	"fmt"
@@ -314,7 +314,7 @@ func (rc *Request) invalidDecision() wire.Decision {
 	if rc.invalid != nil {
 		d.Outcome, d.Step, d.Code, d.Missing = wire.OutcomeDeny, wire.StepValidate, wire.CodeInvalidRequest, nil
 		d.Reason = rc.invalid.Msg
-		d.Fix = "correct the request as the message says; the spec is " + specsPrefix + string(rc.Route.Op.API) + ".yaml"
+		d.Fix = "correct the request as the message says; the spec is " + SpecsPrefix + string(rc.Route.Op.API) + ".yaml"
 	}
 	return d
 }
@@ -326,4 +326,34 @@ func (rc *Request) allowReason() string {
 	}
 	return decide.AllowReason(&rc.Route.Rule, &rc.subject, &rc.Verdict, rc.Tenant, rc.Route.IsWrite(),
 		rc.Settings.APIDataAccess == tenant.DataAccessBypass)
+}
+
+// basicClient reads a token request's HTTP Basic client credentials. RFC
+// 6749 (section 2.3.1) has clients form-encode the id and secret first, as
+// golang.org/x/oauth2 does ("demo-integrator%40t2"); curl -u sends them
+// as they are. The credentials are used as sent when they name a client
+// with that secret, else decoded when that form does.
+func (env *Env) basicClient(r *http.Request) (id, secret string, ok bool) {
+	id, secret, ok = r.BasicAuth()
+	if !ok || !strings.ContainsAny(id+secret, "%+") {
+		return id, secret, ok
+	}
+	if env.Tenants.ForIdentifier(id).ClientSecretMatches(id, secret) {
+		return id, secret, ok
+	}
+	did, err1 := url.QueryUnescape(id)
+	dsecret, err2 := url.QueryUnescape(secret)
+	if err1 != nil || err2 != nil {
+		return id, secret, ok
+	}
+	if _, known := env.Tenants.ForIdentifier(did).OAuthClient(did); !known {
+		return id, secret, ok
+	}
+	return did, dsecret, ok
+}
+
+// Unresolve forgets the request's subject and decision, so that the next
+// Authorize resolves and judges it anew (the authorization benchmark).
+func (rc *Request) Unresolve() {
+	rc.Decision, rc.resolved = wire.Decision{}, false
 }

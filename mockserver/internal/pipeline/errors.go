@@ -1,10 +1,16 @@
-package mockserver
+package pipeline
 
 import (
 	"fmt"
 	"net/http"
 	"strings"
 )
+
+// AdminPrefix is where the admin API's paths start.
+const AdminPrefix = "/_mock/"
+
+// SpecsPrefix is where the admin API serves the specs.
+const SpecsPrefix = AdminPrefix + "specs/"
 
 // errKind classifies a failure independently of the surface that reports it.
 type ErrKind int

@@ -1,0 +1,59 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+)
+
+// window returns rows[skip:skip+n] clamped (n <= 0: to the end).
+func Window[T any](rows []T, skip, n int) []T {
+	if skip < 0 || skip >= len(rows) {
+		return rows[:0]
+	}
+	rows = rows[skip:]
+	if n > 0 && n < len(rows) {
+		rows = rows[:n]
+	}
+	return rows
+}
+
+// pageSkip is how many rows page number (1-based) of size rows skips; a
+// page beyond any possible row skips them all instead of overflowing.
+func PageSkip(number, size int) int {
+	if number <= 1 || size <= 0 {
+		return 0
+	}
+	if number-1 > math.MaxInt32/size {
+		return math.MaxInt
+	}
+	return (number - 1) * size
+}
+
+// queryError reports a query error as a 400 naming the field (and, for
+// CZQL text, the position). Errors that are not the client's are returned
+// as they are.
+func QueryError(field string, err error) error {
+	var qe *query.Error
+	if errors.As(err, &qe) {
+		msg := qe.Msg
+		if qe.Pos > 0 {
+			msg = fmt.Sprintf("at position %d: %s", qe.Pos, qe.Msg)
+		}
+		if qe.Path != "" {
+			field = qe.Path
+		}
+		return BadRequest(field, "%s", msg)
+	}
+	var se *query.SyntaxError
+	if errors.As(err, &se) {
+		return BadRequest(field, "%s", se.Error())
+	}
+	if errors.Is(err, tenant.ErrNotFound) {
+		return BadRequest("typeName", "%v", err)
+	}
+	return err
+}
