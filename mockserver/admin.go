@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/report"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -63,13 +65,13 @@ func (s *Server) serveAdmin(rc *pipeline.Request) {
 		rc.WriteError(surfaceAdmin, e)
 		return
 	}
-	weight := s.bodyWeight(rc.R)
-	ok := s.inflight.admit(weight)
+	weight := resilience.BodyWeight(rc.R, s.env.MaxBody)
+	ok := s.inflight.Admit(weight)
 	if !ok {
-		s.inflight.busy(rc)
+		s.inflight.Busy(rc)
 		return
 	}
-	defer s.inflight.release(weight)
+	defer s.inflight.Release(weight)
 	err = rc.ReadBody()
 	if err == nil && !fixtureBody(rc) {
 		err = rc.Validate()
@@ -513,4 +515,18 @@ var surfaceAdmin = &pipeline.Surface{
 	WriteError: func(rc *pipeline.Request, e *pipeline.Error) {
 		rc.WriteJSON(e.Status, "application/json", &adminapi.Error{Error: pipeline.PlainCode(e), Message: e.Msg})
 	},
+}
+
+// decodeJSON is a small helper for handlers of the layer's admin API.
+func decodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	// The spec has validated the body: what is left is a value out of the
+	// Go type's range. Name the field, not the Go type.
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("%s: %s is out of range", te.Field, te.Value)
+	}
+	return err
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 )
 
 const adminPrefix = "/_mock/"
@@ -134,19 +135,21 @@ func (s *Server) serveVendor(rc *pipeline.Request) {
 	rc.Route, rc.KRoute, rc.Params, rc.Surface = rt, kr, params, rt.Surface
 	rc.Decision.Operation = rt.Op.ID
 	rc.Explain = r.Header.Get(wire.ExplainHeader) != ""
-	weight := s.bodyWeight(r)
-	ok := s.inflight.admit(weight)
+	weight := resilience.BodyWeight(r, s.env.MaxBody)
+	ok := s.inflight.Admit(weight)
 	if !ok {
-		s.inflight.busy(rc)
+		s.inflight.Busy(rc)
 		rc.RecordAudit()
 		return
 	}
-	defer s.inflight.release(weight)
+	defer s.inflight.Release(weight)
 	defer rc.StopWork()
 	if err := rc.ReadBody(); err != nil {
 		rc.Fail(err)
 	} else {
-		s.runResilient(rc) // rate limit and faults, then runOperation
+		// The resilience layer (rate limit and faults), then runOperation.
+		id := resilience.Identify(rc)
+		resilience.Run(rc, id, &s.stateFor(rc.Tenant).resilience, s.operation)
 	}
 	if !rc.Audited {
 		rc.RecordAudit()
@@ -157,7 +160,7 @@ func (s *Server) serveVendor(rc *pipeline.Request) {
 // runOperation runs, in order: the authorization pipeline, request
 // validation against the spec, and the handler (through the idempotency
 // store for writes that carry an Idempotency-Key).
-func (s *Server) runOperation(rc *pipeline.Request, st *tenantState) error {
+func (s *Server) runOperation(rc *pipeline.Request, st *resilience.State) error {
 	rt := rc.Route
 	switch {
 	case rt.Token:
@@ -175,7 +178,7 @@ func (s *Server) runOperation(rc *pipeline.Request, st *tenantState) error {
 		return err
 	}
 	if key := rc.R.Header.Get(IdempotencyKeyHeader); key != "" && rt.IsWrite() {
-		return s.runIdempotent(rc, st, key)
+		return resilience.RunIdempotent(rc, st, key)
 	}
 	return rt.Handle(rc)
 }

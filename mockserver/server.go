@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 	"github.com/tenantkit/tenantkit/openapi"
 )
@@ -22,7 +23,9 @@ type Server struct {
 	env   pipeline.Env // what the request path reads of the server
 	hosts hostPolicy
 
-	inflight inflight
+	inflight *resilience.InFlight
+	// operation is runOperation, made once: the resilience layer runs it.
+	operation resilience.Operation
 
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
@@ -63,7 +66,8 @@ func New(opts ...Option) (*Server, error) {
 		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
 	}
 	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{},
-		inflight: inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes}}
+		inflight: resilience.NewInFlight(cfg.maxInFlight, cfg.maxInFlightBytes)}
+	s.operation = s.runOperation
 	s.env = pipeline.Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
 		Tenants: (*tenantIndex)(s)}
 	sp, err := loadSpecs(s)

@@ -1,4 +1,4 @@
-package mockserver
+package resilience
 
 import (
 	"crypto/sha256"
@@ -117,12 +117,12 @@ func (st *idempotencyStore) finish(scope string, rec *idemRecord, buf *bufferedW
 // unprintable: a control character, which no Idempotency-Key may hold.
 func unprintable(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// runIdempotent runs a write that carries an Idempotency-Key: the first
+// RunIdempotent runs a write that carries an Idempotency-Key: the first
 // request with the key is performed, and repeats get its answer, marked
 // Idempotent-Replayed: true, without being performed again. A key reused
 // for a different request is a 400; a repeat that arrives while the first
 // is still being served waits for it.
-func (s *Server) runIdempotent(rc *pipeline.Request, st *tenantState, key string) error {
+func RunIdempotent(rc *pipeline.Request, st *State, key string) error {
 	if n := rc.Route.Spec.MaxIdempotencyKey; len(key) > n || strings.ContainsFunc(key, unprintable) {
 		return pipeline.BadRequest(IdempotencyKeyHeader, "must be at most %d printable characters", n)
 	}
@@ -141,7 +141,7 @@ func (s *Server) runIdempotent(rc *pipeline.Request, st *tenantState, key string
 	scope := rc.Caller().Kind + "\x00" + rc.Caller().ID + "\x00" + strconv.FormatInt(rc.Caller().User, 10) + "\x00" + key
 
 	for {
-		rec, first := st.idem.begin(scope, rc.Route.Op.ID, request, s.env.Clock())
+		rec, first := st.idem.begin(scope, rc.Route.Op.ID, request, rc.Env().Clock())
 		if rec.op != rc.Route.Op.ID || rec.request != request {
 			return pipeline.BadRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
 		}

@@ -1,4 +1,4 @@
-package mockserver
+package resilience
 
 import (
 	"fmt"
@@ -76,7 +76,7 @@ func (l *limiter) take(key string, lim tenant.RateLimit, now time.Time) rateUse 
 
 // rateLimited answers a request over its credential's budget: 429 with
 // Retry-After (the rest of the window) in the API's error shape.
-func rateLimited(rc *pipeline.Request, id identity, lim tenant.RateLimit, use rateUse) {
+func rateLimited(rc *pipeline.Request, id Identity, lim tenant.RateLimit, use rateUse) {
 	secs := use.resetSeconds()
 	window := ceilSeconds(lim.WindowOrDefault(), 1)
 	who := "the credential"

@@ -1,4 +1,4 @@
-package mockserver
+package resilience
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // faultDecision fills the decision of a request that met a failure fault.
-func faultDecision(rc *pipeline.Request, id *identity, rule tenant.FaultRule, performed bool) {
+func faultDecision(rc *pipeline.Request, id *Identity, rule tenant.FaultRule, performed bool) {
 	if id != nil && id.caller != nil {
 		rc.Decision.Caller = id.caller
 		rc.Decision.EffectiveUser = id.caller.User
@@ -104,7 +104,7 @@ func faultDecision(rc *pipeline.Request, id *identity, rule tenant.FaultRule, pe
 }
 
 // injectBefore answers a request with a fault instead of serving it.
-func injectBefore(rc *pipeline.Request, id identity, rule tenant.FaultRule) {
+func injectBefore(rc *pipeline.Request, id Identity, rule tenant.FaultRule) {
 	faultDecision(rc, &id, rule, false)
 	if rule.Kind == tenant.FaultDrop {
 		drop(rc)
