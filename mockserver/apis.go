@@ -3,8 +3,10 @@ package mockserver
 import (
 	"sync"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/credentials"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/data"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/relationship"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/token"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/openapi"
 )
@@ -24,10 +26,21 @@ type apiBinding struct {
 
 // apis are the APIs the mock serves, the admin API last.
 var apis = []apiBinding{
-	{openapi.Data, surfaceData, (*Server).dataHandlers, func(doc *openapi3.T) (any, error) { return dataSpecFrom(doc) }},
-	{openapi.Credentials, surfaceCredentials, (*Server).credentialsHandlers, nil},
-	{openapi.Relationship, surfaceRelationship, (*Server).relationshipHandlers, nil},
+	{openapi.Data, data.Surface, func(*Server) map[string]pipeline.Handler { return data.Handlers(dataState) }, data.Prepare},
+	{openapi.Credentials, credentials.Surface, func(*Server) map[string]pipeline.Handler {
+		return withToken(credentials.Handlers(credentialsState))
+	}, nil},
+	{openapi.Relationship, relationship.Surface, func(*Server) map[string]pipeline.Handler {
+		return withToken(relationship.Handlers())
+	}, nil},
 	{openapi.Admin, surfaceAdmin, (*Server).adminHandlers, nil},
+}
+
+// withToken adds the shared client-credentials token endpoint (package
+// token) to an API's handlers.
+func withToken(h map[string]pipeline.Handler) map[string]pipeline.Handler {
+	h["getToken"] = token.Handle
+	return h
 }
 
 // compiledSpecs are the specs compiled once per process and shared by

@@ -1,8 +1,8 @@
 package mockserver
 
 import (
-	"sync/atomic"
-
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/credentials"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/data"
 	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -14,12 +14,9 @@ import (
 // idempotency records and caches start as a new tenant's, and it goes when
 // the tenant is deleted.
 type tenantState struct {
-	resilience resilience.State
-	// credTypes is the encoded listCredentialTypes body of one generation
-	// of the tenant.
-	credTypes atomic.Pointer[encodedBody]
-	// pages are the encoded answers of the tenant's recent queries.
-	pages pageCache
+	resilience  resilience.State
+	data        data.State
+	credentials credentials.State
 }
 
 // newTenantState is the tenants' tenant.Config.Extension.
@@ -28,9 +25,17 @@ func newTenantState() any { return new(tenantState) }
 // stateFor returns the state of t's current generation. A tenant built
 // without this server's Extension gets a state of its own, for one
 // request.
-func (s *Server) stateFor(t *tenant.Tenant) *tenantState {
+func (s *Server) stateFor(t *tenant.Tenant) *tenantState { return stateOf(t) }
+
+func stateOf(t *tenant.Tenant) *tenantState {
 	if st, ok := t.Extension().(*tenantState); ok {
 		return st
 	}
 	return &tenantState{}
 }
+
+// dataState and credentialsState are the handlers' parts of a tenant's
+// state.
+func dataState(t *tenant.Tenant) *data.State { return &stateOf(t).data }
+
+func credentialsState(t *tenant.Tenant) *credentials.State { return &stateOf(t).credentials }

@@ -1,4 +1,4 @@
-package mockserver
+package relationship
 
 import (
 	"net/http"
@@ -15,13 +15,14 @@ import (
 
 const entryIDField = "EntryId"
 
-func (s *Server) relationshipHandlers() map[string]pipeline.Handler {
+// Handlers are the relationship API's handlers, by operationId; its token
+// endpoint is the shared one (package token), which the server binds.
+func Handlers() map[string]pipeline.Handler {
 	return map[string]pipeline.Handler{
-		"getToken":               s.token,
-		"getProxyAssignments":    s.getProxyAssignments,
-		"createProxyAssignments": s.createProxyAssignments,
-		"getRows":                s.getRows,
-		"queryRows":              s.queryRows,
+		"getProxyAssignments":    getProxyAssignments,
+		"createProxyAssignments": createProxyAssignments,
+		"getRows":                getRows,
+		"queryRows":              queryRows,
 	}
 }
 
@@ -38,7 +39,7 @@ func matchUser(u tenant.User, q string, byName bool) bool {
 	return byName && strings.Contains(strings.ToLower(u.Name), strings.ToLower(q))
 }
 
-func (s *Server) getProxyAssignments(rc *pipeline.Request) error {
+func getProxyAssignments(rc *pipeline.Request) error {
 	var p relationshipapi.GetProxyAssignmentsParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
@@ -79,7 +80,7 @@ func (s *Server) getProxyAssignments(rc *pipeline.Request) error {
 	return nil
 }
 
-func (s *Server) createProxyAssignments(rc *pipeline.Request) error {
+func createProxyAssignments(rc *pipeline.Request) error {
 	var list relationshipapi.ProxyAssignmentList
 	if err := rc.DecodeBody(&list); err != nil {
 		return err
@@ -93,7 +94,7 @@ func (s *Server) createProxyAssignments(rc *pipeline.Request) error {
 	rc.Target = strings.Join(targets, ",")
 	stored, err := rc.Tenant.SetProxyAssignments(in)
 	if err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
 	rc.Write = true
 	out := make(relationshipapi.ProxyAssignmentList, len(stored))
@@ -119,7 +120,7 @@ type rowsSpec struct {
 	skip, limit int
 }
 
-func (s *Server) getRows(rc *pipeline.Request) error {
+func getRows(rc *pipeline.Request) error {
 	var p relationshipapi.GetRowsParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
@@ -132,10 +133,10 @@ func (s *Server) getRows(rc *pipeline.Request) error {
 	if spec.limit, err = pipeline.Filled("limit", p.Limit); err != nil {
 		return err
 	}
-	return s.rows(rc, spec)
+	return rows(rc, spec)
 }
 
-func (s *Server) queryRows(rc *pipeline.Request) error {
+func queryRows(rc *pipeline.Request) error {
 	var q relationshipapi.RowsQuery
 	if err := rc.DecodeBody(&q); err != nil {
 		return err
@@ -148,14 +149,14 @@ func (s *Server) queryRows(rc *pipeline.Request) error {
 	if spec.limit, err = pipeline.Filled("limit", q.Limit); err != nil {
 		return err
 	}
-	return s.rows(rc, spec)
+	return rows(rc, spec)
 }
 
 // rows answers both rows operations: rows of the entry type that the
 // effective user may see (row-level sharing, applied by the engine),
 // filtered, by EntryId, then skip/limit. totalRecords counts the visible
 // matching rows.
-func (s *Server) rows(rc *pipeline.Request, spec rowsSpec) error {
+func rows(rc *pipeline.Request, spec rowsSpec) error {
 	et, ok := rc.Tenant.EntityType(rc.Params["entryType"])
 	if !ok {
 		return pipeline.BadRequest("entryType", "unknown entry type %q", rc.Params["entryType"])
@@ -200,7 +201,7 @@ func (s *Server) rows(rc *pipeline.Request, spec rowsSpec) error {
 
 // surfaceRelationship is the relationship API's wire format: RFC 7807
 // problem details, and OAuth errors for its token endpoint.
-var surfaceRelationship = &pipeline.Surface{
+var Surface = &pipeline.Surface{
 	Name:       "relationship",
 	WriteError: writeProblem,
 }

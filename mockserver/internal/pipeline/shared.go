@@ -9,6 +9,9 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
+// Helpers the per-API handlers share: paging, the query engine's and the
+// tenant's errors.
+
 // window returns rows[skip:skip+n] clamped (n <= 0: to the end).
 func Window[T any](rows []T, skip, n int) []T {
 	if skip < 0 || skip >= len(rows) {
@@ -54,6 +57,20 @@ func QueryError(field string, err error) error {
 	}
 	if errors.Is(err, tenant.ErrNotFound) {
 		return BadRequest("typeName", "%v", err)
+	}
+	return err
+}
+
+// TenantError is the answer to a tenant's refusal of a change: a value it
+// refuses is a 400 naming the field, a row or credential that does not
+// exist a 404; any other error is returned as it is.
+func TenantError(err error) error {
+	var ve *tenant.ValueError
+	switch {
+	case errors.As(err, &ve):
+		return BadRequest(ve.Field, "%s", ve.Msg)
+	case errors.Is(err, tenant.ErrNotFound):
+		return NotFound("%v", err)
 	}
 	return err
 }

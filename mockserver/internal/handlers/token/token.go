@@ -1,4 +1,4 @@
-package mockserver
+package token
 
 import (
 	"errors"
@@ -16,12 +16,12 @@ import (
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// token serves a client-credentials token endpoint. The client
+// Handle serves a client-credentials token endpoint. The client
 // authenticates with HTTP Basic or client_id/client_secret form fields; an
 // optional space-separated scope narrows the token; tokens live the
 // tenant's tokenLifetime, or the default the endpoint's spec states.
 // Request bodies are never logged.
-func (s *Server) token(rc *pipeline.Request) error {
+func Handle(rc *pipeline.Request) error {
 	r := rc.R
 	deny := func(step, code, reason string, e *pipeline.Error) error {
 		rc.Decision.Outcome, rc.Decision.Step, rc.Decision.Code, rc.Decision.Reason = wire.OutcomeDeny, step, code, reason

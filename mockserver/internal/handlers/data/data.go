@@ -1,4 +1,4 @@
-package mockserver
+package data
 
 import (
 	"errors"
@@ -29,19 +29,34 @@ import (
 // tenant's columns (appendEntities, appendPaging): its shape is
 // dataapi.EntityQueryResult.
 
-func (s *Server) dataHandlers() map[string]pipeline.Handler {
+// State is what the data API's handlers keep per tenant (in the server's
+// per-tenant state, so a reset starts it afresh): the encoded answers of
+// the tenant's recent queries.
+type State struct {
+	pages pageCache
+}
+
+// handlers are the data API's handlers; stateOf finds a tenant's State.
+type handlers struct {
+	stateOf func(*tenant.Tenant) *State
+}
+
+// Handlers are the data API's handlers, by operationId; stateOf finds a
+// tenant's State.
+func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
+	h := &handlers{stateOf: stateOf}
 	return map[string]pipeline.Handler{
-		"getServerDefinition": s.getServerDefinition,
-		"login":               s.login,
-		"getSessionInfo":      s.getSessionInfo,
-		"logout":              s.logout,
-		"entityQuery":         s.entityQuery,
-		"entityQueryGet":      s.entityQueryGet,
-		"query":               s.czqlQuery,
-		"createObject":        s.createObject,
-		"getObject":           s.getObject,
-		"updateObject":        s.updateObject,
-		"deleteObject":        s.deleteObject,
+		"getServerDefinition": h.getServerDefinition,
+		"login":               h.login,
+		"getSessionInfo":      h.getSessionInfo,
+		"logout":              h.logout,
+		"entityQuery":         h.entityQuery,
+		"entityQueryGet":      h.entityQueryGet,
+		"query":               h.czqlQuery,
+		"createObject":        h.createObject,
+		"getObject":           h.getObject,
+		"updateObject":        h.updateObject,
+		"deleteObject":        h.deleteObject,
 	}
 }
 
@@ -60,6 +75,12 @@ type dataSpec struct {
 	// numbers, so an omitted member reads as 0: that is from's default,
 	// and limit is never 0 (its minimum is 1), which dataSpecFrom checks.
 	paging dataapi.Paging
+}
+
+// Prepare reads what the handlers read of the data API's spec (a
+// dataSpec, pipeline.APISpec.Extra), once per process.
+func Prepare(doc *openapi3.T) (any, error) {
+	return dataSpecFrom(doc)
 }
 
 // dataSpecFrom reads a dataSpec from the data API's spec.
@@ -133,7 +154,7 @@ func (d *dataSpec) page(p dataapi.Paging) (from, limit int) {
 
 // checkPassword authenticates a user name and password for the public
 // authentication operations.
-func (s *Server) checkPassword(rc *pipeline.Request) (*tenant.Tenant, tenant.User, error) {
+func (h *handlers) checkPassword(rc *pipeline.Request) (*tenant.Tenant, tenant.User, error) {
 	sub := rc.Subject()
 	if err := rc.Apply(decide.Decide(&rc.Route.Rule, sub, decide.Facts{})); err != nil {
 		return nil, tenant.User{}, err
@@ -156,8 +177,8 @@ func baseURL(r *http.Request) string {
 
 func userRef(id int64) string { return tenant.Ref{Type: tenant.UserType, ID: id}.String() }
 
-func (s *Server) getServerDefinition(rc *pipeline.Request) error {
-	t, _, err := s.checkPassword(rc)
+func (h *handlers) getServerDefinition(rc *pipeline.Request) error {
+	t, _, err := h.checkPassword(rc)
 	if err != nil {
 		return err
 	}
@@ -171,8 +192,8 @@ func (s *Server) getServerDefinition(rc *pipeline.Request) error {
 	return nil
 }
 
-func (s *Server) login(rc *pipeline.Request) error {
-	t, u, err := s.checkPassword(rc)
+func (h *handlers) login(rc *pipeline.Request) error {
+	t, u, err := h.checkPassword(rc)
 	if err != nil {
 		return err
 	}
@@ -190,7 +211,7 @@ func (s *Server) login(rc *pipeline.Request) error {
 // licenseType is the license every user of the mock holds.
 var licenseType = "Full"
 
-func (s *Server) getSessionInfo(rc *pipeline.Request) error {
+func (h *handlers) getSessionInfo(rc *pipeline.Request) error {
 	u, _ := rc.Tenant.User(rc.Verdict.Effective)
 	body := &dataapi.SessionInfo{
 		UserId: userRef(rc.Verdict.Effective), UserName: &u.Login, OrganizationId: rc.Tenant.OrganizationID(), LicenseType: &licenseType,
@@ -202,7 +223,7 @@ func (s *Server) getSessionInfo(rc *pipeline.Request) error {
 	return nil
 }
 
-func (s *Server) logout(rc *pipeline.Request) error {
+func (h *handlers) logout(rc *pipeline.Request) error {
 	rc.Tenant.EndSession(rc.SessionID)
 	rc.Target, rc.Write = userRef(rc.Verdict.Caller.User), true
 	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
@@ -269,7 +290,7 @@ func (q *entitySpec) finish(rc *pipeline.Request, fieldsPath string) error {
 // engine applies row-level access in its plan) and writes one page, a
 // dataapi.EntityQueryResult encoded as it is read; totals and hasMore
 // count visible rows only.
-func (q *entitySpec) run(rc *pipeline.Request, st *tenantState, field string) error {
+func (q *entitySpec) run(rc *pipeline.Request, st *State, field string) error {
 	key := ""
 	if st != nil && !cacheable(rc) {
 		st = nil
@@ -305,7 +326,7 @@ func (q *entitySpec) run(rc *pipeline.Request, st *tenantState, field string) er
 	return nil
 }
 
-func (s *Server) entityQuery(rc *pipeline.Request) error {
+func (h *handlers) entityQuery(rc *pipeline.Request) error {
 	req, err := decodeBody[dataapi.EntityQueryRequest](rc)
 	if err != nil {
 		return err
@@ -330,7 +351,7 @@ func (s *Server) entityQuery(rc *pipeline.Request) error {
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
-	return q.run(rc, s.stateFor(rc.Tenant), "where")
+	return q.run(rc, h.stateOf(rc.Tenant), "where")
 }
 
 // setPath names the request field of CZQL conditions parsed from a
@@ -394,7 +415,7 @@ func intParam(v url.Values, name string) (*int, error) {
 	return &n, nil
 }
 
-func (s *Server) entityQueryGet(rc *pipeline.Request) error {
+func (h *handlers) entityQueryGet(rc *pipeline.Request) error {
 	p, err := entityQueryGetParams(rc)
 	if err != nil {
 		return err
@@ -432,10 +453,10 @@ func (s *Server) entityQueryGet(rc *pipeline.Request) error {
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
-	return q.run(rc, s.stateFor(rc.Tenant), "where")
+	return q.run(rc, h.stateOf(rc.Tenant), "where")
 }
 
-func (s *Server) czqlQuery(rc *pipeline.Request) error {
+func (h *handlers) czqlQuery(rc *pipeline.Request) error {
 	req, err := decodeBody[dataapi.QueryRequest](rc)
 	if err != nil {
 		return err
@@ -460,7 +481,7 @@ func (s *Server) czqlQuery(rc *pipeline.Request) error {
 	if err := q.finish(rc, "q"); err != nil {
 		return err
 	}
-	return q.run(rc, s.stateFor(rc.Tenant), "q")
+	return q.run(rc, h.stateOf(rc.Tenant), "q")
 }
 
 // objectRef reads the {typeName}/{id} path of the objects operations.
@@ -500,7 +521,7 @@ func entityError(rc *pipeline.Request, et tenant.EntityType, id int64, err error
 	return err
 }
 
-func (s *Server) getObject(rc *pipeline.Request) error {
+func (h *handlers) getObject(rc *pipeline.Request) error {
 	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
@@ -540,7 +561,7 @@ func entityValues(rc *pipeline.Request) (dataapi.EntityValues, error) {
 	return out, nil
 }
 
-func (s *Server) createObject(rc *pipeline.Request) error {
+func (h *handlers) createObject(rc *pipeline.Request) error {
 	et, ok := rc.Tenant.EntityType(rc.Params["typeName"])
 	if !ok {
 		return pipeline.BadRequest("typeName", "unknown entity type %q", rc.Params["typeName"])
@@ -559,7 +580,7 @@ func (s *Server) createObject(rc *pipeline.Request) error {
 	return nil
 }
 
-func (s *Server) updateObject(rc *pipeline.Request) error {
+func (h *handlers) updateObject(rc *pipeline.Request) error {
 	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
@@ -576,7 +597,7 @@ func (s *Server) updateObject(rc *pipeline.Request) error {
 	return nil
 }
 
-func (s *Server) deleteObject(rc *pipeline.Request) error {
+func (h *handlers) deleteObject(rc *pipeline.Request) error {
 	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
@@ -591,7 +612,7 @@ func (s *Server) deleteObject(rc *pipeline.Request) error {
 
 // surfaceData is the data API's wire format: errors as {errorCode, message,
 // referenceId}, the data API's quota wording.
-var surfaceData = &pipeline.Surface{
+var Surface = &pipeline.Surface{
 	Name: "data",
 	WriteError: func(rc *pipeline.Request, e *pipeline.Error) {
 		rc.WriteJSON(e.Status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.Msg, ReferenceId: &rc.CorrelationID})

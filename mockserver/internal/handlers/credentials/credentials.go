@@ -1,14 +1,14 @@
-package mockserver
+package credentials
 
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -25,16 +25,33 @@ const (
 	genesysTimeLayout = "2006-01-02T15:04:05.000Z"
 )
 
-func (s *Server) credentialsHandlers() map[string]pipeline.Handler {
+// State is what the credentials API's handlers keep per tenant (in the
+// server's per-tenant state, so a reset starts it afresh).
+type State struct {
+	// credTypes is the encoded listCredentialTypes body of one generation
+	// of the tenant.
+	credTypes atomic.Pointer[encodedBody]
+}
+
+// handlers are the credentials API's handlers; stateOf finds a tenant's
+// State.
+type handlers struct {
+	stateOf func(*tenant.Tenant) *State
+}
+
+// Handlers are the credentials API's handlers, by operationId; stateOf
+// finds a tenant's State. Its token endpoint is the shared one (package
+// token), which the server binds.
+func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
+	h := &handlers{stateOf: stateOf}
 	return map[string]pipeline.Handler{
-		"getToken":              s.token,
-		"listCredentials":       s.listCredentials,
-		"listCredentialsCursor": s.listCredentialsCursor,
-		"listCredentialTypes":   s.listCredentialTypes,
-		"getCredential":         s.getCredential,
-		"createCredential":      s.createCredential,
-		"updateCredential":      s.updateCredential,
-		"deleteCredential":      s.deleteCredential,
+		"listCredentials":       h.listCredentials,
+		"listCredentialsCursor": h.listCredentialsCursor,
+		"listCredentialTypes":   h.listCredentialTypes,
+		"getCredential":         h.getCredential,
+		"createCredential":      h.createCredential,
+		"updateCredential":      h.updateCredential,
+		"deleteCredential":      h.deleteCredential,
 	}
 }
 
@@ -108,7 +125,7 @@ func credentialInfo(rc *pipeline.Request, c tenant.Credential) credentialsapi.Cr
 	return ts.credentialInfo(c)
 }
 
-func (s *Server) listCredentials(rc *pipeline.Request) error {
+func (h *handlers) listCredentials(rc *pipeline.Request) error {
 	var p credentialsapi.ListCredentialsParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
@@ -178,7 +195,7 @@ func (c cursor) less(d cursor) bool {
 	return c.id < d.id
 }
 
-func (s *Server) listCredentialsCursor(rc *pipeline.Request) error {
+func (h *handlers) listCredentialsCursor(rc *pipeline.Request) error {
 	var p credentialsapi.ListCredentialsCursorParams
 	if err := rc.BindQuery(&p); err != nil {
 		return err
@@ -248,9 +265,9 @@ type encodedBody struct {
 
 // listCredentialTypes answers with the types' listing, encoded once per
 // generation of the tenant (the types change only with a reset).
-func (s *Server) listCredentialTypes(rc *pipeline.Request) error {
+func (h *handlers) listCredentialTypes(rc *pipeline.Request) error {
 	gen := rc.Tenant.Generation()
-	st := s.stateFor(rc.Tenant)
+	st := h.stateOf(rc.Tenant)
 	if st != nil {
 		if e := st.credTypes.Load(); e != nil && e.generation == gen {
 			rc.WriteEncoded(http.StatusOK, "application/json", e.body, e.length)
@@ -283,7 +300,7 @@ func credential(rc *pipeline.Request) (tenant.Credential, error) {
 	return c, nil
 }
 
-func (s *Server) getCredential(rc *pipeline.Request) error {
+func (h *handlers) getCredential(rc *pipeline.Request) error {
 	c, err := credential(rc)
 	if err != nil {
 		return err
@@ -316,32 +333,21 @@ func credentialBody(rc *pipeline.Request) (name, typeName string, fields map[str
 	return b.Name, typeName, fields, nil
 }
 
-func credentialError(err error) error {
-	var ve *tenant.ValueError
-	switch {
-	case errors.As(err, &ve):
-		return pipeline.BadRequest(ve.Field, "%s", ve.Msg)
-	case errors.Is(err, tenant.ErrNotFound):
-		return pipeline.NotFound("%v", err)
-	}
-	return err
-}
-
-func (s *Server) createCredential(rc *pipeline.Request) error {
+func (h *handlers) createCredential(rc *pipeline.Request) error {
 	name, typeName, fields, err := credentialBody(rc)
 	if err != nil {
 		return err
 	}
 	c, err := rc.Tenant.CreateCredential(name, typeName, fields)
 	if err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
 	rc.Target, rc.Write = c.ID, true
 	rc.WriteJSON(http.StatusOK, "application/json", credentialInfo(rc, c))
 	return nil
 }
 
-func (s *Server) updateCredential(rc *pipeline.Request) error {
+func (h *handlers) updateCredential(rc *pipeline.Request) error {
 	id := rc.Params["credentialId"]
 	rc.Target = id
 	name, typeName, fields, err := credentialBody(rc)
@@ -350,18 +356,18 @@ func (s *Server) updateCredential(rc *pipeline.Request) error {
 	}
 	c, err := rc.Tenant.UpdateCredential(id, name, typeName, fields)
 	if err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
 	rc.Write = true
 	rc.WriteJSON(http.StatusOK, "application/json", credentialInfo(rc, c))
 	return nil
 }
 
-func (s *Server) deleteCredential(rc *pipeline.Request) error {
+func (h *handlers) deleteCredential(rc *pipeline.Request) error {
 	id := rc.Params["credentialId"]
 	rc.Target = id
 	if err := rc.Tenant.DeleteCredential(id); err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
 	rc.Write = true
 	rc.NoContent()
@@ -371,7 +377,7 @@ func (s *Server) deleteCredential(rc *pipeline.Request) error {
 // surfaceCredentials is the credentials API's wire format: Genesys'
 // ErrorBody, OAuth errors that repeat their description, the correlation id
 // in ININ-Correlation-Id, and the rate limit in inin-ratelimit-* headers.
-var surfaceCredentials = &pipeline.Surface{
+var Surface = &pipeline.Surface{
 	Name:              "credentials",
 	WriteError:        writeGenesysError,
 	CorrelationHeader: http.CanonicalHeaderKey("ININ-Correlation-Id"),
