@@ -240,7 +240,7 @@ func (rc *Request) entityTypeName() string {
 	case "query":
 		return rc.R.URL.Query().Get(ref.Name)
 	case "body", "czql":
-		// Exactly the key the handler reads: readBody has already turned
+		// Exactly the key the handler reads: ReadBody has already turned
 		// PascalCase keys into camelCase, and a second key that differs only
 		// in case must not name a different type for this check.
 		m, _ := rc.BodyJSON.(map[string]any)
@@ -253,7 +253,7 @@ func (rc *Request) entityTypeName() string {
 	return ""
 }
 
-// rowMiss is a single-row request answered 404: the row is hidden from
+// RowMiss is a single-row request answered 404: the row is hidden from
 // the effective user, or does not exist.
 type RowMiss struct {
 	ref    tenant.Ref
@@ -262,7 +262,7 @@ type RowMiss struct {
 
 // HideRow turns a row the effective user may not see into a 404, and
 // records the row step in the decision (audit log, usage, admin API). The
-// response reads exactly like missingRow's (see headerDecision).
+// response reads exactly like MissingRow's (see headerDecision).
 func (rc *Request) HideRow(ref tenant.Ref) *Error {
 	rc.row = &RowMiss{ref: ref, hidden: true}
 	rc.Decision.Outcome = wire.OutcomeDeny

@@ -40,7 +40,7 @@ const (
 	KindUnsupportedMedia
 )
 
-// apiError is a failure on its way to the client, in whatever shape the
+// Error is a failure on its way to the client, in whatever shape the
 // surface uses.
 type Error struct {
 	Status  int
@@ -77,11 +77,11 @@ func OAuthError(status int, oauth, msg string) *Error {
 // surface is what an API's wire format says beyond its spec's operations:
 // how it writes an error (its error body, from the models generated from its
 // spec), and the headers and wording it adds. Which paths are its, for
-// failures before a request is routed, its spec says (specs.surfaceFor). Each API's surface lives with its
+// failures before a request is routed, its spec says (Specs.SurfaceFor). Each API's surface lives with its
 // handlers (apis.go lists them); the request path only calls through it.
 type Surface struct {
 	Name string
-	// writeError writes e in the API's error body.
+	// WriteError writes e in the API's error body.
 	WriteError func(rc *Request, e *Error)
 	// rateLimitMessage words a 429 of the rate limit; nil: a plain sentence.
 	RateLimitMessage func(requests, windowSecs int) string
@@ -93,7 +93,7 @@ type Surface struct {
 	RateLimitHeaders bool
 }
 
-// surfacePlain is the shape of answers outside every spec: the health
+// SurfacePlain is the shape of answers outside every spec: the health
 // check and paths under no API's prefix. No spec declares its body, so it
 // has no generated model; it is the admin API's shape.
 var SurfacePlain = &Surface{Name: "plain", WriteError: func(rc *Request, e *Error) {

@@ -75,14 +75,14 @@ type Request struct {
 	Body     []byte // the request body, normalised for the data API
 	BodyJSON any    // body decoded as JSON, when it is JSON
 
-	// subject is who is calling, resolved once (Server.subject); verdict
+	// subject is who is calling, resolved once (Request.Subject); verdict
 	// is what the decision function made of the request.
 	subject    decide.Subject
 	resolved   bool
 	Verdict    decide.Decision
-	work       context.Context // workContext's
+	work       context.Context // WorkContext's
 	cancelWork context.CancelFunc
-	form       url.Values // a token request's form, parsed once (tokenForm)
+	form       url.Values // a token request's form, parsed once (TokenForm)
 	FormErr    error
 
 	Tenant    *tenant.Tenant
@@ -198,7 +198,7 @@ func (rc *Request) WorkContext() context.Context {
 	return rc.work
 }
 
-// StopWork releases workContext's timer.
+// StopWork releases WorkContext's timer.
 func (rc *Request) StopWork() {
 	if rc.cancelWork != nil {
 		rc.cancelWork()
@@ -228,7 +228,7 @@ func (rc *Request) Fail(err error) {
 	// token request) is a refusal. After it allowed the request, a missing
 	// row keeps the decision allow (see headerDecision), and a malformed
 	// request is refused at the validate step: the pipeline's own outcome
-	// stays in rc.decision for usage, while the header and the audit log
+	// stays in rc.Decision for usage, while the header and the audit log
 	// say deny (invalidDecision).
 	if rc.Decision.Outcome == "" {
 		rc.Decision.Outcome = wire.OutcomeDeny

@@ -24,7 +24,7 @@ func Window[T any](rows []T, skip, n int) []T {
 	return rows
 }
 
-// pageSkip is how many rows page number (1-based) of size rows skips; a
+// PageSkip is how many rows page number (1-based) of size rows skips; a
 // page beyond any possible row skips them all instead of overflowing.
 func PageSkip(number, size int) int {
 	if number <= 1 || size <= 0 {
@@ -36,7 +36,7 @@ func PageSkip(number, size int) int {
 	return (number - 1) * size
 }
 
-// queryError reports a query error as a 400 naming the field (and, for
+// QueryError reports a query error as a 400 naming the field (and, for
 // CZQL text, the position). Errors that are not the client's are returned
 // as they are.
 func QueryError(field string, err error) error {

@@ -17,9 +17,9 @@ import (
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// handlerFunc does an operation's data work for a request the pipeline has
-// allowed. It writes the response with rc.writeJSON (or rc.noContent), or
-// returns an error: an *apiError is reported in the surface's shape, any
+// Handler does an operation's data work for a request the pipeline has
+// allowed. It writes the response with rc.WriteJSON (or rc.NoContent), or
+// returns an error: an *Error is reported in the surface's shape, any
 // other error as a 500.
 type Handler func(rc *Request) error
 
@@ -28,7 +28,7 @@ type Handler func(rc *Request) error
 type Route struct {
 	Op      openapi.Operation
 	Spec    *APISpec
-	Surface *Surface // set per server by loadSpecs, from the API's binding
+	Surface *Surface // set per server by LoadSpecs, from the API's binding
 	Handle  Handler
 	// rule is what the decision function reads of the operation: op, the
 	// credential kinds its security schemes accept (none for public

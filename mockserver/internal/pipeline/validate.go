@@ -29,19 +29,19 @@ import (
 // in the spec and fills in the defaults the spec declares. Authentication
 // is the pipeline's job, so the validator's security check is a no-op. A
 // JSON body is checked against the limits its schema states first
-// (checkBounds), then validated as readBody decoded it, without decoding
+// (checkBounds), then validated as ReadBody decoded it, without decoding
 // it again.
 //
 // Defaults: kin-openapi adds an omitted query parameter's default to the
 // request URL's query (rc.R.URL.RawQuery, which handlers read through
-// bindQuery; sentQuery is the query as the client sent it), and
-// validateBody adds an omitted body property's default to rc.bodyJSON and
-// re-encodes rc.body, which handlers decode (decodeBody).
+// BindQuery; SentQuery is the query as the client sent it), and
+// validateBody adds an omitted body property's default to rc.BodyJSON and
+// re-encodes rc.Body, which handlers decode (DecodeBody).
 func (rc *Request) Validate() error {
 	r := rc.R
 	mt := rc.jsonMediaType()
 	// kin-openapi reads the body to validate it: an empty body, or one
-	// validated below as readBody decoded it, is not handed to it at all.
+	// validated below as ReadBody decoded it, is not handed to it at all.
 	if len(rc.Body) == 0 || mt != nil {
 		r.Body = http.NoBody
 	} else {
@@ -55,11 +55,11 @@ func (rc *Request) Validate() error {
 	*in = openapi3filter.RequestValidationInput{Request: r, PathParams: rc.Params, Route: withoutSecurity(rc.KRoute), Options: opts}
 	if r.URL.RawQuery != "" {
 		// The query as sent, parsed once: kin-openapi decodes parameters
-		// from it while it adds defaults to r.URL (see sentQuery).
+		// from it while it adds defaults to r.URL (see SentQuery).
 		in.QueryParams = r.URL.Query()
 	}
 	// A body kin-openapi validates itself is not JSON (or not decodable):
-	// it fills defaults only into JSON, so rc.body stays the body.
+	// it fills defaults only into JSON, so rc.Body stays the body.
 	err := openapi3filter.ValidateRequest(r.Context(), in)
 	if err == nil && mt != nil {
 		err = rc.validateJSONBody(in, mt)
@@ -82,8 +82,8 @@ func (rc *Request) Validate() error {
 }
 
 // validateJSONBody checks the decoded JSON body against its schema's
-// limits, then validates it; when that set defaults, rc.body is encoded
-// again from rc.bodyJSON, so that handlers decode what was validated.
+// limits, then validates it; when that set defaults, rc.Body is encoded
+// again from rc.BodyJSON, so that handlers decode what was validated.
 func (rc *Request) validateJSONBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType) error {
 	if err := checkBounds(mt.Schema.Value, rc.BodyJSON); err != nil {
 		return err
@@ -717,7 +717,7 @@ func Filled[T any](name string, p *T) (T, error) {
 	return *p, nil
 }
 
-// pageParams reads the default-filled pageSize and pageNumber of a
+// PageParams reads the default-filled pageSize and pageNumber of a
 // numbered listing.
 func PageParams(size, number *int) (int, int, error) {
 	sz, err := Filled("pageSize", size)

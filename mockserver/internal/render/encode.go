@@ -18,10 +18,10 @@ import (
 // without building a map per row: at a thousand rows a page, the encoder is
 // most of the cost of a page. This is the one response of the data API not
 // encoded from its generated model: an entity page is a
-// dataapi.EntityQueryResult (entities, then paging as appendPaging writes
+// dataapi.EntityQueryResult (entities, then paging as AppendPaging writes
 // a dataapi.Paging), and a test holds the two to the same JSON.
 
-// projection is the field list of a query, resolved against the type.
+// Projection is the field list of a query, resolved against the type.
 type Projection []Field
 
 // projField is one output key: a field, and for references the dotted
@@ -33,11 +33,11 @@ type Field struct {
 	Subs  []string // declared names of dotted sub-fields
 	// readable says, for a reference, whether the effective user may read
 	// the referenced type through the API (users always): only then may
-	// the reference show its Name. Set by readableRefs.
+	// the reference show its Name. Set by ReadableRefs.
 	readable bool
 }
 
-// readableRefs marks the reference fields of proj whose type user may read
+// ReadableRefs marks the reference fields of proj whose type user may read
 // through the API (object access, step 5): once per query, not per row.
 // A reference to any other type is written as its id alone, as is a
 // reference to a row that row-level sharing hides from the user or that
@@ -50,7 +50,7 @@ func ReadableRefs(t *tenant.Tenant, user int64, proj Projection) {
 	}
 }
 
-// resolveProjection checks a field list: declared fields (case-insensitive),
+// ResolveProjection checks a field list: declared fields (case-insensitive),
 // and dotted paths one level deep through reference fields. idName is
 // accepted and dropped. It returns the bad name and why.
 func ResolveProjection(t *tenant.Tenant, et *tenant.EntityType, names []string, idName string) (Projection, string, string) {
@@ -94,7 +94,7 @@ func ResolveProjection(t *tenant.Tenant, et *tenant.EntityType, names []string, 
 	return out, "", ""
 }
 
-// allProjection lists every field of a type.
+// AllProjection lists every field of a type.
 func AllProjection(et *tenant.EntityType) Projection {
 	names := AllFields(et)
 	out := make(Projection, len(names))
@@ -115,9 +115,9 @@ func PutBuf(b *[]byte) {
 	}
 }
 
-// appendEntities writes the data API form of rows: {"id":"/Type/n", fields
+// AppendEntities writes the data API form of rows: {"id":"/Type/n", fields
 // in projection order, references as {"id","Name"} plus dotted sub-fields}.
-// A reference the user may not read (readableRefs, Rows.RefName) is
+// A reference the user may not read (ReadableRefs, Rows.RefName) is
 // {"id"} alone; dotted sub-fields of a hidden or missing row are null.
 func AppendEntities(b []byte, rows *tenant.Rows, proj Projection) []byte {
 	fields := make([]tenant.Field, len(proj))
@@ -172,9 +172,9 @@ func AppendEntities(b []byte, rows *tenant.Rows, proj Projection) []byte {
 	return b
 }
 
-// appendRows writes the relationship API form of rows: {"EntryId": n,
+// AppendRows writes the relationship API form of rows: {"EntryId": n,
 // fields, references as {"id": n, "name"}}; a reference the user may not
-// read (readableRefs, Rows.RefName) is {"id": n} alone.
+// read (ReadableRefs, Rows.RefName) is {"id": n} alone.
 func AppendRows(b []byte, rows *tenant.Rows, proj Projection) []byte {
 	fields := make([]tenant.Field, len(proj))
 	for i, p := range proj {
@@ -329,7 +329,7 @@ func appendString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendPaging writes the paging object of an entity page, a
+// AppendPaging writes the paging object of an entity page, a
 // dataapi.Paging: from, limit and hasMore, in that order.
 func AppendPaging(b []byte, p dataapi.Paging) []byte {
 	b = append(b, `{"from":`...)

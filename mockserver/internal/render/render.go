@@ -45,7 +45,7 @@ func AllFields(et *tenant.EntityType) []string {
 	return out
 }
 
-// renderEntity renders an entity for the data API as user reads it: id
+// Entity renders an entity for the data API as user reads it: id
 // "/Type/n", PascalCase fields, references as {id, Name}; a reference to a
 // type user may not read through the API, or to a row it may not see (or
 // that does not exist), as {id} alone, as the query encoder writes it.

@@ -18,7 +18,7 @@ import (
 // faultState runs a tenant's fault plan: one pseudo-random sequence seeded
 // from the plan, and how often each rule has fired. Both start afresh when
 // the plan is replaced (its version changes) or the tenant is reset (the
-// reset replaces the faultState, tenantState), so the same requests in the
+// reset replaces the faultState, State), so the same requests in the
 // same order meet the same faults.
 type faultState struct {
 	mu      sync.Mutex

@@ -28,7 +28,7 @@ const (
 )
 
 // idempotencyStore remembers the answers of writes sent with an
-// Idempotency-Key, per tenant (a reset replaces the store, tenantState).
+// Idempotency-Key, per tenant (a reset replaces the store, State).
 // Only successful answers are kept: a write that failed may be sent again
 // with the same key and is performed then.
 type idempotencyStore struct {

@@ -21,7 +21,7 @@ const maxRateWindows = 10000
 // limiter counts requests per credential in fixed windows of the tenant's
 // rate limit. Windows follow the server's clock, so a test with a settable
 // clock moves them along with token expiry. A reset of the tenant replaces
-// the limiter (tenantState), so every budget starts full.
+// the limiter (State), so every budget starts full.
 type limiter struct {
 	mu      sync.Mutex
 	limit   tenant.RateLimit

@@ -23,10 +23,10 @@ import (
 )
 
 // The data API's handlers read requests as the models generated from its
-// spec (package dataapi), decoded from the body readBody decoded and
+// spec (package dataapi), decoded from the body ReadBody decoded and
 // normalised and the validator checked, and answer with those models. The
 // one exception is the entity page, which is written straight from the
-// tenant's columns (appendEntities, appendPaging): its shape is
+// tenant's columns (render.AppendEntities, render.AppendPaging): its shape is
 // dataapi.EntityQueryResult.
 
 // State is what the data API's handlers keep per tenant (in the server's
@@ -126,7 +126,7 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 }
 
 // DecodeBody reads the request body as the generated model T: the body as
-// readBody decoded and normalised it (camelCase keys) and the validator
+// ReadBody decoded and normalised it (camelCase keys) and the validator
 // checked it, so each field holds the value validated under its name.
 func decodeBody[T any](rc *pipeline.Request) (T, error) {
 	var v T
