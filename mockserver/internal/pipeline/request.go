@@ -47,8 +47,8 @@ type Tenants interface {
 	ForSecret(v string) (*tenant.Tenant, bool)
 }
 
-// NewRequest starts a request to s through env; w and the request share
-// one allocation.
+// NewRequest starts request r, answered on w, for the server env describes;
+// the request and its recorder share one allocation.
 func NewRequest(env *Env, w http.ResponseWriter, r *http.Request) *Request {
 	rc := &Request{env: env, R: r, CorrelationID: newCorrelationID(), Surface: env.Specs.SurfaceFor(r.URL.Path)}
 	rc.rec = Recorder{ResponseWriter: w}
