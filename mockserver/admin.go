@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/tenantkit/tenantkit/mockserver/console"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/report"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -20,8 +23,8 @@ import (
 // unauthenticated (the mock is a local tool) and answers only its own
 // origin (origin.go).
 
-func (s *Server) adminHandlers() map[string]handlerFunc {
-	return map[string]handlerFunc{
+func (s *Server) adminHandlers() map[string]pipeline.Handler {
+	return map[string]pipeline.Handler{
 		"landing":           s.adminLanding,
 		"getSpec":           s.adminGetSpec,
 		"healthz":           s.adminHealthz,
@@ -41,48 +44,48 @@ func (s *Server) adminHandlers() map[string]handlerFunc {
 	}
 }
 
-func (s *Server) serveAdmin(rc *reqCtx) {
-	rc.surface = surfaceAdmin
-	if err := checkAdminOrigin(rc.r); err != nil {
-		rc.writeError(surfaceAdmin, err)
+func (s *Server) serveAdmin(rc *pipeline.Request) {
+	rc.Surface = surfaceAdmin
+	if err := checkAdminOrigin(rc.R); err != nil {
+		rc.WriteError(surfaceAdmin, err)
 		return
 	}
-	if strings.HasPrefix(rc.r.URL.Path, console.Prefix) {
-		s.console.ServeHTTP(rc.w, rc.r) // the same Host and Origin rules as the admin API
+	if strings.HasPrefix(rc.R.URL.Path, console.Prefix) {
+		s.console.ServeHTTP(rc.W, rc.R) // the same Host and Origin rules as the admin API
 		return
 	}
-	rt, kr, params, err := s.specs.findRoute(rc.r, true)
+	rt, kr, params, err := s.env.Specs.FindRoute(rc.R, true)
 	if err != nil {
-		if allow, ok := allowedMethods(err); ok {
-			rc.w.Header().Set("Allow", strings.Join(allow, ", "))
-			rc.writeError(surfaceAdmin, &apiError{status: http.StatusMethodNotAllowed, kind: kindMethodNotAllowed,
-				msg: fmt.Sprintf("%s is not allowed on %s; use %s", rc.r.Method, rc.r.URL.Path, strings.Join(allow, " or "))})
+		if allow, ok := pipeline.AllowedMethods(err); ok {
+			rc.W.Header().Set("Allow", strings.Join(allow, ", "))
+			rc.WriteError(surfaceAdmin, &pipeline.Error{Status: http.StatusMethodNotAllowed, Kind: pipeline.KindMethodNotAllowed,
+				Msg: fmt.Sprintf("%s is not allowed on %s; use %s", rc.R.Method, rc.R.URL.Path, strings.Join(allow, " or "))})
 			return
 		}
-		rc.writeError(surfaceAdmin, notFound("no admin operation matches %s %s", rc.r.Method, rc.r.URL.Path))
+		rc.WriteError(surfaceAdmin, pipeline.NotFound("no admin operation matches %s %s", rc.R.Method, rc.R.URL.Path))
 		return
 	}
-	rc.route, rc.kroute, rc.params = rt, kr, params
-	if e := checkAdminContentType(rc.r, kr.Operation); e != nil {
-		rc.writeError(surfaceAdmin, e)
+	rc.Route, rc.KRoute, rc.Params = rt, kr, params
+	if e := checkAdminContentType(rc.R, kr.Operation); e != nil {
+		rc.WriteError(surfaceAdmin, e)
 		return
 	}
-	weight := s.bodyWeight(rc.r)
-	ok := s.inflight.admit(weight)
+	weight := resilience.BodyWeight(rc.R, s.env.MaxBody)
+	ok := s.inflight.Admit(weight)
 	if !ok {
-		rc.busy()
+		s.inflight.Busy(rc)
 		return
 	}
-	defer s.inflight.release(weight)
-	err = s.readBody(rc)
+	defer s.inflight.Release(weight)
+	err = rc.ReadBody()
 	if err == nil && !fixtureBody(rc) {
-		err = s.validate(rc)
+		err = rc.Validate()
 	}
 	if err == nil {
-		err = rt.handle(rc)
+		err = rt.Handle(rc)
 	}
 	if err != nil {
-		rc.fail(err)
+		rc.Fail(err)
 	}
 }
 
@@ -93,19 +96,19 @@ func (s *Server) serveAdmin(rc *reqCtx) {
 // problem, and reads YAML with YAML's rules (an unquoted date or number is
 // text where the fixture wants text). An empty body is still the
 // validator's to refuse.
-func fixtureBody(rc *reqCtx) bool {
-	return rc.route.op.ID == "createTenant" && len(bytes.TrimSpace(rc.body)) > 0
+func fixtureBody(rc *pipeline.Request) bool {
+	return rc.Route.Op.ID == "createTenant" && len(bytes.TrimSpace(rc.Body)) > 0
 }
 
-func (rc *reqCtx) adminFail(status int, code, format string, args ...any) error {
-	rc.writeJSON(status, "application/json", &adminapi.Error{Error: code, Message: fmt.Sprintf(format, args...)})
+func adminFail(rc *pipeline.Request, status int, code, format string, args ...any) error {
+	rc.WriteJSON(status, "application/json", &adminapi.Error{Error: code, Message: fmt.Sprintf(format, args...)})
 	return nil
 }
 
-func (s *Server) adminTenant(rc *reqCtx) (*tenant.Tenant, bool) {
-	t, ok := s.Tenant(rc.params["tenantId"])
+func (s *Server) adminTenant(rc *pipeline.Request) (*tenant.Tenant, bool) {
+	t, ok := s.Tenant(rc.Params["tenantId"])
 	if !ok {
-		_ = rc.adminFail(http.StatusNotFound, "not_found", "no tenant %q", rc.params["tenantId"])
+		_ = adminFail(rc, http.StatusNotFound, "not_found", "no tenant %q", rc.Params["tenantId"])
 	}
 	return t, ok
 }
@@ -142,58 +145,58 @@ func (s *Server) tenantInfo(t *tenant.Tenant) adminapi.TenantInfo {
 	return info
 }
 
-func (s *Server) adminHealthz(rc *reqCtx) error {
-	rc.writeJSON(http.StatusOK, "application/json", &adminapi.Health{Status: "ok", Tenants: len(s.Tenants())})
+func (s *Server) adminHealthz(rc *pipeline.Request) error {
+	rc.WriteJSON(http.StatusOK, "application/json", &adminapi.Health{Status: "ok", Tenants: len(s.Tenants())})
 	return nil
 }
 
-func (s *Server) adminListTenants(rc *reqCtx) error {
+func (s *Server) adminListTenants(rc *pipeline.Request) error {
 	all := s.Tenants()
 	list := adminapi.TenantList{Tenants: make([]adminapi.TenantInfo, 0, len(all))}
 	for _, t := range all {
 		list.Tenants = append(list.Tenants, s.tenantInfo(t))
 	}
-	rc.writeJSON(http.StatusOK, "application/json", &list)
+	rc.WriteJSON(http.StatusOK, "application/json", &list)
 	return nil
 }
 
-func (s *Server) adminCreateTenant(rc *reqCtx) error {
-	f, err := tenant.Parse("request body", rc.body)
+func (s *Server) adminCreateTenant(rc *pipeline.Request) error {
+	f, err := tenant.Parse("request body", rc.Body)
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	t, err := s.CreateTenant(f)
 	if err != nil {
 		var fe *tenant.FixtureError
 		if errors.As(err, &fe) {
-			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+			return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 		}
-		return rc.adminFail(http.StatusConflict, "conflict", "%v", err)
+		return adminFail(rc, http.StatusConflict, "conflict", "%v", err)
 	}
-	rc.writeJSON(http.StatusCreated, "application/json", s.tenantInfo(t))
+	rc.WriteJSON(http.StatusCreated, "application/json", s.tenantInfo(t))
 	return nil
 }
 
-func (s *Server) adminGetTenant(rc *reqCtx) error {
+func (s *Server) adminGetTenant(rc *pipeline.Request) error {
 	if t, ok := s.adminTenant(rc); ok {
-		rc.writeJSON(http.StatusOK, "application/json", s.tenantInfo(t))
+		rc.WriteJSON(http.StatusOK, "application/json", s.tenantInfo(t))
 	}
 	return nil
 }
 
-func (s *Server) adminDeleteTenant(rc *reqCtx) error {
+func (s *Server) adminDeleteTenant(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	if err := s.DeleteTenant(t.ID()); err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
-	rc.w.WriteHeader(http.StatusNoContent)
+	rc.W.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-func (s *Server) adminResetTenant(rc *reqCtx) error {
+func (s *Server) adminResetTenant(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
@@ -201,7 +204,7 @@ func (s *Server) adminResetTenant(rc *reqCtx) error {
 	if err := t.Reset(); err != nil {
 		return fmt.Errorf("reset tenant %s: %w", t.ID(), err)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", s.tenantInfo(t))
+	rc.WriteJSON(http.StatusOK, "application/json", s.tenantInfo(t))
 	return nil
 }
 
@@ -218,9 +221,9 @@ func settingsBody(st tenant.Settings) *adminapi.Settings {
 	}
 }
 
-func (s *Server) adminGetSettings(rc *reqCtx) error {
+func (s *Server) adminGetSettings(rc *pipeline.Request) error {
 	if t, ok := s.adminTenant(rc); ok {
-		rc.writeJSON(http.StatusOK, "application/json", settingsBody(t.Settings()))
+		rc.WriteJSON(http.StatusOK, "application/json", settingsBody(t.Settings()))
 	}
 	return nil
 }
@@ -237,28 +240,28 @@ func parseDuration(field, like string, v *string) (*time.Duration, error) {
 	return &d, nil
 }
 
-func (s *Server) adminUpdateSettings(rc *reqCtx) error {
+func (s *Server) adminUpdateSettings(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	var patch adminapi.SettingsPatch
-	if err := rc.decodeBody(&patch); err != nil {
+	if err := rc.DecodeBody(&patch); err != nil {
 		return err
 	}
 	token, err := parseDuration("tokenLifetime", "15m", patch.TokenLifetime)
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	session, err := parseDuration("sessionLifetime", "15m", patch.SessionLifetime)
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	var limit *tenant.RateLimit
 	if rl := patch.RateLimit; rl != nil {
 		window, err := parseDuration("rateLimit.window", "1m", rl.Window)
 		if err != nil {
-			return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+			return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 		}
 		limit = &tenant.RateLimit{Requests: rl.Requests}
 		if window != nil {
@@ -283,18 +286,18 @@ func (s *Server) adminUpdateSettings(rc *reqCtx) error {
 		}
 	})
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", settingsBody(st))
+	rc.WriteJSON(http.StatusOK, "application/json", settingsBody(st))
 	return nil
 }
 
-func (s *Server) adminGetAudit(rc *reqCtx) error {
+func (s *Server) adminGetAudit(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
-	v := rc.r.URL.Query()
+	v := rc.R.URL.Query()
 	f := tenant.AuditFilter{Operation: v.Get("operation"), Outcome: v.Get("outcome"), CallerID: v.Get("callerId")}
 	f.EffectiveUser, _ = strconv.ParseInt(v.Get("effectiveUser"), 10, 64)
 	f.Limit, _ = strconv.Atoi(v.Get("limit"))
@@ -303,7 +306,7 @@ func (s *Server) adminGetAudit(rc *reqCtx) error {
 	for i := range entries {
 		log.Entries = append(log.Entries, auditEntry(&entries[i]))
 	}
-	rc.writeJSON(http.StatusOK, "application/json", &log)
+	rc.WriteJSON(http.StatusOK, "application/json", &log)
 	return nil
 }
 
@@ -356,29 +359,29 @@ type textWriter interface{ WriteText(io.Writer) error }
 
 // writeReport answers with body, v's generated model, as JSON, or with v
 // as text when format=text.
-func (rc *reqCtx) writeReport(v textWriter, body func() any) error {
-	if rc.r.URL.Query().Get("format") != "text" {
-		rc.writeJSON(http.StatusOK, "application/json", body())
+func writeReport(rc *pipeline.Request, v textWriter, body func() any) error {
+	if rc.R.URL.Query().Get("format") != "text" {
+		rc.WriteJSON(http.StatusOK, "application/json", body())
 		return nil
 	}
 	var b strings.Builder
 	if err := v.WriteText(&b); err != nil {
 		return err
 	}
-	rc.setHeaders()
-	rc.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	rc.w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(rc.w, b.String())
+	rc.SetHeaders()
+	rc.W.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	rc.W.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(rc.W, b.String())
 	return nil
 }
 
-func (s *Server) adminGetReport(rc *reqCtx) error {
+func (s *Server) adminGetReport(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	r := report.Build(t)
-	return rc.writeReport(r, func() any { return reportBody(r) })
+	return writeReport(rc, r, func() any { return reportBody(r) })
 }
 
 // reportBody is the Report of r.
@@ -410,18 +413,18 @@ func grant(g report.Grant) adminapi.Grant {
 	return adminapi.Grant{Granted: g.Granted, Used: g.Used, Unused: g.Unused, Missing: g.Missing}
 }
 
-func (s *Server) adminGetVisibility(rc *reqCtx) error {
+func (s *Server) adminGetVisibility(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
-	v := rc.r.URL.Query()
+	v := rc.R.URL.Query()
 	user, _ := strconv.ParseInt(v.Get("user"), 10, 64) // validated against the spec
 	d, err := s.Visibility(t.ID(), user, v.Get("entityType"))
 	if err != nil {
-		return rc.adminFail(http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
+		return adminFail(rc, http.StatusNotFound, "not_found", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
 	}
-	return rc.writeReport(d, func() any { return visibilityBody(d) })
+	return writeReport(rc, d, func() any { return visibilityBody(d) })
 }
 
 // visibilityBody is the VisibilityDiff of d.
@@ -446,10 +449,10 @@ func rowDifference(r report.RowDifference) adminapi.RowDifference {
 	return adminapi.RowDifference{Id: r.ID, Name: nonZero(r.Name), Reason: r.Reason}
 }
 
-func (s *Server) adminGetFaults(rc *reqCtx) error {
+func (s *Server) adminGetFaults(rc *pipeline.Request) error {
 	if t, ok := s.adminTenant(rc); ok {
 		f, _ := t.Faults()
-		rc.writeJSON(http.StatusOK, "application/json", faultsBody(f.Fixture()))
+		rc.WriteJSON(http.StatusOK, "application/json", faultsBody(f.Fixture()))
 	}
 	return nil
 }
@@ -463,58 +466,72 @@ func faultsBody(ff tenant.FaultsFixture) *adminapi.Faults {
 	})}
 }
 
-func (s *Server) adminSetFaults(rc *reqCtx) error {
+func (s *Server) adminSetFaults(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	var body adminapi.Faults
-	if err := rc.decodeBody(&body); err != nil {
+	if err := rc.DecodeBody(&body); err != nil {
 		return err
 	}
-	ff := tenant.FaultsFixture{Seed: deref(body.Seed), Rules: convert(body.Rules, func(r adminapi.FaultRule) tenant.FaultRuleFixture {
-		return tenant.FaultRuleFixture{Operations: deref(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
-			RetryAfter: deref(r.RetryAfter), Latency: deref(r.Latency), AfterWrite: deref(r.AfterWrite), Times: deref(r.Times)}
+	ff := tenant.FaultsFixture{Seed: pipeline.Deref(body.Seed), Rules: convert(body.Rules, func(r adminapi.FaultRule) tenant.FaultRuleFixture {
+		return tenant.FaultRuleFixture{Operations: pipeline.Deref(r.Operations), Kind: string(r.Kind), Probability: r.Probability,
+			RetryAfter: pipeline.Deref(r.RetryAfter), Latency: pipeline.Deref(r.Latency), AfterWrite: pipeline.Deref(r.AfterWrite), Times: pipeline.Deref(r.Times)}
 	})}
 	f, err := ff.Faults()
 	if err == nil {
 		err = t.SetFaults(f)
 	}
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
 	cur, _ := t.Faults()
-	rc.writeJSON(http.StatusOK, "application/json", faultsBody(cur.Fixture()))
+	rc.WriteJSON(http.StatusOK, "application/json", faultsBody(cur.Fixture()))
 	return nil
 }
 
-func (s *Server) adminExpireCredentials(rc *reqCtx) error {
+func (s *Server) adminExpireCredentials(rc *pipeline.Request) error {
 	t, ok := s.adminTenant(rc)
 	if !ok {
 		return nil
 	}
 	var req adminapi.ExpireRequest // no body: every token and session
-	if len(bytes.TrimSpace(rc.body)) > 0 {
-		if err := rc.decodeBody(&req); err != nil {
+	if len(bytes.TrimSpace(rc.Body)) > 0 {
+		if err := rc.DecodeBody(&req); err != nil {
 			return err
 		}
 	}
-	only := deref(req.Only)
+	only := pipeline.Deref(req.Only)
 	tokens, sessions, err := t.ExpireCredentials(tenant.ExpireFilter{
-		ClientID: deref(req.ClientId), User: deref(req.User),
+		ClientID: pipeline.Deref(req.ClientId), User: pipeline.Deref(req.User),
 		TokensOnly: only == adminapi.Tokens, SessionsOnly: only == adminapi.Sessions,
 	})
 	if err != nil {
-		return rc.adminFail(http.StatusBadRequest, "bad_request", "%v", err)
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", &adminapi.ExpireResult{Tokens: tokens, Sessions: sessions})
+	rc.WriteJSON(http.StatusOK, "application/json", &adminapi.ExpireResult{Tokens: tokens, Sessions: sessions})
 	return nil
 }
 
 // surfaceAdmin is the admin API's wire format: {error, message}.
-var surfaceAdmin = &surface{
-	name: "admin",
-	writeError: func(rc *reqCtx, e *apiError) {
-		rc.writeJSON(e.status, "application/json", &adminapi.Error{Error: plainCode(e), Message: e.msg})
+var surfaceAdmin = &pipeline.Surface{
+	Name: "admin",
+	WriteError: func(rc *pipeline.Request, e *pipeline.Error) {
+		rc.WriteJSON(e.Status, "application/json", &adminapi.Error{Error: pipeline.PlainCode(e), Message: e.Msg})
 	},
+}
+
+// decodeJSON is a small helper for handlers of the layer's admin API.
+func decodeJSON(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	// The spec has validated the body: what is left is a value out of the
+	// Go type's range. Name the field, not the Go type.
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("%s: %s is out of range", te.Field, te.Value)
+	}
+	return err
 }

@@ -1,22 +1,70 @@
 package mockserver
 
-import "github.com/tenantkit/tenantkit/openapi"
+import (
+	"sync"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/credentials"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/data"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/relationship"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/token"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/openapi"
+)
 
 // apiBinding is what one API brings besides its spec (openapi/) and its
-// fixture data: its handlers, one per operationId, and its surface (error
-// body, extra headers). The request path, the decision and
-// the reports need nothing else of an API: adding one is its spec, its
-// fixture data and a line here.
+// fixture data: its handlers, one per operationId, its surface (error
+// body, extra headers) and, when its handlers read something of its spec,
+// what they read (prepare). The request path, the decision and the reports
+// need nothing else of an API: adding one is its spec, its fixture data
+// and a line here.
 type apiBinding struct {
 	api      openapi.API
-	surface  *surface
-	handlers func(*Server) map[string]handlerFunc
+	surface  *pipeline.Surface
+	handlers func(*Server) map[string]pipeline.Handler
+	prepare  pipeline.Prepare
 }
 
 // apis are the APIs the mock serves, the admin API last.
 var apis = []apiBinding{
-	{openapi.Data, surfaceData, (*Server).dataHandlers},
-	{openapi.Credentials, surfaceCredentials, (*Server).credentialsHandlers},
-	{openapi.Relationship, surfaceRelationship, (*Server).relationshipHandlers},
-	{openapi.Admin, surfaceAdmin, (*Server).adminHandlers},
+	{openapi.Data, data.Surface, func(*Server) map[string]pipeline.Handler { return data.Handlers(dataState) }, data.Prepare},
+	{openapi.Credentials, credentials.Surface, func(*Server) map[string]pipeline.Handler {
+		return withToken(credentials.Handlers(credentialsState))
+	}, nil},
+	{openapi.Relationship, relationship.Surface, func(*Server) map[string]pipeline.Handler {
+		return withToken(relationship.Handlers())
+	}, nil},
+	{openapi.Admin, surfaceAdmin, (*Server).adminHandlers, nil},
+}
+
+// withToken adds the shared client-credentials token endpoint (package
+// token) to an API's handlers.
+func withToken(h map[string]pipeline.Handler) map[string]pipeline.Handler {
+	h["getToken"] = token.Handle
+	return h
+}
+
+// compiledSpecs are the specs compiled once per process and shared by
+// every Server (pipeline.CompileSpecs).
+var compiledSpecs = sync.OnceValues(func() ([]*pipeline.APISpec, error) {
+	prepare := map[openapi.API]pipeline.Prepare{}
+	for _, b := range apis {
+		if b.prepare != nil {
+			prepare[b.api] = b.prepare
+		}
+	}
+	return pipeline.CompileSpecs(prepare)
+})
+
+// loadSpecs binds each operation of the compiled specs to s's handler. An
+// operation without a handler is an error.
+func loadSpecs(s *Server) (*pipeline.Specs, error) {
+	compiled, err := compiledSpecs()
+	if err != nil {
+		return nil, err
+	}
+	bindings := make([]pipeline.Binding, len(apis))
+	for i, b := range apis {
+		bindings[i] = pipeline.Binding{API: b.api, Surface: b.surface, Handlers: b.handlers(s)}
+	}
+	return pipeline.LoadSpecs(compiled, bindings)
 }

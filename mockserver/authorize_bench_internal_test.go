@@ -7,23 +7,25 @@ import (
 	"testing"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // preparedRequest builds the reqCtx of an entity query as serveVendor
 // leaves it before the pipeline: routed, body read.
-func preparedRequest(tb testing.TB, s *Server, header, value string) *reqCtx {
+func preparedRequest(tb testing.TB, s *Server, header, value string) *pipeline.Request {
 	tb.Helper()
 	r := httptest.NewRequest(http.MethodPost, "/V2.0/services/data/entityQuery",
 		strings.NewReader(`{"typeName":"Project","paging":{"limit":1000}}`))
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set(header, value)
-	rc := &reqCtx{srv: s, w: &recorder{ResponseWriter: httptest.NewRecorder()}, r: r, vendor: true}
-	rt, kr, params, err := s.specs.findRoute(r, false)
+	rc := pipeline.NewRequest(&s.env, httptest.NewRecorder(), r)
+	rc.Vendor = true
+	rt, kr, params, err := s.env.Specs.FindRoute(r, false)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rc.route, rc.kroute, rc.params, rc.surface = rt, kr, params, rt.surface
-	if err := s.readBody(rc); err != nil {
+	rc.Route, rc.KRoute, rc.Params, rc.Surface = rt, kr, params, rt.Surface
+	if err := rc.ReadBody(); err != nil {
 		tb.Fatal(err)
 	}
 	return rc
@@ -41,8 +43,8 @@ func BenchmarkAuthorize(b *testing.B) {
 	rc := preparedRequest(b, s, "Authorization", "ApiKey demo-key-service")
 	b.ReportAllocs()
 	for b.Loop() {
-		rc.decision, rc.resolved = wire.Decision{}, false // the credential is resolved anew each time
-		if err := s.authorize(rc); err != nil {
+		rc.Unresolve() // the credential is resolved anew each time
+		if err := rc.Authorize(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -54,10 +56,10 @@ func TestAuthorizePreparedRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
-	if err := s.authorize(rc); err != nil {
+	if err := rc.Authorize(); err != nil {
 		t.Fatal(err)
 	}
-	if rc.decision.Outcome != wire.OutcomeAllow || rc.verdict.Effective != 2001 || rc.verdict.EntityType != "Project" {
-		t.Fatalf("decision %+v, effective %d, type %q", rc.decision, rc.verdict.Effective, rc.verdict.EntityType)
+	if rc.Decision.Outcome != wire.OutcomeAllow || rc.Verdict.Effective != 2001 || rc.Verdict.EntityType != "Project" {
+		t.Fatalf("decision %+v, effective %d, type %q", rc.Decision, rc.Verdict.Effective, rc.Verdict.EntityType)
 	}
 }

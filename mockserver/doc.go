@@ -20,13 +20,14 @@
 //
 // # The request path and the decision
 //
-// A vendor request takes one path (serve.go): route it against the specs;
-// bound it (in-flight limits, body size, JSON depth); resolve its
-// credential once into an immutable subject (Server.subject: tenant,
-// credential as the tenant knows it, settings, time), which the resilience
-// layer reads to find whose budget it spends; ask the decision function;
-// validate it against the spec; run its handler; write the response, the
-// decision header, the audit entry and the credential's usage in one place.
+// A vendor request takes one path (ServeHTTP in serve.go composes it):
+// route it against the specs; bound it (in-flight limits, body size, JSON
+// depth); resolve its credential once into an immutable subject
+// (pipeline.Request.Subject: tenant, credential as the tenant knows it,
+// settings, time), which the resilience layer reads to find whose budget
+// it spends; ask the decision function; validate it against the spec; run
+// its handler; write the response, the decision header, the audit entry
+// and the credential's usage in one place (package internal/pipeline).
 //
 // The decision function is package internal/decide: Decide(operation,
 // subject, facts) → decision, pure (no *http.Request, no side effects),
@@ -115,8 +116,8 @@
 //
 // # Rate limits, faults and idempotency
 //
-// A separate layer (resilience.go, ratelimit.go, faults.go) runs for every
-// vendor request after routing and before the pipeline, per tenant; its
+// A separate layer (package internal/resilience) runs for every vendor
+// request after routing and before the pipeline, per tenant; its
 // state lives with the tenant (tenant.Config.Extension) and a reset of the
 // tenant starts it afresh:
 //
@@ -140,26 +141,43 @@
 // that carry an Idempotency-Key are performed once per caller and key; a
 // repeat of the same request gets the first answer with
 // Idempotent-Replayed: true, and a different request with the same key is a
-// 400 (idempotency.go).
+// 400 (internal/resilience/idempotency.go).
 //
 // # Where things are
 //
-//   - the request path: server.go (tenants), serve.go (ServeHTTP, the one
-//     place that writes responses, the decision header, audit and usage),
-//     pipeline.go (the subject and the verdict), specs.go (routing and each
-//     operation's rules), validate.go and bounds.go (the spec's shapes and
-//     limits), errors.go (each API's error body);
+// Each room is a package, and dependencies point one way: the server
+// imports every room; the handlers and the resilience layer import the
+// request path; the request path imports the decision; none imports a
+// room beside or above it (layout_test.go holds them to it).
+//
+//   - the server, this package: Server and its options, the tenants
+//     (server.go) and each tenant's state (state.go), ServeHTTP (serve.go:
+//     health, host checks, admin or vendor, and the composition of the
+//     in-flight bound, the resilience layer and the pipeline into one
+//     vendor request), apis.go (each API's binding: its handlers, surface
+//     and what its handlers read of its spec, the one line a new API adds
+//     besides its spec and fixture), Decide and Question, the reports
+//     facade, the admin API (admin.go, landing.go) and same-origin checks
+//     (origin.go);
+//   - the request path, internal/pipeline: the request (Request: routing,
+//     body, subject, verdict, response writers, audit and usage), the
+//     error type and each API's error shape (Surface), the decision glue
+//     (Authorize, hidden and missing rows, the decision header), routing
+//     and each operation's rules (specs.go), validation and bounds
+//     (validate.go, bounds.go), and helpers the handlers share;
 //   - the decision: internal/decide;
 //   - the per-API handlers, typed by the models generated from the specs
-//     into internal/api, each API's file with its surface (error body,
-//     extra headers): h_data.go, h_credentials.go,
-//     h_relationship.go, h_token.go, with encode.go (the streaming
-//     entity-page encoder) and pagecache.go (encoded pages, valid while the
-//     tenant's version holds); apis.go binds each API's handlers and
-//     surface, the one line a new API adds besides its spec and fixture;
-//   - cross-cutting: the resilience layer (resilience.go, ratelimit.go,
-//     faults.go, idempotency.go), reports (package report), the admin API
-//     (admin.go), hostile-request bounds (bounds.go, inflight.go, origin.go);
+//     into internal/api: internal/handlers/data (with its page cache,
+//     encoded pages valid while the tenant's version holds),
+//     internal/handlers/credentials and internal/handlers/relationship,
+//     each with its surface, and internal/handlers/token, the shared
+//     client-credentials endpoint; internal/render writes entities (the
+//     streaming entity-page encoder, references as the user may see them)
+//     for the data and relationship APIs;
+//   - cross-cutting: the resilience layer (internal/resilience: rate
+//     limit, faults, idempotency, the in-flight bound), reports (package
+//     report), hostile-request bounds (internal/pipeline/bounds.go,
+//     internal/resilience/inflight.go, origin.go);
 //   - the tenant: package tenant (model, fixtures, query engine).
 //
 // # Admin API

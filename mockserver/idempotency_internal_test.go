@@ -31,9 +31,7 @@ func TestIdempotencyRecordsStayBounded(t *testing.T) {
 		code := do(http.MethodPost, "/V2.0/services/data/objects/Project/999", "missing-"+strconv.Itoa(i), `{"Name":"x"}`)
 		require.NotEqual(t, http.StatusOK, code)
 	}
-	st := s.stateFor(s.DefaultTenant())
-	st.idem.mu.Lock()
-	defer st.idem.mu.Unlock()
-	assert.Len(t, st.idem.records, 1, "only the successful write is remembered")
-	assert.LessOrEqual(t, len(st.idem.order), 2*len(st.idem.records)+64)
+	records, order := s.stateFor(s.DefaultTenant()).resilience.IdempotencyRecords()
+	assert.Equal(t, 1, records, "only the successful write is remembered")
+	assert.LessOrEqual(t, order, 2*records+64)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -15,18 +16,18 @@ const specsPrefix = adminPrefix + "specs/"
 // landingDoc is the document at /_mock/ (openapi/admin.yaml, Landing).
 func (s *Server) landingDoc() adminapi.Landing {
 	doc := adminapi.Landing{Name: "tenantkit mock", Apis: []adminapi.LandingAPI{}}
-	for _, sp := range s.specs.vendor {
-		doc.Apis = append(doc.Apis, adminapi.LandingAPI{Name: string(sp.api), Title: sp.doc.Info.Title, Spec: specsPrefix + string(sp.api) + ".yaml"})
+	for _, sp := range s.env.Specs.Vendor {
+		doc.Apis = append(doc.Apis, adminapi.LandingAPI{Name: string(sp.API), Title: sp.Doc.Info.Title, Spec: specsPrefix + string(sp.API) + ".yaml"})
 	}
 	doc.Links = adminapi.LandingLinks{AdminSpec: specsPrefix + string(openapi.Admin) + ".yaml", Tenants: adminPrefix + "tenants", Health: HealthPath}
 	return doc
 }
 
 // adminLanding answers GET /_mock/: HTML for a browser, JSON otherwise.
-func (s *Server) adminLanding(rc *reqCtx) error {
+func (s *Server) adminLanding(rc *pipeline.Request) error {
 	doc := s.landingDoc()
-	if !strings.Contains(rc.r.Header.Get("Accept"), "text/html") {
-		rc.writeJSON(http.StatusOK, "application/json", doc)
+	if !strings.Contains(rc.R.Header.Get("Accept"), "text/html") {
+		rc.WriteJSON(http.StatusOK, "application/json", doc)
 		return nil
 	}
 	var b strings.Builder
@@ -39,21 +40,21 @@ func (s *Server) adminLanding(rc *reqCtx) error {
 		b.WriteString("<li>" + l[0] + ": <a href=\"" + html.EscapeString(l[1]) + "\">" + html.EscapeString(l[1]) + "</a></li>\n")
 	}
 	b.WriteString("</ul>\n</body></html>\n")
-	rc.writeRaw(http.StatusOK, "text/html; charset=utf-8", []byte(b.String()))
+	rc.WriteRaw(http.StatusOK, "text/html; charset=utf-8", []byte(b.String()))
 	return nil
 }
 
 // adminGetSpec answers GET /_mock/specs/{api}.yaml with the embedded spec.
-func (s *Server) adminGetSpec(rc *reqCtx) error {
-	name, ok := strings.CutSuffix(rc.params["file"], ".yaml")
+func (s *Server) adminGetSpec(rc *pipeline.Request) error {
+	name, ok := strings.CutSuffix(rc.Params["file"], ".yaml")
 	var b []byte
 	var err error
 	if ok {
 		b, err = openapi.Bytes(openapi.API(name))
 	}
 	if !ok || err != nil {
-		return rc.adminFail(http.StatusNotFound, "not_found", "no spec %q; the specs are data.yaml, credentials.yaml, relationship.yaml and admin.yaml", rc.params["file"])
+		return adminFail(rc, http.StatusNotFound, "not_found", "no spec %q; the specs are data.yaml, credentials.yaml, relationship.yaml and admin.yaml", rc.Params["file"])
 	}
-	rc.writeRaw(http.StatusOK, "application/yaml", b)
+	rc.WriteRaw(http.StatusOK, "application/yaml", b)
 	return nil
 }

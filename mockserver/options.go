@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -79,3 +80,23 @@ func WithMaxInFlight(requests int, bodyBytes int64) Option {
 // bound beyond the client's own: a client that hangs up always stops the
 // work.
 func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }
+
+// IdempotencyKeyHeader marks a write the client may send more than once: the
+// mock performs the first request with a given key and answers every repeat
+// (same caller, same operation, same request) with the first answer.
+const IdempotencyKeyHeader = resilience.IdempotencyKeyHeader
+
+// IdempotentReplayedHeader is set on an answer repeated from an earlier
+// request with the same Idempotency-Key.
+const IdempotentReplayedHeader = resilience.IdempotentReplayedHeader
+
+// Defaults of the in-flight bounds (WithMaxInFlight).
+const (
+	// DefaultMaxInFlight is how many vendor and admin API requests the server works
+	// on at once.
+	DefaultMaxInFlight = 256
+	// DefaultMaxInFlightBytes is how many bytes of request bodies those
+	// requests may hold at once: a decoded JSON body costs several times
+	// its size, so this bounds the memory of a burst of large bodies.
+	DefaultMaxInFlightBytes = 8 << 20
+)

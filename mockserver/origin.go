@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // Same-origin rules. The mock serves public test credentials and an
@@ -109,20 +111,20 @@ func hostOnly(hostport string) string {
 }
 
 // checkHost applies the Host rule to any request.
-func (s *Server) checkHost(r *http.Request) *apiError {
+func (s *Server) checkHost(r *http.Request) *pipeline.Error {
 	if s.hosts.allows(r.Host) {
 		return nil
 	}
-	return &apiError{status: http.StatusMisdirectedRequest, kind: kindMisdirected,
-		msg: fmt.Sprintf("this mock does not answer for host %q: it answers for loopback addresses and localhost; "+
+	return &pipeline.Error{Status: http.StatusMisdirectedRequest, Kind: pipeline.KindMisdirected,
+		Msg: fmt.Sprintf("this mock does not answer for host %q: it answers for loopback addresses and localhost; "+
 			"to reach it under another name, start it with --allowed-hosts (TENANTKIT_ALLOWED_HOSTS) or mockserver.WithAllowedHosts", hostOnly(r.Host))}
 }
 
 // checkAdminOrigin applies the Origin, Sec-Fetch-Site and content-type
 // rules to an admin request (whose Host has been checked).
-func checkAdminOrigin(r *http.Request) *apiError {
-	forbidden := func(format string, args ...any) *apiError {
-		return &apiError{status: http.StatusForbidden, kind: kindForbiddenOrigin, msg: fmt.Sprintf(format, args...)}
+func checkAdminOrigin(r *http.Request) *pipeline.Error {
+	forbidden := func(format string, args ...any) *pipeline.Error {
+		return &pipeline.Error{Status: http.StatusForbidden, Kind: pipeline.KindForbiddenOrigin, Msg: fmt.Sprintf(format, args...)}
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
@@ -142,7 +144,7 @@ func checkAdminOrigin(r *http.Request) *apiError {
 // checkAdminContentType applies the content-type rule to an admin write:
 // application/json or another media type its operation's request body
 // declares (a fixture may be YAML), or no body and no Content-Type.
-func checkAdminContentType(r *http.Request, op *openapi3.Operation) *apiError {
+func checkAdminContentType(r *http.Request, op *openapi3.Operation) *pipeline.Error {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return nil
 	}
@@ -166,7 +168,7 @@ func checkAdminContentType(r *http.Request, op *openapi3.Operation) *apiError {
 	if ct != "" {
 		got = fmt.Sprintf("Content-Type %q", ct)
 	}
-	return &apiError{status: http.StatusUnsupportedMediaType, kind: kindUnsupportedMedia,
-		msg: fmt.Sprintf("%s %s takes Content-Type %s (or no body and no Content-Type); this request has %s",
+	return &pipeline.Error{Status: http.StatusUnsupportedMediaType, Kind: pipeline.KindUnsupportedMedia,
+		Msg: fmt.Sprintf("%s %s takes Content-Type %s (or no body and no Content-Type); this request has %s",
 			r.Method, r.URL.Path, strings.Join(accepted, " or "), got)}
 }

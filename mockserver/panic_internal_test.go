@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // A handler that panics is answered 500 in the surface's shape, logged,
@@ -24,9 +25,9 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 	var logs bytes.Buffer
 	s, err := New(WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
-	for _, sp := range s.specs.vendor {
-		if rt, ok := sp.routes["listCredentialTypes"]; ok {
-			rt.handle = func(*reqCtx) error { panic("boom") }
+	for _, sp := range s.env.Specs.Vendor {
+		if rt, ok := sp.Routes["listCredentialTypes"]; ok {
+			rt.Handle = func(*pipeline.Request) error { panic("boom") }
 		}
 	}
 	ts := httptest.NewServer(s)
@@ -71,9 +72,9 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 func TestIdempotentWriteThatPanicsReleasesItsKey(t *testing.T) {
 	s, err := New()
 	require.NoError(t, err)
-	for _, sp := range s.specs.vendor {
-		if rt, ok := sp.routes["createCredential"]; ok {
-			rt.handle = func(*reqCtx) error { panic("boom") }
+	for _, sp := range s.env.Specs.Vendor {
+		if rt, ok := sp.Routes["createCredential"]; ok {
+			rt.Handle = func(*pipeline.Request) error { panic("boom") }
 		}
 	}
 	ts := httptest.NewServer(s)

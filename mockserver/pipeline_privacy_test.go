@@ -207,7 +207,7 @@ func demoWithReadonlyUserManagement() *tenant.Fixture {
 // Reading proxy assignments needs the permission the spec declares
 // (user_management:proxy:view), not just a user_management token: Bob's
 // Viewer role lacks it, the integrator's role and Admin hold it, and a
-// caller acting AS-USER Bob is refused like Bob.
+// Caller acting AS-USER Bob is refused like Bob.
 func TestReadingProxyAssignmentsNeedsThePermission(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, mockserver.WithFixture(demoWithReadonlyUserManagement()))

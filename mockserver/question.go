@@ -48,7 +48,7 @@ func (s *Server) Decide(t *tenant.Tenant, q Question) (Answer, error) {
 	if t == nil {
 		return Answer{}, fmt.Errorf("mockserver: a question needs a tenant")
 	}
-	rt := s.specs.route(q.Operation)
+	rt := s.env.Specs.Route(q.Operation)
 	if rt == nil {
 		return Answer{}, fmt.Errorf("mockserver: no vendor operation %q", q.Operation)
 	}
@@ -65,7 +65,7 @@ func (s *Server) Decide(t *tenant.Tenant, q Question) (Answer, error) {
 		if !ok {
 			return Answer{}, fmt.Errorf("mockserver: tenant %s has no OAuth client %q", t.ID(), q.Client)
 		}
-		cred = decide.ClientToken(c, rt.op.API)
+		cred = decide.ClientToken(c, rt.Op.API)
 		if q.Scopes != nil {
 			cred.Scopes = q.Scopes
 		}
@@ -76,8 +76,8 @@ func (s *Server) Decide(t *tenant.Tenant, q Question) (Answer, error) {
 	if q.AsUser != 0 {
 		f.AsUser = fmt.Sprint(q.AsUser)
 	}
-	sub := decide.Subject{Policy: t, Cred: cred, Now: s.clock(), Audit: t.Settings().Enforcement == tenant.EnforcementAudit}
-	v := decide.Decide(&rt.rule, &sub, f)
+	sub := decide.Subject{Policy: t, Cred: cred, Now: s.env.Clock(), Audit: t.Settings().Enforcement == tenant.EnforcementAudit}
+	v := decide.Decide(&rt.Rule, &sub, f)
 	a := Answer{Allowed: v.Allowed(), Outcome: v.Outcome, EffectiveUser: v.Effective, Scopes: v.UsedScopes}
 	if v.Outcome != wire.OutcomeAllow && v.Failure != nil {
 		a.Step, a.Code, a.Missing = v.Failure.Step, v.Failure.Code, v.Failure.Missing

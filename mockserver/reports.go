@@ -66,10 +66,10 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 // accepts credentials of kind: of the first API (in API order) that has
 // one, the first by operationId.
 func (s *Server) rowRead(kind decide.Kind) string {
-	for _, sp := range s.specs.vendor {
+	for _, sp := range s.env.Specs.Vendor {
 		var ids []string
-		for id, rt := range sp.routes {
-			if rt.op.RowRead && slices.Contains(rt.rule.Accepts, kind) {
+		for id, rt := range sp.Routes {
+			if rt.Op.RowRead && slices.Contains(rt.Rule.Accepts, kind) {
 				ids = append(ids, id)
 			}
 		}
@@ -84,14 +84,14 @@ func (s *Server) rowRead(kind decide.Kind) string {
 // credential (no AS-USER), as under enforcement: enforce, and returns the
 // first step that fails, or nil when the read is allowed.
 func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, opID, entityType string) *tenant.StepDenial {
-	rt := s.specs.route(opID)
+	rt := s.env.Specs.Route(opID)
 	if rt == nil {
 		return &tenant.StepDenial{Step: "operation", Code: "unknown_operation", Missing: []string{opID}}
 	}
 	if cred.Kind == decide.KindBearer {
-		cred.API = rt.op.API // a token of the operation's own API
+		cred.API = rt.Op.API // a token of the operation's own API
 	}
-	v := decide.Decide(&rt.rule, &decide.Subject{Policy: t, Cred: cred, Now: s.clock()}, decide.Facts{EntityType: entityType})
+	v := decide.Decide(&rt.Rule, &decide.Subject{Policy: t, Cred: cred, Now: s.env.Clock()}, decide.Facts{EntityType: entityType})
 	if v.Failure == nil {
 		return nil
 	}

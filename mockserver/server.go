@@ -3,6 +3,7 @@ package mockserver
 import (
 	"errors"
 	"fmt"
+	"github.com/tenantkit/tenantkit/mockserver/console"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -10,23 +11,23 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tenantkit/tenantkit/mockserver/console"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // Server is the mock tenant server: an http.Handler serving the data,
 // credentials and relationship APIs and the admin API (under /_mock/) on one
 // host, for any number of in-memory tenants.
 type Server struct {
-	log     *slog.Logger
-	clock   func() time.Time
-	maxBody int64
-	hosts   hostPolicy
-	specs   *specs
+	env   pipeline.Env // what the request path reads of the server
+	hosts hostPolicy
 
-	inflight       inflight
-	requestTimeout time.Duration
-	console        *console.Console
+	inflight *resilience.InFlight
+	// operation is runOperation, made once: the resilience layer runs it.
+	operation resilience.Operation
+	console   *console.Console
 
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
@@ -71,14 +72,16 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.maxInFlightBytes <= 0 {
 		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
 	}
-	s := &Server{log: cfg.logger, clock: cfg.clock, maxBody: cfg.maxBody, hosts: hosts, tenants: map[string]*tenant.Tenant{},
-		inflight:       inflight{maxRequests: cfg.maxInFlight, maxBy: cfg.maxInFlightBytes},
-		requestTimeout: max(cfg.requestTimeout, 0)}
+	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{},
+		inflight: resilience.NewInFlight(cfg.maxInFlight, cfg.maxInFlightBytes)}
+	s.operation = s.runOperation
+	s.env = pipeline.Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
+		Tenants: (*tenantIndex)(s)}
 	sp, err := loadSpecs(s)
 	if err != nil {
 		return nil, err
 	}
-	s.specs = sp
+	s.env.Specs = sp
 	if s.console, err = console.New(s); err != nil {
 		return nil, err
 	}
@@ -116,7 +119,7 @@ func (s *Server) CreateTenant(f *tenant.Fixture) (*tenant.Tenant, error) {
 	if s.defaultID != "" {
 		suffix = "@" + id
 	}
-	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.clock, Extension: newTenantState})
+	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.env.Clock, Extension: newTenantState})
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: create tenant: %w", err)
 	}
@@ -221,3 +224,20 @@ func (s *Server) tenantForSecret(v string) (*tenant.Tenant, bool) {
 	t, ok := s.tenants[id]
 	return t, ok
 }
+
+// tenantIndex is the server's tenants as the request path looks them up.
+type tenantIndex Server
+
+func (ti *tenantIndex) DefaultTenant() *tenant.Tenant { return (*Server)(ti).DefaultTenant() }
+
+func (ti *tenantIndex) ForIdentifier(ident string) *tenant.Tenant {
+	return (*Server)(ti).tenantForIdentifier(ident)
+}
+
+func (ti *tenantIndex) ForSecret(v string) (*tenant.Tenant, bool) {
+	return (*Server)(ti).tenantForSecret(v)
+}
+
+// AsUserHeader names the principal a request acts for, on the operations
+// whose spec declares it (openapi.Operation.AsUser); elsewhere it is ignored.
+const AsUserHeader = openapi.AsUserHeader

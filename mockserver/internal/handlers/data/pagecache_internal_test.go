@@ -1,9 +1,14 @@
-package mockserver
+package data
 
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // An answer is kept only when its query comes again at the same version,
@@ -66,14 +71,16 @@ func TestPageCacheBounds(t *testing.T) {
 // A query whose string and body exceed maxCachedKey is never cached: the
 // cache keeps a key for every query it has seen, so keys stay small.
 func TestLongQueriesAreNotCached(t *testing.T) {
-	s, err := New()
-	if err != nil {
-		t.Fatal(err)
+	// An entity query as the pipeline leaves it: routed, body read.
+	prepared := func() *pipeline.Request {
+		body := `{"typeName":"Project","paging":{"limit":1000}}`
+		return &pipeline.Request{R: httptest.NewRequest(http.MethodPost, "/V2.0/services/data/entityQuery", strings.NewReader(body)),
+			Body: []byte(body)}
 	}
-	long := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
-	long.body = bytes.Repeat([]byte(" "), maxCachedKey+1)
-	short := preparedRequest(t, s, "Authorization", "ApiKey demo-key-service")
+	long := prepared()
+	long.Body = bytes.Repeat([]byte(" "), maxCachedKey+1)
+	short := prepared()
 	if cacheable(long) || !cacheable(short) {
-		t.Errorf("cacheable: %d-byte body %v, %d-byte body %v", len(long.body), cacheable(long), len(short.body), cacheable(short))
+		t.Errorf("cacheable: %d-byte body %v, %d-byte body %v", len(long.Body), cacheable(long), len(short.Body), cacheable(short))
 	}
 }

@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 import (
 	"fmt"
@@ -22,74 +22,74 @@ const AsUserHeader = openapi.AsUserHeader
 // not allocate.
 const asUserCanonical = "As-User"
 
-// authorize asks the decision function (package decide) about the
+// Authorize asks the decision function (package decide) about the
 // request, for the subject resolved once (subject) and the facts the
 // request states where its spec says they are (the AS-USER header where
 // the operation declares it, the entity type where x-entity-type puts it),
 // and records the verdict: decision header, audit and usage all read it.
 // A refused request returns its error in the surface's shape.
-func (s *Server) authorize(rc *reqCtx) error {
-	sub := s.subject(rc)
+func (rc *Request) Authorize() error {
+	sub := rc.Subject()
 	var f decide.Facts
-	if rc.route.op.AsUser {
-		f.AsUser = strings.TrimSpace(rc.r.Header.Get(asUserCanonical))
+	if rc.Route.Op.AsUser {
+		f.AsUser = strings.TrimSpace(rc.R.Header.Get(asUserCanonical))
 	}
-	if rc.route.op.EntityType != nil {
+	if rc.Route.Op.EntityType != nil {
 		f.EntityType = rc.entityTypeName()
 	}
-	return rc.apply(decide.Decide(&rc.route.rule, sub, f))
+	return rc.Apply(decide.Decide(&rc.Route.Rule, sub, f))
 }
 
-// apply records a verdict of the decision function in rc, and returns the
+// Apply records a verdict of the decision function in rc, and returns the
 // error of the step that refused the request, if one did.
-func (rc *reqCtx) apply(v decide.Decision) error {
-	rc.verdict = v
-	rc.decision = rc.verdict.Wire(rc.route.op.ID)
+func (rc *Request) Apply(v decide.Decision) error {
+	rc.Verdict = v
+	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
 	if v.Enforced {
 		return denialError(v.Failure)
 	}
 	return nil
 }
 
-// caller is who is calling, nil until the decision identified a
+// Caller is who is calling, nil until the decision identified a
 // credential.
-func (rc *reqCtx) caller() *wire.Caller {
-	if rc.verdict.Caller.Kind == "" {
+func (rc *Request) Caller() *wire.Caller {
+	if rc.Verdict.Caller.Kind == "" {
 		return nil
 	}
-	return &rc.verdict.Caller
+	return &rc.Verdict.Caller
 }
 
-// setEntityType records the canonical entity type a handler resolved, in
+// SetEntityType records the canonical entity type a handler resolved, in
 // the decision (and so the header, audit log and usage).
-func (rc *reqCtx) setEntityType(name string) {
-	rc.verdict.EntityType = name
-	rc.decision.EntityType = name
+func (rc *Request) SetEntityType(name string) {
+	rc.Verdict.EntityType = name
+	rc.Decision.EntityType = name
 }
 
 // denialError is a refused step's error, for the surface to write.
-func denialError(d *decide.Denial) *apiError {
+func denialError(d *decide.Denial) *Error {
 	switch {
 	case d.Status == http.StatusUnauthorized:
-		return unauthenticated(d.Code, d.Message)
+		return Unauthenticated(d.Code, d.Message)
 	case d.Status == http.StatusBadRequest:
-		return badRequest(d.Field, "%s", d.Message)
+		return BadRequest(d.Field, "%s", d.Message)
 	}
-	e := &apiError{status: d.Status, msg: d.Message, code: d.Code}
+	e := &Error{Status: d.Status, Msg: d.Message, Code: d.Code}
 	switch d.Step {
 	case wire.StepScope:
-		e.kind, e.missing = kindScope, d.Missing
+		e.Kind, e.Missing = KindScope, d.Missing
 	case wire.StepProxy:
-		e.kind = kindProxy
+		e.Kind = KindProxy
 	case wire.StepPermission:
-		e.kind, e.missing = kindPermission, d.Missing
+		e.Kind, e.Missing = KindPermission, d.Missing
 	default:
-		e.kind = kindObject
+		e.Kind = KindObject
 	}
 	return e
 }
 
-// subject resolves the request's credential once, into the subject the
+// Subject resolves the request's credential once, into the subject the
 // resilience layer (whose budget a request spends) and the decision
 // function both read: the scheme as sent, the credential as its tenant
 // knows it (not judged: whether the operation accepts it, revocation and
@@ -101,22 +101,22 @@ func denialError(d *decide.Denial) *apiError {
 // client_id and client_secret form fields) and logins a user name and
 // password in their bodies: those are resolved here too, so the client or
 // user is found once.
-func (s *Server) subject(rc *reqCtx) *decide.Subject {
+func (rc *Request) Subject() *decide.Subject {
 	if rc.resolved {
 		return &rc.subject
 	}
 	rc.resolved = true
 	sub := &rc.subject
-	sub.Now = s.clock()
+	sub.Now = rc.env.Clock()
 	switch {
-	case rc.route.token:
-		s.resolveClient(rc)
+	case rc.Route.Token:
+		rc.resolveClient()
 		return sub
-	case len(rc.route.rule.Accepts) == 0:
-		s.resolvePassword(rc)
+	case len(rc.Route.Rule.Accepts) == 0:
+		rc.resolvePassword()
 		return sub
 	}
-	h := strings.TrimSpace(rc.r.Header.Get("Authorization"))
+	h := strings.TrimSpace(rc.R.Header.Get("Authorization"))
 	if h == "" {
 		return sub
 	}
@@ -134,20 +134,20 @@ func (s *Server) subject(rc *reqCtx) *decide.Subject {
 	var t *tenant.Tenant
 	switch kind {
 	case decide.KindAPIKey:
-		t = s.tenantForIdentifier(value)
+		t = rc.env.Tenants.ForIdentifier(value)
 		if k, ok := t.APIKey(value); ok {
 			*c = decide.APIKey(k)
 		}
 	case decide.KindSession:
-		if st, ok := s.tenantForSecret(value); ok {
+		if st, ok := rc.env.Tenants.ForSecret(value); ok {
 			t = st
 			if sess, ok := t.Session(value); ok {
 				*c = decide.Session(sess)
-				rc.sessionID = value
+				rc.SessionID = value
 			}
 		}
 	case decide.KindBearer:
-		if tt, ok := s.tenantForSecret(value); ok {
+		if tt, ok := rc.env.Tenants.ForSecret(value); ok {
 			t = tt
 			if tok, ok := t.Token(value); ok {
 				*c = decide.Token(tok)
@@ -155,41 +155,41 @@ func (s *Server) subject(rc *reqCtx) *decide.Subject {
 		}
 	}
 	c.Kind, c.Scheme = kind, scheme
-	rc.setTenant(t)
+	rc.SetTenant(t)
 	return sub
 }
 
-// setTenant records the tenant a credential names, and its settings.
-func (rc *reqCtx) setTenant(t *tenant.Tenant) {
+// SetTenant records the tenant a credential names, and its settings.
+func (rc *Request) SetTenant(t *tenant.Tenant) {
 	if t == nil {
 		return
 	}
-	rc.tenant = t
+	rc.Tenant = t
 	rc.subject.Policy = t
-	rc.settings = t.Settings()
-	rc.subject.Audit = rc.settings.Enforcement == tenant.EnforcementAudit
+	rc.Settings = t.Settings()
+	rc.subject.Audit = rc.Settings.Enforcement == tenant.EnforcementAudit
 }
 
 // resolveClient resolves a token request's client: HTTP Basic, else the
 // client_id and client_secret form fields. A request without a client id
 // names the default tenant.
-func (s *Server) resolveClient(rc *reqCtx) {
-	id, secret, basic := s.basicClient(rc.r)
+func (rc *Request) resolveClient() {
+	id, secret, basic := rc.env.basicClient(rc.R)
 	if !basic {
-		form := rc.tokenForm()
+		form := rc.TokenForm()
 		id, secret = form.Get("client_id"), form.Get("client_secret")
 	}
-	t := s.tenantForIdentifier(id)
+	t := rc.env.Tenants.ForIdentifier(id)
 	c, known := t.OAuthClient(id)
 	rc.subject.Cred = decide.Client(c, id != "", known, known && t.ClientSecretMatches(id, secret))
-	rc.setTenant(t)
+	rc.SetTenant(t)
 }
 
-// tokenForm is a token request's form body, parsed once; empty when the
+// TokenForm is a token request's form body, parsed once; empty when the
 // body is not one.
-func (rc *reqCtx) tokenForm() url.Values {
+func (rc *Request) TokenForm() url.Values {
 	if rc.form == nil {
-		rc.form, rc.formErr = url.ParseQuery(string(rc.body))
+		rc.form, rc.FormErr = url.ParseQuery(string(rc.Body))
 		if rc.form == nil {
 			rc.form = url.Values{}
 		}
@@ -199,28 +199,28 @@ func (rc *reqCtx) tokenForm() url.Values {
 
 // resolvePassword resolves the user name and password of a public data
 // API operation (login, getServerDefinition).
-func (s *Server) resolvePassword(rc *reqCtx) {
-	m, _ := rc.bodyJSON.(map[string]any)
+func (rc *Request) resolvePassword() {
+	m, _ := rc.BodyJSON.(map[string]any)
 	name, _ := m["userName"].(string)
 	password, _ := m["password"].(string)
-	t := s.tenantForIdentifier(name)
+	t := rc.env.Tenants.ForIdentifier(name)
 	u, ok := t.CheckPassword(name, password)
 	rc.subject.Cred = decide.Password(u, ok)
-	rc.setTenant(t)
+	rc.SetTenant(t)
 }
 
-// authorizeRelatedType applies step 5 to an entity type a request reads
+// AuthorizeRelatedType applies step 5 to an entity type a request reads
 // besides the one its operation names: the type behind a reference whose
 // fields a dotted path selects (Project.Budget, read from a Task). Handlers
 // call it once they know the types; like the pipeline, enforcement: audit
 // records the denial and lets the request go on.
-func (rc *reqCtx) authorizeRelatedType(typeName string) error {
-	d := decide.Object(rc.tenant, rc.verdict.Effective, typeName)
+func (rc *Request) AuthorizeRelatedType(typeName string) error {
+	d := decide.Object(rc.Tenant, rc.Verdict.Effective, typeName)
 	if d == nil {
 		return nil
 	}
-	relaxed := rc.verdict.Record(d, rc.subject.Audit) // keeps the first failure
-	rc.decision = rc.verdict.Wire(rc.route.op.ID)
+	relaxed := rc.Verdict.Record(d, rc.subject.Audit) // keeps the first failure
+	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
 	if relaxed {
 		return nil
 	}
@@ -229,21 +229,21 @@ func (rc *reqCtx) authorizeRelatedType(typeName string) error {
 
 // entityTypeName reads the entity type where the spec's x-entity-type says
 // it is: a path or query parameter, a body field, or the FROM of CZQL text.
-func (rc *reqCtx) entityTypeName() string {
-	ref := rc.route.op.EntityType
+func (rc *Request) entityTypeName() string {
+	ref := rc.Route.Op.EntityType
 	if ref == nil {
 		return ""
 	}
 	switch ref.In {
 	case "path":
-		return rc.params[ref.Name]
+		return rc.Params[ref.Name]
 	case "query":
-		return rc.r.URL.Query().Get(ref.Name)
+		return rc.R.URL.Query().Get(ref.Name)
 	case "body", "czql":
-		// Exactly the key the handler reads: readBody has already turned
+		// Exactly the key the handler reads: ReadBody has already turned
 		// PascalCase keys into camelCase, and a second key that differs only
 		// in case must not name a different type for this check.
-		m, _ := rc.bodyJSON.(map[string]any)
+		m, _ := rc.BodyJSON.(map[string]any)
 		v, _ := m[ref.Name].(string)
 		if ref.In == "czql" {
 			v, _ = query.FromType(v)
@@ -253,35 +253,35 @@ func (rc *reqCtx) entityTypeName() string {
 	return ""
 }
 
-// rowMiss is a single-row request answered 404: the row is hidden from
+// RowMiss is a single-row request answered 404: the row is hidden from
 // the effective user, or does not exist.
-type rowMiss struct {
+type RowMiss struct {
 	ref    tenant.Ref
 	hidden bool
 }
 
-// hideRow turns a row the effective user may not see into a 404, and
+// HideRow turns a row the effective user may not see into a 404, and
 // records the row step in the decision (audit log, usage, admin API). The
-// response reads exactly like missingRow's (see headerDecision).
-func (rc *reqCtx) hideRow(ref tenant.Ref) *apiError {
-	rc.row = &rowMiss{ref: ref, hidden: true}
-	rc.decision.Outcome = wire.OutcomeDeny
-	rc.decision.Step = wire.StepRow
-	rc.decision.Code = wire.CodeRowHidden
-	rc.decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.verdict.Effective)
-	rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.verdict.Effective)
+// response reads exactly like MissingRow's (see headerDecision).
+func (rc *Request) HideRow(ref tenant.Ref) *Error {
+	rc.row = &RowMiss{ref: ref, hidden: true}
+	rc.Decision.Outcome = wire.OutcomeDeny
+	rc.Decision.Step = wire.StepRow
+	rc.Decision.Code = wire.CodeRowHidden
+	rc.Decision.Reason = fmt.Sprintf("%s is not visible to user %d (not owned by or shared with the user)", ref, rc.Verdict.Effective)
+	rc.Decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups, or set apiDataAccess: bypass", ref, rc.Verdict.Effective)
 	return rowNotFound(ref)
 }
 
-// missingRow is the 404 of a row that does not exist. The pipeline allowed
+// MissingRow is the 404 of a row that does not exist. The pipeline allowed
 // the request, so the decision stays allow; only the header reads like a
 // hidden row's.
-func (rc *reqCtx) missingRow(ref tenant.Ref) *apiError {
-	rc.row = &rowMiss{ref: ref}
+func (rc *Request) MissingRow(ref tenant.Ref) *Error {
+	rc.row = &RowMiss{ref: ref}
 	return rowNotFound(ref)
 }
 
-func rowNotFound(ref tenant.Ref) *apiError { return notFound("entity %s was not found", ref) }
+func rowNotFound(ref tenant.Ref) *Error { return NotFound("entity %s was not found", ref) }
 
 // headerDecision is the decision as the X-Tenantkit-Decision header gives
 // it. A single row that is hidden from the effective user and one that
@@ -291,39 +291,69 @@ func rowNotFound(ref tenant.Ref) *apiError { return notFound("entity %s was not 
 // X-Tenantkit-Explain (a diagnostic of the mock) learns which: row_hidden
 // with the reason and fix, or that the row does not exist. The audit log
 // and the admin API always keep the detail.
-func (rc *reqCtx) headerDecision() wire.Decision {
+func (rc *Request) headerDecision() wire.Decision {
 	d := rc.invalidDecision()
-	if rc.row == nil || rc.explain && rc.row.hidden {
+	if rc.row == nil || rc.Explain && rc.row.hidden {
 		return d
 	}
 	d.Outcome, d.Step, d.Code, d.Missing = wire.OutcomeDeny, wire.StepRow, wire.CodeRowNotFound, nil
-	if rc.explain {
+	if rc.Explain {
 		d.Reason = fmt.Sprintf("%s does not exist", rc.row.ref)
 		d.Fix = "check the id"
 		return d
 	}
-	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.verdict.Effective)
+	d.Reason = fmt.Sprintf("no row %s is visible to user %d: it does not exist, or row-level sharing hides it from the user", rc.row.ref, rc.Verdict.Effective)
 	d.Fix = "check the id; send " + wire.ExplainHeader + ": 1 (a diagnostic of the mock) or read the audit log to tell which"
 	return d
 }
 
 // invalidDecision is the decision, or for a request refused as malformed
 // after the pipeline allowed it, a deny at the validate step.
-func (rc *reqCtx) invalidDecision() wire.Decision {
-	d := rc.decision
+func (rc *Request) invalidDecision() wire.Decision {
+	d := rc.Decision
 	if rc.invalid != nil {
 		d.Outcome, d.Step, d.Code, d.Missing = wire.OutcomeDeny, wire.StepValidate, wire.CodeInvalidRequest, nil
-		d.Reason = rc.invalid.msg
-		d.Fix = "correct the request as the message says; the spec is " + specsPrefix + string(rc.route.op.API) + ".yaml"
+		d.Reason = rc.invalid.Msg
+		d.Fix = "correct the request as the message says; the spec is " + SpecsPrefix + string(rc.Route.Op.API) + ".yaml"
 	}
 	return d
 }
 
 // allowReason explains an allowed request (sent with X-Tenantkit-Explain).
-func (rc *reqCtx) allowReason() string {
-	if rc.tenant == nil { // refused before a credential was looked at
+func (rc *Request) allowReason() string {
+	if rc.Tenant == nil { // refused before a credential was looked at
 		return "allowed"
 	}
-	return decide.AllowReason(&rc.route.rule, &rc.subject, &rc.verdict, rc.tenant, rc.route.isWrite(),
-		rc.settings.APIDataAccess == tenant.DataAccessBypass)
+	return decide.AllowReason(&rc.Route.Rule, &rc.subject, &rc.Verdict, rc.Tenant, rc.Route.IsWrite(),
+		rc.Settings.APIDataAccess == tenant.DataAccessBypass)
+}
+
+// basicClient reads a token request's HTTP Basic client credentials. RFC
+// 6749 (section 2.3.1) has clients form-encode the id and secret first, as
+// golang.org/x/oauth2 does ("demo-integrator%40t2"); curl -u sends them
+// as they are. The credentials are used as sent when they name a client
+// with that secret, else decoded when that form does.
+func (env *Env) basicClient(r *http.Request) (id, secret string, ok bool) {
+	id, secret, ok = r.BasicAuth()
+	if !ok || !strings.ContainsAny(id+secret, "%+") {
+		return id, secret, ok
+	}
+	if env.Tenants.ForIdentifier(id).ClientSecretMatches(id, secret) {
+		return id, secret, ok
+	}
+	did, err1 := url.QueryUnescape(id)
+	dsecret, err2 := url.QueryUnescape(secret)
+	if err1 != nil || err2 != nil {
+		return id, secret, ok
+	}
+	if _, known := env.Tenants.ForIdentifier(did).OAuthClient(did); !known {
+		return id, secret, ok
+	}
+	return did, dsecret, ok
+}
+
+// Unresolve forgets the request's subject and decision, so that the next
+// Authorize resolves and judges it anew (the authorization benchmark).
+func (rc *Request) Unresolve() {
+	rc.Decision, rc.resolved = wire.Decision{}, false
 }

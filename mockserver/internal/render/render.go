@@ -1,4 +1,4 @@
-package mockserver
+package render
 
 import (
 	"slices"
@@ -19,7 +19,7 @@ func fieldValue(e *tenant.Entity, name string) (any, bool) {
 
 // resolveFields maps requested field names to declared ones; idName ("id"
 // or "EntryId") is accepted and dropped. It returns the bad name, if any.
-func resolveFields(et *tenant.EntityType, names []string, idName string) ([]string, string) {
+func ResolveFields(et *tenant.EntityType, names []string, idName string) ([]string, string) {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
 		n = strings.TrimSpace(n)
@@ -36,7 +36,7 @@ func resolveFields(et *tenant.EntityType, names []string, idName string) ([]stri
 }
 
 // allFields lists a type's fields in a stable order.
-func allFields(et *tenant.EntityType) []string {
+func AllFields(et *tenant.EntityType) []string {
 	out := make([]string, 0, len(et.Fields))
 	for n := range et.Fields {
 		out = append(out, n)
@@ -45,11 +45,11 @@ func allFields(et *tenant.EntityType) []string {
 	return out
 }
 
-// renderEntity renders an entity for the data API as user reads it: id
+// Entity renders an entity for the data API as user reads it: id
 // "/Type/n", PascalCase fields, references as {id, Name}; a reference to a
 // type user may not read through the API, or to a row it may not see (or
 // that does not exist), as {id} alone, as the query encoder writes it.
-func renderEntity(t *tenant.Tenant, user int64, e *tenant.Entity, fields []string) map[string]any {
+func Entity(t *tenant.Tenant, user int64, e *tenant.Entity, fields []string) map[string]any {
 	out := make(map[string]any, len(fields)+1)
 	out["id"] = e.Ref().String()
 	for _, f := range fields {

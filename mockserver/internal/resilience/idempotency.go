@@ -1,4 +1,4 @@
-package mockserver
+package resilience
 
 import (
 	"crypto/sha256"
@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // IdempotencyKeyHeader marks a write the client may send more than once: the
@@ -26,7 +28,7 @@ const (
 )
 
 // idempotencyStore remembers the answers of writes sent with an
-// Idempotency-Key, per tenant (a reset replaces the store, tenantState).
+// Idempotency-Key, per tenant (a reset replaces the store, State).
 // Only successful answers are kept: a write that failed may be sent again
 // with the same key and is performed then.
 type idempotencyStore struct {
@@ -112,59 +114,53 @@ func (st *idempotencyStore) finish(scope string, rec *idemRecord, buf *bufferedW
 	close(rec.done)
 }
 
-// isWrite reports whether the operation changes the tenant (the SDK's
-// operation table calls the others replay-safe).
-func (rt *route) isWrite() bool {
-	return !rt.op.ReadOnly && rt.op.Method != http.MethodGet
-}
-
 // unprintable: a control character, which no Idempotency-Key may hold.
 func unprintable(r rune) bool { return r < 0x20 || r == 0x7f }
 
-// runIdempotent runs a write that carries an Idempotency-Key: the first
+// RunIdempotent runs a write that carries an Idempotency-Key: the first
 // request with the key is performed, and repeats get its answer, marked
 // Idempotent-Replayed: true, without being performed again. A key reused
 // for a different request is a 400; a repeat that arrives while the first
 // is still being served waits for it.
-func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
-	if n := rc.route.spec.maxIdempotencyKey; len(key) > n || strings.ContainsFunc(key, unprintable) {
-		return badRequest(IdempotencyKeyHeader, "must be at most %d printable characters", n)
+func RunIdempotent(rc *pipeline.Request, st *State, key string) error {
+	if n := rc.Route.Spec.MaxIdempotencyKey; len(key) > n || strings.ContainsFunc(key, unprintable) {
+		return pipeline.BadRequest(IdempotencyKeyHeader, "must be at most %d printable characters", n)
 	}
 	h := sha256.New()
 	asUser := "" // part of the request only where the operation declares it
-	if rc.route.op.AsUser {
-		asUser = rc.r.Header.Get(AsUserHeader)
+	if rc.Route.Op.AsUser {
+		asUser = rc.R.Header.Get(pipeline.AsUserHeader)
 	}
-	for _, part := range []string{rc.r.Method, rc.r.URL.Path, rc.r.URL.RawQuery, asUser} {
+	for _, part := range []string{rc.R.Method, rc.R.URL.Path, rc.R.URL.RawQuery, asUser} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}
-	h.Write(rc.body)
+	h.Write(rc.Body)
 	var request [32]byte
 	copy(request[:], h.Sum(nil))
-	scope := rc.caller().Kind + "\x00" + rc.caller().ID + "\x00" + strconv.FormatInt(rc.caller().User, 10) + "\x00" + key
+	scope := rc.Caller().Kind + "\x00" + rc.Caller().ID + "\x00" + strconv.FormatInt(rc.Caller().User, 10) + "\x00" + key
 
 	for {
-		rec, first := st.idem.begin(scope, rc.route.op.ID, request, s.clock())
-		if rec.op != rc.route.op.ID || rec.request != request {
-			return badRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
+		rec, first := st.idem.begin(scope, rc.Route.Op.ID, request, rc.Env().Clock())
+		if rec.op != rc.Route.Op.ID || rec.request != request {
+			return pipeline.BadRequest(IdempotencyKeyHeader, "%q was already used for a different request (%s); use a new key for a new request", key, rec.op)
 		}
 		if first {
-			real := rc.w
+			real := rc.W
 			buf := newBufferedWriter(real.Header().Clone())
-			rc.w = &recorder{ResponseWriter: buf}
+			rc.W = &pipeline.Recorder{ResponseWriter: buf}
 			finished := false
 			defer func() {
 				if !finished { // the handler panicked: answer on the real writer, forget the record, wake the waiters
-					rc.w = real
+					rc.W = real
 					st.idem.finish(scope, rec, &bufferedWriter{status: http.StatusInternalServerError}, "")
 				}
 			}()
-			if err := rc.route.handle(rc); err != nil {
-				rc.fail(err)
+			if err := rc.Route.Handle(rc); err != nil {
+				rc.Fail(err)
 			}
-			rc.w = real
-			st.idem.finish(scope, rec, buf, rc.target)
+			rc.W = real
+			st.idem.finish(scope, rec, buf, rc.Target)
 			finished = true
 			for k, v := range buf.header {
 				real.Header()[k] = v
@@ -174,23 +170,23 @@ func (s *Server) runIdempotent(rc *reqCtx, st *tenantState, key string) error {
 		}
 		select {
 		case <-rec.done:
-		case <-rc.workContext().Done():
+		case <-rc.WorkContext().Done():
 			return nil // the client is gone
 		}
 		if !rec.ok {
 			continue // the first request failed and was forgotten: perform this one
 		}
-		rc.replayed = true
-		rc.target = rec.target
-		rc.setHeaders()
-		out := rc.w.Header()
+		rc.Replayed = true
+		rc.Target = rec.target
+		rc.SetHeaders()
+		out := rc.W.Header()
 		for k, v := range rec.header {
 			out[k] = v
 		}
 		out.Set(IdempotentReplayedHeader, "true")
 		out.Set("Content-Length", strconv.Itoa(len(rec.body)))
-		rc.w.WriteHeader(rec.status)
-		_, _ = rc.w.Write(rec.body)
+		rc.W.WriteHeader(rec.status)
+		_, _ = rc.W.Write(rec.body)
 		return nil
 	}
 }

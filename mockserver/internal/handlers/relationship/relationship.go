@@ -1,4 +1,4 @@
-package mockserver
+package relationship
 
 import (
 	"net/http"
@@ -7,19 +7,22 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/internal/render"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 const entryIDField = "EntryId"
 
-func (s *Server) relationshipHandlers() map[string]handlerFunc {
-	return map[string]handlerFunc{
-		"getToken":               s.token,
-		"getProxyAssignments":    s.getProxyAssignments,
-		"createProxyAssignments": s.createProxyAssignments,
-		"getRows":                s.getRows,
-		"queryRows":              s.queryRows,
+// Handlers are the relationship API's handlers, by operationId; its token
+// endpoint is the shared one (package token), which the server binds.
+func Handlers() map[string]pipeline.Handler {
+	return map[string]pipeline.Handler{
+		"getProxyAssignments":    getProxyAssignments,
+		"createProxyAssignments": createProxyAssignments,
+		"getRows":                getRows,
+		"queryRows":              queryRows,
 	}
 }
 
@@ -36,26 +39,26 @@ func matchUser(u tenant.User, q string, byName bool) bool {
 	return byName && strings.Contains(strings.ToLower(u.Name), strings.ToLower(q))
 }
 
-func (s *Server) getProxyAssignments(rc *reqCtx) error {
+func getProxyAssignments(rc *pipeline.Request) error {
 	var p relationshipapi.GetProxyAssignmentsParams
-	if err := rc.bindQuery(&p); err != nil {
+	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	size, number, err := pageParams(p.PageSize, p.PageNumber)
+	size, number, err := pipeline.PageParams(p.PageSize, p.PageNumber)
 	if err != nil {
 		return err
 	}
-	byName, err := filled("searchByName", p.SearchByName)
+	byName, err := pipeline.Filled("searchByName", p.SearchByName)
 	if err != nil {
 		return err
 	}
-	proxyQ, userQ := deref(p.ProxyQuery), deref(p.UserQuery)
+	proxyQ, userQ := pipeline.Deref(p.ProxyQuery), pipeline.Deref(p.UserQuery)
 	users := map[int64]tenant.User{}
-	for _, u := range rc.tenant.Users() {
+	for _, u := range rc.Tenant.Users() {
 		users[u.ID] = u
 	}
 	out := relationshipapi.ProxyAssignmentList{}
-	for _, a := range rc.tenant.ProxyAssignments() {
+	for _, a := range rc.Tenant.ProxyAssignments() {
 		if proxyQ != "" && !matchUser(users[a.ProxyUserID], proxyQ, byName) {
 			continue
 		}
@@ -73,13 +76,13 @@ func (s *Server) getProxyAssignments(rc *reqCtx) error {
 		}
 		out = append(out, proxyAssignment(a.ProxyUserID, ids))
 	}
-	rc.writeJSON(http.StatusOK, "application/json", window(out, pageSkip(number, size), size))
+	rc.WriteJSON(http.StatusOK, "application/json", pipeline.Window(out, pipeline.PageSkip(number, size), size))
 	return nil
 }
 
-func (s *Server) createProxyAssignments(rc *reqCtx) error {
+func createProxyAssignments(rc *pipeline.Request) error {
 	var list relationshipapi.ProxyAssignmentList
-	if err := rc.decodeBody(&list); err != nil {
+	if err := rc.DecodeBody(&list); err != nil {
 		return err
 	}
 	in := make([]tenant.ProxyAssignment, len(list))
@@ -88,17 +91,17 @@ func (s *Server) createProxyAssignments(rc *reqCtx) error {
 		in[i] = tenant.ProxyAssignment{ProxyUserID: a.ProxyUserId, UserIDs: a.UserIds}
 		targets[i] = "proxy/" + strconv.FormatInt(a.ProxyUserId, 10)
 	}
-	rc.target = strings.Join(targets, ",")
-	stored, err := rc.tenant.SetProxyAssignments(in)
+	rc.Target = strings.Join(targets, ",")
+	stored, err := rc.Tenant.SetProxyAssignments(in)
 	if err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
-	rc.write = true
+	rc.Write = true
 	out := make(relationshipapi.ProxyAssignmentList, len(stored))
 	for i, a := range stored {
 		out[i] = proxyAssignment(a.ProxyUserID, a.UserIDs)
 	}
-	rc.writeJSON(http.StatusOK, "application/json", out)
+	rc.WriteJSON(http.StatusOK, "application/json", out)
 	return nil
 }
 
@@ -117,136 +120,136 @@ type rowsSpec struct {
 	skip, limit int
 }
 
-func (s *Server) getRows(rc *reqCtx) error {
+func getRows(rc *pipeline.Request) error {
 	var p relationshipapi.GetRowsParams
-	if err := rc.bindQuery(&p); err != nil {
+	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	spec := rowsSpec{filter: deref(p.Query)}
+	spec := rowsSpec{filter: pipeline.Deref(p.Query)}
 	var err error
-	if spec.skip, err = filled("skip", p.Skip); err != nil {
+	if spec.skip, err = pipeline.Filled("skip", p.Skip); err != nil {
 		return err
 	}
-	if spec.limit, err = filled("limit", p.Limit); err != nil {
+	if spec.limit, err = pipeline.Filled("limit", p.Limit); err != nil {
 		return err
 	}
-	return s.rows(rc, spec)
+	return rows(rc, spec)
 }
 
-func (s *Server) queryRows(rc *reqCtx) error {
+func queryRows(rc *pipeline.Request) error {
 	var q relationshipapi.RowsQuery
-	if err := rc.decodeBody(&q); err != nil {
+	if err := rc.DecodeBody(&q); err != nil {
 		return err
 	}
-	spec := rowsSpec{filter: deref(q.Query), fields: deref(q.Fields)}
+	spec := rowsSpec{filter: pipeline.Deref(q.Query), fields: pipeline.Deref(q.Fields)}
 	var err error
-	if spec.skip, err = filled("skip", q.Skip); err != nil {
+	if spec.skip, err = pipeline.Filled("skip", q.Skip); err != nil {
 		return err
 	}
-	if spec.limit, err = filled("limit", q.Limit); err != nil {
+	if spec.limit, err = pipeline.Filled("limit", q.Limit); err != nil {
 		return err
 	}
-	return s.rows(rc, spec)
+	return rows(rc, spec)
 }
 
 // rows answers both rows operations: rows of the entry type that the
 // effective user may see (row-level sharing, applied by the engine),
 // filtered, by EntryId, then skip/limit. totalRecords counts the visible
 // matching rows.
-func (s *Server) rows(rc *reqCtx, spec rowsSpec) error {
-	et, ok := rc.tenant.EntityType(rc.params["entryType"])
+func rows(rc *pipeline.Request, spec rowsSpec) error {
+	et, ok := rc.Tenant.EntityType(rc.Params["entryType"])
 	if !ok {
-		return badRequest("entryType", "unknown entry type %q", rc.params["entryType"])
+		return pipeline.BadRequest("entryType", "unknown entry type %q", rc.Params["entryType"])
 	}
-	rc.setEntityType(et.Name)
+	rc.SetEntityType(et.Name)
 	filter, err := query.ParseFilter(spec.filter)
 	if err != nil {
-		return badRequest("query", "%v", err)
+		return pipeline.BadRequest("query", "%v", err)
 	}
-	proj := allProjection(&et)
+	proj := render.AllProjection(&et)
 	if len(spec.fields) > 0 {
-		fields, bad := resolveFields(&et, spec.fields, entryIDField)
+		fields, bad := render.ResolveFields(&et, spec.fields, entryIDField)
 		if bad != "" {
-			return badRequest("fields", "entry type %s has no field %q", et.Name, bad)
+			return pipeline.BadRequest("fields", "entry type %s has no field %q", et.Name, bad)
 		}
-		proj = make(projection, len(fields))
+		proj = make(render.Projection, len(fields))
 		for i, f := range fields {
-			proj[i] = projField{name: f, ft: et.Fields[f], plain: true}
+			proj[i] = render.Field{Name: f, Type: et.Fields[f], Plain: true}
 		}
 	}
-	readableRefs(rc.tenant, rc.verdict.Effective, proj)
-	bp := getBuf()
-	defer putBuf(bp)
+	render.ReadableRefs(rc.Tenant, rc.Verdict.Effective, proj)
+	bp := render.GetBuf()
+	defer render.PutBuf(bp)
 	b := append(*bp, `{"rows":[`...)
-	info, err := rc.tenant.Query(tenant.QuerySpec{
-		Type: et.Name, User: rc.verdict.Effective, Where: filter, IDField: entryIDField,
-		From: spec.skip, Limit: spec.limit, Context: rc.workContext(),
+	info, err := rc.Tenant.Query(tenant.QuerySpec{
+		Type: et.Name, User: rc.Verdict.Effective, Where: filter, IDField: entryIDField,
+		From: spec.skip, Limit: spec.limit, Context: rc.WorkContext(),
 	}, func(rows *tenant.Rows) error {
-		b = appendRows(b, rows, proj)
+		b = render.AppendRows(b, rows, proj)
 		return nil
 	})
 	if err != nil {
-		return queryError("query", err)
+		return pipeline.QueryError("query", err)
 	}
 	b = append(b, `],"totalRecords":`...)
 	b = strconv.AppendInt(b, int64(info.Total), 10)
 	b = append(b, '}')
 	*bp = b
-	rc.writeRaw(http.StatusOK, "application/json", b)
+	rc.WriteRaw(http.StatusOK, "application/json", b)
 	return nil
 }
 
 // surfaceRelationship is the relationship API's wire format: RFC 7807
 // problem details, and OAuth errors for its token endpoint.
-var surfaceRelationship = &surface{
-	name:       "relationship",
-	writeError: writeProblem,
+var Surface = &pipeline.Surface{
+	Name:       "relationship",
+	WriteError: writeProblem,
 }
 
 // writeProblem writes e as a problem, or an OAuth error.
-func writeProblem(rc *reqCtx, e *apiError) {
-	if e.kind == kindOAuth {
-		rc.writeJSON(e.status, "application/json", &relationshipapi.OAuthError{Error: e.oauth, ErrorDescription: &e.msg})
+func writeProblem(rc *pipeline.Request, e *pipeline.Error) {
+	if e.Kind == pipeline.KindOAuth {
+		rc.WriteJSON(e.Status, "application/json", &relationshipapi.OAuthError{Error: e.OAuth, ErrorDescription: &e.Msg})
 		return
 	}
-	p := &problem{typ: problemType(e.status), code: problemCode(e)}
+	p := &problem{typ: problemType(e.Status), code: problemCode(e)}
 	p.body = relationshipapi.Problem{
-		Type: &p.typ, Title: http.StatusText(e.status), Status: e.status, Detail: &e.msg, TraceId: &rc.correlationID, ErrorCode: &p.code,
+		Type: &p.typ, Title: http.StatusText(e.Status), Status: e.Status, Detail: &e.Msg, TraceId: &rc.CorrelationID, ErrorCode: &p.code,
 	}
-	if e.field != "" {
-		p.errors = map[string][]string{e.field: {e.msg}}
+	if e.Field != "" {
+		p.errors = map[string][]string{e.Field: {e.Msg}}
 		p.body.Errors = &p.errors
 	}
-	rc.writeJSON(e.status, "application/problem+json", &p.body)
+	rc.WriteJSON(e.Status, "application/problem+json", &p.body)
 }
 
 // problemCode maps a failure to the relationship API's problem errorCode.
-func problemCode(e *apiError) string {
-	switch e.kind {
-	case kindUnauthenticated:
-		if e.code == wire.CodeExpiredCredential {
+func problemCode(e *pipeline.Error) string {
+	switch e.Kind {
+	case pipeline.KindUnauthenticated:
+		if e.Code == wire.CodeExpiredCredential {
 			return "token_expired"
 		}
 		return "unauthorized"
-	case kindScope:
+	case pipeline.KindScope:
 		return "missing_scopes"
-	case kindProxy:
+	case pipeline.KindProxy:
 		return "proxy_not_allowed"
-	case kindPermission:
+	case pipeline.KindPermission:
 		return "missing_permissions"
-	case kindObject:
+	case pipeline.KindObject:
 		return "entry_type_not_accessible"
-	case kindNotFound:
+	case pipeline.KindNotFound:
 		return "not_found"
-	case kindMethodNotAllowed:
+	case pipeline.KindMethodNotAllowed:
 		return "method_not_allowed"
-	case kindInternal:
+	case pipeline.KindInternal:
 		return "internal_error"
-	case kindRateLimited:
+	case pipeline.KindRateLimited:
 		return "too_many_requests"
-	case kindUnavailable:
+	case pipeline.KindUnavailable:
 		return "service_unavailable"
-	case kindMisdirected:
+	case pipeline.KindMisdirected:
 		return "misdirected_request"
 	}
 	return "invalid_request"

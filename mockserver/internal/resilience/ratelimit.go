@@ -1,4 +1,4 @@
-package mockserver
+package resilience
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -20,7 +21,7 @@ const maxRateWindows = 10000
 // limiter counts requests per credential in fixed windows of the tenant's
 // rate limit. Windows follow the server's clock, so a test with a settable
 // clock moves them along with token expiry. A reset of the tenant replaces
-// the limiter (tenantState), so every budget starts full.
+// the limiter (State), so every budget starts full.
 type limiter struct {
 	mu      sync.Mutex
 	limit   tenant.RateLimit
@@ -75,32 +76,32 @@ func (l *limiter) take(key string, lim tenant.RateLimit, now time.Time) rateUse 
 
 // rateLimited answers a request over its credential's budget: 429 with
 // Retry-After (the rest of the window) in the API's error shape.
-func (rc *reqCtx) rateLimited(id identity, lim tenant.RateLimit, use rateUse) {
+func rateLimited(rc *pipeline.Request, id Identity, lim tenant.RateLimit, use rateUse) {
 	secs := use.resetSeconds()
 	window := ceilSeconds(lim.WindowOrDefault(), 1)
 	who := "the credential"
 	if c := id.caller; c != nil {
 		who = decide.CallerName(c.Kind, c.ID, c.User)
-		rc.decision.Caller = c
-		rc.decision.EffectiveUser = c.User
+		rc.Decision.Caller = c
+		rc.Decision.EffectiveUser = c.User
 	}
-	rc.decision.Outcome = wire.OutcomeDeny
-	rc.decision.Step = wire.StepRateLimit
-	rc.decision.Code = wire.CodeRateLimited
-	rc.decision.Reason = fmt.Sprintf("%s made %d requests in the current %d-second window; the tenant allows %d",
+	rc.Decision.Outcome = wire.OutcomeDeny
+	rc.Decision.Step = wire.StepRateLimit
+	rc.Decision.Code = wire.CodeRateLimited
+	rc.Decision.Reason = fmt.Sprintf("%s made %d requests in the current %d-second window; the tenant allows %d",
 		who, use.count, window, lim.Requests)
-	rc.decision.Fix = fmt.Sprintf("wait %d s (Retry-After) or raise the tenant's rateLimit (settings.rateLimit.requests)", secs)
-	rc.w.Header().Set("Retry-After", strconv.Itoa(secs))
-	rc.writeError(rc.surface, &apiError{status: http.StatusTooManyRequests, kind: kindRateLimited,
-		msg: rateLimitMessage(rc.surface, lim.Requests, window)})
+	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) or raise the tenant's rateLimit (settings.rateLimit.requests)", secs)
+	rc.W.Header().Set("Retry-After", strconv.Itoa(secs))
+	rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited,
+		Msg: rateLimitMessage(rc.Surface, lim.Requests, window)})
 }
 
 // rateLimitMessage words a 429 as each vendor does (the surface's
 // wording: the data API's quota text, Genesys' "[max] requests for
 // [window] seconds"), or plainly.
-func rateLimitMessage(s *surface, requests, windowSecs int) string {
-	if s.rateLimitMessage != nil {
-		return s.rateLimitMessage(requests, windowSecs)
+func rateLimitMessage(s *pipeline.Surface, requests, windowSecs int) string {
+	if s.RateLimitMessage != nil {
+		return s.RateLimitMessage(requests, windowSecs)
 	}
 	return fmt.Sprintf("Too many requests: at most %d requests per %d seconds", requests, windowSecs)
 }

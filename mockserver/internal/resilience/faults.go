@@ -1,4 +1,4 @@
-package mockserver
+package resilience
 
 import (
 	"context"
@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // faultState runs a tenant's fault plan: one pseudo-random sequence seeded
 // from the plan, and how often each rule has fired. Both start afresh when
 // the plan is replaced (its version changes) or the tenant is reset (the
-// reset replaces the faultState, tenantState), so the same requests in the
+// reset replaces the faultState, State), so the same requests in the
 // same order meet the same faults.
 type faultState struct {
 	mu      sync.Mutex
@@ -80,101 +81,101 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // faultDecision fills the decision of a request that met a failure fault.
-func (rc *reqCtx) faultDecision(id *identity, rule tenant.FaultRule, performed bool) {
+func faultDecision(rc *pipeline.Request, id *Identity, rule tenant.FaultRule, performed bool) {
 	if id != nil && id.caller != nil {
-		rc.decision.Caller = id.caller
-		rc.decision.EffectiveUser = id.caller.User
+		rc.Decision.Caller = id.caller
+		rc.Decision.EffectiveUser = id.caller.User
 	}
 	if !performed {
-		rc.decision.Outcome = wire.OutcomeDeny
+		rc.Decision.Outcome = wire.OutcomeDeny
 	}
-	if rc.decision.Outcome == "" {
-		rc.decision.Outcome = wire.OutcomeAllow
+	if rc.Decision.Outcome == "" {
+		rc.Decision.Outcome = wire.OutcomeAllow
 	}
-	rc.decision.Step = wire.StepFault
-	rc.decision.Code = wire.CodeInjectedFault
+	rc.Decision.Step = wire.StepFault
+	rc.Decision.Code = wire.CodeInjectedFault
 	if performed {
-		rc.decision.Reason = fmt.Sprintf("injected fault %s after the request was performed: its answer was replaced", rule.Kind)
-		rc.decision.Fix = "this failure is deliberate (the tenant's fault plan); the request took effect, so repeat it only with the same Idempotency-Key"
+		rc.Decision.Reason = fmt.Sprintf("injected fault %s after the request was performed: its answer was replaced", rule.Kind)
+		rc.Decision.Fix = "this failure is deliberate (the tenant's fault plan); the request took effect, so repeat it only with the same Idempotency-Key"
 	} else {
-		rc.decision.Reason = fmt.Sprintf("injected fault %s: the request was not performed", rule.Kind)
-		rc.decision.Fix = "this failure is deliberate (the tenant's fault plan); the request had no effect and may be repeated"
+		rc.Decision.Reason = fmt.Sprintf("injected fault %s: the request was not performed", rule.Kind)
+		rc.Decision.Fix = "this failure is deliberate (the tenant's fault plan); the request had no effect and may be repeated"
 	}
 }
 
 // injectBefore answers a request with a fault instead of serving it.
-func (rc *reqCtx) injectBefore(id identity, rule tenant.FaultRule) {
-	rc.faultDecision(&id, rule, false)
+func injectBefore(rc *pipeline.Request, id Identity, rule tenant.FaultRule) {
+	faultDecision(rc, &id, rule, false)
 	if rule.Kind == tenant.FaultDrop {
-		rc.drop()
+		drop(rc)
 		return
 	}
-	rc.writeFault(rule)
+	writeFault(rc, rule)
 }
 
 // injectAfter delivers the buffered answer of a request that was served,
 // damaged by the fault: replaced by a failure, cut short, or dropped.
-func (rc *reqCtx) injectAfter(rule tenant.FaultRule, buf *bufferedWriter) {
+func injectAfter(rc *pipeline.Request, rule tenant.FaultRule, buf *bufferedWriter) {
 	if rule.Kind != tenant.FaultTruncate && (buf.status < 200 || buf.status > 299) {
 		// Refused or failed: nothing took effect, so no answer is lost; the
 		// client gets the refusal, and its decision, as they are.
-		rc.fault = ""
+		rc.Fault = ""
 		for k, v := range buf.header {
-			rc.w.Header()[k] = v
+			rc.W.Header()[k] = v
 		}
-		buf.copyTo(rc.w)
+		buf.copyTo(rc.W)
 		return
 	}
 	switch {
 	case rule.Kind == tenant.FaultTruncate && buf.body.Len() > 0:
 		for k, v := range buf.header {
-			rc.w.Header()[k] = v
+			rc.W.Header()[k] = v
 		}
 		body := buf.body.Bytes()
-		rc.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		rc.w.WriteHeader(buf.status)
-		_, _ = rc.w.Write(body[:len(body)/2])
-		rc.drop()
+		rc.W.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		rc.W.WriteHeader(buf.status)
+		_, _ = rc.W.Write(body[:len(body)/2])
+		drop(rc)
 	case rule.Kind == tenant.FaultTruncate, rule.Kind == tenant.FaultDrop:
-		rc.drop()
+		drop(rc)
 	default: // 500 or 503 after the write
-		rc.faultDecision(nil, rule, true)
-		rc.writeFault(rule)
+		faultDecision(rc, nil, rule, true)
+		writeFault(rc, rule)
 	}
 }
 
 // writeFault writes a 500, 503 or 429 fault in the API's error shape.
-func (rc *reqCtx) writeFault(rule tenant.FaultRule) {
-	h := rc.w.Header()
+func writeFault(rc *pipeline.Request, rule tenant.FaultRule) {
+	h := rc.W.Header()
 	switch rule.Kind {
 	case tenant.Fault429:
 		h.Set("Retry-After", strconv.Itoa(ceilSeconds(rule.RetryAfter, 0)))
-		rc.writeError(rc.surface, &apiError{status: http.StatusTooManyRequests, kind: kindRateLimited,
-			msg: "Too many requests (injected fault)"})
+		rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited,
+			Msg: "Too many requests (injected fault)"})
 	case tenant.Fault503:
 		if rule.RetryAfter > 0 {
 			h.Set("Retry-After", strconv.Itoa(ceilSeconds(rule.RetryAfter, 0)))
 		}
-		rc.writeError(rc.surface, &apiError{status: http.StatusServiceUnavailable, kind: kindUnavailable,
-			msg: "The service is temporarily unavailable (injected fault)"})
+		rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusServiceUnavailable, Kind: pipeline.KindUnavailable,
+			Msg: "The service is temporarily unavailable (injected fault)"})
 	default:
-		rc.writeError(rc.surface, &apiError{status: http.StatusInternalServerError, kind: kindInternal,
-			msg: "internal error (injected fault)"})
+		rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusInternalServerError, Kind: pipeline.KindInternal,
+			Msg: "internal error (injected fault)"})
 	}
 }
 
 // drop ends the connection without (the rest of) an answer: what the client
 // has been sent is flushed, then the connection is hijacked and closed.
-func (rc *reqCtx) drop() {
-	rc.srv.recordAudit(rc)
-	rc.audited = true
-	ctl := http.NewResponseController(rc.w.ResponseWriter)
-	if rc.w.wrote {
+func drop(rc *pipeline.Request) {
+	rc.RecordAudit()
+	rc.Audited = true
+	ctl := http.NewResponseController(rc.W.ResponseWriter)
+	if rc.W.Wrote {
 		_ = ctl.Flush()
 	}
 	conn, _, err := ctl.Hijack()
 	if err != nil {
-		rc.srv.log.LogAttrs(rc.r.Context(), slog.LevelDebug, "cannot hijack to drop the connection; aborting the response",
+		rc.Env().Log.LogAttrs(rc.R.Context(), slog.LevelDebug, "cannot hijack to drop the connection; aborting the response",
 			slog.Any("error", err))
 		panic(http.ErrAbortHandler)
 	}

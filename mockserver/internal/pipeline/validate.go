@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 import (
 	"bytes"
@@ -25,78 +25,78 @@ import (
 	"github.com/oapi-codegen/runtime"
 )
 
-// validate checks the request's parameters and body against its operation
+// Validate checks the request's parameters and body against its operation
 // in the spec and fills in the defaults the spec declares. Authentication
 // is the pipeline's job, so the validator's security check is a no-op. A
 // JSON body is checked against the limits its schema states first
-// (checkBounds), then validated as readBody decoded it, without decoding
+// (checkBounds), then validated as ReadBody decoded it, without decoding
 // it again.
 //
 // Defaults: kin-openapi adds an omitted query parameter's default to the
-// request URL's query (rc.r.URL.RawQuery, which handlers read through
-// bindQuery; sentQuery is the query as the client sent it), and
-// validateBody adds an omitted body property's default to rc.bodyJSON and
-// re-encodes rc.body, which handlers decode (decodeBody).
-func (s *Server) validate(rc *reqCtx) error {
-	r := rc.r
+// request URL's query (rc.R.URL.RawQuery, which handlers read through
+// BindQuery; SentQuery is the query as the client sent it), and
+// validateBody adds an omitted body property's default to rc.BodyJSON and
+// re-encodes rc.Body, which handlers decode (DecodeBody).
+func (rc *Request) Validate() error {
+	r := rc.R
 	mt := rc.jsonMediaType()
 	// kin-openapi reads the body to validate it: an empty body, or one
-	// validated below as readBody decoded it, is not handed to it at all.
-	if len(rc.body) == 0 || mt != nil {
+	// validated below as ReadBody decoded it, is not handed to it at all.
+	if len(rc.Body) == 0 || mt != nil {
 		r.Body = http.NoBody
 	} else {
-		r.Body = io.NopCloser(bytes.NewReader(rc.body))
+		r.Body = io.NopCloser(bytes.NewReader(rc.Body))
 	}
 	opts := &validateOptions
 	if mt != nil {
 		opts = &validateOptionsNoBody
 	}
 	in := &rc.validation
-	*in = openapi3filter.RequestValidationInput{Request: r, PathParams: rc.params, Route: withoutSecurity(rc.kroute), Options: opts}
+	*in = openapi3filter.RequestValidationInput{Request: r, PathParams: rc.Params, Route: withoutSecurity(rc.KRoute), Options: opts}
 	if r.URL.RawQuery != "" {
 		// The query as sent, parsed once: kin-openapi decodes parameters
-		// from it while it adds defaults to r.URL (see sentQuery).
+		// from it while it adds defaults to r.URL (see SentQuery).
 		in.QueryParams = r.URL.Query()
 	}
 	// A body kin-openapi validates itself is not JSON (or not decodable):
-	// it fills defaults only into JSON, so rc.body stays the body.
+	// it fills defaults only into JSON, so rc.Body stays the body.
 	err := openapi3filter.ValidateRequest(r.Context(), in)
 	if err == nil && mt != nil {
 		err = rc.validateJSONBody(in, mt)
 	}
-	if len(rc.body) == 0 {
+	if len(rc.Body) == 0 {
 		r.Body = http.NoBody
 	} else {
-		r.Body = io.NopCloser(bytes.NewReader(rc.body))
-		r.ContentLength = int64(len(rc.body))
+		r.Body = io.NopCloser(bytes.NewReader(rc.Body))
+		r.ContentLength = int64(len(rc.Body))
 	}
-	var ae *apiError
+	var ae *Error
 	if errors.As(err, &ae) {
 		return err
 	}
 	if err != nil {
 		field, msg := describeValidation(err)
-		return badRequest(field, "%s", msg)
+		return BadRequest(field, "%s", msg)
 	}
 	return nil
 }
 
 // validateJSONBody checks the decoded JSON body against its schema's
-// limits, then validates it; when that set defaults, rc.body is encoded
-// again from rc.bodyJSON, so that handlers decode what was validated.
-func (rc *reqCtx) validateJSONBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType) error {
-	if err := checkBounds(mt.Schema.Value, rc.bodyJSON); err != nil {
+// limits, then validates it; when that set defaults, rc.Body is encoded
+// again from rc.BodyJSON, so that handlers decode what was validated.
+func (rc *Request) validateJSONBody(in *openapi3filter.RequestValidationInput, mt *openapi3.MediaType) error {
+	if err := checkBounds(mt.Schema.Value, rc.BodyJSON); err != nil {
 		return err
 	}
-	filled, err := validateBody(in, mt, rc.bodyJSON)
+	filled, err := validateBody(in, mt, rc.BodyJSON)
 	if err != nil || !filled {
 		return err
 	}
-	b, err := json.Marshal(rc.bodyJSON)
+	b, err := json.Marshal(rc.BodyJSON)
 	if err != nil {
 		return err
 	}
-	rc.body = b
+	rc.Body = b
 	return nil
 }
 
@@ -136,15 +136,15 @@ func withoutSecurity(route *routers.Route) *routers.Route {
 // jsonMediaType returns the operation's media type for the request's
 // decoded JSON body, or nil when the body is not one (none, not JSON, not
 // decodable: the validator reports those).
-func (rc *reqCtx) jsonMediaType() *openapi3.MediaType {
-	if rc.bodyJSON == nil || rc.kroute == nil || rc.kroute.Operation == nil {
+func (rc *Request) jsonMediaType() *openapi3.MediaType {
+	if rc.BodyJSON == nil || rc.KRoute == nil || rc.KRoute.Operation == nil {
 		return nil
 	}
-	rb := rc.kroute.Operation.RequestBody
+	rb := rc.KRoute.Operation.RequestBody
 	if rb == nil || rb.Value == nil {
 		return nil
 	}
-	mt := rb.Value.Content.Get(rc.r.Header.Get("Content-Type"))
+	mt := rb.Value.Content.Get(rc.R.Header.Get("Content-Type"))
 	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
 		return nil
 	}
@@ -420,7 +420,7 @@ func joinReasons(reason string, cause any) string {
 // particular order, so they are a 400 naming both.
 func camelKeys(v any) error {
 	if c := camelKeysIn(v); c != nil {
-		return badRequest(c.path.String(), "the keys %q and %q differ only in the case of their first letter, which this API ignores; send one of them", c.kept, c.other)
+		return BadRequest(c.path.String(), "the keys %q and %q differ only in the case of their first letter, which this API ignores; send one of them", c.kept, c.other)
 	}
 	return nil
 }
@@ -519,13 +519,13 @@ func fieldPath(ptr []string) string {
 // Typed requests: handlers read a validated request into the models and
 // parameter types generated from its spec (mockserver/internal/api).
 
-// bindQuery binds the request's query parameters, as validated and
+// BindQuery binds the request's query parameters, as validated and
 // default-filled, into params, a generated *Params struct whose fields name
 // their parameter in a form tag. A parameter sent more than once is read
 // as kin-openapi validates it: its first non-empty value.
-func (rc *reqCtx) bindQuery(params any) error {
+func (rc *Request) BindQuery(params any) error {
 	dst := reflect.ValueOf(params).Elem()
-	q := rc.r.URL.Query()
+	q := rc.R.URL.Query()
 	for _, list := range rc.operationParameters() {
 		for _, ref := range list {
 			p := ref.Value
@@ -541,7 +541,7 @@ func (rc *reqCtx) bindQuery(params any) error {
 				return fmt.Errorf("mockserver: %s has no field for query parameter %s", dst.Type(), p.Name)
 			}
 			if err := runtime.BindStringToObject(raw, f.Addr().Interface()); err != nil {
-				return badRequest(p.Name, "%s is not valid here: %v", strconv.Quote(raw), err)
+				return BadRequest(p.Name, "%s is not valid here: %v", strconv.Quote(raw), err)
 			}
 		}
 	}
@@ -550,13 +550,13 @@ func (rc *reqCtx) bindQuery(params any) error {
 
 // operationParameters lists the parameters of the request's operation and
 // of its path.
-func (rc *reqCtx) operationParameters() [2]openapi3.Parameters {
+func (rc *Request) operationParameters() [2]openapi3.Parameters {
 	var out [2]openapi3.Parameters
-	if rc.kroute != nil && rc.kroute.Operation != nil {
-		out[0] = rc.kroute.Operation.Parameters
+	if rc.KRoute != nil && rc.KRoute.Operation != nil {
+		out[0] = rc.KRoute.Operation.Parameters
 	}
-	if rc.kroute != nil && rc.kroute.PathItem != nil {
-		out[1] = rc.kroute.PathItem.Parameters
+	if rc.KRoute != nil && rc.KRoute.PathItem != nil {
+		out[1] = rc.KRoute.PathItem.Parameters
 	}
 	return out
 }
@@ -585,16 +585,16 @@ func formField(v reflect.Value, name string) (reflect.Value, bool) {
 	return reflect.Value{}, false
 }
 
-// sentQuery is the request's query as the client sent it, without the
-// defaults validation added to rc.r.URL.
-func (rc *reqCtx) sentQuery() url.Values {
+// SentQuery is the request's query as the client sent it, without the
+// defaults validation added to rc.R.URL.
+func (rc *Request) SentQuery() url.Values {
 	if q := rc.validation.QueryParams; q != nil {
 		return q
 	}
-	return rc.r.URL.Query() // empty when sent, and then only defaults could differ: none were decoded
+	return rc.R.URL.Query() // empty when sent, and then only defaults could differ: none were decoded
 }
 
-// decodeBody decodes the validated JSON body (defaults filled) into v, a
+// DecodeBody decodes the validated JSON body (defaults filled) into v, a
 // generated request model. It reads object keys exactly as the schema and
 // the validator do: a key that differs from a declared property only in
 // case is another member (which encoding/json would fold into the
@@ -603,11 +603,11 @@ func (rc *reqCtx) sentQuery() url.Values {
 // beyond the range of the model's int (a paging position such as skip
 // 1e19, which the schema does not bound) as the nearest int: past every row
 // either way.
-func (rc *reqCtx) decodeBody(v any) error {
+func (rc *Request) DecodeBody(v any) error {
 	mt := rc.jsonMediaType()
-	src := rc.body
-	if mt != nil && dropFoldedKeys(mt.Schema.Value, rc.bodyJSON) {
-		b, err := json.Marshal(rc.bodyJSON)
+	src := rc.Body
+	if mt != nil && dropFoldedKeys(mt.Schema.Value, rc.BodyJSON) {
+		b, err := json.Marshal(rc.BodyJSON)
 		if err != nil {
 			return err
 		}
@@ -619,12 +619,12 @@ func (rc *reqCtx) decodeBody(v any) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") && mt != nil {
-		clampIntegers(mt.Schema.Value, rc.bodyJSON)
-		if b, merr := json.Marshal(rc.bodyJSON); merr == nil && json.Unmarshal(b, v) == nil {
+		clampIntegers(mt.Schema.Value, rc.BodyJSON)
+		if b, merr := json.Marshal(rc.BodyJSON); merr == nil && json.Unmarshal(b, v) == nil {
 			return nil
 		}
 	}
-	return badRequest("body", "%v", err)
+	return BadRequest("body", "%v", err)
 }
 
 // Bounds of an int, as JSON numbers.
@@ -707,9 +707,9 @@ func dropFoldedKeys(s *openapi3.Schema, v any) bool {
 	return dropped
 }
 
-// filled dereferences a parameter or property that the validator has
+// Filled dereferences a parameter or property that the validator has
 // given its default; a nil p means the spec declares no default for it.
-func filled[T any](name string, p *T) (T, error) {
+func Filled[T any](name string, p *T) (T, error) {
 	if p == nil {
 		var zero T
 		return zero, fmt.Errorf("mockserver: %s has no value: the spec declares no default for it", name)
@@ -717,19 +717,19 @@ func filled[T any](name string, p *T) (T, error) {
 	return *p, nil
 }
 
-// pageParams reads the default-filled pageSize and pageNumber of a
+// PageParams reads the default-filled pageSize and pageNumber of a
 // numbered listing.
-func pageParams(size, number *int) (int, int, error) {
-	sz, err := filled("pageSize", size)
+func PageParams(size, number *int) (int, int, error) {
+	sz, err := Filled("pageSize", size)
 	if err != nil {
 		return 0, 0, err
 	}
-	n, err := filled("pageNumber", number)
+	n, err := Filled("pageNumber", number)
 	return sz, n, err
 }
 
 // deref is the value of an optional field, the zero value when absent.
-func deref[T any](p *T) T {
+func Deref[T any](p *T) T {
 	if p == nil {
 		var zero T
 		return zero

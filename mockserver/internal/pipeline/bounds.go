@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 // Hostile input is bounded before it costs anything: a request body's
 // nesting is measured on its bytes before it is decoded, and the decoded
@@ -21,11 +21,11 @@ import (
 const (
 	extMaxJSONDepth  = "x-max-json-depth"  // document: the nesting of any JSON request body
 	extMaxJSONValues = "x-max-json-values" // document: the values any JSON request body holds
-	extMaxDepth      = "x-max-depth"       // recursive schema: how deep it may nest
+	ExtMaxDepth      = "x-max-depth"       // recursive schema: how deep it may nest
 )
 
 // extInt reads a whole-number extension.
-func extInt(ext map[string]any, name string) (int, bool) {
+func ExtInt(ext map[string]any, name string) (int, bool) {
 	switch v := ext[name].(type) {
 	case int:
 		return v, true
@@ -48,8 +48,8 @@ func extInt(ext map[string]any, name string) (int, bool) {
 type jsonLimits struct{ depth, values int }
 
 func jsonLimitsOf(doc *openapi3.T) jsonLimits {
-	d, _ := extInt(doc.Extensions, extMaxJSONDepth)
-	v, _ := extInt(doc.Extensions, extMaxJSONValues)
+	d, _ := ExtInt(doc.Extensions, extMaxJSONDepth)
+	v, _ := ExtInt(doc.Extensions, extMaxJSONValues)
 	return jsonLimits{depth: max(d, 0), values: max(v, 0)}
 }
 
@@ -57,7 +57,7 @@ func jsonLimitsOf(doc *openapi3.T) jsonLimits {
 // allocation: nesting of objects and arrays, and values (array items and
 // object members, counted by their separators). Text that is not JSON is
 // left to the decoder.
-func (l jsonLimits) check(b []byte) *apiError {
+func (l jsonLimits) check(b []byte) *Error {
 	if l.depth <= 0 && l.values <= 0 {
 		return nil
 	}
@@ -73,7 +73,7 @@ func (l jsonLimits) check(b []byte) *apiError {
 		case '{', '[':
 			values++
 			if depth++; l.depth > 0 && depth > l.depth {
-				return badRequest("body", "the JSON body nests objects and arrays more than %d deep, the limit of this API", l.depth)
+				return BadRequest("body", "the JSON body nests objects and arrays more than %d deep, the limit of this API", l.depth)
 			}
 		case ',':
 			values++
@@ -81,16 +81,16 @@ func (l jsonLimits) check(b []byte) *apiError {
 			depth--
 		}
 		if l.values > 0 && values > l.values {
-			return badRequest("body", "the JSON body holds more than %d values (array items and object members), the limit of this API", l.values)
+			return BadRequest("body", "the JSON body holds more than %d values (array items and object members), the limit of this API", l.values)
 		}
 	}
 	return nil
 }
 
 // tooLarge is the 413 for a body over the server's limit.
-func tooLarge(limit int64) *apiError {
-	return &apiError{status: http.StatusRequestEntityTooLarge, kind: kindBadRequest,
-		msg: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
+func TooLarge(limit int64) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Kind: KindBadRequest,
+		Msg: fmt.Sprintf("the request body is larger than the limit of %d bytes", limit)}
 }
 
 // checkBounds walks a decoded body with its schema and reports the first
@@ -105,7 +105,7 @@ func checkBounds(schema *openapi3.Schema, v any) error {
 		if field == "" {
 			field = "body"
 		}
-		return badRequest(field, "%s", e.msg)
+		return BadRequest(field, "%s", e.msg)
 	}
 	return nil
 }
@@ -123,7 +123,7 @@ func (w *boundsWalk) walk(s *openapi3.Schema, v any) *boundsError {
 	if s == nil {
 		return nil
 	}
-	if limit, ok := extInt(s.Extensions, extMaxDepth); ok {
+	if limit, ok := ExtInt(s.Extensions, ExtMaxDepth); ok {
 		w.depth[s]++
 		defer func() { w.depth[s]-- }()
 		if w.depth[s] > limit {
@@ -132,13 +132,13 @@ func (w *boundsWalk) walk(s *openapi3.Schema, v any) *boundsError {
 	}
 	switch x := v.(type) {
 	case string:
-		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil && uint64(len(x)) > *m {
+		if m := LimitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil && uint64(len(x)) > *m {
 			if n := utf8.RuneCountInString(x); uint64(n) > *m {
 				return &boundsError{msg: fmt.Sprintf("is %d characters long; the limit is %d", n, *m)}
 			}
 		}
 	case []any:
-		if m := limitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxItems }); m != nil && uint64(len(x)) > *m {
+		if m := LimitOf(s, func(s *openapi3.Schema) *uint64 { return s.MaxItems }); m != nil && uint64(len(x)) > *m {
 			return &boundsError{msg: fmt.Sprintf("holds %d items; the limit is %d", len(x), *m)}
 		}
 		items := itemsOf(s)
@@ -186,7 +186,7 @@ func eachBranch(s *openapi3.Schema, fn func(*openapi3.Schema) bool) {
 }
 
 // limitOf returns the first limit any branch of s states.
-func limitOf(s *openapi3.Schema, get func(*openapi3.Schema) *uint64) (m *uint64) {
+func LimitOf(s *openapi3.Schema, get func(*openapi3.Schema) *uint64) (m *uint64) {
 	eachBranch(s, func(b *openapi3.Schema) bool { m = get(b); return m != nil })
 	return m
 }

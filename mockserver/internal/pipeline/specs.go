@@ -1,4 +1,4 @@
-package mockserver
+package pipeline
 
 import (
 	"errors"
@@ -17,39 +17,39 @@ import (
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// handlerFunc does an operation's data work for a request the pipeline has
-// allowed. It writes the response with rc.writeJSON (or rc.noContent), or
-// returns an error: an *apiError is reported in the surface's shape, any
+// Handler does an operation's data work for a request the pipeline has
+// allowed. It writes the response with rc.WriteJSON (or rc.NoContent), or
+// returns an error: an *Error is reported in the surface's shape, any
 // other error as a 500.
-type handlerFunc func(rc *reqCtx) error
+type Handler func(rc *Request) error
 
 // route is one operation of one spec: what it requires (from the spec) and
 // the handler that serves it.
-type route struct {
-	op      openapi.Operation
-	spec    *apiSpec
-	surface *surface // set per server by loadSpecs, from the API's binding
-	handle  handlerFunc
+type Route struct {
+	Op      openapi.Operation
+	Spec    *APISpec
+	Surface *Surface // set per server by LoadSpecs, from the API's binding
+	Handle  Handler
 	// rule is what the decision function reads of the operation: op, the
 	// credential kinds its security schemes accept (none for public
 	// operations and token endpoints), which to hint at in a 401 and the
 	// token endpoints.
-	rule decide.Operation
+	Rule decide.Operation
 	// normaliseBody: the request body's top-level keys are camelCased before
 	// validation (bodies with declared properties, in a spec whose info has
 	// x-pascal-case-keys: the data API's).
 	normaliseBody bool
 	// token marks an OAuth token endpoint; tokenLifetime is the default
 	// lifetime of the tokens it issues, from its spec.
-	token         bool
-	tokenLifetime time.Duration
+	Token         bool
+	TokenLifetime time.Duration
 }
 
-type apiSpec struct {
-	api    openapi.API
-	doc    *openapi3.T
+type APISpec struct {
+	API    openapi.API
+	Doc    *openapi3.T
 	router routers.Router
-	routes map[string]*route // by operationId
+	Routes map[string]*Route // by operationId
 	// literal maps each path without parameters to the methods it takes:
 	// a literal path wins over a templated one (OpenAPI's matching rule),
 	// so PUT /credentials/types is a 405, not updateCredential.
@@ -58,20 +58,20 @@ type apiSpec struct {
 	// x-max-json-depth and x-max-json-values).
 	json jsonLimits
 	// maxIdempotencyKey is the spec's x-max-idempotency-key (vendor APIs).
-	maxIdempotencyKey int
+	MaxIdempotencyKey int
 	// prefixes are the first two segments of the spec's paths (pathPrefix),
 	// and surface the API's: the error shape of a request not yet routed.
 	prefixes []string
-	surface  *surface
-	// data is what the data API's handlers read from its spec (nil for
-	// the other APIs).
-	data *dataSpec
+	Surface  *Surface
+	// Extra is what the API's handlers read from its spec, made once by
+	// its Prepare (nil without one).
+	Extra any
 }
 
-type specs struct {
-	vendor []*apiSpec
-	admin  *apiSpec
-	all    []*apiSpec // the vendor specs, then the admin spec
+type Specs struct {
+	Vendor []*APISpec
+	Admin  *APISpec
+	all    []*APISpec // the vendor specs, then the admin spec
 	// matched remembers, per path without parameters that matched an
 	// operation, the match by method: such a path always matches the same
 	// way, and the router's walk is a few percent of a small request.
@@ -85,16 +85,17 @@ type literalMatch struct {
 }
 
 type match struct {
-	rt *route
+	rt *Route
 	kr *routers.Route
 }
 
-// compiledSpecs parses and validates every spec, builds its router and
-// reads each operation's requirements once per process: the result is
-// read-only and shared by every Server (parsing the specs is most of the
-// cost of a new server). Handlers are bound per server by loadSpecs.
-var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
-	var out []*apiSpec
+// CompileSpecs parses and validates every spec, builds its router, reads
+// each operation's requirements and runs each API's Prepare. The server
+// calls it once per process: the result is read-only and shared by every
+// Server (parsing the specs is most of the cost of a new server). Handlers
+// are bound per server by LoadSpecs.
+func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
+	var out []*APISpec
 	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
 
 		doc, err := openapi.Load(api)
@@ -102,9 +103,9 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		doc.Servers = nil // route on paths alone; one host serves every spec
-		var data *dataSpec
-		if api == openapi.Data {
-			if data, err = dataSpecFrom(doc); err != nil {
+		var extra any
+		if p := prepare[api]; p != nil {
+			if extra, err = p(doc); err != nil {
 				return nil, err
 			}
 		}
@@ -116,7 +117,7 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		sp := &apiSpec{api: api, doc: doc, router: router, routes: map[string]*route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), data: data}
+		sp := &APISpec{API: api, Doc: doc, router: router, Routes: map[string]*Route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), Extra: extra}
 		for path := range doc.Paths.Map() {
 			if prefix := pathPrefix(path); !slices.Contains(sp.prefixes, prefix) {
 				sp.prefixes = append(sp.prefixes, prefix)
@@ -124,23 +125,23 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		}
 		slices.Sort(sp.prefixes)
 		if api != openapi.Admin {
-			if sp.maxIdempotencyKey, err = openapi.MaxIdempotencyKey(doc); err != nil {
+			if sp.MaxIdempotencyKey, err = openapi.MaxIdempotencyKey(doc); err != nil {
 				return nil, fmt.Errorf("mockserver: %w", err)
 			}
 		}
 		for _, op := range ops {
-			rt := &route{op: op, spec: sp}
-			rule, token, err := decide.NewOperation(doc, &rt.op, nil)
+			rt := &Route{Op: op, Spec: sp}
+			rule, token, err := decide.NewOperation(doc, &rt.Op, nil)
 			if err != nil {
 				return nil, fmt.Errorf("mockserver: %w", err)
 			}
-			rt.rule, rt.token = rule, token
+			rt.Rule, rt.Token = rule, token
 			oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
 			if isTokenEndpoint(oa) {
-				rt.token = true
+				rt.Token = true
 			}
-			if rt.token {
-				if rt.tokenLifetime, err = tokenLifetime(oa); err != nil {
+			if rt.Token {
+				if rt.TokenLifetime, err = tokenLifetime(oa); err != nil {
 					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
 				}
 			}
@@ -149,13 +150,13 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 					rt.normaliseBody = true
 				}
 			}
-			sp.routes[op.ID] = rt
+			sp.Routes[op.ID] = rt
 		}
 		out = append(out, sp)
 	}
 	tokenURLs := map[openapi.API]string{}
 	for _, sp := range out {
-		tokenURLs[sp.api] = decide.TokenURL(sp.doc)
+		tokenURLs[sp.API] = decide.TokenURL(sp.Doc)
 	}
 	tokenURLOf := func(api openapi.API) string {
 		if u := tokenURLs[api]; u != "" {
@@ -164,48 +165,57 @@ var compiledSpecs = sync.OnceValues(func() ([]*apiSpec, error) {
 		return "the token endpoint"
 	}
 	for _, sp := range out {
-		for _, rt := range sp.routes {
-			rt.rule.TokenURLOf = tokenURLOf
+		for _, rt := range sp.Routes {
+			rt.Rule.TokenURLOf = tokenURLOf
 		}
 	}
 	return out, nil
-})
+}
 
-// loadSpecs binds each operation of the compiled specs to s's handler. An
-// operation without a handler is an error.
-func loadSpecs(s *Server) (*specs, error) {
-	compiled, err := compiledSpecs()
-	if err != nil {
-		return nil, err
+// Prepare reads what an API's handlers need of its spec, once per process
+// (APISpec.Extra); an error fails every new server.
+type Prepare func(doc *openapi3.T) (any, error)
+
+// Binding is what one API brings besides its spec (openapi/) and its
+// fixture data: its handlers, one per operationId, and its surface (error
+// body, extra headers).
+type Binding struct {
+	API      openapi.API
+	Surface  *Surface
+	Handlers map[string]Handler
+}
+
+// LoadSpecs binds each operation of the compiled specs to its API's
+// handler. An operation without a handler is an error.
+func LoadSpecs(compiled []*APISpec, bindings []Binding) (*Specs, error) {
+	handlers := map[openapi.API]map[string]Handler{}
+	surfaces := map[openapi.API]*Surface{}
+	for _, b := range bindings {
+		handlers[b.API], surfaces[b.API] = b.Handlers, b.Surface
 	}
-	handlers := map[openapi.API]map[string]handlerFunc{}
-	surfaces := map[openapi.API]*surface{}
-	for _, b := range apis {
-		handlers[b.api], surfaces[b.api] = b.handlers(s), b.surface
-	}
-	out := &specs{}
+	out := &Specs{}
 	for _, c := range compiled {
-		if surfaces[c.api] == nil {
-			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.api)
+		if surfaces[c.API] == nil {
+			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.API)
 		}
-		sp := &apiSpec{api: c.api, doc: c.doc, router: c.router, routes: make(map[string]*route, len(c.routes)), literal: c.literal, json: c.json, data: c.data, maxIdempotencyKey: c.maxIdempotencyKey,
-			prefixes: c.prefixes, surface: surfaces[c.api]}
-		for id, crt := range c.routes {
-			h, ok := handlers[c.api][id]
+		sp := &APISpec{API: c.API, Doc: c.Doc, router: c.router, Routes: make(map[string]*Route, len(c.Routes)), literal: c.literal, json: c.json, Extra: c.Extra, MaxIdempotencyKey: c.MaxIdempotencyKey,
+			prefixes: c.prefixes, Surface: surfaces[c.API]}
+		for id, crt := range c.Routes {
+			h, ok := handlers[c.API][id]
 			if !ok {
-				return nil, fmt.Errorf("mockserver: %s operation %s has no handler", c.api, id)
+				return nil, fmt.Errorf("mockserver: %s operation %s has no handler", c.API, id)
 			}
 			rt := *crt
-			rt.spec, rt.handle, rt.surface = sp, h, surfaces[c.api]
-			sp.routes[id] = &rt
+			rt.Spec, rt.Handle, rt.Surface = sp, h, surfaces[c.API]
+			sp.Routes[id] = &rt
 		}
-		if c.api == openapi.Admin {
-			out.admin = sp
+		if c.API == openapi.Admin {
+			out.Admin = sp
 		} else {
-			out.vendor = append(out.vendor, sp)
+			out.Vendor = append(out.Vendor, sp)
 		}
 	}
-	out.all = append(slices.Clip(out.vendor), out.admin)
+	out.all = append(slices.Clip(out.Vendor), out.Admin)
 	return out, nil
 }
 
@@ -240,16 +250,16 @@ func isTokenEndpoint(op *openapi3.Operation) bool {
 }
 
 // findRoute matches a request against the vendor specs, then the admin spec.
-func (sp *specs) findRoute(r *http.Request, admin bool) (*route, *routers.Route, map[string]string, error) {
+func (sp *Specs) FindRoute(r *http.Request, admin bool) (*Route, *routers.Route, map[string]string, error) {
 	if lm, ok := sp.matched.Load(r.URL.Path); ok {
 		if m, ok := lm.(*literalMatch).byMethod.Load(r.Method); ok {
 			m := m.(match)
 			return m.rt, m.kr, nil, nil
 		}
 	}
-	list := sp.vendor
+	list := sp.Vendor
 	if admin {
-		list = []*apiSpec{sp.admin}
+		list = []*APISpec{sp.Admin}
 	}
 	for _, a := range list {
 		if methods, ok := a.literal[r.URL.Path]; ok && !slices.Contains(methods, r.Method) {
@@ -258,7 +268,7 @@ func (sp *specs) findRoute(r *http.Request, admin bool) (*route, *routers.Route,
 	}
 	for _, a := range list {
 		if kr, params, err := a.router.FindRoute(r); err == nil && !hasEmptyParam(params) {
-			rt := a.routes[kr.Operation.OperationID]
+			rt := a.Routes[kr.Operation.OperationID]
 			if _, literal := a.literal[r.URL.Path]; literal && len(params) == 0 {
 				lm, _ := sp.matched.LoadOrStore(r.URL.Path, &literalMatch{})
 				lm.(*literalMatch).byMethod.Store(r.Method, match{rt: rt, kr: kr})
@@ -299,7 +309,7 @@ func (e *methodNotAllowed) Error() string {
 
 // allowedMethods returns the methods the path takes when err says the
 // request's method is not one of them.
-func allowedMethods(err error) ([]string, bool) {
+func AllowedMethods(err error) ([]string, bool) {
 	var m *methodNotAllowed
 	if errors.As(err, &m) {
 		return m.allow, true
@@ -317,11 +327,17 @@ func hasEmptyParam(params map[string]string) bool {
 }
 
 // route returns the vendor operation with id opID, nil when there is none.
-func (sp *specs) route(opID string) *route {
-	for _, a := range sp.vendor {
-		if r, ok := a.routes[opID]; ok {
+func (sp *Specs) Route(opID string) *Route {
+	for _, a := range sp.Vendor {
+		if r, ok := a.Routes[opID]; ok {
 			return r
 		}
 	}
 	return nil
+}
+
+// IsWrite reports whether the operation changes the tenant (the SDK's
+// operation table calls the others replay-safe).
+func (rt *Route) IsWrite() bool {
+	return !rt.Op.ReadOnly && rt.Op.Method != http.MethodGet
 }

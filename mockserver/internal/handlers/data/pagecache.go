@@ -1,9 +1,11 @@
-package mockserver
+package data
 
 import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 )
 
 // pageCache keeps the encoded answers of a tenant's recent queries, each
@@ -41,23 +43,23 @@ const (
 
 // cacheable reports whether the request's answer may be cached: its query
 // string and body together are at most maxCachedKey bytes.
-func cacheable(rc *reqCtx) bool {
-	return len(rc.r.URL.RawQuery)+len(rc.body) <= maxCachedKey
+func cacheable(rc *pipeline.Request) bool {
+	return len(rc.R.URL.RawQuery)+len(rc.Body) <= maxCachedKey
 }
 
 // pageKey names a query answer: the operation, the effective user, and the
 // request's query string and body as sent (the answer depends on nothing
 // else but the tenant's state, which the version covers).
-func pageKey(rc *reqCtx) string {
+func pageKey(rc *pipeline.Request) string {
 	var b strings.Builder
-	b.Grow(len(rc.route.op.ID) + len(rc.r.URL.RawQuery) + len(rc.body) + 24)
-	b.WriteString(rc.route.op.ID)
+	b.Grow(len(rc.Route.Op.ID) + len(rc.R.URL.RawQuery) + len(rc.Body) + 24)
+	b.WriteString(rc.Route.Op.ID)
 	b.WriteByte(0)
-	b.WriteString(strconv.FormatInt(rc.verdict.Effective, 10))
+	b.WriteString(strconv.FormatInt(rc.Verdict.Effective, 10))
 	b.WriteByte(0)
-	b.WriteString(rc.r.URL.RawQuery)
+	b.WriteString(rc.R.URL.RawQuery)
 	b.WriteByte(0)
-	b.Write(rc.body)
+	b.Write(rc.Body)
 	return b.String()
 }
 

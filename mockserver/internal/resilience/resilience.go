@@ -1,15 +1,12 @@
-package mockserver
+package resilience
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"sync/atomic"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -30,38 +27,33 @@ import (
 // (idempotency.go): a repeated write with the same key and request is
 // answered from the first one's response instead of being performed again.
 
-// tenantState is what the resilience layer keeps per tenant. It lives with
-// its tenant (tenant.Config.Extension): the tenant builds a new one with
-// every reset, so a reset tenant's budgets, fault plan position and
-// idempotency records start as a new tenant's, and it goes when the tenant
-// is deleted.
-type tenantState struct {
+// State is what the resilience layer keeps per tenant. It lives with its
+// tenant (tenant.Config.Extension, in the server's per-tenant state): the
+// tenant builds a new one with every reset, so a reset tenant's budgets,
+// fault plan position and idempotency records start as a new tenant's, and
+// it goes when the tenant is deleted.
+type State struct {
 	limiter limiter
 	faults  faultState
 	idem    idempotencyStore
-	// credTypes is the encoded listCredentialTypes body of one generation
-	// of the tenant.
-	credTypes atomic.Pointer[encodedBody]
-	// pages are the encoded answers of the tenant's recent queries.
-	pages pageCache
 }
 
-// newTenantState is the tenants' tenant.Config.Extension.
-func newTenantState() any { return new(tenantState) }
-
-// stateFor returns the layer's state of t's current generation. A tenant
-// built without this server's Extension gets a state of its own, for one
-// request.
-func (s *Server) stateFor(t *tenant.Tenant) *tenantState {
-	if st, ok := t.Extension().(*tenantState); ok {
-		return st
-	}
-	return &tenantState{}
+// IdempotencyRecords is how many answers the idempotency store keeps, and
+// how long its eviction order is (tests hold the two bounded).
+func (st *State) IdempotencyRecords() (records, order int) {
+	st.idem.mu.Lock()
+	defer st.idem.mu.Unlock()
+	return len(st.idem.records), len(st.idem.order)
 }
 
-// identity is who a request says it comes from, read before the pipeline
+// Operation runs a request's operation once the layer lets it through:
+// the pipeline, validation and the handler (the server composes it). st is
+// the tenant's state, for the idempotency store (RunIdempotent).
+type Operation func(rc *pipeline.Request, st *State) error
+
+// Identity is who a request says it comes from, read before the pipeline
 // authenticates it: enough to find the tenant and the credential's budget.
-type identity struct {
+type Identity struct {
 	tenant *tenant.Tenant
 	// caller is the credential, nil when it is missing or unknown (the
 	// pipeline will answer 401).
@@ -71,7 +63,7 @@ type identity struct {
 // key names the credential's budget: "<kind>:<id>:<user>", so a user's
 // sessions share one; "" without a credential. Built only when a rate limit
 // is on.
-func (id identity) key() string {
+func (id Identity) key() string {
 	if id.caller == nil {
 		return ""
 	}
@@ -83,78 +75,84 @@ func (id identity) key() string {
 // them, from the subject resolved once for the decision too. Token
 // requests are attributed to their client, logins and server definitions
 // to the user name in their body.
-func (s *Server) identify(rc *reqCtx) identity {
-	sub := s.subject(rc)
-	if rc.tenant == nil { // the credential names no tenant: the default tenant's
-		rc.setTenant(s.DefaultTenant())
+func identify(rc *pipeline.Request) Identity {
+	sub := rc.Subject()
+	if rc.Tenant == nil { // the credential names no tenant: the default tenant's
+		rc.SetTenant(rc.Env().Tenants.DefaultTenant())
 	}
-	if sub.Cred.Found && len(rc.route.rule.Accepts) > 0 {
+	if sub.Cred.Found && len(rc.Route.Rule.Accepts) > 0 {
 		c := sub.Cred.Caller
-		return identity{tenant: rc.tenant, caller: &c}
+		return Identity{tenant: rc.Tenant, caller: &c}
 	}
-	return identity{tenant: rc.tenant}
+	return Identity{tenant: rc.Tenant}
 }
 
-// runResilient runs the resilience layer in front of runOperation: the rate
-// limit, then the tenant's fault plan, then the operation (unless a fault
-// answered first).
-func (s *Server) runResilient(rc *reqCtx) {
-	id := s.identify(rc)
-	rc.tenant = id.tenant
-	st := s.stateFor(id.tenant)
+// Identify finds the tenant and credential of a request (the default
+// tenant when its credential names none) and records the tenant in rc,
+// before the layer runs: the server then finds the tenant's state.
+func Identify(rc *pipeline.Request) Identity {
+	id := identify(rc)
+	rc.Tenant = id.tenant
+	return id
+}
+
+// Run runs the resilience layer in front of op, for a request Identify
+// attributed to id, whose tenant's state st is: the rate limit, then the
+// tenant's fault plan, then the operation (unless a fault answered first).
+func Run(rc *pipeline.Request, id Identity, st *State, op Operation) {
 
 	// 1. Rate limit. Token requests and logins are not counted (the data
 	// API's vendor does not count logins toward its quota either).
-	if lim := rc.settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.route.rule.Accepts) > 0 {
-		use := st.limiter.take(id.key(), lim, s.clock())
-		if rc.surface.rateLimitHeaders {
-			h := rc.w.Header()
+	if lim := rc.Settings.RateLimit; lim.Enabled() && id.caller != nil && len(rc.Route.Rule.Accepts) > 0 {
+		use := st.limiter.take(id.key(), lim, rc.Env().Clock())
+		if rc.Surface.RateLimitHeaders {
+			h := rc.W.Header()
 			h.Set("inin-ratelimit-count", strconv.Itoa(use.count))
 			h.Set("inin-ratelimit-allowed", strconv.Itoa(lim.Requests))
 			h.Set("inin-ratelimit-reset", strconv.Itoa(use.resetSeconds()))
 		}
 		if !use.allowed {
-			rc.rateLimited(id, lim, use)
+			rateLimited(rc, id, lim, use)
 			return
 		}
 	}
 
 	// 2. Faults.
-	plan := st.faults.draw(id.tenant, string(rc.route.op.API), rc.route.op.ID)
+	plan := st.faults.draw(id.tenant, string(rc.Route.Op.API), rc.Route.Op.ID)
 	if plan.latency > 0 {
-		rc.fault = string(tenant.FaultLatency)
-		if !sleepCtx(rc.workContext(), plan.latency) {
-			rc.decision.Outcome = wire.OutcomeDeny
-			rc.decision.Reason = "the client went away during injected latency"
+		rc.Fault = string(tenant.FaultLatency)
+		if !sleepCtx(rc.WorkContext(), plan.latency) {
+			rc.Decision.Outcome = wire.OutcomeDeny
+			rc.Decision.Reason = "the client went away during injected latency"
 			return // the client is gone; nothing to answer
 		}
 	}
 	if plan.rule == nil {
-		s.runOperationOnce(rc, st)
+		runOperationOnce(rc, st, op)
 		return
 	}
 	rule := *plan.rule
-	rc.fault = string(rule.Kind)
+	rc.Fault = string(rule.Kind)
 	if rule.Kind != tenant.FaultTruncate && !rule.AfterWrite {
-		rc.injectBefore(id, rule)
+		injectBefore(rc, id, rule)
 		return
 	}
 	// The handler runs first, into a buffer; the fault then replaces or
 	// truncates its answer.
-	real := rc.w
+	real := rc.W
 	buf := newBufferedWriter(real.Header().Clone())
 	func() {
-		rc.w = &recorder{ResponseWriter: buf}
-		defer func() { rc.w = real }() // a panic is answered on the real writer
-		s.runOperationOnce(rc, st)
+		rc.W = &pipeline.Recorder{ResponseWriter: buf}
+		defer func() { rc.W = real }() // a panic is answered on the real writer
+		runOperationOnce(rc, st, op)
 	}()
-	rc.injectAfter(rule, buf)
+	injectAfter(rc, rule, buf)
 }
 
 // runOperationOnce runs the operation, honouring an Idempotency-Key.
-func (s *Server) runOperationOnce(rc *reqCtx, st *tenantState) {
-	if err := s.runOperation(rc, st); err != nil {
-		rc.fail(err)
+func runOperationOnce(rc *pipeline.Request, st *State, op Operation) {
+	if err := op(rc, st); err != nil {
+		rc.Fail(err)
 	}
 }
 
@@ -192,18 +190,4 @@ func (b *bufferedWriter) copyTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes())
-}
-
-// decodeJSON is a small helper for handlers of the layer's admin API.
-func decodeJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	// The spec has validated the body: what is left is a value out of the
-	// Go type's range. Name the field, not the Go type.
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field != "" {
-		return fmt.Errorf("%s: %s is out of range", te.Field, te.Value)
-	}
-	return err
 }

@@ -1,18 +1,19 @@
-package mockserver
+package credentials
 
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -24,16 +25,33 @@ const (
 	genesysTimeLayout = "2006-01-02T15:04:05.000Z"
 )
 
-func (s *Server) credentialsHandlers() map[string]handlerFunc {
-	return map[string]handlerFunc{
-		"getToken":              s.token,
-		"listCredentials":       s.listCredentials,
-		"listCredentialsCursor": s.listCredentialsCursor,
-		"listCredentialTypes":   s.listCredentialTypes,
-		"getCredential":         s.getCredential,
-		"createCredential":      s.createCredential,
-		"updateCredential":      s.updateCredential,
-		"deleteCredential":      s.deleteCredential,
+// State is what the credentials API's handlers keep per tenant (in the
+// server's per-tenant state, so a reset starts it afresh).
+type State struct {
+	// credTypes is the encoded listCredentialTypes body of one generation
+	// of the tenant.
+	credTypes atomic.Pointer[encodedBody]
+}
+
+// handlers are the credentials API's handlers; stateOf finds a tenant's
+// State.
+type handlers struct {
+	stateOf func(*tenant.Tenant) *State
+}
+
+// Handlers are the credentials API's handlers, by operationId; stateOf
+// finds a tenant's State. Its token endpoint is the shared one (package
+// token), which the server binds.
+func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
+	h := &handlers{stateOf: stateOf}
+	return map[string]pipeline.Handler{
+		"listCredentials":       h.listCredentials,
+		"listCredentialsCursor": h.listCredentialsCursor,
+		"listCredentialTypes":   h.listCredentialTypes,
+		"getCredential":         h.getCredential,
+		"createCredential":      h.createCredential,
+		"updateCredential":      h.updateCredential,
+		"deleteCredential":      h.deleteCredential,
 	}
 }
 
@@ -102,24 +120,24 @@ func (ts *credentialTypes) credentialInfo(c tenant.Credential) credentialsapi.Cr
 		SelfUri: credentialURI(c.ID), Type: ts.of(c.Type)}
 }
 
-func (rc *reqCtx) credentialInfo(c tenant.Credential) credentialsapi.CredentialInfo {
-	ts := credentialTypes{t: rc.tenant}
+func credentialInfo(rc *pipeline.Request, c tenant.Credential) credentialsapi.CredentialInfo {
+	ts := credentialTypes{t: rc.Tenant}
 	return ts.credentialInfo(c)
 }
 
-func (s *Server) listCredentials(rc *reqCtx) error {
+func (h *handlers) listCredentials(rc *pipeline.Request) error {
 	var p credentialsapi.ListCredentialsParams
-	if err := rc.bindQuery(&p); err != nil {
+	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	size, number, err := pageParams(p.PageSize, p.PageNumber)
+	size, number, err := pipeline.PageParams(p.PageSize, p.PageNumber)
 	if err != nil {
 		return err
 	}
-	all := rc.tenant.Credentials()
+	all := rc.Tenant.Credentials()
 	total := len(all)
 	pageCount := (total + size - 1) / size
-	page := window(all, pageSkip(number, size), size)
+	page := pipeline.Window(all, pipeline.PageSkip(number, size), size)
 	uri := func(n int) *string {
 		s := fmt.Sprintf("%s?pageSize=%d&pageNumber=%d", credentialsPath, size, n)
 		return &s
@@ -130,7 +148,7 @@ func (s *Server) listCredentials(rc *reqCtx) error {
 		PageSize: &size, PageNumber: &number, Total: &total64, PageCount: &pageCount,
 		FirstUri: uri(1), LastUri: uri(max(pageCount, 1)), SelfUri: uri(number),
 	}
-	ts := credentialTypes{t: rc.tenant}
+	ts := credentialTypes{t: rc.Tenant}
 	for i, c := range page {
 		body.Entities[i] = ts.credentialInfo(c)
 	}
@@ -140,7 +158,7 @@ func (s *Server) listCredentials(rc *reqCtx) error {
 	if number > 1 {
 		body.PreviousUri = uri(min(number-1, max(pageCount, 1)))
 	}
-	rc.writeJSON(http.StatusOK, "application/json", body)
+	rc.WriteJSON(http.StatusOK, "application/json", body)
 	return nil
 }
 
@@ -177,25 +195,25 @@ func (c cursor) less(d cursor) bool {
 	return c.id < d.id
 }
 
-func (s *Server) listCredentialsCursor(rc *reqCtx) error {
+func (h *handlers) listCredentialsCursor(rc *pipeline.Request) error {
 	var p credentialsapi.ListCredentialsCursorParams
-	if err := rc.bindQuery(&p); err != nil {
+	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	size, err := filled("pageSize", p.PageSize)
+	size, err := pipeline.Filled("pageSize", p.PageSize)
 	if err != nil {
 		return err
 	}
-	after, before := deref(p.After), deref(p.Before)
-	all := rc.tenant.Credentials()
+	after, before := pipeline.Deref(p.After), pipeline.Deref(p.Before)
+	all := rc.Tenant.Credentials()
 	var start, end int
 	switch {
 	case after != "" && before != "":
-		return badRequest("after", "send after or before, not both")
+		return pipeline.BadRequest("after", "send after or before, not both")
 	case after != "":
 		c, ok := decodeCursor(after)
 		if !ok {
-			return badRequest("after", "%q is not a cursor returned by this API", after)
+			return pipeline.BadRequest("after", "%q is not a cursor returned by this API", after)
 		}
 		for start < len(all) && !c.less(cursorOf(all[start])) {
 			start++
@@ -204,7 +222,7 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 	case before != "":
 		c, ok := decodeCursor(before)
 		if !ok {
-			return badRequest("before", "%q is not a cursor returned by this API", before)
+			return pipeline.BadRequest("before", "%q is not a cursor returned by this API", before)
 		}
 		end = 0
 		for end < len(all) && cursorOf(all[end]).less(c) {
@@ -217,9 +235,9 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 	page := all[start:end]
 	// selfUri repeats the query as the client sent it, without the
 	// defaults the validator filled in.
-	self := credentialsListing + "?" + rc.sentQuery().Encode()
+	self := credentialsListing + "?" + rc.SentQuery().Encode()
 	body := credentialsapi.CredentialInfoCursorListing{Entities: make([]credentialsapi.CredentialInfo, len(page)), SelfUri: &self}
-	ts := credentialTypes{t: rc.tenant}
+	ts := credentialTypes{t: rc.Tenant}
 	for i, c := range page {
 		body.Entities[i] = ts.credentialInfo(c)
 	}
@@ -233,7 +251,7 @@ func (s *Server) listCredentialsCursor(rc *reqCtx) error {
 		prev := fmt.Sprintf("%s?pageSize=%d&before=%s", credentialsListing, size, b)
 		body.Before, body.PreviousUri = &b, &prev
 	}
-	rc.writeJSON(http.StatusOK, "application/json", body)
+	rc.WriteJSON(http.StatusOK, "application/json", body)
 	return nil
 }
 
@@ -247,15 +265,16 @@ type encodedBody struct {
 
 // listCredentialTypes answers with the types' listing, encoded once per
 // generation of the tenant (the types change only with a reset).
-func (s *Server) listCredentialTypes(rc *reqCtx) error {
-	gen := rc.tenant.Generation()
-	if rc.state != nil {
-		if e := rc.state.credTypes.Load(); e != nil && e.generation == gen {
-			rc.writeEncoded(http.StatusOK, "application/json", e.body, e.length)
+func (h *handlers) listCredentialTypes(rc *pipeline.Request) error {
+	gen := rc.Tenant.Generation()
+	st := h.stateOf(rc.Tenant)
+	if st != nil {
+		if e := st.credTypes.Load(); e != nil && e.generation == gen {
+			rc.WriteEncoded(http.StatusOK, "application/json", e.body, e.length)
 			return nil
 		}
 	}
-	types, gen := rc.tenant.CredentialTypesAt()
+	types, gen := rc.Tenant.CredentialTypesAt()
 	body := credentialsapi.CredentialTypeListing{Entities: make([]credentialsapi.CredentialType, len(types))}
 	for i, ct := range types {
 		body.Entities[i] = credentialTypeModel(ct)
@@ -264,48 +283,48 @@ func (s *Server) listCredentialTypes(rc *reqCtx) error {
 	if err != nil {
 		return err
 	}
-	if rc.state != nil {
-		rc.state.credTypes.Store(&encodedBody{generation: gen, body: b, length: strconv.Itoa(len(b))})
+	if st != nil {
+		st.credTypes.Store(&encodedBody{generation: gen, body: b, length: strconv.Itoa(len(b))})
 	}
-	rc.writeRaw(http.StatusOK, "application/json", b)
+	rc.WriteRaw(http.StatusOK, "application/json", b)
 	return nil
 }
 
-func (rc *reqCtx) credential() (tenant.Credential, error) {
-	id := rc.params["credentialId"]
-	rc.target = id
-	c, ok := rc.tenant.Credential(id)
+func credential(rc *pipeline.Request) (tenant.Credential, error) {
+	id := rc.Params["credentialId"]
+	rc.Target = id
+	c, ok := rc.Tenant.Credential(id)
 	if !ok {
-		return c, notFound("credential %s was not found", id)
+		return c, pipeline.NotFound("credential %s was not found", id)
 	}
 	return c, nil
 }
 
-func (s *Server) getCredential(rc *reqCtx) error {
-	c, err := rc.credential()
+func (h *handlers) getCredential(rc *pipeline.Request) error {
+	c, err := credential(rc)
 	if err != nil {
 		return err
 	}
-	fields := rc.tenant.Redact(c) // secret fields replaced
-	ts := credentialTypes{t: rc.tenant}
+	fields := rc.Tenant.Redact(c) // secret fields replaced
+	ts := credentialTypes{t: rc.Tenant}
 	body := credentialsapi.Credential{Id: &c.ID, Name: c.Name, CredentialFields: &fields, SelfUri: credentialURI(c.ID)}
 	if t := ts.of(c.Type); t != nil {
 		body.Type = *t
 	}
-	rc.writeJSON(http.StatusOK, "application/json", body)
+	rc.WriteJSON(http.StatusOK, "application/json", body)
 	return nil
 }
 
 // credentialBody reads a Credential request body: its name, the type's
 // name (or id) and the fields.
-func (rc *reqCtx) credentialBody() (name, typeName string, fields map[string]string, err error) {
+func credentialBody(rc *pipeline.Request) (name, typeName string, fields map[string]string, err error) {
 	var b credentialsapi.Credential
-	if err := rc.decodeBody(&b); err != nil {
+	if err := rc.DecodeBody(&b); err != nil {
 		return "", "", nil, err
 	}
-	typeName = deref(b.Type.Name)
+	typeName = pipeline.Deref(b.Type.Name)
 	if typeName == "" {
-		typeName = deref(b.Type.Id)
+		typeName = pipeline.Deref(b.Type.Id)
 	}
 	fields = map[string]string{}
 	if b.CredentialFields != nil {
@@ -314,126 +333,115 @@ func (rc *reqCtx) credentialBody() (name, typeName string, fields map[string]str
 	return b.Name, typeName, fields, nil
 }
 
-func credentialError(err error) error {
-	var ve *tenant.ValueError
-	switch {
-	case errors.As(err, &ve):
-		return badRequest(ve.Field, "%s", ve.Msg)
-	case errors.Is(err, tenant.ErrNotFound):
-		return notFound("%v", err)
-	}
-	return err
-}
-
-func (s *Server) createCredential(rc *reqCtx) error {
-	name, typeName, fields, err := rc.credentialBody()
+func (h *handlers) createCredential(rc *pipeline.Request) error {
+	name, typeName, fields, err := credentialBody(rc)
 	if err != nil {
 		return err
 	}
-	c, err := rc.tenant.CreateCredential(name, typeName, fields)
+	c, err := rc.Tenant.CreateCredential(name, typeName, fields)
 	if err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
-	rc.target, rc.write = c.ID, true
-	rc.writeJSON(http.StatusOK, "application/json", rc.credentialInfo(c))
+	rc.Target, rc.Write = c.ID, true
+	rc.WriteJSON(http.StatusOK, "application/json", credentialInfo(rc, c))
 	return nil
 }
 
-func (s *Server) updateCredential(rc *reqCtx) error {
-	id := rc.params["credentialId"]
-	rc.target = id
-	name, typeName, fields, err := rc.credentialBody()
+func (h *handlers) updateCredential(rc *pipeline.Request) error {
+	id := rc.Params["credentialId"]
+	rc.Target = id
+	name, typeName, fields, err := credentialBody(rc)
 	if err != nil {
 		return err
 	}
-	c, err := rc.tenant.UpdateCredential(id, name, typeName, fields)
+	c, err := rc.Tenant.UpdateCredential(id, name, typeName, fields)
 	if err != nil {
-		return credentialError(err)
+		return pipeline.TenantError(err)
 	}
-	rc.write = true
-	rc.writeJSON(http.StatusOK, "application/json", rc.credentialInfo(c))
+	rc.Write = true
+	rc.WriteJSON(http.StatusOK, "application/json", credentialInfo(rc, c))
 	return nil
 }
 
-func (s *Server) deleteCredential(rc *reqCtx) error {
-	id := rc.params["credentialId"]
-	rc.target = id
-	if err := rc.tenant.DeleteCredential(id); err != nil {
-		return credentialError(err)
+func (h *handlers) deleteCredential(rc *pipeline.Request) error {
+	id := rc.Params["credentialId"]
+	rc.Target = id
+	if err := rc.Tenant.DeleteCredential(id); err != nil {
+		return pipeline.TenantError(err)
 	}
-	rc.write = true
-	rc.noContent()
+	rc.Write = true
+	rc.NoContent()
 	return nil
 }
 
 // surfaceCredentials is the credentials API's wire format: Genesys'
 // ErrorBody, OAuth errors that repeat their description, the correlation id
 // in ININ-Correlation-Id, and the rate limit in inin-ratelimit-* headers.
-var surfaceCredentials = &surface{
-	name:              "credentials",
-	writeError:        writeGenesysError,
-	correlationHeader: http.CanonicalHeaderKey("ININ-Correlation-Id"),
-	rateLimitHeaders:  true,
-	rateLimitMessage: func(requests, windowSecs int) string {
+var Surface = &pipeline.Surface{
+	Name:              "credentials",
+	WriteError:        writeGenesysError,
+	CorrelationHeader: http.CanonicalHeaderKey("ININ-Correlation-Id"),
+	RateLimitHeaders:  true,
+	RateLimitMessage: func(requests, windowSecs int) string {
 		return fmt.Sprintf("Rate limit exceeded the maximum. [%d] requests for [%d] seconds", requests, windowSecs)
 	},
 }
 
 // writeGenesysError writes e as Genesys' ErrorBody, or an OAuth error as
 // Genesys writes it (it repeats the description).
-func writeGenesysError(rc *reqCtx, e *apiError) {
-	if e.kind == kindOAuth {
-		rc.writeJSON(e.status, "application/json", &credentialsapi.OAuthError{Error: e.oauth, ErrorDescription: &e.msg, Description: &e.msg})
+func writeGenesysError(rc *pipeline.Request, e *pipeline.Error) {
+	if e.Kind == pipeline.KindOAuth {
+		rc.WriteJSON(e.Status, "application/json", &credentialsapi.OAuthError{Error: e.OAuth, ErrorDescription: &e.Msg, Description: &e.Msg})
 		return
 	}
 	g := &genesysError{}
 	g.body = credentialsapi.ErrorBody{
-		Message: e.msg, Code: genesysCode(e), Status: e.status, ContextId: &rc.correlationID, Details: &g.details,
+		Message: e.Msg, Code: genesysCode(e), Status: e.Status, ContextId: &rc.CorrelationID, Details: &g.details,
 	}
 	g.details = g.detail[:0] // never nil: Genesys writes "details": []
-	switch e.kind {
-	case kindPermission:
-		g.params = map[string]string{"permissions": strings.Join(e.missing, ", ")}
+	switch e.Kind {
+	case pipeline.KindPermission:
+		g.params = map[string]string{"permissions": strings.Join(e.Missing, ", ")}
 		g.body.MessageParams, g.body.MessageWithParams = &g.params, &permissionsWithParams
-	case kindScope:
-		g.params = map[string]string{"scopes": strings.Join(e.missing, " ")}
+	case pipeline.KindScope:
+		g.params = map[string]string{"scopes": strings.Join(e.Missing, " ")}
 		g.body.MessageParams, g.body.MessageWithParams = &g.params, &scopesWithParams
 	}
-	if e.field != "" {
-		g.detail[0] = credentialsapi.ErrorDetail{ErrorCode: &codeInvalidValue, FieldName: &e.field}
+	if e.Field != "" {
+		g.detail[0] = credentialsapi.ErrorDetail{ErrorCode: &codeInvalidValue, FieldName: &e.Field}
 		g.details = g.detail[:1]
 	}
-	rc.writeJSON(e.status, "application/json", &g.body)
+	rc.WriteJSON(e.Status, "application/json", &g.body)
 }
 
 // genesysCode maps a failure to the credentials API's ErrorBody code.
-func genesysCode(e *apiError) string {
-	switch e.kind {
-	case kindUnauthenticated:
-		switch e.code {
+func genesysCode(e *pipeline.Error) string {
+	switch e.Kind {
+	case pipeline.KindUnauthenticated:
+		switch e.Code {
 		case wire.CodeMissingCredential:
 			return "authentication.required"
 		case wire.CodeExpiredCredential:
 			return "credentials.expired"
 		}
 		return "bad.credentials"
-	case kindScope:
+	case pipeline.KindScope:
 		return "missing.scopes"
-	case kindPermission:
+	case pipeline.KindPermission:
 		return "missing.any.permissions"
-	case kindProxy, kindObject:
+	case pipeline.KindProxy, pipeline.KindObject:
 		return "not.authorized"
-	case kindNotFound:
+	case pipeline.KindNotFound:
 		return "not.found"
-	case kindMethodNotAllowed:
+	case pipeline.KindMethodNotAllowed:
 		return "method.not.allowed"
-	case kindInternal:
+	case pipeline.KindInternal:
 		return "internal.server.error"
-	case kindRateLimited:
+	case pipeline.KindRateLimited:
 		return "too.many.requests"
-	case kindUnavailable:
+	case pipeline.KindUnavailable:
 		return "service.unavailable"
-	case kindMisdirected:
+	case pipeline.KindMisdirected:
 		return "misdirected.request"
 	}
 	return "bad.request"

@@ -1,4 +1,4 @@
-package mockserver
+package render
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package mockserver
+package data
 
 import (
 	"errors"
@@ -16,30 +16,47 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/jsonvalue"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+	"github.com/tenantkit/tenantkit/mockserver/internal/render"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // The data API's handlers read requests as the models generated from its
-// spec (package dataapi), decoded from the body readBody decoded and
+// spec (package dataapi), decoded from the body ReadBody decoded and
 // normalised and the validator checked, and answer with those models. The
 // one exception is the entity page, which is written straight from the
-// tenant's columns (appendEntities, appendPaging): its shape is
+// tenant's columns (render.AppendEntities, render.AppendPaging): its shape is
 // dataapi.EntityQueryResult.
 
-func (s *Server) dataHandlers() map[string]handlerFunc {
-	return map[string]handlerFunc{
-		"getServerDefinition": s.getServerDefinition,
-		"login":               s.login,
-		"getSessionInfo":      s.getSessionInfo,
-		"logout":              s.logout,
-		"entityQuery":         s.entityQuery,
-		"entityQueryGet":      s.entityQueryGet,
-		"query":               s.czqlQuery,
-		"createObject":        s.createObject,
-		"getObject":           s.getObject,
-		"updateObject":        s.updateObject,
-		"deleteObject":        s.deleteObject,
+// State is what the data API's handlers keep per tenant (in the server's
+// per-tenant state, so a reset starts it afresh): the encoded answers of
+// the tenant's recent queries.
+type State struct {
+	pages pageCache
+}
+
+// handlers are the data API's handlers; stateOf finds a tenant's State.
+type handlers struct {
+	stateOf func(*tenant.Tenant) *State
+}
+
+// Handlers are the data API's handlers, by operationId; stateOf finds a
+// tenant's State.
+func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
+	h := &handlers{stateOf: stateOf}
+	return map[string]pipeline.Handler{
+		"getServerDefinition": h.getServerDefinition,
+		"login":               h.login,
+		"getSessionInfo":      h.getSessionInfo,
+		"logout":              h.logout,
+		"entityQuery":         h.entityQuery,
+		"entityQueryGet":      h.entityQueryGet,
+		"query":               h.czqlQuery,
+		"createObject":        h.createObject,
+		"getObject":           h.getObject,
+		"updateObject":        h.updateObject,
+		"deleteObject":        h.deleteObject,
 	}
 }
 
@@ -60,6 +77,12 @@ type dataSpec struct {
 	paging dataapi.Paging
 }
 
+// Prepare reads what the handlers read of the data API's spec (a
+// dataSpec, pipeline.APISpec.Extra), once per process.
+func Prepare(doc *openapi3.T) (any, error) {
+	return dataSpecFrom(doc)
+}
+
 // dataSpecFrom reads a dataSpec from the data API's spec.
 func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 	get := func(name string) *openapi3.Schema {
@@ -74,15 +97,15 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 	}
 	d := &dataSpec{}
 	var ok bool
-	if d.limits.MaxDepth, ok = extInt(cond.Extensions, extMaxDepth); !ok || d.limits.MaxDepth < 1 {
-		return nil, fmt.Errorf("mockserver: data spec: Condition has no %s", extMaxDepth)
+	if d.limits.MaxDepth, ok = pipeline.ExtInt(cond.Extensions, pipeline.ExtMaxDepth); !ok || d.limits.MaxDepth < 1 {
+		return nil, fmt.Errorf("mockserver: data spec: Condition has no %s", pipeline.ExtMaxDepth)
 	}
 	if o := req.Properties["orders"]; o != nil && o.Value.MaxItems != nil {
 		d.limits.MaxOrders = int(*o.Value.MaxItems)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: EntityQueryRequest.orders has no maxItems")
 	}
-	if m := limitOf(operand, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil {
+	if m := pipeline.LimitOf(operand, func(s *openapi3.Schema) *uint64 { return s.MaxLength }); m != nil {
 		d.limits.MaxText = int(*m)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: Operand has no maxLength")
@@ -102,15 +125,15 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 	return d, nil
 }
 
-// decodeBody reads the request body as the generated model T: the body as
-// readBody decoded and normalised it (camelCase keys) and the validator
+// DecodeBody reads the request body as the generated model T: the body as
+// ReadBody decoded and normalised it (camelCase keys) and the validator
 // checked it, so each field holds the value validated under its name.
-func decodeBody[T any](rc *reqCtx) (T, error) {
+func decodeBody[T any](rc *pipeline.Request) (T, error) {
 	var v T
-	if err := jsonvalue.Decode(rc.bodyJSON, &v); err != nil {
+	if err := jsonvalue.Decode(rc.BodyJSON, &v); err != nil {
 		var je *jsonvalue.Error
 		if errors.As(err, &je) {
-			return v, badRequest(je.Path, "%s", je.Msg)
+			return v, pipeline.BadRequest(je.Path, "%s", je.Msg)
 		}
 		return v, err
 	}
@@ -131,12 +154,12 @@ func (d *dataSpec) page(p dataapi.Paging) (from, limit int) {
 
 // checkPassword authenticates a user name and password for the public
 // authentication operations.
-func (s *Server) checkPassword(rc *reqCtx) (*tenant.Tenant, tenant.User, error) {
-	sub := s.subject(rc)
-	if err := rc.apply(decide.Decide(&rc.route.rule, sub, decide.Facts{})); err != nil {
+func (h *handlers) checkPassword(rc *pipeline.Request) (*tenant.Tenant, tenant.User, error) {
+	sub := rc.Subject()
+	if err := rc.Apply(decide.Decide(&rc.Route.Rule, sub, decide.Facts{})); err != nil {
 		return nil, tenant.User{}, err
 	}
-	t := rc.tenant
+	t := rc.Tenant
 	u, _ := t.User(sub.Cred.Caller.User)
 	return t, u, nil
 }
@@ -154,14 +177,14 @@ func baseURL(r *http.Request) string {
 
 func userRef(id int64) string { return tenant.Ref{Type: tenant.UserType, ID: id}.String() }
 
-func (s *Server) getServerDefinition(rc *reqCtx) error {
-	t, _, err := s.checkPassword(rc)
+func (h *handlers) getServerDefinition(rc *pipeline.Request) error {
+	t, _, err := h.checkPassword(rc)
 	if err != nil {
 		return err
 	}
-	base := baseURL(rc.r)
+	base := baseURL(rc.R)
 	org := t.OrganizationID()
-	rc.writeJSON(http.StatusOK, "application/json", &dataapi.ServerDefinition{
+	rc.WriteJSON(http.StatusOK, "application/json", &dataapi.ServerDefinition{
 		ServerLocation: base + "/V2.0/services",
 		AppLocation:    &base,
 		OrganizationId: &org,
@@ -169,8 +192,8 @@ func (s *Server) getServerDefinition(rc *reqCtx) error {
 	return nil
 }
 
-func (s *Server) login(rc *reqCtx) error {
-	t, u, err := s.checkPassword(rc)
+func (h *handlers) login(rc *pipeline.Request) error {
+	t, u, err := h.checkPassword(rc)
 	if err != nil {
 		return err
 	}
@@ -178,8 +201,8 @@ func (s *Server) login(rc *reqCtx) error {
 	if err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
-	rc.target, rc.write = userRef(u.ID), true
-	rc.writeJSON(http.StatusOK, "application/json", &dataapi.LoginResult{
+	rc.Target, rc.Write = userRef(u.ID), true
+	rc.WriteJSON(http.StatusOK, "application/json", &dataapi.LoginResult{
 		SessionId: sess.ID, UserId: userRef(u.ID), OrganizationId: t.OrganizationID(), LicenseType: &licenseType,
 	})
 	return nil
@@ -188,22 +211,22 @@ func (s *Server) login(rc *reqCtx) error {
 // licenseType is the license every user of the mock holds.
 var licenseType = "Full"
 
-func (s *Server) getSessionInfo(rc *reqCtx) error {
-	u, _ := rc.tenant.User(rc.verdict.Effective)
+func (h *handlers) getSessionInfo(rc *pipeline.Request) error {
+	u, _ := rc.Tenant.User(rc.Verdict.Effective)
 	body := &dataapi.SessionInfo{
-		UserId: userRef(rc.verdict.Effective), UserName: &u.Login, OrganizationId: rc.tenant.OrganizationID(), LicenseType: &licenseType,
+		UserId: userRef(rc.Verdict.Effective), UserName: &u.Login, OrganizationId: rc.Tenant.OrganizationID(), LicenseType: &licenseType,
 	}
-	if rc.sessionID != "" {
-		body.SessionId = &rc.sessionID
+	if rc.SessionID != "" {
+		body.SessionId = &rc.SessionID
 	}
-	rc.writeJSON(http.StatusOK, "application/json", body)
+	rc.WriteJSON(http.StatusOK, "application/json", body)
 	return nil
 }
 
-func (s *Server) logout(rc *reqCtx) error {
-	rc.tenant.EndSession(rc.sessionID)
-	rc.target, rc.write = userRef(rc.verdict.Caller.User), true
-	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
+func (h *handlers) logout(rc *pipeline.Request) error {
+	rc.Tenant.EndSession(rc.SessionID)
+	rc.Target, rc.Write = userRef(rc.Verdict.Caller.User), true
+	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }
 
@@ -213,7 +236,7 @@ type entitySpec struct {
 	fields []string
 	// fieldPos holds CZQL positions of fields, to locate a bad name.
 	fieldPos []int
-	proj     projection
+	proj     render.Projection
 	where    query.Expr
 	orders   []query.Order
 	from     int
@@ -225,31 +248,31 @@ type entitySpec struct {
 }
 
 // resolveType finds the entity type named in a request field.
-func (rc *reqCtx) resolveType(field, name string) (tenant.EntityType, error) {
-	et, ok := rc.tenant.EntityType(name)
+func resolveType(rc *pipeline.Request, field, name string) (tenant.EntityType, error) {
+	et, ok := rc.Tenant.EntityType(name)
 	if !ok {
-		return et, badRequest(field, "unknown entity type %q", name)
+		return et, pipeline.BadRequest(field, "unknown entity type %q", name)
 	}
-	rc.setEntityType(et.Name)
+	rc.SetEntityType(et.Name)
 	return et, nil
 }
 
 // finish resolves the field list; fieldsPath names it in errors.
 // Conditions and orders are checked by the engine, paging by the validator.
-func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
+func (q *entitySpec) finish(rc *pipeline.Request, fieldsPath string) error {
 	if len(q.fields) == 0 {
-		q.proj = allProjection(&q.et)
+		q.proj = render.AllProjection(&q.et)
 	} else {
-		proj, bad, why := resolveProjection(rc.tenant, &q.et, q.fields, "id")
+		proj, bad, why := render.ResolveProjection(rc.Tenant, &q.et, q.fields, "id")
 		if bad != "" {
 			if i := slices.Index(q.fields, bad); i >= 0 && i < len(q.fieldPos) {
-				return badRequest(fieldsPath, "at position %d: %s", q.fieldPos[i], why)
+				return pipeline.BadRequest(fieldsPath, "at position %d: %s", q.fieldPos[i], why)
 			}
-			return badRequest(fieldsPath, "%s: %s", bad, why)
+			return pipeline.BadRequest(fieldsPath, "%s: %s", bad, why)
 		}
 		for _, p := range proj {
-			if len(p.subs) > 0 && p.ft.RefType != tenant.UserType {
-				if err := rc.authorizeRelatedType(p.ft.RefType); err != nil {
+			if len(p.Subs) > 0 && p.Type.RefType != tenant.UserType {
+				if err := rc.AuthorizeRelatedType(p.Type.RefType); err != nil {
 					return err
 				}
 			}
@@ -258,8 +281,8 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 	}
 	// The version the projection's readable references were judged at: a
 	// page read at another is not kept (pageCache).
-	q.version = rc.tenant.Version()
-	readableRefs(rc.tenant, rc.verdict.Effective, q.proj)
+	q.version = rc.Tenant.Version()
+	render.ReadableRefs(rc.Tenant, rc.Verdict.Effective, q.proj)
 	return nil
 }
 
@@ -267,79 +290,55 @@ func (q *entitySpec) finish(rc *reqCtx, fieldsPath string) error {
 // engine applies row-level access in its plan) and writes one page, a
 // dataapi.EntityQueryResult encoded as it is read; totals and hasMore
 // count visible rows only.
-func (q *entitySpec) run(rc *reqCtx, field string) error {
-	st, key := rc.state, ""
+func (q *entitySpec) run(rc *pipeline.Request, st *State, field string) error {
+	key := ""
 	if st != nil && !cacheable(rc) {
 		st = nil
 	}
 	if st != nil {
 		key = pageKey(rc)
-		if p, ok := st.pages.get(key, rc.tenant.Version()); ok {
-			rc.writeEncoded(http.StatusOK, "application/json", p.body, p.length)
+		if p, ok := st.pages.get(key, rc.Tenant.Version()); ok {
+			rc.WriteEncoded(http.StatusOK, "application/json", p.body, p.length)
 			return nil
 		}
 	}
-	bp := getBuf()
-	defer putBuf(bp)
+	bp := render.GetBuf()
+	defer render.PutBuf(bp)
 	b := append(*bp, `{"entities":[`...)
-	info, err := rc.tenant.Query(tenant.QuerySpec{
-		Type: q.et.Name, User: rc.verdict.Effective, Where: q.where, Orders: q.orders, IDField: "id",
-		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit, Context: rc.workContext(),
+	info, err := rc.Tenant.Query(tenant.QuerySpec{
+		Type: q.et.Name, User: rc.Verdict.Effective, Where: q.where, Orders: q.orders, IDField: "id",
+		Skip: q.skip, Cap: q.cap, From: q.from, Limit: q.limit, Context: rc.WorkContext(),
 	}, func(rows *tenant.Rows) error {
-		b = appendEntities(b, rows, q.proj)
+		b = render.AppendEntities(b, rows, q.proj)
 		return nil
 	})
 	if err != nil {
-		return queryError(field, err)
+		return pipeline.QueryError(field, err)
 	}
 	b = append(b, `],"paging":`...)
-	b = appendPaging(b, dataapi.Paging{From: info.Next, Limit: q.limit, HasMore: info.HasMore})
+	b = render.AppendPaging(b, dataapi.Paging{From: info.Next, Limit: q.limit, HasMore: info.HasMore})
 	b = append(b, '}')
 	*bp = b
 	if st != nil && info.Version == q.version {
 		st.pages.put(key, info.Version, b)
 	}
-	rc.writeRaw(http.StatusOK, "application/json", b)
+	rc.WriteRaw(http.StatusOK, "application/json", b)
 	return nil
 }
 
-// window returns rows[skip:skip+n] clamped (n <= 0: to the end).
-func window[T any](rows []T, skip, n int) []T {
-	if skip < 0 || skip >= len(rows) {
-		return rows[:0]
-	}
-	rows = rows[skip:]
-	if n > 0 && n < len(rows) {
-		rows = rows[:n]
-	}
-	return rows
-}
-
-// pageSkip is how many rows page number (1-based) of size rows skips; a
-// page beyond any possible row skips them all instead of overflowing.
-func pageSkip(number, size int) int {
-	if number <= 1 || size <= 0 {
-		return 0
-	}
-	if number-1 > math.MaxInt32/size {
-		return math.MaxInt
-	}
-	return (number - 1) * size
-}
-
-func (s *Server) entityQuery(rc *reqCtx) error {
+func (h *handlers) entityQuery(rc *pipeline.Request) error {
 	req, err := decodeBody[dataapi.EntityQueryRequest](rc)
 	if err != nil {
 		return err
 	}
-	et, err := rc.resolveType("typeName", req.TypeName)
+	et, err := resolveType(rc, "typeName", req.TypeName)
 	if err != nil {
 		return err
 	}
-	d := rc.route.spec.data
+	d := rc.Route.Spec.Extra.(*dataSpec)
 	q := &entitySpec{et: et, fields: req.Fields}
 	if q.where, err = d.limits.ParseWhere(req.Where, "where"); err != nil {
-		return queryError("where", err)
+		return pipeline.QueryError("where", err)
 	}
 	if req.Orders != nil {
 		q.orders = make([]query.Order, len(req.Orders))
@@ -352,32 +351,7 @@ func (s *Server) entityQuery(rc *reqCtx) error {
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
-	return q.run(rc, "where")
-}
-
-// queryError reports a query error as a 400 naming the field (and, for
-// CZQL text, the position). Errors that are not the client's are returned
-// as they are.
-func queryError(field string, err error) error {
-	var qe *query.Error
-	if errors.As(err, &qe) {
-		msg := qe.Msg
-		if qe.Pos > 0 {
-			msg = fmt.Sprintf("at position %d: %s", qe.Pos, qe.Msg)
-		}
-		if qe.Path != "" {
-			field = qe.Path
-		}
-		return badRequest(field, "%s", msg)
-	}
-	var se *query.SyntaxError
-	if errors.As(err, &se) {
-		return badRequest(field, "%s", se.Error())
-	}
-	if errors.Is(err, tenant.ErrNotFound) {
-		return badRequest("typeName", "%v", err)
-	}
-	return err
+	return q.run(rc, h.stateOf(rc.Tenant), "where")
 }
 
 // setPath names the request field of CZQL conditions parsed from a
@@ -411,8 +385,8 @@ func listParam(v []string) []string {
 
 // entityQueryGetParams reads the query parameters of entityQueryGet as the
 // validator checked them (whole numbers within their bounds).
-func entityQueryGetParams(rc *reqCtx) (dataapi.EntityQueryGetParams, error) {
-	v := rc.r.URL.Query()
+func entityQueryGetParams(rc *pipeline.Request) (dataapi.EntityQueryGetParams, error) {
+	v := rc.R.URL.Query()
 	p := dataapi.EntityQueryGetParams{TypeName: v.Get("typeName"), Fields: listParam(v["fields"])}
 	if s, ok := v["where"]; ok {
 		p.Where = &s[0]
@@ -436,25 +410,25 @@ func intParam(v url.Values, name string) (*int, error) {
 	}
 	n, err := strconv.Atoi(s[0])
 	if err != nil {
-		return nil, badRequest(name, "%q is not a whole number", s[0])
+		return nil, pipeline.BadRequest(name, "%q is not a whole number", s[0])
 	}
 	return &n, nil
 }
 
-func (s *Server) entityQueryGet(rc *reqCtx) error {
+func (h *handlers) entityQueryGet(rc *pipeline.Request) error {
 	p, err := entityQueryGetParams(rc)
 	if err != nil {
 		return err
 	}
-	et, err := rc.resolveType("typeName", p.TypeName)
+	et, err := resolveType(rc, "typeName", p.TypeName)
 	if err != nil {
 		return err
 	}
-	d := rc.route.spec.data
+	d := rc.Route.Spec.Extra.(*dataSpec)
 	q := &entitySpec{et: et, fields: p.Fields}
 	if p.Where != nil {
 		if q.where, err = d.limits.ParseCondition(*p.Where, nil); err != nil {
-			return queryError("where", err)
+			return pipeline.QueryError("where", err)
 		}
 		setPath(q.where, "where")
 	} else {
@@ -462,7 +436,7 @@ func (s *Server) entityQueryGet(rc *reqCtx) error {
 	}
 	if p.Orders != nil {
 		if q.orders, err = d.limits.ParseOrders(*p.Orders); err != nil {
-			return queryError("orders", err)
+			return pipeline.QueryError("orders", err)
 		}
 		for i := range q.orders {
 			q.orders[i].Path = "orders"
@@ -479,10 +453,10 @@ func (s *Server) entityQueryGet(rc *reqCtx) error {
 	if err := q.finish(rc, "fields"); err != nil {
 		return err
 	}
-	return q.run(rc, "where")
+	return q.run(rc, h.stateOf(rc.Tenant), "where")
 }
 
-func (s *Server) czqlQuery(rc *reqCtx) error {
+func (h *handlers) czqlQuery(rc *pipeline.Request) error {
 	req, err := decodeBody[dataapi.QueryRequest](rc)
 	if err != nil {
 		return err
@@ -491,89 +465,89 @@ func (s *Server) czqlQuery(rc *reqCtx) error {
 	if req.Parameters != nil {
 		params = *req.Parameters
 	}
-	d := rc.route.spec.data
+	d := rc.Route.Spec.Extra.(*dataSpec)
 	parsed, err := d.limits.ParseQuery(req.Q, params)
 	if err != nil {
-		return queryError("q", err)
+		return pipeline.QueryError("q", err)
 	}
-	et, ok := rc.tenant.EntityType(parsed.From)
+	et, ok := rc.Tenant.EntityType(parsed.From)
 	if !ok {
-		return badRequest("q", "at position %d: unknown entity type %q", parsed.FromPos, parsed.From)
+		return pipeline.BadRequest("q", "at position %d: unknown entity type %q", parsed.FromPos, parsed.From)
 	}
-	rc.setEntityType(et.Name)
+	rc.SetEntityType(et.Name)
 	q := &entitySpec{et: et, fields: parsed.Fields, fieldPos: parsed.FieldPos, where: parsed.Where, orders: parsed.Orders,
 		cap: parsed.Limit, skip: parsed.Offset}
 	q.from, q.limit = d.page(req.Paging)
 	if err := q.finish(rc, "q"); err != nil {
 		return err
 	}
-	return q.run(rc, "q")
+	return q.run(rc, h.stateOf(rc.Tenant), "q")
 }
 
 // objectRef reads the {typeName}/{id} path of the objects operations.
-func (rc *reqCtx) objectRef() (tenant.EntityType, int64, error) {
-	et, ok := rc.tenant.EntityType(rc.params["typeName"])
+func objectRef(rc *pipeline.Request) (tenant.EntityType, int64, error) {
+	et, ok := rc.Tenant.EntityType(rc.Params["typeName"])
 	if !ok {
-		return et, 0, notFound("entity type %s does not exist", rc.params["typeName"])
+		return et, 0, pipeline.NotFound("entity type %s does not exist", rc.Params["typeName"])
 	}
-	rc.setEntityType(et.Name)
-	id, err := strconv.ParseInt(rc.params["id"], 10, 64)
+	rc.SetEntityType(et.Name)
+	id, err := strconv.ParseInt(rc.Params["id"], 10, 64)
 	if err != nil || id <= 0 {
-		return et, 0, notFound("entity /%s/%s was not found", et.Name, rc.params["id"])
+		return et, 0, pipeline.NotFound("entity /%s/%s was not found", et.Name, rc.Params["id"])
 	}
-	rc.target = tenant.Ref{Type: et.Name, ID: id}.String()
+	rc.Target = tenant.Ref{Type: et.Name, ID: id}.String()
 	return et, id, nil
 }
 
 // entityError maps tenant errors of single-row operations; write says the
 // operation changes the row (update, delete).
-func (rc *reqCtx) entityError(et tenant.EntityType, id int64, err error, write bool) error {
+func entityError(rc *pipeline.Request, et tenant.EntityType, id int64, err error, write bool) error {
 	ref := tenant.Ref{Type: et.Name, ID: id}
 	var ve *tenant.ValueError
 	switch {
 	case errors.Is(err, tenant.ErrHidden):
-		e := rc.hideRow(ref)
+		e := rc.HideRow(ref)
 		if write {
 			// Writes follow row-level sharing under apiDataAccess: bypass
 			// too, so the setting is no fix here.
-			rc.decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups (apiDataAccess: bypass opens API reads only, not writes)", ref, rc.verdict.Effective)
+			rc.Decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups (apiDataAccess: bypass opens API reads only, not writes)", ref, rc.Verdict.Effective)
 		}
 		return e
 	case errors.Is(err, tenant.ErrNotFound):
-		return rc.missingRow(ref)
+		return rc.MissingRow(ref)
 	case errors.As(err, &ve):
-		return badRequest(ve.Field, "%s", ve.Msg)
+		return pipeline.BadRequest(ve.Field, "%s", ve.Msg)
 	}
 	return err
 }
 
-func (s *Server) getObject(rc *reqCtx) error {
-	et, id, err := rc.objectRef()
+func (h *handlers) getObject(rc *pipeline.Request) error {
+	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
 	}
-	e, err := rc.tenant.Entity(et.Name, id, rc.verdict.Effective)
+	e, err := rc.Tenant.Entity(et.Name, id, rc.Verdict.Effective)
 	if err != nil {
-		return rc.entityError(et, id, err, false)
+		return entityError(rc, et, id, err, false)
 	}
-	p := dataapi.GetObjectParams{Fields: listParam(rc.r.URL.Query()["fields"])}
+	p := dataapi.GetObjectParams{Fields: listParam(rc.R.URL.Query()["fields"])}
 	var fields []string
 	if p.Fields == nil {
-		fields = allFields(&et)
+		fields = render.AllFields(&et)
 	} else {
 		var bad string
-		if fields, bad = resolveFields(&et, p.Fields, "id"); bad != "" {
-			return badRequest("fields", "%s has no field %q", et.Name, bad)
+		if fields, bad = render.ResolveFields(&et, p.Fields, "id"); bad != "" {
+			return pipeline.BadRequest("fields", "%s has no field %q", et.Name, bad)
 		}
 	}
-	values := renderEntity(rc.tenant, rc.verdict.Effective, &e, fields)
+	values := render.Entity(rc.Tenant, rc.Verdict.Effective, &e, fields)
 	delete(values, "id")
-	rc.writeJSON(http.StatusOK, "application/json", dataapi.Entity{Id: e.Ref().String(), AdditionalProperties: values})
+	rc.WriteJSON(http.StatusOK, "application/json", dataapi.Entity{Id: e.Ref().String(), AdditionalProperties: values})
 	return nil
 }
 
 // entityValues reads an objects body; "id" keys are ignored.
-func (rc *reqCtx) entityValues() (dataapi.EntityValues, error) {
+func entityValues(rc *pipeline.Request) (dataapi.EntityValues, error) {
 	body, err := decodeBody[dataapi.EntityValues](rc)
 	if err != nil {
 		return nil, err
@@ -587,86 +561,86 @@ func (rc *reqCtx) entityValues() (dataapi.EntityValues, error) {
 	return out, nil
 }
 
-func (s *Server) createObject(rc *reqCtx) error {
-	et, ok := rc.tenant.EntityType(rc.params["typeName"])
+func (h *handlers) createObject(rc *pipeline.Request) error {
+	et, ok := rc.Tenant.EntityType(rc.Params["typeName"])
 	if !ok {
-		return badRequest("typeName", "unknown entity type %q", rc.params["typeName"])
+		return pipeline.BadRequest("typeName", "unknown entity type %q", rc.Params["typeName"])
 	}
-	rc.setEntityType(et.Name)
-	values, err := rc.entityValues()
+	rc.SetEntityType(et.Name)
+	values, err := entityValues(rc)
 	if err != nil {
 		return err
 	}
-	e, err := rc.tenant.CreateEntity(et.Name, rc.verdict.Effective, values)
+	e, err := rc.Tenant.CreateEntity(et.Name, rc.Verdict.Effective, values)
 	if err != nil {
-		return rc.entityError(et, 0, err, false)
+		return entityError(rc, et, 0, err, false)
 	}
-	rc.target, rc.write = e.Ref().String(), true
-	rc.writeJSON(http.StatusOK, "application/json", &dataapi.CreateResult{Id: e.Ref().String()})
+	rc.Target, rc.Write = e.Ref().String(), true
+	rc.WriteJSON(http.StatusOK, "application/json", &dataapi.CreateResult{Id: e.Ref().String()})
 	return nil
 }
 
-func (s *Server) updateObject(rc *reqCtx) error {
-	et, id, err := rc.objectRef()
+func (h *handlers) updateObject(rc *pipeline.Request) error {
+	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
 	}
-	values, err := rc.entityValues()
+	values, err := entityValues(rc)
 	if err != nil {
 		return err
 	}
-	if _, err := rc.tenant.UpdateEntity(et.Name, id, rc.verdict.Effective, values); err != nil {
-		return rc.entityError(et, id, err, true)
+	if _, err := rc.Tenant.UpdateEntity(et.Name, id, rc.Verdict.Effective, values); err != nil {
+		return entityError(rc, et, id, err, true)
 	}
-	rc.write = true
-	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
+	rc.Write = true
+	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }
 
-func (s *Server) deleteObject(rc *reqCtx) error {
-	et, id, err := rc.objectRef()
+func (h *handlers) deleteObject(rc *pipeline.Request) error {
+	et, id, err := objectRef(rc)
 	if err != nil {
 		return err
 	}
-	if err := rc.tenant.DeleteEntity(et.Name, id, rc.verdict.Effective); err != nil {
-		return rc.entityError(et, id, err, true)
+	if err := rc.Tenant.DeleteEntity(et.Name, id, rc.Verdict.Effective); err != nil {
+		return entityError(rc, et, id, err, true)
 	}
-	rc.write = true
-	rc.writeJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
+	rc.Write = true
+	rc.WriteJSON(http.StatusOK, "application/json", dataapi.EmptyResult{})
 	return nil
 }
 
 // surfaceData is the data API's wire format: errors as {errorCode, message,
 // referenceId}, the data API's quota wording.
-var surfaceData = &surface{
-	name: "data",
-	writeError: func(rc *reqCtx, e *apiError) {
-		rc.writeJSON(e.status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.msg, ReferenceId: &rc.correlationID})
+var Surface = &pipeline.Surface{
+	Name: "data",
+	WriteError: func(rc *pipeline.Request, e *pipeline.Error) {
+		rc.WriteJSON(e.Status, "application/json", &dataapi.Error{ErrorCode: dataErrorCode(e), Message: e.Msg, ReferenceId: &rc.CorrelationID})
 	},
-	rateLimitMessage: func(requests, windowSecs int) string {
+	RateLimitMessage: func(requests, windowSecs int) string {
 		return fmt.Sprintf("API calls quota exceeded: at most %d calls per %d seconds", requests, windowSecs)
 	},
 }
 
 // dataErrorCode maps a failure to the data API's errorCode.
-func dataErrorCode(e *apiError) string {
-	switch e.kind {
-	case kindUnauthenticated:
-		if e.code == wire.CodeExpiredCredential {
+func dataErrorCode(e *pipeline.Error) string {
+	switch e.Kind {
+	case pipeline.KindUnauthenticated:
+		if e.Code == wire.CodeExpiredCredential {
 			return "SessionTimeout"
 		}
 		return "Unauthorized"
-	case kindScope, kindProxy, kindPermission:
+	case pipeline.KindScope, pipeline.KindProxy, pipeline.KindPermission:
 		return "MissingPermissions"
-	case kindObject:
+	case pipeline.KindObject:
 		return "EntityTypeNotAccessible"
-	case kindNotFound:
+	case pipeline.KindNotFound:
 		return "EntityNotFound"
-	case kindInternal:
+	case pipeline.KindInternal:
 		return "InternalError"
-	case kindRateLimited:
+	case pipeline.KindRateLimited:
 		return "RequestLimitExceeded"
-	case kindUnavailable:
+	case pipeline.KindUnavailable:
 		return "ServiceUnavailable"
 	}
 	return "InvalidArgument"
