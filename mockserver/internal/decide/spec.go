@@ -87,12 +87,12 @@ func operationURL(doc *openapi3.T, id string) (string, error) {
 // SchemeKind is the credential kind an Authorization scheme word names
 // (case-insensitive): ApiKey, Session or Bearer.
 func SchemeKind(word string) (Kind, bool) {
-	switch strings.ToLower(word) {
-	case "apikey":
+	switch { // case-insensitive, without the allocation of ToLower
+	case strings.EqualFold(word, "ApiKey"):
 		return KindAPIKey, true
-	case "session":
+	case strings.EqualFold(word, "Session"):
 		return KindSession, true
-	case "bearer":
+	case strings.EqualFold(word, "Bearer"):
 		return KindBearer, true
 	}
 	return KindNone, false
