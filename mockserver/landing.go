@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"github.com/tenantkit/tenantkit/mockserver/console"
 	"html"
 	"net/http"
 	"strings"
@@ -19,7 +20,8 @@ func (s *Server) landingDoc() adminapi.Landing {
 	for _, sp := range s.env.Specs.Vendor {
 		doc.Apis = append(doc.Apis, adminapi.LandingAPI{Name: string(sp.API), Title: sp.Doc.Info.Title, Spec: specsPrefix + string(sp.API) + ".yaml"})
 	}
-	doc.Links = adminapi.LandingLinks{AdminSpec: specsPrefix + string(openapi.Admin) + ".yaml", Tenants: adminPrefix + "tenants", Health: HealthPath}
+	doc.Links = adminapi.LandingLinks{AdminSpec: specsPrefix + string(openapi.Admin) + ".yaml", Tenants: adminPrefix + "tenants", Health: HealthPath,
+		Console: console.Prefix}
 	return doc
 }
 
@@ -31,7 +33,8 @@ func (s *Server) adminLanding(rc *pipeline.Request) error {
 		return nil
 	}
 	var b strings.Builder
-	b.WriteString("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tenantkit mock</title></head>\n<body>\n<h1>tenantkit mock</h1>\n<h2>APIs</h2>\n<ul>\n")
+	b.WriteString("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>tenantkit mock</title></head>\n<body>\n<h1>tenantkit mock</h1>\n")
+	b.WriteString("<p><a href=\"" + html.EscapeString(doc.Links.Console) + "\">Open the console</a>: live decisions, least privilege, visibility and controls.</p>\n<h2>APIs</h2>\n<ul>\n")
 	for _, a := range doc.Apis {
 		b.WriteString("<li>" + html.EscapeString(a.Title) + ": <a href=\"" + html.EscapeString(a.Spec) + "\">" + html.EscapeString(a.Spec) + "</a></li>\n")
 	}

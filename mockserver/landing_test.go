@@ -48,12 +48,17 @@ func TestLandingDocumentLinksTheSpecs(t *testing.T) {
 	for _, l := range []string{"adminSpec", "tenants", "health"} {
 		assert.Equal(t, http.StatusOK, h.do(http.MethodGet, doc.Links[l], nil).status, l)
 	}
+	assert.Equal(t, "/_mock/ui/", doc.Links["console"])
+	ui := h.do(http.MethodGet, doc.Links["console"], nil)
+	assert.Equal(t, http.StatusOK, ui.status)
+	assert.Equal(t, "text/html; charset=utf-8", ui.header.Get("Content-Type"))
 
 	// A browser gets the same links as HTML.
 	page := h.do(http.MethodGet, "/_mock/", nil, "Accept", "text/html,application/xhtml+xml")
 	require.Equal(t, http.StatusOK, page.status)
 	assert.True(t, strings.HasPrefix(page.header.Get("Content-Type"), "text/html"))
 	assert.Contains(t, string(page.body), `<a href="/_mock/specs/relationship.yaml">`)
+	assert.Contains(t, string(page.body), `<a href="/_mock/ui/">Open the console</a>`)
 
 	missing := h.do(http.MethodGet, "/_mock/specs/billing.yaml", nil)
 	assert.Equal(t, http.StatusNotFound, missing.status)

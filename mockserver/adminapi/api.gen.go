@@ -855,6 +855,14 @@ type LandingLinks struct {
 	// AdminSpec Example: /_mock/specs/admin.yaml
 	AdminSpec string `json:"adminSpec"`
 
+	// Console The console in the browser (HTML pages, not part of this API): each tenant, live
+	// requests with their decisions, least privilege, the visibility diff and controls that
+	// call this API. Same Host and Origin rules as this API. See docs/guides/console.md.
+	//
+	//
+	// Example: /_mock/ui/
+	Console string `json:"console"`
+
 	// Health Example: /healthz
 	Health string `json:"health"`
 

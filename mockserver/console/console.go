@@ -137,7 +137,16 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rest == "" {
-		http.Redirect(w, r, Prefix+"t/"+url.PathEscape(c.src.DefaultTenant().ID())+"/", http.StatusSeeOther)
+		// The tenant picker's form (without JavaScript) asks for ?t=ID.
+		t := c.src.DefaultTenant()
+		if id := r.URL.Query().Get("t"); id != "" {
+			var ok bool
+			if t, ok = c.src.Tenant(id); !ok {
+				c.fail(w, r, nil, http.StatusNotFound, fmt.Sprintf("no tenant %q", id))
+				return
+			}
+		}
+		http.Redirect(w, r, Prefix+"t/"+url.PathEscape(t.ID())+"/", http.StatusSeeOther)
 		return
 	}
 	parts := strings.Split(rest, "/")

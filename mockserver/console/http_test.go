@@ -56,6 +56,14 @@ func TestConsolePagesAreRenderedOnTheServer(t *testing.T) {
 	resp, _ = get(t, srv, http.MethodGet, "/_mock/ui/")
 	assert.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	assert.Equal(t, base, resp.Header.Get("Location"))
+	second, err := srv.Mock.CreateTenant(tenant.Demo())
+	require.NoError(t, err)
+	resp, _ = get(t, srv, http.MethodGet, "/_mock/ui/?t="+second.ID()) // the tenant picker without JavaScript
+	assert.Equal(t, "/_mock/ui/t/"+second.ID()+"/", resp.Header.Get("Location"))
+	resp, _ = get(t, srv, http.MethodGet, "/_mock/ui/?t=nope")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	_, page := get(t, srv, http.MethodGet, base)
+	assert.Contains(t, page, `<option value="`+second.ID()+`"`, "the picker lists every tenant")
 
 	for _, tc := range []struct{ path, want string }{
 		{base, "demo-key-service"},
