@@ -274,3 +274,19 @@ func TestCloseStreamsEndsLiveStreams(t *testing.T) {
 func dataQuery(typeName string) dataapi.EntityQueryRequest {
 	return dataapi.EntityQueryRequest{TypeName: typeName, Fields: &[]string{"Name"}}
 }
+
+// A tenant holds a bounded number of live streams; the next is told to
+// come back later.
+func TestLiveStreamsAreBounded(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	for range tenant.MaxAuditWatches {
+		w, err := srv.Tenant().Watch(1)
+		require.NoError(t, err)
+		t.Cleanup(w.Stop)
+	}
+	resp, body := get(t, srv, http.MethodGet, "/_mock/ui/t/"+srv.Tenant().ID()+"/live/events")
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+	assert.Contains(t, body, "too many audit watches")
+}
