@@ -23,9 +23,16 @@ import (
 // and one curl command per API. source names where the tenant's fixture
 // came from ("the embedded demo fixture", "fixture acme.yaml"). Every
 // credential printed is a public test value of that fixture.
-func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL, source string) error {
+//
+// certFile, when not empty, is the PEM of the certificate made at start
+// (--tls): the banner says how to trust it, and its curl commands pass it.
+func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL, source, certFile string) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "tenantkit mock server: %s\n\n", baseURL)
+	if certFile != "" {
+		fmt.Fprintf(&b, "TLS certificate made at start (self-signed): %s\n", certFile)
+		fmt.Fprintf(&b, "Trust it with SSL_CERT_FILE or REQUESTS_CA_BUNDLE (Python), NODE_EXTRA_CA_CERTS (Node), curl --cacert.\n\n")
+	}
 	fmt.Fprintf(&b, "Default tenant %q (id %s", t.Name(), t.ID())
 	if org := t.OrganizationID(); org != 0 {
 		fmt.Fprintf(&b, ", organization %d", org)
@@ -93,7 +100,11 @@ func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL,
 
 	fmt.Fprintf(&b, "\nTry it:\n")
 	for _, ex := range examples(srv, t, baseURL) {
-		fmt.Fprintf(&b, "  # %s\n  %s\n", ex.title, ex.command)
+		cmd := ex.command
+		if certFile != "" { // every command starts its curl calls so
+			cmd = strings.ReplaceAll(cmd, "curl -sS ", "curl -sS --cacert "+shellQuote(certFile)+" ")
+		}
+		fmt.Fprintf(&b, "  # %s\n  %s\n", ex.title, cmd)
 	}
 
 	fmt.Fprintf(&b, "\nConsole (live decisions, least privilege, visibility, controls): %s%s\n", baseURL, console.Prefix)

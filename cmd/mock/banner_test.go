@@ -25,7 +25,7 @@ func TestDemoBanner(t *testing.T) {
 	srv, err := mockserver.New()
 	require.NoError(t, err)
 	var b bytes.Buffer
-	require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), "http://127.0.0.1:8080", "the embedded demo fixture"))
+	require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), "http://127.0.0.1:8080", "the embedded demo fixture", ""))
 	const golden = "testdata/demo-banner.txt"
 	if *update {
 		require.NoError(t, os.WriteFile(golden, b.Bytes(), 0o644))
@@ -124,7 +124,7 @@ proxyAssignments:
 				runCurl(t, cmd)
 			}
 			var b bytes.Buffer
-			require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), ts.URL, "fixture small.yaml"))
+			require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), ts.URL, "fixture small.yaml", ""))
 			assert.Contains(t, b.String(), "public test values of that fixture")
 		})
 	}
@@ -154,7 +154,7 @@ func TestBannerListsTheFixturesCredentials(t *testing.T) {
 	srv, err := mockserver.New(mockserver.WithFixture(f))
 	require.NoError(t, err)
 	var b bytes.Buffer
-	require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), "http://127.0.0.1:9999", "fixture testdata/acme.yaml"))
+	require.NoError(t, writeBanner(&b, srv, srv.DefaultTenant(), "http://127.0.0.1:9999", "fixture testdata/acme.yaml", ""))
 	out := b.String()
 	for _, s := range []string{
 		`Default tenant "Acme Corp" (id acme, organization 7001) from fixture testdata/acme.yaml.`,

@@ -39,6 +39,11 @@ const (
 	envFaultOperations = "TENANTKIT_FAULT_OPERATIONS"
 	envLatency         = "TENANTKIT_LATENCY"
 
+	envTLS        = "TENANTKIT_TLS"
+	envTLSCert    = "TENANTKIT_TLS_CERT"
+	envTLSKey     = "TENANTKIT_TLS_KEY"
+	envTLSCertOut = "TENANTKIT_TLS_CERT_OUT"
+
 	envMaxBodyBytes     = "TENANTKIT_MAX_BODY_BYTES"
 	envMaxInFlight      = "TENANTKIT_MAX_IN_FLIGHT"
 	envMaxInFlightBytes = "TENANTKIT_MAX_IN_FLIGHT_BYTES"
@@ -65,6 +70,11 @@ type config struct {
 	faultSeed       int64
 	faultOperations []string
 	latency         time.Duration
+
+	// HTTPS: a certificate made at start (its PEM written to tlsCertOut,
+	// or a temporary file), or tlsCert and tlsKey.
+	tls                          bool
+	tlsCert, tlsKey, tlsCertOut string
 
 	// Server-wide bounds on hostile or bursty load.
 	maxBodyBytes     int64
@@ -115,6 +125,10 @@ func newFlagSet() *flag.FlagSet {
 	fs.String("fault-seed", "", "fault seed")
 	fs.String("fault-operations", "", "operations faults apply to")
 	fs.String("latency", "", "added latency")
+	fs.Bool("tls", false, "serve HTTPS")
+	fs.String("tls-cert", "", "certificate file")
+	fs.String("tls-key", "", "key file")
+	fs.String("tls-cert-out", "", "where to write the certificate made at start")
 	fs.String("max-body-bytes", "", "request body limit")
 	fs.String("max-in-flight", "", "requests served at once")
 	fs.String("max-in-flight-bytes", "", "request body bytes held at once")
@@ -202,6 +216,21 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, usageErrorf("%s: not a boolean (true, false, 1, 0)", from)
 	}
 	cfg.quiet = q
+
+	tlsOn, from := value("tls", envTLS, "false")
+	if cfg.tls, err = strconv.ParseBool(tlsOn); err != nil {
+		return config{}, usageErrorf("%s: not a boolean (true, false, 1, 0)", from)
+	}
+	cfg.tlsCert, _ = value("tls-cert", envTLSCert, "")
+	cfg.tlsKey, _ = value("tls-key", envTLSKey, "")
+	cfg.tlsCertOut, _ = value("tls-cert-out", envTLSCertOut, "")
+	switch {
+	case (cfg.tlsCert == "") != (cfg.tlsKey == ""):
+		return config{}, usageErrorf("%v", errTLSKeyPair)
+	case cfg.tlsCert != "" && cfg.tlsCertOut != "":
+		return config{}, usageErrorf("--tls-cert-out writes the certificate made at start; with --tls-cert there is none")
+	}
+	cfg.tls = cfg.tls || cfg.tlsCert != "" || cfg.tlsCertOut != ""
 
 	gen, from := value("generate-projects", envGenerate, "0")
 	n, err := strconv.Atoi(gen)
@@ -363,6 +392,21 @@ the variable, the variable over the default; an empty variable is unset):
   --latency D          TENANTKIT_LATENCY
         add D (such as 200ms) to every request the faults apply to
         (default 0s)
+  --tls                TENANTKIT_TLS
+        serve HTTPS instead of HTTP, for clients that only speak https
+        (the relationship vendor's SDKs build https:// URLs). The mock
+        makes a certificate at start for 127.0.0.1, ::1, localhost and the
+        --allowed-hosts names, valid 30 days, and prints where its PEM is:
+        trust it with SSL_CERT_FILE or REQUESTS_CA_BUNDLE (Python),
+        NODE_EXTRA_CA_CERTS (Node) or curl --cacert (default false; the
+        variable takes true, false, 1 or 0)
+  --tls-cert-out FILE  TENANTKIT_TLS_CERT_OUT
+        write the certificate made at start to FILE (implies --tls;
+        default: a temporary file, removed when mock stops)
+  --tls-cert FILE      TENANTKIT_TLS_CERT
+  --tls-key FILE       TENANTKIT_TLS_KEY
+        serve HTTPS with this PEM certificate and key instead (implies
+        --tls; both or neither)
   --max-body-bytes N   TENANTKIT_MAX_BODY_BYTES
         largest request body accepted (default 1048576); a larger one is
         answered 413 in the API's error shape
@@ -388,6 +432,9 @@ Paths on the listener:
                          credentials API (client credentials, then Bearer)
   /api/rest/...          relationship API (client credentials with scope,
                          then Bearer; optional AS-USER: <userId>)
+  /_mock/ui/             the console in a browser: tenants, live requests
+                         and their decisions, least privilege, visibility,
+                         controls (a browser at / is sent there)
   /_mock/                admin API (openapi/admin.yaml): tenants, reset,
                          settings, audit log, least-privilege report,
                          visibility diff, faults, credential expiry,

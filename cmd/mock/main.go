@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -118,10 +119,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitOK
 	}
 
+	tlsCfg, err := setupTLS(cfg, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "mock: %v\n", err)
+		return exitFail
+	}
+	defer tlsCfg.cleanup()
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.addr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mock: %v\n", err)
 		return exitFail
+	}
+	addr := ln.Addr().(*net.TCPAddr)
+	baseURL := "http://" + dialAddr(addr)
+	if tlsCfg != nil {
+		ln = tls.NewListener(ln, tlsCfg.config)
+		baseURL = "https://" + dialAddr(addr)
 	}
 	hs := &http.Server{
 		Handler:           srv,
@@ -136,8 +149,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	addr := ln.Addr().(*net.TCPAddr)
-	baseURL := "http://" + dialAddr(addr)
 	// No credential in the logs: the banner on stdout is the one place the
 	// fixture's test credentials are printed.
 	log.LogAttrs(ctx, slog.LevelInfo, "serving",
@@ -155,7 +166,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			slog.String("addr", addr.String()))
 	}
 	if !cfg.quiet {
-		if err := writeBanner(stdout, srv, t, baseURL, source); err != nil {
+		var certFile string
+		if tlsCfg != nil {
+			certFile = tlsCfg.pemFile
+		}
+		if err := writeBanner(stdout, srv, t, baseURL, source, certFile); err != nil {
 			log.LogAttrs(ctx, slog.LevelWarn, "cannot print the banner", slog.Any("error", err))
 		}
 	}

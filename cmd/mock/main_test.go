@@ -3,14 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,7 +74,7 @@ type serving struct {
 	done   chan int
 }
 
-var bannerURL = regexp.MustCompile(`(?m)^tenantkit mock server: (http://\S+)$`)
+var bannerURL = regexp.MustCompile(`(?m)^tenantkit mock server: (https?://\S+)$`)
 
 // start runs the command until the test stops it, and waits for the
 // banner (or, with --quiet, the "serving" log line).
@@ -85,7 +91,7 @@ func start(t *testing.T, args []string, e env) *serving {
 			t.Error("run did not return after its context was cancelled")
 		}
 	})
-	logURL := regexp.MustCompile(`url=(http://\S+)`)
+	logURL := regexp.MustCompile(`url=(https?://\S+)`)
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := bannerURL.FindStringSubmatch(s.stdout.String()); m != nil {
@@ -325,6 +331,7 @@ type curlCase struct {
 	rows      []float64 // EntryIds of the relationship rows
 	rowsOwner float64   // when not 0: the owner of every row
 	secrets   []string  // never in the logs
+	https     bool      // --tls: the commands pass the certificate made at start
 }
 
 func TestPrintedCurlCommandsWork(t *testing.T) {
@@ -346,6 +353,16 @@ func TestPrintedCurlCommandsWork(t *testing.T) {
 			secrets:   fixtureSecrets(demo),
 		},
 		{
+			name:      "https",
+			args:      []string{"--addr", "127.0.0.1:0", "--tls"},
+			entities:  []string{"/Project/5", "/Project/6", "/Project/7", "/Project/8"},
+			credTypes: []string{"basicAuth", "oauthClient", "userDefined"},
+			rows:      []float64{1, 2, 3},
+			rowsOwner: 6045,
+			secrets:   fixtureSecrets(demo),
+			https:     true,
+		},
+		{
 			name:      "fixture file",
 			args:      []string{"--addr", "127.0.0.1:0", "--fixture", "testdata/acme.yaml"},
 			entities:  []string{"/Widget/1", "/Widget/3"},
@@ -360,13 +377,19 @@ func TestPrintedCurlCommandsWork(t *testing.T) {
 			s := start(t, tc.args, env{envLogFormat: "json"})
 			banner := s.stdout.String()
 			assert.Contains(t, banner, "public test values")
-			assert.True(t, strings.HasPrefix(s.url, "http://127.0.0.1:"), s.url)
+			scheme := "http"
+			if tc.https {
+				scheme = "https"
+				assert.Contains(t, banner, "TLS certificate made at start")
+			}
+			assert.True(t, strings.HasPrefix(s.url, scheme+"://127.0.0.1:"), s.url)
 
 			commands := tryItCommands(t, banner)
 			require.Len(t, commands, 4, banner)
 			seen := map[string]bool{}
 			for _, cmd := range commands {
 				require.True(t, strings.Contains(cmd, s.url+"/"), "uses the real address: %s", cmd)
+				assert.Equal(t, tc.https, strings.Contains(cmd, "--cacert"), "curl trusts the certificate made at start: %s", cmd)
 				body := runCurl(t, cmd)
 				switch {
 				case strings.Contains(cmd, "/V2.0/services/data/entityQuery"):
@@ -427,13 +450,28 @@ func TestPrintedCurlCommandsWork(t *testing.T) {
 			}
 			assert.Len(t, seen, 4, "one command per API")
 
-			// The plain health probe on the same listener.
-			resp, err := http.Get(s.url + "/healthz")
+			// The plain health probe on the same listener; over https, a
+			// client that trusts the certificate the banner names.
+			hc := http.DefaultClient
+			certFile := ""
+			if tc.https {
+				m := regexp.MustCompile(`TLS certificate made at start \(self-signed\): (\S+)`).FindStringSubmatch(banner)
+				require.NotNil(t, m, banner)
+				certFile = m[1]
+				hc = trustingClient(t, certFile)
+				_, err := http.Get(s.url + "/healthz")
+				require.ErrorContains(t, err, "certificate", "a client that does not trust it is refused")
+			}
+			resp, err := hc.Get(s.url + "/healthz")
 			require.NoError(t, err)
 			resp.Body.Close()
 			assert.Equal(t, http.StatusOK, resp.StatusCode)
 
 			assert.Equal(t, 0, s.shutdown(t), "clean shutdown\nstderr:\n%s", s.stderr)
+			if certFile != "" {
+				_, err := os.Stat(certFile)
+				assert.ErrorIs(t, err, fs.ErrNotExist, "the temporary certificate is removed at exit")
+			}
 			logs := s.stderr.String()
 			msgs := logMessages(t, logs)
 			assert.Contains(t, msgs, "serving")
@@ -444,6 +482,77 @@ func TestPrintedCurlCommandsWork(t *testing.T) {
 			}
 		})
 	}
+}
+
+// trustingClient is an HTTP client that trusts the PEM certificate in file.
+func trustingClient(t *testing.T, file string) *http.Client {
+	t.Helper()
+	pemBytes, err := os.ReadFile(file)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(pemBytes), "a PEM certificate")
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+}
+
+// A certificate made at start and written where --tls-cert-out says, or
+// one given with --tls-cert and --tls-key, serves https to a client that
+// trusts it; plain HTTP on that port gets nothing useful; a certificate
+// without its key is a usage error.
+func TestServesHTTPS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "mock.pem")
+	s := start(t, []string{"--addr", "127.0.0.1:0", "--tls-cert-out", out, "--allowed-hosts", "mock.internal,.example.test"}, env{})
+	require.True(t, strings.HasPrefix(s.url, "https://127.0.0.1:"), s.url)
+	assert.Contains(t, s.stdout.String(), out)
+	hc := trustingClient(t, out)
+	resp, err := hc.Get(s.url + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	leaf := resp.TLS.PeerCertificates[0]
+	assert.ElementsMatch(t, []string{"localhost", "*.localhost", "mock.internal", "example.test", "*.example.test"}, leaf.DNSNames)
+	assert.True(t, leaf.NotAfter.After(time.Now().Add(29*24*time.Hour)))
+	plain, err := http.Get("http://" + strings.TrimPrefix(s.url, "https://") + "/healthz")
+	if err == nil {
+		plain.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, plain.StatusCode, "plain HTTP to the https port")
+	}
+	assert.Equal(t, 0, s.shutdown(t))
+	_, err = os.Stat(out)
+	assert.NoError(t, err, "a certificate written to --tls-cert-out stays")
+
+	// The same pair, given as --tls-cert and --tls-key.
+	pemBytes, err := os.ReadFile(out)
+	require.NoError(t, err)
+	cert, key := makeKeyPair(t, dir)
+	s = start(t, []string{"--addr", "127.0.0.1:0", "--quiet", "--tls-cert", cert, "--tls-key", key}, env{})
+	require.True(t, strings.HasPrefix(s.url, "https://"), s.url)
+	resp, err = trustingClient(t, cert).Get(s.url + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = trustingClient(t, out).Get(s.url + "/healthz")
+	assert.Error(t, err, "the certificate made before is not this one")
+	assert.NotEmpty(t, pemBytes)
+
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, exitUsage, run(t.Context(), []string{"--tls-cert", cert}, env{}.get, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "--tls-cert and --tls-key go together")
+}
+
+// makeKeyPair writes a self-signed certificate and its key, as a user's
+// own pair, to dir.
+func makeKeyPair(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	c, pemBytes, err := selfSigned(nil, time.Now())
+	require.NoError(t, err)
+	der, err := x509.MarshalECPrivateKey(c.PrivateKey.(*ecdsa.PrivateKey))
+	require.NoError(t, err)
+	certFile, keyFile = filepath.Join(dir, "own.pem"), filepath.Join(dir, "own.key")
+	require.NoError(t, os.WriteFile(certFile, pemBytes, 0o600))
+	require.NoError(t, os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600))
+	return certFile, keyFile
 }
 
 // tryItCommands returns the command lines under "Try it:" in a banner.
