@@ -51,7 +51,18 @@ func (s *Server) serveAdmin(rc *pipeline.Request) {
 		return
 	}
 	if strings.HasPrefix(rc.R.URL.Path, console.Prefix) {
-		s.console.ServeHTTP(rc.W, rc.R) // the same Host and Origin rules as the admin API
+		// The same Host and Origin rules as the admin API, and its bound on
+		// requests at once; a live stream is bounded per tenant instead
+		// (tenant.MaxAuditWatches), so open pages take no place here.
+		if !console.IsStream(rc.R.URL.Path) {
+			weight := resilience.BodyWeight(rc.R, s.env.MaxBody)
+			if !s.inflight.Admit(weight) {
+				s.inflight.Busy(rc)
+				return
+			}
+			defer s.inflight.Release(weight)
+		}
+		s.console.ServeHTTP(rc.W, rc.R)
 		return
 	}
 	rt, kr, params, err := s.env.Specs.FindRoute(rc.R, true)

@@ -115,6 +115,12 @@ var funcs = template.FuncMap{
 	},
 }
 
+// IsStream reports whether path is a live stream's (which stays open
+// while its page does).
+func IsStream(path string) bool {
+	return strings.HasPrefix(path, Prefix+"t/") && strings.HasSuffix(path, "/live/events")
+}
+
 // Close ends every live stream, now and later (an http.Server's Shutdown
 // waits for open requests, and a stream stays open until its page goes).
 func (c *Console) Close() { c.closeOnce.Do(func() { close(c.closed) }) }
@@ -394,7 +400,10 @@ func (c *Console) events(w http.ResponseWriter, r *http.Request, t *tenant.Tenan
 				return
 			}
 			fmt.Fprintf(&b, "event: entry\nid: %d\n", e.Seq)
-			for line := range strings.SplitSeq(strings.TrimRight(html.String(), "\n"), "\n") {
+			// A carriage return ends an event's line too: none may come
+			// from an entry's text (a client id, a reason) into the frame.
+			text := strings.ReplaceAll(strings.TrimRight(html.String(), "\n"), "\r", "\n")
+			for line := range strings.SplitSeq(text, "\n") {
 				b.WriteString("data: ")
 				b.WriteString(line)
 				b.WriteByte('\n')

@@ -290,3 +290,43 @@ func TestLiveStreamsAreBounded(t *testing.T) {
 	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
 	assert.Contains(t, body, "too many audit watches")
 }
+
+// What an entry says cannot add fields to the stream's frame: a carriage
+// return (which ends a line in server-sent events) starts another data
+// line, and markup arrives escaped.
+func TestLiveStreamFramesEntriesWhole(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/_mock/ui/t/"+srv.Tenant().ID()+"/live/events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	_, err = r.ReadString('\n') // the comment: the stream is open
+	require.NoError(t, err)
+
+	srv.Tenant().Record(tenant.AuditEntry{Operation: "x", Outcome: "deny",
+		Reason: "a\rid: 99\revent: evil\rdata: <b>injected</b>\r\nretry: 1"})
+	var fields []string
+	for {
+		line, err := r.ReadString('\n')
+		require.NoError(t, err)
+		if line == "\n" && len(fields) > 0 && strings.HasPrefix(fields[0], "event: entry") {
+			break
+		}
+		if line != "\n" && !strings.HasPrefix(line, ":") && !strings.HasPrefix(line, "retry: 2000") {
+			fields = append(fields, line)
+		}
+	}
+	require.GreaterOrEqual(t, len(fields), 3)
+	assert.Equal(t, "event: entry\n", fields[0])
+	assert.True(t, strings.HasPrefix(fields[1], "id: "), fields[1])
+	for _, f := range fields[2:] {
+		assert.True(t, strings.HasPrefix(f, "data: "), "every other line is data: %q", f)
+		assert.NotContains(t, f, "\r")
+	}
+	assert.NotContains(t, strings.Join(fields, ""), "<b>")
+}
