@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -213,4 +214,41 @@ func TestConsoleInABrowser(t *testing.T) {
 	assert.Equal(t, []string{"POST /_mock/tenants/" + srv.Tenant().ID() + "/reset origin=" + otherURL + " -> 403"}, seen)
 	mu.Unlock()
 	assert.Equal(t, tenant.DataAccessBypass, srv.Settings().APIDataAccess, "the reset was refused: the page's change stands")
+
+	// The fault plan, from the page's JSON.
+	plan := `{"seed": 7, "rules": [{"operations": ["entityQuery"], "kind": "503", "probability": 0.5}]}`
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"controls"),
+		chromedp.Poll[chromedp.Void](`document.querySelector("#faults").value.includes("rules")`), // the current plan is read in
+		chromedp.SetValue(chromedp.ID("faults"), plan),
+		chromedp.Click(chromedp.CSS(`form[data-control="faults"] button`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-control-status]").textContent.includes("1 rule")`)))
+	faults, _ := srv.Tenant().Faults()
+	require.Len(t, faults.Rules, 1)
+	assert.Equal(t, int64(7), faults.Seed)
+
+	// Destructive controls ask once: dismissed, nothing happens; accepted,
+	// the admin API does it.
+	answers := make(chan bool, 4)
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for _, err := range dialogs {
+			if err != nil {
+				return
+			}
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: <-answers})
+		}
+	}()
+	answers <- false
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[data-control="reset"] button`))))
+	answers <- true
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[data-control="expire"] button`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-control-status]").textContent.includes("Expired")`)))
+	assert.Equal(t, tenant.DataAccessBypass, srv.Settings().APIDataAccess, "the dismissed reset did nothing")
+	assert.Contains(t, text(t, ctx, "[data-control-status]"), "token(s)")
+	answers <- true
+	require.NoError(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form[data-control="reset"] button`)),
+		chromedp.Poll[chromedp.Void](`document.querySelector("[data-control-status]").textContent.includes("reset")`)))
+	assert.Equal(t, tenant.DataAccessEnforce, srv.Settings().APIDataAccess, "the reset restored the fixture's settings")
+	faults, _ = srv.Tenant().Faults()
+	assert.Empty(t, faults.Rules)
 }
