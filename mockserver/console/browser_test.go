@@ -128,6 +128,22 @@ func TestConsoleInABrowser(t *testing.T) {
 	assert.Contains(t, text(t, ctx, "#client-demo-integrator"), "user_management")
 	screenshot(t, ctx, "tenant")
 
+	// Long names wrap or scroll inside their table; the page itself never
+	// grows wider than the window.
+	long := tenant.Demo()
+	long.Tenant.Name = strings.Repeat("Very-Long-Tenant-Name-", 8)
+	long.Users[0].Name = strings.Repeat("Alice-With-A-Very-Long-Name", 8)
+	long.Roles[0].Permissions = append(long.Roles[0].Permissions, strings.Repeat("very:long:permission:name", 8))
+	lt, err := srv.Mock.CreateTenant(long)
+	require.NoError(t, err)
+	for _, page := range []string{"", "live", "privilege", "visibility?user=1001&entityType=Project", "controls"} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/_mock/ui/t/"+lt.ID()+"/"+page), chromedp.WaitVisible(chromedp.CSS("main"))))
+		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		require.NoError(t, err)
+		assert.True(t, fits, "page %q is no wider than the window", page)
+	}
+	require.NoError(t, srv.Mock.DeleteTenant(lt.ID()))
+
 	// A request the SDK is refused appears in the live stream, with the
 	// permission it lacked, within a second of the answer.
 	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+"live"),
@@ -135,7 +151,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.Poll[chromedp.Void](`document.querySelector("[data-live-state]").textContent.includes("live")`)),
 		"the page connects to the stream")
 	c := srv.Client(mocktest.IntegratorOAuth)
-	_, err := c.Credentials.List(t.Context(), nil)
+	_, err = c.Credentials.List(t.Context(), nil)
 	require.NoError(t, err)
 	err = c.Credentials.Delete(t.Context(), "no-such-credential")
 	var pe *client.PermissionError
