@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"maps"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
@@ -96,7 +95,15 @@ type usageKey struct {
 
 type usageAgg struct {
 	CredentialUsage
-	denials map[string]*DenialCount
+	denials map[denialKey]*DenialCount
+}
+
+// denialKey groups denials: the same operation, step, code, missing list
+// (joined; one name, the usual case, costs no allocation), outcome and
+// principal.
+type denialKey struct {
+	operation, step, code, missing, outcome string
+	principal                               int64
 }
 
 // RecordUsage adds one request to its credential's usage.
@@ -112,7 +119,7 @@ func (t *Tenant) RecordUsage(ev UsageEvent) {
 				Permissions: map[string]int{}, EntityTypes: map[string]int{}, Principals: map[int64]int{},
 				AsUser: map[int64]PrincipalUsage{},
 			},
-			denials: map[string]*DenialCount{},
+			denials: map[denialKey]*DenialCount{},
 		}
 		if t.usage == nil {
 			t.usage = map[usageKey]*usageAgg{}
@@ -144,7 +151,7 @@ func (t *Tenant) RecordUsage(ev UsageEvent) {
 		if ev.Principal != 0 && slices.Contains(proxiedSteps, d.Step) {
 			principal = ev.Principal
 		}
-		key := strings.Join([]string{ev.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), ev.Outcome, strconv.FormatInt(principal, 10)}, "\x00")
+		key := denialKey{ev.Operation, d.Step, d.Code, strings.Join(d.Missing, " "), ev.Outcome, principal}
 		dc := u.denials[key]
 		if dc == nil {
 			dc = &DenialCount{Operation: ev.Operation, StepDenial: StepDenial{Step: d.Step, Code: d.Code, Missing: slices.Clone(d.Missing)},
