@@ -236,20 +236,9 @@ func TestAStuckLiveStreamDoesNotHoldUpRequests(t *testing.T) {
 func TestCloseStreamsEndsLiveStreams(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/_mock/ui/t/"+srv.Tenant().ID()+"/live/events", nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	r := bufio.NewReader(resp.Body)
-	first, err := r.ReadString('\n')
-	require.NoError(t, err)
-	assert.Equal(t, ": tenantkit live requests\n", first)
+	r := openStream(t, srv)
 
-	_, err = srv.Client(mocktest.ServiceKey).Data.EntityQuery(t.Context(), dataQuery("Project"))
+	_, err := srv.Client(mocktest.ServiceKey).Data.EntityQuery(t.Context(), dataQuery("Project"))
 	require.NoError(t, err)
 	var event []string
 	for len(event) == 0 || event[len(event)-1] != "" {
@@ -297,16 +286,7 @@ func TestLiveStreamsAreBounded(t *testing.T) {
 func TestLiveStreamFramesEntriesWhole(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/_mock/ui/t/"+srv.Tenant().ID()+"/live/events", nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	r := bufio.NewReader(resp.Body)
-	_, err = r.ReadString('\n') // the comment: the stream is open
-	require.NoError(t, err)
+	r := openStream(t, srv)
 
 	srv.Tenant().Record(tenant.AuditEntry{Operation: "x", Outcome: "deny",
 		Reason: "a\rid: 99\revent: evil\rdata: <b>injected</b>\r\nretry: 1"})
@@ -329,4 +309,23 @@ func TestLiveStreamFramesEntriesWhole(t *testing.T) {
 		assert.NotContains(t, f, "\r")
 	}
 	assert.NotContains(t, strings.Join(fields, ""), "<b>")
+}
+
+// openStream opens the default tenant's live stream, closed when the test
+// ends, and reads its first line (the stream is open).
+func openStream(t *testing.T, srv *mocktest.Server) *bufio.Reader {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/_mock/ui/t/"+srv.Tenant().ID()+"/live/events", nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	r := bufio.NewReader(resp.Body)
+	first, err := r.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, ": tenantkit live requests\n", first)
+	return r
 }
