@@ -178,6 +178,10 @@
 //     limit, faults, idempotency, the in-flight bound), reports (package
 //     report), hostile-request bounds (internal/pipeline/bounds.go,
 //     internal/resilience/inflight.go, origin.go);
+//   - the console, package console: pages at /_mock/ui/ rendered from the
+//     tenant store and the reports, a live stream of audit entries
+//     (tenant.Watch, which never holds up a request), controls that call
+//     the admin API from the page; it imports nothing of the request path;
 //   - the tenant: package tenant (model, fixtures, query engine).
 //
 // # Admin API
