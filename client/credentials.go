@@ -118,11 +118,16 @@ func (s *CredentialsService) ListingAll(ctx context.Context, params *credentials
 	}
 }
 
-// Types lists the credential types.
-func (s *CredentialsService) Types(ctx context.Context, opts ...CallOption) (*credentialsapi.CredentialTypeListing, error) {
-	return sendJSON[credentialsapi.CredentialTypeListing](ctx, CredentialsAPI, "listCredentialTypes", opts, func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
+// Types lists the credential types. The service answers a bare JSON array
+// (the vendor's CredentialType[]); a JSON object is an error.
+func (s *CredentialsService) Types(ctx context.Context, opts ...CallOption) ([]credentialsapi.CredentialType, error) {
+	types, err := sendJSON[[]credentialsapi.CredentialType](ctx, CredentialsAPI, "listCredentialTypes", opts, func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
 		return s.api.ListCredentialTypesWithResponse(ctx)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return *types, nil
 }
 
 // Get reads one credential; secret fields come back redacted.

@@ -91,11 +91,6 @@ type CredentialType struct {
 	Required   *[]string                          `json:"required,omitempty"`
 }
 
-// CredentialTypeListing defines model for CredentialTypeListing.
-type CredentialTypeListing struct {
-	Entities []CredentialType `json:"entities"`
-}
-
 // CredentialTypeProperty One field of a credential type.
 type CredentialTypeProperty struct {
 	// Secret The field's value is redacted on read; absent when false.
@@ -1559,7 +1554,7 @@ type ListCredentialTypesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *CredentialTypeListing
+	JSON200 *[]CredentialType
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Error
 	// JSON403 the response for an HTTP 403 `application/json` response
@@ -1589,7 +1584,7 @@ type ListCredentialTypesResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ListCredentialTypesResponse) GetJSON200() *CredentialTypeListing {
+func (r ListCredentialTypesResponse) GetJSON200() *[]CredentialType {
 	return r.JSON200
 }
 
@@ -3114,7 +3109,7 @@ func ParseListCredentialTypesResponse(rsp *http.Response) (*ListCredentialTypesR
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest CredentialTypeListing
+		var dest []CredentialType
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -190,7 +190,7 @@ func TestExpiredCredentialsAreRenewedTransparently(t *testing.T) {
 
 	types, err := oauth.Credentials.Types(ctx)
 	require.NoError(t, err)
-	assert.Len(t, types.Entities, 3)
+	assert.Len(t, types, 3)
 	info, err := session.Data.GetSessionInfo(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "/User/1002", info.UserId)

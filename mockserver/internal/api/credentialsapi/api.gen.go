@@ -77,11 +77,6 @@ type CredentialType struct {
 	Required   *[]string                          `json:"required,omitempty"`
 }
 
-// CredentialTypeListing defines model for CredentialTypeListing.
-type CredentialTypeListing struct {
-	Entities []CredentialType `json:"entities"`
-}
-
 // CredentialTypeProperty One field of a credential type.
 type CredentialTypeProperty struct {
 	// Secret The field's value is redacted on read; absent when false.

@@ -263,7 +263,7 @@ type encodedBody struct {
 	length     string // len(body), formatted
 }
 
-// listCredentialTypes answers with the types' listing, encoded once per
+// listCredentialTypes answers with the types as a JSON array, encoded once per
 // generation of the tenant (the types change only with a reset).
 func (h *handlers) listCredentialTypes(rc *pipeline.Request) error {
 	gen := rc.Tenant.Generation()
@@ -275,9 +275,10 @@ func (h *handlers) listCredentialTypes(rc *pipeline.Request) error {
 		}
 	}
 	types, gen := rc.Tenant.CredentialTypesAt()
-	body := credentialsapi.CredentialTypeListing{Entities: make([]credentialsapi.CredentialType, len(types))}
+	// A bare array, never null: the vendor's SDKs decode a list.
+	body := make([]credentialsapi.CredentialType, len(types))
 	for i, ct := range types {
-		body.Entities[i] = credentialTypeModel(ct)
+		body[i] = credentialTypeModel(ct)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
