@@ -60,10 +60,22 @@ func TestCredentialsCursor(t *testing.T) {
 		for _, e := range l.Entities {
 			seen = append(seen, e.Id)
 		}
+		// Exactly the vendor's envelope: the cursors are only in the URIs.
+		var raw map[string]any
+		r.json(t, &raw)
+		for k := range raw {
+			assert.Contains(t, []string{"entities", "nextUri", "selfUri", "previousUri"}, k)
+		}
 		path = ""
-		if l.After != nil {
-			path = credentials + "/listing?pageSize=3&after=" + url.QueryEscape(*l.After)
-			assert.NotNil(t, l.NextUri)
+		if l.NextUri != nil {
+			u, err := url.Parse(*l.NextUri)
+			require.NoError(t, err)
+			assert.NotEmpty(t, u.Query().Get("after"), "nextUri carries the after cursor")
+			path = *l.NextUri
+		}
+		if pages > 0 {
+			require.NotNil(t, l.PreviousUri)
+			assert.Contains(t, *l.PreviousUri, "before=")
 		}
 	}
 	assert.Len(t, seen, 4)

@@ -53,17 +53,21 @@ type CredentialInfo struct {
 	Type         *CredentialType `json:"type,omitempty"`
 }
 
-// CredentialInfoCursorListing defines model for CredentialInfoCursorListing.
+// CredentialInfoCursorListing The vendor's `CredentialInfoCursorListing`, exactly its four fields (platform-client-sdk-go
+// `credentialinfocursorlisting.go`, -python and -javascript agree). The cursors are only in
+// the URIs: `nextUri` carries `after=<cursor>` and `previousUri` `before=<cursor>`; a client
+// pages on by reading `after` from `nextUri` (the tenantkit SDK's `ListingAll` does).
 type CredentialInfoCursorListing struct {
-	// After Cursor for the next page; absent on the last page.
-	After *string `json:"after,omitempty"`
+	Entities []CredentialInfo `json:"entities"`
 
-	// Before Cursor for the previous page.
-	Before      *string          `json:"before,omitempty"`
-	Entities    []CredentialInfo `json:"entities"`
-	NextUri     *string          `json:"nextUri,omitempty"`
-	PreviousUri *string          `json:"previousUri,omitempty"`
-	SelfUri     *string          `json:"selfUri,omitempty"`
+	// NextUri The next page, with `after=<cursor>` in its query; absent on the last page.
+	NextUri *string `json:"nextUri,omitempty"`
+
+	// PreviousUri The previous page, with `before=<cursor>` in its query; absent on the first page.
+	PreviousUri *string `json:"previousUri,omitempty"`
+
+	// SelfUri This page's query as the client sent it.
+	SelfUri *string `json:"selfUri,omitempty"`
 }
 
 // CredentialInfoListing defines model for CredentialInfoListing.

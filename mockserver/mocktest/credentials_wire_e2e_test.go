@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/auth"
+	"github.com/tenantkit/tenantkit/client/credentialsapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // vendorCredentialType is the vendor Go SDK's Credentialtype, field for
@@ -79,4 +81,35 @@ func TestCredentialTypesDecodeAsTheVendorSDKsDo(t *testing.T) {
 	for i := range sdk {
 		assert.Equal(t, *types[i].Name, *sdk[i].Name)
 	}
+}
+
+// The cursor listing's body is exactly the vendor's four fields, and the
+// SDK's ListingAll pages through the mock by the after cursor in nextUri:
+// every credential once, in order, one request per page.
+func TestListingAllFollowsNextURIOnTheMock(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	body := getCredentials(t, srv, "/api/v2/integrations/credentials/listing?pageSize=1")
+	var raw map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(body, &raw))
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	assert.ElementsMatch(t, []string{"entities", "nextUri", "selfUri"}, keys, "the first page has no previousUri, and no cursor fields")
+
+	var want []string
+	for _, c := range srv.Tenant().Credentials() {
+		want = append(want, c.ID)
+	}
+	require.Len(t, want, 4)
+	before := len(srv.Audit(tenant.AuditFilter{Operation: "listCredentialsCursor"}))
+	var got []string
+	for c, err := range srv.Client(mocktest.ReadonlyOAuth).Credentials.ListingAll(t.Context(), &credentialsapi.ListCredentialsCursorParams{PageSize: ptr(1)}) {
+		require.NoError(t, err)
+		got = append(got, c.Id)
+	}
+	assert.Equal(t, want, got)
+	assert.Len(t, srv.Audit(tenant.AuditFilter{Operation: "listCredentialsCursor"}), before+len(want),
+		"one request per page; the last page has no nextUri")
 }

@@ -244,12 +244,12 @@ func (h *handlers) listCredentialsCursor(rc *pipeline.Request) error {
 	if end < len(all) && len(page) > 0 {
 		a := cursorOf(page[len(page)-1]).encode()
 		next := fmt.Sprintf("%s?pageSize=%d&after=%s", credentialsListing, size, a)
-		body.After, body.NextUri = &a, &next
+		body.NextUri = &next
 	}
 	if start > 0 && len(page) > 0 {
 		b := cursorOf(page[0]).encode()
 		prev := fmt.Sprintf("%s?pageSize=%d&before=%s", credentialsListing, size, b)
-		body.Before, body.PreviousUri = &b, &prev
+		body.PreviousUri = &prev
 	}
 	rc.WriteJSON(http.StatusOK, "application/json", body)
 	return nil
