@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,18 +34,32 @@ type vendorCredentialType struct {
 // returns the 200 body.
 func getCredentials(t *testing.T, srv *mocktest.Server, path string) []byte {
 	t.Helper()
+	return callCredentials(t, srv, http.MethodGet, path, "")
+}
+
+// callCredentials sends an authorized request with a JSON body (none when
+// empty) to a credentials API path and returns the 200 body.
+func callCredentials(t *testing.T, srv *mocktest.Server, method, path, body string) []byte {
+	t.Helper()
 	tok := issueToken(t, srv, auth.CredentialsTokenURL(srv.URL))
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+path, nil)
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, rd)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", "application/json")
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := srv.HTTPClient().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-	return body
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", b)
+	return b
 }
 
 // GET /credentials/types answers a bare JSON array, which the vendor's Go
@@ -112,4 +128,69 @@ func TestListingAllFollowsNextURIOnTheMock(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.Len(t, srv.Audit(tenant.AuditFilter{Operation: "listCredentialsCursor"}), before+len(want),
 		"one request per page; the last page has no nextUri")
+}
+
+// vendorTime parses a date as the vendor's Go SDK does
+// (platformclientv2/credentialinfo.go UnmarshalJSON): this layout, the
+// error dropped, so anything but a literal Z gives the zero time.
+func vendorTime(s string) time.Time {
+	t, _ := time.Parse("2006-01-02T15:04:05.999999Z", s)
+	return t
+}
+
+// Every createdDate and modifiedDate the mock writes (create, update, both
+// listings) is UTC with milliseconds and a literal Z, which the vendor's Go
+// SDK parses to the credential's own time; with an offset it would read the
+// zero time, and the test would fail.
+func TestCredentialDatesParseAsTheVendorGoSDKDoes(t *testing.T) {
+	t.Parallel()
+	// A clock outside UTC: the mock must still write UTC.
+	clock := mocktest.NewClock(time.Date(2026, 3, 2, 10, 30, 0, 123456789, time.FixedZone("CET", 3600)))
+	srv := mocktest.Start(t, mocktest.WithClock(clock))
+	require.True(t, vendorTime("2026-03-02T09:30:00.000+00:00").IsZero(), "the vendor SDK reads an offset as the zero time")
+
+	created := callCredentials(t, srv, http.MethodPost, "/api/v2/integrations/credentials",
+		`{"name":"Dates","type":{"name":"basicAuth"},"credentialFields":{"userName":"u","password":"p"}}`)
+	var info struct {
+		ID string `json:"id"`
+	}
+	require.NoError(t, json.Unmarshal(created, &info))
+	clock.Advance(90 * time.Second)
+	updated := callCredentials(t, srv, http.MethodPut, "/api/v2/integrations/credentials/"+info.ID,
+		`{"name":"Dates 2","type":{"name":"basicAuth"},"credentialFields":{"userName":"u","password":"p"}}`)
+	bodies := map[string][]byte{
+		"create": created, "update": updated,
+		"listing": getCredentials(t, srv, "/api/v2/integrations/credentials?pageSize=100"),
+		"cursor":  getCredentials(t, srv, "/api/v2/integrations/credentials/listing?pageSize=100"),
+	}
+	checked := 0
+	for name, body := range bodies {
+		var page struct {
+			Entities []map[string]any `json:"entities"`
+		}
+		require.NoError(t, json.Unmarshal(body, &page), name)
+		infos := page.Entities
+		if infos == nil {
+			var one map[string]any
+			require.NoError(t, json.Unmarshal(body, &one), name)
+			infos = []map[string]any{one}
+		}
+		require.NotEmpty(t, infos, name)
+		for _, ci := range infos {
+			stored, ok := srv.Tenant().Credential(ci["id"].(string))
+			require.True(t, ok, name)
+			if name == "create" { // written before the update
+				stored.Modified = stored.Created
+			}
+			for field, want := range map[string]time.Time{"createdDate": stored.Created, "modifiedDate": stored.Modified} {
+				s, _ := ci[field].(string)
+				assert.Regexp(t, `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$`, s, "%s %s", name, field)
+				got := vendorTime(s)
+				assert.False(t, got.IsZero(), "%s %s %q: the vendor's Go SDK reads the zero time", name, field, s)
+				assert.True(t, want.Truncate(time.Millisecond).Equal(got), "%s %s: %s, want %s", name, field, got, want)
+				checked++
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, checked, 2*(2+5+5))
 }

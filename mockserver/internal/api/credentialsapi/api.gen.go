@@ -31,12 +31,27 @@ type Credential struct {
 
 // CredentialInfo defines model for CredentialInfo.
 type CredentialInfo struct {
-	CreatedDate  *string         `json:"createdDate,omitempty"`
-	Id           string          `json:"id"`
-	ModifiedDate *string         `json:"modifiedDate,omitempty"`
-	Name         string          `json:"name"`
-	SelfUri      *string         `json:"selfUri,omitempty"`
-	Type         *CredentialType `json:"type,omitempty"`
+	// CreatedDate A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
+	// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
+	// "ISO-8601 ... yyyy-MM-ddTHH:mm:ss[.mmm]Z", and its Go SDK (platform-client-sdk-go
+	// `credentialinfo.go`) parses these fields with the layout `2006-01-02T15:04:05.999999Z`
+	// and drops the error, so a time with an offset silently becomes `0001-01-01`. The vendor
+	// has also been seen to send whole seconds (`2019-12-17T16:16:21Z`); this API always writes
+	// three fractional digits.
+	CreatedDate *GenesysDateTime `json:"createdDate,omitempty"`
+	Id          string           `json:"id"`
+
+	// ModifiedDate A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
+	// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
+	// "ISO-8601 ... yyyy-MM-ddTHH:mm:ss[.mmm]Z", and its Go SDK (platform-client-sdk-go
+	// `credentialinfo.go`) parses these fields with the layout `2006-01-02T15:04:05.999999Z`
+	// and drops the error, so a time with an offset silently becomes `0001-01-01`. The vendor
+	// has also been seen to send whole seconds (`2019-12-17T16:16:21Z`); this API always writes
+	// three fractional digits.
+	ModifiedDate *GenesysDateTime `json:"modifiedDate,omitempty"`
+	Name         string           `json:"name"`
+	SelfUri      *string          `json:"selfUri,omitempty"`
+	Type         *CredentialType  `json:"type,omitempty"`
 }
 
 // CredentialInfoCursorListing The vendor's `CredentialInfoCursorListing`, exactly its four fields (platform-client-sdk-go
@@ -120,6 +135,15 @@ type ErrorDetail struct {
 	ErrorCode  *string `json:"errorCode,omitempty"`
 	FieldName  *string `json:"fieldName,omitempty"`
 }
+
+// GenesysDateTime A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
+// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
+// "ISO-8601 ... yyyy-MM-ddTHH:mm:ss[.mmm]Z", and its Go SDK (platform-client-sdk-go
+// `credentialinfo.go`) parses these fields with the layout `2006-01-02T15:04:05.999999Z`
+// and drops the error, so a time with an offset silently becomes `0001-01-01`. The vendor
+// has also been seen to send whole seconds (`2019-12-17T16:16:21Z`); this API always writes
+// three fractional digits.
+type GenesysDateTime = string
 
 // Limit The vendor's limit that a request exceeded (Genesys `Limit`); the mock never sends it.
 type Limit struct {
