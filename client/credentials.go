@@ -17,8 +17,10 @@ type CredentialsService struct {
 	api *credentialsapi.ClientWithResponses
 }
 
-// List reads one page of credentials by page number (the vendor deprecates
-// this form in favour of Listing). params may be nil.
+// List reads one page of credentials by page number. params may be nil.
+//
+// Deprecated: the vendor deprecates GET /api/v2/integrations/credentials in
+// favour of the cursor listing; use Listing. List keeps working.
 func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.ListCredentialsParams, opts ...CallOption) (*credentialsapi.CredentialInfoListing, error) {
 	return sendJSON[credentialsapi.CredentialInfoListing](ctx, CredentialsAPI, "listCredentials", opts, func(ctx context.Context) (*credentialsapi.ListCredentialsResponse, error) {
 		return s.api.ListCredentialsWithResponse(ctx, params)
@@ -28,6 +30,9 @@ func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.Li
 // ListAll iterates over every credential, requesting page numbers from
 // params.PageNumber (default 1) until the last page (pageNumber >= pageCount)
 // or an empty page. params may be nil and is not modified.
+//
+// Deprecated: the vendor deprecates GET /api/v2/integrations/credentials in
+// favour of the cursor listing; use ListingAll. ListAll keeps working.
 func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi.ListCredentialsParams, opts ...CallOption) iter.Seq2[credentialsapi.CredentialInfo, error] {
 	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
 		var p credentialsapi.ListCredentialsParams

@@ -316,7 +316,14 @@ type ClientInterface interface {
 
 	// ListCredentials List credentials by page number (deprecated by the vendor in favour of the cursor listing).
 	//
+	// Deprecated by the vendor: "This endpoint is deprecated. Please see the Listing API (GET
+	// /api/v2/integrations/credentials/listing)" (platform-client-sdk-javascript docs; the
+	// Python and Go SDKs mark `getIntegrationsCredentials` deprecated too). It still works
+	// here; use `listCredentialsCursor`.
+	//
 	// Corresponds with GET /api/v2/integrations/credentials (the `ListCredentials` operationId).
+	//
+	// Deprecated: the vendor deprecates this endpoint; use listCredentialsCursor (GET /api/v2/integrations/credentials/listing).
 	ListCredentials(ctx context.Context, params *ListCredentialsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateCredentialWithBody Create a credential.
@@ -392,7 +399,13 @@ type ClientInterface interface {
 
 // ListCredentials List credentials by page number (deprecated by the vendor in favour of the cursor listing).
 //
+// Deprecated by the vendor: "This endpoint is deprecated. Please see the Listing API (GET
+// /api/v2/integrations/credentials/listing)" (platform-client-sdk-javascript docs; the
+// Python and Go SDKs mark `getIntegrationsCredentials` deprecated too). It still works
+// here; use `listCredentialsCursor`.
+//
 // Corresponds with GET /api/v2/integrations/credentials (the `ListCredentials` operationId).
+// Deprecated: the vendor deprecates this endpoint; use listCredentialsCursor (GET /api/v2/integrations/credentials/listing).
 func (c *Client) ListCredentials(ctx context.Context, params *ListCredentialsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCredentialsRequest(c.Server, params)
 	if err != nil {
@@ -987,9 +1000,16 @@ type ClientWithResponsesInterface interface {
 
 	// ListCredentialsWithResponse List credentials by page number (deprecated by the vendor in favour of the cursor listing).
 	//
+	// Deprecated by the vendor: "This endpoint is deprecated. Please see the Listing API (GET
+	// /api/v2/integrations/credentials/listing)" (platform-client-sdk-javascript docs; the
+	// Python and Go SDKs mark `getIntegrationsCredentials` deprecated too). It still works
+	// here; use `listCredentialsCursor`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v2/integrations/credentials (the `ListCredentials` operationId).
+	//
+	// Deprecated: the vendor deprecates this endpoint; use listCredentialsCursor (GET /api/v2/integrations/credentials/listing).
 	ListCredentialsWithResponse(ctx context.Context, params *ListCredentialsParams, reqEditors ...RequestEditorFn) (*ListCredentialsResponse, error)
 
 	// CreateCredentialWithBodyWithResponse Create a credential.
@@ -2298,9 +2318,16 @@ func (r GetTokenResponse) ContentType() string {
 
 // ListCredentialsWithResponse List credentials by page number (deprecated by the vendor in favour of the cursor listing).
 //
+// Deprecated by the vendor: "This endpoint is deprecated. Please see the Listing API (GET
+// /api/v2/integrations/credentials/listing)" (platform-client-sdk-javascript docs; the
+// Python and Go SDKs mark `getIntegrationsCredentials` deprecated too). It still works
+// here; use `listCredentialsCursor`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v2/integrations/credentials (the `ListCredentials` operationId).
+//
+// Deprecated: the vendor deprecates this endpoint; use listCredentialsCursor (GET /api/v2/integrations/credentials/listing).
 func (c *ClientWithResponses) ListCredentialsWithResponse(ctx context.Context, params *ListCredentialsParams, reqEditors ...RequestEditorFn) (*ListCredentialsResponse, error) {
 	rsp, err := c.ListCredentials(ctx, params, reqEditors...)
 	if err != nil {

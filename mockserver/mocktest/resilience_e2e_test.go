@@ -360,6 +360,7 @@ func TestWritesAreNeverDuplicated(t *testing.T) {
 		// Every created credential is there exactly once.
 		srv.SetFaults(tenant.Faults{})
 		names := map[string]int{}
+		//lint:ignore SA1019 the deprecated page listing keeps working and is checked here
 		for c, err := range srv.Client(serviceOAuth).Credentials.ListAll(ctx, nil) {
 			require.NoError(t, err)
 			names[c.Name]++
