@@ -135,3 +135,32 @@ func TestCredentialsCRUDRedactsSecrets(t *testing.T) {
 	assert.Equal(t, "not.found", m["code"])
 	assert.Equal(t, r.header.Get("ININ-Correlation-Id"), m["contextId"])
 }
+
+// Only type is required in a Credential, as the vendor declares it: a POST
+// without name creates a credential without one, a PUT without name keeps
+// the stored name; a name that is sent still needs a character that is not
+// white space, and a body without type is still a 400 naming it.
+func TestCredentialNameIsOptional(t *testing.T) {
+	h := newHarness(t)
+	admin := bearer(h.token(genesysToken, "demo-admin", "demo-admin-secret", ""))
+	fields := map[string]string{"userName": "u", "password": "hunter2-secret"}
+	r := h.do(http.MethodPost, credentials, map[string]any{"type": map[string]any{"name": "basicAuth"}, "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	info := r.object(t)
+	assert.Equal(t, "", info["name"])
+	id := info["id"].(string)
+	r = h.do(http.MethodGet, credentials+"/"+id, nil, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.NotContains(t, r.object(t), "name", "a credential without a name has none")
+
+	r = h.do(http.MethodPut, credentials+"/"+firstCredential, map[string]any{"type": map[string]any{"name": "basicAuth"}, "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Equal(t, "Salesforce sync user", r.object(t)["name"], "a PUT without name keeps the stored one")
+
+	r = h.do(http.MethodPost, credentials, map[string]any{"name": " ", "type": map[string]any{"name": "basicAuth"}, "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	assert.NotContains(t, string(r.body), "hunter2", "no field value is echoed")
+	r = h.do(http.MethodPost, credentials, map[string]any{"name": "no type", "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	assert.Contains(t, r.object(t)["message"], "type")
+}

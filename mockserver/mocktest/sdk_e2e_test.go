@@ -416,7 +416,7 @@ func TestWritesAndReset(t *testing.T) {
 	ctx := t.Context()
 	c := srv.Client(mocktest.IntegratorOAuth)
 	info, err := c.Credentials.Create(ctx, credentialsapi.Credential{
-		Name: "ERP", Type: credentialsapi.CredentialType{Name: ptr("basicAuth")},
+		Name: ptr("ERP"), Type: credentialsapi.CredentialType{Name: ptr("basicAuth")},
 		CredentialFields: &map[string]string{"userName": "erp", "password": "s3cret"},
 	})
 	require.NoError(t, err)

@@ -324,7 +324,7 @@ func (w *worker) goneOrLost(err error) {
 func (w *worker) credentialCycle(ctx context.Context) {
 	name := fmt.Sprintf("soak %d-%d", w.id, w.seq)
 	info, err := w.creds.Credentials.Create(ctx, credentialsapi.Credential{
-		Name: name, Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
+		Name: &name, Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
 		CredentialFields: &map[string]string{"endpoint": "https://example.com/" + name},
 	}, w.key("create"))
 	if !w.do(err) {
@@ -336,7 +336,7 @@ func (w *worker) credentialCycle(ctx context.Context) {
 		w.lostIf(err)
 		return
 	}
-	if got.Name != name {
+	if got.Name == nil || *got.Name != name {
 		w.s.lost.Add(1)
 		return
 	}

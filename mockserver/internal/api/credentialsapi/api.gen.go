@@ -18,13 +18,18 @@ func (e TokenRequestGrantType) Valid() bool {
 	}
 }
 
-// Credential defines model for Credential.
+// Credential The vendor's `Credential`. Only `type` is required, as the vendor declares it (Java SDK
+// `required = true` on `type` only; JavaScript `name?`; Python without `[optional]` on
+// `type` only). A POST without `name` creates a credential without a name (`name` is then
+// `""` in `CredentialInfo` and absent from `Credential`); a PUT without `name` keeps the
+// stored one. What the vendor's service does with a missing name is not documented.
+// In a request, `type` needs only `name` (or `id`); its other fields are read-only.
 type Credential struct {
 	CredentialFields *map[string]string `json:"credentialFields,omitempty"`
 	Id               *string            `json:"id,omitempty"`
 
-	// Name At least one character that is not white space.
-	Name    string         `json:"name"`
+	// Name Optional; when sent, at least one character that is not white space.
+	Name    *string        `json:"name,omitempty"`
 	SelfUri *string        `json:"selfUri,omitempty"`
 	Type    CredentialType `json:"type"`
 }

@@ -308,7 +308,10 @@ func (h *handlers) getCredential(rc *pipeline.Request) error {
 	}
 	fields := rc.Tenant.Redact(c) // secret fields replaced
 	ts := credentialTypes{t: rc.Tenant}
-	body := credentialsapi.Credential{Id: &c.ID, Name: c.Name, CredentialFields: &fields, SelfUri: credentialURI(c.ID)}
+	body := credentialsapi.Credential{Id: &c.ID, CredentialFields: &fields, SelfUri: credentialURI(c.ID)}
+	if c.Name != "" { // a credential created without a name has none
+		body.Name = &c.Name
+	}
 	if t := ts.of(c.Type); t != nil {
 		body.Type = *t
 	}
@@ -316,12 +319,12 @@ func (h *handlers) getCredential(rc *pipeline.Request) error {
 	return nil
 }
 
-// credentialBody reads a Credential request body: its name, the type's
-// name (or id) and the fields.
-func credentialBody(rc *pipeline.Request) (name, typeName string, fields map[string]string, err error) {
+// credentialBody reads a Credential request body: its name (nil when
+// absent), the type's name (or id) and the fields.
+func credentialBody(rc *pipeline.Request) (name *string, typeName string, fields map[string]string, err error) {
 	var b credentialsapi.Credential
 	if err := rc.DecodeBody(&b); err != nil {
-		return "", "", nil, err
+		return nil, "", nil, err
 	}
 	typeName = pipeline.Deref(b.Type.Name)
 	if typeName == "" {
@@ -339,7 +342,7 @@ func (h *handlers) createCredential(rc *pipeline.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := rc.Tenant.CreateCredential(name, typeName, fields)
+	c, err := rc.Tenant.CreateCredential(pipeline.Deref(name), typeName, fields)
 	if err != nil {
 		return pipeline.TenantError(err)
 	}
