@@ -48,7 +48,7 @@ type Credential struct {
 	Type    CredentialType `json:"type"`
 }
 
-// CredentialInfo defines model for CredentialInfo.
+// CredentialInfo The vendor's `CredentialInfo` (no `credentialFields`). The vendor declares every field optional; this API always writes `id` and `name` (`""` for a credential without a name).
 type CredentialInfo struct {
 	// CreatedDate A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
 	// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
@@ -110,14 +110,19 @@ type CredentialType struct {
 	Id           *string   `json:"id,omitempty"`
 	Name         *string   `json:"name,omitempty"`
 
-	// Properties The type's fields by name; a field marked `"secret": true` is redacted on read.
+	// Properties The type's fields by name; a field marked `"secret": true` is redacted on read. The
+	// vendor declares `properties` as a free-form object ("Properties describing credentials
+	// of this type.") and documents no member names. The one real vendor payload found
+	// (third-party, 2019) marks a secret field `"sensitive": true` and adds `description` and
+	// `confirm`; whether the vendor's service uses `sensitive`, `secret` or both is unknown,
+	// so this API keeps `secret`.
 	Properties *map[string]CredentialTypeProperty `json:"properties,omitempty"`
 	Required   *[]string                          `json:"required,omitempty"`
 }
 
-// CredentialTypeProperty One field of a credential type.
+// CredentialTypeProperty One field of a credential type. Not a vendor model (the vendor's `properties` is free-form).
 type CredentialTypeProperty struct {
-	// Secret The field's value is redacted on read; absent when false.
+	// Secret The field's value is redacted on read; absent when false. This API's name: a third-party sample of the vendor's data has `sensitive` instead (unconfirmed; see `CredentialType.properties`).
 	Secret *bool `json:"secret,omitempty"`
 
 	// Title A label for the field.
@@ -225,15 +230,23 @@ type TooManyRequests = ErrorBody
 
 // ListCredentialsParams defines parameters for ListCredentials.
 type ListCredentialsParams struct {
+	// PageNumber Page number; the default 1 is the vendor's. The vendor's Go SDK always sends it, `0` for a Go zero value; what the vendor answers to `0` is not documented (here a 400).
 	PageNumber *int `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
-	PageSize   *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// PageSize Page size; the default 25 is the vendor's. The vendor documents no maximum: the maximum 500 is this API's (the vendor's `GET /api/v2/integrations` pages up to 999). `0` is a 400 here; the vendor's answer is not documented.
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // ListCredentialsCursorParams defines parameters for ListCredentialsCursor.
 type ListCredentialsCursorParams struct {
-	Before   *string `form:"before,omitempty" json:"before,omitempty"`
-	After    *string `form:"after,omitempty" json:"after,omitempty"`
-	PageSize *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	// Before The cursor that points to the start of the set of entities that has been returned (from `previousUri`).
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+
+	// After The cursor that points to the end of the set of entities that has been returned (from `nextUri`).
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// PageSize Number of entities to return. The maximum 200 is the vendor's ("Maximum of 200"); the vendor declares the parameter as a string and documents no default: the default 25 is this API's.
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // CreateCredentialJSONRequestBody defines body for CreateCredential for application/json ContentType.
@@ -352,10 +365,14 @@ type ClientInterface interface {
 
 	// ListCredentialTypes List the credential types.
 	//
+	// The permission is the vendor's current one (`integrations:integration:view`); older vendor SDK docs said this operation needs no permission.
+	//
 	// Corresponds with GET /api/v2/integrations/credentials/types (the `ListCredentialTypes` operationId).
 	ListCredentialTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// DeleteCredential Delete a credential.
+	//
+	// The vendor's SDKs expect no response body; the exact success status (204 here) is not visible in any vendor source read.
 	//
 	// Corresponds with DELETE /api/v2/integrations/credentials/{credentialId} (the `DeleteCredential` operationId).
 	DeleteCredential(ctx context.Context, credentialId string, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -474,6 +491,8 @@ func (c *Client) ListCredentialsCursor(ctx context.Context, params *ListCredenti
 
 // ListCredentialTypes List the credential types.
 //
+// The permission is the vendor's current one (`integrations:integration:view`); older vendor SDK docs said this operation needs no permission.
+//
 // Corresponds with GET /api/v2/integrations/credentials/types (the `ListCredentialTypes` operationId).
 func (c *Client) ListCredentialTypes(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCredentialTypesRequest(c.Server)
@@ -488,6 +507,8 @@ func (c *Client) ListCredentialTypes(ctx context.Context, reqEditors ...RequestE
 }
 
 // DeleteCredential Delete a credential.
+//
+// The vendor's SDKs expect no response body; the exact success status (204 here) is not visible in any vendor source read.
 //
 // Corresponds with DELETE /api/v2/integrations/credentials/{credentialId} (the `DeleteCredential` operationId).
 func (c *Client) DeleteCredential(ctx context.Context, credentialId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1040,12 +1061,16 @@ type ClientWithResponsesInterface interface {
 
 	// ListCredentialTypesWithResponse List the credential types.
 	//
+	// The permission is the vendor's current one (`integrations:integration:view`); older vendor SDK docs said this operation needs no permission.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/v2/integrations/credentials/types (the `ListCredentialTypes` operationId).
 	ListCredentialTypesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListCredentialTypesResponse, error)
 
 	// DeleteCredentialWithResponse Delete a credential.
+	//
+	// The vendor's SDKs expect no response body; the exact success status (204 here) is not visible in any vendor source read.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -2382,6 +2407,8 @@ func (c *ClientWithResponses) ListCredentialsCursorWithResponse(ctx context.Cont
 
 // ListCredentialTypesWithResponse List the credential types.
 //
+// The permission is the vendor's current one (`integrations:integration:view`); older vendor SDK docs said this operation needs no permission.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /api/v2/integrations/credentials/types (the `ListCredentialTypes` operationId).
@@ -2394,6 +2421,8 @@ func (c *ClientWithResponses) ListCredentialTypesWithResponse(ctx context.Contex
 }
 
 // DeleteCredentialWithResponse Delete a credential.
+//
+// The vendor's SDKs expect no response body; the exact success status (204 here) is not visible in any vendor source read.
 //
 // Returns a wrapper object for the known response body format(s).
 //
