@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"iter"
+	"net/url"
 	"reflect"
 	"strconv"
 
@@ -16,8 +17,10 @@ type CredentialsService struct {
 	api *credentialsapi.ClientWithResponses
 }
 
-// List reads one page of credentials by page number (the vendor deprecates
-// this form in favour of Listing). params may be nil.
+// List reads one page of credentials by page number. params may be nil.
+//
+// Deprecated: the vendor deprecates GET /api/v2/integrations/credentials in
+// favour of the cursor listing; use Listing. List keeps working.
 func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.ListCredentialsParams, opts ...CallOption) (*credentialsapi.CredentialInfoListing, error) {
 	return sendJSON[credentialsapi.CredentialInfoListing](ctx, CredentialsAPI, "listCredentials", opts, func(ctx context.Context) (*credentialsapi.ListCredentialsResponse, error) {
 		return s.api.ListCredentialsWithResponse(ctx, params)
@@ -27,6 +30,9 @@ func (s *CredentialsService) List(ctx context.Context, params *credentialsapi.Li
 // ListAll iterates over every credential, requesting page numbers from
 // params.PageNumber (default 1) until the last page (pageNumber >= pageCount)
 // or an empty page. params may be nil and is not modified.
+//
+// Deprecated: the vendor deprecates GET /api/v2/integrations/credentials in
+// favour of the cursor listing; use ListingAll. ListAll keeps working.
 func (s *CredentialsService) ListAll(ctx context.Context, params *credentialsapi.ListCredentialsParams, opts ...CallOption) iter.Seq2[credentialsapi.CredentialInfo, error] {
 	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
 		var p credentialsapi.ListCredentialsParams
@@ -78,8 +84,11 @@ func (s *CredentialsService) Listing(ctx context.Context, params *credentialsapi
 }
 
 // ListingAll iterates over every credential with cursor paging, following
-// the after cursor until it is absent or a page is empty. params may be nil
-// and is not modified.
+// each page's nextUri: the next request sends the after cursor read from
+// nextUri's query (the vendor's listing carries its cursors only there). It
+// stops on a page without nextUri or an empty page; a nextUri without an
+// after cursor, or one that repeats a cursor, is a paging error. params may
+// be nil and is not modified.
 func (s *CredentialsService) ListingAll(ctx context.Context, params *credentialsapi.ListCredentialsCursorParams, opts ...CallOption) iter.Seq2[credentialsapi.CredentialInfo, error] {
 	return func(yield func(credentialsapi.CredentialInfo, error) bool) {
 		var p credentialsapi.ListCredentialsCursorParams
@@ -105,24 +114,45 @@ func (s *CredentialsService) ListingAll(ctx context.Context, params *credentials
 			if !yieldAll(&prog, page.Entities, yield) {
 				return
 			}
-			if len(page.Entities) == 0 || page.After == nil || *page.After == "" {
+			if len(page.Entities) == 0 || page.NextUri == nil || *page.NextUri == "" {
 				return
 			}
-			if seen[*page.After] {
+			after, ok := afterCursor(*page.NextUri)
+			if !ok {
+				yield(credentialsapi.CredentialInfo{}, pagingError(CredentialsAPI, "listCredentialsCursor", "the server's nextUri has no after cursor"))
+				return
+			}
+			if seen[after] {
 				yield(credentialsapi.CredentialInfo{}, pagingError(CredentialsAPI, "listCredentialsCursor", "the server repeated a cursor"))
 				return
 			}
-			seen[*page.After] = true
-			p.After, p.Before = ptr(*page.After), nil
+			seen[after] = true
+			p.After, p.Before = ptr(after), nil
 		}
 	}
 }
 
-// Types lists the credential types.
-func (s *CredentialsService) Types(ctx context.Context, opts ...CallOption) (*credentialsapi.CredentialTypeListing, error) {
-	return sendJSON[credentialsapi.CredentialTypeListing](ctx, CredentialsAPI, "listCredentialTypes", opts, func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
+// afterCursor reads the after query parameter of a listing's nextUri (a
+// path with a query, or an absolute URL); false when it has none.
+func afterCursor(nextURI string) (string, bool) {
+	u, err := url.Parse(nextURI)
+	if err != nil {
+		return "", false
+	}
+	after := u.Query().Get("after")
+	return after, after != ""
+}
+
+// Types lists the credential types. The service answers a bare JSON array
+// (the vendor's CredentialType[]); a JSON object is an error.
+func (s *CredentialsService) Types(ctx context.Context, opts ...CallOption) ([]credentialsapi.CredentialType, error) {
+	types, err := sendJSON[[]credentialsapi.CredentialType](ctx, CredentialsAPI, "listCredentialTypes", opts, func(ctx context.Context) (*credentialsapi.ListCredentialTypesResponse, error) {
 		return s.api.ListCredentialTypesWithResponse(ctx)
 	})
+	if err != nil {
+		return nil, err
+	}
+	return *types, nil
 }
 
 // Get reads one credential; secret fields come back redacted.

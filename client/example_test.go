@@ -139,7 +139,7 @@ func ExampleScopeError() {
 		log.Fatal(err)
 	}
 	_, err = c.Credentials.Create(ctx, credentialsapi.Credential{
-		Name: "jira",
+		Name: client.Ptr("jira"),
 		Type: credentialsapi.CredentialType{Name: client.Ptr("basicAuth")},
 	})
 	var scopeErr *client.ScopeError
@@ -189,7 +189,7 @@ func ExampleAPIError() {
 func ExampleReplaySafe() {
 	var c *client.Client // from client.New
 	ctx := context.Background()
-	cred := credentialsapi.Credential{Name: "jira", Type: credentialsapi.CredentialType{Name: client.Ptr("basicAuth")}}
+	cred := credentialsapi.Credential{Name: client.Ptr("jira"), Type: credentialsapi.CredentialType{Name: client.Ptr("basicAuth")}}
 
 	// Repeating this write is harmless:
 	_, err := c.Credentials.Create(ctx, cred, client.ReplaySafe())

@@ -57,7 +57,7 @@ func TestExplainWithoutDecisionHeader(t *testing.T) {
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		asked = r.Header.Get("X-Tenantkit-Explain")
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"entities":[]}`))
+		_, _ = w.Write([]byte(`[]`)) // the vendor's CredentialType[]
 	}))
 	defer ts.Close()
 	c, err := client.New(ts.URL)

@@ -84,7 +84,8 @@ func credentialPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	}
 }
 
-// cursorPages pages with the after cursor, absent on the last page.
+// cursorPages pages as the vendor's listing does: the after cursor only in
+// nextUri, absent on the last page.
 func cursorPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
@@ -100,7 +101,7 @@ func cursorPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 			res.Entities = append(res.Entities, credentialsapi.CredentialInfo{Id: item(i), Name: item(i)})
 		}
 		if next := from + 2; next < total {
-			res.After = ptr("cur" + strconv.Itoa(next))
+			res.NextUri = ptr("/api/v2/integrations/credentials/listing?pageSize=2&after=cur" + strconv.Itoa(next))
 		}
 		jsonOK(res)(w, r)
 	}
@@ -208,7 +209,7 @@ func iterCases() []iterCase {
 			seq: func(ctx context.Context, c *client.Client) iter.Seq2[string, error] {
 				return ids(c.Credentials.ListingAll(ctx, nil), credID)
 			},
-			requests: 3, // no after cursor on the last page
+			requests: 3, // no nextUri on the last page
 		},
 		{
 			name:   "Relationship.ProxyAssignmentsAll",
@@ -391,7 +392,15 @@ func TestIterators_StalledPagingFails(t *testing.T) {
 		{
 			name: "repeated cursor",
 			server: sequence(jsonOK(credentialsapi.CredentialInfoCursorListing{
-				Entities: []credentialsapi.CredentialInfo{{Id: "a", Name: "a"}}, After: ptr("same")})),
+				Entities: []credentialsapi.CredentialInfo{{Id: "a", Name: "a"}}, NextUri: ptr("/api/v2/integrations/credentials/listing?after=same")})),
+			seq: func(ctx context.Context, c *client.Client) iter.Seq2[string, error] {
+				return ids(c.Credentials.ListingAll(ctx, nil), func(e credentialsapi.CredentialInfo) string { return e.Id })
+			},
+		},
+		{
+			name: "nextUri without an after cursor",
+			server: sequence(jsonOK(credentialsapi.CredentialInfoCursorListing{
+				Entities: []credentialsapi.CredentialInfo{{Id: "a", Name: "a"}}, NextUri: ptr("/api/v2/integrations/credentials/listing?pageSize=2")})),
 			seq: func(ctx context.Context, c *client.Client) iter.Seq2[string, error] {
 				return ids(c.Credentials.ListingAll(ctx, nil), func(e credentialsapi.CredentialInfo) string { return e.Id })
 			},

@@ -25,7 +25,7 @@ var (
 	genesys503 = respond(503, ctJSON, `{"message":"Service unavailable","code":"service.unavailable","status":503}`)
 	listing    = jsonOK(credentialsapi.CredentialInfoListing{Entities: []credentialsapi.CredentialInfo{{Id: "c1", Name: "one"}}})
 	created    = jsonOK(credentialsapi.CredentialInfo{Id: "c9", Name: "new"})
-	newCred    = credentialsapi.Credential{Name: "new", Type: credentialsapi.CredentialType{Name: ptr("basic")}}
+	newCred    = credentialsapi.Credential{Name: ptr("new"), Type: credentialsapi.CredentialType{Name: ptr("basic")}}
 	rowsOK     = jsonOK(relationshipapi.RowsResponse{Rows: []relationshipapi.Row{{EntryId: 1}}})
 	problem503 = respond(503, ctProblem, `{"title":"Service Unavailable","status":503,"errorCode":"service_unavailable"}`)
 )

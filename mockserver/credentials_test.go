@@ -60,10 +60,22 @@ func TestCredentialsCursor(t *testing.T) {
 		for _, e := range l.Entities {
 			seen = append(seen, e.Id)
 		}
+		// Exactly the vendor's envelope: the cursors are only in the URIs.
+		var raw map[string]any
+		r.json(t, &raw)
+		for k := range raw {
+			assert.Contains(t, []string{"entities", "nextUri", "selfUri", "previousUri"}, k)
+		}
 		path = ""
-		if l.After != nil {
-			path = credentials + "/listing?pageSize=3&after=" + url.QueryEscape(*l.After)
-			assert.NotNil(t, l.NextUri)
+		if l.NextUri != nil {
+			u, err := url.Parse(*l.NextUri)
+			require.NoError(t, err)
+			assert.NotEmpty(t, u.Query().Get("after"), "nextUri carries the after cursor")
+			path = *l.NextUri
+		}
+		if pages > 0 {
+			require.NotNil(t, l.PreviousUri)
+			assert.Contains(t, *l.PreviousUri, "before=")
 		}
 	}
 	assert.Len(t, seen, 4)
@@ -122,4 +134,33 @@ func TestCredentialsCRUDRedactsSecrets(t *testing.T) {
 	m := r.object(t)
 	assert.Equal(t, "not.found", m["code"])
 	assert.Equal(t, r.header.Get("ININ-Correlation-Id"), m["contextId"])
+}
+
+// Only type is required in a Credential, as the vendor declares it: a POST
+// without name creates a credential without one, a PUT without name keeps
+// the stored name; a name that is sent still needs a character that is not
+// white space, and a body without type is still a 400 naming it.
+func TestCredentialNameIsOptional(t *testing.T) {
+	h := newHarness(t)
+	admin := bearer(h.token(genesysToken, "demo-admin", "demo-admin-secret", ""))
+	fields := map[string]string{"userName": "u", "password": "hunter2-secret"}
+	r := h.do(http.MethodPost, credentials, map[string]any{"type": map[string]any{"name": "basicAuth"}, "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	info := r.object(t)
+	assert.Equal(t, "", info["name"])
+	id := info["id"].(string)
+	r = h.do(http.MethodGet, credentials+"/"+id, nil, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.NotContains(t, r.object(t), "name", "a credential without a name has none")
+
+	r = h.do(http.MethodPut, credentials+"/"+firstCredential, map[string]any{"type": map[string]any{"name": "basicAuth"}, "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.Equal(t, "Salesforce sync user", r.object(t)["name"], "a PUT without name keeps the stored one")
+
+	r = h.do(http.MethodPost, credentials, map[string]any{"name": " ", "type": map[string]any{"name": "basicAuth"}, "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	assert.NotContains(t, string(r.body), "hunter2", "no field value is echoed")
+	r = h.do(http.MethodPost, credentials, map[string]any{"name": "no type", "credentialFields": fields}, admin...)
+	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
+	assert.Contains(t, r.object(t)["message"], "type")
 }

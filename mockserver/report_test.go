@@ -31,7 +31,7 @@ func integratorRun(t *testing.T, srv *mocktest.Server) {
 	for _, err := range c.Credentials.ListingAll(ctx, nil) {
 		require.NoError(t, err)
 	}
-	_, err = c.Credentials.Create(ctx, credentialsapi.Credential{Name: "ERP", Type: credentialsapi.CredentialType{Name: strPtr("basicAuth")},
+	_, err = c.Credentials.Create(ctx, credentialsapi.Credential{Name: strPtr("ERP"), Type: credentialsapi.CredentialType{Name: strPtr("basicAuth")},
 		CredentialFields: &map[string]string{"userName": "erp", "password": "pw"}})
 	require.NoError(t, err)
 	_, err = c.Relationship.Rows(ctx, "Deals", nil)

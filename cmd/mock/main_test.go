@@ -407,14 +407,12 @@ func TestPrintedCurlCommandsWork(t *testing.T) {
 					assert.Equal(t, tc.entities, ids)
 				case strings.Contains(cmd, "/api/v2/integrations/credentials/types"):
 					seen["credentials"] = true
-					var p struct {
-						Entities []struct {
-							ID string `json:"id"`
-						} `json:"entities"`
+					var p []struct {
+						ID string `json:"id"`
 					}
-					require.NoError(t, json.Unmarshal(body, &p), "%s", body)
+					require.NoError(t, json.Unmarshal(body, &p), "a bare array: %s", body)
 					var ids []string
-					for _, e := range p.Entities {
+					for _, e := range p {
 						ids = append(ids, e.ID)
 					}
 					assert.Equal(t, tc.credTypes, ids)

@@ -148,7 +148,7 @@ func syncIntegration(ctx context.Context, base string) error {
 	}
 	typ := "basicAuth"
 	if _, err := c.Credentials.Create(ctx, credentialsapi.Credential{
-		Name: "Salesforce sync user (rotated)", Type: credentialsapi.CredentialType{Name: &typ},
+		Name: client.Ptr("Salesforce sync user (rotated)"), Type: credentialsapi.CredentialType{Name: &typ},
 		CredentialFields: &map[string]string{"userName": "sync@northwind.example", "password": "rotated-secret"},
 	}); err != nil {
 		return err

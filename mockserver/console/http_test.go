@@ -145,6 +145,7 @@ func TestConsoleChecksAPastedManifest(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
 	c := srv.Client(mocktest.IntegratorOAuth)
+	//lint:ignore SA1019 any allowed request will do; the deprecated listing still works
 	_, err := c.Credentials.List(t.Context(), nil)
 	require.NoError(t, err)
 	path := "/_mock/ui/t/" + srv.Tenant().ID() + "/privilege"

@@ -54,7 +54,7 @@ func syncCredentials(t testing.TB, srv *mocktest.Server) {
 	_, err = c.Relationship.Rows(t.Context(), "Deals", nil)
 	require.NoError(t, err)
 	name := "basicAuth"
-	_, err = c.Credentials.Create(t.Context(), credentialsapi.Credential{Name: "ERP", Type: credentialsapi.CredentialType{Name: &name},
+	_, err = c.Credentials.Create(t.Context(), credentialsapi.Credential{Name: ptr("ERP"), Type: credentialsapi.CredentialType{Name: &name},
 		CredentialFields: &map[string]string{"userName": "u", "password": "p"}})
 	require.NoError(t, err)
 }

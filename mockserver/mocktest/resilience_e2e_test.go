@@ -251,7 +251,7 @@ func writeCalls(srv *mocktest.Server, opts ...client.Option) []struct {
 	}{
 		{"createCredential", func(ctx context.Context, i int, ed ...client.CallOption) error {
 			_, err := creds.Credentials.Create(ctx, credentialsapi.Credential{
-				Name: fmt.Sprintf("cred-%d", i), Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
+				Name: ptr(fmt.Sprintf("cred-%d", i)), Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
 				CredentialFields: &map[string]string{"endpoint": "https://example.com/hook"},
 			}, ed...)
 			return err
@@ -360,6 +360,7 @@ func TestWritesAreNeverDuplicated(t *testing.T) {
 		// Every created credential is there exactly once.
 		srv.SetFaults(tenant.Faults{})
 		names := map[string]int{}
+		//lint:ignore SA1019 the deprecated page listing keeps working and is checked here
 		for c, err := range srv.Client(serviceOAuth).Credentials.ListAll(ctx, nil) {
 			require.NoError(t, err)
 			names[c.Name]++
@@ -550,7 +551,7 @@ func TestExpiryOnDemandIsRenewedTransparently(t *testing.T) {
 		require.NoError(t, err)
 		srv.ExpireTokens()
 		before := writesPerformed(srv, "createCredential")
-		_, err = w.Credentials.Create(ctx, credentialsapi.Credential{Name: "after expiry", Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
+		_, err = w.Credentials.Create(ctx, credentialsapi.Credential{Name: ptr("after expiry"), Type: credentialsapi.CredentialType{Name: ptr("userDefined")},
 			CredentialFields: &map[string]string{"endpoint": "https://example.com"}})
 		require.NoError(t, err)
 		assert.Equal(t, 1, writesPerformed(srv, "createCredential")-before)

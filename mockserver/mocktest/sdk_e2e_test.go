@@ -190,7 +190,7 @@ func TestExpiredCredentialsAreRenewedTransparently(t *testing.T) {
 
 	types, err := oauth.Credentials.Types(ctx)
 	require.NoError(t, err)
-	assert.Len(t, types.Entities, 3)
+	assert.Len(t, types, 3)
 	info, err := session.Data.GetSessionInfo(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, "/User/1002", info.UserId)
@@ -416,7 +416,7 @@ func TestWritesAndReset(t *testing.T) {
 	ctx := t.Context()
 	c := srv.Client(mocktest.IntegratorOAuth)
 	info, err := c.Credentials.Create(ctx, credentialsapi.Credential{
-		Name: "ERP", Type: credentialsapi.CredentialType{Name: ptr("basicAuth")},
+		Name: ptr("ERP"), Type: credentialsapi.CredentialType{Name: ptr("basicAuth")},
 		CredentialFields: &map[string]string{"userName": "erp", "password": "s3cret"},
 	})
 	require.NoError(t, err)

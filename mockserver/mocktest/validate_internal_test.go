@@ -31,9 +31,10 @@ func TestValidatingTransportCatchesSpecViolations(t *testing.T) {
 		decision   bool
 		wantErr    string
 	}{
-		{"conforming", `{"entities":[],"pageSize":25,"pageNumber":1,"total":0,"pageCount":0}`, true, ""},
-		{"wrong type", `{"entities":"none"}`, true, "does not match the spec"},
-		{"no decision header", `{"entities":[],"pageSize":25,"pageNumber":1,"total":0,"pageCount":0}`, false, "has no X-Tenantkit-Decision header"},
+		{"conforming", `[{"id":"basicAuth","name":"basicAuth","displayOrder":[],"required":[]}]`, true, ""},
+		{"wrong type", `[{"name":7}]`, true, "does not match the spec"},
+		{"envelope instead of the array", `{"entities":[]}`, true, "does not match the spec"},
+		{"no decision header", `[]`, false, "has no X-Tenantkit-Decision header"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -110,8 +110,10 @@ func (t *Tenant) Redact(c Credential) map[string]string {
 // checkCredential validates fields against the type; old supplies the
 // previous values of secret fields left out or sent as Redacted.
 func (t *Tenant) checkCredential(name, typeName string, fields, old map[string]string) (map[string]string, error) {
-	if strings.TrimSpace(name) == "" {
-		return nil, &ValueError{Field: "name", Msg: "is required"}
+	// A name is optional, as the vendor declares it; one that is sent has
+	// a character that is not white space.
+	if name != "" && strings.TrimSpace(name) == "" {
+		return nil, &ValueError{Field: "name", Msg: "needs a character that is not white space"}
 	}
 	ct := t.credType(typeName)
 	if ct == nil {
@@ -145,7 +147,8 @@ func (t *Tenant) checkCredential(name, typeName string, fields, old map[string]s
 	return out, nil
 }
 
-// CreateCredential stores a new credential with a random UUID.
+// CreateCredential stores a new credential with a random UUID; name may be
+// empty (the credential has none).
 func (t *Tenant) CreateCredential(name, typeName string, fields map[string]string) (Credential, error) {
 	now := t.now().UTC()
 	t.lock()
@@ -159,9 +162,10 @@ func (t *Tenant) CreateCredential(name, typeName string, fields map[string]strin
 	return c.clone(), nil
 }
 
-// UpdateCredential replaces a credential's name, type and fields. Secret
-// fields left out, or sent as Redacted, keep their value.
-func (t *Tenant) UpdateCredential(id, name, typeName string, fields map[string]string) (Credential, error) {
+// UpdateCredential replaces a credential's name, type and fields. A nil
+// name keeps the stored one. Secret fields left out, or sent as Redacted,
+// keep their value.
+func (t *Tenant) UpdateCredential(id string, name *string, typeName string, fields map[string]string) (Credential, error) {
 	now := t.now().UTC()
 	t.lock()
 	defer t.mu.Unlock()
@@ -173,11 +177,15 @@ func (t *Tenant) UpdateCredential(id, name, typeName string, fields map[string]s
 	if c.Type == typeName {
 		old = c.Fields
 	}
-	vals, err := t.checkCredential(name, typeName, fields, old)
+	newName := c.Name
+	if name != nil {
+		newName = *name
+	}
+	vals, err := t.checkCredential(newName, typeName, fields, old)
 	if err != nil {
 		return Credential{}, err
 	}
-	c.Name, c.Type, c.Fields, c.Modified = name, typeName, vals, now
+	c.Name, c.Type, c.Fields, c.Modified = newName, typeName, vals, now
 	return c.clone(), nil
 }
 

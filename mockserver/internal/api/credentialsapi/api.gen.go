@@ -18,38 +18,62 @@ func (e TokenRequestGrantType) Valid() bool {
 	}
 }
 
-// Credential defines model for Credential.
+// Credential The vendor's `Credential`. Only `type` is required, as the vendor declares it (Java SDK
+// `required = true` on `type` only; JavaScript `name?`; Python without `[optional]` on
+// `type` only). A POST without `name` creates a credential without a name (`name` is then
+// `""` in `CredentialInfo` and absent from `Credential`); a PUT without `name` keeps the
+// stored one. What the vendor's service does with a missing name is not documented.
+// In a request, `type` needs only `name` (or `id`); its other fields are read-only.
 type Credential struct {
 	CredentialFields *map[string]string `json:"credentialFields,omitempty"`
 	Id               *string            `json:"id,omitempty"`
 
-	// Name At least one character that is not white space.
-	Name    string         `json:"name"`
+	// Name Optional; when sent, at least one character that is not white space.
+	Name    *string        `json:"name,omitempty"`
 	SelfUri *string        `json:"selfUri,omitempty"`
 	Type    CredentialType `json:"type"`
 }
 
-// CredentialInfo defines model for CredentialInfo.
+// CredentialInfo The vendor's `CredentialInfo` (no `credentialFields`). The vendor declares every field optional; this API always writes `id` and `name` (`""` for a credential without a name).
 type CredentialInfo struct {
-	CreatedDate  *string         `json:"createdDate,omitempty"`
-	Id           string          `json:"id"`
-	ModifiedDate *string         `json:"modifiedDate,omitempty"`
-	Name         string          `json:"name"`
-	SelfUri      *string         `json:"selfUri,omitempty"`
-	Type         *CredentialType `json:"type,omitempty"`
+	// CreatedDate A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
+	// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
+	// "ISO-8601 ... yyyy-MM-ddTHH:mm:ss[.mmm]Z", and its Go SDK (platform-client-sdk-go
+	// `credentialinfo.go`) parses these fields with the layout `2006-01-02T15:04:05.999999Z`
+	// and drops the error, so a time with an offset silently becomes `0001-01-01`. The vendor
+	// has also been seen to send whole seconds (`2019-12-17T16:16:21Z`); this API always writes
+	// three fractional digits.
+	CreatedDate *GenesysDateTime `json:"createdDate,omitempty"`
+	Id          string           `json:"id"`
+
+	// ModifiedDate A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
+	// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
+	// "ISO-8601 ... yyyy-MM-ddTHH:mm:ss[.mmm]Z", and its Go SDK (platform-client-sdk-go
+	// `credentialinfo.go`) parses these fields with the layout `2006-01-02T15:04:05.999999Z`
+	// and drops the error, so a time with an offset silently becomes `0001-01-01`. The vendor
+	// has also been seen to send whole seconds (`2019-12-17T16:16:21Z`); this API always writes
+	// three fractional digits.
+	ModifiedDate *GenesysDateTime `json:"modifiedDate,omitempty"`
+	Name         string           `json:"name"`
+	SelfUri      *string          `json:"selfUri,omitempty"`
+	Type         *CredentialType  `json:"type,omitempty"`
 }
 
-// CredentialInfoCursorListing defines model for CredentialInfoCursorListing.
+// CredentialInfoCursorListing The vendor's `CredentialInfoCursorListing`, exactly its four fields (platform-client-sdk-go
+// `credentialinfocursorlisting.go`, -python and -javascript agree). The cursors are only in
+// the URIs: `nextUri` carries `after=<cursor>` and `previousUri` `before=<cursor>`; a client
+// pages on by reading `after` from `nextUri` (the tenantkit SDK's `ListingAll` does).
 type CredentialInfoCursorListing struct {
-	// After Cursor for the next page; absent on the last page.
-	After *string `json:"after,omitempty"`
+	Entities []CredentialInfo `json:"entities"`
 
-	// Before Cursor for the previous page.
-	Before      *string          `json:"before,omitempty"`
-	Entities    []CredentialInfo `json:"entities"`
-	NextUri     *string          `json:"nextUri,omitempty"`
-	PreviousUri *string          `json:"previousUri,omitempty"`
-	SelfUri     *string          `json:"selfUri,omitempty"`
+	// NextUri The next page, with `after=<cursor>` in its query; absent on the last page.
+	NextUri *string `json:"nextUri,omitempty"`
+
+	// PreviousUri The previous page, with `before=<cursor>` in its query; absent on the first page.
+	PreviousUri *string `json:"previousUri,omitempty"`
+
+	// SelfUri This page's query as the client sent it.
+	SelfUri *string `json:"selfUri,omitempty"`
 }
 
 // CredentialInfoListing defines model for CredentialInfoListing.
@@ -72,19 +96,19 @@ type CredentialType struct {
 	Id           *string   `json:"id,omitempty"`
 	Name         *string   `json:"name,omitempty"`
 
-	// Properties The type's fields by name; a field marked `"secret": true` is redacted on read.
+	// Properties The type's fields by name; a field marked `"secret": true` is redacted on read. The
+	// vendor declares `properties` as a free-form object ("Properties describing credentials
+	// of this type.") and documents no member names. The one real vendor payload found
+	// (third-party, 2019) marks a secret field `"sensitive": true` and adds `description` and
+	// `confirm`; whether the vendor's service uses `sensitive`, `secret` or both is unknown,
+	// so this API keeps `secret`.
 	Properties *map[string]CredentialTypeProperty `json:"properties,omitempty"`
 	Required   *[]string                          `json:"required,omitempty"`
 }
 
-// CredentialTypeListing defines model for CredentialTypeListing.
-type CredentialTypeListing struct {
-	Entities []CredentialType `json:"entities"`
-}
-
-// CredentialTypeProperty One field of a credential type.
+// CredentialTypeProperty One field of a credential type. Not a vendor model (the vendor's `properties` is free-form).
 type CredentialTypeProperty struct {
-	// Secret The field's value is redacted on read; absent when false.
+	// Secret The field's value is redacted on read; absent when false. This API's name: a third-party sample of the vendor's data has `sensitive` instead (unconfirmed; see `CredentialType.properties`).
 	Secret *bool `json:"secret,omitempty"`
 
 	// Title A label for the field.
@@ -121,6 +145,15 @@ type ErrorDetail struct {
 	ErrorCode  *string `json:"errorCode,omitempty"`
 	FieldName  *string `json:"fieldName,omitempty"`
 }
+
+// GenesysDateTime A time in UTC with a literal `Z` and milliseconds, `yyyy-MM-ddTHH:mm:ss.SSSZ` (for example
+// `2026-03-02T09:30:00.000Z`), never an offset such as `+00:00`. The vendor documents
+// "ISO-8601 ... yyyy-MM-ddTHH:mm:ss[.mmm]Z", and its Go SDK (platform-client-sdk-go
+// `credentialinfo.go`) parses these fields with the layout `2006-01-02T15:04:05.999999Z`
+// and drops the error, so a time with an offset silently becomes `0001-01-01`. The vendor
+// has also been seen to send whole seconds (`2019-12-17T16:16:21Z`); this API always writes
+// three fractional digits.
+type GenesysDateTime = string
 
 // Limit The vendor's limit that a request exceeded (Genesys `Limit`); the mock never sends it.
 type Limit struct {
@@ -183,15 +216,23 @@ type TooManyRequests = ErrorBody
 
 // ListCredentialsParams defines parameters for ListCredentials.
 type ListCredentialsParams struct {
+	// PageNumber Page number; the default 1 is the vendor's. The vendor's Go SDK always sends it, `0` for a Go zero value; what the vendor answers to `0` is not documented (here a 400).
 	PageNumber *int `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
-	PageSize   *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// PageSize Page size; the default 25 is the vendor's. The vendor documents no maximum: the maximum 500 is this API's (the vendor's `GET /api/v2/integrations` pages up to 999). `0` is a 400 here; the vendor's answer is not documented.
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // ListCredentialsCursorParams defines parameters for ListCredentialsCursor.
 type ListCredentialsCursorParams struct {
-	Before   *string `form:"before,omitempty" json:"before,omitempty"`
-	After    *string `form:"after,omitempty" json:"after,omitempty"`
-	PageSize *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	// Before The cursor that points to the start of the set of entities that has been returned (from `previousUri`).
+	Before *string `form:"before,omitempty" json:"before,omitempty"`
+
+	// After The cursor that points to the end of the set of entities that has been returned (from `nextUri`).
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// PageSize Number of entities to return. The maximum 200 is the vendor's ("Maximum of 200"); the vendor declares the parameter as a string and documents no default: the default 25 is this API's.
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 }
 
 // CreateCredentialJSONRequestBody defines body for CreateCredential for application/json ContentType.

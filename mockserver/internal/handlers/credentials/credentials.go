@@ -244,12 +244,12 @@ func (h *handlers) listCredentialsCursor(rc *pipeline.Request) error {
 	if end < len(all) && len(page) > 0 {
 		a := cursorOf(page[len(page)-1]).encode()
 		next := fmt.Sprintf("%s?pageSize=%d&after=%s", credentialsListing, size, a)
-		body.After, body.NextUri = &a, &next
+		body.NextUri = &next
 	}
 	if start > 0 && len(page) > 0 {
 		b := cursorOf(page[0]).encode()
 		prev := fmt.Sprintf("%s?pageSize=%d&before=%s", credentialsListing, size, b)
-		body.Before, body.PreviousUri = &b, &prev
+		body.PreviousUri = &prev
 	}
 	rc.WriteJSON(http.StatusOK, "application/json", body)
 	return nil
@@ -263,7 +263,7 @@ type encodedBody struct {
 	length     string // len(body), formatted
 }
 
-// listCredentialTypes answers with the types' listing, encoded once per
+// listCredentialTypes answers with the types as a JSON array, encoded once per
 // generation of the tenant (the types change only with a reset).
 func (h *handlers) listCredentialTypes(rc *pipeline.Request) error {
 	gen := rc.Tenant.Generation()
@@ -275,9 +275,10 @@ func (h *handlers) listCredentialTypes(rc *pipeline.Request) error {
 		}
 	}
 	types, gen := rc.Tenant.CredentialTypesAt()
-	body := credentialsapi.CredentialTypeListing{Entities: make([]credentialsapi.CredentialType, len(types))}
+	// A bare array, never null: the vendor's SDKs decode a list.
+	body := make([]credentialsapi.CredentialType, len(types))
 	for i, ct := range types {
-		body.Entities[i] = credentialTypeModel(ct)
+		body[i] = credentialTypeModel(ct)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -307,7 +308,10 @@ func (h *handlers) getCredential(rc *pipeline.Request) error {
 	}
 	fields := rc.Tenant.Redact(c) // secret fields replaced
 	ts := credentialTypes{t: rc.Tenant}
-	body := credentialsapi.Credential{Id: &c.ID, Name: c.Name, CredentialFields: &fields, SelfUri: credentialURI(c.ID)}
+	body := credentialsapi.Credential{Id: &c.ID, CredentialFields: &fields, SelfUri: credentialURI(c.ID)}
+	if c.Name != "" { // a credential created without a name has none
+		body.Name = &c.Name
+	}
 	if t := ts.of(c.Type); t != nil {
 		body.Type = *t
 	}
@@ -315,12 +319,12 @@ func (h *handlers) getCredential(rc *pipeline.Request) error {
 	return nil
 }
 
-// credentialBody reads a Credential request body: its name, the type's
-// name (or id) and the fields.
-func credentialBody(rc *pipeline.Request) (name, typeName string, fields map[string]string, err error) {
+// credentialBody reads a Credential request body: its name (nil when
+// absent), the type's name (or id) and the fields.
+func credentialBody(rc *pipeline.Request) (name *string, typeName string, fields map[string]string, err error) {
 	var b credentialsapi.Credential
 	if err := rc.DecodeBody(&b); err != nil {
-		return "", "", nil, err
+		return nil, "", nil, err
 	}
 	typeName = pipeline.Deref(b.Type.Name)
 	if typeName == "" {
@@ -338,7 +342,7 @@ func (h *handlers) createCredential(rc *pipeline.Request) error {
 	if err != nil {
 		return err
 	}
-	c, err := rc.Tenant.CreateCredential(name, typeName, fields)
+	c, err := rc.Tenant.CreateCredential(pipeline.Deref(name), typeName, fields)
 	if err != nil {
 		return pipeline.TenantError(err)
 	}
