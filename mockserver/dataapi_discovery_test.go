@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -339,4 +340,32 @@ func TestRetrieveMultipleBounds(t *testing.T) {
 	}
 	r := h.do(http.MethodPost, retrieveMultiplePath, map[string]any{"ids": []string{"/Task/1"}, "fields": []string{"EstimatedHours"}}, bob...)
 	assert.Equal(t, http.StatusOK, r.status, "%s", r.body)
+}
+
+// TestDescribeReferenceToHiddenType: a reference field names its target type
+// only to a user who may read that type through the API.
+func TestDescribeReferenceToHiddenType(t *testing.T) {
+	f := tenant.Demo()
+	for i := range f.EntityTypes {
+		if f.EntityTypes[i].Name == "Project" {
+			f.EntityTypes[i].Fields["MainTask"] = "ref:Task"
+		}
+	}
+	h := newHarness(t, mockserver.WithFixture(f))
+	refs := func(auth []string) []string {
+		r := h.do(http.MethodGet, describeEntitiesPath+"?typeNames=Project", nil, auth...)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		var d descriptions
+		r.json(t, &d)
+		for _, fd := range d.EntityDescriptions[0].Fields {
+			if fd.Name == "MainTask" {
+				assert.Equal(t, "Entity", fd.Type)
+				return fd.ReferencedEntities
+			}
+		}
+		t.Fatal("no field MainTask")
+		return nil
+	}
+	assert.Empty(t, refs(apiKey("demo-key-bob")))
+	assert.Equal(t, []string{"Task"}, refs(session(loginSession(t, h, "alice@demo.tenantkit.dev"))))
 }
