@@ -11,7 +11,8 @@ import (
 )
 
 // DataService is the work-management data API (Clarizen REST v2 shape):
-// authentication, entity queries, CZQL queries and single objects.
+// authentication, metadata discovery, entity queries, counts, CZQL queries,
+// single objects and several objects by id.
 type DataService struct {
 	api *dataapi.ClientWithResponses
 }
@@ -159,6 +160,80 @@ func (s *DataService) DeleteObject(ctx context.Context, typeName, id string, opt
 		return s.api.DeleteObjectWithResponse(ctx, typeName, entityKey(id))
 	})
 	return err
+}
+
+// ListEntities names the entity types the caller may read through the API
+// (metadata/listEntities).
+func (s *DataService) ListEntities(ctx context.Context, opts ...CallOption) ([]string, error) {
+	res, err := sendJSON[dataapi.ListEntitiesResult](ctx, DataAPI, "listEntities", opts, func(ctx context.Context) (*dataapi.ListEntitiesResponse, error) {
+		return s.api.ListEntitiesWithResponse(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.TypeNames, nil
+}
+
+// DescribeEntities describes the fields of the given entity types, in the
+// order given (metadata/describeEntities). A type that does not exist and
+// one the caller may not read are the same *ValidationError.
+func (s *DataService) DescribeEntities(ctx context.Context, typeNames []string, opts ...CallOption) ([]dataapi.EntityDescription, error) {
+	res, err := sendJSON[dataapi.DescribeEntitiesResult](ctx, DataAPI, "describeEntities", opts, func(ctx context.Context) (*dataapi.DescribeEntitiesResponse, error) {
+		return s.api.DescribeEntitiesWithResponse(ctx, &dataapi.DescribeEntitiesParams{TypeNames: typeNames})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.EntityDescriptions, nil
+}
+
+// DescribeMetadata describes entity types (metadata/describeMetadata): the
+// params' TypeNames, or every type the caller may read when nil; Flags
+// "fields" adds each type's fields. params may be nil.
+func (s *DataService) DescribeMetadata(ctx context.Context, params *dataapi.DescribeMetadataParams, opts ...CallOption) ([]dataapi.EntityDescription, error) {
+	res, err := sendJSON[dataapi.DescribeEntitiesResult](ctx, DataAPI, "describeMetadata", opts, func(ctx context.Context) (*dataapi.DescribeMetadataResponse, error) {
+		return s.api.DescribeMetadataWithResponse(ctx, params)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.EntityDescriptions, nil
+}
+
+// CountQuery counts the entities an entity query matches among those the
+// caller may see (data/countQuery): the same rows EntityQueryAll yields.
+// The query's _type is sent as entityQuery when not set; its fields,
+// orders and paging do not change the count.
+func (s *DataService) CountQuery(ctx context.Context, q dataapi.CountedQuery, opts ...CallOption) (int64, error) {
+	if q.UnderscoreType == nil {
+		t := dataapi.EntityQuery
+		q.UnderscoreType = &t
+	}
+	res, err := sendJSON[dataapi.CountQueryResult](ctx, DataAPI, "countQuery", opts, func(ctx context.Context) (*dataapi.CountQueryResponse, error) {
+		return s.api.CountQueryWithResponse(ctx, dataapi.CountQueryRequest{Query: q})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return res.Count, nil
+}
+
+// RetrieveMultiple reads entities by id ("/Project/3"), of one or more
+// types, in the order of ids (data/retrieveMultiple). An id the caller may
+// not read, or that names nothing, is absent from the result: there is no
+// error for it. fields nil reads every field.
+func (s *DataService) RetrieveMultiple(ctx context.Context, ids, fields []string, opts ...CallOption) ([]dataapi.Entity, error) {
+	res, err := sendJSON[dataapi.RetrieveMultipleResult](ctx, DataAPI, "retrieveMultiple", opts, func(ctx context.Context) (*dataapi.RetrieveMultipleResponse, error) {
+		req := dataapi.RetrieveMultipleRequest{Ids: ids}
+		if fields != nil {
+			req.Fields = &fields
+		}
+		return s.api.RetrieveMultipleWithResponse(ctx, req)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res.Results, nil
 }
 
 // entityKey returns the last segment of an entity id: "/Project/123" → "123".

@@ -87,9 +87,10 @@
 //
 // A request is replay-safe when its operation is ReadOnly in the operation
 // table (LookupOperation): every GET, and the POSTs the spec marks
-// x-read-only (entityQuery, query, queryRows). A write (createCredential,
-// createObject, createProxyAssignments, updates, deletes, login) is sent
-// once unless the caller opts in for that call, in either of two ways:
+// x-read-only (entityQuery, query, countQuery, retrieveMultiple,
+// queryRows). A write (createCredential, createObject,
+// createProxyAssignments, updates, deletes, login) is sent once unless the
+// caller opts in for that call, in either of two ways:
 //
 //	// the server deduplicates by Idempotency-Key
 //	info, err := c.Credentials.Create(ctx, cred, client.IdempotencyKey(key))

@@ -56,7 +56,12 @@
 //     user nor the answer, decision, audit log, usage or idempotency;
 //  4. permissions: 403 naming them (any of x-permissions);
 //  5. object-type access: 403 when the effective user's roles may not read
-//     the entity type (named where x-entity-type says) through the API;
+//     the entity type (named where x-entity-type says) through the API.
+//     Operations that list or describe types or read rows of several
+//     (listEntities, describeEntities, describeMetadata, retrieveMultiple)
+//     ask the same rule per type (pipeline.Request.TypeReadable) and leave
+//     out a type the user may not read exactly like one that does not
+//     exist (enforcement: audit reads it and records the denial);
 //  6. row-level sharing, in the handlers: lists hold visible rows only (and
 //     totals and hasMore agree); a hidden row is 404, never 403, and reads
 //     on the wire exactly like a row that does not exist: same status,

@@ -74,7 +74,7 @@ func MaxIdempotencyKey(doc *openapi3.T) (int, error) {
 // EntityTypeRef says where an operation names the entity type it touches.
 type EntityTypeRef struct {
 	In   string `json:"in"`   // path, query, body or czql
-	Name string `json:"name"` // parameter or body field holding the type (or the CZQL text)
+	Name string `json:"name"` // parameter or body field holding the type (or the CZQL text); a dotted body name is a nested member
 }
 
 // Operation is what one operation requires, read from its spec.

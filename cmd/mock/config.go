@@ -73,7 +73,7 @@ type config struct {
 
 	// HTTPS: a certificate made at start (its PEM written to tlsCertOut,
 	// or a temporary file), or tlsCert and tlsKey.
-	tls                          bool
+	tls                         bool
 	tlsCert, tlsKey, tlsCertOut string
 
 	// Server-wide bounds on hostile or bursty load.

@@ -322,6 +322,16 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		q.Set("typeName", c.EntityType)
 	case op.ID == "query":
 		jsonBody(fmt.Sprintf(`{"q":"SELECT Name FROM %s"}`, c.EntityType))
+	case op.ID == "countQuery":
+		jsonBody(fmt.Sprintf(`{"query":{"_type":"entityQuery","typeName":%q}}`, c.EntityType))
+	case op.ID == "describeEntities":
+		// A type the effective user may read: describing a type it may not
+		// read is the 400 of an unknown type, not a step of the decision.
+		q.Set("typeNames", readableType(f, eff))
+	case op.ID == "retrieveMultiple":
+		if len(f.EntityTypes) > 0 {
+			jsonBody(fmt.Sprintf(`{"ids":["/%s/1"]}`, f.EntityTypes[0].Name))
+		}
 	case op.ID == "createObject", op.ID == "updateObject":
 		jsonBody(`{"Name":"permission matrix"}`)
 	case op.ID == "createCredential", op.ID == "updateCredential":
@@ -411,6 +421,25 @@ func sees(f *tenant.Fixture, typeName string, id, user int64) bool {
 		}
 	}
 	return false
+}
+
+// readableType is the first entity type of the fixture a role of user lists
+// (the first type when none does).
+func readableType(f *tenant.Fixture, user int64) string {
+	if len(f.EntityTypes) == 0 {
+		return ""
+	}
+	u, _ := userOf(f, user)
+	for _, et := range f.EntityTypes {
+		for _, r := range rolesOf(f, u) {
+			for _, t := range r.EntityTypes {
+				if t == "*" || strings.EqualFold(t, et.Name) {
+					return et.Name
+				}
+			}
+		}
+	}
+	return f.EntityTypes[0].Name
 }
 
 func userOf(f *tenant.Fixture, id int64) (tenant.UserFixture, bool) {

@@ -227,6 +227,26 @@ func (rc *Request) AuthorizeRelatedType(typeName string) error {
 	return denialError(d)
 }
 
+// TypeReadable reports whether the effective user may read an entity type
+// (canonical name) through the API, by step 5's rule (decide.Object), for
+// the operations that list or describe types, or read rows of several:
+// a type it may not read is left out of their answers, exactly like a type
+// that does not exist, and nothing of it is recorded where the caller could
+// read it. Under enforcement: audit the type is readable and the denial is
+// recorded (audit-deny), as AuthorizeRelatedType records it.
+func (rc *Request) TypeReadable(typeName string) bool {
+	d := decide.Object(rc.Tenant, rc.Verdict.Effective, typeName)
+	if d == nil {
+		return true
+	}
+	if !rc.subject.Audit {
+		return false
+	}
+	rc.Verdict.Record(d, true) // keeps the first failure
+	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
+	return true
+}
+
 // entityTypeName reads the entity type where the spec's x-entity-type says
 // it is: a path or query parameter, a body field, or the FROM of CZQL text.
 func (rc *Request) entityTypeName() string {
@@ -242,9 +262,19 @@ func (rc *Request) entityTypeName() string {
 	case "body", "czql":
 		// Exactly the key the handler reads: ReadBody has already turned
 		// PascalCase keys into camelCase, and a second key that differs only
-		// in case must not name a different type for this check.
+		// in case must not name a different type for this check. A dotted
+		// name ("query.typeName") is a member of a nested object.
 		m, _ := rc.BodyJSON.(map[string]any)
-		v, _ := m[ref.Name].(string)
+		name := ref.Name
+		for {
+			outer, rest, nested := strings.Cut(name, ".")
+			if !nested {
+				break
+			}
+			m, _ = m[outer].(map[string]any)
+			name = rest
+		}
+		v, _ := m[name].(string)
 		if ref.In == "czql" {
 			v, _ = query.FromType(v)
 		}

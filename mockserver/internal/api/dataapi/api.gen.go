@@ -53,6 +53,69 @@ func (e CompareConditionType) Valid() bool {
 	}
 }
 
+// Defines values for CountedQueryType.
+const (
+	EntityQuery CountedQueryType = "entityQuery"
+)
+
+// Valid indicates whether the value is a known member of the CountedQueryType enum.
+func (e CountedQueryType) Valid() bool {
+	switch e {
+	case EntityQuery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FieldDescriptionType.
+const (
+	FieldDescriptionTypeBinary        FieldDescriptionType = "Binary"
+	FieldDescriptionTypeBoolean       FieldDescriptionType = "Boolean"
+	FieldDescriptionTypeDate          FieldDescriptionType = "Date"
+	FieldDescriptionTypeDateTime      FieldDescriptionType = "DateTime"
+	FieldDescriptionTypeDouble        FieldDescriptionType = "Double"
+	FieldDescriptionTypeDuration      FieldDescriptionType = "Duration"
+	FieldDescriptionTypeEntity        FieldDescriptionType = "Entity"
+	FieldDescriptionTypeInteger       FieldDescriptionType = "Integer"
+	FieldDescriptionTypeLong          FieldDescriptionType = "Long"
+	FieldDescriptionTypeMoney         FieldDescriptionType = "Money"
+	FieldDescriptionTypeMultiPickList FieldDescriptionType = "MultiPickList"
+	FieldDescriptionTypeString        FieldDescriptionType = "String"
+)
+
+// Valid indicates whether the value is a known member of the FieldDescriptionType enum.
+func (e FieldDescriptionType) Valid() bool {
+	switch e {
+	case FieldDescriptionTypeBinary:
+		return true
+	case FieldDescriptionTypeBoolean:
+		return true
+	case FieldDescriptionTypeDate:
+		return true
+	case FieldDescriptionTypeDateTime:
+		return true
+	case FieldDescriptionTypeDouble:
+		return true
+	case FieldDescriptionTypeDuration:
+		return true
+	case FieldDescriptionTypeEntity:
+		return true
+	case FieldDescriptionTypeInteger:
+		return true
+	case FieldDescriptionTypeLong:
+		return true
+	case FieldDescriptionTypeMoney:
+		return true
+	case FieldDescriptionTypeMultiPickList:
+		return true
+	case FieldDescriptionTypeString:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for NotConditionType.
 const (
 	Not NotConditionType = "not"
@@ -149,6 +212,24 @@ func (e SortOrder) Valid() bool {
 	}
 }
 
+// Defines values for DescribeMetadataParamsFlags.
+const (
+	Fields    DescribeMetadataParamsFlags = "fields"
+	Relations DescribeMetadataParamsFlags = "relations"
+)
+
+// Valid indicates whether the value is a known member of the DescribeMetadataParamsFlags enum.
+func (e DescribeMetadataParamsFlags) Valid() bool {
+	switch e {
+	case Fields:
+		return true
+	case Relations:
+		return true
+	default:
+		return false
+	}
+}
+
 // AndCondition defines model for AndCondition.
 type AndCondition struct {
 	UnderscoreType AndConditionType `json:"_type"`
@@ -214,10 +295,55 @@ type Condition struct {
 // Constant One constant of a list operand.
 type Constant = interface{}
 
+// CountQueryRequest defines model for CountQueryRequest.
+type CountQueryRequest struct {
+	// Query The query to count: an entity query as entityQuery takes it. The vendor's query is
+	// polymorphic by `_type` (the SDK sends `entityQuery`; it also has aggregate, relation and
+	// other queries); this API counts entity queries only, and an omitted `_type` reads as
+	// `entityQuery` (inferred). `fields`, `orders`, `relations`, `deleted` and `paging` are
+	// accepted and do not change the count.
+	Query CountedQuery `json:"query"`
+}
+
+// CountQueryResult defines model for CountQueryResult.
+type CountQueryResult struct {
+	Count int64 `json:"count"`
+}
+
+// CountedQuery The query to count: an entity query as entityQuery takes it. The vendor's query is
+// polymorphic by `_type` (the SDK sends `entityQuery`; it also has aggregate, relation and
+// other queries); this API counts entity queries only, and an omitted `_type` reads as
+// `entityQuery` (inferred). `fields`, `orders`, `relations`, `deleted` and `paging` are
+// accepted and do not change the count.
+type CountedQuery struct {
+	UnderscoreType *CountedQueryType `json:"_type,omitempty"`
+	Deleted        *bool             `json:"deleted,omitempty"`
+	Fields         []string          `json:"fields,omitempty"`
+	Orders         []OrderBy         `json:"orders,omitempty"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging    Paging     `json:"paging,omitempty"`
+	Relations []Relation `json:"relations,omitempty"`
+	TypeName  string     `json:"typeName"`
+
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	Where *Condition `json:"where,omitempty"`
+}
+
+// CountedQueryType defines model for CountedQuery.Type.
+type CountedQueryType string
+
 // CreateResult defines model for CreateResult.
 type CreateResult struct {
 	// Id The new entity id, `/Type/n`.
 	Id string `json:"id"`
+}
+
+// DescribeEntitiesResult defines model for DescribeEntitiesResult.
+type DescribeEntitiesResult struct {
+	EntityDescriptions []EntityDescription `json:"entityDescriptions"`
 }
 
 // EmptyResult An empty JSON object.
@@ -229,6 +355,15 @@ type EmptyResult = map[string]interface{}
 type Entity struct {
 	Id                   string                 `json:"id"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// EntityDescription One entity type (third-party SDK `ekincaglar/clarizen`, `Common/entityDescription.cs`).
+// The vendor also returns `label`, `labelPlural`, `validStates`, `parentEntity`,
+// `displayField`, `disabled` and `relations`; the tenant model knows none of them (no
+// labels, states, type hierarchy or relations), so they are left out.
+type EntityDescription struct {
+	Fields   []FieldDescription `json:"fields,omitempty"`
+	TypeName string             `json:"typeName"`
 }
 
 // EntityQueryRequest defines model for EntityQueryRequest.
@@ -287,8 +422,37 @@ type Expression struct {
 	Value Operand `json:"value,omitempty"`
 }
 
+// FieldDescription One field (third-party SDK `ekincaglar/clarizen`, `Common/fieldDescription.cs`: `name`,
+// `type`, `nullable`, `system`, `updateable`, `referencedEntities`, ...). The vendor's display
+// name is `label` (with `presentationType` for the control the UI shows); the tenant model
+// has no display names or presentation, so neither is sent, nor are `defaultValue`,
+// `calculated`, `createOnly`, `internal`, `custom`, `visible`, `decimalPlaces`,
+// `filterable`, `sortable`, `maxLength` or `flags`. `type` maps the model's field kinds:
+// string `String`, number `Double`, bool `Boolean`, date `Date`, reference `Entity`
+// (the vendor also has Integer, Long, DateTime, Duration, Money, MultiPickList and Binary).
+// Every field takes null but `Owner`, the implicit owner reference (`system`); every field
+// may be written (`updateable`). `referencedEntities` names the referenced type of a
+// reference field when the caller may read it through the API (User always), and is
+// empty otherwise.
+type FieldDescription struct {
+	Name               string               `json:"name"`
+	Nullable           bool                 `json:"nullable"`
+	ReferencedEntities []string             `json:"referencedEntities,omitempty"`
+	System             bool                 `json:"system"`
+	Type               FieldDescriptionType `json:"type"`
+	Updateable         bool                 `json:"updateable"`
+}
+
+// FieldDescriptionType defines model for FieldDescription.Type.
+type FieldDescriptionType string
+
 // FieldExpression A field expression `{fieldName}`, the left side of a compare condition.
 type FieldExpression = Expression
+
+// ListEntitiesResult defines model for ListEntitiesResult.
+type ListEntitiesResult struct {
+	TypeNames []string `json:"typeNames"`
+}
 
 // LoginOptions defines model for LoginOptions.
 type LoginOptions struct {
@@ -394,6 +558,19 @@ type Relation struct {
 	Where *Condition `json:"where,omitempty"`
 }
 
+// RetrieveMultipleRequest defines model for RetrieveMultipleRequest.
+type RetrieveMultipleRequest struct {
+	Fields []string `json:"fields,omitempty"`
+
+	// Ids Entity ids `/Type/n`, at most 100 (the vendor's limit is not documented).
+	Ids []string `json:"ids"`
+}
+
+// RetrieveMultipleResult defines model for RetrieveMultipleResult.
+type RetrieveMultipleResult struct {
+	Results []Entity `json:"results"`
+}
+
 // ServerDefinition defines model for ServerDefinition.
 type ServerDefinition struct {
 	AppLocation    *string `json:"appLocation,omitempty"`
@@ -424,6 +601,9 @@ type SessionInfo struct {
 
 // SortOrder defines model for SortOrder.
 type SortOrder string
+
+// TypeNameList defines model for TypeNameList.
+type TypeNameList = []string
 
 // EntityID defines model for EntityID.
 type EntityID = string
@@ -480,11 +660,32 @@ type GetObjectParams struct {
 	Fields []string `form:"fields,omitempty" json:"fields,omitempty"`
 }
 
+// DescribeEntitiesParams defines parameters for DescribeEntities.
+type DescribeEntitiesParams struct {
+	// TypeNames The entity types to describe, comma-separated (at most 64).
+	TypeNames TypeNameList `form:"typeNames" json:"typeNames"`
+}
+
+// DescribeMetadataParams defines parameters for DescribeMetadata.
+type DescribeMetadataParams struct {
+	// TypeNames The entity types to describe, comma-separated; omitted, every readable type.
+	TypeNames *TypeNameList `form:"typeNames,omitempty" json:"typeNames,omitempty"`
+
+	// Flags What to include besides each type's name, comma-separated.
+	Flags []DescribeMetadataParamsFlags `form:"flags,omitempty" json:"flags,omitempty"`
+}
+
+// DescribeMetadataParamsFlags defines parameters for DescribeMetadata.
+type DescribeMetadataParamsFlags string
+
 // GetServerDefinitionJSONRequestBody defines body for GetServerDefinition for application/json ContentType.
 type GetServerDefinitionJSONRequestBody = ServerDefinitionRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
+
+// CountQueryJSONRequestBody defines body for CountQuery for application/json ContentType.
+type CountQueryJSONRequestBody = CountQueryRequest
 
 // EntityQueryJSONRequestBody defines body for EntityQuery for application/json ContentType.
 type EntityQueryJSONRequestBody = EntityQueryRequest
@@ -497,6 +698,9 @@ type UpdateObjectJSONRequestBody = EntityValues
 
 // QueryJSONRequestBody defines body for Query for application/json ContentType.
 type QueryJSONRequestBody = QueryRequest
+
+// RetrieveMultipleJSONRequestBody defines body for RetrieveMultiple for application/json ContentType.
+type RetrieveMultipleJSONRequestBody = RetrieveMultipleRequest
 
 // Getter for additional properties for Entity. Returns the specified
 // element and whether it was found

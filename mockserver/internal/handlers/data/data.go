@@ -57,6 +57,11 @@ func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
 		"getObject":           h.getObject,
 		"updateObject":        h.updateObject,
 		"deleteObject":        h.deleteObject,
+		"listEntities":        h.listEntities,
+		"describeEntities":    h.describeEntities,
+		"describeMetadata":    h.describeMetadata,
+		"countQuery":          h.countQuery,
+		"retrieveMultiple":    h.retrieveMultiple,
 	}
 }
 
