@@ -137,6 +137,7 @@ func (f *Fixture) Validate() error {
 			entryIDs[et.EntryTypeID] = true
 		}
 	}
+	fieldIDs := map[int64]bool{}
 	for i, et := range f.EntityTypes {
 		p := at("entityTypes", i)
 		seen := map[string]string{} // lower-case name → declared name
@@ -161,6 +162,33 @@ func (f *Fixture) Validate() error {
 			}
 			if ft.Kind == KindRef && ft.RefType != UserType && !types[strings.ToLower(ft.RefType)] {
 				v.errf(fp, "refers to unknown entity type %q", ft.RefType)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(et.FieldOptions)) {
+			o := et.FieldOptions[name]
+			fp := p + ".fieldOptions." + name
+			ts, ok := et.Fields[name]
+			if !ok {
+				v.errf(fp, "names no field of %s (fieldOptions are for its declared fields)", et.Name)
+				continue
+			}
+			ft, _ := parseFieldType(ts)
+			if o.ID < 0 || o.ID != 0 && fieldIDs[o.ID] {
+				v.errf(fp+".id", "duplicate or negative field id %d", o.ID)
+			}
+			fieldIDs[o.ID] = o.ID != 0
+			if len(o.Choices) > 0 && ft.Kind != KindString {
+				v.errf(fp+".choices", "choice values need a string field, not %s", ts)
+			}
+			seen := map[string]bool{}
+			for j, c := range o.Choices {
+				if c == "" || seen[c] {
+					v.errf(at(fp+".choices", j), "empty or duplicate choice value %q", c)
+				}
+				seen[c] = true
+			}
+			if o.MultiSelect && len(o.Choices) == 0 && ft.Kind != KindRef {
+				v.errf(fp+".multiSelect", "only choice and reference fields are multi-select")
 			}
 		}
 	}
