@@ -126,5 +126,8 @@ func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"relationship.getProxyAssignments", "relationship.createProxyAssignments",
 		"relationship.queryRows", "relationship.getRows",
+		"relationship.getEntryTypes", "relationship.getEntryType", "relationship.getEntryTypeFields",
+		"relationship.getAllFields", "relationship.getSchemaUsers", "relationship.getCurrencies",
+		"relationship.getFilterOperations",
 	}, declared)
 }

@@ -590,8 +590,11 @@ type Fixture struct {
 	ApiKeys         *[]FixtureAPIKey         `json:"apiKeys,omitempty"`
 	CredentialTypes *[]FixtureCredentialType `json:"credentialTypes,omitempty"`
 	Credentials     *[]FixtureCredential     `json:"credentials,omitempty"`
-	Entities        *[]FixtureEntity         `json:"entities,omitempty"`
-	EntityTypes     *[]FixtureEntityType     `json:"entityTypes,omitempty"`
+
+	// Currencies Currency codes the relationship API's schema lists (GET /api/rest/v4/schema/currencies); unique.
+	Currencies  *[]string            `json:"currencies,omitempty"`
+	Entities    *[]FixtureEntity     `json:"entities,omitempty"`
+	EntityTypes *[]FixtureEntityType `json:"entityTypes,omitempty"`
 
 	// Faults The fault plan, as `PUT /_mock/tenants/{id}/faults` takes it (see Faults).
 	Faults *FixtureFaults `json:"faults,omitempty"`

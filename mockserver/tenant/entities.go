@@ -355,3 +355,14 @@ func schemaFields(def *EntityType, opts map[string]FieldOptionsFixture) []Schema
 	}
 	return out
 }
+
+// Currencies returns the tenant's currency codes (the fixture's), in
+// fixture order.
+func (t *Tenant) Currencies() []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.fixture == nil {
+		return []string{}
+	}
+	return append([]string{}, t.fixture.Currencies...)
+}

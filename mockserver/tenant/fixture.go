@@ -28,7 +28,10 @@ type Fixture struct {
 	Entities         []EntityFixture         `yaml:"entities" json:"entities"`
 	CredentialTypes  []CredentialTypeFixture `yaml:"credentialTypes" json:"credentialTypes"`
 	Credentials      []CredentialFixture     `yaml:"credentials" json:"credentials"`
-	Faults           *FaultsFixture          `yaml:"faults" json:"faults,omitempty"`
+	// Currencies are the currency codes the relationship API's schema
+	// lists (GET /api/rest/v4/schema/currencies).
+	Currencies []string       `yaml:"currencies" json:"currencies,omitempty"`
+	Faults     *FaultsFixture `yaml:"faults" json:"faults,omitempty"`
 	// Generate adds generated rows for scale tests (see GenerateFixture).
 	Generate *GenerateFixture `yaml:"generate" json:"generate,omitempty"`
 

@@ -137,6 +137,13 @@ func (f *Fixture) Validate() error {
 			entryIDs[et.EntryTypeID] = true
 		}
 	}
+	currencies := map[string]bool{}
+	for i, c := range f.Currencies {
+		if !currencyPattern.MatchString(c) || currencies[c] {
+			v.errf(at("currencies", i), "%q is not a currency code (three capital letters) or is a duplicate", c)
+		}
+		currencies[c] = true
+	}
 	fieldIDs := map[int64]bool{}
 	for i, et := range f.EntityTypes {
 		p := at("entityTypes", i)
@@ -432,6 +439,8 @@ func (f *Fixture) Validate() error {
 }
 
 var typeNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // settings converts the settings section, with defaults.
 func (f *Fixture) settings() (Settings, error) {
