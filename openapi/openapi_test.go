@@ -108,7 +108,7 @@ paths:
 }
 
 // An operation declares AS-USER by a header parameter of that name; only the
-// relationship API's proxy and row operations do.
+// relationship API's proxy, row and schema operations do.
 func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	t.Parallel()
 	var declared []string
