@@ -492,7 +492,8 @@ type ClientInterface interface {
 	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-	// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 	// SDK asks for `data user_management publish` by default, the current one for
 	// `data user_management`.
 	//
@@ -507,7 +508,8 @@ type ClientInterface interface {
 	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-	// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 	// SDK asks for `data user_management publish` by default, the current one for
 	// `data user_management`.
 	//
@@ -670,7 +672,8 @@ func (c *Client) CreateProxyAssignments(ctx context.Context, params *CreateProxy
 // `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 // A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 // vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 // SDK asks for `data user_management publish` by default, the current one for
 // `data user_management`.
 //
@@ -695,7 +698,8 @@ func (c *Client) GetTokenWithBody(ctx context.Context, contentType string, body 
 // `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 // A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 // vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 // SDK asks for `data user_management publish` by default, the current one for
 // `data user_management`.
 //
@@ -1755,7 +1759,8 @@ type ClientWithResponsesInterface interface {
 	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-	// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 	// SDK asks for `data user_management publish` by default, the current one for
 	// `data user_management`.
 	//
@@ -1770,7 +1775,8 @@ type ClientWithResponsesInterface interface {
 	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-	// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 	// SDK asks for `data user_management publish` by default, the current one for
 	// `data user_management`.
 	//
@@ -3194,7 +3200,8 @@ func (c *ClientWithResponses) CreateProxyAssignmentsWithResponse(ctx context.Con
 // `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 // A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 // vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 // SDK asks for `data user_management publish` by default, the current one for
 // `data user_management`.
 //
@@ -3215,7 +3222,8 @@ func (c *ClientWithResponses) GetTokenWithBodyWithResponse(ctx context.Context, 
 // `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
 // A requested scope the client may not be issued is a 400 `invalid_scope`, except the
 // vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
-// (RFC 6749 section 3.3), and the response's `scope` lists what was granted. The legacy
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
 // SDK asks for `data user_management publish` by default, the current one for
 // `data user_management`.
 //

@@ -356,3 +356,27 @@ func TestPythonSDK0110ConstructorSequence(t *testing.T) {
 	var ue *client.UnauthenticatedError
 	assert.True(t, errors.As(err, &ue), "%v", err)
 }
+
+// The vendor scopes the mock serves no API for (x-ignored-scopes) are
+// dropped when asked for with scopes it serves, and refused alone: a
+// request of them alone never becomes a token with every scope.
+func TestTokenIgnoresVendorScopesOnlyBesideServedOnes(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	post := func(scope string) (int, map[string]any) {
+		form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-integrator"},
+			"client_secret": {"demo-integrator-secret"}, "scope": {scope}}
+		resp, err := http.PostForm(srv.URL+"/api/rest/v1/oauth/token", form)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var m map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&m))
+		return resp.StatusCode, m
+	}
+	status, m := post("data publish ri_import backup")
+	require.Equal(t, http.StatusOK, status, "%v", m)
+	assert.Equal(t, "data", m["scope"])
+	status, m = post("publish")
+	assert.Equal(t, http.StatusBadRequest, status)
+	assert.Equal(t, "invalid_scope", m["error"])
+}

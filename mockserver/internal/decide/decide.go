@@ -114,17 +114,22 @@ type Operation struct {
 
 // RequestedScopes are the scopes a token request's space-separated scope
 // asks for, without the operation's IgnoredScopes: what step 2 judges and
-// the token is issued with.
+// the token is issued with. A request of ignored scopes alone keeps them
+// (step 2 refuses them like any scope the client may not have), so it
+// never reads as a request without scope, which gets every scope.
 func (op *Operation) RequestedScopes(scope string) []string {
 	fields := strings.Fields(scope)
 	if len(op.IgnoredScopes) == 0 {
 		return fields
 	}
-	out := fields[:0]
+	var out []string
 	for _, s := range fields {
 		if !slices.Contains(op.IgnoredScopes, s) {
 			out = append(out, s)
 		}
+	}
+	if len(out) == 0 {
+		return fields
 	}
 	return out
 }
