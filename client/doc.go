@@ -64,7 +64,7 @@
 // carries it.
 //
 // Only operations whose spec declares the AS-USER header act on it
-// (Operation.AsUser: the relationship API's proxy and row operations). The
+// (Operation.AsUser: the relationship API's proxy, row and schema operations). The
 // data and credentials APIs ignore it, as the vendors do: the client still
 // sends it when asked (a client-wide WithAsUser applies to every call), and
 // such a call runs as the credential's own user, never the principal's.

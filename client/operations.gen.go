@@ -36,4 +36,11 @@ var operationTable = []Operation{
 	{API: RelationshipAPI, ID: "getToken", Method: "POST", Path: "/api/rest/v1/oauth/token"},
 	{API: RelationshipAPI, ID: "queryRows", Method: "POST", Path: "/api/rest/v4/data/entrydata/rows/query/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true, AsUser: true},
 	{API: RelationshipAPI, ID: "getRows", Method: "GET", Path: "/api/rest/v4/data/entrydata/rows/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getAllFields", Method: "GET", Path: "/api/rest/v4/schema/allfields", Scopes: [][]string{[]string{"data"}}, ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getCurrencies", Method: "GET", Path: "/api/rest/v4/schema/currencies", Scopes: [][]string{[]string{"data"}}, ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getEntryTypes", Method: "GET", Path: "/api/rest/v4/schema/entryTypes", Scopes: [][]string{[]string{"data"}}, ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getEntryType", Method: "GET", Path: "/api/rest/v4/schema/entryTypes/{entryType}", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getEntryTypeFields", Method: "GET", Path: "/api/rest/v4/schema/entryTypes/{entryType}/fields", Scopes: [][]string{[]string{"data"}}, EntityTypeIn: "path", ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getFilterOperations", Method: "GET", Path: "/api/rest/v4/schema/filteroperations", Scopes: [][]string{[]string{"data"}}, ReadOnly: true, AsUser: true},
+	{API: RelationshipAPI, ID: "getSchemaUsers", Method: "GET", Path: "/api/rest/v4/schema/users", Scopes: [][]string{[]string{"data"}}, ReadOnly: true, AsUser: true},
 }

@@ -10,7 +10,8 @@ import (
 )
 
 // RelationshipService is the relationship-data API (DealCloud shape): proxy
-// assignments and entry rows. Calls may act as another user with AS-USER;
+// assignments, entry rows and the schema (entry types, fields, users,
+// currencies, filter operations). Calls may act as another user with AS-USER;
 // see the package documentation.
 type RelationshipService struct {
 	api *relationshipapi.ClientWithResponses
@@ -160,10 +161,92 @@ func rowPages(api API, op string, skip0 *int, fetch func(skip int) (*relationshi
 	}
 }
 
+// EntryTypes lists the entry types the caller may read through the API
+// (GET /api/rest/v4/schema/entryTypes).
+func (s *RelationshipService) EntryTypes(ctx context.Context, opts ...CallOption) ([]relationshipapi.EntryTypeObject, error) {
+	list, err := sendJSON[relationshipapi.EntryTypeList](ctx, RelationshipAPI, "getEntryTypes", opts, func(ctx context.Context) (*relationshipapi.GetEntryTypesResponse, error) {
+		return s.api.GetEntryTypesWithResponse(ctx, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// EntryType reads one entry type by api name or numeric id. A type the
+// caller may not read is an *ObjectAccessError (403), like one that does not
+// exist unless the caller may read every type (then a 404).
+func (s *RelationshipService) EntryType(ctx context.Context, entryType string, opts ...CallOption) (*relationshipapi.EntryTypeObject, error) {
+	return sendJSON[relationshipapi.EntryTypeObject](ctx, RelationshipAPI, "getEntryType", opts, func(ctx context.Context) (*relationshipapi.GetEntryTypeResponse, error) {
+		return s.api.GetEntryTypeWithResponse(ctx, entryType, nil)
+	})
+}
+
+// EntryTypeFields lists the fields of one entry type (api name or numeric
+// id); params (editable, entryForm) may be nil.
+func (s *RelationshipService) EntryTypeFields(ctx context.Context, entryType string, params *relationshipapi.GetEntryTypeFieldsParams, opts ...CallOption) ([]relationshipapi.Field, error) {
+	params, opts = moveAsUser(params, opts)
+	list, err := sendJSON[relationshipapi.FieldList](ctx, RelationshipAPI, "getEntryTypeFields", opts, func(ctx context.Context) (*relationshipapi.GetEntryTypeFieldsResponse, error) {
+		return s.api.GetEntryTypeFieldsWithResponse(ctx, entryType, params)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// AllFields lists the fields of every entry type the caller may read; each
+// field's EntryListId is its entry type's Id.
+func (s *RelationshipService) AllFields(ctx context.Context, opts ...CallOption) ([]relationshipapi.Field, error) {
+	list, err := sendJSON[relationshipapi.FieldList](ctx, RelationshipAPI, "getAllFields", opts, func(ctx context.Context) (*relationshipapi.GetAllFieldsResponse, error) {
+		return s.api.GetAllFieldsWithResponse(ctx, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// SchemaUsers lists the site's users (id, name, email); params
+// (activeOnly) may be nil.
+func (s *RelationshipService) SchemaUsers(ctx context.Context, params *relationshipapi.GetSchemaUsersParams, opts ...CallOption) ([]relationshipapi.SchemaUser, error) {
+	params, opts = moveAsUser(params, opts)
+	list, err := sendJSON[relationshipapi.SchemaUserList](ctx, RelationshipAPI, "getSchemaUsers", opts, func(ctx context.Context) (*relationshipapi.GetSchemaUsersResponse, error) {
+		return s.api.GetSchemaUsersWithResponse(ctx, params)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// Currencies lists the site's currency codes.
+func (s *RelationshipService) Currencies(ctx context.Context, opts ...CallOption) ([]string, error) {
+	list, err := sendJSON[relationshipapi.CurrencyList](ctx, RelationshipAPI, "getCurrencies", opts, func(ctx context.Context) (*relationshipapi.GetCurrenciesResponse, error) {
+		return s.api.GetCurrenciesWithResponse(ctx, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// FilterOperations lists the operations the rows filter supports.
+func (s *RelationshipService) FilterOperations(ctx context.Context, opts ...CallOption) ([]relationshipapi.FilterOperation, error) {
+	list, err := sendJSON[relationshipapi.FilterOperationList](ctx, RelationshipAPI, "getFilterOperations", opts, func(ctx context.Context) (*relationshipapi.GetFilterOperationsResponse, error) {
+		return s.api.GetFilterOperationsWithResponse(ctx, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
 // asUserParams is a generated params struct with an AS-USER field.
 type asUserParams interface {
 	relationshipapi.GetProxyAssignmentsParams | relationshipapi.CreateProxyAssignmentsParams |
-		relationshipapi.GetRowsParams | relationshipapi.QueryRowsParams
+		relationshipapi.GetRowsParams | relationshipapi.QueryRowsParams |
+		relationshipapi.GetEntryTypeFieldsParams | relationshipapi.GetSchemaUsersParams
 }
 
 // moveAsUser takes the AS-USER value out of a copy of the generated params
@@ -192,6 +275,10 @@ func asUserField[P asUserParams](p *P) **int64 {
 	case *relationshipapi.GetRowsParams:
 		return &v.ASUSER
 	case *relationshipapi.QueryRowsParams:
+		return &v.ASUSER
+	case *relationshipapi.GetEntryTypeFieldsParams:
+		return &v.ASUSER
+	case *relationshipapi.GetSchemaUsersParams:
 		return &v.ASUSER
 	}
 	panic("unreachable")

@@ -32,7 +32,7 @@ var apis = []apiBinding{
 	}, nil},
 	{openapi.Relationship, relationship.Surface, func(*Server) map[string]pipeline.Handler {
 		return withToken(relationship.Handlers())
-	}, nil},
+	}, relationship.Prepare},
 	{openapi.Admin, surfaceAdmin, (*Server).adminHandlers, nil},
 }
 

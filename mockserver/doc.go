@@ -21,7 +21,8 @@
 // # The request path and the decision
 //
 // A vendor request takes one path (ServeHTTP in serve.go composes it):
-// route it against the specs; bound it (in-flight limits, body size, JSON
+// route it against the specs (a spec with x-case-insensitive-paths, the
+// relationship API's, matches its literal path segments ignoring case); bound it (in-flight limits, body size, JSON
 // depth); resolve its credential once into an immutable subject
 // (pipeline.Request.Subject: tenant, credential as the tenant knows it,
 // settings, time), which the resilience layer reads to find whose budget
@@ -47,7 +48,7 @@
 //     sessions are not scope-limited;
 //  3. AS-USER proxy, only on operations whose spec declares the AS-USER
 //     header parameter (openapi.Operation.AsUser: the relationship API's
-//     proxy and row operations): 400 for a value that is not a user id,
+//     proxy, row and schema operations): 400 for a value that is not a user id,
 //     403 without a proxy assignment; an id that names no user gets the
 //     same 403 (status, body and decision), so AS-USER cannot enumerate
 //     users, and only the audit log tells the two apart; on success the

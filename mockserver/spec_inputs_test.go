@@ -92,6 +92,13 @@ func specInputBases(h *harness) map[string]specInput {
 		"createProxyAssignments": {headers: d, json: func() any { return []any{map[string]any{"proxyUserId": 2001, "userIds": []any{1002}}} }},
 		"getRows":                {headers: d, path: deals},
 		"queryRows":              {headers: d, path: deals, json: func() any { return map[string]any{} }},
+		"getEntryTypes":          {headers: d},
+		"getEntryType":           {headers: d, path: deals},
+		"getEntryTypeFields":     {headers: d, path: deals},
+		"getAllFields":           {headers: d},
+		"getSchemaUsers":         {headers: d},
+		"getCurrencies":          {headers: d},
+		"getFilterOperations":    {headers: d},
 	}
 }
 

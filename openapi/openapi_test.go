@@ -108,7 +108,7 @@ paths:
 }
 
 // An operation declares AS-USER by a header parameter of that name; only the
-// relationship API's proxy and row operations do.
+// relationship API's proxy, row and schema operations do.
 func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	t.Parallel()
 	var declared []string
@@ -126,5 +126,8 @@ func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"relationship.getProxyAssignments", "relationship.createProxyAssignments",
 		"relationship.queryRows", "relationship.getRows",
+		"relationship.getEntryTypes", "relationship.getEntryType", "relationship.getEntryTypeFields",
+		"relationship.getAllFields", "relationship.getSchemaUsers", "relationship.getCurrencies",
+		"relationship.getFilterOperations",
 	}, declared)
 }

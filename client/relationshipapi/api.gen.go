@@ -31,6 +31,81 @@ func (e TokenRequestGrantType) Valid() bool {
 	}
 }
 
+// ChoiceValue One value of a choice field. `entryListId` is the field's entry type id (undocumented by the vendor).
+type ChoiceValue struct {
+	EntryListId int64 `json:"entryListId"`
+
+	// Id The field id × 100 + seqNumber.
+	Id        int64  `json:"id"`
+	Name      string `json:"name"`
+	SeqNumber int    `json:"seqNumber"`
+}
+
+// CurrencyList defines model for CurrencyList.
+type CurrencyList = []string
+
+// EntryTypeList defines model for EntryTypeList.
+type EntryTypeList = []EntryTypeObject
+
+// EntryTypeObject An entry type, as the Python SDKs' `Object` model reads it. `id` is the entry type id
+// (the rows API accepts it in place of the api name); the vendor documents neither
+// `entryListId` (the mock sends the id), `entryListType` nor `entryListSubType` (the mock
+// sends 0; 7 marks the vendor's attachment type, which the mock has none of). `name` is the
+// plural name. The names are plain text (the vendor HTML-escapes them; the SDKs unescape).
+type EntryTypeObject struct {
+	ApiName          string `json:"apiName"`
+	EntryListId      int64  `json:"entryListId"`
+	EntryListSubType int    `json:"entryListSubType"`
+	EntryListType    int    `json:"entryListType"`
+	Id               int64  `json:"id"`
+	Name             string `json:"name"`
+	PluralName       string `json:"pluralName"`
+	SingularName     string `json:"singularName"`
+}
+
+// Field A field of an entry type (vendor example: /docs/schema/fields/entry_type_fields).
+// `entryListId` is the id of the field's entry type. `fieldType`: Text 1, Choice 2, Number 3,
+// Date 4, Reference 5, Boolean 6, User 7 (the vendor's /docs/schema/metadata/field_types;
+// the mock's fields take these); a reference's `entryLists` holds the referenced entry
+// type's id (an id alone, even for a type the caller may not read, as a reference in a row
+// keeps its id). `choiceValues` only on choice fields. The vendor documents no meaning for
+// `systemFieldType`, which the mock leaves out; every field of the mock allows duplicates,
+// is not calculated, money or an attachment, and supports store requests.
+type Field struct {
+	AllowDuplicates bool   `json:"allowDuplicates"`
+	ApiName         string `json:"apiName"`
+
+	// ChoiceValues A choice field's values, in order. Rows still carry the chosen value as text in the mock.
+	ChoiceValues            *[]ChoiceValue `json:"choiceValues,omitempty"`
+	EntryListId             int64          `json:"entryListId"`
+	EntryLists              []int64        `json:"entryLists"`
+	FieldType               int            `json:"fieldType"`
+	Id                      int64          `json:"id"`
+	IsAttachment            bool           `json:"isAttachment"`
+	IsCalculated            bool           `json:"isCalculated"`
+	IsKey                   bool           `json:"isKey"`
+	IsMoney                 bool           `json:"isMoney"`
+	IsMultiSelect           bool           `json:"isMultiSelect"`
+	IsRequired              bool           `json:"isRequired"`
+	IsStoreRequestSupported bool           `json:"isStoreRequestSupported"`
+	Name                    string         `json:"name"`
+	WarnOnNearDuplicates    bool           `json:"warnOnNearDuplicates"`
+}
+
+// FieldList defines model for FieldList.
+type FieldList = []Field
+
+// FilterOperation Inferred from the vendor's table: `id` is the Cells API number, `rowsOperator` the Rows API operator.
+type FilterOperation struct {
+	Description  string `json:"description"`
+	Id           int    `json:"id"`
+	Name         string `json:"name"`
+	RowsOperator string `json:"rowsOperator"`
+}
+
+// FilterOperationList defines model for FilterOperationList.
+type FilterOperationList = []FilterOperation
+
 // OAuthError defines model for OAuthError.
 type OAuthError struct {
 	Error            string  `json:"error"`
@@ -86,6 +161,17 @@ type RowsResponse struct {
 	TotalRecords *int64 `json:"totalRecords,omitempty"`
 }
 
+// SchemaUser A user of the site (vendor example /docs/schema/metadata/users); `entryListId` is always -1.
+type SchemaUser struct {
+	Email       string `json:"email"`
+	EntryListId int64  `json:"entryListId"`
+	Id          int64  `json:"id"`
+	Name        string `json:"name"`
+}
+
+// SchemaUserList defines model for SchemaUserList.
+type SchemaUserList = []SchemaUser
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -106,9 +192,13 @@ type TokenResponse struct {
 	// ExpiresIn Seconds; the default is the lifetime of a token when the tenant sets none.
 	//
 	// Example: 900
-	ExpiresIn    int     `json:"expires_in"`
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshToken Always issued: the legacy Python SDK (0.1.10) requires it in its token model. The mock takes only client_credentials, so it cannot be redeemed (grant_type refresh_token is a 400 unsupported_grant_type); its value is random and is no secret of the client.
 	RefreshToken *string `json:"refresh_token,omitempty"`
-	Scope        *string `json:"scope,omitempty"`
+
+	// Scope The scopes granted, space-separated (empty for a token without scopes).
+	Scope *string `json:"scope,omitempty"`
 
 	// TokenType Example: bearer
 	TokenType string `json:"token_type"`
@@ -164,6 +254,57 @@ type GetRowsParams struct {
 	Skip                 *int    `form:"skip,omitempty" json:"skip,omitempty"`
 	ResolveReferenceUrls *bool   `form:"resolveReferenceUrls,omitempty" json:"resolveReferenceUrls,omitempty"`
 	WrapIntoArrays       *bool   `form:"wrapIntoArrays,omitempty" json:"wrapIntoArrays,omitempty"`
+
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetAllFieldsParams defines parameters for GetAllFields.
+type GetAllFieldsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetCurrenciesParams defines parameters for GetCurrencies.
+type GetCurrenciesParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetEntryTypesParams defines parameters for GetEntryTypes.
+type GetEntryTypesParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetEntryTypeParams defines parameters for GetEntryType.
+type GetEntryTypeParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetEntryTypeFieldsParams defines parameters for GetEntryTypeFields.
+type GetEntryTypeFieldsParams struct {
+	// Editable Only editable (true) or only non-editable (false) fields; absent = all.
+	Editable *bool `form:"editable,omitempty" json:"editable,omitempty"`
+
+	// EntryForm Only the fields on the entry form (true); absent or false = all.
+	EntryForm *bool `form:"entryForm,omitempty" json:"entryForm,omitempty"`
+
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetFilterOperationsParams defines parameters for GetFilterOperations.
+type GetFilterOperationsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetSchemaUsersParams defines parameters for GetSchemaUsers.
+type GetSchemaUsersParams struct {
+	// ActiveOnly Only active users (false = ignore).
+	ActiveOnly *bool `form:"activeOnly,omitempty" json:"activeOnly,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
@@ -347,12 +488,30 @@ type ClientInterface interface {
 
 	// GetTokenWithBody Client-credentials token (client id, secret and scope in the form).
 	//
+	// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+	// SDK asks for `data user_management publish` by default, the current one for
+	// `data user_management`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/rest/v1/oauth/token (the `GetToken` operationId).
 	GetTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetTokenWithFormdataBody Client-credentials token (client id, secret and scope in the form).
+	//
+	// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+	// SDK asks for `data user_management publish` by default, the current one for
+	// `data user_management`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type.
 	//
@@ -381,6 +540,73 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/rest/v4/data/entrydata/rows/{entryType} (the `GetRows` operationId).
 	GetRows(ctx context.Context, entryType EntryType, params *GetRowsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetAllFields The fields of every entry type the caller may read (a bare array).
+	//
+	// No vendor docs page was found (a third-party client: "Returns all fields from the
+	// site"). The Python SDKs join each field to its entry type by `entryListId` = the entry
+	// type's `id`. Fields of entry types the effective user may not read are absent.
+	//
+	// Corresponds with GET /api/rest/v4/schema/allfields (the `GetAllFields` operationId).
+	GetAllFields(ctx context.Context, params *GetAllFieldsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCurrencies The site's currency codes (a bare array of strings).
+	//
+	// No vendor docs page was found; the C# guide prints `GBP`, `USD`, `EUR`, and the Python
+	// SDKs type it `list[str]`. The codes are the tenant fixture's `currencies`.
+	//
+	// Corresponds with GET /api/rest/v4/schema/currencies (the `GetCurrencies` operationId).
+	GetCurrencies(ctx context.Context, params *GetCurrenciesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEntryTypes List the entry types the caller may read (a bare array).
+	//
+	// The vendor's docs write the path `/schema/entrytypes`; the Python SDKs send
+	// `/schema/entryTypes` (declared here). Both are served (`x-case-insensitive-paths`). No docs
+	// example of the body was found: the shape follows the Python SDK's `Object` model.
+	//
+	// Corresponds with GET /api/rest/v4/schema/entryTypes (the `GetEntryTypes` operationId).
+	GetEntryTypes(ctx context.Context, params *GetEntryTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEntryType One entry type, by numeric id or api name.
+	//
+	// The same object as an item of getEntryTypes. The vendor documents no page for it (the
+	// Python SDK's `get_entry_type` calls it). A type the effective user may not read is a 403
+	// `entry_type_not_accessible`, like an unknown one (404 only for a user who may read every
+	// type).
+	//
+	// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType} (the `GetEntryType` operationId).
+	GetEntryType(ctx context.Context, entryType EntryType, params *GetEntryTypeParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEntryTypeFields The fields of one entry type (a bare array; the SDKs read it before every write).
+	//
+	// Vendor page: /docs/schema/fields/entry_type_fields ("Accepts both numerical
+	// entryTypeID and apiName"). Every field of a tenant's entry type is editable and on its
+	// entry form in the mock, so `editable=false` lists none, and `entryForm=true` with
+	// `editable=false` is the vendor's 400 "Entry form can only have editable fields.".
+	// Access as for getEntryType.
+	//
+	// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType}/fields (the `GetEntryTypeFields` operationId).
+	GetEntryTypeFields(ctx context.Context, entryType EntryType, params *GetEntryTypeFieldsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetFilterOperations The filter operations the rows filter (`query`) supports.
+	//
+	// Vendor page: /docs/schema/metadata/filter_operations ("Returns all filter operations
+	// supported by the core Data APIs"); the page shows a table (name, description, Cells API
+	// number, Rows API operator) but no response body, so the item shape is inferred from that
+	// table. The list is `x-filter-operations` here: the operations the mock's rows filter
+	// implements (only equality today; the vendor's others are not yet served).
+	//
+	// Corresponds with GET /api/rest/v4/schema/filteroperations (the `GetFilterOperations` operationId).
+	GetFilterOperations(ctx context.Context, params *GetFilterOperationsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetSchemaUsers The site's users (id, name, email; a bare array).
+	//
+	// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
+	// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+	// spelling) are accepted like `true` and `false`.
+	//
+	// Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
+	GetSchemaUsers(ctx context.Context, params *GetSchemaUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
@@ -442,6 +668,15 @@ func (c *Client) CreateProxyAssignments(ctx context.Context, params *CreateProxy
 
 // GetTokenWithBody Client-credentials token (client id, secret and scope in the form).
 //
+// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+// SDK asks for `data user_management publish` by default, the current one for
+// `data user_management`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/rest/v1/oauth/token (the `GetToken` operationId).
@@ -458,6 +693,15 @@ func (c *Client) GetTokenWithBody(ctx context.Context, contentType string, body 
 }
 
 // GetTokenWithFormdataBody Client-credentials token (client id, secret and scope in the form).
+//
+// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+// SDK asks for `data user_management publish` by default, the current one for
+// `data user_management`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type.
 //
@@ -517,6 +761,143 @@ func (c *Client) QueryRows(ctx context.Context, entryType EntryType, params *Que
 // Corresponds with GET /api/rest/v4/data/entrydata/rows/{entryType} (the `GetRows` operationId).
 func (c *Client) GetRows(ctx context.Context, entryType EntryType, params *GetRowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRowsRequest(c.Server, entryType, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetAllFields The fields of every entry type the caller may read (a bare array).
+//
+// No vendor docs page was found (a third-party client: "Returns all fields from the
+// site"). The Python SDKs join each field to its entry type by `entryListId` = the entry
+// type's `id`. Fields of entry types the effective user may not read are absent.
+//
+// Corresponds with GET /api/rest/v4/schema/allfields (the `GetAllFields` operationId).
+func (c *Client) GetAllFields(ctx context.Context, params *GetAllFieldsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetAllFieldsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCurrencies The site's currency codes (a bare array of strings).
+//
+// No vendor docs page was found; the C# guide prints `GBP`, `USD`, `EUR`, and the Python
+// SDKs type it `list[str]`. The codes are the tenant fixture's `currencies`.
+//
+// Corresponds with GET /api/rest/v4/schema/currencies (the `GetCurrencies` operationId).
+func (c *Client) GetCurrencies(ctx context.Context, params *GetCurrenciesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCurrenciesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEntryTypes List the entry types the caller may read (a bare array).
+//
+// The vendor's docs write the path `/schema/entrytypes`; the Python SDKs send
+// `/schema/entryTypes` (declared here). Both are served (`x-case-insensitive-paths`). No docs
+// example of the body was found: the shape follows the Python SDK's `Object` model.
+//
+// Corresponds with GET /api/rest/v4/schema/entryTypes (the `GetEntryTypes` operationId).
+func (c *Client) GetEntryTypes(ctx context.Context, params *GetEntryTypesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEntryTypesRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEntryType One entry type, by numeric id or api name.
+//
+// The same object as an item of getEntryTypes. The vendor documents no page for it (the
+// Python SDK's `get_entry_type` calls it). A type the effective user may not read is a 403
+// `entry_type_not_accessible`, like an unknown one (404 only for a user who may read every
+// type).
+//
+// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType} (the `GetEntryType` operationId).
+func (c *Client) GetEntryType(ctx context.Context, entryType EntryType, params *GetEntryTypeParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEntryTypeRequest(c.Server, entryType, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEntryTypeFields The fields of one entry type (a bare array; the SDKs read it before every write).
+//
+// Vendor page: /docs/schema/fields/entry_type_fields ("Accepts both numerical
+// entryTypeID and apiName"). Every field of a tenant's entry type is editable and on its
+// entry form in the mock, so `editable=false` lists none, and `entryForm=true` with
+// `editable=false` is the vendor's 400 "Entry form can only have editable fields.".
+// Access as for getEntryType.
+//
+// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType}/fields (the `GetEntryTypeFields` operationId).
+func (c *Client) GetEntryTypeFields(ctx context.Context, entryType EntryType, params *GetEntryTypeFieldsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEntryTypeFieldsRequest(c.Server, entryType, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetFilterOperations The filter operations the rows filter (`query`) supports.
+//
+// Vendor page: /docs/schema/metadata/filter_operations ("Returns all filter operations
+// supported by the core Data APIs"); the page shows a table (name, description, Cells API
+// number, Rows API operator) but no response body, so the item shape is inferred from that
+// table. The list is `x-filter-operations` here: the operations the mock's rows filter
+// implements (only equality today; the vendor's others are not yet served).
+//
+// Corresponds with GET /api/rest/v4/schema/filteroperations (the `GetFilterOperations` operationId).
+func (c *Client) GetFilterOperations(ctx context.Context, params *GetFilterOperationsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetFilterOperationsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetSchemaUsers The site's users (id, name, email; a bare array).
+//
+// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
+// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+// spelling) are accepted like `true` and `false`.
+//
+// Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
+func (c *Client) GetSchemaUsers(ctx context.Context, params *GetSchemaUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetSchemaUsersRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -925,6 +1306,380 @@ func NewGetRowsRequest(server string, entryType EntryType, params *GetRowsParams
 	return req, nil
 }
 
+// NewGetAllFieldsRequest constructs an http.Request for the GetAllFields method
+func NewGetAllFieldsRequest(server string, params *GetAllFieldsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/allfields")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetCurrenciesRequest constructs an http.Request for the GetCurrencies method
+func NewGetCurrenciesRequest(server string, params *GetCurrenciesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/currencies")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEntryTypesRequest constructs an http.Request for the GetEntryTypes method
+func NewGetEntryTypesRequest(server string, params *GetEntryTypesParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/entryTypes")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEntryTypeRequest constructs an http.Request for the GetEntryType method
+func NewGetEntryTypeRequest(server string, entryType EntryType, params *GetEntryTypeParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entryType", entryType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/entryTypes/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEntryTypeFieldsRequest constructs an http.Request for the GetEntryTypeFields method
+func NewGetEntryTypeFieldsRequest(server string, entryType EntryType, params *GetEntryTypeFieldsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entryType", entryType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/entryTypes/%s/fields", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Editable != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "editable", *params.Editable, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.EntryForm != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "entryForm", *params.EntryForm, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetFilterOperationsRequest constructs an http.Request for the GetFilterOperations method
+func NewGetFilterOperationsRequest(server string, params *GetFilterOperationsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/filteroperations")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetSchemaUsersRequest constructs an http.Request for the GetSchemaUsers method
+func NewGetSchemaUsersRequest(server string, params *GetSchemaUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/schema/users")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ActiveOnly != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "activeOnly", *params.ActiveOnly, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -1000,12 +1755,30 @@ type ClientWithResponsesInterface interface {
 
 	// GetTokenWithBodyWithResponse Client-credentials token (client id, secret and scope in the form).
 	//
+	// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+	// SDK asks for `data user_management publish` by default, the current one for
+	// `data user_management`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/rest/v1/oauth/token (the `GetToken` operationId).
 	GetTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetTokenResponse, error)
 
 	// GetTokenWithFormdataBodyWithResponse Client-credentials token (client id, secret and scope in the form).
+	//
+	// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+	// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+	// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+	// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+	// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+	// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+	// SDK asks for `data user_management publish` by default, the current one for
+	// `data user_management`.
 	//
 	// Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -1036,6 +1809,87 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/rest/v4/data/entrydata/rows/{entryType} (the `GetRows` operationId).
 	GetRowsWithResponse(ctx context.Context, entryType EntryType, params *GetRowsParams, reqEditors ...RequestEditorFn) (*GetRowsResponse, error)
+
+	// GetAllFieldsWithResponse The fields of every entry type the caller may read (a bare array).
+	//
+	// No vendor docs page was found (a third-party client: "Returns all fields from the
+	// site"). The Python SDKs join each field to its entry type by `entryListId` = the entry
+	// type's `id`. Fields of entry types the effective user may not read are absent.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/allfields (the `GetAllFields` operationId).
+	GetAllFieldsWithResponse(ctx context.Context, params *GetAllFieldsParams, reqEditors ...RequestEditorFn) (*GetAllFieldsResponse, error)
+
+	// GetCurrenciesWithResponse The site's currency codes (a bare array of strings).
+	//
+	// No vendor docs page was found; the C# guide prints `GBP`, `USD`, `EUR`, and the Python
+	// SDKs type it `list[str]`. The codes are the tenant fixture's `currencies`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/currencies (the `GetCurrencies` operationId).
+	GetCurrenciesWithResponse(ctx context.Context, params *GetCurrenciesParams, reqEditors ...RequestEditorFn) (*GetCurrenciesResponse, error)
+
+	// GetEntryTypesWithResponse List the entry types the caller may read (a bare array).
+	//
+	// The vendor's docs write the path `/schema/entrytypes`; the Python SDKs send
+	// `/schema/entryTypes` (declared here). Both are served (`x-case-insensitive-paths`). No docs
+	// example of the body was found: the shape follows the Python SDK's `Object` model.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/entryTypes (the `GetEntryTypes` operationId).
+	GetEntryTypesWithResponse(ctx context.Context, params *GetEntryTypesParams, reqEditors ...RequestEditorFn) (*GetEntryTypesResponse, error)
+
+	// GetEntryTypeWithResponse One entry type, by numeric id or api name.
+	//
+	// The same object as an item of getEntryTypes. The vendor documents no page for it (the
+	// Python SDK's `get_entry_type` calls it). A type the effective user may not read is a 403
+	// `entry_type_not_accessible`, like an unknown one (404 only for a user who may read every
+	// type).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType} (the `GetEntryType` operationId).
+	GetEntryTypeWithResponse(ctx context.Context, entryType EntryType, params *GetEntryTypeParams, reqEditors ...RequestEditorFn) (*GetEntryTypeResponse, error)
+
+	// GetEntryTypeFieldsWithResponse The fields of one entry type (a bare array; the SDKs read it before every write).
+	//
+	// Vendor page: /docs/schema/fields/entry_type_fields ("Accepts both numerical
+	// entryTypeID and apiName"). Every field of a tenant's entry type is editable and on its
+	// entry form in the mock, so `editable=false` lists none, and `entryForm=true` with
+	// `editable=false` is the vendor's 400 "Entry form can only have editable fields.".
+	// Access as for getEntryType.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType}/fields (the `GetEntryTypeFields` operationId).
+	GetEntryTypeFieldsWithResponse(ctx context.Context, entryType EntryType, params *GetEntryTypeFieldsParams, reqEditors ...RequestEditorFn) (*GetEntryTypeFieldsResponse, error)
+
+	// GetFilterOperationsWithResponse The filter operations the rows filter (`query`) supports.
+	//
+	// Vendor page: /docs/schema/metadata/filter_operations ("Returns all filter operations
+	// supported by the core Data APIs"); the page shows a table (name, description, Cells API
+	// number, Rows API operator) but no response body, so the item shape is inferred from that
+	// table. The list is `x-filter-operations` here: the operations the mock's rows filter
+	// implements (only equality today; the vendor's others are not yet served).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/filteroperations (the `GetFilterOperations` operationId).
+	GetFilterOperationsWithResponse(ctx context.Context, params *GetFilterOperationsParams, reqEditors ...RequestEditorFn) (*GetFilterOperationsResponse, error)
+
+	// GetSchemaUsersWithResponse The site's users (id, name, email; a bare array).
+	//
+	// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
+	// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+	// spelling) are accepted like `true` and `false`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
+	GetSchemaUsersWithResponse(ctx context.Context, params *GetSchemaUsersParams, reqEditors ...RequestEditorFn) (*GetSchemaUsersResponse, error)
 }
 
 // GetProxyAssignmentsResponse429Headers the declared response headers of an HTTP 429 response for GetProxyAssignments
@@ -1551,6 +2405,748 @@ func (r GetRowsResponse) ContentType() string {
 	return ""
 }
 
+// GetAllFieldsResponse429Headers the declared response headers of an HTTP 429 response for GetAllFields
+type GetAllFieldsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetAllFieldsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FieldList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetAllFieldsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetAllFieldsResponse) GetJSON200() *FieldList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetAllFieldsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetAllFieldsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetAllFieldsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetAllFieldsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetAllFieldsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetCurrenciesResponse429Headers the declared response headers of an HTTP 429 response for GetCurrencies
+type GetCurrenciesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetCurrenciesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CurrencyList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetCurrenciesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCurrenciesResponse) GetJSON200() *CurrencyList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetCurrenciesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCurrenciesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCurrenciesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCurrenciesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCurrenciesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEntryTypesResponse429Headers the declared response headers of an HTTP 429 response for GetEntryTypes
+type GetEntryTypesResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetEntryTypesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EntryTypeList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEntryTypesResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEntryTypesResponse) GetJSON200() *EntryTypeList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEntryTypesResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEntryTypesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEntryTypesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEntryTypesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEntryTypesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEntryTypeResponse429Headers the declared response headers of an HTTP 429 response for GetEntryType
+type GetEntryTypeResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetEntryTypeResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *EntryTypeObject
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEntryTypeResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEntryTypeResponse) GetJSON200() *EntryTypeObject {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEntryTypeResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEntryTypeResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEntryTypeResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEntryTypeResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEntryTypeResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEntryTypeFieldsResponse429Headers the declared response headers of an HTTP 429 response for GetEntryTypeFields
+type GetEntryTypeFieldsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetEntryTypeFieldsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FieldList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEntryTypeFieldsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEntryTypeFieldsResponse) GetJSON200() *FieldList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEntryTypeFieldsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEntryTypeFieldsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEntryTypeFieldsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEntryTypeFieldsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEntryTypeFieldsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetFilterOperationsResponse429Headers the declared response headers of an HTTP 429 response for GetFilterOperations
+type GetFilterOperationsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetFilterOperationsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FilterOperationList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetFilterOperationsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetFilterOperationsResponse) GetJSON200() *FilterOperationList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetFilterOperationsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetFilterOperationsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetFilterOperationsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetFilterOperationsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetFilterOperationsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetSchemaUsersResponse429Headers the declared response headers of an HTTP 429 response for GetSchemaUsers
+type GetSchemaUsersResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetSchemaUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SchemaUserList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetSchemaUsersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetSchemaUsersResponse) GetJSON200() *SchemaUserList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetSchemaUsersResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetSchemaUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetSchemaUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetSchemaUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetSchemaUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
 //
 // Every proxy assignment of the tenant: which proxy user may act as which principal users.
@@ -1600,6 +3196,15 @@ func (c *ClientWithResponses) CreateProxyAssignmentsWithResponse(ctx context.Con
 
 // GetTokenWithBodyWithResponse Client-credentials token (client id, secret and scope in the form).
 //
+// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+// SDK asks for `data user_management publish` by default, the current one for
+// `data user_management`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/rest/v1/oauth/token (the `GetToken` operationId).
@@ -1612,6 +3217,15 @@ func (c *ClientWithResponses) GetTokenWithBodyWithResponse(ctx context.Context, 
 }
 
 // GetTokenWithFormdataBodyWithResponse Client-credentials token (client id, secret and scope in the form).
+//
+// The client authenticates with HTTP Basic (the legacy Python SDK 0.1.10) or the
+// `client_id` and `client_secret` form fields (the docs' example and the Python SDK 1.0.18).
+// A requested scope the client may not be issued is a 400 `invalid_scope`, except the
+// vendor's scopes of APIs the mock does not serve (`x-ignored-scopes`): those are dropped
+// (RFC 6749 section 3.3) when asked for with other scopes, and the response's `scope`
+// lists what was granted; asked for alone they are a 400 `invalid_scope`. The legacy
+// SDK asks for `data user_management publish` by default, the current one for
+// `data user_management`.
 //
 // Takes a body of the `application/x-www-form-urlencoded` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -1665,6 +3279,129 @@ func (c *ClientWithResponses) GetRowsWithResponse(ctx context.Context, entryType
 		return nil, err
 	}
 	return ParseGetRowsResponse(rsp)
+}
+
+// GetAllFieldsWithResponse The fields of every entry type the caller may read (a bare array).
+//
+// No vendor docs page was found (a third-party client: "Returns all fields from the
+// site"). The Python SDKs join each field to its entry type by `entryListId` = the entry
+// type's `id`. Fields of entry types the effective user may not read are absent.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/allfields (the `GetAllFields` operationId).
+func (c *ClientWithResponses) GetAllFieldsWithResponse(ctx context.Context, params *GetAllFieldsParams, reqEditors ...RequestEditorFn) (*GetAllFieldsResponse, error) {
+	rsp, err := c.GetAllFields(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetAllFieldsResponse(rsp)
+}
+
+// GetCurrenciesWithResponse The site's currency codes (a bare array of strings).
+//
+// No vendor docs page was found; the C# guide prints `GBP`, `USD`, `EUR`, and the Python
+// SDKs type it `list[str]`. The codes are the tenant fixture's `currencies`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/currencies (the `GetCurrencies` operationId).
+func (c *ClientWithResponses) GetCurrenciesWithResponse(ctx context.Context, params *GetCurrenciesParams, reqEditors ...RequestEditorFn) (*GetCurrenciesResponse, error) {
+	rsp, err := c.GetCurrencies(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCurrenciesResponse(rsp)
+}
+
+// GetEntryTypesWithResponse List the entry types the caller may read (a bare array).
+//
+// The vendor's docs write the path `/schema/entrytypes`; the Python SDKs send
+// `/schema/entryTypes` (declared here). Both are served (`x-case-insensitive-paths`). No docs
+// example of the body was found: the shape follows the Python SDK's `Object` model.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/entryTypes (the `GetEntryTypes` operationId).
+func (c *ClientWithResponses) GetEntryTypesWithResponse(ctx context.Context, params *GetEntryTypesParams, reqEditors ...RequestEditorFn) (*GetEntryTypesResponse, error) {
+	rsp, err := c.GetEntryTypes(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEntryTypesResponse(rsp)
+}
+
+// GetEntryTypeWithResponse One entry type, by numeric id or api name.
+//
+// The same object as an item of getEntryTypes. The vendor documents no page for it (the
+// Python SDK's `get_entry_type` calls it). A type the effective user may not read is a 403
+// `entry_type_not_accessible`, like an unknown one (404 only for a user who may read every
+// type).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType} (the `GetEntryType` operationId).
+func (c *ClientWithResponses) GetEntryTypeWithResponse(ctx context.Context, entryType EntryType, params *GetEntryTypeParams, reqEditors ...RequestEditorFn) (*GetEntryTypeResponse, error) {
+	rsp, err := c.GetEntryType(ctx, entryType, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEntryTypeResponse(rsp)
+}
+
+// GetEntryTypeFieldsWithResponse The fields of one entry type (a bare array; the SDKs read it before every write).
+//
+// Vendor page: /docs/schema/fields/entry_type_fields ("Accepts both numerical
+// entryTypeID and apiName"). Every field of a tenant's entry type is editable and on its
+// entry form in the mock, so `editable=false` lists none, and `entryForm=true` with
+// `editable=false` is the vendor's 400 "Entry form can only have editable fields.".
+// Access as for getEntryType.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/entryTypes/{entryType}/fields (the `GetEntryTypeFields` operationId).
+func (c *ClientWithResponses) GetEntryTypeFieldsWithResponse(ctx context.Context, entryType EntryType, params *GetEntryTypeFieldsParams, reqEditors ...RequestEditorFn) (*GetEntryTypeFieldsResponse, error) {
+	rsp, err := c.GetEntryTypeFields(ctx, entryType, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEntryTypeFieldsResponse(rsp)
+}
+
+// GetFilterOperationsWithResponse The filter operations the rows filter (`query`) supports.
+//
+// Vendor page: /docs/schema/metadata/filter_operations ("Returns all filter operations
+// supported by the core Data APIs"); the page shows a table (name, description, Cells API
+// number, Rows API operator) but no response body, so the item shape is inferred from that
+// table. The list is `x-filter-operations` here: the operations the mock's rows filter
+// implements (only equality today; the vendor's others are not yet served).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/filteroperations (the `GetFilterOperations` operationId).
+func (c *ClientWithResponses) GetFilterOperationsWithResponse(ctx context.Context, params *GetFilterOperationsParams, reqEditors ...RequestEditorFn) (*GetFilterOperationsResponse, error) {
+	rsp, err := c.GetFilterOperations(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetFilterOperationsResponse(rsp)
+}
+
+// GetSchemaUsersWithResponse The site's users (id, name, email; a bare array).
+//
+// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
+// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+// spelling) are accepted like `true` and `false`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
+func (c *ClientWithResponses) GetSchemaUsersWithResponse(ctx context.Context, params *GetSchemaUsersParams, reqEditors ...RequestEditorFn) (*GetSchemaUsersResponse, error) {
+	rsp, err := c.GetSchemaUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetSchemaUsersResponse(rsp)
 }
 
 // ParseGetProxyAssignmentsResponse parses an HTTP response from a GetProxyAssignmentsWithResponse call
@@ -2122,6 +3859,685 @@ func ParseGetRowsResponse(rsp *http.Response) (*GetRowsResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetRowsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetAllFieldsResponse parses an HTTP response from a GetAllFieldsWithResponse call
+func ParseGetAllFieldsResponse(rsp *http.Response) (*GetAllFieldsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetAllFieldsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FieldList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetAllFieldsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCurrenciesResponse parses an HTTP response from a GetCurrenciesWithResponse call
+func ParseGetCurrenciesResponse(rsp *http.Response) (*GetCurrenciesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCurrenciesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CurrencyList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetCurrenciesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEntryTypesResponse parses an HTTP response from a GetEntryTypesWithResponse call
+func ParseGetEntryTypesResponse(rsp *http.Response) (*GetEntryTypesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEntryTypesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EntryTypeList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetEntryTypesResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEntryTypeResponse parses an HTTP response from a GetEntryTypeWithResponse call
+func ParseGetEntryTypeResponse(rsp *http.Response) (*GetEntryTypeResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEntryTypeResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest EntryTypeObject
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetEntryTypeResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEntryTypeFieldsResponse parses an HTTP response from a GetEntryTypeFieldsWithResponse call
+func ParseGetEntryTypeFieldsResponse(rsp *http.Response) (*GetEntryTypeFieldsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEntryTypeFieldsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FieldList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetEntryTypeFieldsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetFilterOperationsResponse parses an HTTP response from a GetFilterOperationsWithResponse call
+func ParseGetFilterOperationsResponse(rsp *http.Response) (*GetFilterOperationsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetFilterOperationsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FilterOperationList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetFilterOperationsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetSchemaUsersResponse parses an HTTP response from a GetSchemaUsersWithResponse call
+func ParseGetSchemaUsersResponse(rsp *http.Response) (*GetSchemaUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetSchemaUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SchemaUserList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetSchemaUsersResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -590,8 +590,11 @@ type Fixture struct {
 	ApiKeys         *[]FixtureAPIKey         `json:"apiKeys,omitempty"`
 	CredentialTypes *[]FixtureCredentialType `json:"credentialTypes,omitempty"`
 	Credentials     *[]FixtureCredential     `json:"credentials,omitempty"`
-	Entities        *[]FixtureEntity         `json:"entities,omitempty"`
-	EntityTypes     *[]FixtureEntityType     `json:"entityTypes,omitempty"`
+
+	// Currencies Currency codes the relationship API's schema lists (GET /api/rest/v4/schema/currencies); unique.
+	Currencies  *[]string            `json:"currencies,omitempty"`
+	Entities    *[]FixtureEntity     `json:"entities,omitempty"`
+	EntityTypes *[]FixtureEntityType `json:"entityTypes,omitempty"`
 
 	// Faults The fault plan, as `PUT /_mock/tenants/{id}/faults` takes it (see Faults).
 	Faults *FixtureFaults `json:"faults,omitempty"`
@@ -673,18 +676,43 @@ type FixtureEntityType struct {
 	// EntryTypeId A numeric id the relationship API accepts too (0 = none).
 	EntryTypeId *int64 `json:"entryTypeId,omitempty"`
 
+	// FieldOptions Declared field name → what the relationship API's schema says of it besides its type
+	// (for types with an entryTypeId). Each key names a declared field; choices need a string
+	// field; multiSelect needs choices or a reference field; explicit ids are unique.
+	FieldOptions *map[string]FixtureFieldOptions `json:"fieldOptions,omitempty"`
+
 	// Fields Field name → type. A name that differs from another only in case, and the implicit
 	// `Owner` and `id`, are refused.
 	Fields *map[string]string `json:"fields,omitempty"`
 
 	// Name Not User (the users' type).
 	Name string `json:"name"`
+
+	// PluralName The relationship API schema's plural name (default: name).
+	PluralName *string `json:"pluralName,omitempty"`
+
+	// SingularName The relationship API schema's singular name (default: name). The name is the api name.
+	SingularName *string `json:"singularName,omitempty"`
 }
 
 // FixtureFaults The fault plan, as `PUT /_mock/tenants/{id}/faults` takes it (see Faults).
 type FixtureFaults struct {
 	Rules *[]FaultRule `json:"rules,omitempty"`
 	Seed  *int64       `json:"seed,omitempty"`
+}
+
+// FixtureFieldOptions defines model for FixtureFieldOptions.
+type FixtureFieldOptions struct {
+	// Choices Choice values (a string field becomes a choice field, fieldType 2; rows still carry the text).
+	Choices *[]string `json:"choices,omitempty"`
+
+	// Id The field id (0 or absent: entryTypeId × 1000 + the field's position by name, Owner included).
+	Id *int64 `json:"id,omitempty"`
+
+	// Key The entry type's key (name) field.
+	Key         *bool `json:"key,omitempty"`
+	MultiSelect *bool `json:"multiSelect,omitempty"`
+	Required    *bool `json:"required,omitempty"`
 }
 
 // FixtureFieldValue defines model for FixtureFieldValue.

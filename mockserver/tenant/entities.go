@@ -328,3 +328,41 @@ func (t *Tenant) SetUserGroups(user int64, groups []string) error {
 	u.Groups = slices.Clone(groups)
 	return nil
 }
+
+// schemaFields lists def's fields, Owner included, by name, with the
+// options the fixture gives them. A field without an explicit id gets the
+// entry type id × 1000 + its position, skipping ids given explicitly.
+func schemaFields(def *EntityType, opts map[string]FieldOptionsFixture) []SchemaField {
+	names := slices.Sorted(maps.Keys(def.Fields))
+	used := map[int64]bool{}
+	for _, o := range opts {
+		if o.ID != 0 {
+			used[o.ID] = true
+		}
+	}
+	out := make([]SchemaField, len(names))
+	next := def.EntryTypeID * 1000
+	for i, name := range names {
+		o := opts[name]
+		f := SchemaField{Name: name, ID: o.ID, Type: def.Fields[name], Required: o.Required, Key: o.Key,
+			MultiSelect: o.MultiSelect, Choices: slices.Clone(o.Choices)}
+		if f.ID == 0 {
+			for next++; used[next]; next++ {
+			}
+			f.ID = next
+		}
+		out[i] = f
+	}
+	return out
+}
+
+// Currencies returns the tenant's currency codes (the fixture's), in
+// fixture order.
+func (t *Tenant) Currencies() []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if t.fixture == nil {
+		return []string{}
+	}
+	return append([]string{}, t.fixture.Currencies...)
+}

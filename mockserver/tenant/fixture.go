@@ -28,7 +28,10 @@ type Fixture struct {
 	Entities         []EntityFixture         `yaml:"entities" json:"entities"`
 	CredentialTypes  []CredentialTypeFixture `yaml:"credentialTypes" json:"credentialTypes"`
 	Credentials      []CredentialFixture     `yaml:"credentials" json:"credentials"`
-	Faults           *FaultsFixture          `yaml:"faults" json:"faults,omitempty"`
+	// Currencies are the currency codes the relationship API's schema
+	// lists (GET /api/rest/v4/schema/currencies).
+	Currencies []string       `yaml:"currencies" json:"currencies,omitempty"`
+	Faults     *FaultsFixture `yaml:"faults" json:"faults,omitempty"`
 	// Generate adds generated rows for scale tests (see GenerateFixture).
 	Generate *GenerateFixture `yaml:"generate" json:"generate,omitempty"`
 
@@ -131,10 +134,31 @@ type ProxyFixture struct {
 // EntityTypeFixture declares an entity type and its fields. Field types are
 // string, number, bool, date or ref:<Type> (ref:User for users). The Owner
 // reference field is implicit.
+//
+// SingularName, PluralName and FieldOptions describe the type as the
+// relationship API's schema operations (DealCloud entry types and fields)
+// show it; they apply to types with an EntryTypeID. The type's name is its
+// api name.
 type EntityTypeFixture struct {
-	Name        string            `yaml:"name" json:"name"`
-	EntryTypeID int64             `yaml:"entryTypeId" json:"entryTypeId,omitempty"`
-	Fields      map[string]string `yaml:"fields" json:"fields"`
+	Name         string                         `yaml:"name" json:"name"`
+	EntryTypeID  int64                          `yaml:"entryTypeId" json:"entryTypeId,omitempty"`
+	SingularName string                         `yaml:"singularName" json:"singularName,omitempty"`
+	PluralName   string                         `yaml:"pluralName" json:"pluralName,omitempty"`
+	Fields       map[string]string              `yaml:"fields" json:"fields"`
+	FieldOptions map[string]FieldOptionsFixture `yaml:"fieldOptions" json:"fieldOptions,omitempty"`
+}
+
+// FieldOptionsFixture is what the relationship API's schema says of one
+// declared field besides its type: its numeric id (default: the entry
+// type id × 1000 + the field's position by name), whether it is required,
+// the type's key (name) field, multi-select (choice and reference fields),
+// and for a string field the choice values that make it a choice field.
+type FieldOptionsFixture struct {
+	ID          int64    `yaml:"id" json:"id,omitempty"`
+	Required    bool     `yaml:"required" json:"required,omitempty"`
+	Key         bool     `yaml:"key" json:"key,omitempty"`
+	MultiSelect bool     `yaml:"multiSelect" json:"multiSelect,omitempty"`
+	Choices     []string `yaml:"choices" json:"choices,omitempty"`
 }
 
 // EntityFixture is one entity. Reference values are written {ref: /Type/n}.

@@ -137,6 +137,14 @@ func (f *Fixture) Validate() error {
 			entryIDs[et.EntryTypeID] = true
 		}
 	}
+	currencies := map[string]bool{}
+	for i, c := range f.Currencies {
+		if !currencyPattern.MatchString(c) || currencies[c] {
+			v.errf(at("currencies", i), "%q is not a currency code (three capital letters) or is a duplicate", c)
+		}
+		currencies[c] = true
+	}
+	fieldIDs := map[int64]bool{}
 	for i, et := range f.EntityTypes {
 		p := at("entityTypes", i)
 		seen := map[string]string{} // lower-case name → declared name
@@ -161,6 +169,33 @@ func (f *Fixture) Validate() error {
 			}
 			if ft.Kind == KindRef && ft.RefType != UserType && !types[strings.ToLower(ft.RefType)] {
 				v.errf(fp, "refers to unknown entity type %q", ft.RefType)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(et.FieldOptions)) {
+			o := et.FieldOptions[name]
+			fp := p + ".fieldOptions." + name
+			ts, ok := et.Fields[name]
+			if !ok {
+				v.errf(fp, "names no field of %s (fieldOptions are for its declared fields)", et.Name)
+				continue
+			}
+			ft, _ := parseFieldType(ts)
+			if o.ID < 0 || o.ID != 0 && fieldIDs[o.ID] {
+				v.errf(fp+".id", "duplicate or negative field id %d", o.ID)
+			}
+			fieldIDs[o.ID] = o.ID != 0
+			if len(o.Choices) > 0 && ft.Kind != KindString {
+				v.errf(fp+".choices", "choice values need a string field, not %s", ts)
+			}
+			seen := map[string]bool{}
+			for j, c := range o.Choices {
+				if c == "" || seen[c] {
+					v.errf(at(fp+".choices", j), "empty or duplicate choice value %q", c)
+				}
+				seen[c] = true
+			}
+			if o.MultiSelect && len(o.Choices) == 0 && ft.Kind != KindRef {
+				v.errf(fp+".multiSelect", "only choice and reference fields are multi-select")
 			}
 		}
 	}
@@ -404,6 +439,8 @@ func (f *Fixture) Validate() error {
 }
 
 var typeNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+
+var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 
 // settings converts the settings section, with defaults.
 func (f *Fixture) settings() (Settings, error) {

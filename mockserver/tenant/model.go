@@ -116,6 +116,27 @@ type EntityType struct {
 	// place of the name; 0 when none.
 	EntryTypeID int64
 	Fields      map[string]FieldType
+	// SingularName and PluralName name the type in the relationship API's
+	// schema (default: Name).
+	SingularName, PluralName string
+	// Schema is the type's fields as the relationship API's schema lists
+	// them, Owner included, by name; nil for a type without an
+	// EntryTypeID. Read-only once built.
+	Schema []SchemaField
+}
+
+// SchemaField is one field of an entry type as the relationship API's
+// schema describes it.
+type SchemaField struct {
+	Name        string
+	ID          int64
+	Type        FieldType
+	Required    bool
+	Key         bool
+	MultiSelect bool
+	// Choices, for a string field declared with choice values, make it a
+	// choice field; rows still carry the chosen value as text.
+	Choices []string
 }
 
 // Ref is a reference to an entity or user, rendered as `/Type/id`.

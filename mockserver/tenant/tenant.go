@@ -256,6 +256,10 @@ func (t *Tenant) Reset() error {
 			def.Fields[name] = ft
 		}
 		def.Fields[OwnerField] = FieldType{Kind: KindRef, RefType: UserType}
+		def.SingularName, def.PluralName = cmp.Or(et.SingularName, et.Name), cmp.Or(et.PluralName, et.Name)
+		if et.EntryTypeID != 0 {
+			def.Schema = schemaFields(def, et.FieldOptions)
+		}
 		t.types[strings.ToLower(et.Name)] = def
 		t.typesExact[et.Name] = def
 		t.typeOrder = append(t.typeOrder, et.Name)

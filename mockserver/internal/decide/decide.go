@@ -102,10 +102,36 @@ type Operation struct {
 	// SessionURL is the operation that issues sessions ("POST <path>"),
 	// from the session scheme's x-issued-by.
 	SessionURL string
+	// IgnoredScopes, at a token endpoint, are scopes a token request may
+	// name that are left out of the token (its x-ignored-scopes: the
+	// vendor's scopes of APIs the mock does not serve).
+	IgnoredScopes []string
 	// ProxyURL and ProxyAssignment say how a proxy assignment is granted,
 	// from the AS-USER parameter's x-granted-by: the operation, and the
 	// assignment it takes with {proxy} and {principal} for the user ids.
 	ProxyURL, ProxyAssignment string
+}
+
+// RequestedScopes are the scopes a token request's space-separated scope
+// asks for, without the operation's IgnoredScopes: what step 2 judges and
+// the token is issued with. A request of ignored scopes alone keeps them
+// (step 2 refuses them like any scope the client may not have), so it
+// never reads as a request without scope, which gets every scope.
+func (op *Operation) RequestedScopes(scope string) []string {
+	fields := strings.Fields(scope)
+	if len(op.IgnoredScopes) == 0 {
+		return fields
+	}
+	var out []string
+	for _, s := range fields {
+		if !slices.Contains(op.IgnoredScopes, s) {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return fields
+	}
+	return out
 }
 
 // scopeText is the operation's scope sets as a 403 names them.

@@ -37,6 +37,9 @@ func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openap
 			return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
 		}
 	}
+	if rule.IgnoredScopes, err = ignoredScopes(doc, op); err != nil {
+		return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
+	}
 	rule.Hint = hint(rule.Accepts, rule.TokenURL, rule.SessionURL)
 	return rule, token, nil
 }
@@ -153,4 +156,31 @@ func hint(kinds []Kind, tokenURL, sessionURL string) string {
 		}
 	}
 	return strings.Join(parts, " or ")
+}
+
+// ignoredScopes reads a token endpoint's x-ignored-scopes: scopes a token
+// request may name that are left out of the token. None when absent.
+func ignoredScopes(doc *openapi3.T, op *openapi.Operation) ([]string, error) {
+	item := doc.Paths.Find(op.Path)
+	if item == nil || item.GetOperation(op.Method) == nil {
+		return nil, nil
+	}
+	raw, ok := item.GetOperation(op.Method).Extensions["x-ignored-scopes"]
+	if !ok {
+		return nil, nil
+	}
+	list, ok := raw.([]any)
+	var out []string
+	for _, v := range list {
+		s, isString := v.(string)
+		if !isString || s == "" {
+			ok = false
+			break
+		}
+		out = append(out, s)
+	}
+	if !ok {
+		return nil, fmt.Errorf("x-ignored-scopes is a list of scope names")
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -66,6 +67,11 @@ type APISpec struct {
 	// Extra is what the API's handlers read from its spec, made once by
 	// its Prepare (nil without one).
 	Extra any
+	// folded are the spec's path templates split into segments, when its
+	// x-case-insensitive-paths is true: a path whose literal segments
+	// match one of them ignoring case is routed as the template spells
+	// them (foldPath).
+	folded [][]string
 }
 
 type Specs struct {
@@ -118,6 +124,11 @@ func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
 		sp := &APISpec{API: api, Doc: doc, router: router, Routes: map[string]*Route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), Extra: extra}
+		if fold, _ := doc.Extensions["x-case-insensitive-paths"].(bool); fold {
+			for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
+				sp.folded = append(sp.folded, strings.Split(path, "/"))
+			}
+		}
 		for path := range doc.Paths.Map() {
 			if prefix := pathPrefix(path); !slices.Contains(sp.prefixes, prefix) {
 				sp.prefixes = append(sp.prefixes, prefix)
@@ -199,7 +210,7 @@ func LoadSpecs(compiled []*APISpec, bindings []Binding) (*Specs, error) {
 			return nil, fmt.Errorf("mockserver: the %s API has no binding (apis.go)", c.API)
 		}
 		sp := &APISpec{API: c.API, Doc: c.Doc, router: c.router, Routes: make(map[string]*Route, len(c.Routes)), literal: c.literal, json: c.json, Extra: c.Extra, MaxIdempotencyKey: c.MaxIdempotencyKey,
-			prefixes: c.prefixes, Surface: surfaces[c.API]}
+			prefixes: c.prefixes, Surface: surfaces[c.API], folded: c.folded}
 		for id, crt := range c.Routes {
 			h, ok := handlers[c.API][id]
 			if !ok {
@@ -276,6 +287,17 @@ func (sp *Specs) FindRoute(r *http.Request, admin bool) (*Route, *routers.Route,
 			return rt, kr, params, nil
 		}
 	}
+	// A spec whose paths are case-insensitive routes the path as its
+	// template spells it.
+	if !admin {
+		for _, a := range list {
+			if p, ok := a.foldPath(r.URL.Path); ok && p != r.URL.Path {
+				folded := r.Clone(r.Context())
+				folded.URL.Path, folded.URL.RawPath = p, ""
+				return sp.FindRoute(folded, admin)
+			}
+		}
+	}
 	// No operation: say which methods the path does take, if any.
 	var allow []string
 	for _, m := range routedMethods {
@@ -340,4 +362,53 @@ func (sp *Specs) Route(opID string) *Route {
 // operation table calls the others replay-safe).
 func (rt *Route) IsWrite() bool {
 	return !rt.Op.ReadOnly && rt.Op.Method != http.MethodGet
+}
+
+// foldPath matches path against the spec's templates ignoring the case of
+// their literal segments (x-case-insensitive-paths) and returns it with the
+// literal segments spelled as the template spells them; parameter
+// segments are kept as sent. The template with the most literal segments
+// wins.
+func (a *APISpec) foldPath(path string) (string, bool) {
+	if len(a.folded) == 0 {
+		return "", false
+	}
+	segs := strings.Split(path, "/")
+	var best []string
+	bestLiterals := -1
+	for _, tpl := range a.folded {
+		if len(tpl) != len(segs) {
+			continue
+		}
+		literals, ok := 0, true
+		for i, t := range tpl {
+			if strings.HasPrefix(t, "{") {
+				if segs[i] == "" {
+					ok = false
+					break
+				}
+				continue
+			}
+			if !strings.EqualFold(t, segs[i]) {
+				ok = false
+				break
+			}
+			literals++
+		}
+		if ok && literals > bestLiterals {
+			best, bestLiterals = tpl, literals
+		}
+	}
+	if best == nil {
+		return "", false
+	}
+	out := make([]string, len(segs))
+	for i, t := range best {
+		if strings.HasPrefix(t, "{") {
+			out[i] = segs[i]
+		} else {
+			out[i] = t
+		}
+	}
+	return strings.Join(out, "/"), true
 }

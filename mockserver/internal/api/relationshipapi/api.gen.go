@@ -23,6 +23,81 @@ func (e TokenRequestGrantType) Valid() bool {
 	}
 }
 
+// ChoiceValue One value of a choice field. `entryListId` is the field's entry type id (undocumented by the vendor).
+type ChoiceValue struct {
+	EntryListId int64 `json:"entryListId"`
+
+	// Id The field id × 100 + seqNumber.
+	Id        int64  `json:"id"`
+	Name      string `json:"name"`
+	SeqNumber int    `json:"seqNumber"`
+}
+
+// CurrencyList defines model for CurrencyList.
+type CurrencyList = []string
+
+// EntryTypeList defines model for EntryTypeList.
+type EntryTypeList = []EntryTypeObject
+
+// EntryTypeObject An entry type, as the Python SDKs' `Object` model reads it. `id` is the entry type id
+// (the rows API accepts it in place of the api name); the vendor documents neither
+// `entryListId` (the mock sends the id), `entryListType` nor `entryListSubType` (the mock
+// sends 0; 7 marks the vendor's attachment type, which the mock has none of). `name` is the
+// plural name. The names are plain text (the vendor HTML-escapes them; the SDKs unescape).
+type EntryTypeObject struct {
+	ApiName          string `json:"apiName"`
+	EntryListId      int64  `json:"entryListId"`
+	EntryListSubType int    `json:"entryListSubType"`
+	EntryListType    int    `json:"entryListType"`
+	Id               int64  `json:"id"`
+	Name             string `json:"name"`
+	PluralName       string `json:"pluralName"`
+	SingularName     string `json:"singularName"`
+}
+
+// Field A field of an entry type (vendor example: /docs/schema/fields/entry_type_fields).
+// `entryListId` is the id of the field's entry type. `fieldType`: Text 1, Choice 2, Number 3,
+// Date 4, Reference 5, Boolean 6, User 7 (the vendor's /docs/schema/metadata/field_types;
+// the mock's fields take these); a reference's `entryLists` holds the referenced entry
+// type's id (an id alone, even for a type the caller may not read, as a reference in a row
+// keeps its id). `choiceValues` only on choice fields. The vendor documents no meaning for
+// `systemFieldType`, which the mock leaves out; every field of the mock allows duplicates,
+// is not calculated, money or an attachment, and supports store requests.
+type Field struct {
+	AllowDuplicates bool   `json:"allowDuplicates"`
+	ApiName         string `json:"apiName"`
+
+	// ChoiceValues A choice field's values, in order. Rows still carry the chosen value as text in the mock.
+	ChoiceValues            *[]ChoiceValue `json:"choiceValues,omitempty"`
+	EntryListId             int64          `json:"entryListId"`
+	EntryLists              []int64        `json:"entryLists"`
+	FieldType               int            `json:"fieldType"`
+	Id                      int64          `json:"id"`
+	IsAttachment            bool           `json:"isAttachment"`
+	IsCalculated            bool           `json:"isCalculated"`
+	IsKey                   bool           `json:"isKey"`
+	IsMoney                 bool           `json:"isMoney"`
+	IsMultiSelect           bool           `json:"isMultiSelect"`
+	IsRequired              bool           `json:"isRequired"`
+	IsStoreRequestSupported bool           `json:"isStoreRequestSupported"`
+	Name                    string         `json:"name"`
+	WarnOnNearDuplicates    bool           `json:"warnOnNearDuplicates"`
+}
+
+// FieldList defines model for FieldList.
+type FieldList = []Field
+
+// FilterOperation Inferred from the vendor's table: `id` is the Cells API number, `rowsOperator` the Rows API operator.
+type FilterOperation struct {
+	Description  string `json:"description"`
+	Id           int    `json:"id"`
+	Name         string `json:"name"`
+	RowsOperator string `json:"rowsOperator"`
+}
+
+// FilterOperationList defines model for FilterOperationList.
+type FilterOperationList = []FilterOperation
+
 // OAuthError defines model for OAuthError.
 type OAuthError struct {
 	Error            string  `json:"error"`
@@ -78,6 +153,17 @@ type RowsResponse struct {
 	TotalRecords *int64 `json:"totalRecords,omitempty"`
 }
 
+// SchemaUser A user of the site (vendor example /docs/schema/metadata/users); `entryListId` is always -1.
+type SchemaUser struct {
+	Email       string `json:"email"`
+	EntryListId int64  `json:"entryListId"`
+	Id          int64  `json:"id"`
+	Name        string `json:"name"`
+}
+
+// SchemaUserList defines model for SchemaUserList.
+type SchemaUserList = []SchemaUser
+
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
 	ClientId     *string               `json:"client_id,omitempty"`
@@ -98,9 +184,13 @@ type TokenResponse struct {
 	// ExpiresIn Seconds; the default is the lifetime of a token when the tenant sets none.
 	//
 	// Example: 900
-	ExpiresIn    int     `json:"expires_in"`
+	ExpiresIn int `json:"expires_in"`
+
+	// RefreshToken Always issued: the legacy Python SDK (0.1.10) requires it in its token model. The mock takes only client_credentials, so it cannot be redeemed (grant_type refresh_token is a 400 unsupported_grant_type); its value is random and is no secret of the client.
 	RefreshToken *string `json:"refresh_token,omitempty"`
-	Scope        *string `json:"scope,omitempty"`
+
+	// Scope The scopes granted, space-separated (empty for a token without scopes).
+	Scope *string `json:"scope,omitempty"`
 
 	// TokenType Example: bearer
 	TokenType string `json:"token_type"`
@@ -156,6 +246,57 @@ type GetRowsParams struct {
 	Skip                 *int    `form:"skip,omitempty" json:"skip,omitempty"`
 	ResolveReferenceUrls *bool   `form:"resolveReferenceUrls,omitempty" json:"resolveReferenceUrls,omitempty"`
 	WrapIntoArrays       *bool   `form:"wrapIntoArrays,omitempty" json:"wrapIntoArrays,omitempty"`
+
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetAllFieldsParams defines parameters for GetAllFields.
+type GetAllFieldsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetCurrenciesParams defines parameters for GetCurrencies.
+type GetCurrenciesParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetEntryTypesParams defines parameters for GetEntryTypes.
+type GetEntryTypesParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetEntryTypeParams defines parameters for GetEntryType.
+type GetEntryTypeParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetEntryTypeFieldsParams defines parameters for GetEntryTypeFields.
+type GetEntryTypeFieldsParams struct {
+	// Editable Only editable (true) or only non-editable (false) fields; absent = all.
+	Editable *bool `form:"editable,omitempty" json:"editable,omitempty"`
+
+	// EntryForm Only the fields on the entry form (true); absent or false = all.
+	EntryForm *bool `form:"entryForm,omitempty" json:"entryForm,omitempty"`
+
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetFilterOperationsParams defines parameters for GetFilterOperations.
+type GetFilterOperationsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetSchemaUsersParams defines parameters for GetSchemaUsers.
+type GetSchemaUsersParams struct {
+	// ActiveOnly Only active users (false = ignore).
+	ActiveOnly *bool `form:"activeOnly,omitempty" json:"activeOnly,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`

@@ -23,6 +23,13 @@ func Handlers() map[string]pipeline.Handler {
 		"createProxyAssignments": createProxyAssignments,
 		"getRows":                getRows,
 		"queryRows":              queryRows,
+		"getEntryTypes":          getEntryTypes,
+		"getEntryType":           getEntryType,
+		"getEntryTypeFields":     getEntryTypeFields,
+		"getAllFields":           getAllFields,
+		"getSchemaUsers":         getSchemaUsers,
+		"getCurrencies":          getCurrencies,
+		"getFilterOperations":    getFilterOperations,
 	}
 }
 

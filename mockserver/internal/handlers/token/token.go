@@ -1,6 +1,7 @@
 package token
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"mime"
@@ -50,7 +51,7 @@ func Handle(rc *pipeline.Request) error {
 	clientID := sub.Cred.Caller.ID // "" unless a known client
 	known := clientID != ""
 	decideToken := func() error {
-		err := rc.Apply(decide.Decide(&rc.Route.Rule, rc.Subject(), decide.Facts{Scopes: strings.Fields(form.Get("scope"))}))
+		err := rc.Apply(decide.Decide(&rc.Route.Rule, rc.Subject(), decide.Facts{Scopes: rc.Route.Rule.RequestedScopes(form.Get("scope"))}))
 		if err == nil {
 			return nil
 		}
@@ -80,20 +81,23 @@ func Handle(rc *pipeline.Request) error {
 	if lifetime == 0 {
 		lifetime = rc.Route.TokenLifetime
 	}
-	tok, err := t.IssueTokenTo(string(rc.Route.Op.API), clientID, strings.Fields(form.Get("scope")), lifetime)
+	tok, err := t.IssueTokenTo(string(rc.Route.Op.API), clientID, rc.Route.Rule.RequestedScopes(form.Get("scope")), lifetime)
 	if err != nil { // the decision allowed it: only a concurrent change of the client fails here
 		return err
 	}
 	rc.Write = true
 	rc.W.Header().Set("Cache-Control", "no-store")
-	// Each API's spec has its own TokenResponse (the relationship API's
-	// also declares a refresh_token, which the mock never issues).
-	// scope is always written, empty for a token without scopes.
+	// Each API's spec has its own TokenResponse. The relationship API's
+	// also carries a refresh_token, which the legacy DealCloud Python SDK
+	// requires: a random value that redeems nothing (the endpoint takes
+	// only client_credentials). scope is always written, empty for a token
+	// without scopes.
 	scope := strings.Join(tok.Scopes, " ")
 	expiresIn := int(lifetime / time.Second)
 	if rc.Route.Op.API == openapi.Relationship {
+		refresh := rand.Text()
 		rc.WriteJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
-			AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
+			AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope, RefreshToken: &refresh,
 		})
 		return nil
 	}
