@@ -267,12 +267,25 @@ func TestErrors_VendorShapes(t *testing.T) {
 			name: "problem validation errors",
 			call: getRows,
 			response: respond(400, ctProblem, `{"title":"One or more validation errors occurred.","status":400,"errorCode":"invalid_request",
-				"errors":{"limit":["must be at most 10000"],"skip":["must not be negative"]}}`),
+				"message":"limit: must be at most 10000",
+				"errors":[{"field":"limit","errorCode":"invalid_request","message":"must be at most 10000"},{"field":"skip","message":"must not be negative"}]}`),
 			check: func(t *testing.T, err error) *client.APIError {
 				var ve *client.ValidationError
 				require.ErrorAs(t, err, &ve)
-				assert.Equal(t, []client.FieldError{{Field: "limit", Message: "must be at most 10000"}, {Field: "skip", Message: "must not be negative"}}, ve.Fields)
+				assert.Equal(t, []client.FieldError{{Field: "limit", Code: "invalid_request", Message: "must be at most 10000"}, {Field: "skip", Message: "must not be negative"}}, ve.Fields)
+				assert.Equal(t, "limit: must be at most 10000", ve.Message)
 				return ve.APIError
+			},
+		},
+		{
+			name:     "the vendor's documented body: message only",
+			call:     getRows,
+			response: respond(400, "application/json", `{"message":"Field with name \"SubjectS\" does not exist"}`),
+			check: func(t *testing.T, err error) *client.APIError {
+				var ae *client.APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, `Field with name "SubjectS" does not exist`, ae.Message)
+				return ae
 			},
 		},
 		{

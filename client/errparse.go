@@ -90,15 +90,13 @@ func parseVendorError(op Operation, body []byte) vendorError {
 		}
 	case schemaProblem:
 		var e relationshipapi.Problem
-		if json.Unmarshal(body, &e) != nil || (e.Title == "" && e.Detail == nil && e.ErrorCode == nil) {
+		if json.Unmarshal(body, &e) != nil || (e.Message == "" && e.Title == "" && e.Detail == nil && e.ErrorCode == nil) {
 			return vendorError{}
 		}
-		v.code, v.message, v.requestID = deref(e.ErrorCode), firstNonEmpty(deref(e.Detail), e.Title), deref(e.TraceId)
+		v.code, v.message, v.requestID = deref(e.ErrorCode), firstNonEmpty(e.Message, deref(e.Detail), e.Title), deref(e.TraceId)
 		if e.Errors != nil {
-			for _, field := range slices.Sorted(maps.Keys(*e.Errors)) {
-				for _, msg := range (*e.Errors)[field] {
-					v.fields = append(v.fields, FieldError{Field: field, Message: redact(msg)})
-				}
+			for _, fe := range *e.Errors {
+				v.fields = append(v.fields, FieldError{Field: deref(fe.Field), Code: deref(fe.ErrorCode), Message: redact(fe.Message)})
 			}
 		}
 	case schemaOAuth:

@@ -277,7 +277,12 @@ func TestErrorBodiesCarryTheirParameters(t *testing.T) {
 	require.NoError(t, decodeStrict(r.body, &p), "%s", r.body)
 	require.NotNil(t, p.Errors)
 	require.NotNil(t, p.Detail)
-	assert.Equal(t, map[string][]string{"entryType": {*p.Detail}}, *p.Errors)
+	require.Len(t, *p.Errors, 1)
+	fe := (*p.Errors)[0]
+	assert.Equal(t, *p.Detail, fe.Message)
+	assert.Equal(t, p.Message, fe.Message)
+	assert.Equal(t, "entryType", *fe.Field)
+	assert.Equal(t, "invalid_request", *fe.ErrorCode)
 	assert.Equal(t, "https://tools.ietf.org/html/rfc9110#section-15.5.1", *p.Type)
 }
 

@@ -83,8 +83,10 @@ func TestRowsFiltersAndPaging(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status)
 	m := r.object(t)
 	assert.Equal(t, "invalid_request", m["errorCode"])
-	assert.Contains(t, m["errors"], "query")
-	assert.Contains(t, m["detail"], "position 7")
+	assert.Contains(t, m["message"], "position 7", "the vendor's documented member")
+	assert.Equal(t, m["message"], m["detail"])
+	assert.Equal(t, []any{map[string]any{"field": "query", "errorCode": "invalid_request", "message": m["message"]}}, m["errors"],
+		"errors is a list of {message, errorCode}, as the vendor's SDK reads it")
 
 	r = h.do(http.MethodPost, rowsPath+"query/Deals", map[string]any{"query": "{Stage: 'Negotiation'}", "fields": []string{"Name", "Amount"}, "limit": 2}, bearer(tok)...)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
@@ -128,7 +130,7 @@ func TestProxyAssignments(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status)
 	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001}}, admin...)
 	require.Equal(t, http.StatusBadRequest, r.status, "userIds is required by the spec")
-	assert.Contains(t, r.object(t)["errors"], "[0].userIds")
+	assert.Equal(t, "[0].userIds", r.object(t)["errors"].([]any)[0].(map[string]any)["field"])
 
 	// The integrator may read but not create assignments.
 	integ := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", ""))

@@ -104,17 +104,34 @@ type OAuthError struct {
 	ErrorDescription *string `json:"error_description,omitempty"`
 }
 
-// Problem defines model for Problem.
+// Problem The vendor documents its 4xx bodies as `{"message": "<text>"}` (400s of rows create, entry
+// type fields and proxy assignments); its 401, 403, 404 and 429 bodies are not documented.
+// The vendor's Python SDK (dealcloud-sdk 1.0.18) reads `message` and `errors` as a list of
+// `{message, errorCode}`. The mock answers with `message` and that list, plus RFC 7807
+// members (type, title, status, detail = message, traceId) and `errorCode`, which the vendor
+// does not document.
 type Problem struct {
 	Detail    *string `json:"detail,omitempty"`
 	ErrorCode *string `json:"errorCode,omitempty"`
 
-	// Errors Validation messages by field name.
-	Errors  *map[string][]string `json:"errors,omitempty"`
-	Status  int                  `json:"status"`
-	Title   string               `json:"title"`
-	TraceId *string              `json:"traceId,omitempty"`
-	Type    *string              `json:"type,omitempty"`
+	// Errors Validation messages, each naming the field it is about (when there is one).
+	Errors *[]ProblemError `json:"errors,omitempty"`
+
+	// Message What went wrong (the vendor's documented member).
+	Message string  `json:"message"`
+	Status  int     `json:"status"`
+	Title   string  `json:"title"`
+	TraceId *string `json:"traceId,omitempty"`
+	Type    *string `json:"type,omitempty"`
+}
+
+// ProblemError defines model for ProblemError.
+type ProblemError struct {
+	ErrorCode *string `json:"errorCode,omitempty"`
+
+	// Field The field, parameter or header the message is about (not documented by the vendor).
+	Field   *string `json:"field,omitempty"`
+	Message string  `json:"message"`
 }
 
 // ProxyAssignment defines model for ProxyAssignment.
@@ -202,13 +219,23 @@ type AsUser = int64
 // EntryType defines model for EntryType.
 type EntryType = string
 
-// MisdirectedRequest defines model for MisdirectedRequest.
+// MisdirectedRequest The vendor documents its 4xx bodies as `{"message": "<text>"}` (400s of rows create, entry
+// type fields and proxy assignments); its 401, 403, 404 and 429 bodies are not documented.
+// The vendor's Python SDK (dealcloud-sdk 1.0.18) reads `message` and `errors` as a list of
+// `{message, errorCode}`. The mock answers with `message` and that list, plus RFC 7807
+// members (type, title, status, detail = message, traceId) and `errorCode`, which the vendor
+// does not document.
 type MisdirectedRequest = Problem
 
 // Rows defines model for Rows.
 type Rows = RowsResponse
 
-// TooManyRequests defines model for TooManyRequests.
+// TooManyRequests The vendor documents its 4xx bodies as `{"message": "<text>"}` (400s of rows create, entry
+// type fields and proxy assignments); its 401, 403, 404 and 429 bodies are not documented.
+// The vendor's Python SDK (dealcloud-sdk 1.0.18) reads `message` and `errors` as a list of
+// `{message, errorCode}`. The mock answers with `message` and that list, plus RFC 7807
+// members (type, title, status, detail = message, traceId) and `errorCode`, which the vendor
+// does not document.
 type TooManyRequests = Problem
 
 // GetProxyAssignmentsParams defines parameters for GetProxyAssignments.

@@ -221,11 +221,13 @@ func writeProblem(rc *pipeline.Request, e *pipeline.Error) {
 	}
 	p := &problem{typ: problemType(e.Status), code: problemCode(e)}
 	p.body = relationshipapi.Problem{
-		Type: &p.typ, Title: http.StatusText(e.Status), Status: e.Status, Detail: &e.Msg, TraceId: &rc.CorrelationID, ErrorCode: &p.code,
+		Message: e.Msg, Type: &p.typ, Title: http.StatusText(e.Status), Status: e.Status, Detail: &e.Msg,
+		TraceId: &rc.CorrelationID, ErrorCode: &p.code,
 	}
 	if e.Field != "" {
-		p.errors = map[string][]string{e.Field: {e.Msg}}
-		p.body.Errors = &p.errors
+		p.errors[0] = relationshipapi.ProblemError{Message: e.Msg, ErrorCode: &p.code, Field: &e.Field}
+		list := p.errors[:1]
+		p.body.Errors = &list
 	}
 	rc.WriteJSON(e.Status, "application/problem+json", &p.body)
 }
@@ -268,7 +270,7 @@ type problem struct {
 	body   relationshipapi.Problem
 	typ    string
 	code   string
-	errors map[string][]string
+	errors [1]relationshipapi.ProblemError // the one field error, in the same allocation
 }
 
 // problemType is a problem's type: the RFC section of its status.
