@@ -2,8 +2,10 @@ package auth
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"io"
 	"net/http"
 )
@@ -37,7 +39,7 @@ type Transport struct {
 // A GetBody that fails is an error that wraps GetBody's.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.attempt(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || refusedProxy(resp) {
 		return resp, err
 	}
 	renewer, ok := t.Provider.(Renewer)
@@ -72,6 +74,22 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = b
 	}
 	return t.attempt(req)
+}
+
+// refusedProxy reports a 401 that refuses the AS-USER principal, not the
+// credential (the relationship API answers an unauthorised proxy 401): the
+// tenantkit mock's decision header says so. Renewing the credential would
+// not change the answer. Without the header (a real vendor), the 401 is
+// renewed once like any other.
+func refusedProxy(resp *http.Response) bool {
+	h := resp.Header.Get(wire.DecisionHeader)
+	if h == "" || resp.Request == nil || resp.Request.Header.Get(AsUserHeader) == "" {
+		return false
+	}
+	var d struct {
+		Step string `json:"step"`
+	}
+	return json.Unmarshal([]byte(h), &d) == nil && d.Step == wire.StepProxy
 }
 
 func (t *Transport) attempt(req *http.Request) (*http.Response, error) {

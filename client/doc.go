@@ -117,7 +117,7 @@
 //	*UnauthenticatedError  401, or a credential refused before the call (see below), with Reason
 //	*ScopeError            403, the token lacks the Missing scopes
 //	*PermissionError       403, no role grants one of the Missing permissions
-//	*ProxyError            403, the caller may not act as Principal
+//	*ProxyError            403 (401 on the relationship API), the caller may not act as Principal
 //	*ObjectAccessError     403, the EntityType may not be used through the API
 //	*NotFoundError         404, or Clarizen EntityNotFound (sent with 500)
 //	*RateLimitError        429, with RetryAfter

@@ -167,7 +167,8 @@ type PermissionError struct {
 // Unwrap returns the *APIError.
 func (e *PermissionError) Unwrap() error { return e.APIError }
 
-// ProxyError is a 403 because the caller may not act as the AS-USER principal.
+// ProxyError is a refusal because the caller may not act as the AS-USER
+// principal: 403, or 401 where the API answers so (the relationship API).
 type ProxyError struct {
 	*APIError
 	// Principal is the user the call tried to act as (0 if unknown).

@@ -175,6 +175,8 @@ func newResponseError(op Operation, cp *captured, now time.Time) error {
 	is := func(codes []string) bool { return slices.Contains(codes, v.code) || slices.Contains(codes, dcode) }
 
 	switch {
+	case step == StepProxy || cp.status == http.StatusUnauthorized && is(proxyCodes): // 401 or 403, as the API answers it
+		return &ProxyError{APIError: e, Principal: principal(e.Decision, cp.asUser)}
 	case cp.status == http.StatusUnauthorized || step == StepAuthenticate:
 		reason := unauthenticatedReasons[dcode]
 		if reason == "" {

@@ -49,7 +49,9 @@
 //  3. AS-USER proxy, only on operations whose spec declares the AS-USER
 //     header parameter (openapi.Operation.AsUser: the relationship API's
 //     proxy, row and schema operations): 400 for a value that is not a user id,
-//     403 without a proxy assignment; an id that names no user gets the
+//     401 without a proxy assignment where the parameter's x-denied-status
+//     says so (the relationship API, as the vendor documents; else 403); an
+//     id that names no user gets the
 //     same 403 (status, body and decision), so AS-USER cannot enumerate
 //     users, and only the audit log tells the two apart; on success the
 //     principal becomes the effective user. Elsewhere the header is ignored

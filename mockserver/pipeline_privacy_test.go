@@ -62,7 +62,7 @@ func TestUnknownAsUserReadsAsNoProxyAssignment(t *testing.T) {
 		}
 		unknown := h.do(http.MethodGet, rowsPath+"Deals", nil, headers("4242")...)
 		existing := h.do(http.MethodGet, rowsPath+"Deals", nil, headers("1001")...)
-		require.Equal(t, http.StatusForbidden, existing.status, "%s", existing.body)
+		require.Equal(t, http.StatusUnauthorized, existing.status, "%s", existing.body)
 		assert.Equal(t, wireView(existing, "1001"), wireView(unknown, "4242"), "explain=%v", explain)
 		assert.Equal(t, wire.StepProxy, unknown.decision.Step)
 		assert.EqualValues(t, 4242, unknown.decision.Principal)

@@ -82,7 +82,7 @@ func TestProxyDenied(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "data")
 	r := h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", "1001"})...)
-	require.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	require.Equal(t, http.StatusUnauthorized, r.status, "the vendor answers an unauthorised proxy 401: %s", r.body)
 	assert.Equal(t, "proxy_not_allowed", r.object(t)["errorCode"])
 	d := r.decision
 	assert.Equal(t, wire.StepProxy, d.Step)
@@ -96,7 +96,7 @@ func TestProxyDenied(t *testing.T) {
 	}
 	// An id that names no user is refused like one without an assignment.
 	r = h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", "999999"})...)
-	assert.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+	assert.Equal(t, http.StatusUnauthorized, r.status, "%s", r.body)
 	assert.Equal(t, "proxy_not_allowed", r.object(t)["errorCode"])
 }
 

@@ -7,6 +7,7 @@
 package openapi
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"fmt"
@@ -105,20 +106,36 @@ type Operation struct {
 	// parameter (AsUserHeader): only there may a call act on behalf of
 	// another user. Elsewhere the header means nothing, as at the vendors.
 	AsUser bool
+	// ProxyDenied is the status of a caller refused at the proxy step: the
+	// AS-USER parameter's x-denied-status (401 or 403), 0 when it states
+	// none (403).
+	ProxyDenied int
 }
 
 // AsUserHeader is the header parameter by which an operation declares that a
 // call may act on behalf of another user (the relationship API's proxying).
 const AsUserHeader = "AS-USER"
 
-// declaresAsUser reports whether params hold the AS-USER header parameter.
-func declaresAsUser(params openapi3.Parameters) bool {
+// asUserParam returns the AS-USER header parameter of params, if any.
+func asUserParam(params openapi3.Parameters) *openapi3.Parameter {
 	for _, p := range params {
 		if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader && strings.EqualFold(p.Value.Name, AsUserHeader) {
-			return true
+			return p.Value
 		}
 	}
-	return false
+	return nil
+}
+
+// proxyDenied reads an AS-USER parameter's x-denied-status: 401 or 403.
+func proxyDenied(p *openapi3.Parameter) (int, error) {
+	v, ok := p.Extensions["x-denied-status"]
+	if !ok {
+		return 0, nil
+	}
+	if n, isNum := v.(float64); isNum && (n == http.StatusUnauthorized || n == http.StatusForbidden) {
+		return int(n), nil
+	}
+	return 0, fmt.Errorf("the %s parameter's x-denied-status is 401 or 403, got %v", AsUserHeader, v)
 }
 
 // Operations returns every operation of a spec, sorted by path then method.
@@ -173,7 +190,13 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 			if _, ok := op.Extensions["x-idempotent"]; ok {
 				return nil, fmt.Errorf("openapi: %s %s: x-idempotent is now x-read-only (a POST that only reads)", api, o.ID)
 			}
-			o.AsUser = declaresAsUser(item.Parameters) || declaresAsUser(op.Parameters)
+			if p := cmp.Or(asUserParam(op.Parameters), asUserParam(item.Parameters)); p != nil {
+				o.AsUser = true
+				var err error
+				if o.ProxyDenied, err = proxyDenied(p); err != nil {
+					return nil, fmt.Errorf("openapi: %s %s: %w", api, o.ID, err)
+				}
+			}
 			o.RowRead, _ = op.Extensions["x-row-read"].(bool)
 			readOnly, _ := op.Extensions["x-read-only"].(bool)
 			o.ReadOnly = readOnly || method == http.MethodGet || method == http.MethodHead

@@ -25,11 +25,14 @@ func TestUnknownAsUserIsAProxyError(t *testing.T) {
 		_, err := srv.Client(mocktest.IntegratorOAuth, client.WithAsUser(id)).Relationship.Rows(t.Context(), "Deals", nil)
 		var pe *client.ProxyError
 		require.ErrorAs(t, err, &pe, "AS-USER %d", id)
-		assert.Equal(t, 403, pe.StatusCode)
+		assert.Equal(t, 401, pe.StatusCode, "the vendor answers an unauthorised proxy 401")
 		assert.Equal(t, id, pe.Principal)
 		assert.Equal(t, client.CodeProxyNotAllowed, pe.Decision.Code)
 		assert.Equal(t, mocktest.ServiceID, pe.Decision.EffectiveUser)
 	}
+	// A refused proxy is not a stale token: the SDK fetched one token per
+	// client and did not renew it on the 401.
+	assert.Len(t, srv.Audit(tenant.AuditFilter{Operation: "getToken"}), 2)
 }
 
 // Under enforcement: audit, a client acting as a user it holds no

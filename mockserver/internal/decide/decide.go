@@ -32,7 +32,9 @@
 package decide
 
 import (
+	"cmp"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,6 +112,9 @@ type Operation struct {
 	// from the AS-USER parameter's x-granted-by: the operation, and the
 	// assignment it takes with {proxy} and {principal} for the user ids.
 	ProxyURL, ProxyAssignment string
+	// ProxyDenied is the status of a caller refused at the proxy step: the
+	// AS-USER parameter's x-denied-status, else 403.
+	ProxyDenied int
 }
 
 // RequestedScopes are the scopes a token request's space-separated scope
@@ -318,7 +323,10 @@ func Decide(op *Operation, sub *Subject, f Facts) Decision {
 		case 3:
 			fail = checkObject(op, sub, &f, &d)
 		}
-		if fail != nil && !d.Record(fail, sub.Audit && fail.Status == 403) {
+		// enforcement: audit relaxes a refusal of these steps (403, or the
+		// 401 of a refused proxy where the spec says so), never malformed
+		// input (400).
+		if fail != nil && !d.Record(fail, sub.Audit && fail.Status != http.StatusBadRequest) {
 			return d
 		}
 	}
@@ -556,7 +564,7 @@ func checkProxy(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 		d.AuditDetail = fmt.Sprintf(" (user %d is not a user of this tenant)", id)
 	}
 	msg := fmt.Sprintf("user %d holds no proxy assignment to act as user %d", caller, id)
-	return denial(wire.StepProxy, wire.CodeProxyNotAllowed, 403, nil, msg, msg,
+	return denial(wire.StepProxy, wire.CodeProxyNotAllowed, cmp.Or(op.ProxyDenied, http.StatusForbidden), nil, msg, msg,
 		"add a proxy assignment "+strings.NewReplacer("{proxy}", strconv.FormatInt(caller, 10), "{principal}", strconv.FormatInt(id, 10)).Replace(op.ProxyAssignment)+" ("+op.ProxyURL+")")
 }
 

@@ -36,6 +36,7 @@ func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openap
 		if rule.ProxyURL, rule.ProxyAssignment, err = grantedBy(doc, op); err != nil {
 			return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
 		}
+		rule.ProxyDenied = op.ProxyDenied
 	}
 	if rule.IgnoredScopes, err = ignoredScopes(doc, op); err != nil {
 		return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)

@@ -12,6 +12,7 @@ package matrix
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -537,7 +538,7 @@ func (m *Matrix) Expect(c Cell) Result {
 	}
 	// 3. proxy: an assignment from the caller's user to the principal.
 	if c.AsUser != 0 && !slices.Contains(proxyTargets(f, c.Cred.User), c.AsUser) {
-		return deny(http.StatusForbidden, wire.StepProxy, wire.CodeProxyNotAllowed)
+		return deny(cmp.Or(op.ProxyDenied, http.StatusForbidden), wire.StepProxy, wire.CodeProxyNotAllowed)
 	}
 	eff := effectiveUser(f, &c)
 	u, _ := userOf(f, eff)

@@ -70,7 +70,7 @@ func (rc *Request) SetEntityType(name string) {
 // denialError is a refused step's error, for the surface to write.
 func denialError(d *decide.Denial) *Error {
 	switch {
-	case d.Status == http.StatusUnauthorized:
+	case d.Status == http.StatusUnauthorized && d.Step != wire.StepProxy: // a refused proxy keeps its kind (x-denied-status: 401)
 		return Unauthenticated(d.Code, d.Message)
 	case d.Status == http.StatusBadRequest:
 		return BadRequest(d.Field, "%s", d.Message)

@@ -249,19 +249,19 @@ type GetProxyAssignmentsParams struct {
 	PageNumber   *int    `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
 	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // CreateProxyAssignmentsParams defines parameters for CreateProxyAssignments.
 type CreateProxyAssignmentsParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // QueryRowsParams defines parameters for QueryRows.
 type QueryRowsParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
@@ -274,31 +274,31 @@ type GetRowsParams struct {
 	ResolveReferenceUrls *bool   `form:"resolveReferenceUrls,omitempty" json:"resolveReferenceUrls,omitempty"`
 	WrapIntoArrays       *bool   `form:"wrapIntoArrays,omitempty" json:"wrapIntoArrays,omitempty"`
 
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // GetAllFieldsParams defines parameters for GetAllFields.
 type GetAllFieldsParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // GetCurrenciesParams defines parameters for GetCurrencies.
 type GetCurrenciesParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // GetEntryTypesParams defines parameters for GetEntryTypes.
 type GetEntryTypesParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // GetEntryTypeParams defines parameters for GetEntryType.
 type GetEntryTypeParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
@@ -310,13 +310,13 @@ type GetEntryTypeFieldsParams struct {
 	// EntryForm Only the fields on the entry form (true); absent or false = all.
 	EntryForm *bool `form:"entryForm,omitempty" json:"entryForm,omitempty"`
 
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
 // GetFilterOperationsParams defines parameters for GetFilterOperations.
 type GetFilterOperationsParams struct {
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
@@ -325,7 +325,7 @@ type GetSchemaUsersParams struct {
 	// ActiveOnly Only active users (false = ignore).
 	ActiveOnly *bool `form:"activeOnly,omitempty" json:"activeOnly,omitempty"`
 
-	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
