@@ -222,7 +222,15 @@ func (s *Server) runSub(outer *pipeline.Request, method, target string, body []b
 	rc.Route, rc.KRoute, rc.Params = rt, kr, params
 	rc.Decision.Operation = rt.Op.ID
 	if rt.NoBulk {
-		rc.Fail(pipeline.BadRequest("url", "%s cannot run inside a bulk request", rt.Op.ID))
+		// Judged first where it takes a credential, as validation follows
+		// the decision: the audit entry names the caller either way.
+		err := error(pipeline.BadRequest("url", "%s cannot run inside a bulk request", rt.Op.ID))
+		if len(rt.Rule.Accepts) > 0 && !rt.Token {
+			if denied := rc.Authorize(); denied != nil {
+				err = denied
+			}
+		}
+		rc.Fail(err)
 	} else if err := rc.ReadBody(); err != nil {
 		rc.Fail(err)
 	} else if err := s.runOperation(rc, nil); err != nil {
