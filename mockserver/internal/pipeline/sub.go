@@ -72,8 +72,12 @@ func (rc *Request) Sub(base, method, target string, body []byte) (*Request, *Err
 		r.Header.Set("Content-Type", "application/json")
 	}
 	r.Host, r.RemoteAddr = rc.R.Host, rc.R.RemoteAddr
-	if a := rc.R.Header.Get("Authorization"); a != "" {
-		r.Header.Set("Authorization", a)
+	// The outer call's credential, and its AS-USER header: Authorize reads
+	// it only where the sub-request's operation declares it.
+	for _, name := range []string{"Authorization", asUserCanonical} {
+		if v := rc.R.Header.Get(name); v != "" {
+			r.Header.Set(name, v)
+		}
 	}
 	sub := &Request{env: rc.env, R: r, Vendor: true, Surface: rc.Surface, CorrelationID: newCorrelationID()}
 	sub.rec = Recorder{ResponseWriter: &subWriter{h: http.Header{}}}
