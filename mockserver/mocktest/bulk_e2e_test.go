@@ -298,3 +298,42 @@ func TestBulkHonoursTheOuterContext(t *testing.T) {
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "%s", rec.Body)
 	assert.Empty(t, srv.Audit(tenant.AuditFilter{Operation: "getSessionInfo"}), "no sub-request ran")
 }
+
+// Injected faults meet the bulk call once: a plan that fails every
+// entityQuery leaves a bulk call's entityQuery sub-requests alone, and a
+// plan that fails bulkExecute fails the whole call before any sub-request.
+func TestBulkMeetsFaultsAsTheOuterCallOnly(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t, mocktest.WithClientOptions(client.WithMaxRetries(0)))
+	bob := srv.Client(mocktest.APIKey("demo-key-bob"))
+	subs := []client.BulkRequest{{Method: http.MethodPost, URL: "/data/entityQuery", Body: dataapi.EntityQueryRequest{TypeName: "Project"}}}
+
+	srv.SetFaults(tenant.Faults{Seed: 1, Rules: []tenant.FaultRule{{Operations: []string{"entityQuery"}, Kind: tenant.Fault500, Probability: 1}}})
+	res, err := bob.Data.Bulk(t.Context(), subs)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res[0].StatusCode, "%s", res[0].Body)
+
+	srv.SetFaults(tenant.Faults{Seed: 1, Rules: []tenant.FaultRule{{Operations: []string{"bulkExecute"}, Kind: tenant.Fault503, Probability: 1}}})
+	before := len(srv.Audit(tenant.AuditFilter{Operation: "entityQuery"}))
+	_, err = bob.Data.Bulk(t.Context(), subs)
+	var ae *client.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusServiceUnavailable, ae.StatusCode)
+	assert.Len(t, srv.Audit(tenant.AuditFilter{Operation: "entityQuery"}), before, "no sub-request ran")
+}
+
+// Under enforcement: audit a sub-request is let through and recorded
+// audit-deny, exactly as alone.
+func TestBulkSubRequestsFollowEnforcementAudit(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	srv.UpdateSettings(func(s *tenant.Settings) { s.Enforcement = tenant.EnforcementAudit })
+	bob := srv.Client(mocktest.APIKey("demo-key-bob"))
+	res, err := bob.Data.Bulk(t.Context(), []client.BulkRequest{{Method: http.MethodPost, URL: "/data/entityQuery", Body: dataapi.EntityQueryRequest{TypeName: "Task"}}})
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res[0].StatusCode, "%s", res[0].Body)
+	q := srv.Audit(tenant.AuditFilter{Operation: "entityQuery"})
+	require.Len(t, q, 1)
+	assert.Equal(t, "audit-deny", q[0].Outcome)
+	assert.Equal(t, "object", q[0].Step)
+}
