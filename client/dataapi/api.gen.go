@@ -1155,8 +1155,11 @@ type ClientInterface interface {
 	// that declare it, and no data API operation does.
 	//
 	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-	// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
 	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -1197,8 +1200,11 @@ type ClientInterface interface {
 	// that declare it, and no data API operation does.
 	//
 	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-	// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
 	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -1523,8 +1529,11 @@ func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*ht
 // that declare it, and no data API operation does.
 //
 // At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 // Rate limits and injected faults apply to the outer call only: it spends one unit of the
 // credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 // again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -1575,8 +1584,11 @@ func (c *Client) BulkExecuteWithBody(ctx context.Context, contentType string, bo
 // that declare it, and no data API operation does.
 //
 // At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 // Rate limits and injected faults apply to the outer call only: it spends one unit of the
 // credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 // again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -2879,8 +2891,11 @@ type ClientWithResponsesInterface interface {
 	// that declare it, and no data API operation does.
 	//
 	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-	// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
 	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -2921,8 +2936,11 @@ type ClientWithResponsesInterface interface {
 	// that declare it, and no data API operation does.
 	//
 	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-	// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
 	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -5105,8 +5123,11 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 // that declare it, and no data API operation does.
 //
 // At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 // Rate limits and injected faults apply to the outer call only: it spends one unit of the
 // credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 // again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
@@ -5153,8 +5174,11 @@ func (c *ClientWithResponses) BulkExecuteWithBodyWithResponse(ctx context.Contex
 // that declare it, and no data API operation does.
 //
 // At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
-// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). The
-// vendor SDK reads an `isError` flag nowhere and the mock sends none (NOT CONFIRMED).
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
 // Rate limits and injected faults apply to the outer call only: it spends one unit of the
 // credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
 // again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
