@@ -26,7 +26,11 @@ type apiBinding struct {
 
 // apis are the APIs the mock serves, the admin API last.
 var apis = []apiBinding{
-	{openapi.Data, data.Surface, func(*Server) map[string]pipeline.Handler { return data.Handlers(dataState) }, data.Prepare},
+	{openapi.Data, data.Surface, func(s *Server) map[string]pipeline.Handler {
+		h := data.Handlers(dataState)
+		h["bulkExecute"] = data.Bulk(s.runSub) // sub-requests walk the server's request path
+		return h
+	}, data.Prepare},
 	{openapi.Credentials, credentials.Surface, func(*Server) map[string]pipeline.Handler {
 		return withToken(credentials.Handlers(credentialsState))
 	}, nil},

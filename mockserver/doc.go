@@ -101,6 +101,24 @@
 // user id (400, where AS-USER is declared) and row-level sharing (step 6)
 // always apply.
 //
+// # Bulk sub-requests
+//
+// The data API's bulk/execute (handler data.Bulk, composed with runSub in
+// serve.go) runs each sub-request on the same path as a top-level request,
+// after the resilience layer (which the outer call alone passes: one unit
+// of the rate limit, one draw of the fault plan): pipeline.Request.Sub
+// makes it a request of its own with the outer call's credential and
+// AS-USER header, the subject resolved once for the outer call and its
+// work context (a cancelled call stops before its next sub-request); it
+// is routed against the data API's spec, then decided, validated, handled,
+// audited and counted in usage as its own operation (runOperation), and
+// its answer, the status and body the operation would answer alone, is
+// kept in memory for its sub-response. A sub-request the credential may
+// not make is refused in its sub-response with that operation's status and
+// error body; the others still run. Operations marked x-bulk: false
+// (logout, bulk/execute) and those that take no credential (login) are a
+// 400 inside a bulk call.
+//
 // Every vendor request is recorded in its tenant's audit log (the default
 // tenant's when the credential names none): operation, target, outcome,
 // effective user and the caller it came through. Logs (log/slog) carry one

@@ -187,3 +187,56 @@ func (s *Server) runOperation(rc *pipeline.Request, st *resilience.State) error 
 	}
 	return rt.Handle(rc)
 }
+
+// runSub runs one sub-request of a bulk call (outer) through the request
+// path a top-level request of the same API walks, after the resilience
+// layer (which the outer call alone passes): routing against the outer
+// call's API, the decision for the subject resolved once for the outer
+// call, validation, the handler, and the sub-request's own audit entry and
+// usage. Its answer is what the operation would answer alone.
+func (s *Server) runSub(outer *pipeline.Request, method, target string, body []byte) pipeline.SubResponse {
+	const base = "/V2.0/services"
+	rc, bad := outer.Sub(base, method, target, body)
+	if bad != nil {
+		rc.Decision = wire.Decision{Outcome: wire.OutcomeDeny, Reason: bad.Msg}
+		rc.WriteError(rc.Surface, bad)
+		return rc.Result()
+	}
+	rt, kr, params, err := s.env.Specs.FindRoute(rc.R, false)
+	switch {
+	case err != nil:
+		rc.Decision = wire.Decision{Outcome: wire.OutcomeDeny,
+			Reason: fmt.Sprintf("no operation of the data API matches %s %s", rc.R.Method, rc.R.URL.Path)}
+		if allow, ok := pipeline.AllowedMethods(err); ok {
+			rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusMethodNotAllowed, Kind: pipeline.KindMethodNotAllowed,
+				Msg: fmt.Sprintf("%s is not allowed on %s; use %s", rc.R.Method, rc.R.URL.Path, strings.Join(allow, " or "))})
+		} else {
+			rc.WriteError(rc.Surface, pipeline.NotFound("no operation matches %s %s", rc.R.Method, rc.R.URL.Path))
+		}
+		return rc.Result()
+	case rt.Spec.API != outer.Route.Spec.API:
+		rc.Decision = wire.Decision{Outcome: wire.OutcomeDeny, Reason: "a bulk sub-request names an operation of another API"}
+		rc.WriteError(rc.Surface, pipeline.NotFound("no operation matches %s %s", rc.R.Method, rc.R.URL.Path))
+		return rc.Result()
+	}
+	rc.Route, rc.KRoute, rc.Params = rt, kr, params
+	rc.Decision.Operation = rt.Op.ID
+	if rt.NoBulk {
+		// Judged first where it takes a credential, as validation follows
+		// the decision: the audit entry names the caller either way.
+		err := error(pipeline.BadRequest("url", "%s cannot run inside a bulk request", rt.Op.ID))
+		if len(rt.Rule.Accepts) > 0 && !rt.Token {
+			if denied := rc.Authorize(); denied != nil {
+				err = denied
+			}
+		}
+		rc.Fail(err)
+	} else if err := rc.ReadBody(); err != nil {
+		rc.Fail(err)
+	} else if err := s.runOperation(rc, nil); err != nil {
+		rc.Fail(err)
+	}
+	rc.RecordAudit()
+	rc.RecordUsage()
+	return rc.Result()
+}

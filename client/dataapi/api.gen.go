@@ -248,6 +248,44 @@ type AndCondition struct {
 // AndConditionType defines model for AndCondition.Type.
 type AndConditionType string
 
+// BulkRequest defines model for BulkRequest.
+type BulkRequest struct {
+	// Batch Accepted for the vendor SDK's sake; no effect in the mock.
+	Batch *bool `json:"batch,omitempty"`
+
+	// Requests The sub-requests, run in order; at most 100 (see the operation).
+	Requests []BulkSubRequest `json:"requests"`
+
+	// Transactional All-or-nothing execution. Its semantics are not documented by the vendor; the mock answers `true` with a 400.
+	Transactional *bool `json:"transactional,omitempty"`
+}
+
+// BulkResult defines model for BulkResult.
+type BulkResult struct {
+	Responses []BulkSubResponse `json:"responses"`
+}
+
+// BulkSubRequest defines model for BulkSubRequest.
+type BulkSubRequest struct {
+	// Body The operation's JSON request body, if it takes one.
+	Body interface{} `json:"body,omitempty"`
+
+	// Method GET, POST, PUT or DELETE, as the operation takes it.
+	Method string `json:"method"`
+
+	// Url The operation's path relative to `/V2.0/services`, with an optional query string.
+	Url string `json:"url"`
+}
+
+// BulkSubResponse defines model for BulkSubResponse.
+type BulkSubResponse struct {
+	// Body The sub-request's response body (its result, or the `{errorCode, message, referenceId}` error body); null when it has none.
+	Body interface{} `json:"body"`
+
+	// StatusCode The HTTP status the sub-request would have been answered with on its own.
+	StatusCode int `json:"statusCode"`
+}
+
 // CZQLCondition defines model for CZQLCondition.
 type CZQLCondition struct {
 	UnderscoreType CZQLConditionType `json:"_type"`
@@ -675,6 +713,9 @@ type GetServerDefinitionJSONRequestBody = ServerDefinitionRequest
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
 
+// BulkExecuteJSONRequestBody defines body for BulkExecute for application/json ContentType.
+type BulkExecuteJSONRequestBody = BulkRequest
+
 // CountQueryJSONRequestBody defines body for CountQuery for application/json ContentType.
 type CountQueryJSONRequestBody = CountQueryRequest
 
@@ -1084,6 +1125,96 @@ type ClientInterface interface {
 	// Corresponds with GET /V2.0/services/authentication/logout (the `Logout` operationId).
 	Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// BulkExecuteWithBody Run several data API requests in one call; each is answered in its own sub-response.
+	//
+	// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+	// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+	// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+	// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+	// vendor's reference page was not readable). A sub-request's `url` is relative to
+	// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+	// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+	// string (`data/objects/Project/1?fields=Name`).
+	//
+	// Each sub-request runs the request path a top-level request of the data API runs, with
+	// the outer request's credential (its `Authorization` header, resolved once for the whole
+	// call): the decision (scopes, permissions, object-level access, row-level sharing),
+	// validation against its operation's schema, its handler, and its own audit entry and usage,
+	// so the least-privilege report counts each sub-request under its own operation. A
+	// sub-request the credential may not make is answered, in its sub-response, with the status
+	// and error body that operation would answer alone, and the others still run: the vendor
+	// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+	// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+	// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+	// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+	// operation (404), a method its path does not take (405), an authentication operation
+	// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+	// body its operation refuses (400) is answered in its sub-response, never as a failure of
+	// the whole call; a `requests` that is not a list of objects with string `url` and
+	// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+	// that declare it, and no data API operation does.
+	//
+	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+	// out outer request stops before its next sub-request (the call then answers 503).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+	BulkExecuteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// BulkExecute Run several data API requests in one call; each is answered in its own sub-response.
+	//
+	// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+	// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+	// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+	// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+	// vendor's reference page was not readable). A sub-request's `url` is relative to
+	// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+	// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+	// string (`data/objects/Project/1?fields=Name`).
+	//
+	// Each sub-request runs the request path a top-level request of the data API runs, with
+	// the outer request's credential (its `Authorization` header, resolved once for the whole
+	// call): the decision (scopes, permissions, object-level access, row-level sharing),
+	// validation against its operation's schema, its handler, and its own audit entry and usage,
+	// so the least-privilege report counts each sub-request under its own operation. A
+	// sub-request the credential may not make is answered, in its sub-response, with the status
+	// and error body that operation would answer alone, and the others still run: the vendor
+	// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+	// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+	// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+	// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+	// operation (404), a method its path does not take (405), an authentication operation
+	// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+	// body its operation refuses (400) is answered in its sub-response, never as a failure of
+	// the whole call; a `requests` that is not a list of objects with string `url` and
+	// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+	// that declare it, and no data API operation does.
+	//
+	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+	// out outer request stops before its next sub-request (the call then answers 503).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+	BulkExecute(ctx context.Context, body BulkExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CountQueryWithBody Count the entities a query matches.
 	//
 	// The body `{query}` and the result `{count}` follow third-party SDK `ekincaglar/clarizen`
@@ -1358,6 +1489,116 @@ func (c *Client) Login(ctx context.Context, body LoginJSONRequestBody, reqEditor
 // Corresponds with GET /V2.0/services/authentication/logout (the `Logout` operationId).
 func (c *Client) Logout(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLogoutRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkExecuteWithBody Run several data API requests in one call; each is answered in its own sub-response.
+//
+// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+// vendor's reference page was not readable). A sub-request's `url` is relative to
+// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+// string (`data/objects/Project/1?fields=Name`).
+//
+// Each sub-request runs the request path a top-level request of the data API runs, with
+// the outer request's credential (its `Authorization` header, resolved once for the whole
+// call): the decision (scopes, permissions, object-level access, row-level sharing),
+// validation against its operation's schema, its handler, and its own audit entry and usage,
+// so the least-privilege report counts each sub-request under its own operation. A
+// sub-request the credential may not make is answered, in its sub-response, with the status
+// and error body that operation would answer alone, and the others still run: the vendor
+// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+// operation (404), a method its path does not take (405), an authentication operation
+// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+// body its operation refuses (400) is answered in its sub-response, never as a failure of
+// the whole call; a `requests` that is not a list of objects with string `url` and
+// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+// that declare it, and no data API operation does.
+//
+// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+// out outer request stops before its next sub-request (the call then answers 503).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+func (c *Client) BulkExecuteWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkExecuteRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// BulkExecute Run several data API requests in one call; each is answered in its own sub-response.
+//
+// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+// vendor's reference page was not readable). A sub-request's `url` is relative to
+// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+// string (`data/objects/Project/1?fields=Name`).
+//
+// Each sub-request runs the request path a top-level request of the data API runs, with
+// the outer request's credential (its `Authorization` header, resolved once for the whole
+// call): the decision (scopes, permissions, object-level access, row-level sharing),
+// validation against its operation's schema, its handler, and its own audit entry and usage,
+// so the least-privilege report counts each sub-request under its own operation. A
+// sub-request the credential may not make is answered, in its sub-response, with the status
+// and error body that operation would answer alone, and the others still run: the vendor
+// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+// operation (404), a method its path does not take (405), an authentication operation
+// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+// body its operation refuses (400) is answered in its sub-response, never as a failure of
+// the whole call; a `requests` that is not a list of objects with string `url` and
+// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+// that declare it, and no data API operation does.
+//
+// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+// out outer request stops before its next sub-request (the call then answers 503).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+func (c *Client) BulkExecute(ctx context.Context, body BulkExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewBulkExecuteRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1859,6 +2100,46 @@ func NewLogoutRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewBulkExecuteRequest calls the generic BulkExecute builder with application/json body
+func NewBulkExecuteRequest(server string, body BulkExecuteJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewBulkExecuteRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewBulkExecuteRequestWithBody constructs an http.Request for the BulkExecute method, with any body, and a specified content type
+func NewBulkExecuteRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/V2.0/services/bulk/execute")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2580,6 +2861,96 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /V2.0/services/authentication/logout (the `Logout` operationId).
 	LogoutWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
+	// BulkExecuteWithBodyWithResponse Run several data API requests in one call; each is answered in its own sub-response.
+	//
+	// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+	// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+	// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+	// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+	// vendor's reference page was not readable). A sub-request's `url` is relative to
+	// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+	// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+	// string (`data/objects/Project/1?fields=Name`).
+	//
+	// Each sub-request runs the request path a top-level request of the data API runs, with
+	// the outer request's credential (its `Authorization` header, resolved once for the whole
+	// call): the decision (scopes, permissions, object-level access, row-level sharing),
+	// validation against its operation's schema, its handler, and its own audit entry and usage,
+	// so the least-privilege report counts each sub-request under its own operation. A
+	// sub-request the credential may not make is answered, in its sub-response, with the status
+	// and error body that operation would answer alone, and the others still run: the vendor
+	// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+	// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+	// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+	// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+	// operation (404), a method its path does not take (405), an authentication operation
+	// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+	// body its operation refuses (400) is answered in its sub-response, never as a failure of
+	// the whole call; a `requests` that is not a list of objects with string `url` and
+	// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+	// that declare it, and no data API operation does.
+	//
+	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+	// out outer request stops before its next sub-request (the call then answers 503).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+	BulkExecuteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkExecuteResponse, error)
+
+	// BulkExecuteWithResponse Run several data API requests in one call; each is answered in its own sub-response.
+	//
+	// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+	// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+	// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+	// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+	// vendor's reference page was not readable). A sub-request's `url` is relative to
+	// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+	// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+	// string (`data/objects/Project/1?fields=Name`).
+	//
+	// Each sub-request runs the request path a top-level request of the data API runs, with
+	// the outer request's credential (its `Authorization` header, resolved once for the whole
+	// call): the decision (scopes, permissions, object-level access, row-level sharing),
+	// validation against its operation's schema, its handler, and its own audit entry and usage,
+	// so the least-privilege report counts each sub-request under its own operation. A
+	// sub-request the credential may not make is answered, in its sub-response, with the status
+	// and error body that operation would answer alone, and the others still run: the vendor
+	// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+	// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+	// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+	// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+	// operation (404), a method its path does not take (405), an authentication operation
+	// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+	// body its operation refuses (400) is answered in its sub-response, never as a failure of
+	// the whole call; a `requests` that is not a list of objects with string `url` and
+	// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+	// that declare it, and no data API operation does.
+	//
+	// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+	// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+	// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+	// `statusCode` of 200 as success and any other as an error body, and embeds its own
+	// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+	// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+	// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+	// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+	// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+	// out outer request stops before its next sub-request (the call then answers 503).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+	BulkExecuteWithResponse(ctx context.Context, body BulkExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkExecuteResponse, error)
+
 	// CountQueryWithBodyWithResponse Count the entities a query matches.
 	//
 	// The body `{query}` and the result `{count}` follow third-party SDK `ekincaglar/clarizen`
@@ -3170,6 +3541,117 @@ func (r LogoutResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LogoutResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// BulkExecuteResponse429Headers the declared response headers of an HTTP 429 response for BulkExecute
+type BulkExecuteResponse429Headers struct {
+	RetryAfter *int
+}
+
+// BulkExecuteResponse503Headers the declared response headers of an HTTP 503 response for BulkExecute
+type BulkExecuteResponse503Headers struct {
+	RetryAfter *int
+}
+
+type BulkExecuteResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *BulkResult
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *MisdirectedRequest
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *TooManyRequests
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *ServerError
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ServiceUnavailable
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *BulkExecuteResponse429Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *BulkExecuteResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r BulkExecuteResponse) GetJSON200() *BulkResult {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r BulkExecuteResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r BulkExecuteResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r BulkExecuteResponse) GetJSON403() *Forbidden {
+	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r BulkExecuteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r BulkExecuteResponse) GetJSON421() *MisdirectedRequest {
+	return r.JSON421
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r BulkExecuteResponse) GetJSON429() *TooManyRequests {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r BulkExecuteResponse) GetJSON500() *ServerError {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r BulkExecuteResponse) GetJSON503() *ServiceUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r BulkExecuteResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r BulkExecuteResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r BulkExecuteResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r BulkExecuteResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4611,6 +5093,108 @@ func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, reqEditors
 	return ParseLogoutResponse(rsp)
 }
 
+// BulkExecuteWithBodyWithResponse Run several data API requests in one call; each is answered in its own sub-response.
+//
+// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+// vendor's reference page was not readable). A sub-request's `url` is relative to
+// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+// string (`data/objects/Project/1?fields=Name`).
+//
+// Each sub-request runs the request path a top-level request of the data API runs, with
+// the outer request's credential (its `Authorization` header, resolved once for the whole
+// call): the decision (scopes, permissions, object-level access, row-level sharing),
+// validation against its operation's schema, its handler, and its own audit entry and usage,
+// so the least-privilege report counts each sub-request under its own operation. A
+// sub-request the credential may not make is answered, in its sub-response, with the status
+// and error body that operation would answer alone, and the others still run: the vendor
+// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+// operation (404), a method its path does not take (405), an authentication operation
+// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+// body its operation refuses (400) is answered in its sub-response, never as a failure of
+// the whole call; a `requests` that is not a list of objects with string `url` and
+// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+// that declare it, and no data API operation does.
+//
+// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+// out outer request stops before its next sub-request (the call then answers 503).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+func (c *ClientWithResponses) BulkExecuteWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*BulkExecuteResponse, error) {
+	rsp, err := c.BulkExecuteWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkExecuteResponse(rsp)
+}
+
+// BulkExecuteWithResponse Run several data API requests in one call; each is answered in its own sub-response.
+//
+// The request `{requests: [{url, method, body}], transactional, batch}` and the response
+// `{responses: [{statusCode, body}]}` follow third-party SDK `ekincaglar/clarizen`
+// (`Bulk/execute.cs` posts to `{serverLocation}/bulk/execute`; `Bulk/Request/execute.cs`,
+// `Common/request.cs`, `Bulk/Result/execute.cs`, `Common/response.cs`; seen-3p only, the
+// vendor's reference page was not readable). A sub-request's `url` is relative to
+// `/V2.0/services` as that SDK builds it (`/data/countQuery`, no server location); the mock
+// also accepts it without the leading slash (`data/objects/Project/1`) and with a query
+// string (`data/objects/Project/1?fields=Name`).
+//
+// Each sub-request runs the request path a top-level request of the data API runs, with
+// the outer request's credential (its `Authorization` header, resolved once for the whole
+// call): the decision (scopes, permissions, object-level access, row-level sharing),
+// validation against its operation's schema, its handler, and its own audit entry and usage,
+// so the least-privilege report counts each sub-request under its own operation. A
+// sub-request the credential may not make is answered, in its sub-response, with the status
+// and error body that operation would answer alone, and the others still run: the vendor
+// documents no all-or-nothing behaviour, and `transactional: true` (sent by that SDK, its
+// semantics undocumented) is a 400 here rather than a promise the mock does not keep.
+// `batch` (that SDK's `CallOptions: Batch=true`) is accepted and has no effect.
+// Sub-responses come back in the order of `requests`. A sub-request that names no data API
+// operation (404), a method its path does not take (405), an authentication operation
+// (login, getServerDefinition, logout) or `bulk/execute` itself (400: no nesting), or a
+// body its operation refuses (400) is answered in its sub-response, never as a failure of
+// the whole call; a `requests` that is not a list of objects with string `url` and
+// `method` fails the whole call's validation (400). `AS-USER` applies only to operations
+// that declare it, and no data API operation does.
+//
+// At most 100 sub-requests (`maxItems`, checked before any runs; the vendor's limit is not
+// documented, 100 is that SDK's default bulk size in `BulkOperations.CheckCommit`). That
+// SDK (`API.CommitBulkService`) pairs responses with requests by index, reads a
+// `statusCode` of 200 as success and any other as an error body, and embeds its own
+// requests in the responses client-side (`includeRequestsInResponses` is not sent). It
+// reads no `isError` flag, and the mock sends none (an `isError` field is NOT CONFIRMED).
+// Rate limits and injected faults apply to the outer call only: it spends one unit of the
+// credential's budget and meets the fault plan as `bulkExecute`; sub-requests draw neither
+// again. An `Idempotency-Key` on the outer call covers the whole call. A cancelled or timed
+// out outer request stops before its next sub-request (the call then answers 503).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /V2.0/services/bulk/execute (the `BulkExecute` operationId).
+func (c *ClientWithResponses) BulkExecuteWithResponse(ctx context.Context, body BulkExecuteJSONRequestBody, reqEditors ...RequestEditorFn) (*BulkExecuteResponse, error) {
+	rsp, err := c.BulkExecute(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseBulkExecuteResponse(rsp)
+}
+
 // CountQueryWithBodyWithResponse Count the entities a query matches.
 //
 // The body `{query}` and the result `{count}` follow third-party SDK `ekincaglar/clarizen`
@@ -5277,6 +5861,111 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		response.Headers429 = &headers
 	case rsp.StatusCode == 503:
 		var headers LogoutResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseBulkExecuteResponse parses an HTTP response from a BulkExecuteWithResponse call
+func ParseBulkExecuteResponse(rsp *http.Response) (*BulkExecuteResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &BulkExecuteResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest BulkResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest ServerError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ServiceUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers BulkExecuteResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 503:
+		var headers BulkExecuteResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -333,6 +333,11 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		if len(f.EntityTypes) > 0 {
 			jsonBody(fmt.Sprintf(`{"ids":["/%s/1"]}`, f.EntityTypes[0].Name))
 		}
+	case op.ID == "bulkExecute":
+		// One sub-request every credential of the API may make: the cell
+		// judges the bulk call itself; each sub-request is judged as its
+		// own operation.
+		jsonBody(`{"requests":[{"url":"/authentication/getSessionInfo","method":"GET"}]}`)
 	case op.ID == "createObject", op.ID == "updateObject":
 		jsonBody(`{"Name":"permission matrix"}`)
 	case op.ID == "createCredential", op.ID == "updateCredential":

@@ -44,6 +44,9 @@ type Route struct {
 	// lifetime of the tokens it issues, from its spec.
 	Token         bool
 	TokenLifetime time.Duration
+	// NoBulk: the operation may not run as a bulk sub-request (its spec's
+	// x-bulk: false, or it takes no credential: a token endpoint, login).
+	NoBulk bool
 }
 
 type APISpec struct {
@@ -155,6 +158,9 @@ func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
 				if rt.TokenLifetime, err = tokenLifetime(oa); err != nil {
 					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
 				}
+			}
+			if bulk, ok := oa.Extensions["x-bulk"].(bool); (ok && !bulk) || rt.Token || len(rt.Rule.Accepts) == 0 {
+				rt.NoBulk = true
 			}
 			if pascal, _ := doc.Info.Extensions["x-pascal-case-keys"].(bool); pascal && oa.RequestBody != nil {
 				if mt := oa.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && len(mt.Schema.Value.Properties) > 0 {

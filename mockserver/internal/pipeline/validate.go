@@ -415,7 +415,8 @@ func joinReasons(reason string, cause any) string {
 
 // camelKeys lower-cases the first letter of every object key (TypeName ->
 // typeName), in place and recursively, except inside "parameters" and
-// "value", whose keys and contents are the caller's data. Two keys that
+// "value", whose keys and contents are the caller's data, and "body" (a
+// bulk sub-request's body, normalised as its own operation's when it runs). Two keys that
 // differ only in the case of their first letter would be merged in no
 // particular order, so they are a 400 naming both.
 func camelKeys(v any) error {
@@ -437,7 +438,7 @@ func camelKeysIn(v any) *keyCollision {
 		for k, val := range x {
 			if ck := lowerFirst(k); ck != k {
 				rename = append(rename, k)
-			} else if k == "parameters" || k == "value" {
+			} else if k == "parameters" || k == "value" || k == "body" {
 				continue
 			} else if c := camelKeysIn(val); c != nil {
 				c.path.push(k)
@@ -455,7 +456,7 @@ func camelKeysIn(v any) *keyCollision {
 			val := x[k]
 			delete(x, k)
 			x[ck] = val
-			if ck == "parameters" || ck == "value" {
+			if ck == "parameters" || ck == "value" || ck == "body" {
 				continue
 			}
 			if c := camelKeysIn(val); c != nil {

@@ -239,6 +239,44 @@ type AndCondition struct {
 // AndConditionType defines model for AndCondition.Type.
 type AndConditionType string
 
+// BulkRequest defines model for BulkRequest.
+type BulkRequest struct {
+	// Batch Accepted for the vendor SDK's sake; no effect in the mock.
+	Batch *bool `json:"batch,omitempty"`
+
+	// Requests The sub-requests, run in order; at most 100 (see the operation).
+	Requests []BulkSubRequest `json:"requests"`
+
+	// Transactional All-or-nothing execution. Its semantics are not documented by the vendor; the mock answers `true` with a 400.
+	Transactional *bool `json:"transactional,omitempty"`
+}
+
+// BulkResult defines model for BulkResult.
+type BulkResult struct {
+	Responses []BulkSubResponse `json:"responses"`
+}
+
+// BulkSubRequest defines model for BulkSubRequest.
+type BulkSubRequest struct {
+	// Body The operation's JSON request body, if it takes one.
+	Body interface{} `json:"body,omitempty"`
+
+	// Method GET, POST, PUT or DELETE, as the operation takes it.
+	Method string `json:"method"`
+
+	// Url The operation's path relative to `/V2.0/services`, with an optional query string.
+	Url string `json:"url"`
+}
+
+// BulkSubResponse defines model for BulkSubResponse.
+type BulkSubResponse struct {
+	// Body The sub-request's response body (its result, or the `{errorCode, message, referenceId}` error body); null when it has none.
+	Body interface{} `json:"body"`
+
+	// StatusCode The HTTP status the sub-request would have been answered with on its own.
+	StatusCode int `json:"statusCode"`
+}
+
 // CZQLCondition defines model for CZQLCondition.
 type CZQLCondition struct {
 	UnderscoreType CZQLConditionType `json:"_type"`
@@ -683,6 +721,9 @@ type GetServerDefinitionJSONRequestBody = ServerDefinitionRequest
 
 // LoginJSONRequestBody defines body for Login for application/json ContentType.
 type LoginJSONRequestBody = LoginRequest
+
+// BulkExecuteJSONRequestBody defines body for BulkExecute for application/json ContentType.
+type BulkExecuteJSONRequestBody = BulkRequest
 
 // CountQueryJSONRequestBody defines body for CountQuery for application/json ContentType.
 type CountQueryJSONRequestBody = CountQueryRequest

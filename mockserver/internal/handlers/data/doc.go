@@ -1,5 +1,6 @@
 // Package data is the data API's room (Clarizen shape, /V2.0/services/...):
-// its handlers, one per operationId (Handlers), its error shape (Surface),
+// its handlers, one per operationId (Handlers; bulkExecute's is Bulk, which
+// the server binds to its request path for sub-requests), its error shape (Surface),
 // what the handlers read of its spec (Prepare) and their per-tenant page
 // cache (State).
 //
