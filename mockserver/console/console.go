@@ -87,7 +87,6 @@ func New(src Source) (*Console, error) {
 }
 
 var funcs = template.FuncMap{
-	"join": func(list []string) string { return strings.Join(list, ", ") },
 	"time": func(t time.Time) string { return t.UTC().Format("15:04:05.000") },
 	"outcomeClass": func(outcome string) string {
 		switch outcome {
@@ -106,13 +105,6 @@ var funcs = template.FuncMap{
 	},
 	"rowOf":   func(e tenant.AuditEntry, base string) rowView { return rowView{Entry: e, Base: base} },
 	"grantOf": func(name string, g report.Grant) grantRow { return grantRow{Name: name, Grant: g} },
-	"ids": func(ids []int64) string {
-		s := make([]string, len(ids))
-		for i, id := range ids {
-			s[i] = strconv.FormatInt(id, 10)
-		}
-		return strings.Join(s, ", ")
-	},
 }
 
 // IsStream reports whether path is a live stream's (which stays open
