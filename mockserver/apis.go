@@ -32,18 +32,18 @@ var apis = []apiBinding{
 		return h
 	}, data.Prepare},
 	{openapi.Credentials, credentials.Surface, func(*Server) map[string]pipeline.Handler {
-		return withToken(credentials.Handlers(credentialsState))
+		return withToken(credentials.Handlers(credentialsState), credentials.WriteToken)
 	}, nil},
 	{openapi.Relationship, relationship.Surface, func(*Server) map[string]pipeline.Handler {
-		return withToken(relationship.Handlers())
+		return withToken(relationship.Handlers(), relationship.WriteToken)
 	}, relationship.Prepare},
 	{openapi.Admin, surfaceAdmin, (*Server).adminHandlers, nil},
 }
 
 // withToken adds the shared client-credentials token endpoint (package
-// token) to an API's handlers.
-func withToken(h map[string]pipeline.Handler) map[string]pipeline.Handler {
-	h["getToken"] = token.Handle
+// token) to an API's handlers, answering in the API's own token response.
+func withToken(h map[string]pipeline.Handler, write pipeline.TokenWriter) map[string]pipeline.Handler {
+	h["getToken"] = token.Handler(write)
 	return h
 }
 

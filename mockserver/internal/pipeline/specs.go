@@ -24,6 +24,17 @@ import (
 // other error as a 500.
 type Handler func(rc *Request) error
 
+// IssuedToken is what a token endpoint issued: the token, the scopes it
+// holds (space-separated, "" for none) and its lifetime in seconds.
+type IssuedToken struct {
+	AccessToken, Scope string
+	ExpiresIn          int
+}
+
+// TokenWriter writes an API's token response, in the model its spec
+// declares (each API binds its own; the token endpoint is shared).
+type TokenWriter func(rc *Request, t IssuedToken)
+
 // route is one operation of one spec: what it requires (from the spec) and
 // the handler that serves it.
 type Route struct {

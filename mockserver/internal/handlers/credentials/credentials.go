@@ -467,3 +467,12 @@ var (
 	permissionsWithParams = "Unable to perform the requested action. You are missing the following permission(s): [{permissions}]"
 	scopesWithParams      = "Missing required oauth scopes: {scopes}"
 )
+
+// WriteToken writes the credentials API's token response (its spec's
+// TokenResponse). scope is always written, empty for a token without
+// scopes.
+func WriteToken(rc *pipeline.Request, t pipeline.IssuedToken) {
+	rc.WriteJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
+		AccessToken: t.AccessToken, TokenType: "bearer", ExpiresIn: t.ExpiresIn, Scope: &t.Scope,
+	})
+}

@@ -1,6 +1,7 @@
 package relationship
 
 import (
+	"crypto/rand"
 	"net/http"
 	"strconv"
 	"strings"
@@ -296,4 +297,16 @@ func problemType(status int) string {
 		return "https://tools.ietf.org/html/rfc9110#section-15.6.4"
 	}
 	return "https://tools.ietf.org/html/rfc9110#section-15.6.1"
+}
+
+// WriteToken writes the relationship API's token response (its spec's
+// TokenResponse). It carries a refresh_token, which the legacy DealCloud
+// Python SDK requires: a random value that redeems nothing (the endpoint
+// takes only client_credentials). scope is always written, empty for a
+// token without scopes.
+func WriteToken(rc *pipeline.Request, t pipeline.IssuedToken) {
+	refresh := rand.Text()
+	rc.WriteJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
+		AccessToken: t.AccessToken, TokenType: "bearer", ExpiresIn: t.ExpiresIn, Scope: &t.Scope, RefreshToken: &refresh,
+	})
 }

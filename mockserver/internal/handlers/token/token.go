@@ -1,7 +1,6 @@
 package token
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"mime"
@@ -10,19 +9,21 @@ import (
 	"time"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
-	"github.com/tenantkit/tenantkit/mockserver/internal/api/credentialsapi"
-	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
-	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// Handle serves a client-credentials token endpoint. The client
+// Handler serves a client-credentials token endpoint, writing the token
+// response with write, the API's own (see Handle). The client
 // authenticates with HTTP Basic or client_id/client_secret form fields; an
 // optional space-separated scope narrows the token; tokens live the
 // tenant's tokenLifetime, or the default the endpoint's spec states.
 // Request bodies are never logged.
-func Handle(rc *pipeline.Request) error {
+func Handler(write pipeline.TokenWriter) pipeline.Handler {
+	return func(rc *pipeline.Request) error { return handle(rc, write) }
+}
+
+func handle(rc *pipeline.Request, write pipeline.TokenWriter) error {
 	r := rc.R
 	deny := func(step, code, reason string, e *pipeline.Error) error {
 		rc.Decision.Outcome, rc.Decision.Step, rc.Decision.Code, rc.Decision.Reason = wire.OutcomeDeny, step, code, reason
@@ -87,22 +88,7 @@ func Handle(rc *pipeline.Request) error {
 	}
 	rc.Write = true
 	rc.W.Header().Set("Cache-Control", "no-store")
-	// Each API's spec has its own TokenResponse. The relationship API's
-	// also carries a refresh_token, which the legacy DealCloud Python SDK
-	// requires: a random value that redeems nothing (the endpoint takes
-	// only client_credentials). scope is always written, empty for a token
-	// without scopes.
-	scope := strings.Join(tok.Scopes, " ")
-	expiresIn := int(lifetime / time.Second)
-	if rc.Route.Op.API == openapi.Relationship {
-		refresh := rand.Text()
-		rc.WriteJSON(http.StatusOK, "application/json", &relationshipapi.TokenResponse{
-			AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope, RefreshToken: &refresh,
-		})
-		return nil
-	}
-	rc.WriteJSON(http.StatusOK, "application/json", &credentialsapi.TokenResponse{
-		AccessToken: tok.Value, TokenType: "bearer", ExpiresIn: expiresIn, Scope: &scope,
-	})
+	// Each API's spec has its own TokenResponse, which its package writes.
+	write(rc, pipeline.IssuedToken{AccessToken: tok.Value, Scope: strings.Join(tok.Scopes, " "), ExpiresIn: int(lifetime / time.Second)})
 	return nil
 }
