@@ -115,6 +115,11 @@ type Operation struct {
 	// ProxyDenied is the status of a caller refused at the proxy step: the
 	// AS-USER parameter's x-denied-status, else 403.
 	ProxyDenied int
+	// Schemes are the Authorization words of the operation's spec: the
+	// request path resolves a credential only by them. Known adds the
+	// words of the server's other specs, so a refusal can name the kind
+	// of credential a caller sent to an API that takes another.
+	Schemes, Known Schemes
 }
 
 // RequestedScopes are the scopes a token request's space-separated scope
@@ -414,7 +419,7 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 	case c.Kind == KindNone || !slices.Contains(op.Accepts, c.Kind):
 		// Only a recognised scheme is named: anything else may be the
 		// secret itself, sent without a scheme.
-		form := "without a recognised scheme (ApiKey, Session or Bearer) and a value"
+		form := "without a recognised scheme (" + op.Known.Words() + ") and a value"
 		if c.Kind != KindNone {
 			form = fmt.Sprintf("of the form %q", c.Scheme+" ...")
 		}

@@ -126,7 +126,12 @@ func (rc *Request) Subject() *decide.Subject {
 	if i := strings.IndexFunc(h, unicode.IsSpace); i >= 0 {
 		c.Scheme, value = h[:i], strings.TrimSpace(h[i:])
 	}
-	kind, known := decide.SchemeKind(c.Scheme)
+	kind, known := rc.Route.Rule.Schemes.Kind(c.Scheme)
+	if !known && value != "" {
+		// A word of another API names the kind of credential refused;
+		// it is not looked up.
+		c.Kind, _ = rc.Route.Rule.Known.Kind(c.Scheme)
+	}
 	if !known || value == "" {
 		return sub
 	}
