@@ -17,6 +17,45 @@ import urllib.request
 import pytest
 
 
+def pytest_configure(config):
+    """With TENANTKIT_RECORD=FILE, every request the SDK sends (its token
+    requests too) is written to FILE as one JSON object a line: the test,
+    method, path and query, headers, body and the status answered. Bearer
+    tokens become {token:N}, the Nth token answered; the mock's Go test
+    mockserver/mocktest/dealcloud_sdk_replay_e2e_test.go replays the file."""
+    path = os.environ.get("TENANTKIT_RECORD")
+    if not path:
+        return
+    import httpx
+
+    out = open(path, "w")
+    tokens = []
+    send = httpx.Client.send
+    kept = ("accept", "content-type", "as-user", "authorization", "user-agent", "x-sdk-version", "x-dealcloud-sdk-version")
+
+    def recording_send(self, request, *args, **kwargs):
+        response = send(self, request, *args, **kwargs)
+        headers = {}
+        for name, value in request.headers.items():
+            if name.lower() not in kept:
+                continue
+            for i, tok in enumerate(tokens):
+                value = value.replace(tok, "{token:%d}" % i)
+            headers[name] = value
+        body = request.content.decode()
+        if request.url.path.endswith("/oauth/token") and response.status_code == 200:
+            tokens.append(response.read() and response.json()["access_token"])
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[-1].split(" ")[0]
+        query = request.url.query.decode()
+        out.write(json.dumps({"test": test, "method": request.method,
+                              "path": request.url.path + ("?" + query if query else ""),
+                              "headers": headers, "body": body, "status": response.status_code}) + "\n")
+        out.flush()
+        return response
+
+    httpx.Client.send = recording_send
+
+
 @pytest.fixture(scope="session")
 def mock():
     binary = os.environ.get("TENANTKIT_MOCK", "tenantkit-mock")
