@@ -502,3 +502,22 @@ func checkVendorError(t *testing.T, name string, status int, header http.Header,
 	assert.Equal(t, *e.Message, api.Message, name)
 	assert.Equal(t, status, api.Status, name)
 }
+
+// decodeVendor fails on exactly what the test above must catch: a member the
+// vendor model lacks, a member of another JSON type, trailing data; the
+// token response's scope is refused by the vendor's AuthResponse alone.
+func TestVendorModelDecodingIsStrict(t *testing.T) {
+	t.Parallel()
+	var e vendorErrorBody
+	require.NoError(t, decodeVendor([]byte(`{"message":"m","code":"c","status":400,"details":[],"messageParams":{"a":"b"}}`), &e))
+	assert.ErrorContains(t, decodeVendor([]byte(`{"message":"m","explanation":"x"}`), &e), `unknown field "explanation"`)
+	assert.ErrorContains(t, decodeVendor([]byte(`{"details":[{"errorCode":"c","hint":"h"}]}`), &e), `unknown field "hint"`, "nested models too")
+	var ute *json.UnmarshalTypeError
+	assert.ErrorAs(t, decodeVendor([]byte(`{"status":"400"}`), &e), &ute)
+	assert.ErrorAs(t, decodeVendor([]byte(`{"messageParams":{"n":1}}`), &e), &ute)
+	assert.Error(t, decodeVendor([]byte(`{} {}`), &e))
+	var ci vendorCredentialInfo
+	assert.ErrorAs(t, decodeVendor([]byte(`{"createdDate":1772443800000}`), &ci), &ute, "the vendor reads dates from strings")
+	var tok vendorAuthResponse
+	assert.ErrorContains(t, decodeVendor([]byte(`{"access_token":"t","token_type":"bearer","expires_in":86399,"scope":""}`), &tok), `unknown field "scope"`)
+}
