@@ -579,15 +579,31 @@ func checkPermissions(op *Operation, sub *Subject, _ *Facts, d *Decision) *Denia
 		d.Permission = granted
 		return nil
 	}
+	return permissionDenial(op.ID, d.Effective, perms)
+}
+
+// Permission is step 4's rule for permissions an operation needs besides
+// its x-permissions, for what one request asks (an upsert that creates
+// rows): user's roles must grant one of perms. Handlers add the answer
+// with Decision.Record, as for Object.
+func Permission(p Policy, user int64, opID string, perms []string) *Denial {
+	if _, ok := p.FirstGrantedPermission(user, perms); ok || len(perms) == 0 {
+		return nil
+	}
+	return permissionDenial(opID, user, perms)
+}
+
+// permissionDenial refuses opID for user, who holds none of perms.
+func permissionDenial(opID string, effective int64, perms []string) *Denial {
 	list := strings.Join(perms, ", ")
-	user := strconv.FormatInt(d.Effective, 10)
+	user := strconv.FormatInt(effective, 10)
 	fix := "give user " + user + " a role with " + perms[0]
 	if len(perms) > 1 {
 		fix = "give user " + user + " a role with one of " + list
 	}
 	return denial(wire.StepPermission, wire.CodeMissingPermissions, 403, slices.Clone(perms),
 		"Unable to perform the requested action. You are missing the following permission(s): ["+list+"]",
-		"user "+user+" holds none of the permissions "+op.ID+" needs: "+list, fix)
+		"user "+user+" holds none of the permissions "+opID+" needs: "+list, fix)
 }
 
 // checkObject is step 5 for the operation's entity type. An unknown type
