@@ -429,6 +429,18 @@ func TestRowWritesLinkPlaceholders(t *testing.T) {
 		hdrs(service, []string{"AS-USER", "1"})...))
 	id := got[0]["EntryId"].(float64)
 	assert.Equal(t, map[string]any{"id": float64(1), "name": "Writer"}, h.rowsByID("Company", writer...)[id]["Owner"])
+	rep, err := h.srv.LeastPrivilege("default")
+	require.NoError(t, err)
+	found := false
+	for _, c := range rep.Credentials {
+		if c.ID == "service" {
+			found = true
+			require.Len(t, c.AsUser, 1)
+			assert.Equal(t, []string{"data:entity:add", "data:entity:edit"}, c.AsUser[0].Permissions.Used,
+				"an upsert that creates used the create permission too")
+		}
+	}
+	assert.True(t, found, "the service client is in the report")
 	e := h.lastAudit("upsertRows")
 	assert.True(t, e.Write)
 	assert.EqualValues(t, 1, e.Principal)

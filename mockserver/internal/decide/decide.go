@@ -291,6 +291,9 @@ type Decision struct {
 	EntityType string
 	UsedScopes []string // the scope set the token satisfied
 	Permission string   // the permission that allowed the request
+	// MorePermissions are permissions a handler checked besides the
+	// operation's (Permission), granted, in order.
+	MorePermissions []string
 	// AuditDetail is added to the audit entry's reason and never sent
 	// (that an AS-USER id names no user).
 	AuditDetail string
@@ -584,13 +587,16 @@ func checkPermissions(op *Operation, sub *Subject, _ *Facts, d *Decision) *Denia
 
 // Permission is step 4's rule for permissions an operation needs besides
 // its x-permissions, for what one request asks (an upsert that creates
-// rows): user's roles must grant one of perms. Handlers add the answer
-// with Decision.Record, as for Object.
-func Permission(p Policy, user int64, opID string, perms []string) *Denial {
-	if _, ok := p.FirstGrantedPermission(user, perms); ok || len(perms) == 0 {
-		return nil
+// rows): user's roles must grant one of perms. It returns the one granted,
+// or the denial, which handlers add with Decision.Record, as for Object.
+func Permission(p Policy, user int64, opID string, perms []string) (string, *Denial) {
+	if len(perms) == 0 {
+		return "", nil
 	}
-	return permissionDenial(opID, user, perms)
+	if granted, ok := p.FirstGrantedPermission(user, perms); ok {
+		return granted, nil
+	}
+	return "", permissionDenial(opID, user, perms)
 }
 
 // permissionDenial refuses opID for user, who holds none of perms.

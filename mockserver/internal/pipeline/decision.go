@@ -233,8 +233,11 @@ func (rc *Request) AuthorizeRelatedType(typeName string) error {
 // roles must grant one of perms. Like AuthorizeRelatedType, enforcement:
 // audit records the denial and lets the request go on.
 func (rc *Request) AuthorizePermission(perms []string) error {
-	d := decide.Permission(rc.Tenant, rc.Verdict.Effective, rc.Route.Op.ID, perms)
+	granted, d := decide.Permission(rc.Tenant, rc.Verdict.Effective, rc.Route.Op.ID, perms)
 	if d == nil {
+		if granted != "" {
+			rc.Verdict.MorePermissions = append(rc.Verdict.MorePermissions, granted)
+		}
 		return nil
 	}
 	relaxed := rc.Verdict.Record(d, rc.subject.Audit) // keeps the first failure
