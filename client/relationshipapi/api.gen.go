@@ -753,7 +753,10 @@ type ClientInterface interface {
 	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 	// existing entry the effective user can see; a negative or unknown one is a per-row error
-	// (code 5004), and the batch is all-or-none as for createRows.
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -765,7 +768,10 @@ type ClientInterface interface {
 	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 	// existing entry the effective user can see; a negative or unknown one is a per-row error
-	// (code 5004), and the batch is all-or-none as for createRows.
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -835,7 +841,10 @@ type ClientInterface interface {
 	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 	// existing entry the effective user can see; a negative one creates an entry as
 	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-	// all-or-none as for createRows; an updated row comes back with the fields written.
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 	//
 	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 	// creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -854,7 +863,10 @@ type ClientInterface interface {
 	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 	// existing entry the effective user can see; a negative one creates an entry as
 	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-	// all-or-none as for createRows; an updated row comes back with the fields written.
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 	//
 	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 	// creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -1135,7 +1147,10 @@ func (c *Client) GetRows(ctx context.Context, entryType EntryType, params *GetRo
 // Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 // "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 // existing entry the effective user can see; a negative or unknown one is a per-row error
-// (code 5004), and the batch is all-or-none as for createRows.
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1157,7 +1172,10 @@ func (c *Client) UpdateRowsWithBody(ctx context.Context, entryType EntryType, pa
 // Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 // "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 // existing entry the effective user can see; a negative or unknown one is a per-row error
-// (code 5004), and the batch is all-or-none as for createRows.
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1257,7 +1275,10 @@ func (c *Client) CreateRows(ctx context.Context, entryType EntryType, params *Cr
 // and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 // existing entry the effective user can see; a negative one creates an entry as
 // createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-// all-or-none as for createRows; an updated row comes back with the fields written.
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 //
 // Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 // creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -1286,7 +1307,10 @@ func (c *Client) UpsertRowsWithBody(ctx context.Context, entryType EntryType, pa
 // and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 // existing entry the effective user can see; a negative one creates an entry as
 // createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-// all-or-none as for createRows; an updated row comes back with the fields written.
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 //
 // Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 // creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -2654,7 +2678,10 @@ type ClientWithResponsesInterface interface {
 	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 	// existing entry the effective user can see; a negative or unknown one is a per-row error
-	// (code 5004), and the batch is all-or-none as for createRows.
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2666,7 +2693,10 @@ type ClientWithResponsesInterface interface {
 	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 	// existing entry the effective user can see; a negative or unknown one is a per-row error
-	// (code 5004), and the batch is all-or-none as for createRows.
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2736,7 +2766,10 @@ type ClientWithResponsesInterface interface {
 	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 	// existing entry the effective user can see; a negative one creates an entry as
 	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-	// all-or-none as for createRows; an updated row comes back with the fields written.
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 	//
 	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 	// creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -2755,7 +2788,10 @@ type ClientWithResponsesInterface interface {
 	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 	// existing entry the effective user can see; a negative one creates an entry as
 	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-	// all-or-none as for createRows; an updated row comes back with the fields written.
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 	//
 	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 	// creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -4721,7 +4757,10 @@ func (c *ClientWithResponses) GetRowsWithResponse(ctx context.Context, entryType
 // Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 // "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 // existing entry the effective user can see; a negative or unknown one is a per-row error
-// (code 5004), and the batch is all-or-none as for createRows.
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4739,7 +4778,10 @@ func (c *ClientWithResponses) UpdateRowsWithBodyWithResponse(ctx context.Context
 // Not documented by the vendor's pages or used by its SDKs (a third-party page lists
 // "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
 // existing entry the effective user can see; a negative or unknown one is a per-row error
-// (code 5004), and the batch is all-or-none as for createRows.
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4827,7 +4869,10 @@ func (c *ClientWithResponses) CreateRowsWithResponse(ctx context.Context, entryT
 // and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 // existing entry the effective user can see; a negative one creates an entry as
 // createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-// all-or-none as for createRows; an updated row comes back with the fields written.
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 //
 // Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 // creates entries (a negative EntryId) needs `data:entity:add` as well
@@ -4852,7 +4897,10 @@ func (c *ClientWithResponses) UpsertRowsWithBodyWithResponse(ctx context.Context
 // and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
 // existing entry the effective user can see; a negative one creates an entry as
 // createRows does (placeholders link within the batch). Answer, per-row `Errors` and
-// all-or-none as for createRows; an updated row comes back with the fields written.
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
 //
 // Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
 // creates entries (a negative EntryId) needs `data:entity:add` as well
