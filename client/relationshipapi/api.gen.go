@@ -207,7 +207,8 @@ type RowWriteList = []Row
 // for the field's type; 5002 not a choice of the field; 5003 the EntryId must be
 // negative (createRows); 5004 no entry with that EntryId exists that the effective user
 // can see (an entry the user cannot see is answered exactly like one that does not
-// exist); 5006 "One or more referenced entries are not valid for this field." (a
+// exist; writes follow row-level sharing even under the tenant setting `apiDataAccess:
+// bypass`, which opens reads only); 5006 "One or more referenced entries are not valid for this field." (a
 // reference to an entry that does not exist, that the user cannot see, or to a
 // placeholder not in the batch); 5008 the EntryId is repeated in the batch (updates and
 // deletes only). A batch in which every row fails with 5004 is answered 404 instead.

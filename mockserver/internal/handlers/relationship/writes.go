@@ -202,6 +202,8 @@ func batchMissing(rc *pipeline.Request, typeName string, res tenant.BatchResult)
 	var e *pipeline.Error
 	if hidden != nil {
 		e = rc.HideRow(*hidden)
+		// Writes follow row-level sharing under apiDataAccess: bypass too.
+		rc.Decision.Fix = fmt.Sprintf("share %s with user %d or one of its groups (apiDataAccess: bypass opens API reads only, not writes)", *hidden, rc.Verdict.Effective)
 	} else {
 		e = rc.MissingRow(*first)
 	}
