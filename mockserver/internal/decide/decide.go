@@ -296,6 +296,9 @@ type Decision struct {
 	EntityType string
 	UsedScopes []string // the scope set the token satisfied
 	Permission string   // the permission that allowed the request
+	// MorePermissions are permissions a handler checked besides the
+	// operation's (Permission), granted, in order.
+	MorePermissions []string
 	// AuditDetail is added to the audit entry's reason and never sent
 	// (that an AS-USER id names no user).
 	AuditDetail string
@@ -584,15 +587,34 @@ func checkPermissions(op *Operation, sub *Subject, _ *Facts, d *Decision) *Denia
 		d.Permission = granted
 		return nil
 	}
+	return permissionDenial(op.ID, d.Effective, perms)
+}
+
+// Permission is step 4's rule for permissions an operation needs besides
+// its x-permissions, for what one request asks (an upsert that creates
+// rows): user's roles must grant one of perms. It returns the one granted,
+// or the denial, which handlers add with Decision.Record, as for Object.
+func Permission(p Policy, user int64, opID string, perms []string) (string, *Denial) {
+	if len(perms) == 0 {
+		return "", nil
+	}
+	if granted, ok := p.FirstGrantedPermission(user, perms); ok {
+		return granted, nil
+	}
+	return "", permissionDenial(opID, user, perms)
+}
+
+// permissionDenial refuses opID for user, who holds none of perms.
+func permissionDenial(opID string, effective int64, perms []string) *Denial {
 	list := strings.Join(perms, ", ")
-	user := strconv.FormatInt(d.Effective, 10)
+	user := strconv.FormatInt(effective, 10)
 	fix := "give user " + user + " a role with " + perms[0]
 	if len(perms) > 1 {
 		fix = "give user " + user + " a role with one of " + list
 	}
 	return denial(wire.StepPermission, wire.CodeMissingPermissions, 403, slices.Clone(perms),
 		"Unable to perform the requested action. You are missing the following permission(s): ["+list+"]",
-		"user "+user+" holds none of the permissions "+op.ID+" needs: "+list, fix)
+		"user "+user+" holds none of the permissions "+opID+" needs: "+list, fix)
 }
 
 // checkObject is step 5 for the operation's entity type. An unknown type

@@ -232,6 +232,27 @@ func (rc *Request) AuthorizeRelatedType(typeName string) error {
 	return denialError(d)
 }
 
+// AuthorizePermission applies step 4 to permissions the request needs
+// besides its operation's x-permissions (what its body asks for: an upsert
+// that creates rows needs the create permission too): the effective user's
+// roles must grant one of perms. Like AuthorizeRelatedType, enforcement:
+// audit records the denial and lets the request go on.
+func (rc *Request) AuthorizePermission(perms []string) error {
+	granted, d := decide.Permission(rc.Tenant, rc.Verdict.Effective, rc.Route.Op.ID, perms)
+	if d == nil {
+		if granted != "" {
+			rc.Verdict.MorePermissions = append(rc.Verdict.MorePermissions, granted)
+		}
+		return nil
+	}
+	relaxed := rc.Verdict.Record(d, rc.subject.Audit) // keeps the first failure
+	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
+	if relaxed {
+		return nil
+	}
+	return denialError(d)
+}
+
 // TypeReadable reports whether the effective user may read an entity type
 // (canonical name) through the API, by step 5's rule (decide.Object), for
 // the operations that list or describe types, or read rows of several:

@@ -32,10 +32,12 @@ const userEntryListID = -1
 // (pipeline.APISpec.Extra), once per process.
 type spec struct {
 	filterOperations relationshipapi.FilterOperationList
+	writes           writeSpec
 }
 
 // Prepare reads what the handlers read of the relationship API's spec:
-// getFilterOperations' x-filter-operations.
+// getFilterOperations' x-filter-operations and upsertRows'
+// x-create-permissions.
 func Prepare(doc *openapi3.T) (any, error) {
 	item := doc.Paths.Find("/api/rest/v4/schema/filteroperations")
 	if item == nil || item.Get == nil {
@@ -52,6 +54,9 @@ func Prepare(doc *openapi3.T) (any, error) {
 	sp := &spec{}
 	if err := json.Unmarshal(b, &sp.filterOperations); err != nil {
 		return nil, fmt.Errorf("mockserver: relationship spec: x-filter-operations: %w", err)
+	}
+	if sp.writes, err = prepareWrites(doc); err != nil {
+		return nil, err
 	}
 	return sp, nil
 }
