@@ -18,7 +18,9 @@ type RelationshipService struct {
 }
 
 // ProxyAssignments reads one page of proxy assignments (params.PageNumber,
-// default 1). params may be nil.
+// default 1): one item per proxy user, with its principals, each as {Id,
+// Email, FullName}. params (the proxyQuery, userQuery and searchByName
+// filters, paging) may be nil.
 func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, opts ...CallOption) ([]relationshipapi.ProxyAssignment, error) {
 	params, opts = moveAsUser(params, opts)
 	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "getProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.GetProxyAssignmentsResponse, error) {
@@ -67,17 +69,17 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 	}
 }
 
-// CreateProxyAssignments stores assignments (each lets ProxyUserId act as
-// the listed UserIds) and returns them as stored. params may be nil.
-func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignments []relationshipapi.ProxyAssignment, opts ...CallOption) ([]relationshipapi.ProxyAssignment, error) {
+// CreateProxyAssignments sets the principals of one proxy user (the
+// vendor's `{proxyUserId, users}`): it replaces the proxy user's existing
+// principals, so to add one, send the current ones with it (an empty Users
+// removes them all). It returns the proxy user's assignment as stored. An
+// unknown proxy user or principal is an *APIError with status 400 ("Proxy
+// user with provided id does not exist."). params may be nil.
+func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignment relationshipapi.ProxyAssignmentCreate, opts ...CallOption) (*relationshipapi.ProxyAssignment, error) {
 	params, opts = moveAsUser(params, opts)
-	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "createProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
-		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignments)
+	return sendJSON[relationshipapi.ProxyAssignment](ctx, RelationshipAPI, "createProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
+		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignment)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return *list, nil
 }
 
 // Rows reads one page of entry rows of entryType (api name or numeric id)

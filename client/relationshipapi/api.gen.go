@@ -142,17 +142,31 @@ type ProblemError struct {
 	Message string  `json:"message"`
 }
 
-// ProxyAssignment defines model for ProxyAssignment.
+// ProxyAssignment One proxy user and the principals it may act as (AS-USER), by id.
 type ProxyAssignment struct {
-	// ProxyUserId The user who acts.
+	// ProxyUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+	ProxyUser ProxyAssignmentUser   `json:"proxyUser"`
+	Users     []ProxyAssignmentUser `json:"users"`
+}
+
+// ProxyAssignmentCreate The vendor's create body (/docs/management/create_user_proxy): the proxy user and the complete list of its principals.
+type ProxyAssignmentCreate struct {
+	// ProxyUserId Designates the proxy user (the user who acts).
 	ProxyUserId int64 `json:"proxyUserId"`
 
-	// UserIds The principals the proxy user may act as.
-	UserIds []int64 `json:"userIds"`
+	// Users Designates the principal users (ids) the proxy user may act as; replaces the proxy user's existing ones.
+	Users []int64 `json:"users"`
 }
 
 // ProxyAssignmentList defines model for ProxyAssignmentList.
 type ProxyAssignmentList = []ProxyAssignment
+
+// ProxyAssignmentUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+type ProxyAssignmentUser struct {
+	Email    string `json:"email"`
+	FullName string `json:"fullName"`
+	Id       int64  `json:"id"`
+}
 
 // Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects, or `{id}` alone when the caller may not read the referenced entry.
 type Row struct {
@@ -248,14 +262,18 @@ type TooManyRequests = Problem
 
 // GetProxyAssignmentsParams defines parameters for GetProxyAssignments.
 type GetProxyAssignmentsParams struct {
-	// ProxyQuery Proxy user id or email.
+	// ProxyQuery Search by proxy user: email (or full name with searchByName; a user id too, which the vendor does not document).
 	ProxyQuery *string `form:"proxyQuery,omitempty" json:"proxyQuery,omitempty"`
 
-	// UserQuery Principal user id or email.
-	UserQuery    *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
-	SearchByName *bool   `form:"searchByName,omitempty" json:"searchByName,omitempty"`
-	PageNumber   *int    `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
-	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	// UserQuery Search by principal user: email (or full name with searchByName; a user id too, which the vendor does not document).
+	UserQuery *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
+
+	// SearchByName Toggle search: also match the queries against full names.
+	SearchByName *bool `form:"searchByName,omitempty" json:"searchByName,omitempty"`
+	PageNumber   *int  `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize Max items to return, do not exceed 1000 (the vendor's words).
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
@@ -338,7 +356,7 @@ type GetSchemaUsersParams struct {
 }
 
 // CreateProxyAssignmentsJSONRequestBody defines body for CreateProxyAssignments for application/json ContentType.
-type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentList
+type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentCreate
 
 // GetTokenFormdataRequestBody defines body for GetToken for application/x-www-form-urlencoded ContentType.
 type GetTokenFormdataRequestBody = TokenRequest
@@ -488,7 +506,23 @@ type ClientInterface interface {
 
 	// GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
 	//
-	// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+	// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+	// their profile and work on behalf of their (principal) user"; "All parameters are
+	// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+	// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+	// sample item; the sample lost its brackets, and the top level is an array as the
+	// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+	// the mock sends the user's email from the fixture (a caller of this admin read learns
+	// nothing the schema's users list does not already show to any `data` caller).
+	//
+	// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+	// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+	// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+	// "Toggle search". The docs say no more: the mock matches a query against the user's
+	// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+	// (case-insensitive, a part of it), and always against the numeric id (not documented).
+	// `userQuery` keeps an item's matching principals only and drops items with none.
+	//
 	// The vendor's docs name the `user_management` scope for the user management APIs and say
 	// that proxy assignments are managed under Admin > User Management > User Proxy
 	// Assignments, a right of the user's group; they name no permission string for this read.
@@ -499,14 +533,50 @@ type ClientInterface interface {
 	// Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
 	GetProxyAssignments(ctx context.Context, params *GetProxyAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateProxyAssignmentsWithBody Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignmentsWithBody Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 	CreateProxyAssignmentsWithBody(ctx context.Context, params *CreateProxyAssignmentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateProxyAssignments Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignments Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -638,7 +708,23 @@ type ClientInterface interface {
 
 // GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
 //
-// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+// their profile and work on behalf of their (principal) user"; "All parameters are
+// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+// sample item; the sample lost its brackets, and the top level is an array as the
+// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+// the mock sends the user's email from the fixture (a caller of this admin read learns
+// nothing the schema's users list does not already show to any `data` caller).
+//
+// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+// "Toggle search". The docs say no more: the mock matches a query against the user's
+// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+// (case-insensitive, a part of it), and always against the numeric id (not documented).
+// `userQuery` keeps an item's matching principals only and drops items with none.
+//
 // The vendor's docs name the `user_management` scope for the user management APIs and say
 // that proxy assignments are managed under Admin > User Management > User Proxy
 // Assignments, a right of the user's group; they name no permission string for this read.
@@ -659,7 +745,25 @@ func (c *Client) GetProxyAssignments(ctx context.Context, params *GetProxyAssign
 	return c.Client.Do(req)
 }
 
-// CreateProxyAssignmentsWithBody Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignmentsWithBody Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes any type of body and a specified content type.
 //
@@ -676,7 +780,25 @@ func (c *Client) CreateProxyAssignmentsWithBody(ctx context.Context, params *Cre
 	return c.Client.Do(req)
 }
 
-// CreateProxyAssignments Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignments Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1753,7 +1875,23 @@ type ClientWithResponsesInterface interface {
 
 	// GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
 	//
-	// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+	// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+	// their profile and work on behalf of their (principal) user"; "All parameters are
+	// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+	// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+	// sample item; the sample lost its brackets, and the top level is an array as the
+	// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+	// the mock sends the user's email from the fixture (a caller of this admin read learns
+	// nothing the schema's users list does not already show to any `data` caller).
+	//
+	// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+	// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+	// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+	// "Toggle search". The docs say no more: the mock matches a query against the user's
+	// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+	// (case-insensitive, a part of it), and always against the numeric id (not documented).
+	// `userQuery` keeps an item's matching principals only and drops items with none.
+	//
 	// The vendor's docs name the `user_management` scope for the user management APIs and say
 	// that proxy assignments are managed under Admin > User Management > User Proxy
 	// Assignments, a right of the user's group; they name no permission string for this read.
@@ -1766,14 +1904,50 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
 	GetProxyAssignmentsWithResponse(ctx context.Context, params *GetProxyAssignmentsParams, reqEditors ...RequestEditorFn) (*GetProxyAssignmentsResponse, error)
 
-	// CreateProxyAssignmentsWithBodyWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignmentsWithBodyWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 	CreateProxyAssignmentsWithBodyWithResponse(ctx context.Context, params *CreateProxyAssignmentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProxyAssignmentsResponse, error)
 
-	// CreateProxyAssignmentsWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignmentsWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2032,7 +2206,7 @@ type CreateProxyAssignmentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProxyAssignmentList
+	JSON200 *ProxyAssignment
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -2054,7 +2228,7 @@ type CreateProxyAssignmentsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateProxyAssignmentsResponse) GetJSON200() *ProxyAssignmentList {
+func (r CreateProxyAssignmentsResponse) GetJSON200() *ProxyAssignment {
 	return r.JSON200
 }
 
@@ -3176,7 +3350,23 @@ func (r GetSchemaUsersResponse) ContentType() string {
 
 // GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
 //
-// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+// their profile and work on behalf of their (principal) user"; "All parameters are
+// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+// sample item; the sample lost its brackets, and the top level is an array as the
+// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+// the mock sends the user's email from the fixture (a caller of this admin read learns
+// nothing the schema's users list does not already show to any `data` caller).
+//
+// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+// "Toggle search". The docs say no more: the mock matches a query against the user's
+// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+// (case-insensitive, a part of it), and always against the numeric id (not documented).
+// `userQuery` keeps an item's matching principals only and drops items with none.
+//
 // The vendor's docs name the `user_management` scope for the user management APIs and say
 // that proxy assignments are managed under Admin > User Management > User Proxy
 // Assignments, a right of the user's group; they name no permission string for this read.
@@ -3195,7 +3385,25 @@ func (c *ClientWithResponses) GetProxyAssignmentsWithResponse(ctx context.Contex
 	return ParseGetProxyAssignmentsResponse(rsp)
 }
 
-// CreateProxyAssignmentsWithBodyWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignmentsWithBodyWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3208,7 +3416,25 @@ func (c *ClientWithResponses) CreateProxyAssignmentsWithBodyWithResponse(ctx con
 	return ParseCreateProxyAssignmentsResponse(rsp)
 }
 
-// CreateProxyAssignmentsWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignmentsWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3541,7 +3767,7 @@ func ParseCreateProxyAssignmentsResponse(rsp *http.Response) (*CreateProxyAssign
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProxyAssignmentList
+		var dest ProxyAssignment
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

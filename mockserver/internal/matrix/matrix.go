@@ -343,7 +343,7 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 	case op.ID == "createCredential", op.ID == "updateCredential":
 		jsonBody(`{"name":"permission matrix","type":{"name":"userDefined"},"credentialFields":{"endpoint":"https://matrix.example"}}`)
 	case op.ID == "createProxyAssignments":
-		jsonBody(`[{"proxyUserId":1001,"userIds":[6045]}]`)
+		jsonBody(`{"proxyUserId":1001,"users":[6045]}`)
 	case op.ID == "queryRows":
 		jsonBody(`{"limit":10}`)
 	}

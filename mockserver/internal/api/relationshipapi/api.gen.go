@@ -134,17 +134,31 @@ type ProblemError struct {
 	Message string  `json:"message"`
 }
 
-// ProxyAssignment defines model for ProxyAssignment.
+// ProxyAssignment One proxy user and the principals it may act as (AS-USER), by id.
 type ProxyAssignment struct {
-	// ProxyUserId The user who acts.
+	// ProxyUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+	ProxyUser ProxyAssignmentUser   `json:"proxyUser"`
+	Users     []ProxyAssignmentUser `json:"users"`
+}
+
+// ProxyAssignmentCreate The vendor's create body (/docs/management/create_user_proxy): the proxy user and the complete list of its principals.
+type ProxyAssignmentCreate struct {
+	// ProxyUserId Designates the proxy user (the user who acts).
 	ProxyUserId int64 `json:"proxyUserId"`
 
-	// UserIds The principals the proxy user may act as.
-	UserIds []int64 `json:"userIds"`
+	// Users Designates the principal users (ids) the proxy user may act as; replaces the proxy user's existing ones.
+	Users []int64 `json:"users"`
 }
 
 // ProxyAssignmentList defines model for ProxyAssignmentList.
 type ProxyAssignmentList = []ProxyAssignment
+
+// ProxyAssignmentUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+type ProxyAssignmentUser struct {
+	Email    string `json:"email"`
+	FullName string `json:"fullName"`
+	Id       int64  `json:"id"`
+}
 
 // Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects, or `{id}` alone when the caller may not read the referenced entry.
 type Row struct {
@@ -240,14 +254,18 @@ type TooManyRequests = Problem
 
 // GetProxyAssignmentsParams defines parameters for GetProxyAssignments.
 type GetProxyAssignmentsParams struct {
-	// ProxyQuery Proxy user id or email.
+	// ProxyQuery Search by proxy user: email (or full name with searchByName; a user id too, which the vendor does not document).
 	ProxyQuery *string `form:"proxyQuery,omitempty" json:"proxyQuery,omitempty"`
 
-	// UserQuery Principal user id or email.
-	UserQuery    *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
-	SearchByName *bool   `form:"searchByName,omitempty" json:"searchByName,omitempty"`
-	PageNumber   *int    `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
-	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	// UserQuery Search by principal user: email (or full name with searchByName; a user id too, which the vendor does not document).
+	UserQuery *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
+
+	// SearchByName Toggle search: also match the queries against full names.
+	SearchByName *bool `form:"searchByName,omitempty" json:"searchByName,omitempty"`
+	PageNumber   *int  `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize Max items to return, do not exceed 1000 (the vendor's words).
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
@@ -330,7 +348,7 @@ type GetSchemaUsersParams struct {
 }
 
 // CreateProxyAssignmentsJSONRequestBody defines body for CreateProxyAssignments for application/json ContentType.
-type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentList
+type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentCreate
 
 // GetTokenFormdataRequestBody defines body for GetToken for application/x-www-form-urlencoded ContentType.
 type GetTokenFormdataRequestBody = TokenRequest

@@ -1,0 +1,51 @@
+package mocktest_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
+	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+)
+
+// The SDK reads and sets proxy assignments in the vendor's shapes; setting
+// replaces the proxy user's principals, and the new assignment is what
+// AS-USER is judged by.
+func TestSDKProxyAssignmentsRoundTrip(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	admin := srv.Client(mocktest.AdminOAuth).Relationship
+
+	var got []relationshipapi.ProxyAssignment
+	for a, err := range admin.ProxyAssignmentsAll(t.Context(), &relationshipapi.GetProxyAssignmentsParams{PageSize: ptr(1)}) {
+		require.NoError(t, err)
+		got = append(got, a)
+	}
+	require.Len(t, got, 1)
+	assert.Equal(t, relationshipapi.ProxyAssignmentUser{Id: 2001, Email: "api-service@demo.tenantkit.dev", FullName: "API Service Account"}, got[0].ProxyUser)
+	assert.Equal(t, []int64{1002, 6045}, []int64{got[0].Users[0].Id, got[0].Users[1].Id})
+
+	stored, err := admin.CreateProxyAssignments(t.Context(), nil, relationshipapi.ProxyAssignmentCreate{ProxyUserId: 2001, Users: []int64{6045}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(2001), stored.ProxyUser.Id)
+	require.Len(t, stored.Users, 1)
+	assert.Equal(t, relationshipapi.ProxyAssignmentUser{Id: 6045, Email: "carol@demo.tenantkit.dev", FullName: "Carol Principal"}, stored.Users[0])
+
+	// Bob (1002) was replaced away: the integrator may no longer act as him.
+	integ := srv.Client(mocktest.IntegratorOAuth).Relationship
+	_, err = integ.Rows(t.Context(), "Deals", nil, client.AsUser(1002))
+	var pe *client.ProxyError
+	require.ErrorAs(t, err, &pe)
+	_, err = integ.Rows(t.Context(), "Deals", nil, client.AsUser(6045))
+	require.NoError(t, err)
+
+	// The vendor's documented 400 for an unknown proxy user.
+	_, err = admin.CreateProxyAssignments(t.Context(), nil, relationshipapi.ProxyAssignmentCreate{ProxyUserId: 42, Users: []int64{6045}})
+	var ae *client.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 400, ae.StatusCode)
+	assert.Equal(t, "Proxy user with provided id does not exist.", ae.Message)
+}
