@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
+	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // pu is a user of a proxy assignment as the demo tenant has it.
@@ -113,4 +115,120 @@ func TestProxyAssignmentErrors(t *testing.T) {
 	r = h.do(http.MethodPost, proxyPath, map[string]any{"proxyUserId": 2001, "users": []int{1002}}, integ...)
 	assert.Equal(t, http.StatusForbidden, r.status)
 	assert.Equal(t, "missing_permissions", r.object(t)["errorCode"])
+}
+
+const usersPath = "/api/rest/v1/management/user"
+
+// usersFixture is the demo tenant with a group id set, user dates and a
+// deactivated user.
+func usersFixture() *tenant.Fixture {
+	f := tenant.Demo()
+	f.Groups[1].ID = 22 // Sales; the others keep their positions 1, 3, 4
+	for i := range f.Users {
+		switch f.Users[i].ID {
+		case 1002:
+			f.Users[i].CreatedDate = "2026-02-01T10:00:00.5"
+			f.Users[i].ModifiedDate = "2026-03-01T12:30:00Z"
+		case 6045:
+			f.Users[i].Active = ptr(false)
+			f.Users[i].CreatedDate = "2025-06-30"
+		}
+	}
+	return f
+}
+
+func TestManagementUsers(t *testing.T) {
+	h := newHarness(t, mockserver.WithFixture(usersFixture()))
+	admin := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management"))
+	get := func(query string) []relationshipapi.ManagementUser {
+		t.Helper()
+		r := h.do(http.MethodGet, usersPath+query, nil, admin...)
+		require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+		var list []relationshipapi.ManagementUser
+		r.json(t, &list)
+		return list
+	}
+	ids := func(list []relationshipapi.ManagementUser) []int64 {
+		out := []int64{}
+		for _, u := range list {
+			out = append(out, u.Id)
+		}
+		return out
+	}
+
+	// No filter: every user, by id (the docs call the filters optional).
+	all := get("")
+	assert.Equal(t, []int64{1001, 1002, 2001, 6045}, ids(all))
+	assert.Equal(t, relationshipapi.ManagementUser{
+		Id: 1002, Email: "bob@demo.tenantkit.dev", FirstName: "Bob", LastName: "Analyst", IsActive: true, Groups: []int64{22},
+		CreatedDate: "2026-02-01T10:00:00.500", CreatedBy: 1002, ModifiedDate: "2026-03-01T12:30:00.000", ModifiedBy: 1002,
+	}, all[1])
+	assert.Equal(t, "API", all[2].FirstName)
+	assert.Equal(t, "Service Account", all[2].LastName)
+	assert.Equal(t, []int64{4}, all[2].Groups, "Integrations-Test, the fourth group")
+	assert.Equal(t, "2026-01-01T00:00:00.000", all[0].CreatedDate, "the default date")
+	assert.False(t, all[3].IsActive)
+	assert.Equal(t, "2025-06-30T00:00:00.000", all[3].ModifiedDate, "modifiedDate defaults to createdDate")
+
+	// The filters, alone and together.
+	assert.Equal(t, []int64{1002}, ids(get("?modifiedSince=2026-02-01T00:00:00.050Z")))
+	assert.Equal(t, []int64{1001, 1002, 2001, 6045}, ids(get("?modifiedSince=1970-01-01T00:00:00")), "the vendor SDK's zone-less form")
+	assert.Equal(t, []int64{1001, 1002, 2001}, ids(get("?modifiedSince=2026-01-01T00:00:00%2B00:00")))
+	assert.Equal(t, []int64{6045}, ids(get("?email=CAROL@demo.tenantkit.dev")))
+	assert.Equal(t, []int64{1002}, ids(get("?userGroupID=22")))
+	assert.Empty(t, get("?userGroupID=2"), "no group has id 2")
+	assert.Empty(t, get("?userGroupID=22&email=alice@demo.tenantkit.dev"))
+
+	// Paging: pageSize defaults to 10, pageNumber to 1.
+	assert.Equal(t, []int64{2001, 6045}, ids(get("?pageSize=2&pageNumber=2")))
+	assert.Empty(t, get("?pageNumber=2"))
+
+	for _, q := range []string{"?modifiedSince=yesterday", "?modifiedSince=2026-13-45T00:00:00", "?pageSize=1001", "?userGroupID=x"} {
+		r := h.do(http.MethodGet, usersPath+q, nil, admin...)
+		assert.Equal(t, http.StatusBadRequest, r.status, "%s: %s", q, r.body)
+	}
+
+	// Get Users by ID: in the order asked, unknown ids left out.
+	r := h.do(http.MethodPost, usersPath+"s", []int64{6045, 42, 1001, 6045}, admin...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var list []relationshipapi.ManagementUser
+	r.json(t, &list)
+	assert.Equal(t, []int64{6045, 1001}, ids(list))
+
+	// schema/users?activeOnly=true leaves the deactivated user out.
+	data := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "data"))
+	r = h.do(http.MethodGet, "/api/rest/v4/schema/users?activeOnly=true", nil, data...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var su []relationshipapi.SchemaUser
+	r.json(t, &su)
+	assert.Len(t, su, 3)
+}
+
+// Reading users needs the scope user_management and the permission
+// user_management:user:view, which the demo's Integrator role lacks.
+func TestManagementUsersNeedThePermission(t *testing.T) {
+	h := newHarness(t)
+	integ := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "user_management"))
+	for _, c := range []struct {
+		method string
+		path   string
+		body   any
+	}{{http.MethodGet, usersPath, nil}, {http.MethodPost, usersPath + "s", []int{1001}}} {
+		r := h.do(c.method, c.path, c.body, integ...)
+		require.Equal(t, http.StatusForbidden, r.status, "%s", r.body)
+		assert.Equal(t, "missing_permissions", r.object(t)["errorCode"])
+		assert.Contains(t, r.object(t)["message"], "user_management:user:view")
+	}
+	data := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "data"))
+	r := h.do(http.MethodGet, usersPath, nil, data...)
+	require.Equal(t, http.StatusForbidden, r.status)
+	assert.Equal(t, "missing_scopes", r.object(t)["errorCode"])
+
+	// AS-USER: the principal's permissions apply.
+	admin := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management"))
+	require.True(t, h.srv.DefaultTenant().CanProxy(2001, 6045))
+	r = h.do(http.MethodGet, usersPath, nil, hdrs(admin, []string{"AS-USER", "1001"})...)
+	assert.Equal(t, http.StatusOK, r.status, "acting as oneself: %s", r.body)
+	r = h.do(http.MethodGet, usersPath, nil, hdrs(integ, []string{"AS-USER", "6045"})...)
+	assert.Equal(t, http.StatusForbidden, r.status, "Carol's Deal team role lacks it too: %s", r.body)
 }

@@ -97,4 +97,3 @@ func TestRowsFiltersAndPaging(t *testing.T) {
 	}, p.Rows)
 	assert.Equal(t, 3, p.TotalRecords)
 }
-

@@ -90,6 +90,8 @@ func specInputBases(h *harness) map[string]specInput {
 
 		"getProxyAssignments":    {headers: d},
 		"createProxyAssignments": {headers: d, json: func() any { return map[string]any{"proxyUserId": 2001, "users": []any{1002}} }},
+		"getUsers":               {headers: d},
+		"getUsersByID":           {headers: d, json: func() any { return []any{1001, 1002} }},
 		"getRows":                {headers: d, path: deals},
 		"queryRows":              {headers: d, path: deals, json: func() any { return map[string]any{} }},
 		"getEntryTypes":          {headers: d},

@@ -125,6 +125,7 @@ func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{
 		"relationship.getProxyAssignments", "relationship.createProxyAssignments",
+		"relationship.getUsers", "relationship.getUsersByID",
 		"relationship.queryRows", "relationship.getRows",
 		"relationship.getEntryTypes", "relationship.getEntryType", "relationship.getEntryTypeFields",
 		"relationship.getAllFields", "relationship.getSchemaUsers", "relationship.getCurrencies",

@@ -49,3 +49,36 @@ func TestSDKProxyAssignmentsRoundTrip(t *testing.T) {
 	assert.Equal(t, 400, ae.StatusCode)
 	assert.Equal(t, "Proxy user with provided id does not exist.", ae.Message)
 }
+
+// The SDK pages through the user management read and reads users by id;
+// the integrator's role lacks user_management:user:view.
+func TestSDKUsers(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	admin := srv.Client(mocktest.AdminOAuth).Relationship
+
+	var ids []int64
+	for u, err := range admin.UsersAll(t.Context(), &relationshipapi.GetUsersParams{PageSize: ptr(3)}) {
+		require.NoError(t, err)
+		ids = append(ids, u.Id)
+	}
+	assert.Equal(t, []int64{1001, 1002, 2001, 6045}, ids)
+
+	list, err := admin.Users(t.Context(), &relationshipapi.GetUsersParams{Email: ptr("carol@demo.tenantkit.dev")})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, relationshipapi.ManagementUser{
+		Id: 6045, Email: "carol@demo.tenantkit.dev", FirstName: "Carol", LastName: "Principal", IsActive: true, Groups: []int64{3},
+		CreatedDate: "2026-01-01T00:00:00.000", CreatedBy: 6045, ModifiedDate: "2026-01-01T00:00:00.000", ModifiedBy: 6045,
+	}, list[0])
+
+	list, err = admin.UsersByID(t.Context(), nil, []int64{2001, 1})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	assert.Equal(t, int64(2001), list[0].Id)
+
+	_, err = srv.Client(mocktest.IntegratorOAuth).Relationship.Users(t.Context(), nil)
+	var pe *client.PermissionError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, []string{"user_management:user:view"}, pe.Missing)
+}

@@ -40,6 +40,17 @@ func (t *Tenant) Users() []User {
 	return out
 }
 
+// Groups returns every group, in fixture order.
+func (t *Tenant) Groups() []Group {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]Group, 0, len(t.groupOrder))
+	for _, name := range t.groupOrder {
+		out = append(out, *t.groups[name])
+	}
+	return out
+}
+
 // UserByEmail finds a user by email (case-insensitive, without suffix).
 func (t *Tenant) UserByEmail(email string) (User, bool) {
 	t.mu.RLock()

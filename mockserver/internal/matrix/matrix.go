@@ -346,6 +346,8 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		jsonBody(`{"proxyUserId":1001,"users":[6045]}`)
 	case op.ID == "queryRows":
 		jsonBody(`{"limit":10}`)
+	case op.ID == "getUsersByID":
+		jsonBody(fmt.Sprintf("[%d]", eff))
 	}
 	for _, name := range []string{"typeName", "entryType"} {
 		path = strings.ReplaceAll(path, "{"+name+"}", c.EntityType)

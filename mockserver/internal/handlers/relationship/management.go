@@ -5,8 +5,10 @@ package relationship
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
@@ -117,5 +119,109 @@ func createProxyAssignments(rc *pipeline.Request) error {
 	}
 	rc.Write = true
 	rc.WriteJSON(http.StatusOK, "application/json", proxyAssignment(usersByID(rc.Tenant), stored.ProxyUserID, stored.UserIDs))
+	return nil
+}
+
+// managementDateLayout is the vendor's date format in the user reads:
+// no zone, milliseconds.
+const managementDateLayout = "2006-01-02T15:04:05.000"
+
+// modifiedSinceLayouts are the forms modifiedSince takes (the spec's
+// pattern): with a zone, or without (UTC).
+var modifiedSinceLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999"}
+
+// managementUser is u as the user management API shows it; groupIDs maps
+// group names to ids.
+func managementUser(u *tenant.User, groupIDs map[string]int64) relationshipapi.ManagementUser {
+	groups := make([]int64, 0, len(u.Groups))
+	for _, g := range u.Groups {
+		if id, ok := groupIDs[g]; ok {
+			groups = append(groups, id)
+		}
+	}
+	return relationshipapi.ManagementUser{
+		Id: u.ID, Email: u.Email, FirstName: u.FirstName(), LastName: u.LastName(), IsActive: u.Active, Groups: groups,
+		CreatedDate: u.Created.UTC().Format(managementDateLayout), CreatedBy: u.ID,
+		ModifiedDate: u.Modified.UTC().Format(managementDateLayout), ModifiedBy: u.ID,
+	}
+}
+
+// groupIDs maps the tenant's group names to their ids.
+func groupIDs(t *tenant.Tenant) map[string]int64 {
+	out := map[string]int64{}
+	for _, g := range t.Groups() {
+		out[g.Name] = g.ID
+	}
+	return out
+}
+
+func getUsers(rc *pipeline.Request) error {
+	var p relationshipapi.GetUsersParams
+	if err := rc.BindQuery(&p); err != nil {
+		return err
+	}
+	size, number, err := pipeline.PageParams(p.PageSize, p.PageNumber)
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	if p.ModifiedSince != nil {
+		ok := false
+		for _, l := range modifiedSinceLayouts {
+			var perr error
+			if since, perr = time.Parse(l, *p.ModifiedSince); perr == nil {
+				ok = true
+				break
+			}
+		}
+		if !ok { // the pattern admits a day or hour out of range
+			return pipeline.BadRequest("modifiedSince", "%q is not a date-time", *p.ModifiedSince)
+		}
+	}
+	ids := groupIDs(rc.Tenant)
+	var group string
+	if p.UserGroupID != nil {
+		for name, id := range ids {
+			if id == *p.UserGroupID {
+				group = name
+			}
+		}
+		if group == "" {
+			rc.WriteJSON(http.StatusOK, "application/json", relationshipapi.ManagementUserList{})
+			return nil
+		}
+	}
+	out := relationshipapi.ManagementUserList{}
+	for _, u := range rc.Tenant.Users() {
+		switch {
+		case p.ModifiedSince != nil && u.Modified.Before(since),
+			p.Email != nil && !strings.EqualFold(u.Email, strings.TrimSpace(*p.Email)),
+			group != "" && !slices.Contains(u.Groups, group):
+			continue
+		}
+		out = append(out, managementUser(&u, ids))
+	}
+	rc.WriteJSON(http.StatusOK, "application/json", pipeline.Window(out, pipeline.PageSkip(number, size), size))
+	return nil
+}
+
+func getUsersByID(rc *pipeline.Request) error {
+	var body relationshipapi.GetUsersByIDJSONBody
+	if err := rc.DecodeBody(&body); err != nil {
+		return err
+	}
+	ids := groupIDs(rc.Tenant)
+	out := relationshipapi.ManagementUserList{}
+	seen := map[int64]bool{}
+	for _, id := range body {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		if u, ok := rc.Tenant.User(id); ok {
+			out = append(out, managementUser(&u, ids))
+		}
+	}
+	rc.WriteJSON(http.StatusOK, "application/json", out)
 	return nil
 }

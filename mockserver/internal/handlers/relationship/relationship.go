@@ -21,6 +21,8 @@ func Handlers() map[string]pipeline.Handler {
 	return map[string]pipeline.Handler{
 		"getProxyAssignments":    getProxyAssignments,
 		"createProxyAssignments": createProxyAssignments,
+		"getUsers":               getUsers,
+		"getUsersByID":           getUsersByID,
 		"getRows":                getRows,
 		"queryRows":              queryRows,
 		"getEntryTypes":          getEntryTypes,
