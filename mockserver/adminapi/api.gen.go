@@ -808,6 +808,11 @@ type FixtureSettings struct {
 	//
 	// Example: 1m
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
+
+	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
 // FixtureSettingsApiDataAccess Default enforce.
@@ -1008,6 +1013,11 @@ type Settings struct {
 	//
 	// Example: 1m
 	TokenLifetime Duration `json:"tokenLifetime"`
+
+	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	VendorRateLimits VendorRateLimits `json:"vendorRateLimits"`
 }
 
 // SettingsApiDataAccess defines model for Settings.ApiDataAccess.
@@ -1043,6 +1053,11 @@ type SettingsPatch struct {
 	//
 	// Example: 1m
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
+
+	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
 // SettingsPatchApiDataAccess defines model for SettingsPatch.ApiDataAccess.
@@ -1107,6 +1122,11 @@ type TenantUser struct {
 	Login string `json:"login"`
 	Name  string `json:"name"`
 }
+
+// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+type VendorRateLimits = bool
 
 // VisibilityDiff defines model for VisibilityDiff.
 type VisibilityDiff struct {

@@ -2,6 +2,7 @@ package mocktest_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -9,6 +10,7 @@ import (
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // The SDK reads and sets proxy assignments in the vendor's shapes; setting
@@ -81,4 +83,27 @@ func TestSDKUsers(t *testing.T) {
 	var pe *client.PermissionError
 	require.ErrorAs(t, err, &pe)
 	assert.Equal(t, []string{"user_management:user:view"}, pe.Missing)
+}
+
+// With vendorRateLimits, the SDK's sixth schema call within a second is a
+// *RateLimitError carrying the whole-second Retry-After; rows are not
+// limited by it.
+func TestSDKVendorSchemaRateLimit(t *testing.T) {
+	t.Parallel()
+	f := tenant.Demo()
+	f.Settings.VendorRateLimits = true
+	srv := mocktest.Start(t, mocktest.WithFixture(f), mocktest.WithClock(mocktest.NewClock(time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC))))
+	rel := srv.Client(mocktest.AdminOAuth, client.WithMaxRetries(0)).Relationship
+	for range 5 {
+		_, err := rel.EntryTypes(t.Context())
+		require.NoError(t, err)
+	}
+	_, err := rel.Currencies(t.Context())
+	var rl *client.RateLimitError
+	require.ErrorAs(t, err, &rl)
+	assert.Equal(t, time.Second, rl.RetryAfter)
+	for range 6 {
+		_, err := rel.Rows(t.Context(), "Deals", nil)
+		require.NoError(t, err)
+	}
 }

@@ -60,6 +60,9 @@ type SettingsFixture struct {
 	SessionLifetime string `yaml:"sessionLifetime" json:"sessionLifetime,omitempty"`
 	// RateLimit is the per-credential request budget (none when absent).
 	RateLimit *RateLimitFixture `yaml:"rateLimit" json:"rateLimit,omitempty"`
+	// VendorRateLimits applies the vendors' documented limits (the specs'
+	// x-rate-limit); default false.
+	VendorRateLimits bool `yaml:"vendorRateLimits" json:"vendorRateLimits,omitempty"`
 }
 
 // RateLimitFixture is a per-credential budget: requests per window (a Go

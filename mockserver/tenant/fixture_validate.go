@@ -460,9 +460,10 @@ var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 // settings converts the settings section, with defaults.
 func (f *Fixture) settings() (Settings, error) {
 	s := Settings{
-		APIDataAccess:   APIDataAccess(f.Settings.APIDataAccess),
-		Enforcement:     Enforcement(f.Settings.Enforcement),
-		SessionLifetime: DefaultSessionLifetime,
+		APIDataAccess:    APIDataAccess(f.Settings.APIDataAccess),
+		Enforcement:      Enforcement(f.Settings.Enforcement),
+		SessionLifetime:  DefaultSessionLifetime,
+		VendorRateLimits: f.Settings.VendorRateLimits,
 	}
 	if s.APIDataAccess == "" {
 		s.APIDataAccess = DataAccessEnforce
