@@ -4,6 +4,7 @@ package relationship
 // the user reads.
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -107,7 +108,7 @@ func createProxyAssignments(rc *pipeline.Request) error {
 	}
 	rc.Target = "proxy/" + strconv.FormatInt(body.ProxyUserId, 10)
 	stored, err := rc.Tenant.SetProxyAssignment(tenant.ProxyAssignment{ProxyUserID: body.ProxyUserId, UserIDs: body.Users})
-	if uu, ok := err.(*tenant.UnknownUserError); ok {
+	if uu := (*tenant.UnknownUserError)(nil); errors.As(err, &uu) {
 		if uu.Principal {
 			return &pipeline.Error{Status: http.StatusBadRequest, Kind: pipeline.KindBadRequest,
 				Field: "users[" + strconv.Itoa(uu.Index) + "]", Msg: msgUnknownPrincipal}
