@@ -117,7 +117,7 @@ func proxyPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 		pn, _ := strconv.Atoi(r.URL.Query().Get("pageNumber"))
 		res := relationshipapi.ProxyAssignmentList{}
 		for i := (pn - 1) * 2; i < min(pn*2, total); i++ {
-			res = append(res, relationshipapi.ProxyAssignment{ProxyUserId: int64(i), UserIds: []int64{100}})
+			res = append(res, relationshipapi.ProxyAssignment{ProxyUser: relationshipapi.ProxyAssignmentUser{Id: int64(i)}, Users: []relationshipapi.ProxyAssignmentUser{{Id: 100}}})
 		}
 		jsonOK(res)(w, r)
 	}
@@ -176,7 +176,7 @@ var twoPerPage = ptr(2)
 func iterCases() []iterCase {
 	entityID := func(e dataapi.Entity) string { return e.Id }
 	credID := func(e credentialsapi.CredentialInfo) string { return e.Id }
-	proxyID := func(a relationshipapi.ProxyAssignment) string { return item(int(a.ProxyUserId)) }
+	proxyID := func(a relationshipapi.ProxyAssignment) string { return item(int(a.ProxyUser.Id)) }
 	rowID := func(r relationshipapi.Row) string { return item(int(r.EntryId)) }
 	return []iterCase{
 		{
@@ -422,9 +422,9 @@ func TestIterators_StalledPagingFails(t *testing.T) {
 		},
 		{
 			name:   "proxy page number ignored",
-			server: sequence(jsonOK(relationshipapi.ProxyAssignmentList{{ProxyUserId: 1, UserIds: []int64{2}}})),
+			server: sequence(jsonOK(relationshipapi.ProxyAssignmentList{{ProxyUser: relationshipapi.ProxyAssignmentUser{Id: 1}, Users: []relationshipapi.ProxyAssignmentUser{{Id: 2}}}})),
 			seq: func(ctx context.Context, c *client.Client) iter.Seq2[string, error] {
-				return ids(c.Relationship.ProxyAssignmentsAll(ctx, nil), func(a relationshipapi.ProxyAssignment) string { return fmt.Sprint(a.ProxyUserId) })
+				return ids(c.Relationship.ProxyAssignmentsAll(ctx, nil), func(a relationshipapi.ProxyAssignment) string { return fmt.Sprint(a.ProxyUser.Id) })
 			},
 		},
 	}

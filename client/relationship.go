@@ -10,7 +10,7 @@ import (
 )
 
 // RelationshipService is the relationship-data API (DealCloud shape): proxy
-// assignments, entry rows and the schema (entry types, fields, users,
+// assignments, user reads, entry rows and the schema (entry types, fields, users,
 // currencies, filter operations). Calls may act as another user with AS-USER;
 // see the package documentation.
 type RelationshipService struct {
@@ -18,7 +18,9 @@ type RelationshipService struct {
 }
 
 // ProxyAssignments reads one page of proxy assignments (params.PageNumber,
-// default 1). params may be nil.
+// default 1): one item per proxy user, with its principals, each as {Id,
+// Email, FullName}. params (the proxyQuery, userQuery and searchByName
+// filters, paging) may be nil.
 func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, opts ...CallOption) ([]relationshipapi.ProxyAssignment, error) {
 	params, opts = moveAsUser(params, opts)
 	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "getProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.GetProxyAssignmentsResponse, error) {
@@ -33,22 +35,32 @@ func (s *RelationshipService) ProxyAssignments(ctx context.Context, params *rela
 // ProxyAssignmentsAll iterates over every proxy assignment, incrementing the
 // page number until a page is empty. params may be nil and is not modified.
 func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *relationshipapi.GetProxyAssignmentsParams, opts ...CallOption) iter.Seq2[relationshipapi.ProxyAssignment, error] {
-	return func(yield func(relationshipapi.ProxyAssignment, error) bool) {
-		var p relationshipapi.GetProxyAssignmentsParams
-		if params != nil {
-			p = *params
-		}
+	var p relationshipapi.GetProxyAssignmentsParams
+	if params != nil {
+		p = *params
+	}
+	return numberPages(RelationshipAPI, "getProxyAssignments", p.PageNumber, func(n int) ([]relationshipapi.ProxyAssignment, error) {
+		page := p
+		page.PageNumber = ptr(n)
+		return s.ProxyAssignments(ctx, &page, opts...)
+	})
+}
+
+// numberPages pages by page number from start (default 1) until a page is
+// empty.
+func numberPages[T any](api API, op string, start *int, fetch func(n int) ([]T, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		n := 1
-		if p.PageNumber != nil {
-			n = *p.PageNumber
+		if start != nil {
+			n = *start
 		}
-		var prev []relationshipapi.ProxyAssignment
-		prog := progress{api: RelationshipAPI, op: "getProxyAssignments"}
+		var prev []T
+		prog := progress{api: api, op: op}
 		for ; ; n++ {
-			p.PageNumber = ptr(n)
-			page, err := s.ProxyAssignments(ctx, &p, opts...)
+			page, err := fetch(n)
 			if err != nil {
-				yield(relationshipapi.ProxyAssignment{}, prog.failed(err, "pageNumber="+strconv.Itoa(n)))
+				yield(zero, prog.failed(err, "pageNumber="+strconv.Itoa(n)))
 				return
 			}
 			prog.pages++
@@ -56,7 +68,7 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 				return
 			}
 			if reflect.DeepEqual(prev, page) {
-				yield(relationshipapi.ProxyAssignment{}, pagingError(RelationshipAPI, "getProxyAssignments", "the server returned the same page twice"))
+				yield(zero, pagingError(api, op, "the server returned the same page twice"))
 				return
 			}
 			if !yieldAll(&prog, page, yield) {
@@ -67,12 +79,61 @@ func (s *RelationshipService) ProxyAssignmentsAll(ctx context.Context, params *r
 	}
 }
 
-// CreateProxyAssignments stores assignments (each lets ProxyUserId act as
-// the listed UserIds) and returns them as stored. params may be nil.
-func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignments []relationshipapi.ProxyAssignment, opts ...CallOption) ([]relationshipapi.ProxyAssignment, error) {
+// CreateProxyAssignments sets the principals of one proxy user (the
+// vendor's `{proxyUserId, users}`): it replaces the proxy user's existing
+// principals, so to add one, send the current ones with it (an empty Users
+// removes them all). It returns the proxy user's assignment as stored. An
+// unknown proxy user or principal is an *APIError with status 400 ("Proxy
+// user with provided id does not exist."). params may be nil.
+func (s *RelationshipService) CreateProxyAssignments(ctx context.Context, params *relationshipapi.CreateProxyAssignmentsParams, assignment relationshipapi.ProxyAssignmentCreate, opts ...CallOption) (*relationshipapi.ProxyAssignment, error) {
 	params, opts = moveAsUser(params, opts)
-	list, err := sendJSON[relationshipapi.ProxyAssignmentList](ctx, RelationshipAPI, "createProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
-		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignments)
+	return sendJSON[relationshipapi.ProxyAssignment](ctx, RelationshipAPI, "createProxyAssignments", opts, func(ctx context.Context) (*relationshipapi.CreateProxyAssignmentsResponse, error) {
+		return s.api.CreateProxyAssignmentsWithResponse(ctx, params, assignment)
+	})
+}
+
+// Users reads one page of the site's users (GET
+// /api/rest/v1/management/user, scope user_management, permission
+// user_management:user:view): id, email, first and last name, isActive,
+// group ids, created and modified dates (the vendor's format, without zone)
+// and their authors. params (the modifiedSince, email and userGroupID
+// filters, each optional, and paging: pageSize defaults to 10) may be nil.
+func (s *RelationshipService) Users(ctx context.Context, params *relationshipapi.GetUsersParams, opts ...CallOption) ([]relationshipapi.ManagementUser, error) {
+	params, opts = moveAsUser(params, opts)
+	list, err := sendJSON[relationshipapi.ManagementUserList](ctx, RelationshipAPI, "getUsers", opts, func(ctx context.Context) (*relationshipapi.GetUsersResponse, error) {
+		return s.api.GetUsersWithResponse(ctx, params)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return *list, nil
+}
+
+// UsersAll iterates over every user Users' filters select, incrementing the
+// page number until a page is empty. params may be nil and is not modified.
+func (s *RelationshipService) UsersAll(ctx context.Context, params *relationshipapi.GetUsersParams, opts ...CallOption) iter.Seq2[relationshipapi.ManagementUser, error] {
+	var p relationshipapi.GetUsersParams
+	if params != nil {
+		p = *params
+	}
+	return numberPages(RelationshipAPI, "getUsers", p.PageNumber, func(n int) ([]relationshipapi.ManagementUser, error) {
+		page := p
+		page.PageNumber = ptr(n)
+		return s.Users(ctx, &page, opts...)
+	})
+}
+
+// UsersByID reads the users with the given ids (POST
+// /api/rest/v1/management/users, which the vendor's Python SDK calls "Get
+// Users by ID"; a read, safe to replay), in the order asked; ids that name
+// no user are left out. params may be nil.
+func (s *RelationshipService) UsersByID(ctx context.Context, params *relationshipapi.GetUsersByIDParams, ids []int64, opts ...CallOption) ([]relationshipapi.ManagementUser, error) {
+	params, opts = moveAsUser(params, opts)
+	if ids == nil {
+		ids = []int64{}
+	}
+	list, err := sendJSON[relationshipapi.ManagementUserList](ctx, RelationshipAPI, "getUsersByID", opts, func(ctx context.Context) (*relationshipapi.GetUsersByIDResponse, error) {
+		return s.api.GetUsersByIDWithResponse(ctx, params, ids)
 	})
 	if err != nil {
 		return nil, err
@@ -245,6 +306,7 @@ func (s *RelationshipService) FilterOperations(ctx context.Context, opts ...Call
 // asUserParams is a generated params struct with an AS-USER field.
 type asUserParams interface {
 	relationshipapi.GetProxyAssignmentsParams | relationshipapi.CreateProxyAssignmentsParams |
+		relationshipapi.GetUsersParams | relationshipapi.GetUsersByIDParams |
 		relationshipapi.GetRowsParams | relationshipapi.QueryRowsParams |
 		relationshipapi.GetEntryTypeFieldsParams | relationshipapi.GetSchemaUsersParams
 }
@@ -271,6 +333,10 @@ func asUserField[P asUserParams](p *P) **int64 {
 	case *relationshipapi.GetProxyAssignmentsParams:
 		return &v.ASUSER
 	case *relationshipapi.CreateProxyAssignmentsParams:
+		return &v.ASUSER
+	case *relationshipapi.GetUsersParams:
+		return &v.ASUSER
+	case *relationshipapi.GetUsersByIDParams:
 		return &v.ASUSER
 	case *relationshipapi.GetRowsParams:
 		return &v.ASUSER

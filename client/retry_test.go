@@ -125,9 +125,9 @@ func TestRetry_WriteOptIn(t *testing.T) {
 	})
 	t.Run("any editor setting Idempotency-Key", func(t *testing.T) {
 		t.Parallel()
-		s := newServer(t, sequence(problem503, jsonOK(relationshipapi.ProxyAssignmentList{})))
+		s := newServer(t, sequence(problem503, jsonOK(relationshipapi.ProxyAssignment{Users: []relationshipapi.ProxyAssignmentUser{}})))
 		c := newClient(t, s)
-		_, err := c.Relationship.CreateProxyAssignments(t.Context(), nil, []relationshipapi.ProxyAssignment{{ProxyUserId: 1, UserIds: []int64{2}}},
+		_, err := c.Relationship.CreateProxyAssignments(t.Context(), nil, relationshipapi.ProxyAssignmentCreate{ProxyUserId: 1, Users: []int64{2}},
 			client.EditRequest(func(_ context.Context, r *http.Request) error { r.Header.Set("Idempotency-Key", "k1"); return nil }))
 		require.NoError(t, err)
 		assert.Len(t, s.requests(), 2)

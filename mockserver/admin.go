@@ -224,11 +224,12 @@ func (s *Server) adminResetTenant(rc *pipeline.Request) error {
 func settingsBody(st tenant.Settings) *adminapi.Settings {
 	window := st.RateLimit.WindowOrDefault().String()
 	return &adminapi.Settings{
-		ApiDataAccess:   adminapi.SettingsApiDataAccess(st.APIDataAccess),
-		Enforcement:     adminapi.SettingsEnforcement(st.Enforcement),
-		TokenLifetime:   st.TokenLifetime.String(),
-		SessionLifetime: st.SessionLifetime.String(),
-		RateLimit:       adminapi.RateLimit{Requests: st.RateLimit.Requests, Window: &window},
+		ApiDataAccess:    adminapi.SettingsApiDataAccess(st.APIDataAccess),
+		Enforcement:      adminapi.SettingsEnforcement(st.Enforcement),
+		TokenLifetime:    st.TokenLifetime.String(),
+		SessionLifetime:  st.SessionLifetime.String(),
+		RateLimit:        adminapi.RateLimit{Requests: st.RateLimit.Requests, Window: &window},
+		VendorRateLimits: st.VendorRateLimits,
 	}
 }
 
@@ -288,6 +289,9 @@ func (s *Server) adminUpdateSettings(rc *pipeline.Request) error {
 		}
 		if v := patch.Enforcement; v != nil {
 			st.Enforcement = tenant.Enforcement(*v)
+		}
+		if v := patch.VendorRateLimits; v != nil {
+			st.VendorRateLimits = *v
 		}
 		if token != nil {
 			st.TokenLifetime = *token

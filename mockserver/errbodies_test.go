@@ -128,7 +128,7 @@ func errorBodyCases(h *harness) []bodyCase {
 		{name: "relationship 401 proxy", api: rel, method: http.MethodGet, path: rowsPath + "Deals", headers: hdrs(relData, []string{"AS-USER", "1001"}),
 			status: 401, schema: "Problem", model: problemBody, code: "proxy_not_allowed"},
 		{name: "relationship 403 permission", api: rel, method: http.MethodPost, path: proxyPath, headers: relInteg,
-			body:   []map[string]any{{"proxyUserId": 2001, "userIds": []int{1001}}},
+			body:   map[string]any{"proxyUserId": 2001, "users": []int{1001}},
 			status: 403, schema: "Problem", model: problemBody, code: "missing_permissions"},
 		{name: "relationship 403 object", api: rel, method: http.MethodGet, path: rowsPath + "Task", headers: relRO,
 			status: 403, schema: "Problem", model: problemBody, code: "entry_type_not_accessible"},

@@ -141,10 +141,10 @@ func TestEmptyProxyAssignment(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	tok := h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management")
-	r := h.do(http.MethodPost, proxyPath, `[{"proxyUserId":2001,"userIds":[]}]`, bearer(tok)...)
+	r := h.do(http.MethodPost, proxyPath, `{"proxyUserId":2001,"users":[]}`, bearer(tok)...)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	assert.JSONEq(t, `[{"proxyUserId":2001,"userIds":[]}]`, string(r.body))
-	r = h.do(http.MethodPost, proxyPath, `[{"proxyUserId":1e300,"userIds":[6045]}]`, bearer(tok)...)
+	assert.JSONEq(t, `{"proxyUser":{"id":2001,"email":"api-service@demo.tenantkit.dev","fullName":"API Service Account"},"users":[]}`, string(r.body))
+	r = h.do(http.MethodPost, proxyPath, `{"proxyUserId":1e300,"users":[6045]}`, bearer(tok)...)
 	assert.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)
 }
 

@@ -88,7 +88,7 @@ func TestProxyDenied(t *testing.T) {
 	assert.Equal(t, wire.StepProxy, d.Step)
 	assert.Equal(t, wire.CodeProxyNotAllowed, d.Code)
 	assert.EqualValues(t, 1001, d.Principal)
-	assert.Contains(t, d.Fix, "proxyUserId: 2001, userIds: [1001]")
+	assert.Contains(t, d.Fix, "proxyUserId: 2001, users: [1001, and the proxy user's current principals")
 
 	for _, v := range []string{"abc", "-4"} {
 		r := h.do(http.MethodGet, rowsPath+"Deals", nil, hdrs(bearer(tok), []string{"AS-USER", v})...)

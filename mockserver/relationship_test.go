@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tenantkit/tenantkit/client/relationshipapi"
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -97,45 +96,4 @@ func TestRowsFiltersAndPaging(t *testing.T) {
 		{"EntryId": float64(5), "Name": "Contoso Multi-Year", "Amount": float64(310000)},
 	}, p.Rows)
 	assert.Equal(t, 3, p.TotalRecords)
-}
-
-func TestProxyAssignments(t *testing.T) {
-	h := newHarness(t)
-	admin := bearer(h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "user_management"))
-	r := h.do(http.MethodGet, proxyPath, nil, admin...)
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	var list []relationshipapi.ProxyAssignment
-	r.json(t, &list)
-	assert.Equal(t, []relationshipapi.ProxyAssignment{{ProxyUserId: 2001, UserIds: []int64{1002, 6045}}}, list)
-
-	r = h.do(http.MethodGet, proxyPath+"?proxyQuery=api-service@demo.tenantkit.dev&userQuery=6045", nil, admin...)
-	list = nil
-	r.json(t, &list)
-	assert.Equal(t, []relationshipapi.ProxyAssignment{{ProxyUserId: 2001, UserIds: []int64{6045}}}, list)
-	r = h.do(http.MethodGet, proxyPath+"?proxyQuery=1002", nil, admin...)
-	assert.Equal(t, "[]", string(r.body))
-	r = h.do(http.MethodGet, proxyPath+"?pageNumber=2", nil, admin...)
-	assert.Equal(t, "[]", string(r.body))
-
-	// POST replaces the proxy user's assignments.
-	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001, "userIds": []int{1001}}}, admin...)
-	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	list = nil
-	r.json(t, &list)
-	assert.Equal(t, []relationshipapi.ProxyAssignment{{ProxyUserId: 2001, UserIds: []int64{1001}}}, list)
-	assert.True(t, h.srv.DefaultTenant().CanProxy(2001, 1001))
-	assert.False(t, h.srv.DefaultTenant().CanProxy(2001, 6045))
-
-	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001, "userIds": []int{42}}}, admin...)
-	require.Equal(t, http.StatusBadRequest, r.status)
-	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001}}, admin...)
-	require.Equal(t, http.StatusBadRequest, r.status, "userIds is required by the spec")
-	assert.Equal(t, "[0].userIds", r.object(t)["errors"].([]any)[0].(map[string]any)["field"])
-
-	// The integrator may read but not create assignments.
-	integ := bearer(h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", ""))
-	assert.Equal(t, http.StatusOK, h.do(http.MethodGet, proxyPath, nil, integ...).status)
-	r = h.do(http.MethodPost, proxyPath, []map[string]any{{"proxyUserId": 2001, "userIds": []int{1002}}}, integ...)
-	assert.Equal(t, http.StatusForbidden, r.status)
-	assert.Equal(t, "missing_permissions", r.object(t)["errorCode"])
 }

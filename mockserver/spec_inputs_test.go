@@ -90,7 +90,9 @@ func specInputBases(h *harness) map[string]specInput {
 		"deleteCredential":      {headers: g, path: map[string]string{"credentialId": "missing"}}, // a 404: see checkOperationInputs
 
 		"getProxyAssignments":    {headers: d},
-		"createProxyAssignments": {headers: d, json: func() any { return []any{map[string]any{"proxyUserId": 2001, "userIds": []any{1002}}} }},
+		"createProxyAssignments": {headers: d, json: func() any { return map[string]any{"proxyUserId": 2001, "users": []any{1002}} }},
+		"getUsers":               {headers: d},
+		"getUsersByID":           {headers: d, json: func() any { return []any{1001, 1002} }},
 		"getRows":                {headers: d, path: deals},
 		"queryRows":              {headers: d, path: deals, json: func() any { return map[string]any{} }},
 		"getEntryTypes":          {headers: d},
@@ -108,16 +110,16 @@ func specInputBases(h *harness) map[string]specInput {
 }
 
 // boundaryFixture is the demo tenant with a user for each smallest user id
-// the spec allows (ProxyAssignment's ids), so that the bound names a user.
+// the spec allows (ProxyAssignmentCreate's ids), so that the bound names a user.
 func boundaryFixture(t *testing.T, doc *openapi3.T) *tenant.Fixture {
 	f := tenant.Demo()
-	pa := doc.Components.Schemas["ProxyAssignment"]
+	pa := doc.Components.Schemas["ProxyAssignmentCreate"]
 	if pa == nil {
 		return f
 	}
 	ids := map[int64]bool{}
-	for _, p := range []*openapi3.SchemaRef{pa.Value.Properties["proxyUserId"], pa.Value.Properties["userIds"].Value.Items} {
-		require.NotNil(t, p.Value.Min, "ProxyAssignment ids declare a minimum")
+	for _, p := range []*openapi3.SchemaRef{pa.Value.Properties["proxyUserId"], pa.Value.Properties["users"].Value.Items} {
+		require.NotNil(t, p.Value.Min, "ProxyAssignmentCreate ids declare a minimum")
 		ids[int64(*p.Value.Min)] = true
 	}
 	for id := range ids {

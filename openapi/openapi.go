@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -110,6 +111,51 @@ type Operation struct {
 	// AS-USER parameter's x-denied-status (401 or 403), 0 when it states
 	// none (403).
 	ProxyDenied int
+	// RateLimit is the vendor's documented request limit of the operation
+	// (x-rate-limit on the operation or on one of its tags), nil when the
+	// vendor documents none. The mock applies it per credential when the
+	// tenant's settings say so (vendorRateLimits).
+	RateLimit *RateLimit
+}
+
+// RateLimit is a vendor's documented request limit (x-rate-limit):
+// Requests per Window, counted per credential across every operation of
+// Group (the tag that declares it, or the operation's id).
+type RateLimit struct {
+	Requests int
+	Window   time.Duration
+	// Group names the operations that share one budget.
+	Group string
+	// Message is the vendor's wording of the limit, for the 429's message.
+	Message string
+}
+
+// rateLimit reads an x-rate-limit value: {requests, window, message}.
+func rateLimit(v any, group string) (*RateLimit, error) {
+	m, ok := v.(map[string]any)
+	n, _ := m["requests"].(float64)
+	w, _ := m["window"].(string)
+	msg, _ := m["message"].(string)
+	d, err := time.ParseDuration(w)
+	if !ok || n < 1 || n != float64(int(n)) || err != nil || d <= 0 {
+		return nil, fmt.Errorf("x-rate-limit wants {requests: a whole number of at least 1, window: a positive duration such as 1s, message}, got %v", v)
+	}
+	return &RateLimit{Requests: int(n), Window: d, Group: group, Message: msg}, nil
+}
+
+// tagRateLimits reads the x-rate-limit of each tag of doc that declares one.
+func tagRateLimits(doc *openapi3.T) (map[string]*RateLimit, error) {
+	out := map[string]*RateLimit{}
+	for _, tag := range doc.Tags {
+		if v, ok := tag.Extensions["x-rate-limit"]; ok {
+			rl, err := rateLimit(v, tag.Name)
+			if err != nil {
+				return nil, fmt.Errorf("tag %s: %w", tag.Name, err)
+			}
+			out[tag.Name] = rl
+		}
+	}
+	return out, nil
 }
 
 // AsUserHeader is the header parameter by which an operation declares that a
@@ -140,6 +186,10 @@ func proxyDenied(p *openapi3.Parameter) (int, error) {
 
 // Operations returns every operation of a spec, sorted by path then method.
 func Operations(api API, doc *openapi3.T) ([]Operation, error) {
+	tagLimits, err := tagRateLimits(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi: %s: %w", api, err)
+	}
 	var ops []Operation
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -195,6 +245,20 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 				var err error
 				if o.ProxyDenied, err = proxyDenied(p); err != nil {
 					return nil, fmt.Errorf("openapi: %s %s: %w", api, o.ID, err)
+				}
+			}
+			if v, ok := op.Extensions["x-rate-limit"]; ok {
+				var err error
+				if o.RateLimit, err = rateLimit(v, o.ID); err != nil {
+					return nil, fmt.Errorf("openapi: %s %s: %w", api, o.ID, err)
+				}
+			} else {
+				for _, tag := range op.Tags {
+					if rl := tagLimits[tag]; rl != nil {
+						c := *rl
+						o.RateLimit = &c
+						break
+					}
 				}
 			}
 			o.RowRead, _ = op.Extensions["x-row-read"].(bool)

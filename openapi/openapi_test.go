@@ -125,6 +125,7 @@ func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{
 		"relationship.getProxyAssignments", "relationship.createProxyAssignments",
+		"relationship.getUsers", "relationship.getUsersByID",
 		"relationship.queryRows", "relationship.getRows",
 		"relationship.createRows", "relationship.upsertRows", "relationship.updateRows", "relationship.deleteRows",
 		"relationship.getEntryTypes", "relationship.getEntryType", "relationship.getEntryTypeFields",

@@ -121,6 +121,35 @@ type FilterOperation struct {
 // FilterOperationList defines model for FilterOperationList.
 type FilterOperationList = []FilterOperation
 
+// ManagementDate A date and time without zone, with milliseconds, as the vendor's example (`2020-05-27T14:41:13.083`); UTC in the mock.
+type ManagementDate = string
+
+// ManagementUser A user as the user management API shows it (the vendor's example on /docs/management/get_user).
+type ManagementUser struct {
+	// CreatedBy The user id of the creator (the user's own id in the mock).
+	CreatedBy int64 `json:"createdBy"`
+
+	// CreatedDate A date and time without zone, with milliseconds, as the vendor's example (`2020-05-27T14:41:13.083`); UTC in the mock.
+	CreatedDate ManagementDate `json:"createdDate"`
+	Email       string         `json:"email"`
+	FirstName   string         `json:"firstName"`
+
+	// Groups The ids of the user's groups.
+	Groups   []int64 `json:"groups"`
+	Id       int64   `json:"id"`
+	IsActive bool    `json:"isActive"`
+	LastName string  `json:"lastName"`
+
+	// ModifiedBy The user id of the last editor (the user's own id in the mock).
+	ModifiedBy int64 `json:"modifiedBy"`
+
+	// ModifiedDate A date and time without zone, with milliseconds, as the vendor's example (`2020-05-27T14:41:13.083`); UTC in the mock.
+	ModifiedDate ManagementDate `json:"modifiedDate"`
+}
+
+// ManagementUserList defines model for ManagementUserList.
+type ManagementUserList = []ManagementUser
+
 // OAuthError defines model for OAuthError.
 type OAuthError struct {
 	Error            string  `json:"error"`
@@ -157,17 +186,31 @@ type ProblemError struct {
 	Message string  `json:"message"`
 }
 
-// ProxyAssignment defines model for ProxyAssignment.
+// ProxyAssignment One proxy user and the principals it may act as (AS-USER), by id.
 type ProxyAssignment struct {
-	// ProxyUserId The user who acts.
+	// ProxyUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+	ProxyUser ProxyAssignmentUser   `json:"proxyUser"`
+	Users     []ProxyAssignmentUser `json:"users"`
+}
+
+// ProxyAssignmentCreate The vendor's create body (/docs/management/create_user_proxy): the proxy user and the complete list of its principals.
+type ProxyAssignmentCreate struct {
+	// ProxyUserId Designates the proxy user (the user who acts).
 	ProxyUserId int64 `json:"proxyUserId"`
 
-	// UserIds The principals the proxy user may act as.
-	UserIds []int64 `json:"userIds"`
+	// Users Designates the principal users (ids) the proxy user may act as; replaces the proxy user's existing ones.
+	Users []int64 `json:"users"`
 }
 
 // ProxyAssignmentList defines model for ProxyAssignmentList.
 type ProxyAssignmentList = []ProxyAssignment
+
+// ProxyAssignmentUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+type ProxyAssignmentUser struct {
+	Email    string `json:"email"`
+	FullName string `json:"fullName"`
+	Id       int64  `json:"id"`
+}
 
 // Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects, or `{id}` alone when the caller may not read the referenced entry.
 type Row struct {
@@ -310,16 +353,39 @@ type Rows = RowsResponse
 // does not document.
 type TooManyRequests = Problem
 
+// GetUsersParams defines parameters for GetUsers.
+type GetUsersParams struct {
+	// ModifiedSince Users modified at or after this date-time (the vendor's example `2019-07-15T15:53:00.050Z`; without zone it is UTC, as the vendor's Python SDK sends `1970-01-01T00:00:00`).
+	ModifiedSince *string `form:"modifiedSince,omitempty" json:"modifiedSince,omitempty"`
+
+	// Email The user with this email (ignoring case).
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// UserGroupID Members of the group with this id.
+	UserGroupID *int64 `form:"userGroupID,omitempty" json:"userGroupID,omitempty"`
+	PageNumber  *int   `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize Default is 10, max is 1000 (the vendor's words).
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
 // GetProxyAssignmentsParams defines parameters for GetProxyAssignments.
 type GetProxyAssignmentsParams struct {
-	// ProxyQuery Proxy user id or email.
+	// ProxyQuery Search by proxy user: email (or full name with searchByName; a user id too, which the vendor does not document).
 	ProxyQuery *string `form:"proxyQuery,omitempty" json:"proxyQuery,omitempty"`
 
-	// UserQuery Principal user id or email.
-	UserQuery    *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
-	SearchByName *bool   `form:"searchByName,omitempty" json:"searchByName,omitempty"`
-	PageNumber   *int    `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
-	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	// UserQuery Search by principal user: email (or full name with searchByName; a user id too, which the vendor does not document).
+	UserQuery *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
+
+	// SearchByName Toggle search: also match the queries against full names.
+	SearchByName *bool `form:"searchByName,omitempty" json:"searchByName,omitempty"`
+	PageNumber   *int  `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize Max items to return, do not exceed 1000 (the vendor's words).
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
@@ -327,6 +393,15 @@ type GetProxyAssignmentsParams struct {
 
 // CreateProxyAssignmentsParams defines parameters for CreateProxyAssignments.
 type CreateProxyAssignmentsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetUsersByIDJSONBody defines parameters for GetUsersByID.
+type GetUsersByIDJSONBody = []int64
+
+// GetUsersByIDParams defines parameters for GetUsersByID.
+type GetUsersByIDParams struct {
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
@@ -426,7 +501,10 @@ type GetSchemaUsersParams struct {
 }
 
 // CreateProxyAssignmentsJSONRequestBody defines body for CreateProxyAssignments for application/json ContentType.
-type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentList
+type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentCreate
+
+// GetUsersByIDJSONRequestBody defines body for GetUsersByID for application/json ContentType.
+type GetUsersByIDJSONRequestBody = GetUsersByIDJSONBody
 
 // GetTokenFormdataRequestBody defines body for GetToken for application/x-www-form-urlencoded ContentType.
 type GetTokenFormdataRequestBody = TokenRequest
@@ -667,9 +745,48 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetUsers List the site's users with their groups (page by pageNumber until the array is empty).
+	//
+	// Vendor page: /docs/management/get_user. The filters `modifiedSince`, `email` and
+	// `userGroupID` (the vendor's spelling) are optional, as the docs say (the vendor's Python
+	// SDK insists on one of them; the mock does not), and combine: a user must match each one
+	// sent. Users come by id. The item is the vendor's example: `createdDate` and
+	// `modifiedDate` without zone (UTC in the mock) with milliseconds; `createdBy` and
+	// `modifiedBy` user ids; `groups` group ids.
+	//
+	// From the tenant fixture: `firstName` and `lastName` are the user's name split at its
+	// first space (the fixture has one `name`); `groups` are the ids of the user's groups (a
+	// fixture group's `id`, by default its position in the fixture, from 1); `isActive` is the
+	// user's `active` (default true); the dates are the user's `createdDate` and
+	// `modifiedDate` (default 2026-01-01T00:00:00, and the creation date); the fixture records
+	// no author, so `createdBy` and `modifiedBy` are the user's own id.
+	//
+	// The vendor names no permission for the user management reads (a right of the user's
+	// group in Admin > User Management); the mock models it as the role permission
+	// `user_management:user:view`, checked for the effective user like every permission.
+	//
+	// Corresponds with GET /api/rest/v1/management/user (the `GetUsers` operationId).
+	GetUsers(ctx context.Context, params *GetUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
 	//
-	// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+	// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+	// their profile and work on behalf of their (principal) user"; "All parameters are
+	// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+	// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+	// sample item; the sample lost its brackets, and the top level is an array as the
+	// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+	// the mock sends the user's email from the fixture (a caller of this admin read learns
+	// nothing the schema's users list does not already show to any `data` caller).
+	//
+	// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+	// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+	// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+	// "Toggle search". The docs say no more: the mock matches a query against the user's
+	// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+	// (case-insensitive, a part of it), and always against the numeric id (not documented).
+	// `userQuery` keeps an item's matching principals only and drops items with none.
+	//
 	// The vendor's docs name the `user_management` scope for the user management APIs and say
 	// that proxy assignments are managed under Admin > User Management > User Proxy
 	// Assignments, a right of the user's group; they name no permission string for this read.
@@ -680,19 +797,81 @@ type ClientInterface interface {
 	// Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
 	GetProxyAssignments(ctx context.Context, params *GetProxyAssignmentsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateProxyAssignmentsWithBody Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignmentsWithBody Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 	CreateProxyAssignmentsWithBody(ctx context.Context, params *CreateProxyAssignmentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CreateProxyAssignments Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignments Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 	CreateProxyAssignments(ctx context.Context, params *CreateProxyAssignmentsParams, body CreateProxyAssignmentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsersByIDWithBody Read users by id (a POST that only reads).
+	//
+	// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+	// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+	// as getUsers; users in the order asked, each once; an id that names no user is left out
+	// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+	// (the vendor states no bound). Permission and scope as getUsers.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+	GetUsersByIDWithBody(ctx context.Context, params *GetUsersByIDParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetUsersByID Read users by id (a POST that only reads).
+	//
+	// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+	// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+	// as getUsers; users in the order asked, each once; an id that names no user is left out
+	// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+	// (the vendor states no bound). Permission and scope as getUsers.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+	GetUsersByID(ctx context.Context, params *GetUsersByIDParams, body GetUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetTokenWithBody Client-credentials token (client id, secret and scope in the form).
 	//
@@ -973,17 +1152,66 @@ type ClientInterface interface {
 
 	// GetSchemaUsers The site's users (id, name, email; a bare array).
 	//
-	// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
-	// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+	// Vendor page: /docs/schema/metadata/users. Every user of the tenant, or with
+	// `activeOnly=true` those not deactivated (a fixture user's `active: false`). `True` and `False` (the legacy Python SDK's
 	// spelling) are accepted like `true` and `false`.
 	//
 	// Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
 	GetSchemaUsers(ctx context.Context, params *GetSchemaUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
+// GetUsers List the site's users with their groups (page by pageNumber until the array is empty).
+//
+// Vendor page: /docs/management/get_user. The filters `modifiedSince`, `email` and
+// `userGroupID` (the vendor's spelling) are optional, as the docs say (the vendor's Python
+// SDK insists on one of them; the mock does not), and combine: a user must match each one
+// sent. Users come by id. The item is the vendor's example: `createdDate` and
+// `modifiedDate` without zone (UTC in the mock) with milliseconds; `createdBy` and
+// `modifiedBy` user ids; `groups` group ids.
+//
+// From the tenant fixture: `firstName` and `lastName` are the user's name split at its
+// first space (the fixture has one `name`); `groups` are the ids of the user's groups (a
+// fixture group's `id`, by default its position in the fixture, from 1); `isActive` is the
+// user's `active` (default true); the dates are the user's `createdDate` and
+// `modifiedDate` (default 2026-01-01T00:00:00, and the creation date); the fixture records
+// no author, so `createdBy` and `modifiedBy` are the user's own id.
+//
+// The vendor names no permission for the user management reads (a right of the user's
+// group in Admin > User Management); the mock models it as the role permission
+// `user_management:user:view`, checked for the effective user like every permission.
+//
+// Corresponds with GET /api/rest/v1/management/user (the `GetUsers` operationId).
+func (c *Client) GetUsers(ctx context.Context, params *GetUsersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsersRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetProxyAssignments List proxy assignments (page by pageNumber until the array is empty).
 //
-// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+// their profile and work on behalf of their (principal) user"; "All parameters are
+// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+// sample item; the sample lost its brackets, and the top level is an array as the
+// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+// the mock sends the user's email from the fixture (a caller of this admin read learns
+// nothing the schema's users list does not already show to any `data` caller).
+//
+// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+// "Toggle search". The docs say no more: the mock matches a query against the user's
+// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+// (case-insensitive, a part of it), and always against the numeric id (not documented).
+// `userQuery` keeps an item's matching principals only and drops items with none.
+//
 // The vendor's docs name the `user_management` scope for the user management APIs and say
 // that proxy assignments are managed under Admin > User Management > User Proxy
 // Assignments, a right of the user's group; they name no permission string for this read.
@@ -1004,7 +1232,25 @@ func (c *Client) GetProxyAssignments(ctx context.Context, params *GetProxyAssign
 	return c.Client.Do(req)
 }
 
-// CreateProxyAssignmentsWithBody Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignmentsWithBody Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes any type of body and a specified content type.
 //
@@ -1021,13 +1267,77 @@ func (c *Client) CreateProxyAssignmentsWithBody(ctx context.Context, params *Cre
 	return c.Client.Do(req)
 }
 
-// CreateProxyAssignments Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignments Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 func (c *Client) CreateProxyAssignments(ctx context.Context, params *CreateProxyAssignmentsParams, body CreateProxyAssignmentsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCreateProxyAssignmentsRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsersByIDWithBody Read users by id (a POST that only reads).
+//
+// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+// as getUsers; users in the order asked, each once; an id that names no user is left out
+// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+// (the vendor states no bound). Permission and scope as getUsers.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+func (c *Client) GetUsersByIDWithBody(ctx context.Context, params *GetUsersByIDParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsersByIDRequestWithBody(c.Server, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetUsersByID Read users by id (a POST that only reads).
+//
+// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+// as getUsers; users in the order asked, each once; an id that names no user is left out
+// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+// (the vendor states no bound). Permission and scope as getUsers.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+func (c *Client) GetUsersByID(ctx context.Context, params *GetUsersByIDParams, body GetUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetUsersByIDRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1507,8 +1817,8 @@ func (c *Client) GetFilterOperations(ctx context.Context, params *GetFilterOpera
 
 // GetSchemaUsers The site's users (id, name, email; a bare array).
 //
-// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
-// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+// Vendor page: /docs/schema/metadata/users. Every user of the tenant, or with
+// `activeOnly=true` those not deactivated (a fixture user's `active: false`). `True` and `False` (the legacy Python SDK's
 // spelling) are accepted like `true` and `false`.
 //
 // Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
@@ -1522,6 +1832,123 @@ func (c *Client) GetSchemaUsers(ctx context.Context, params *GetSchemaUsersParam
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetUsersRequest constructs an http.Request for the GetUsers method
+func NewGetUsersRequest(server string, params *GetUsersParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v1/management/user")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ModifiedSince != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "modifiedSince", *params.ModifiedSince, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Email != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "email", *params.Email, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.UserGroupID != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "userGroupID", *params.UserGroupID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageNumber != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageNumber", *params.PageNumber, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewGetProxyAssignmentsRequest constructs an http.Request for the GetProxyAssignments method
@@ -1662,6 +2089,61 @@ func NewCreateProxyAssignmentsRequestWithBody(server string, params *CreateProxy
 	}
 
 	operationPath := fmt.Sprintf("/api/rest/v1/management/user/proxy")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetUsersByIDRequest calls the generic GetUsersByID builder with application/json body
+func NewGetUsersByIDRequest(server string, params *GetUsersByIDParams, body GetUsersByIDJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewGetUsersByIDRequestWithBody(server, params, "application/json", bodyReader)
+}
+
+// NewGetUsersByIDRequestWithBody constructs an http.Request for the GetUsersByID method, with any body, and a specified content type
+func NewGetUsersByIDRequestWithBody(server string, params *GetUsersByIDParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v1/management/users")
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -2588,9 +3070,50 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetUsersWithResponse List the site's users with their groups (page by pageNumber until the array is empty).
+	//
+	// Vendor page: /docs/management/get_user. The filters `modifiedSince`, `email` and
+	// `userGroupID` (the vendor's spelling) are optional, as the docs say (the vendor's Python
+	// SDK insists on one of them; the mock does not), and combine: a user must match each one
+	// sent. Users come by id. The item is the vendor's example: `createdDate` and
+	// `modifiedDate` without zone (UTC in the mock) with milliseconds; `createdBy` and
+	// `modifiedBy` user ids; `groups` group ids.
+	//
+	// From the tenant fixture: `firstName` and `lastName` are the user's name split at its
+	// first space (the fixture has one `name`); `groups` are the ids of the user's groups (a
+	// fixture group's `id`, by default its position in the fixture, from 1); `isActive` is the
+	// user's `active` (default true); the dates are the user's `createdDate` and
+	// `modifiedDate` (default 2026-01-01T00:00:00, and the creation date); the fixture records
+	// no author, so `createdBy` and `modifiedBy` are the user's own id.
+	//
+	// The vendor names no permission for the user management reads (a right of the user's
+	// group in Admin > User Management); the mock models it as the role permission
+	// `user_management:user:view`, checked for the effective user like every permission.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/v1/management/user (the `GetUsers` operationId).
+	GetUsersWithResponse(ctx context.Context, params *GetUsersParams, reqEditors ...RequestEditorFn) (*GetUsersResponse, error)
+
 	// GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
 	//
-	// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+	// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+	// their profile and work on behalf of their (principal) user"; "All parameters are
+	// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+	// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+	// sample item; the sample lost its brackets, and the top level is an array as the
+	// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+	// the mock sends the user's email from the fixture (a caller of this admin read learns
+	// nothing the schema's users list does not already show to any `data` caller).
+	//
+	// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+	// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+	// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+	// "Toggle search". The docs say no more: the mock matches a query against the user's
+	// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+	// (case-insensitive, a part of it), and always against the numeric id (not documented).
+	// `userQuery` keeps an item's matching principals only and drops items with none.
+	//
 	// The vendor's docs name the `user_management` scope for the user management APIs and say
 	// that proxy assignments are managed under Admin > User Management > User Proxy
 	// Assignments, a right of the user's group; they name no permission string for this read.
@@ -2603,19 +3126,81 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/rest/v1/management/user/proxy (the `GetProxyAssignments` operationId).
 	GetProxyAssignmentsWithResponse(ctx context.Context, params *GetProxyAssignmentsParams, reqEditors ...RequestEditorFn) (*GetProxyAssignmentsResponse, error)
 
-	// CreateProxyAssignmentsWithBodyWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignmentsWithBodyWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 	CreateProxyAssignmentsWithBodyWithResponse(ctx context.Context, params *CreateProxyAssignmentsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateProxyAssignmentsResponse, error)
 
-	// CreateProxyAssignmentsWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+	// CreateProxyAssignmentsWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+	//
+	// Vendor page: /docs/management/create_user_proxy. The body is one object,
+	// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+	// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+	// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+	// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+	// removes every assignment of the proxy user (the docs are silent on an empty list).
+	// Other proxy users' assignments are unchanged.
+	//
+	// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+	// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+	// (the vendor documents no wording for it). Either way nothing is stored.
+	//
+	// The vendor does not document the response body; the mock answers the assignment as
+	// stored, in the shape of a getProxyAssignments item (principals by id).
+	//
+	// Before the vendor's shape, this API took and returned an array of
+	// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/rest/v1/management/user/proxy (the `CreateProxyAssignments` operationId).
 	CreateProxyAssignmentsWithResponse(ctx context.Context, params *CreateProxyAssignmentsParams, body CreateProxyAssignmentsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateProxyAssignmentsResponse, error)
+
+	// GetUsersByIDWithBodyWithResponse Read users by id (a POST that only reads).
+	//
+	// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+	// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+	// as getUsers; users in the order asked, each once; an id that names no user is left out
+	// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+	// (the vendor states no bound). Permission and scope as getUsers.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+	GetUsersByIDWithBodyWithResponse(ctx context.Context, params *GetUsersByIDParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetUsersByIDResponse, error)
+
+	// GetUsersByIDWithResponse Read users by id (a POST that only reads).
+	//
+	// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+	// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+	// as getUsers; users in the order asked, each once; an id that names no user is left out
+	// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+	// (the vendor states no bound). Permission and scope as getUsers.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+	GetUsersByIDWithResponse(ctx context.Context, params *GetUsersByIDParams, body GetUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*GetUsersByIDResponse, error)
 
 	// GetTokenWithBodyWithResponse Client-credentials token (client id, secret and scope in the form).
 	//
@@ -2910,14 +3495,118 @@ type ClientWithResponsesInterface interface {
 
 	// GetSchemaUsersWithResponse The site's users (id, name, email; a bare array).
 	//
-	// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
-	// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+	// Vendor page: /docs/schema/metadata/users. Every user of the tenant, or with
+	// `activeOnly=true` those not deactivated (a fixture user's `active: false`). `True` and `False` (the legacy Python SDK's
 	// spelling) are accepted like `true` and `false`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /api/rest/v4/schema/users (the `GetSchemaUsers` operationId).
 	GetSchemaUsersWithResponse(ctx context.Context, params *GetSchemaUsersParams, reqEditors ...RequestEditorFn) (*GetSchemaUsersResponse, error)
+}
+
+// GetUsersResponse429Headers the declared response headers of an HTTP 429 response for GetUsers
+type GetUsersResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetUsersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ManagementUserList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsersResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsersResponse) GetJSON200() *ManagementUserList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetUsersResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GetProxyAssignmentsResponse429Headers the declared response headers of an HTTP 429 response for GetProxyAssignments
@@ -3033,7 +3722,7 @@ type CreateProxyAssignmentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *ProxyAssignmentList
+	JSON200 *ProxyAssignment
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *Problem
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
@@ -3055,7 +3744,7 @@ type CreateProxyAssignmentsResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r CreateProxyAssignmentsResponse) GetJSON200() *ProxyAssignmentList {
+func (r CreateProxyAssignmentsResponse) GetJSON200() *ProxyAssignment {
 	return r.JSON200
 }
 
@@ -3122,6 +3811,110 @@ func (r CreateProxyAssignmentsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CreateProxyAssignmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetUsersByIDResponse429Headers the declared response headers of an HTTP 429 response for GetUsersByID
+type GetUsersByIDResponse429Headers struct {
+	RetryAfter *int
+}
+
+type GetUsersByIDResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ManagementUserList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetUsersByIDResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetUsersByIDResponse) GetJSON200() *ManagementUserList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetUsersByIDResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetUsersByIDResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetUsersByIDResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetUsersByIDResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetUsersByIDResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4619,9 +5412,56 @@ func (r GetSchemaUsersResponse) ContentType() string {
 	return ""
 }
 
+// GetUsersWithResponse List the site's users with their groups (page by pageNumber until the array is empty).
+//
+// Vendor page: /docs/management/get_user. The filters `modifiedSince`, `email` and
+// `userGroupID` (the vendor's spelling) are optional, as the docs say (the vendor's Python
+// SDK insists on one of them; the mock does not), and combine: a user must match each one
+// sent. Users come by id. The item is the vendor's example: `createdDate` and
+// `modifiedDate` without zone (UTC in the mock) with milliseconds; `createdBy` and
+// `modifiedBy` user ids; `groups` group ids.
+//
+// From the tenant fixture: `firstName` and `lastName` are the user's name split at its
+// first space (the fixture has one `name`); `groups` are the ids of the user's groups (a
+// fixture group's `id`, by default its position in the fixture, from 1); `isActive` is the
+// user's `active` (default true); the dates are the user's `createdDate` and
+// `modifiedDate` (default 2026-01-01T00:00:00, and the creation date); the fixture records
+// no author, so `createdBy` and `modifiedBy` are the user's own id.
+//
+// The vendor names no permission for the user management reads (a right of the user's
+// group in Admin > User Management); the mock models it as the role permission
+// `user_management:user:view`, checked for the effective user like every permission.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/v1/management/user (the `GetUsers` operationId).
+func (c *ClientWithResponses) GetUsersWithResponse(ctx context.Context, params *GetUsersParams, reqEditors ...RequestEditorFn) (*GetUsersResponse, error) {
+	rsp, err := c.GetUsers(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsersResponse(rsp)
+}
+
 // GetProxyAssignmentsWithResponse List proxy assignments (page by pageNumber until the array is empty).
 //
-// Every proxy assignment of the tenant: which proxy user may act as which principal users.
+// Vendor page: /docs/management/get_user_proxy ("Proxy users have the capability to switch
+// their profile and work on behalf of their (principal) user"; "All parameters are
+// optional"). Every proxy assignment of the tenant, one item per proxy user, by proxy user
+// id: `{proxyUser: {id, email, fullName}, users: [{id, email, fullName}]}`, the vendor's
+// sample item; the sample lost its brackets, and the top level is an array as the
+// vendor's Python SDK and other clients read it. The vendor's sample shows `email: ""`;
+// the mock sends the user's email from the fixture (a caller of this admin read learns
+// nothing the schema's users list does not already show to any `data` caller).
+//
+// Filters (the vendor's wording): `proxyQuery` "Search by proxy user, can search by email
+// or full name" (to see who a user may proxy as), `userQuery` "Search by user, can search
+// by email or full name" (to see who can proxy on a user's behalf), and `searchByName`
+// "Toggle search". The docs say no more: the mock matches a query against the user's
+// email (case-insensitive, whole), or with `searchByName=true` also against the full name
+// (case-insensitive, a part of it), and always against the numeric id (not documented).
+// `userQuery` keeps an item's matching principals only and drops items with none.
+//
 // The vendor's docs name the `user_management` scope for the user management APIs and say
 // that proxy assignments are managed under Admin > User Management > User Proxy
 // Assignments, a right of the user's group; they name no permission string for this read.
@@ -4640,7 +5480,25 @@ func (c *ClientWithResponses) GetProxyAssignmentsWithResponse(ctx context.Contex
 	return ParseGetProxyAssignmentsResponse(rsp)
 }
 
-// CreateProxyAssignmentsWithBodyWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignmentsWithBodyWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4653,7 +5511,25 @@ func (c *ClientWithResponses) CreateProxyAssignmentsWithBodyWithResponse(ctx con
 	return ParseCreateProxyAssignmentsResponse(rsp)
 }
 
-// CreateProxyAssignmentsWithResponse Create proxy assignments; an assignment lets the proxy user act as each listed user.
+// CreateProxyAssignmentsWithResponse Set the principals of one proxy user (replaces the proxy user's existing ones).
+//
+// Vendor page: /docs/management/create_user_proxy. The body is one object,
+// `{"proxyUserId": 0, "users": [0]}`: "All params are required. Calls to this endpoint will
+// replace the existing values for the proxy user." `proxyUserId` "Designates the proxy
+// user", `users` "Designates the principal user" (ids). So the call sets the complete list
+// of the proxy user's principals: to add one, send the current ones with it; `users: []`
+// removes every assignment of the proxy user (the docs are silent on an empty list).
+// Other proxy users' assignments are unchanged.
+//
+// An unknown proxy user is the vendor's 400 `{"message": "Proxy user with provided id does
+// not exist."}`. An unknown principal is a 400 too, "User with provided id does not exist."
+// (the vendor documents no wording for it). Either way nothing is stored.
+//
+// The vendor does not document the response body; the mock answers the assignment as
+// stored, in the shape of a getProxyAssignments item (principals by id).
+//
+// Before the vendor's shape, this API took and returned an array of
+// `{proxyUserId, userIds}`; that form is no longer accepted (a 400).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4664,6 +5540,44 @@ func (c *ClientWithResponses) CreateProxyAssignmentsWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseCreateProxyAssignmentsResponse(rsp)
+}
+
+// GetUsersByIDWithBodyWithResponse Read users by id (a POST that only reads).
+//
+// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+// as getUsers; users in the order asked, each once; an id that names no user is left out
+// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+// (the vendor states no bound). Permission and scope as getUsers.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+func (c *ClientWithResponses) GetUsersByIDWithBodyWithResponse(ctx context.Context, params *GetUsersByIDParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*GetUsersByIDResponse, error) {
+	rsp, err := c.GetUsersByIDWithBody(ctx, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsersByIDResponse(rsp)
+}
+
+// GetUsersByIDWithResponse Read users by id (a POST that only reads).
+//
+// Not in the vendor's docs: the vendor's Python SDK (dealcloud-sdk 1.0.18,
+// `usermanagement`) calls it "Get Users by ID" and posts a bare array of user ids. Items
+// as getUsers; users in the order asked, each once; an id that names no user is left out
+// (the SDK's behaviour for one is not known). At most 1000 ids, like getUsers' pageSize
+// (the vendor states no bound). Permission and scope as getUsers.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/rest/v1/management/users (the `GetUsersByID` operationId).
+func (c *ClientWithResponses) GetUsersByIDWithResponse(ctx context.Context, params *GetUsersByIDParams, body GetUsersByIDJSONRequestBody, reqEditors ...RequestEditorFn) (*GetUsersByIDResponse, error) {
+	rsp, err := c.GetUsersByID(ctx, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetUsersByIDResponse(rsp)
 }
 
 // GetTokenWithBodyWithResponse Client-credentials token (client id, secret and scope in the form).
@@ -5073,8 +5987,8 @@ func (c *ClientWithResponses) GetFilterOperationsWithResponse(ctx context.Contex
 
 // GetSchemaUsersWithResponse The site's users (id, name, email; a bare array).
 //
-// Vendor page: /docs/schema/metadata/users. Every user of the tenant; the mock's users are
-// all active, so `activeOnly` changes nothing. `True` and `False` (the legacy Python SDK's
+// Vendor page: /docs/schema/metadata/users. Every user of the tenant, or with
+// `activeOnly=true` those not deactivated (a fixture user's `active: false`). `True` and `False` (the legacy Python SDK's
 // spelling) are accepted like `true` and `false`.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -5086,6 +6000,101 @@ func (c *ClientWithResponses) GetSchemaUsersWithResponse(ctx context.Context, pa
 		return nil, err
 	}
 	return ParseGetSchemaUsersResponse(rsp)
+}
+
+// ParseGetUsersResponse parses an HTTP response from a GetUsersWithResponse call
+func ParseGetUsersResponse(rsp *http.Response) (*GetUsersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ManagementUserList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUsersResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGetProxyAssignmentsResponse parses an HTTP response from a GetProxyAssignmentsWithResponse call
@@ -5198,7 +6207,7 @@ func ParseCreateProxyAssignmentsResponse(rsp *http.Response) (*CreateProxyAssign
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest ProxyAssignmentList
+		var dest ProxyAssignment
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -5265,6 +6274,101 @@ func ParseCreateProxyAssignmentsResponse(rsp *http.Response) (*CreateProxyAssign
 	switch {
 	case rsp.StatusCode == 429:
 		var headers CreateProxyAssignmentsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetUsersByIDResponse parses an HTTP response from a GetUsersByIDWithResponse call
+func ParseGetUsersByIDResponse(rsp *http.Response) (*GetUsersByIDResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetUsersByIDResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ManagementUserList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers GetUsersByIDResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -34,6 +34,7 @@ const (
 	envHosts     = "TENANTKIT_ALLOWED_HOSTS"
 
 	envRateLimit       = "TENANTKIT_RATE_LIMIT"
+	envVendorLimits    = "TENANTKIT_VENDOR_RATE_LIMITS"
 	envFaultRate       = "TENANTKIT_FAULT_RATE"
 	envFaultSeed       = "TENANTKIT_FAULT_SEED"
 	envFaultOperations = "TENANTKIT_FAULT_OPERATIONS"
@@ -66,6 +67,7 @@ type config struct {
 
 	// Resilience testing; nil or zero keeps the fixture's own settings.
 	rateLimit       *tenant.RateLimit
+	vendorLimits    *bool // nil: the fixture's settings.vendorRateLimits
 	faultRate       float64
 	faultSeed       int64
 	faultOperations []string
@@ -121,6 +123,7 @@ func newFlagSet() *flag.FlagSet {
 	fs.String("generate-projects", "", "generated Projects")
 	fs.String("allowed-hosts", "", "host names served besides loopback")
 	fs.String("rate-limit", "", "per-credential budget")
+	fs.Bool("vendor-rate-limits", false, "apply the vendors' documented limits")
 	fs.String("fault-rate", "", "fraction of failing requests")
 	fs.String("fault-seed", "", "fault seed")
 	fs.String("fault-operations", "", "operations faults apply to")
@@ -245,6 +248,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 			return config{}, usageErrorf("%s: %v", from, err)
 		}
 		cfg.rateLimit = &rl
+	}
+	if v, from := value("vendor-rate-limits", envVendorLimits, ""); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return config{}, usageErrorf("%s: not a boolean (true, false, 1, 0)", from)
+		}
+		cfg.vendorLimits = &on
 	}
 	rate, from := value("fault-rate", envFaultRate, "0")
 	cfg.faultRate, err = strconv.ParseFloat(rate, 64)
@@ -374,6 +384,12 @@ the variable, the variable over the default; an empty variable is unset):
         user may make N requests per WINDOW (default window 1m); the next
         is answered 429 with Retry-After. 0 turns it off. Replaces the
         fixture's settings.rateLimit
+  --vendor-rate-limits TENANTKIT_VENDOR_RATE_LIMITS
+        apply the vendors' documented limits the specs declare
+        (x-rate-limit: the relationship API's Schema APIs, 5 calls per
+        second per credential; 429 with Retry-After). Replaces the
+        fixture's settings.vendorRateLimits (default: the fixture's, off
+        in the demo tenant; the variable takes true, false, 1 or 0)
   --fault-rate P       TENANTKIT_FAULT_RATE
         fraction of requests (0 to 1) that fail on purpose, spread over
         503 and 429 (with Retry-After: 1), 500, dropped connections and

@@ -99,6 +99,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.rateLimit != nil {
 		fixture = tenant.WithRateLimit(fixture, *cfg.rateLimit)
 	}
+	if cfg.vendorLimits != nil {
+		fixture = tenant.WithVendorRateLimits(fixture, *cfg.vendorLimits)
+	}
 	if plan, ok := cfg.faults(); ok {
 		if err := plan.Validate(); err != nil {
 			fmt.Fprintf(stderr, "mock: faults: %v\n", err)

@@ -138,7 +138,7 @@ func TestHelpDocumentsEveryFlagAndVariable(t *testing.T) {
 		assert.Contains(t, usage, "--"+f.Name+" ", "flag --%s is documented", f.Name)
 	})
 	for _, s := range []string{
-		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate, envHosts, envMaxBodyBytes, envMaxInFlight, envMaxInFlightBytes,
+		envAddr, envFixture, envLogLevel, envLogFormat, envQuiet, envGenerate, envHosts, envMaxBodyBytes, envMaxInFlight, envMaxInFlightBytes, envVendorLimits,
 		`(default "` + defaultAddr + `")`, `(default "` + defaultLogLevel + `")`, `(default "` + defaultLogFormat + `")`,
 		"debug, info, warn or error", "text or json", "docs/fixtures.md", "/_mock/", "/healthz", "-h, --help",
 		"the flag wins over\nthe variable, the variable over the default",

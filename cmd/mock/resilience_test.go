@@ -94,3 +94,20 @@ func TestServedMockAppliesRateLimitAndFaults(t *testing.T) {
 	faults.Body.Close()
 	assert.Contains(t, string(body), `"operations":["getSessionInfo"]`)
 }
+
+func TestVendorRateLimitsFlag(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig(nil, env{}.get)
+	require.NoError(t, err)
+	assert.Nil(t, cfg.vendorLimits, "unset: the fixture's setting stays")
+	cfg, err = parseConfig([]string{"--vendor-rate-limits"}, env{envVendorLimits: "0"}.get)
+	require.NoError(t, err)
+	require.NotNil(t, cfg.vendorLimits)
+	assert.True(t, *cfg.vendorLimits, "the flag wins over the variable")
+	cfg, err = parseConfig(nil, env{envVendorLimits: "false"}.get)
+	require.NoError(t, err)
+	require.NotNil(t, cfg.vendorLimits)
+	assert.False(t, *cfg.vendorLimits)
+	_, err = parseConfig(nil, env{envVendorLimits: "often"}.get)
+	assert.ErrorContains(t, err, `TENANTKIT_VENDOR_RATE_LIMITS="often": not a boolean`)
+}

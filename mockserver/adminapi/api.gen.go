@@ -730,7 +730,10 @@ type FixtureGenerate struct {
 // FixtureGroup defines model for FixtureGroup.
 type FixtureGroup struct {
 	Description *string `json:"description,omitempty"`
-	Name        string  `json:"name"`
+
+	// Id The group's numeric id, unique (default its position in `groups`, from 1); the relationship API's user reads list groups by id.
+	Id   *int64 `json:"id,omitempty"`
+	Name string `json:"name"`
 }
 
 // FixtureOAuthClient defines model for FixtureOAuthClient.
@@ -805,6 +808,11 @@ type FixtureSettings struct {
 	//
 	// Example: 1m
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
+
+	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
 // FixtureSettingsApiDataAccess Default enforce.
@@ -827,17 +835,35 @@ type FixtureTenant struct {
 
 // FixtureUser defines model for FixtureUser.
 type FixtureUser struct {
+	// Active False for a deactivated user (default true): the relationship API's user reads report it as `isActive`, and `schema/users?activeOnly=true` leaves the user out. Its credentials still work.
+	Active *bool `json:"active,omitempty"`
+
+	// CreatedDate When the user was created or last changed, as the relationship API's user reads report it: RFC 3339, a date and time without zone (UTC), or a date. createdDate defaults to 2026-01-01T00:00:00, modifiedDate to createdDate (and may not be before it).
+	//
+	// Example: 2026-01-01T09:30:00
+	CreatedDate *FixtureUserDate `json:"createdDate,omitempty"`
+
 	// Email Also the login user name (unique, ignoring case).
 	Email  string    `json:"email"`
 	Groups *[]string `json:"groups,omitempty"`
 	Id     int64     `json:"id"`
-	Name   string    `json:"name"`
+
+	// ModifiedDate When the user was created or last changed, as the relationship API's user reads report it: RFC 3339, a date and time without zone (UTC), or a date. createdDate defaults to 2026-01-01T00:00:00, modifiedDate to createdDate (and may not be before it).
+	//
+	// Example: 2026-01-01T09:30:00
+	ModifiedDate *FixtureUserDate `json:"modifiedDate,omitempty"`
+	Name         string           `json:"name"`
 
 	// Password No password means the user cannot log in.
 	Password *string   `json:"password,omitempty"`
 	Profile  *string   `json:"profile,omitempty"`
 	Roles    *[]string `json:"roles,omitempty"`
 }
+
+// FixtureUserDate When the user was created or last changed, as the relationship API's user reads report it: RFC 3339, a date and time without zone (UTC), or a date. createdDate defaults to 2026-01-01T00:00:00, modifiedDate to createdDate (and may not be before it).
+//
+// Example: 2026-01-01T09:30:00
+type FixtureUserDate = string
 
 // Grant What a credential holds compared with what it used and needed.
 type Grant struct {
@@ -987,6 +1013,11 @@ type Settings struct {
 	//
 	// Example: 1m
 	TokenLifetime Duration `json:"tokenLifetime"`
+
+	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	VendorRateLimits VendorRateLimits `json:"vendorRateLimits"`
 }
 
 // SettingsApiDataAccess defines model for Settings.ApiDataAccess.
@@ -1022,6 +1053,11 @@ type SettingsPatch struct {
 	//
 	// Example: 1m
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
+
+	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
 // SettingsPatchApiDataAccess defines model for SettingsPatch.ApiDataAccess.
@@ -1086,6 +1122,11 @@ type TenantUser struct {
 	Login string `json:"login"`
 	Name  string `json:"name"`
 }
+
+// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
+// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
+// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+type VendorRateLimits = bool
 
 // VisibilityDiff defines model for VisibilityDiff.
 type VisibilityDiff struct {

@@ -261,7 +261,7 @@ func writeCalls(srv *mocktest.Server, opts ...client.Option) []struct {
 			if i%2 == 1 {
 				users = []int64{1, 3}
 			}
-			_, err := creds.Relationship.CreateProxyAssignments(ctx, nil, []relationshipapi.ProxyAssignment{{ProxyUserId: serviceID, UserIds: users}}, ed...)
+			_, err := creds.Relationship.CreateProxyAssignments(ctx, nil, relationshipapi.ProxyAssignmentCreate{ProxyUserId: serviceID, Users: users}, ed...)
 			return err
 		}},
 		{"createObject", func(ctx context.Context, i int, ed ...client.CallOption) error {

@@ -44,10 +44,12 @@
 //	settings:          # apiDataAccess: enforce|bypass, enforcement: enforce|audit,
 //	                   # tokenLifetime (Go duration; unset = vendor defaults),
 //	                   # sessionLifetime (default 8h),
-//	                   # rateLimit: {requests, window} per credential (none by default)
-//	groups:            # - {name, description}
+//	                   # rateLimit: {requests, window} per credential (none by default),
+//	                   # vendorRateLimits: apply the specs' x-rate-limit (default false)
+//	groups:            # - {id (default: position from 1), name, description}
 //	roles:             # - {name, permissions: [...], entityTypes: [...]}
-//	users:             # - {id, name, email (the login name), password, groups, roles, profile}
+//	users:             # - {id, name, email (the login name), password, groups, roles, profile,
+//	                   #    active (default true), createdDate, modifiedDate}
 //	apiKeys:           # - {name, key, user, revoked}
 //	oauthClients:      # - {clientId, secret, user, scopes: [...]} (scopes declared by the specs)
 //	proxyAssignments:  # - {proxyUserId, userIds: [...]}

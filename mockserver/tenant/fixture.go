@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -59,6 +60,9 @@ type SettingsFixture struct {
 	SessionLifetime string `yaml:"sessionLifetime" json:"sessionLifetime,omitempty"`
 	// RateLimit is the per-credential request budget (none when absent).
 	RateLimit *RateLimitFixture `yaml:"rateLimit" json:"rateLimit,omitempty"`
+	// VendorRateLimits applies the vendors' documented limits (the specs'
+	// x-rate-limit); default false.
+	VendorRateLimits bool `yaml:"vendorRateLimits" json:"vendorRateLimits,omitempty"`
 }
 
 // RateLimitFixture is a per-credential budget: requests per window (a Go
@@ -85,8 +89,10 @@ type FaultRuleFixture struct {
 	Times       int      `yaml:"times" json:"times,omitempty"`
 }
 
-// GroupFixture is a group.
+// GroupFixture is a group. ID is its numeric id (default: its position in
+// the fixture's groups, from 1).
 type GroupFixture struct {
+	ID          int64  `yaml:"id" json:"id,omitempty"`
 	Name        string `yaml:"name" json:"name"`
 	Description string `yaml:"description" json:"description,omitempty"`
 }
@@ -107,6 +113,48 @@ type UserFixture struct {
 	Groups   []string `yaml:"groups" json:"groups,omitempty"`
 	Roles    []string `yaml:"roles" json:"roles,omitempty"`
 	Profile  string   `yaml:"profile" json:"profile,omitempty"`
+	// Active is false for a deactivated user (default true).
+	Active *bool `yaml:"active" json:"active,omitempty"`
+	// CreatedDate and ModifiedDate are when the user was created and last
+	// changed: RFC 3339, or a date and time without zone (UTC), or a date
+	// (default DefaultUserDate; ModifiedDate defaults to CreatedDate).
+	CreatedDate  string `yaml:"createdDate" json:"createdDate,omitempty"`
+	ModifiedDate string `yaml:"modifiedDate" json:"modifiedDate,omitempty"`
+}
+
+// DefaultUserDate is the creation date of a fixture user that sets none.
+var DefaultUserDate = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// userDateLayouts are the layouts a fixture user's dates may take.
+var userDateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02"}
+
+// ParseUserDate reads a fixture user's date (see UserFixture.CreatedDate);
+// a value without zone is UTC.
+func ParseUserDate(s string) (time.Time, error) {
+	for _, l := range userDateLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date-time (like 2026-01-01T09:30:00Z, 2026-01-01T09:30:00 or 2026-01-01)", s)
+}
+
+// dates returns the user's creation and modification dates, defaults
+// applied.
+func (u UserFixture) dates() (created, modified time.Time, err error) {
+	created, modified = DefaultUserDate, time.Time{}
+	if u.CreatedDate != "" {
+		if created, err = ParseUserDate(u.CreatedDate); err != nil {
+			return created, modified, fmt.Errorf("createdDate: %w", err)
+		}
+	}
+	modified = created
+	if u.ModifiedDate != "" {
+		if modified, err = ParseUserDate(u.ModifiedDate); err != nil {
+			return created, modified, fmt.Errorf("modifiedDate: %w", err)
+		}
+	}
+	return created, modified, nil
 }
 
 // APIKeyFixture is a data-API key.

@@ -112,6 +112,7 @@ func (f *Fixture) Validate() error {
 	}
 
 	groups := map[string]bool{}
+	groupIDs := map[int64]bool{}
 	for i, g := range f.Groups {
 		p := at("groups", i)
 		switch {
@@ -121,6 +122,14 @@ func (f *Fixture) Validate() error {
 			v.errf(p+".name", "duplicate group %q", g.Name)
 		}
 		groups[g.Name] = true
+		switch id := f.groupID(i); {
+		case id <= 0:
+			v.errf(p+".id", "must be a positive integer")
+		case groupIDs[id]:
+			v.errf(p+".id", "duplicate group id %d (a group without id takes its position, from 1)", id)
+		default:
+			groupIDs[id] = true
+		}
 	}
 
 	types := map[string]bool{}
@@ -251,6 +260,12 @@ func (f *Fixture) Validate() error {
 			v.errf(p+".email", "duplicate email %q", u.Email)
 		}
 		logins[strings.ToLower(u.Email)] = true
+		if created, modified, err := u.dates(); err != nil {
+			field, msg, _ := strings.Cut(err.Error(), ": ")
+			v.errf(p+"."+field, "%s", msg)
+		} else if modified.Before(created) {
+			v.errf(p+".modifiedDate", "is before createdDate")
+		}
 		for j, g := range u.Groups {
 			if !groups[g] {
 				v.errf(at(p+".groups", j), "unknown group %q", g)
@@ -454,9 +469,10 @@ var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 // settings converts the settings section, with defaults.
 func (f *Fixture) settings() (Settings, error) {
 	s := Settings{
-		APIDataAccess:   APIDataAccess(f.Settings.APIDataAccess),
-		Enforcement:     Enforcement(f.Settings.Enforcement),
-		SessionLifetime: DefaultSessionLifetime,
+		APIDataAccess:    APIDataAccess(f.Settings.APIDataAccess),
+		Enforcement:      Enforcement(f.Settings.Enforcement),
+		SessionLifetime:  DefaultSessionLifetime,
+		VendorRateLimits: f.Settings.VendorRateLimits,
 	}
 	if s.APIDataAccess == "" {
 		s.APIDataAccess = DataAccessEnforce
@@ -489,6 +505,15 @@ func (f *Fixture) settings() (Settings, error) {
 		}
 	}
 	return s, s.Validate()
+}
+
+// groupID is the id of the fixture's i-th group: its id, or its position
+// from 1.
+func (f *Fixture) groupID(i int) int64 {
+	if id := f.Groups[i].ID; id != 0 {
+		return id
+	}
+	return int64(i + 1)
 }
 
 // faults converts the faults section.

@@ -40,6 +40,17 @@ func (t *Tenant) Users() []User {
 	return out
 }
 
+// Groups returns every group, in fixture order.
+func (t *Tenant) Groups() []Group {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	out := make([]Group, 0, len(t.groupOrder))
+	for _, name := range t.groupOrder {
+		out = append(out, *t.groups[name])
+	}
+	return out
+}
+
 // UserByEmail finds a user by email (case-insensitive, without suffix).
 func (t *Tenant) UserByEmail(email string) (User, bool) {
 	t.mu.RLock()
@@ -264,32 +275,45 @@ func (t *Tenant) ProxyAssignments() []ProxyAssignment {
 	return out
 }
 
-// SetProxyAssignments replaces the assignments of each listed proxy user
-// and returns them as stored. Every user must exist.
-func (t *Tenant) SetProxyAssignments(list []ProxyAssignment) ([]ProxyAssignment, error) {
+// UnknownUserError reports a proxy assignment that names a user the tenant
+// does not have: the proxy user, or the principal at Index of the list.
+type UnknownUserError struct {
+	Principal bool
+	Index     int
+	User      int64
+}
+
+// Error implements error.
+func (e *UnknownUserError) Error() string {
+	if e.Principal {
+		return fmt.Sprintf("users[%d]: unknown user %d", e.Index, e.User)
+	}
+	return fmt.Sprintf("proxyUserId: unknown user %d", e.User)
+}
+
+// SetProxyAssignment replaces the principals of one proxy user with
+// a.UserIDs (none: the proxy user keeps no assignment) and returns the
+// assignment as stored, principals by id. Every user must exist (else a
+// *UnknownUserError and nothing changes); other proxy users' assignments
+// are unchanged.
+func (t *Tenant) SetProxyAssignment(a ProxyAssignment) (ProxyAssignment, error) {
 	t.lock()
 	defer t.mu.Unlock()
-	for i, a := range list {
-		if _, ok := t.users[a.ProxyUserID]; !ok {
-			return nil, &ValueError{Field: fmt.Sprintf("[%d].proxyUserId", i), Msg: fmt.Sprintf("unknown user %d", a.ProxyUserID)}
-		}
-		for j, u := range a.UserIDs {
-			if _, ok := t.users[u]; !ok {
-				return nil, &ValueError{Field: fmt.Sprintf("[%d].userIds[%d]", i, j), Msg: fmt.Sprintf("unknown user %d", u)}
-			}
+	if _, ok := t.users[a.ProxyUserID]; !ok {
+		return ProxyAssignment{}, &UnknownUserError{User: a.ProxyUserID}
+	}
+	for j, u := range a.UserIDs {
+		if _, ok := t.users[u]; !ok {
+			return ProxyAssignment{}, &UnknownUserError{Principal: true, Index: j, User: u}
 		}
 	}
-	out := make([]ProxyAssignment, 0, len(list))
-	for _, a := range list {
-		ids := slices.Compact(slices.Sorted(slices.Values(a.UserIDs)))
-		if len(ids) == 0 {
-			delete(t.proxies, a.ProxyUserID)
-		} else {
-			t.proxies[a.ProxyUserID] = ids
-		}
-		out = append(out, ProxyAssignment{ProxyUserID: a.ProxyUserID, UserIDs: slices.Clone(ids)})
+	ids := slices.Compact(slices.Sorted(slices.Values(a.UserIDs)))
+	if len(ids) == 0 {
+		delete(t.proxies, a.ProxyUserID)
+	} else {
+		t.proxies[a.ProxyUserID] = ids
 	}
-	return out, nil
+	return ProxyAssignment{ProxyUserID: a.ProxyUserID, UserIDs: slices.Clone(ids)}, nil
 }
 
 // eachRole calls fn with each role of a user until fn returns true, and

@@ -19,10 +19,33 @@ type User struct {
 	Groups   []string
 	Roles    []string
 	Profile  string
+	// Active is false for a deactivated user (the relationship API's user
+	// reads report it; the mock still accepts the user's credentials).
+	Active bool
+	// Created and Modified are when the user was created and last changed,
+	// as the relationship API's user reads report them (UTC).
+	Created, Modified time.Time
 }
 
-// Group is a named set of users that rows can be shared with.
+// FirstName and LastName split a user's name at its first space, as the
+// relationship API's user reads report them: "Carol Principal" is Carol
+// and Principal, "API Service Account" API and Service Account, a name of
+// one word a first name alone.
+func (u User) FirstName() string {
+	first, _, _ := strings.Cut(strings.TrimSpace(u.Name), " ")
+	return first
+}
+
+// LastName: see FirstName.
+func (u User) LastName() string {
+	_, last, _ := strings.Cut(strings.TrimSpace(u.Name), " ")
+	return strings.TrimSpace(last)
+}
+
+// Group is a named set of users that rows can be shared with. ID is its
+// numeric id (the relationship API's user reads list groups by id).
 type Group struct {
+	ID          int64
 	Name        string
 	Description string
 }

@@ -364,6 +364,16 @@ func WithRateLimit(f *Fixture, rl RateLimit) *Fixture {
 	return &c
 }
 
+// WithVendorRateLimits returns a copy of f whose settings apply the
+// vendors' documented limits (on) or not, so the tenant keeps the choice
+// across resets. The copy shares f's slices; do not change either
+// afterwards.
+func WithVendorRateLimits(f *Fixture, on bool) *Fixture {
+	c := *f
+	c.Settings.VendorRateLimits = on
+	return &c
+}
+
 // WithFaults returns a copy of f with the fault plan, so the tenant keeps it
 // across resets. The copy shares f's slices; do not change either
 // afterwards.

@@ -42,6 +42,11 @@ type Settings struct {
 	SessionLifetime time.Duration
 	// RateLimit is the per-credential request budget (none by default).
 	RateLimit RateLimit
+	// VendorRateLimits applies the vendors' documented request limits that
+	// the specs declare (x-rate-limit, such as the relationship API's
+	// Schema APIs, 5 calls per second), per credential, besides RateLimit.
+	// Off by default.
+	VendorRateLimits bool
 }
 
 // DefaultSessionLifetime applies when a fixture sets none.

@@ -206,8 +206,8 @@ func (t *Tenant) Reset() error {
 	t.settings = settings
 	t.groups = map[string]*Group{}
 	t.groupOrder = nil
-	for _, g := range f.Groups {
-		t.groups[g.Name] = &Group{Name: g.Name, Description: g.Description}
+	for i, g := range f.Groups {
+		t.groups[g.Name] = &Group{ID: f.groupID(i), Name: g.Name, Description: g.Description}
 		t.groupOrder = append(t.groupOrder, g.Name)
 	}
 	t.roles = map[string]*Role{}
@@ -218,8 +218,10 @@ func (t *Tenant) Reset() error {
 	t.logins = map[string]int64{}
 	for _, u := range f.Users {
 		login := u.Email + t.suffix
+		created, modified, _ := u.dates() // validated
 		t.users[u.ID] = &User{ID: u.ID, Name: u.Name, Email: u.Email, Login: login, Password: u.Password,
-			Groups: slices.Clone(u.Groups), Roles: slices.Clone(u.Roles), Profile: u.Profile}
+			Groups: slices.Clone(u.Groups), Roles: slices.Clone(u.Roles), Profile: u.Profile,
+			Active: u.Active == nil || *u.Active, Created: created, Modified: modified}
 		t.logins[strings.ToLower(login)] = u.ID
 	}
 	t.apiKeys = map[string]*APIKey{}

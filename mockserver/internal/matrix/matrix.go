@@ -343,7 +343,7 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 	case op.ID == "createCredential", op.ID == "updateCredential":
 		jsonBody(`{"name":"permission matrix","type":{"name":"userDefined"},"credentialFields":{"endpoint":"https://matrix.example"}}`)
 	case op.ID == "createProxyAssignments":
-		jsonBody(`[{"proxyUserId":1001,"userIds":[6045]}]`)
+		jsonBody(`{"proxyUserId":1001,"users":[6045]}`)
 	case op.ID == "queryRows":
 		jsonBody(`{"limit":10}`)
 	case op.ID == "createRows", op.ID == "upsertRows":
@@ -352,6 +352,8 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		jsonBody(fmt.Sprintf(`[{"EntryId":%d,"Name":"permission matrix"}]`, rowFor(f, c.EntityType, eff)))
 	case op.ID == "deleteRows":
 		jsonBody(fmt.Sprintf(`[%d]`, rowFor(f, c.EntityType, eff)))
+	case op.ID == "getUsersByID":
+		jsonBody(fmt.Sprintf("[%d]", eff))
 	}
 	for _, name := range []string{"typeName", "entryType"} {
 		path = strings.ReplaceAll(path, "{"+name+"}", c.EntityType)

@@ -12,6 +12,7 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // maxRateWindows bounds how many credential windows a tenant keeps; ended
@@ -72,6 +73,52 @@ func (l *limiter) take(key string, lim tenant.RateLimit, now time.Time) rateUse 
 	}
 	w.count++
 	return rateUse{allowed: w.count <= lim.Requests, count: w.count, reset: w.start.Add(window).Sub(now)}
+}
+
+// vendorLimiters are the limiters of the vendors' documented limits, one
+// per group of operations that share a budget (openapi.RateLimit.Group).
+type vendorLimiters struct {
+	mu sync.Mutex
+	by map[string]*limiter
+}
+
+func (v *vendorLimiters) get(group string) *limiter {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.by == nil {
+		v.by = map[string]*limiter{}
+	}
+	l := v.by[group]
+	if l == nil {
+		l = &limiter{}
+		v.by[group] = l
+	}
+	return l
+}
+
+// vendorRateLimited answers a request over the vendor's documented limit
+// of its operations: 429 with an integer Retry-After, the vendor's wording
+// of the limit as the message.
+func vendorRateLimited(rc *pipeline.Request, id Identity, vl *openapi.RateLimit, use rateUse) {
+	secs := use.resetSeconds()
+	who := "the credential"
+	if c := id.caller; c != nil {
+		who = decide.CallerName(c.Kind, c.ID, c.User)
+		rc.Decision.Caller = c
+		rc.Decision.EffectiveUser = c.User
+	}
+	rc.Decision.Outcome = wire.OutcomeDeny
+	rc.Decision.Step = wire.StepRateLimit
+	rc.Decision.Code = wire.CodeRateLimited
+	rc.Decision.Reason = fmt.Sprintf("%s made %d requests to the %s operations within %s; the vendor allows %d (the spec's x-rate-limit, applied because the tenant sets vendorRateLimits)",
+		who, use.count, vl.Group, vl.Window, vl.Requests)
+	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) and spread the calls out, or turn the tenant's settings.vendorRateLimits off", secs)
+	rc.W.Header().Set("Retry-After", strconv.Itoa(secs))
+	msg := vl.Message
+	if msg == "" {
+		msg = rateLimitMessage(rc.Surface, vl.Requests, ceilSeconds(vl.Window, 1))
+	}
+	rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited, Msg: msg})
 }
 
 // rateLimited answers a request over its credential's budget: 429 with

@@ -16,7 +16,9 @@ import (
 // leaves the pipeline and the handlers as they are:
 //
 //  1. rate limit (ratelimit.go): a per-credential budget per window; over
-//     budget, 429 with Retry-After in the API's error shape;
+//     budget, 429 with Retry-After in the API's error shape; then, when the
+//     tenant sets vendorRateLimits, the vendor's documented limit of the
+//     operation (the spec's x-rate-limit), per credential and group;
 //  2. faults (faults.go): the tenant's seeded fault plan may add latency,
 //     answer 500/503/429, drop the connection, or, after the handler ran,
 //     replace the answer with a failure or truncate its body.
@@ -34,6 +36,7 @@ import (
 // it goes when the tenant is deleted.
 type State struct {
 	limiter limiter
+	vendor  vendorLimiters
 	faults  faultState
 	idem    idempotencyStore
 }
@@ -113,6 +116,17 @@ func Run(rc *pipeline.Request, id Identity, st *State, op Operation) {
 		}
 		if !use.allowed {
 			rateLimited(rc, id, lim, use)
+			return
+		}
+	}
+
+	// 1b. The vendor's documented limit of the operation (the spec's
+	// x-rate-limit), when the tenant applies vendor limits.
+	if vl := rc.Route.Op.RateLimit; vl != nil && rc.Settings.VendorRateLimits && id.caller != nil && len(rc.Route.Rule.Accepts) > 0 {
+		lim := tenant.RateLimit{Requests: vl.Requests, Window: vl.Window}
+		use := st.vendor.get(vl.Group).take(id.key(), lim, rc.Env().Clock())
+		if !use.allowed {
+			vendorRateLimited(rc, id, vl, use)
 			return
 		}
 	}

@@ -113,6 +113,35 @@ type FilterOperation struct {
 // FilterOperationList defines model for FilterOperationList.
 type FilterOperationList = []FilterOperation
 
+// ManagementDate A date and time without zone, with milliseconds, as the vendor's example (`2020-05-27T14:41:13.083`); UTC in the mock.
+type ManagementDate = string
+
+// ManagementUser A user as the user management API shows it (the vendor's example on /docs/management/get_user).
+type ManagementUser struct {
+	// CreatedBy The user id of the creator (the user's own id in the mock).
+	CreatedBy int64 `json:"createdBy"`
+
+	// CreatedDate A date and time without zone, with milliseconds, as the vendor's example (`2020-05-27T14:41:13.083`); UTC in the mock.
+	CreatedDate ManagementDate `json:"createdDate"`
+	Email       string         `json:"email"`
+	FirstName   string         `json:"firstName"`
+
+	// Groups The ids of the user's groups.
+	Groups   []int64 `json:"groups"`
+	Id       int64   `json:"id"`
+	IsActive bool    `json:"isActive"`
+	LastName string  `json:"lastName"`
+
+	// ModifiedBy The user id of the last editor (the user's own id in the mock).
+	ModifiedBy int64 `json:"modifiedBy"`
+
+	// ModifiedDate A date and time without zone, with milliseconds, as the vendor's example (`2020-05-27T14:41:13.083`); UTC in the mock.
+	ModifiedDate ManagementDate `json:"modifiedDate"`
+}
+
+// ManagementUserList defines model for ManagementUserList.
+type ManagementUserList = []ManagementUser
+
 // OAuthError defines model for OAuthError.
 type OAuthError struct {
 	Error            string  `json:"error"`
@@ -149,17 +178,31 @@ type ProblemError struct {
 	Message string  `json:"message"`
 }
 
-// ProxyAssignment defines model for ProxyAssignment.
+// ProxyAssignment One proxy user and the principals it may act as (AS-USER), by id.
 type ProxyAssignment struct {
-	// ProxyUserId The user who acts.
+	// ProxyUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+	ProxyUser ProxyAssignmentUser   `json:"proxyUser"`
+	Users     []ProxyAssignmentUser `json:"users"`
+}
+
+// ProxyAssignmentCreate The vendor's create body (/docs/management/create_user_proxy): the proxy user and the complete list of its principals.
+type ProxyAssignmentCreate struct {
+	// ProxyUserId Designates the proxy user (the user who acts).
 	ProxyUserId int64 `json:"proxyUserId"`
 
-	// UserIds The principals the proxy user may act as.
-	UserIds []int64 `json:"userIds"`
+	// Users Designates the principal users (ids) the proxy user may act as; replaces the proxy user's existing ones.
+	Users []int64 `json:"users"`
 }
 
 // ProxyAssignmentList defines model for ProxyAssignmentList.
 type ProxyAssignmentList = []ProxyAssignment
+
+// ProxyAssignmentUser A user of a proxy assignment (the vendor's sample; `email` is the user's email in the mock, `""` in the vendor's sample).
+type ProxyAssignmentUser struct {
+	Email    string `json:"email"`
+	FullName string `json:"fullName"`
+	Id       int64  `json:"id"`
+}
 
 // Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects, or `{id}` alone when the caller may not read the referenced entry.
 type Row struct {
@@ -302,16 +345,39 @@ type Rows = RowsResponse
 // does not document.
 type TooManyRequests = Problem
 
+// GetUsersParams defines parameters for GetUsers.
+type GetUsersParams struct {
+	// ModifiedSince Users modified at or after this date-time (the vendor's example `2019-07-15T15:53:00.050Z`; without zone it is UTC, as the vendor's Python SDK sends `1970-01-01T00:00:00`).
+	ModifiedSince *string `form:"modifiedSince,omitempty" json:"modifiedSince,omitempty"`
+
+	// Email The user with this email (ignoring case).
+	Email *string `form:"email,omitempty" json:"email,omitempty"`
+
+	// UserGroupID Members of the group with this id.
+	UserGroupID *int64 `form:"userGroupID,omitempty" json:"userGroupID,omitempty"`
+	PageNumber  *int   `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize Default is 10, max is 1000 (the vendor's words).
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
 // GetProxyAssignmentsParams defines parameters for GetProxyAssignments.
 type GetProxyAssignmentsParams struct {
-	// ProxyQuery Proxy user id or email.
+	// ProxyQuery Search by proxy user: email (or full name with searchByName; a user id too, which the vendor does not document).
 	ProxyQuery *string `form:"proxyQuery,omitempty" json:"proxyQuery,omitempty"`
 
-	// UserQuery Principal user id or email.
-	UserQuery    *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
-	SearchByName *bool   `form:"searchByName,omitempty" json:"searchByName,omitempty"`
-	PageNumber   *int    `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
-	PageSize     *int    `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	// UserQuery Search by principal user: email (or full name with searchByName; a user id too, which the vendor does not document).
+	UserQuery *string `form:"userQuery,omitempty" json:"userQuery,omitempty"`
+
+	// SearchByName Toggle search: also match the queries against full names.
+	SearchByName *bool `form:"searchByName,omitempty" json:"searchByName,omitempty"`
+	PageNumber   *int  `form:"pageNumber,omitempty" json:"pageNumber,omitempty"`
+
+	// PageSize Max items to return, do not exceed 1000 (the vendor's words).
+	PageSize *int `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
@@ -319,6 +385,15 @@ type GetProxyAssignmentsParams struct {
 
 // CreateProxyAssignmentsParams defines parameters for CreateProxyAssignments.
 type CreateProxyAssignmentsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// GetUsersByIDJSONBody defines parameters for GetUsersByID.
+type GetUsersByIDJSONBody = []int64
+
+// GetUsersByIDParams defines parameters for GetUsersByID.
+type GetUsersByIDParams struct {
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
@@ -418,7 +493,10 @@ type GetSchemaUsersParams struct {
 }
 
 // CreateProxyAssignmentsJSONRequestBody defines body for CreateProxyAssignments for application/json ContentType.
-type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentList
+type CreateProxyAssignmentsJSONRequestBody = ProxyAssignmentCreate
+
+// GetUsersByIDJSONRequestBody defines body for GetUsersByID for application/json ContentType.
+type GetUsersByIDJSONRequestBody = GetUsersByIDJSONBody
 
 // GetTokenFormdataRequestBody defines body for GetToken for application/x-www-form-urlencoded ContentType.
 type GetTokenFormdataRequestBody = TokenRequest

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
@@ -22,6 +21,8 @@ func Handlers() map[string]pipeline.Handler {
 	return map[string]pipeline.Handler{
 		"getProxyAssignments":    getProxyAssignments,
 		"createProxyAssignments": createProxyAssignments,
+		"getUsers":               getUsers,
+		"getUsersByID":           getUsersByID,
 		"getRows":                getRows,
 		"queryRows":              queryRows,
 		"getEntryTypes":          getEntryTypes,
@@ -36,93 +37,6 @@ func Handlers() map[string]pipeline.Handler {
 		"updateRows":             updateRows,
 		"deleteRows":             deleteRows,
 	}
-}
-
-// matchUser reports whether q (a user id or email; a name too when byName)
-// names user u.
-func matchUser(u tenant.User, q string, byName bool) bool {
-	q = strings.TrimSpace(q)
-	if id, err := strconv.ParseInt(q, 10, 64); err == nil {
-		return u.ID == id
-	}
-	if strings.EqualFold(u.Email, q) {
-		return true
-	}
-	return byName && strings.Contains(strings.ToLower(u.Name), strings.ToLower(q))
-}
-
-func getProxyAssignments(rc *pipeline.Request) error {
-	var p relationshipapi.GetProxyAssignmentsParams
-	if err := rc.BindQuery(&p); err != nil {
-		return err
-	}
-	size, number, err := pipeline.PageParams(p.PageSize, p.PageNumber)
-	if err != nil {
-		return err
-	}
-	byName, err := pipeline.Filled("searchByName", p.SearchByName)
-	if err != nil {
-		return err
-	}
-	proxyQ, userQ := pipeline.Deref(p.ProxyQuery), pipeline.Deref(p.UserQuery)
-	users := map[int64]tenant.User{}
-	for _, u := range rc.Tenant.Users() {
-		users[u.ID] = u
-	}
-	out := relationshipapi.ProxyAssignmentList{}
-	for _, a := range rc.Tenant.ProxyAssignments() {
-		if proxyQ != "" && !matchUser(users[a.ProxyUserID], proxyQ, byName) {
-			continue
-		}
-		ids := a.UserIDs
-		if userQ != "" {
-			ids = nil
-			for _, id := range a.UserIDs {
-				if matchUser(users[id], userQ, byName) {
-					ids = append(ids, id)
-				}
-			}
-			if len(ids) == 0 {
-				continue
-			}
-		}
-		out = append(out, proxyAssignment(a.ProxyUserID, ids))
-	}
-	rc.WriteJSON(http.StatusOK, "application/json", pipeline.Window(out, pipeline.PageSkip(number, size), size))
-	return nil
-}
-
-func createProxyAssignments(rc *pipeline.Request) error {
-	var list relationshipapi.ProxyAssignmentList
-	if err := rc.DecodeBody(&list); err != nil {
-		return err
-	}
-	in := make([]tenant.ProxyAssignment, len(list))
-	targets := make([]string, len(list))
-	for i, a := range list {
-		in[i] = tenant.ProxyAssignment{ProxyUserID: a.ProxyUserId, UserIDs: a.UserIds}
-		targets[i] = "proxy/" + strconv.FormatInt(a.ProxyUserId, 10)
-	}
-	rc.Target = strings.Join(targets, ",")
-	stored, err := rc.Tenant.SetProxyAssignments(in)
-	if err != nil {
-		return pipeline.TenantError(err)
-	}
-	rc.Write = true
-	out := make(relationshipapi.ProxyAssignmentList, len(stored))
-	for i, a := range stored {
-		out[i] = proxyAssignment(a.ProxyUserID, a.UserIDs)
-	}
-	rc.WriteJSON(http.StatusOK, "application/json", out)
-	return nil
-}
-
-// proxyAssignment is a ProxyAssignment on the wire; userIds is never null.
-func proxyAssignment(proxy int64, users []int64) relationshipapi.ProxyAssignment {
-	if users == nil {
-		users = []int64{}
-	}
-	return relationshipapi.ProxyAssignment{ProxyUserId: proxy, UserIds: users}
 }
 
 // rowsSpec is a parsed rows request.

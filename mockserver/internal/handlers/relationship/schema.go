@@ -197,11 +197,13 @@ func getSchemaUsers(rc *pipeline.Request) error {
 	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	// Every user of the mock is active: activeOnly changes nothing.
-	users := rc.Tenant.Users()
-	out := make(relationshipapi.SchemaUserList, len(users))
-	for i, u := range users {
-		out[i] = relationshipapi.SchemaUser{Id: u.ID, Name: u.Name, Email: u.Email, EntryListId: userEntryListID}
+	activeOnly := pipeline.Deref(p.ActiveOnly)
+	out := relationshipapi.SchemaUserList{}
+	for _, u := range rc.Tenant.Users() {
+		if activeOnly && !u.Active {
+			continue
+		}
+		out = append(out, relationshipapi.SchemaUser{Id: u.ID, Name: u.Name, Email: u.Email, EntryListId: userEntryListID})
 	}
 	rc.WriteJSON(http.StatusOK, "application/json", out)
 	return nil

@@ -1,0 +1,36 @@
+package openapi_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/openapi"
+)
+
+// The relationship API's schema operations carry the vendor's documented
+// limit from their tag's x-rate-limit; no other operation has one.
+func TestVendorRateLimitsAreReadFromTheSpecs(t *testing.T) {
+	limited := map[string]bool{}
+	for _, api := range openapi.VendorAPIs {
+		doc, err := openapi.Load(api)
+		require.NoError(t, err)
+		ops, err := openapi.Operations(api, doc)
+		require.NoError(t, err)
+		for _, op := range ops {
+			if op.RateLimit == nil {
+				continue
+			}
+			limited[string(api)+"."+op.ID] = true
+			assert.Equal(t, openapi.RateLimit{Requests: 5, Window: time.Second, Group: "schema",
+				Message: "Requests to the Schema APIs are limited to 5 calls per second."}, *op.RateLimit, op.ID)
+		}
+	}
+	assert.Equal(t, map[string]bool{
+		"relationship.getEntryTypes": true, "relationship.getEntryType": true, "relationship.getEntryTypeFields": true,
+		"relationship.getAllFields": true, "relationship.getSchemaUsers": true, "relationship.getCurrencies": true,
+		"relationship.getFilterOperations": true,
+	}, limited)
+}
