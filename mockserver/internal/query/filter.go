@@ -121,7 +121,7 @@ func (l Limits) parseFilter(text string) (Expr, error) {
 func (p *parser) enter() error {
 	p.depth++
 	if m := p.limits.maxDepth(); p.depth > m {
-		return p.errorf("the filter nests objects more than %d levels deep (the limit is %d)", m, m)
+		return &SyntaxError{Pos: p.tok.pos, Msg: fmt.Sprintf("the filter nests objects more than %d levels deep (the limit is %d)", m, m)}
 	}
 	return nil
 }
