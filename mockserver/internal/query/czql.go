@@ -7,8 +7,8 @@ import (
 	"unicode"
 )
 
-// SyntaxError is a CZQL (or filter) syntax error at a 1-based character
-// position.
+// SyntaxError is a CZQL syntax error at a 1-based character position. (The
+// row filter reports its syntax errors as *Error, with Pos set.)
 type SyntaxError struct {
 	Pos int
 	Msg string
