@@ -89,7 +89,8 @@
 // table (LookupOperation): every GET, and the POSTs the spec marks
 // x-read-only (entityQuery, query, countQuery, retrieveMultiple,
 // queryRows). A write (createCredential, createObject,
-// createProxyAssignments, updates, deletes, login) is sent once unless the
+// createProxyAssignments, the relationship API's row writes, updates,
+// deletes, login) is sent once unless the
 // caller opts in for that call, in either of two ways:
 //
 //	// the server deduplicates by Idempotency-Key
@@ -130,6 +131,12 @@
 // login that refuses the user name or password (*auth.LoginError), or an
 // empty secret (auth.ErrNoCredential, StatusCode 0). So one
 // errors.As(err, &unauth) catches every credential mistake.
+//
+// The relationship API's row writes answer 200 even when rows fail (the
+// vendor's per-row Errors): CreateRows, UpsertRows, UpdateRows and
+// DeleteRows then return the per-row results and a *RowWriteError naming the
+// Failed rows (the batch is written all or none; NotCommitted counts the rows
+// left out).
 //
 // Failures without an error response (network, context, an undecodable 2xx
 // body, a token endpoint that is down) are an *OperationError wrapping the

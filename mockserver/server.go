@@ -82,7 +82,7 @@ func New(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.env.Specs = sp
-	if s.console, err = console.New(s); err != nil {
+	if s.console, err = console.New(s, pipeline.AdminPrefix); err != nil {
 		return nil, err
 	}
 	if _, err := s.CreateTenant(cfg.fixture); err != nil {

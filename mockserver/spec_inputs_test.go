@@ -77,6 +77,7 @@ func specInputBases(h *harness) map[string]specInput {
 			"credentialFields": map[string]any{"userName": "u", "password": "p"}}
 	}
 	deals := map[string]string{"entryType": "Deals"}
+	newRow := func() any { return []any{map[string]any{"EntryId": -1, "Name": "Boundary"}} }
 	return map[string]specInput{
 		"getToken": {form: url.Values{"grant_type": {"client_credentials"}, "client_id": {"demo-admin"}, "client_secret": {"demo-admin-secret"}}},
 
@@ -99,6 +100,10 @@ func specInputBases(h *harness) map[string]specInput {
 		"getSchemaUsers":         {headers: d},
 		"getCurrencies":          {headers: d},
 		"getFilterOperations":    {headers: d},
+		"createRows":             {headers: d, path: deals, json: newRow},
+		"upsertRows":             {headers: d, path: deals, json: newRow},
+		"updateRows":             {headers: d, path: deals, json: func() any { return []any{map[string]any{"EntryId": 4, "Name": "Boundary"}} }},
+		"deleteRows":             {headers: d, path: deals, json: func() any { return []any{9} }}, // a 404 once deleted: see checkOperationInputs
 	}
 }
 
@@ -188,8 +193,8 @@ func notMatching(t *testing.T, where, pattern string) string {
 // checkOperationInputs runs every case of one operation's inputs.
 func checkOperationInputs(t *testing.T, h *harness, base specInput, item *openapi3.PathItem, op *openapi3.Operation) {
 	accepted := func(status int) bool { return status/100 == 2 }
-	if op.OperationID == "deleteCredential" {
-		// Each accepted delete would need a credential of its own; the
+	if op.OperationID == "deleteCredential" || op.OperationID == "deleteRows" {
+		// Each accepted delete would need a credential (row) of its own; the
 		// spec's only constraint (credentialId's minLength 1) cannot be
 		// broken in a path, so a 404 counts as accepted here.
 		accepted = func(status int) bool { return status/100 == 2 || status == http.StatusNotFound }

@@ -126,6 +126,7 @@ func TestAsUserIsReadFromTheSpecs(t *testing.T) {
 	assert.ElementsMatch(t, []string{
 		"relationship.getProxyAssignments", "relationship.createProxyAssignments",
 		"relationship.queryRows", "relationship.getRows",
+		"relationship.createRows", "relationship.upsertRows", "relationship.updateRows", "relationship.deleteRows",
 		"relationship.getEntryTypes", "relationship.getEntryType", "relationship.getEntryTypeFields",
 		"relationship.getAllFields", "relationship.getSchemaUsers", "relationship.getCurrencies",
 		"relationship.getFilterOperations",

@@ -44,6 +44,21 @@ type ChoiceValue struct {
 // CurrencyList defines model for CurrencyList.
 type CurrencyList = []string
 
+// DeletedEntry One deleted entry (the vendor's example: `fieldId` 0, `rowId` the entry id, `isNoData` false). `errors` is the mock's (the vendor documents no per-item error), as in RowWriteResult.
+type DeletedEntry struct {
+	EntryId  int64       `json:"entryId"`
+	Errors   *[]RowError `json:"errors,omitempty"`
+	FieldId  int64       `json:"fieldId"`
+	IsNoData bool        `json:"isNoData"`
+	RowId    int64       `json:"rowId"`
+}
+
+// DeletedEntryList defines model for DeletedEntryList.
+type DeletedEntryList = []DeletedEntry
+
+// EntryIdList Entry ids to delete (the vendor's SDKs send up to 10000 per request).
+type EntryIdList = []int64
+
 // EntryTypeList defines model for EntryTypeList.
 type EntryTypeList = []EntryTypeObject
 
@@ -160,6 +175,52 @@ type Row struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// RowError One error of a row write (the vendor's per-row `Errors` items).
+type RowError struct {
+	Code        int    `json:"code"`
+	Description string `json:"description"`
+
+	// Field The field at fault (canonical name); absent for errors about the row itself.
+	Field *string `json:"field,omitempty"`
+}
+
+// RowWriteList Rows to write: each an object with `EntryId` (negative: a placeholder for a new entry;
+// positive: an existing entry, for upsertRows and updateRows) and field values by field
+// name, matched ignoring case. Values: text, numbers, booleans and dates (RFC 3339 or
+// YYYY-MM-DD) as JSON values; `null` clears a field. A reference (fieldType 5) or user
+// (7, `Owner` too) is the referenced entry's or user's id, as the vendor documents; a
+// negative id names the entry created for that placeholder in the same batch; `{"id": n}`
+// is accepted too. A choice (fieldType 2) is the choice value's id (the schema's
+// `choiceValues[].id`, the field id × 100 + seqNumber); for convenience the mock also
+// accepts the choice's name (ignoring case). Rows store the choice's name, which reads
+// return. The mock does not enforce `isRequired`.
+type RowWriteList = []Row
+
+// RowWriteResult A row as written: `EntryId` (the new id of a created entry; for a failed row, the id
+// sent) and the fields as written, canonical names (a placeholder reference as the new
+// entry's id). A row that cannot be written keeps the fields as sent and carries
+// `Errors`; when any row of a batch fails, no row of it is written (all-or-none), and each
+// row that had no error of its own carries one with code 5000 and the description
+// `entry not committed (batch all-or-none)`, the text the vendor's Python SDK recognises
+// for entries left out by the batch. Codes (the vendor documents only 5006; the others
+// are the mock's): 5000 not committed (batch all-or-none); 5001 the value is not valid
+// for the field's type; 5002 not a choice of the field; 5003 the EntryId must be
+// negative (createRows); 5004 no entry with that EntryId exists that the effective user
+// can see (an entry the user cannot see is answered exactly like one that does not
+// exist; writes follow row-level sharing even under the tenant setting `apiDataAccess:
+// bypass`, which opens reads only); 5006 "One or more referenced entries are not valid for this field." (a
+// reference to an entry that does not exist, that the user cannot see, or to a
+// placeholder not in the batch); 5008 the EntryId is repeated in the batch (updates and
+// deletes only). A batch in which every row fails with 5004 is answered 404 instead.
+type RowWriteResult struct {
+	EntryId              int64                  `json:"EntryId"`
+	Errors               *[]RowError            `json:"Errors,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// RowWriteResultList defines model for RowWriteResultList.
+type RowWriteResultList = []RowWriteResult
+
 // RowsQuery defines model for RowsQuery.
 type RowsQuery struct {
 	Fields *[]string `json:"fields,omitempty"`
@@ -262,6 +323,9 @@ type EntryType = string
 // does not document.
 type MisdirectedRequest = Problem
 
+// RowWriteResults defines model for RowWriteResults.
+type RowWriteResults = RowWriteResultList
+
 // Rows defines model for Rows.
 type Rows = RowsResponse
 
@@ -340,6 +404,30 @@ type GetRowsParams struct {
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
+// UpdateRowsParams defines parameters for UpdateRows.
+type UpdateRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// CreateRowsParams defines parameters for CreateRows.
+type CreateRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// UpsertRowsParams defines parameters for UpsertRows.
+type UpsertRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// DeleteRowsParams defines parameters for DeleteRows.
+type DeleteRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
 // GetAllFieldsParams defines parameters for GetAllFields.
 type GetAllFieldsParams struct {
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
@@ -400,6 +488,18 @@ type GetTokenFormdataRequestBody = TokenRequest
 // QueryRowsJSONRequestBody defines body for QueryRows for application/json ContentType.
 type QueryRowsJSONRequestBody = RowsQuery
 
+// UpdateRowsJSONRequestBody defines body for UpdateRows for application/json ContentType.
+type UpdateRowsJSONRequestBody = RowWriteList
+
+// CreateRowsJSONRequestBody defines body for CreateRows for application/json ContentType.
+type CreateRowsJSONRequestBody = RowWriteList
+
+// UpsertRowsJSONRequestBody defines body for UpsertRows for application/json ContentType.
+type UpsertRowsJSONRequestBody = RowWriteList
+
+// DeleteRowsJSONRequestBody defines body for DeleteRows for application/json ContentType.
+type DeleteRowsJSONRequestBody = EntryIdList
+
 // Getter for additional properties for Row. Returns the specified
 // element and whether it was found
 func (a Row) Get(fieldName string) (value interface{}, found bool) {
@@ -455,6 +555,87 @@ func (a Row) MarshalJSON() ([]byte, error) {
 	object["EntryId"], err = json.Marshal(a.EntryId)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'EntryId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for RowWriteResult. Returns the specified
+// element and whether it was found
+func (a RowWriteResult) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for RowWriteResult
+func (a *RowWriteResult) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for RowWriteResult to handle AdditionalProperties
+func (a *RowWriteResult) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["EntryId"]; found {
+		err = json.Unmarshal(raw, &a.EntryId)
+		if err != nil {
+			return fmt.Errorf("error reading 'EntryId': %w", err)
+		}
+		delete(object, "EntryId")
+	}
+
+	if raw, found := object["Errors"]; found {
+		err = json.Unmarshal(raw, &a.Errors)
+		if err != nil {
+			return fmt.Errorf("error reading 'Errors': %w", err)
+		}
+		delete(object, "Errors")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for RowWriteResult to handle AdditionalProperties
+func (a RowWriteResult) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["EntryId"], err = json.Marshal(a.EntryId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'EntryId': %w", err)
+	}
+
+	if a.Errors != nil {
+		object["Errors"], err = json.Marshal(a.Errors)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'Errors': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {
@@ -621,6 +802,170 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/rest/v4/data/entrydata/rows/{entryType} (the `GetRows` operationId).
 	GetRows(ctx context.Context, entryType EntryType, params *GetRowsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRowsWithBody Update existing entries (strict update; every EntryId must exist).
+	//
+	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+	// existing entry the effective user can see; a negative or unknown one is a per-row error
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+	UpdateRowsWithBody(ctx context.Context, entryType EntryType, params *UpdateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpdateRows Update existing entries (strict update; every EntryId must exist).
+	//
+	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+	// existing entry the effective user can see; a negative or unknown one is a per-row error
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+	UpdateRows(ctx context.Context, entryType EntryType, params *UpdateRowsParams, body UpdateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRowsWithBody Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+	//
+	// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+	// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+	// the same negative id may repeat; a negative id used as a reference value inside the
+	// same batch links to the entry created for that placeholder ("EntryIds can be used to
+	// link entries within a batch to each other as references"). Field names are matched
+	// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+	// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+	// "all choice values and references must utilize the id rather than a name".
+	//
+	// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+	// fails on any other success status): the new entry's `EntryId` and the fields as
+	// written, canonical names. Rows that cannot be written carry `Errors` (see
+	// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+	// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+	// in this way, none of the records in that group will be created").
+	//
+	// A field the entry type does not have is the vendor's whole-request 400
+	// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+	// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+	// is written.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+	CreateRowsWithBody(ctx context.Context, entryType EntryType, params *CreateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateRows Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+	//
+	// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+	// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+	// the same negative id may repeat; a negative id used as a reference value inside the
+	// same batch links to the entry created for that placeholder ("EntryIds can be used to
+	// link entries within a batch to each other as references"). Field names are matched
+	// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+	// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+	// "all choice values and references must utilize the id rather than a name".
+	//
+	// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+	// fails on any other success status): the new entry's `EntryId` and the fields as
+	// written, canonical names. Rows that cannot be written carry `Errors` (see
+	// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+	// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+	// in this way, none of the records in that group will be created").
+	//
+	// A field the entry type does not have is the vendor's whole-request 400
+	// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+	// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+	// is written.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+	CreateRows(ctx context.Context, entryType EntryType, params *CreateRowsParams, body CreateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpsertRowsWithBody Create or update entries (negative EntryId creates, positive updates).
+	//
+	// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+	// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+	// existing entry the effective user can see; a negative one creates an entry as
+	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+	//
+	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+	// creates entries (a negative EntryId) needs `data:entity:add` as well
+	// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+	// the permission step, before any row is looked at.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+	UpsertRowsWithBody(ctx context.Context, entryType EntryType, params *UpsertRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// UpsertRows Create or update entries (negative EntryId creates, positive updates).
+	//
+	// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+	// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+	// existing entry the effective user can see; a negative one creates an entry as
+	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+	//
+	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+	// creates entries (a negative EntryId) needs `data:entity:add` as well
+	// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+	// the permission step, before any row is looked at.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+	UpsertRows(ctx context.Context, entryType EntryType, params *UpsertRowsParams, body UpsertRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRowsWithBody Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+	//
+	// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+	// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+	// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+	// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+	// an id that names no entry the effective user can see with the same item plus `errors`
+	// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+	// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+	// batch names an entry the user can see, the answer is a 404 instead, as for
+	// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+	DeleteRowsWithBody(ctx context.Context, entryType EntryType, params *DeleteRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// DeleteRows Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+	//
+	// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+	// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+	// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+	// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+	// an id that names no entry the effective user can see with the same item plus `errors`
+	// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+	// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+	// batch names an entry the user can see, the answer is a 404 instead, as for
+	// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+	DeleteRows(ctx context.Context, entryType EntryType, params *DeleteRowsParams, body DeleteRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetAllFields The fields of every entry type the caller may read (a bare array).
 	//
@@ -852,6 +1197,250 @@ func (c *Client) QueryRows(ctx context.Context, entryType EntryType, params *Que
 // Corresponds with GET /api/rest/v4/data/entrydata/rows/{entryType} (the `GetRows` operationId).
 func (c *Client) GetRows(ctx context.Context, entryType EntryType, params *GetRowsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetRowsRequest(c.Server, entryType, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRowsWithBody Update existing entries (strict update; every EntryId must exist).
+//
+// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+// existing entry the effective user can see; a negative or unknown one is a per-row error
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+func (c *Client) UpdateRowsWithBody(ctx context.Context, entryType EntryType, params *UpdateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRowsRequestWithBody(c.Server, entryType, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpdateRows Update existing entries (strict update; every EntryId must exist).
+//
+// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+// existing entry the effective user can see; a negative or unknown one is a per-row error
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+func (c *Client) UpdateRows(ctx context.Context, entryType EntryType, params *UpdateRowsParams, body UpdateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpdateRowsRequest(c.Server, entryType, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRowsWithBody Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+//
+// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+// the same negative id may repeat; a negative id used as a reference value inside the
+// same batch links to the entry created for that placeholder ("EntryIds can be used to
+// link entries within a batch to each other as references"). Field names are matched
+// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+// "all choice values and references must utilize the id rather than a name".
+//
+// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+// fails on any other success status): the new entry's `EntryId` and the fields as
+// written, canonical names. Rows that cannot be written carry `Errors` (see
+// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+// in this way, none of the records in that group will be created").
+//
+// A field the entry type does not have is the vendor's whole-request 400
+// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+// is written.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+func (c *Client) CreateRowsWithBody(ctx context.Context, entryType EntryType, params *CreateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRowsRequestWithBody(c.Server, entryType, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateRows Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+//
+// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+// the same negative id may repeat; a negative id used as a reference value inside the
+// same batch links to the entry created for that placeholder ("EntryIds can be used to
+// link entries within a batch to each other as references"). Field names are matched
+// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+// "all choice values and references must utilize the id rather than a name".
+//
+// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+// fails on any other success status): the new entry's `EntryId` and the fields as
+// written, canonical names. Rows that cannot be written carry `Errors` (see
+// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+// in this way, none of the records in that group will be created").
+//
+// A field the entry type does not have is the vendor's whole-request 400
+// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+// is written.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+func (c *Client) CreateRows(ctx context.Context, entryType EntryType, params *CreateRowsParams, body CreateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateRowsRequest(c.Server, entryType, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpsertRowsWithBody Create or update entries (negative EntryId creates, positive updates).
+//
+// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+// existing entry the effective user can see; a negative one creates an entry as
+// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+//
+// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+// creates entries (a negative EntryId) needs `data:entity:add` as well
+// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+// the permission step, before any row is looked at.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+func (c *Client) UpsertRowsWithBody(ctx context.Context, entryType EntryType, params *UpsertRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpsertRowsRequestWithBody(c.Server, entryType, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// UpsertRows Create or update entries (negative EntryId creates, positive updates).
+//
+// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+// existing entry the effective user can see; a negative one creates an entry as
+// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+//
+// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+// creates entries (a negative EntryId) needs `data:entity:add` as well
+// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+// the permission step, before any row is looked at.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+func (c *Client) UpsertRows(ctx context.Context, entryType EntryType, params *UpsertRowsParams, body UpsertRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewUpsertRowsRequest(c.Server, entryType, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRowsWithBody Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+//
+// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+// an id that names no entry the effective user can see with the same item plus `errors`
+// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+// batch names an entry the user can see, the answer is a 404 instead, as for
+// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+func (c *Client) DeleteRowsWithBody(ctx context.Context, entryType EntryType, params *DeleteRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRowsRequestWithBody(c.Server, entryType, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// DeleteRows Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+//
+// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+// an id that names no entry the effective user can see with the same item plus `errors`
+// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+// batch names an entry the user can see, the answer is a 404 instead, as for
+// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+func (c *Client) DeleteRows(ctx context.Context, entryType EntryType, params *DeleteRowsParams, body DeleteRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewDeleteRowsRequest(c.Server, entryType, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1407,6 +1996,254 @@ func NewGetRowsRequest(server string, entryType EntryType, params *GetRowsParams
 	return req, nil
 }
 
+// NewUpdateRowsRequest calls the generic UpdateRows builder with application/json body
+func NewUpdateRowsRequest(server string, entryType EntryType, params *UpdateRowsParams, body UpdateRowsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpdateRowsRequestWithBody(server, entryType, params, "application/json", bodyReader)
+}
+
+// NewUpdateRowsRequestWithBody constructs an http.Request for the UpdateRows method, with any body, and a specified content type
+func NewUpdateRowsRequestWithBody(server string, entryType EntryType, params *UpdateRowsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entryType", entryType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/data/entrydata/rows/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewCreateRowsRequest calls the generic CreateRows builder with application/json body
+func NewCreateRowsRequest(server string, entryType EntryType, params *CreateRowsParams, body CreateRowsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateRowsRequestWithBody(server, entryType, params, "application/json", bodyReader)
+}
+
+// NewCreateRowsRequestWithBody constructs an http.Request for the CreateRows method, with any body, and a specified content type
+func NewCreateRowsRequestWithBody(server string, entryType EntryType, params *CreateRowsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entryType", entryType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/data/entrydata/rows/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewUpsertRowsRequest calls the generic UpsertRows builder with application/json body
+func NewUpsertRowsRequest(server string, entryType EntryType, params *UpsertRowsParams, body UpsertRowsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewUpsertRowsRequestWithBody(server, entryType, params, "application/json", bodyReader)
+}
+
+// NewUpsertRowsRequestWithBody constructs an http.Request for the UpsertRows method, with any body, and a specified content type
+func NewUpsertRowsRequestWithBody(server string, entryType EntryType, params *UpsertRowsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entryType", entryType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/data/entrydata/rows/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewDeleteRowsRequest calls the generic DeleteRows builder with application/json body
+func NewDeleteRowsRequest(server string, entryType EntryType, params *DeleteRowsParams, body DeleteRowsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewDeleteRowsRequestWithBody(server, entryType, params, "application/json", bodyReader)
+}
+
+// NewDeleteRowsRequestWithBody constructs an http.Request for the DeleteRows method, with any body, and a specified content type
+func NewDeleteRowsRequestWithBody(server string, entryType EntryType, params *DeleteRowsParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "entryType", entryType, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/v4/data/entrydata/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.ASUSER != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "AS-USER", *params.ASUSER, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "integer", Format: "int64"})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("AS-USER", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetAllFieldsRequest constructs an http.Request for the GetAllFields method
 func NewGetAllFieldsRequest(server string, params *GetAllFieldsParams) (*http.Request, error) {
 	var err error
@@ -1910,6 +2747,170 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/rest/v4/data/entrydata/rows/{entryType} (the `GetRows` operationId).
 	GetRowsWithResponse(ctx context.Context, entryType EntryType, params *GetRowsParams, reqEditors ...RequestEditorFn) (*GetRowsResponse, error)
+
+	// UpdateRowsWithBodyWithResponse Update existing entries (strict update; every EntryId must exist).
+	//
+	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+	// existing entry the effective user can see; a negative or unknown one is a per-row error
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+	UpdateRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *UpdateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRowsResponse, error)
+
+	// UpdateRowsWithResponse Update existing entries (strict update; every EntryId must exist).
+	//
+	// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+	// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+	// existing entry the effective user can see; a negative or unknown one is a per-row error
+	// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+	// exactly like a missing one, and a batch in which every row is such an entry is a 404
+	// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+	// single-row request of the mock).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+	UpdateRowsWithResponse(ctx context.Context, entryType EntryType, params *UpdateRowsParams, body UpdateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRowsResponse, error)
+
+	// CreateRowsWithBodyWithResponse Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+	//
+	// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+	// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+	// the same negative id may repeat; a negative id used as a reference value inside the
+	// same batch links to the entry created for that placeholder ("EntryIds can be used to
+	// link entries within a batch to each other as references"). Field names are matched
+	// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+	// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+	// "all choice values and references must utilize the id rather than a name".
+	//
+	// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+	// fails on any other success status): the new entry's `EntryId` and the fields as
+	// written, canonical names. Rows that cannot be written carry `Errors` (see
+	// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+	// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+	// in this way, none of the records in that group will be created").
+	//
+	// A field the entry type does not have is the vendor's whole-request 400
+	// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+	// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+	// is written.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+	CreateRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *CreateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRowsResponse, error)
+
+	// CreateRowsWithResponse Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+	//
+	// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+	// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+	// the same negative id may repeat; a negative id used as a reference value inside the
+	// same batch links to the entry created for that placeholder ("EntryIds can be used to
+	// link entries within a batch to each other as references"). Field names are matched
+	// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+	// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+	// "all choice values and references must utilize the id rather than a name".
+	//
+	// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+	// fails on any other success status): the new entry's `EntryId` and the fields as
+	// written, canonical names. Rows that cannot be written carry `Errors` (see
+	// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+	// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+	// in this way, none of the records in that group will be created").
+	//
+	// A field the entry type does not have is the vendor's whole-request 400
+	// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+	// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+	// is written.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+	CreateRowsWithResponse(ctx context.Context, entryType EntryType, params *CreateRowsParams, body CreateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRowsResponse, error)
+
+	// UpsertRowsWithBodyWithResponse Create or update entries (negative EntryId creates, positive updates).
+	//
+	// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+	// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+	// existing entry the effective user can see; a negative one creates an entry as
+	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+	//
+	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+	// creates entries (a negative EntryId) needs `data:entity:add` as well
+	// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+	// the permission step, before any row is looked at.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+	UpsertRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *UpsertRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertRowsResponse, error)
+
+	// UpsertRowsWithResponse Create or update entries (negative EntryId creates, positive updates).
+	//
+	// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+	// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+	// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+	// existing entry the effective user can see; a negative one creates an entry as
+	// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+	// all-or-none as for createRows; an updated row comes back with the fields written. An
+	// entry the effective user cannot see is answered exactly like one that does not exist
+	// (code 5004, never a different code or wording), and a batch in which every row is such
+	// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+	//
+	// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+	// creates entries (a negative EntryId) needs `data:entity:add` as well
+	// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+	// the permission step, before any row is looked at.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+	UpsertRowsWithResponse(ctx context.Context, entryType EntryType, params *UpsertRowsParams, body UpsertRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertRowsResponse, error)
+
+	// DeleteRowsWithBodyWithResponse Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+	//
+	// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+	// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+	// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+	// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+	// an id that names no entry the effective user can see with the same item plus `errors`
+	// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+	// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+	// batch names an entry the user can see, the answer is a 404 instead, as for
+	// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+	DeleteRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *DeleteRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteRowsResponse, error)
+
+	// DeleteRowsWithResponse Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+	//
+	// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+	// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+	// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+	// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+	// an id that names no entry the effective user can see with the same item plus `errors`
+	// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+	// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+	// batch names an entry the user can see, the answer is a 404 instead, as for
+	// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+	DeleteRowsWithResponse(ctx context.Context, entryType EntryType, params *DeleteRowsParams, body DeleteRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteRowsResponse, error)
 
 	// GetAllFieldsWithResponse The fields of every entry type the caller may read (a bare array).
 	//
@@ -2510,6 +3511,450 @@ func (r GetRowsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetRowsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpdateRowsResponse429Headers the declared response headers of an HTTP 429 response for UpdateRows
+type UpdateRowsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpdateRowsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RowWriteResults
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpdateRowsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateRowsResponse) GetJSON200() *RowWriteResults {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpdateRowsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpdateRowsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpdateRowsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpdateRowsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpdateRowsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateRowsResponse429Headers the declared response headers of an HTTP 429 response for CreateRows
+type CreateRowsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type CreateRowsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RowWriteResults
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *CreateRowsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateRowsResponse) GetJSON200() *RowWriteResults {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r CreateRowsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateRowsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateRowsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateRowsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateRowsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// UpsertRowsResponse429Headers the declared response headers of an HTTP 429 response for UpsertRows
+type UpsertRowsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type UpsertRowsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *RowWriteResults
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *UpsertRowsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpsertRowsResponse) GetJSON200() *RowWriteResults {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r UpsertRowsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r UpsertRowsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r UpsertRowsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r UpsertRowsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r UpsertRowsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// DeleteRowsResponse429Headers the declared response headers of an HTTP 429 response for DeleteRows
+type DeleteRowsResponse429Headers struct {
+	RetryAfter *int
+}
+
+type DeleteRowsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DeletedEntryList
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *Problem
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Problem
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Problem
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *Problem
+	// ApplicationproblemJSON421 the response for an HTTP 421 `application/problem+json` response
+	ApplicationproblemJSON421 *MisdirectedRequest
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *Problem
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Problem
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *DeleteRowsResponse429Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r DeleteRowsResponse) GetJSON200() *DeletedEntryList {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON400() *Problem {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON401() *Problem {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON403() *Problem {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON413() *Problem {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON421 returns the response for an HTTP 421 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON421() *MisdirectedRequest {
+	return r.ApplicationproblemJSON421
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON500() *Problem {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r DeleteRowsResponse) GetApplicationproblemJSON503() *Problem {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r DeleteRowsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r DeleteRowsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r DeleteRowsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r DeleteRowsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3392,6 +4837,218 @@ func (c *ClientWithResponses) GetRowsWithResponse(ctx context.Context, entryType
 	return ParseGetRowsResponse(rsp)
 }
 
+// UpdateRowsWithBodyWithResponse Update existing entries (strict update; every EntryId must exist).
+//
+// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+// existing entry the effective user can see; a negative or unknown one is a per-row error
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+func (c *ClientWithResponses) UpdateRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *UpdateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpdateRowsResponse, error) {
+	rsp, err := c.UpdateRowsWithBody(ctx, entryType, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRowsResponse(rsp)
+}
+
+// UpdateRowsWithResponse Update existing entries (strict update; every EntryId must exist).
+//
+// Not documented by the vendor's pages or used by its SDKs (a third-party page lists
+// "/data/entrydata/rows/{id} (PATCH strict update)"). Every `EntryId` must name an
+// existing entry the effective user can see; a negative or unknown one is a per-row error
+// (code 5004), and the batch is all-or-none as for createRows. A hidden entry is answered
+// exactly like a missing one, and a batch in which every row is such an entry is a 404
+// `not_found` (a one-row update of a row the user cannot see is a 404, as for every
+// single-row request of the mock).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PATCH /api/rest/v4/data/entrydata/rows/{entryType} (the `UpdateRows` operationId).
+func (c *ClientWithResponses) UpdateRowsWithResponse(ctx context.Context, entryType EntryType, params *UpdateRowsParams, body UpdateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateRowsResponse, error) {
+	rsp, err := c.UpdateRows(ctx, entryType, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpdateRowsResponse(rsp)
+}
+
+// CreateRowsWithBodyWithResponse Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+//
+// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+// the same negative id may repeat; a negative id used as a reference value inside the
+// same batch links to the entry created for that placeholder ("EntryIds can be used to
+// link entries within a batch to each other as references"). Field names are matched
+// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+// "all choice values and references must utilize the id rather than a name".
+//
+// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+// fails on any other success status): the new entry's `EntryId` and the fields as
+// written, canonical names. Rows that cannot be written carry `Errors` (see
+// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+// in this way, none of the records in that group will be created").
+//
+// A field the entry type does not have is the vendor's whole-request 400
+// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+// is written.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+func (c *ClientWithResponses) CreateRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *CreateRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateRowsResponse, error) {
+	rsp, err := c.CreateRowsWithBody(ctx, entryType, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRowsResponse(rsp)
+}
+
+// CreateRowsWithResponse Create entries (a batch of up to 1000 rows, each with a negative placeholder EntryId).
+//
+// Vendor page: /docs/data/rows/post. "Bulk Create allows an array of up to 1000 entries"
+// (the body's maxItems); "EntryId is required and should be a negative number like -1";
+// the same negative id may repeat; a negative id used as a reference value inside the
+// same batch links to the entry created for that placeholder ("EntryIds can be used to
+// link entries within a batch to each other as references"). Field names are matched
+// ignoring case and echoed in their canonical case (the vendor's example sends `street`
+// and gets `Street` back). Values are written as the `RowWriteList` schema describes:
+// "all choice values and references must utilize the id rather than a name".
+//
+// The answer is always 200 with one item per row, in the order sent (the vendor's SDK
+// fails on any other success status): the new entry's `EntryId` and the fields as
+// written, canonical names. Rows that cannot be written carry `Errors` (see
+// `RowWriteResult`), and then the whole batch is left unwritten (all-or-none, as the
+// vendor's SDK documents: "When multiple records are trying to be made and any one fails
+// in this way, none of the records in that group will be created").
+//
+// A field the entry type does not have is the vendor's whole-request 400
+// `{"message": "Field with name \"SubjectS\" does not exist"}`. The entries are created
+// for the effective user (the AS-USER principal when sent), who owns them unless `Owner`
+// is written.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/rest/v4/data/entrydata/rows/{entryType} (the `CreateRows` operationId).
+func (c *ClientWithResponses) CreateRowsWithResponse(ctx context.Context, entryType EntryType, params *CreateRowsParams, body CreateRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateRowsResponse, error) {
+	rsp, err := c.CreateRows(ctx, entryType, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateRowsResponse(rsp)
+}
+
+// UpsertRowsWithBodyWithResponse Create or update entries (negative EntryId creates, positive updates).
+//
+// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+// existing entry the effective user can see; a negative one creates an entry as
+// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+//
+// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+// creates entries (a negative EntryId) needs `data:entity:add` as well
+// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+// the permission step, before any row is looked at.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+func (c *ClientWithResponses) UpsertRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *UpsertRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*UpsertRowsResponse, error) {
+	rsp, err := c.UpsertRowsWithBody(ctx, entryType, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpsertRowsResponse(rsp)
+}
+
+// UpsertRowsWithResponse Create or update entries (negative EntryId creates, positive updates).
+//
+// No vendor page for rows PUT was found; the vendor's Cells page says "To update or
+// upsert, use PUT method. entryIds can either be negative to indicate new, or existing",
+// and the Python SDKs send `update_data` as this PUT. A positive `EntryId` must name an
+// existing entry the effective user can see; a negative one creates an entry as
+// createRows does (placeholders link within the batch). Answer, per-row `Errors` and
+// all-or-none as for createRows; an updated row comes back with the fields written. An
+// entry the effective user cannot see is answered exactly like one that does not exist
+// (code 5004, never a different code or wording), and a batch in which every row is such
+// an entry is a 404 `not_found`, as a single hidden row is everywhere in this API.
+//
+// Permissions: the operation needs `data:entity:edit` (`x-permissions`), and a batch that
+// creates entries (a negative EntryId) needs `data:entity:add` as well
+// (`x-create-permissions`): without it the request is a 403 naming that permission, at
+// the permission step, before any row is looked at.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/rest/v4/data/entrydata/rows/{entryType} (the `UpsertRows` operationId).
+func (c *ClientWithResponses) UpsertRowsWithResponse(ctx context.Context, entryType EntryType, params *UpsertRowsParams, body UpsertRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*UpsertRowsResponse, error) {
+	rsp, err := c.UpsertRows(ctx, entryType, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseUpsertRowsResponse(rsp)
+}
+
+// DeleteRowsWithBodyWithResponse Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+//
+// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+// an id that names no entry the effective user can see with the same item plus `errors`
+// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+// batch names an entry the user can see, the answer is a 404 instead, as for
+// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+func (c *ClientWithResponses) DeleteRowsWithBodyWithResponse(ctx context.Context, entryType EntryType, params *DeleteRowsParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*DeleteRowsResponse, error) {
+	rsp, err := c.DeleteRowsWithBody(ctx, entryType, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRowsResponse(rsp)
+}
+
+// DeleteRowsWithResponse Delete entries by id (the body is a JSON array of entry ids; not under /rows).
+//
+// Vendor page: /docs/data/delete. The body is an array of entry ids (`[3045228, 3045229]`);
+// the vendor's SDKs send batches of 10000 ("API max"), the body's maxItems. The answer is
+// 200 with one `{entryId, fieldId: 0, rowId, isNoData: false}` per entry, in the order
+// sent (the vendor's example). The vendor documents no per-item error; the mock answers
+// an id that names no entry the effective user can see with the same item plus `errors`
+// (code 5004, see `RowWriteResult`), deletes nothing of the batch (all-or-none), and
+// marks the other items `entry not committed (batch all-or-none)`. When no id of the
+// batch names an entry the user can see, the answer is a 404 instead, as for
+// updateRows. An id repeated in the batch is an error of its second item (code 5008).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/rest/v4/data/entrydata/{entryType} (the `DeleteRows` operationId).
+func (c *ClientWithResponses) DeleteRowsWithResponse(ctx context.Context, entryType EntryType, params *DeleteRowsParams, body DeleteRowsJSONRequestBody, reqEditors ...RequestEditorFn) (*DeleteRowsResponse, error) {
+	rsp, err := c.DeleteRows(ctx, entryType, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDeleteRowsResponse(rsp)
+}
+
 // GetAllFieldsWithResponse The fields of every entry type the caller may read (a bare array).
 //
 // No vendor docs page was found (a third-party client: "Returns all fields from the
@@ -3980,6 +5637,414 @@ func ParseGetRowsResponse(rsp *http.Response) (*GetRowsResponse, error) {
 	switch {
 	case rsp.StatusCode == 429:
 		var headers GetRowsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpdateRowsResponse parses an HTTP response from a UpdateRowsWithResponse call
+func ParseUpdateRowsResponse(rsp *http.Response) (*UpdateRowsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpdateRowsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RowWriteResults
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpdateRowsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateRowsResponse parses an HTTP response from a CreateRowsWithResponse call
+func ParseCreateRowsResponse(rsp *http.Response) (*CreateRowsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateRowsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RowWriteResults
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers CreateRowsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseUpsertRowsResponse parses an HTTP response from a UpsertRowsWithResponse call
+func ParseUpsertRowsResponse(rsp *http.Response) (*UpsertRowsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &UpsertRowsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest RowWriteResults
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers UpsertRowsResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseDeleteRowsResponse parses an HTTP response from a DeleteRowsWithResponse call
+func ParseDeleteRowsResponse(rsp *http.Response) (*DeleteRowsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &DeleteRowsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DeletedEntryList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest MisdirectedRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 429:
+		var headers DeleteRowsResponse429Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

@@ -92,6 +92,23 @@ func TestPythonAndNodeExamples(t *testing.T) {
 	})
 }
 
+// The relationship vendor's own Python SDK runs unchanged against the built
+// binary (examples/dealcloud-sdk). TENANTKIT_VENDOR_SDK_PYTHON names a Python
+// with the SDK installed (.ci/run makes one with .ci/vendor-sdk-env); without
+// it the test is skipped.
+func TestVendorPythonSDK(t *testing.T) {
+	gate(t)
+	python := os.Getenv("TENANTKIT_VENDOR_SDK_PYTHON")
+	if python == "" {
+		t.Skip("set TENANTKIT_VENDOR_SDK_PYTHON to a Python with examples/dealcloud-sdk/requirements.txt installed (bash .ci/vendor-sdk-env prints one)")
+	}
+	bin := buildMock(t)
+	out := runIn(t, "../../examples/dealcloud-sdk", []string{"TENANTKIT_MOCK=" + bin}, python, "-m", "pytest", "-q", "-p", "no:cacheprovider")
+	assert.Regexp(t, `\b\d+ passed\b`, out)
+	assert.NotContains(t, out, "failed")
+	assert.NotContains(t, out, "skipped")
+}
+
 // The container image builds and serves, where a Docker engine runs; else
 // the Dockerfile's build command is run as it is, and the binary serves.
 func TestContainerImage(t *testing.T) {

@@ -40,9 +40,6 @@ import (
 // Prefix is the path the console is served under.
 const Prefix = "/_mock/ui/"
 
-// AdminPrefix is the admin API's path prefix, which the controls call.
-const AdminPrefix = "/_mock/"
-
 // Source is what the console reads: the server's tenants and its reports,
 // built as the admin API builds them.
 type Source interface {
@@ -59,6 +56,7 @@ var assets embed.FS
 // Console serves the console's pages.
 type Console struct {
 	src   Source
+	admin string // the admin API's path prefix, which the controls call
 	pages map[string]*template.Template
 	files http.Handler
 	// heartbeat is how often an idle live stream sends a comment, so that
@@ -68,9 +66,10 @@ type Console struct {
 	closeOnce sync.Once
 }
 
-// New builds the console over src.
-func New(src Source) (*Console, error) {
-	c := &Console{src: src, pages: map[string]*template.Template{}, heartbeat: 15 * time.Second, closed: make(chan struct{})}
+// New builds the console over src, whose admin API is served under the
+// path prefix admin (the controls call it).
+func New(src Source, admin string) (*Console, error) {
+	c := &Console{src: src, admin: admin, pages: map[string]*template.Template{}, heartbeat: 15 * time.Second, closed: make(chan struct{})}
 	for _, name := range []string{"tenant", "live", "entry", "privilege", "visibility", "controls", "error"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+name+".html")
 		if err != nil {
@@ -207,7 +206,7 @@ func (c *Console) render(w http.ResponseWriter, r *http.Request, status int, nam
 	v := view{Title: title, Page: name, Tenant: t, Tenants: c.src.Tenants(), Data: data}
 	if t != nil {
 		v.Base = Prefix + "t/" + url.PathEscape(t.ID()) + "/"
-		v.Admin = AdminPrefix + "tenants/" + url.PathEscape(t.ID())
+		v.Admin = c.admin + "tenants/" + url.PathEscape(t.ID())
 	}
 	var b bytes.Buffer
 	if err := c.pages[name].ExecuteTemplate(&b, "layout", v); err != nil {

@@ -20,16 +20,6 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-// vendorCredentialType is the vendor Go SDK's Credentialtype, field for
-// field (platformclientv2/credentialtype.go): properties is free-form.
-type vendorCredentialType struct {
-	Id           *string      `json:"id,omitempty"`
-	Name         *string      `json:"name,omitempty"`
-	Properties   *interface{} `json:"properties,omitempty"`
-	DisplayOrder *[]string    `json:"displayOrder,omitempty"`
-	Required     *[]string    `json:"required,omitempty"`
-}
-
 // getCredentials sends an authorized GET to a credentials API path and
 // returns the 200 body.
 func getCredentials(t *testing.T, srv *mocktest.Server, path string) []byte {

@@ -44,6 +44,12 @@ var knownScopes = sync.OnceValues(func() (map[string]bool, error) {
 })
 
 // KnownScopes lists the OAuth scopes the vendor specs declare, sorted.
+
+// MaxChoices bounds a field's choice values: a choice's id is its field's
+// id × 100 + its 1-based position, which stays distinct from the next
+// field's choices up to 99.
+const MaxChoices = 99
+
 func KnownScopes() []string {
 	m, err := knownScopes()
 	if err != nil {
@@ -186,6 +192,9 @@ func (f *Fixture) Validate() error {
 			fieldIDs[o.ID] = o.ID != 0
 			if len(o.Choices) > 0 && ft.Kind != KindString {
 				v.errf(fp+".choices", "choice values need a string field, not %s", ts)
+			}
+			if len(o.Choices) > MaxChoices {
+				v.errf(fp+".choices", "%d choice values; a field has at most %d (a choice's id is its field's id × 100 + its position)", len(o.Choices), MaxChoices)
 			}
 			seen := map[string]bool{}
 			for j, c := range o.Choices {

@@ -1,6 +1,7 @@
 package tenant_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,6 +54,7 @@ func TestFieldOptionsAreChecked(t *testing.T) {
 		{"duplicate choice", "{Name: {choices: [a, a]}}", "fieldOptions.Name.choices[1]: empty or duplicate choice value"},
 		{"multi-select text", "{Name: {multiSelect: true}}", "fieldOptions.Name.multiSelect: only choice and reference fields"},
 		{"duplicate id", "{Name: {id: 7}, Weight: {id: 7}}", "duplicate or negative field id 7"},
+		{"too many choices", "{Name: {choices: [" + manyChoices(tenant.MaxChoices+1) + "]}}", "fieldOptions.Name.choices: 100 choice values; a field has at most 99"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			src := "entityTypes:\n  - {name: Widget, entryTypeId: 5, fields: {Name: string, Weight: number, Part: 'ref:Widget'}, fieldOptions: " + c.opts + "}\n"
@@ -64,4 +66,16 @@ func TestFieldOptionsAreChecked(t *testing.T) {
 	ok := "entityTypes:\n  - {name: Widget, entryTypeId: 5, fields: {Part: 'ref:Widget'}, fieldOptions: {Part: {multiSelect: true, id: 9}}}\n"
 	_, err := tenant.Parse("t.yaml", []byte(ok))
 	require.NoError(t, err)
+	most := "entityTypes:\n  - {name: Widget, entryTypeId: 5, fields: {Name: string}, fieldOptions: {Name: {choices: [" + manyChoices(tenant.MaxChoices) + "]}}}\n"
+	_, err = tenant.Parse("t.yaml", []byte(most))
+	require.NoError(t, err)
+}
+
+// manyChoices is n distinct choice values, comma-separated.
+func manyChoices(n int) string {
+	c := make([]string, n)
+	for i := range c {
+		c[i] = "c" + strconv.Itoa(i)
+	}
+	return strings.Join(c, ", ")
 }

@@ -24,6 +24,10 @@ type UsageEvent struct {
 	// Permission is the permission that allowed the request ("" if the
 	// operation needs none, or it was not allowed).
 	Permission string
+	// MorePermissions are permissions the request needed besides its
+	// operation's, for what it asked (an upsert that creates rows), and that
+	// allowed it.
+	MorePermissions []string
 	// EntityType is the entity type the request touched ("" if none).
 	EntityType string
 	// Principal is the AS-USER principal whose roles applied: 0 when the
@@ -172,6 +176,9 @@ func (t *Tenant) RecordUsage(ev UsageEvent) {
 	}
 	if ev.Permission != "" {
 		perms[ev.Permission]++
+	}
+	for _, p := range ev.MorePermissions {
+		perms[p]++
 	}
 	if ev.EntityType != "" {
 		types[ev.EntityType]++

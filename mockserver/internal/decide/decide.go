@@ -115,6 +115,11 @@ type Operation struct {
 	// ProxyDenied is the status of a caller refused at the proxy step: the
 	// AS-USER parameter's x-denied-status, else 403.
 	ProxyDenied int
+	// Schemes are the Authorization words of the operation's spec: the
+	// request path resolves a credential only by them. Known adds the
+	// words of the server's other specs, so a refusal can name the kind
+	// of credential a caller sent to an API that takes another.
+	Schemes, Known Schemes
 }
 
 // RequestedScopes are the scopes a token request's space-separated scope
@@ -291,6 +296,9 @@ type Decision struct {
 	EntityType string
 	UsedScopes []string // the scope set the token satisfied
 	Permission string   // the permission that allowed the request
+	// MorePermissions are permissions a handler checked besides the
+	// operation's (Permission), granted, in order.
+	MorePermissions []string
 	// AuditDetail is added to the audit entry's reason and never sent
 	// (that an AS-USER id names no user).
 	AuditDetail string
@@ -414,7 +422,7 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 	case c.Kind == KindNone || !slices.Contains(op.Accepts, c.Kind):
 		// Only a recognised scheme is named: anything else may be the
 		// secret itself, sent without a scheme.
-		form := "without a recognised scheme (ApiKey, Session or Bearer) and a value"
+		form := "without a recognised scheme (" + op.Known.Words() + ") and a value"
 		if c.Kind != KindNone {
 			form = fmt.Sprintf("of the form %q", c.Scheme+" ...")
 		}
@@ -579,15 +587,34 @@ func checkPermissions(op *Operation, sub *Subject, _ *Facts, d *Decision) *Denia
 		d.Permission = granted
 		return nil
 	}
+	return permissionDenial(op.ID, d.Effective, perms)
+}
+
+// Permission is step 4's rule for permissions an operation needs besides
+// its x-permissions, for what one request asks (an upsert that creates
+// rows): user's roles must grant one of perms. It returns the one granted,
+// or the denial, which handlers add with Decision.Record, as for Object.
+func Permission(p Policy, user int64, opID string, perms []string) (string, *Denial) {
+	if len(perms) == 0 {
+		return "", nil
+	}
+	if granted, ok := p.FirstGrantedPermission(user, perms); ok {
+		return granted, nil
+	}
+	return "", permissionDenial(opID, user, perms)
+}
+
+// permissionDenial refuses opID for user, who holds none of perms.
+func permissionDenial(opID string, effective int64, perms []string) *Denial {
 	list := strings.Join(perms, ", ")
-	user := strconv.FormatInt(d.Effective, 10)
+	user := strconv.FormatInt(effective, 10)
 	fix := "give user " + user + " a role with " + perms[0]
 	if len(perms) > 1 {
 		fix = "give user " + user + " a role with one of " + list
 	}
 	return denial(wire.StepPermission, wire.CodeMissingPermissions, 403, slices.Clone(perms),
 		"Unable to perform the requested action. You are missing the following permission(s): ["+list+"]",
-		"user "+user+" holds none of the permissions "+op.ID+" needs: "+list, fix)
+		"user "+user+" holds none of the permissions "+opID+" needs: "+list, fix)
 }
 
 // checkObject is step 5 for the operation's entity type. An unknown type

@@ -2,7 +2,10 @@ package decide
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -16,8 +19,12 @@ import (
 // the token endpoints of other APIs (nil: "the token endpoint").
 func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openapi.API) string) (rule Operation, token bool, err error) {
 	rule = Operation{Operation: op, TokenURL: TokenURL(doc), TokenURLOf: tokenURLOf, ScopeText: openapi.ScopeText(op.Scopes)}
+	if rule.Schemes, err = SchemesOf(doc); err != nil {
+		return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
+	}
+	rule.Known = rule.Schemes
 	for _, name := range op.Schemes {
-		kind, err := schemeKind(doc, name)
+		kind, _, err := schemeKind(doc, name)
 		if err != nil {
 			return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
 		}
@@ -41,7 +48,7 @@ func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openap
 	if rule.IgnoredScopes, err = ignoredScopes(doc, op); err != nil {
 		return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
 	}
-	rule.Hint = hint(rule.Accepts, rule.TokenURL, rule.SessionURL)
+	rule.Hint = hint(rule.Schemes, rule.Accepts, rule.TokenURL, rule.SessionURL)
 	return rule, token, nil
 }
 
@@ -88,45 +95,123 @@ func operationURL(doc *openapi3.T, id string) (string, error) {
 	return "", fmt.Errorf("no operation %q", id)
 }
 
-// SchemeKind is the credential kind an Authorization scheme word names
-// (case-insensitive): ApiKey, Session or Bearer.
-func SchemeKind(word string) (Kind, bool) {
-	switch { // case-insensitive, without the allocation of ToLower
-	case strings.EqualFold(word, "ApiKey"):
-		return KindAPIKey, true
-	case strings.EqualFold(word, "Session"):
-		return KindSession, true
-	case strings.EqualFold(word, "Bearer"):
-		return KindBearer, true
+// Scheme is an Authorization scheme word one of a spec's security schemes
+// names ("ApiKey" in `Authorization: ApiKey <key>`), and the kind of
+// credential its value is.
+type Scheme struct {
+	Word string
+	Kind Kind
+}
+
+// Schemes are the Authorization scheme words of a spec, read from its
+// security schemes by SchemesOf. The words are the spec's own: an apiKey
+// scheme in the Authorization header states its word in
+// x-authorization-prefix (and is a session when x-issued-by names the
+// operation that issues it); an oauth2 or http bearer scheme's word is
+// Bearer (RFC 6750, section 2.1).
+type Schemes []Scheme
+
+// Kind is the credential kind word names in s (case-insensitive, as HTTP
+// authentication schemes are).
+func (s Schemes) Kind(word string) (Kind, bool) {
+	for _, sc := range s {
+		if strings.EqualFold(sc.Word, word) {
+			return sc.Kind, true
+		}
 	}
 	return KindNone, false
 }
 
-// schemeKind reads how a security scheme authenticates. The apiKey schemes
-// of the data API differ only in their Authorization prefix, which the spec
-// states in the scheme's x-authorization-prefix extension (ApiKey or
-// Session); an apiKey scheme without it is refused.
-func schemeKind(doc *openapi3.T, name string) (Kind, error) {
+// Word is the word s names credentials of kind k by ("" when none).
+func (s Schemes) Word(k Kind) string {
+	for _, sc := range s {
+		if sc.Kind == k {
+			return sc.Word
+		}
+	}
+	return ""
+}
+
+// Words lists s's words, for a message: "ApiKey, Session or Bearer".
+func (s Schemes) Words() string {
+	var words []string
+	for _, sc := range s {
+		words = append(words, sc.Word)
+	}
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// With is s and the words of t that s does not have.
+func (s Schemes) With(t Schemes) Schemes {
+	out := slices.Clip(s)
+	for _, sc := range t {
+		if _, ok := out.Kind(sc.Word); !ok {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// SchemesOf reads the Authorization words of doc's security schemes, in
+// the order of their names. Two schemes that give one word different kinds
+// are an error.
+func SchemesOf(doc *openapi3.T) (Schemes, error) {
+	var out Schemes
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.SecuritySchemes)) {
+		kind, word, err := schemeKind(doc, name)
+		if err != nil {
+			return nil, err
+		}
+		if kind == KindClientSecret { // in a token request's Basic header or body, not a bearer of access
+			continue
+		}
+		if k, ok := out.Kind(word); ok {
+			if k != kind {
+				return nil, fmt.Errorf("security scheme %q: the Authorization word %q already names another kind of credential", name, word)
+			}
+			continue
+		}
+		out = append(out, Scheme{Word: word, Kind: kind})
+	}
+	return out, nil
+}
+
+// bearerWord is the Authorization word of OAuth 2 access tokens (RFC 6750,
+// section 2.1), for the oauth2 and http bearer security schemes.
+const bearerWord = "Bearer"
+
+// schemeKind reads how a security scheme authenticates, and the word its
+// Authorization header starts with. The apiKey schemes of the data API
+// differ only in their Authorization prefix, which the spec states in the
+// scheme's x-authorization-prefix extension; one with x-issued-by carries
+// a session. An apiKey scheme without a prefix is refused.
+func schemeKind(doc *openapi3.T, name string) (Kind, string, error) {
 	ref := doc.Components.SecuritySchemes[name]
 	if ref == nil || ref.Value == nil {
-		return KindNone, fmt.Errorf("unknown security scheme %q", name)
+		return KindNone, "", fmt.Errorf("unknown security scheme %q", name)
 	}
 	sc := ref.Value
 	switch {
 	case sc.Type == "oauth2":
-		return KindBearer, nil
-	case sc.Type == "http" && sc.Scheme == "basic":
-		return KindClientSecret, nil
-	case sc.Type == "http" && sc.Scheme == "bearer":
-		return KindBearer, nil
+		return KindBearer, bearerWord, nil
+	case sc.Type == "http" && strings.EqualFold(sc.Scheme, "basic"):
+		return KindClientSecret, sc.Scheme, nil
+	case sc.Type == "http" && strings.EqualFold(sc.Scheme, bearerWord):
+		return KindBearer, bearerWord, nil
 	case sc.Type == "apiKey":
 		prefix, _ := sc.Extensions["x-authorization-prefix"].(string)
-		if kind, ok := SchemeKind(prefix); ok && kind != KindBearer {
-			return kind, nil
+		if sc.In != "header" || !strings.EqualFold(sc.Name, "Authorization") || prefix == "" || strings.ContainsFunc(prefix, unicode.IsSpace) {
+			return KindNone, "", fmt.Errorf("apiKey security scheme %q needs to be in the Authorization header with x-authorization-prefix (the word before the value), got %s %q and prefix %q", name, sc.In, sc.Name, prefix)
 		}
-		return KindNone, fmt.Errorf("apiKey security scheme %q needs x-authorization-prefix: ApiKey or Session (the word before the value in its header), got %q", name, prefix)
+		if _, ok := sc.Extensions["x-issued-by"]; ok {
+			return KindSession, prefix, nil
+		}
+		return KindAPIKey, prefix, nil
 	}
-	return KindNone, fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
+	return KindNone, "", fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
 }
 
 // TokenURL reads the client-credentials token URL of a spec's OAuth
@@ -141,7 +226,7 @@ func TokenURL(doc *openapi3.T) string {
 }
 
 // hint says which credentials an operation accepts.
-func hint(kinds []Kind, tokenURL, sessionURL string) string {
+func hint(words Schemes, kinds []Kind, tokenURL, sessionURL string) string {
 	if tokenURL == "" {
 		tokenURL = "the token endpoint"
 	}
@@ -149,11 +234,11 @@ func hint(kinds []Kind, tokenURL, sessionURL string) string {
 	for _, k := range kinds {
 		switch k {
 		case KindAPIKey:
-			parts = append(parts, "Authorization: ApiKey <key>")
+			parts = append(parts, "Authorization: "+words.Word(k)+" <key>")
 		case KindSession:
-			parts = append(parts, "Authorization: Session <sessionId> (from "+sessionURL+")")
+			parts = append(parts, "Authorization: "+words.Word(k)+" <sessionId> (from "+sessionURL+")")
 		case KindBearer:
-			parts = append(parts, "Authorization: Bearer <token> (from POST "+tokenURL+")")
+			parts = append(parts, "Authorization: "+words.Word(k)+" <token> (from POST "+tokenURL+")")
 		}
 	}
 	return strings.Join(parts, " or ")

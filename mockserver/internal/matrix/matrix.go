@@ -346,6 +346,12 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		jsonBody(`[{"proxyUserId":1001,"userIds":[6045]}]`)
 	case op.ID == "queryRows":
 		jsonBody(`{"limit":10}`)
+	case op.ID == "createRows", op.ID == "upsertRows":
+		jsonBody(`[{"EntryId":-1,"Name":"permission matrix"}]`)
+	case op.ID == "updateRows":
+		jsonBody(fmt.Sprintf(`[{"EntryId":%d,"Name":"permission matrix"}]`, rowFor(f, c.EntityType, eff)))
+	case op.ID == "deleteRows":
+		jsonBody(fmt.Sprintf(`[%d]`, rowFor(f, c.EntityType, eff)))
 	}
 	for _, name := range []string{"typeName", "entryType"} {
 		path = strings.ReplaceAll(path, "{"+name+"}", c.EntityType)
@@ -367,6 +373,13 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 	}
 	c.Path = path
 	return nil
+}
+
+// namesRowInBody reports whether fill gives the operation a body naming
+// one existing row (rowFor): the relationship API's batch updates and
+// deletes, a one-row batch whose row the user cannot see being a 404.
+func namesRowInBody(op openapi.Operation) bool {
+	return op.ID == "updateRows" || op.ID == "deleteRows"
 }
 
 // effectiveUser is the user whose rights apply to the cell: the AS-USER
@@ -574,8 +587,9 @@ func (m *Matrix) Expect(c Cell) Result {
 			return deny(http.StatusForbidden, wire.StepObject, wire.CodeObjectNotAccessible)
 		}
 	}
-	// 6. row-level sharing, for operations on one row.
-	if strings.Contains(op.Path, "{id}") && !sees(f, c.EntityType, rowFor(f, c.EntityType, eff), eff) {
+	// 6. row-level sharing, for operations on one row (in the path, or the
+	// one row of a batch write's body).
+	if (strings.Contains(op.Path, "{id}") || namesRowInBody(op)) && !sees(f, c.EntityType, rowFor(f, c.EntityType, eff), eff) {
 		return deny(http.StatusNotFound, wire.StepRow, wire.CodeRowNotFound)
 	}
 	status := http.StatusOK

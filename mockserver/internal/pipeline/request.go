@@ -361,15 +361,16 @@ func (rc *Request) RecordUsage() {
 		principal = rc.Verdict.Principal
 	}
 	rc.Tenant.RecordUsage(tenant.UsageEvent{
-		Caller:     *rc.Caller(),
-		API:        string(rc.Route.Op.API),
-		Operation:  rc.Route.Op.ID,
-		Outcome:    d.Outcome,
-		Scopes:     rc.Verdict.UsedScopes,
-		Permission: rc.Verdict.Permission,
-		EntityType: rc.Verdict.EntityType,
-		Principal:  principal,
-		Denials:    denials,
+		Caller:          *rc.Caller(),
+		API:             string(rc.Route.Op.API),
+		Operation:       rc.Route.Op.ID,
+		Outcome:         d.Outcome,
+		Scopes:          rc.Verdict.UsedScopes,
+		Permission:      rc.Verdict.Permission,
+		EntityType:      rc.Verdict.EntityType,
+		MorePermissions: rc.Verdict.MorePermissions,
+		Principal:       principal,
+		Denials:         denials,
 	})
 }
 

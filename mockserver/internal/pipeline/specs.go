@@ -192,9 +192,16 @@ func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
 		}
 		return "the token endpoint"
 	}
+	var known decide.Schemes
+	for _, sp := range out {
+		for _, rt := range sp.Routes {
+			known = known.With(rt.Rule.Schemes)
+		}
+	}
 	for _, sp := range out {
 		for _, rt := range sp.Routes {
 			rt.Rule.TokenURLOf = tokenURLOf
+			rt.Rule.Known = rt.Rule.Schemes.With(known)
 		}
 	}
 	return out, nil

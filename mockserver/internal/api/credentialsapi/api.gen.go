@@ -162,7 +162,7 @@ type Limit struct {
 	Value     *int    `json:"value,omitempty"`
 }
 
-// OAuthError defines model for OAuthError.
+// OAuthError RFC 6749 error, exactly the members of the vendor Go SDK's `AuthErrorResponse` (platform-client-sdk-go `configuration.go`): `error`, `description`, `error_description`.
 type OAuthError struct {
 	Description      *string `json:"description,omitempty"`
 	Error            string  `json:"error"`
@@ -189,8 +189,15 @@ type TokenResponse struct {
 	// ExpiresIn Seconds; the default is the lifetime of a token when the tenant sets none.
 	//
 	// Example: 86399
-	ExpiresIn int     `json:"expires_in"`
-	Scope     *string `json:"scope,omitempty"`
+	ExpiresIn int `json:"expires_in"`
+
+	// Scope The token's scopes, space-separated (`""` for a token without scopes); always written.
+	// Not a member of the vendor's model: the vendor's Go SDK reads this response into
+	// `AuthResponse` (platform-client-sdk-go 188.0.0 `configuration.go`: `access_token`,
+	// `refresh_token`, `token_type`, `expires_in`) and ignores `scope`. RFC 6749 §5.1 allows
+	// it; this API writes it so a client sees which scopes a narrowed token holds. Whether
+	// the vendor's service sends it is not confirmed.
+	Scope *string `json:"scope,omitempty"`
 
 	// TokenType Example: bearer
 	TokenType string `json:"token_type"`

@@ -36,6 +36,21 @@ type ChoiceValue struct {
 // CurrencyList defines model for CurrencyList.
 type CurrencyList = []string
 
+// DeletedEntry One deleted entry (the vendor's example: `fieldId` 0, `rowId` the entry id, `isNoData` false). `errors` is the mock's (the vendor documents no per-item error), as in RowWriteResult.
+type DeletedEntry struct {
+	EntryId  int64       `json:"entryId"`
+	Errors   *[]RowError `json:"errors,omitempty"`
+	FieldId  int64       `json:"fieldId"`
+	IsNoData bool        `json:"isNoData"`
+	RowId    int64       `json:"rowId"`
+}
+
+// DeletedEntryList defines model for DeletedEntryList.
+type DeletedEntryList = []DeletedEntry
+
+// EntryIdList Entry ids to delete (the vendor's SDKs send up to 10000 per request).
+type EntryIdList = []int64
+
 // EntryTypeList defines model for EntryTypeList.
 type EntryTypeList = []EntryTypeObject
 
@@ -152,6 +167,52 @@ type Row struct {
 	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
+// RowError One error of a row write (the vendor's per-row `Errors` items).
+type RowError struct {
+	Code        int    `json:"code"`
+	Description string `json:"description"`
+
+	// Field The field at fault (canonical name); absent for errors about the row itself.
+	Field *string `json:"field,omitempty"`
+}
+
+// RowWriteList Rows to write: each an object with `EntryId` (negative: a placeholder for a new entry;
+// positive: an existing entry, for upsertRows and updateRows) and field values by field
+// name, matched ignoring case. Values: text, numbers, booleans and dates (RFC 3339 or
+// YYYY-MM-DD) as JSON values; `null` clears a field. A reference (fieldType 5) or user
+// (7, `Owner` too) is the referenced entry's or user's id, as the vendor documents; a
+// negative id names the entry created for that placeholder in the same batch; `{"id": n}`
+// is accepted too. A choice (fieldType 2) is the choice value's id (the schema's
+// `choiceValues[].id`, the field id × 100 + seqNumber); for convenience the mock also
+// accepts the choice's name (ignoring case). Rows store the choice's name, which reads
+// return. The mock does not enforce `isRequired`.
+type RowWriteList = []Row
+
+// RowWriteResult A row as written: `EntryId` (the new id of a created entry; for a failed row, the id
+// sent) and the fields as written, canonical names (a placeholder reference as the new
+// entry's id). A row that cannot be written keeps the fields as sent and carries
+// `Errors`; when any row of a batch fails, no row of it is written (all-or-none), and each
+// row that had no error of its own carries one with code 5000 and the description
+// `entry not committed (batch all-or-none)`, the text the vendor's Python SDK recognises
+// for entries left out by the batch. Codes (the vendor documents only 5006; the others
+// are the mock's): 5000 not committed (batch all-or-none); 5001 the value is not valid
+// for the field's type; 5002 not a choice of the field; 5003 the EntryId must be
+// negative (createRows); 5004 no entry with that EntryId exists that the effective user
+// can see (an entry the user cannot see is answered exactly like one that does not
+// exist; writes follow row-level sharing even under the tenant setting `apiDataAccess:
+// bypass`, which opens reads only); 5006 "One or more referenced entries are not valid for this field." (a
+// reference to an entry that does not exist, that the user cannot see, or to a
+// placeholder not in the batch); 5008 the EntryId is repeated in the batch (updates and
+// deletes only). A batch in which every row fails with 5004 is answered 404 instead.
+type RowWriteResult struct {
+	EntryId              int64                  `json:"EntryId"`
+	Errors               *[]RowError            `json:"Errors,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// RowWriteResultList defines model for RowWriteResultList.
+type RowWriteResultList = []RowWriteResult
+
 // RowsQuery defines model for RowsQuery.
 type RowsQuery struct {
 	Fields *[]string `json:"fields,omitempty"`
@@ -254,6 +315,9 @@ type EntryType = string
 // does not document.
 type MisdirectedRequest = Problem
 
+// RowWriteResults defines model for RowWriteResults.
+type RowWriteResults = RowWriteResultList
+
 // Rows defines model for Rows.
 type Rows = RowsResponse
 
@@ -332,6 +396,30 @@ type GetRowsParams struct {
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
 
+// UpdateRowsParams defines parameters for UpdateRows.
+type UpdateRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// CreateRowsParams defines parameters for CreateRows.
+type CreateRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// UpsertRowsParams defines parameters for UpsertRows.
+type UpsertRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
+// DeleteRowsParams defines parameters for DeleteRows.
+type DeleteRowsParams struct {
+	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
+	ASUSER *AsUser `json:"AS-USER,omitempty"`
+}
+
 // GetAllFieldsParams defines parameters for GetAllFields.
 type GetAllFieldsParams struct {
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
@@ -392,6 +480,18 @@ type GetTokenFormdataRequestBody = TokenRequest
 // QueryRowsJSONRequestBody defines body for QueryRows for application/json ContentType.
 type QueryRowsJSONRequestBody = RowsQuery
 
+// UpdateRowsJSONRequestBody defines body for UpdateRows for application/json ContentType.
+type UpdateRowsJSONRequestBody = RowWriteList
+
+// CreateRowsJSONRequestBody defines body for CreateRows for application/json ContentType.
+type CreateRowsJSONRequestBody = RowWriteList
+
+// UpsertRowsJSONRequestBody defines body for UpsertRows for application/json ContentType.
+type UpsertRowsJSONRequestBody = RowWriteList
+
+// DeleteRowsJSONRequestBody defines body for DeleteRows for application/json ContentType.
+type DeleteRowsJSONRequestBody = EntryIdList
+
 // Getter for additional properties for Row. Returns the specified
 // element and whether it was found
 func (a Row) Get(fieldName string) (value interface{}, found bool) {
@@ -447,6 +547,87 @@ func (a Row) MarshalJSON() ([]byte, error) {
 	object["EntryId"], err = json.Marshal(a.EntryId)
 	if err != nil {
 		return nil, fmt.Errorf("error marshaling 'EntryId': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
+
+// Getter for additional properties for RowWriteResult. Returns the specified
+// element and whether it was found
+func (a RowWriteResult) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for RowWriteResult
+func (a *RowWriteResult) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for RowWriteResult to handle AdditionalProperties
+func (a *RowWriteResult) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["EntryId"]; found {
+		err = json.Unmarshal(raw, &a.EntryId)
+		if err != nil {
+			return fmt.Errorf("error reading 'EntryId': %w", err)
+		}
+		delete(object, "EntryId")
+	}
+
+	if raw, found := object["Errors"]; found {
+		err = json.Unmarshal(raw, &a.Errors)
+		if err != nil {
+			return fmt.Errorf("error reading 'Errors': %w", err)
+		}
+		delete(object, "Errors")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for RowWriteResult to handle AdditionalProperties
+func (a RowWriteResult) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["EntryId"], err = json.Marshal(a.EntryId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'EntryId': %w", err)
+	}
+
+	if a.Errors != nil {
+		object["Errors"], err = json.Marshal(a.Errors)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'Errors': %w", err)
+		}
 	}
 
 	for fieldName, field := range a.AdditionalProperties {

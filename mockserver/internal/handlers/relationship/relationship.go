@@ -30,6 +30,10 @@ func Handlers() map[string]pipeline.Handler {
 		"getSchemaUsers":         getSchemaUsers,
 		"getCurrencies":          getCurrencies,
 		"getFilterOperations":    getFilterOperations,
+		"createRows":             createRows,
+		"upsertRows":             upsertRows,
+		"updateRows":             updateRows,
+		"deleteRows":             deleteRows,
 	}
 }
 

@@ -38,12 +38,13 @@ type spec struct {
 	// filterLimits bound the rows filter (getFilterOperations'
 	// x-filter-limits).
 	filterLimits query.Limits
+	writes       writeSpec
 }
 
 // Prepare reads what the handlers read of the relationship API's spec:
 // getFilterOperations' x-filter-operations, which must list the rows
 // filter's operators (query.FilterOperators) in its order, and
-// x-filter-limits.
+// x-filter-limits; and upsertRows' x-create-permissions.
 func Prepare(doc *openapi3.T) (any, error) {
 	item := doc.Paths.Find("/api/rest/v4/schema/filteroperations")
 	if item == nil || item.Get == nil {
@@ -85,6 +86,9 @@ func Prepare(doc *openapi3.T) (any, error) {
 		return nil, fmt.Errorf("mockserver: relationship spec: x-filter-limits needs maxDepth, maxConditions, maxListItems and maxText, each at least 1 (%s)", b)
 	}
 	sp.filterLimits = query.Limits{MaxDepth: lim.MaxDepth, MaxConditions: lim.MaxConditions, MaxListItems: lim.MaxListItems, MaxText: lim.MaxText}
+	if sp.writes, err = prepareWrites(doc); err != nil {
+		return nil, err
+	}
 	return sp, nil
 }
 
