@@ -103,7 +103,10 @@ func TestSchemaThroughTheSDK(t *testing.T) {
 	assert.Equal(t, []string{"USD", "EUR", "GBP"}, cur)
 	ops, err := rel.FilterOperations(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []relationshipapi.FilterOperation{{Id: 0, Name: "Equals", Description: "Exact value", RowsOperator: "$eq"}}, ops)
+	require.Len(t, ops, 14, "every operation of the vendor's table the Rows API takes")
+	assert.Equal(t, relationshipapi.FilterOperation{Id: ptr(0), Name: "Equals", Description: "Exact value", RowsOperator: "$eq"}, ops[0])
+	assert.Equal(t, relationshipapi.FilterOperation{Id: ptr(10), Name: "NotEqualTo", Description: "Value is not equal to x", RowsOperator: "$not"}, ops[10])
+	assert.Equal(t, relationshipapi.FilterOperation{Name: "And", Description: "And comparison", RowsOperator: "$and"}, ops[13], "no Cells API id: null")
 
 	_, err = rel.EntryType(ctx, "NoSuchType")
 	var nf *client.NotFoundError

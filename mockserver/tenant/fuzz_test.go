@@ -3,6 +3,7 @@ package tenant
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
@@ -14,6 +15,7 @@ import (
 //
 //	go test -run '^$' -fuzz FuzzWhereJSON -fuzztime 10s ./mockserver/tenant
 //	go test -run '^$' -fuzz FuzzCZQL -fuzztime 10s ./mockserver/tenant
+//	go test -run '^$' -fuzz FuzzRowFilter -fuzztime 10s ./mockserver/tenant
 
 func fuzzTenant(f *testing.F) *Tenant {
 	t, err := New(Demo(), Config{ID: "fuzz"})
@@ -76,6 +78,64 @@ func FuzzCZQL(f *testing.F) {
 		}
 		_, err = tn.Query(QuerySpec{Type: q.From, User: 2001, Where: q.Where, Orders: q.Orders, IDField: "id",
 			Skip: q.Offset, Cap: q.Limit, Limit: 10}, func(*Rows) error { return nil })
+		checkErr(t, err)
+	})
+}
+
+// FuzzRowFilter feeds arbitrary text through the relationship API's row
+// filter parser, resolves its field names as the handler does and runs it
+// on the demo's Deals as a user with row-level sharing, reading every field
+// of the page: a positioned error or an answer, never a panic.
+func FuzzRowFilter(f *testing.F) {
+	for _, s := range []string{
+		`{Stage: "Proposal"}`,
+		`{"stage": {"$eq": 'proposal'}, entryid: {$in: [1, 2, 3]}}`,
+		`{Amount: {$gt: 1e5, $lte: 5000000}, Name: {$contains: "deal"}}`,
+		`{$or: [{Region: {$not: "Global"}}, {Company: {$startswith: 'Fal', $endswith: "ics"}}]}`,
+		`{$and: [{CloseDate: {$between: ["2026-01-01", "2026-12-31"]}}, {Currency: {$nin: ["USD", null]}}]}`,
+		`{Name: "a\"b\u00e9\ud83d\ude00", Probability: {$gte: -.5}}`,
+		`{$or: [], $and: [{}]}`,
+		`{Owner: 6045, Amount: {$foo: 1}}`,
+		`EntryId in (1,2,3)`,
+	} {
+		f.Add(s)
+	}
+	tn := fuzzTenant(f)
+	et, ok := tn.EntityType("Deals")
+	if !ok {
+		f.Fatal("the demo has no Deals")
+	}
+	limits := query.Limits{MaxDepth: 32, MaxConditions: 500, MaxListItems: 5000, MaxText: 1000}
+	f.Fuzz(func(t *testing.T, text string) {
+		x, err := limits.ParseFilter(text)
+		if err != nil {
+			var qe *query.Error
+			if !errors.As(err, &qe) || qe.Pos < 1 || qe.Pos > len([]rune(text))+1 {
+				t.Fatalf("want an *query.Error with a position in the text, got %T: %v", err, err)
+			}
+			return
+		}
+		query.ResolveFields(x, func(f string) (string, bool) {
+			if strings.EqualFold(f, "EntryId") {
+				return "EntryId", true
+			}
+			n, ok := et.FieldName(f)
+			if !ok {
+				return f, true // the engine refuses it, with a *query.Error
+			}
+			return n, ok
+		})
+		_, err = tn.Query(QuerySpec{Type: "Deals", User: 6045, Where: x, IDField: "EntryId", Limit: 10}, func(rows *Rows) error {
+			for i := range rows.Len() {
+				_ = rows.ID(i)
+				for name := range et.Fields {
+					if fl, ok := rows.Field(name); ok {
+						_ = rows.Value(i, fl)
+					}
+				}
+			}
+			return nil
+		})
 		checkErr(t, err)
 	})
 }

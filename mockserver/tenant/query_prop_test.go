@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 )
@@ -349,13 +350,18 @@ func refVisible(t *Tenant, user int64, e Entity) bool {
 
 // refQuery answers spec by scanning every row the admin sees.
 func refQuery(t *Tenant, spec QuerySpec) ([]int64, PageInfo) {
+	return refQueryMatching(t, spec, func(e Entity) bool { return refMatch(spec.Where, e) })
+}
+
+// refQueryMatching answers spec with match in place of its condition.
+func refQueryMatching(t *Tenant, spec QuerySpec, match func(Entity) bool) ([]int64, PageInfo) {
 	all, err := t.Entities("Item", 4)
 	if err != nil {
 		panic(err)
 	}
 	var rows []Entity
 	for _, e := range all {
-		if refVisible(t, spec.User, e) && refMatch(spec.Where, e) {
+		if refVisible(t, spec.User, e) && match(e) {
 			rows = append(rows, e)
 		}
 	}
@@ -569,4 +575,373 @@ func show(x query.Expr) string {
 		return fmt.Sprintf("%s %s %#v", c.Field, c.Op, c.Value)
 	}
 	return "?"
+}
+
+// The relationship API's row filter is checked the same way: a random
+// filter is built as a tree, written as relaxed JSON text (keys and
+// operators quoted or not, field names in any case, strings in either
+// quote with escapes, numbers in either notation), parsed by
+// query.ParseFilter and run by the engine under row-level sharing; the
+// reference evaluator judges the tree itself.
+
+// filterObj is an object of a row filter: every member holds.
+type filterObj []filterMember
+
+// filterMember is one key of an object: a field with a shorthand value
+// (ops nil) or operators, or $or/$and with a list of objects.
+type filterMember struct {
+	field string // a propFieldNames entry; "" for $or/$and
+	value any    // the {F: v} shorthand
+	ops   []filterOp
+	comb  string // $or, $and
+	list  []filterObj
+}
+
+type filterOp struct {
+	name  string // $eq, ...
+	value any
+	list  []any // $in, $nin, $between
+}
+
+var filterTextOps = []string{"$contains", "$startswith", "$endswith"}
+var filterValueOps = []string{"$eq", "$not", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$between"}
+
+func filterConstant(rng *rand.Rand, field string) any {
+	if field == "id" {
+		return float64(1 + rng.IntN(170))
+	}
+	return randomConstant(rng, field)
+}
+
+func randomFilterObj(rng *rand.Rand, depth int) filterObj {
+	var obj filterObj
+	for range rng.IntN(3) + 1 {
+		if depth > 0 && rng.IntN(4) == 0 {
+			m := filterMember{comb: []string{"$or", "$and"}[rng.IntN(2)]}
+			for range rng.IntN(4) { // sometimes empty
+				m.list = append(m.list, randomFilterObj(rng, depth-1))
+			}
+			obj = append(obj, m)
+			continue
+		}
+		field := propFieldNames[rng.IntN(len(propFieldNames))]
+		m := filterMember{field: field}
+		if rng.IntN(4) == 0 {
+			m.value = filterConstant(rng, field)
+			if rng.IntN(6) == 0 {
+				m.value = nil
+			}
+			obj = append(obj, m)
+			continue
+		}
+		ops := filterValueOps
+		if field == "S" || field == "T" {
+			ops = append(slices.Clip(ops), filterTextOps...)
+		}
+		for range rng.IntN(2) + 1 {
+			o := filterOp{name: ops[rng.IntN(len(ops))]}
+			switch o.name {
+			case "$in", "$nin":
+				o.list = []any{}
+				for range rng.IntN(4) {
+					if rng.IntN(5) == 0 {
+						o.list = append(o.list, nil)
+					} else {
+						o.list = append(o.list, filterConstant(rng, field))
+					}
+				}
+			case "$between":
+				o.list = []any{filterConstant(rng, field), filterConstant(rng, field)}
+			case "$eq", "$not":
+				o.value = filterConstant(rng, field)
+				if rng.IntN(5) == 0 {
+					o.value = nil
+				}
+			default:
+				o.value = filterConstant(rng, field)
+			}
+			m.ops = append(m.ops, o)
+		}
+		obj = append(obj, m)
+	}
+	if depth == 3 && rng.IntN(20) == 0 {
+		return nil // {}
+	}
+	return obj
+}
+
+// filterWriter renders a filter tree as relaxed JSON text, counting the
+// operators it writes.
+type filterWriter struct {
+	rng  *rand.Rand
+	b    strings.Builder
+	seen map[string]int
+}
+
+func (w *filterWriter) space() {
+	if w.rng.IntN(3) == 0 {
+		w.b.WriteString([]string{" ", "  ", "\n", "\t"}[w.rng.IntN(4)])
+	}
+}
+
+// key writes a key: bare, in double or in single quotes.
+func (w *filterWriter) key(k string) {
+	w.space()
+	switch w.rng.IntN(3) {
+	case 0:
+		w.b.WriteString(k)
+	case 1:
+		w.str(k, '"')
+	default:
+		w.str(k, '\'')
+	}
+	w.space()
+	w.b.WriteByte(':')
+	w.space()
+}
+
+// fieldName writes a field as the vendor's callers might: any case.
+func (w *filterWriter) fieldName(f string) string {
+	if f == "id" {
+		f = "EntryId"
+	}
+	out := []rune(f)
+	for i, r := range out {
+		if w.rng.IntN(2) == 0 {
+			out[i] = unicode.ToLower(r)
+		} else {
+			out[i] = unicode.ToUpper(r)
+		}
+	}
+	return string(out)
+}
+
+// str writes s in quote q, escaping what must be and, at random, other
+// characters as \uXXXX.
+func (w *filterWriter) str(s string, q byte) {
+	w.b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == rune(q) || r == '\\':
+			w.b.WriteByte('\\')
+			w.b.WriteRune(r)
+		case w.rng.IntN(8) == 0:
+			fmt.Fprintf(&w.b, `\u%04x`, r)
+		default:
+			w.b.WriteRune(r)
+		}
+	}
+	w.b.WriteByte(q)
+}
+
+func (w *filterWriter) value(v any) {
+	w.space()
+	switch x := v.(type) {
+	case nil:
+		w.b.WriteString("null")
+	case bool:
+		w.b.WriteString(strconv.FormatBool(x))
+	case float64:
+		w.b.WriteString(strconv.FormatFloat(x, []byte{'f', 'g', 'e'}[w.rng.IntN(3)], -1, 64))
+	case string:
+		w.str(x, []byte{'"', '\''}[w.rng.IntN(2)])
+	default:
+		panic(fmt.Sprintf("value %T", v))
+	}
+	w.space()
+}
+
+func (w *filterWriter) obj(o filterObj) {
+	w.b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			w.b.WriteByte(',')
+		}
+		switch {
+		case m.comb != "":
+			w.seen[m.comb]++
+			w.key(m.comb)
+			w.b.WriteByte('[')
+			for j, y := range m.list {
+				if j > 0 {
+					w.b.WriteByte(',')
+				}
+				w.space()
+				w.obj(y)
+				w.space()
+			}
+			w.b.WriteByte(']')
+		case m.ops == nil:
+			w.seen["{F: v}"]++
+			w.key(w.fieldName(m.field))
+			w.value(m.value)
+		default:
+			w.key(w.fieldName(m.field))
+			w.b.WriteByte('{')
+			for j, op := range m.ops {
+				if j > 0 {
+					w.b.WriteByte(',')
+				}
+				w.seen[op.name]++
+				w.key(op.name)
+				if op.list == nil {
+					w.value(op.value)
+					continue
+				}
+				w.b.WriteByte('[')
+				for k, v := range op.list {
+					if k > 0 {
+						w.b.WriteByte(',')
+					}
+					w.value(v)
+				}
+				w.b.WriteByte(']')
+			}
+			w.b.WriteByte('}')
+		}
+	}
+	w.space()
+	w.b.WriteByte('}')
+}
+
+// refFilterMatch is the reference verdict of a filter tree on a row.
+func refFilterMatch(o filterObj, e Entity) bool {
+	for _, m := range o {
+		if !refMemberMatch(m, e) {
+			return false
+		}
+	}
+	return true
+}
+
+func refMemberMatch(m filterMember, e Entity) bool {
+	switch m.comb {
+	case "$or":
+		return slices.ContainsFunc(m.list, func(y filterObj) bool { return refFilterMatch(y, e) })
+	case "$and":
+		return !slices.ContainsFunc(m.list, func(y filterObj) bool { return !refFilterMatch(y, e) })
+	}
+	v := refGet(e, m.field)
+	if m.ops == nil {
+		return refEqual(m.field, v, refConst(m.field, m.value))
+	}
+	for _, op := range m.ops {
+		in := func() bool {
+			return slices.ContainsFunc(op.list, func(x any) bool { return refEqual(m.field, v, refConst(m.field, x)) })
+		}
+		var ok bool
+		switch op.name {
+		case "$eq":
+			ok = refEqual(m.field, v, refConst(m.field, op.value))
+		case "$not":
+			ok = !refEqual(m.field, v, refConst(m.field, op.value))
+		case "$in":
+			ok = in()
+		case "$nin":
+			ok = !in()
+		case "$between":
+			lo, hi := refConst(m.field, op.list[0]), refConst(m.field, op.list[1])
+			ok = !v.null && refCompare(m.field, v, lo) >= 0 && refCompare(m.field, v, hi) <= 0
+		default:
+			k := refConst(m.field, op.value)
+			if v.null {
+				break
+			}
+			n := refCompare(m.field, v, k)
+			switch op.name {
+			case "$gt":
+				ok = n > 0
+			case "$gte":
+				ok = n >= 0
+			case "$lt":
+				ok = n < 0
+			case "$lte":
+				ok = n <= 0
+			case "$contains":
+				ok = strings.Contains(v.s, k.s)
+			case "$startswith":
+				ok = strings.HasPrefix(v.s, k.s)
+			case "$endswith":
+				ok = strings.HasSuffix(v.s, k.s)
+			default:
+				panic(op.name)
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func TestRowFilterMatchesReferenceEvaluator(t *testing.T) {
+	tenants := 120
+	if testing.Short() {
+		tenants = 25
+	}
+	defer func(p int) { forcePath = p }(forcePath)
+	seen := map[string]int{}
+	nonEmpty, total := 0, 0
+	for seed := range tenants {
+		rng := rand.New(rand.NewPCG(uint64(seed), 7))
+		f := randomFixture(rng)
+		tn, err := New(f, Config{ID: "prop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		et, _ := tn.EntityType("Item")
+		for q := range 40 {
+			if q%5 == 4 {
+				randomWrite(rng, tn)
+			}
+			tree := randomFilterObj(rng, 3)
+			w := &filterWriter{rng: rng, seen: seen}
+			w.obj(tree)
+			text := w.b.String()
+			x, err := query.ParseFilter(text)
+			if err != nil {
+				t.Fatalf("seed %d query %d: %v\nfilter: %s", seed, q, err, text)
+			}
+			if rng.IntN(2) == 0 { // as the relationship handler does; else the engine resolves the case
+				if bad, ok := query.ResolveFields(x, func(f string) (string, bool) {
+					if strings.EqualFold(f, "EntryId") {
+						return "EntryId", true
+					}
+					return et.FieldName(f)
+				}); !ok {
+					t.Fatalf("seed %d query %d: field %q unknown\nfilter: %s", seed, q, bad, text)
+				}
+			}
+			spec := QuerySpec{Type: "Item", User: propUsers[rng.IntN(len(propUsers))], Where: x, IDField: "EntryId",
+				From: rng.IntN(4), Limit: rng.IntN(25)}
+			forcePath = rng.IntN(3)
+			got, gotInfo, err := engineQuery(tn, spec)
+			if err != nil {
+				t.Fatalf("seed %d query %d: %v\nfilter: %s", seed, q, err, text)
+			}
+			want, wantInfo := refQueryMatching(tn, spec, func(e Entity) bool { return refFilterMatch(tree, e) })
+			wantInfo.Version = tn.Version()
+			total++
+			if len(want) > 0 {
+				nonEmpty++
+			}
+			if !slices.Equal(got, want) || gotInfo != wantInfo {
+				t.Fatalf("seed %d query %d (path %d): user %d from %d limit %d\nfilter: %s\nparsed: %s\n got %v %+v\nwant %v %+v",
+					seed, q, forcePath, spec.User, spec.From, spec.Limit, text, show(x), got, gotInfo, want, wantInfo)
+			}
+		}
+	}
+	ops := []string{"{F: v}"}
+	for _, o := range query.FilterOperators() {
+		ops = append(ops, o.Name)
+	}
+	for _, op := range ops {
+		if seen[op] == 0 {
+			t.Errorf("no random filter used %s", op)
+		}
+	}
+	if nonEmpty < total/4 {
+		t.Fatalf("only %d of %d random filters matched rows: the generator is too narrow", nonEmpty, total)
+	}
+	t.Logf("%d of %d filters matched rows; operators written: %v", nonEmpty, total, seen)
 }

@@ -7,8 +7,8 @@ import (
 	"unicode"
 )
 
-// SyntaxError is a CZQL (or filter) syntax error at a 1-based character
-// position.
+// SyntaxError is a CZQL syntax error at a 1-based character position. (The
+// row filter reports its syntax errors as *Error, with Pos set.)
 type SyntaxError struct {
 	Pos int
 	Msg string
@@ -66,11 +66,14 @@ type parser struct {
 	off    int
 	tok    token
 	params map[string]any
-	// colonPunct lexes ':' as punctuation (the row filter) instead of as
-	// the start of a :parameter (CZQL).
-	colonPunct bool
-	depth      int
-	limits     Limits
+	// filter lexes the row filter's relaxed JSON (nextFilter) instead of
+	// CZQL.
+	filter bool
+	depth  int
+	limits Limits
+	// conditions and listItems count what a row filter holds so far,
+	// against Limits.MaxConditions and MaxListItems.
+	conditions, listItems int
 }
 
 func (p *parser) init(s string) error {
@@ -85,6 +88,9 @@ func (p *parser) errorf(format string, args ...any) error {
 
 // next reads the next token into p.tok.
 func (p *parser) next() error {
+	if p.filter {
+		return p.nextFilter()
+	}
 	for p.off < len(p.src) && unicode.IsSpace(p.src[p.off]) {
 		p.off++
 	}
@@ -99,7 +105,7 @@ func (p *parser) next() error {
 	case unicode.IsLetter(c) || c == '_':
 		for p.off < len(p.src) && (unicode.IsLetter(p.src[p.off]) || unicode.IsDigit(p.src[p.off]) || p.src[p.off] == '_' ||
 			// a dotted path: Manager.Name
-			p.src[p.off] == '.' && !p.colonPunct && p.off+1 < len(p.src) && (unicode.IsLetter(p.src[p.off+1]) || p.src[p.off+1] == '_')) {
+			p.src[p.off] == '.' && p.off+1 < len(p.src) && (unicode.IsLetter(p.src[p.off+1]) || p.src[p.off+1] == '_')) {
 			p.off++
 		}
 		p.tok = token{kind: tokIdent, text: string(p.src[start:p.off]), pos: pos}
@@ -133,9 +139,6 @@ func (p *parser) next() error {
 			b.WriteRune(r)
 		}
 		p.tok = token{kind: tokString, text: b.String(), pos: pos}
-	case c == ':' && p.colonPunct:
-		p.off++
-		p.tok = token{kind: tokPunct, text: ":", pos: pos}
 	case c == ':':
 		p.off++
 		for p.off < len(p.src) && (unicode.IsLetter(p.src[p.off]) || unicode.IsDigit(p.src[p.off]) || p.src[p.off] == '_') {

@@ -1,7 +1,7 @@
 // Package query evaluates the mock's query languages against in-memory rows:
 // the data API's `_type`-tagged where condition, a CZQL subset
 // (SELECT ... FROM ... WHERE ... ORDER BY ... LIMIT ...), and the
-// relationship API's `{Field: value}` row filter.
+// relationship API's row filter (`{Field: {$gt: 1}}`, see ParseFilter).
 //
 // The evaluator is deliberately small: it is kept apart from the server so a
 // fuller engine can replace it without touching the handlers.

@@ -11,8 +11,15 @@ import (
 // callers that set no limits, such as the engine's tests).
 type Limits struct {
 	// MaxDepth is how deep conditions may nest, the outermost counting as
-	// 1: JSON conditions, and parentheses and NOT in CZQL text.
+	// 1: JSON conditions, parentheses and NOT in CZQL text, and the
+	// objects of a row filter ({$or: [{F: {$gt: 1}}]} nests three).
 	MaxDepth int
+	// MaxConditions is the most comparisons one row filter may hold
+	// ($between counts two).
+	MaxConditions int
+	// MaxListItems is the most values the $in, $nin and $between lists of
+	// one row filter may hold together.
+	MaxListItems int
 	// MaxOrders is the most sort keys CZQL ORDER BY (and orders text) may
 	// list.
 	MaxOrders int
@@ -22,8 +29,26 @@ type Limits struct {
 	MaxText int
 }
 
-// defaultMaxDepth is MaxDepth when none is set.
-const defaultMaxDepth = 64
+// The limits when none is set.
+const (
+	defaultMaxDepth      = 64
+	defaultMaxConditions = 1000
+	defaultMaxListItems  = 10000
+)
+
+func (l Limits) maxConditions() int {
+	if l.MaxConditions <= 0 {
+		return defaultMaxConditions
+	}
+	return l.MaxConditions
+}
+
+func (l Limits) maxListItems() int {
+	if l.MaxListItems <= 0 {
+		return defaultMaxListItems
+	}
+	return l.MaxListItems
+}
 
 func (l Limits) maxDepth() int {
 	if l.MaxDepth <= 0 {

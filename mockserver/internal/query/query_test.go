@@ -161,9 +161,9 @@ func TestParseFilterAndSort(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, match(x), 3)
 	_, err = query.ParseFilter(`{Name "x"}`)
-	var se *query.SyntaxError
-	require.True(t, errors.As(err, &se))
-	assert.Equal(t, 7, se.Pos)
+	var qe *query.Error
+	require.True(t, errors.As(err, &qe))
+	assert.Equal(t, 7, qe.Pos)
 
 	sorted := append([]row(nil), rows...)
 	orders, err := query.ParseOrders("Due DESC, Name")

@@ -102,10 +102,10 @@ type Field struct {
 // FieldList defines model for FieldList.
 type FieldList = []Field
 
-// FilterOperation Inferred from the vendor's table: `id` is the Cells API number, `rowsOperator` the Rows API operator.
+// FilterOperation Inferred from the vendor's table: `id` is the Cells API number (`null` for the operations the table gives none: EndsWith, Or, And), `rowsOperator` the Rows API operator.
 type FilterOperation struct {
 	Description  string `json:"description"`
-	Id           int    `json:"id"`
+	Id           *int   `json:"id"`
 	Name         string `json:"name"`
 	RowsOperator string `json:"rowsOperator"`
 }
@@ -261,7 +261,34 @@ type RowsQuery struct {
 	Fields *[]string `json:"fields,omitempty"`
 	Limit  *int      `json:"limit,omitempty"`
 
-	// Query Filter such as `{entryid: 123}` or `{CompanyName: "x"}`.
+	// Query The row filter, the vendor's Rows API syntax (`/docs/schema/metadata/filter_operations`,
+	// listed by `GET /api/rest/v4/schema/filteroperations`), such as `{Stage: {$in: ["Proposal",
+	// "Negotiation"]}, Amount: {$gte: 100000}}`. It is a JSON object, relaxed as the vendor's
+	// examples write it: keys and `$` operators may be unquoted (`{entryid: 3}`); strings are in
+	// double or single quotes, with JSON's escapes; values are strings, numbers, `true`, `false`
+	// and `null`.
+	//
+	// - `{Field: value}` or `{Field: {$eq: value}}`: equal (`null`: has no value).
+	// - `$not`: not equal (rows without a value included; `{Field: {$not: null}}`: has a value).
+	// - `$contains`, `$startswith`, `$endswith`: text fields.
+	// - `$gt`, `$gte`, `$lt`, `$lte`: numbers, dates, text; `$between: [low, high]`, inclusive.
+	// - `$in: [...]`, `$nin: [...]` (not in; rows without a value included unless the list
+	//   holds `null`).
+	// - `{$or: [{...}, ...]}`, `{$and: [{...}, ...]}`: any, every one of the filters (an empty
+	//   `$or` matches no row, an empty `$and` every row).
+	//
+	// Several operators of one field, and several keys of one object, must all hold. Text
+	// compares case-insensitively, and the order and text operators never match a row without a
+	// value. Field names match case-insensitively (`EntryId` is the row id); an unknown one is a
+	// 400 `Field with name "X" does not exist`, and a value that does not fit its field's type a
+	// 400. Empty text or `{}` matches every row. A filter that does not parse is a 400 naming the
+	// 1-based character position and what was expected (`query: at position 14: expected a value
+	// after $gt ..., found "}"`); an unknown operator is a 400 listing the supported ones.
+	// Bounds (`x-filter-limits` of `getFilterOperations`): how deep objects nest, how many
+	// comparisons a filter holds (`$between` counts two), how many values its `$in`, `$nin` and
+	// `$between` lists hold together, and how long a string is; beyond one, a 400 naming the
+	// limit and the position. The vendor documents none of the error wordings but the unknown
+	// field's: the others are the mock's.
 	Query                *string `json:"query,omitempty"`
 	ResolveReferenceUrls *bool   `json:"resolveReferenceUrls,omitempty"`
 	Skip                 *int    `json:"skip,omitempty"`
@@ -406,7 +433,34 @@ type QueryRowsParams struct {
 
 // GetRowsParams defines parameters for GetRows.
 type GetRowsParams struct {
-	// Query Filter such as `{CompanyName: "x"}`.
+	// Query The row filter, the vendor's Rows API syntax (`/docs/schema/metadata/filter_operations`,
+	// listed by `GET /api/rest/v4/schema/filteroperations`), such as `{Stage: {$in: ["Proposal",
+	// "Negotiation"]}, Amount: {$gte: 100000}}`. It is a JSON object, relaxed as the vendor's
+	// examples write it: keys and `$` operators may be unquoted (`{entryid: 3}`); strings are in
+	// double or single quotes, with JSON's escapes; values are strings, numbers, `true`, `false`
+	// and `null`.
+	//
+	// - `{Field: value}` or `{Field: {$eq: value}}`: equal (`null`: has no value).
+	// - `$not`: not equal (rows without a value included; `{Field: {$not: null}}`: has a value).
+	// - `$contains`, `$startswith`, `$endswith`: text fields.
+	// - `$gt`, `$gte`, `$lt`, `$lte`: numbers, dates, text; `$between: [low, high]`, inclusive.
+	// - `$in: [...]`, `$nin: [...]` (not in; rows without a value included unless the list
+	//   holds `null`).
+	// - `{$or: [{...}, ...]}`, `{$and: [{...}, ...]}`: any, every one of the filters (an empty
+	//   `$or` matches no row, an empty `$and` every row).
+	//
+	// Several operators of one field, and several keys of one object, must all hold. Text
+	// compares case-insensitively, and the order and text operators never match a row without a
+	// value. Field names match case-insensitively (`EntryId` is the row id); an unknown one is a
+	// 400 `Field with name "X" does not exist`, and a value that does not fit its field's type a
+	// 400. Empty text or `{}` matches every row. A filter that does not parse is a 400 naming the
+	// 1-based character position and what was expected (`query: at position 14: expected a value
+	// after $gt ..., found "}"`); an unknown operator is a 400 listing the supported ones.
+	// Bounds (`x-filter-limits` of `getFilterOperations`): how deep objects nest, how many
+	// comparisons a filter holds (`$between` counts two), how many values its `$in`, `$nin` and
+	// `$between` lists hold together, and how long a string is; beyond one, a 400 naming the
+	// limit and the position. The vendor documents none of the error wordings but the unknown
+	// field's: the others are the mock's.
 	Query                *string `form:"query,omitempty" json:"query,omitempty"`
 	Limit                *int    `form:"limit,omitempty" json:"limit,omitempty"`
 	Skip                 *int    `form:"skip,omitempty" json:"skip,omitempty"`

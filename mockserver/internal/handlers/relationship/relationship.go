@@ -8,7 +8,6 @@ import (
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
-	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/internal/render"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -88,9 +87,9 @@ func rows(rc *pipeline.Request, spec rowsSpec) error {
 		return pipeline.BadRequest("entryType", "unknown entry type %q", rc.Params["entryType"])
 	}
 	rc.SetEntityType(et.Name)
-	filter, err := query.ParseFilter(spec.filter)
+	filter, err := parseFilter(rc, &et, spec.filter)
 	if err != nil {
-		return pipeline.BadRequest("query", "%v", err)
+		return err
 	}
 	proj := render.AllProjection(&et)
 	if len(spec.fields) > 0 {

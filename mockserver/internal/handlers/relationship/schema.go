@@ -1,15 +1,18 @@
 package relationship
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/relationshipapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -32,12 +35,16 @@ const userEntryListID = -1
 // (pipeline.APISpec.Extra), once per process.
 type spec struct {
 	filterOperations relationshipapi.FilterOperationList
-	writes           writeSpec
+	// filterLimits bound the rows filter (getFilterOperations'
+	// x-filter-limits).
+	filterLimits query.Limits
+	writes       writeSpec
 }
 
 // Prepare reads what the handlers read of the relationship API's spec:
-// getFilterOperations' x-filter-operations and upsertRows'
-// x-create-permissions.
+// getFilterOperations' x-filter-operations, which must list the rows
+// filter's operators (query.FilterOperators) in its order, and
+// x-filter-limits; and upsertRows' x-create-permissions.
 func Prepare(doc *openapi3.T) (any, error) {
 	item := doc.Paths.Find("/api/rest/v4/schema/filteroperations")
 	if item == nil || item.Get == nil {
@@ -55,6 +62,30 @@ func Prepare(doc *openapi3.T) (any, error) {
 	if err := json.Unmarshal(b, &sp.filterOperations); err != nil {
 		return nil, fmt.Errorf("mockserver: relationship spec: x-filter-operations: %w", err)
 	}
+	var listed, parsed []string
+	for _, o := range sp.filterOperations {
+		listed = append(listed, o.RowsOperator)
+	}
+	for _, o := range query.FilterOperators() {
+		parsed = append(parsed, o.Name)
+	}
+	if !slices.Equal(listed, parsed) {
+		return nil, fmt.Errorf("mockserver: relationship spec: x-filter-operations lists %v; the rows filter has %v", listed, parsed)
+	}
+	ext := item.Get.Extensions["x-filter-limits"]
+	if ext == nil {
+		return nil, fmt.Errorf("mockserver: relationship spec: getFilterOperations has no x-filter-limits")
+	}
+	if b, err = json.Marshal(ext); err != nil {
+		return nil, fmt.Errorf("mockserver: relationship spec: x-filter-limits: %w", err)
+	}
+	var lim struct{ MaxDepth, MaxConditions, MaxListItems, MaxText int }
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&lim); err != nil || lim.MaxDepth < 1 || lim.MaxConditions < 1 || lim.MaxListItems < 1 || lim.MaxText < 1 {
+		return nil, fmt.Errorf("mockserver: relationship spec: x-filter-limits needs maxDepth, maxConditions, maxListItems and maxText, each at least 1 (%s)", b)
+	}
+	sp.filterLimits = query.Limits{MaxDepth: lim.MaxDepth, MaxConditions: lim.MaxConditions, MaxListItems: lim.MaxListItems, MaxText: lim.MaxText}
 	if sp.writes, err = prepareWrites(doc); err != nil {
 		return nil, err
 	}
