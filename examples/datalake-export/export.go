@@ -271,11 +271,8 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 			}
 			// The server may answer fewer rows than asked for (its own page
 			// cap): the next page starts after the rows received.
-			out := &page{total: -1, next: skip + len(res.Rows), last: len(res.Rows) == 0}
-			if res.TotalRecords != nil {
-				out.total = int(*res.TotalRecords)
-				out.last = out.last || out.next >= out.total
-			}
+			out := &page{total: int(res.TotalRecords), next: skip + len(res.Rows), last: len(res.Rows) == 0}
+			out.last = out.last || out.next >= out.total
 			for _, r := range res.Rows {
 				b, err := json.Marshal(r)
 				if err != nil {
