@@ -545,7 +545,7 @@ func (rc *Request) BindQuery(params any) error {
 					return fmt.Errorf("mockserver: %s has no field for query parameter %s", dst.Type(), p.Name)
 				}
 				explode := p.Explode == nil || *p.Explode
-				if err := runtime.BindQueryParameter("form", explode, false, p.Name, q, f.Addr().Interface()); err != nil {
+				if err := runtime.BindRawQueryParameter("form", explode, false, p.Name, rc.R.URL.RawQuery, f.Addr().Interface()); err != nil {
 					return BadRequest(p.Name, "%s is not valid here: %v", p.Name, err)
 				}
 				continue
