@@ -11,8 +11,8 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 )
 
-// ListEntities and DescribeEntities against the mock: Bob reads Project and
-// Deals through the API, not Task, which is neither listed nor described.
+// ListEntities and DescribeEntities against the mock: Bob reads Project,
+// Deals, Companies and Contacts through the API, not Task, which is neither listed nor described.
 func TestDataMetadataDiscovery(t *testing.T) {
 	t.Parallel()
 	srv := mocktest.Start(t)
@@ -20,12 +20,12 @@ func TestDataMetadataDiscovery(t *testing.T) {
 	bob := srv.Client(mocktest.BobKey).Data
 	names, err := bob.ListEntities(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"Project", "Deals"}, names)
+	assert.Equal(t, []string{"Project", "Deals", "Companies", "Contacts"}, names)
 
 	alice := srv.Client(mocktest.AliceLogin).Data
 	names, err = alice.ListEntities(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"Project", "Task", "Deals"}, names)
+	assert.Equal(t, []string{"Project", "Task", "Deals", "Companies", "Contacts"}, names)
 
 	descs, err := alice.DescribeEntities(ctx, []string{"Task"})
 	require.NoError(t, err)
@@ -51,7 +51,7 @@ func TestDataMetadataDiscovery(t *testing.T) {
 
 	all, err := bob.DescribeMetadata(ctx, &dataapi.DescribeMetadataParams{Flags: &[]dataapi.DescribeMetadataParamsFlags{dataapi.Fields}})
 	require.NoError(t, err)
-	require.Len(t, all, 2)
+	require.Len(t, all, 4)
 	assert.NotEmpty(t, *all[1].Fields)
 }
 

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -232,6 +233,32 @@ func ExampleAnd() {
 	fmt.Println(string(b))
 	// Output:
 	// {"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"Equal","rightExpression":{"value":"Active"}},{"_type":"or","or":[{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"value":[1,2]}},{"_type":"cZQLCondition","parameters":{"name":"Apollo%"},"text":"Name LIKE :name"}]}]}
+}
+
+// Reading two fields of every contact (fields are sent repeated,
+// fields=Name&fields=Company) and decoding the company reference.
+func ExampleRelationshipService_Rows() {
+	var c *client.Client // from client.New
+	ctx := context.Background()
+
+	page, err := c.Relationship.Rows(ctx, "Contacts", &relationshipapi.GetRowsParams{
+		Fields: &[]string{"Name", "Company"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, row := range page.Rows {
+		b, _ := json.Marshal(row.AdditionalProperties["Company"])
+		var company relationshipapi.RowReference
+		if err := json.Unmarshal(b, &company); err != nil {
+			log.Fatal(err)
+		}
+		name := "(not readable)" // a company the caller may not read has no name
+		if company.Name != nil {
+			name = *company.Name
+		}
+		fmt.Println(row.EntryId, company.Id, name)
+	}
 }
 
 // Acting as another user for one call.

@@ -123,8 +123,9 @@ func proxyPages(failAt int) func(int, http.ResponseWriter, *http.Request) {
 	}
 }
 
-// rowPages pages by skip/limit until rows is empty; withTotal adds
-// totalRecords, which ends paging without the empty page.
+// rowPages pages by skip/limit until rows is empty; withTotal sends the
+// real totalRecords, which ends paging without the empty page (without it,
+// totalRecords is 0, as a server that does not count would send).
 func rowPages(failAt int, withTotal bool) func(int, http.ResponseWriter, *http.Request) {
 	return func(n int, w http.ResponseWriter, r *http.Request) {
 		if n == failAt {
@@ -142,7 +143,7 @@ func rowPages(failAt int, withTotal bool) func(int, http.ResponseWriter, *http.R
 		}
 		res := relationshipapi.RowsResponse{Rows: []relationshipapi.Row{}}
 		if withTotal {
-			res.TotalRecords = ptr[int64](total)
+			res.TotalRecords = int64(total)
 		}
 		for i := skip; i < min(skip+limit, total); i++ {
 			res.Rows = append(res.Rows, relationshipapi.Row{EntryId: int64(i)})
@@ -456,7 +457,7 @@ func TestRowsAllFollowsShortPages(t *testing.T) {
 	const total, served = 10, 3
 	s := newServer(t, func(_ int, w http.ResponseWriter, r *http.Request) {
 		skip, _ := strconv.Atoi(r.URL.Query().Get("skip"))
-		res := relationshipapi.RowsResponse{Rows: []relationshipapi.Row{}, TotalRecords: ptr[int64](total)}
+		res := relationshipapi.RowsResponse{Rows: []relationshipapi.Row{}, TotalRecords: int64(total)}
 		for i := skip; i < min(skip+served, total); i++ {
 			res.Rows = append(res.Rows, relationshipapi.Row{EntryId: int64(i)})
 		}

@@ -141,8 +141,14 @@ func (s *RelationshipService) UsersByID(ctx context.Context, params *relationshi
 	return *list, nil
 }
 
-// Rows reads one page of entry rows of entryType (api name or numeric id)
-// with skip/limit. params may be nil.
+// Rows reads one page of entry rows of entryType (api name or numeric id).
+// params may be nil: every field, skip 0 and the server's default limit
+// (the vendor's 1000). params.Fields is sent repeated (fields=A&fields=B),
+// as the vendor's SDKs send it; WrapIntoArrays, ResolveReferenceUrls and
+// DateTimeBehavior shape the values (see relationshipapi.Row). Values are
+// JSON in Row.AdditionalProperties: a reference decodes as
+// relationshipapi.RowReference, a user as RowUserReference, a choice as
+// RowChoice (or an array of one with WrapIntoArrays).
 func (s *RelationshipService) Rows(ctx context.Context, entryType string, params *relationshipapi.GetRowsParams, opts ...CallOption) (*relationshipapi.RowsResponse, error) {
 	params, opts = moveAsUser(params, opts)
 	return sendJSON[relationshipapi.RowsResponse](ctx, RelationshipAPI, "getRows", opts, func(ctx context.Context) (*relationshipapi.GetRowsResponse, error) {
@@ -214,7 +220,9 @@ func rowPages(api API, op string, skip0 *int, fetch func(skip int) (*relationshi
 				return
 			}
 			skip += len(page.Rows) // not limit: a server may serve fewer rows than asked
-			if page.TotalRecords != nil && int64(skip) >= *page.TotalRecords {
+			// totalRecords is required; a server that sends 0 with rows
+			// is paged until an empty page instead.
+			if page.TotalRecords > 0 && int64(skip) >= page.TotalRecords {
 				return
 			}
 			prev = page.Rows

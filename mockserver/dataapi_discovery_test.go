@@ -59,15 +59,15 @@ func TestListEntitiesListsReadableTypes(t *testing.T) {
 		return out.TypeNames, r.decision
 	}
 	got, d := names(apiKey("demo-key-bob"))
-	assert.Equal(t, []string{"Project", "Deals"}, got)
+	assert.Equal(t, []string{"Project", "Deals", "Companies", "Contacts"}, got)
 	assert.Equal(t, wire.OutcomeAllow, d.Outcome)
 	assert.NotContains(t, fmt.Sprint(d), "Task", "the decision header names no hidden type")
 	got, _ = names(session(loginSession(t, h, "alice@demo.tenantkit.dev")))
-	assert.Equal(t, []string{"Project", "Task", "Deals"}, got)
+	assert.Equal(t, []string{"Project", "Task", "Deals", "Companies", "Contacts"}, got)
 
 	setSettings(t, h, func(s *tenant.Settings) { s.Enforcement = tenant.EnforcementAudit })
 	got, d = names(apiKey("demo-key-bob"))
-	assert.Equal(t, []string{"Project", "Task", "Deals"}, got)
+	assert.Equal(t, []string{"Project", "Task", "Deals", "Companies", "Contacts"}, got)
 	assert.Equal(t, wire.OutcomeAuditDeny, d.Outcome)
 	assert.Equal(t, wire.StepObject, d.Step)
 }
@@ -143,7 +143,7 @@ func TestDescribeMetadata(t *testing.T) {
 	r := h.do(http.MethodGet, describeMetadataPath, nil, bob...)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	r.json(t, &d)
-	require.Len(t, d.EntityDescriptions, 2, "every readable type")
+	require.Len(t, d.EntityDescriptions, 4, "every readable type")
 	assert.Equal(t, "Project", d.EntityDescriptions[0].TypeName)
 	assert.Equal(t, "Deals", d.EntityDescriptions[1].TypeName)
 	assert.Empty(t, d.EntityDescriptions[0].Fields, "no fields without the fields flag")

@@ -76,7 +76,7 @@ func refOf(t *testing.T, body []byte, task float64) any {
 func jsonNum(f float64) string { b, _ := json.Marshal(f); return string(b) }
 
 // Item 5: a reference to a type the effective user may not read through
-// the API is written as its id alone, on every rendering path; the dotted
+// the API is written as its id alone (rows: with no name), on every rendering path; the dotted
 // path that reads the referenced row's fields stays a 403. A reference to
 // a user keeps its Name.
 func TestReferenceToUnreadableTypeShowsOnlyItsID(t *testing.T) {
@@ -91,7 +91,7 @@ func TestReferenceToUnreadableTypeShowsOnlyItsID(t *testing.T) {
 		auth := apiKey("tess-key")
 		want := any(map[string]any{"id": "/Project/5"})
 		if strings.HasPrefix(rd.path, rowsPath) {
-			auth, want = bearer(tok), map[string]any{"id": float64(5)}
+			auth, want = bearer(tok), map[string]any{"type": float64(0), "id": float64(5), "entryListId": float64(0)} // Project has no entry type id here
 		}
 		r := h.do(rd.method, rd.path, rd.body, auth...)
 		require.Equal(t, http.StatusOK, r.status, "%s: %s", rd.name, r.body)
@@ -144,7 +144,7 @@ func TestReferenceToHiddenRowShowsOnlyItsID(t *testing.T) {
 		hidden[rd.name] = ref
 		switch {
 		case strings.HasPrefix(rd.path, rowsPath):
-			assert.Equal(t, map[string]any{"id": float64(10)}, ref, rd.name)
+			assert.Equal(t, map[string]any{"type": float64(0), "id": float64(10), "entryListId": float64(0)}, ref, rd.name)
 		case rd.name == "dotted Project.Name":
 			assert.Equal(t, map[string]any{"id": "/Project/10", "Name": nil, "Budget": nil}, ref, rd.name)
 		case rd.name == "Project and Project.Name":

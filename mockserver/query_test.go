@@ -133,7 +133,7 @@ func TestRowsFilterOnTheEngine(t *testing.T) {
 	r.json(t, &got)
 	require.Len(t, got.Rows, 1)
 	assert.Equal(t, 1, got.TotalRecords)
-	assert.Equal(t, map[string]any{"id": 1002.0, "name": "Bob Analyst"}, got.Rows[0]["Owner"])
+	assert.Equal(t, map[string]any{"url": "mailto:bob@demo.tenantkit.dev", "type": 0.0, "id": 1002.0, "name": "Bob Analyst", "entryListId": -1.0}, got.Rows[0]["Owner"])
 
 	r = h.do(http.MethodPost, rowsPath+"query/Project", map[string]any{"query": `{Budget: "many"}`}, tok...)
 	require.Equal(t, http.StatusBadRequest, r.status, "%s", r.body)

@@ -25,6 +25,11 @@ func entryIDs(p rowsPage) []float64 {
 	return out
 }
 
+// dealName is a Deal's key field as rows show it: a reference to the row.
+func dealName(id float64, name string) map[string]any {
+	return map[string]any{"type": float64(0), "id": id, "name": name, "entryListId": float64(3011)}
+}
+
 func TestAsUserSeesThePrincipalsRows(t *testing.T) {
 	h := newHarness(t)
 	tok := h.token(dealcloudToken, "demo-integrator", "demo-integrator-secret", "data")
@@ -42,7 +47,7 @@ func TestAsUserSeesThePrincipalsRows(t *testing.T) {
 	r.json(t, &p)
 	assert.Equal(t, []float64{1, 2, 3}, entryIDs(p), "exactly Carol's Deals-EMEA deals")
 	assert.Equal(t, 3, p.TotalRecords)
-	assert.Equal(t, map[string]any{"id": float64(6045), "name": "Carol Principal"}, p.Rows[0]["Owner"])
+	assert.Equal(t, map[string]any{"url": "mailto:carol@demo.tenantkit.dev", "type": float64(0), "id": float64(6045), "name": "Carol Principal", "entryListId": float64(-1)}, p.Rows[0]["Owner"])
 	assert.EqualValues(t, 6045, r.decision.EffectiveUser)
 	assert.EqualValues(t, 6045, r.decision.Principal)
 	assert.Equal(t, "Deals", r.decision.EntityType)
@@ -92,8 +97,33 @@ func TestRowsFiltersAndPaging(t *testing.T) {
 	p = rowsPage{}
 	r.json(t, &p)
 	assert.Equal(t, []map[string]any{
-		{"EntryId": float64(1), "Name": "Adatum GmbH Expansion", "Amount": float64(420000)},
-		{"EntryId": float64(5), "Name": "Contoso Multi-Year", "Amount": float64(310000)},
+		{"EntryId": float64(1), "Name": dealName(1, "Adatum GmbH Expansion"), "Amount": float64(420000)},
+		{"EntryId": float64(5), "Name": dealName(5, "Contoso Multi-Year"), "Amount": float64(310000)},
 	}, p.Rows)
 	assert.Equal(t, 3, p.TotalRecords)
+}
+
+// The Python SDK 1.0.18's read_data request, as recorded: wrapIntoArrays,
+// skip and limit, fields repeated (fields=A&fields=B). Choice, reference
+// and user values come back as arrays of one object, the key field as one
+// object; a speculative page past the end is a 200 with rows [].
+func TestRowsAsThePythonSDKReadsThem(t *testing.T) {
+	h := newHarness(t)
+	tok := h.token(dealcloudToken, "demo-admin", "demo-admin-secret", "data")
+	r := h.do(http.MethodGet, rowsPath+"Deals?wrapIntoArrays=true&skip=0&limit=1000&fields=name&fields=Stage&fields=OWNER&query="+
+		url.QueryEscape("{EntryId: 1}"), nil, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	var p rowsPage
+	r.json(t, &p)
+	assert.Equal(t, []map[string]any{{
+		"EntryId": float64(1),
+		"Name":    dealName(1, "Adatum GmbH Expansion"),
+		"Stage":   []any{map[string]any{"seqNumber": float64(3), "isAutoPdf": false, "id": float64(301100903), "name": "Negotiation", "entryListId": float64(3011)}},
+		"Owner":   []any{map[string]any{"url": "mailto:carol@demo.tenantkit.dev", "type": float64(0), "id": float64(6045), "name": "Carol Principal", "entryListId": float64(-1)}},
+	}}, p.Rows)
+	assert.Equal(t, 1, p.TotalRecords)
+
+	r = h.do(http.MethodGet, rowsPath+"Deals?wrapIntoArrays=true&skip=4000&limit=1000", nil, bearer(tok)...)
+	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
+	assert.JSONEq(t, `{"rows":[],"totalRecords":9}`, string(r.body))
 }

@@ -199,7 +199,7 @@ func TestFlagWinsOverVariableOverDefault(t *testing.T) {
 	code, stdout, _ := runOnce(t, []string{"--check"}, nil)
 	require.Equal(t, 0, code)
 	assert.Equal(t, "the embedded demo fixture is valid: tenant \"Demo Org\": 4 users, 3 API keys, 4 OAuth clients, "+
-		"1 proxy assignment, 3 entity types, 31 entities\n", stdout)
+		"1 proxy assignment, 5 entity types, 45 entities\n", stdout)
 
 	// The variable over the default.
 	code, stdout, _ = runOnce(t, []string{"--check"}, acme)
@@ -219,7 +219,7 @@ func TestFlagWinsOverVariableOverDefault(t *testing.T) {
 	// Generated rows, from the flag or the variable.
 	code, stdout, _ = runOnce(t, []string{"--check", "--generate-projects", "2000"}, nil)
 	require.Equal(t, 0, code)
-	assert.Contains(t, stdout, "31 entities, and 2000 generated Project rows\n")
+	assert.Contains(t, stdout, "45 entities, and 2000 generated Project rows\n")
 	code, stdout, _ = runOnce(t, []string{"--check"}, env{envGenerate: "500"})
 	require.Equal(t, 0, code)
 	assert.Contains(t, stdout, "and 500 generated Project rows")

@@ -208,7 +208,18 @@ type page struct {
 // pager fetches the page that starts at from.
 type pager func(ctx context.Context, from int) (*page, error)
 
-func newPager(c *config, extra []client.Option) (pager, error) {
+// source is where an export's rows come from: its pager and, for entry rows,
+// prepare, which reads the entry type's fields from the schema API before
+// the first page (nil for the data API).
+type source struct {
+	fetch pager
+	// prepare resolves -fields against the schema (every field when none
+	// is given) and returns the Parquet columns of the schema's field
+	// types.
+	prepare func(ctx context.Context) ([]column, error)
+}
+
+func newSource(c *config, extra []client.Option) (*source, error) {
 	opts := append([]client.Option{client.WithUserAgent("tenantkit-datalake-export/" + client.Version)}, extra...)
 	if c.asUser > 0 {
 		opts = append(opts, client.WithAsUser(c.asUser))
@@ -227,7 +238,7 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, from int) (*page, error) {
+		return &source{fetch: func(ctx context.Context, from int) (*page, error) {
 			req := dataapi.EntityQueryRequest{TypeName: c.typeName, Paging: &dataapi.Paging{From: &from, Limit: &c.pageSize}}
 			if len(c.fields) > 0 {
 				req.Fields = &c.fields
@@ -251,7 +262,7 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 				out.rows = append(out.rows, b)
 			}
 			return out, nil
-		}, nil
+		}}, nil
 	default: // rows
 		cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
 			TokenURL: auth.RelationshipTokenURL(c.baseURL), ClientID: c.clientID, ClientSecret: c.clientSecret,
@@ -264,18 +275,36 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 		if err != nil {
 			return nil, err
 		}
-		return func(ctx context.Context, skip int) (*page, error) {
-			res, err := cl.Relationship.Rows(ctx, c.typeName, &relationshipapi.GetRowsParams{Skip: &skip, Limit: &c.pageSize})
+		src := &source{}
+		var fields []string // resolved by prepare: the schema's names
+		src.prepare = func(ctx context.Context) ([]column, error) {
+			schema, err := cl.Relationship.EntryTypeFields(ctx, c.typeName, nil)
+			if err != nil {
+				return nil, err
+			}
+			chosen, err := chooseFields(c.typeName, schema, c.fields)
+			if err != nil {
+				return nil, err
+			}
+			fields = make([]string, len(chosen))
+			for i, f := range chosen {
+				fields[i] = f.ApiName
+			}
+			return schemaColumns(chosen), nil
+		}
+		src.fetch = func(ctx context.Context, skip int) (*page, error) {
+			params := &relationshipapi.GetRowsParams{Skip: &skip, Limit: &c.pageSize}
+			if len(fields) > 0 {
+				params.Fields = &fields
+			}
+			res, err := cl.Relationship.Rows(ctx, c.typeName, params)
 			if err != nil {
 				return nil, err
 			}
 			// The server may answer fewer rows than asked for (its own page
 			// cap): the next page starts after the rows received.
-			out := &page{total: -1, next: skip + len(res.Rows), last: len(res.Rows) == 0}
-			if res.TotalRecords != nil {
-				out.total = int(*res.TotalRecords)
-				out.last = out.last || out.next >= out.total
-			}
+			out := &page{total: int(res.TotalRecords), next: skip + len(res.Rows), last: len(res.Rows) == 0}
+			out.last = out.last || out.next >= out.total
 			for _, r := range res.Rows {
 				b, err := json.Marshal(r)
 				if err != nil {
@@ -284,8 +313,42 @@ func newPager(c *config, extra []client.Option) (pager, error) {
 				out.rows = append(out.rows, b)
 			}
 			return out, nil
-		}, nil
+		}
+		return src, nil
 	}
+}
+
+// unknownFieldError is a -fields name the entry type's schema does not
+// have: a usage error.
+type unknownFieldError struct{ error }
+
+// chooseFields picks the schema's fields named by names (ignoring case, in
+// the order given, each once), or every field when names is empty. A name
+// the schema does not have is an unknownFieldError listing the fields.
+func chooseFields(typeName string, schema []relationshipapi.Field, names []string) ([]relationshipapi.Field, error) {
+	if len(names) == 0 {
+		return schema, nil
+	}
+	var out []relationshipapi.Field
+	seen := map[string]bool{}
+	for _, n := range names {
+		if strings.EqualFold(n, "EntryId") {
+			continue // always exported
+		}
+		i := slices.IndexFunc(schema, func(f relationshipapi.Field) bool { return strings.EqualFold(f.ApiName, n) })
+		if i < 0 {
+			all := make([]string, len(schema))
+			for j, f := range schema {
+				all[j] = f.ApiName
+			}
+			return nil, unknownFieldError{fmt.Errorf("-fields: %s has no field %q (its fields: %s)", typeName, n, strings.Join(all, ", "))}
+		}
+		if !seen[schema[i].ApiName] {
+			seen[schema[i].ApiName] = true
+			out = append(out, schema[i])
+		}
+	}
+	return out, nil
 }
 
 // export runs (or resumes) the export described by c.
@@ -294,7 +357,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	if hooks != nil {
 		extra = hooks.clientOpt
 	}
-	fetch, err := newPager(c, extra)
+	src, err := newSource(c, extra)
 	if err != nil {
 		return permanentError{err}
 	}
@@ -325,6 +388,22 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		}
 	}
 
+	// Entry rows: the fields come from the schema, checked before a page
+	// is fetched or a journal opened.
+	var cols []column // nil: inferred from the rows
+	if src.prepare != nil {
+		if cols, err = src.prepare(ctx); err != nil {
+			var ufe unknownFieldError
+			switch {
+			case errors.As(err, &ufe):
+				return usageError{err}
+			case refused(err):
+				return permanentError{fmt.Errorf("reading the fields of %s: %w; the API refuses this request, so running it again fails the same way "+
+					"until the credential, its grant or the flags are fixed", c.typeName, err)}
+			}
+			return fmt.Errorf("reading the fields of %s: %w; run the same command again", c.typeName, err)
+		}
+	}
 	f, err := openJournal(journalPath, cpPath, cp, resumed)
 	if err != nil {
 		return permanentError{err}
@@ -339,7 +418,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 
 	startRows, startPages := cp.Rows, cp.Pages
 	start := time.Now()
-	if err := fetchAll(ctx, c, fetch, f, cp, cpPath, stderr, hooks); err != nil {
+	if err := fetchAll(ctx, c, src.fetch, f, cp, cpPath, stderr, hooks); err != nil {
 		if cp.Pages == 0 { // nothing to resume from: leave no empty journal behind
 			f.Close()
 			os.Remove(journalPath)
@@ -356,7 +435,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		if _, err := f.Seek(0, io.SeekStart); err != nil {
 			return err
 		}
-		n, err := writeParquet(ctx, f, parquetPath, c.source)
+		n, err := writeParquet(ctx, f, parquetPath, c.source, cols)
 		if err == nil && n != cp.Rows {
 			err = fmt.Errorf("%d rows, but the export has %d", n, cp.Rows)
 		}

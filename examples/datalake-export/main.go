@@ -13,6 +13,10 @@
 //	    -client-id demo-integrator -client-secret demo-integrator-secret \
 //	    -type Deals -as-user 6045 -out deals
 //
+// With -source rows, -fields is checked against the entry type's schema
+// (every field when not given), and the Parquet columns take the schema's
+// field types.
+//
 // Secrets may come from the environment instead of flags (a flag given on
 // the command line wins): TENANTKIT_API_KEY (when neither -api-key nor
 // -user is given), TENANTKIT_PASSWORD, TENANTKIT_CLIENT_SECRET.
@@ -126,7 +130,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (*c
 	fs.StringVar(&c.baseURL, "url", "http://127.0.0.1:8080", "tenant base URL")
 	fs.StringVar(&c.source, "source", "data", "data: entities through the data API's entity query; rows: entry rows through the relationship API")
 	fs.StringVar(&c.typeName, "type", "", "entity type (data) or entry type (rows) to export (required)")
-	fs.StringVar(&fields, "fields", "", "comma-separated fields to export (data source only; default: every field)")
+	fs.StringVar(&fields, "fields", "", "comma-separated fields to export (default: every field; -source rows checks them against the entry type's schema, whose field types make the Parquet columns)")
 	fs.Int64Var(&c.asUser, "as-user", 0, "act as this user id (AS-USER header; needs a proxy assignment; -source rows only, the data API has no AS-USER)")
 	fs.StringVar(&c.out, "out", "", "output path prefix: writes PREFIX.ndjson, PREFIX.parquet and PREFIX.checkpoint.json; rows go to PREFIX.ndjson.part until the export is finished; missing directories are made (default: the type name)")
 	fs.StringVar(&formats, "format", "ndjson,parquet", "output formats: ndjson, parquet or both (NDJSON is always written: it is the export's journal; with ndjson alone, a PREFIX.parquet of an earlier run is removed)")

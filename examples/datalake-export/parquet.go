@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/tenantkit/tenantkit/client/relationshipapi"
 )
 
 // Column kinds, inferred from the exported values.
@@ -31,6 +33,44 @@ type column struct {
 	kind     colKind
 	required bool // the row id
 	integer  bool // an id stored as INT64
+	// named: a text column whose values may come as an object with a
+	// name (a choice, or the key field's reference to its own row):
+	// the name is stored.
+	named bool
+}
+
+// The relationship API's field types (its schema's fieldType).
+const (
+	fieldText    = 1
+	fieldChoice  = 2
+	fieldNumber  = 3
+	fieldDate    = 4
+	fieldBoolean = 6
+)
+
+// schemaColumns are the Parquet columns of entry rows with the schema's
+// fields: the EntryId, then text, choices and the key field as text (a
+// choice by its name, the key field by the row's name), numbers as
+// doubles, dates as RFC 3339 text, booleans, and references, users and
+// every other type as JSON text.
+func schemaColumns(fields []relationshipapi.Field) []column {
+	cols := []column{{name: idColumn("rows"), kind: kindString, required: true, integer: true}}
+	for _, f := range fields {
+		c := column{name: f.ApiName, kind: kindJSON}
+		switch f.FieldType {
+		case fieldText, fieldChoice:
+			c.kind, c.named = kindString, true
+		case fieldDate:
+			c.kind = kindString
+		case fieldNumber:
+			c.kind = kindNumber
+		case fieldBoolean:
+			c.kind = kindBool
+		}
+		cols = append(cols, c)
+	}
+	slices.SortFunc(cols[1:], func(a, b column) int { return strings.Compare(a.name, b.name) })
+	return cols
 }
 
 // idColumn names the row id of each source.
@@ -151,6 +191,9 @@ func convert(row map[string]any, cols []column, index map[string]int) (parquet.R
 			def = 0
 		}
 		v, ok := row[c.name]
+		if c.named {
+			v = nameOf(v)
+		}
 		if !ok || v == nil {
 			if c.required {
 				return nil, fmt.Errorf("a row has no %s", c.name)
@@ -167,15 +210,27 @@ func convert(row map[string]any, cols []column, index map[string]int) (parquet.R
 			}
 			pv = parquet.Int64Value(n)
 		case c.kind == kindNumber:
-			f, err := v.(json.Number).Float64()
+			num, ok := v.(json.Number)
+			if !ok {
+				return nil, fmt.Errorf("%s %v is not a number", c.name, v)
+			}
+			f, err := num.Float64()
 			if err != nil {
 				return nil, fmt.Errorf("%s %v is not a number", c.name, v)
 			}
 			pv = parquet.DoubleValue(f)
 		case c.kind == kindBool:
-			pv = parquet.BooleanValue(v.(bool))
+			bv, ok := v.(bool)
+			if !ok {
+				return nil, fmt.Errorf("%s %v is not a boolean", c.name, v)
+			}
+			pv = parquet.BooleanValue(bv)
 		case c.kind == kindString:
-			pv = parquet.ByteArrayValue([]byte(v.(string)))
+			sv, ok := v.(string)
+			if !ok {
+				return nil, fmt.Errorf("%s %v is not text", c.name, v)
+			}
+			pv = parquet.ByteArrayValue([]byte(sv))
 		default:
 			b, err := json.Marshal(v)
 			if err != nil {
@@ -188,18 +243,32 @@ func convert(row map[string]any, cols []column, index map[string]int) (parquet.R
 	return out, nil
 }
 
+// nameOf is the name of a choice or a reference to the row itself,
+// {"name": ...} or an array of one such object; other values are as they are.
+func nameOf(v any) any {
+	if a, ok := v.([]any); ok && len(a) == 1 {
+		v = a[0]
+	}
+	if m, ok := v.(map[string]any); ok {
+		return m["name"]
+	}
+	return v
+}
+
 // batchRows is how many rows the Parquet writer gets at once; ctx is
 // checked before every batch.
 const batchRows = 1000
 
 // writeParquet converts the NDJSON journal (read from the start of f) into
-// a Parquet file at path, written beside it and renamed into place, and
+// a Parquet file at path, with cols (nil: inferred from the rows), written beside it and renamed into place, and
 // returns the number of rows. It stops, leaving no file at path, when ctx
 // is done (Ctrl-C, -timeout).
-func writeParquet(ctx context.Context, f io.ReadSeeker, path, source string) (int, error) {
-	cols, err := inferColumns(ctx, f, source)
-	if err != nil {
-		return 0, err
+func writeParquet(ctx context.Context, f io.ReadSeeker, path, source string, cols []column) (int, error) {
+	if cols == nil {
+		var err error
+		if cols, err = inferColumns(ctx, f, source); err != nil {
+			return 0, err
+		}
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return 0, err

@@ -95,8 +95,11 @@ func run(ctx context.Context, base string, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		name, _ := row.Get("Name")
-		fmt.Fprintf(out, "  %d  %v\n", row.EntryId, name)
+		// The key field comes back as a reference to the row itself:
+		// {"type":0,"id":1,"name":"...","entryListId":3011}.
+		key, _ := row.Get("Name")
+		ref, _ := key.(map[string]any)
+		fmt.Fprintf(out, "  %d  %v\n", row.EntryId, ref["name"])
 	}
 
 	// A denial: the Admin-Lite service account may not delete credentials.

@@ -35,7 +35,7 @@ func TestSchemaThroughTheSDK(t *testing.T) {
 	for _, et := range types {
 		ids[et.ApiName] = et.Id
 	}
-	assert.Equal(t, map[string]int64{"Project": 3001, "Task": 3002, "Deals": 3011}, ids)
+	assert.Equal(t, map[string]int64{"Project": 3001, "Task": 3002, "Deals": 3011, "Companies": 3021, "Contacts": 3022}, ids)
 	deals := types[slices.IndexFunc(types, func(o relationshipapi.EntryTypeObject) bool { return o.ApiName == "Deals" })]
 	assert.Equal(t, relationshipapi.EntryTypeObject{Id: 3011, ApiName: "Deals", Name: "Deals", SingularName: "Deal", PluralName: "Deals", EntryListId: 3011}, deals)
 
@@ -91,7 +91,7 @@ func TestSchemaThroughTheSDK(t *testing.T) {
 			assert.Equal(t, []int64{3001}, x.EntryLists)
 		}
 	}
-	assert.Equal(t, map[int64]int{3001: 9, 3002: 8, 3011: 9}, perType, "every field joins to a listed entry type")
+	assert.Equal(t, map[int64]int{3001: 9, 3002: 8, 3011: 9, 3021: 10, 3022: 8}, perType, "every field joins to a listed entry type")
 
 	users, err := rel.SchemaUsers(ctx, &relationshipapi.GetSchemaUsersParams{ActiveOnly: ptr(true)})
 	require.NoError(t, err)
@@ -114,7 +114,7 @@ func TestSchemaThroughTheSDK(t *testing.T) {
 }
 
 // An entry type the effective user may not read through the API (Bob's
-// role Viewer reads Project and Deals, not Task) is absent from the lists,
+// role Viewer reads Project, Deals, Companies and Contacts, not Task) is absent from the lists,
 // its fields from allfields, and a one-type request for it is refused
 // exactly like one for a type that does not exist.
 func TestSchemaHidesEntryTypesTheUserMayNotRead(t *testing.T) {
@@ -129,7 +129,7 @@ func TestSchemaHidesEntryTypesTheUserMayNotRead(t *testing.T) {
 	for _, et := range types {
 		names = append(names, et.ApiName)
 	}
-	assert.Equal(t, []string{"Project", "Deals"}, names)
+	assert.Equal(t, []string{"Project", "Deals", "Companies", "Contacts"}, names)
 	all, err := rel.AllFields(ctx)
 	require.NoError(t, err)
 	require.NotEmpty(t, all)
@@ -166,7 +166,7 @@ func TestSchemaHidesEntryTypesTheUserMayNotRead(t *testing.T) {
 	svc := srv.Client(mocktest.IntegratorOAuth).Relationship
 	asCarol, err := svc.EntryTypes(ctx, client.AsUser(mocktest.CarolID))
 	require.NoError(t, err)
-	assert.Len(t, asCarol, 2)
+	assert.Len(t, asCarol, 4, "Project, Deals, Companies, Contacts")
 }
 
 // pythonSDKClient plays the DealCloud Python SDKs' HTTP traffic (as
@@ -300,7 +300,7 @@ func TestPythonSDK1018ConstructorSequence(t *testing.T) {
 	status, b := c.get("/api/rest/v4/schema/entryTypes")
 	require.Equal(t, http.StatusOK, status, "%s", b)
 	objects := checkObjects(t, b)
-	assert.Equal(t, map[int64]string{3001: "Project", 3011: "Deals"}, objects, "the service account's role reads Project and Deals")
+	assert.Equal(t, map[int64]string{3001: "Project", 3011: "Deals", 3021: "Companies", 3022: "Contacts"}, objects, "the service account's role reads Project, Deals, Companies and Contacts")
 
 	status, b = c.get("/api/rest/v4/schema/allfields")
 	require.Equal(t, http.StatusOK, status, "%s", b)

@@ -392,8 +392,8 @@ func TestAsUserReadsThePrincipalsRows(t *testing.T) {
 	for row, err := range c.Relationship.RowsAll(t.Context(), "Deals", &relationshipapi.GetRowsParams{Limit: ptr(2)}) {
 		require.NoError(t, err)
 		ids = append(ids, row.EntryId)
-		region, _ := row.Get("Region")
-		assert.Equal(t, "EMEA", region)
+		region, _ := row.Get("Region") // a choice: {seqNumber, isAutoPdf, id, name, entryListId}
+		assert.Equal(t, "EMEA", region.(map[string]any)["name"])
 	}
 	assert.Equal(t, []int64{1, 2, 3}, ids)
 

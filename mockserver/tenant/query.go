@@ -380,6 +380,17 @@ func (r *Rows) RefName(ref Ref) (string, bool) {
 	return "", true
 }
 
+// RefUser returns the name and email of a referenced user, and whether the
+// user exists (users are readable by everyone): one look-up for a rows
+// read's user value.
+func (r *Rows) RefUser(id int64) (name, email string, ok bool) {
+	u, found := r.t.users[id]
+	if !found {
+		return "", "", false
+	}
+	return u.Name, u.Email, true
+}
+
 // refSlot finds a referenced row the user may see; ok is false when it
 // does not exist or is hidden. Visible sets are computed once per table and
 // page, so a reference costs a slot lookup and a bitmap test.

@@ -533,6 +533,23 @@ func (rc *Request) BindQuery(params any) error {
 			if p == nil || p.In != openapi3.ParameterInQuery {
 				continue
 			}
+			if isArrayParam(p) {
+				// An array sent as the parameter repeated (form style,
+				// explode: fields=A&fields=B) or comma-separated
+				// (explode: false), as the spec declares it.
+				if len(q[p.Name]) == 0 {
+					continue
+				}
+				f, ok := formField(dst, p.Name)
+				if !ok {
+					return fmt.Errorf("mockserver: %s has no field for query parameter %s", dst.Type(), p.Name)
+				}
+				explode := p.Explode == nil || *p.Explode
+				if err := runtime.BindRawQueryParameter("form", explode, false, p.Name, rc.R.URL.RawQuery, f.Addr().Interface()); err != nil {
+					return BadRequest(p.Name, "%s is not valid here: %v", p.Name, err)
+				}
+				continue
+			}
 			raw, ok := validatedValue(q[p.Name])
 			if !ok {
 				continue
@@ -547,6 +564,11 @@ func (rc *Request) BindQuery(params any) error {
 		}
 	}
 	return nil
+}
+
+// isArrayParam reports whether a query parameter's schema is an array.
+func isArrayParam(p *openapi3.Parameter) bool {
+	return p.Schema != nil && p.Schema.Value != nil && p.Schema.Value.Type.Is(openapi3.TypeArray)
 }
 
 // operationParameters lists the parameters of the request's operation and

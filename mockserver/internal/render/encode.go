@@ -172,44 +172,6 @@ func AppendEntities(b []byte, rows *tenant.Rows, proj Projection) []byte {
 	return b
 }
 
-// AppendRows writes the relationship API form of rows: {"EntryId": n,
-// fields, references as {"id": n, "name"}}; a reference the user may not
-// read (ReadableRefs, Rows.RefName) is {"id": n} alone.
-func AppendRows(b []byte, rows *tenant.Rows, proj Projection) []byte {
-	fields := make([]tenant.Field, len(proj))
-	for i, p := range proj {
-		fields[i], _ = rows.Field(p.Name)
-	}
-	for i := range rows.Len() {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"EntryId":`...)
-		b = strconv.AppendInt(b, rows.ID(i), 10)
-		for j, p := range proj {
-			b = append(b, ',')
-			b = appendString(b, p.Name)
-			b = append(b, ':')
-			v := rows.Value(i, fields[j])
-			if v.Null || v.Kind != tenant.KindRef {
-				b = appendValue(b, v)
-				continue
-			}
-			b = append(b, `{"id":`...)
-			b = strconv.AppendInt(b, v.Ref.ID, 10)
-			if p.readable {
-				if name, ok := rows.RefName(v.Ref); ok {
-					b = append(b, `,"name":`...)
-					b = appendString(b, name)
-				}
-			}
-			b = append(b, '}')
-		}
-		b = append(b, '}')
-	}
-	return b
-}
-
 // appendValue writes a non-reference value (references as their id).
 // jsonSafe[c] is true for the bytes encoding/json writes as they are:
 // printable ASCII other than '"', '\\', '<', '>' and '&'.

@@ -8,6 +8,24 @@ import (
 	"fmt"
 )
 
+// Defines values for RowsQueryDateTimeBehavior.
+const (
+	RowsQueryDateTimeBehaviorN0 RowsQueryDateTimeBehavior = 0
+	RowsQueryDateTimeBehaviorN1 RowsQueryDateTimeBehavior = 1
+)
+
+// Valid indicates whether the value is a known member of the RowsQueryDateTimeBehavior enum.
+func (e RowsQueryDateTimeBehavior) Valid() bool {
+	switch e {
+	case RowsQueryDateTimeBehaviorN0:
+		return true
+	case RowsQueryDateTimeBehaviorN1:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenRequestGrantType.
 const (
 	ClientCredentials TokenRequestGrantType = "client_credentials"
@@ -17,6 +35,24 @@ const (
 func (e TokenRequestGrantType) Valid() bool {
 	switch e {
 	case ClientCredentials:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetRowsParamsDateTimeBehavior.
+const (
+	GetRowsParamsDateTimeBehaviorN0 GetRowsParamsDateTimeBehavior = 0
+	GetRowsParamsDateTimeBehaviorN1 GetRowsParamsDateTimeBehavior = 1
+)
+
+// Valid indicates whether the value is a known member of the GetRowsParamsDateTimeBehavior enum.
+func (e GetRowsParamsDateTimeBehavior) Valid() bool {
+	switch e {
+	case GetRowsParamsDateTimeBehaviorN0:
+		return true
+	case GetRowsParamsDateTimeBehaviorN1:
 		return true
 	default:
 		return false
@@ -204,10 +240,35 @@ type ProxyAssignmentUser struct {
 	Id       int64  `json:"id"`
 }
 
-// Row An entry row; `EntryId` and the requested fields. References are `{id, name}` objects, or `{id}` alone when the caller may not read the referenced entry.
+// Row An entry row: `EntryId` and the requested fields, by declared name (vendor: "Will always
+// include the EntryId"). Value shapes follow the vendor's example (/docs/data/rows/get):
+//   - the entry type's key field (its name, `fieldOptions.key` in the fixture) is a
+//     `RowReference` to the row itself (`id` = EntryId, `entryListId` = the row's entry type);
+//   - a reference to an entry is a `RowReference` (`entryListId` = the referenced entry type);
+//     when the caller may not read the referenced row (its type, or the row under row-level
+//     sharing), or it does not exist, the reference carries its id and no `name`;
+//   - a user reference is a `RowUserReference` (`entryListId` -1, `url` `mailto:<email>`);
+//   - a choice is a `RowChoice` (`id` = the field id × 100 + `seqNumber`, as in the schema's
+//     `choiceValues`);
+//   - with `wrapIntoArrays=true`, reference, user and choice values are arrays of one such
+//     object (the key field is not wrapped);
+//   - text, numbers and booleans are JSON values; dates are RFC 3339 in UTC; a value not set
+//     is null.
 type Row struct {
 	EntryId              int64                  `json:"EntryId"`
 	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// RowChoice A choice value, as the vendor's example shows it. `id` is the schema's choice value id
+// (the field id × 100 + seqNumber), `entryListId` the field's entry type id (the schema's
+// `choiceValues` carry the same; the vendor's Python SDK docs show -6 in one example,
+// unexplained). A stored text that is not one of the field's choices is answered as text.
+type RowChoice struct {
+	EntryListId int64  `json:"entryListId"`
+	Id          int64  `json:"id"`
+	IsAutoPdf   bool   `json:"isAutoPdf"`
+	Name        string `json:"name"`
+	SeqNumber   int    `json:"seqNumber"`
 }
 
 // RowError One error of a row write (the vendor's per-row `Errors` items).
@@ -217,6 +278,32 @@ type RowError struct {
 
 	// Field The field at fault (canonical name); absent for errors about the row itself.
 	Field *string `json:"field,omitempty"`
+}
+
+// RowReference A reference to an entry, as the vendor's example shows it (`type` is always 0 there).
+// `url` only with `resolveReferenceUrls=true`: the vendor documents a "URL of entry"
+// without its form; the mock answers a rows read of that entry,
+// `<base>/api/rest/v4/data/entrydata/rows/<entryListId>?query=%7BEntryId%3A<id>%7D`
+// (inferred), `<base>` being the scheme and host the request was sent to.
+type RowReference struct {
+	EntryListId int64 `json:"entryListId"`
+	Id          int64 `json:"id"`
+
+	// Name The entry's name; absent when the caller may not read the entry.
+	Name *string `json:"name,omitempty"`
+	Type int     `json:"type"`
+	Url  *string `json:"url,omitempty"`
+}
+
+// RowUserReference A user value, as the vendor's example shows it (`entryListId` -1); `url` and `name` are absent only for a user id the tenant no longer has.
+type RowUserReference struct {
+	EntryListId int64   `json:"entryListId"`
+	Id          int64   `json:"id"`
+	Name        *string `json:"name,omitempty"`
+	Type        int     `json:"type"`
+
+	// Url `mailto:<email>`.
+	Url *string `json:"url,omitempty"`
 }
 
 // RowWriteList Rows to write: each an object with `EntryId` (negative: a placeholder for a new entry;
@@ -256,10 +343,16 @@ type RowWriteResult struct {
 // RowWriteResultList defines model for RowWriteResultList.
 type RowWriteResultList = []RowWriteResult
 
-// RowsQuery defines model for RowsQuery.
+// RowsQuery The body of a rows query (vendor page /docs/data/rows/query); members as the GET's parameters of the same names.
 type RowsQuery struct {
+	// DateTimeBehavior 0 UTC (the vendor's default); 1 localized to the user's time zone at the vendor, UTC in the mock (its users have no time zone).
+	DateTimeBehavior *RowsQueryDateTimeBehavior `json:"dateTimeBehavior,omitempty"`
+
+	// Fields The fields to return, ignoring case (answered in declared case); an unknown one is a 400 `Field with name "X" does not exist`. Omitted or empty, every field.
 	Fields *[]string `json:"fields,omitempty"`
-	Limit  *int      `json:"limit,omitempty"`
+
+	// Limit Rows per page; the vendor's default 1000 and maximum 10,000.
+	Limit *int `json:"limit,omitempty"`
 
 	// Query The row filter, the vendor's Rows API syntax (`/docs/schema/metadata/filter_operations`,
 	// listed by `GET /api/rest/v4/schema/filteroperations`), such as `{Stage: {$in: ["Proposal",
@@ -289,16 +382,25 @@ type RowsQuery struct {
 	// `$between` lists hold together, and how long a string is; beyond one, a 400 naming the
 	// limit and the position. The vendor documents none of the error wordings but the unknown
 	// field's: the others are the mock's.
-	Query                *string `json:"query,omitempty"`
-	ResolveReferenceUrls *bool   `json:"resolveReferenceUrls,omitempty"`
-	Skip                 *int    `json:"skip,omitempty"`
-	WrapIntoArrays       *bool   `json:"wrapIntoArrays,omitempty"`
+	Query *string `json:"query,omitempty"`
+
+	// ResolveReferenceUrls Entry references carry `url` (see `RowReference`).
+	ResolveReferenceUrls *bool `json:"resolveReferenceUrls,omitempty"`
+	Skip                 *int  `json:"skip,omitempty"`
+
+	// WrapIntoArrays Reference, user and choice values as arrays (see `Row`).
+	WrapIntoArrays *bool `json:"wrapIntoArrays,omitempty"`
 }
 
-// RowsResponse defines model for RowsResponse.
+// RowsQueryDateTimeBehavior 0 UTC (the vendor's default); 1 localized to the user's time zone at the vendor, UTC in the mock (its users have no time zone).
+type RowsQueryDateTimeBehavior int
+
+// RowsResponse One page (vendor: `{totalRecords, rows}`; "TotalRecords indicates the number of records matching your query"). Both vendor SDKs require totalRecords.
 type RowsResponse struct {
-	Rows         []Row  `json:"rows"`
-	TotalRecords *int64 `json:"totalRecords,omitempty"`
+	Rows []Row `json:"rows"`
+
+	// TotalRecords The matching rows the caller may see, on every page.
+	TotalRecords int64 `json:"totalRecords"`
 }
 
 // SchemaUser A user of the site (vendor example /docs/schema/metadata/users); `entryListId` is always -1.
@@ -361,7 +463,7 @@ type MisdirectedRequest = Problem
 // RowWriteResults defines model for RowWriteResults.
 type RowWriteResults = RowWriteResultList
 
-// Rows defines model for Rows.
+// Rows One page (vendor: `{totalRecords, rows}`; "TotalRecords indicates the number of records matching your query"). Both vendor SDKs require totalRecords.
 type Rows = RowsResponse
 
 // TooManyRequests The vendor documents its 4xx bodies as `{"message": "<text>"}` (400s of rows create, entry
@@ -461,15 +563,40 @@ type GetRowsParams struct {
 	// `$between` lists hold together, and how long a string is; beyond one, a 400 naming the
 	// limit and the position. The vendor documents none of the error wordings but the unknown
 	// field's: the others are the mock's.
-	Query                *string `form:"query,omitempty" json:"query,omitempty"`
-	Limit                *int    `form:"limit,omitempty" json:"limit,omitempty"`
-	Skip                 *int    `form:"skip,omitempty" json:"skip,omitempty"`
-	ResolveReferenceUrls *bool   `form:"resolveReferenceUrls,omitempty" json:"resolveReferenceUrls,omitempty"`
-	WrapIntoArrays       *bool   `form:"wrapIntoArrays,omitempty" json:"wrapIntoArrays,omitempty"`
+	Query *string `form:"query,omitempty" json:"query,omitempty"`
+
+	// Fields The fields to return (vendor: "a subset of fields"), repeated as the vendor's SDKs
+	// send it: `fields=Name&fields=Stage`. Names are matched ignoring case and answered in
+	// their declared case; `EntryId` always comes back. A name the entry type does not have
+	// is a 400 `Field with name "X" does not exist` (the vendor's wording). Omitted, every
+	// field.
+	Fields *[]string `form:"fields,omitempty" json:"fields,omitempty"`
+
+	// Limit Rows per page. The vendor: "When skip and limit are not included as parameters, default values of 0 and 1000 are applied respectively", up to a maximum of 10,000.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Skip Rows to skip (default 0). Past the last row: `rows` is empty, `totalRecords` unchanged.
+	Skip *int `form:"skip,omitempty" json:"skip,omitempty"`
+
+	// ResolveReferenceUrls Vendor: "If true, returns URL of entry for reference fields". Entry references (and the key field's reference to the row itself) then carry `url`; its form is inferred (see `RowReference`). User references always carry their `mailto:` url.
+	ResolveReferenceUrls *bool `form:"resolveReferenceUrls,omitempty" json:"resolveReferenceUrls,omitempty"`
+
+	// WrapIntoArrays Vendor: "Improves consistency for multi-value fields". When true, choice, reference and user values come back as arrays of their objects (the vendor's Python SDK docs show `'CompanyType': [{...}]`); when false, as one object. The key field stays one object either way (inferred: the vendor does not spell out the rule). The default false is inferred (the vendor documents none).
+	WrapIntoArrays *bool `form:"wrapIntoArrays,omitempty" json:"wrapIntoArrays,omitempty"`
+
+	// FillExtendedData Vendor: "Deprecated for Rows API". Accepted and ignored.
+	// Deprecated: this property has been marked as deprecated upstream, but no `x-deprecated-reason` was set
+	FillExtendedData *bool `form:"fillExtendedData,omitempty" json:"fillExtendedData,omitempty"`
+
+	// DateTimeBehavior Vendor: "Default setting of 0 returns date-time in UTC. 1 returns date-time values localized to user/client's time-zone settings". The mock's users have no time zone: 1 is accepted and answers in UTC, like 0.
+	DateTimeBehavior *GetRowsParamsDateTimeBehavior `form:"dateTimeBehavior,omitempty" json:"dateTimeBehavior,omitempty"`
 
 	// ASUSER Act on behalf of this principal user id (needs a proxy assignment). The vendor accepts user ids only, and answers a caller who may not act as the principal 401 Unauthorized (`x-denied-status`); the mock does, with errorCode `proxy_not_allowed`. (`x-granted-by`: the operation that grants the right, and the assignment it takes, with {proxy} and {principal} for the two user ids.)
 	ASUSER *AsUser `json:"AS-USER,omitempty"`
 }
+
+// GetRowsParamsDateTimeBehavior defines parameters for GetRows.
+type GetRowsParamsDateTimeBehavior int
 
 // UpdateRowsParams defines parameters for UpdateRows.
 type UpdateRowsParams struct {

@@ -43,6 +43,7 @@ type rowsSpec struct {
 	filter      string
 	fields      []string
 	skip, limit int
+	wrap, urls  bool
 }
 
 func getRows(rc *pipeline.Request) error {
@@ -50,7 +51,7 @@ func getRows(rc *pipeline.Request) error {
 	if err := rc.BindQuery(&p); err != nil {
 		return err
 	}
-	spec := rowsSpec{filter: pipeline.Deref(p.Query)}
+	spec := rowsSpec{filter: pipeline.Deref(p.Query), fields: pipeline.Deref(p.Fields)}
 	var err error
 	if spec.skip, err = pipeline.Filled("skip", p.Skip); err != nil {
 		return err
@@ -58,6 +59,14 @@ func getRows(rc *pipeline.Request) error {
 	if spec.limit, err = pipeline.Filled("limit", p.Limit); err != nil {
 		return err
 	}
+	if spec.wrap, err = pipeline.Filled("wrapIntoArrays", p.WrapIntoArrays); err != nil {
+		return err
+	}
+	if spec.urls, err = pipeline.Filled("resolveReferenceUrls", p.ResolveReferenceUrls); err != nil {
+		return err
+	}
+	// dateTimeBehavior (0 or 1, the spec's enum) changes nothing: the
+	// mock's users have no time zone, so both answer UTC.
 	return rows(rc, spec)
 }
 
@@ -72,6 +81,12 @@ func queryRows(rc *pipeline.Request) error {
 		return err
 	}
 	if spec.limit, err = pipeline.Filled("limit", q.Limit); err != nil {
+		return err
+	}
+	if spec.wrap, err = pipeline.Filled("wrapIntoArrays", q.WrapIntoArrays); err != nil {
+		return err
+	}
+	if spec.urls, err = pipeline.Filled("resolveReferenceUrls", q.ResolveReferenceUrls); err != nil {
 		return err
 	}
 	return rows(rc, spec)
@@ -91,18 +106,21 @@ func rows(rc *pipeline.Request, spec rowsSpec) error {
 	if err != nil {
 		return err
 	}
-	proj := render.AllProjection(&et)
+	var names []string // nil: every field
 	if len(spec.fields) > 0 {
-		fields, bad := render.ResolveFields(&et, spec.fields, entryIDField)
-		if bad != "" {
-			return pipeline.BadRequest("fields", "entry type %s has no field %q", et.Name, bad)
-		}
-		proj = make(render.Projection, len(fields))
-		for i, f := range fields {
-			proj[i] = render.Field{Name: f, Type: et.Fields[f], Plain: true}
+		var bad string
+		if names, bad = render.ResolveFields(&et, spec.fields, entryIDField); bad != "" {
+			// The vendor's wording, as it is (no "fields:" prefix); the
+			// problem's errors[] names the parameter.
+			return &pipeline.Error{Status: http.StatusBadRequest, Kind: pipeline.KindBadRequest, Field: "fields",
+				Msg: "Field with name " + strconv.Quote(bad) + " does not exist"}
 		}
 	}
-	render.ReadableRefs(rc.Tenant, rc.Verdict.Effective, proj)
+	format := render.RowsFormat{Wrap: spec.wrap}
+	if spec.urls {
+		format.URLBase = requestBase(rc.R)
+	}
+	proj := render.NewRowProjection(rc.Tenant, rc.Verdict.Effective, &et, names, format)
 	bp := render.GetBuf()
 	defer render.PutBuf(bp)
 	b := append(*bp, `{"rows":[`...)
@@ -122,6 +140,17 @@ func rows(rc *pipeline.Request, spec rowsSpec) error {
 	*bp = b
 	rc.WriteRaw(http.StatusOK, "application/json", b)
 	return nil
+}
+
+// requestBase is the scheme and host a request was sent to, the base of
+// the entry URLs of resolveReferenceUrls. The Host passed the server's
+// host check (loopback names and the allowed hosts) before any handler.
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
 }
 
 // surfaceRelationship is the relationship API's wire format: RFC 7807
