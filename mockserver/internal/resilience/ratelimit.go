@@ -101,15 +101,7 @@ func (v *vendorLimiters) get(group string) *limiter {
 // of the limit as the message.
 func vendorRateLimited(rc *pipeline.Request, id Identity, vl *openapi.RateLimit, use rateUse) {
 	secs := use.resetSeconds()
-	who := "the credential"
-	if c := id.caller; c != nil {
-		who = decide.CallerName(c.Kind, c.ID, c.User)
-		rc.Decision.Caller = c
-		rc.Decision.EffectiveUser = c.User
-	}
-	rc.Decision.Outcome = wire.OutcomeDeny
-	rc.Decision.Step = wire.StepRateLimit
-	rc.Decision.Code = wire.CodeRateLimited
+	who := denyRate(rc, id)
 	rc.Decision.Reason = fmt.Sprintf("%s made %d requests to the %s operations within %s; the vendor allows %d (the spec's x-rate-limit, applied because the tenant sets vendorRateLimits)",
 		who, use.count, vl.Group, vl.Window, vl.Requests)
 	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) and spread the calls out, or turn the tenant's settings.vendorRateLimits off", secs)
@@ -126,6 +118,18 @@ func vendorRateLimited(rc *pipeline.Request, id Identity, vl *openapi.RateLimit,
 func rateLimited(rc *pipeline.Request, id Identity, lim tenant.RateLimit, use rateUse) {
 	secs := use.resetSeconds()
 	window := ceilSeconds(lim.WindowOrDefault(), 1)
+	who := denyRate(rc, id)
+	rc.Decision.Reason = fmt.Sprintf("%s made %d requests in the current %d-second window; the tenant allows %d",
+		who, use.count, window, lim.Requests)
+	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) or raise the tenant's rateLimit (settings.rateLimit.requests)", secs)
+	rc.W.Header().Set("Retry-After", strconv.Itoa(secs))
+	rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited,
+		Msg: rateLimitMessage(rc.Surface, lim.Requests, window)})
+}
+
+// denyRate records a rate-limit refusal in rc's decision, with the caller
+// id names, and says who the caller is for its reason.
+func denyRate(rc *pipeline.Request, id Identity) string {
 	who := "the credential"
 	if c := id.caller; c != nil {
 		who = decide.CallerName(c.Kind, c.ID, c.User)
@@ -135,12 +139,7 @@ func rateLimited(rc *pipeline.Request, id Identity, lim tenant.RateLimit, use ra
 	rc.Decision.Outcome = wire.OutcomeDeny
 	rc.Decision.Step = wire.StepRateLimit
 	rc.Decision.Code = wire.CodeRateLimited
-	rc.Decision.Reason = fmt.Sprintf("%s made %d requests in the current %d-second window; the tenant allows %d",
-		who, use.count, window, lim.Requests)
-	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) or raise the tenant's rateLimit (settings.rateLimit.requests)", secs)
-	rc.W.Header().Set("Retry-After", strconv.Itoa(secs))
-	rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusTooManyRequests, Kind: pipeline.KindRateLimited,
-		Msg: rateLimitMessage(rc.Surface, lim.Requests, window)})
+	return who
 }
 
 // rateLimitMessage words a 429 as each vendor does (the surface's
