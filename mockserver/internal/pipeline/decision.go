@@ -224,12 +224,7 @@ func (rc *Request) AuthorizeRelatedType(typeName string) error {
 	if d == nil {
 		return nil
 	}
-	relaxed := rc.Verdict.Record(d, rc.subject.Audit) // keeps the first failure
-	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
-	if relaxed {
-		return nil
-	}
-	return denialError(d)
+	return rc.handlerDenial(d)
 }
 
 // AuthorizePermission applies step 4 to permissions the request needs
@@ -245,6 +240,12 @@ func (rc *Request) AuthorizePermission(perms []string) error {
 		}
 		return nil
 	}
+	return rc.handlerDenial(d)
+}
+
+// handlerDenial records a denial a handler found in the request's verdict
+// and decision header; under enforcement: audit the request goes on (nil).
+func (rc *Request) handlerDenial(d *decide.Denial) error {
 	relaxed := rc.Verdict.Record(d, rc.subject.Audit) // keeps the first failure
 	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
 	if relaxed {
