@@ -68,6 +68,30 @@ func (e CountedQueryType) Valid() bool {
 	}
 }
 
+// Defines values for ExpressionType.
+const (
+	ExpressionTypeConstantExpression     ExpressionType = "constantExpression"
+	ExpressionTypeConstantListExpression ExpressionType = "constantListExpression"
+	ExpressionTypeFieldExpression        ExpressionType = "fieldExpression"
+	ExpressionTypeQueryExpression        ExpressionType = "queryExpression"
+)
+
+// Valid indicates whether the value is a known member of the ExpressionType enum.
+func (e ExpressionType) Valid() bool {
+	switch e {
+	case ExpressionTypeConstantExpression:
+		return true
+	case ExpressionTypeConstantListExpression:
+		return true
+	case ExpressionTypeFieldExpression:
+		return true
+	case ExpressionTypeQueryExpression:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldDescriptionType.
 const (
 	FieldDescriptionTypeBinary        FieldDescriptionType = "Binary"
@@ -300,7 +324,8 @@ type CompareCondition struct {
 	Operator       Operator        `json:"operator"`
 
 	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-	// `{value}` or a constant list `{value: [...]}`.
+	// `{value}`, a constant list `{values: [...]}` (or `{value: [...]}`), or a query expression
+	// `{query}` (refused, see `Expression`).
 	RightExpression OperandExpression `json:"rightExpression"`
 }
 
@@ -325,7 +350,8 @@ type Condition struct {
 	Parameters *QueryParameters `json:"parameters,omitempty"`
 
 	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-	// `{value}` or a constant list `{value: [...]}`.
+	// `{value}`, a constant list `{values: [...]}` (or `{value: [...]}`), or a query expression
+	// `{query}` (refused, see `Expression`).
 	RightExpression *OperandExpression `json:"rightExpression,omitempty"`
 	Text            *string            `json:"text,omitempty"`
 }
@@ -447,18 +473,42 @@ type Error struct {
 	ReferenceId *string `json:"referenceId,omitempty"`
 }
 
-// Expression A field expression `{fieldName}`, a constant `{value}`, or a constant list
-// `{value: [...]}` (used with `In`, and only with `In`; `In` takes no field). One of
-// `fieldName` and `value` is required; given both, `fieldName` is used. The left
-// expression of a compare condition is a field expression.
+// Expression An expression of a compare condition, as the vendor's reference page for expression
+// types documents them (api.clarizen.com `/V2.0/services/types/Expression`): a field
+// expression `{fieldName}`, a constant expression `{value}`, a constant list expression
+// `{values: [...]}` (used with `In`, and only with `In`), or a query expression
+// `{query}`. The vendor's samples send no `_type` on an expression; third-party SDK
+// `ekincaglar/clarizen` sends `_type` (`fieldExpression`, `constantExpression`,
+// `constantListExpression`, `queryExpression`) and writes a constant list as `{value:
+// [...]}`, which is accepted too (`values` is used when both are given). A given `_type`
+// must agree with the members: `fieldExpression` needs `fieldName`, `constantExpression`
+// `value`, `constantListExpression` `values` (or a list `value`), `queryExpression`
+// `query`. Otherwise, given several, `fieldName` is used first, then `values`, then
+// `value`. The left expression of a compare condition is a field expression.
+//
+// `In` takes a constant list of at most 1000 values (`values`' `maxItems`, the same for
+// a list `value` and a CZQL `IN (...)` list; the vendor's limit is not documented); an
+// empty list matches no row. The vendor also takes a query expression on the right of
+// `In` (a reference field in the rows a sub-query returns); this API does not, and a
+// `query` is a 400 naming `rightExpression.query`.
 type Expression struct {
-	FieldName *string `json:"fieldName,omitempty"`
+	UnderscoreType *ExpressionType `json:"_type,omitempty"`
+	FieldName      *string         `json:"fieldName,omitempty"`
+
+	// Query A sub-query (a query expression); not supported by this API, a 400.
+	Query map[string]interface{} `json:"query,omitempty"`
 
 	// Value The constant of a compare condition or the value of a CZQL parameter: a string (at
 	// most 1024 characters), number, boolean, null, an entity reference `{id}` (compared as
 	// its id), or a list of those (used with `In`).
 	Value Operand `json:"value,omitempty"`
+
+	// Values The constant list of `In` (a constant list expression), at most 1000 values.
+	Values []Constant `json:"values,omitempty"`
 }
+
+// ExpressionType defines model for Expression.Type.
+type ExpressionType string
 
 // FieldDescription One field (third-party SDK `ekincaglar/clarizen`, `Common/fieldDescription.cs`: `name`,
 // `type`, `nullable`, `system`, `updateable`, `referencedEntities`, ...). The vendor's display
@@ -532,7 +582,8 @@ type NotConditionType string
 type Operand = interface{}
 
 // OperandExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-// `{value}` or a constant list `{value: [...]}`.
+// `{value}`, a constant list `{values: [...]}` (or `{value: [...]}`), or a query expression
+// `{query}` (refused, see `Expression`).
 type OperandExpression = Expression
 
 // Operator defines model for Operator.

@@ -69,8 +69,9 @@ func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
 // it is loaded.
 type dataSpec struct {
 	// limits bound the query engine: the where condition's x-max-depth, the
-	// orders list's maxItems (CZQL ORDER BY and orders text too) and a text
-	// operand's maxLength (CZQL literals, which no schema describes).
+	// orders list's maxItems (CZQL ORDER BY and orders text too), a text
+	// operand's maxLength (CZQL literals, which no schema describes) and a
+	// constant list's maxItems (CZQL IN lists too).
 	limits query.Limits
 	// paging holds the Paging schema's defaults, for a page request that
 	// omits from or limit: the validator fills no defaults into a request
@@ -114,6 +115,11 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 		d.limits.MaxText = int(*m)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: Operand has no maxLength")
+	}
+	if e := get("Expression"); e != nil && e.Properties["values"] != nil && e.Properties["values"].Value.MaxItems != nil {
+		d.limits.MaxList = int(*e.Properties["values"].Value.MaxItems)
+	} else {
+		return nil, fmt.Errorf("mockserver: data spec: Expression.values has no maxItems")
 	}
 	defaults := map[string]any{}
 	for name, p := range paging.Properties {
