@@ -231,7 +231,7 @@ func ExampleAnd() {
 	b, _ := where.MarshalJSON()
 	fmt.Println(string(b))
 	// Output:
-	// {"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"Equal","rightExpression":{"value":"Active"}},{"_type":"or","or":[{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"value":[1,2]}},{"_type":"cZQLCondition","parameters":{"name":"Apollo%"},"text":"Name LIKE :name"}]}]}
+	// {"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"Equal","rightExpression":{"value":"Active"}},{"_type":"or","or":[{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"values":[1,2]}},{"_type":"cZQLCondition","parameters":{"name":"Apollo%"},"text":"Name LIKE :name"}]}]}
 }
 
 // Acting as another user for one call.
