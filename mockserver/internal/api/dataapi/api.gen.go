@@ -8,6 +8,33 @@ import (
 	"fmt"
 )
 
+// Defines values for AggregateFunction.
+const (
+	Avg   AggregateFunction = "Avg"
+	Count AggregateFunction = "Count"
+	Max   AggregateFunction = "Max"
+	Min   AggregateFunction = "Min"
+	Sum   AggregateFunction = "Sum"
+)
+
+// Valid indicates whether the value is a known member of the AggregateFunction enum.
+func (e AggregateFunction) Valid() bool {
+	switch e {
+	case Avg:
+		return true
+	case Count:
+		return true
+	case Max:
+		return true
+	case Min:
+		return true
+	case Sum:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AndConditionType.
 const (
 	And AndConditionType = "and"
@@ -252,6 +279,49 @@ func (e DescribeMetadataParamsFlags) Valid() bool {
 	default:
 		return false
 	}
+}
+
+// AggregateFunction The vendor documents "Count, Sum, etc."; this API has these five.
+type AggregateFunction string
+
+// AggregateGroup One group: `id` (always null, as in the vendor's sample), each `groupBy` field's value by
+// its declared name (a reference as `{id}`, a date as RFC 3339 text, null when the group's
+// rows have none) and each aggregation's value by its alias (a number; `Min` and `Max` in
+// the field's own type; null for a group without values).
+type AggregateGroup struct {
+	Id                   *string                `json:"id"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// AggregateQueryRequest defines model for AggregateQueryRequest.
+type AggregateQueryRequest struct {
+	// Aggregations The aggregations to compute per group, at least 1 and at most 16.
+	Aggregations []FieldAggregation `json:"aggregations"`
+
+	// GroupBy The fields to group by, at most 8; omitted, the result is one group.
+	GroupBy []string `json:"groupBy,omitempty"`
+
+	// Orders Sort keys of the groups, each a `groupBy` field or an aggregation's alias; a repeated one is ignored.
+	Orders []OrderBy `json:"orders,omitempty"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging   Paging `json:"paging,omitempty"`
+	TypeName string `json:"typeName"`
+
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	Where *Condition `json:"where,omitempty"`
+}
+
+// AggregateQueryResult defines model for AggregateQueryResult.
+type AggregateQueryResult struct {
+	Entities []AggregateGroup `json:"entities"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging Paging `json:"paging"`
 }
 
 // AndCondition defines model for AndCondition.
@@ -509,6 +579,18 @@ type Expression struct {
 
 // ExpressionType defines model for Expression.Type.
 type ExpressionType string
+
+// FieldAggregation One aggregation (third-party SDK `ekincaglar/clarizen`, `Common/fieldAggregation.cs`).
+type FieldAggregation struct {
+	// Alias The result member's name; omitted, `<function>_<field>`.
+	Alias *string `json:"alias,omitempty"`
+
+	// FieldName The field it reads; `id` counts rows (Count only).
+	FieldName string `json:"fieldName"`
+
+	// Function The vendor documents "Count, Sum, etc."; this API has these five.
+	Function AggregateFunction `json:"function"`
+}
 
 // FieldDescription One field (third-party SDK `ekincaglar/clarizen`, `Common/fieldDescription.cs`: `name`,
 // `type`, `nullable`, `system`, `updateable`, `referencedEntities`, ...). The vendor's display
@@ -776,6 +858,9 @@ type LoginJSONRequestBody = LoginRequest
 // BulkExecuteJSONRequestBody defines body for BulkExecute for application/json ContentType.
 type BulkExecuteJSONRequestBody = BulkRequest
 
+// AggregateQueryJSONRequestBody defines body for AggregateQuery for application/json ContentType.
+type AggregateQueryJSONRequestBody = AggregateQueryRequest
+
 // CountQueryJSONRequestBody defines body for CountQuery for application/json ContentType.
 type CountQueryJSONRequestBody = CountQueryRequest
 
@@ -793,6 +878,72 @@ type QueryJSONRequestBody = QueryRequest
 
 // RetrieveMultipleJSONRequestBody defines body for RetrieveMultiple for application/json ContentType.
 type RetrieveMultipleJSONRequestBody = RetrieveMultipleRequest
+
+// Getter for additional properties for AggregateGroup. Returns the specified
+// element and whether it was found
+func (a AggregateGroup) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AggregateGroup
+func (a *AggregateGroup) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AggregateGroup to handle AdditionalProperties
+func (a *AggregateGroup) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.Id)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AggregateGroup to handle AdditionalProperties
+func (a AggregateGroup) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["id"], err = json.Marshal(a.Id)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for Entity. Returns the specified
 // element and whether it was found

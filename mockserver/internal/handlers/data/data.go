@@ -61,6 +61,7 @@ func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
 		"describeEntities":    h.describeEntities,
 		"describeMetadata":    h.describeMetadata,
 		"countQuery":          h.countQuery,
+		"aggregateQuery":      h.aggregateQuery,
 		"retrieveMultiple":    h.retrieveMultiple,
 	}
 }
