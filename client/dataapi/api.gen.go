@@ -319,7 +319,10 @@ type AggregateQueryRequest struct {
 	Paging   *Paging `json:"paging,omitempty"`
 	TypeName string  `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -411,7 +414,10 @@ type CompareCondition struct {
 // CompareConditionType defines model for CompareCondition.Type.
 type CompareConditionType string
 
-// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+// `Expression`); a query expression on its right is a 400.
 type Condition struct {
 	union json.RawMessage
 }
@@ -452,7 +458,10 @@ type CountedQuery struct {
 	Relations *[]Relation `json:"relations,omitempty"`
 	TypeName  string      `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -506,7 +515,10 @@ type EntityQueryRequest struct {
 	Relations *[]Relation `json:"relations,omitempty"`
 	TypeName  string      `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -641,7 +653,10 @@ type LoginResult struct {
 type NotCondition struct {
 	UnderscoreType NotConditionType `json:"_type"`
 
-	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Not Condition `json:"not"`
 }
 
@@ -715,7 +730,10 @@ type Relation struct {
 	Name     string     `json:"name"`
 	Orders   *[]OrderBy `json:"orders,omitempty"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 

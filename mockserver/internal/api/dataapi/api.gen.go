@@ -310,7 +310,10 @@ type AggregateQueryRequest struct {
 	Paging   Paging `json:"paging,omitempty"`
 	TypeName string `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -402,7 +405,10 @@ type CompareCondition struct {
 // CompareConditionType defines model for CompareCondition.Type.
 type CompareConditionType string
 
-// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+// `Expression`); a query expression on its right is a 400.
 type Condition struct {
 	// UnderscoreType compare, and, or, not or cZQLCondition (the discriminator values of the spec).
 	UnderscoreType string      `json:"_type"`
@@ -411,7 +417,10 @@ type Condition struct {
 	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
 	LeftExpression *FieldExpression `json:"leftExpression,omitempty"`
 
-	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Not      *Condition  `json:"not,omitempty"`
 	Operator *Operator   `json:"operator,omitempty"`
 	Or       []Condition `json:"or,omitempty"`
@@ -462,7 +471,10 @@ type CountedQuery struct {
 	Relations []Relation `json:"relations,omitempty"`
 	TypeName  string     `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -516,7 +528,10 @@ type EntityQueryRequest struct {
 	Relations []Relation `json:"relations,omitempty"`
 	TypeName  string     `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -651,7 +666,10 @@ type LoginResult struct {
 type NotCondition struct {
 	UnderscoreType NotConditionType `json:"_type"`
 
-	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Not Condition `json:"not"`
 }
 
@@ -725,7 +743,10 @@ type Relation struct {
 	Name     string    `json:"name"`
 	Orders   []OrderBy `json:"orders,omitempty"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
