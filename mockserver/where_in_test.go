@@ -55,7 +55,10 @@ func TestWhereInConstantList(t *testing.T) {
 	}{
 		{"too long", "where.rightExpression.values", in(map[string]any{"values": long})},
 		{"too long value", "where.rightExpression.value", in(map[string]any{"value": long})},
-		{"sub-query", "where.rightExpression.query", in(map[string]any{"_type": "queryExpression", "query": map[string]any{"typeName": "User"}})},
+		{"sub-query", "where.rightExpression.query: a query expression (a sub-query on the right of In) is not supported", in(map[string]any{"query": map[string]any{"typeName": "User"}})},
+		{"sub-query _type", "where.rightExpression._type", in(map[string]any{"_type": "queryExpression", "query": map[string]any{"typeName": "User"}})},
+		{"left _type", "where.leftExpression._type", map[string]any{"_type": "compare", "leftExpression": map[string]any{"_type": "constantExpression", "fieldName": "Name"},
+			"operator": "Equal", "rightExpression": map[string]any{"value": "x"}}},
 		{"list with Equal", "where.and[0].rightExpression.values", map[string]any{"_type": "and", "and": []any{map[string]any{"_type": "compare",
 			"leftExpression": map[string]any{"fieldName": "Name"}, "operator": "Equal", "rightExpression": map[string]any{"values": []any{"a"}}}}}},
 		{"bad _type", "where.rightExpression._type", in(map[string]any{"_type": "constantList", "values": []any{"a"}})},

@@ -143,7 +143,7 @@ func (l Limits) parseCompare(x *dataapi.Condition, path string) (Expr, error) {
 	}
 	c := &Compare{Field: *left.FieldName, Op: op, Path: path}
 	switch kind {
-	case dataapi.ExpressionTypeQueryExpression:
+	case queryExpression:
 		return nil, &Error{Path: rpath + ".query", Msg: "a query expression (a sub-query on the right of In) is not supported by this API; send the values as a constant list {values: [...]}"}
 	case dataapi.ExpressionTypeFieldExpression:
 		if op == OpIn {
@@ -180,6 +180,11 @@ func (l Limits) parseCompare(x *dataapi.Condition, path string) (Expr, error) {
 	return c, nil
 }
 
+// queryExpression is the vendor's sub-query expression: not one of the
+// spec's _type values (the validator refuses it), and refused here too for
+// callers that parse unvalidated conditions.
+const queryExpression dataapi.ExpressionType = "queryExpression"
+
 // expressionKind tells which expression e is: the _type it names, which
 // must agree with its members, or, without one, the first of fieldName,
 // values (or a list value), value and query it holds.
@@ -189,13 +194,13 @@ func expressionKind(e *dataapi.Expression, path string) (dataapi.ExpressionType,
 		dataapi.ExpressionTypeFieldExpression:        e.FieldName != nil,
 		dataapi.ExpressionTypeConstantListExpression: e.Values != nil || listValue,
 		dataapi.ExpressionTypeConstantExpression:     e.Value != nil && !listValue,
-		dataapi.ExpressionTypeQueryExpression:        e.Query != nil,
+		queryExpression:        e.Query != nil,
 	}
 	if e.UnderscoreType != nil {
 		t := *e.UnderscoreType
 		member := map[dataapi.ExpressionType]string{
 			dataapi.ExpressionTypeFieldExpression: "fieldName", dataapi.ExpressionTypeConstantListExpression: "values",
-			dataapi.ExpressionTypeConstantExpression: "value", dataapi.ExpressionTypeQueryExpression: "query",
+			dataapi.ExpressionTypeConstantExpression: "value", queryExpression: "query",
 		}[t]
 		if member == "" {
 			return "", &Error{Path: path + "._type", Msg: fmt.Sprintf("%q is not one of fieldExpression, constantExpression, constantListExpression, queryExpression", t)}
@@ -207,7 +212,7 @@ func expressionKind(e *dataapi.Expression, path string) (dataapi.ExpressionType,
 		}
 		return t, nil
 	}
-	for _, t := range []dataapi.ExpressionType{dataapi.ExpressionTypeFieldExpression, dataapi.ExpressionTypeConstantListExpression, dataapi.ExpressionTypeConstantExpression, dataapi.ExpressionTypeQueryExpression} {
+	for _, t := range []dataapi.ExpressionType{dataapi.ExpressionTypeFieldExpression, dataapi.ExpressionTypeConstantListExpression, dataapi.ExpressionTypeConstantExpression, queryExpression} {
 		if has[t] {
 			return t, nil
 		}

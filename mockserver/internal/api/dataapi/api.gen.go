@@ -100,7 +100,6 @@ const (
 	ExpressionTypeConstantExpression     ExpressionType = "constantExpression"
 	ExpressionTypeConstantListExpression ExpressionType = "constantListExpression"
 	ExpressionTypeFieldExpression        ExpressionType = "fieldExpression"
-	ExpressionTypeQueryExpression        ExpressionType = "queryExpression"
 )
 
 // Valid indicates whether the value is a known member of the ExpressionType enum.
@@ -111,8 +110,6 @@ func (e ExpressionType) Valid() bool {
 	case ExpressionTypeConstantListExpression:
 		return true
 	case ExpressionTypeFieldExpression:
-		return true
-	case ExpressionTypeQueryExpression:
 		return true
 	default:
 		return false
@@ -392,13 +389,14 @@ type CZQLConditionType string
 type CompareCondition struct {
 	UnderscoreType CompareConditionType `json:"_type"`
 
-	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
+	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition; its `_type`, if
+	// given, is `fieldExpression`, and other members are ignored.
 	LeftExpression FieldExpression `json:"leftExpression"`
 	Operator       Operator        `json:"operator"`
 
 	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-	// `{value}`, a constant list `{values: [...]}` (or `{value: [...]}`), or a query expression
-	// `{query}` (refused, see `Expression`).
+	// `{value}` or a constant list `{values: [...]}` (or `{value: [...]}`); a query expression
+	// `{query}` is refused (see `Expression`).
 	RightExpression OperandExpression `json:"rightExpression"`
 }
 
@@ -414,7 +412,8 @@ type Condition struct {
 	UnderscoreType string      `json:"_type"`
 	And            []Condition `json:"and,omitempty"`
 
-	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
+	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition; its `_type`, if
+	// given, is `fieldExpression`, and other members are ignored.
 	LeftExpression *FieldExpression `json:"leftExpression,omitempty"`
 
 	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
@@ -429,8 +428,8 @@ type Condition struct {
 	Parameters *QueryParameters `json:"parameters,omitempty"`
 
 	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-	// `{value}`, a constant list `{values: [...]}` (or `{value: [...]}`), or a query expression
-	// `{query}` (refused, see `Expression`).
+	// `{value}` or a constant list `{values: [...]}` (or `{value: [...]}`); a query expression
+	// `{query}` is refused (see `Expression`).
 	RightExpression *OperandExpression `json:"rightExpression,omitempty"`
 	Text            *string            `json:"text,omitempty"`
 }
@@ -567,15 +566,16 @@ type Error struct {
 // `constantListExpression`, `queryExpression`) and writes a constant list as `{value:
 // [...]}`, which is accepted too (`values` is used when both are given). A given `_type`
 // must agree with the members: `fieldExpression` needs `fieldName`, `constantExpression`
-// `value`, `constantListExpression` `values` (or a list `value`), `queryExpression`
-// `query`. Otherwise, given several, `fieldName` is used first, then `values`, then
-// `value`. The left expression of a compare condition is a field expression.
+// `value`, `constantListExpression` `values` (or a list `value`). Otherwise, given
+// several, `fieldName` is used first, then `values`, then `value`. The left expression of
+// a compare condition is a field expression (its `_type`, if given, `fieldExpression`).
 //
 // `In` takes a constant list of at most 1000 values (`values`' `maxItems`, the same for
 // a list `value` and a CZQL `IN (...)` list; the vendor's limit is not documented); an
 // empty list matches no row. The vendor also takes a query expression on the right of
-// `In` (a reference field in the rows a sub-query returns); this API does not, and a
-// `query` is a 400 naming `rightExpression.query`.
+// `In` (a reference field in the rows a sub-query returns); this API does not: a `query`
+// member is a 400 naming `rightExpression.query`, and `_type: queryExpression` is not one
+// of this API's values (a 400 naming `rightExpression._type`).
 type Expression struct {
 	UnderscoreType *ExpressionType `json:"_type,omitempty"`
 	FieldName      *string         `json:"fieldName,omitempty"`
@@ -631,7 +631,8 @@ type FieldDescription struct {
 // FieldDescriptionType defines model for FieldDescription.Type.
 type FieldDescriptionType string
 
-// FieldExpression A field expression `{fieldName}`, the left side of a compare condition.
+// FieldExpression A field expression `{fieldName}`, the left side of a compare condition; its `_type`, if
+// given, is `fieldExpression`, and other members are ignored.
 type FieldExpression = Expression
 
 // ListEntitiesResult defines model for ListEntitiesResult.
@@ -682,8 +683,8 @@ type NotConditionType string
 type Operand = interface{}
 
 // OperandExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-// `{value}`, a constant list `{values: [...]}` (or `{value: [...]}`), or a query expression
-// `{query}` (refused, see `Expression`).
+// `{value}` or a constant list `{values: [...]}` (or `{value: [...]}`); a query expression
+// `{query}` is refused (see `Expression`).
 type OperandExpression = Expression
 
 // Operator defines model for Operator.
