@@ -194,7 +194,7 @@ func expressionKind(e *dataapi.Expression, path string) (dataapi.ExpressionType,
 		dataapi.ExpressionTypeFieldExpression:        e.FieldName != nil,
 		dataapi.ExpressionTypeConstantListExpression: e.Values != nil || listValue,
 		dataapi.ExpressionTypeConstantExpression:     e.Value != nil && !listValue,
-		queryExpression:        e.Query != nil,
+		queryExpression:                              e.Query != nil,
 	}
 	if e.UnderscoreType != nil {
 		t := *e.UnderscoreType
