@@ -2,7 +2,8 @@ package mocktest_test
 
 // The data API's accepted inputs are the spec's: every bound, enum, default,
 // pattern, nesting limit, discriminator value and required member the spec
-// states for a request of entityQuery (POST and GET), query and getObject
+// states for a request of entityQuery (POST and GET), query, aggregateQuery
+// and getObject
 // is read from the spec document (loaded with kin-openapi), and its
 // boundary cases go through the real server over loopback: the minimum and
 // one below, the maximum and one above, each enum value and one outside,
@@ -373,6 +374,66 @@ var dataSites = map[string]map[string]site{
 	"getObject": {
 		"{typeName}": {base: "/V2.0/services/data/objects/{typeName}/5", at: "typeName", example: "Project", bad: "9Project"},
 	},
+}
+
+// aggBase is a valid aggregateQuery body: a count grouped by Name (so
+// orders by Name are valid).
+const aggBase = `{"typeName":"Project","aggregations":[{"function":"Count","fieldName":"id"}],"groupBy":["Name"]}`
+
+// withAggregations turns an entityQuery body into an aggregateQuery one.
+func withAggregations(base string) string {
+	var b map[string]any
+	if err := json.Unmarshal([]byte(base), &b); err != nil {
+		panic(err)
+	}
+	var agg map[string]any
+	_ = json.Unmarshal([]byte(aggBase), &agg)
+	for k, v := range agg {
+		if _, ok := b[k]; !ok {
+			b[k] = v
+		}
+	}
+	out, _ := json.Marshal(b)
+	return string(out)
+}
+
+// groupFields lists n distinct fields of Project (it has 8).
+func groupFields(n int) any {
+	all := []any{"Name", "State", "StartDate", "DueDate", "Budget", "PercentComplete", "Billable", "Client", "Owner"}
+	return all[:min(n, len(all))]
+}
+
+func init() {
+	// aggregateQuery takes entityQuery's where, orders and paging (its
+	// sites, in an aggregate body) and its own members.
+	agg := map[string]site{
+		"typeName": {base: aggBase, at: "typeName"},
+		"aggregations": {base: aggBase, at: "aggregations", list: func(n int) any {
+			l := make([]any, n)
+			for i := range l {
+				l[i] = map[string]any{"function": "Count", "fieldName": "id", "alias": "n" + strconv.Itoa(i)}
+			}
+			return l
+		}},
+		"aggregations[].function": {base: aggBase, at: "aggregations.0.function", set: func(b map[string]any, v any) {
+			put(b, "aggregations.0.function", v)
+			if v != omit && v != "Count" {
+				put(b, "aggregations.0.fieldName", "Budget") // every function reads a number
+			}
+		}},
+		"aggregations[].fieldName": {base: aggBase, at: "aggregations.0.fieldName", example: "id"},
+		"aggregations[].alias": {base: aggBase, at: "aggregations.0.alias", example: "Cnt", bad: "9lives",
+			text: func(n int) string { return strings.Repeat("a", n) }},
+		"groupBy":   {base: aggBase, at: "groupBy", list: groupFields},
+		"groupBy[]": {base: aggBase, at: "groupBy.0", example: "Name"},
+	}
+	for place, st := range dataSites["entityQuery"] {
+		if strings.HasPrefix(place, "where") || strings.HasPrefix(place, "orders") || strings.HasPrefix(place, "paging") {
+			st.base = withAggregations(st.base)
+			agg[place] = st
+		}
+	}
+	dataSites["aggregateQuery"] = agg
 }
 
 // ignoredPlaces are constrained places this test does not send, and why.
