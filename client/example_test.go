@@ -326,3 +326,29 @@ func ExampleExplain() {
 		fmt.Println(d.Reason) // allowed: api key service (user 2001); ...
 	}
 }
+
+// Aggregates per group: the number and total budget of the Active or Draft
+// projects the caller may see, per State, largest count first.
+func ExampleDataService_AggregateQueryAll() {
+	var c *client.Client // from client.New
+	ctx := context.Background()
+	req := dataapi.AggregateQueryRequest{
+		TypeName: "Project",
+		Where:    client.Where(client.In("State", "Active", "Draft")),
+		GroupBy:  &[]string{"State"},
+		Aggregations: []dataapi.FieldAggregation{
+			{Function: dataapi.Count, FieldName: "id", Alias: client.Ptr("Cnt")},
+			{Function: dataapi.Sum, FieldName: "Budget"}, // alias Sum_Budget
+		},
+		Orders: &[]dataapi.OrderBy{{FieldName: "Cnt", Order: client.Ptr(dataapi.Descending)}},
+	}
+	for group, err := range c.Data.AggregateQueryAll(ctx, req) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		state, _ := group.Get("State")
+		n, _ := group.Get("Cnt")
+		sum, _ := group.Get("Sum_Budget")
+		fmt.Println(state, n, sum)
+	}
+}
