@@ -39,9 +39,12 @@ func ParseWhere(c *dataapi.Condition, path string) (Expr, error) {
 // ParseWhere compiles a where condition of the data API (nil matches every
 // row) within l. Its shape is the spec's and the server validated it
 // against the spec (tags, operators, the members of each branch, value
-// types, text length); what remains here is what no schema says: the
-// nesting limit, In against a list, and CZQL text. path names the
-// condition in errors ("where").
+// types, text length, list length); what remains here is what no schema
+// says: the nesting limit, which expression a right side is (its _type
+// against its members), In against a constant list and no other operator
+// against one, the list's bound for callers that did not validate, the
+// refusal of a query expression, and CZQL text. path names the condition
+// in errors ("where").
 func (l Limits) ParseWhere(c *dataapi.Condition, path string) (Expr, error) {
 	if c == nil {
 		return True{}, nil
