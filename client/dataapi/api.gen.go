@@ -304,7 +304,9 @@ type AggregateQueryRequest struct {
 	// Aggregations The aggregations to compute per group, at least 1 and at most 16.
 	Aggregations []FieldAggregation `json:"aggregations"`
 
-	// GroupBy The fields to group by, at most 8; omitted, the result is one group.
+	// GroupBy The fields to group by, at most 8; omitted, the result is one group. A query may form
+	// at most 100000 groups (`x-max-groups`; the vendor's limit is not documented): one that
+	// forms more is a 400 naming `groupBy`.
 	GroupBy *[]string `json:"groupBy,omitempty"`
 
 	// Orders Sort keys of the groups, each a `groupBy` field or an aggregation's alias; a repeated one is ignored.
@@ -1462,8 +1464,9 @@ type ClientInterface interface {
 	// page); send the returned `paging` back until `hasMore` is false. A field a function
 	// cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 	// 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-	// the vendor's limits are not documented).
+	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+	// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+	// documented.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1498,8 +1501,9 @@ type ClientInterface interface {
 	// page); send the returned `paging` back until `hasMore` is false. A field a function
 	// cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 	// 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-	// the vendor's limits are not documented).
+	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+	// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+	// documented.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1928,8 +1932,9 @@ func (c *Client) BulkExecute(ctx context.Context, body BulkExecuteJSONRequestBod
 // page); send the returned `paging` back until `hasMore` is false. A field a function
 // cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 // 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-// the vendor's limits are not documented).
+// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+// documented.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1974,8 +1979,9 @@ func (c *Client) AggregateQueryWithBody(ctx context.Context, contentType string,
 // page); send the returned `paging` back until `hasMore` is false. A field a function
 // cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 // 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-// the vendor's limits are not documented).
+// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+// documented.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3402,8 +3408,9 @@ type ClientWithResponsesInterface interface {
 	// page); send the returned `paging` back until `hasMore` is false. A field a function
 	// cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 	// 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-	// the vendor's limits are not documented).
+	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+	// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+	// documented.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -3438,8 +3445,9 @@ type ClientWithResponsesInterface interface {
 	// page); send the returned `paging` back until `hasMore` is false. A field a function
 	// cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 	// 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-	// the vendor's limits are not documented).
+	// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+	// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+	// documented.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5829,8 +5837,9 @@ func (c *ClientWithResponses) BulkExecuteWithResponse(ctx context.Context, body 
 // page); send the returned `paging` back until `hasMore` is false. A field a function
 // cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 // 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-// the vendor's limits are not documented).
+// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+// documented.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -5871,8 +5880,9 @@ func (c *ClientWithResponses) AggregateQueryWithBodyWithResponse(ctx context.Con
 // page); send the returned `paging` back until `hasMore` is false. A field a function
 // cannot read, an unknown field, an order by neither a `groupBy` field nor an alias are
 // 400s naming the member (`aggregations[1].fieldName`, `groupBy[0]`,
-// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`;
-// the vendor's limits are not documented).
+// `orders[0].fieldName`). At most 16 aggregations and 8 `groupBy` fields (`maxItems`),
+// and at most 100000 groups formed (`x-max-groups`); the vendor's limits are not
+// documented.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -49,7 +49,11 @@ type AggregateSpec struct {
 	Orders []query.Order
 	// From and Limit take the page of groups (Limit 0: every group).
 	From, Limit int
-	Context     context.Context
+	// MaxGroups, when positive, is the most groups the query may form: a
+	// query that forms more is a *query.Error at GroupPath, found before
+	// the groups' aggregates cost more than MaxGroups groups' worth.
+	MaxGroups int
+	Context   context.Context
 }
 
 // AggregateResult is a page of groups: Fields are the GroupBy fields'
@@ -78,13 +82,28 @@ type aggCol struct {
 	col *column // nil: the row id (Count only)
 }
 
-// groupAcc accumulates one group.
+// groupAcc accumulates every group, each aggregation's state in one flat
+// slice indexed by group*len(aggs)+aggregation: a group costs a few words
+// per aggregation, not a few allocations.
 type groupAcc struct {
-	first uint32 // the group's first slot: its key values are read from it
+	n     int      // aggregations per group
+	first []uint32 // each group's first slot: its key values are read from it
 	count []int64
 	sum   []float64
 	ext   []uint32 // the slot of the minimum or maximum so far
 	has   []bool
+}
+
+// group adds a group whose first slot is slot and returns its number.
+func (g *groupAcc) group(slot uint32) int {
+	g.first = append(g.first, slot)
+	for range g.n {
+		g.count = append(g.count, 0)
+		g.sum = append(g.sum, 0)
+		g.ext = append(g.ext, 0)
+		g.has = append(g.has, false)
+	}
+	return len(g.first) - 1
 }
 
 // Aggregate groups the rows of a query the user may see and computes
@@ -166,8 +185,8 @@ func (t *Tenant) Aggregate(spec AggregateSpec) (AggregateResult, error) {
 		return res, fmt.Errorf("query stopped: %w", ev.err)
 	}
 
-	var groups []*groupAcc
-	index := map[string]*groupAcc{}
+	acc := &groupAcc{n: len(aggs)}
+	index := map[string]int{}
 	var key []byte
 	it := rows.Iterator()
 	for it.HasNext() {
@@ -176,28 +195,25 @@ func (t *Tenant) Aggregate(spec AggregateSpec) (AggregateResult, error) {
 			return res, fmt.Errorf("query stopped: %w", ev.err)
 		}
 		key = groupKey(key[:0], groupCols, slot)
-		g := index[string(key)]
-		if g == nil {
-			g = &groupAcc{first: slot, count: make([]int64, len(aggs)), sum: make([]float64, len(aggs)),
-				ext: make([]uint32, len(aggs)), has: make([]bool, len(aggs))}
-			index[string(key)] = g
-			groups = append(groups, g)
+		gi, ok := index[string(key)]
+		if !ok {
+			if spec.MaxGroups > 0 && len(acc.first) == spec.MaxGroups {
+				return res, query.Location{Path: spec.GroupPath}.Errorf("the query forms more than %d groups; the limit is %d (group by fewer fields, or narrow where)", spec.MaxGroups, spec.MaxGroups)
+			}
+			gi = acc.group(slot)
+			index[string(key)] = gi
 		}
 		for i, a := range aggs {
-			g.add(i, a, slot)
+			acc.add(gi*acc.n+i, a, slot)
 		}
 	}
-	if len(groupCols) == 0 && len(groups) == 0 {
+	if len(groupCols) == 0 && len(acc.first) == 0 {
 		// Without groupBy there is one group, of no rows at most.
-		groups = append(groups, &groupAcc{count: make([]int64, len(aggs)), sum: make([]float64, len(aggs)),
-			ext: make([]uint32, len(aggs)), has: make([]bool, len(aggs))})
+		acc.group(0)
 	}
+	ngroups := len(acc.first)
 
-	values := make([][]Value, len(groups))
-	for i, g := range groups {
-		values[i] = g.values(aggs)
-	}
-	perm := make([]int, len(groups))
+	perm := make([]int, ngroups)
 	for i := range perm {
 		perm[i] = i
 	}
@@ -205,9 +221,9 @@ func (t *Tenant) Aggregate(spec AggregateSpec) (AggregateResult, error) {
 		for _, o := range orders {
 			var n int
 			if o.agg >= 0 {
-				n = compareAgg(aggs[o.agg], groups[x], groups[y], values[x][o.agg], values[y][o.agg], o.agg)
+				n = acc.compare(aggs[o.agg], x*acc.n+o.agg, y*acc.n+o.agg)
 			} else {
-				n = groupCols[o.group].compareSlots(groups[x].first, groups[y].first, nil)
+				n = groupCols[o.group].compareSlots(acc.first[x], acc.first[y], nil)
 			}
 			if o.desc {
 				n = -n
@@ -217,25 +233,25 @@ func (t *Tenant) Aggregate(spec AggregateSpec) (AggregateResult, error) {
 			}
 		}
 		for _, c := range groupCols {
-			if n := c.compareSlots(groups[x].first, groups[y].first, nil); n != 0 {
+			if n := c.compareSlots(acc.first[x], acc.first[y], nil); n != 0 {
 				return n
 			}
 		}
 		return 0
 	})
 
-	res.Total = len(groups)
+	res.Total = ngroups
 	from := min(max(spec.From, 0), res.Total)
 	end := res.Total
 	if spec.Limit > 0 && spec.Limit < end-from {
 		end = from + spec.Limit
 	}
 	for _, p := range perm[from:end] {
-		g := AggregateGroup{Values: values[p]}
+		g := AggregateGroup{Values: acc.values(p, aggs)}
 		if len(groupCols) > 0 {
 			g.Keys = make([]Value, len(groupCols))
 			for j, c := range groupCols {
-				g.Keys[j] = columnValue(c, groups[p].first)
+				g.Keys[j] = columnValue(c, acc.first[p])
 			}
 		}
 		res.Groups = append(res.Groups, g)
@@ -289,42 +305,45 @@ func groupKey(b []byte, cols []*column, slot uint32) []byte {
 	return b
 }
 
-func (g *groupAcc) add(i int, a aggCol, slot uint32) {
+// add adds slot to the state at k (group*n+aggregation).
+func (g *groupAcc) add(k int, a aggCol, slot uint32) {
 	if a.col != nil && !a.col.valid.has(slot) {
 		return
 	}
-	g.count[i]++
+	g.count[k]++
 	switch a.fn {
 	case AggSum, AggAvg:
-		g.sum[i] += a.col.num[slot]
+		g.sum[k] += a.col.num[slot]
 	case AggMin, AggMax:
-		if !g.has[i] {
-			g.ext[i], g.has[i] = slot, true
+		if !g.has[k] {
+			g.ext[k], g.has[k] = slot, true
 			return
 		}
-		n := a.col.compareSlots(slot, g.ext[i], nil)
+		n := a.col.compareSlots(slot, g.ext[k], nil)
 		if a.fn == AggMin && n < 0 || a.fn == AggMax && n > 0 {
-			g.ext[i] = slot
+			g.ext[k] = slot
 		}
 	}
 }
 
-func (g *groupAcc) values(aggs []aggCol) []Value {
+// values returns group gi's aggregates.
+func (g *groupAcc) values(gi int, aggs []aggCol) []Value {
 	out := make([]Value, len(aggs))
 	for i, a := range aggs {
+		k := gi*g.n + i
 		switch a.fn {
 		case AggCount:
-			out[i] = Value{Kind: KindNumber, Num: float64(g.count[i])}
+			out[i] = Value{Kind: KindNumber, Num: float64(g.count[k])}
 		case AggSum:
-			out[i] = Value{Kind: KindNumber, Num: g.sum[i], Null: g.count[i] == 0}
+			out[i] = Value{Kind: KindNumber, Num: g.sum[k], Null: g.count[k] == 0}
 		case AggAvg:
-			out[i] = Value{Kind: KindNumber, Null: g.count[i] == 0}
-			if g.count[i] > 0 {
-				out[i].Num = g.sum[i] / float64(g.count[i])
+			out[i] = Value{Kind: KindNumber, Null: g.count[k] == 0}
+			if g.count[k] > 0 {
+				out[i].Num = g.sum[k] / float64(g.count[k])
 			}
 		default:
-			if g.has[i] {
-				out[i] = columnValue(a.col, g.ext[i])
+			if g.has[k] {
+				out[i] = columnValue(a.col, g.ext[k])
 			} else {
 				out[i] = Value{Kind: a.col.ft.Kind, Null: true}
 			}
@@ -333,24 +352,36 @@ func (g *groupAcc) values(aggs []aggCol) []Value {
 	return out
 }
 
-// compareAgg orders two groups by one aggregation: nulls first, Min and Max
-// as the column orders its values.
-func compareAgg(a aggCol, x, y *groupAcc, vx, vy Value, i int) int {
+// compare orders two groups' states of one aggregation, at kx and ky:
+// nulls (no values) first, Min and Max as the column orders its values.
+func (g *groupAcc) compare(a aggCol, kx, ky int) int {
+	if a.fn == AggCount {
+		return cmp.Compare(g.count[kx], g.count[ky])
+	}
+	nx, ny := g.count[kx] == 0, g.count[ky] == 0
 	switch {
-	case vx.Null && vy.Null:
+	case nx && ny:
 		return 0
-	case vx.Null:
+	case nx:
 		return -1
-	case vy.Null:
+	case ny:
 		return 1
 	}
-	if a.fn == AggMin || a.fn == AggMax {
-		return a.col.compareSlots(x.ext[i], y.ext[i], nil)
+	switch a.fn {
+	case AggSum:
+		return cmpNum(g.sum[kx], g.sum[ky])
+	case AggAvg:
+		return cmpNum(g.sum[kx]/float64(g.count[kx]), g.sum[ky]/float64(g.count[ky]))
 	}
-	if math.IsNaN(vx.Num) || math.IsNaN(vy.Num) {
+	return a.col.compareSlots(g.ext[kx], g.ext[ky], nil)
+}
+
+// cmpNum orders numbers, a NaN (a sum of infinities) tying with anything.
+func cmpNum(x, y float64) int {
+	if math.IsNaN(x) || math.IsNaN(y) {
 		return 0
 	}
-	return cmp.Compare(vx.Num, vy.Num)
+	return cmp.Compare(x, y)
 }
 
 // groupOrder is a resolved order of groups: by aggregation agg, or (agg

@@ -2,6 +2,7 @@ package tenant
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -250,5 +251,40 @@ func TestAggregateOrdersByAlias(t *testing.T) {
 	}
 	if !slices.IsSortedFunc(res.Groups, func(a, b AggregateGroup) int { return -cmp.Compare(a.Values[0].Num, b.Values[0].Num) }) {
 		t.Fatalf("groups not sorted by Cnt descending: %+v", res.Groups)
+	}
+}
+
+// A query that forms more groups than MaxGroups is refused, naming the
+// group list; one that forms exactly MaxGroups is answered.
+func TestAggregateMaxGroups(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	f := randomFixture(rng)
+	for len(f.Entities) < 20 {
+		f = randomFixture(rng)
+	}
+	tn, err := New(f, Config{ID: "prop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := AggregateSpec{Type: "Item", User: 4, GroupBy: []string{"S", "N"}, GroupPath: "groupBy",
+		Aggregations: []Aggregation{{Func: AggCount, Field: "id", Path: "aggregations[0]"}}}
+	all, err := tn.Aggregate(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.MaxGroups = all.Total
+	if _, err := tn.Aggregate(spec); err != nil {
+		t.Fatalf("exactly MaxGroups groups: %v", err)
+	}
+	spec.MaxGroups = all.Total - 1
+	_, err = tn.Aggregate(spec)
+	var qe *query.Error
+	if !errors.As(err, &qe) || qe.Path != "groupBy" || !strings.Contains(qe.Msg, "the limit is") {
+		t.Fatalf("over MaxGroups: %v", err)
+	}
+	// Grouping by the row id is refused outright.
+	spec.GroupBy = []string{"id"}
+	if _, err := tn.Aggregate(spec); !errors.As(err, &qe) || qe.Path != "groupBy[0]" {
+		t.Fatalf("group by id: %v", err)
 	}
 }

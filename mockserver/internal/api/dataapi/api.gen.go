@@ -295,7 +295,9 @@ type AggregateQueryRequest struct {
 	// Aggregations The aggregations to compute per group, at least 1 and at most 16.
 	Aggregations []FieldAggregation `json:"aggregations"`
 
-	// GroupBy The fields to group by, at most 8; omitted, the result is one group.
+	// GroupBy The fields to group by, at most 8; omitted, the result is one group. A query may form
+	// at most 100000 groups (`x-max-groups`; the vendor's limit is not documented): one that
+	// forms more is a 400 naming `groupBy`.
 	GroupBy []string `json:"groupBy,omitempty"`
 
 	// Orders Sort keys of the groups, each a `groupBy` field or an aggregation's alias; a repeated one is ignored.

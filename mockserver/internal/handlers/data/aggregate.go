@@ -32,7 +32,7 @@ func (h *handlers) aggregateQuery(rc *pipeline.Request) error {
 	}
 	spec := tenant.AggregateSpec{
 		Type: et.Name, User: rc.Verdict.Effective, Where: where, IDField: "id",
-		GroupBy: req.GroupBy, GroupPath: "groupBy", Context: rc.WorkContext(),
+		GroupBy: req.GroupBy, GroupPath: "groupBy", MaxGroups: d.maxGroups, Context: rc.WorkContext(),
 	}
 	for i, a := range req.Aggregations {
 		agg := tenant.Aggregation{Func: string(a.Function), Field: a.FieldName, Path: "aggregations[" + strconv.Itoa(i) + "]"}

@@ -82,6 +82,9 @@ type dataSpec struct {
 	// numbers, so an omitted member reads as 0: that is from's default,
 	// and limit is never 0 (its minimum is 1), which dataSpecFrom checks.
 	paging dataapi.Paging
+	// maxGroups is the most groups an aggregate query may form
+	// (AggregateQueryRequest.groupBy's x-max-groups).
+	maxGroups int
 }
 
 // Prepare reads what the handlers read of the data API's spec (a
@@ -121,6 +124,12 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 		d.limits.MaxList = int(*e.Properties["values"].Value.MaxItems)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: Expression.values has no maxItems")
+	}
+	if a := get("AggregateQueryRequest"); a != nil && a.Properties["groupBy"] != nil {
+		d.maxGroups, ok = pipeline.ExtInt(a.Properties["groupBy"].Value.Extensions, "x-max-groups")
+	}
+	if !ok || d.maxGroups < 1 {
+		return nil, fmt.Errorf("mockserver: data spec: AggregateQueryRequest.groupBy has no x-max-groups")
 	}
 	defaults := map[string]any{}
 	for name, p := range paging.Properties {
