@@ -2,16 +2,38 @@ package client
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/tenantkit/tenantkit/client/dataapi"
 )
 
 // Compare builds the where condition "field op value" for an entity query,
 // e.g. Compare("State", dataapi.Equal, "Active"). For dataapi.In, value is a
-// slice. It panics if value cannot be encoded as JSON (a programming error,
-// like regexp.MustCompile).
+// slice, sent as the vendor's constant list {values: [...]} (see In). It
+// panics if value cannot be encoded as JSON (a programming error, like
+// regexp.MustCompile).
 func Compare(field string, op dataapi.Operator, value any) dataapi.Condition {
+	if op == dataapi.In {
+		if rv := reflect.ValueOf(value); rv.Kind() == reflect.Slice || rv.Kind() == reflect.Array {
+			list := make([]any, rv.Len())
+			for i := range list {
+				list[i] = rv.Index(i).Interface()
+			}
+			return In(field, list...)
+		}
+	}
 	return CompareExpr(dataapi.Expression{FieldName: ptr(field)}, op, dataapi.Expression{Value: value})
+}
+
+// In builds the where condition "field In (values...)": a constant list
+// expression {values: [...]}, as the vendor documents it. No values match no
+// row. The mock takes at most 1000 values.
+func In(field string, values ...any) dataapi.Condition {
+	if values == nil {
+		values = []any{}
+	}
+	vs := []dataapi.Constant(values)
+	return CompareExpr(dataapi.Expression{FieldName: ptr(field)}, dataapi.In, dataapi.Expression{Values: &vs})
 }
 
 // CompareFields builds the where condition "left op right" between two fields.

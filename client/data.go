@@ -11,8 +11,8 @@ import (
 )
 
 // DataService is the work-management data API (Clarizen REST v2 shape):
-// authentication, metadata discovery, entity queries, counts, CZQL queries,
-// single objects and several objects by id.
+// authentication, metadata discovery, entity queries, counts, aggregates,
+// CZQL queries, single objects and several objects by id.
 type DataService struct {
 	api *dataapi.ClientWithResponses
 }
@@ -216,6 +216,51 @@ func (s *DataService) CountQuery(ctx context.Context, q dataapi.CountedQuery, op
 		return 0, err
 	}
 	return res.Count, nil
+}
+
+// AggregateQuery groups and aggregates the entities a query matches among
+// those the caller may see (data/aggregateQuery), and returns one page of
+// groups: each group holds its groupBy fields' values by field name and each
+// aggregation's value by its alias (AggregateGroup.AdditionalProperties, or
+// Get). To read the next page, send the returned Paging back unchanged;
+// AggregateQueryAll does that for you.
+func (s *DataService) AggregateQuery(ctx context.Context, req dataapi.AggregateQueryRequest, opts ...CallOption) (*dataapi.AggregateQueryResult, error) {
+	return sendJSON[dataapi.AggregateQueryResult](ctx, DataAPI, "aggregateQuery", opts, func(ctx context.Context) (*dataapi.AggregateQueryResponse, error) {
+		return s.api.AggregateQueryWithResponse(ctx, req)
+	})
+}
+
+// AggregateQueryAll iterates over every group of an aggregate query, page by
+// page. The caller's req is not modified. It yields an error at most once,
+// then stops.
+func (s *DataService) AggregateQueryAll(ctx context.Context, req dataapi.AggregateQueryRequest, opts ...CallOption) iter.Seq2[dataapi.AggregateGroup, error] {
+	const op = "aggregateQuery"
+	return func(yield func(dataapi.AggregateGroup, error) bool) {
+		paging := req.Paging
+		prog := progress{api: DataAPI, op: op}
+		for {
+			r := req
+			r.Paging = paging
+			page, err := s.AggregateQuery(ctx, r, opts...)
+			if err != nil {
+				yield(dataapi.AggregateGroup{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(paging))))
+				return
+			}
+			prog.pages++
+			if !yieldAll(&prog, page.Entities, yield) {
+				return
+			}
+			next, err := nextPaging(DataAPI, op, paging, page.Paging, len(page.Entities))
+			if err != nil {
+				yield(dataapi.AggregateGroup{}, err)
+				return
+			}
+			if next == nil {
+				return
+			}
+			paging = next
+		}
+	}
 }
 
 // RetrieveMultiple reads entities by id ("/Project/3"), of one or more

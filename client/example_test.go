@@ -232,7 +232,7 @@ func ExampleAnd() {
 	b, _ := where.MarshalJSON()
 	fmt.Println(string(b))
 	// Output:
-	// {"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"Equal","rightExpression":{"value":"Active"}},{"_type":"or","or":[{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"value":[1,2]}},{"_type":"cZQLCondition","parameters":{"name":"Apollo%"},"text":"Name LIKE :name"}]}]}
+	// {"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"Equal","rightExpression":{"value":"Active"}},{"_type":"or","or":[{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"values":[1,2]}},{"_type":"cZQLCondition","parameters":{"name":"Apollo%"},"text":"Name LIKE :name"}]}]}
 }
 
 // Reading two fields of every contact (fields are sent repeated,
@@ -351,5 +351,31 @@ func ExampleExplain() {
 	}
 	if d.Outcome == client.OutcomeAllow {
 		fmt.Println(d.Reason) // allowed: api key service (user 2001); ...
+	}
+}
+
+// Aggregates per group: the number and total budget of the Active or Draft
+// projects the caller may see, per State, largest count first.
+func ExampleDataService_AggregateQueryAll() {
+	var c *client.Client // from client.New
+	ctx := context.Background()
+	req := dataapi.AggregateQueryRequest{
+		TypeName: "Project",
+		Where:    client.Where(client.In("State", "Active", "Draft")),
+		GroupBy:  &[]string{"State"},
+		Aggregations: []dataapi.FieldAggregation{
+			{Function: dataapi.Count, FieldName: "id", Alias: client.Ptr("Cnt")},
+			{Function: dataapi.Sum, FieldName: "Budget"}, // alias Sum_Budget
+		},
+		Orders: &[]dataapi.OrderBy{{FieldName: "Cnt", Order: client.Ptr(dataapi.Descending)}},
+	}
+	for group, err := range c.Data.AggregateQueryAll(ctx, req) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		state, _ := group.Get("State")
+		n, _ := group.Get("Cnt")
+		sum, _ := group.Get("Sum_Budget")
+		fmt.Println(state, n, sum)
 	}
 }

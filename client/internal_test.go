@@ -92,7 +92,7 @@ func TestConditionsEncode(t *testing.T) {
 	assert.JSONEq(t, `{"typeName":"Project","where":{"_type":"and","and":[
 		{"_type":"compare","leftExpression":{"fieldName":"State"},"operator":"Equal","rightExpression":{"value":"Active"}},
 		{"_type":"or","or":[
-			{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"value":[1,2]}},
+			{"_type":"compare","leftExpression":{"fieldName":"Priority"},"operator":"In","rightExpression":{"values":[1,2]}},
 			{"_type":"not","not":{"_type":"cZQLCondition","text":"Name LIKE :n","parameters":{"n":"A%"}}}]},
 		{"_type":"compare","leftExpression":{"fieldName":"StartDate"},"operator":"LessThan","rightExpression":{"fieldName":"DueDate"}}]}}`, string(b))
 

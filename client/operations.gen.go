@@ -12,6 +12,7 @@ var operationTable = []Operation{
 	{API: DataAPI, ID: "login", Method: "POST", Path: "/V2.0/services/authentication/login"},
 	{API: DataAPI, ID: "logout", Method: "GET", Path: "/V2.0/services/authentication/logout", ReadOnly: true},
 	{API: DataAPI, ID: "bulkExecute", Method: "POST", Path: "/V2.0/services/bulk/execute"},
+	{API: DataAPI, ID: "aggregateQuery", Method: "POST", Path: "/V2.0/services/data/aggregateQuery", EntityTypeIn: "body", ReadOnly: true},
 	{API: DataAPI, ID: "countQuery", Method: "POST", Path: "/V2.0/services/data/countQuery", EntityTypeIn: "body", ReadOnly: true},
 	{API: DataAPI, ID: "entityQueryGet", Method: "GET", Path: "/V2.0/services/data/entityQuery", EntityTypeIn: "query", ReadOnly: true},
 	{API: DataAPI, ID: "entityQuery", Method: "POST", Path: "/V2.0/services/data/entityQuery", EntityTypeIn: "body", ReadOnly: true},

@@ -2,7 +2,8 @@ package mocktest_test
 
 // The data API's accepted inputs are the spec's: every bound, enum, default,
 // pattern, nesting limit, discriminator value and required member the spec
-// states for a request of entityQuery (POST and GET), query and getObject
+// states for a request of entityQuery (POST and GET), query, aggregateQuery
+// and getObject
 // is read from the spec document (loaded with kin-openapi), and its
 // boundary cases go through the real server over loopback: the minimum and
 // one below, the maximum and one above, each enum value and one outside,
@@ -87,7 +88,9 @@ func specFacets(item *openapi3.PathItem, op *openapi3.Operation) map[string]*fac
 			}
 			once[s] = true
 		}
-		stack = append(stack, s)
+		// Clipped: each child gets its own path (siblings appending to one
+		// backing array would overwrite each other's last entry).
+		stack = append(slices.Clip(stack), s)
 		f := at(place)
 		if s.Min != nil {
 			f.minimum = s.Min
@@ -226,7 +229,53 @@ const (
 	inBody   = `{"typeName":"Project","where":{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"In","rightExpression":{"value":["x"]}}}`
 	czqlBody = `{"typeName":"Project","where":{"_type":"cZQLCondition","text":"Name = :p","parameters":{"p":"x"}}}`
 	czqlIn   = `{"typeName":"Project","where":{"_type":"cZQLCondition","text":"Name IN (:p)","parameters":{"p":["x"]}}}`
+	// inValues is In with the vendor's constant list expression.
+	inValues = `{"typeName":"Project","where":{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"In","rightExpression":{"values":["x"]}}}`
 )
+
+// textList returns a list of n texts.
+func textList(n int) any {
+	l := make([]any, n)
+	for i := range l {
+		l[i] = "x"
+	}
+	return l
+}
+
+// inWhenList puts v at path, making the condition In when v is a list
+// (only In takes one).
+func inWhenList(path string) func(map[string]any, any) {
+	return func(b map[string]any, v any) {
+		if _, ok := v.([]any); ok {
+			put(b, "where.operator", "In")
+		}
+		put(b, path, v)
+	}
+}
+
+// czqlInWhenList puts v at path, writing the CZQL text at textPath with IN
+// when v is a list.
+func czqlInWhenList(path, textPath, in string) func(map[string]any, any) {
+	return func(b map[string]any, v any) {
+		if _, ok := v.([]any); ok {
+			put(b, textPath, in)
+		}
+		put(b, path, v)
+	}
+}
+
+// rightTyped is a valid right expression for each _type value.
+func rightTyped(b map[string]any, v any) {
+	switch v {
+	case "fieldExpression":
+		put(b, "where.rightExpression", map[string]any{"_type": v, "fieldName": "Name"})
+	case "constantListExpression":
+		put(b, "where.operator", "In")
+		put(b, "where.rightExpression", map[string]any{"_type": v, "values": []any{"x"}})
+	default:
+		put(b, "where.rightExpression._type", v)
+	}
+}
 
 func compareOf(op string, right any) map[string]any {
 	return map[string]any{"_type": "compare", "leftExpression": map[string]any{"fieldName": "Name"}, "operator": op, "rightExpression": right}
@@ -267,40 +316,48 @@ var dataSites = map[string]map[string]site{
 			"not":           map[string]any{"_type": "not", "not": compareOf("Equal", map[string]any{"value": "x"})},
 			"cZQLCondition": map[string]any{"_type": "cZQLCondition", "text": "Name = 'x'"},
 		}},
-		"where<compare>._type":                      {base: cmpBody, at: "where._type"},
-		"where<compare>.leftExpression":             {base: cmpBody, at: "where.leftExpression"},
-		"where<compare>.leftExpression.fieldName":   {base: cmpBody, at: "where.leftExpression.fieldName"},
-		"where<compare>.leftExpression.value":       {base: cmpBody, at: "where.leftExpression.value", example: "x", text: repeat},
-		"where<compare>.leftExpression.value[]":     {base: cmpBody, at: "where.leftExpression.value", example: "x", text: repeat, set: func(b map[string]any, v any) { put(b, "where.leftExpression.value", list(v)) }},
-		"where<compare>.leftExpression.value.id":    {base: cmpBody, at: "where.leftExpression.value.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.leftExpression.value", ref(v)) }},
-		"where<compare>.leftExpression.value[].id":  {base: cmpBody, at: "where.leftExpression.value", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.leftExpression.value", list(ref(v))) }},
-		"where<compare>.operator":                   {base: cmpBody, at: "where.operator", set: setOperator},
-		"where<compare>.rightExpression":            {base: cmpBody, at: "where.rightExpression", none: map[string]any{}},
-		"where<compare>.rightExpression.fieldName":  {base: cmpBody, at: "where.rightExpression.fieldName", example: "Name"},
-		"where<compare>.rightExpression.value":      {base: cmpBody, at: "where.rightExpression.value", text: repeat, alone: true},
-		"where<compare>.rightExpression.value[]":    {base: inBody, at: "where.rightExpression.value.0", text: repeat},
-		"where<compare>.rightExpression.value.id":   {base: cmpBody, at: "where.rightExpression.value.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.rightExpression.value", ref(v)) }},
-		"where<compare>.rightExpression.value[].id": {base: inBody, at: "where.rightExpression.value.0.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.rightExpression.value", []any{ref(v)}) }},
-		"where<and>._type":                          {base: `{"typeName":"Project","where":{"_type":"and","and":[]}}`, at: "where._type"},
-		"where<and>.and":                            {base: `{"typeName":"Project","where":{"_type":"and","and":[]}}`, at: "where.and"},
-		"where<or>._type":                           {base: `{"typeName":"Project","where":{"_type":"or","or":[]}}`, at: "where._type"},
-		"where<or>.or":                              {base: `{"typeName":"Project","where":{"_type":"or","or":[]}}`, at: "where.or"},
-		"where<not>._type":                          {base: `{"typeName":"Project","where":{"_type":"not","not":{"_type":"and","and":[]}}}`, at: "where._type"},
-		"where<not>.not":                            {base: `{"typeName":"Project","where":{"_type":"not","not":{"_type":"and","and":[]}}}`, at: "where.not"},
-		"where<cZQLCondition>._type":                {base: czqlBody, at: "where._type"},
-		"where<cZQLCondition>.text":                 {base: czqlBody, at: "where.text"},
-		"where<cZQLCondition>.parameters.*":         {base: czqlBody, at: "where.parameters.p", text: repeat},
-		"where<cZQLCondition>.parameters.*[]":       {base: czqlIn, at: "where.parameters.p.0", text: repeat},
-		"where<cZQLCondition>.parameters.*.id":      {base: czqlBody, at: "where.parameters.p.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.parameters.p", ref(v)) }},
-		"where<cZQLCondition>.parameters.*[].id":    {base: czqlIn, at: "where.parameters.p.0.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.parameters.p", []any{ref(v)}) }},
-		"relations[].name":                          {base: `{"typeName":"Project","relations":[{"name":"Tasks"}]}`, at: "relations.0.name"},
-		"relations[].orders":                        {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[]}]}`, at: "relations.0.orders", list: orderList},
-		"relations[].orders[].fieldName":            {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.fieldName"},
-		"relations[].orders[].order":                {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.order", example: "Ascending"},
+		"where<compare>._type":                       {base: cmpBody, at: "where._type"},
+		"where<compare>.leftExpression":              {base: cmpBody, at: "where.leftExpression"},
+		"where<compare>.leftExpression.fieldName":    {base: cmpBody, at: "where.leftExpression.fieldName"},
+		"where<compare>.leftExpression._type":        {base: cmpBody, at: "where.leftExpression._type", example: "fieldExpression"},
+		"where<compare>.leftExpression.value":        {base: cmpBody, at: "where.leftExpression.value", example: "x", text: repeat, list: textList},
+		"where<compare>.leftExpression.values":       {base: cmpBody, at: "where.leftExpression.values", example: []any{"x"}, list: textList},
+		"where<compare>.leftExpression.values[]":     {base: cmpBody, at: "where.leftExpression.values", example: "x", text: repeat, set: func(b map[string]any, v any) { put(b, "where.leftExpression.values", list(v)) }},
+		"where<compare>.leftExpression.values[].id":  {base: cmpBody, at: "where.leftExpression.values", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.leftExpression.values", list(ref(v))) }},
+		"where<compare>.leftExpression.value[]":      {base: cmpBody, at: "where.leftExpression.value", example: "x", text: repeat, set: func(b map[string]any, v any) { put(b, "where.leftExpression.value", list(v)) }},
+		"where<compare>.leftExpression.value.id":     {base: cmpBody, at: "where.leftExpression.value.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.leftExpression.value", ref(v)) }},
+		"where<compare>.leftExpression.value[].id":   {base: cmpBody, at: "where.leftExpression.value", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.leftExpression.value", list(ref(v))) }},
+		"where<compare>.operator":                    {base: cmpBody, at: "where.operator", set: setOperator},
+		"where<compare>.rightExpression":             {base: cmpBody, at: "where.rightExpression", none: map[string]any{}},
+		"where<compare>.rightExpression.fieldName":   {base: cmpBody, at: "where.rightExpression.fieldName", example: "Name"},
+		"where<compare>.rightExpression._type":       {base: cmpBody, at: "where.rightExpression._type", example: "constantExpression", set: rightTyped},
+		"where<compare>.rightExpression.value":       {base: cmpBody, at: "where.rightExpression.value", text: repeat, list: textList, set: inWhenList("where.rightExpression.value"), alone: true},
+		"where<compare>.rightExpression.values":      {base: inValues, at: "where.rightExpression.values", list: textList, alone: true},
+		"where<compare>.rightExpression.values[]":    {base: inValues, at: "where.rightExpression.values.0", text: repeat},
+		"where<compare>.rightExpression.values[].id": {base: inValues, at: "where.rightExpression.values.0.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.rightExpression.values", []any{ref(v)}) }},
+		"where<compare>.rightExpression.value[]":     {base: inBody, at: "where.rightExpression.value.0", text: repeat},
+		"where<compare>.rightExpression.value.id":    {base: cmpBody, at: "where.rightExpression.value.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.rightExpression.value", ref(v)) }},
+		"where<compare>.rightExpression.value[].id":  {base: inBody, at: "where.rightExpression.value.0.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.rightExpression.value", []any{ref(v)}) }},
+		"where<and>._type":                           {base: `{"typeName":"Project","where":{"_type":"and","and":[]}}`, at: "where._type"},
+		"where<and>.and":                             {base: `{"typeName":"Project","where":{"_type":"and","and":[]}}`, at: "where.and"},
+		"where<or>._type":                            {base: `{"typeName":"Project","where":{"_type":"or","or":[]}}`, at: "where._type"},
+		"where<or>.or":                               {base: `{"typeName":"Project","where":{"_type":"or","or":[]}}`, at: "where.or"},
+		"where<not>._type":                           {base: `{"typeName":"Project","where":{"_type":"not","not":{"_type":"and","and":[]}}}`, at: "where._type"},
+		"where<not>.not":                             {base: `{"typeName":"Project","where":{"_type":"not","not":{"_type":"and","and":[]}}}`, at: "where.not"},
+		"where<cZQLCondition>._type":                 {base: czqlBody, at: "where._type"},
+		"where<cZQLCondition>.text":                  {base: czqlBody, at: "where.text"},
+		"where<cZQLCondition>.parameters.*":          {base: czqlBody, at: "where.parameters.p", text: repeat, list: textList, set: czqlInWhenList("where.parameters.p", "where.text", "Name IN (:p)")},
+		"where<cZQLCondition>.parameters.*[]":        {base: czqlIn, at: "where.parameters.p.0", text: repeat},
+		"where<cZQLCondition>.parameters.*.id":       {base: czqlBody, at: "where.parameters.p.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.parameters.p", ref(v)) }},
+		"where<cZQLCondition>.parameters.*[].id":     {base: czqlIn, at: "where.parameters.p.0.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.parameters.p", []any{ref(v)}) }},
+		"relations[].name":                           {base: `{"typeName":"Project","relations":[{"name":"Tasks"}]}`, at: "relations.0.name"},
+		"relations[].orders":                         {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[]}]}`, at: "relations.0.orders", list: orderList},
+		"relations[].orders[].fieldName":             {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.fieldName"},
+		"relations[].orders[].order":                 {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.order", example: "Ascending"},
 	},
 	"query": {
 		"q":                 {base: `{"q":"SELECT Name FROM Project"}`, at: "q", example: "SELECT Name FROM Project"},
-		"parameters.*":      {base: `{"q":"SELECT Name FROM Project WHERE Name = :p","parameters":{"p":"x"}}`, at: "parameters.p", text: repeat},
+		"parameters.*":      {base: `{"q":"SELECT Name FROM Project WHERE Name = :p","parameters":{"p":"x"}}`, at: "parameters.p", text: repeat, list: textList, set: czqlInWhenList("parameters.p", "q", "SELECT Name FROM Project WHERE Name IN (:p)")},
 		"parameters.*[]":    {base: `{"q":"SELECT Name FROM Project WHERE Name IN (:p)","parameters":{"p":["x"]}}`, at: "parameters.p.0", text: repeat},
 		"parameters.*.id":   {base: `{"q":"SELECT Name FROM Project WHERE Name = :p","parameters":{"p":"x"}}`, at: "parameters.p", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "parameters.p", ref(v)) }},
 		"parameters.*[].id": {base: `{"q":"SELECT Name FROM Project WHERE Name IN (:p)","parameters":{"p":["x"]}}`, at: "parameters.p", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "parameters.p", []any{ref(v)}) }},
@@ -317,6 +374,66 @@ var dataSites = map[string]map[string]site{
 	"getObject": {
 		"{typeName}": {base: "/V2.0/services/data/objects/{typeName}/5", at: "typeName", example: "Project", bad: "9Project"},
 	},
+}
+
+// aggBase is a valid aggregateQuery body: a count grouped by Name (so
+// orders by Name are valid).
+const aggBase = `{"typeName":"Project","aggregations":[{"function":"Count","fieldName":"id"}],"groupBy":["Name"]}`
+
+// withAggregations turns an entityQuery body into an aggregateQuery one.
+func withAggregations(base string) string {
+	var b map[string]any
+	if err := json.Unmarshal([]byte(base), &b); err != nil {
+		panic(err)
+	}
+	var agg map[string]any
+	_ = json.Unmarshal([]byte(aggBase), &agg)
+	for k, v := range agg {
+		if _, ok := b[k]; !ok {
+			b[k] = v
+		}
+	}
+	out, _ := json.Marshal(b)
+	return string(out)
+}
+
+// groupFields lists n distinct fields of Project (it has 8).
+func groupFields(n int) any {
+	all := []any{"Name", "State", "StartDate", "DueDate", "Budget", "PercentComplete", "Billable", "Client", "Owner"}
+	return all[:min(n, len(all))]
+}
+
+func init() {
+	// aggregateQuery takes entityQuery's where, orders and paging (its
+	// sites, in an aggregate body) and its own members.
+	agg := map[string]site{
+		"typeName": {base: aggBase, at: "typeName"},
+		"aggregations": {base: aggBase, at: "aggregations", list: func(n int) any {
+			l := make([]any, n)
+			for i := range l {
+				l[i] = map[string]any{"function": "Count", "fieldName": "id", "alias": "n" + strconv.Itoa(i)}
+			}
+			return l
+		}},
+		"aggregations[].function": {base: aggBase, at: "aggregations.0.function", set: func(b map[string]any, v any) {
+			put(b, "aggregations.0.function", v)
+			if v != omit && v != "Count" {
+				put(b, "aggregations.0.fieldName", "Budget") // every function reads a number
+			}
+		}},
+		"aggregations[].fieldName": {base: aggBase, at: "aggregations.0.fieldName", example: "id"},
+		"aggregations[].alias": {base: aggBase, at: "aggregations.0.alias", example: "Cnt", bad: "9lives",
+			text: func(n int) string { return strings.Repeat("a", n) }},
+		"groupBy":   {base: aggBase, at: "groupBy", list: groupFields},
+		"groupBy[]": {base: aggBase, at: "groupBy.0", example: "Name"},
+	}
+	for place, st := range dataSites["entityQuery"] {
+		if strings.HasPrefix(place, "where") || strings.HasPrefix(place, "orders") || strings.HasPrefix(place, "paging") {
+			st.base = withAggregations(st.base)
+			agg[place] = st
+		}
+	}
+	dataSites["aggregateQuery"] = agg
 }
 
 // ignoredPlaces are constrained places this test does not send, and why.

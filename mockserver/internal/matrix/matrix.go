@@ -325,6 +325,8 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		jsonBody(fmt.Sprintf(`{"q":"SELECT Name FROM %s"}`, c.EntityType))
 	case op.ID == "countQuery":
 		jsonBody(fmt.Sprintf(`{"query":{"_type":"entityQuery","typeName":%q}}`, c.EntityType))
+	case op.ID == "aggregateQuery":
+		jsonBody(fmt.Sprintf(`{"typeName":%q,"aggregations":[{"function":"Count","fieldName":"id"}]}`, c.EntityType))
 	case op.ID == "describeEntities":
 		// A type the effective user may read: describing a type it may not
 		// read is the 400 of an unknown type, not a step of the decision.

@@ -506,6 +506,9 @@ func (p *parser) predicate() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if msg := p.limits.checkList(len(list)); msg != "" {
+			return nil, &SyntaxError{Pos: pos, Msg: msg}
+		}
 		x = &Compare{Field: field, Op: OpIn, List: list, Pos: pos}
 	case p.isKeyword("IS") && !negate:
 		if err := p.next(); err != nil {

@@ -27,6 +27,29 @@ type Limits struct {
 	// (The text operands of JSON requests, condition values and
 	// parameters, are bounded by their schema before they get here.)
 	MaxText int
+	// MaxList is the most values the constant list of In may hold: a
+	// JSON constant list expression, and a CZQL IN (...) list with its
+	// list parameters spread.
+	MaxList int
+}
+
+// defaultMaxList is MaxList when none is set.
+const defaultMaxList = 1000
+
+func (l Limits) maxList() int {
+	if l.MaxList <= 0 {
+		return defaultMaxList
+	}
+	return l.MaxList
+}
+
+// checkList says what is wrong with an In list of n values ("" when it is
+// within the limit).
+func (l Limits) checkList(n int) string {
+	if m := l.maxList(); n > m {
+		return fmt.Sprintf("In lists %d values; the limit is %d", n, m)
+	}
+	return ""
 }
 
 // The limits when none is set.

@@ -98,7 +98,7 @@ func TestParseWhere(t *testing.T) {
 	_, err = query.ParseWhere(cond(map[string]any{"_type": "xor"}), "where")
 	require.Error(t, err)
 	_, err = query.ParseWhere(cond(cmp("id", "In", "x")), "where")
-	assert.ErrorContains(t, err, "In wants a list")
+	assert.ErrorContains(t, err, "In wants a constant list")
 	_, err = query.Limits{MaxDepth: 2}.ParseWhere(cond(map[string]any{"_type": "not", "not": map[string]any{"_type": "not", "not": cmp("Name", "Equal", "x")}}), "where")
 	assert.ErrorContains(t, err, "the limit is 2")
 }
@@ -202,4 +202,52 @@ func TestLikeMatchesRegexp(t *testing.T) {
 			}
 		}
 	}
+}
+
+func TestParseWhereIn(t *testing.T) {
+	cond := func(right map[string]any, op string) *dataapi.Condition {
+		b, err := json.Marshal(map[string]any{"_type": "compare", "leftExpression": map[string]any{"fieldName": "Name"}, "operator": op, "rightExpression": right})
+		require.NoError(t, err)
+		var c dataapi.Condition
+		require.NoError(t, json.Unmarshal(b, &c))
+		return &c
+	}
+	pathOf := func(err error) string {
+		var qe *query.Error
+		require.True(t, errors.As(err, &qe), "%v", err)
+		return qe.Path
+	}
+	// The vendor's documented constant list, the third-party SDK's _type
+	// and list value, and an explicit _type with values.
+	for _, right := range []map[string]any{
+		{"values": []any{"Apollo", "Gemini"}},
+		{"_type": "constantListExpression", "value": []any{"Apollo", "Gemini"}},
+		{"_type": "constantListExpression", "values": []any{"Apollo", map[string]any{"id": "Gemini"}}},
+	} {
+		x, err := query.ParseWhere(cond(right, "In"), "where")
+		require.NoError(t, err, "%v", right)
+		assert.Equal(t, []string{"/P/1", "/P/2"}, match(x), "%v", right)
+	}
+	x, err := query.ParseWhere(cond(map[string]any{"values": []any{}}, "In"), "where")
+	require.NoError(t, err)
+	assert.Empty(t, match(x), "an empty list matches no row")
+
+	_, err = query.ParseWhere(cond(map[string]any{"_type": "queryExpression", "query": map[string]any{"typeName": "User"}}, "In"), "where")
+	assert.Equal(t, "where.rightExpression.query", pathOf(err))
+	assert.ErrorContains(t, err, "not supported")
+	_, err = query.ParseWhere(cond(map[string]any{"query": map[string]any{"typeName": "User"}}, "In"), "where")
+	assert.Equal(t, "where.rightExpression.query", pathOf(err))
+	_, err = query.ParseWhere(cond(map[string]any{"values": []any{"a"}}, "Equal"), "where")
+	assert.Equal(t, "where.rightExpression.values", pathOf(err))
+	_, err = query.ParseWhere(cond(map[string]any{"_type": "constantListExpression", "value": "a"}, "In"), "where")
+	assert.Equal(t, "where.rightExpression.values", pathOf(err))
+	_, err = query.ParseWhere(cond(map[string]any{"fieldName": "Other"}, "In"), "where")
+	assert.Equal(t, "where.rightExpression", pathOf(err))
+	_, err = query.ParseWhere(cond(map[string]any{"values": []any{"a", []any{"b"}}}, "In"), "where")
+	assert.Equal(t, "where.rightExpression.values[1]", pathOf(err))
+	_, err = query.Limits{MaxList: 2}.ParseWhere(cond(map[string]any{"values": []any{"a", "b", "c"}}, "In"), "where")
+	assert.Equal(t, "where.rightExpression.values", pathOf(err))
+	assert.ErrorContains(t, err, "the limit is 2")
+	_, err = query.Limits{MaxList: 2}.ParseCondition(`Name IN ('a', 'b', :more)`, map[string]any{"more": []any{"c"}})
+	assert.ErrorContains(t, err, "the limit is 2")
 }

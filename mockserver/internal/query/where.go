@@ -39,9 +39,12 @@ func ParseWhere(c *dataapi.Condition, path string) (Expr, error) {
 // ParseWhere compiles a where condition of the data API (nil matches every
 // row) within l. Its shape is the spec's and the server validated it
 // against the spec (tags, operators, the members of each branch, value
-// types, text length); what remains here is what no schema says: the
-// nesting limit, In against a list, and CZQL text. path names the
-// condition in errors ("where").
+// types, text length, list length); what remains here is what no schema
+// says: the nesting limit, which expression a right side is (its _type
+// against its members), In against a constant list and no other operator
+// against one, the list's bound for callers that did not validate, the
+// refusal of a query expression, and CZQL text. path names the condition
+// in errors ("where").
 func (l Limits) ParseWhere(c *dataapi.Condition, path string) (Expr, error) {
 	if c == nil {
 		return True{}, nil
@@ -55,7 +58,7 @@ func (l Limits) parseWhere(c *dataapi.Condition, path string, depth int) (Expr, 
 	}
 	switch c.UnderscoreType {
 	case "compare":
-		return parseCompare(c, path)
+		return l.parseCompare(c, path)
 	case "and", "or":
 		list := c.And
 		if c.UnderscoreType == "or" {
@@ -121,7 +124,7 @@ func setPath(x Expr, path string) {
 	}
 }
 
-func parseCompare(x *dataapi.Condition, path string) (Expr, error) {
+func (l Limits) parseCompare(x *dataapi.Condition, path string) (Expr, error) {
 	left, right := x.LeftExpression, x.RightExpression
 	if left == nil || left.FieldName == nil || *left.FieldName == "" {
 		return nil, &Error{Path: path + ".leftExpression.fieldName", Msg: "is required"}
@@ -136,35 +139,89 @@ func parseCompare(x *dataapi.Condition, path string) (Expr, error) {
 	if !operators[op] {
 		return nil, &Error{Path: path + ".operator", Msg: fmt.Sprintf("%q is not an operator: one of %s", op, operatorList)}
 	}
+	rpath := path + ".rightExpression"
+	kind, err := expressionKind(right, rpath)
+	if err != nil {
+		return nil, err
+	}
 	c := &Compare{Field: *left.FieldName, Op: op, Path: path}
-	if right.FieldName != nil {
+	switch kind {
+	case queryExpression:
+		return nil, &Error{Path: rpath + ".query", Msg: "a query expression (a sub-query on the right of In) is not supported by this API; send the values as a constant list {values: [...]}"}
+	case dataapi.ExpressionTypeFieldExpression:
 		if op == OpIn {
-			return nil, &Error{Path: path + ".rightExpression", Msg: "In compares with a constant list {value: [...]}, not a field"}
+			return nil, &Error{Path: rpath, Msg: "In compares with a constant list {values: [...]}, not a field"}
 		}
 		c.RightField = *right.FieldName
 		return c, nil
-	}
-	if op == OpIn {
-		list, ok := right.Value.([]any)
-		if !ok {
-			return nil, &Error{Path: path + ".rightExpression.value", Msg: "In wants a list of values"}
+	case dataapi.ExpressionTypeConstantListExpression:
+		list, lpath := right.Values, rpath+".values"
+		if list == nil {
+			list, lpath = right.Value.([]any), rpath+".value"
+		}
+		if op != OpIn {
+			return nil, &Error{Path: lpath, Msg: op + " wants a single value (only In takes a constant list)"}
+		}
+		if msg := l.checkList(len(list)); msg != "" {
+			return nil, &Error{Path: lpath, Msg: msg}
 		}
 		c.List = normaliseList(list)
 		for i, x := range c.List {
 			if !scalar(x) {
-				return nil, &Error{Path: path + ".rightExpression.value[" + strconv.Itoa(i) + "]", Msg: "must be a string, number, boolean or null"}
+				return nil, &Error{Path: lpath + "[" + strconv.Itoa(i) + "]", Msg: "must be a string, number, boolean, null or an entity reference {id}"}
 			}
 		}
 		return c, nil
 	}
-	if _, isList := right.Value.([]any); isList {
-		return nil, &Error{Path: path + ".rightExpression.value", Msg: op + " wants a single value (only In takes a list)"}
+	if op == OpIn {
+		return nil, &Error{Path: rpath + ".values", Msg: "In wants a constant list {values: [...]}"}
 	}
 	c.Value = normalise(right.Value)
 	if !scalar(c.Value) {
-		return nil, &Error{Path: path + ".rightExpression.value", Msg: "must be a string, number, boolean or null"}
+		return nil, &Error{Path: rpath + ".value", Msg: "must be a string, number, boolean, null or an entity reference {id}"}
 	}
 	return c, nil
+}
+
+// queryExpression is the vendor's sub-query expression: not one of the
+// spec's _type values (the validator refuses it), and refused here too for
+// callers that parse unvalidated conditions.
+const queryExpression dataapi.ExpressionType = "queryExpression"
+
+// expressionKind tells which expression e is: the _type it names, which
+// must agree with its members, or, without one, the first of fieldName,
+// values (or a list value), value and query it holds.
+func expressionKind(e *dataapi.Expression, path string) (dataapi.ExpressionType, error) {
+	_, listValue := e.Value.([]any)
+	has := map[dataapi.ExpressionType]bool{
+		dataapi.ExpressionTypeFieldExpression:        e.FieldName != nil,
+		dataapi.ExpressionTypeConstantListExpression: e.Values != nil || listValue,
+		dataapi.ExpressionTypeConstantExpression:     e.Value != nil && !listValue,
+		queryExpression:                              e.Query != nil,
+	}
+	if e.UnderscoreType != nil {
+		t := *e.UnderscoreType
+		member := map[dataapi.ExpressionType]string{
+			dataapi.ExpressionTypeFieldExpression: "fieldName", dataapi.ExpressionTypeConstantListExpression: "values",
+			dataapi.ExpressionTypeConstantExpression: "value", queryExpression: "query",
+		}[t]
+		if member == "" {
+			return "", &Error{Path: path + "._type", Msg: fmt.Sprintf("%q is not one of fieldExpression, constantExpression, constantListExpression, queryExpression", t)}
+		}
+		// A constant expression's value may be null, which decodes as
+		// absent: the member is not required.
+		if !has[t] && t != dataapi.ExpressionTypeConstantExpression {
+			return "", &Error{Path: path + "." + member, Msg: "is required by _type " + string(t)}
+		}
+		return t, nil
+	}
+	for _, t := range []dataapi.ExpressionType{dataapi.ExpressionTypeFieldExpression, dataapi.ExpressionTypeConstantListExpression, dataapi.ExpressionTypeConstantExpression, queryExpression} {
+		if has[t] {
+			return t, nil
+		}
+	}
+	// {value: null}: the constant null.
+	return dataapi.ExpressionTypeConstantExpression, nil
 }
 
 // scalar reports whether v is a constant the engine can compare with.

@@ -8,6 +8,33 @@ import (
 	"fmt"
 )
 
+// Defines values for AggregateFunction.
+const (
+	Avg   AggregateFunction = "Avg"
+	Count AggregateFunction = "Count"
+	Max   AggregateFunction = "Max"
+	Min   AggregateFunction = "Min"
+	Sum   AggregateFunction = "Sum"
+)
+
+// Valid indicates whether the value is a known member of the AggregateFunction enum.
+func (e AggregateFunction) Valid() bool {
+	switch e {
+	case Avg:
+		return true
+	case Count:
+		return true
+	case Max:
+		return true
+	case Min:
+		return true
+	case Sum:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for AndConditionType.
 const (
 	And AndConditionType = "and"
@@ -62,6 +89,27 @@ const (
 func (e CountedQueryType) Valid() bool {
 	switch e {
 	case EntityQuery:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ExpressionType.
+const (
+	ExpressionTypeConstantExpression     ExpressionType = "constantExpression"
+	ExpressionTypeConstantListExpression ExpressionType = "constantListExpression"
+	ExpressionTypeFieldExpression        ExpressionType = "fieldExpression"
+)
+
+// Valid indicates whether the value is a known member of the ExpressionType enum.
+func (e ExpressionType) Valid() bool {
+	switch e {
+	case ExpressionTypeConstantExpression:
+		return true
+	case ExpressionTypeConstantListExpression:
+		return true
+	case ExpressionTypeFieldExpression:
 		return true
 	default:
 		return false
@@ -230,6 +278,54 @@ func (e DescribeMetadataParamsFlags) Valid() bool {
 	}
 }
 
+// AggregateFunction The vendor documents "Count, Sum, etc."; this API has these five.
+type AggregateFunction string
+
+// AggregateGroup One group: `id` (always null, as in the vendor's sample), each `groupBy` field's value by
+// its declared name (a reference as `{id}`, a date as RFC 3339 text, null when the group's
+// rows have none) and each aggregation's value by its alias (a number; `Min` and `Max` in
+// the field's own type; null for a group without values).
+type AggregateGroup struct {
+	Id                   *string                `json:"id"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
+// AggregateQueryRequest defines model for AggregateQueryRequest.
+type AggregateQueryRequest struct {
+	// Aggregations The aggregations to compute per group, at least 1 and at most 16.
+	Aggregations []FieldAggregation `json:"aggregations"`
+
+	// GroupBy The fields to group by, at most 8; omitted, the result is one group. A query may form
+	// at most 100000 groups (`x-max-groups`; the vendor's limit is not documented): one that
+	// forms more is a 400 naming `groupBy`.
+	GroupBy []string `json:"groupBy,omitempty"`
+
+	// Orders Sort keys of the groups, each a `groupBy` field or an aggregation's alias; a repeated one is ignored.
+	Orders []OrderBy `json:"orders,omitempty"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging   Paging `json:"paging,omitempty"`
+	TypeName string `json:"typeName"`
+
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
+	Where *Condition `json:"where,omitempty"`
+}
+
+// AggregateQueryResult defines model for AggregateQueryResult.
+type AggregateQueryResult struct {
+	Entities []AggregateGroup `json:"entities"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging Paging `json:"paging"`
+}
+
 // AndCondition defines model for AndCondition.
 type AndCondition struct {
 	UnderscoreType AndConditionType `json:"_type"`
@@ -295,28 +391,37 @@ type CZQLConditionType string
 type CompareCondition struct {
 	UnderscoreType CompareConditionType `json:"_type"`
 
-	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
+	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition; its `_type`, if
+	// given, is `fieldExpression`, and other members are ignored.
 	LeftExpression FieldExpression `json:"leftExpression"`
 	Operator       Operator        `json:"operator"`
 
 	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-	// `{value}` or a constant list `{value: [...]}`.
+	// `{value}` or a constant list `{values: [...]}` (or `{value: [...]}`); a query expression
+	// `{query}` is refused (see `Expression`).
 	RightExpression OperandExpression `json:"rightExpression"`
 }
 
 // CompareConditionType defines model for CompareCondition.Type.
 type CompareConditionType string
 
-// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+// Condition A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+// `Expression`); a query expression on its right is a 400.
 type Condition struct {
 	// UnderscoreType compare, and, or, not or cZQLCondition (the discriminator values of the spec).
 	UnderscoreType string      `json:"_type"`
 	And            []Condition `json:"and,omitempty"`
 
-	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition.
+	// LeftExpression A field expression `{fieldName}`, the left side of a compare condition; its `_type`, if
+	// given, is `fieldExpression`, and other members are ignored.
 	LeftExpression *FieldExpression `json:"leftExpression,omitempty"`
 
-	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Not      *Condition  `json:"not,omitempty"`
 	Operator *Operator   `json:"operator,omitempty"`
 	Or       []Condition `json:"or,omitempty"`
@@ -325,7 +430,8 @@ type Condition struct {
 	Parameters *QueryParameters `json:"parameters,omitempty"`
 
 	// RightExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-	// `{value}` or a constant list `{value: [...]}`.
+	// `{value}` or a constant list `{values: [...]}` (or `{value: [...]}`); a query expression
+	// `{query}` is refused (see `Expression`).
 	RightExpression *OperandExpression `json:"rightExpression,omitempty"`
 	Text            *string            `json:"text,omitempty"`
 }
@@ -366,7 +472,10 @@ type CountedQuery struct {
 	Relations []Relation `json:"relations,omitempty"`
 	TypeName  string     `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -420,7 +529,10 @@ type EntityQueryRequest struct {
 	Relations []Relation `json:"relations,omitempty"`
 	TypeName  string     `json:"typeName"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -447,17 +559,54 @@ type Error struct {
 	ReferenceId *string `json:"referenceId,omitempty"`
 }
 
-// Expression A field expression `{fieldName}`, a constant `{value}`, or a constant list
-// `{value: [...]}` (used with `In`, and only with `In`; `In` takes no field). One of
-// `fieldName` and `value` is required; given both, `fieldName` is used. The left
-// expression of a compare condition is a field expression.
+// Expression An expression of a compare condition, as the vendor's reference page for expression
+// types documents them (api.clarizen.com `/V2.0/services/types/Expression`): a field
+// expression `{fieldName}`, a constant expression `{value}`, a constant list expression
+// `{values: [...]}` (used with `In`, and only with `In`), or a query expression
+// `{query}`. The vendor's samples send no `_type` on an expression; third-party SDK
+// `ekincaglar/clarizen` sends `_type` (`fieldExpression`, `constantExpression`,
+// `constantListExpression`, `queryExpression`) and writes a constant list as `{value:
+// [...]}`, which is accepted too (`values` is used when both are given). A given `_type`
+// must agree with the members: `fieldExpression` needs `fieldName`, `constantExpression`
+// `value`, `constantListExpression` `values` (or a list `value`). Otherwise, given
+// several, `fieldName` is used first, then `values`, then `value`. The left expression of
+// a compare condition is a field expression (its `_type`, if given, `fieldExpression`).
+//
+// `In` takes a constant list of at most 1000 values (`values`' `maxItems`, the same for
+// a list `value` and a CZQL `IN (...)` list; the vendor's limit is not documented); an
+// empty list matches no row. The vendor also takes a query expression on the right of
+// `In` (a reference field in the rows a sub-query returns); this API does not: a `query`
+// member is a 400 naming `rightExpression.query`, and `_type: queryExpression` is not one
+// of this API's values (a 400 naming `rightExpression._type`).
 type Expression struct {
-	FieldName *string `json:"fieldName,omitempty"`
+	UnderscoreType *ExpressionType `json:"_type,omitempty"`
+	FieldName      *string         `json:"fieldName,omitempty"`
+
+	// Query A sub-query (a query expression); not supported by this API, a 400.
+	Query map[string]interface{} `json:"query,omitempty"`
 
 	// Value The constant of a compare condition or the value of a CZQL parameter: a string (at
 	// most 1024 characters), number, boolean, null, an entity reference `{id}` (compared as
 	// its id), or a list of those (used with `In`).
 	Value Operand `json:"value,omitempty"`
+
+	// Values The constant list of `In` (a constant list expression), at most 1000 values.
+	Values []Constant `json:"values,omitempty"`
+}
+
+// ExpressionType defines model for Expression.Type.
+type ExpressionType string
+
+// FieldAggregation One aggregation (third-party SDK `ekincaglar/clarizen`, `Common/fieldAggregation.cs`).
+type FieldAggregation struct {
+	// Alias The result member's name; omitted, `<function>_<field>`.
+	Alias *string `json:"alias,omitempty"`
+
+	// FieldName The field it reads; `id` counts rows (Count only).
+	FieldName string `json:"fieldName"`
+
+	// Function The vendor documents "Count, Sum, etc."; this API has these five.
+	Function AggregateFunction `json:"function"`
 }
 
 // FieldDescription One field (third-party SDK `ekincaglar/clarizen`, `Common/fieldDescription.cs`: `name`,
@@ -484,7 +633,8 @@ type FieldDescription struct {
 // FieldDescriptionType defines model for FieldDescription.Type.
 type FieldDescriptionType string
 
-// FieldExpression A field expression `{fieldName}`, the left side of a compare condition.
+// FieldExpression A field expression `{fieldName}`, the left side of a compare condition; its `_type`, if
+// given, is `fieldExpression`, and other members are ignored.
 type FieldExpression = Expression
 
 // ListEntitiesResult defines model for ListEntitiesResult.
@@ -519,7 +669,10 @@ type LoginResult struct {
 type NotCondition struct {
 	UnderscoreType NotConditionType `json:"_type"`
 
-	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Not A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Not Condition `json:"not"`
 }
 
@@ -532,7 +685,8 @@ type NotConditionType string
 type Operand = interface{}
 
 // OperandExpression The right side of a compare condition: a field expression `{fieldName}`, a constant
-// `{value}` or a constant list `{value: [...]}`.
+// `{value}` or a constant list `{values: [...]}` (or `{value: [...]}`); a query expression
+// `{query}` is refused (see `Expression`).
 type OperandExpression = Expression
 
 // Operator defines model for Operator.
@@ -592,7 +746,10 @@ type Relation struct {
 	Name     string    `json:"name"`
 	Orders   []OrderBy `json:"orders,omitempty"`
 
-	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
 	Where *Condition `json:"where,omitempty"`
 }
 
@@ -725,6 +882,9 @@ type LoginJSONRequestBody = LoginRequest
 // BulkExecuteJSONRequestBody defines body for BulkExecute for application/json ContentType.
 type BulkExecuteJSONRequestBody = BulkRequest
 
+// AggregateQueryJSONRequestBody defines body for AggregateQuery for application/json ContentType.
+type AggregateQueryJSONRequestBody = AggregateQueryRequest
+
 // CountQueryJSONRequestBody defines body for CountQuery for application/json ContentType.
 type CountQueryJSONRequestBody = CountQueryRequest
 
@@ -742,6 +902,72 @@ type QueryJSONRequestBody = QueryRequest
 
 // RetrieveMultipleJSONRequestBody defines body for RetrieveMultiple for application/json ContentType.
 type RetrieveMultipleJSONRequestBody = RetrieveMultipleRequest
+
+// Getter for additional properties for AggregateGroup. Returns the specified
+// element and whether it was found
+func (a AggregateGroup) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for AggregateGroup
+func (a *AggregateGroup) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for AggregateGroup to handle AdditionalProperties
+func (a *AggregateGroup) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["id"]; found {
+		err = json.Unmarshal(raw, &a.Id)
+		if err != nil {
+			return fmt.Errorf("error reading 'id': %w", err)
+		}
+		delete(object, "id")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for AggregateGroup to handle AdditionalProperties
+func (a AggregateGroup) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["id"], err = json.Marshal(a.Id)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'id': %w", err)
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for Entity. Returns the specified
 // element and whether it was found

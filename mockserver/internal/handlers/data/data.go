@@ -61,6 +61,7 @@ func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
 		"describeEntities":    h.describeEntities,
 		"describeMetadata":    h.describeMetadata,
 		"countQuery":          h.countQuery,
+		"aggregateQuery":      h.aggregateQuery,
 		"retrieveMultiple":    h.retrieveMultiple,
 	}
 }
@@ -69,8 +70,9 @@ func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
 // it is loaded.
 type dataSpec struct {
 	// limits bound the query engine: the where condition's x-max-depth, the
-	// orders list's maxItems (CZQL ORDER BY and orders text too) and a text
-	// operand's maxLength (CZQL literals, which no schema describes).
+	// orders list's maxItems (CZQL ORDER BY and orders text too), a text
+	// operand's maxLength (CZQL literals, which no schema describes) and a
+	// constant list's maxItems (CZQL IN lists too).
 	limits query.Limits
 	// paging holds the Paging schema's defaults, for a page request that
 	// omits from or limit: the validator fills no defaults into a request
@@ -80,6 +82,9 @@ type dataSpec struct {
 	// numbers, so an omitted member reads as 0: that is from's default,
 	// and limit is never 0 (its minimum is 1), which dataSpecFrom checks.
 	paging dataapi.Paging
+	// maxGroups is the most groups an aggregate query may form
+	// (AggregateQueryRequest.groupBy's x-max-groups).
+	maxGroups int
 }
 
 // Prepare reads what the handlers read of the data API's spec (a
@@ -114,6 +119,17 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 		d.limits.MaxText = int(*m)
 	} else {
 		return nil, fmt.Errorf("mockserver: data spec: Operand has no maxLength")
+	}
+	if e := get("Expression"); e != nil && e.Properties["values"] != nil && e.Properties["values"].Value.MaxItems != nil {
+		d.limits.MaxList = int(*e.Properties["values"].Value.MaxItems)
+	} else {
+		return nil, fmt.Errorf("mockserver: data spec: Expression.values has no maxItems")
+	}
+	if a := get("AggregateQueryRequest"); a != nil && a.Properties["groupBy"] != nil {
+		d.maxGroups, ok = pipeline.ExtInt(a.Properties["groupBy"].Value.Extensions, "x-max-groups")
+	}
+	if !ok || d.maxGroups < 1 {
+		return nil, fmt.Errorf("mockserver: data spec: AggregateQueryRequest.groupBy has no x-max-groups")
 	}
 	defaults := map[string]any{}
 	for name, p := range paging.Properties {
