@@ -300,7 +300,7 @@ func (t *Tenant) ExpireCredentials(f ExpireFilter) (tokens, sessions int, err er
 	}
 	if !f.TokensOnly && f.ClientID == "" {
 		for _, s := range t.sessions {
-			if (f.User == 0 || s.User == f.User) && now.Before(s.ExpiresAt) {
+			if (f.User == 0 || s.User == f.User) && now.Before(t.sessionExpiry(s)) {
 				s.ExpiresAt = now
 				sessions++
 			}
