@@ -830,8 +830,10 @@ type FixtureSettings struct {
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
 
 	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+	// API's call quota, 25 requests per second for the whole organization, logins and logouts
+	// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+	// `Retry-After`. Default false.
 	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
@@ -1062,8 +1064,10 @@ type Settings struct {
 	TokenLifetime Duration `json:"tokenLifetime"`
 
 	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+	// API's call quota, 25 requests per second for the whole organization, logins and logouts
+	// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+	// `Retry-After`. Default false.
 	VendorRateLimits VendorRateLimits `json:"vendorRateLimits"`
 }
 
@@ -1121,8 +1125,10 @@ type SettingsPatch struct {
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
 
 	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+	// API's call quota, 25 requests per second for the whole organization, logins and logouts
+	// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+	// `Retry-After`. Default false.
 	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
@@ -1190,8 +1196,10 @@ type TenantUser struct {
 }
 
 // VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+// API's call quota, 25 requests per second for the whole organization, logins and logouts
+// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+// `Retry-After`. Default false.
 type VendorRateLimits = bool
 
 // VisibilityDiff defines model for VisibilityDiff.
