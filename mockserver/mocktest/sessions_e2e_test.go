@@ -65,6 +65,11 @@ func TestSessionIdleTimeoutRelogin(t *testing.T) {
 	status, body := rawInfo(t, srv, first)
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, "SessionTimeout", body["errorCode"])
+	fixed := srv.Client(mocktest.Credential{}, client.WithRequestEditor(header("Authorization", "Session "+first)))
+	_, err = fixed.Data.GetSessionInfo(ctx)
+	var ue *client.UnauthenticatedError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, ue.Decision.Reason, "unused for 30m0s, the tenant's sessionIdleTimeout")
 
 	info, err := c.Data.GetSessionInfo(ctx)
 	require.NoError(t, err, "auth.Session logs in again after SessionTimeout")
@@ -116,6 +121,9 @@ func TestMaxSessionsPerUserEndsTheOldestSession(t *testing.T) {
 	fixed := srv.Client(mocktest.Credential{}, client.WithRequestEditor(header("Authorization", "Session "+idA)))
 	_, err = fixed.Data.GetSessionInfo(ctx)
 	requireUnauthenticated(t, err, client.ReasonExpired)
+	var ue *client.UnauthenticatedError
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, ue.Decision.Reason, "maxSessionsPerUser", "the explanation says why the session ended")
 
 	// The admin API shows and sets the limit.
 	r := adminJSON(t, srv, http.MethodGet, "/_mock/tenants/default/settings", "")

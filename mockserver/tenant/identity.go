@@ -260,7 +260,9 @@ func (t *Tenant) limitUserSessions(user int64, id string, now time.Time) {
 		})
 		if limit > 0 && len(ids) > limit {
 			for _, old := range ids[:len(ids)-limit] {
-				t.sessions[old].ExpiresAt = now
+				s := t.sessions[old]
+				s.ExpiresAt = now
+				s.EndReason = fmt.Sprintf("ended by a later login of the same user: the tenant allows %d sessions per user (maxSessionsPerUser)", limit)
 			}
 			ids = slices.Clone(ids[len(ids)-limit:])
 		}
@@ -272,12 +274,28 @@ func (t *Tenant) limitUserSessions(user int64, id string, now time.Time) {
 // sessionExpiry is when s ends under the current settings: its ExpiresAt,
 // or sooner when it has been idle for the idle timeout.
 func (t *Tenant) sessionExpiry(s *Session) time.Time {
+	end, _ := t.sessionEnd(s)
+	return end
+}
+
+// sessionEnd is sessionExpiry and why the session ends then.
+func (t *Tenant) sessionEnd(s *Session) (time.Time, string) {
 	if idle := t.settings.SessionIdleTimeout; idle > 0 {
 		if end := s.LastUsed.Add(idle); end.Before(s.ExpiresAt) {
-			return end
+			return end, fmt.Sprintf("unused for %s, the tenant's sessionIdleTimeout", idle)
 		}
 	}
-	return s.ExpiresAt
+	if s.EndReason != "" {
+		return s.ExpiresAt, s.EndReason
+	}
+	return s.ExpiresAt, fmt.Sprintf("%s after its login, the tenant's sessionLifetime", s.ExpiresAt.Sub(s.Started).Round(time.Second))
+}
+
+// reported is the session as Session and UseSession report it.
+func (t *Tenant) reported(s *Session) Session {
+	out := *s
+	out.ExpiresAt, out.EndReason = t.sessionEnd(s)
+	return out
 }
 
 // Session finds a session by id (ended sessions included; ExpiresAt is
@@ -290,9 +308,7 @@ func (t *Tenant) Session(id string) (Session, bool) {
 	if !ok {
 		return Session{}, false
 	}
-	out := *s
-	out.ExpiresAt = t.sessionExpiry(s)
-	return out, true
+	return t.reported(s), true
 }
 
 // UseSession is Session for a request that sends the session: a session
@@ -307,8 +323,7 @@ func (t *Tenant) UseSession(id string) (Session, bool) {
 	if !ok {
 		return Session{}, false
 	}
-	out := *s
-	out.ExpiresAt = t.sessionExpiry(s)
+	out := t.reported(s)
 	if now.Before(out.ExpiresAt) {
 		s.LastUsed = now
 	}

@@ -101,6 +101,9 @@ type Session struct {
 	// Started and LastUsed are the login and the last request that used
 	// the session.
 	Started, LastUsed time.Time
+	// EndReason says why the session ends at ExpiresAt, as Session and
+	// UseSession report it: its lifetime, its idle timeout, or a limit.
+	EndReason string
 }
 
 // ProxyAssignment lets ProxyUserID act (AS-USER) as each of UserIDs.

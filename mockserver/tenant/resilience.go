@@ -302,6 +302,7 @@ func (t *Tenant) ExpireCredentials(f ExpireFilter) (tokens, sessions int, err er
 		for _, s := range t.sessions {
 			if (f.User == 0 || s.User == f.User) && now.Before(t.sessionExpiry(s)) {
 				s.ExpiresAt = now
+				s.EndReason = "expired on demand (the admin API's expire)"
 				sessions++
 			}
 		}
