@@ -28,8 +28,9 @@ const dataServicesPath = "/V2.0/services"
 //
 // A Session is a Provider and a Renewer. When the data API rejects the session
 // with a 401 (errorCode SessionTimeout, or Unauthorized after the session was
-// ended elsewhere), Renew logs in again once and the Transport repeats the
-// request once; if the new session is rejected too, the 401 is returned. It is
+// ended elsewhere), or with errorCode SessionTimeout on another status (the
+// vendor documents the code, not the status), Renew logs in again once and
+// the Transport repeats the request once; if the new session is rejected too, the 401 is returned. It is
 // safe for concurrent use: concurrent requests, and concurrent 401s for the
 // same session, share one login.
 //

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,6 +34,7 @@ type dataServer struct {
 	nextID       int
 	live         map[string]bool
 	rejectAll    bool              // reject every session, even a fresh one
+	timeoutCode  int               // the status of a SessionTimeout answer (default 401)
 	loginOptions map[string]string // last loginOptions received
 	queries      []seen
 	loggedOut    []string
@@ -125,7 +127,7 @@ func (s *dataServer) entityQuery(w http.ResponseWriter, r *http.Request) {
 	ok := !s.rejectAll && strings.HasPrefix(authz, "Session ") && s.live[strings.TrimPrefix(authz, "Session ")]
 	s.mu.Unlock()
 	if !ok {
-		clarizenError(w, http.StatusUnauthorized, "SessionTimeout", "Session timed out, please log in again")
+		clarizenError(w, cmp.Or(s.timeoutCode, http.StatusUnauthorized), "SessionTimeout", "Session timed out, please log in again")
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"entities": []any{}, "paging": map[string]any{"from": 0, "limit": 100, "hasMore": false}})
@@ -206,6 +208,43 @@ func TestSessionLogsInAgainAfterSessionTimeout(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "sess-2", id)
 	assert.NotContains(t, fmt.Sprintf("%s %v %+v", holder{"h", session}, session, &holder{"h", session}), "sess-2", "the session id is a secret too")
+}
+
+// The vendor documents errorCode SessionTimeout, not its status: a 500 (or
+// 403) that says SessionTimeout is renewed like a 401; another 500 is not.
+func TestSessionLogsInAgainAfterSessionTimeoutOnAnyStatus(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{http.StatusInternalServerError, http.StatusForbidden} {
+		srv := newDataServer(t, "")
+		srv.timeoutCode = status
+		_, hc := newSessionClient(t, srv.URL)
+		url := srv.URL + "/V2.0/services/data/entityQuery"
+		do(t, t.Context(), hc, http.MethodPost, url, entityQueryBody, http.StatusOK)
+		srv.expireAll()
+		do(t, t.Context(), hc, http.MethodPost, url, entityQueryBody, http.StatusOK)
+		assert.Equal(t, 2, srv.loginCount(), "status %d", status)
+	}
+
+	// A 500 that says something else is the caller's, body intact.
+	big := strings.Repeat("x", 100<<10)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/login") {
+			writeJSON(w, http.StatusOK, map[string]any{"sessionId": "s1", "userId": "/User/1", "organizationId": 1, "licenseType": "Full"})
+			return
+		}
+		clarizenError(w, http.StatusInternalServerError, "InternalError", big)
+	}))
+	t.Cleanup(srv.Close)
+	_, hc := newSessionClient(t, srv.URL)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/V2.0/services/data/entityQuery", strings.NewReader(entityQueryBody))
+	require.NoError(t, err)
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Contains(t, string(body), big, "the whole body reaches the caller")
 }
 
 func TestSessionConcurrentTimeoutsLogInOnce(t *testing.T) {

@@ -14,8 +14,9 @@ import (
 const maxRejectedBody = 1 << 20
 
 // Transport applies a Provider and the AS-USER principal to every request
-// attempt. When the server answers 401 and the Provider is a Renewer that
-// renews its credential, the request is sent once more.
+// attempt. When the server answers 401 (or, to a *Session's request, any
+// error status with errorCode SessionTimeout) and the Provider is a Renewer
+// that renews its credential, the request is sent once more.
 //
 // The tenantkit client installs a Transport under its retry loop, so every
 // retry is authorized afresh. It is exported for callers who build their own
@@ -39,8 +40,11 @@ type Transport struct {
 // A GetBody that fails is an error that wraps GetBody's.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.attempt(req)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized || refusedProxy(resp) {
+	if err != nil {
 		return resp, err
+	}
+	if resp.StatusCode != http.StatusUnauthorized && !t.sessionTimeout(resp) || refusedProxy(resp) {
+		return resp, nil
 	}
 	renewer, ok := t.Provider.(Renewer)
 	if !ok {
@@ -74,6 +78,33 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		req.Body = b
 	}
 	return t.attempt(req)
+}
+
+// maxPeekedBody bounds how much of an error body sessionTimeout reads.
+const maxPeekedBody = 64 << 10
+
+// sessionTimeout reports an answer to a Session's request that is not a
+// 401 but whose body carries errorCode SessionTimeout: the data API's vendor
+// documents the code, not the status (its errors often come as 500), so such
+// an answer is renewed like a 401. It reads at most maxPeekedBody bytes and
+// puts them back in front of the rest of the body.
+func (t *Transport) sessionTimeout(resp *http.Response) bool {
+	if _, ok := t.Provider.(*Session); !ok || resp.StatusCode < 400 {
+		return false
+	}
+	orig := resp.Body
+	head, err := io.ReadAll(io.LimitReader(orig, maxPeekedBody))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), orig), orig}
+	if err != nil {
+		return false
+	}
+	var e struct {
+		ErrorCode string `json:"errorCode"`
+	}
+	return json.Unmarshal(head, &e) == nil && e.ErrorCode == "SessionTimeout"
 }
 
 // refusedProxy reports a 401 that refuses the AS-USER principal, not the

@@ -151,6 +151,14 @@ var (
 	entityTypeRE    = regexp.MustCompile(`\b(?:[Ee]ntity|[Ee]ntry) type\s+(?:'([^']+)'|"([^"]+)"|([A-Z][A-Za-z0-9_]*))`)
 )
 
+// quotaExceeded reports the data API's call-quota refusal by its message,
+// the vendor's documented wording "API calls quota exceeded" (clients of
+// the vendor match the message: its documents state neither the status nor
+// the errorCode).
+func quotaExceeded(message string) bool {
+	return strings.Contains(strings.ToLower(message), "api calls quota exceeded")
+}
+
 // newResponseError builds the typed error for a non-2xx response.
 func newResponseError(op Operation, cp *captured, now time.Time) error {
 	v := parseVendorError(op, cp.body)
@@ -177,13 +185,15 @@ func newResponseError(op Operation, cp *captured, now time.Time) error {
 	switch {
 	case step == StepProxy || cp.status == http.StatusUnauthorized && is(proxyCodes): // 401 or 403, as the API answers it
 		return &ProxyError{APIError: e, Principal: principal(e.Decision, cp.asUser)}
-	case cp.status == http.StatusUnauthorized || step == StepAuthenticate:
+	case cp.status == http.StatusUnauthorized || step == StepAuthenticate || op.API == DataAPI && v.code == "SessionTimeout":
+		// The data API's vendor documents errorCode SessionTimeout, not
+		// the status it comes with.
 		reason := unauthenticatedReasons[dcode]
 		if reason == "" {
 			reason = unauthenticatedReasons[v.code]
 		}
 		return &UnauthenticatedError{APIError: e, Reason: reason}
-	case cp.status == http.StatusTooManyRequests:
+	case cp.status == http.StatusTooManyRequests || op.API == DataAPI && quotaExceeded(v.message):
 		d, _ := parseRetryAfter(cp.header, now)
 		return &RateLimitError{APIError: e, RetryAfter: d}
 	case step == StepScope || is(scopeCodes) || scopesMessageRE.MatchString(v.message):

@@ -224,12 +224,14 @@ func (s *Server) adminResetTenant(rc *pipeline.Request) error {
 func settingsBody(st tenant.Settings) *adminapi.Settings {
 	window := st.RateLimit.WindowOrDefault().String()
 	return &adminapi.Settings{
-		ApiDataAccess:    adminapi.SettingsApiDataAccess(st.APIDataAccess),
-		Enforcement:      adminapi.SettingsEnforcement(st.Enforcement),
-		TokenLifetime:    st.TokenLifetime.String(),
-		SessionLifetime:  st.SessionLifetime.String(),
-		RateLimit:        adminapi.RateLimit{Requests: st.RateLimit.Requests, Window: &window},
-		VendorRateLimits: st.VendorRateLimits,
+		ApiDataAccess:      adminapi.SettingsApiDataAccess(st.APIDataAccess),
+		Enforcement:        adminapi.SettingsEnforcement(st.Enforcement),
+		TokenLifetime:      st.TokenLifetime.String(),
+		SessionLifetime:    st.SessionLifetime.String(),
+		SessionIdleTimeout: st.SessionIdleTimeout.String(),
+		MaxSessionsPerUser: st.MaxSessionsPerUser,
+		RateLimit:          adminapi.RateLimit{Requests: st.RateLimit.Requests, Window: &window},
+		VendorRateLimits:   st.VendorRateLimits,
 	}
 }
 
@@ -269,6 +271,10 @@ func (s *Server) adminUpdateSettings(rc *pipeline.Request) error {
 	if err != nil {
 		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}
+	idle, err := parseDuration("sessionIdleTimeout", "30m", patch.SessionIdleTimeout)
+	if err != nil {
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
+	}
 	var limit *tenant.RateLimit
 	if rl := patch.RateLimit; rl != nil {
 		window, err := parseDuration("rateLimit.window", "1m", rl.Window)
@@ -298,6 +304,12 @@ func (s *Server) adminUpdateSettings(rc *pipeline.Request) error {
 		}
 		if session != nil {
 			st.SessionLifetime = *session
+		}
+		if idle != nil {
+			st.SessionIdleTimeout = *idle
+		}
+		if v := patch.MaxSessionsPerUser; v != nil {
+			st.MaxSessionsPerUser = *v
 		}
 	})
 	if err != nil {

@@ -196,12 +196,31 @@ func TestDataAuthenticationFlow(t *testing.T) {
 	assert.Equal(t, http.StatusOK, h.do(http.MethodGet, "/V2.0/services/authentication/logout", nil, auth...).status)
 	assert.Equal(t, http.StatusUnauthorized, h.do(http.MethodGet, "/V2.0/services/authentication/getSessionInfo", nil, auth...).status)
 
-	// Sessions expire on the injected clock.
+	// Sessions expire on the injected clock: after 30 minutes without a
+	// call (the vendor's inactivity timeout) ...
+	info := func(sess string) *response {
+		return h.do(http.MethodGet, "/V2.0/services/authentication/getSessionInfo", nil, "Authorization", "Session "+sess)
+	}
 	sess = loginSession(t, h, "bob@demo.tenantkit.dev")
-	h.clock.Advance(8*time.Hour - time.Second)
-	assert.Equal(t, http.StatusOK, h.do(http.MethodGet, "/V2.0/services/authentication/getSessionInfo", nil, "Authorization", "Session "+sess).status)
+	h.clock.Advance(30*time.Minute - time.Second)
+	assert.Equal(t, http.StatusOK, info(sess).status)
+	h.clock.Advance(30*time.Minute - time.Second) // the call above restarted the idle timeout
+	assert.Equal(t, http.StatusOK, info(sess).status)
+	h.clock.Advance(30 * time.Minute)
+	r = info(sess)
+	assert.Equal(t, http.StatusUnauthorized, r.status)
+	assert.Equal(t, "SessionTimeout", r.object(t)["errorCode"])
+
+	// ... and, however busy, 8 hours after the login (sessionLifetime).
+	sess = loginSession(t, h, "bob@demo.tenantkit.dev")
+	for range 8*60/20 - 1 {
+		h.clock.Advance(20 * time.Minute)
+		require.Equal(t, http.StatusOK, info(sess).status)
+	}
+	h.clock.Advance(20*time.Minute - time.Second)
+	assert.Equal(t, http.StatusOK, info(sess).status)
 	h.clock.Advance(time.Second)
-	r = h.do(http.MethodGet, "/V2.0/services/authentication/getSessionInfo", nil, "Authorization", "Session "+sess)
+	r = info(sess)
 	assert.Equal(t, http.StatusUnauthorized, r.status)
 	assert.Equal(t, "SessionTimeout", r.object(t)["errorCode"])
 }

@@ -155,8 +155,10 @@
 //     counted.
 //   - vendor limits (tenant.Settings.VendorRateLimits, off by default): the
 //     vendors' documented limits the specs declare (x-rate-limit, such as
-//     the relationship API's Schema APIs, 5 calls per second), per
-//     credential; 429 with an integer Retry-After.
+//     the relationship API's Schema APIs, 5 calls per second, per
+//     credential; the data API's call quota, 25 calls per second for the
+//     whole organization, per: organization); 429 with an integer
+//     Retry-After.
 //   - faults (tenant.Faults): rules matching operation ids fire with a
 //     probability drawn from a sequence seeded by the plan, so a run
 //     repeats. 500, 503 and 429 are answered in the API's error shape and

@@ -119,8 +119,9 @@ type Operation struct {
 }
 
 // RateLimit is a vendor's documented request limit (x-rate-limit):
-// Requests per Window, counted per credential across every operation of
-// Group (the tag that declares it, or the operation's id).
+// Requests per Window, counted per credential (or, with PerOrganization,
+// across the whole tenant) over every operation of Group (the x-rate-limit's
+// group, else the tag that declares it, or the operation's id).
 type RateLimit struct {
 	Requests int
 	Window   time.Duration
@@ -128,19 +129,26 @@ type RateLimit struct {
 	Group string
 	// Message is the vendor's wording of the limit, for the 429's message.
 	Message string
+	// PerOrganization (per: organization) makes every credential of a
+	// tenant share the budget, as a quota that is "global for the
+	// organization, and not per user" does.
+	PerOrganization bool
 }
 
-// rateLimit reads an x-rate-limit value: {requests, window, message}.
+// rateLimit reads an x-rate-limit value: {requests, window, message,
+// group, per}.
 func rateLimit(v any, group string) (*RateLimit, error) {
 	m, ok := v.(map[string]any)
 	n, _ := m["requests"].(float64)
 	w, _ := m["window"].(string)
 	msg, _ := m["message"].(string)
+	g, _ := m["group"].(string)
+	per, _ := m["per"].(string)
 	d, err := time.ParseDuration(w)
-	if !ok || n < 1 || n != float64(int(n)) || err != nil || d <= 0 {
-		return nil, fmt.Errorf("x-rate-limit wants {requests: a whole number of at least 1, window: a positive duration such as 1s, message}, got %v", v)
+	if !ok || n < 1 || n != float64(int(n)) || err != nil || d <= 0 || (per != "" && per != "credential" && per != "organization") {
+		return nil, fmt.Errorf("x-rate-limit wants {requests: a whole number of at least 1, window: a positive duration such as 1s, message, group, per: credential or organization}, got %v", v)
 	}
-	return &RateLimit{Requests: int(n), Window: d, Group: group, Message: msg}, nil
+	return &RateLimit{Requests: int(n), Window: d, Group: cmp.Or(g, group), Message: msg, PerOrganization: per == "organization"}, nil
 }
 
 // tagRateLimits reads the x-rate-limit of each tag of doc that declares one.

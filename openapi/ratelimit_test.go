@@ -24,13 +24,31 @@ func TestVendorRateLimitsAreReadFromTheSpecs(t *testing.T) {
 				continue
 			}
 			limited[string(api)+"."+op.ID] = true
+			if api == openapi.Data {
+				// "up to 25 requests per second. The quota is global for the
+				// organization, and not per user."
+				assert.Equal(t, openapi.RateLimit{Requests: 25, Window: time.Second, Group: "api-calls", PerOrganization: true}, *op.RateLimit, op.ID)
+				continue
+			}
 			assert.Equal(t, openapi.RateLimit{Requests: 5, Window: time.Second, Group: "schema",
 				Message: "Requests to the Schema APIs are limited to 5 calls per second."}, *op.RateLimit, op.ID)
 		}
 	}
-	assert.Equal(t, map[string]bool{
+	want := map[string]bool{
 		"relationship.getEntryTypes": true, "relationship.getEntryType": true, "relationship.getEntryTypeFields": true,
 		"relationship.getAllFields": true, "relationship.getSchemaUsers": true, "relationship.getCurrencies": true,
 		"relationship.getFilterOperations": true,
-	}, limited)
+	}
+	doc, err := openapi.Load(openapi.Data)
+	require.NoError(t, err)
+	ops, err := openapi.Operations(openapi.Data, doc)
+	require.NoError(t, err)
+	for _, op := range ops {
+		switch op.ID {
+		case "login", "logout", "getServerDefinition": // not counted toward the quota
+		default:
+			want["data."+op.ID] = true
+		}
+	}
+	assert.Equal(t, want, limited)
 }

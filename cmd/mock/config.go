@@ -387,7 +387,8 @@ the variable, the variable over the default; an empty variable is unset):
   --vendor-rate-limits TENANTKIT_VENDOR_RATE_LIMITS
         apply the vendors' documented limits the specs declare
         (x-rate-limit: the relationship API's Schema APIs, 5 calls per
-        second per credential; 429 with Retry-After). Replaces the
+        second per credential; the data API's call quota, 25 calls per
+        second for the whole tenant; 429 with Retry-After). Replaces the
         fixture's settings.vendorRateLimits (default: the fixture's, off
         in the demo tenant; the variable takes true, false, 1 or 0)
   --fault-rate P       TENANTKIT_FAULT_RATE

@@ -608,7 +608,8 @@ type Fixture struct {
 
 	// Settings The initial settings; what `POST /_mock/tenants/{id}/reset` restores. tokenLifetime is a
 	// Duration (unset keeps each vendor's default), sessionLifetime a PositiveDuration (default
-	// 8h).
+	// 8h), sessionIdleTimeout a Duration (default 30m, the data API vendor's documented
+	// inactivity timeout; `0` turns it off), maxSessionsPerUser a count (default 0: no limit).
 	Settings *FixtureSettings `json:"settings,omitempty"`
 	Tenant   *FixtureTenant   `json:"tenant,omitempty"`
 	Users    *[]FixtureUser   `json:"users,omitempty"`
@@ -784,7 +785,8 @@ type FixtureRole struct {
 
 // FixtureSettings The initial settings; what `POST /_mock/tenants/{id}/reset` restores. tokenLifetime is a
 // Duration (unset keeps each vendor's default), sessionLifetime a PositiveDuration (default
-// 8h).
+// 8h), sessionIdleTimeout a Duration (default 30m, the data API vendor's documented
+// inactivity timeout; `0` turns it off), maxSessionsPerUser a count (default 0: no limit).
 type FixtureSettings struct {
 	// ApiDataAccess Default enforce.
 	ApiDataAccess *FixtureSettingsApiDataAccess `json:"apiDataAccess,omitempty"`
@@ -792,8 +794,26 @@ type FixtureSettings struct {
 	// Enforcement Default enforce.
 	Enforcement *FixtureSettingsEnforcement `json:"enforcement,omitempty"`
 
+	// MaxSessionsPerUser The most data-API sessions one user may hold at once; a login beyond it ends the user's
+	// oldest session, which is then answered 401 `SessionTimeout` (log in again). 0 means no
+	// limit. The vendor's guide has a "Session Number Limits" section whose number and
+	// behaviour could not be read, so the limit is off by default and its behaviour is this
+	// mock's choice. Whatever this says, a tenant keeps at most 100000 live sessions (the
+	// maximum here): a login beyond that drops the tenant's oldest session (then 401
+	// `Unauthorized`).
+	MaxSessionsPerUser *MaxSessionsPerUser `json:"maxSessionsPerUser,omitempty"`
+
 	// RateLimit A RateLimit (none when absent); `requests` defaults to 0 (off), window is a Duration (default 1m).
 	RateLimit *FixtureRateLimit `json:"rateLimit,omitempty"`
+
+	// SessionIdleTimeout A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	SessionIdleTimeout *Duration `json:"sessionIdleTimeout,omitempty"`
 
 	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
 	//
@@ -810,8 +830,10 @@ type FixtureSettings struct {
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
 
 	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+	// API's call quota, 25 requests per second for the whole organization, logins and logouts
+	// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+	// `Retry-After`. Default false.
 	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
@@ -924,6 +946,15 @@ type LandingLinks struct {
 	Tenants string `json:"tenants"`
 }
 
+// MaxSessionsPerUser The most data-API sessions one user may hold at once; a login beyond it ends the user's
+// oldest session, which is then answered 401 `SessionTimeout` (log in again). 0 means no
+// limit. The vendor's guide has a "Session Number Limits" section whose number and
+// behaviour could not be read, so the limit is off by default and its behaviour is this
+// mock's choice. Whatever this says, a tenant keeps at most 100000 live sessions (the
+// maximum here): a login beyond that drops the tenant's oldest session (then 401
+// `Unauthorized`).
+type MaxSessionsPerUser = int
+
 // OperationUse The requests one operation received from a credential.
 type OperationUse struct {
 	Denied    int    `json:"denied"`
@@ -992,6 +1023,15 @@ type Settings struct {
 	ApiDataAccess SettingsApiDataAccess `json:"apiDataAccess"`
 	Enforcement   SettingsEnforcement   `json:"enforcement"`
 
+	// MaxSessionsPerUser The most data-API sessions one user may hold at once; a login beyond it ends the user's
+	// oldest session, which is then answered 401 `SessionTimeout` (log in again). 0 means no
+	// limit. The vendor's guide has a "Session Number Limits" section whose number and
+	// behaviour could not be read, so the limit is off by default and its behaviour is this
+	// mock's choice. Whatever this says, a tenant keeps at most 100000 live sessions (the
+	// maximum here): a login beyond that drops the tenant's oldest session (then 401
+	// `Unauthorized`).
+	MaxSessionsPerUser MaxSessionsPerUser `json:"maxSessionsPerUser"`
+
 	// RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make
 	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
 	// of the window) in the API's error shape, and credentials API responses carry
@@ -999,6 +1039,15 @@ type Settings struct {
 	// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
 	// (default "1m"; "0s" means the default too).
 	RateLimit RateLimit `json:"rateLimit"`
+
+	// SessionIdleTimeout A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	SessionIdleTimeout Duration `json:"sessionIdleTimeout"`
 
 	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
 	//
@@ -1015,8 +1064,10 @@ type Settings struct {
 	TokenLifetime Duration `json:"tokenLifetime"`
 
 	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+	// API's call quota, 25 requests per second for the whole organization, logins and logouts
+	// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+	// `Retry-After`. Default false.
 	VendorRateLimits VendorRateLimits `json:"vendorRateLimits"`
 }
 
@@ -1027,10 +1078,20 @@ type SettingsApiDataAccess string
 type SettingsEnforcement string
 
 // SettingsPatch The settings to change; tokenLifetime is a Duration ("0s" keeps each vendor's default),
-// sessionLifetime a PositiveDuration.
+// sessionLifetime a PositiveDuration, sessionIdleTimeout a Duration ("0s" turns it off).
+// A new maxSessionsPerUser applies from the next login.
 type SettingsPatch struct {
 	ApiDataAccess *SettingsPatchApiDataAccess `json:"apiDataAccess,omitempty"`
 	Enforcement   *SettingsPatchEnforcement   `json:"enforcement,omitempty"`
+
+	// MaxSessionsPerUser The most data-API sessions one user may hold at once; a login beyond it ends the user's
+	// oldest session, which is then answered 401 `SessionTimeout` (log in again). 0 means no
+	// limit. The vendor's guide has a "Session Number Limits" section whose number and
+	// behaviour could not be read, so the limit is off by default and its behaviour is this
+	// mock's choice. Whatever this says, a tenant keeps at most 100000 live sessions (the
+	// maximum here): a login beyond that drops the tenant's oldest session (then 401
+	// `Unauthorized`).
+	MaxSessionsPerUser *MaxSessionsPerUser `json:"maxSessionsPerUser,omitempty"`
 
 	// RateLimit A per-credential request budget: each API key, OAuth client and logged-in user may make
 	// `requests` requests per `window`; the next is answered 429 with `Retry-After` (the rest
@@ -1039,6 +1100,15 @@ type SettingsPatch struct {
 	// follow the server's clock. `requests: 0` turns the limit off. `window` is a Duration
 	// (default "1m"; "0s" means the default too).
 	RateLimit *RateLimit `json:"rateLimit,omitempty"`
+
+	// SessionIdleTimeout A Go duration that is not negative: a sequence of decimal numbers, each with an optional
+	// fraction and a unit of ns, us (or µs), ms, s, m or h (`1m`, `1.5s`, `1h30m`), or `0`. The
+	// mock reads it with Go's time.ParseDuration, which also refuses one too long for int64
+	// nanoseconds (about 290 years).
+	//
+	//
+	// Example: 1m
+	SessionIdleTimeout *Duration `json:"sessionIdleTimeout,omitempty"`
 
 	// SessionLifetime A Duration that is more than zero (at least one of its numbers is not 0).
 	//
@@ -1055,8 +1125,10 @@ type SettingsPatch struct {
 	TokenLifetime *Duration `json:"tokenLifetime,omitempty"`
 
 	// VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-	// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-	// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+	// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+	// API's call quota, 25 requests per second for the whole organization, logins and logouts
+	// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+	// `Retry-After`. Default false.
 	VendorRateLimits *VendorRateLimits `json:"vendorRateLimits,omitempty"`
 }
 
@@ -1124,8 +1196,10 @@ type TenantUser struct {
 }
 
 // VendorRateLimits Apply the vendors' documented request limits that the specs declare (`x-rate-limit`: the
-// relationship API's Schema APIs, "limited to 5 calls per second"), per credential, besides
-// `rateLimit`; a call over one is a 429 with an integer `Retry-After`. Default false.
+// relationship API's Schema APIs, "limited to 5 calls per second", per credential; the data
+// API's call quota, 25 requests per second for the whole organization, logins and logouts
+// not counted), besides `rateLimit`; a call over one is a 429 with an integer
+// `Retry-After`. Default false.
 type VendorRateLimits = bool
 
 // VisibilityDiff defines model for VisibilityDiff.

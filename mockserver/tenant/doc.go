@@ -43,7 +43,8 @@
 //	tenant:            # name, organizationId, optional id (lower-case, digits, dashes)
 //	settings:          # apiDataAccess: enforce|bypass, enforcement: enforce|audit,
 //	                   # tokenLifetime (Go duration; unset = vendor defaults),
-//	                   # sessionLifetime (default 8h),
+//	                   # sessionLifetime (default 8h), sessionIdleTimeout (default
+//	                   # 30m, 0 = none), maxSessionsPerUser (default 0 = no limit),
 //	                   # rateLimit: {requests, window} per credential (none by default),
 //	                   # vendorRateLimits: apply the specs' x-rate-limit (default false)
 //	groups:            # - {id (default: position from 1), name, description}

@@ -58,6 +58,12 @@ type SettingsFixture struct {
 	Enforcement     string `yaml:"enforcement" json:"enforcement,omitempty"`
 	TokenLifetime   string `yaml:"tokenLifetime" json:"tokenLifetime,omitempty"`
 	SessionLifetime string `yaml:"sessionLifetime" json:"sessionLifetime,omitempty"`
+	// SessionIdleTimeout ends a session unused for this long ("0" turns it
+	// off); default DefaultSessionIdleTimeout.
+	SessionIdleTimeout string `yaml:"sessionIdleTimeout" json:"sessionIdleTimeout,omitempty"`
+	// MaxSessionsPerUser bounds a user's live sessions (a login beyond it
+	// ends the oldest); 0 or absent means no limit.
+	MaxSessionsPerUser int `yaml:"maxSessionsPerUser" json:"maxSessionsPerUser,omitempty"`
 	// RateLimit is the per-credential request budget (none when absent).
 	RateLimit *RateLimitFixture `yaml:"rateLimit" json:"rateLimit,omitempty"`
 	// VendorRateLimits applies the vendors' documented limits (the specs'

@@ -469,10 +469,12 @@ var currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
 // settings converts the settings section, with defaults.
 func (f *Fixture) settings() (Settings, error) {
 	s := Settings{
-		APIDataAccess:    APIDataAccess(f.Settings.APIDataAccess),
-		Enforcement:      Enforcement(f.Settings.Enforcement),
-		SessionLifetime:  DefaultSessionLifetime,
-		VendorRateLimits: f.Settings.VendorRateLimits,
+		APIDataAccess:      APIDataAccess(f.Settings.APIDataAccess),
+		Enforcement:        Enforcement(f.Settings.Enforcement),
+		SessionLifetime:    DefaultSessionLifetime,
+		SessionIdleTimeout: DefaultSessionIdleTimeout,
+		MaxSessionsPerUser: f.Settings.MaxSessionsPerUser,
+		VendorRateLimits:   f.Settings.VendorRateLimits,
 	}
 	if s.APIDataAccess == "" {
 		s.APIDataAccess = DataAccessEnforce
@@ -493,6 +495,13 @@ func (f *Fixture) settings() (Settings, error) {
 			return s, fmt.Errorf("sessionLifetime: %q is not a duration (like 8h)", f.Settings.SessionLifetime)
 		}
 		s.SessionLifetime = d
+	}
+	if f.Settings.SessionIdleTimeout != "" {
+		d, err := time.ParseDuration(f.Settings.SessionIdleTimeout)
+		if err != nil {
+			return s, fmt.Errorf("sessionIdleTimeout: %q is not a duration (like 30m, or 0 for none)", f.Settings.SessionIdleTimeout)
+		}
+		s.SessionIdleTimeout = d
 	}
 	if rl := f.Settings.RateLimit; rl != nil {
 		s.RateLimit.Requests = rl.Requests

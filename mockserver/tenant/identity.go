@@ -218,7 +218,11 @@ func (t *Tenant) Token(value string) (Token, bool) {
 }
 
 // NewSession starts a data-API session for user, valid for the tenant's
-// session lifetime.
+// session lifetime (and, when the tenant sets an idle timeout, until it has
+// not been used for that long). A login beyond the tenant's
+// MaxSessionsPerUser ends the user's oldest live sessions, which are then
+// answered as expired (SessionTimeout); a login beyond MaxTenantSessions
+// drops the tenant's oldest session.
 func (t *Tenant) NewSession(user int64) (Session, error) {
 	now := t.now()
 	t.lock()
@@ -226,13 +230,77 @@ func (t *Tenant) NewSession(user int64) (Session, error) {
 	if _, ok := t.users[user]; !ok {
 		return Session{}, fmt.Errorf("tenant %s: user %d: %w", t.id, user, ErrNotFound)
 	}
-	s := &Session{ID: t.newSecretValue(), User: user, ExpiresAt: now.Add(t.settings.SessionLifetime)}
-	t.sessionSweep = sweepExpired(t.sessions, t.sessionSweep, now, func(s *Session) time.Time { return s.ExpiresAt })
+	s := &Session{ID: t.newSecretValue(), User: user, ExpiresAt: now.Add(t.settings.SessionLifetime), Started: now, LastUsed: now}
+	t.sessionSweep = sweepExpired(t.sessions, t.sessionSweep, now, t.sessionExpiry)
+	for len(t.sessions) >= MaxTenantSessions && len(t.sessionOrder) > 0 {
+		delete(t.sessions, t.sessionOrder[0])
+		t.sessionOrder = t.sessionOrder[1:]
+	}
 	t.sessions[s.ID] = s
+	t.sessionOrder = append(t.sessionOrder, s.ID)
+	if len(t.sessionOrder) >= 2*len(t.sessions)+minSweep {
+		t.sessionOrder = slices.DeleteFunc(t.sessionOrder, func(id string) bool { return t.sessions[id] == nil })
+	}
+	t.limitUserSessions(user, s.ID, now)
 	return *s, nil
 }
 
-// Session finds a session by id (expired sessions included).
+// limitUserSessions records id as user's newest session and, when the
+// tenant limits sessions per user, ends the oldest live ones beyond the
+// limit. A user's list of session ids is pruned of ended ones at every
+// login under a limit, else whenever it has doubled, so it stays in
+// proportion to the user's live sessions.
+func (t *Tenant) limitUserSessions(user int64, id string, now time.Time) {
+	ids := append(t.userSessions[user], id)
+	limit := t.settings.MaxSessionsPerUser
+	if limit > 0 || len(ids) >= 2*t.userSessionsPruned[user]+minSweep {
+		ids = slices.DeleteFunc(ids, func(id string) bool {
+			s := t.sessions[id]
+			return s == nil || !now.Before(t.sessionExpiry(s))
+		})
+		if limit > 0 && len(ids) > limit {
+			for _, old := range ids[:len(ids)-limit] {
+				s := t.sessions[old]
+				s.ExpiresAt = now
+				s.EndReason = fmt.Sprintf("ended by a later login of the same user: the tenant allows %d sessions per user (maxSessionsPerUser)", limit)
+			}
+			ids = slices.Clone(ids[len(ids)-limit:])
+		}
+		t.userSessionsPruned[user] = len(ids)
+	}
+	t.userSessions[user] = ids
+}
+
+// sessionExpiry is when s ends under the current settings: its ExpiresAt,
+// or sooner when it has been idle for the idle timeout.
+func (t *Tenant) sessionExpiry(s *Session) time.Time {
+	end, _ := t.sessionEnd(s)
+	return end
+}
+
+// sessionEnd is sessionExpiry and why the session ends then.
+func (t *Tenant) sessionEnd(s *Session) (time.Time, string) {
+	if idle := t.settings.SessionIdleTimeout; idle > 0 {
+		if end := s.LastUsed.Add(idle); end.Before(s.ExpiresAt) {
+			return end, fmt.Sprintf("unused for %s, the tenant's sessionIdleTimeout", idle)
+		}
+	}
+	if s.EndReason != "" {
+		return s.ExpiresAt, s.EndReason
+	}
+	return s.ExpiresAt, fmt.Sprintf("%s after its login, the tenant's sessionLifetime", s.ExpiresAt.Sub(s.Started).Round(time.Second))
+}
+
+// reported is the session as Session and UseSession report it.
+func (t *Tenant) reported(s *Session) Session {
+	out := *s
+	out.ExpiresAt, out.EndReason = t.sessionEnd(s)
+	return out
+}
+
+// Session finds a session by id (ended sessions included; ExpiresAt is
+// when it ends or ended, the idle timeout counted). It does not count as a
+// use of the session.
 func (t *Tenant) Session(id string) (Session, bool) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
@@ -240,7 +308,34 @@ func (t *Tenant) Session(id string) (Session, bool) {
 	if !ok {
 		return Session{}, false
 	}
-	return *s, true
+	return t.reported(s), true
+}
+
+// UseSession is Session for a request that sends the session: a session
+// that has not ended counts as used now, which restarts its idle timeout.
+// The Session returned is as it was before this use (the caller checks
+// ExpiresAt against its clock).
+func (t *Tenant) UseSession(id string) (Session, bool) {
+	now := t.now()
+	t.mu.Lock() // a use changes nothing a reader of the tenant sees: no new version
+	defer t.mu.Unlock()
+	s, ok := t.sessions[id]
+	if !ok {
+		return Session{}, false
+	}
+	out := t.reported(s)
+	if now.Before(out.ExpiresAt) {
+		s.LastUsed = now
+	}
+	return out, true
+}
+
+// SessionCount is how many sessions the tenant holds (ended ones included
+// until they are dropped); at most MaxTenantSessions.
+func (t *Tenant) SessionCount() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return len(t.sessions)
 }
 
 // EndSession ends a session; false when there was none.

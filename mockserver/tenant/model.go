@@ -91,9 +91,19 @@ type Token struct {
 
 // Session is a data-API login session.
 type Session struct {
-	ID        string
-	User      int64
+	ID   string
+	User int64
+	// ExpiresAt is when the session ends: its absolute lifetime, or sooner
+	// when it was ended (logged out elsewhere, expired by the admin API, or
+	// ended by a session limit). Session and UseSession report the
+	// earlier of it and the idle timeout's end.
 	ExpiresAt time.Time
+	// Started and LastUsed are the login and the last request that used
+	// the session.
+	Started, LastUsed time.Time
+	// EndReason says why the session ends at ExpiresAt, as Session and
+	// UseSession report it: its lifetime, its idle timeout, or a limit.
+	EndReason string
 }
 
 // ProxyAssignment lets ProxyUserID act (AS-USER) as each of UserIDs.

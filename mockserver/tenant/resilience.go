@@ -300,8 +300,9 @@ func (t *Tenant) ExpireCredentials(f ExpireFilter) (tokens, sessions int, err er
 	}
 	if !f.TokensOnly && f.ClientID == "" {
 		for _, s := range t.sessions {
-			if (f.User == 0 || s.User == f.User) && now.Before(s.ExpiresAt) {
+			if (f.User == 0 || s.User == f.User) && now.Before(t.sessionExpiry(s)) {
 				s.ExpiresAt = now
+				s.EndReason = "expired on demand (the admin API's expire)"
 				sessions++
 			}
 		}

@@ -38,8 +38,17 @@ type Settings struct {
 	// each vendor's default (86399 s for the credentials API, 900 s for the
 	// relationship API).
 	TokenLifetime time.Duration
-	// SessionLifetime is the idle-free lifetime of data-API sessions.
+	// SessionLifetime is the absolute lifetime of data-API sessions: a
+	// session ends this long after its login however busy it is.
 	SessionLifetime time.Duration
+	// SessionIdleTimeout ends a data-API session that has not been used for
+	// this long (the vendor's documented inactivity timeout); zero turns
+	// it off. A fixture that sets none gets DefaultSessionIdleTimeout.
+	SessionIdleTimeout time.Duration
+	// MaxSessionsPerUser bounds the live data-API sessions of one user; a
+	// login beyond it ends the user's oldest session. Zero means no limit
+	// (the default). Either way a tenant keeps at most MaxTenantSessions.
+	MaxSessionsPerUser int
 	// RateLimit is the per-credential request budget (none by default).
 	RateLimit RateLimit
 	// VendorRateLimits applies the vendors' documented request limits that
@@ -51,6 +60,18 @@ type Settings struct {
 
 // DefaultSessionLifetime applies when a fixture sets none.
 const DefaultSessionLifetime = 8 * time.Hour
+
+// DefaultSessionIdleTimeout applies when a fixture sets no
+// sessionIdleTimeout: the vendor's documented "Sessions automatically
+// expire after a period of inactivity (currently this is configured to be
+// 30 minutes)".
+const DefaultSessionIdleTimeout = 30 * time.Minute
+
+// MaxTenantSessions bounds the live data-API sessions of one tenant, so
+// that logging in again and again cannot grow the mock's memory without
+// bound: a login beyond it ends the tenant's oldest session. The admin
+// API's spec states the same bound for maxSessionsPerUser.
+const MaxTenantSessions = 100_000
 
 // Validate reports a bad enum value or a negative lifetime.
 func (s Settings) Validate() error {
@@ -69,6 +90,12 @@ func (s Settings) Validate() error {
 	}
 	if s.SessionLifetime <= 0 {
 		return fmt.Errorf("sessionLifetime: %s must be positive", s.SessionLifetime)
+	}
+	if s.SessionIdleTimeout < 0 {
+		return fmt.Errorf("sessionIdleTimeout: %s is negative", s.SessionIdleTimeout)
+	}
+	if s.MaxSessionsPerUser < 0 || s.MaxSessionsPerUser > MaxTenantSessions {
+		return fmt.Errorf("maxSessionsPerUser: %d is not from 0 to %d", s.MaxSessionsPerUser, MaxTenantSessions)
 	}
 	return s.RateLimit.validate()
 }

@@ -91,15 +91,22 @@ type Tenant struct {
 	sessions     map[string]*Session
 	tokenSweep   int // len(tokens) at which expired tokens are next dropped
 	sessionSweep int // the same for sessions
-	proxies      map[int64][]int64
-	types        map[string]*EntityType // by lower-case name
-	typesExact   map[string]*EntityType // by declared name
-	typeOrder    []string
-	entryTypeIDs map[int64]string
-	tables       map[string]*table // by canonical type name
-	groupOrder   []string
-	credTypes    []*CredentialType
-	creds        map[string]*Credential
+	// sessionOrder holds session ids oldest first (ended ones until the
+	// next compaction), for MaxTenantSessions; userSessions each user's,
+	// for MaxSessionsPerUser, and userSessionsPruned its length when last
+	// pruned.
+	sessionOrder       []string
+	userSessions       map[int64][]string
+	userSessionsPruned map[int64]int
+	proxies            map[int64][]int64
+	types              map[string]*EntityType // by lower-case name
+	typesExact         map[string]*EntityType // by declared name
+	typeOrder          []string
+	entryTypeIDs       map[int64]string
+	tables             map[string]*table // by canonical type name
+	groupOrder         []string
+	credTypes          []*CredentialType
+	creds              map[string]*Credential
 
 	faults        Faults
 	faultsVersion uint64 // changes with every SetFaults and Reset
@@ -235,6 +242,8 @@ func (t *Tenant) Reset() error {
 	}
 	t.tokens = map[string]*Token{}
 	t.sessions = map[string]*Session{}
+	t.sessionOrder, t.sessionSweep = nil, 0
+	t.userSessions, t.userSessionsPruned = map[int64][]string{}, map[int64]int{}
 	t.proxies = map[int64][]int64{}
 	for _, p := range f.ProxyAssignments {
 		t.proxies[p.ProxyUserID] = slices.Clone(p.UserIDs)

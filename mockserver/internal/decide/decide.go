@@ -171,6 +171,8 @@ type Credential struct {
 	Revoked bool
 	// Expires is when a session or token stops being valid; zero: never.
 	Expires time.Time
+	// Ended says why a session ends at Expires (tenant.Session.EndReason).
+	Ended string
 	// API is the API whose token endpoint issued a bearer token.
 	API openapi.API
 	// Scopes are a bearer token's scopes, or what a client may request.
@@ -185,7 +187,7 @@ func APIKey(k tenant.APIKey) Credential {
 
 // Session is the credential of a data API session.
 func Session(s tenant.Session) Credential {
-	return Credential{Kind: KindSession, Scheme: "Session", Found: true, Expires: s.ExpiresAt,
+	return Credential{Kind: KindSession, Scheme: "Session", Found: true, Expires: s.ExpiresAt, Ended: s.EndReason,
 		Caller: wire.Caller{Kind: CallerSession, ID: "session", User: s.User}}
 }
 
@@ -444,7 +446,11 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 		}
 	case KindSession:
 		if !c.Expires.IsZero() && !sub.Now.Before(c.Expires) {
-			return fail(wire.CodeExpiredCredential, "the session has expired", "log in again ("+op.SessionURL+")")
+			why := "the session has expired"
+			if c.Ended != "" {
+				why += " (" + c.Ended + ")"
+			}
+			return fail(wire.CodeExpiredCredential, why, "log in again ("+op.SessionURL+")")
 		}
 	case KindBearer:
 		if c.API != op.API {

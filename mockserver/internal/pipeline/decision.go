@@ -146,7 +146,7 @@ func (rc *Request) Subject() *decide.Subject {
 	case decide.KindSession:
 		if st, ok := rc.env.Tenants.ForSecret(value); ok {
 			t = st
-			if sess, ok := t.Session(value); ok {
+			if sess, ok := t.UseSession(value); ok {
 				*c = decide.Session(sess)
 				rc.SessionID = value
 			}

@@ -102,6 +102,9 @@ func (v *vendorLimiters) get(group string) *limiter {
 func vendorRateLimited(rc *pipeline.Request, id Identity, vl *openapi.RateLimit, use rateUse) {
 	secs := use.resetSeconds()
 	who := denyRate(rc, id)
+	if vl.PerOrganization {
+		who = "the organization (every credential of the tenant together)"
+	}
 	rc.Decision.Reason = fmt.Sprintf("%s made %d requests to the %s operations within %s; the vendor allows %d (the spec's x-rate-limit, applied because the tenant sets vendorRateLimits)",
 		who, use.count, vl.Group, vl.Window, vl.Requests)
 	rc.Decision.Fix = fmt.Sprintf("wait %d s (Retry-After) and spread the calls out, or turn the tenant's settings.vendorRateLimits off", secs)

@@ -121,10 +121,15 @@ func Run(rc *pipeline.Request, id Identity, st *State, op Operation) {
 	}
 
 	// 1b. The vendor's documented limit of the operation (the spec's
-	// x-rate-limit), when the tenant applies vendor limits.
+	// x-rate-limit), when the tenant applies vendor limits: per credential,
+	// or shared by the whole tenant (per: organization).
 	if vl := rc.Route.Op.RateLimit; vl != nil && rc.Settings.VendorRateLimits && id.caller != nil && len(rc.Route.Rule.Accepts) > 0 {
 		lim := tenant.RateLimit{Requests: vl.Requests, Window: vl.Window}
-		use := st.vendor.get(vl.Group).take(id.key(), lim, rc.Env().Clock())
+		key := id.key()
+		if vl.PerOrganization { // one budget for every credential of the tenant
+			key = "organization"
+		}
+		use := st.vendor.get(vl.Group).take(key, lim, rc.Env().Clock())
 		if !use.allowed {
 			vendorRateLimited(rc, id, vl, use)
 			return
