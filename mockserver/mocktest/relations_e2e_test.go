@@ -22,7 +22,6 @@ import (
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
-
 func entityIDs(t *testing.T, es []dataapi.Entity) []string {
 	t.Helper()
 	out := make([]string, len(es))
