@@ -607,6 +607,7 @@ type RelatedEntities struct {
 // them), a page of at most `x-max-page-with-relations` entities when relations are asked
 // for (a larger `paging.limit` is a 400), and one level of nesting: `relations` inside a
 // relation is a 400 naming it. `fromLink: true` is a 400 (no link objects in the model).
+// A relation asked for again (its name in any case) is ignored: the first one is read.
 type Relation struct {
 	Fields   *[]string  `json:"fields,omitempty"`
 	FromLink *bool      `json:"fromLink,omitempty"`

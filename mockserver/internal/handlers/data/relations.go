@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -79,10 +80,8 @@ func (d *dataSpec) relations(rc *pipeline.Request, parent string, in []dataapi.R
 		if !ok {
 			return nil, pipeline.BadRequest(p+".name", "%s has no relation %q", parent, r.Name)
 		}
-		for _, o := range out {
-			if o.rel.Name == rel.Name {
-				return nil, pipeline.BadRequest(p+".name", "relation %s is asked for twice", rel.Name)
-			}
+		if slices.ContainsFunc(out, func(o relSpec) bool { return o.rel.Name == rel.Name }) {
+			continue // asked for again: the first one is read (as a repeated order key is ignored)
 		}
 		q, err := d.relatedQuery(rc, rel, r.Fields, r.Where, r.Orders, p)
 		if err != nil {
