@@ -390,11 +390,13 @@ type Entity struct {
 
 // EntityDescription One entity type (third-party SDK `ekincaglar/clarizen`, `Common/entityDescription.cs`).
 // The vendor also returns `label`, `labelPlural`, `validStates`, `parentEntity`,
-// `displayField`, `disabled` and `relations`; the tenant model knows none of them (no
-// labels, states, type hierarchy or relations), so they are left out.
+// `displayField` and `disabled`; the tenant model knows none of them (no labels, states
+// or type hierarchy), so they are left out. `relations` is sent by describeMetadata with
+// its `relations` flag.
 type EntityDescription struct {
-	Fields   *[]FieldDescription `json:"fields,omitempty"`
-	TypeName string              `json:"typeName"`
+	Fields    *[]FieldDescription    `json:"fields,omitempty"`
+	Relations *[]RelationDescription `json:"relations,omitempty"`
+	TypeName  string                 `json:"typeName"`
 }
 
 // EntityQueryRequest defines model for EntityQueryRequest.
@@ -619,6 +621,19 @@ type Relation struct {
 
 	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
+}
+
+// RelationDescription One relation of a type (third-party SDK `ekincaglar/clarizen`,
+// `Common/relationDescription.cs`: `name`, `label`, `roleLabel`, `readOnly`,
+// `linkTypeName`, `relatedTypeName`, `sourceFieldName`; seen-3p). The tenant model has no
+// labels or link types, so `label`, `roleLabel` and `linkTypeName` are not sent;
+// `sourceFieldName` is the related type's reference field, and `readOnly` is true (the
+// mock writes relations only through that field).
+type RelationDescription struct {
+	Name            string `json:"name"`
+	ReadOnly        bool   `json:"readOnly"`
+	RelatedTypeName string `json:"relatedTypeName"`
+	SourceFieldName string `json:"sourceFieldName"`
 }
 
 // RelationQueryRequest defines model for RelationQueryRequest.
@@ -1508,8 +1523,9 @@ type ClientInterface interface {
 	// organisation) and `flags` (`fields`, `relations`; omitted: only the basic information of
 	// each type). The result has the shape of describeEntities. Omitted `typeNames` describe
 	// the types listEntities lists; requested ones are judged as describeEntities judges them.
-	// Without the `fields` flag a description carries no `fields`. The tenant model has no
-	// relations, so `relations` adds nothing.
+	// Without the `fields` flag a description carries no `fields`. The `relations` flag adds
+	// each type's `relations` (those relationQuery reads, see there), a relation to a type the
+	// caller may not read through the API left out, as that type is.
 	//
 	// Corresponds with GET /V2.0/services/metadata/describeMetadata (the `DescribeMetadata` operationId).
 	DescribeMetadata(ctx context.Context, params *DescribeMetadataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2156,8 +2172,9 @@ func (c *Client) DescribeEntities(ctx context.Context, params *DescribeEntitiesP
 // organisation) and `flags` (`fields`, `relations`; omitted: only the basic information of
 // each type). The result has the shape of describeEntities. Omitted `typeNames` describe
 // the types listEntities lists; requested ones are judged as describeEntities judges them.
-// Without the `fields` flag a description carries no `fields`. The tenant model has no
-// relations, so `relations` adds nothing.
+// Without the `fields` flag a description carries no `fields`. The `relations` flag adds
+// each type's `relations` (those relationQuery reads, see there), a relation to a type the
+// caller may not read through the API left out, as that type is.
 //
 // Corresponds with GET /V2.0/services/metadata/describeMetadata (the `DescribeMetadata` operationId).
 func (c *Client) DescribeMetadata(ctx context.Context, params *DescribeMetadataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3460,8 +3477,9 @@ type ClientWithResponsesInterface interface {
 	// organisation) and `flags` (`fields`, `relations`; omitted: only the basic information of
 	// each type). The result has the shape of describeEntities. Omitted `typeNames` describe
 	// the types listEntities lists; requested ones are judged as describeEntities judges them.
-	// Without the `fields` flag a description carries no `fields`. The tenant model has no
-	// relations, so `relations` adds nothing.
+	// Without the `fields` flag a description carries no `fields`. The `relations` flag adds
+	// each type's `relations` (those relationQuery reads, see there), a relation to a type the
+	// caller may not read through the API left out, as that type is.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6004,8 +6022,9 @@ func (c *ClientWithResponses) DescribeEntitiesWithResponse(ctx context.Context, 
 // organisation) and `flags` (`fields`, `relations`; omitted: only the basic information of
 // each type). The result has the shape of describeEntities. Omitted `typeNames` describe
 // the types listEntities lists; requested ones are judged as describeEntities judges them.
-// Without the `fields` flag a description carries no `fields`. The tenant model has no
-// relations, so `relations` adds nothing.
+// Without the `fields` flag a description carries no `fields`. The `relations` flag adds
+// each type's `relations` (those relationQuery reads, see there), a relation to a type the
+// caller may not read through the API left out, as that type is.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -241,3 +241,32 @@ func TestEntityQueryRelationsCapPerEntity(t *testing.T) {
 	assert.EqualValues(t, n, len(all))
 	assert.Greater(t, len(all), 100)
 }
+
+// describeMetadata's relations flag lists each type's relations, leaving
+// out a relation to a type the caller may not read through the API.
+func TestDescribeMetadataListsReadableRelations(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	ctx := t.Context()
+	flags := &[]dataapi.DescribeMetadataParamsFlags{dataapi.Relations}
+	types := &dataapi.TypeNameList{"Project", "Companies"}
+	relationsOf := func(cl *client.Client) map[string][]dataapi.RelationDescription {
+		t.Helper()
+		ds, err := cl.Data.DescribeMetadata(ctx, &dataapi.DescribeMetadataParams{TypeNames: types, Flags: flags})
+		require.NoError(t, err)
+		out := map[string][]dataapi.RelationDescription{}
+		for _, d := range ds {
+			assert.Nil(t, d.Fields, "no fields flag")
+			if d.Relations != nil {
+				out[d.TypeName] = *d.Relations
+			}
+		}
+		return out
+	}
+	contacts := dataapi.RelationDescription{Name: "Contacts", RelatedTypeName: "Contacts", SourceFieldName: "Company", ReadOnly: true}
+	tasks := dataapi.RelationDescription{Name: "Tasks", RelatedTypeName: "Task", SourceFieldName: "Project", ReadOnly: true}
+	assert.Equal(t, map[string][]dataapi.RelationDescription{"Companies": {contacts}, "Project": {tasks}},
+		relationsOf(srv.Client(mocktest.AliceLogin)))
+	assert.Equal(t, map[string][]dataapi.RelationDescription{"Companies": {contacts}},
+		relationsOf(srv.Client(mocktest.APIKey("demo-key-service"))), "Task is not readable by the service account")
+}

@@ -399,11 +399,13 @@ type Entity struct {
 
 // EntityDescription One entity type (third-party SDK `ekincaglar/clarizen`, `Common/entityDescription.cs`).
 // The vendor also returns `label`, `labelPlural`, `validStates`, `parentEntity`,
-// `displayField`, `disabled` and `relations`; the tenant model knows none of them (no
-// labels, states, type hierarchy or relations), so they are left out.
+// `displayField` and `disabled`; the tenant model knows none of them (no labels, states
+// or type hierarchy), so they are left out. `relations` is sent by describeMetadata with
+// its `relations` flag.
 type EntityDescription struct {
-	Fields   []FieldDescription `json:"fields,omitempty"`
-	TypeName string             `json:"typeName"`
+	Fields    []FieldDescription    `json:"fields,omitempty"`
+	Relations []RelationDescription `json:"relations,omitempty"`
+	TypeName  string                `json:"typeName"`
 }
 
 // EntityQueryRequest defines model for EntityQueryRequest.
@@ -628,6 +630,19 @@ type Relation struct {
 
 	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep.
 	Where *Condition `json:"where,omitempty"`
+}
+
+// RelationDescription One relation of a type (third-party SDK `ekincaglar/clarizen`,
+// `Common/relationDescription.cs`: `name`, `label`, `roleLabel`, `readOnly`,
+// `linkTypeName`, `relatedTypeName`, `sourceFieldName`; seen-3p). The tenant model has no
+// labels or link types, so `label`, `roleLabel` and `linkTypeName` are not sent;
+// `sourceFieldName` is the related type's reference field, and `readOnly` is true (the
+// mock writes relations only through that field).
+type RelationDescription struct {
+	Name            string `json:"name"`
+	ReadOnly        bool   `json:"readOnly"`
+	RelatedTypeName string `json:"relatedTypeName"`
+	SourceFieldName string `json:"sourceFieldName"`
 }
 
 // RelationQueryRequest defines model for RelationQueryRequest.
