@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/client"
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/client/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -269,4 +270,41 @@ func TestDescribeMetadataListsReadableRelations(t *testing.T) {
 		relationsOf(srv.Client(mocktest.AliceLogin)))
 	assert.Equal(t, map[string][]dataapi.RelationDescription{"Companies": {contacts}},
 		relationsOf(srv.Client(mocktest.APIKey("demo-key-service"))), "Task is not readable by the service account")
+}
+
+// relationQuery runs inside bulk/execute as it runs alone.
+func TestRelationQueryInBulk(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	svc := srv.Client(mocktest.APIKey("demo-key-service"))
+	ctx := t.Context()
+	req := dataapi.RelationQueryRequest{EntityId: "/Companies/4", RelationName: "Contacts", Fields: &[]string{"Name"}}
+	alone, err := svc.Data.RelationQuery(ctx, req)
+	require.NoError(t, err)
+	res, err := svc.Data.Bulk(ctx, []client.BulkRequest{
+		{Method: "POST", URL: "/data/relationQuery", Body: req},
+		{Method: "POST", URL: "/data/relationQuery", Body: dataapi.RelationQueryRequest{EntityId: "/Companies/6", RelationName: "Contacts"}},
+	})
+	require.NoError(t, err)
+	require.Len(t, res, 2)
+	var page dataapi.EntityQueryResult
+	require.NoError(t, res[0].Decode(&page))
+	assert.Equal(t, alone.Entities, page.Entities)
+	var nf *client.NotFoundError
+	assert.ErrorAs(t, res[1].Err(), &nf, "a hidden entity is 404 in a sub-response too")
+}
+
+// Under enforcement: audit a relation to a type the user may not read is
+// read and the denial recorded, as entityQuery of that type is.
+func TestRelationToUnreadableTypeUnderAudit(t *testing.T) {
+	t.Parallel()
+	srv := mocktest.Start(t)
+	srv.UpdateSettings(func(s *tenant.Settings) { s.Enforcement = tenant.EnforcementAudit })
+	bob := srv.Client(mocktest.APIKey("demo-key-bob"))
+	page, err := bob.Data.RelationQuery(t.Context(), dataapi.RelationQueryRequest{EntityId: "/Project/1", RelationName: "Tasks"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"/Task/1"}, entityIDs(t, page.Entities), "Bob sees the Sales task of project 1")
+	entries := srv.Audit(tenant.AuditFilter{Operation: "relationQuery"})
+	require.Len(t, entries, 1)
+	assert.Equal(t, wire.OutcomeAuditDeny, entries[0].Outcome)
 }
