@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"iter"
 	"net/http"
 	"strconv"
@@ -68,6 +70,50 @@ func (s *DataService) EntityQueryAll(ctx context.Context, req dataapi.EntityQuer
 		r.Paging = p
 		return s.EntityQuery(ctx, r, opts...)
 	})
+}
+
+// RelationQuery reads one page of the entities related to one entity
+// through one of its relations (data/relationQuery): req.EntityId is the
+// entity ("/Project/5"), req.RelationName the relation ("Tasks"). Only the
+// related entities the caller may see are returned and counted. To read
+// the next page, send the returned Paging back unchanged;
+// RelationQueryAll does that for you.
+func (s *DataService) RelationQuery(ctx context.Context, req dataapi.RelationQueryRequest, opts ...CallOption) (*dataapi.EntityQueryResult, error) {
+	return sendJSON[dataapi.EntityQueryResult](ctx, DataAPI, "relationQuery", opts, func(ctx context.Context) (*dataapi.RelationQueryResponse, error) {
+		return s.api.RelationQueryWithResponse(ctx, req)
+	})
+}
+
+// RelationQueryAll iterates over every entity related to req.EntityId
+// through req.RelationName, page by page. The caller's req is not
+// modified. It yields an error at most once, then stops.
+func (s *DataService) RelationQueryAll(ctx context.Context, req dataapi.RelationQueryRequest, opts ...CallOption) iter.Seq2[dataapi.Entity, error] {
+	return entityPages("relationQuery", req.Paging, func(p *dataapi.Paging) (*dataapi.EntityQueryResult, error) {
+		r := req
+		r.Paging = p
+		return s.RelationQuery(ctx, r, opts...)
+	})
+}
+
+// Related reads the member a relation of an entity query (the Relations
+// of an EntityQueryRequest or RelationQueryRequest) added to e: the
+// related entities the caller may see, at most the spec's
+// x-related-page-limit of them, and their paging (HasMore when more
+// follow; RelationQuery reads them all). ok is false when e has no such
+// member.
+func Related(e dataapi.Entity, relation string) (rel dataapi.RelatedEntities, ok bool, err error) {
+	v, ok := e.AdditionalProperties[relation]
+	if !ok {
+		return rel, false, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return rel, true, err
+	}
+	if err := json.Unmarshal(b, &rel); err != nil {
+		return rel, true, fmt.Errorf("tenantkit: relation %s of %s: %w", relation, e.Id, err)
+	}
+	return rel, true, nil
 }
 
 // EntityQueryGet is the GET form of EntityQuery: the where condition is CZQL

@@ -21,6 +21,7 @@ var operationTable = []Operation{
 	{API: DataAPI, ID: "getObject", Method: "GET", Path: "/V2.0/services/data/objects/{typeName}/{id}", EntityTypeIn: "path", ReadOnly: true},
 	{API: DataAPI, ID: "updateObject", Method: "POST", Path: "/V2.0/services/data/objects/{typeName}/{id}", Permissions: []string{"data:entity:edit"}, EntityTypeIn: "path"},
 	{API: DataAPI, ID: "query", Method: "POST", Path: "/V2.0/services/data/query", EntityTypeIn: "czql", ReadOnly: true},
+	{API: DataAPI, ID: "relationQuery", Method: "POST", Path: "/V2.0/services/data/relationQuery", EntityTypeIn: "body", ReadOnly: true},
 	{API: DataAPI, ID: "retrieveMultiple", Method: "POST", Path: "/V2.0/services/data/retrieveMultiple", ReadOnly: true},
 	{API: DataAPI, ID: "describeEntities", Method: "GET", Path: "/V2.0/services/metadata/describeEntities", ReadOnly: true},
 	{API: DataAPI, ID: "describeMetadata", Method: "GET", Path: "/V2.0/services/metadata/describeMetadata", ReadOnly: true},

@@ -291,6 +291,16 @@ func orderList(n int) any {
 	return l
 }
 
+// relationList is n relations: the demo's Companies have one, Contacts,
+// and a relation asked for again is ignored, so the list repeats it.
+func relationList(n int) any {
+	l := make([]any, n)
+	for i := range l {
+		l[i] = map[string]any{"name": "Contacts"}
+	}
+	return l
+}
+
 func notTree(levels int) any {
 	var c any = compareOf("Equal", map[string]any{"value": "x"})
 	for range levels - 1 {
@@ -350,10 +360,11 @@ var dataSites = map[string]map[string]site{
 		"where<cZQLCondition>.parameters.*[]":        {base: czqlIn, at: "where.parameters.p.0", text: repeat},
 		"where<cZQLCondition>.parameters.*.id":       {base: czqlBody, at: "where.parameters.p.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.parameters.p", ref(v)) }},
 		"where<cZQLCondition>.parameters.*[].id":     {base: czqlIn, at: "where.parameters.p.0.id", example: "/Project/1", set: func(b map[string]any, v any) { put(b, "where.parameters.p", []any{ref(v)}) }},
-		"relations[].name":                           {base: `{"typeName":"Project","relations":[{"name":"Tasks"}]}`, at: "relations.0.name"},
-		"relations[].orders":                         {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[]}]}`, at: "relations.0.orders", list: orderList},
-		"relations[].orders[].fieldName":             {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.fieldName"},
-		"relations[].orders[].order":                 {base: `{"typeName":"Project","relations":[{"name":"Tasks","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.order", example: "Ascending"},
+		"relations":                                  {base: `{"typeName":"Companies","relations":[]}`, at: "relations", list: relationList},
+		"relations[].name":                           {base: `{"typeName":"Companies","relations":[{"name":"Contacts"}]}`, at: "relations.0.name", example: "Contacts"},
+		"relations[].orders":                         {base: `{"typeName":"Companies","relations":[{"name":"Contacts","orders":[]}]}`, at: "relations.0.orders", list: orderList},
+		"relations[].orders[].fieldName":             {base: `{"typeName":"Companies","relations":[{"name":"Contacts","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.fieldName"},
+		"relations[].orders[].order":                 {base: `{"typeName":"Companies","relations":[{"name":"Contacts","orders":[{"fieldName":"Name"}]}]}`, at: "relations.0.orders.0.order", example: "Ascending"},
 	},
 	"query": {
 		"q":                 {base: `{"q":"SELECT Name FROM Project"}`, at: "q", example: "SELECT Name FROM Project"},

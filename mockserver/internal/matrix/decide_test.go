@@ -103,6 +103,15 @@ func (d *decider) decide(t *testing.T, c matrix.Cell) matrix.Result {
 		r.Step, r.Code = v.Failure.Step, v.Failure.Code
 		r.Status = v.Failure.Status
 	}
+	// relationQuery's handler asks the same object rule of the relation's
+	// type (the matrix's cells read the type's first relation).
+	if v.Failure == nil && c.Op.ID == "relationQuery" {
+		if rels := d.t.Relations(c.EntityType); len(rels) > 0 {
+			if den := decide.Object(d.t, v.Effective, rels[0].Type); den != nil {
+				r = matrix.Result{Outcome: wire.OutcomeDeny, Step: den.Step, Code: den.Code, Status: den.Status}
+			}
+		}
+	}
 	return r
 }
 
@@ -223,6 +232,12 @@ func TestServerDecideAgreesWithTheMatrix(t *testing.T) {
 		}
 		w := want[c.Name()]
 		if w.Step == wire.StepRow { // the query engine's, after an allow
+			w = matrix.Result{Outcome: wire.OutcomeAllow}
+		}
+		if c.Op.ID == "relationQuery" && w.Step == wire.StepObject && a.Outcome == wire.OutcomeAllow {
+			// The related type's object access is the handler's (the
+			// relation is in the body), after the decision allowed the
+			// entity's type.
 			w = matrix.Result{Outcome: wire.OutcomeAllow}
 		}
 		if got := (matrix.Result{Outcome: a.Outcome, Step: a.Step, Code: a.Code}); got != (matrix.Result{Outcome: w.Outcome, Step: w.Step, Code: w.Code}) {

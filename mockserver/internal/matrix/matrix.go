@@ -242,6 +242,10 @@ func Cells(f *tenant.Fixture) (*Matrix, error) {
 		if op.EntityType != nil {
 			types = types[:0]
 			for _, et := range f.EntityTypes {
+				// relationQuery reads a relation: only types that have one.
+				if op.ID == "relationQuery" && len(f.Relations()[et.Name]) == 0 {
+					continue
+				}
 				types = append(types, et.Name)
 			}
 		}
@@ -327,6 +331,10 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 		jsonBody(fmt.Sprintf(`{"query":{"_type":"entityQuery","typeName":%q}}`, c.EntityType))
 	case op.ID == "aggregateQuery":
 		jsonBody(fmt.Sprintf(`{"typeName":%q,"aggregations":[{"function":"Count","fieldName":"id"}]}`, c.EntityType))
+	case op.ID == "relationQuery":
+		// The type's first relation, of a row the effective user sees.
+		jsonBody(fmt.Sprintf(`{"entityId":"/%s/%d","relationName":%q,"fields":["Name"]}`,
+			c.EntityType, rowFor(f, c.EntityType, eff), firstRelation(f, c.EntityType).Name))
 	case op.ID == "describeEntities":
 		// A type the effective user may read: describing a type it may not
 		// read is the 400 of an unknown type, not a step of the decision.
@@ -383,7 +391,16 @@ func fill(c *Cell, f *tenant.Fixture, isToken bool) error {
 // one existing row (rowFor): the relationship API's batch updates and
 // deletes, a one-row batch whose row the user cannot see being a 404.
 func namesRowInBody(op openapi.Operation) bool {
-	return op.ID == "updateRows" || op.ID == "deleteRows"
+	return op.ID == "updateRows" || op.ID == "deleteRows" || op.ID == "relationQuery"
+}
+
+// firstRelation is the relation of typeName that fill asks relationQuery
+// for: the first by name.
+func firstRelation(f *tenant.Fixture, typeName string) tenant.Relation {
+	if rels := f.Relations()[typeName]; len(rels) > 0 {
+		return rels[0]
+	}
+	return tenant.Relation{}
 }
 
 // effectiveUser is the user whose rights apply to the cell: the AS-USER
@@ -585,6 +602,18 @@ func (m *Matrix) Expect(c Cell) Result {
 		for _, r := range roles {
 			for _, t := range r.EntityTypes {
 				ok = ok || t == "*" || strings.EqualFold(t, c.EntityType)
+			}
+		}
+		if !ok {
+			return deny(http.StatusForbidden, wire.StepObject, wire.CodeObjectNotAccessible)
+		}
+	}
+	// relationQuery reads the relation's type too, under the same rule.
+	if op.ID == "relationQuery" {
+		related, ok := firstRelation(f, c.EntityType).Type, false
+		for _, r := range roles {
+			for _, t := range r.EntityTypes {
+				ok = ok || t == "*" || strings.EqualFold(t, related)
 			}
 		}
 		if !ok {

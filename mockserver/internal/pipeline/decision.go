@@ -304,6 +304,9 @@ func (rc *Request) entityTypeName() string {
 		v, _ := m[name].(string)
 		if ref.In == "czql" {
 			v, _ = query.FromType(v)
+		} else if rest, ok := strings.CutPrefix(v, "/"); ok {
+			// An entity id, /Type/n (relationQuery's entityId), names its type.
+			v, _, _ = strings.Cut(rest, "/")
 		}
 		return v
 	}

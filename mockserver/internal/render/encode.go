@@ -120,6 +120,13 @@ func PutBuf(b *[]byte) {
 // A reference the user may not read (ReadableRefs, Rows.RefName) is
 // {"id"} alone; dotted sub-fields of a hidden or missing row are null.
 func AppendEntities(b []byte, rows *tenant.Rows, proj Projection) []byte {
+	return AppendEntitiesMarked(b, rows, proj, nil)
+}
+
+// AppendEntitiesMarked is AppendEntities calling mark, when not nil, with
+// each entity's index and the length of b just before that entity's
+// closing brace: where members of its own (its relations) go.
+func AppendEntitiesMarked(b []byte, rows *tenant.Rows, proj Projection, mark func(i, at int)) []byte {
 	fields := make([]tenant.Field, len(proj))
 	for i, p := range proj {
 		fields[i], _ = rows.Field(p.Name)
@@ -166,6 +173,9 @@ func AppendEntities(b []byte, rows *tenant.Rows, proj Projection) []byte {
 				b = appendValue(b, sv)
 			}
 			b = append(b, '}')
+		}
+		if mark != nil {
+			mark(i, len(b))
 		}
 		b = append(b, '}')
 	}

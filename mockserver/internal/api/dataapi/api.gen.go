@@ -499,6 +499,8 @@ type EmptyResult = map[string]interface{}
 // Entity An entity: `id` (`/Type/n`) and its fields, PascalCase. Reference fields are nested
 // objects `{id, Name}`; a reference to an entity the caller may not read (its type
 // through the API, or the row itself) is `{id}` alone, as is one to a missing entity.
+// With entityQuery's or relationQuery's `relations`, each relation adds a member named
+// as the relation holding a `RelatedEntities`.
 type Entity struct {
 	Id                   string                 `json:"id"`
 	AdditionalProperties map[string]interface{} `json:"-"`
@@ -506,11 +508,13 @@ type Entity struct {
 
 // EntityDescription One entity type (third-party SDK `ekincaglar/clarizen`, `Common/entityDescription.cs`).
 // The vendor also returns `label`, `labelPlural`, `validStates`, `parentEntity`,
-// `displayField`, `disabled` and `relations`; the tenant model knows none of them (no
-// labels, states, type hierarchy or relations), so they are left out.
+// `displayField` and `disabled`; the tenant model knows none of them (no labels, states
+// or type hierarchy), so they are left out. `relations` is sent by describeMetadata with
+// its `relations` flag.
 type EntityDescription struct {
-	Fields   []FieldDescription `json:"fields,omitempty"`
-	TypeName string             `json:"typeName"`
+	Fields    []FieldDescription    `json:"fields,omitempty"`
+	Relations []RelationDescription `json:"relations,omitempty"`
+	TypeName  string                `json:"typeName"`
 }
 
 // EntityQueryRequest defines model for EntityQueryRequest.
@@ -525,7 +529,9 @@ type EntityQueryRequest struct {
 	// Paging A page request or, in a response, the page returned: `from` is the position of the
 	// page's first row (in a response, of the next page's), `limit` the most rows a page
 	// holds. Omitted in a request, `from` is 0 and `limit` 100.
-	Paging    Paging     `json:"paging,omitempty"`
+	Paging Paging `json:"paging,omitempty"`
+
+	// Relations Relations to read with each entity, at most 8 (see `Relation`).
 	Relations []Relation `json:"relations,omitempty"`
 	TypeName  string     `json:"typeName"`
 
@@ -739,12 +745,77 @@ type ReferenceConstant struct {
 	Id interface{} `json:"id"`
 }
 
-// Relation defines model for Relation.
+// RelatedEntities The member a relation adds to each entity: the related entities the effective user may
+// see (at most the Relation's `x-related-page-limit`) and their paging (`from` the
+// position after them, `limit` that cap, `hasMore` whether more follow).
+type RelatedEntities struct {
+	Entities []Entity `json:"entities"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging Paging `json:"paging"`
+}
+
+// Relation A relation to read with each result entity (`{name, fields, where, orders, fromLink}`,
+// third-party SDK `ekincaglar/clarizen` `Common/relation.cs`; seen-3p). Each entity of the
+// page then holds a member named as the relation (its name as the type declares it):
+// `"Tasks": {"entities": [...], "paging": {"from", "limit", "hasMore"}}`, the related
+// entities in the shape of entityQuery's (a third-party dashboard reads
+// `project.Resources.entities`; the vendor's `paging` there is NOT CONFIRMED). Names,
+// access and counts are relationQuery's: the related type must be readable through the
+// API (else the whole query is refused, 403, as entityQuery of that type is), and only
+// related rows the effective user may see are returned or counted. The vendor documents
+// no limits; the mock's are: at most 8 relations per query (`maxItems`), at most
+// `x-related-page-limit` related entities per entity (the first ones in `orders`; the
+// nested `paging.hasMore` says whether more follow, and relationQuery pages through
+// them), a page of at most `x-max-page-with-relations` entities when relations are asked
+// for (a larger `paging.limit` is a 400), and one level of nesting: `relations` inside a
+// relation is a 400 naming it. `fromLink: true` is a 400 (no link objects in the model).
+// A relation asked for again (its name in any case) is ignored: the first one is read.
 type Relation struct {
 	Fields   []string  `json:"fields,omitempty"`
 	FromLink *bool     `json:"fromLink,omitempty"`
 	Name     string    `json:"name"`
 	Orders   []OrderBy `json:"orders,omitempty"`
+
+	// Relations Not supported (relations nest one level deep); a non-empty list is a 400.
+	Relations []map[string]interface{} `json:"relations,omitempty"`
+
+	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
+	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
+	// "State"}, "operator": "In", "rightExpression": {"values": ["Active", "Draft"]}}` (see
+	// `Expression`); a query expression on its right is a 400.
+	Where *Condition `json:"where,omitempty"`
+}
+
+// RelationDescription One relation of a type (third-party SDK `ekincaglar/clarizen`,
+// `Common/relationDescription.cs`: `name`, `label`, `roleLabel`, `readOnly`,
+// `linkTypeName`, `relatedTypeName`, `sourceFieldName`; seen-3p). The tenant model has no
+// labels or link types, so `label`, `roleLabel` and `linkTypeName` are not sent;
+// `sourceFieldName` is the related type's reference field, and `readOnly` is true (the
+// mock writes relations only through that field).
+type RelationDescription struct {
+	Name            string `json:"name"`
+	ReadOnly        bool   `json:"readOnly"`
+	RelatedTypeName string `json:"relatedTypeName"`
+	SourceFieldName string `json:"sourceFieldName"`
+}
+
+// RelationQueryRequest defines model for RelationQueryRequest.
+type RelationQueryRequest struct {
+	// EntityId The entity whose related entities to read, `/Type/n`.
+	EntityId string    `json:"entityId"`
+	Fields   []string  `json:"fields,omitempty"`
+	FromLink *bool     `json:"fromLink,omitempty"`
+	Orders   []OrderBy `json:"orders,omitempty"`
+
+	// Paging A page request or, in a response, the page returned: `from` is the position of the
+	// page's first row (in a response, of the next page's), `limit` the most rows a page
+	// holds. Omitted in a request, `from` is 0 and `limit` 100.
+	Paging       Paging     `json:"paging,omitempty"`
+	RelationName string     `json:"relationName"`
+	Relations    []Relation `json:"relations,omitempty"`
 
 	// Where A where condition, tagged by `_type`. Conditions nest at most 16 deep. A compare
 	// condition's `In` takes a constant list expression, `{"leftExpression": {"fieldName":
@@ -899,6 +970,9 @@ type UpdateObjectJSONRequestBody = EntityValues
 
 // QueryJSONRequestBody defines body for Query for application/json ContentType.
 type QueryJSONRequestBody = QueryRequest
+
+// RelationQueryJSONRequestBody defines body for RelationQuery for application/json ContentType.
+type RelationQueryJSONRequestBody = RelationQueryRequest
 
 // RetrieveMultipleJSONRequestBody defines body for RetrieveMultiple for application/json ContentType.
 type RetrieveMultipleJSONRequestBody = RetrieveMultipleRequest

@@ -63,6 +63,7 @@ func Handlers(stateOf func(*tenant.Tenant) *State) map[string]pipeline.Handler {
 		"countQuery":          h.countQuery,
 		"aggregateQuery":      h.aggregateQuery,
 		"retrieveMultiple":    h.retrieveMultiple,
+		"relationQuery":       h.relationQuery,
 	}
 }
 
@@ -85,6 +86,8 @@ type dataSpec struct {
 	// maxGroups is the most groups an aggregate query may form
 	// (AggregateQueryRequest.groupBy's x-max-groups).
 	maxGroups int
+	// rel holds the Relation schema's bounds (relations.go).
+	rel relationLimits
 }
 
 // Prepare reads what the handlers read of the data API's spec (a
@@ -106,6 +109,10 @@ func dataSpecFrom(doc *openapi3.T) (*dataSpec, error) {
 		return nil, fmt.Errorf("mockserver: data spec lacks Condition, EntityQueryRequest, Operand or Paging")
 	}
 	d := &dataSpec{}
+	var err error
+	if d.rel, err = relationLimitsFrom(get("Relation")); err != nil {
+		return nil, err
+	}
 	var ok bool
 	if d.limits.MaxDepth, ok = pipeline.ExtInt(cond.Extensions, pipeline.ExtMaxDepth); !ok || d.limits.MaxDepth < 1 {
 		return nil, fmt.Errorf("mockserver: data spec: Condition has no %s", pipeline.ExtMaxDepth)
@@ -266,6 +273,8 @@ type entitySpec struct {
 	cap, skip int
 	// version is the tenant's version when finish judged the projection.
 	version uint64
+	// rels are the relations to nest in each entity (relations.go).
+	rels []relSpec
 }
 
 // resolveType finds the entity type named in a request field.
@@ -312,6 +321,9 @@ func (q *entitySpec) finish(rc *pipeline.Request, fieldsPath string) error {
 // dataapi.EntityQueryResult encoded as it is read; totals and hasMore
 // count visible rows only.
 func (q *entitySpec) run(rc *pipeline.Request, st *State, field string) error {
+	if len(q.rels) > 0 {
+		return q.runWithRelations(rc, field)
+	}
 	key := ""
 	if st != nil && !cacheable(rc) {
 		st = nil
@@ -370,6 +382,9 @@ func (h *handlers) entityQuery(rc *pipeline.Request) error {
 	}
 	q.from, q.limit = d.page(req.Paging)
 	if err := q.finish(rc, "fields"); err != nil {
+		return err
+	}
+	if q.rels, err = d.relations(rc, et.Name, req.Relations, "relations", q.limit, "paging.limit"); err != nil {
 		return err
 	}
 	return q.run(rc, h.stateOf(rc.Tenant), "where")

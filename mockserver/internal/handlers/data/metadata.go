@@ -65,7 +65,7 @@ func (h *handlers) describeEntities(rc *pipeline.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeDescriptions(rc, types, true)
+	return writeDescriptions(rc, types, true, false)
 }
 
 func (h *handlers) describeMetadata(rc *pipeline.Request) error {
@@ -79,17 +79,21 @@ func (h *handlers) describeMetadata(rc *pipeline.Request) error {
 	} else {
 		types = readableTypes(rc)
 	}
-	return writeDescriptions(rc, types, slices.Contains(listParam(v["flags"]), "fields"))
+	flags := listParam(v["flags"])
+	return writeDescriptions(rc, types, slices.Contains(flags, "fields"), slices.Contains(flags, "relations"))
 }
 
 // writeDescriptions answers with the description of each type, with its
-// fields when fields is set.
-func writeDescriptions(rc *pipeline.Request, types []tenant.EntityType, fields bool) error {
+// fields when fields is set and its relations when relations is.
+func writeDescriptions(rc *pipeline.Request, types []tenant.EntityType, fields, relations bool) error {
 	out := dataapi.DescribeEntitiesResult{EntityDescriptions: make([]dataapi.EntityDescription, len(types))}
 	for i := range types {
 		d := dataapi.EntityDescription{TypeName: types[i].Name}
 		if fields {
 			d.Fields = describeFields(rc, &types[i])
+		}
+		if relations {
+			d.Relations = describeRelations(rc, types[i].Name)
 		}
 		out.EntityDescriptions[i] = d
 	}
@@ -125,6 +129,19 @@ func describeFields(rc *pipeline.Request, et *tenant.EntityType) []dataapi.Field
 			f.ReferencedEntities = []string{ft.RefType}
 		}
 		out[i] = f
+	}
+	return out
+}
+
+// describeRelations describes a type's relations the effective user may
+// follow: those whose related type it may read (decide.Readable), so a
+// description shows no type the user may not read.
+func describeRelations(rc *pipeline.Request, typeName string) []dataapi.RelationDescription {
+	out := []dataapi.RelationDescription{}
+	for _, r := range rc.Tenant.Relations(typeName) {
+		if decide.Readable(rc.Tenant, rc.Verdict.Effective, r.Type) {
+			out = append(out, dataapi.RelationDescription{Name: r.Name, RelatedTypeName: r.Type, SourceFieldName: r.Field, ReadOnly: true})
+		}
 	}
 	return out
 }
