@@ -27,7 +27,8 @@ func benchRows() int {
 // service account sees were updated after the watermark (100 per second
 // of the mock's clock); the full one reads a tenant generated with about
 // as many rows visible to the same account. Both go through the in-process
-// mock, write NDJSON only and ask for 1000 rows a page:
+// mock (without the test client's response validation, which would
+// dominate), write NDJSON only and ask for 1000 rows a page:
 //
 //	go test -run '^$' -bench IncrementalExport -benchtime 1x ./examples/datalake-export/
 //
@@ -40,7 +41,8 @@ func BenchmarkIncrementalExport(b *testing.B) {
 	const service = 2001 // demo-key-service's user
 	watermarkAt := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	clock := mocktest.NewClock(watermarkAt.Add(time.Second))
-	srv := mocktest.Start(b, mocktest.WithFixture(tenant.WithGenerated(tenant.Demo(), "Project", n, 1)), mocktest.WithClock(clock))
+	srv := mocktest.Start(b, mocktest.WithFixture(tenant.WithGenerated(tenant.Demo(), "Project", n, 1)), mocktest.WithClock(clock),
+		mocktest.WithoutResponseValidation())
 	tn := srv.Tenant()
 	visible, err := tn.Entities("Project", service)
 	if err != nil {
@@ -61,7 +63,8 @@ func BenchmarkIncrementalExport(b *testing.B) {
 	// A tenant whose account sees about as many rows, for the full export.
 	fullCount := max(1, int(int64(changed)*int64(n)/int64(max(1, len(visible)))))
 	visible = nil
-	full := mocktest.Start(b, mocktest.WithFixture(tenant.WithGenerated(tenant.Demo(), "Project", fullCount, 2)))
+	full := mocktest.Start(b, mocktest.WithFixture(tenant.WithGenerated(tenant.Demo(), "Project", fullCount, 2)),
+		mocktest.WithoutResponseValidation())
 	// The export syncs its journal and checkpoint after every page; on a
 	// slow disk that, not the API, sets the pace. TENANTKIT_BENCH_DIR (a
 	// tmpfs such as /dev/shm) takes the disk out of the comparison.
