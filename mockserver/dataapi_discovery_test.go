@@ -87,9 +87,10 @@ func TestDescribeEntitiesFields(t *testing.T) {
 	byName := map[string]int{}
 	for i, f := range task.Fields {
 		byName[f.Name] = i
-		assert.True(t, f.Updateable, f.Name)
+		system := f.Name == "CreatedOn" || f.Name == "LastUpdatedOn"
+		assert.Equal(t, !system, f.Updateable, f.Name)
 	}
-	require.Len(t, task.Fields, 8, "the 7 fixture fields and Owner")
+	require.Len(t, task.Fields, 10, "the 7 fixture fields, Owner, CreatedOn and LastUpdatedOn")
 	project := task.Fields[byName["Project"]]
 	assert.Equal(t, "Entity", project.Type)
 	assert.Equal(t, []string{"Project"}, project.ReferencedEntities)
@@ -153,7 +154,7 @@ func TestDescribeMetadata(t *testing.T) {
 	d = descriptions{}
 	r.json(t, &d)
 	require.Len(t, d.EntityDescriptions, 1)
-	assert.Len(t, d.EntityDescriptions[0].Fields, 9, "the 8 fixture fields and Owner")
+	assert.Len(t, d.EntityDescriptions[0].Fields, 11, "the 8 fixture fields, Owner, CreatedOn and LastUpdatedOn")
 }
 
 // TestMetadataBadParameters: malformed, empty or too many typeNames and an

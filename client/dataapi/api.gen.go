@@ -609,8 +609,13 @@ type FieldAggregation struct {
 // `filterable`, `sortable`, `maxLength` or `flags`. `type` maps the model's field kinds:
 // string `String`, number `Double`, bool `Boolean`, date `Date`, reference `Entity`
 // (the vendor also has Integer, Long, DateTime, Duration, Money, MultiPickList and Binary).
-// Every field takes null but `Owner`, the implicit owner reference (`system`); every field
-// may be written (`updateable`). `referencedEntities` names the referenced type of a
+// Every field takes null but `Owner`, the implicit owner reference (`system`), and the
+// system fields `CreatedOn` and `LastUpdatedOn` (`DateTime`, as the vendor's entities have
+// them: third-party Mule connector `NathanNam/clarizen-connector`, `ClarizenEntity.java`),
+// which the server sets on every create and update: they are `system` and the only fields
+// that may not be written (`updateable` false; a write naming one is a 400). They are read
+// when named in `fields` (not in the default field list) and take `where` and `orders`
+// like any date. `referencedEntities` names the referenced type of a
 // reference field when the caller may read it through the API (User always), and is
 // empty otherwise.
 type FieldDescription struct {

@@ -56,10 +56,34 @@ type checkpoint struct {
 	// from the start.
 	Fetched bool `json:"fetched"`
 	Done    bool `json:"done"`
+	// Incremental and Since (-source data): the export asks only for rows
+	// with LastUpdatedOn at or after Since.Time, and drops those of
+	// Since.IDs still at exactly that time (see incremental.go). Since is
+	// -since, or the previous export's Watermark with -incremental; nil
+	// exports every row.
+	Incremental bool       `json:"incremental,omitempty"`
+	Since       *watermark `json:"since,omitempty"`
+	// Watermark is the highest LastUpdatedOn exported by this export and
+	// the ones before it (-source data), with the ids exported at it: the
+	// next -incremental run starts there.
+	Watermark *watermark `json:"watermark,omitempty"`
 }
 
 func (c *checkpoint) sameExport(o *checkpoint) bool {
+	return c.sameRows(o) && c.Incremental == o.Incremental && (o.Incremental || sinceTime(c.Since) == sinceTime(o.Since))
+}
+
+// sameRows: c and o read the same type and fields as the same user, so an
+// incremental export may continue from c's watermark.
+func (c *checkpoint) sameRows(o *checkpoint) bool {
 	return c.Source == o.Source && c.Type == o.Type && slices.Equal(c.Fields, o.Fields) && c.AsUser == o.AsUser
+}
+
+func sinceTime(w *watermark) string {
+	if w == nil {
+		return ""
+	}
+	return w.Time
 }
 
 // credential identifies who exports, without a secret: the login's user
@@ -200,9 +224,17 @@ func openJournal(path, cpPath string, cp *checkpoint, resumed bool) (*os.File, e
 // page is one page of rows, already encoded as JSON objects.
 type page struct {
 	rows  []json.RawMessage
-	next  int  // where the following page starts
-	last  bool // no page follows
-	total int  // rows in all, when the API says (-1 otherwise)
+	seen  []seenRow // the rows' LastUpdatedOn (-source data), for the watermark
+	next  int       // where the following page starts
+	last  bool      // no page follows
+	total int       // rows in all, when the API says (-1 otherwise)
+}
+
+// seenRow is an exported row's id and LastUpdatedOn.
+type seenRow struct {
+	id      string
+	updated time.Time
+	hash    string // of the exported JSON
 }
 
 // pager fetches the page that starts at from.
@@ -217,6 +249,9 @@ type source struct {
 	// is given) and returns the Parquet columns of the schema's field
 	// types.
 	prepare func(ctx context.Context) ([]column, error)
+	// since (-source data) limits the rows to those changed since; set
+	// from the checkpoint before the first page.
+	since *watermark
 }
 
 func newSource(c *config, extra []client.Option) (*source, error) {
@@ -238,10 +273,24 @@ func newSource(c *config, extra []client.Option) (*source, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &source{fetch: func(ctx context.Context, from int) (*page, error) {
-			req := dataapi.EntityQueryRequest{TypeName: c.typeName, Paging: &dataapi.Paging{From: &from, Limit: &c.pageSize}}
-			if len(c.fields) > 0 {
-				req.Fields = &c.fields
+		src := &source{}
+		var fields []string // resolved by prepare: the metadata's names
+		src.prepare = func(ctx context.Context) ([]column, error) {
+			described, err := dataFields(ctx, cl, c.typeName, c.fields)
+			if err != nil {
+				return nil, err
+			}
+			fields = make([]string, len(described))
+			for i, f := range described {
+				fields[i] = f.Name
+			}
+			return dataColumns(described), nil
+		}
+		src.fetch = func(ctx context.Context, from int) (*page, error) {
+			req := dataapi.EntityQueryRequest{TypeName: c.typeName, Paging: &dataapi.Paging{From: &from, Limit: &c.pageSize},
+				Where: sinceCondition(src.since)}
+			if len(fields) > 0 {
+				req.Fields = &fields
 			}
 			res, err := cl.Data.EntityQuery(ctx, req)
 			if err != nil {
@@ -255,14 +304,26 @@ func newSource(c *config, extra []client.Option) (*source, error) {
 				return nil, fmt.Errorf("the server says there is more but paging.from did not advance (%d)", from)
 			}
 			for _, e := range res.Entities {
+				var updated time.Time
+				if s, ok := e.AdditionalProperties[lastUpdatedOn].(string); ok {
+					updated, _ = time.Parse(time.RFC3339, s)
+				}
 				b, err := json.Marshal(e)
 				if err != nil {
 					return nil, err
 				}
+				r := seenRow{id: e.Id, updated: updated, hash: rowHash(b)}
+				if seenAlready(src.since, r) {
+					continue
+				}
+				if !updated.IsZero() {
+					out.seen = append(out.seen, r)
+				}
 				out.rows = append(out.rows, b)
 			}
 			return out, nil
-		}}, nil
+		}
+		return src, nil
 	default: // rows
 		cc, err := auth.NewClientCredentials(auth.ClientCredentialsConfig{
 			TokenURL: auth.RelationshipTokenURL(c.baseURL), ClientID: c.clientID, ClientSecret: c.clientSecret,
@@ -367,7 +428,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	// untouched until then.
 	journalPath := ndjsonPath + ".part"
 	want := &checkpoint{Source: c.source, Type: c.typeName, Fields: c.fields, AsUser: c.asUser,
-		URL: strings.TrimRight(c.baseURL, "/"), Credential: c.credential()}
+		URL: strings.TrimRight(c.baseURL, "/"), Credential: c.credential(), Incremental: c.incremental, Since: c.since.clone()}
 	if err := os.MkdirAll(filepath.Dir(c.out), 0o755); err != nil {
 		return err
 	}
@@ -378,6 +439,22 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 	resumed := cp != nil && !cp.Done
 	switch {
 	case cp == nil || cp.Done:
+		if c.incremental {
+			// The previous finished export's watermark is where this one
+			// starts; without one (no earlier data export), every row.
+			switch {
+			case cp == nil || cp.Watermark == nil:
+				fmt.Fprintf(stderr, "no earlier export of %s with a watermark in %s: exporting every row\n", c.typeName, cpPath)
+			case !cp.sameRows(want):
+				return permanentError{fmt.Errorf("%s belongs to another export (%s %s); -incremental continues the same export (same -type and -fields)", cpPath, cp.Source, cp.Type)}
+			case cp.sameOrigin(want) != "":
+				return permanentError{fmt.Errorf("-incremental: the earlier export in %s: %s; an incremental export continues from the same -url and credential", cpPath, cp.sameOrigin(want))}
+			default:
+				want.Since = cp.Watermark.clone()
+				want.Watermark = cp.Watermark.clone()
+				fmt.Fprintf(stderr, "exporting the rows of %s changed since %s (the watermark in %s)\n", c.typeName, want.Since.Time, cpPath)
+			}
+		}
 		cp = want // a finished export is run again from the start
 	case !cp.sameExport(want):
 		return permanentError{fmt.Errorf("%s belongs to another export (%s %s); delete it or choose another -out", cpPath, cp.Source, cp.Type)}
@@ -416,6 +493,7 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		fmt.Fprintf(stderr, "resuming %s after %d rows (%s)\n", c.typeName, cp.Rows, plural(cp.Pages, "page"))
 	}
 
+	src.since = cp.Since
 	startRows, startPages := cp.Rows, cp.Pages
 	start := time.Now()
 	if err := fetchAll(ctx, c, src.fetch, f, cp, cpPath, stderr, hooks); err != nil {
@@ -465,11 +543,18 @@ func export(ctx context.Context, c *config, stdout, stderr io.Writer, hooks *tes
 		return err
 	}
 
-	fmt.Fprintf(stdout, "exported %d rows of %s in %s to %s", cp.Rows, c.typeName, plural(cp.Pages, "page"), strings.Join(outputs, " and "))
+	changed := ""
+	if cp.Since != nil {
+		changed = " changed since " + cp.Since.Time
+	}
+	fmt.Fprintf(stdout, "exported %d rows of %s%s in %s to %s", cp.Rows, c.typeName, changed, plural(cp.Pages, "page"), strings.Join(outputs, " and "))
 	if cp.Pages > startPages {
 		fmt.Fprintf(stdout, " (%.0f rows/s)", float64(cp.Rows-startRows)/max(elapsed.Seconds(), 1e-3))
 	}
 	fmt.Fprintln(stdout)
+	if cp.Watermark != nil {
+		fmt.Fprintf(stderr, "watermark of %s: LastUpdatedOn %s (-incremental continues from there)\n", cpPath, cp.Watermark.Time)
+	}
 	return nil
 }
 
@@ -522,6 +607,12 @@ func fetchAll(ctx context.Context, c *config, fetch pager, f *os.File, cp *check
 		pos, err := f.Seek(0, io.SeekCurrent)
 		if err != nil {
 			return err
+		}
+		for _, r := range pg.seen {
+			if cp.Watermark == nil {
+				cp.Watermark = &watermark{}
+			}
+			cp.Watermark.observe(r)
 		}
 		cp.Rows += len(pg.rows)
 		cp.Pages++

@@ -161,6 +161,9 @@ func (t *Tenant) convertValues(et *EntityType, values map[string]any, user int64
 		if !ok {
 			return nil, 0, &ValueError{Field: name, Msg: fmt.Sprintf("%s has no field %q", et.Name, name)}
 		}
+		if IsSystemField(field) {
+			return nil, 0, &ValueError{Field: field, Msg: readOnlyMsg(field)}
+		}
 		cv, err := convertValue(ft, v)
 		if err != nil {
 			return nil, 0, &ValueError{Field: field, Msg: err.Error()}
@@ -237,6 +240,8 @@ func (t *Tenant) CreateEntity(typeName string, owner int64, values map[string]an
 	if newOwner != 0 {
 		owner = newOwner
 	}
+	now := t.now().Unix()
+	fields[CreatedOnField], fields[LastUpdatedOnField] = now, now
 	tb := t.tables[et.Name]
 	slot := tb.insert(tb.next, owner, fields, nil, nil)
 	return tb.entity(slot, t.groupOrder), nil
@@ -263,6 +268,7 @@ func (t *Tenant) UpdateEntity(typeName string, id, user int64, values map[string
 	if owner != 0 {
 		tb.owner.set(slot, owner)
 	}
+	tb.stamp(slot, t.now(), false)
 	return tb.entity(slot, t.groupOrder), nil
 }
 

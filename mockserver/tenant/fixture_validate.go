@@ -166,7 +166,7 @@ func (f *Fixture) Validate() error {
 		for _, name := range slices.Sorted(maps.Keys(et.Fields)) {
 			ts := et.Fields[name]
 			fp := p + ".fields." + name
-			if strings.EqualFold(name, OwnerField) || strings.EqualFold(name, "id") {
+			if strings.EqualFold(name, OwnerField) || strings.EqualFold(name, "id") || IsSystemField(name) {
 				v.errf(fp, "%s is implicit and cannot be declared", name)
 				continue
 			}
@@ -383,6 +383,13 @@ func (f *Fixture) Validate() error {
 		for name, val := range e.Fields {
 			fp := p + ".fields." + name
 			ts, ok := et.Fields[name]
+			if n, sys := systemName(name); sys {
+				ts, ok = systemFieldType.String(), true
+				if n != name {
+					v.errf(fp, "the system field is spelled %s", n)
+					continue
+				}
+			}
 			if !ok {
 				v.errf(fp, "unknown field %q of %s", name, et.Name)
 				continue

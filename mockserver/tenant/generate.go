@@ -26,7 +26,9 @@ import (
 // row's owner is drawn from every user, and each group has the row shared
 // with it with probability 1/3, so a user in one group who owns a quarter
 // of the rows sees about half of them; 2% of rows are also shared with one
-// user directly.
+// user directly. The system fields are spread out: CreatedOn in 2023,
+// LastUpdatedOn up to two years after it (never null), so a "changed
+// since" range selects a share of the rows.
 type GenerateFixture struct {
 	Type  string `yaml:"type" json:"type,omitempty"`
 	Count int    `yaml:"count" json:"count"`
@@ -89,6 +91,8 @@ var (
 		return append(out, "Internal")
 	}()
 	genEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
+	// genSysEpoch is the earliest generated CreatedOn.
+	genSysEpoch = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 )
 
 const day = 24 * 60 * 60
@@ -101,6 +105,10 @@ func (t *Tenant) generate(g *GenerateFixture) error {
 	et, _ := t.resolveType(g.typeName())
 	tb := t.tables[et.Name]
 	rng := rand.New(rand.NewPCG(g.Seed, 0x7e4a47c1))
+	// The system fields draw from a stream of their own, so the other
+	// fields' values are those of generators before them.
+	sysRng := rand.New(rand.NewPCG(g.Seed, 0x5c4e07d3))
+	createdCol, updatedCol := tb.cols[CreatedOnField], tb.cols[LastUpdatedOnField]
 	users := make([]int64, 0, len(t.users))
 	for id := range t.users {
 		users = append(users, id)
@@ -151,8 +159,21 @@ func (t *Tenant) generate(g *GenerateFixture) error {
 		tb.slotOf[id] = slot
 		tb.live.Add(slot)
 		tb.next++
+		// CreatedOn falls in 2023 (to the minute), LastUpdatedOn within
+		// two years after it (to the second), so "changed since" a date in
+		// 2023-2025 selects a share of the rows.
+		created := genSysEpoch + int64(sysRng.IntN(365*24*60))*60
+		updated := created + int64(sysRng.IntN(2*365*24*3600))
 		for _, c := range tb.order {
 			c.grow()
+			switch c {
+			case createdCol:
+				c.setInt(slot, created)
+				continue
+			case updatedCol:
+				c.setInt(slot, updated)
+				continue
+			}
 			if c == tb.owner {
 				c.setInt(slot, users[rng.IntN(len(users))])
 				continue

@@ -40,7 +40,12 @@ func (p posting) andCard(r *roaring.Bitmap) uint64 {
 
 // index maps each distinct key of a column to its slots; rows without a
 // value are in nulls. The sorted key list is built when an ordered
-// operation first needs it and dropped when the key set changes.
+// operation first needs it. A new key larger than every listed one (a
+// LastUpdatedOn from the clock, the next id) is appended to it; another new
+// key drops it. A key whose last row goes stays listed: readers of the list
+// skip keys that are no longer in m, and the list is dropped once such
+// stale keys outnumber the live ones, so updates that move rows to ever
+// later times do not make every following range query sort the keys anew.
 type index[K cmp.Ordered] struct {
 	m      map[K]posting
 	nulls  *roaring.Bitmap
@@ -56,7 +61,7 @@ func (ix *index[K]) add(k K, slot uint32) {
 	switch {
 	case !ok:
 		ix.m[k] = posting{one: slot}
-		ix.sorted.Store(nil)
+		ix.listKey(k)
 	case p.bm == nil:
 		ix.m[k] = posting{bm: roaring.BitmapOf(min(p.one, slot), max(p.one, slot))}
 	default:
@@ -71,7 +76,9 @@ func (ix *index[K]) remove(k K, slot uint32) {
 	case p.bm == nil:
 		if p.one == slot {
 			delete(ix.m, k)
-			ix.sorted.Store(nil)
+			if l := ix.sorted.Load(); l != nil && len(*l) > 2*len(ix.m)+64 {
+				ix.sorted.Store(nil) // mostly stale keys
+			}
 		}
 	default:
 		p.bm.Remove(slot)
@@ -81,7 +88,25 @@ func (ix *index[K]) remove(k K, slot uint32) {
 	}
 }
 
-// keys returns the distinct keys in ascending order. Readers hold the
+// listKey adds a new key to the sorted list: appended when it is larger
+// than every listed key, else the list is dropped. Writers only (the
+// tenant's write lock): no reader holds the list while it grows, and a
+// list a reader kept has its own length.
+func (ix *index[K]) listKey(k K) {
+	l := ix.sorted.Load()
+	if l == nil {
+		return
+	}
+	if n := len(*l); n > 0 && (*l)[n-1] >= k {
+		ix.sorted.Store(nil)
+		return
+	}
+	grown := append(*l, k)
+	ix.sorted.Store(&grown)
+}
+
+// keys returns the distinct keys in ascending order, possibly with keys no
+// row holds any more (not in m: callers skip them). Readers hold the
 // tenant's read lock, so the map does not change while they build it.
 func (ix *index[K]) keys() []K {
 	if p := ix.sorted.Load(); p != nil {
@@ -112,7 +137,9 @@ func (ix *index[K]) union(pred func(K) bool) *roaring.Bitmap {
 func (ix *index[K]) rangeUnion(keys []K, lo, hi int) *roaring.Bitmap {
 	var u unioner
 	for _, k := range keys[lo:hi] {
-		u.add(ix.m[k])
+		if p, ok := ix.m[k]; ok { // a listed key may be stale
+			u.add(p)
+		}
 	}
 	return u.result()
 }

@@ -208,7 +208,10 @@ func walkGroups[K cmp.Ordered](ix *index[K], desc bool, result *roaring.Bitmap, 
 		if desc {
 			i = len(keys) - 1 - i
 		}
-		p := ix.m[keys[i]]
+		p, ok := ix.m[keys[i]]
+		if !ok {
+			continue // a stale key of the sorted list
+		}
 		n := int(p.andCard(result))
 		if n == 0 {
 			continue

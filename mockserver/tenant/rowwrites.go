@@ -168,6 +168,10 @@ func (t *Tenant) WriteRows(typeName string, user int64, mode RowWriteMode, rows 
 			name, ft, _ := fieldOf(et, k)
 			v := r.Values[k]
 			res.Values = append(res.Values, RowValue{Name: name, Value: v})
+			if IsSystemField(name) {
+				res.Problems = append(res.Problems, RowProblem{Field: name, Code: RowCodeInvalidValue, Msg: readOnlyMsg(name)})
+				continue
+			}
 			cv, placeholder, prob := t.rowValue(et, schema[name], ft, v, user, placeholders)
 			if prob != nil {
 				prob.Field = name
@@ -214,6 +218,7 @@ func (t *Tenant) WriteRows(typeName string, user int64, mode RowWriteMode, rows 
 			next++
 		}
 	}
+	now := t.now()
 	for i := range rows {
 		res, plan := &out.Rows[i], &plans[i]
 		for name, ph := range plan.refs {
@@ -230,6 +235,7 @@ func (t *Tenant) WriteRows(typeName string, user int64, mode RowWriteMode, rows 
 			if plan.owner != 0 {
 				owner = plan.owner
 			}
+			plan.fields[CreatedOnField], plan.fields[LastUpdatedOnField] = now.Unix(), now.Unix()
 			tb.insert(res.EntryID, owner, plan.fields, nil, nil)
 			continue
 		}
@@ -239,6 +245,7 @@ func (t *Tenant) WriteRows(typeName string, user int64, mode RowWriteMode, rows 
 		if plan.owner != 0 {
 			tb.owner.set(plan.slot, plan.owner)
 		}
+		tb.stamp(plan.slot, now, false)
 	}
 	out.Committed = true
 	return out, nil

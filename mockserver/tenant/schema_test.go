@@ -25,7 +25,8 @@ func TestEntryTypeSchemaFromFixture(t *testing.T) {
 	for _, f := range deals.Schema {
 		byName[f.Name] = f
 	}
-	require.Len(t, byName, len(deals.Fields), "every field, Owner included")
+	require.Len(t, byName, len(deals.Fields)-2, "every field, Owner included, but the system fields (CreatedOn, LastUpdatedOn)")
+	assert.NotContains(t, byName, tenant.LastUpdatedOnField)
 	assert.Equal(t, tenant.SchemaField{Name: "Name", ID: byName["Name"].ID, Type: tenant.FieldType{Kind: tenant.KindString}, Required: true, Key: true}, byName["Name"])
 	assert.Equal(t, []string{"USD", "EUR", "GBP"}, byName["Currency"].Choices)
 	assert.Equal(t, tenant.FieldType{Kind: tenant.KindRef, RefType: tenant.UserType}, byName["Owner"].Type)

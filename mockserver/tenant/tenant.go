@@ -271,6 +271,10 @@ func (t *Tenant) Reset() error {
 		if et.EntryTypeID != 0 {
 			def.Schema = schemaFields(def, et.FieldOptions)
 		}
+		// The system fields are not in the relationship API's schema: the
+		// store keeps them, the data API reads them.
+		def.Fields[CreatedOnField] = systemFieldType
+		def.Fields[LastUpdatedOnField] = systemFieldType
 		t.types[strings.ToLower(et.Name)] = def
 		t.typesExact[et.Name] = def
 		t.typeOrder = append(t.typeOrder, et.Name)
@@ -286,8 +290,17 @@ func (t *Tenant) Reset() error {
 		def := t.types[strings.ToLower(ef.Type)]
 		fields := make(map[string]any, len(ef.Fields))
 		for name, v := range ef.Fields {
+			if n, ok := systemName(name); ok {
+				name = n
+			}
 			cv, _ := convertValue(def.Fields[name], v) // validated
 			fields[name] = cv
+		}
+		if fields[CreatedOnField] == nil {
+			fields[CreatedOnField] = cmp.Or[any](fields[LastUpdatedOnField], DefaultSystemTime.Unix())
+		}
+		if fields[LastUpdatedOnField] == nil {
+			fields[LastUpdatedOnField] = fields[CreatedOnField]
 		}
 		t.tables[def.Name].insert(ef.ID, ef.Owner, fields, ef.SharedWithGroups, ef.SharedWithUsers)
 	}

@@ -35,8 +35,24 @@ func ResolveFields(et *tenant.EntityType, names []string, idName string) ([]stri
 	return out, ""
 }
 
-// allFields lists a type's fields in a stable order.
+// AllFields lists a type's fields in a stable order: those a read returns
+// when it names none. The system fields (CreatedOn, LastUpdatedOn) are
+// read when named, and described (DescribedFields), but not part of the
+// default list, as the vendor returns them only when asked for.
 func AllFields(et *tenant.EntityType) []string {
+	out := make([]string, 0, len(et.Fields))
+	for n := range et.Fields {
+		if !tenant.IsSystemField(n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// DescribedFields lists every field of a type, the system fields included,
+// in a stable order.
+func DescribedFields(et *tenant.EntityType) []string {
 	out := make([]string, 0, len(et.Fields))
 	for n := range et.Fields {
 		out = append(out, n)

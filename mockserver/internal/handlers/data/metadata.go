@@ -119,12 +119,16 @@ var fieldTypes = map[string]dataapi.FieldDescriptionType{
 // render: decide.Readable), so a description shows no type the user may
 // not read.
 func describeFields(rc *pipeline.Request, et *tenant.EntityType) []dataapi.FieldDescription {
-	names := render.AllFields(et)
+	names := render.DescribedFields(et)
 	out := make([]dataapi.FieldDescription, len(names))
 	for i, n := range names {
 		ft := et.Fields[n]
 		owner := n == tenant.OwnerField
 		f := dataapi.FieldDescription{Name: n, Type: fieldTypes[ft.Kind], Nullable: !owner, System: owner, Updateable: true}
+		if tenant.IsSystemField(n) {
+			// Kept by the server (the vendor's DateTime system fields).
+			f.Type, f.System, f.Updateable, f.Nullable = dataapi.FieldDescriptionTypeDateTime, true, false, false
+		}
 		if ft.Kind == tenant.KindRef && decide.Readable(rc.Tenant, rc.Verdict.Effective, ft.RefType) {
 			f.ReferencedEntities = []string{ft.RefType}
 		}
