@@ -102,44 +102,28 @@ func parseSince(s string) (*watermark, error) {
 }
 
 // dataFields reads the type's fields from the data API's metadata
-// (describeEntities) and picks those names asks for (ignoring case, each
-// once, in the order given), or every field; LastUpdatedOn is always
-// among them when the type has it, for the watermark. A name the type does
-// not have is an unknownFieldError listing its fields.
+// (client's DataService.ExportFields: describeEntities, the names asked for
+// or every field); LastUpdatedOn is always among them when the type has
+// it, for the watermark. A name the type does not have is an
+// unknownFieldError listing its fields.
 func dataFields(ctx context.Context, cl *client.Client, typeName string, names []string) ([]dataapi.FieldDescription, error) {
 	descs, err := cl.Data.DescribeEntities(ctx, []string{typeName})
 	if err != nil {
 		return nil, err
 	}
-	var all []dataapi.FieldDescription
+	desc := dataapi.EntityDescription{TypeName: typeName}
 	for _, d := range descs {
-		if strings.EqualFold(d.TypeName, typeName) && d.Fields != nil {
-			all = *d.Fields
+		if strings.EqualFold(d.TypeName, typeName) {
+			desc = d
 		}
 	}
-	out := all
-	if len(names) > 0 {
-		out = nil
-		seen := map[string]bool{}
-		for _, n := range names {
-			if strings.EqualFold(n, "id") {
-				continue // always exported
-			}
-			i := slices.IndexFunc(all, func(f dataapi.FieldDescription) bool { return strings.EqualFold(f.Name, n) })
-			if i < 0 {
-				known := make([]string, len(all))
-				for j, f := range all {
-					known[j] = f.Name
-				}
-				return nil, unknownFieldError{fmt.Errorf("-fields: %s has no field %q (its fields: %s)", typeName, n, strings.Join(known, ", "))}
-			}
-			if !seen[all[i].Name] {
-				seen[all[i].Name] = true
-				out = append(out, all[i])
-			}
-		}
-		if i := slices.IndexFunc(all, func(f dataapi.FieldDescription) bool { return f.Name == lastUpdatedOn }); i >= 0 && !seen[lastUpdatedOn] {
-			out = append(out, all[i])
+	out, err := client.ExportFields(desc, names...)
+	if err != nil {
+		return nil, unknownFieldError{fmt.Errorf("-fields: %w", err)}
+	}
+	if len(names) > 0 && !slices.ContainsFunc(out, func(f dataapi.FieldDescription) bool { return f.Name == lastUpdatedOn }) {
+		if last, err := client.ExportFields(desc, lastUpdatedOn); err == nil {
+			out = append(out, last...)
 		}
 	}
 	return out, nil
