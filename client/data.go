@@ -150,22 +150,36 @@ func (s *DataService) QueryAll(ctx context.Context, req dataapi.QueryRequest, op
 // page at first, then sends each returned paging object back unchanged
 // until hasMore is false.
 func entityPages(op string, first *dataapi.Paging, read func(*dataapi.Paging) (*dataapi.EntityQueryResult, error)) iter.Seq2[dataapi.Entity, error] {
-	return func(yield func(dataapi.Entity, error) bool) {
+	return pages(op, first, func(p *dataapi.Paging) ([]dataapi.Entity, dataapi.Paging, error) {
+		page, err := read(p)
+		if err != nil {
+			return nil, dataapi.Paging{}, err
+		}
+		return page.Entities, page.Paging, nil
+	})
+}
+
+// pages iterates over the items of a data API query, page by page: read
+// answers one page's items and paging; each returned paging object is sent
+// back unchanged until hasMore is false.
+func pages[T any](op string, first *dataapi.Paging, read func(*dataapi.Paging) ([]T, dataapi.Paging, error)) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
 		paging := first
 		prog := progress{api: DataAPI, op: op}
 		for {
-			page, err := read(paging)
+			items, got, err := read(paging)
 			if err != nil {
-				yield(dataapi.Entity{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(paging))))
+				yield(zero, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(paging))))
 				return
 			}
 			prog.pages++
-			if !yieldAll(&prog, page.Entities, yield) {
+			if !yieldAll(&prog, items, yield) {
 				return
 			}
-			next, err := nextPaging(DataAPI, op, paging, page.Paging, len(page.Entities))
+			next, err := nextPaging(DataAPI, op, paging, got, len(items))
 			if err != nil {
-				yield(dataapi.Entity{}, err)
+				yield(zero, err)
 				return
 			}
 			if next == nil {
@@ -280,33 +294,15 @@ func (s *DataService) AggregateQuery(ctx context.Context, req dataapi.AggregateQ
 // page. The caller's req is not modified. It yields an error at most once,
 // then stops.
 func (s *DataService) AggregateQueryAll(ctx context.Context, req dataapi.AggregateQueryRequest, opts ...CallOption) iter.Seq2[dataapi.AggregateGroup, error] {
-	const op = "aggregateQuery"
-	return func(yield func(dataapi.AggregateGroup, error) bool) {
-		paging := req.Paging
-		prog := progress{api: DataAPI, op: op}
-		for {
-			r := req
-			r.Paging = paging
-			page, err := s.AggregateQuery(ctx, r, opts...)
-			if err != nil {
-				yield(dataapi.AggregateGroup{}, prog.failed(err, "paging.from="+strconv.Itoa(pagingFrom(paging))))
-				return
-			}
-			prog.pages++
-			if !yieldAll(&prog, page.Entities, yield) {
-				return
-			}
-			next, err := nextPaging(DataAPI, op, paging, page.Paging, len(page.Entities))
-			if err != nil {
-				yield(dataapi.AggregateGroup{}, err)
-				return
-			}
-			if next == nil {
-				return
-			}
-			paging = next
+	return pages("aggregateQuery", req.Paging, func(p *dataapi.Paging) ([]dataapi.AggregateGroup, dataapi.Paging, error) {
+		r := req
+		r.Paging = p
+		page, err := s.AggregateQuery(ctx, r, opts...)
+		if err != nil {
+			return nil, dataapi.Paging{}, err
 		}
-	}
+		return page.Entities, page.Paging, nil
+	})
 }
 
 // RetrieveMultiple reads entities by id ("/Project/3"), of one or more
