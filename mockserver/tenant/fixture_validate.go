@@ -50,6 +50,11 @@ var knownScopes = sync.OnceValues(func() (map[string]bool, error) {
 // field's choices up to 99.
 const MaxChoices = 99
 
+// ChoiceID is the id of a field's choice value at seq (1-based): the
+// field's id × 100 + seq, as the relationship API's schema and rows show
+// it and its writes take it.
+func (sf *SchemaField) ChoiceID(seq int) int64 { return sf.ID*100 + int64(seq) }
+
 func KnownScopes() []string {
 	m, err := knownScopes()
 	if err != nil {

@@ -312,7 +312,7 @@ func choiceValue(sf *SchemaField, v any) (any, int64, *RowProblem) {
 	switch x := v.(type) {
 	case float64:
 		for i, c := range sf.Choices {
-			if float64(sf.ID*100+int64(i+1)) == x {
+			if float64(sf.ChoiceID(i+1)) == x {
 				return c, 0, nil
 			}
 		}

@@ -38,7 +38,7 @@ type rowField struct {
 	// read the referenced type through the API: only then may the
 	// reference show its name (and only for a row it may see).
 	readable bool
-	// choiceBase is the field id × 100: a choice's id is choiceBase +
+	// choiceBase is SchemaField.ChoiceID(0): a choice's id is choiceBase +
 	// its seqNumber, as the schema's choiceValues number them.
 	choiceBase int64
 	choices    []string
@@ -107,7 +107,7 @@ func NewRowProjection(t *tenant.Tenant, user int64, et *tenant.EntityType, names
 		case ft.Kind == tenant.KindString && sf != nil && len(sf.Choices) > 0:
 			f.shape = shapeChoice
 			f.entryList = et.EntryTypeID
-			f.choiceBase = sf.ID * 100
+			f.choiceBase = sf.ChoiceID(0)
 			f.choices = sf.Choices
 		}
 		out.fields[i] = f

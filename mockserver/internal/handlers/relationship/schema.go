@@ -198,7 +198,7 @@ func appendFields(rc *pipeline.Request, out relationshipapi.FieldList, et *tenan
 				f.FieldType = fieldChoice
 				values := make([]relationshipapi.ChoiceValue, len(sf.Choices))
 				for j, c := range sf.Choices {
-					values[j] = relationshipapi.ChoiceValue{Id: sf.ID*100 + int64(j+1), Name: c, SeqNumber: j + 1, EntryListId: et.EntryTypeID}
+					values[j] = relationshipapi.ChoiceValue{Id: sf.ChoiceID(j + 1), Name: c, SeqNumber: j + 1, EntryListId: et.EntryTypeID}
 				}
 				f.ChoiceValues = &values
 			}
