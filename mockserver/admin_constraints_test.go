@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // What the admin spec states about its inputs is what the mock refuses:
@@ -105,4 +106,16 @@ faults: {rules: [{operations: [getSessionInfo], kind: 500, probability: 1}]}
 	assert.Equal(t, "ann-key@typed", created.JSON201.ApiKeys[0].Key)
 	tn, _ = h.srv.Tenant("typed")
 	assert.Equal(t, tenant.RateLimit{Requests: 10, Window: time.Minute}, tn.Settings().RateLimit)
+}
+
+// The tenant's bound on live sessions is the admin spec's maximum of
+// maxSessionsPerUser: the fixture and settings code checks the number in Go,
+// and this holds the two together.
+func TestSessionBoundIsTheSpecsMaximum(t *testing.T) {
+	doc, err := openapi.Load(openapi.Admin)
+	require.NoError(t, err)
+	sc := doc.Components.Schemas["MaxSessionsPerUser"]
+	require.NotNil(t, sc)
+	require.NotNil(t, sc.Value.Max)
+	assert.Equal(t, float64(tenant.MaxTenantSessions), *sc.Value.Max)
 }
