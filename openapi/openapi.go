@@ -75,7 +75,7 @@ func MaxIdempotencyKey(doc *openapi3.T) (int, error) {
 
 // EntityTypeRef says where an operation names the entity type it touches.
 type EntityTypeRef struct {
-	In   string `json:"in"`   // path, query, body or czql
+	In   string `json:"in"`   // path, query, body, czql, or fixed (Name is the type itself: an API loaded with a policy)
 	Name string `json:"name"` // parameter or body field holding the type (or the CZQL text); a dotted body name is a nested member
 }
 
@@ -240,8 +240,8 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 				m, ok := v.(map[string]any)
 				in, _ := m["in"].(string)
 				name, _ := m["name"].(string)
-				if !ok || name == "" || !slices.Contains([]string{"path", "query", "body", "czql"}, in) {
-					return nil, fmt.Errorf("openapi: %s %s: x-entity-type wants {in: path|query|body|czql, name}", api, o.ID)
+				if !ok || name == "" || !slices.Contains([]string{"path", "query", "body", "czql", "fixed"}, in) {
+					return nil, fmt.Errorf("openapi: %s %s: x-entity-type wants {in: path|query|body|czql|fixed, name}", api, o.ID)
 				}
 				o.EntityType = &EntityTypeRef{In: in, Name: name}
 			}

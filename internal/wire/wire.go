@@ -62,6 +62,9 @@ const (
 	CodeMissingPermissions  = "missing_permissions"
 	CodeObjectNotAccessible = "object_not_accessible"
 	CodeRowHidden           = "row_hidden"
+	// CodeRowNotEditable: the effective user sees the row but holds no
+	// edit right on it (a loaded API's operation with edit: rows).
+	CodeRowNotEditable = "row_not_editable"
 	// CodeRowNotFound: no row with that id is visible to the effective user.
 	// The decision header gives it for every single-row 404, hidden or
 	// missing alike; only X-Tenantkit-Explain tells row_hidden apart.

@@ -33,6 +33,9 @@ func (t *Tenant) TypeName(nameOrID string) (string, bool) {
 	defer t.mu.RUnlock()
 	et, ok := t.resolveType(nameOrID)
 	if !ok {
+		if _, ok := t.resources[nameOrID]; ok { // a loaded API's resource type
+			return nameOrID, true
+		}
 		return "", false
 	}
 	return et.Name, true

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ type Fixture struct {
 	Faults     *FaultsFixture `yaml:"faults" json:"faults,omitempty"`
 	// Generate adds generated rows for scale tests (see GenerateFixture).
 	Generate *GenerateFixture `yaml:"generate" json:"generate,omitempty"`
+	// Resources are rows of the resource types of APIs loaded from a spec
+	// and a policy (ResourceFixture).
+	Resources []ResourceFixture `yaml:"resources" json:"resources,omitempty"`
 
 	// file names the source in error messages; set by Parse.
 	file string
@@ -169,6 +173,10 @@ type APIKeyFixture struct {
 	Key     string `yaml:"key" json:"key"`
 	User    int64  `yaml:"user" json:"user"`
 	Revoked bool   `yaml:"revoked" json:"revoked,omitempty"`
+	// API, when set, binds the key to one API loaded from a spec and a
+	// policy (its name): only that API accepts it, and it accepts no
+	// other key. Empty: a key of the built-in data API.
+	API string `yaml:"api" json:"api,omitempty"`
 }
 
 // OAuthClientFixture is an OAuth client-credentials grant.
@@ -310,31 +318,54 @@ func LoadFile(path string) (*Fixture, error) {
 
 // Parse reads and validates a fixture (YAML or JSON). name is used in error
 // messages, which name file, line and field. The error is a *FixtureError.
-func Parse(name string, data []byte) (*Fixture, error) {
+func Parse(name string, data []byte) (*Fixture, error) { return ParseWith(name, data, nil) }
+
+// ParseWith is Parse for a server that loads more APIs than the built-in
+// ones: their scopes, names and resource types are known (Vocabulary).
+func ParseWith(name string, data []byte, vocab *Vocabulary) (*Fixture, error) {
+	f := &Fixture{}
+	lines, errs := DecodeYAML(name, data, f, "the fixture is empty; it is a mapping (tenant:, users:, ...), see docs/fixtures.md",
+		"a fixture is a mapping (tenant:, users:, ...)")
+	if len(errs) > 0 {
+		return nil, &FixtureError{Errs: errs}
+	}
+	f.file, f.lines = name, lines
+	if err := f.ValidateWith(vocab); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// DecodeYAML decodes a YAML (or JSON) mapping into the struct into points
+// at, refusing keys its yaml tags do not name and values of the wrong kind,
+// each problem located by file (name), line and field path. It returns
+// the line of every field path it saw. empty and notMapping are the
+// messages for an empty document and one that is not a mapping.
+func DecodeYAML(name string, data []byte, into any, empty, notMapping string) (map[string]int, []*FieldError) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &FixtureError{Errs: []*FieldError{{File: name, Msg: "the fixture is empty; it is a mapping (tenant:, users:, ...), see docs/fixtures.md"}}}
+			return nil, []*FieldError{{File: name, Msg: empty}}
 		}
-		return nil, &FixtureError{Errs: []*FieldError{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML or JSON: " + err.Error()}}}
+		return nil, []*FieldError{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML or JSON: " + err.Error()}}
 	}
-	f := &Fixture{file: name, lines: map[string]int{}}
+	lines := map[string]int{}
 	doc := &root
 	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
 		doc = doc.Content[0]
 	}
 	if doc.Kind != yaml.MappingNode {
-		return nil, &FixtureError{Errs: []*FieldError{{File: name, Line: doc.Line, Msg: "a fixture is a mapping (tenant:, users:, ...)"}}}
+		return nil, []*FieldError{{File: name, Line: doc.Line, Msg: notMapping}}
 	}
 	var errs []*FieldError
-	checkKeys(doc, fixtureType, "", f.lines, func(line int, field, msg string) {
+	checkKeys(doc, reflect.TypeOf(into), "", lines, func(line int, field, msg string) {
 		errs = append(errs, &FieldError{File: name, Line: line, Field: field, Msg: msg})
 	})
 	if len(errs) > 0 {
-		return nil, &FixtureError{Errs: errs}
+		return nil, errs
 	}
-	if err := doc.Decode(f); err != nil {
+	if err := doc.Decode(into); err != nil {
 		var te *yaml.TypeError
 		if errors.As(err, &te) {
 			for _, m := range te.Errors {
@@ -343,16 +374,13 @@ func Parse(name string, data []byte) (*Fixture, error) {
 				if i := strings.Index(m, ": "); i >= 0 && strings.HasPrefix(m, "line ") {
 					msg = m[i+2:]
 				}
-				errs = append(errs, &FieldError{File: name, Line: line, Field: fieldAtLine(f.lines, line), Msg: msg})
+				errs = append(errs, &FieldError{File: name, Line: line, Field: fieldAtLine(lines, line), Msg: msg})
 			}
-			return nil, &FixtureError{Errs: errs}
+			return nil, errs
 		}
-		return nil, &FixtureError{Errs: []*FieldError{{File: name, Msg: err.Error()}}}
+		return nil, []*FieldError{{File: name, Msg: err.Error()}}
 	}
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
-	return f, nil
+	return lines, nil
 }
 
 // Name returns the file name the fixture was parsed from, if any.

@@ -97,7 +97,11 @@ func at(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }
 // Validate checks the fixture's references, ids, enum values and field
 // values. Errors name the field path (and file and line when the fixture
 // came from Parse); the error is a *FixtureError.
-func (f *Fixture) Validate() error {
+func (f *Fixture) Validate() error { return f.ValidateWith(nil) }
+
+// ValidateWith is Validate for a server that loads more APIs than the
+// built-in ones: their scopes, names and resource types (vocab) are known.
+func (f *Fixture) ValidateWith(vocab *Vocabulary) error {
 	v := &validator{f: f} // f.lines may be nil (a fixture built in Go): no line numbers
 	if f.Tenant.ID != "" && !tenantIDPattern.MatchString(f.Tenant.ID) {
 		v.errf("tenant.id", "%q is not a tenant id (lower-case letters, digits, dashes; at most 32)", f.Tenant.ID)
@@ -239,7 +243,7 @@ func (f *Fixture) Validate() error {
 			}
 		}
 		for j, t := range r.EntityTypes {
-			if t != "*" && !types[strings.ToLower(t)] {
+			if _, resource := vocab.resource(t); t != "*" && !types[strings.ToLower(t)] && !resource {
 				v.errf(at(p+".entityTypes", j), "unknown entity type %q", t)
 			}
 		}
@@ -303,6 +307,9 @@ func (f *Fixture) Validate() error {
 		if !users[k.User] {
 			v.errf(p+".user", "unknown user %d", k.User)
 		}
+		if k.API != "" && !vocab.hasAPI(k.API) {
+			v.errf(p+".api", "unknown API %q (load it with cmd/mock --api or mocktest.WithAPI)", k.API)
+		}
 	}
 
 	scopes, serr := knownScopes()
@@ -323,8 +330,12 @@ func (f *Fixture) Validate() error {
 			v.errf(p+".user", "unknown user %d", c.User)
 		}
 		for j, s := range c.Scopes {
-			if serr == nil && !scopes[s] {
-				v.errf(at(p+".scopes", j), "unknown scope %q (known: %s)", s, strings.Join(KnownScopes(), ", "))
+			if serr == nil && !scopes[s] && !vocab.hasScope(s) {
+				known := KnownScopes()
+				if vocab != nil {
+					known = slices.Sorted(slices.Values(append(known, vocab.Scopes...)))
+				}
+				v.errf(at(p+".scopes", j), "unknown scope %q (known: %s)", s, strings.Join(known, ", "))
 			}
 		}
 	}
@@ -467,6 +478,8 @@ func (f *Fixture) Validate() error {
 			}
 		}
 	}
+
+	v.validateResources(vocab, users, groups)
 
 	if len(v.errs) > 0 {
 		return &FixtureError{Errs: v.errs}

@@ -65,6 +65,12 @@ type APIKey struct {
 	Key     string
 	User    int64
 	Revoked bool
+	// API is the loaded API the key belongs to ("" for the data API's
+	// keys): only that API accepts it.
+	API string
+	// ID identifies a key an API issued (issue-key) in that API's answers;
+	// "" for a fixture's key.
+	ID string
 }
 
 // OAuthClient is a client-credentials grant bound to a user: its tokens carry

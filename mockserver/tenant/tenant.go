@@ -58,6 +58,10 @@ type Config struct {
 	// tenant and goes when the tenant goes. The tenant never looks inside
 	// the value; Extension returns it.
 	Extension func() any
+	// Vocabulary is what the server's loaded APIs add to what the fixture
+	// may name (nil: the built-in APIs alone); their resource types are
+	// the tenant's resource tables.
+	Vocabulary *Vocabulary
 }
 
 // Tenant is one in-memory tenant, safe for concurrent use. Its state is
@@ -107,6 +111,8 @@ type Tenant struct {
 	groupOrder         []string
 	credTypes          []*CredentialType
 	creds              map[string]*Credential
+	vocab              *Vocabulary
+	resources          map[string]*resourceTable // by resource type name
 
 	faults        Faults
 	faultsVersion uint64 // changes with every SetFaults and Reset
@@ -130,10 +136,10 @@ func New(f *Fixture, cfg Config) (*Tenant, error) {
 	if cfg.ID == "" {
 		return nil, errors.New("tenant: Config.ID is required")
 	}
-	if err := f.Validate(); err != nil {
+	if err := f.ValidateWith(cfg.Vocabulary); err != nil {
 		return nil, err
 	}
-	t := &Tenant{id: cfg.ID, suffix: cfg.CredentialSuffix, clock: cfg.Clock, fixture: f, newExt: cfg.Extension}
+	t := &Tenant{id: cfg.ID, suffix: cfg.CredentialSuffix, clock: cfg.Clock, fixture: f, newExt: cfg.Extension, vocab: cfg.Vocabulary}
 	if t.clock == nil {
 		t.clock = time.Now
 	}
@@ -233,7 +239,7 @@ func (t *Tenant) Reset() error {
 	}
 	t.apiKeys = map[string]*APIKey{}
 	for _, k := range f.APIKeys {
-		t.apiKeys[k.Key+t.suffix] = &APIKey{Name: k.Name, Key: k.Key + t.suffix, User: k.User, Revoked: k.Revoked}
+		t.apiKeys[k.Key+t.suffix] = &APIKey{Name: k.Name, Key: k.Key + t.suffix, User: k.User, Revoked: k.Revoked, API: k.API}
 	}
 	t.clients = map[string]*OAuthClient{}
 	for _, c := range f.OAuthClients {
@@ -325,6 +331,10 @@ func (t *Tenant) Reset() error {
 			fields[k] = v
 		}
 		t.creds[c.ID] = &Credential{ID: c.ID, Name: c.Name, Type: c.Type, Fields: fields, Created: created, Modified: created}
+	}
+
+	if err := t.resetResources(f); err != nil {
+		return fmt.Errorf("tenant %s: %w", t.id, err)
 	}
 
 	t.auditMu.Lock()

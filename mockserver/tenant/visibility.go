@@ -9,7 +9,10 @@ import (
 
 // RowView is how one row appears to one user.
 type RowView struct {
-	Ref  Ref
+	Ref Ref
+	// ID is a resource row's id (ResourceRowViews); "" for an entity,
+	// whose id is Ref's.
+	ID   string
 	Name string
 	// UI reports whether row-level sharing shows the row to the user, as
 	// the UI does, whatever apiDataAccess says.
@@ -21,6 +24,14 @@ type RowView struct {
 	// ("not shared with user 2001 or its groups Integrations-Test; owned by
 	// 1001, shared with groups Sales").
 	Why string
+}
+
+// Key names the row as the visibility diff lists it: /Type/id.
+func (v RowView) Key() string {
+	if v.ID != "" {
+		return "/" + v.Ref.Type + "/" + v.ID
+	}
+	return v.Ref.String()
 }
 
 // RowViews returns, for every row of a type, whether the user sees it in

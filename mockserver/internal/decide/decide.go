@@ -115,6 +115,10 @@ type Operation struct {
 	// ProxyDenied is the status of a caller refused at the proxy step: the
 	// AS-USER parameter's x-denied-status, else 403.
 	ProxyDenied int
+	// OwnKeys: the operation's API issues its own API keys (an API loaded
+	// from a spec and a policy): only keys bound to it are accepted, and
+	// they are accepted nowhere else.
+	OwnKeys bool
 	// Schemes are the Authorization words of the operation's spec: the
 	// request path resolves a credential only by them. Known adds the
 	// words of the server's other specs, so a refusal can name the kind
@@ -152,6 +156,15 @@ func (op *Operation) scopeText() string {
 	return openapi.ScopeText(op.Scopes)
 }
 
+// keyAPI is the API an API key must belong to: "" (the data API's keys)
+// unless the operation's API has its own (OwnKeys).
+func (op *Operation) keyAPI() openapi.API {
+	if op.OwnKeys {
+		return op.API
+	}
+	return ""
+}
+
 func (op *Operation) tokenURL() string {
 	if op.TokenURL == "" {
 		return "the token endpoint"
@@ -173,7 +186,8 @@ type Credential struct {
 	Expires time.Time
 	// Ended says why a session ends at Expires (tenant.Session.EndReason).
 	Ended string
-	// API is the API whose token endpoint issued a bearer token.
+	// API is the API whose token endpoint issued a bearer token, or the
+	// loaded API an API key belongs to ("" for a data API key).
 	API openapi.API
 	// Scopes are a bearer token's scopes, or what a client may request.
 	Scopes []string
@@ -181,7 +195,7 @@ type Credential struct {
 
 // APIKey is the credential of an API key of the tenant.
 func APIKey(k tenant.APIKey) Credential {
-	return Credential{Kind: KindAPIKey, Scheme: "ApiKey", Found: true, Name: k.Name, Revoked: k.Revoked,
+	return Credential{Kind: KindAPIKey, Scheme: "ApiKey", Found: true, Name: k.Name, Revoked: k.Revoked, API: openapi.API(k.API),
 		Caller: wire.Caller{Kind: CallerAPIKey, ID: k.Name, User: k.User}}
 }
 
@@ -441,6 +455,13 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 	}
 	switch c.Kind {
 	case KindAPIKey:
+		if want := op.keyAPI(); c.API != want {
+			// A key is an API's own: a loaded API's keys work there alone,
+			// and the data API's keys nowhere else. It reads like an
+			// unknown key, so a key of one API does not vouch for itself
+			// on another.
+			return fail(wire.CodeUnknownCredential, "the API key is not known", "send a key of this tenant: "+op.Hint)
+		}
 		if c.Revoked {
 			return fail(wire.CodeRevokedCredential, fmt.Sprintf("API key %s has been revoked", c.Name), "use a key that is not revoked")
 		}
@@ -621,6 +642,17 @@ func permissionDenial(opID string, effective int64, perms []string) *Denial {
 	return denial(wire.StepPermission, wire.CodeMissingPermissions, 403, slices.Clone(perms),
 		"Unable to perform the requested action. You are missing the following permission(s): ["+list+"]",
 		"user "+user+" holds none of the permissions "+opID+" needs: "+list, fix)
+}
+
+// NotEditable refuses a write to row (/Type/id) by user, who may see the
+// row but holds no edit right on it: a permission-step denial naming the
+// row, for the operations of loaded APIs whose policy says edit: rows.
+func NotEditable(user int64, row string) *Denial {
+	u := strconv.FormatInt(user, 10)
+	msg := "user " + u + " has no edit permission on " + row
+	return denial(wire.StepPermission, wire.CodeRowNotEditable, 403, []string{"edit " + row}, msg,
+		msg+" (it is neither the owner nor among the users and groups the row is editable by)",
+		"make "+row+" editable by user "+u+" or one of its groups (editableByUsers, editableByGroups)")
 }
 
 // checkObject is step 5 for the operation's entity type. An unknown type

@@ -200,6 +200,12 @@ func schemeKind(doc *openapi3.T, name string) (Kind, string, error) {
 	case sc.Type == "http" && strings.EqualFold(sc.Scheme, "basic"):
 		return KindClientSecret, sc.Scheme, nil
 	case sc.Type == "http" && strings.EqualFold(sc.Scheme, bearerWord):
+		// x-credential: api_key says the bearer values are API keys the
+		// tenant issues, not OAuth tokens (an API loaded with a policy
+		// that says so: its credentials section).
+		if c, _ := sc.Extensions["x-credential"].(string); c == "api_key" {
+			return KindAPIKey, bearerWord, nil
+		}
 		return KindBearer, bearerWord, nil
 	case sc.Type == "apiKey":
 		prefix, _ := sc.Extensions["x-authorization-prefix"].(string)

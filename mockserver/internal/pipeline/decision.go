@@ -40,6 +40,11 @@ func (rc *Request) Authorize() error {
 	return rc.Apply(decide.Decide(&rc.Route.Rule, sub, f))
 }
 
+// Deny records a denial a handler found (a write to a row the effective
+// user may not edit): the request's verdict and decision header say it,
+// and under enforcement: audit the request goes on (nil).
+func (rc *Request) Deny(d *decide.Denial) error { return rc.handlerDenial(d) }
+
 // Apply records a verdict of the decision function in rc, and returns the
 // error of the step that refused the request, if one did.
 func (rc *Request) Apply(v decide.Decision) error {
@@ -282,6 +287,8 @@ func (rc *Request) entityTypeName() string {
 		return ""
 	}
 	switch ref.In {
+	case "fixed": // the operation touches one type, whatever the request says
+		return ref.Name
 	case "path":
 		return rc.Params[ref.Name]
 	case "query":
@@ -316,14 +323,18 @@ func (rc *Request) entityTypeName() string {
 // RowMiss is a single-row request answered 404: the row is hidden from
 // the effective user, or does not exist.
 type RowMiss struct {
-	ref    tenant.Ref
+	ref    string // /Type/id
 	hidden bool
 }
 
 // HideRow turns a row the effective user may not see into a 404, and
 // records the row step in the decision (audit log, usage, admin API). The
 // response reads exactly like MissingRow's (see headerDecision).
-func (rc *Request) HideRow(ref tenant.Ref) *Error {
+func (rc *Request) HideRow(ref tenant.Ref) *Error { return rc.HideRowNamed(ref.String()) }
+
+// HideRowNamed is HideRow for a row named /Type/id (a loaded API's
+// resource row, whose id need not be a number).
+func (rc *Request) HideRowNamed(ref string) *Error {
 	rc.row = &RowMiss{ref: ref, hidden: true}
 	rc.Decision.Outcome = wire.OutcomeDeny
 	rc.Decision.Step = wire.StepRow
@@ -336,12 +347,15 @@ func (rc *Request) HideRow(ref tenant.Ref) *Error {
 // MissingRow is the 404 of a row that does not exist. The pipeline allowed
 // the request, so the decision stays allow; only the header reads like a
 // hidden row's.
-func (rc *Request) MissingRow(ref tenant.Ref) *Error {
+func (rc *Request) MissingRow(ref tenant.Ref) *Error { return rc.MissingRowNamed(ref.String()) }
+
+// MissingRowNamed is MissingRow for a row named /Type/id.
+func (rc *Request) MissingRowNamed(ref string) *Error {
 	rc.row = &RowMiss{ref: ref}
 	return rowNotFound(ref)
 }
 
-func rowNotFound(ref tenant.Ref) *Error { return NotFound("entity %s was not found", ref) }
+func rowNotFound(ref string) *Error { return NotFound("entity %s was not found", ref) }
 
 // headerDecision is the decision as the X-Tenantkit-Decision header gives
 // it. A single row that is hidden from the effective user and one that

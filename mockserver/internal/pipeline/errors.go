@@ -38,6 +38,9 @@ const (
 	KindForbiddenOrigin
 	// kindUnsupportedMedia is a 415: an admin write that is not JSON.
 	KindUnsupportedMedia
+	// KindConflict is a 409: the request conflicts with the tenant's state
+	// (a second active API key where the API allows one).
+	KindConflict
 )
 
 // Error is a failure on its way to the client, in whatever shape the

@@ -117,73 +117,124 @@ type match struct {
 func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
 	var out []*APISpec
 	for _, api := range append(append([]openapi.API(nil), openapi.VendorAPIs...), openapi.Admin) {
-
 		doc, err := openapi.Load(api)
 		if err != nil {
 			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		doc.Servers = nil // route on paths alone; one host serves every spec
-		var extra any
-		if p := prepare[api]; p != nil {
-			if extra, err = p(doc); err != nil {
-				return nil, err
-			}
-		}
-		router, err := legacy.NewRouter(doc)
+		sp, err := CompileAPI(api, doc, prepare[api], false)
 		if err != nil {
-			return nil, fmt.Errorf("mockserver: router for %s: %w", api, err)
+			return nil, err
 		}
-		ops, err := openapi.Operations(api, doc)
-		if err != nil {
-			return nil, fmt.Errorf("mockserver: %w", err)
+		out = append(out, sp)
+	}
+	LinkSpecs(out)
+	return out, nil
+}
+
+// Bounds of the JSON request bodies of an API loaded from a spec and a
+// policy whose spec states none (x-max-json-depth, x-max-json-values): a
+// vendor's spec says nothing of the kind, and the mock still refuses a body
+// that would cost it more than its size.
+const (
+	loadedMaxJSONDepth  = 64
+	loadedMaxJSONValues = 100_000
+	// loadedMaxIdempotencyKey is the length of an Idempotency-Key the mock
+	// takes on a loaded API whose spec states no x-max-idempotency-key.
+	loadedMaxIdempotencyKey = 255
+)
+
+// CompileAPI builds one API's router and reads each operation's
+// requirements from doc (whose servers it clears), running prepare when
+// set. loaded marks an API loaded from a spec and a policy: the mock's
+// extensions it needs are optional there (defaults above), and its API
+// keys are its own (decide.Operation.OwnKeys). The specs of one server are
+// linked with LinkSpecs once all are compiled.
+func CompileAPI(api openapi.API, doc *openapi3.T, prepare Prepare, loaded bool) (*APISpec, error) {
+	doc.Servers = nil // route on paths alone; one host serves every spec
+	var extra any
+	var err error
+	if prepare != nil {
+		if extra, err = prepare(doc); err != nil {
+			return nil, err
 		}
-		sp := &APISpec{API: api, Doc: doc, router: router, Routes: map[string]*Route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), Extra: extra}
-		if fold, _ := doc.Extensions["x-case-insensitive-paths"].(bool); fold {
-			for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
-				sp.folded = append(sp.folded, strings.Split(path, "/"))
-			}
+	}
+	router, err := legacy.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: router for %s: %w", api, err)
+	}
+	ops, err := openapi.Operations(api, doc)
+	if err != nil {
+		return nil, fmt.Errorf("mockserver: %w", err)
+	}
+	sp := &APISpec{API: api, Doc: doc, router: router, Routes: map[string]*Route{}, literal: literalPaths(doc), json: jsonLimitsOf(doc), Extra: extra}
+	if loaded {
+		if sp.json.depth == 0 {
+			sp.json.depth = loadedMaxJSONDepth
 		}
-		for path := range doc.Paths.Map() {
-			if prefix := pathPrefix(path); !slices.Contains(sp.prefixes, prefix) {
-				sp.prefixes = append(sp.prefixes, prefix)
-			}
+		if sp.json.values == 0 {
+			sp.json.values = loadedMaxJSONValues
 		}
-		slices.Sort(sp.prefixes)
-		if api != openapi.Admin {
+	}
+	if fold, _ := doc.Extensions["x-case-insensitive-paths"].(bool); fold {
+		for _, path := range slices.Sorted(maps.Keys(doc.Paths.Map())) {
+			sp.folded = append(sp.folded, strings.Split(path, "/"))
+		}
+	}
+	for path := range doc.Paths.Map() {
+		if prefix := pathPrefix(path); !slices.Contains(sp.prefixes, prefix) {
+			sp.prefixes = append(sp.prefixes, prefix)
+		}
+	}
+	slices.Sort(sp.prefixes)
+	switch {
+	case loaded:
+		sp.MaxIdempotencyKey = loadedMaxIdempotencyKey
+		if _, ok := doc.Extensions["x-max-idempotency-key"]; ok {
 			if sp.MaxIdempotencyKey, err = openapi.MaxIdempotencyKey(doc); err != nil {
 				return nil, fmt.Errorf("mockserver: %w", err)
 			}
 		}
-		for _, op := range ops {
-			rt := &Route{Op: op, Spec: sp}
-			rule, token, err := decide.NewOperation(doc, &rt.Op, nil)
-			if err != nil {
-				return nil, fmt.Errorf("mockserver: %w", err)
-			}
-			rt.Rule, rt.Token = rule, token
-			oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
-			if isTokenEndpoint(oa) {
-				rt.Token = true
-			}
-			if rt.Token {
-				if rt.TokenLifetime, err = tokenLifetime(oa); err != nil {
-					return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
-				}
-			}
-			if bulk, ok := oa.Extensions["x-bulk"].(bool); (ok && !bulk) || rt.Token || len(rt.Rule.Accepts) == 0 {
-				rt.NoBulk = true
-			}
-			if pascal, _ := doc.Info.Extensions["x-pascal-case-keys"].(bool); pascal && oa.RequestBody != nil {
-				if mt := oa.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && len(mt.Schema.Value.Properties) > 0 {
-					rt.normaliseBody = true
-				}
-			}
-			sp.Routes[op.ID] = rt
+	case api != openapi.Admin:
+		if sp.MaxIdempotencyKey, err = openapi.MaxIdempotencyKey(doc); err != nil {
+			return nil, fmt.Errorf("mockserver: %w", err)
 		}
-		out = append(out, sp)
 	}
+	for _, op := range ops {
+		rt := &Route{Op: op, Spec: sp}
+		rule, token, err := decide.NewOperation(doc, &rt.Op, nil)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: %w", err)
+		}
+		rt.Rule, rt.Token = rule, token
+		rt.Rule.OwnKeys = loaded
+		oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
+		if isTokenEndpoint(oa) {
+			rt.Token = true
+		}
+		if rt.Token {
+			if rt.TokenLifetime, err = tokenLifetime(oa); err != nil {
+				return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
+			}
+		}
+		if bulk, ok := oa.Extensions["x-bulk"].(bool); (ok && !bulk) || rt.Token || len(rt.Rule.Accepts) == 0 {
+			rt.NoBulk = true
+		}
+		if pascal, _ := doc.Info.Extensions["x-pascal-case-keys"].(bool); pascal && oa.RequestBody != nil {
+			if mt := oa.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && len(mt.Schema.Value.Properties) > 0 {
+				rt.normaliseBody = true
+			}
+		}
+		sp.Routes[op.ID] = rt
+	}
+	return sp, nil
+}
+
+// LinkSpecs tells each operation of a server's specs the token endpoints
+// of the others (for a token of the wrong API) and the Authorization words
+// they all know (for a credential of the wrong kind).
+func LinkSpecs(specs []*APISpec) {
 	tokenURLs := map[openapi.API]string{}
-	for _, sp := range out {
+	for _, sp := range specs {
 		tokenURLs[sp.API] = decide.TokenURL(sp.Doc)
 	}
 	tokenURLOf := func(api openapi.API) string {
@@ -193,18 +244,17 @@ func CompileSpecs(prepare map[openapi.API]Prepare) ([]*APISpec, error) {
 		return "the token endpoint"
 	}
 	var known decide.Schemes
-	for _, sp := range out {
+	for _, sp := range specs {
 		for _, rt := range sp.Routes {
 			known = known.With(rt.Rule.Schemes)
 		}
 	}
-	for _, sp := range out {
+	for _, sp := range specs {
 		for _, rt := range sp.Routes {
 			rt.Rule.TokenURLOf = tokenURLOf
 			rt.Rule.Known = rt.Rule.Schemes.With(known)
 		}
 	}
-	return out, nil
 }
 
 // Prepare reads what an API's handlers need of its spec, once per process

@@ -1,0 +1,609 @@
+package tenant
+
+import (
+	"cmp"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Vocabulary is what the APIs a server loads from a spec and a policy
+// (beyond its built-in ones) add to what a fixture may name: their OAuth
+// scopes, their names (an API key's api) and their resource types. A
+// fixture is checked against the server's vocabulary (ParseWith,
+// Config.Vocabulary); nil is the built-in APIs' alone.
+type Vocabulary struct {
+	Scopes    []string
+	APIs      []string
+	Resources map[string]ResourceType // by type name
+}
+
+// ResourceType is a resource type of a loaded API: its rows are JSON
+// objects, stored as they are, with an id in the spec's format and the
+// tenant's row-level sharing.
+type ResourceType struct {
+	API string
+	// IDField is the body field that holds a row's id.
+	IDField string
+	// IDFormat is how ids are made: IDUUID, IDInteger or IDString.
+	IDFormat string
+	// OwnerField, when set, is the body field that holds the owner's user
+	// id (set on create to the creating user).
+	OwnerField string
+}
+
+// Id formats of resource types, from the id's schema in the spec.
+const (
+	IDUUID    = "uuid"    // type: string, format: uuid
+	IDInteger = "integer" // type: integer: 1, 2, 3, ...
+	IDString  = "string"  // any other string: 16 random hex digits
+)
+
+func (v *Vocabulary) hasScope(s string) bool { return v != nil && slices.Contains(v.Scopes, s) }
+
+func (v *Vocabulary) hasAPI(name string) bool { return v != nil && slices.Contains(v.APIs, name) }
+
+func (v *Vocabulary) resource(name string) (ResourceType, bool) {
+	if v == nil {
+		return ResourceType{}, false
+	}
+	rt, ok := v.Resources[name]
+	return rt, ok
+}
+
+// ResourceFixture is one row of a loaded API's resource type. Fields is the
+// row as the API's schema has it, without its id (ID, or generated in the
+// type's format). SharedWith* give view rights, EditableBy* edit rights.
+type ResourceFixture struct {
+	Type             string         `yaml:"type" json:"type"`
+	ID               any            `yaml:"id" json:"id,omitempty"`
+	Owner            int64          `yaml:"owner" json:"owner"`
+	SharedWithGroups []string       `yaml:"sharedWithGroups" json:"sharedWithGroups,omitempty"`
+	SharedWithUsers  []int64        `yaml:"sharedWithUsers" json:"sharedWithUsers,omitempty"`
+	EditableByGroups []string       `yaml:"editableByGroups" json:"editableByGroups,omitempty"`
+	EditableByUsers  []int64        `yaml:"editableByUsers" json:"editableByUsers,omitempty"`
+	Fields           map[string]any `yaml:"fields" json:"fields"`
+}
+
+// Resource is one row of a loaded API's resource type: its id (as the
+// API's spec formats it, rendered as text), owner, view and edit rights and
+// its JSON body (without the id).
+type Resource struct {
+	Type                   string
+	ID                     string
+	Owner                  int64
+	SharedGroups           []string
+	SharedUsers            []int64
+	EditGroups             []string
+	EditUsers              []int64
+	Fields                 map[string]any
+	seq                    int64 // insertion order
+	integerID              int64 // the id as a number, for IDInteger types
+	sharedSet, editableSet map[int64]bool
+}
+
+func (r *Resource) clone() Resource {
+	c := *r
+	c.Fields = cloneJSON(r.Fields).(map[string]any)
+	c.SharedGroups, c.SharedUsers = slices.Clone(r.SharedGroups), slices.Clone(r.SharedUsers)
+	c.EditGroups, c.EditUsers = slices.Clone(r.EditGroups), slices.Clone(r.EditUsers)
+	c.sharedSet, c.editableSet = nil, nil
+	return c
+}
+
+// Body is the row as its API answers it: its fields, its id in the id
+// field (a number for integer ids) and, when the type names one, its
+// owner in the owner field.
+func (r *Resource) Body(rt ResourceType) map[string]any {
+	out := make(map[string]any, len(r.Fields)+2)
+	maps.Copy(out, cloneJSON(r.Fields).(map[string]any))
+	if rt.IDFormat == IDInteger {
+		out[rt.IDField] = r.integerID
+	} else {
+		out[rt.IDField] = r.ID
+	}
+	if rt.OwnerField != "" {
+		out[rt.OwnerField] = r.Owner
+	}
+	return out
+}
+
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = cloneJSON(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = cloneJSON(e)
+		}
+		return s
+	}
+	return v
+}
+
+// resourceTable holds the rows of one resource type, by id.
+type resourceTable struct {
+	rt      ResourceType
+	rows    map[string]*Resource
+	nextSeq int64
+	nextInt int64
+}
+
+// RowAccess says how a read of a resource type applies row-level sharing:
+// RowsEnforce holds only rows the effective user sees in the UI (unless the
+// tenant's apiDataAccess is bypass); RowsBypass ignores view rights by the
+// API's design.
+type RowAccess string
+
+const (
+	RowsEnforce RowAccess = "enforce"
+	RowsBypass  RowAccess = "bypass"
+)
+
+// resetResources rebuilds the resource tables from the fixture. The
+// caller holds t.mu.
+func (t *Tenant) resetResources(f *Fixture) error {
+	t.resources = map[string]*resourceTable{}
+	if t.vocab != nil {
+		for _, name := range slices.Sorted(maps.Keys(t.vocab.Resources)) {
+			t.resources[name] = &resourceTable{rt: t.vocab.Resources[name], rows: map[string]*Resource{}, nextInt: 1}
+		}
+	}
+	for i, rf := range f.Resources {
+		tb := t.resources[rf.Type]
+		if tb == nil {
+			return fmt.Errorf("resources[%d]: unknown resource type %q", i, rf.Type) // validated
+		}
+		id, n, err := tb.fixtureID(rf.ID)
+		if err != nil {
+			return fmt.Errorf("resources[%d].id: %w", i, err)
+		}
+		if id == "" {
+			id, n = tb.newID()
+		}
+		fields, _ := cloneJSON(normaliseYAML(rf.Fields)).(map[string]any)
+		if fields == nil {
+			fields = map[string]any{}
+		}
+		delete(fields, tb.rt.IDField)
+		tb.insert(&Resource{Type: rf.Type, ID: id, integerID: n, Owner: rf.Owner,
+			SharedGroups: slices.Clone(rf.SharedWithGroups), SharedUsers: slices.Clone(rf.SharedWithUsers),
+			EditGroups: slices.Clone(rf.EditableByGroups), EditUsers: slices.Clone(rf.EditableByUsers), Fields: fields})
+	}
+	return nil
+}
+
+// normaliseYAML makes YAML-decoded values JSON-shaped: whole numbers as
+// float64, map keys as strings.
+func normaliseYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[k] = normaliseYAML(e)
+		}
+		return m
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = normaliseYAML(e)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i, e := range x {
+			s[i] = normaliseYAML(e)
+		}
+		return s
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case uint64:
+		return float64(x)
+	}
+	return v
+}
+
+// fixtureID reads a fixture row's id in the type's format ("" when none).
+func (tb *resourceTable) fixtureID(v any) (string, int64, error) {
+	if v == nil {
+		return "", 0, nil
+	}
+	if tb.rt.IDFormat == IDInteger {
+		var n int64
+		switch x := v.(type) {
+		case int:
+			n = int64(x)
+		case int64:
+			n = x
+		case float64:
+			n = int64(x)
+			if float64(n) != x {
+				n = 0
+			}
+		}
+		if n <= 0 {
+			return "", 0, fmt.Errorf("%v is not a positive whole number (the type's ids are integers)", v)
+		}
+		return strconv.FormatInt(n, 10), n, nil
+	}
+	s, ok := v.(string)
+	if !ok || s == "" {
+		return "", 0, fmt.Errorf("%v is not a string id", v)
+	}
+	return s, 0, nil
+}
+
+// newID makes an id in the type's format, unused in the table.
+func (tb *resourceTable) newID() (string, int64) {
+	switch tb.rt.IDFormat {
+	case IDInteger:
+		for tb.rows[strconv.FormatInt(tb.nextInt, 10)] != nil {
+			tb.nextInt++
+		}
+		n := tb.nextInt
+		tb.nextInt++
+		return strconv.FormatInt(n, 10), n
+	case IDUUID:
+		var b [16]byte
+		_, _ = rand.Read(b[:])
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		h := hex.EncodeToString(b[:])
+		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:], 0
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:]), 0
+}
+
+func (tb *resourceTable) insert(r *Resource) {
+	r.seq = tb.nextSeq
+	tb.nextSeq++
+	if tb.rt.IDFormat == IDInteger {
+		r.integerID, _ = strconv.ParseInt(r.ID, 10, 64)
+		if r.integerID >= tb.nextInt {
+			tb.nextInt = r.integerID + 1
+		}
+	}
+	tb.rows[r.ID] = r
+}
+
+// ResourceTypeOf reports the resource type named name.
+func (t *Tenant) ResourceTypeOf(name string) (ResourceType, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	tb := t.resources[name]
+	if tb == nil {
+		return ResourceType{}, false
+	}
+	return tb.rt, true
+}
+
+// resourceBasis applies row-level sharing, the UI's rule, to one resource
+// row (as sharing does to an entity). The caller holds t.mu.
+func (t *Tenant) resourceBasis(r *Resource, user int64) shareBasis {
+	switch {
+	case r.Owner == user:
+		return sharedOwner
+	case t.seesAll(user):
+		return sharedAdmin
+	case slices.Contains(r.SharedUsers, user):
+		return sharedToUser
+	}
+	if u, ok := t.users[user]; ok {
+		for _, g := range u.Groups {
+			if slices.Contains(r.SharedGroups, g) {
+				return sharedToGroup
+			}
+		}
+	}
+	return notShared
+}
+
+// resourceVisible: the row is read through an API for user, under rows
+// and the tenant's apiDataAccess. The caller holds t.mu.
+func (t *Tenant) resourceVisible(r *Resource, user int64, rows RowAccess) bool {
+	return rows == RowsBypass || t.settings.APIDataAccess == DataAccessBypass || t.resourceBasis(r, user) != notShared
+}
+
+// CanEditResource reports whether user holds edit rights on a row: the
+// owner, an Admin (permission `*`), or a user or group member it is
+// editable by.
+func (t *Tenant) CanEditResource(r Resource, user int64) bool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	if r.Owner == user || t.seesAll(user) || slices.Contains(r.EditUsers, user) {
+		return true
+	}
+	if u, ok := t.users[user]; ok {
+		for _, g := range u.Groups {
+			if slices.Contains(r.EditGroups, g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ResourcePage is one page of a resource list: the rows, and how many rows
+// the reader may see in all.
+type ResourcePage struct {
+	Rows  []Resource
+	Total int
+}
+
+// ListResources returns the rows of a resource type user reads under rows,
+// in insertion order, from offset, at most limit of them (limit < 0: all),
+// and the total the reader may see. where, when set, keeps only rows
+// whose body it accepts.
+func (t *Tenant) ListResources(typeName string, user int64, rows RowAccess, offset, limit int, where func(body map[string]any) bool) (ResourcePage, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	tb := t.resources[typeName]
+	if tb == nil {
+		return ResourcePage{}, fmt.Errorf("resource type %q: %w", typeName, ErrNotFound)
+	}
+	all := make([]*Resource, 0, len(tb.rows))
+	for _, r := range tb.rows {
+		if t.resourceVisible(r, user, rows) && (where == nil || where(r.Body(tb.rt))) {
+			all = append(all, r)
+		}
+	}
+	slices.SortFunc(all, func(a, b *Resource) int { return cmp.Compare(a.seq, b.seq) })
+	page := ResourcePage{Total: len(all)}
+	offset = min(max(offset, 0), len(all))
+	end := len(all)
+	if limit >= 0 {
+		end = min(offset+limit, len(all))
+	}
+	for _, r := range all[offset:end] {
+		page.Rows = append(page.Rows, r.clone())
+	}
+	return page, nil
+}
+
+// GetResource returns one row user reads under rows; a row hidden from
+// the user is ErrHidden (answered exactly like a missing one, ErrNotFound).
+func (t *Tenant) GetResource(typeName, id string, user int64, rows RowAccess) (Resource, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	r, err := t.resourceRow(typeName, id, user, rows)
+	if err != nil {
+		return Resource{}, err
+	}
+	return r.clone(), nil
+}
+
+func (t *Tenant) resourceRow(typeName, id string, user int64, rows RowAccess) (*Resource, error) {
+	tb := t.resources[typeName]
+	if tb == nil {
+		return nil, fmt.Errorf("resource type %q: %w", typeName, ErrNotFound)
+	}
+	r := tb.rows[id]
+	switch {
+	case r == nil:
+		return nil, fmt.Errorf("%s %s: %w", typeName, id, ErrNotFound)
+	case !t.resourceVisible(r, user, rows):
+		return nil, fmt.Errorf("%s %s: %w", typeName, id, ErrHidden)
+	}
+	return r, nil
+}
+
+// CreateResource stores a new row owned by owner, with an id made in the
+// type's format (a body's own id is replaced).
+func (t *Tenant) CreateResource(typeName string, owner int64, fields map[string]any) (Resource, error) {
+	t.lock()
+	defer t.mu.Unlock()
+	tb := t.resources[typeName]
+	if tb == nil {
+		return Resource{}, fmt.Errorf("resource type %q: %w", typeName, ErrNotFound)
+	}
+	fields, _ = cloneJSON(fields).(map[string]any)
+	if fields == nil {
+		fields = map[string]any{}
+	}
+	delete(fields, tb.rt.IDField)
+	if tb.rt.OwnerField != "" {
+		delete(fields, tb.rt.OwnerField)
+	}
+	id, _ := tb.newID()
+	r := &Resource{Type: typeName, ID: id, Owner: owner, Fields: fields}
+	tb.insert(r)
+	return r.clone(), nil
+}
+
+// UpdateResource merges fields into a row user reads under rows (a
+// JSON merge of the top-level fields; the id and owner fields are kept).
+// A hidden row is ErrHidden.
+func (t *Tenant) UpdateResource(typeName, id string, user int64, rows RowAccess, fields map[string]any) (Resource, error) {
+	t.lock()
+	defer t.mu.Unlock()
+	r, err := t.resourceRow(typeName, id, user, rows)
+	if err != nil {
+		return Resource{}, err
+	}
+	rt := t.resources[typeName].rt
+	for k, v := range fields {
+		if k == rt.IDField || (rt.OwnerField != "" && k == rt.OwnerField) {
+			continue
+		}
+		r.Fields[k] = cloneJSON(v)
+	}
+	return r.clone(), nil
+}
+
+// DeleteResource removes a row user reads under rows; a hidden row is
+// ErrHidden.
+func (t *Tenant) DeleteResource(typeName, id string, user int64, rows RowAccess) error {
+	t.lock()
+	defer t.mu.Unlock()
+	if _, err := t.resourceRow(typeName, id, user, rows); err != nil {
+		return err
+	}
+	delete(t.resources[typeName].rows, id)
+	return nil
+}
+
+// ResourceRowViews is RowViews for a resource type: for every row, whether
+// the user sees it in the UI and through an API reading it under rows, and
+// why, in insertion order. nameField names the body field shown as the
+// row's name.
+func (t *Tenant) ResourceRowViews(typeName string, user int64, rows RowAccess, nameField string) ([]RowView, error) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	tb := t.resources[typeName]
+	if tb == nil {
+		return nil, fmt.Errorf("resource type %q: %w", typeName, ErrNotFound)
+	}
+	var groups []string
+	if u, ok := t.users[user]; ok {
+		groups = u.Groups
+	}
+	all := slices.SortedFunc(maps.Values(tb.rows), func(a, b *Resource) int { return cmp.Compare(a.seq, b.seq) })
+	out := make([]RowView, 0, len(all))
+	for _, r := range all {
+		basis := t.resourceBasis(r, user)
+		name, _ := r.Fields[nameField].(string)
+		e := Entity{Type: typeName, Owner: r.Owner, SharedGroups: r.SharedGroups, SharedUsers: r.SharedUsers}
+		out = append(out, RowView{ID: r.ID, Ref: Ref{Type: typeName}, Name: name, UI: basis != notShared,
+			API: t.resourceVisible(r, user, rows), Why: shareWhy(basis, user, groups, &e)})
+	}
+	return out, nil
+}
+
+// validateResources checks the fixture's resource rows against the
+// vocabulary's types.
+func (v *validator) validateResources(vocab *Vocabulary, users map[int64]bool, groups map[string]bool) {
+	seen := map[string]bool{}
+	for i, r := range v.f.Resources {
+		p := at("resources", i)
+		rt, ok := vocab.resource(r.Type)
+		if !ok {
+			known := "none: load the API that declares it (cmd/mock --api, mocktest.WithAPI)"
+			if vocab != nil && len(vocab.Resources) > 0 {
+				known = strings.Join(slices.Sorted(maps.Keys(vocab.Resources)), ", ")
+			}
+			v.errf(p+".type", "unknown resource type %q (known: %s)", r.Type, known)
+			continue
+		}
+		tb := &resourceTable{rt: rt}
+		if id, _, err := tb.fixtureID(r.ID); err != nil {
+			v.errf(p+".id", "%v", err)
+		} else if id != "" {
+			if seen[r.Type+"\x00"+id] {
+				v.errf(p+".id", "duplicate %s id %s", r.Type, id)
+			}
+			seen[r.Type+"\x00"+id] = true
+		}
+		if !users[r.Owner] {
+			v.errf(p+".owner", "unknown user %d", r.Owner)
+		}
+		for j, u := range r.SharedWithUsers {
+			if !users[u] {
+				v.errf(at(p+".sharedWithUsers", j), "unknown user %d", u)
+			}
+		}
+		for j, u := range r.EditableByUsers {
+			if !users[u] {
+				v.errf(at(p+".editableByUsers", j), "unknown user %d", u)
+			}
+		}
+		for j, g := range r.SharedWithGroups {
+			if !groups[g] {
+				v.errf(at(p+".sharedWithGroups", j), "unknown group %q", g)
+			}
+		}
+		for j, g := range r.EditableByGroups {
+			if !groups[g] {
+				v.errf(at(p+".editableByGroups", j), "unknown group %q", g)
+			}
+		}
+	}
+}
+
+// ErrActiveKey: the user already holds an active key of the API, and the
+// API allows one (IssueAPIKey).
+var ErrActiveKey = errors.New("the user already has an active API key")
+
+// IssueAPIKey makes a new API key of a loaded API for user; with
+// onePerUser, a user who holds an active key of that API is refused
+// (ErrActiveKey). The key's value is a random secret with the tenant's
+// credential suffix; its ID (api-key ids count from 1 per API) names it in
+// the API's answers. The returned key is the only time its value is read
+// back.
+func (t *Tenant) IssueAPIKey(api string, user int64, onePerUser bool) (APIKey, error) {
+	t.lock()
+	defer t.mu.Unlock()
+	if _, ok := t.users[user]; !ok {
+		return APIKey{}, fmt.Errorf("user %d: %w", user, ErrNotFound)
+	}
+	n := 0
+	for _, k := range t.apiKeys {
+		if k.API != api {
+			continue
+		}
+		n++
+		if onePerUser && k.User == user && !k.Revoked {
+			return APIKey{}, fmt.Errorf("user %d holds key %s: %w", user, k.Name, ErrActiveKey)
+		}
+	}
+	var b [24]byte
+	_, _ = rand.Read(b[:])
+	id := strconv.Itoa(n + 1)
+	for t.apiKeyByID(api, id) != nil {
+		n++
+		id = strconv.Itoa(n + 1)
+	}
+	k := &APIKey{Name: api + "-key-" + id, Key: hex.EncodeToString(b[:]) + t.suffix, User: user, API: api, ID: id}
+	t.apiKeys[k.Key] = k
+	return *k, nil
+}
+
+// apiKeyByID finds a key of api by its ID, or by its name when it has none
+// (a fixture's key). The caller holds t.mu.
+func (t *Tenant) apiKeyByID(api, id string) *APIKey {
+	for _, k := range t.apiKeys {
+		if k.API == api && (k.ID == id || k.ID == "" && k.Name == id) {
+			return k
+		}
+	}
+	return nil
+}
+
+// APIKeysOf lists the keys of a loaded API, by name; user > 0 keeps only
+// that user's.
+func (t *Tenant) APIKeysOf(api string, user int64) []APIKey {
+	var out []APIKey
+	for _, k := range t.APIKeys() {
+		if k.API == api && (user <= 0 || k.User == user) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// RevokeAPIKey revokes the key of api named id (its ID, or a fixture key's
+// name); user > 0 revokes only a key of that user (another's is
+// ErrNotFound, like a missing one).
+func (t *Tenant) RevokeAPIKey(api, id string, user int64) (APIKey, error) {
+	t.lock()
+	defer t.mu.Unlock()
+	k := t.apiKeyByID(api, id)
+	if k == nil || (user > 0 && k.User != user) {
+		return APIKey{}, fmt.Errorf("API key %s: %w", id, ErrNotFound)
+	}
+	k.Revoked = true
+	return *k, nil
+}
