@@ -52,6 +52,9 @@ const (
 	CodeMissingPermissions  DecisionCode = "missing_permissions"
 	CodeObjectNotAccessible DecisionCode = "object_not_accessible"
 	CodeRowHidden           DecisionCode = "row_hidden"
+	// CodeRowNotEditable: the effective user sees the row but holds no
+	// edit right on it (an API loaded with a policy that says edit: rows).
+	CodeRowNotEditable DecisionCode = "row_not_editable"
 	// CodeRowNotFound: no row with that id is visible to the effective
 	// user; the header gives it for hidden and missing rows alike, and only
 	// a request sent with Explain learns CodeRowHidden.

@@ -172,7 +172,7 @@ func (s *Server) adminListTenants(rc *pipeline.Request) error {
 }
 
 func (s *Server) adminCreateTenant(rc *pipeline.Request) error {
-	f, err := tenant.Parse("request body", rc.Body)
+	f, err := tenant.ParseWith("request body", rc.Body, s.vocab)
 	if err != nil {
 		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/credentials"
@@ -70,5 +71,21 @@ func loadSpecs(s *Server) (*pipeline.Specs, error) {
 	for i, b := range apis {
 		bindings[i] = pipeline.Binding{API: b.api, Surface: b.surface, Handlers: b.handlers(s)}
 	}
-	return pipeline.LoadSpecs(compiled, bindings)
+	if len(s.loaded) == 0 {
+		return pipeline.LoadSpecs(compiled, bindings)
+	}
+	more, moreBindings, err := compileLoaded(s.loaded)
+	if err != nil {
+		return nil, err
+	}
+	// The admin spec stays last (CompileSpecs' order); the loaded APIs
+	// follow the built-in vendor APIs.
+	all := append(slices.Clone(compiled[:len(compiled)-1]), more...)
+	all = append(all, compiled[len(compiled)-1])
+	sp, err := pipeline.LoadSpecs(all, append(bindings, moreBindings...))
+	if err != nil {
+		return nil, err
+	}
+	sp.Link() // the built-in operations learn the loaded APIs' token endpoints and words
+	return sp, nil
 }

@@ -25,11 +25,28 @@ type config struct {
 
 	maxInFlight, maxInFlightBytes int64
 	requestTimeout                time.Duration
+
+	// apis are the APIs loaded from a spec and a policy; errs the options'
+	// own failures (a file that cannot be read), reported by New.
+	apis []APISource
+	errs []error
+	// fixtureData is a fixture's text, parsed by New once the loaded
+	// APIs' resource types and scopes are known (WithFixtureData).
+	fixtureData     []byte
+	fixtureDataName string
 }
 
 // WithFixture sets the default tenant's fixture (the embedded demo tenant,
 // tenant.Demo(), when not given).
 func WithFixture(f *tenant.Fixture) Option { return func(c *config) { c.fixture = f } }
+
+// WithFixtureData sets the default tenant's fixture from its text (YAML or
+// JSON), parsed by New after the APIs loaded with WithAPI, so that the
+// fixture may name their scopes, API keys and resource rows. name names
+// the text in errors (a file name).
+func WithFixtureData(name string, data []byte) Option {
+	return func(c *config) { c.fixtureData, c.fixtureDataName = data, name }
+}
 
 // WithLogger sets the logger for request and error logs; nil discards them.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }

@@ -5,8 +5,11 @@ import (
 	"slices"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/generic"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/report"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // The reports are package report's; these names keep them where users of
@@ -57,15 +60,35 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 	if !ok {
 		return nil, fmt.Errorf("mockserver: no tenant %q", tenantID)
 	}
-	return report.Visibility(t, user, entityType, s.rowRead, func(cred decide.Credential, op, entityType string) *tenant.StepDenial {
-		return s.readDenial(t, cred, op, entityType)
+	return report.Visibility(t, user, entityType, s.rowRead, func(cred decide.Credential, api, op, entityType string) *tenant.StepDenial {
+		return s.readDenial(t, cred, api, op, entityType)
 	})
 }
 
-// rowRead is the vendor operation whose spec marks it x-row-read and that
-// accepts credentials of kind: of the first API (in API order) that has
-// one, the first by operationId.
-func (s *Server) rowRead(kind decide.Kind) string {
+// rowRead is the read a credential of kind is judged by for a type: for
+// an entity type, the vendor operation whose spec marks it x-row-read and
+// that accepts credentials of kind (of the first API, in API order, that
+// has one; the first by operationId); for a loaded API's resource type,
+// that API's list operation of the type that accepts kind.
+func (s *Server) rowRead(kind decide.Kind, typeName string) report.Read {
+	for _, a := range s.loaded {
+		rt, ok := a.Resources[typeName]
+		if !ok {
+			continue
+		}
+		sp := s.env.Specs.API(a.APIName())
+		var ids []string
+		for id, r := range sp.Routes {
+			if op := a.Operations[id]; op != nil && op.Action == generic.ActionList && op.Resource == typeName && slices.Contains(r.Rule.Accepts, kind) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return report.Read{}
+		}
+		id := slices.Min(ids)
+		return report.Read{API: rt.API, Operation: id, Rows: a.Operations[id].Rows, NameField: a.ResourceNames[typeName]}
+	}
 	for _, sp := range s.env.Specs.Vendor {
 		var ids []string
 		for id, rt := range sp.Routes {
@@ -74,17 +97,20 @@ func (s *Server) rowRead(kind decide.Kind) string {
 			}
 		}
 		if len(ids) > 0 {
-			return slices.Min(ids)
+			return report.Read{API: string(sp.API), Operation: slices.Min(ids), Rows: tenant.RowsEnforce}
 		}
 	}
-	return ""
+	return report.Read{}
 }
 
 // readDenial asks the decision function about a read of entityType by a
 // credential (no AS-USER), as under enforcement: enforce, and returns the
 // first step that fails, or nil when the read is allowed.
-func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, opID, entityType string) *tenant.StepDenial {
-	rt := s.env.Specs.Route(opID)
+func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, api, opID, entityType string) *tenant.StepDenial {
+	var rt *pipeline.Route
+	if sp := s.env.Specs.API(openapi.API(api)); sp != nil {
+		rt = sp.Routes[opID]
+	}
 	if rt == nil {
 		return &tenant.StepDenial{Step: "operation", Code: "unknown_operation", Missing: []string{opID}}
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/generic"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -28,6 +29,11 @@ type Server struct {
 	// operation is runOperation, made once: the resilience layer runs it.
 	operation resilience.Operation
 	console   *console.Console
+
+	// loaded are the APIs loaded from a spec and a policy, vocab what they
+	// add to what fixtures may name.
+	loaded []*generic.API
+	vocab  *tenant.Vocabulary
 
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
@@ -56,8 +62,22 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.maxBody <= 0 {
 		cfg.maxBody = DefaultMaxBodyBytes
 	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
+	loaded, vocab, err := loadedAPIs(cfg.apis)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.fixtureData != nil {
+		if cfg.fixture, err = tenant.ParseWith(cfg.fixtureDataName, cfg.fixtureData, vocab); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.fixture == nil {
-		cfg.fixture = tenant.Demo()
+		if cfg.fixture, err = demoWithSections(cfg.apis, vocab); err != nil {
+			return nil, err
+		}
 	}
 	if g := cfg.generate; g != nil {
 		cfg.fixture = tenant.WithGenerated(cfg.fixture, g.Type, g.Count, g.Seed)
@@ -72,7 +92,7 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.maxInFlightBytes <= 0 {
 		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
 	}
-	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{},
+	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{}, loaded: loaded, vocab: vocab,
 		inflight: resilience.NewInFlight(cfg.maxInFlight, cfg.maxInFlightBytes)}
 	s.operation = s.runOperation
 	s.env = pipeline.Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
@@ -119,7 +139,7 @@ func (s *Server) CreateTenant(f *tenant.Fixture) (*tenant.Tenant, error) {
 	if s.defaultID != "" {
 		suffix = "@" + id
 	}
-	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.env.Clock, Extension: newTenantState})
+	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.env.Clock, Extension: newTenantState, Vocabulary: s.vocab})
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: create tenant: %w", err)
 	}

@@ -292,3 +292,38 @@ func ScopeText(sets [][]string) string {
 	}
 	return strings.Join(parts, " | ")
 }
+
+//go:embed apis
+var shipped embed.FS
+
+// ShippedAPI is an API this module ships as a spec, a policy and a demo
+// fixture section (openapi/apis/<name>/), loaded by name (cmd/mock --api
+// workiva).
+type ShippedAPI struct {
+	Name                  string
+	Spec, Policy, Fixture []byte
+}
+
+// Shipped returns the shipped API called name.
+func Shipped(name string) (ShippedAPI, error) {
+	dir := "apis/" + name + "/"
+	spec, err := shipped.ReadFile(dir + "openapi.yaml")
+	if err != nil {
+		return ShippedAPI{}, fmt.Errorf("openapi: no shipped API %q (shipped: %s)", name, strings.Join(ShippedNames(), ", "))
+	}
+	policy, _ := shipped.ReadFile(dir + "policy.yaml")
+	fixture, _ := shipped.ReadFile(dir + "fixture.yaml")
+	return ShippedAPI{Name: name, Spec: spec, Policy: policy, Fixture: fixture}, nil
+}
+
+// ShippedNames lists the shipped APIs, sorted.
+func ShippedNames() []string {
+	entries, _ := shipped.ReadDir("apis")
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}

@@ -48,6 +48,9 @@ const (
 	envMaxBodyBytes     = "TENANTKIT_MAX_BODY_BYTES"
 	envMaxInFlight      = "TENANTKIT_MAX_IN_FLIGHT"
 	envMaxInFlightBytes = "TENANTKIT_MAX_IN_FLIGHT_BYTES"
+
+	// envAPIs holds --api values separated by semicolons.
+	envAPIs = "TENANTKIT_APIS"
 )
 
 // config is the effective configuration: each value from its flag when the
@@ -82,6 +85,20 @@ type config struct {
 	maxBodyBytes     int64
 	maxInFlight      int
 	maxInFlightBytes int64
+
+	// apis are the --api values (or TENANTKIT_APIS's): NAME of a shipped
+	// API, or NAME=spec.yaml[,policy.yaml].
+	apis []string
+}
+
+// apiFlags is the repeatable --api flag.
+type apiFlags []string
+
+func (a *apiFlags) String() string { return strings.Join(*a, ";") }
+
+func (a *apiFlags) Set(v string) error {
+	*a = append(*a, v)
+	return nil
 }
 
 // faults returns the fault plan the flags ask for, and whether they ask
@@ -135,6 +152,7 @@ func newFlagSet() *flag.FlagSet {
 	fs.String("max-body-bytes", "", "request body limit")
 	fs.String("max-in-flight", "", "requests served at once")
 	fs.String("max-in-flight-bytes", "", "request body bytes held at once")
+	fs.Var(&apiFlags{}, "api", "an API loaded from a spec and a policy")
 	return fs
 }
 
@@ -175,6 +193,15 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 		return config{}, usageErrorf("%s: %v", from, err)
 	}
 	cfg.fixture, _ = value("fixture", envFixture, "")
+	if given["api"] {
+		cfg.apis = *fs.Lookup("api").Value.(*apiFlags)
+	} else if v := getenv(envAPIs); v != "" {
+		for _, a := range strings.Split(v, ";") {
+			if a = strings.TrimSpace(a); a != "" {
+				cfg.apis = append(cfg.apis, a)
+			}
+		}
+	}
 
 	hosts, from := value("allowed-hosts", envHosts, "")
 	for _, h := range strings.Split(hosts, ",") {
@@ -339,9 +366,10 @@ const usage = `Usage: mock [flags]
 mock serves a tenantkit mock tenant on one HTTP listener: the data API
 (/V2.0/services/...), the credentials API (/oauth/token,
 /api/v2/integrations/credentials...) and the relationship API
-(/api/rest/...), enforcing authentication, OAuth scopes, role permissions,
-AS-USER proxying and row-level access. The default tenant is the embedded
-demo tenant unless --fixture names a fixture file.
+(/api/rest/...), and any API loaded with --api from an OpenAPI spec and a
+policy file, enforcing authentication, OAuth scopes, role permissions,
+object access, AS-USER proxying and row-level access. The default tenant
+is the embedded demo tenant unless --fixture names a fixture file.
 
 At start mock prints to stdout the URL, the default tenant's credentials
 (public test values of its fixture) and a ready-to-paste curl command per
@@ -357,6 +385,14 @@ the variable, the variable over the default; an empty variable is unset):
   --fixture FILE       TENANTKIT_FIXTURE
         YAML or JSON fixture for the default tenant (default: the embedded
         demo tenant); format: docs/fixtures.md. Errors name file, line and
+        field, and mock exits with status 2
+  --api NAME[=SPEC[,POLICY]]
+                       TENANTKIT_APIS (values separated by ;)
+        serve one more API (repeatable): NAME alone is an API this module
+        ships (workiva, flow), with its demo users, grants and rows added
+        to the embedded demo tenant; NAME=spec.yaml,policy.yaml loads your
+        own OpenAPI 3 spec and policy file (docs/guides/any-openapi.md).
+        A fixture's apis section names more. Errors name file, line and
         field, and mock exits with status 2
   --allowed-hosts LIST TENANTKIT_ALLOWED_HOSTS
         comma-separated host names or IP addresses (no port) the mock

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -86,7 +87,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer lw.Close()
 	stderr = lw
 	log := newLogger(cfg, stderr)
-	fixture, source, err := loadFixture(cfg.fixture)
+	apis, err := loadAPIs(cfg)
+	if err != nil {
+		printFixtureError(stderr, cfg.fixture, err)
+		return exitUsage
+	}
+	fixture, source, err := loadFixture(cfg.fixture, apis)
 	if err != nil {
 		printFixtureError(stderr, cfg.fixture, err)
 		return exitUsage
@@ -109,9 +115,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		fixture = tenant.WithFaults(fixture, plan)
 	}
-	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithAllowedHosts(cfg.allowedHosts...),
+	opts := []mockserver.Option{mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithAllowedHosts(cfg.allowedHosts...),
 		mockserver.WithMaxBodyBytes(cfg.maxBodyBytes), mockserver.WithMaxInFlight(cfg.maxInFlight, cfg.maxInFlightBytes),
-		mockserver.WithRequestTimeout(writeTimeout)) // no query outlives the connection's write deadline
+		mockserver.WithRequestTimeout(writeTimeout)} // no query outlives the connection's write deadline
+	for _, a := range apis.sources {
+		opts = append(opts, mockserver.WithAPI(a))
+	}
+	srv, err := mockserver.New(opts...)
 	if err != nil {
 		printFixtureError(stderr, cfg.fixture, err)
 		return exitUsage
@@ -209,13 +219,63 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(textlog.NewHandler(w, opts))
 }
 
-// loadFixture loads the fixture file at path, or the embedded demo fixture
-// when path is empty. source describes it for the banner and the logs.
-func loadFixture(path string) (f *tenant.Fixture, source string, err error) {
-	if path == "" {
-		return tenant.Demo(), "the embedded demo fixture", nil
+// loadedAPIs are the APIs --api, TENANTKIT_APIS and the fixture's apis
+// section load, and what they add to what the fixture may name.
+type loadedAPIs struct {
+	sources []mockserver.APISource
+	vocab   *tenant.Vocabulary
+}
+
+// loadAPIs reads the APIs the configuration names: the --api values, then
+// the fixture file's apis section (files relative to the fixture).
+func loadAPIs(cfg config) (loadedAPIs, error) {
+	var out loadedAPIs
+	for _, v := range cfg.apis {
+		src, err := mockserver.ParseAPIFlag(v, ".")
+		if err != nil {
+			return out, err
+		}
+		out.sources = append(out.sources, src)
 	}
-	f, err = tenant.LoadFile(path)
+	if cfg.fixture != "" {
+		b, err := os.ReadFile(cfg.fixture)
+		if err != nil {
+			return out, fmt.Errorf("read fixture: %w", err)
+		}
+		refs, err := tenant.FixtureAPIs(cfg.fixture, b)
+		if err != nil {
+			return out, err
+		}
+		for _, r := range refs {
+			v := r.Name
+			if r.Spec != "" {
+				v += "=" + r.Spec + "," + r.Policy
+			}
+			src, err := mockserver.ParseAPIFlag(v, filepath.Dir(cfg.fixture))
+			if err != nil {
+				return out, fmt.Errorf("%s: apis: %w", cfg.fixture, err)
+			}
+			out.sources = append(out.sources, src)
+		}
+	}
+	var err error
+	out.vocab, err = mockserver.Vocabulary(out.sources...)
+	return out, err
+}
+
+// loadFixture loads the fixture file at path, or the embedded demo fixture
+// (with the demo sections of the shipped APIs loaded) when path is empty.
+// source describes it for the banner and the logs.
+func loadFixture(path string, apis loadedAPIs) (f *tenant.Fixture, source string, err error) {
+	if path == "" {
+		f, err := mockserver.DemoFixture(apis.sources...)
+		return f, "the embedded demo fixture", err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("tenant: read fixture: %w", err)
+	}
+	f, err = tenant.ParseWith(filepath.Base(path), b, apis.vocab)
 	if err != nil {
 		return nil, "", err
 	}

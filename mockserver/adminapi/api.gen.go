@@ -587,7 +587,10 @@ type Faults struct {
 // that a credential sets every required field of its type, and `generate` (its type is an
 // entity type of the fixture; rows need a user to own them).
 type Fixture struct {
-	ApiKeys         *[]FixtureAPIKey         `json:"apiKeys,omitempty"`
+	ApiKeys *[]FixtureAPIKey `json:"apiKeys,omitempty"`
+
+	// Apis APIs to load with the fixture (cmd/mock reads this section; files are relative to the fixture). A server's APIs are fixed when it starts, so the admin API refuses a fixture naming one it does not serve.
+	Apis            *[]FixtureAPIRef         `json:"apis,omitempty"`
 	CredentialTypes *[]FixtureCredentialType `json:"credentialTypes,omitempty"`
 	Credentials     *[]FixtureCredential     `json:"credentials,omitempty"`
 
@@ -604,7 +607,10 @@ type Fixture struct {
 	Groups           *[]FixtureGroup           `json:"groups,omitempty"`
 	OauthClients     *[]FixtureOAuthClient     `json:"oauthClients,omitempty"`
 	ProxyAssignments *[]FixtureProxyAssignment `json:"proxyAssignments,omitempty"`
-	Roles            *[]FixtureRole            `json:"roles,omitempty"`
+
+	// Resources Rows of the resource types of APIs loaded from a spec and a policy (docs/guides/any-openapi.md); the server must serve the API that declares the type.
+	Resources *[]FixtureResource `json:"resources,omitempty"`
+	Roles     *[]FixtureRole     `json:"roles,omitempty"`
 
 	// Settings The initial settings; what `POST /_mock/tenants/{id}/reset` restores. tokenLifetime is a
 	// Duration (unset keeps each vendor's default), sessionLifetime a PositiveDuration (default
@@ -617,11 +623,26 @@ type Fixture struct {
 
 // FixtureAPIKey defines model for FixtureAPIKey.
 type FixtureAPIKey struct {
+	// Api Binds the key to an API loaded from a spec and a policy (its name): only that API accepts it, and it accepts no other key. Empty: a key of the data API. The server must serve the API.
+	Api *string `json:"api,omitempty"`
+
 	// Key The value sent as `Authorization: ApiKey <key>`; no spaces or tabs.
 	Key     string `json:"key"`
 	Name    string `json:"name"`
 	Revoked *bool  `json:"revoked,omitempty"`
 	User    int64  `json:"user"`
+}
+
+// FixtureAPIRef defines model for FixtureAPIRef.
+type FixtureAPIRef struct {
+	// Name The API's name: a shipped API (workiva, flow) when alone.
+	Name string `json:"name"`
+
+	// Policy The policy file (with spec).
+	Policy *string `json:"policy,omitempty"`
+
+	// Spec The OpenAPI 3 spec file.
+	Spec *string `json:"spec,omitempty"`
 }
 
 // FixtureCredential defines model for FixtureCredential.
@@ -773,14 +794,40 @@ type FixtureRateLimit struct {
 	Window *Duration `json:"window,omitempty"`
 }
 
+// FixtureResource defines model for FixtureResource.
+type FixtureResource struct {
+	// EditableByGroups Edit rights, for the operations whose policy says edit: rows.
+	EditableByGroups *[]string `json:"editableByGroups,omitempty"`
+	EditableByUsers  *[]int64  `json:"editableByUsers,omitempty"`
+
+	// Fields The row as the API's schema has it, without its id.
+	Fields *map[string]*FixtureResourceValue `json:"fields,omitempty"`
+
+	// Id The row's id in the type's format (a whole number for integer ids, else text); generated when absent.
+	Id *interface{} `json:"id,omitempty"`
+
+	// Owner The owning user (0 or absent for a row nobody owns); the owner always sees the row.
+	Owner *int64 `json:"owner,omitempty"`
+
+	// SharedWithGroups View rights.
+	SharedWithGroups *[]string `json:"sharedWithGroups,omitempty"`
+	SharedWithUsers  *[]int64  `json:"sharedWithUsers,omitempty"`
+
+	// Type A resource type of a loaded API.
+	Type string `json:"type"`
+}
+
+// FixtureResourceValue Any JSON value, as the loaded API's schema has it.
+type FixtureResourceValue = interface{}
+
 // FixtureRole defines model for FixtureRole.
 type FixtureRole struct {
 	// EntityTypes Entity types the role may read through the API (names of the fixture's entity types, or `*` for all).
 	EntityTypes *[]string `json:"entityTypes,omitempty"`
 	Name        string    `json:"name"`
 
-	// Permissions Permission strings `domain:entity:action` with `*` wildcards (`*`, `integrations:*`, `data:entity:*`).
-	Permissions *[]string `json:"permissions,omitempty"`
+	// Permissions Permission strings `domain:entity:action` with `*` wildcards (`*`, `integrations:*`, `data:entity:*`), or names such as `Manage API keys` (a loaded API's policy names its own).
+	Permissions *[]interface{} `json:"permissions,omitempty"`
 }
 
 // FixtureSettings The initial settings; what `POST /_mock/tenants/{id}/reset` restores. tokenLifetime is a

@@ -57,72 +57,112 @@ type RowDifference struct {
 }
 
 // Judge is the decision function's verdict on a read of entityType by a
-// credential through operation op (no AS-USER): the first step that fails,
-// or nil when the read is allowed.
-type Judge func(cred decide.Credential, op, entityType string) *tenant.StepDenial
+// credential through operation op of api (no AS-USER): the first step that
+// fails, or nil when the read is allowed.
+type Judge func(cred decide.Credential, api, op, entityType string) *tenant.StepDenial
 
-// Reads names, per credential kind, the list read a credential of that
-// kind is judged by (the operation whose spec marks it x-row-read and
-// accepts the kind); "" when there is none.
-type Reads func(kind decide.Kind) string
+// Read is the list read a credential of one kind is judged by for one
+// entity or resource type.
+type Read struct {
+	// API and Operation name the read ("" Operation: there is none).
+	API, Operation string
+	// Rows is how the read applies row-level sharing (a loaded API's
+	// resource type: its policy's rows; an entity type: enforce, under
+	// the tenant's apiDataAccess).
+	Rows tenant.RowAccess
+	// NameField is the body field that names a resource row.
+	NameField string
+}
 
-// Visibility builds the visibility diff for a user and an entity type of
-// tenant t. Each credential of the user is judged for its read operation
-// by judge (the mock's decision function); nothing is recorded.
+// Reads names, per credential kind and type, the list read a credential
+// of that kind is judged by: for an entity type, the operation whose spec
+// marks it x-row-read and accepts the kind; for a resource type of a
+// loaded API, that API's list of the type.
+type Reads func(kind decide.Kind, typeName string) Read
+
+// Visibility builds the visibility diff for a user and an entity type (or
+// a loaded API's resource type) of tenant t. Each credential of the user
+// is judged for its read operation by judge (the mock's decision
+// function); nothing is recorded.
 func Visibility(t *tenant.Tenant, user int64, entityType string, reads Reads, judge Judge) (*VisibilityDiff, error) {
 	u, ok := t.User(user)
 	if !ok {
 		return nil, fmt.Errorf("mockserver: tenant %s has no user %d", t.ID(), user)
 	}
-	et, ok := t.EntityType(entityType)
-	if !ok {
-		return nil, fmt.Errorf("mockserver: tenant %s has no entity type %q", t.ID(), entityType)
+	var views []tenant.RowView
+	var typeName, keyAPI string
+	var err error
+	rows := map[decide.Kind]Read{decide.KindAPIKey: {}, decide.KindBearer: {}}
+	if rt, isResource := t.ResourceTypeOf(entityType); isResource {
+		typeName, keyAPI = entityType, rt.API
+		for k := range rows {
+			rows[k] = reads(k, typeName)
+		}
+		// A resource type's rows are read the same way by both kinds of
+		// credential (one API's policy): the first read found says how.
+		r := rows[decide.KindAPIKey]
+		if r.Operation == "" {
+			r = rows[decide.KindBearer]
+		}
+		views, err = t.ResourceRowViews(typeName, user, r.Rows, r.NameField)
+	} else {
+		et, ok := t.EntityType(entityType)
+		if !ok {
+			return nil, fmt.Errorf("mockserver: tenant %s has no entity type %q", t.ID(), entityType)
+		}
+		typeName = et.Name
+		for k := range rows {
+			rows[k] = reads(k, typeName)
+		}
+		views, err = t.RowViews(et.Name, user)
 	}
-	views, err := t.RowViews(et.Name, user)
 	if err != nil {
 		return nil, err
 	}
 	settings := t.Settings()
-	d := &VisibilityDiff{Tenant: t.ID(), User: user, UserName: u.Name, EntityType: et.Name,
+	d := &VisibilityDiff{Tenant: t.ID(), User: user, UserName: u.Name, EntityType: typeName,
 		APIDataAccess: string(settings.APIDataAccess), UI: RowSet{IDs: []string{}}, Credentials: []CredentialView{}}
 	for _, v := range views {
 		if v.UI {
-			d.UI.IDs = append(d.UI.IDs, v.Ref.String())
+			d.UI.IDs = append(d.UI.IDs, v.Key())
 		}
 	}
 	d.UI.Count = len(d.UI.IDs)
 
-	check := func(cred decide.Credential, op string) {
-		cv := CredentialView{Kind: cred.Caller.Kind, ID: cred.Caller.ID, Operation: op, Rows: RowSet{IDs: []string{}}, APIOnly: []RowDifference{}, UIOnly: []RowDifference{}}
-		cv.Denied = judge(cred, op, et.Name)
+	check := func(cred decide.Credential, read Read) {
+		cv := CredentialView{Kind: cred.Caller.Kind, ID: cred.Caller.ID, Operation: read.Operation, Rows: RowSet{IDs: []string{}}, APIOnly: []RowDifference{}, UIOnly: []RowDifference{}}
+		cv.Denied = judge(cred, read.API, read.Operation, typeName)
+		why := "visible through apiDataAccess: bypass"
+		if read.Rows == tenant.RowsBypass {
+			why = fmt.Sprintf("the %s API reads %s ignoring view rights by design (its policy: rows: bypass for %s)", read.API, typeName, read.Operation)
+		}
 		for _, v := range views {
 			reads := cv.Denied == nil && v.API
 			if reads {
-				cv.Rows.IDs = append(cv.Rows.IDs, v.Ref.String())
+				cv.Rows.IDs = append(cv.Rows.IDs, v.Key())
 			}
 			switch {
 			case reads && !v.UI:
-				cv.APIOnly = append(cv.APIOnly, RowDifference{ID: v.Ref.String(), Name: v.Name,
-					Reason: "visible through apiDataAccess: bypass; the UI hides it: " + v.Why})
+				cv.APIOnly = append(cv.APIOnly, RowDifference{ID: v.Key(), Name: v.Name, Reason: why + "; the UI hides it: " + v.Why})
 			case !reads && v.UI:
-				cv.UIOnly = append(cv.UIOnly, RowDifference{ID: v.Ref.String(), Name: v.Name,
+				cv.UIOnly = append(cv.UIOnly, RowDifference{ID: v.Key(), Name: v.Name,
 					Reason: fmt.Sprintf("the UI shows it (%s); %s", v.Why, apiHides(cv.Denied))})
 			}
 		}
 		cv.Rows.Count = len(cv.Rows.IDs)
 		d.Credentials = append(d.Credentials, cv)
 	}
-	if op := reads(decide.KindAPIKey); op != "" {
+	if read := rows[decide.KindAPIKey]; read.Operation != "" {
 		for _, k := range t.APIKeys() {
-			if k.User == user && !k.Revoked {
-				check(decide.APIKey(k), op)
+			if k.User == user && !k.Revoked && k.API == keyAPI {
+				check(decide.APIKey(k), read)
 			}
 		}
 	}
-	if op := reads(decide.KindBearer); op != "" {
+	if read := rows[decide.KindBearer]; read.Operation != "" {
 		for _, c := range t.OAuthClients() {
 			if c.User == user {
-				check(decide.ClientToken(c, ""), op)
+				check(decide.ClientToken(c, ""), read)
 			}
 		}
 	}

@@ -39,6 +39,10 @@ type Fixture struct {
 	// Resources are rows of the resource types of APIs loaded from a spec
 	// and a policy (ResourceFixture).
 	Resources []ResourceFixture `yaml:"resources" json:"resources,omitempty"`
+	// APIs names APIs to load from a spec and a policy with the fixture
+	// (cmd/mock reads it; a server's APIs are fixed when it starts, so the
+	// admin API refuses a fixture naming one the server does not serve).
+	APIs []APIRefFixture `yaml:"apis" json:"apis,omitempty"`
 
 	// file names the source in error messages; set by Parse.
 	file string
@@ -185,6 +189,31 @@ type OAuthClientFixture struct {
 	Secret   string   `yaml:"secret" json:"secret"`
 	User     int64    `yaml:"user" json:"user"`
 	Scopes   []string `yaml:"scopes" json:"scopes"`
+}
+
+// APIRefFixture names an API loaded from a spec and a policy: a shipped
+// API by name alone, or spec and policy files (relative to the fixture).
+type APIRefFixture struct {
+	Name   string `yaml:"name" json:"name"`
+	Spec   string `yaml:"spec" json:"spec,omitempty"`
+	Policy string `yaml:"policy" json:"policy,omitempty"`
+}
+
+// FixtureAPIs reads the apis section of a fixture's text alone (before the
+// fixture can be checked against the APIs it names).
+func FixtureAPIs(name string, data []byte) ([]APIRefFixture, error) {
+	var f struct {
+		APIs []APIRefFixture `yaml:"apis"`
+	}
+	if err := yaml.Unmarshal(data, &f); err != nil {
+		return nil, &FixtureError{Errs: []*FieldError{{File: name, Line: yamlErrLine(err), Msg: "not valid YAML or JSON: " + err.Error()}}}
+	}
+	for i, a := range f.APIs {
+		if a.Name == "" || a.Spec == "" && a.Policy != "" {
+			return nil, &FixtureError{Errs: []*FieldError{{File: name, Field: at("apis", i), Msg: "an API is {name} (a shipped API) or {name, spec, policy}"}}}
+		}
+	}
+	return f.APIs, nil
 }
 
 // ProxyFixture lets ProxyUserID act as each of UserIDs.

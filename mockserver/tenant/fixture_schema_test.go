@@ -272,7 +272,9 @@ func TestFixtureSchemaAndCheckerAgree(t *testing.T) {
 		{"roles", `roles: [{name: R, permissions: ["*", "integrations:*", "data:entity:add", "a:"], entityTypes: ["*"]}]`, true},
 		{"role without name", "roles: [{permissions: []}]", false},
 		{"permission with ::", `roles: [{name: R, permissions: ["data::add"]}]`, false},
-		{"permission with space", `roles: [{name: R, permissions: ["data entity"]}]`, false},
+		{"permission with a space", `roles: [{name: R, permissions: ["Manage API keys"]}]`, true},
+		{"permission with a trailing space", `roles: [{name: R, permissions: ["data "]}]`, false},
+		{"permission with a leading space", `roles: [{name: R, permissions: [" data"]}]`, false},
 		{"permission empty", `roles: [{name: R, permissions: [""]}]`, false},
 
 		{"user id 0", "users: [{id: 0, name: Ann, email: a@x}]", false},

@@ -238,8 +238,8 @@ func (f *Fixture) ValidateWith(vocab *Vocabulary) error {
 		}
 		roles[r.Name] = true
 		for j, perm := range r.Permissions {
-			if perm == "" || strings.Contains(perm, " ") || strings.Contains(perm, "::") {
-				v.errf(at(p+".permissions", j), "%q is not a permission (domain:entity:action, * wildcards)", perm)
+			if strings.TrimSpace(perm) != perm || perm == "" || strings.Contains(perm, "::") {
+				v.errf(at(p+".permissions", j), "%q is not a permission (domain:entity:action or a name such as \"Manage API keys\", * wildcards; no leading or trailing spaces)", perm)
 			}
 		}
 		for j, t := range r.EntityTypes {
@@ -480,6 +480,11 @@ func (f *Fixture) ValidateWith(vocab *Vocabulary) error {
 	}
 
 	v.validateResources(vocab, users, groups)
+	for i, a := range f.APIs {
+		if !vocab.hasAPI(a.Name) {
+			v.errf(at("apis", i)+".name", "the server does not serve the API %q (its APIs are loaded when it starts: cmd/mock --api, mocktest.WithAPI)", a.Name)
+		}
+	}
 
 	if len(v.errs) > 0 {
 		return &FixtureError{Errs: v.errs}

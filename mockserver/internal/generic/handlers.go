@@ -252,14 +252,28 @@ func (h *handler) editable(rc *pipeline.Request, id string) error {
 func (h *handler) update(rc *pipeline.Request) error {
 	id := rc.Params[h.op.IDParam]
 	rc.Target = rowName(h.op.Resource, id)
-	body, _ := rc.BodyJSON.(map[string]any)
-	if body == nil {
-		return pipeline.BadRequest("", "the request body is a JSON object")
+	var update func(fields map[string]any) error
+	switch body := rc.BodyJSON.(type) {
+	case map[string]any: // the fields to change (a merge of the top-level fields)
+		update = func(fields map[string]any) error {
+			for k, v := range body {
+				fields[k] = v
+			}
+			return nil
+		}
+	case []any: // a JSON Patch (RFC 6902)
+		update = func(fields map[string]any) error { return applyPatch(fields, body) }
+	default:
+		return pipeline.BadRequest("", "the request body is a JSON object (the fields to change) or a JSON Patch array")
 	}
 	if err := h.editable(rc, id); err != nil {
 		return err
 	}
-	r, err := rc.Tenant.UpdateResource(h.op.Resource, id, rc.Verdict.Effective, h.op.Rows, body)
+	r, err := rc.Tenant.UpdateResource(h.op.Resource, id, rc.Verdict.Effective, h.op.Rows, update)
+	var pe *patchError
+	if errors.As(err, &pe) {
+		return pipeline.BadRequest(pe.field, "%s", pe.msg)
+	}
 	if err != nil {
 		return h.missing(rc, id, err)
 	}

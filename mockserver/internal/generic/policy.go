@@ -202,12 +202,11 @@ func Load(name string, spec, policy Source) (*API, error) {
 }
 
 type builder struct {
-	api                 *API
-	spec, policy        string
-	specLines           map[string]int
-	policyLines         map[string]int
-	errs                []*tenant.FieldError
-	resourcesOfPolicies map[string]bool
+	api          *API
+	spec, policy string
+	specLines    map[string]int
+	policyLines  map[string]int
+	errs         []*tenant.FieldError
 }
 
 // specErr reports a problem of the spec at field (a dotted path:
@@ -285,6 +284,7 @@ func (b *builder) build() {
 		}
 	}
 	b.api.Scopes = scopesOf(doc)
+	b.api.finish()
 }
 
 // credentials applies the policy's credentials section to the spec's
@@ -426,6 +426,7 @@ func cmpOr(a, b string) string {
 // lastParam is the last path parameter of a template ("recordId" of
 // /graph/records/{recordId}); "" when the path does not end in one.
 func lastParam(path string) string {
+	path = strings.TrimSuffix(path, "/") // /commits/{id}/, as Django-style APIs spell it
 	seg := path[strings.LastIndex(path, "/")+1:]
 	if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
 		return seg[1 : len(seg)-1]
@@ -465,8 +466,8 @@ func (b *builder) operation(path, method string, op *openapi3.Operation, at stri
 		return
 	}
 	for i, perm := range pol.Permissions {
-		if perm == "" || strings.ContainsAny(perm, " \t") {
-			b.report(rec, "permissions", at, "permission %d, %q, is not a permission (no spaces; * wildcards)", i, perm)
+		if perm == "" || strings.TrimSpace(perm) != perm {
+			b.report(rec, "permissions", at, "permission %d, %q, is not a permission (text without leading or trailing spaces; * wildcards)", i, perm)
 		}
 	}
 	switch pol.Rows {
@@ -572,8 +573,8 @@ func (b *builder) resource(name string, op *openapi3.Operation, at string) {
 	}
 	if rt.IDFormat == "" {
 		if s := rowSchema(op, b.api.Policy.Paging); s != nil {
-			if p := s.Properties[idField]; p != nil && p.Value != nil {
-				rt.IDFormat = idFormat(p.Value)
+			if p := property(s, idField); p != nil {
+				rt.IDFormat = idFormat(p)
 			}
 		}
 	}
@@ -594,6 +595,31 @@ func (a *API) finish() {
 			a.Resources[name] = rt
 		}
 	}
+}
+
+// property is the schema of a property of s, declared by s or by one of
+// its allOf members.
+func property(s *openapi3.Schema, name string) *openapi3.Schema {
+	return propertyAt(s, name, 0)
+}
+
+func propertyAt(s *openapi3.Schema, name string, depth int) *openapi3.Schema {
+	if s == nil || depth > 8 {
+		return nil
+	}
+	if p := s.Properties[name]; p != nil && p.Value != nil {
+		return p.Value
+	}
+	// Later members are the more specific (a page's generic results,
+	// then the type's own), so they are asked first.
+	for _, ref := range slices.Backward(s.AllOf) {
+		if ref != nil {
+			if p := propertyAt(ref.Value, name, depth+1); p != nil {
+				return p
+			}
+		}
+	}
+	return nil
 }
 
 func idFormat(s *openapi3.Schema) string {
@@ -619,8 +645,8 @@ func rowSchema(op *openapi3.Operation, pg *PagingPolicy) *openapi3.Schema {
 		}
 		s := mt.Schema.Value
 		if pg != nil && pg.Items != "" {
-			if items := s.Properties[pg.Items]; items != nil && items.Value != nil && items.Value.Items != nil && items.Value.Items.Value != nil {
-				return items.Value.Items.Value
+			if items := property(s, pg.Items); items != nil && items.Items != nil && items.Items.Value != nil {
+				return items.Items.Value
 			}
 		}
 		if s.Items != nil && s.Items.Value != nil {

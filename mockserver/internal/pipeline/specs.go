@@ -304,6 +304,10 @@ func LoadSpecs(compiled []*APISpec, bindings []Binding) (*Specs, error) {
 	return out, nil
 }
 
+// Link links the server's specs (LinkSpecs) once loaded APIs have joined
+// the built-in ones: each route is the server's own copy.
+func (sp *Specs) Link() { LinkSpecs(sp.all) }
+
 // routedMethods are the methods operations may have, in the order an Allow
 // header lists them.
 var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
@@ -420,6 +424,16 @@ func hasEmptyParam(params map[string]string) bool {
 		}
 	}
 	return false
+}
+
+// API is the spec of the vendor API named api, nil when there is none.
+func (sp *Specs) API(api openapi.API) *APISpec {
+	for _, a := range sp.Vendor {
+		if a.API == api {
+			return a
+		}
+	}
+	return nil
 }
 
 // route returns the vendor operation with id opID, nil when there is none.

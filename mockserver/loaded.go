@@ -1,0 +1,243 @@
+package mockserver
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/generic"
+	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/token"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
+)
+
+// APISource is an API the mock serves beyond its built-in ones: an
+// OpenAPI spec and a policy saying what the spec does not
+// (docs/guides/any-openapi.md). Name is what API keys, audit entries,
+// usage and the admin API name it by. SpecName and PolicyName name the
+// texts in load errors (file names); Fixture, for a shipped API, is its
+// demo fixture section, merged into the embedded demo tenant.
+type APISource struct {
+	Name       string
+	Spec       []byte
+	SpecName   string
+	Policy     []byte
+	PolicyName string
+	Fixture    []byte
+}
+
+// WithAPI serves one more API, from a spec and a policy (the policy may
+// be empty: the spec's x- extensions alone). Load errors, with file, line
+// and field, fail New.
+func WithAPI(src APISource) Option { return func(c *config) { c.apis = append(c.apis, src) } }
+
+// WithAPIFiles serves one more API from a spec file and a policy file
+// ("" for none).
+func WithAPIFiles(name, specPath, policyPath string) Option {
+	return func(c *config) {
+		src, err := APIFromFiles(name, specPath, policyPath)
+		if err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.apis = append(c.apis, src)
+	}
+}
+
+// WithShippedAPI serves an API this module ships (ShippedAPIs: "workiva",
+// "flow"), with its demo fixture section merged into the embedded demo
+// tenant when no other fixture is set.
+func WithShippedAPI(name string) Option {
+	return func(c *config) {
+		src, err := ShippedAPI(name)
+		if err != nil {
+			c.errs = append(c.errs, err)
+			return
+		}
+		c.apis = append(c.apis, src)
+	}
+}
+
+// ShippedAPIs lists the APIs this module ships: a spec, a policy and a
+// demo fixture section each, under openapi/apis/.
+func ShippedAPIs() []string { return openapi.ShippedNames() }
+
+// ShippedAPI is the source of a shipped API.
+func ShippedAPI(name string) (APISource, error) {
+	s, err := openapi.Shipped(name)
+	if err != nil {
+		return APISource{}, fmt.Errorf("mockserver: %w", err)
+	}
+	dir := "openapi/apis/" + name + "/"
+	return APISource{Name: name, Spec: s.Spec, SpecName: dir + "openapi.yaml", Policy: s.Policy, PolicyName: dir + "policy.yaml", Fixture: s.Fixture}, nil
+}
+
+// APIFromFiles reads an API's spec and policy files.
+func APIFromFiles(name, specPath, policyPath string) (APISource, error) {
+	spec, err := os.ReadFile(specPath)
+	if err != nil {
+		return APISource{}, fmt.Errorf("mockserver: API %s: %w", name, err)
+	}
+	src := APISource{Name: name, Spec: spec, SpecName: specPath}
+	if policyPath != "" {
+		if src.Policy, err = os.ReadFile(policyPath); err != nil {
+			return APISource{}, fmt.Errorf("mockserver: API %s: %w", name, err)
+		}
+		src.PolicyName = policyPath
+	}
+	return src, nil
+}
+
+// ParseAPIFlag reads the value of cmd/mock's --api: NAME (a shipped API)
+// or NAME=spec.yaml[,policy.yaml], files relative to dir.
+func ParseAPIFlag(v, dir string) (APISource, error) {
+	name, files, hasFiles := strings.Cut(v, "=")
+	name = strings.TrimSpace(name)
+	if !generic.ValidName(name) {
+		return APISource{}, fmt.Errorf("--api %q: the name is lower-case letters, digits, _ and -, starting with a letter (NAME or NAME=spec.yaml[,policy.yaml])", v)
+	}
+	if !hasFiles {
+		return ShippedAPI(name)
+	}
+	spec, policy, _ := strings.Cut(files, ",")
+	if strings.TrimSpace(spec) == "" {
+		return APISource{}, fmt.Errorf("--api %q: name a spec file: NAME=spec.yaml[,policy.yaml]", v)
+	}
+	rel := func(p string) string {
+		p = strings.TrimSpace(p)
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	return APIFromFiles(name, rel(spec), rel(policy))
+}
+
+// loadedAPIs loads the configured APIs: each spec and policy, checked
+// against the built-in APIs and one another (names, paths, resource
+// types).
+func loadedAPIs(srcs []APISource) ([]*generic.API, *tenant.Vocabulary, error) {
+	if len(srcs) == 0 {
+		return nil, nil, nil
+	}
+	builtin, err := compiledSpecs()
+	if err != nil {
+		return nil, nil, err
+	}
+	paths := map[string]string{} // path template, parameters blanked -> API
+	for _, sp := range builtin {
+		for p := range sp.Doc.Paths.Map() {
+			paths[pathShape(p)] = string(sp.API)
+		}
+	}
+	vocab := &tenant.Vocabulary{Resources: map[string]tenant.ResourceType{}}
+	var out []*generic.API
+	for _, src := range srcs {
+		if !generic.ValidName(src.Name) {
+			return nil, nil, fmt.Errorf("mockserver: API name %q: lower-case letters, digits, _ and -, starting with a letter", src.Name)
+		}
+		if slices.Contains(vocab.APIs, src.Name) || slices.Contains(append(slices.Clone(openapi.VendorAPIs), openapi.Admin), openapi.API(src.Name)) {
+			return nil, nil, fmt.Errorf("mockserver: API name %q is taken", src.Name)
+		}
+		a, err := generic.Load(src.Name, generic.Source{Name: cmpName(src.SpecName, src.Name+" spec"), Data: src.Spec},
+			generic.Source{Name: cmpName(src.PolicyName, src.Name+" policy"), Data: src.Policy})
+		if err != nil {
+			return nil, nil, fmt.Errorf("mockserver: API %s:\n%w", src.Name, err)
+		}
+		for _, p := range slices.Sorted(maps.Keys(a.Doc.Paths.Map())) {
+			if other, ok := paths[pathShape(p)]; ok {
+				return nil, nil, fmt.Errorf("mockserver: API %s: path %s is also the %s API's", src.Name, p, other)
+			}
+			paths[pathShape(p)] = src.Name
+		}
+		for name, rt := range a.Resources {
+			if prev, ok := vocab.Resources[name]; ok {
+				return nil, nil, fmt.Errorf("mockserver: API %s: resource type %s is also the %s API's", src.Name, name, prev.API)
+			}
+			vocab.Resources[name] = rt
+		}
+		vocab.APIs = append(vocab.APIs, src.Name)
+		vocab.Scopes = append(vocab.Scopes, a.Scopes...)
+		out = append(out, a)
+	}
+	return out, vocab, nil
+}
+
+func cmpName(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// pathShape is a path template with its parameters' names blanked, so two
+// APIs' /items/{id} and /items/{itemId} collide.
+func pathShape(p string) string {
+	segs := strings.Split(strings.TrimSuffix(p, "/"), "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, "{") {
+			segs[i] = "{}"
+		}
+	}
+	return strings.ToLower(strings.Join(segs, "/"))
+}
+
+// compileLoaded compiles the loaded APIs' specs and their bindings.
+func compileLoaded(apis []*generic.API) ([]*pipeline.APISpec, []pipeline.Binding, error) {
+	var specs []*pipeline.APISpec
+	var bindings []pipeline.Binding
+	for _, a := range apis {
+		sp, err := pipeline.CompileAPI(a.APIName(), a.Doc, nil, true)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mockserver: API %s: %w", a.Name, err)
+		}
+		h := a.Handlers()
+		for id, rt := range sp.Routes {
+			if rt.Token {
+				h[id] = token.Handler(generic.WriteToken)
+			}
+		}
+		specs = append(specs, sp)
+		bindings = append(bindings, pipeline.Binding{API: a.APIName(), Surface: a.Surface(), Handlers: h})
+	}
+	return specs, bindings, nil
+}
+
+// demoWithSections is the demo fixture with the demo sections of the
+// shipped APIs among srcs.
+func demoWithSections(srcs []APISource, vocab *tenant.Vocabulary) (*tenant.Fixture, error) {
+	var sections []*tenant.Fixture
+	for _, src := range srcs {
+		if len(src.Fixture) == 0 {
+			continue
+		}
+		f, err := tenant.ParseWith("openapi/apis/"+src.Name+"/fixture.yaml", src.Fixture, vocab)
+		if err != nil {
+			return nil, fmt.Errorf("mockserver: API %s: %w", src.Name, err)
+		}
+		sections = append(sections, f)
+	}
+	return tenant.Merge(tenant.Demo(), sections...), nil
+}
+
+// Vocabulary loads the APIs of srcs and returns what they add to what a
+// fixture may name (their scopes, names and resource types), for parsing a
+// fixture before New (tenant.ParseWith); nil without APIs.
+func Vocabulary(srcs ...APISource) (*tenant.Vocabulary, error) {
+	_, vocab, err := loadedAPIs(srcs)
+	return vocab, err
+}
+
+// DemoFixture is the embedded demo fixture with the demo fixture sections
+// of the shipped APIs among srcs: what New serves when no fixture is set.
+func DemoFixture(srcs ...APISource) (*tenant.Fixture, error) {
+	vocab, err := Vocabulary(srcs...)
+	if err != nil {
+		return nil, err
+	}
+	return demoWithSections(srcs, vocab)
+}
