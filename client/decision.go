@@ -1,6 +1,8 @@
 package client
 
 import (
+	"net/http"
+
 	"github.com/tenantkit/tenantkit/internal/wire"
 )
 
@@ -134,4 +136,31 @@ func parseDecision(h string) (Decision, bool) {
 		d.Caller = &Caller{Kind: w.Caller.Kind, ID: w.Caller.ID, User: w.Caller.User}
 	}
 	return d, true
+}
+
+// DecisionHeader is the header in which the tenantkit mock explains its
+// decision on every answer; ExplainHeader, sent with any value, asks it to
+// explain allowed requests too. A plain *http.Client reads the decision
+// with DecisionOf: for an API the mock loads from a spec and a policy,
+// which has no typed client here.
+const (
+	DecisionHeader = wire.DecisionHeader
+	ExplainHeader  = wire.ExplainHeader
+)
+
+// DecisionOf reads the mock's decision from a response of any HTTP client:
+//
+//	req.Header.Set(client.ExplainHeader, "1") // explain allowed requests too
+//	resp, err := http.DefaultClient.Do(req)
+//	...
+//	if d, ok := client.DecisionOf(resp); ok && d.Outcome == client.OutcomeDeny {
+//		log.Printf("refused at %s: %s (fix: %s)", d.Step, d.Reason, d.Fix)
+//	}
+//
+// ok is false when the response has none (a real vendor's).
+func DecisionOf(resp *http.Response) (Decision, bool) {
+	if resp == nil {
+		return Decision{}, false
+	}
+	return parseDecision(resp.Header.Get(wire.DecisionHeader))
 }

@@ -1,11 +1,18 @@
 package mocktest
 
 import (
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client"
@@ -23,6 +30,9 @@ type Server struct {
 	t          testing.TB
 	http       *http.Client // validates responses unless turned off
 	clientOpts []client.Option
+	// tokenURLs are the token endpoints of the APIs loaded with WithAPI
+	// (paths, from their specs), by API name.
+	tokenURLs map[string]string
 }
 
 // Option configures Start.
@@ -38,6 +48,27 @@ type config struct {
 	rateLimit   *tenant.RateLimit
 	faults      *tenant.Faults
 	atEnd       []func(*Server) // run when the test ends, before the server closes
+	apis        []apiOption
+}
+
+// apiOption is an API WithAPI names: its source, or the error reading it.
+type apiOption struct {
+	src mockserver.APISource
+	err error
+}
+
+// WithAPI serves one more API from an OpenAPI spec and a policy file
+// (docs/guides/any-openapi.md): name=specPath[,policyPath] as cmd/mock's
+// --api takes it, relative to the test's directory, or the name of an API
+// this module ships ("workiva", "flow"), whose demo users, grants and rows
+// join the demo tenant. Responses of the API are checked against its spec
+// like the built-in APIs'. A spec or policy that does not load fails the
+// test, naming file, line and field.
+func WithAPI(api string) Option {
+	return func(c *config) {
+		src, err := mockserver.ParseAPIFlag(api, ".")
+		c.apis = append(c.apis, apiOption{src: src, err: err})
+	}
 }
 
 // WithFixture builds the tenant from f instead of the demo tenant.
@@ -83,10 +114,29 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var apis []mockserver.APISource
+	for _, a := range cfg.apis {
+		if a.err != nil {
+			t.Fatalf("mocktest: %v", a.err)
+		}
+		apis = append(apis, a.src)
+	}
 	f := cfg.fixture
 	if cfg.fixtureFile != "" {
+		vocab, err := mockserver.Vocabulary(apis...)
+		if err != nil {
+			t.Fatalf("mocktest: %v", err)
+		}
+		b, err := os.ReadFile(cfg.fixtureFile)
+		if err != nil {
+			t.Fatalf("mocktest: %v", err)
+		}
+		if f, err = tenant.ParseWith(filepath.Base(cfg.fixtureFile), b, vocab); err != nil {
+			t.Fatalf("mocktest: %v", err)
+		}
+	} else if f == nil && len(apis) > 0 {
 		var err error
-		if f, err = tenant.LoadFile(cfg.fixtureFile); err != nil {
+		if f, err = mockserver.DemoFixture(apis...); err != nil {
 			t.Fatalf("mocktest: %v", err)
 		}
 	}
@@ -104,6 +154,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		}
 	}
 	var serverOpts []mockserver.Option
+	for _, a := range apis {
+		serverOpts = append(serverOpts, mockserver.WithAPI(a))
+	}
 	if f != nil {
 		serverOpts = append(serverOpts, mockserver.WithFixture(f))
 	}
@@ -119,9 +172,18 @@ func Start(t testing.TB, opts ...Option) *Server {
 
 	hc := ts.Client()
 	if !cfg.noValidate {
-		hc = &http.Client{Transport: newValidatingTransport(t, hc.Transport)}
+		vt, err := newValidatingTransport(t, hc.Transport, apis)
+		if err != nil {
+			t.Fatalf("mocktest: %v", err)
+		}
+		hc = &http.Client{Transport: vt}
 	}
-	s := &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts}
+	s := &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts, tokenURLs: map[string]string{}}
+	for _, a := range apis {
+		if u, err := specTokenURL(a.Spec); err == nil && u != "" {
+			s.tokenURLs[a.Name] = u
+		}
+	}
 	for _, f := range cfg.atEnd {
 		t.Cleanup(func() { f(s) })
 	}
@@ -134,6 +196,70 @@ func (s *Server) Tenant() *tenant.Tenant { return s.Mock.DefaultTenant() }
 // HTTPClient returns an *http.Client for raw requests to URL; it validates
 // responses as the SDK clients do.
 func (s *Server) HTTPClient() *http.Client { return s.http }
+
+// HTTPClientFor returns an *http.Client whose requests carry cred, for an
+// API without a typed client (one loaded with WithAPI, named by api): an
+// OAuth credential fetches its tokens from that API's token endpoint (its
+// spec's client-credentials tokenUrl), through golang.org/x/oauth2 as
+// package auth does; APIKey sends "Authorization: ApiKey <key>", Bearer
+// "Authorization: Bearer <value>" (an API whose keys are bearer values).
+// Responses are checked against the specs, like HTTPClient's. Read the
+// mock's decision with client.DecisionOf.
+func (s *Server) HTTPClientFor(api string, cred Credential) *http.Client {
+	s.t.Helper()
+	var p auth.Provider
+	if cred.kind == credOAuth {
+		path, ok := s.tokenURLs[api]
+		if !ok {
+			s.t.Fatalf("mocktest: API %s has no token endpoint (load it with WithAPI; its spec's oauth2 scheme names the tokenUrl)", api)
+		}
+		cfg := auth.ClientCredentialsConfig{TokenURL: strings.TrimSuffix(s.URL, "/") + path, ClientID: cred.id, ClientSecret: cred.secret,
+			Style: auth.StyleBasic, HTTPClient: s.http, Scopes: cred.scopes}
+		var err error
+		if p, err = auth.NewClientCredentials(cfg); err != nil {
+			s.t.Fatalf("mocktest: %s: %v", cred, err)
+		}
+	} else {
+		p = s.provider(cred, client.CredentialsAPI)
+	}
+	return &http.Client{Transport: &authTransport{base: s.http.Transport, p: p}}
+}
+
+// authTransport sets a provider's credential on each request.
+type authTransport struct {
+	base http.RoundTripper
+	p    auth.Provider // nil: no credential
+}
+
+func (at *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if at.p != nil {
+		req = req.Clone(req.Context())
+		if err := at.p.Apply(req); err != nil {
+			return nil, err
+		}
+	}
+	base := at.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(req)
+}
+
+// specTokenURL reads the client-credentials tokenUrl of a spec's oauth2
+// scheme ("" for none).
+func specTokenURL(spec []byte) (string, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		return "", err
+	}
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.SecuritySchemes)) {
+		ref := doc.Components.SecuritySchemes[name]
+		if ref.Value != nil && ref.Value.Flows != nil && ref.Value.Flows.ClientCredentials != nil {
+			return ref.Value.Flows.ClientCredentials.TokenURL, nil
+		}
+	}
+	return "", nil
+}
 
 // Client returns an SDK client for the tenant that authenticates with cred.
 // Options given here come after those of WithClientOptions. It fails the

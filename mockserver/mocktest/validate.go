@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
 	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -57,10 +60,25 @@ var loadRouters = sync.OnceValues(func() (*specRouters, error) {
 type validatingTransport struct {
 	t    testing.TB
 	base http.RoundTripper
+	// loaded routes the APIs loaded from a spec and a policy (WithAPI).
+	loaded []routers.Router
 }
 
-func newValidatingTransport(t testing.TB, base http.RoundTripper) *validatingTransport {
-	return &validatingTransport{t: t, base: base}
+func newValidatingTransport(t testing.TB, base http.RoundTripper, apis []mockserver.APISource) (*validatingTransport, error) {
+	vt := &validatingTransport{t: t, base: base}
+	for _, a := range apis {
+		doc, err := openapi3.NewLoader().LoadFromData(a.Spec)
+		if err != nil {
+			return nil, fmt.Errorf("API %s: %w", a.Name, err)
+		}
+		doc.Servers = nil
+		r, err := legacy.NewRouter(doc)
+		if err != nil {
+			return nil, fmt.Errorf("router for API %s: %w", a.Name, err)
+		}
+		vt.loaded = append(vt.loaded, r)
+	}
+	return vt, nil
 }
 
 func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -74,7 +92,7 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 		return nil, err
 	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if err := checkResponse(req, resp, body); err != nil {
+	if err := checkResponse(req, resp, body, vt.loaded); err != nil {
 		vt.t.Errorf("mocktest: %v", err)
 	}
 	return resp, nil
@@ -83,7 +101,7 @@ func (vt *validatingTransport) RoundTrip(req *http.Request) (*http.Response, err
 // checkResponse validates one response; requests that match no operation
 // (an unknown path, a method the path does not allow: a 405) are not
 // checked.
-func checkResponse(req *http.Request, resp *http.Response, body []byte) error {
+func checkResponse(req *http.Request, resp *http.Response, body []byte, loaded []routers.Router) error {
 	if resp.StatusCode == http.StatusMethodNotAllowed {
 		return nil
 	}
@@ -92,7 +110,7 @@ func checkResponse(req *http.Request, resp *http.Response, body []byte) error {
 		return fmt.Errorf("load specs: %w", err)
 	}
 	admin := strings.HasPrefix(req.URL.Path, "/_mock/")
-	list := rs.vendor
+	list := append(slices.Clip(rs.vendor), loaded...)
 	if admin {
 		list = []routers.Router{rs.admin}
 	}

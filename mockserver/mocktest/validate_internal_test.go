@@ -47,7 +47,9 @@ func TestValidatingTransportCatchesSpecViolations(t *testing.T) {
 			}))
 			defer srv.Close()
 			rt := &recordingT{TB: t}
-			hc := &http.Client{Transport: newValidatingTransport(rt, srv.Client().Transport)}
+			vt, err := newValidatingTransport(rt, srv.Client().Transport, nil)
+			require.NoError(t, err)
+			hc := &http.Client{Transport: vt}
 			resp, err := hc.Get(srv.URL + "/api/v2/integrations/credentials/types")
 			require.NoError(t, err)
 			body, _ := io.ReadAll(resp.Body)

@@ -68,8 +68,9 @@ type APIKey struct {
 	// API is the loaded API the key belongs to ("" for the data API's
 	// keys): only that API accepts it.
 	API string
-	// ID identifies a key an API issued (issue-key) in that API's answers;
-	// "" for a fixture's key.
+	// ID numbers a loaded API's key in that API's answers (from 1, per
+	// API: the fixture's in order, then those it issues); "" for a data
+	// API key.
 	ID string
 }
 

@@ -574,11 +574,12 @@ func (t *Tenant) IssueAPIKey(api string, user int64, onePerUser bool) (APIKey, e
 	return *k, nil
 }
 
-// apiKeyByID finds a key of api by its ID, or by its name when it has none
-// (a fixture's key). The caller holds t.mu.
+// apiKeyByID finds a key of api by its ID (a loaded API's keys are
+// numbered from 1: the fixture's in order, then those it issues). The
+// caller holds t.mu.
 func (t *Tenant) apiKeyByID(api, id string) *APIKey {
 	for _, k := range t.apiKeys {
-		if k.API == api && (k.ID == id || k.ID == "" && k.Name == id) {
+		if k.API == api && k.ID == id {
 			return k
 		}
 	}
@@ -597,8 +598,7 @@ func (t *Tenant) APIKeysOf(api string, user int64) []APIKey {
 	return out
 }
 
-// RevokeAPIKey revokes the key of api named id (its ID, or a fixture key's
-// name); user > 0 revokes only a key of that user (another's is
+// RevokeAPIKey revokes the key of api numbered id; user > 0 revokes only a key of that user (another's is
 // ErrNotFound, like a missing one).
 func (t *Tenant) RevokeAPIKey(api, id string, user int64) (APIKey, error) {
 	t.lock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -238,8 +239,14 @@ func (t *Tenant) Reset() error {
 		t.logins[strings.ToLower(login)] = u.ID
 	}
 	t.apiKeys = map[string]*APIKey{}
+	keysOf := map[string]int{} // a loaded API's keys are numbered from 1, in fixture order
 	for _, k := range f.APIKeys {
-		t.apiKeys[k.Key+t.suffix] = &APIKey{Name: k.Name, Key: k.Key + t.suffix, User: k.User, Revoked: k.Revoked, API: k.API}
+		key := &APIKey{Name: k.Name, Key: k.Key + t.suffix, User: k.User, Revoked: k.Revoked, API: k.API}
+		if k.API != "" {
+			keysOf[k.API]++
+			key.ID = strconv.Itoa(keysOf[k.API])
+		}
+		t.apiKeys[k.Key+t.suffix] = key
 	}
 	t.clients = map[string]*OAuthClient{}
 	for _, c := range f.OAuthClients {

@@ -307,21 +307,23 @@ func (h *handler) example(rc *pipeline.Request) error {
 	return nil
 }
 
-// keyBody is an API key as the API's key operations answer it; the secret
-// only when issued.
+// keyBody is an API key as the API's key operations answer it: its id (a
+// number where the spec's key schema says integer), name, user and
+// whether it is active; the secret only when issued.
 func (h *handler) keyBody(k tenant.APIKey, secret bool) map[string]any {
 	kp := h.api.Policy.APIKeys
-	body := map[string]any{"id": keyID(k), "name": k.Name, "active": !k.Revoked}
+	body := map[string]any{"name": k.Name, "active": !k.Revoked}
+	body["id"] = k.ID
+	if h.api.KeyIDInteger {
+		n, _ := strconv.ParseInt(k.ID, 10, 64)
+		body["id"] = n
+	}
 	body[cmpOr(kp.UserField, "user")] = k.User
 	if secret {
 		body[kp.SecretField] = k.Key
 	}
 	return body
 }
-
-// keyID is the id an API's answers name a key by: its issued id, or a
-// fixture key's name.
-func keyID(k tenant.APIKey) string { return cmpOr(k.ID, k.Name) }
 
 func (h *handler) issueKey(rc *pipeline.Request) error {
 	kp := h.api.Policy.APIKeys
@@ -343,7 +345,7 @@ func (h *handler) issueKey(rc *pipeline.Request) error {
 	case err != nil:
 		return err
 	}
-	rc.Target, rc.Write = "api-key "+keyID(k), true
+	rc.Target, rc.Write = "api-key "+k.ID, true
 	rc.WriteJSON(http.StatusCreated, "application/json", h.keyBody(k, true))
 	return nil
 }

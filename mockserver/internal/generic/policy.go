@@ -162,6 +162,9 @@ type API struct {
 	Scopes        []string
 	// Spec is the spec's text, served by the admin API.
 	Spec []byte
+	// KeyIDInteger: the API's key ids are numbers (its issue-key answer's
+	// id is an integer).
+	KeyIDInteger bool
 }
 
 // Load reads an API from its spec and its policy (policy.Data may be
@@ -496,6 +499,13 @@ func (b *builder) operation(path, method string, op *openapi3.Operation, at stri
 		if b.api.Policy.APIKeys == nil || b.api.Policy.APIKeys.SecretField == "" {
 			b.report(rec, "action", at, "a %s operation needs the policy's apiKeys section (with its secretField)", o.Action)
 			return
+		}
+		if o.Action == ActionIssueKey {
+			if s := rowSchema(op, nil); s != nil {
+				if p := property(s, "id"); p != nil && p.Type.Is("integer") {
+					b.api.KeyIDInteger = true
+				}
+			}
 		}
 	}
 	if o.Edit && o.Action != ActionUpdate && o.Action != ActionDelete {

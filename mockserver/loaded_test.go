@@ -1,0 +1,244 @@
+package mockserver_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/internal/wire"
+	"github.com/tenantkit/tenantkit/mockserver"
+)
+
+// loadedMock is a mock serving loaded APIs on a loopback listener.
+type loadedMock struct {
+	t   *testing.T
+	srv *mockserver.Server
+	url string
+}
+
+func startLoaded(t *testing.T, opts ...mockserver.Option) *loadedMock {
+	t.Helper()
+	srv, err := mockserver.New(opts...)
+	require.NoError(t, err)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &loadedMock{t: t, srv: srv, url: ts.URL}
+}
+
+// answer is one response: status, decoded JSON body and decision header.
+type answer struct {
+	status   int
+	body     map[string]any
+	list     []any
+	raw      string
+	decision wire.Decision
+}
+
+func (m *loadedMock) do(method, path, auth string, body any) answer {
+	m.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(m.t, err)
+		rd = bytes.NewReader(b)
+	}
+	target := path
+	if !strings.HasPrefix(path, "http") {
+		target = m.url + path
+	}
+	req, err := http.NewRequest(method, target, rd)
+	require.NoError(m.t, err)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(m.t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(m.t, err)
+	a := answer{status: resp.StatusCode, raw: string(raw)}
+	_ = json.Unmarshal(raw, &a.body)
+	_ = json.Unmarshal(raw, &a.list)
+	if h := resp.Header.Get(wire.DecisionHeader); h != "" {
+		require.NoError(m.t, json.Unmarshal([]byte(h), &a.decision))
+	}
+	return a
+}
+
+// token gets a client-credentials token from a token endpoint: client id
+// and secret <id>-secret, as the shipped fixtures spell them.
+func (m *loadedMock) token(path, client string) string {
+	m.t.Helper()
+	form := url.Values{"grant_type": {"client_credentials"}}
+	req, err := http.NewRequest(http.MethodPost, m.url+path, strings.NewReader(form.Encode()))
+	require.NoError(m.t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(client, client+"-secret")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(m.t, err)
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	require.Equal(m.t, http.StatusOK, resp.StatusCode)
+	require.NoError(m.t, json.NewDecoder(resp.Body).Decode(&tok))
+	return "Bearer " + tok.AccessToken
+}
+
+// rowIDs lists the id field of each item of a list.
+func rowIDs(items any) []string {
+	var out []string
+	list, _ := items.([]any)
+	for _, it := range list {
+		m, _ := it.(map[string]any)
+		switch v := m["id"].(type) {
+		case string:
+			out = append(out, v)
+		case float64:
+			out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
+		}
+	}
+	return out
+}
+
+const (
+	wkToken       = "/iam/v1/oauth2/token"
+	wkConsolidate = "a1f0c3e2b4d6480f9e1a2b3c4d5e6f70" // owned by 5001, shared with WK Finance, editable by 5004
+	wkBoardPack   = "b2e1d4f3c5a7491a8f2b3c4d5e6f7081" // shared with WK Finance, editable by nobody else
+	wkPayroll     = "c3d2e5a4b6f84a2b9a3c4d5e6f708192" // shared with nobody
+	wkTax         = "d4c3f6b5a7e94b3c8b4d5e6f708192a3" // owned by 5002, editable by WK Finance
+)
+
+// A grant holding graph:read alone is refused graph:write operations with
+// a 403 in the Workiva error body naming the missing scope; its reads work.
+func TestWorkivaScopeIsNamedInTheVendorErrorBody(t *testing.T) {
+	m := startLoaded(t, mockserver.WithShippedAPI("workiva"))
+	reader := m.token(wkToken, "wk-graph-reader")
+
+	a := m.do(http.MethodGet, "/graph/records?$filter=type%20eq%20'Issue'", reader, nil)
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	assert.NotEmpty(t, a.body["data"])
+
+	a = m.do(http.MethodPost, "/graph/edits", reader, map[string]any{"data": []any{}})
+	require.Equal(t, http.StatusForbidden, a.status, a.raw)
+	assert.Equal(t, "403Forbidden", a.body["code"])
+	assert.Equal(t, "Missing required oauth scopes: graph:write", a.body["message"])
+	assert.Equal(t, "https://developers.workiva.com", a.body["documentationUrl"])
+	assert.Equal(t, wire.StepScope, a.decision.Step)
+	assert.Equal(t, []string{"graph:write"}, a.decision.Missing)
+
+	// A token of the Workiva API is no credential of the built-in APIs.
+	a = m.do(http.MethodGet, "/api/v2/integrations/credentials", reader, nil)
+	assert.Equal(t, http.StatusUnauthorized, a.status, a.raw)
+}
+
+// Both layers refuse: a grant holding file:write whose user lacks the
+// edit permission, and a user who may edit spreadsheets but not this one.
+func TestWorkivaGrantAndUserLayersBothRefuse(t *testing.T) {
+	m := startLoaded(t, mockserver.WithShippedAPI("workiva"))
+	patch := []any{map[string]any{"op": "replace", "path": "/name", "value": "Renamed"}}
+
+	finance := m.token(wkToken, "wk-finance-reader") // file:write, user 5002 without workiva:spreadsheets:edit
+	a := m.do(http.MethodPatch, "/spreadsheets/"+wkConsolidate, finance, patch)
+	require.Equal(t, http.StatusForbidden, a.status, a.raw)
+	assert.Equal(t, wire.StepPermission, a.decision.Step)
+	assert.Equal(t, wire.CodeMissingPermissions, a.decision.Code)
+	assert.Equal(t, "403Forbidden", a.body["code"])
+
+	editor := m.token(wkToken, "wk-sheets-writer") // user 5004 holds workiva:spreadsheets:edit
+	a = m.do(http.MethodPatch, "/spreadsheets/"+wkBoardPack, editor, patch)
+	require.Equal(t, http.StatusForbidden, a.status, a.raw)
+	assert.Equal(t, wire.StepPermission, a.decision.Step)
+	assert.Equal(t, wire.CodeRowNotEditable, a.decision.Code)
+	assert.Contains(t, a.decision.Reason, "/spreadsheets/"+wkBoardPack)
+
+	a = m.do(http.MethodPatch, "/spreadsheets/"+wkPayroll, editor, patch)
+	assert.Equal(t, http.StatusNotFound, a.status, "a spreadsheet not shared with the user is not found: %s", a.raw)
+
+	a = m.do(http.MethodPatch, "/spreadsheets/"+wkConsolidate, editor, patch)
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	assert.Equal(t, "Renamed", a.body["name"])
+	a = m.do(http.MethodGet, "/spreadsheets/"+wkConsolidate, editor, nil)
+	assert.Equal(t, "Renamed", a.body["name"], "the patch is stored")
+
+	// A patch the row cannot take is a 400 naming the operation, and
+	// changes nothing.
+	a = m.do(http.MethodPatch, "/spreadsheets/"+wkConsolidate, editor,
+		[]any{map[string]any{"op": "replace", "path": "/name", "value": "Again"}, map[string]any{"op": "remove", "path": "/nothing"}})
+	require.Equal(t, http.StatusBadRequest, a.status, a.raw)
+	assert.Contains(t, a.body["message"], "patch[1]")
+	a = m.do(http.MethodGet, "/spreadsheets/"+wkConsolidate, editor, nil)
+	assert.Equal(t, "Renamed", a.body["name"])
+}
+
+// Lists hold only the rows shared with the grant's user, page after page
+// ($maxpagesize, @nextLink).
+func TestWorkivaListsHoldOnlySharedRows(t *testing.T) {
+	m := startLoaded(t, mockserver.WithShippedAPI("workiva"))
+	editor := m.token(wkToken, "wk-sheets-writer") // user 5004, group WK Finance
+
+	a := m.do(http.MethodGet, "/spreadsheets", editor, nil)
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	all := rowIDs(a.body["data"])
+	assert.ElementsMatch(t, []string{wkConsolidate, wkBoardPack, wkTax}, all)
+	assert.NotContains(t, a.body, "@nextLink", "one page holds every row")
+
+	var paged []string
+	next := "/spreadsheets?$maxpagesize=1"
+	for pages := 0; next != "" && pages < 10; pages++ {
+		a = m.do(http.MethodGet, next, editor, nil)
+		require.Equal(t, http.StatusOK, a.status, a.raw)
+		got := rowIDs(a.body["data"])
+		require.Len(t, got, 1)
+		paged = append(paged, got...)
+		next, _ = a.body["@nextLink"].(string)
+	}
+	assert.Equal(t, all, paged, "the pages hold the same rows, in order")
+
+	a = m.do(http.MethodGet, "/spreadsheets?$next=not-a-cursor", editor, nil)
+	assert.Equal(t, http.StatusBadRequest, a.status, a.raw)
+	a = m.do(http.MethodGet, "/spreadsheets?$maxpagesize=1001", editor, nil)
+	assert.Equal(t, http.StatusBadRequest, a.status, "the spec's maximum page size: %s", a.raw)
+
+	a = m.do(http.MethodGet, "/spreadsheets/"+wkPayroll, editor, nil)
+	assert.Equal(t, http.StatusNotFound, a.status)
+	assert.Equal(t, "404NotFound", a.body["code"])
+}
+
+// After a run, the least-privilege report names the scopes a grant used,
+// and the suggested manifest is the minimal scope set.
+func TestWorkivaLeastPrivilegeNamesTheScopesUsed(t *testing.T) {
+	m := startLoaded(t, mockserver.WithShippedAPI("workiva"))
+	full := m.token(wkToken, "wk-integration") // may be issued graph:read graph:write file:read file:write
+	for _, p := range []string{"/graph/records?$filter=x", "/graph/types", "/spreadsheets"} {
+		require.Equal(t, http.StatusOK, m.do(http.MethodGet, p, full, nil).status, p)
+	}
+	rep, err := m.srv.LeastPrivilege("default")
+	require.NoError(t, err)
+	var found bool
+	for _, c := range rep.Credentials {
+		if c.ID != "wk-integration" {
+			continue
+		}
+		found = true
+		assert.ElementsMatch(t, []string{"graph:read", "file:read"}, c.Scopes.Used)
+		assert.ElementsMatch(t, []string{"graph:write", "file:write"}, c.Scopes.Unused)
+	}
+	require.True(t, found)
+	man := rep.Manifest("wk-integration")
+	require.Len(t, man.Credentials, 1)
+	assert.ElementsMatch(t, []string{"graph:read", "file:read"}, man.Credentials[0].Scopes)
+	assert.ElementsMatch(t, []string{"graph_records", "graph_types", "spreadsheets"}, man.Credentials[0].EntityTypes)
+}
