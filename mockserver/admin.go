@@ -144,7 +144,15 @@ func (s *Server) tenantInfo(t *tenant.Tenant) adminapi.TenantInfo {
 		info.Users = append(info.Users, adminapi.TenantUser{Id: u.ID, Name: u.Name, Login: u.Login})
 	}
 	for _, k := range keys {
-		info.ApiKeys = append(info.ApiKeys, adminapi.TenantAPIKey{Name: k.Name, Key: k.Key, User: k.User, Revoked: k.Revoked})
+		key := k.Key
+		if k.Issued { // made at run time: its value was shown once, to its maker
+			key = ""
+		}
+		var api *string
+		if k.API != "" {
+			api = &k.API
+		}
+		info.ApiKeys = append(info.ApiKeys, adminapi.TenantAPIKey{Name: k.Name, Key: key, User: k.User, Revoked: k.Revoked, Api: api})
 	}
 	for _, c := range clients {
 		scopes := c.Scopes

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/generic"
 	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/token"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
@@ -29,6 +30,10 @@ type APISource struct {
 	PolicyName string
 	Fixture    []byte
 }
+
+// LoadError is every problem of an API's spec and policy, each located by
+// file, line and field (New and Vocabulary return it, wrapped).
+type LoadError = generic.LoadError
 
 // WithAPI serves one more API, from a spec and a policy (the policy may
 // be empty: the spec's x- extensions alone). Load errors, with file, line
@@ -240,4 +245,31 @@ func DemoFixture(srcs ...APISource) (*tenant.Fixture, error) {
 		return nil, err
 	}
 	return demoWithSections(srcs, vocab)
+}
+
+// LoadedAPI describes an API the server loaded from a spec and a policy:
+// its name, the Authorization word its API keys are sent with ("" when it
+// takes none) and its token endpoint ("" when it has none).
+type LoadedAPI struct {
+	Name     string
+	KeyWord  string
+	TokenURL string
+}
+
+// LoadedAPIs lists the APIs the server loaded from a spec and a policy, in
+// the order they were given.
+func (s *Server) LoadedAPIs() []LoadedAPI {
+	var out []LoadedAPI
+	for _, a := range s.loaded {
+		sp := s.env.Specs.API(a.APIName())
+		la := LoadedAPI{Name: a.Name, TokenURL: decide.TokenURL(sp.Doc)}
+		for _, id := range slices.Sorted(maps.Keys(sp.Routes)) {
+			if w := sp.Routes[id].Rule.Schemes.Word(decide.KindAPIKey); w != "" {
+				la.KeyWord = w
+				break
+			}
+		}
+		out = append(out, la)
+	}
+	return out
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -241,4 +243,68 @@ func TestWorkivaLeastPrivilegeNamesTheScopesUsed(t *testing.T) {
 	require.Len(t, man.Credentials, 1)
 	assert.ElementsMatch(t, []string{"graph:read", "file:read"}, man.Credentials[0].Scopes)
 	assert.ElementsMatch(t, []string{"graph_records", "graph_types", "spreadsheets"}, man.Credentials[0].EntityTypes)
+}
+
+// workivaScript is a run of requests over every kind of Workiva operation:
+// reads, lists, a refused scope, refused and allowed writes.
+func workivaScript(m *loadedMock) []answer {
+	var out []answer
+	for _, client := range []string{"wk-graph-reader", "wk-sheets-writer", "wk-finance-reader", "wk-integration", "wk-no-access"} {
+		tok := m.token(wkToken, client)
+		for _, req := range []struct {
+			method, path string
+			body         any
+		}{
+			{http.MethodGet, "/graph/types", nil},
+			{http.MethodGet, "/graph/types/Issue", nil},
+			{http.MethodGet, "/graph/records?$filter=x&$maxpagesize=1", nil},
+			{http.MethodPost, "/graph/edits", map[string]any{"data": []any{}}},
+			{http.MethodGet, "/spreadsheets", nil},
+			{http.MethodGet, "/spreadsheets/" + wkPayroll, nil},
+			{http.MethodPatch, "/spreadsheets/" + wkBoardPack, []any{map[string]any{"op": "replace", "path": "/name", "value": "x"}}},
+			{http.MethodPatch, "/spreadsheets/" + wkTax, []any{map[string]any{"op": "replace", "path": "/name", "value": "y"}}},
+			{http.MethodGet, "/spreadsheets/" + wkConsolidate + "/sheets", nil},
+			{http.MethodGet, "/files", nil},
+		} {
+			a := m.do(req.method, req.path, tok, req.body)
+			a.decision.Caller = nil                      // tokens differ; the client is in the decision's reason
+			a.raw = strings.ReplaceAll(a.raw, m.url, "") // the servers' addresses differ
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// The Workiva-shaped spec stripped of every x- extension, with a policy
+// that states what the extensions said, behaves exactly as the shipped
+// spec does.
+func TestSpecWithoutExtensionsAndAPolicyBehavesTheSame(t *testing.T) {
+	shipped, err := mockserver.ShippedAPI("workiva")
+	require.NoError(t, err)
+	plain := shipped
+	plain.Spec, plain.SpecName = mustRead(t, "testdata/apis/workiva-plain.openapi.yaml"), "workiva-plain.openapi.yaml"
+	plain.Policy, plain.PolicyName = mustRead(t, "testdata/apis/workiva-plain.policy.yaml"), "workiva-plain.policy.yaml"
+	require.False(t, regexp.MustCompile(`(?m)^\s*-?\s*x-[a-z-]+:`).Match(plain.Spec), "the plain spec has no extensions")
+
+	want := workivaScript(startLoaded(t, mockserver.WithAPI(shipped)))
+	got := workivaScript(startLoaded(t, mockserver.WithAPI(plain)))
+	require.Len(t, got, len(want))
+	var refused int
+	for i := range want {
+		w, g := want[i], got[i]
+		assert.Equal(t, w.status, g.status, "request %d", i)
+		assert.Equal(t, w.decision, g.decision, "request %d", i)
+		assert.JSONEq(t, w.raw, g.raw, "request %d", i)
+		if w.status == http.StatusForbidden {
+			refused++
+		}
+	}
+	assert.Greater(t, refused, 5, "the script meets refusals at several steps")
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return b
 }

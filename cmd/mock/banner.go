@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"github.com/tenantkit/tenantkit/mockserver/console"
@@ -65,8 +66,28 @@ func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL,
 		_ = tw.Flush()
 	}
 
-	if keys := t.APIKeys(); len(keys) > 0 {
-		fmt.Fprintf(&b, "\nAPI keys (data API, Authorization: ApiKey <key>; reports, audit and manifests name a key by its name):\n")
+	loaded := srv.LoadedAPIs()
+	keyHeadings := map[string]string{"": "API keys (data API, Authorization: ApiKey <key>; reports, audit and manifests name a key by its name):"}
+	apiOrder := []string{""}
+	tokenAPIs := []string{"credentials", "relationship"}
+	for _, a := range loaded {
+		apiOrder = append(apiOrder, a.Name)
+		keyHeadings[a.Name] = fmt.Sprintf("API keys of the %s API (Authorization: %s <key>; no other API accepts them):", a.Name, cmp.Or(a.KeyWord, "?"))
+		if a.TokenURL != "" {
+			tokenAPIs = append(tokenAPIs, a.Name+" (POST "+a.TokenURL+")")
+		}
+	}
+	for _, api := range apiOrder {
+		var keys []tenant.APIKey
+		for _, k := range t.APIKeys() {
+			if k.API == api {
+				keys = append(keys, k)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s\n", keyHeadings[api])
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, k := range keys {
 			note := ""
@@ -79,7 +100,7 @@ func writeBanner(w io.Writer, srv *mockserver.Server, t *tenant.Tenant, baseURL,
 	}
 
 	if clients := t.OAuthClients(); len(clients) > 0 {
-		fmt.Fprintf(&b, "\nOAuth clients (client credentials; credentials and relationship APIs):\n")
+		fmt.Fprintf(&b, "\nOAuth clients (client credentials; %s APIs):\n", joinAnd(tokenAPIs))
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		for _, c := range clients {
 			fmt.Fprintf(tw, "  %s\tsecret %s\tuser %s\tscopes: %s\n", display(c.ClientID), display(c.Secret), userRef(c.User), listOrNone(c.Scopes))
@@ -122,6 +143,14 @@ func display(s string) string {
 		return s
 	}
 	return strconv.Quote(s)
+}
+
+// joinAnd joins words as a sentence lists them: "a, b and c".
+func joinAnd(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " and " + words[len(words)-1]
 }
 
 func listOrNone(l []string) string {

@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	log := newLogger(cfg, stderr)
 	apis, err := loadAPIs(cfg)
 	if err != nil {
-		printFixtureError(stderr, cfg.fixture, err)
+		printAPIError(stderr, cfg.fixture, err)
 		return exitUsage
 	}
 	fixture, source, err := loadFixture(cfg.fixture, apis)
@@ -303,6 +303,29 @@ func printFixtureError(w io.Writer, path string, err error) {
 		return
 	}
 	fmt.Fprintf(w, "mock: %s\n", oneLine(err.Error()))
+}
+
+// printAPIError writes a problem of the loaded APIs to stderr: one line per
+// problem of a spec or a policy, each naming file, line and field; a file
+// that cannot be read by its path.
+func printAPIError(w io.Writer, fixture string, err error) {
+	var le *mockserver.LoadError
+	var fe *tenant.FixtureError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &le):
+		for _, e := range le.Errs {
+			fmt.Fprintf(w, "mock: %s\n", oneLine(e.Error()))
+		}
+	case errors.As(err, &fe):
+		printFixtureError(w, fixture, err)
+	case errors.As(err, &pe) && pe.Path == fixture:
+		fmt.Fprintf(w, "mock: cannot read fixture %s: %v\n", pe.Path, pe.Err)
+	case errors.As(err, &pe):
+		fmt.Fprintf(w, "mock: cannot read %s: %v\n", pe.Path, pe.Err)
+	default:
+		fmt.Fprintf(w, "mock: %s\n", oneLine(strings.TrimPrefix(err.Error(), "mockserver: ")))
+	}
 }
 
 // oneLine keeps a message that quotes a multi-line source on one line.

@@ -1194,7 +1194,10 @@ type StepDenial struct {
 
 // TenantAPIKey defines model for TenantAPIKey.
 type TenantAPIKey struct {
-	// Key The key value to send as `Authorization: ApiKey <key>`.
+	// Api The API loaded from a spec and a policy that the key belongs to; absent for a data API key.
+	Api *string `json:"api,omitempty"`
+
+	// Key The key value to send as `Authorization: ApiKey <key>` (a fixture's public test value). Empty for a key an API issued at run time (issue-key): its value is shown once, to the caller that made it.
 	Key     string `json:"key"`
 	Name    string `json:"name"`
 	Revoked bool   `json:"revoked"`

@@ -113,7 +113,9 @@ func Build(t *tenant.Tenant) *Report {
 	}
 	for _, k := range t.APIKeys() {
 		add(decide.CallerAPIKey, k.Name, k.User, k.Revoked, nil)
-		r.Credentials[len(r.Credentials)-1].Key = k.Key
+		if !k.Issued { // a key an API issued at run time was shown once, to its maker
+			r.Credentials[len(r.Credentials)-1].Key = k.Key
+		}
 	}
 	for _, c := range t.OAuthClients() {
 		add(decide.CallerClient, c.ClientID, c.User, false, c.Scopes)

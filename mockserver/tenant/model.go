@@ -72,6 +72,10 @@ type APIKey struct {
 	// API: the fixture's in order, then those it issues); "" for a data
 	// API key.
 	ID string
+	// Issued: an API made the key at run time (issue-key). Its value was
+	// shown once, to the caller that made it; no report or admin answer
+	// repeats it.
+	Issued bool
 }
 
 // OAuthClient is a client-credentials grant bound to a user: its tokens carry

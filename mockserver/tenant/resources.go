@@ -569,7 +569,7 @@ func (t *Tenant) IssueAPIKey(api string, user int64, onePerUser bool) (APIKey, e
 		n++
 		id = strconv.Itoa(n + 1)
 	}
-	k := &APIKey{Name: api + "-key-" + id, Key: hex.EncodeToString(b[:]) + t.suffix, User: user, API: api, ID: id}
+	k := &APIKey{Name: api + "-key-" + id, Key: hex.EncodeToString(b[:]) + t.suffix, User: user, API: api, ID: id, Issued: true}
 	t.apiKeys[k.Key] = k
 	return *k, nil
 }
