@@ -54,9 +54,18 @@ func (s *Server) adminGetSpec(rc *pipeline.Request) error {
 	var err error
 	if ok {
 		b, err = openapi.Bytes(openapi.API(name))
+		for _, a := range s.loaded {
+			if a.Name == name { // an API loaded from a spec and a policy: its spec as given
+				b, err = a.Spec, nil
+			}
+		}
 	}
 	if !ok || err != nil {
-		return adminFail(rc, http.StatusNotFound, "not_found", "no spec %q; the specs are data.yaml, credentials.yaml, relationship.yaml and admin.yaml", rc.Params["file"])
+		names := []string{"data.yaml", "credentials.yaml", "relationship.yaml"}
+		for _, a := range s.loaded {
+			names = append(names, a.Name+".yaml")
+		}
+		return adminFail(rc, http.StatusNotFound, "not_found", "no spec %q; the specs are %s and admin.yaml", rc.Params["file"], strings.Join(names, ", "))
 	}
 	rc.WriteRaw(http.StatusOK, "application/yaml", b)
 	return nil

@@ -308,3 +308,19 @@ func mustRead(t *testing.T, path string) []byte {
 	require.NoError(t, err)
 	return b
 }
+
+// The admin API serves a loaded API's spec as given, and the landing
+// document lists it.
+func TestAdminServesLoadedSpecs(t *testing.T) {
+	m := startLoaded(t, mockserver.WithShippedAPI("flow"))
+	shipped, err := mockserver.ShippedAPI("flow")
+	require.NoError(t, err)
+	resp, err := http.Get(m.url + "/_mock/specs/flow.yaml")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, string(shipped.Spec), string(b))
+	a := m.do(http.MethodGet, "/_mock/", "", nil)
+	assert.Contains(t, a.raw, `"/_mock/specs/flow.yaml"`)
+}

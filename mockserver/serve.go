@@ -127,7 +127,7 @@ func (s *Server) serveVendor(rc *pipeline.Request) {
 	rt, kr, params, err := s.env.Specs.FindRoute(r, false)
 	if err != nil {
 		rc.Decision = wire.Decision{Outcome: wire.OutcomeDeny,
-			Reason: fmt.Sprintf("no operation of the data, credentials or relationship API matches %s %s", r.Method, r.URL.Path)}
+			Reason: fmt.Sprintf("no operation of the APIs the mock serves matches %s %s", r.Method, r.URL.Path)}
 		if allow, ok := pipeline.AllowedMethods(err); ok {
 			rc.W.Header().Set("Allow", strings.Join(allow, ", "))
 			rc.WriteError(rc.Surface, &pipeline.Error{Status: http.StatusMethodNotAllowed, Kind: pipeline.KindMethodNotAllowed,

@@ -145,8 +145,9 @@ func TestFlowKeyManagement(t *testing.T) {
 	assert.Equal(t, []string{"Manage API keys"}, d.Missing)
 
 	dana := srv.HTTPClientFor("flow", mocktest.Bearer("flow-demo-key-dana"))
-	status, created, _ := call(t, dana, http.MethodPost, keys, map[string]any{"user_id": 6006})
+	status, created, _ := call(t, dana, http.MethodPost, keys, map[string]any{"user_id": 6006, "name": "ada-reports"})
 	require.Equal(t, http.StatusCreated, status)
+	assert.Equal(t, "ada-reports", created["name"], "the key's label is the maker's")
 	secret, _ := created["key"].(string)
 	require.NotEmpty(t, secret, "the key is shown once, when made")
 	assert.EqualValues(t, 6006, created["user_id"])
@@ -161,6 +162,8 @@ func TestFlowKeyManagement(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	raw, _ := json.Marshal(list)
 	assert.NotContains(t, string(raw), secret, "the list never shows a key's value")
+	assert.Contains(t, string(raw), "ada-reports")
+	assert.NotContains(t, string(raw), "flow-dana-old", "a revoked key is gone from the key page")
 
 	rep, err := srv.Mock.LeastPrivilege("default")
 	require.NoError(t, err)

@@ -157,6 +157,12 @@ func credentialReport(t *tenant.Tenant, kind, id string, user int64, revoked boo
 		case wire.StepScope:
 			missingScopes = append(missingScopes, d.Missing...)
 		case wire.StepPermission:
+			if d.Code == wire.CodeRowNotEditable {
+				// A row's edit right is the row's sharing, not a role
+				// permission a manifest could grant: the denial is
+				// counted, and named among the denials only.
+				break
+			}
 			m.perms = append(m.perms, strings.Join(d.Missing, "|"))
 		case wire.StepObject:
 			m.types = append(m.types, d.Missing...)

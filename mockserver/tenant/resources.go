@@ -540,13 +540,18 @@ func (v *validator) validateResources(vocab *Vocabulary, users map[int64]bool, g
 // API allows one (IssueAPIKey).
 var ErrActiveKey = errors.New("the user already has an active API key")
 
-// IssueAPIKey makes a new API key of a loaded API for user; with
+// ErrKeyName: a key of the tenant already has the name asked for
+// (IssueAPIKey); reports and manifests name keys by their names.
+var ErrKeyName = errors.New("an API key has that name")
+
+// IssueAPIKey makes a new API key of a loaded API for user, named name
+// (default <api>-key-<id>; a name another key has is ErrKeyName); with
 // onePerUser, a user who holds an active key of that API is refused
 // (ErrActiveKey). The key's value is a random secret with the tenant's
 // credential suffix; its ID (api-key ids count from 1 per API) names it in
 // the API's answers. The returned key is the only time its value is read
 // back.
-func (t *Tenant) IssueAPIKey(api string, user int64, onePerUser bool) (APIKey, error) {
+func (t *Tenant) IssueAPIKey(api string, user int64, name string, onePerUser bool) (APIKey, error) {
 	t.lock()
 	defer t.mu.Unlock()
 	if _, ok := t.users[user]; !ok {
@@ -569,7 +574,15 @@ func (t *Tenant) IssueAPIKey(api string, user int64, onePerUser bool) (APIKey, e
 		n++
 		id = strconv.Itoa(n + 1)
 	}
-	k := &APIKey{Name: api + "-key-" + id, Key: hex.EncodeToString(b[:]) + t.suffix, User: user, API: api, ID: id, Issued: true}
+	if name == "" {
+		name = api + "-key-" + id
+	}
+	for _, other := range t.apiKeys {
+		if other.Name == name {
+			return APIKey{}, fmt.Errorf("API key name %q: %w", name, ErrKeyName)
+		}
+	}
+	k := &APIKey{Name: name, Key: hex.EncodeToString(b[:]) + t.suffix, User: user, API: api, ID: id, Issued: true}
 	t.apiKeys[k.Key] = k
 	return *k, nil
 }

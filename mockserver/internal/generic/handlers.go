@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
@@ -308,11 +309,11 @@ func (h *handler) example(rc *pipeline.Request) error {
 }
 
 // keyBody is an API key as the API's key operations answer it: its id (a
-// number where the spec's key schema says integer), name, user and
-// whether it is active; the secret only when issued.
+// number where the spec's key schema says integer), name and user; the
+// secret only when issued.
 func (h *handler) keyBody(k tenant.APIKey, secret bool) map[string]any {
 	kp := h.api.Policy.APIKeys
-	body := map[string]any{"name": k.Name, "active": !k.Revoked}
+	body := map[string]any{"name": k.Name}
 	body["id"] = k.ID
 	if h.api.KeyIDInteger {
 		n, _ := strconv.ParseInt(k.ID, 10, 64)
@@ -328,18 +329,26 @@ func (h *handler) keyBody(k tenant.APIKey, secret bool) map[string]any {
 func (h *handler) issueKey(rc *pipeline.Request) error {
 	kp := h.api.Policy.APIKeys
 	user := rc.Verdict.Effective
-	if body, _ := rc.BodyJSON.(map[string]any); kp.UserField != "" && body[kp.UserField] != nil {
+	body, _ := rc.BodyJSON.(map[string]any)
+	if kp.UserField != "" && body[kp.UserField] != nil {
 		n, ok := body[kp.UserField].(float64)
 		if !ok || n != float64(int64(n)) || n < 1 {
 			return pipeline.BadRequest(kp.UserField, "is a user id")
 		}
 		user = int64(n)
 	}
-	k, err := rc.Tenant.IssueAPIKey(h.api.Name, user, kp.OnePerUser)
+	name, _ := body["name"].(string) // the key's label, when the body gives one
+	if len(name) > maxKeyName || strings.ContainsFunc(name, unicode.IsControl) {
+		return pipeline.BadRequest("name", "a key's name is at most %d characters, without control characters", maxKeyName)
+	}
+	k, err := rc.Tenant.IssueAPIKey(h.api.Name, user, strings.TrimSpace(name), kp.OnePerUser)
 	switch {
 	case errors.Is(err, tenant.ErrActiveKey):
 		return &pipeline.Error{Status: http.StatusConflict, Kind: pipeline.KindConflict,
 			Msg: fmt.Sprintf("user %d already has an active API key; revoke it before creating another", user)}
+	case errors.Is(err, tenant.ErrKeyName):
+		return &pipeline.Error{Status: http.StatusConflict, Kind: pipeline.KindConflict, Field: "name",
+			Msg: fmt.Sprintf("name: a key named %q exists; choose another name", name)}
 	case errors.Is(err, tenant.ErrNotFound):
 		return pipeline.BadRequest(kp.UserField, "no user %d", user)
 	case err != nil:
@@ -350,12 +359,20 @@ func (h *handler) issueKey(rc *pipeline.Request) error {
 	return nil
 }
 
+// maxKeyName bounds the name a key's maker may give it.
+const maxKeyName = 100
+
 func (h *handler) listKeys(rc *pipeline.Request) error {
 	offset, limit, err := h.page(rc)
 	if err != nil {
 		return err
 	}
-	keys := rc.Tenant.APIKeysOf(h.api.Name, 0)
+	var keys []tenant.APIKey // the active keys: a revoked key is gone from the key page
+	for _, k := range rc.Tenant.APIKeysOf(h.api.Name, 0) {
+		if !k.Revoked {
+			keys = append(keys, k)
+		}
+	}
 	total := len(keys)
 	offset = min(offset, total)
 	end := total
