@@ -121,8 +121,7 @@ type APIKey struct {
 	ID     int64  `json:"id"`
 	UserID int64  `json:"user_id"`
 	Name   string `json:"name"`
-	Active *bool  `json:"active"` // sent by the mock, not in the spec
-	Key    string `json:"key"`    // must stay empty: shown once
+	Key    string `json:"key"` // must stay empty: shown once
 }
 
 // Refusal is a refused call: status, the DRF error body's detail and the
@@ -217,7 +216,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*Result, error) {
 		return nil, fmt.Errorf("api keys: %w", err)
 	}
 	for _, k := range keys.Results {
-		if k.UserID == adaUser && (k.Active == nil || *k.Active) {
+		if k.UserID == adaUser { // the key page lists active keys only
 			resp, err := send(ctx, dana, http.MethodDelete, fmt.Sprintf("%s/ui/settings/api_keys/%d/", base, k.ID), nil)
 			if err != nil {
 				return nil, err
@@ -230,7 +229,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*Result, error) {
 		}
 	}
 	fmt.Fprintf(out, "\nPOST /ui/settings/api_keys/ with Dana's key, for user %d:\n", adaUser)
-	resp, err = send(ctx, dana, http.MethodPost, base+"/ui/settings/api_keys/", map[string]any{"user_id": adaUser, "name": "ada-novak-reports"})
+	resp, err = send(ctx, dana, http.MethodPost, base+"/ui/settings/api_keys/", map[string]any{"user_id": adaUser})
 	if err != nil {
 		return nil, err
 	}
@@ -255,15 +254,11 @@ func run(ctx context.Context, cfg config, out io.Writer) (*Result, error) {
 	res.ListedKeys = keys.Results
 	fmt.Fprintf(out, "\nThe key page (%d keys, values never shown):\n", keys.Count)
 	for _, k := range keys.Results {
-		state := ""
-		if k.Active != nil && !*k.Active {
-			state = "  (deleted)"
-		}
 		value := ""
 		if k.Key != "" {
 			value = "  VALUE SHOWN AGAIN: " + k.Key
 		}
-		fmt.Fprintf(out, "  %3d  user %d  %s%s%s\n", k.ID, k.UserID, k.Name, state, value)
+		fmt.Fprintf(out, "  %3d  user %d  %s%s\n", k.ID, k.UserID, k.Name, value)
 	}
 
 	fmt.Fprintf(out, "\nA second key for user %d:\n", adaUser)
