@@ -165,6 +165,7 @@ func loadedAPIs(srcs []APISource) ([]*generic.API, *tenant.Vocabulary, error) {
 			}
 			vocab.Resources[name] = rt
 		}
+		tenant.RegisterOperations(src.Name, a.OperationIDs())
 		vocab.APIs = append(vocab.APIs, src.Name)
 		vocab.Scopes = append(vocab.Scopes, a.Scopes...)
 		out = append(out, a)

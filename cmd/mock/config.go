@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -295,6 +296,13 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	ops, from := value("fault-operations", envFaultOperations, "")
 	for _, op := range strings.Split(ops, ",") {
 		if op = strings.TrimSpace(op); op != "" {
+			// A pattern of an API loaded with --api is checked once the
+			// API is loaded (the fault plan's Validate, in run).
+			api, _, _ := strings.Cut(op, ".")
+			if slices.ContainsFunc(cfg.apis, func(a string) bool { n, _, _ := strings.Cut(a, "="); return strings.TrimSpace(n) == api }) {
+				cfg.faultOperations = append(cfg.faultOperations, op)
+				continue
+			}
 			if err := tenant.CheckOperationPattern(op); err != nil {
 				return config{}, usageErrorf("%s: %v", from, err)
 			}

@@ -8,12 +8,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantkit/tenantkit/client"
 	"github.com/tenantkit/tenantkit/mockserver/mocktest"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // call makes one request through hc and decodes its JSON answer.
@@ -189,4 +191,58 @@ func TestFlowKeyManagement(t *testing.T) {
 	assert.Equal(t, client.CodeRevokedCredential, d.Code)
 	status, _, _ = call(t, dana, http.MethodPost, keys, map[string]any{"user_id": 6006})
 	assert.Equal(t, http.StatusCreated, status, "after a revocation the user may have a new key")
+}
+
+// A loaded API goes through the same resilience layer: the rate limit,
+// injected faults (named <api>.<operation>) and idempotent writes, each
+// answered in the API's own error shape.
+func TestLoadedAPIsShareTheResilienceLayer(t *testing.T) {
+	t.Run("rate limit", func(t *testing.T) {
+		srv := mocktest.Start(t, mocktest.WithAPI("flow"), mocktest.WithRateLimit(2, time.Minute))
+		dana := srv.HTTPClientFor("flow", mocktest.Bearer("flow-demo-key-dana"))
+		for range 2 {
+			status, _, _ := call(t, dana, http.MethodGet, srv.URL+flowCore+"teams/", nil)
+			require.Equal(t, http.StatusOK, status)
+		}
+		status, body, d := call(t, dana, http.MethodGet, srv.URL+flowCore+"teams/", nil)
+		assert.Equal(t, http.StatusTooManyRequests, status)
+		assert.NotEmpty(t, body["detail"], "the API's error shape")
+		assert.Equal(t, client.CodeRateLimited, d.Code)
+	})
+	t.Run("faults", func(t *testing.T) {
+		srv := mocktest.Start(t, mocktest.WithAPI("flow"), mocktest.WithFaults(tenant.Faults{Seed: 1, Rules: []tenant.FaultRule{
+			{Operations: []string{"flow.listCommits"}, Kind: tenant.Fault503, Probability: 1, Times: 1}}}))
+		dana := srv.HTTPClientFor("flow", mocktest.Bearer("flow-demo-key-dana"))
+		status, body, _ := call(t, dana, http.MethodGet, srv.URL+flowCore+"commits/", nil)
+		assert.Equal(t, http.StatusServiceUnavailable, status)
+		assert.NotEmpty(t, body["detail"])
+		status, _, _ = call(t, dana, http.MethodGet, srv.URL+flowCore+"commits/", nil)
+		assert.Equal(t, http.StatusOK, status, "the rule fired once")
+		status, _, _ = call(t, dana, http.MethodGet, srv.URL+flowCore+"teams/", nil)
+		assert.Equal(t, http.StatusOK, status)
+	})
+	t.Run("idempotency", func(t *testing.T) {
+		srv := mocktest.Start(t, mocktest.WithAPI("workiva"))
+		hc := srv.HTTPClientFor("workiva", mocktest.OAuth("wk-sheets-writer", "wk-sheets-writer-secret"))
+		post := func() (*http.Response, map[string]any) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/files", strings.NewReader(`{"name":"Board pack","kind":"Document"}`))
+			require.NoError(t, err)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "create-board-pack-1")
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var body map[string]any
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+			return resp, body
+		}
+		first, created := post()
+		require.Equal(t, http.StatusCreated, first.StatusCode, "%v", created)
+		again, replayed := post()
+		assert.Equal(t, http.StatusCreated, again.StatusCode)
+		assert.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+		assert.Equal(t, created["id"], replayed["id"], "the file was made once")
+		status, page, _ := call(t, hc, http.MethodGet, srv.URL+"/files/"+created["id"].(string), nil)
+		assert.Equal(t, http.StatusOK, status, "the creator owns and sees the new file: %v", page)
+	})
 }

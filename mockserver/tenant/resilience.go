@@ -7,6 +7,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantkit/tenantkit/openapi"
@@ -180,6 +181,28 @@ func (f Faults) Validate() error {
 	return nil
 }
 
+// loadedOperations are the operations of APIs a server of this process
+// loaded from a spec and a policy ("<api>.<operationId>"), which fault
+// rules may name too (RegisterOperations).
+var (
+	loadedMu         sync.RWMutex
+	loadedOperations []string
+)
+
+// RegisterOperations adds the operations of a loaded API to those fault
+// rules may name. A server calls it when it loads the API; the names stay
+// known for the life of the process (a pattern names no operation only
+// when no server of the process has it).
+func RegisterOperations(api string, ids []string) {
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	for _, id := range ids {
+		if n := api + "." + id; !slices.Contains(loadedOperations, n) {
+			loadedOperations = append(loadedOperations, n)
+		}
+	}
+}
+
 // CheckOperationPattern reports whether p, an operation pattern of a fault
 // rule, is valid and matches at least one operation of the vendor APIs: a
 // typo would otherwise inject no fault while the test that relies on it
@@ -192,6 +215,9 @@ func CheckOperationPattern(p string) error {
 	if err != nil {
 		return err
 	}
+	loadedMu.RLock()
+	names = append(names, loadedOperations...)
+	loadedMu.RUnlock()
 	var ids []string
 	for _, n := range names {
 		api, id, _ := strings.Cut(n, ".")
@@ -207,7 +233,7 @@ func CheckOperationPattern(p string) error {
 			return fmt.Errorf("%q matches no operation (names are case-sensitive: did you mean %s?)", p, id)
 		}
 	}
-	return fmt.Errorf("%q matches no operation; the operations are %s (or <api>.<operation>, with api one of data, credentials, relationship)", p, strings.Join(ids, ", "))
+	return fmt.Errorf("%q matches no operation; the operations are %s (or <api>.<operation>, with api one of data, credentials, relationship or an API loaded from a spec and a policy)", p, strings.Join(ids, ", "))
 }
 
 func faultKindList() string {

@@ -596,6 +596,19 @@ func (b *builder) resource(name string, op *openapi3.Operation, at string) {
 	b.api.Resources[name] = rt
 }
 
+// OperationIDs lists every operation of the API's spec, token endpoints
+// included, sorted.
+func (a *API) OperationIDs() []string {
+	var ids []string
+	for _, item := range a.Doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ids = append(ids, op.OperationID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // Finish gives every resource type whose schemas state no id format the
 // string format.
 func (a *API) finish() {
