@@ -519,6 +519,7 @@ func (c *Console) visibility(w http.ResponseWriter, r *http.Request, t *tenant.T
 	for _, et := range t.EntityTypes() {
 		v.EntityTypes = append(v.EntityTypes, et.Name)
 	}
+	v.EntityTypes = append(v.EntityTypes, t.ResourceTypes()...) // the loaded APIs' types
 	status := http.StatusOK
 	if s := q.Get("user"); s != "" || v.EntityType != "" {
 		id, err := strconv.ParseInt(s, 10, 64)

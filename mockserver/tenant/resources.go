@@ -655,3 +655,11 @@ func Merge(base *Fixture, more ...*Fixture) *Fixture {
 	}
 	return &out
 }
+
+// ResourceTypes lists the resource types of the tenant's loaded APIs,
+// sorted.
+func (t *Tenant) ResourceTypes() []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return slices.Sorted(maps.Keys(t.resources))
+}
