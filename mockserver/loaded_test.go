@@ -18,6 +18,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver"
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // loadedMock is a mock serving loaded APIs on a loopback listener.
@@ -323,4 +324,106 @@ func TestAdminServesLoadedSpecs(t *testing.T) {
 	assert.Equal(t, string(shipped.Spec), string(b))
 	a := m.do(http.MethodGet, "/_mock/", "", nil)
 	assert.Contains(t, a.raw, `"/_mock/specs/flow.yaml"`)
+}
+
+// An API whose spec has no tenantkit extension, keyed by a header of its
+// own (X-API-Key), with its permissions, owner field, paging and error
+// body in a policy.
+func TestHeaderKeyAPIWithoutExtensions(t *testing.T) {
+	src, err := mockserver.APIFromFiles("tickets", "testdata/apis/tickets.openapi.yaml", "testdata/apis/tickets.policy.yaml")
+	require.NoError(t, err)
+	vocab, err := mockserver.Vocabulary(src)
+	require.NoError(t, err)
+	f, err := tenant.ParseWith("tickets-fixture", []byte(`
+groups: [{name: support}]
+roles:
+  - {name: Agent, permissions: ["tickets:*"], entityTypes: [tickets]}
+  - {name: Watcher, permissions: ["tickets:read"], entityTypes: [tickets]}
+users:
+  - {id: 1, name: Ana, email: ana@t.example, groups: [support], roles: [Agent]}
+  - {id: 2, name: Wes, email: wes@t.example, roles: [Watcher]}
+apiKeys:
+  - {name: ana, key: key-ana, user: 1, api: tickets}
+  - {name: wes, key: key-wes, user: 2, api: tickets}
+resources:
+  - {type: tickets, owner: 1, fields: {title: Printer on fire}}
+  - {type: tickets, owner: 1, sharedWithUsers: [2], fields: {title: Shared with Wes}}
+  - {type: tickets, owner: 1, fields: {title: Ana's third}}
+`), vocab)
+	require.NoError(t, err)
+	m := startLoaded(t, mockserver.WithAPI(src), mockserver.WithFixture(f))
+	do := func(method, path, key string, body any) answer {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req, err := http.NewRequest(method, m.url+path, rd)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("X-API-Key", key)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		a := answer{status: resp.StatusCode, raw: string(raw)}
+		_ = json.Unmarshal(raw, &a.body)
+		_ = json.Unmarshal([]byte(resp.Header.Get(wire.DecisionHeader)), &a.decision)
+		return a
+	}
+
+	a := do(http.MethodGet, "/tickets", "", nil)
+	require.Equal(t, http.StatusUnauthorized, a.status)
+	assert.Equal(t, map[string]any{"status": float64(401), "message": "the request carries no credential"}, a.body["error"])
+	assert.Equal(t, "send X-API-Key: <key>", a.decision.Fix)
+	a = do(http.MethodGet, "/status", "", nil)
+	assert.Equal(t, http.StatusOK, a.status, "a public example operation")
+	assert.Equal(t, "ok", a.body["status"])
+
+	// Ana's three tickets, two per page (the spec's default page size).
+	a = do(http.MethodGet, "/tickets", "key-ana", nil)
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	assert.Len(t, a.body["tickets"], 2)
+	next, _ := a.body["next_page"].(string)
+	require.NotEmpty(t, next)
+	u, err := url.Parse(next)
+	require.NoError(t, err)
+	a = do(http.MethodGet, u.RequestURI(), "key-ana", nil)
+	assert.Len(t, a.body["tickets"], 1)
+	assert.NotContains(t, a.body, "next_page")
+
+	// Wes sees the one ticket shared with him, may not write, and a
+	// ticket he cannot see is a 404.
+	a = do(http.MethodGet, "/tickets", "key-wes", nil)
+	require.Len(t, a.body["tickets"], 1)
+	shared := a.body["tickets"].([]any)[0].(map[string]any)
+	assert.Equal(t, "Shared with Wes", shared["title"])
+	assert.EqualValues(t, 1, shared["reporter"], "the owner is in the policy's owner field")
+	a = do(http.MethodPost, "/tickets", "key-wes", map[string]any{"title": "mine"})
+	assert.Equal(t, http.StatusForbidden, a.status)
+	assert.Equal(t, []string{"tickets:write"}, a.decision.Missing)
+
+	// Ana creates one: a UUID id, she is its reporter whatever the body says.
+	a = do(http.MethodPost, "/tickets", "key-ana", map[string]any{"title": "New", "reporter": 2})
+	require.Equal(t, http.StatusCreated, a.status, a.raw)
+	id, _ := a.body["id"].(string)
+	assert.Regexp(t, `^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`, id)
+	assert.EqualValues(t, 1, a.body["reporter"])
+	a = do(http.MethodGet, "/tickets/"+id, "key-wes", nil)
+	assert.Equal(t, http.StatusNotFound, a.status)
+	a = do(http.MethodPost, "/tickets", "key-ana", map[string]any{"title": ""})
+	assert.Equal(t, http.StatusBadRequest, a.status, "the spec's schema refuses it: %s", a.raw)
+	a = do(http.MethodDelete, "/tickets/"+id, "key-ana", nil)
+	assert.Equal(t, http.StatusNoContent, a.status)
+	a = do(http.MethodGet, "/tickets/"+id, "key-ana", nil)
+	assert.Equal(t, http.StatusNotFound, a.status)
+	a = do(http.MethodGet, "/tickets/not-a-uuid", "key-ana", nil)
+	assert.Equal(t, http.StatusNotFound, a.status, "an id no row has (string formats are not checked): %s", a.raw)
+
+	// A data API key is no key of this API.
+	a = do(http.MethodGet, "/tickets", "demo-key-service", nil)
+	assert.Equal(t, http.StatusUnauthorized, a.status)
 }

@@ -115,6 +115,10 @@ type Operation struct {
 	// ProxyDenied is the status of a caller refused at the proxy step: the
 	// AS-USER parameter's x-denied-status, else 403.
 	ProxyDenied int
+	// KeyHeader names the header an API key is sent in, when the spec's
+	// apiKey scheme puts it in one of its own (X-API-Key: <key>); "" for
+	// keys in the Authorization header.
+	KeyHeader string
 	// OwnKeys: the operation's API issues its own API keys (an API loaded
 	// from a spec and a policy): only keys bound to it are accepted, and
 	// they are accepted nowhere else.

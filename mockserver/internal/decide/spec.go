@@ -24,13 +24,16 @@ func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openap
 	}
 	rule.Known = rule.Schemes
 	for _, name := range op.Schemes {
-		kind, _, err := schemeKind(doc, name)
+		kind, word, err := schemeKind(doc, name)
 		if err != nil {
 			return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
 		}
 		if kind == KindClientSecret {
 			token = true
 			continue
+		}
+		if kind == KindAPIKey && word == "" { // a key in a header of its own
+			rule.KeyHeader = doc.Components.SecuritySchemes[name].Value.Name
 		}
 		rule.Accepts = append(rule.Accepts, kind)
 		if kind == KindSession {
@@ -48,7 +51,7 @@ func NewOperation(doc *openapi3.T, op *openapi.Operation, tokenURLOf func(openap
 	if rule.IgnoredScopes, err = ignoredScopes(doc, op); err != nil {
 		return Operation{}, false, fmt.Errorf("%s %s: %w", op.API, op.ID, err)
 	}
-	rule.Hint = hint(rule.Schemes, rule.Accepts, rule.TokenURL, rule.SessionURL)
+	rule.Hint = hint(rule.Schemes, rule.Accepts, rule.TokenURL, rule.SessionURL, rule.KeyHeader)
 	return rule, token, nil
 }
 
@@ -168,6 +171,9 @@ func SchemesOf(doc *openapi3.T) (Schemes, error) {
 		if kind == KindClientSecret { // in a token request's Basic header or body, not a bearer of access
 			continue
 		}
+		if word == "" { // an API key in a header of its own: no Authorization word
+			continue
+		}
 		if k, ok := out.Kind(word); ok {
 			if k != kind {
 				return nil, fmt.Errorf("security scheme %q: the Authorization word %q already names another kind of credential", name, word)
@@ -207,10 +213,14 @@ func schemeKind(doc *openapi3.T, name string) (Kind, string, error) {
 			return KindAPIKey, bearerWord, nil
 		}
 		return KindBearer, bearerWord, nil
+	case sc.Type == "apiKey" && sc.In == "header" && sc.Name != "" && !strings.EqualFold(sc.Name, "Authorization"):
+		// A key in a header of its own (X-API-Key: <key>): its value is
+		// the key, without a scheme word.
+		return KindAPIKey, "", nil
 	case sc.Type == "apiKey":
 		prefix, _ := sc.Extensions["x-authorization-prefix"].(string)
 		if sc.In != "header" || !strings.EqualFold(sc.Name, "Authorization") || prefix == "" || strings.ContainsFunc(prefix, unicode.IsSpace) {
-			return KindNone, "", fmt.Errorf("apiKey security scheme %q needs to be in the Authorization header with x-authorization-prefix (the word before the value), got %s %q and prefix %q", name, sc.In, sc.Name, prefix)
+			return KindNone, "", fmt.Errorf("apiKey security scheme %q: the mock takes API keys in a header of their own (in: header, name: X-API-Key) or in the Authorization header with x-authorization-prefix (the word before the value), got %s %q and prefix %q", name, sc.In, sc.Name, prefix)
 		}
 		if _, ok := sc.Extensions["x-issued-by"]; ok {
 			return KindSession, prefix, nil
@@ -218,6 +228,14 @@ func schemeKind(doc *openapi3.T, name string) (Kind, string, error) {
 		return KindAPIKey, prefix, nil
 	}
 	return KindNone, "", fmt.Errorf("security scheme %q (%s) is not supported by the mock", name, sc.Type)
+}
+
+// CheckScheme reports whether the mock can authenticate with the security
+// scheme called name of doc (nil when it can), saying what it needs
+// otherwise.
+func CheckScheme(doc *openapi3.T, name string) error {
+	_, _, err := schemeKind(doc, name)
+	return err
 }
 
 // TokenURL reads the client-credentials token URL of a spec's OAuth
@@ -232,7 +250,7 @@ func TokenURL(doc *openapi3.T) string {
 }
 
 // hint says which credentials an operation accepts.
-func hint(words Schemes, kinds []Kind, tokenURL, sessionURL string) string {
+func hint(words Schemes, kinds []Kind, tokenURL, sessionURL, keyHeader string) string {
 	if tokenURL == "" {
 		tokenURL = "the token endpoint"
 	}
@@ -240,7 +258,11 @@ func hint(words Schemes, kinds []Kind, tokenURL, sessionURL string) string {
 	for _, k := range kinds {
 		switch k {
 		case KindAPIKey:
-			parts = append(parts, "Authorization: "+words.Word(k)+" <key>")
+			if keyHeader != "" {
+				parts = append(parts, keyHeader+": <key>")
+			} else {
+				parts = append(parts, "Authorization: "+words.Word(k)+" <key>")
+			}
 		case KindSession:
 			parts = append(parts, "Authorization: "+words.Word(k)+" <sessionId> (from "+sessionURL+")")
 		case KindBearer:

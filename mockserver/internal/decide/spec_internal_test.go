@@ -26,9 +26,23 @@ func TestAPIKeySchemeWordFromTheSpec(t *testing.T) {
 	assert.Equal(t, KindAPIKey, k, "the word does not make a session; x-issued-by does")
 	assert.Equal(t, "Session", word)
 	_, _, err = schemeKind(doc(nil), "AnyName")
-	assert.ErrorContains(t, err, `apiKey security scheme "AnyName" needs to be in the Authorization header with x-authorization-prefix`)
+	assert.ErrorContains(t, err, `apiKey security scheme "AnyName": the mock takes API keys in a header of their own (in: header, name: X-API-Key) or in the Authorization header with x-authorization-prefix`)
 	_, _, err = schemeKind(doc(map[string]any{"x-authorization-prefix": "Two words"}), "AnyName")
 	assert.Error(t, err)
+
+	// A key in a header of its own has no Authorization word.
+	own := &openapi3.T{Components: &openapi3.Components{SecuritySchemes: openapi3.SecuritySchemes{
+		"key": {Value: &openapi3.SecurityScheme{Type: "apiKey", In: "header", Name: "X-API-Key"}}}}}
+	k, word, err = schemeKind(own, "key")
+	require.NoError(t, err)
+	assert.Equal(t, KindAPIKey, k)
+	assert.Empty(t, word)
+	words, err := SchemesOf(own)
+	require.NoError(t, err)
+	assert.Empty(t, words, "no Authorization word")
+	own.Components.SecuritySchemes["key"].Value.In = "query"
+	_, _, err = schemeKind(own, "key")
+	assert.Error(t, err, "a key in the query is not supported")
 }
 
 // SchemesOf gives a spec's words their kinds, matched ignoring case; one

@@ -104,6 +104,11 @@ func TestLoadErrorsNameFileLineAndField(t *testing.T) {
 			file: "notes.yaml", line: 9, field: "paths./notes.get.parameters", msg: `no query parameter "limit"`},
 		{name: "an invalid spec", spec: strings.Replace(noteSpec, "'200': {description: a page}", "'200': {}", 1), policy: notePolicy,
 			file: "notes.yaml", line: 5, field: "paths./notes.get", msg: "not a valid OpenAPI 3 spec"},
+		{name: "a public list", spec: strings.Replace(noteSpec, "      security: [{key: []}]\n      parameters:\n        - {name: limit", "      security: []\n      parameters:\n        - {name: limit", 1), policy: notePolicy,
+			file: "notes.yaml", line: 8, field: "paths./notes.get.security", msg: "only an example operation may be public"},
+		{name: "a key in the query", spec: strings.Replace(noteSpec, "key: {type: http, scheme: bearer}", "key: {type: apiKey, in: query, name: api_key}", 1),
+			policy: strings.Replace(notePolicy, "credentials:\n  key: api_key\n", "", 1),
+			file: "notes.yaml", line: 30, field: "components.securitySchemes.key", msg: "the mock takes API keys in a header of their own"},
 		{name: "a spec that is not YAML", spec: noteSpec + "  : [\n", policy: notePolicy,
 			file: "notes.yaml", line: -1, msg: "not valid YAML"}, // the line yaml.v3 names: where the block it cannot close starts
 	} {

@@ -23,6 +23,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"gopkg.in/yaml.v3"
 
+	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
@@ -246,6 +247,11 @@ func ValidName(name string) bool { return namePattern.MatchString(name) }
 func (b *builder) build() {
 	doc, p := b.api.Doc, b.api.Policy
 	b.credentials()
+	for _, name := range slices.Sorted(maps.Keys(doc.Components.SecuritySchemes)) {
+		if err := decide.CheckScheme(doc, name); err != nil {
+			b.specErr("components.securitySchemes."+name, "%v", err)
+		}
+	}
 	// The paging style, checked before the operations read it.
 	b.paging()
 	b.errorTemplates()
@@ -463,6 +469,10 @@ func (b *builder) operation(path, method string, op *openapi3.Operation, at stri
 	o := &Operation{ID: op.OperationID, Action: pol.Action}
 	if o.Action == "" {
 		o.Action = defaultAction(path, method)
+	}
+	if o.Action != ActionExample && !secured(b.api.Doc, op) {
+		b.specErr(at+".security", "the operation takes no credential (no security requirement names a scheme): only an example operation may be public, and a %s reads the caller's rows", o.Action)
+		return
 	}
 	if !slices.Contains(actions, o.Action) {
 		b.report(rec, "action", at, "%q is not an action (known: %s)", o.Action, strings.Join(actions, ", "))
@@ -707,6 +717,21 @@ func example(op *openapi3.Operation) (int, any) {
 		}
 	}
 	return 0, nil
+}
+
+// secured reports whether op's security (its own, else the spec's) names
+// a scheme: the operation takes a credential.
+func secured(doc *openapi3.T, op *openapi3.Operation) bool {
+	sec := doc.Security
+	if op.Security != nil {
+		sec = *op.Security
+	}
+	for _, req := range sec {
+		if len(req) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // isTokenOperation: an operation taking a form body with grant_type.

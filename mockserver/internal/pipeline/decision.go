@@ -121,6 +121,18 @@ func (rc *Request) Subject() *decide.Subject {
 		rc.resolvePassword()
 		return sub
 	}
+	if kh := rc.Route.Rule.KeyHeader; kh != "" {
+		// An API key in a header of its own: the header's value is the key.
+		if v := strings.TrimSpace(rc.R.Header.Get(kh)); v != "" {
+			t := rc.env.Tenants.ForIdentifier(v)
+			if k, ok := t.APIKey(v); ok {
+				sub.Cred = decide.APIKey(k)
+			}
+			sub.Cred.Kind, sub.Cred.Scheme = decide.KindAPIKey, kh
+			rc.SetTenant(t)
+			return sub
+		}
+	}
 	h := strings.TrimSpace(rc.R.Header.Get("Authorization"))
 	if h == "" {
 		return sub
