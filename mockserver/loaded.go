@@ -255,6 +255,12 @@ type LoadedAPI struct {
 	Name     string
 	KeyWord  string
 	TokenURL string
+	// KeyHeader names the header its API keys are sent in when it is not
+	// Authorization (X-API-Key).
+	KeyHeader string
+	// Lists are its list operations, "<operationId> GET <path>", sorted
+	// by operationId: what a first request may try.
+	Lists []string
 }
 
 // LoadedAPIs lists the APIs the server loaded from a spec and a policy, in
@@ -265,9 +271,15 @@ func (s *Server) LoadedAPIs() []LoadedAPI {
 		sp := s.env.Specs.API(a.APIName())
 		la := LoadedAPI{Name: a.Name, TokenURL: decide.TokenURL(sp.Doc)}
 		for _, id := range slices.Sorted(maps.Keys(sp.Routes)) {
-			if w := sp.Routes[id].Rule.Schemes.Word(decide.KindAPIKey); w != "" {
+			rt := sp.Routes[id]
+			if w := rt.Rule.Schemes.Word(decide.KindAPIKey); w != "" && la.KeyWord == "" {
 				la.KeyWord = w
-				break
+			}
+			if rt.Rule.KeyHeader != "" && la.KeyHeader == "" {
+				la.KeyHeader = rt.Rule.KeyHeader
+			}
+			if op := a.Operations[id]; op != nil && op.Action == generic.ActionList && !strings.Contains(rt.Op.Path, "{") {
+				la.Lists = append(la.Lists, id+" GET "+rt.Op.Path)
 			}
 		}
 		out = append(out, la)

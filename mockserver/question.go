@@ -6,6 +6,7 @@ import (
 	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // Question asks the decision function what a request would get, without
@@ -13,6 +14,10 @@ import (
 // or session is issued.
 type Question struct {
 	Operation string // a vendor operationId: "entityQuery", "getRows", ...
+	// API names the operation's API, for an API loaded from a spec and a
+	// policy whose operationIds may be another API's too ("": the first
+	// API that has the operation).
+	API string
 	// The credential, one of: an API key (its value), or an OAuth client id
 	// (judged by a token of the operation's own API holding Scopes, or every
 	// scope the client may be issued when Scopes is nil).
@@ -49,6 +54,12 @@ func (s *Server) Decide(t *tenant.Tenant, q Question) (Answer, error) {
 		return Answer{}, fmt.Errorf("mockserver: a question needs a tenant")
 	}
 	rt := s.env.Specs.Route(q.Operation)
+	if q.API != "" {
+		rt = nil
+		if sp := s.env.Specs.API(openapi.API(q.API)); sp != nil {
+			rt = sp.Routes[q.Operation]
+		}
+	}
 	if rt == nil {
 		return Answer{}, fmt.Errorf("mockserver: no vendor operation %q", q.Operation)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,6 +73,16 @@ func TestShippedAPIsLoadByName(t *testing.T) {
 	s := start(t, []string{"--addr", "127.0.0.1:0"}, env{envAPIs: "flow; workiva"})
 	assert.Contains(t, s.stdout.String(), "flow-demo-key-dana")
 	assert.Contains(t, s.stdout.String(), "wk-graph-reader")
+	// The banner's commands for the loaded APIs work as printed.
+	var ran int
+	for _, c := range tryItCommands(t, s.stdout.String()) {
+		if strings.Contains(c, "/v3/customer/") || strings.Contains(c, "/iam/v1/oauth2/token") {
+			var body map[string]any
+			require.NoError(t, json.Unmarshal(runCurl(t, c), &body), c)
+			ran++
+		}
+	}
+	assert.Equal(t, 2, ran, "one command per loaded API")
 	req, err := http.NewRequest(http.MethodGet, s.url+"/v3/customer/core/teams/", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer flow-demo-key-dana")

@@ -200,10 +200,61 @@ func examples(srv *mockserver.Server, t *tenant.Tenant, baseURL string) []exampl
 	if relOK {
 		out = append(out, relationshipExample(t, baseURL, rel))
 	}
+	out = append(out, loadedExamples(srv, t, allow, baseURL)...)
 	out = append(out, example{
 		title:   "admin API: health check",
 		command: "curl -sS " + shellQuote(baseURL+"/_mock/healthz"),
 	})
+	return out
+}
+
+// loadedExamples is one curl command per API loaded from a spec and a
+// policy: its first list operation that a credential of the tenant may
+// call, with that credential (an API key of the API, or an OAuth client
+// through the API's token endpoint).
+func loadedExamples(srv *mockserver.Server, t *tenant.Tenant, allow asker, baseURL string) []example {
+	var out []example
+	for _, a := range srv.LoadedAPIs() {
+	lists:
+		for _, l := range a.Lists {
+			parts := strings.SplitN(l, " ", 3)
+			op, path := parts[0], parts[2]
+			if a.KeyWord != "" || a.KeyHeader != "" {
+				for _, k := range t.APIKeys() {
+					if k.API != a.Name || k.Revoked {
+						continue
+					}
+					if _, ok := allow(mockserver.Question{API: a.Name, Operation: op, APIKey: k.Key}); !ok {
+						continue
+					}
+					header := "Authorization: " + a.KeyWord + " " + k.Key
+					if a.KeyHeader != "" {
+						header = a.KeyHeader + ": " + k.Key
+					}
+					out = append(out, example{
+						title:   fmt.Sprintf("%s API: %s with the API key of user %s", a.Name, op, userLabel(t, k.User)),
+						command: "curl -sS -H " + shellQuote(header) + " " + shellQuote(baseURL+path),
+					})
+					break lists
+				}
+			}
+			if a.TokenURL == "" {
+				continue
+			}
+			for _, c := range t.OAuthClients() {
+				if _, ok := allow(mockserver.Question{API: a.Name, Operation: op, Client: c.ClientID}); !ok {
+					continue
+				}
+				token := "TOKEN=$(curl -sS -u " + shellQuote(c.ClientID+":"+c.Secret) + " -d grant_type=client_credentials " +
+					shellQuote(baseURL+a.TokenURL) + " | " + tokenFromJSON + ")"
+				out = append(out, example{
+					title:   fmt.Sprintf("%s API: token for client %s of user %s, then %s", a.Name, c.ClientID, userLabel(t, c.User), op),
+					command: token + " && curl -sS -H \"Authorization: Bearer $TOKEN\" " + shellQuote(baseURL+path),
+				})
+				break lists
+			}
+		}
+	}
 	return out
 }
 

@@ -341,7 +341,16 @@ func summary(f *tenant.Fixture) string {
 		count(len(f.Users), "user", "users"), count(len(f.APIKeys), "API key", "API keys"),
 		count(len(f.OAuthClients), "OAuth client", "OAuth clients"),
 		count(len(f.ProxyAssignments), "proxy assignment", "proxy assignments"),
-		count(len(f.EntityTypes), "entity type", "entity types"), count(len(f.Entities), "entity", "entities")) + generated(f)
+		count(len(f.EntityTypes), "entity type", "entity types"), count(len(f.Entities), "entity", "entities")) + generated(f) + resources(f)
+}
+
+// resources counts the rows of loaded APIs' resource types, when there
+// are any.
+func resources(f *tenant.Fixture) string {
+	if len(f.Resources) == 0 {
+		return ""
+	}
+	return ", " + count(len(f.Resources), "resource row", "resource rows")
 }
 
 func generated(f *tenant.Fixture) string {

@@ -181,7 +181,7 @@ func apiHides(d *tenant.StepDenial) string {
 func (d *VisibilityDiff) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Visibility of %s for user %d (%s), apiDataAccess: %s\n", d.EntityType, d.User, d.UserName, d.APIDataAccess)
-	fmt.Fprintf(&b, "The UI shows %d rows: %s\n", d.UI.Count, strings.Join(d.UI.IDs, " "))
+	fmt.Fprintf(&b, "The UI shows %s: %s\n", rowsWord(d.UI.Count), strings.Join(d.UI.IDs, " "))
 	type group struct {
 		names []string
 		view  CredentialView
@@ -198,7 +198,7 @@ func (d *VisibilityDiff) WriteText(w io.Writer) error {
 	}
 	for _, g := range groups {
 		c := g.view
-		fmt.Fprintf(&b, "\n%s: %d rows", strings.Join(g.names, ", "), c.Rows.Count)
+		fmt.Fprintf(&b, "\n%s: %s", strings.Join(g.names, ", "), rowsWord(c.Rows.Count))
 		if c.Denied != nil {
 			fmt.Fprintf(&b, ", refused at the %s step (%s %s)", c.Denied.Step, c.Denied.Code, strings.Join(c.Denied.Missing, " "))
 		}
@@ -215,6 +215,14 @@ func (d *VisibilityDiff) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// rowsWord is "1 row" or "n rows".
+func rowsWord(n int) string {
+	if n == 1 {
+		return "1 row"
+	}
+	return fmt.Sprintf("%d rows", n)
 }
 
 // sameRows reports whether two credentials read the same rows, for the

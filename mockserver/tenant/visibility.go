@@ -77,9 +77,9 @@ func shareWhy(b shareBasis, user int64, groups []string, e *Entity) string {
 			}
 		}
 	}
-	mine := "no groups"
-	if len(groups) > 0 {
-		mine = "groups " + strings.Join(groups, ", ")
+	mine := "its groups " + strings.Join(groups, ", ")
+	if len(groups) == 0 {
+		mine = "any group (it is in none)"
 	}
 	shared := "shared with nobody"
 	if len(e.SharedGroups) > 0 || len(e.SharedUsers) > 0 {
@@ -92,5 +92,9 @@ func shareWhy(b shareBasis, user int64, groups []string, e *Entity) string {
 		}
 		shared = "shared with " + strings.Join(parts, " and ")
 	}
-	return fmt.Sprintf("not shared with user %d or its %s (owned by user %d, %s)", user, mine, e.Owner, shared)
+	owner := fmt.Sprintf("owned by user %d", e.Owner)
+	if e.Owner == 0 {
+		owner = "owned by nobody"
+	}
+	return fmt.Sprintf("not shared with user %d or %s (%s, %s)", user, mine, owner, shared)
 }

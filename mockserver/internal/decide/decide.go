@@ -160,6 +160,14 @@ func (op *Operation) scopeText() string {
 	return openapi.ScopeText(op.Scopes)
 }
 
+// keyAPIName names the API of a key: "data" for "".
+func keyAPIName(api openapi.API) string {
+	if api == "" {
+		return string(openapi.Data)
+	}
+	return string(api)
+}
+
 // keyAPI is the API an API key must belong to: "" (the data API's keys)
 // unless the operation's API has its own (OwnKeys).
 func (op *Operation) keyAPI() openapi.API {
@@ -461,10 +469,11 @@ func authenticate(op *Operation, sub *Subject) *Denial {
 	case KindAPIKey:
 		if want := op.keyAPI(); c.API != want {
 			// A key is an API's own: a loaded API's keys work there alone,
-			// and the data API's keys nowhere else. It reads like an
-			// unknown key, so a key of one API does not vouch for itself
-			// on another.
-			return fail(wire.CodeUnknownCredential, "the API key is not known", "send a key of this tenant: "+op.Hint)
+			// and the data API's keys nowhere else. The caller holds the
+			// key, so naming its API tells it nothing new.
+			return fail(wire.CodeUnknownCredential,
+				fmt.Sprintf("API key %s belongs to the %s API; %s accepts only keys of the %s API", c.Name, keyAPIName(c.API), op.ID, keyAPIName(want)),
+				"send a key of the "+keyAPIName(want)+" API: "+op.Hint)
 		}
 		if c.Revoked {
 			return fail(wire.CodeRevokedCredential, fmt.Sprintf("API key %s has been revoked", c.Name), "use a key that is not revoked")

@@ -109,6 +109,18 @@ func TestLoadErrorsNameFileLineAndField(t *testing.T) {
 		{name: "a key in the query", spec: strings.Replace(noteSpec, "key: {type: http, scheme: bearer}", "key: {type: apiKey, in: query, name: api_key}", 1),
 			policy: strings.Replace(notePolicy, "credentials:\n  key: api_key\n", "", 1),
 			file: "notes.yaml", line: 30, field: "components.securitySchemes.key", msg: "the mock takes API keys in a header of their own"},
+		{name: "a token endpoint without a lifetime", spec: strings.Replace(noteSpec, "paths:\n", `paths:
+  /token:
+    post:
+      operationId: token
+      requestBody:
+        content:
+          application/x-www-form-urlencoded:
+            schema: {type: object, properties: {grant_type: {type: string}}}
+      responses:
+        '200': {description: a token}
+`, 1), policy: notePolicy,
+			file: "notes.yaml", line: 11, field: "paths./token.post.responses", msg: "expires_in a positive whole default"},
 		{name: "a spec that is not YAML", spec: noteSpec + "  : [\n", policy: notePolicy,
 			file: "notes.yaml", line: -1, msg: "not valid YAML"}, // the line yaml.v3 names: where the block it cannot close starts
 	} {

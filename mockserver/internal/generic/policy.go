@@ -200,9 +200,24 @@ func Load(name string, spec, policy Source) (*API, error) {
 	b.build()
 	errs = append(errs, b.errs...)
 	if len(errs) > 0 {
+		// The spec's problems first, then the policy's, each by line.
+		slices.SortStableFunc(errs, func(x, y *tenant.FieldError) int {
+			if c := strings.Compare(fileRank(x.File, spec.Name), fileRank(y.File, spec.Name)); c != 0 {
+				return c
+			}
+			return x.Line - y.Line
+		})
 		return nil, &LoadError{Errs: errs}
 	}
 	return b.api, nil
+}
+
+// fileRank orders load errors: the spec's (0) before the policy's (1).
+func fileRank(file, spec string) string {
+	if file == spec {
+		return "0"
+	}
+	return "1"
 }
 
 type builder struct {
@@ -432,6 +447,14 @@ func cmpOr(a, b string) string {
 	return b
 }
 
+// article is "a" or "an" before word.
+func article(word string) string {
+	if word != "" && strings.ContainsRune("aeiou", rune(word[0])) {
+		return "an"
+	}
+	return "a"
+}
+
 // lastParam is the last path parameter of a template ("recordId" of
 // /graph/records/{recordId}); "" when the path does not end in one.
 func lastParam(path string) string {
@@ -463,7 +486,12 @@ func defaultAction(path, method string) string {
 
 func (b *builder) operation(path, method string, op *openapi3.Operation, at string) {
 	if isTokenOperation(op) {
-		return // the shared token endpoint serves it
+		// The shared token endpoint serves it, with the lifetime its
+		// answer's expires_in states.
+		if !tokenLifetimeStated(op) {
+			b.specErr(at+".responses", "a token endpoint's 200 answer gives expires_in a positive whole default: the lifetime of the tokens it issues, in seconds")
+		}
+		return
 	}
 	pol, rec := b.opPolicy(op, at)
 	o := &Operation{ID: op.OperationID, Action: pol.Action}
@@ -471,7 +499,7 @@ func (b *builder) operation(path, method string, op *openapi3.Operation, at stri
 		o.Action = defaultAction(path, method)
 	}
 	if o.Action != ActionExample && !secured(b.api.Doc, op) {
-		b.specErr(at+".security", "the operation takes no credential (no security requirement names a scheme): only an example operation may be public, and a %s reads the caller's rows", o.Action)
+		b.specErr(at+".security", "the operation takes no credential (no security requirement names a scheme): only an example operation may be public, and %s %s works on the caller's rows", article(o.Action), o.Action)
 		return
 	}
 	if !slices.Contains(actions, o.Action) {
@@ -496,18 +524,18 @@ func (b *builder) operation(path, method string, op *openapi3.Operation, at stri
 	o.Edit = pol.Edit == "rows"
 	crud := slices.Contains([]string{ActionList, ActionCreate, ActionRead, ActionUpdate, ActionDelete}, o.Action)
 	if crud && pol.Resource == "" {
-		b.report(rec, "resource", at, "a %s operation needs a resource type (x-resource, or resource in the policy's operations)", o.Action)
+		b.report(rec, "resource", at, "%s %s operation needs a resource type (x-resource, or resource in the policy's operations)", article(o.Action), o.Action)
 		return
 	}
 	if needsItem := slices.Contains([]string{ActionRead, ActionUpdate, ActionDelete, ActionRevokeKey}, o.Action); needsItem {
 		if o.IDParam = lastParam(path); o.IDParam == "" {
-			b.report(rec, "action", at, "a %s operation's path ends in its id parameter ({id}); %s does not", o.Action, path)
+			b.report(rec, "action", at, "%s %s operation's path ends in its id parameter ({id}); %s does not", article(o.Action), o.Action, path)
 			return
 		}
 	}
 	if o.Action == ActionIssueKey || o.Action == ActionListKeys || o.Action == ActionRevokeKey {
 		if b.api.Policy.APIKeys == nil || b.api.Policy.APIKeys.SecretField == "" {
-			b.report(rec, "action", at, "a %s operation needs the policy's apiKeys section (with its secretField)", o.Action)
+			b.report(rec, "action", at, "%s %s operation needs the policy's apiKeys section (with its secretField)", article(o.Action), o.Action)
 			return
 		}
 		if o.Action == ActionIssueKey {
@@ -598,10 +626,12 @@ func (b *builder) resource(name string, op *openapi3.Operation, at string) {
 			}
 		}
 	}
-	switch rp.Rows {
-	case "", string(tenant.RowsEnforce), string(tenant.RowsBypass):
-	default:
-		b.policyErr("resources."+name+".rows", "%q is not one of enforce, bypass", rp.Rows)
+	if !seen { // checked once per type, not per operation
+		switch rp.Rows {
+		case "", string(tenant.RowsEnforce), string(tenant.RowsBypass):
+		default:
+			b.policyErr("resources."+name+".rows", "%q is not one of enforce, bypass", rp.Rows)
+		}
 	}
 	b.api.Resources[name] = rt
 }
@@ -717,6 +747,25 @@ func example(op *openapi3.Operation) (int, any) {
 		}
 	}
 	return 0, nil
+}
+
+// tokenLifetimeStated: the token endpoint's 200 answer gives expires_in
+// a positive whole default (what the pipeline issues tokens for).
+func tokenLifetimeStated(op *openapi3.Operation) bool {
+	r := op.Responses.Status(200)
+	if r == nil || r.Value == nil {
+		return false
+	}
+	mt := r.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		return false
+	}
+	p := property(mt.Schema.Value, "expires_in")
+	if p == nil {
+		return false
+	}
+	n, ok := p.Default.(float64)
+	return ok && n > 0 && n == float64(int64(n))
 }
 
 // secured reports whether op's security (its own, else the spec's) names
