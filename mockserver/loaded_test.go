@@ -345,6 +345,8 @@ users:
 apiKeys:
   - {name: ana, key: key-ana, user: 1, api: tickets}
   - {name: wes, key: key-wes, user: 2, api: tickets}
+proxyAssignments:
+  - {proxyUserId: 1, userIds: [2]}
 resources:
   - {type: tickets, owner: 1, fields: {title: Printer on fire}}
   - {type: tickets, owner: 1, sharedWithUsers: [2], fields: {title: Shared with Wes}}
@@ -352,6 +354,7 @@ resources:
 `), vocab)
 	require.NoError(t, err)
 	m := startLoaded(t, mockserver.WithAPI(src), mockserver.WithFixture(f))
+	var asUser string
 	do := func(method, path, key string, body any) answer {
 		t.Helper()
 		var rd io.Reader
@@ -364,6 +367,9 @@ resources:
 		req.Header.Set("Content-Type", "application/json")
 		if key != "" {
 			req.Header.Set("X-API-Key", key)
+		}
+		if asUser != "" {
+			req.Header.Set("AS-USER", asUser)
 		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
@@ -423,7 +429,23 @@ resources:
 	a = do(http.MethodGet, "/tickets/not-a-uuid", "key-ana", nil)
 	assert.Equal(t, http.StatusNotFound, a.status, "an id no row has (string formats are not checked): %s", a.raw)
 
-	// A data API key is no key of this API.
+	// A key the tenant does not have.
 	a = do(http.MethodGet, "/tickets", "demo-key-service", nil)
 	assert.Equal(t, http.StatusUnauthorized, a.status)
+
+	// AS-USER where the policy declares it: Ana acts as Wes and sees what
+	// Wes sees; Wes holds no assignment for Ana.
+	asUser = "2"
+	a = do(http.MethodGet, "/tickets", "key-ana", nil)
+	require.Equal(t, http.StatusOK, a.status, a.raw)
+	assert.Len(t, a.body["tickets"], 1)
+	assert.EqualValues(t, 2, a.decision.EffectiveUser)
+	assert.EqualValues(t, 2, a.decision.Principal)
+	asUser = "1"
+	a = do(http.MethodGet, "/tickets", "key-wes", nil)
+	assert.Equal(t, http.StatusForbidden, a.status)
+	assert.Equal(t, wire.StepProxy, a.decision.Step)
+	assert.Contains(t, a.decision.Fix, "the fixture's proxyAssignments")
+	a = do(http.MethodGet, "/tickets/"+rowIDs([]any{shared})[0], "key-wes", nil)
+	assert.Equal(t, http.StatusOK, a.status, "AS-USER means nothing where it is not declared")
 }

@@ -81,6 +81,7 @@ func TestFlowObjectAccessRefusesAWholeObject(t *testing.T) {
 	status, _, d := call(t, srv.HTTPClientFor("flow", mocktest.Bearer("demo-key-service")), http.MethodGet, srv.URL+flowCore+"commits/", nil)
 	assert.Equal(t, http.StatusUnauthorized, status)
 	assert.Equal(t, client.CodeUnknownCredential, d.Code)
+	assert.Equal(t, "API key service belongs to the data API; listCommits accepts only keys of the flow API", d.Reason)
 }
 
 // Core objects bypass view rights by design (every commit of every team),

@@ -108,7 +108,7 @@ func TestLoadErrorsNameFileLineAndField(t *testing.T) {
 			file: "notes.yaml", line: 8, field: "paths./notes.get.security", msg: "only an example operation may be public"},
 		{name: "a key in the query", spec: strings.Replace(noteSpec, "key: {type: http, scheme: bearer}", "key: {type: apiKey, in: query, name: api_key}", 1),
 			policy: strings.Replace(notePolicy, "credentials:\n  key: api_key\n", "", 1),
-			file: "notes.yaml", line: 30, field: "components.securitySchemes.key", msg: "the mock takes API keys in a header of their own"},
+			file:   "notes.yaml", line: 30, field: "components.securitySchemes.key", msg: "the mock takes API keys in a header of their own"},
 		{name: "a token endpoint without a lifetime", spec: strings.Replace(noteSpec, "paths:\n", `paths:
   /token:
     post:

@@ -25,6 +25,7 @@ import (
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
+	"github.com/tenantkit/tenantkit/openapi"
 )
 
 // Policy is the policy file of an API (docs/guides/any-openapi.md).
@@ -56,6 +57,11 @@ type OperationPolicy struct {
 	Action      string   `yaml:"action"`
 	Rows        string   `yaml:"rows"`
 	Edit        string   `yaml:"edit"`
+	// AsUser lets a call act on behalf of another user with the AS-USER
+	// header (a user id): the caller's user needs a proxy assignment for
+	// that principal, whose rights then apply. Off unless said (or the
+	// spec declares the header on the operation).
+	AsUser bool `yaml:"asUser"`
 }
 
 // ResourcePolicy is what the store needs of a resource type.
@@ -281,7 +287,7 @@ func (b *builder) build() {
 				continue
 			}
 			ids[op.OperationID] = true
-			b.operation(path, method, op, at)
+			b.operation(path, method, item, op, at)
 		}
 	}
 	for _, id := range slices.Sorted(maps.Keys(p.Operations)) {
@@ -406,6 +412,9 @@ func (b *builder) opPolicy(op *openapi3.Operation, at string) (OperationPolicy, 
 		}
 	}
 	merge := func(p OperationPolicy, where string) {
+		if p.AsUser {
+			out.AsUser = true
+		}
 		if p.Permissions != nil {
 			out.Permissions, src["permissions"] = p.Permissions, where+".permissions"
 		}
@@ -484,7 +493,7 @@ func defaultAction(path, method string) string {
 	return ActionExample
 }
 
-func (b *builder) operation(path, method string, op *openapi3.Operation, at string) {
+func (b *builder) operation(path, method string, item *openapi3.PathItem, op *openapi3.Operation, at string) {
 	if isTokenOperation(op) {
 		// The shared token endpoint serves it, with the lifetime its
 		// answer's expires_in states.
@@ -567,6 +576,9 @@ func (b *builder) operation(path, method string, op *openapi3.Operation, at stri
 			list[i] = p
 		}
 		op.Extensions = withExt(op.Extensions, "x-permissions", list)
+	}
+	if pol.AsUser || hasAsUser(item.Parameters) || hasAsUser(op.Parameters) {
+		asUser(op)
 	}
 	for _, k := range []string{"x-resource", "x-action", "x-rows", "x-edit"} {
 		delete(op.Extensions, k)
@@ -767,6 +779,41 @@ func tokenLifetimeStated(op *openapi3.Operation) bool {
 	n, ok := p.Default.(float64)
 	return ok && n > 0 && n == float64(int64(n))
 }
+
+// asUser declares the AS-USER header parameter on op (the pipeline's
+// proxy step applies where it is declared), granted by the fixture's proxy
+// assignments, unless the spec declares it already.
+func asUser(op *openapi3.Operation) {
+	for _, p := range op.Parameters {
+		if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader && strings.EqualFold(p.Value.Name, openapi.AsUserHeader) {
+			if _, ok := p.Value.Extensions["x-granted-by"]; !ok {
+				p.Value.Extensions = withExt(p.Value.Extensions, "x-granted-by", map[string]any{"assignment": proxyAssignment})
+			}
+			return
+		}
+	}
+	min := 1.0
+	op.Parameters = append(op.Parameters, &openapi3.ParameterRef{Value: &openapi3.Parameter{
+		Name: openapi.AsUserHeader, In: openapi3.ParameterInHeader,
+		Description: "Act on behalf of this principal user id (the policy's asUser; needs a proxy assignment).",
+		Schema:      openapi3.NewInt64Schema().WithMin(min).NewRef(),
+		Extensions:  map[string]any{"x-granted-by": map[string]any{"assignment": proxyAssignment}},
+	}})
+}
+
+// hasAsUser reports whether params declare the AS-USER header.
+func hasAsUser(params openapi3.Parameters) bool {
+	for _, p := range params {
+		if p != nil && p.Value != nil && p.Value.In == openapi3.ParameterInHeader && strings.EqualFold(p.Value.Name, openapi.AsUserHeader) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyAssignment is how a loaded API's proxy assignment is written, in a
+// fixture's proxyAssignments.
+const proxyAssignment = "{proxyUserId: {proxy}, userIds: [{principal}]}"
 
 // secured reports whether op's security (its own, else the spec's) names
 // a scheme: the operation takes a credential.
