@@ -78,9 +78,13 @@ func (v *validator) errf(field, format string, args ...any) {
 }
 
 // line finds the line of field, or of its nearest recorded parent.
-func (v *validator) line(field string) int {
+func (v *validator) line(field string) int { return NearestLine(v.f.lines, field) }
+
+// NearestLine is the line of a field path (users[1].roles[0]) in lines (as
+// DecodeYAML records them), or of its nearest recorded parent; 0 when none.
+func NearestLine(lines map[string]int, field string) int {
 	for p := field; p != ""; {
-		if l, ok := v.f.lines[p]; ok {
+		if l, ok := lines[p]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(p, ".[")
@@ -386,16 +390,7 @@ func (f *Fixture) ValidateWith(vocab *Vocabulary) error {
 		if !users[e.Owner] {
 			v.errf(p+".owner", "unknown user %d", e.Owner)
 		}
-		for j, g := range e.SharedWithGroups {
-			if !groups[g] {
-				v.errf(at(p+".sharedWithGroups", j), "unknown group %q", g)
-			}
-		}
-		for j, u := range e.SharedWithUsers {
-			if !users[u] {
-				v.errf(at(p+".sharedWithUsers", j), "unknown user %d", u)
-			}
-		}
+		v.sharing(p, "sharedWith", e.SharedWithUsers, e.SharedWithGroups, users, groups)
 		for name, val := range e.Fields {
 			fp := p + ".fields." + name
 			ts, ok := et.Fields[name]

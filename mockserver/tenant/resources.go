@@ -113,6 +113,9 @@ func (r *Resource) Body(rt ResourceType) map[string]any {
 	return out
 }
 
+// CloneJSON is a deep copy of a JSON value (objects, arrays, scalars).
+func CloneJSON(v any) any { return cloneJSON(v) }
+
 func cloneJSON(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
@@ -513,25 +516,22 @@ func (v *validator) validateResources(vocab *Vocabulary, users map[int64]bool, g
 		if r.Owner != 0 && !users[r.Owner] { // 0: a row nobody owns (a team, a repository)
 			v.errf(p+".owner", "unknown user %d", r.Owner)
 		}
-		for j, u := range r.SharedWithUsers {
-			if !users[u] {
-				v.errf(at(p+".sharedWithUsers", j), "unknown user %d", u)
-			}
+		v.sharing(p, "sharedWith", r.SharedWithUsers, r.SharedWithGroups, users, groups)
+		v.sharing(p, "editableBy", r.EditableByUsers, r.EditableByGroups, users, groups)
+	}
+}
+
+// sharing checks the users and groups a row at p is shared with (or, with
+// prefix editableBy, editable by).
+func (v *validator) sharing(p, prefix string, rowUsers []int64, rowGroups []string, users map[int64]bool, groups map[string]bool) {
+	for j, u := range rowUsers {
+		if !users[u] {
+			v.errf(at(p+"."+prefix+"Users", j), "unknown user %d", u)
 		}
-		for j, u := range r.EditableByUsers {
-			if !users[u] {
-				v.errf(at(p+".editableByUsers", j), "unknown user %d", u)
-			}
-		}
-		for j, g := range r.SharedWithGroups {
-			if !groups[g] {
-				v.errf(at(p+".sharedWithGroups", j), "unknown group %q", g)
-			}
-		}
-		for j, g := range r.EditableByGroups {
-			if !groups[g] {
-				v.errf(at(p+".editableByGroups", j), "unknown group %q", g)
-			}
+	}
+	for j, g := range rowGroups {
+		if !groups[g] {
+			v.errf(at(p+"."+prefix+"Groups", j), "unknown group %q", g)
 		}
 	}
 }

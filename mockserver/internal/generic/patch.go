@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
 
 // patchError is a JSON Patch the row cannot take: the field (the
@@ -54,7 +56,7 @@ func applyPatch(doc map[string]any, patch []any) error {
 					return &patchError{at + ".from", err.Error()}
 				}
 			}
-			value, name = cloneValue(v), "add"
+			value, name = tenant.CloneJSON(v), "add"
 		case "remove":
 		default:
 			return &patchError{at + ".op", fmt.Sprintf("%q is not a JSON Patch operation (add, remove, replace, move, copy, test)", name)}
@@ -77,24 +79,6 @@ func applyPatch(doc map[string]any, patch []any) error {
 		}
 	}
 	return nil
-}
-
-func cloneValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[k] = cloneValue(e)
-		}
-		return m
-	case []any:
-		s := make([]any, len(x))
-		for i, e := range x {
-			s[i] = cloneValue(e)
-		}
-		return s
-	}
-	return v
 }
 
 // pointer splits a JSON Pointer (RFC 6901) into its reference tokens.

@@ -237,26 +237,11 @@ type builder struct {
 // specErr reports a problem of the spec at field (a dotted path:
 // paths./x.get.x-action).
 func (b *builder) specErr(field, format string, args ...any) {
-	b.errs = append(b.errs, &tenant.FieldError{File: b.spec, Line: nearestLine(b.specLines, field), Field: field, Msg: fmt.Sprintf(format, args...)})
+	b.errs = append(b.errs, &tenant.FieldError{File: b.spec, Line: tenant.NearestLine(b.specLines, field), Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 func (b *builder) policyErr(field, format string, args ...any) {
-	b.errs = append(b.errs, &tenant.FieldError{File: b.policy, Line: nearestLine(b.policyLines, field), Field: field, Msg: fmt.Sprintf(format, args...)})
-}
-
-// nearestLine is the line of field, or of its nearest recorded parent.
-func nearestLine(lines map[string]int, field string) int {
-	for p := field; p != ""; {
-		if l, ok := lines[p]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(p, ".[")
-		if i < 0 {
-			break
-		}
-		p = p[:i]
-	}
-	return 0
+	b.errs = append(b.errs, &tenant.FieldError{File: b.policy, Line: tenant.NearestLine(b.policyLines, field), Field: field, Msg: fmt.Sprintf(format, args...)})
 }
 
 var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,39}$`)
@@ -931,7 +916,7 @@ func specError(file string, lines map[string]int, err error) *tenant.FieldError 
 		}
 	}
 	if field != "" {
-		fe.Field, fe.Line = field, nearestLine(lines, field)
+		fe.Field, fe.Line = field, tenant.NearestLine(lines, field)
 		return fe
 	}
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
