@@ -111,6 +111,10 @@ type Operation struct {
 	// AS-USER parameter's x-denied-status (401 or 403), 0 when it states
 	// none (403).
 	ProxyDenied int
+	// RowsBypass: the operation's reads ignore row-level view rights by
+	// the API's design (x-rows: bypass, an API loaded with a policy that
+	// says so), whatever the tenant's apiDataAccess.
+	RowsBypass bool
 	// RateLimit is the vendor's documented request limit of the operation
 	// (x-rate-limit on the operation or on one of its tags), nil when the
 	// vendor documents none. The mock applies it per credential when the
@@ -270,6 +274,12 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 				}
 			}
 			o.RowRead, _ = op.Extensions["x-row-read"].(bool)
+			if v, ok := op.Extensions["x-rows"]; ok {
+				if v != "enforce" && v != "bypass" {
+					return nil, fmt.Errorf("openapi: %s %s: x-rows is enforce or bypass, got %v", api, o.ID, v)
+				}
+				o.RowsBypass = v == "bypass"
+			}
 			readOnly, _ := op.Extensions["x-read-only"].(bool)
 			o.ReadOnly = readOnly || method == http.MethodGet || method == http.MethodHead
 			ops = append(ops, o)

@@ -732,6 +732,8 @@ func AllowReason(op *Operation, sub *Subject, d *Decision, g Grants, write, bypa
 	if d.EntityType != "" {
 		fmt.Fprintf(&b, "; entity type %s is readable through the API", d.EntityType)
 		switch {
+		case op.Operation != nil && op.RowsBypass:
+			b.WriteString("; the API reads these rows ignoring view rights by design (its policy: rows: bypass)")
 		case bypass && !write:
 			b.WriteString("; apiDataAccess is bypass, so reads ignore row-level sharing")
 		case bypass:

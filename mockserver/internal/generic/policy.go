@@ -552,6 +552,7 @@ func (b *builder) operation(path, method string, item *openapi3.PathItem, op *op
 		b.resource(pol.Resource, op, at)
 		rp := b.api.Policy.Resources[pol.Resource]
 		o.Rows = tenant.RowAccess(cmpOr(pol.Rows, cmpOr(rp.Rows, string(tenant.RowsEnforce))))
+		op.Extensions = withExt(op.Extensions, "x-rows", string(o.Rows)) // the decision's explanation says it
 		// Object-level access and usage name the resource type.
 		op.Extensions = withExt(op.Extensions, "x-entity-type", map[string]any{"in": "fixed", "name": pol.Resource})
 	}
@@ -565,7 +566,7 @@ func (b *builder) operation(path, method string, item *openapi3.PathItem, op *op
 	if pol.AsUser || hasAsUser(item.Parameters) || hasAsUser(op.Parameters) {
 		asUser(op)
 	}
-	for _, k := range []string{"x-resource", "x-action", "x-rows", "x-edit"} {
+	for _, k := range []string{"x-resource", "x-action", "x-edit"} {
 		delete(op.Extensions, k)
 	}
 	if o.Action == ActionList || o.Action == ActionListKeys {
