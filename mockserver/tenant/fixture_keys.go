@@ -9,7 +9,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var fixtureType = reflect.TypeFor[Fixture]()
 
 // checkKeys walks a YAML node alongside the Go type it decodes into, reports
 // keys the type does not know, and records the line of every field path.
