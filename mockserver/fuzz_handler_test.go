@@ -18,7 +18,11 @@ import (
 // input costs (seconds to hours).
 const handlerBound = 5 * time.Second
 
-var fuzzServer = sync.OnceValues(func() (*mockserver.Server, error) { return mockserver.New() })
+// fuzzServer serves the demo tenant and the shipped loaded APIs, so that
+// the generic handlers are fuzzed with the built-in ones.
+var fuzzServer = sync.OnceValues(func() (*mockserver.Server, error) {
+	return mockserver.New(mockserver.WithShippedAPI("workiva"), mockserver.WithShippedAPI("flow"))
+})
 
 // fuzzToken is a bearer token of a demo tenant client (its secret is
 // "<client>-secret"), for seeds that get past authentication.
@@ -57,6 +61,8 @@ func FuzzHandler(f *testing.F) {
 	bob := "Authorization: ApiKey demo-key-bob\nContent-Type: application/json"
 	gen := "Authorization: Bearer " + genesys + "\nContent-Type: application/json"
 	dc := "Authorization: Bearer " + dealcloud + "\nContent-Type: application/json"
+	wk := "Authorization: Bearer " + fuzzToken(f, srv, "/iam/v1/oauth2/token", "wk-integration", "") + "\nContent-Type: application/json"
+	flow := "Authorization: Bearer flow-demo-key-dana\nContent-Type: application/json"
 	for _, s := range []struct{ method, path, headers, body string }{
 		{"POST", "/V2.0/services/data/entityQuery", key, `{"typeName":"Project","fields":["Name","Owner.Name"],"where":{"_type":"and","and":[{"_type":"compare","leftExpression":{"fieldName":"Name"},"operator":"Like","rightExpression":{"value":"%a%"}},{"_type":"not","not":{"_type":"compare","leftExpression":{"fieldName":"Budget"},"operator":"GreaterThan","rightExpression":{"value":10}}}]},"orders":[{"fieldName":"Name","order":"Descending"}],"paging":{"from":0,"limit":5}}`},
 		{"POST", "/V2.0/services/data/entityQuery", bob, `{"TypeName":"Task","typeName":"Project"}`},
@@ -73,6 +79,12 @@ func FuzzHandler(f *testing.F) {
 		{"POST", "/api/rest/v4/data/entrydata/rows/query/Deals", dc + "\nAS-USER: 6045", `{"query":"{Stage: \"Won\"}","limit":5}`},
 		{"GET", "/api/rest/v1/management/user/proxy", dc, ""},
 		{"POST", "/oauth/token", "Content-Type: application/x-www-form-urlencoded", "grant_type=client_credentials&client_id=demo-admin&client_secret=demo-admin-secret"},
+		{"PATCH", "/spreadsheets/a1f0c3e2b4d6480f9e1a2b3c4d5e6f70", wk, `[{"op":"add","path":"/customFields/x","value":[1,{"a":null}]},{"op":"move","from":"/name","path":"/lock"}]`},
+		{"GET", "/graph/records?$filter=x&$maxpagesize=1&$next=bzox", wk, ""},
+		{"POST", "/files", wk, `{"name":"f","kind":"Document"}`},
+		{"GET", "/v3/customer/core/commits/?limit=2&offset=3", flow, ""},
+		{"POST", "/ui/settings/api_keys/", flow, `{"user_id":6006,"name":"k"}`},
+		{"DELETE", "/ui/settings/api_keys/1/", flow, ""},
 		{"GET", "/_mock/tenants", "", ""},
 		{"GET", "/healthz", "", ""},
 		{"DELETE", "/V2.0/services/data/entityQuery", key, "[[[[[[[[["},
