@@ -449,3 +449,38 @@ resources:
 	a = do(http.MethodGet, "/tickets/"+rowIDs([]any{shared})[0], "key-wes", nil)
 	assert.Equal(t, http.StatusOK, a.status, "AS-USER means nothing where it is not declared")
 }
+
+// Under enforcement: audit a loaded API's refusals are recorded and the
+// request goes on; with apiDataAccess: bypass its enforced lists hold
+// every row, and the audit log names the API.
+func TestLoadedAPIsFollowTheTenantsSettings(t *testing.T) {
+	m := startLoaded(t, mockserver.WithShippedAPI("workiva"))
+	tn := m.srv.DefaultTenant()
+	reader := m.token(wkToken, "wk-graph-reader")
+	_, err := tn.UpdateSettings(func(s *tenant.Settings) { s.Enforcement = tenant.EnforcementAudit })
+	require.NoError(t, err)
+	a := m.do(http.MethodGet, "/spreadsheets", reader, nil)
+	require.Equal(t, http.StatusOK, a.status, "audit lets the missing scope through: %s", a.raw)
+	assert.Equal(t, wire.OutcomeAuditDeny, a.decision.Outcome)
+	assert.Equal(t, wire.StepScope, a.decision.Step)
+	assert.Empty(t, a.body["data"], "user 5003 sees no spreadsheet: rows still apply")
+
+	_, err = tn.UpdateSettings(func(s *tenant.Settings) {
+		s.Enforcement, s.APIDataAccess = tenant.EnforcementEnforce, tenant.DataAccessBypass
+	})
+	require.NoError(t, err)
+	editor := m.token(wkToken, "wk-sheets-writer")
+	a = m.do(http.MethodGet, "/spreadsheets", editor, nil)
+	require.Equal(t, http.StatusOK, a.status)
+	assert.Len(t, a.body["data"], 4, "apiDataAccess: bypass: every spreadsheet, the restricted one too")
+
+	var found bool
+	for _, e := range tn.Audit(tenant.AuditFilter{}) {
+		if e.API == "workiva" && e.Operation == "getSpreadsheets" && e.Outcome == wire.OutcomeAuditDeny {
+			found = true
+			assert.Equal(t, "/spreadsheets", e.Target)
+			assert.EqualValues(t, 5003, e.EffectiveUser)
+		}
+	}
+	assert.True(t, found, "the audit log names the loaded API and its operation")
+}
