@@ -9,7 +9,6 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-
 // checkKeys walks a YAML node alongside the Go type it decodes into, reports
 // keys the type does not know, and records the line of every field path.
 func checkKeys(n *yaml.Node, t reflect.Type, path string, lines map[string]int, report func(line int, field, msg string)) {
