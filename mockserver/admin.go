@@ -41,6 +41,8 @@ func (s *Server) adminHandlers() map[string]pipeline.Handler {
 		"expireCredentials": s.adminExpireCredentials,
 		"getReport":         s.adminGetReport,
 		"getVisibility":     s.adminGetVisibility,
+		"listAPIs":          s.adminListAPIs,
+		"loadAPI":           s.adminLoadAPI,
 	}
 }
 
@@ -65,7 +67,7 @@ func (s *Server) serveAdmin(rc *pipeline.Request) {
 		s.console.ServeHTTP(rc.W, rc.R)
 		return
 	}
-	rt, kr, params, err := s.env.Specs.FindRoute(rc.R, true)
+	rt, kr, params, err := rc.Specs().FindRoute(rc.R, true)
 	if err != nil {
 		if allow, ok := pipeline.AllowedMethods(err); ok {
 			rc.W.Header().Set("Allow", strings.Join(allow, ", "))
@@ -180,7 +182,7 @@ func (s *Server) adminListTenants(rc *pipeline.Request) error {
 }
 
 func (s *Server) adminCreateTenant(rc *pipeline.Request) error {
-	f, err := tenant.ParseWith("request body", rc.Body, s.vocab)
+	f, err := tenant.ParseWith("request body", rc.Body, s.apis().vocab)
 	if err != nil {
 		return adminFail(rc, http.StatusBadRequest, "bad_request", "%v", err)
 	}

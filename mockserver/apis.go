@@ -38,8 +38,14 @@ var apis = []apiBinding{
 	{openapi.Relationship, relationship.Surface, func(*Server) map[string]pipeline.Handler {
 		return withToken(relationship.Handlers(), relationship.WriteToken)
 	}, relationship.Prepare},
-	{openapi.Admin, surfaceAdmin, (*Server).adminHandlers, nil},
+	{openapi.Admin, surfaceAdmin, func(s *Server) map[string]pipeline.Handler { return adminHandlersOf(s) }, nil},
 }
+
+// adminHandlersOf is (*Server).adminHandlers, set by init: the admin API
+// loads APIs (LoadAPI), which reads the specs compiled from this list.
+var adminHandlersOf func(*Server) map[string]pipeline.Handler
+
+func init() { adminHandlersOf = (*Server).adminHandlers }
 
 // withToken adds the shared client-credentials token endpoint (package
 // token) to an API's handlers, answering in the API's own token response.
@@ -71,10 +77,10 @@ func loadSpecs(s *Server) (*pipeline.Specs, error) {
 	for i, b := range apis {
 		bindings[i] = pipeline.Binding{API: b.api, Surface: b.surface, Handlers: b.handlers(s)}
 	}
-	if len(s.loaded) == 0 {
+	if len(s.apis().loaded) == 0 {
 		return pipeline.LoadSpecs(compiled, bindings)
 	}
-	more, moreBindings, err := compileLoaded(s.loaded)
+	more, moreBindings, err := compileLoaded(s.apis().loaded)
 	if err != nil {
 		return nil, err
 	}

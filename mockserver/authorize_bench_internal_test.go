@@ -20,7 +20,7 @@ func preparedRequest(tb testing.TB, s *Server, header, value string) *pipeline.R
 	r.Header.Set(header, value)
 	rc := pipeline.NewRequest(&s.env, httptest.NewRecorder(), r)
 	rc.Vendor = true
-	rt, kr, params, err := s.env.Specs.FindRoute(r, false)
+	rt, kr, params, err := s.env.Specs().FindRoute(r, false)
 	if err != nil {
 		tb.Fatal(err)
 	}

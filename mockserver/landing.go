@@ -17,7 +17,7 @@ const specsPrefix = adminPrefix + "specs/"
 // landingDoc is the document at /_mock/ (openapi/admin.yaml, Landing).
 func (s *Server) landingDoc() adminapi.Landing {
 	doc := adminapi.Landing{Name: "tenantkit mock", Apis: []adminapi.LandingAPI{}}
-	for _, sp := range s.env.Specs.Vendor {
+	for _, sp := range s.env.Specs().Vendor {
 		doc.Apis = append(doc.Apis, adminapi.LandingAPI{Name: string(sp.API), Title: sp.Doc.Info.Title, Spec: specsPrefix + string(sp.API) + ".yaml"})
 	}
 	doc.Links = adminapi.LandingLinks{AdminSpec: specsPrefix + string(openapi.Admin) + ".yaml", Tenants: adminPrefix + "tenants", Health: HealthPath,
@@ -54,7 +54,7 @@ func (s *Server) adminGetSpec(rc *pipeline.Request) error {
 	var err error
 	if ok {
 		b, err = openapi.Bytes(openapi.API(name))
-		for _, a := range s.loaded {
+		for _, a := range s.apis().loaded {
 			if a.Name == name { // an API loaded from a spec and a policy: its spec as given
 				b, err = a.Spec, nil
 			}
@@ -62,7 +62,7 @@ func (s *Server) adminGetSpec(rc *pipeline.Request) error {
 	}
 	if !ok || err != nil {
 		names := []string{"data.yaml", "credentials.yaml", "relationship.yaml"}
-		for _, a := range s.loaded {
+		for _, a := range s.apis().loaded {
 			names = append(names, a.Name+".yaml")
 		}
 		return adminFail(rc, http.StatusNotFound, "not_found", "no spec %q; the specs are %s and admin.yaml", rc.Params["file"], strings.Join(names, ", "))

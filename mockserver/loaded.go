@@ -1,13 +1,17 @@
 package mockserver
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/tenantkit/tenantkit/mockserver/adminapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/internal/generic"
 	"github.com/tenantkit/tenantkit/mockserver/internal/handlers/token"
@@ -30,6 +34,17 @@ type APISource struct {
 	PolicyName string
 	Fixture    []byte
 }
+
+// apiSet is the APIs a server loaded from a spec and a policy: their
+// sources, the loaded APIs and what they add to what fixtures may name.
+type apiSet struct {
+	srcs   []APISource
+	loaded []*generic.API
+	vocab  *tenant.Vocabulary
+}
+
+// apis is the server's loaded APIs at this moment.
+func (s *Server) apis() *apiSet { return s.loadedSet.Load() }
 
 // LoadError is every problem of an API's spec and policy, each located by
 // file, line and field (New and Vocabulary return it, wrapped).
@@ -267,8 +282,8 @@ type LoadedAPI struct {
 // the order they were given.
 func (s *Server) LoadedAPIs() []LoadedAPI {
 	var out []LoadedAPI
-	for _, a := range s.loaded {
-		sp := s.env.Specs.API(a.APIName())
+	for _, a := range s.apis().loaded {
+		sp := s.env.Specs().API(a.APIName())
 		la := LoadedAPI{Name: a.Name, TokenURL: decide.TokenURL(sp.Doc)}
 		for _, id := range slices.Sorted(maps.Keys(sp.Routes)) {
 			rt := sp.Routes[id]
@@ -285,4 +300,105 @@ func (s *Server) LoadedAPIs() []LoadedAPI {
 		out = append(out, la)
 	}
 	return out
+}
+
+// ErrAPIConflict: an API loaded while the server runs has a name, a path
+// or a resource type another API of the server has.
+var ErrAPIConflict = errors.New("another API of the server has it")
+
+// LoadAPI serves one more API from a spec and a policy while the server
+// runs (the admin API's POST /_mock/apis): from the next request on, with
+// its resource types added to every tenant (without rows; a shipped API's
+// demo section is merged only by New). Requests under way finish with the
+// APIs they started with. A spec or policy that does not load is a
+// *LoadError; a name, path or resource type another API has wraps
+// ErrAPIConflict.
+func (s *Server) LoadAPI(src APISource) (LoadedAPI, error) {
+	s.loadMu.Lock()
+	defer s.loadMu.Unlock()
+	cur := s.apis()
+	for _, a := range cur.srcs {
+		if a.Name == src.Name {
+			return LoadedAPI{}, fmt.Errorf("mockserver: API name %q: %w", src.Name, ErrAPIConflict)
+		}
+	}
+	srcs := append(slices.Clip(cur.srcs), src)
+	loaded, vocab, err := loadedAPIs(srcs)
+	if err != nil {
+		var le *LoadError
+		if !errors.As(err, &le) {
+			err = fmt.Errorf("%w (%w)", err, ErrAPIConflict) // a name, path or type already served
+		}
+		return LoadedAPI{}, err
+	}
+	next := &apiSet{srcs: srcs, loaded: loaded, vocab: vocab}
+	s.loadedSet.Store(next)
+	sp, err := loadSpecs(s)
+	if err != nil {
+		s.loadedSet.Store(cur)
+		return LoadedAPI{}, err
+	}
+	// Under the tenants' lock, so that a tenant made meanwhile gets the
+	// new types from its vocabulary or from here.
+	s.mu.Lock()
+	for _, t := range s.tenants {
+		t.AddResourceTypes(vocab)
+	}
+	s.mu.Unlock()
+	s.env.SetSpecs(sp)
+	all := s.LoadedAPIs()
+	return all[len(all)-1], nil
+}
+
+func (s *Server) adminListAPIs(rc *pipeline.Request) error {
+	list := adminapi.LoadedAPIList{Apis: []adminapi.LoadedAPIInfo{}}
+	for _, a := range s.LoadedAPIs() {
+		list.Apis = append(list.Apis, s.loadedInfo(a))
+	}
+	rc.WriteJSON(http.StatusOK, "application/json", &list)
+	return nil
+}
+
+func (s *Server) adminLoadAPI(rc *pipeline.Request) error {
+	var req adminapi.LoadAPIRequest
+	if err := json.Unmarshal(rc.Body, &req); err != nil {
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "the body is {name, spec, policy}: %v", err)
+	}
+	src := APISource{Name: req.Name, Spec: []byte(req.Spec), SpecName: req.Name + " spec (request body)", PolicyName: req.Name + " policy (request body)"}
+	if req.Policy != nil {
+		src.Policy = []byte(*req.Policy)
+	}
+	a, err := s.LoadAPI(src)
+	switch {
+	case errors.Is(err, ErrAPIConflict):
+		return adminFail(rc, http.StatusConflict, "conflict", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
+	case err != nil:
+		return adminFail(rc, http.StatusBadRequest, "bad_request", "%s", strings.TrimPrefix(err.Error(), "mockserver: "))
+	}
+	rc.Write = true
+	rc.Target = "api " + a.Name
+	rc.WriteJSON(http.StatusCreated, "application/json", s.loadedInfo(a))
+	return nil
+}
+
+// loadedInfo is a loaded API as the admin API describes it.
+func (s *Server) loadedInfo(la LoadedAPI) adminapi.LoadedAPIInfo {
+	info := adminapi.LoadedAPIInfo{Name: la.Name, Spec: specsPrefix + la.Name + ".yaml", ResourceTypes: []string{}}
+	for _, a := range s.apis().loaded {
+		if a.Name == la.Name {
+			info.Title = a.Doc.Info.Title
+			info.ResourceTypes = slices.Sorted(maps.Keys(a.Resources))
+		}
+	}
+	if la.TokenURL != "" {
+		info.TokenUrl = &la.TokenURL
+	}
+	switch {
+	case la.KeyHeader != "":
+		info.ApiKeyHeader = &la.KeyHeader
+	case la.KeyWord != "":
+		h := "Authorization: " + la.KeyWord
+		info.ApiKeyHeader = &h
+	}
+	return info
 }

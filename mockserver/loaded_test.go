@@ -484,3 +484,79 @@ func TestLoadedAPIsFollowTheTenantsSettings(t *testing.T) {
 	}
 	assert.True(t, found, "the audit log names the loaded API and its operation")
 }
+
+// The admin API loads an API while the mock runs: it is served from the
+// next request on, every tenant has its resource types, and requests to
+// the other APIs keep being answered meanwhile. A broken one is a 400
+// naming file, line and field; a name taken is a 409.
+func TestAdminLoadsAnAPIWhileServing(t *testing.T) {
+	m := startLoaded(t)
+	spec := string(mustRead(t, "testdata/apis/tickets.openapi.yaml"))
+	policy := string(mustRead(t, "testdata/apis/tickets.policy.yaml"))
+
+	stop := make(chan struct{})
+	done := make(chan int)
+	go func() { // a client of the built-in data API, all along
+		n := 0
+		defer func() { done <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			a := m.do(http.MethodPost, "/V2.0/services/data/entityQuery", "ApiKey demo-key-service", map[string]any{"typeName": "Project", "fields": []string{"Name"}})
+			if a.status != http.StatusOK {
+				t.Errorf("data API answered %d during the load", a.status)
+				return
+			}
+			n++
+		}
+	}()
+
+	broken := strings.Replace(policy, "paging: {style: link", "paging: {style: pages", 1)
+	a := m.do(http.MethodPost, "/_mock/apis", "", map[string]any{"name": "tickets", "spec": spec, "policy": broken})
+	require.Equal(t, http.StatusBadRequest, a.status, a.raw)
+	assert.Contains(t, a.body["message"], `tickets policy (request body):11: paging.style: "pages" is not one of link, offset, none`)
+
+	a = m.do(http.MethodPost, "/_mock/apis", "", map[string]any{"name": "tickets", "spec": spec, "policy": policy})
+	require.Equal(t, http.StatusCreated, a.status, a.raw)
+	assert.Equal(t, []any{"tickets"}, a.body["resourceTypes"])
+	assert.Equal(t, "X-API-Key", a.body["apiKeyHeader"])
+	close(stop)
+	assert.Positive(t, <-done)
+
+	a = m.do(http.MethodPost, "/_mock/apis", "", map[string]any{"name": "tickets", "spec": spec, "policy": policy})
+	assert.Equal(t, http.StatusConflict, a.status, a.raw)
+	a = m.do(http.MethodPost, "/_mock/apis", "", map[string]any{"name": "tickets2", "spec": spec, "policy": policy})
+	assert.Equal(t, http.StatusConflict, a.status, "the same paths: %s", a.raw)
+	a = m.do(http.MethodGet, "/_mock/apis", "", nil)
+	require.Equal(t, http.StatusOK, a.status)
+	assert.Len(t, a.body["apis"], 1)
+
+	// Served now: a key-less request is the API's own 401, and a tenant
+	// made afterwards with the API's rows reads them.
+	a = m.do(http.MethodGet, "/tickets", "", nil)
+	assert.Equal(t, http.StatusUnauthorized, a.status)
+	assert.Equal(t, "listTickets", a.decision.Operation)
+	_, err := m.srv.DefaultTenant().ResourceTypeOf("tickets")
+	assert.True(t, err, "the default tenant has the new type")
+	a = m.do(http.MethodPost, "/_mock/tenants", "", map[string]any{
+		"tenant":    map[string]any{"id": "helpdesk"},
+		"roles":     []any{map[string]any{"name": "Agent", "permissions": []string{"tickets:*"}, "entityTypes": []string{"tickets"}}},
+		"users":     []any{map[string]any{"id": 1, "name": "Ana", "email": "ana@h.example", "roles": []string{"Agent"}}},
+		"apiKeys":   []any{map[string]any{"name": "ana", "key": "hd-key", "user": 1, "api": "tickets"}},
+		"resources": []any{map[string]any{"type": "tickets", "owner": 1, "fields": map[string]any{"title": "Seeded"}}},
+	})
+	require.Equal(t, http.StatusCreated, a.status, a.raw)
+	req, err2 := http.NewRequest(http.MethodGet, m.url+"/tickets", nil)
+	require.NoError(t, err2)
+	req.Header.Set("X-API-Key", "hd-key@helpdesk")
+	resp, err2 := http.DefaultClient.Do(req)
+	require.NoError(t, err2)
+	var page map[string]any
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%v", page)
+	assert.Equal(t, "Seeded", page["tickets"].([]any)[0].(map[string]any)["title"])
+}

@@ -25,7 +25,7 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 	var logs bytes.Buffer
 	s, err := New(WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	require.NoError(t, err)
-	for _, sp := range s.env.Specs.Vendor {
+	for _, sp := range s.env.Specs().Vendor {
 		if rt, ok := sp.Routes["listCredentialTypes"]; ok {
 			rt.Handle = func(*pipeline.Request) error { panic("boom") }
 		}
@@ -72,7 +72,7 @@ func TestRecoverFromHandlerPanic(t *testing.T) {
 func TestIdempotentWriteThatPanicsReleasesItsKey(t *testing.T) {
 	s, err := New()
 	require.NoError(t, err)
-	for _, sp := range s.env.Specs.Vendor {
+	for _, sp := range s.env.Specs().Vendor {
 		if rt, ok := sp.Routes["createCredential"]; ok {
 			rt.Handle = func(*pipeline.Request) error { panic("boom") }
 		}

@@ -53,10 +53,10 @@ func (s *Server) Decide(t *tenant.Tenant, q Question) (Answer, error) {
 	if t == nil {
 		return Answer{}, fmt.Errorf("mockserver: a question needs a tenant")
 	}
-	rt := s.env.Specs.Route(q.Operation)
+	rt := s.env.Specs().Route(q.Operation)
 	if q.API != "" {
 		rt = nil
-		if sp := s.env.Specs.API(openapi.API(q.API)); sp != nil {
+		if sp := s.env.Specs().API(openapi.API(q.API)); sp != nil {
 			rt = sp.Routes[q.Operation]
 		}
 	}

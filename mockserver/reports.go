@@ -71,12 +71,12 @@ func (s *Server) Visibility(tenantID string, user int64, entityType string) (*Vi
 // has one; the first by operationId); for a loaded API's resource type,
 // that API's list operation of the type that accepts kind.
 func (s *Server) rowRead(kind decide.Kind, typeName string) report.Read {
-	for _, a := range s.loaded {
+	for _, a := range s.apis().loaded {
 		rt, ok := a.Resources[typeName]
 		if !ok {
 			continue
 		}
-		sp := s.env.Specs.API(a.APIName())
+		sp := s.env.Specs().API(a.APIName())
 		var ids []string
 		for id, r := range sp.Routes {
 			if op := a.Operations[id]; op != nil && op.Action == generic.ActionList && op.Resource == typeName && slices.Contains(r.Rule.Accepts, kind) {
@@ -89,7 +89,7 @@ func (s *Server) rowRead(kind decide.Kind, typeName string) report.Read {
 		id := slices.Min(ids)
 		return report.Read{API: rt.API, Operation: id, Rows: a.Operations[id].Rows, NameField: a.ResourceNames[typeName]}
 	}
-	for _, sp := range s.env.Specs.Vendor {
+	for _, sp := range s.env.Specs().Vendor {
 		var ids []string
 		for id, rt := range sp.Routes {
 			if rt.Op.RowRead && slices.Contains(rt.Rule.Accepts, kind) {
@@ -108,7 +108,7 @@ func (s *Server) rowRead(kind decide.Kind, typeName string) report.Read {
 // first step that fails, or nil when the read is allowed.
 func (s *Server) readDenial(t *tenant.Tenant, cred decide.Credential, api, opID, entityType string) *tenant.StepDenial {
 	var rt *pipeline.Route
-	if sp := s.env.Specs.API(openapi.API(api)); sp != nil {
+	if sp := s.env.Specs().API(openapi.API(api)); sp != nil {
 		rt = sp.Routes[opID]
 	}
 	if rt == nil {

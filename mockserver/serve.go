@@ -124,7 +124,7 @@ func (s *Server) logRequest(rc *pipeline.Request, d time.Duration) {
 
 func (s *Server) serveVendor(rc *pipeline.Request) {
 	r := rc.R
-	rt, kr, params, err := s.env.Specs.FindRoute(r, false)
+	rt, kr, params, err := rc.Specs().FindRoute(r, false)
 	if err != nil {
 		rc.Decision = wire.Decision{Outcome: wire.OutcomeDeny,
 			Reason: fmt.Sprintf("no operation of the APIs the mock serves matches %s %s", r.Method, r.URL.Path)}
@@ -202,7 +202,7 @@ func (s *Server) runSub(outer *pipeline.Request, method, target string, body []b
 		rc.WriteError(rc.Surface, bad)
 		return rc.Result()
 	}
-	rt, kr, params, err := s.env.Specs.FindRoute(rc.R, false)
+	rt, kr, params, err := rc.Specs().FindRoute(rc.R, false)
 	switch {
 	case err != nil:
 		rc.Decision = wire.Decision{Outcome: wire.OutcomeDeny,

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	"github.com/tenantkit/tenantkit/mockserver/internal/generic"
 	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/internal/resilience"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -30,10 +30,11 @@ type Server struct {
 	operation resilience.Operation
 	console   *console.Console
 
-	// loaded are the APIs loaded from a spec and a policy, vocab what they
-	// add to what fixtures may name.
-	loaded []*generic.API
-	vocab  *tenant.Vocabulary
+	// loadedSet is the APIs loaded from a spec and a policy and what they
+	// add to what fixtures may name, replaced whole by LoadAPI (under
+	// loadMu) while requests read it.
+	loadedSet atomic.Pointer[apiSet]
+	loadMu    sync.Mutex
 
 	mu        sync.RWMutex
 	tenants   map[string]*tenant.Tenant
@@ -92,8 +93,9 @@ func New(opts ...Option) (*Server, error) {
 	if cfg.maxInFlightBytes <= 0 {
 		cfg.maxInFlightBytes = DefaultMaxInFlightBytes
 	}
-	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{}, loaded: loaded, vocab: vocab,
+	s := &Server{hosts: hosts, tenants: map[string]*tenant.Tenant{},
 		inflight: resilience.NewInFlight(cfg.maxInFlight, cfg.maxInFlightBytes)}
+	s.loadedSet.Store(&apiSet{srcs: cfg.apis, loaded: loaded, vocab: vocab})
 	s.operation = s.runOperation
 	s.env = pipeline.Env{Log: cfg.logger, Clock: cfg.clock, MaxBody: cfg.maxBody, RequestTimeout: max(cfg.requestTimeout, 0),
 		Tenants: (*tenantIndex)(s)}
@@ -101,7 +103,7 @@ func New(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.env.Specs = sp
+	s.env.SetSpecs(sp)
 	if s.console, err = console.New(s, pipeline.AdminPrefix); err != nil {
 		return nil, err
 	}
@@ -139,7 +141,7 @@ func (s *Server) CreateTenant(f *tenant.Fixture) (*tenant.Tenant, error) {
 	if s.defaultID != "" {
 		suffix = "@" + id
 	}
-	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.env.Clock, Extension: newTenantState, Vocabulary: s.vocab})
+	t, err := tenant.New(f, tenant.Config{ID: id, CredentialSuffix: suffix, Clock: s.env.Clock, Extension: newTenantState, Vocabulary: s.apis().vocab})
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: create tenant: %w", err)
 	}

@@ -993,6 +993,42 @@ type LandingLinks struct {
 	Tenants string `json:"tenants"`
 }
 
+// LoadAPIRequest defines model for LoadAPIRequest.
+type LoadAPIRequest struct {
+	// Name The API's name (what API keys, audit entries and fault rules name it by).
+	Name string `json:"name"`
+
+	// Policy The policy file's text (docs/guides/any-openapi.md); absent: the spec's x- extensions alone.
+	Policy *string `json:"policy,omitempty"`
+
+	// Spec The OpenAPI 3 spec: YAML or JSON text.
+	Spec string `json:"spec"`
+}
+
+// LoadedAPIInfo defines model for LoadedAPIInfo.
+type LoadedAPIInfo struct {
+	// ApiKeyHeader How its API keys are sent, when it takes them: "Authorization: <word>" or a header of its own (X-API-Key).
+	ApiKeyHeader *string `json:"apiKeyHeader,omitempty"`
+	Name         string  `json:"name"`
+
+	// ResourceTypes The resource types its operations touch (role entityTypes and fixture resources name them).
+	ResourceTypes []string `json:"resourceTypes"`
+
+	// Spec Where the admin API serves the spec: /_mock/specs/<name>.yaml.
+	Spec string `json:"spec"`
+
+	// Title The spec's info.title.
+	Title string `json:"title"`
+
+	// TokenUrl Its token endpoint's path, when it has one.
+	TokenUrl *string `json:"tokenUrl,omitempty"`
+}
+
+// LoadedAPIList defines model for LoadedAPIList.
+type LoadedAPIList struct {
+	Apis []LoadedAPIInfo `json:"apis"`
+}
+
 // MaxSessionsPerUser The most data-API sessions one user may hold at once; a login beyond it ends the user's
 // oldest session, which is then answered 401 `SessionTimeout` (log in again). 0 means no
 // limit. The vendor's guide has a "Session Number Limits" section whose number and
@@ -1313,6 +1349,9 @@ type GetVisibilityParams struct {
 // GetVisibilityParamsFormat defines parameters for GetVisibility.
 type GetVisibilityParamsFormat string
 
+// LoadAPIJSONRequestBody defines body for LoadAPI for application/json ContentType.
+type LoadAPIJSONRequestBody = LoadAPIRequest
+
 // CreateTenantJSONRequestBody defines body for CreateTenant for application/json ContentType.
 type CreateTenantJSONRequestBody = Fixture
 
@@ -1405,6 +1444,45 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /_mock/ (the `Landing` operationId).
 	Landing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ListAPIs List the APIs the mock serves from a spec and a policy.
+	//
+	// The APIs loaded with `cmd/mock --api`, a fixture's `apis` section, `mocktest.WithAPI` or
+	// `POST /_mock/apis`, in the order they were loaded (docs/guides/any-openapi.md). The
+	// built-in APIs are not listed (the index, `GET /_mock/`, lists every API).
+	//
+	// Corresponds with GET /_mock/apis (the `ListAPIs` operationId).
+	ListAPIs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoadAPIWithBody Serve one more API, from a spec and a policy, while the mock runs.
+	//
+	// Loads the API as `--api` does and serves it from the next request on; requests under
+	// way finish with the APIs they started with. Every tenant gets its resource types, with
+	// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+	// shipped API's demo section is merged only at start). A spec or policy that does not
+	// load is a 400 whose message names every problem as `file:line: field: message`, one per
+	// line; a name, path or resource type another API has is a 409. Like the rest of the
+	// admin API this answers only same-origin requests on loopback.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+	LoadAPIWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// LoadAPI Serve one more API, from a spec and a policy, while the mock runs.
+	//
+	// Loads the API as `--api` does and serves it from the next request on; requests under
+	// way finish with the APIs they started with. Every tenant gets its resource types, with
+	// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+	// shipped API's demo section is merged only at start). A spec or policy that does not
+	// load is a 400 whose message names every problem as `file:line: field: message`, one per
+	// line; a name, path or resource type another API has is a 409. Like the rest of the
+	// admin API this answers only same-origin requests on loopback.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+	LoadAPI(ctx context.Context, body LoadAPIJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Healthz Liveness check.
 	//
@@ -1584,6 +1662,75 @@ type ClientInterface interface {
 // Corresponds with GET /_mock/ (the `Landing` operationId).
 func (c *Client) Landing(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewLandingRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ListAPIs List the APIs the mock serves from a spec and a policy.
+//
+// The APIs loaded with `cmd/mock --api`, a fixture's `apis` section, `mocktest.WithAPI` or
+// `POST /_mock/apis`, in the order they were loaded (docs/guides/any-openapi.md). The
+// built-in APIs are not listed (the index, `GET /_mock/`, lists every API).
+//
+// Corresponds with GET /_mock/apis (the `ListAPIs` operationId).
+func (c *Client) ListAPIs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListAPIsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoadAPIWithBody Serve one more API, from a spec and a policy, while the mock runs.
+//
+// Loads the API as `--api` does and serves it from the next request on; requests under
+// way finish with the APIs they started with. Every tenant gets its resource types, with
+// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+// shipped API's demo section is merged only at start). A spec or policy that does not
+// load is a 400 whose message names every problem as `file:line: field: message`, one per
+// line; a name, path or resource type another API has is a 409. Like the rest of the
+// admin API this answers only same-origin requests on loopback.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+func (c *Client) LoadAPIWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoadAPIRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// LoadAPI Serve one more API, from a spec and a policy, while the mock runs.
+//
+// Loads the API as `--api` does and serves it from the next request on; requests under
+// way finish with the APIs they started with. Every tenant gets its resource types, with
+// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+// shipped API's demo section is merged only at start). A spec or policy that does not
+// load is a 400 whose message names every problem as `file:line: field: message`, one per
+// line; a name, path or resource type another API has is a 409. Like the rest of the
+// admin API this answers only same-origin requests on loopback.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+func (c *Client) LoadAPI(ctx context.Context, body LoadAPIJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLoadAPIRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1977,6 +2124,73 @@ func NewLandingRequest(server string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewListAPIsRequest constructs an http.Request for the ListAPIs method
+func NewListAPIsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/apis")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewLoadAPIRequest calls the generic LoadAPI builder with application/json body
+func NewLoadAPIRequest(server string, body LoadAPIJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewLoadAPIRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewLoadAPIRequestWithBody constructs an http.Request for the LoadAPI method, with any body, and a specified content type
+func NewLoadAPIRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/_mock/apis")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -2720,6 +2934,47 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /_mock/ (the `Landing` operationId).
 	LandingWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*LandingResponse, error)
 
+	// ListAPIsWithResponse List the APIs the mock serves from a spec and a policy.
+	//
+	// The APIs loaded with `cmd/mock --api`, a fixture's `apis` section, `mocktest.WithAPI` or
+	// `POST /_mock/apis`, in the order they were loaded (docs/guides/any-openapi.md). The
+	// built-in APIs are not listed (the index, `GET /_mock/`, lists every API).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /_mock/apis (the `ListAPIs` operationId).
+	ListAPIsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAPIsResponse, error)
+
+	// LoadAPIWithBodyWithResponse Serve one more API, from a spec and a policy, while the mock runs.
+	//
+	// Loads the API as `--api` does and serves it from the next request on; requests under
+	// way finish with the APIs they started with. Every tenant gets its resource types, with
+	// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+	// shipped API's demo section is merged only at start). A spec or policy that does not
+	// load is a 400 whose message names every problem as `file:line: field: message`, one per
+	// line; a name, path or resource type another API has is a 409. Like the rest of the
+	// admin API this answers only same-origin requests on loopback.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+	LoadAPIWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoadAPIResponse, error)
+
+	// LoadAPIWithResponse Serve one more API, from a spec and a policy, while the mock runs.
+	//
+	// Loads the API as `--api` does and serves it from the next request on; requests under
+	// way finish with the APIs they started with. Every tenant gets its resource types, with
+	// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+	// shipped API's demo section is merged only at start). A spec or policy that does not
+	// load is a 400 whose message names every problem as `file:line: field: message`, one per
+	// line; a name, path or resource type another API has is a 409. Like the rest of the
+	// admin API this answers only same-origin requests on loopback.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+	LoadAPIWithResponse(ctx context.Context, body LoadAPIJSONRequestBody, reqEditors ...RequestEditorFn) (*LoadAPIResponse, error)
+
 	// HealthzWithResponse Liveness check.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -2969,6 +3224,158 @@ func (r LandingResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r LandingResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ListAPIsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *LoadedAPIList
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListAPIsResponse) GetJSON200() *LoadedAPIList {
+	return r.JSON200
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ListAPIsResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r ListAPIsResponse) GetJSON421() *Error {
+	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r ListAPIsResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ListAPIsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListAPIsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListAPIsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListAPIsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type LoadAPIResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *LoadedAPIInfo
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *Error
+	// JSON415 the response for an HTTP 415 `application/json` response
+	JSON415 *Error
+	// JSON421 the response for an HTTP 421 `application/json` response
+	JSON421 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r LoadAPIResponse) GetJSON201() *LoadedAPIInfo {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r LoadAPIResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LoadAPIResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r LoadAPIResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r LoadAPIResponse) GetJSON413() *Error {
+	return r.JSON413
+}
+
+// GetJSON415 returns the response for an HTTP 415 `application/json` response
+func (r LoadAPIResponse) GetJSON415() *Error {
+	return r.JSON415
+}
+
+// GetJSON421 returns the response for an HTTP 421 `application/json` response
+func (r LoadAPIResponse) GetJSON421() *Error {
+	return r.JSON421
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r LoadAPIResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r LoadAPIResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r LoadAPIResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r LoadAPIResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r LoadAPIResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -4130,6 +4537,65 @@ func (c *ClientWithResponses) LandingWithResponse(ctx context.Context, reqEditor
 	return ParseLandingResponse(rsp)
 }
 
+// ListAPIsWithResponse List the APIs the mock serves from a spec and a policy.
+//
+// The APIs loaded with `cmd/mock --api`, a fixture's `apis` section, `mocktest.WithAPI` or
+// `POST /_mock/apis`, in the order they were loaded (docs/guides/any-openapi.md). The
+// built-in APIs are not listed (the index, `GET /_mock/`, lists every API).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /_mock/apis (the `ListAPIs` operationId).
+func (c *ClientWithResponses) ListAPIsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListAPIsResponse, error) {
+	rsp, err := c.ListAPIs(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListAPIsResponse(rsp)
+}
+
+// LoadAPIWithBodyWithResponse Serve one more API, from a spec and a policy, while the mock runs.
+//
+// Loads the API as `--api` does and serves it from the next request on; requests under
+// way finish with the APIs they started with. Every tenant gets its resource types, with
+// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+// shipped API's demo section is merged only at start). A spec or policy that does not
+// load is a 400 whose message names every problem as `file:line: field: message`, one per
+// line; a name, path or resource type another API has is a 409. Like the rest of the
+// admin API this answers only same-origin requests on loopback.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+func (c *ClientWithResponses) LoadAPIWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LoadAPIResponse, error) {
+	rsp, err := c.LoadAPIWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoadAPIResponse(rsp)
+}
+
+// LoadAPIWithResponse Serve one more API, from a spec and a policy, while the mock runs.
+//
+// Loads the API as `--api` does and serves it from the next request on; requests under
+// way finish with the APIs they started with. Every tenant gets its resource types, with
+// no rows (create a tenant whose fixture has `resources` of the API to seed some; a
+// shipped API's demo section is merged only at start). A spec or policy that does not
+// load is a 400 whose message names every problem as `file:line: field: message`, one per
+// line; a name, path or resource type another API has is a 409. Like the rest of the
+// admin API this answers only same-origin requests on loopback.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /_mock/apis (the `LoadAPI` operationId).
+func (c *ClientWithResponses) LoadAPIWithResponse(ctx context.Context, body LoadAPIJSONRequestBody, reqEditors ...RequestEditorFn) (*LoadAPIResponse, error) {
+	rsp, err := c.LoadAPI(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseLoadAPIResponse(rsp)
+}
+
 // HealthzWithResponse Liveness check.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -4480,6 +4946,128 @@ func ParseLandingResponse(rsp *http.Response) (*LandingResponse, error) {
 
 	case rsp.StatusCode == 200:
 		// Content-type (text/html) unsupported
+
+	}
+
+	return response, nil
+}
+
+// ParseListAPIsResponse parses an HTTP response from a ListAPIsWithResponse call
+func ParseListAPIsResponse(rsp *http.Response) (*ListAPIsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListAPIsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest LoadedAPIList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseLoadAPIResponse parses an HTTP response from a LoadAPIWithResponse call
+func ParseLoadAPIResponse(rsp *http.Response) (*LoadAPIResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &LoadAPIResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest LoadedAPIInfo
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 421:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON421 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

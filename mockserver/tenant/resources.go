@@ -663,3 +663,20 @@ func (t *Tenant) ResourceTypes() []string {
 	defer t.mu.RUnlock()
 	return slices.Sorted(maps.Keys(t.resources))
 }
+
+// AddResourceTypes gives the tenant the resource types of vocab it does not
+// have yet (an API loaded while the server runs), without rows, and checks
+// later resets against vocab.
+func (t *Tenant) AddResourceTypes(vocab *Vocabulary) {
+	t.lock()
+	defer t.mu.Unlock()
+	t.vocab = vocab
+	if vocab == nil {
+		return
+	}
+	for name, rt := range vocab.Resources {
+		if t.resources[name] == nil {
+			t.resources[name] = &resourceTable{rt: rt, rows: map[string]*Resource{}, nextInt: 1}
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -31,9 +32,18 @@ type Env struct {
 	Clock          func() time.Time
 	MaxBody        int64
 	RequestTimeout time.Duration
-	Specs          *Specs
 	Tenants        Tenants
+	// specs are the server's specs, replaced whole when an API is loaded
+	// while the server runs (SetSpecs): a request reads them once, when it
+	// starts, and keeps that set.
+	specs atomic.Pointer[Specs]
 }
+
+// Specs are the server's specs at this moment.
+func (env *Env) Specs() *Specs { return env.specs.Load() }
+
+// SetSpecs replaces the server's specs; requests under way keep theirs.
+func (env *Env) SetSpecs(sp *Specs) { env.specs.Store(sp) }
 
 // Tenants finds the tenant a credential names (the server's tenants).
 type Tenants interface {
@@ -50,7 +60,8 @@ type Tenants interface {
 // NewRequest starts request r, answered on w, for the server env describes;
 // the request and its recorder share one allocation.
 func NewRequest(env *Env, w http.ResponseWriter, r *http.Request) *Request {
-	rc := &Request{env: env, R: r, CorrelationID: newCorrelationID(), Surface: env.Specs.SurfaceFor(r.URL.Path)}
+	rc := &Request{env: env, R: r, CorrelationID: newCorrelationID(), specs: env.Specs()}
+	rc.Surface = rc.specs.SurfaceFor(r.URL.Path)
 	rc.rec = Recorder{ResponseWriter: w}
 	rc.W = &rc.rec
 	return rc
@@ -59,10 +70,15 @@ func NewRequest(env *Env, w http.ResponseWriter, r *http.Request) *Request {
 // Env is the server's part the request reads.
 func (rc *Request) Env() *Env { return rc.env }
 
+// Specs are the specs the request is served by: the server's when it
+// started.
+func (rc *Request) Specs() *Specs { return rc.specs }
+
 // Request carries one request through routing, the authorization pipeline,
 // validation and its handler.
 type Request struct {
 	env     *Env
+	specs   *Specs // the server's specs when the request started
 	W       *Recorder
 	R       *http.Request
 	Vendor  bool

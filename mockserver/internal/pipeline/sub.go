@@ -79,7 +79,7 @@ func (rc *Request) Sub(base, method, target string, body []byte) (*Request, *Err
 			r.Header.Set(name, v)
 		}
 	}
-	sub := &Request{env: rc.env, R: r, Vendor: true, Surface: rc.Surface, CorrelationID: newCorrelationID()}
+	sub := &Request{env: rc.env, specs: rc.specs, R: r, Vendor: true, Surface: rc.Surface, CorrelationID: newCorrelationID()}
 	sub.rec = Recorder{ResponseWriter: &subWriter{h: http.Header{}}}
 	sub.W = &sub.rec
 	rc.Subject()
