@@ -207,8 +207,26 @@ func adminCases() []adminCase {
 		{name: "reset", op: "resetTenant", method: http.MethodPost, path: tenants + "/bodies/reset",
 			status: 200, schema: "TenantInfo", model: adminModel[adminapi.TenantInfo]()},
 		{name: "delete", op: "deleteTenant", method: http.MethodDelete, path: tenants + "/bodies", status: 204},
+		{name: "load an API", op: "loadAPI", method: http.MethodPost, path: "/_mock/apis", body: bodiesAPI,
+			status: 201, schema: "LoadedAPIInfo", model: adminModel[adminapi.LoadedAPIInfo](),
+			check: func(t *testing.T, m any) {
+				a := m.(*adminapi.LoadedAPIInfo)
+				assert.Equal(t, "bodies", a.Name)
+				assert.Equal(t, "/_mock/specs/bodies.yaml", a.Spec)
+				assert.Equal(t, []string{"things"}, a.ResourceTypes)
+			}},
+		{name: "list the APIs", op: "listAPIs", method: http.MethodGet, path: "/_mock/apis",
+			status: 200, schema: "LoadedAPIList", model: adminModel[adminapi.LoadedAPIList](),
+			check: func(t *testing.T, m any) {
+				l := m.(*adminapi.LoadedAPIList)
+				require.Len(t, l.Apis, 1)
+				assert.Equal(t, "bodies", l.Apis[0].Name)
+			}},
 	}
 }
+
+// bodiesAPI loads a one-operation API keyed by X-API-Key.
+const bodiesAPI = `{"name": "bodies", "spec": "openapi: 3.0.3\ninfo: {title: bodies, version: '1'}\npaths:\n  /things:\n    get:\n      operationId: listThings\n      x-resource: things\n      security: [{key: []}]\n      responses: {'200': {description: the things}}\ncomponents:\n  securitySchemes:\n    key: {type: apiKey, in: header, name: X-API-Key}\n"}`
 
 // adminBodyServer is a mock with a clock, after a run of the integrator
 // that leaves usage, denials and AS-USER requests to report.

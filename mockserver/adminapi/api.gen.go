@@ -589,7 +589,7 @@ type Faults struct {
 type Fixture struct {
 	ApiKeys *[]FixtureAPIKey `json:"apiKeys,omitempty"`
 
-	// Apis APIs to load with the fixture (cmd/mock reads this section; files are relative to the fixture). A server's APIs are fixed when it starts, so the admin API refuses a fixture naming one it does not serve.
+	// Apis APIs to load with the fixture (cmd/mock reads this section; files are relative to the fixture). A tenant created over the admin API loads none, so a fixture naming one the server does not serve is refused there (load it first with POST /_mock/apis).
 	Apis            *[]FixtureAPIRef         `json:"apis,omitempty"`
 	CredentialTypes *[]FixtureCredentialType `json:"credentialTypes,omitempty"`
 	Credentials     *[]FixtureCredential     `json:"credentials,omitempty"`

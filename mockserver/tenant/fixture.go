@@ -40,8 +40,8 @@ type Fixture struct {
 	// and a policy (ResourceFixture).
 	Resources []ResourceFixture `yaml:"resources" json:"resources,omitempty"`
 	// APIs names APIs to load from a spec and a policy with the fixture
-	// (cmd/mock reads it; a server's APIs are fixed when it starts, so the
-	// admin API refuses a fixture naming one the server does not serve).
+	// (cmd/mock reads it; a tenant created over the admin API loads none,
+	// so a fixture there naming one the server does not serve is refused).
 	APIs []APIRefFixture `yaml:"apis" json:"apis,omitempty"`
 
 	// file names the source in error messages; set by Parse.

@@ -477,7 +477,7 @@ func (f *Fixture) ValidateWith(vocab *Vocabulary) error {
 	v.validateResources(vocab, users, groups)
 	for i, a := range f.APIs {
 		if !vocab.hasAPI(a.Name) {
-			v.errf(at("apis", i)+".name", "the server does not serve the API %q (its APIs are loaded when it starts: cmd/mock --api, mocktest.WithAPI)", a.Name)
+			v.errf(at("apis", i)+".name", "the server does not serve the API %q (load it with cmd/mock --api, mocktest.WithAPI or the admin API's POST /_mock/apis)", a.Name)
 		}
 	}
 
