@@ -1,9 +1,9 @@
 package tenant
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -82,9 +82,11 @@ type Resource struct {
 	EditGroups             []string
 	EditUsers              []int64
 	Fields                 map[string]any
-	seq                    int64 // insertion order
-	integerID              int64 // the id as a number, for IDInteger types
-	sharedSet, editableSet map[int64]bool
+	seq       int64 // insertion order
+	integerID int64 // the id as a number, for IDInteger types
+	// encoded is Body as JSON, made when the row is stored or changed and
+	// never changed after: lists and reads answer it as it is.
+	encoded []byte
 }
 
 func (r *Resource) clone() Resource {
@@ -92,8 +94,17 @@ func (r *Resource) clone() Resource {
 	c.Fields = cloneJSON(r.Fields).(map[string]any)
 	c.SharedGroups, c.SharedUsers = slices.Clone(r.SharedGroups), slices.Clone(r.SharedUsers)
 	c.EditGroups, c.EditUsers = slices.Clone(r.EditGroups), slices.Clone(r.EditUsers)
-	c.sharedSet, c.editableSet = nil, nil
 	return c
+}
+
+// JSON is Body as JSON text, made when the row was stored or last
+// changed; the caller must not change it.
+func (r *Resource) JSON() []byte { return r.encoded }
+
+// encode makes the row's JSON (Body): JSON values alone are stored, so it
+// cannot fail.
+func (r *Resource) encode(rt ResourceType) {
+	r.encoded, _ = json.Marshal(r.Body(rt))
 }
 
 // Body is the row as its API answers it: its fields, its id in the id
@@ -136,8 +147,10 @@ func cloneJSON(v any) any {
 
 // resourceTable holds the rows of one resource type, by id.
 type resourceTable struct {
-	rt      ResourceType
-	rows    map[string]*Resource
+	rt   ResourceType
+	rows map[string]*Resource
+	// order holds the rows in insertion order, for lists.
+	order   []*Resource
 	nextSeq int64
 	nextInt int64
 }
@@ -280,7 +293,9 @@ func (tb *resourceTable) insert(r *Resource) {
 			tb.nextInt = r.integerID + 1
 		}
 	}
+	r.encode(tb.rt)
 	tb.rows[r.ID] = r
+	tb.order = append(tb.order, r)
 }
 
 // ResourceTypeOf reports the resource type named name.
@@ -340,39 +355,34 @@ func (t *Tenant) CanEditResource(r Resource, user int64) bool {
 	return false
 }
 
-// ResourcePage is one page of a resource list: the rows, and how many rows
-// the reader may see in all.
+// ResourcePage is one page of a resource list: each row's JSON (Resource.
+// JSON; the caller must not change them), and how many rows the reader may
+// see in all.
 type ResourcePage struct {
-	Rows  []Resource
+	Rows  []json.RawMessage
 	Total int
 }
 
 // ListResources returns the rows of a resource type user reads under rows,
 // in insertion order, from offset, at most limit of them (limit < 0: all),
-// and the total the reader may see. where, when set, keeps only rows
-// whose body it accepts.
-func (t *Tenant) ListResources(typeName string, user int64, rows RowAccess, offset, limit int, where func(body map[string]any) bool) (ResourcePage, error) {
+// and the total the reader may see.
+func (t *Tenant) ListResources(typeName string, user int64, rows RowAccess, offset, limit int) (ResourcePage, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	tb := t.resources[typeName]
 	if tb == nil {
 		return ResourcePage{}, fmt.Errorf("resource type %q: %w", typeName, ErrNotFound)
 	}
-	all := make([]*Resource, 0, len(tb.rows))
-	for _, r := range tb.rows {
-		if t.resourceVisible(r, user, rows) && (where == nil || where(r.Body(tb.rt))) {
-			all = append(all, r)
+	offset = max(offset, 0)
+	var page ResourcePage
+	for _, r := range tb.order {
+		if !t.resourceVisible(r, user, rows) {
+			continue
 		}
-	}
-	slices.SortFunc(all, func(a, b *Resource) int { return cmp.Compare(a.seq, b.seq) })
-	page := ResourcePage{Total: len(all)}
-	offset = min(max(offset, 0), len(all))
-	end := len(all)
-	if limit >= 0 {
-		end = min(offset+limit, len(all))
-	}
-	for _, r := range all[offset:end] {
-		page.Rows = append(page.Rows, r.clone())
+		if page.Total >= offset && (limit < 0 || len(page.Rows) < limit) {
+			page.Rows = append(page.Rows, r.encoded)
+		}
+		page.Total++
 	}
 	return page, nil
 }
@@ -447,6 +457,7 @@ func (t *Tenant) UpdateResource(typeName, id string, user int64, rows RowAccess,
 		delete(fields, rt.OwnerField)
 	}
 	r.Fields = fields
+	r.encode(rt)
 	return r.clone(), nil
 }
 
@@ -458,7 +469,10 @@ func (t *Tenant) DeleteResource(typeName, id string, user int64, rows RowAccess)
 	if _, err := t.resourceRow(typeName, id, user, rows); err != nil {
 		return err
 	}
-	delete(t.resources[typeName].rows, id)
+	tb := t.resources[typeName]
+	r := tb.rows[id]
+	delete(tb.rows, id)
+	tb.order = slices.DeleteFunc(tb.order, func(o *Resource) bool { return o == r })
 	return nil
 }
 
@@ -477,9 +491,8 @@ func (t *Tenant) ResourceRowViews(typeName string, user int64, rows RowAccess, n
 	if u, ok := t.users[user]; ok {
 		groups = u.Groups
 	}
-	all := slices.SortedFunc(maps.Values(tb.rows), func(a, b *Resource) int { return cmp.Compare(a.seq, b.seq) })
-	out := make([]RowView, 0, len(all))
-	for _, r := range all {
+	out := make([]RowView, 0, len(tb.order))
+	for _, r := range tb.order {
 		basis := t.resourceBasis(r, user)
 		name, _ := r.Fields[nameField].(string)
 		e := Entity{Type: typeName, Owner: r.Owner, SharedGroups: r.SharedGroups, SharedUsers: r.SharedUsers}

@@ -2,10 +2,12 @@ package generic
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -60,7 +62,6 @@ type handler struct {
 	op  *Operation
 }
 
-func (h *handler) rt() tenant.ResourceType { return h.api.Resources[h.op.Resource] }
 
 // rowName is a row as decisions and messages name it: /type/id.
 func rowName(typeName, id string) string { return "/" + typeName + "/" + id }
@@ -147,14 +148,14 @@ func (h *handler) pageURL(rc *pipeline.Request, offset, limit int) string {
 	return u.String()
 }
 
-// envelope wraps a page of rows in the API's paging style.
-func (h *handler) envelope(rc *pipeline.Request, rows []any, offset, limit, total int) any {
+// envelope wraps a page of n rows in the API's paging style.
+func (h *handler) envelope(rc *pipeline.Request, rows any, n, offset, limit, total int) any {
 	pg := h.api.Policy.Paging
 	switch pg.Style {
 	case PagingLink:
 		body := map[string]any{pg.Items: rows}
-		if offset+len(rows) < total {
-			body[pg.Next] = h.pageURL(rc, offset+len(rows), limit)
+		if offset+n < total {
+			body[pg.Next] = h.pageURL(rc, offset+n, limit)
 		}
 		return body
 	case PagingOffset:
@@ -164,8 +165,8 @@ func (h *handler) envelope(rc *pipeline.Request, rows []any, offset, limit, tota
 		}
 		if pg.Next != "" {
 			var next any
-			if offset+len(rows) < total {
-				next = h.pageURL(rc, offset+len(rows), limit)
+			if offset+n < total {
+				next = h.pageURL(rc, offset+n, limit)
 			}
 			body[pg.Next] = next
 		}
@@ -187,17 +188,58 @@ func (h *handler) list(rc *pipeline.Request) error {
 		return err
 	}
 	rc.Target = "/" + h.op.Resource
-	p, err := rc.Tenant.ListResources(h.op.Resource, rc.Verdict.Effective, h.op.Rows, offset, limit, nil)
+	p, err := rc.Tenant.ListResources(h.op.Resource, rc.Verdict.Effective, h.op.Rows, offset, limit)
 	if err != nil {
 		return err
 	}
-	rt := h.rt()
-	rows := make([]any, len(p.Rows))
-	for i := range p.Rows {
-		rows[i] = p.Rows[i].Body(rt)
+	// The rows' JSON is the store's, made when each was written: the page
+	// is put together around it, not encoded again.
+	items := make([]byte, 0, 2+len(p.Rows)*256)
+	items = append(items, '[')
+	for i, r := range p.Rows {
+		if i > 0 {
+			items = append(items, ',')
+		}
+		items = append(items, r...)
 	}
-	rc.WriteJSON(http.StatusOK, "application/json", h.envelope(rc, rows, offset, limit, p.Total))
+	items = append(items, ']')
+	body := h.envelope(rc, nil, len(p.Rows), offset, limit, p.Total)
+	if m, ok := body.(map[string]any); ok {
+		rc.WriteRaw(http.StatusOK, "application/json", objectWith(m, h.api.Policy.Paging.Items, items))
+		return nil
+	}
+	rc.WriteRaw(http.StatusOK, "application/json", items)
 	return nil
+}
+
+// objectWith is the JSON object of m's members with the member named key
+// set to raw, a JSON text of its own, members in key order (as
+// encoding/json orders a map's).
+func objectWith(m map[string]any, key string, raw []byte) []byte {
+	keys := make([]string, 0, len(m)+1)
+	for k := range m {
+		if k != key {
+			keys = append(keys, k)
+		}
+	}
+	keys = append(keys, key)
+	slices.Sort(keys)
+	out := make([]byte, 0, len(raw)+64*len(keys))
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		name, _ := json.Marshal(k)
+		out = append(append(out, name...), ':')
+		if k == key {
+			out = append(out, raw...)
+			continue
+		}
+		v, _ := json.Marshal(m[k]) // strings, numbers and nil
+		out = append(out, v...)
+	}
+	return append(out, '}')
 }
 
 // missing answers a single-row miss: hidden and missing rows read alike.
@@ -219,7 +261,7 @@ func (h *handler) read(rc *pipeline.Request) error {
 	if err != nil {
 		return h.missing(rc, id, err)
 	}
-	rc.WriteJSON(http.StatusOK, "application/json", r.Body(h.rt()))
+	rc.WriteRaw(http.StatusOK, "application/json", r.JSON())
 	return nil
 }
 
@@ -233,7 +275,7 @@ func (h *handler) create(rc *pipeline.Request) error {
 		return err
 	}
 	rc.Target, rc.Write = rowName(h.op.Resource, r.ID), true
-	rc.WriteJSON(http.StatusCreated, "application/json", r.Body(h.rt()))
+	rc.WriteRaw(http.StatusCreated, "application/json", r.JSON())
 	return nil
 }
 
@@ -279,7 +321,7 @@ func (h *handler) update(rc *pipeline.Request) error {
 		return h.missing(rc, id, err)
 	}
 	rc.Write = true
-	rc.WriteJSON(http.StatusOK, "application/json", r.Body(h.rt()))
+	rc.WriteRaw(http.StatusOK, "application/json", r.JSON())
 	return nil
 }
 
@@ -384,7 +426,7 @@ func (h *handler) listKeys(rc *pipeline.Request) error {
 		rows = append(rows, h.keyBody(k, false))
 	}
 	rc.Target = "api-keys"
-	rc.WriteJSON(http.StatusOK, "application/json", h.envelope(rc, rows, offset, limit, total))
+	rc.WriteJSON(http.StatusOK, "application/json", h.envelope(rc, rows, len(rows), offset, limit, total))
 	return nil
 }
 

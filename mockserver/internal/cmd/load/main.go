@@ -6,7 +6,7 @@
 //	go run ./mockserver/internal/cmd/load -profile /tmp/prof   # CPU profiles of the mock
 //	go run ./mockserver/internal/cmd/load -check               # no wrk: start, capture, compare once
 //
-// It builds cmd/mock, starts it (--quiet, --generate-projects 1000, its
+// It builds cmd/mock, starts it (--quiet, --generate-projects 1000, --api flow, its
 // request log to a file), obtains tokens, captures each case's status,
 // headers and body from the mock, and starts a bare server in a process of
 // its own (this program with -bare) that answers each case with those
@@ -71,7 +71,7 @@ func main() {
 		threads  = flag.Int("t", 2, "wrk threads")
 		conns    = flag.Int("c", 16, "wrk connections")
 		projects = flag.Int("projects", 1000, "generated Projects in the mock's tenant")
-		only     = flag.String("cases", "", "comma-separated case names (default all: types, query100, 401, 403scope)")
+		only     = flag.String("cases", "", "comma-separated case names (default all: types, query100, 401, 403scope, flowlist)")
 		profile  = flag.String("profile", "", "directory: profile the mock (same server in a child) instead of comparing")
 		check    = flag.Bool("check", false, "self-check without wrk: start both servers, capture, compare one answer per case")
 		bare     = flag.String("bare", "", "internal: serve the cases in this JSON file bare")
@@ -124,7 +124,7 @@ func run(rounds int, dur time.Duration, threads, conns, projects int, only, prof
 		if err := build.Run(); err != nil {
 			return fmt.Errorf("go build ./cmd/mock: %w", err)
 		}
-		mockCmd = exec.Command(bin, "--addr", "127.0.0.1:0", "--quiet", "--generate-projects", strconv.Itoa(projects))
+		mockCmd = exec.Command(bin, "--addr", "127.0.0.1:0", "--quiet", "--generate-projects", strconv.Itoa(projects), "--api", "flow")
 	} else {
 		if err := os.MkdirAll(profDir, 0o755); err != nil {
 			return err
@@ -250,8 +250,12 @@ func capture(base string) ([]loadCase, error) {
 		{Name: "401", Method: "GET", Path: "/api/v2/integrations/credentials/types", Header: map[string]string{}},
 		{Name: "403scope", Method: "GET", Path: "/api/v2/integrations/credentials/types",
 			Header: map[string]string{"Authorization": "Bearer " + reporting}},
+		// An API loaded from a spec and a policy (the shipped Flow-shaped
+		// one): a page of its generic list.
+		{Name: "flowlist", Method: "GET", Path: "/v3/customer/core/commits/?limit=6",
+			Header: map[string]string{"Authorization": "Bearer flow-demo-key-dana"}},
 	}
-	want := map[string]int{"types": 200, "query100": 200, "401": 401, "403scope": 403}
+	want := map[string]int{"types": 200, "query100": 200, "401": 401, "403scope": 403, "flowlist": 200}
 	for i := range cases {
 		c := &cases[i]
 		resp, body, err := do(base, *c, c.Path)
@@ -410,8 +414,16 @@ func serveMock(projects int) error {
 	lw := textlog.NewWriter(os.Stderr)
 	defer lw.Close()
 	log := slog.New(textlog.NewHandler(lw, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	fixture := tenant.WithGenerated(tenant.Demo(), "Project", projects, 1)
-	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithLogger(log), mockserver.WithRequestTimeout(60*time.Second))
+	flow, err := mockserver.ShippedAPI("flow")
+	if err != nil {
+		return err
+	}
+	demo, err := mockserver.DemoFixture(flow)
+	if err != nil {
+		return err
+	}
+	fixture := tenant.WithGenerated(demo, "Project", projects, 1)
+	srv, err := mockserver.New(mockserver.WithFixture(fixture), mockserver.WithAPI(flow), mockserver.WithLogger(log), mockserver.WithRequestTimeout(60*time.Second))
 	if err != nil {
 		return err
 	}
