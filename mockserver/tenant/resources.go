@@ -74,16 +74,16 @@ type ResourceFixture struct {
 // API's spec formats it, rendered as text), owner, view and edit rights and
 // its JSON body (without the id).
 type Resource struct {
-	Type                   string
-	ID                     string
-	Owner                  int64
-	SharedGroups           []string
-	SharedUsers            []int64
-	EditGroups             []string
-	EditUsers              []int64
-	Fields                 map[string]any
-	seq       int64 // insertion order
-	integerID int64 // the id as a number, for IDInteger types
+	Type         string
+	ID           string
+	Owner        int64
+	SharedGroups []string
+	SharedUsers  []int64
+	EditGroups   []string
+	EditUsers    []int64
+	Fields       map[string]any
+	seq          int64 // insertion order
+	integerID    int64 // the id as a number, for IDInteger types
 	// encoded is Body as JSON, made when the row is stored or changed and
 	// never changed after: lists and reads answer it as it is.
 	encoded []byte

@@ -62,7 +62,6 @@ type handler struct {
 	op  *Operation
 }
 
-
 // rowName is a row as decisions and messages name it: /type/id.
 func rowName(typeName, id string) string { return "/" + typeName + "/" + id }
 
