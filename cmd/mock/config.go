@@ -400,7 +400,8 @@ the variable, the variable over the default; an empty variable is unset):
         ships (workiva, flow), with its demo users, grants and rows added
         to the embedded demo tenant; NAME=spec.yaml,policy.yaml loads your
         own OpenAPI 3 spec and policy file (docs/guides/any-openapi.md).
-        A fixture's apis section names more. Errors name file, line and
+        A fixture's apis section names more, and the admin API's POST
+        /_mock/apis loads one while mock runs. Errors name file, line and
         field, and mock exits with status 2
   --allowed-hosts LIST TENANTKIT_ALLOWED_HOSTS
         comma-separated host names or IP addresses (no port) the mock

@@ -18,7 +18,9 @@ import (
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
-// Handlers serves every operation of a (the token endpoint with write).
+// Handlers are the handlers of a's operations, by operationId; its token
+// endpoints are the server's to bind (the shared token handler, answering
+// with WriteToken).
 func (a *API) Handlers() map[string]pipeline.Handler {
 	out := map[string]pipeline.Handler{}
 	for id, op := range a.Operations {
@@ -65,8 +67,10 @@ type handler struct {
 // rowName is a row as decisions and messages name it: /type/id.
 func rowName(typeName, id string) string { return "/" + typeName + "/" + id }
 
-// cursor is the opaque continuation value of link paging: the offset of
-// the next page, so a client cannot tell it from a vendor's token.
+// cursor is the continuation value of link paging: the next page's offset,
+// base64-encoded ("o:<n>"), which clients pass back as they got it, as they
+// do a vendor's opaque token. It guards nothing: any offset is a page the
+// caller may read anyway.
 func cursor(offset int) string {
 	return base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(offset)))
 }
