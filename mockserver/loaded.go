@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,8 +164,8 @@ func loadedAPIs(srcs []APISource) ([]*generic.API, *tenant.Vocabulary, error) {
 		if slices.Contains(vocab.APIs, src.Name) || slices.Contains(append(slices.Clone(openapi.VendorAPIs), openapi.Admin), openapi.API(src.Name)) {
 			return nil, nil, fmt.Errorf("mockserver: API name %q is taken", src.Name)
 		}
-		a, err := generic.Load(src.Name, generic.Source{Name: cmpName(src.SpecName, src.Name+" spec"), Data: src.Spec},
-			generic.Source{Name: cmpName(src.PolicyName, src.Name+" policy"), Data: src.Policy})
+		a, err := generic.Load(src.Name, generic.Source{Name: cmp.Or(src.SpecName, src.Name+" spec"), Data: src.Spec},
+			generic.Source{Name: cmp.Or(src.PolicyName, src.Name+" policy"), Data: src.Policy})
 		if err != nil {
 			return nil, nil, fmt.Errorf("mockserver: API %s:\n%w", src.Name, err)
 		}
@@ -186,13 +187,6 @@ func loadedAPIs(srcs []APISource) ([]*generic.API, *tenant.Vocabulary, error) {
 		out = append(out, a)
 	}
 	return out, vocab, nil
-}
-
-func cmpName(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // pathShape is a path template with its parameters' names blanked, so two

@@ -82,7 +82,6 @@ type Resource struct {
 	EditGroups   []string
 	EditUsers    []int64
 	Fields       map[string]any
-	seq          int64 // insertion order
 	integerID    int64 // the id as a number, for IDInteger types
 	// encoded is Body as JSON, made when the row is stored or changed and
 	// never changed after: lists and reads answer it as it is.
@@ -151,7 +150,6 @@ type resourceTable struct {
 	rows map[string]*Resource
 	// order holds the rows in insertion order, for lists.
 	order   []*Resource
-	nextSeq int64
 	nextInt int64
 }
 
@@ -285,8 +283,6 @@ func (tb *resourceTable) newID() (string, int64) {
 }
 
 func (tb *resourceTable) insert(r *Resource) {
-	r.seq = tb.nextSeq
-	tb.nextSeq++
 	if tb.rt.IDFormat == IDInteger {
 		r.integerID, _ = strconv.ParseInt(r.ID, 10, 64)
 		if r.integerID >= tb.nextInt {

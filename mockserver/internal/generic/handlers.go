@@ -1,6 +1,7 @@
 package generic
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -364,7 +365,7 @@ func (h *handler) keyBody(k tenant.APIKey, secret bool) map[string]any {
 		n, _ := strconv.ParseInt(k.ID, 10, 64)
 		body["id"] = n
 	}
-	body[cmpOr(kp.UserField, "user")] = k.User
+	body[cmp.Or(kp.UserField, "user")] = k.User
 	if secret {
 		body[kp.SecretField] = k.Key
 	}

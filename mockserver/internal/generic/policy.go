@@ -11,6 +11,7 @@ package generic
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -428,17 +429,10 @@ func (b *builder) opPolicy(op *openapi3.Operation, at string) (OperationPolicy, 
 func (b *builder) report(src map[string]string, key, at string, format string, args ...any) {
 	w := src[key]
 	if strings.HasPrefix(w, "paths.") || w == "" {
-		b.specErr(cmpOr(w, at), format, args...)
+		b.specErr(cmp.Or(w, at), format, args...)
 		return
 	}
 	b.policyErr(w, format, args...)
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // article is "a" or "an" before word.
@@ -551,7 +545,7 @@ func (b *builder) operation(path, method string, item *openapi3.PathItem, op *op
 		o.Resource = pol.Resource
 		b.resource(pol.Resource, op, at)
 		rp := b.api.Policy.Resources[pol.Resource]
-		o.Rows = tenant.RowAccess(cmpOr(pol.Rows, cmpOr(rp.Rows, string(tenant.RowsEnforce))))
+		o.Rows = tenant.RowAccess(cmp.Or(pol.Rows, cmp.Or(rp.Rows, string(tenant.RowsEnforce))))
 		op.Extensions = withExt(op.Extensions, "x-rows", string(o.Rows)) // the decision's explanation says it
 		// Object-level access and usage name the resource type.
 		op.Extensions = withExt(op.Extensions, "x-entity-type", map[string]any{"in": "fixed", "name": pol.Resource})
@@ -611,11 +605,11 @@ func (b *builder) limits(o *Operation, op *openapi3.Operation, at string) {
 // format read from the operation's schemas.
 func (b *builder) resource(name string, op *openapi3.Operation, at string) {
 	rp := b.api.Policy.Resources[name]
-	idField := cmpOr(rp.ID, "id")
+	idField := cmp.Or(rp.ID, "id")
 	rt, seen := b.api.Resources[name]
 	if !seen {
 		rt = tenant.ResourceType{API: b.api.Name, IDField: idField, OwnerField: rp.Owner, IDFormat: ""}
-		b.api.ResourceNames[name] = cmpOr(rp.Name, "name")
+		b.api.ResourceNames[name] = cmp.Or(rp.Name, "name")
 	}
 	if rt.IDFormat == "" {
 		if s := rowSchema(op, b.api.Policy.Paging); s != nil {
