@@ -294,6 +294,31 @@ func Operations(api API, doc *openapi3.T) ([]Operation, error) {
 	return ops, nil
 }
 
+// DeclaredScopes lists the OAuth scopes a spec's security schemes declare
+// (every flow), sorted.
+func DeclaredScopes(doc *openapi3.T) []string {
+	set := map[string]bool{}
+	for _, ref := range doc.Components.SecuritySchemes {
+		if ref == nil || ref.Value == nil || ref.Value.Flows == nil {
+			continue
+		}
+		fl := ref.Value.Flows
+		for _, f := range []*openapi3.OAuthFlow{fl.ClientCredentials, fl.Implicit, fl.Password, fl.AuthorizationCode} {
+			if f != nil {
+				for s := range f.Scopes {
+					set[s] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ScopeText renders the scope alternatives for people: "a b" or "a | b".
 func ScopeText(sets [][]string) string {
 	parts := make([]string, len(sets))

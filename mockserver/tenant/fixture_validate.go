@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
-
 	"github.com/tenantkit/tenantkit/openapi"
 )
 
@@ -25,19 +23,8 @@ var knownScopes = sync.OnceValues(func() (map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, ref := range doc.Components.SecuritySchemes {
-			if ref.Value == nil || ref.Value.Flows == nil {
-				continue
-			}
-			fl := ref.Value.Flows
-			for _, flow := range []*openapi3.OAuthFlow{fl.ClientCredentials, fl.Implicit, fl.Password, fl.AuthorizationCode} {
-				if flow == nil {
-					continue
-				}
-				for s := range flow.Scopes {
-					out[s] = true
-				}
-			}
+		for _, sc := range openapi.DeclaredScopes(doc) {
+			out[sc] = true
 		}
 	}
 	return out, nil

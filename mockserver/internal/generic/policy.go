@@ -25,6 +25,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
+	"github.com/tenantkit/tenantkit/mockserver/internal/pipeline"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 	"github.com/tenantkit/tenantkit/openapi"
 )
@@ -299,7 +300,7 @@ func (b *builder) build() {
 			b.policyErr("resources."+name, "no operation touches the resource type %q", name)
 		}
 	}
-	b.api.Scopes = scopesOf(doc)
+	b.api.Scopes = openapi.DeclaredScopes(doc)
 	b.api.finish()
 }
 
@@ -473,10 +474,10 @@ func defaultAction(path, method string) string {
 }
 
 func (b *builder) operation(path, method string, item *openapi3.PathItem, op *openapi3.Operation, at string) {
-	if isTokenOperation(op) {
+	if pipeline.IsTokenEndpoint(op) {
 		// The shared token endpoint serves it, with the lifetime its
 		// answer's expires_in states.
-		if !tokenLifetimeStated(op) {
+		if _, err := pipeline.TokenLifetime(op); err != nil {
 			b.specErr(at+".responses", "a token endpoint's 200 answer gives expires_in a positive whole default: the lifetime of the tokens it issues, in seconds")
 		}
 		return
@@ -741,25 +742,6 @@ func example(op *openapi3.Operation) (int, any) {
 	return 0, nil
 }
 
-// tokenLifetimeStated: the token endpoint's 200 answer gives expires_in
-// a positive whole default (what the pipeline issues tokens for).
-func tokenLifetimeStated(op *openapi3.Operation) bool {
-	r := op.Responses.Status(200)
-	if r == nil || r.Value == nil {
-		return false
-	}
-	mt := r.Value.Content.Get("application/json")
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
-		return false
-	}
-	p := property(mt.Schema.Value, "expires_in")
-	if p == nil {
-		return false
-	}
-	n, ok := p.Default.(float64)
-	return ok && n > 0 && n == float64(int64(n))
-}
-
 // asUser declares the AS-USER header parameter on op (the pipeline's
 // proxy step applies where it is declared), granted by the fixture's proxy
 // assignments, unless the spec declares it already.
@@ -808,34 +790,6 @@ func secured(doc *openapi3.T, op *openapi3.Operation) bool {
 		}
 	}
 	return false
-}
-
-// isTokenOperation: an operation taking a form body with grant_type.
-func isTokenOperation(op *openapi3.Operation) bool {
-	if op.RequestBody == nil || op.RequestBody.Value == nil {
-		return false
-	}
-	mt := op.RequestBody.Value.Content.Get("application/x-www-form-urlencoded")
-	return mt != nil && mt.Schema != nil && mt.Schema.Value != nil && mt.Schema.Value.Properties["grant_type"] != nil
-}
-
-// scopesOf lists the OAuth scopes a spec declares.
-func scopesOf(doc *openapi3.T) []string {
-	set := map[string]bool{}
-	for _, ref := range doc.Components.SecuritySchemes {
-		if ref.Value == nil || ref.Value.Flows == nil {
-			continue
-		}
-		fl := ref.Value.Flows
-		for _, f := range []*openapi3.OAuthFlow{fl.ClientCredentials, fl.Implicit, fl.Password, fl.AuthorizationCode} {
-			if f != nil {
-				for s := range f.Scopes {
-					set[s] = true
-				}
-			}
-		}
-	}
-	return slices.Sorted(maps.Keys(set))
 }
 
 // lineIndex maps the dotted field paths of a YAML (or JSON) document to

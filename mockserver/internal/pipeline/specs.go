@@ -208,11 +208,11 @@ func CompileAPI(api openapi.API, doc *openapi3.T, prepare Prepare, loaded bool) 
 		rt.Rule, rt.Token = rule, token
 		rt.Rule.OwnKeys = loaded
 		oa := doc.Paths.Find(op.Path).GetOperation(op.Method)
-		if isTokenEndpoint(oa) {
+		if IsTokenEndpoint(oa) {
 			rt.Token = true
 		}
 		if rt.Token {
-			if rt.TokenLifetime, err = tokenLifetime(oa); err != nil {
+			if rt.TokenLifetime, err = TokenLifetime(oa); err != nil {
 				return nil, fmt.Errorf("mockserver: %s %s: %w", api, op.ID, err)
 			}
 		}
@@ -328,9 +328,9 @@ func literalPaths(doc *openapi3.T) map[string][]string {
 	return out
 }
 
-// isTokenEndpoint: an operation taking an x-www-form-urlencoded body with a
+// IsTokenEndpoint: an operation taking an x-www-form-urlencoded body with a
 // grant_type field is an OAuth token endpoint.
-func isTokenEndpoint(op *openapi3.Operation) bool {
+func IsTokenEndpoint(op *openapi3.Operation) bool {
 	if op.RequestBody == nil || op.RequestBody.Value == nil {
 		return false
 	}

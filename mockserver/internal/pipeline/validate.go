@@ -760,9 +760,9 @@ func Deref[T any](p *T) T {
 	return *p
 }
 
-// tokenLifetime reads the default token lifetime a token endpoint's spec
+// TokenLifetime reads the default token lifetime a token endpoint's spec
 // states: the default of expires_in (seconds) in its 200 response.
-func tokenLifetime(op *openapi3.Operation) (time.Duration, error) {
+func TokenLifetime(op *openapi3.Operation) (time.Duration, error) {
 	if r := op.Responses.Status(http.StatusOK); r != nil && r.Value != nil {
 		if mt := r.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil && mt.Schema.Value != nil {
 			if p := mt.Schema.Value.Properties["expires_in"]; p != nil && p.Value != nil {
