@@ -399,6 +399,8 @@ resources:
 	require.NoError(t, err)
 	a = do(http.MethodGet, u.RequestURI(), "key-ana", nil)
 	assert.Len(t, a.body["tickets"], 1)
+	a = do(http.MethodGet, "/tickets?page_size=6", "key-ana", nil)
+	assert.Equal(t, http.StatusBadRequest, a.status, "over the spec's maximum page size: %s", a.raw)
 	assert.NotContains(t, a.body, "next_page")
 
 	// Wes sees the one ticket shared with him, may not write, and a

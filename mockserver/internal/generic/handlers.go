@@ -104,9 +104,8 @@ func (h *handler) page(rc *pipeline.Request) (offset, limit int, err error) {
 		}
 		limit = n
 	}
-	if h.op.LimitMax > 0 && limit > h.op.LimitMax {
-		return 0, 0, pipeline.BadRequest(pg.Limit, "at most %d", h.op.LimitMax)
-	}
+	// The spec's maximum was checked by validation; a spec that states
+	// none still gets pages of at most maxPageSize rows.
 	limit = min(limit, maxPageSize)
 	if v := q.Get(pg.Cursor); v != "" {
 		switch pg.Style {

@@ -73,7 +73,6 @@ func TestLoadReadsTheSpecAndThePolicy(t *testing.T) {
 	op := a.Operations["listNotes"]
 	assert.Equal(t, ActionList, op.Action, "a GET on a collection path lists")
 	assert.Equal(t, 10, op.LimitDefault)
-	assert.Equal(t, 50, op.LimitMax)
 	assert.Equal(t, "noteId", a.Operations["getNote"].IDParam)
 	assert.Equal(t, "api_key", a.Doc.Components.SecuritySchemes["key"].Value.Extensions["x-credential"])
 	assert.Equal(t, map[string]any{"in": "fixed", "name": "notes"}, a.Doc.Paths.Find("/notes").Get.Extensions["x-entity-type"])

@@ -149,9 +149,9 @@ type Operation struct {
 	Edit     bool
 	// IDParam is the path parameter holding an item's id.
 	IDParam string
-	// LimitDefault and LimitMax are the page size parameter's default and
-	// maximum in the spec (0: none stated).
-	LimitDefault, LimitMax int
+	// LimitDefault is the page size parameter's default in the spec (0:
+	// none stated). Its maximum is validation's to check.
+	LimitDefault int
 	// Example is the success answer of an example operation.
 	Example       any
 	ExampleStatus int
@@ -576,7 +576,7 @@ func (b *builder) operation(path, method string, item *openapi3.PathItem, op *op
 	b.api.Operations[o.ID] = o
 }
 
-// limits reads the page size parameter's default and maximum.
+// limits reads the page size parameter's default.
 func (b *builder) limits(o *Operation, op *openapi3.Operation, at string) {
 	pg := b.api.Policy.Paging
 	if pg.Style == PagingNone {
@@ -593,9 +593,6 @@ func (b *builder) limits(o *Operation, op *openapi3.Operation, at string) {
 		s := p.Schema.Value
 		if d, ok := s.Default.(float64); ok && d >= 1 {
 			o.LimitDefault = int(d)
-		}
-		if s.Max != nil && *s.Max >= 1 {
-			o.LimitMax = int(*s.Max)
 		}
 		return
 	}
