@@ -1,18 +1,14 @@
 package mocktest
 
 import (
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/tenantkit/tenantkit/auth"
 	"github.com/tenantkit/tenantkit/client"
@@ -179,9 +175,9 @@ func Start(t testing.TB, opts ...Option) *Server {
 		hc = &http.Client{Transport: vt}
 	}
 	s := &Server{URL: ts.URL, Mock: mock, t: t, http: hc, clientOpts: cfg.clientOpts, tokenURLs: map[string]string{}}
-	for _, a := range apis {
-		if u, err := specTokenURL(a.Spec); err == nil && u != "" {
-			s.tokenURLs[a.Name] = u
+	for _, a := range mock.LoadedAPIs() {
+		if a.TokenURL != "" {
+			s.tokenURLs[a.Name] = a.TokenURL
 		}
 	}
 	for _, f := range cfg.atEnd {
@@ -243,22 +239,6 @@ func (at *authTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		base = http.DefaultTransport
 	}
 	return base.RoundTrip(req)
-}
-
-// specTokenURL reads the client-credentials tokenUrl of a spec's oauth2
-// scheme ("" for none).
-func specTokenURL(spec []byte) (string, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(spec)
-	if err != nil {
-		return "", err
-	}
-	for _, name := range slices.Sorted(maps.Keys(doc.Components.SecuritySchemes)) {
-		ref := doc.Components.SecuritySchemes[name]
-		if ref.Value != nil && ref.Value.Flows != nil && ref.Value.Flows.ClientCredentials != nil {
-			return ref.Value.Flows.ClientCredentials.TokenURL, nil
-		}
-	}
-	return "", nil
 }
 
 // Client returns an SDK client for the tenant that authenticates with cred.
