@@ -162,7 +162,7 @@ func loadedAPIs(srcs []APISource) ([]*generic.API, *tenant.Vocabulary, error) {
 			return nil, nil, fmt.Errorf("mockserver: API name %q: lower-case letters, digits, _ and -, starting with a letter", src.Name)
 		}
 		if slices.Contains(vocab.APIs, src.Name) || slices.Contains(append(slices.Clone(openapi.VendorAPIs), openapi.Admin), openapi.API(src.Name)) {
-			return nil, nil, fmt.Errorf("mockserver: API name %q is taken", src.Name)
+			return nil, nil, fmt.Errorf("mockserver: API name %q: %w", src.Name, ErrAPIConflict)
 		}
 		a, err := generic.Load(src.Name, generic.Source{Name: cmp.Or(src.SpecName, src.Name+" spec"), Data: src.Spec},
 			generic.Source{Name: cmp.Or(src.PolicyName, src.Name+" policy"), Data: src.Policy})
@@ -171,13 +171,13 @@ func loadedAPIs(srcs []APISource) ([]*generic.API, *tenant.Vocabulary, error) {
 		}
 		for _, p := range slices.Sorted(maps.Keys(a.Doc.Paths.Map())) {
 			if other, ok := paths[pathShape(p)]; ok {
-				return nil, nil, fmt.Errorf("mockserver: API %s: path %s is also the %s API's", src.Name, p, other)
+				return nil, nil, fmt.Errorf("mockserver: API %s: path %s is also the %s API's: %w", src.Name, p, other, ErrAPIConflict)
 			}
 			paths[pathShape(p)] = src.Name
 		}
 		for name, rt := range a.Resources {
 			if prev, ok := vocab.Resources[name]; ok {
-				return nil, nil, fmt.Errorf("mockserver: API %s: resource type %s is also the %s API's", src.Name, name, prev.API)
+				return nil, nil, fmt.Errorf("mockserver: API %s: resource type %s is also the %s API's: %w", src.Name, name, prev.API, ErrAPIConflict)
 			}
 			vocab.Resources[name] = rt
 		}
@@ -296,9 +296,9 @@ func (s *Server) LoadedAPIs() []LoadedAPI {
 	return out
 }
 
-// ErrAPIConflict: an API loaded while the server runs has a name, a path
-// or a resource type another API of the server has.
-var ErrAPIConflict = errors.New("another API of the server has it")
+// ErrAPIConflict: an API has a name, a path or a resource type another
+// API of the server has.
+var ErrAPIConflict = errors.New("taken")
 
 // LoadAPI serves one more API from a spec and a policy while the server
 // runs (the admin API's POST /_mock/apis): from the next request on, with
@@ -311,18 +311,9 @@ func (s *Server) LoadAPI(src APISource) (LoadedAPI, error) {
 	s.loadMu.Lock()
 	defer s.loadMu.Unlock()
 	cur := s.apis()
-	for _, a := range cur.srcs {
-		if a.Name == src.Name {
-			return LoadedAPI{}, fmt.Errorf("mockserver: API name %q: %w", src.Name, ErrAPIConflict)
-		}
-	}
 	srcs := append(slices.Clip(cur.srcs), src)
 	loaded, vocab, err := loadedAPIs(srcs)
 	if err != nil {
-		var le *LoadError
-		if !errors.As(err, &le) {
-			err = fmt.Errorf("%w (%w)", err, ErrAPIConflict) // a name, path or type already served
-		}
 		return LoadedAPI{}, err
 	}
 	next := &apiSet{srcs: srcs, loaded: loaded, vocab: vocab}
