@@ -128,8 +128,17 @@ func ParseAPIFlag(v, dir string) (APISource, error) {
 	if strings.TrimSpace(spec) == "" {
 		return APISource{}, fmt.Errorf("--api %q: name a spec file: NAME=spec.yaml[,policy.yaml]", v)
 	}
+	return APIFromRef(name, strings.TrimSpace(spec), strings.TrimSpace(policy), dir)
+}
+
+// APIFromRef is the API a fixture's apis section (or an --api value)
+// names: a shipped API when spec is "", else the spec and policy files
+// (policy "" for none), relative to dir.
+func APIFromRef(name, spec, policy, dir string) (APISource, error) {
+	if spec == "" {
+		return ShippedAPI(name)
+	}
 	rel := func(p string) string {
-		p = strings.TrimSpace(p)
 		if p == "" || filepath.IsAbs(p) {
 			return p
 		}
@@ -267,9 +276,15 @@ type LoadedAPI struct {
 	// KeyHeader names the header its API keys are sent in when it is not
 	// Authorization (X-API-Key).
 	KeyHeader string
-	// Lists are its list operations, "<operationId> GET <path>", sorted
-	// by operationId: what a first request may try.
-	Lists []string
+	// Lists are its list operations, sorted by operationId: what a first
+	// request may try.
+	Lists []ListOperation
+}
+
+// ListOperation is a list operation of a loaded API: its operationId and
+// path (GET).
+type ListOperation struct {
+	ID, Path string
 }
 
 // LoadedAPIs lists the APIs the server loaded from a spec and a policy, in
@@ -288,7 +303,7 @@ func (s *Server) LoadedAPIs() []LoadedAPI {
 				la.KeyHeader = rt.Rule.KeyHeader
 			}
 			if op := a.Operations[id]; op != nil && op.Action == generic.ActionList && !strings.Contains(rt.Op.Path, "{") {
-				la.Lists = append(la.Lists, id+" GET "+rt.Op.Path)
+				la.Lists = append(la.Lists, ListOperation{ID: id, Path: rt.Op.Path})
 			}
 		}
 		out = append(out, la)

@@ -217,8 +217,7 @@ func loadedExamples(srv *mockserver.Server, t *tenant.Tenant, allow asker, baseU
 	for _, a := range srv.LoadedAPIs() {
 	lists:
 		for _, l := range a.Lists {
-			parts := strings.SplitN(l, " ", 3)
-			op, path := parts[0], parts[2]
+			op, path := l.ID, l.Path
 			if a.KeyWord != "" || a.KeyHeader != "" {
 				for _, k := range t.APIKeys() {
 					if k.API != a.Name || k.Revoked {

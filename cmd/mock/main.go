@@ -247,11 +247,7 @@ func loadAPIs(cfg config) (loadedAPIs, error) {
 			return out, err
 		}
 		for _, r := range refs {
-			v := r.Name
-			if r.Spec != "" {
-				v += "=" + r.Spec + "," + r.Policy
-			}
-			src, err := mockserver.ParseAPIFlag(v, filepath.Dir(cfg.fixture))
+			src, err := mockserver.APIFromRef(r.Name, r.Spec, r.Policy, filepath.Dir(cfg.fixture))
 			if err != nil {
 				return out, fmt.Errorf("%s: apis: %w", cfg.fixture, err)
 			}
