@@ -541,8 +541,8 @@ func TestAdminLoadsAnAPIWhileServing(t *testing.T) {
 	a = m.do(http.MethodGet, "/tickets", "", nil)
 	assert.Equal(t, http.StatusUnauthorized, a.status)
 	assert.Equal(t, "listTickets", a.decision.Operation)
-	_, err := m.srv.DefaultTenant().ResourceTypeOf("tickets")
-	assert.True(t, err, "the default tenant has the new type")
+	_, has := m.srv.DefaultTenant().ResourceTypeOf("tickets")
+	assert.True(t, has, "the default tenant has the new type")
 	a = m.do(http.MethodPost, "/_mock/tenants", "", map[string]any{
 		"tenant":    map[string]any{"id": "helpdesk"},
 		"roles":     []any{map[string]any{"name": "Agent", "permissions": []string{"tickets:*"}, "entityTypes": []string{"tickets"}}},
@@ -551,11 +551,11 @@ func TestAdminLoadsAnAPIWhileServing(t *testing.T) {
 		"resources": []any{map[string]any{"type": "tickets", "owner": 1, "fields": map[string]any{"title": "Seeded"}}},
 	})
 	require.Equal(t, http.StatusCreated, a.status, a.raw)
-	req, err2 := http.NewRequest(http.MethodGet, m.url+"/tickets", nil)
-	require.NoError(t, err2)
+	req, err := http.NewRequest(http.MethodGet, m.url+"/tickets", nil)
+	require.NoError(t, err)
 	req.Header.Set("X-API-Key", "hd-key@helpdesk")
-	resp, err2 := http.DefaultClient.Do(req)
-	require.NoError(t, err2)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
 	var page map[string]any
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
 	resp.Body.Close()

@@ -139,3 +139,20 @@ func TestLoadErrorsNameFileLineAndField(t *testing.T) {
 		})
 	}
 }
+
+// A JSON Patch of more operations than the mock applies in one request is
+// refused whole, the row unchanged.
+func TestPatchIsBounded(t *testing.T) {
+	row := map[string]any{"tags": []any{}}
+	ops := make([]any, maxPatchOperations+1)
+	for i := range ops {
+		ops[i] = map[string]any{"op": "add", "path": "/tags/0", "value": i}
+	}
+	err := applyPatch(row, ops)
+	var pe *patchError
+	require.ErrorAs(t, err, &pe)
+	assert.Contains(t, pe.msg, "at most 1000")
+	assert.Empty(t, row["tags"])
+	require.NoError(t, applyPatch(row, ops[:maxPatchOperations]))
+	assert.Len(t, row["tags"], maxPatchOperations)
+}

@@ -15,10 +15,17 @@ type patchError struct{ field, msg string }
 
 func (e *patchError) Error() string { return e.field + ": " + e.msg }
 
+// maxPatchOperations bounds one JSON Patch: each operation may copy an
+// array of the row, so their number is what one request costs.
+const maxPatchOperations = 1000
+
 // applyPatch applies a JSON Patch (RFC 6902: add, remove, replace, test,
 // move and copy) to a row's fields, in order; the first failure stops it
 // (the caller keeps the row as it was).
 func applyPatch(doc map[string]any, patch []any) error {
+	if len(patch) > maxPatchOperations {
+		return &patchError{"patch", fmt.Sprintf("%d operations; the mock applies at most %d in one request", len(patch), maxPatchOperations)}
+	}
 	var root any = doc
 	for i, raw := range patch {
 		at := "patch[" + strconv.Itoa(i) + "]"
