@@ -40,11 +40,6 @@ func (rc *Request) Authorize() error {
 	return rc.Apply(decide.Decide(&rc.Route.Rule, sub, f))
 }
 
-// Deny records a denial a handler found (a write to a row the effective
-// user may not edit): the request's verdict and decision header say it,
-// and under enforcement: audit the request goes on (nil).
-func (rc *Request) Deny(d *decide.Denial) error { return rc.handlerDenial(d) }
-
 // Apply records a verdict of the decision function in rc, and returns the
 // error of the step that refused the request, if one did.
 func (rc *Request) Apply(v decide.Decision) error {
@@ -241,7 +236,7 @@ func (rc *Request) AuthorizeRelatedType(typeName string) error {
 	if d == nil {
 		return nil
 	}
-	return rc.handlerDenial(d)
+	return rc.Deny(d)
 }
 
 // AuthorizePermission applies step 4 to permissions the request needs
@@ -257,12 +252,13 @@ func (rc *Request) AuthorizePermission(perms []string) error {
 		}
 		return nil
 	}
-	return rc.handlerDenial(d)
+	return rc.Deny(d)
 }
 
-// handlerDenial records a denial a handler found in the request's verdict
-// and decision header; under enforcement: audit the request goes on (nil).
-func (rc *Request) handlerDenial(d *decide.Denial) error {
+// Deny records a denial a handler found (a related type, a permission its
+// body needs, a row it may not edit) in the request's verdict and decision
+// header; under enforcement: audit the request goes on (nil).
+func (rc *Request) Deny(d *decide.Denial) error {
 	relaxed := rc.Verdict.Record(d, rc.subject.Audit) // keeps the first failure
 	rc.Decision = rc.Verdict.Wire(rc.Route.Op.ID)
 	if relaxed {
