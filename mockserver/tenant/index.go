@@ -116,9 +116,58 @@ func (ix *index[K]) keys() []K {
 	for k := range ix.m {
 		out = append(out, k)
 	}
-	slices.Sort(out)
+	if ints, ok := any(out).([]int64); ok {
+		sortInt64s(ints)
+	} else {
+		slices.Sort(out)
+	}
 	ix.sorted.Store(&out)
 	return out
+}
+
+// sortInt64s sorts the keys of an integer column (dates, references,
+// booleans) by their bytes, least significant first, skipping the bytes
+// every key shares: the first range on LastUpdatedOn of a million rows
+// with distinct times sorted a million keys with slices.Sort in about
+// 140 ms, and a date takes four passes here.
+func sortInt64s(a []int64) {
+	if len(a) < 256 {
+		slices.Sort(a)
+		return
+	}
+	buf := make([]int64, len(a))
+	src, dst := a, buf
+	for shift := uint(0); shift < 64; shift += 8 {
+		var count [256]int
+		for _, v := range src {
+			count[byte(uint64(v)>>shift^signFlip(shift))]++
+		}
+		if count[byte(uint64(src[0])>>shift^signFlip(shift))] == len(src) {
+			continue // every key has this byte
+		}
+		pos := 0
+		for i, c := range count {
+			count[i] = pos
+			pos += c
+		}
+		for _, v := range src {
+			b := byte(uint64(v)>>shift ^ signFlip(shift))
+			dst[count[b]] = v
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &a[0] {
+		copy(a, src)
+	}
+}
+
+// signFlip orders negative keys first: the top byte's sign bit flipped.
+func signFlip(shift uint) uint64 {
+	if shift == 56 {
+		return 0x80
+	}
+	return 0
 }
 
 // union collects the postings of the keys pred accepts.
@@ -158,7 +207,20 @@ func (u *unioner) add(p posting) {
 	}
 }
 
+// denseUnion is the number of postings from which a union is gathered in
+// a plain bit per slot rather than merged bitmap by bitmap (tests lower it
+// to cover both ways).
+var denseUnion = 64
+
+// denseSmall is the largest posting copied bit by bit into a dense union;
+// larger ones are ORed with its result container by container (a
+// variable for the same tests).
+var denseSmall uint64 = 4096
+
 func (u *unioner) result() *roaring.Bitmap {
+	if len(u.singles)+len(u.bms) >= denseUnion {
+		return u.dense()
+	}
 	if len(u.singles) > 0 {
 		slices.Sort(u.singles)
 		b := roaring.New()
@@ -166,6 +228,47 @@ func (u *unioner) result() *roaring.Bitmap {
 		u.bms = append(u.bms, b)
 	}
 	return roaring.FastOr(u.bms...) // always a new bitmap
+}
+
+// dense is result for many postings, such as the thousands of values of a
+// date range: ORing small bitmaps one into another merges sorted arrays
+// over and over (a "changed since" range of 100,000 rows in 1,000 distinct
+// seconds took about 4 ms a page), while setting their bits in a plain
+// bitset costs one step per slot, and the bitset is converted once.
+func (u *unioner) dense() *roaring.Bitmap {
+	var top uint32
+	for _, s := range u.singles {
+		top = max(top, s)
+	}
+	large := u.bms[:0:0]
+	for _, b := range u.bms {
+		if b.IsEmpty() {
+			continue
+		}
+		top = max(top, b.Maximum())
+	}
+	words := make([]uint64, top/64+1)
+	for _, s := range u.singles {
+		words[s>>6] |= 1 << (s & 63)
+	}
+	var buf [256]uint32
+	for _, b := range u.bms {
+		if b.GetCardinality() > denseSmall {
+			large = append(large, b)
+			continue
+		}
+		it := b.ManyIterator()
+		for n := it.NextMany(buf[:]); n > 0; n = it.NextMany(buf[:]) {
+			for _, s := range buf[:n] {
+				words[s>>6] |= 1 << (s & 63)
+			}
+		}
+	}
+	out := roaring.FromDense(words, false)
+	if len(large) == 0 {
+		return out
+	}
+	return roaring.FastOr(append(large, out)...)
 }
 
 // bitset is a plain bit per slot.

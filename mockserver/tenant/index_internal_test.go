@@ -57,3 +57,29 @@ func TestIndexSortedKeysStayCorrectUnderWrites(t *testing.T) {
 		}
 	}
 }
+
+// sortInt64s sorts as slices.Sort does, negative keys, shared bytes and
+// duplicates included.
+func TestSortInt64sMatchesSlicesSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	gens := []func() int64{
+		func() int64 { return int64(rng.Uint64()) },
+		func() int64 { return 1_700_000_000 + rng.Int64N(100_000_000) },
+		func() int64 { return rng.Int64N(5) - 2 },
+		func() int64 { return -rng.Int64N(1 << 40) },
+	}
+	for _, n := range []int{0, 1, 255, 256, 1000, 70_000} {
+		for g, gen := range gens {
+			a := make([]int64, n)
+			for i := range a {
+				a[i] = gen()
+			}
+			want := slices.Clone(a)
+			slices.Sort(want)
+			sortInt64s(a)
+			if !slices.Equal(a, want) {
+				t.Fatalf("n %d generator %d: not sorted as slices.Sort sorts", n, g)
+			}
+		}
+	}
+}

@@ -490,7 +490,7 @@ func TestQueryMatchesReferenceEvaluator(t *testing.T) {
 	if testing.Short() {
 		tenants = 30
 	}
-	defer func(p, s int) { forcePath, smallSort = p, s }(forcePath, smallSort)
+	defer func(p, s, d int, ds uint64) { forcePath, smallSort, denseUnion, denseSmall = p, s, d, ds }(forcePath, smallSort, denseUnion, denseSmall)
 	nonEmpty, total := 0, 0
 	for seed := range tenants {
 		rng := rand.New(rand.NewPCG(uint64(seed), 99))
@@ -518,6 +518,7 @@ func TestQueryMatchesReferenceEvaluator(t *testing.T) {
 				spec.From = rng.IntN(40)
 			}
 			forcePath, smallSort = rng.IntN(3), []int{0, 5, 4096}[rng.IntN(3)]
+			denseUnion, denseSmall = []int{1, 2, 64}[rng.IntN(3)], []uint64{0, 4096}[rng.IntN(2)]
 			got, gotInfo, err := engineQuery(tn, spec)
 			if err != nil {
 				t.Fatalf("seed %d query %d: %v\nwhere: %s", seed, q, err, show(spec.Where))
@@ -529,8 +530,8 @@ func TestQueryMatchesReferenceEvaluator(t *testing.T) {
 				nonEmpty++
 			}
 			if !slices.Equal(got, want) || gotInfo != wantInfo {
-				t.Fatalf("seed %d query %d (path %d, smallSort %d): user %d where %s orders %+v skip %d cap %d from %d limit %d\n got %v %+v\nwant %v %+v",
-					seed, q, forcePath, smallSort, spec.User, show(spec.Where), spec.Orders, spec.Skip, spec.Cap, spec.From, spec.Limit,
+				t.Fatalf("seed %d query %d (path %d, smallSort %d, denseUnion %d/%d): user %d where %s orders %+v skip %d cap %d from %d limit %d\n got %v %+v\nwant %v %+v",
+					seed, q, forcePath, smallSort, denseUnion, denseSmall, spec.User, show(spec.Where), spec.Orders, spec.Skip, spec.Cap, spec.From, spec.Limit,
 					got, gotInfo, want, wantInfo)
 			}
 			for _, id := range got {
