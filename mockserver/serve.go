@@ -47,6 +47,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.logRequest(rc, time.Since(start))
+		pipeline.Release(rc)
 	}()
 	if r.URL.Path == HealthPath {
 		s.serveHealth(rc)
@@ -139,7 +140,7 @@ func (s *Server) serveVendor(rc *pipeline.Request) {
 	}
 	rc.Route, rc.KRoute, rc.Params, rc.Surface = rt, kr, params, rt.Surface
 	rc.Decision.Operation = rt.Op.ID
-	rc.Explain = r.Header.Get(wire.ExplainHeader) != ""
+	rc.Explain = pipeline.HeaderValue(r.Header, wire.ExplainHeader) != ""
 	weight := resilience.BodyWeight(r, s.env.MaxBody)
 	ok := s.inflight.Admit(weight)
 	if !ok {
@@ -182,7 +183,7 @@ func (s *Server) runOperation(rc *pipeline.Request, st *resilience.State) error 
 	if err := rc.Validate(); err != nil {
 		return err
 	}
-	if key := rc.R.Header.Get(IdempotencyKeyHeader); key != "" && rt.IsWrite() {
+	if key := pipeline.HeaderValue(rc.R.Header, IdempotencyKeyHeader); key != "" && rt.IsWrite() {
 		return resilience.RunIdempotent(rc, st, key)
 	}
 	return rt.Handle(rc)
