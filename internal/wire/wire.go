@@ -6,6 +6,7 @@ package wire
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // DecisionHeader carries a Decision, as one line of JSON, on every response
@@ -116,9 +117,9 @@ func (d Decision) Encode() string {
 // it on every response.
 func (d Decision) AppendJSON(b []byte) []byte {
 	b = append(b, `{"operation":`...)
-	b = appendString(b, d.Operation)
+	b = AppendString(b, d.Operation)
 	b = append(b, `,"outcome":`...)
-	b = appendString(b, d.Outcome)
+	b = AppendString(b, d.Outcome)
 	b = appendOptString(b, `,"step":`, d.Step)
 	b = appendOptString(b, `,"code":`, d.Code)
 	if len(d.Missing) > 0 {
@@ -127,7 +128,7 @@ func (d Decision) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendString(b, m)
+			b = AppendString(b, m)
 		}
 		b = append(b, ']')
 	}
@@ -140,9 +141,9 @@ func (d Decision) AppendJSON(b []byte) []byte {
 	}
 	if c := d.Caller; c != nil {
 		b = append(b, `,"caller":{"kind":`...)
-		b = appendString(b, c.Kind)
+		b = AppendString(b, c.Kind)
 		b = append(b, `,"id":`...)
-		b = appendString(b, c.ID)
+		b = AppendString(b, c.ID)
 		b = strconv.AppendInt(append(b, `,"user":`...), c.User, 10)
 		b = append(b, '}')
 	}
@@ -155,22 +156,65 @@ func appendOptString(b []byte, key, s string) []byte {
 	if s == "" {
 		return b
 	}
-	return appendString(append(b, key...), s)
+	return AppendString(append(b, key...), s)
 }
 
-// appendString appends s as a JSON string: printable ASCII that needs no
-// escape as it is, anything else as encoding/json escapes it.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always marshals
-			return append(b, q...)
-		}
-	}
+// AppendString appends s as a JSON string, byte for byte as encoding/json
+// writes it (HTML characters, U+2028 and U+2029 escaped, invalid UTF-8
+// replaced), without its reflection and allocation: printable ASCII is
+// copied in runs.
+func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default: // other control characters, < > &
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+const hexDigits = "0123456789abcdef"
 
 // ParseDecision reads a header value; ok is false when it is absent or not a Decision.
 func ParseDecision(v string) (d Decision, ok bool) {
