@@ -415,7 +415,7 @@ func writeGenesysError(rc *pipeline.Request, e *pipeline.Error) {
 		g.detail[0] = credentialsapi.ErrorDetail{ErrorCode: &codeInvalidValue, FieldName: &e.Field}
 		g.details = g.detail[:1]
 	}
-	rc.WriteJSON(e.Status, "application/json", &g.body)
+	rc.WriteRaw(e.Status, "application/json", appendErrorBody(make([]byte, 0, 320), &g.body))
 }
 
 // genesysCode maps a failure to the credentials API's ErrorBody code.
