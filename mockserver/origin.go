@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -89,8 +90,8 @@ func (p hostPolicy) allows(hostport string) bool {
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") || p.names[h] {
 		return true
 	}
-	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() {
-		return true
+	if ip, err := netip.ParseAddr(h); err == nil && ip.Zone() == "" && ip.IsLoopback() {
+		return true // netip, not net.ParseIP: no allocation per request
 	}
 	for _, d := range p.domains {
 		if h == d[1:] || strings.HasSuffix(h, d) {

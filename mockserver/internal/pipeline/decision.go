@@ -32,7 +32,7 @@ func (rc *Request) Authorize() error {
 	sub := rc.Subject()
 	var f decide.Facts
 	if rc.Route.Op.AsUser {
-		f.AsUser = strings.TrimSpace(rc.R.Header.Get(asUserCanonical))
+		f.AsUser = strings.TrimSpace(HeaderValue(rc.R.Header, asUserCanonical))
 	}
 	if rc.Route.Op.EntityType != nil {
 		f.EntityType = rc.entityTypeName()
@@ -128,7 +128,7 @@ func (rc *Request) Subject() *decide.Subject {
 			return sub
 		}
 	}
-	h := strings.TrimSpace(rc.R.Header.Get("Authorization"))
+	h := strings.TrimSpace(HeaderValue(rc.R.Header, "Authorization"))
 	if h == "" {
 		return sub
 	}
