@@ -19,23 +19,21 @@ func MatchPermission(pattern, perm string) bool {
 	if pattern == "" || perm == "" {
 		return false
 	}
-	ps := strings.Split(pattern, ":")
-	qs := strings.Split(perm, ":")
-	for i, p := range ps {
-		last := i == len(ps)-1
-		if i >= len(qs) {
-			return false
-		}
+	// Segment by segment with strings.Cut: no slice per call (the
+	// permission step matches on every request).
+	for {
+		p, prest, pmore := strings.Cut(pattern, ":")
+		q, qrest, qmore := strings.Cut(perm, ":")
 		switch {
-		case p == "*" && last:
-			return true
-		case p == "*":
-			continue
-		case p != qs[i]:
+		case p == "*" && !pmore:
+			return true // a trailing * matches what is left (at least this segment)
+		case p != "*" && p != q:
 			return false
+		case !pmore || !qmore:
+			return pmore == qmore // both end here
 		}
+		pattern, perm = prest, qrest
 	}
-	return len(ps) == len(qs)
 }
 
 // MatchEntityType reports whether a role's entity-type list entry grants

@@ -1,6 +1,8 @@
 package tenant_test
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -52,6 +54,47 @@ func TestMatchEntityType(t *testing.T) {
 	for _, tc := range cases {
 		if got := tenant.MatchEntityType(tc.pattern, tc.typ); got != tc.want {
 			t.Errorf("MatchEntityType(%q, %q) = %v, want %v", tc.pattern, tc.typ, got, tc.want)
+		}
+	}
+}
+
+// MatchPermission agrees with matching the split segments, on random
+// patterns and permissions over a small alphabet (empty segments, stars
+// anywhere, more or fewer segments).
+func TestMatchPermissionMatchesSplitSegments(t *testing.T) {
+	ref := func(pattern, perm string) bool {
+		if pattern == "*" {
+			return perm != ""
+		}
+		if pattern == "" || perm == "" {
+			return false
+		}
+		ps, qs := strings.Split(pattern, ":"), strings.Split(perm, ":")
+		for i, p := range ps {
+			if i >= len(qs) {
+				return false
+			}
+			if p == "*" && i == len(ps)-1 {
+				return true
+			}
+			if p != "*" && p != qs[i] {
+				return false
+			}
+		}
+		return len(ps) == len(qs)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	word := func() string {
+		segs := make([]string, rng.IntN(4)+1)
+		for i := range segs {
+			segs[i] = []string{"", "a", "b", "*"}[rng.IntN(4)]
+		}
+		return strings.Join(segs, ":")
+	}
+	for range 20000 {
+		p, q := word(), word()
+		if got, want := tenant.MatchPermission(p, q), ref(p, q); got != want {
+			t.Fatalf("MatchPermission(%q, %q) = %v, want %v", p, q, got, want)
 		}
 	}
 }
