@@ -208,7 +208,8 @@ func run(rounds int, dur time.Duration, threads, conns, projects int, only, prof
 		}
 	}
 	fmt.Println()
-	fmt.Printf("%-9s %-6s %-19s %-19s %-19s %-13s %-13s %s\n", "case", "status", "mock req/s", "bare req/s", "bare+hdr req/s", "mock/bare", "mock/bare+hdr", "bare+hdr/bare")
+	fmt.Println("ranges over the rounds, the median in parentheses")
+	fmt.Printf("%-9s %-6s %-27s %-27s %-27s %-18s %-18s %s\n", "case", "status", "mock req/s", "bare req/s", "bare+hdr req/s", "mock/bare", "mock/bare+hdr", "bare+hdr/bare")
 	for i, c := range cases {
 		s := res[i]
 		ratio := func(a, b []float64) []float64 {
@@ -218,7 +219,7 @@ func run(rounds int, dur time.Duration, threads, conns, projects int, only, prof
 			}
 			return out
 		}
-		fmt.Printf("%-9s %-6d %-19s %-19s %-19s %-13s %-13s %s\n", c.Name, c.Status, rng(s.mock, "%.0f"), rng(s.bare, "%.0f"), rng(s.hdr, "%.0f"),
+		fmt.Printf("%-9s %-6d %-27s %-27s %-27s %-18s %-18s %s\n", c.Name, c.Status, rng(s.mock, "%.0f"), rng(s.bare, "%.0f"), rng(s.hdr, "%.0f"),
 			rng(ratio(s.mock, s.bare), "%.2f"), rng(ratio(s.mock, s.hdr), "%.2f"), rng(ratio(s.hdr, s.bare), "%.2f"))
 	}
 	if st, err := os.Stat(logPath); err == nil {
@@ -227,9 +228,15 @@ func run(rounds int, dur time.Duration, threads, conns, projects int, only, prof
 	return nil
 }
 
+// rng is v's range and median: single rounds on a shared machine swing,
+// so the median says more than either end.
 func rng(v []float64, f string) string {
-	lo, hi := slices.Min(v), slices.Max(v)
-	return fmt.Sprintf(f+"–"+f, lo, hi)
+	s := slices.Sorted(slices.Values(v))
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return fmt.Sprintf(f+"–"+f+" ("+f+")", s[0], s[len(s)-1], med)
 }
 
 // capture obtains the tokens and each case's answer from the mock.
