@@ -509,6 +509,11 @@ API answers only its own origin: a request with a foreign Origin header, a
 write a browser marks cross-site or same-site (Sec-Fetch-Site) and a write
 whose body is not Content-Type: application/json are refused.
 
+Memory: while the live heap is under 32 MiB, mock lets the heap grow to
+64 MiB before the garbage collector runs (fewer collections under load);
+a larger tenant is collected at Go's default pace. GOGC or GOMEMLIMIT in
+the environment turns this off and is obeyed as usual.
+
 Exit status: 0 after a clean shutdown, --help, or --check of a valid
 fixture; 1 when the server cannot listen or stops with an error; 2 for an
 invalid flag, environment value or fixture.

@@ -30,6 +30,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tenantkit/tenantkit/internal/heapfloor"
 	"github.com/tenantkit/tenantkit/internal/textlog"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -45,6 +46,11 @@ const (
 	maxHeaderBytes    = 64 << 10
 	shutdownTimeout   = 5 * time.Second
 )
+
+// heapFloor is the heap cmd/mock may reach before a collection while its
+// live heap is under half of it: the demo tenant's few MB would otherwise
+// be collected tens of times a second under load.
+const heapFloor = 64 << 20
 
 // Exit statuses.
 const (
@@ -80,6 +86,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "mock: %v (see mock --help)\n", err)
 		return exitUsage
 	}
+
+	// A small tenant's heap is let grow to heapFloor before the collector
+	// runs, unless GOGC or GOMEMLIMIT says otherwise (internal/heapfloor).
+	defer heapfloor.Keep(heapFloor, getenv)()
 
 	// The log, and whatever else goes to stderr from here on, is buffered
 	// (in order, at most textlog.FlushInterval late) and written out on return.
