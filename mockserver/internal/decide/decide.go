@@ -558,20 +558,28 @@ func checkScopes(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 	if c.Kind != KindBearer || len(sets) == 0 {
 		return nil
 	}
-	var best []string
+	// The set missing the fewest scopes (the first of equals) is named;
+	// its list is made only for the denial.
+	bestSet, bestMissing := 0, 0
 	for i, set := range sets {
-		var missing []string
+		missing := 0
 		for _, sc := range set {
 			if !slices.Contains(c.Scopes, sc) {
-				missing = append(missing, sc)
+				missing++
 			}
 		}
-		if len(missing) == 0 {
+		if missing == 0 {
 			d.UsedScopes = set
 			return nil
 		}
-		if i == 0 || len(missing) < len(best) {
-			best = missing
+		if i == 0 || missing < bestMissing {
+			bestSet, bestMissing = i, missing
+		}
+	}
+	best := make([]string, 0, bestMissing)
+	for _, sc := range sets[bestSet] {
+		if !slices.Contains(c.Scopes, sc) {
+			best = append(best, sc)
 		}
 	}
 	list := strings.Join(best, " ")

@@ -375,10 +375,7 @@ func (rc *Request) RecordAudit() {
 		EffectiveUser: rc.Decision.EffectiveUser,
 		Principal:     rc.Decision.Principal,
 	}
-	if c := rc.Decision.Caller; c != nil {
-		caller := *c
-		e.Caller = &caller
-	}
+	e.Caller = rc.Decision.Caller // Record keeps a copy of its own
 	if d.Outcome != wire.OutcomeAllow || d.Step != "" {
 		e.Reason = d.Reason + rc.Verdict.AuditDetail
 		e.Missing, e.Fix = d.Missing, d.Fix

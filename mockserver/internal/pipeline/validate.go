@@ -70,15 +70,14 @@ func (rc *Request) Validate() error {
 		r.Body = io.NopCloser(bytes.NewReader(rc.Body))
 		r.ContentLength = int64(len(rc.Body))
 	}
-	var ae *Error
-	if errors.As(err, &ae) {
+	if err == nil {
+		return nil
+	}
+	if ae := (*Error)(nil); errors.As(err, &ae) {
 		return err
 	}
-	if err != nil {
-		field, msg := describeValidation(err)
-		return BadRequest(field, "%s", msg)
-	}
-	return nil
+	field, msg := describeValidation(err)
+	return BadRequest(field, "%s", msg)
 }
 
 // validateJSONBody checks the decoded JSON body against its schema's

@@ -84,8 +84,8 @@ func identify(rc *pipeline.Request) Identity {
 		rc.SetTenant(rc.Env().Tenants.DefaultTenant())
 	}
 	if sub.Cred.Found && len(rc.Route.Rule.Accepts) > 0 {
-		c := sub.Cred.Caller
-		return Identity{tenant: rc.Tenant, caller: &c}
+		// The subject lives as long as the request, as the identity does.
+		return Identity{tenant: rc.Tenant, caller: &sub.Cred.Caller}
 	}
 	return Identity{tenant: rc.Tenant}
 }
