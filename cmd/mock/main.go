@@ -47,11 +47,6 @@ const (
 	shutdownTimeout   = 5 * time.Second
 )
 
-// heapFloor is the heap cmd/mock may reach before a collection while its
-// live heap is under half of it: the demo tenant's few MB would otherwise
-// be collected tens of times a second under load.
-const heapFloor = 64 << 20
-
 // Exit statuses.
 const (
 	exitOK    = 0
@@ -87,9 +82,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 
-	// A small tenant's heap is let grow to heapFloor before the collector
-	// runs, unless GOGC or GOMEMLIMIT says otherwise (internal/heapfloor).
-	defer heapfloor.Keep(heapFloor, getenv)()
+	// A small tenant's heap is let grow to heapfloor.Floor before the
+	// collector runs, unless GOGC or GOMEMLIMIT says otherwise: the demo
+	// tenant's few MB would otherwise be collected tens of times a second
+	// under load.
+	defer heapfloor.Keep(heapfloor.Floor, getenv)()
 
 	// The log, and whatever else goes to stderr from here on, is buffered
 	// (in order, at most textlog.FlushInterval late) and written out on return.

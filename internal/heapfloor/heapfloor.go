@@ -20,6 +20,10 @@ import (
 	"sync"
 )
 
+// Floor is cmd/mock's floor: 64 MiB, a few times the demo tenant's live
+// heap and a small share of a laptop's memory.
+const Floor = 64 << 20
+
 // Percent is the GOGC value that puts the next collection at floor bytes
 // of heap when live bytes survived the last one, and never below 100 (the
 // default: a collection at twice the live heap).

@@ -19,7 +19,7 @@
 //
 // With -profile DIR the mock is not cmd/mock but the same server in a
 // child of this program (-serve-mock: mockserver.New with cmd/mock's
-// options and request log), which writes a CPU profile per case to DIR
+// options, request log and heap floor), which writes a CPU profile per case to DIR
 // while wrk runs; read it with go tool pprof DIR/<case>.pprof.
 package main
 
@@ -47,6 +47,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tenantkit/tenantkit/internal/heapfloor"
 	"github.com/tenantkit/tenantkit/internal/textlog"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -418,6 +419,7 @@ func newHTTPServer(h http.Handler) *http.Server {
 // URL, and then takes commands on stdin: "start FILE" starts a CPU profile,
 // "stop" stops it.
 func serveMock(projects int) error {
+	defer heapfloor.Keep(heapfloor.Floor, os.Getenv)()
 	lw := textlog.NewWriter(os.Stderr)
 	defer lw.Close()
 	log := slog.New(textlog.NewHandler(lw, &slog.HandlerOptions{Level: slog.LevelInfo}))
