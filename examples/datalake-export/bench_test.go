@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -38,7 +39,8 @@ func benchRows() int {
 // It reports rows/s of each (incremental-rows/s, full-rows/s) and their
 // ratio, and the rows/s of a full export of the incremental one's own
 // tenant (same-tenant-full-rows/s: every row the account sees, about half
-// of benchRows) with that ratio; it asserts nothing about time.
+// of benchRows) with that ratio, each the median over the b.N iterations
+// (-benchtime 3x: three); it asserts nothing about time.
 func BenchmarkIncrementalExport(b *testing.B) {
 	n := benchRows()
 	const service = 2001 // demo-key-service's user
@@ -87,70 +89,64 @@ func BenchmarkIncrementalExport(b *testing.B) {
 	prev := &checkpoint{Source: "data", Type: "Project", URL: srv.URL, Credential: (&config{source: "data", apiKey: "demo-key-service"}).credential(),
 		Done: true, Watermark: &watermark{Time: watermarkAt.Format(time.RFC3339)}}
 
-	var incRows, fullRows, sameRows int
-	var incTime, fullTime, sameTime time.Duration
+	// Each iteration runs the three exports one after another; the rates
+	// are the medians over the iterations, and each ratio is the median of
+	// the iterations' own ratios, so that one slow export (a collection
+	// over the 1M-row heap, other work on the machine) moves neither much.
+	var incRate, fullRate, sameRate, ratio, sameRatio []float64
+	var incRows, fullRows int
+	export := func(s *mocktest.Server, out string, extra ...string) (rows int, rate float64) {
+		b.StopTimer()
+		runtime.GC()
+		b.StartTimer()
+		start := time.Now()
+		if err := run(b.Context(), args(s, out, extra...), noEnv, io.Discard, io.Discard, hooks(s)); err != nil {
+			b.Fatal(err)
+		}
+		took := time.Since(start)
+		b.StopTimer()
+		cp, err := loadCheckpoint(out + ".checkpoint.json")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		return cp.Rows, float64(cp.Rows) / took.Seconds()
+	}
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
 		if err := prev.save(incOut + ".checkpoint.json"); err != nil {
 			b.Fatal(err)
 		}
-		runtime.GC()
 		b.StartTimer()
-		start := time.Now()
-		if err := run(b.Context(), args(srv, incOut, "-incremental"), noEnv, io.Discard, io.Discard, hooks(srv)); err != nil {
-			b.Fatal(err)
+		rows, inc := export(srv, incOut, "-incremental")
+		if rows != changed {
+			b.Fatalf("the incremental export has %d rows, want the %d changed", rows, changed)
 		}
-		incTime += time.Since(start)
-		b.StopTimer()
-		cp, err := loadCheckpoint(incOut + ".checkpoint.json")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if cp.Rows != changed {
-			b.Fatalf("the incremental export has %d rows, want the %d changed", cp.Rows, changed)
-		}
-		incRows += cp.Rows
-		runtime.GC()
-		b.StartTimer()
-
-		start = time.Now()
-		fullOut := filepath.Join(dir, "full")
-		if err := run(b.Context(), args(full, fullOut), noEnv, io.Discard, io.Discard, hooks(full)); err != nil {
-			b.Fatal(err)
-		}
-		fullTime += time.Since(start)
-		b.StopTimer()
-		if cp, err = loadCheckpoint(fullOut + ".checkpoint.json"); err != nil {
-			b.Fatal(err)
-		}
-		fullRows += cp.Rows
-		runtime.GC()
-		b.StartTimer()
-
+		incRows = rows
+		var fl float64
+		fullRows, fl = export(full, filepath.Join(dir, "full"))
 		// A full export of the incremental one's own tenant: every row the
 		// account sees, from the same heap and indexes.
-		start = time.Now()
-		sameOut := filepath.Join(dir, "same")
-		if err := run(b.Context(), args(srv, sameOut), noEnv, io.Discard, io.Discard, hooks(srv)); err != nil {
-			b.Fatal(err)
-		}
-		sameTime += time.Since(start)
-		b.StopTimer()
-		if cp, err = loadCheckpoint(sameOut + ".checkpoint.json"); err != nil {
-			b.Fatal(err)
-		}
-		sameRows += cp.Rows
-		b.StartTimer()
+		_, same := export(srv, filepath.Join(dir, "same"))
+		incRate, fullRate, sameRate = append(incRate, inc), append(fullRate, fl), append(sameRate, same)
+		ratio, sameRatio = append(ratio, inc/fl), append(sameRatio, inc/same)
 	}
 	b.StopTimer()
-	inc, fl := float64(incRows)/incTime.Seconds(), float64(fullRows)/fullTime.Seconds()
-	b.ReportMetric(inc, "incremental-rows/s")
-	b.ReportMetric(fl, "full-rows/s")
-	b.ReportMetric(inc/fl, "ratio")
-	same := float64(sameRows) / sameTime.Seconds()
-	b.ReportMetric(same, "same-tenant-full-rows/s")
-	b.ReportMetric(inc/same, "same-tenant-ratio")
-	b.ReportMetric(float64(incRows/b.N), "changed-rows")
-	b.ReportMetric(float64(fullRows/b.N), "full-rows")
+	b.ReportMetric(median(incRate), "incremental-rows/s")
+	b.ReportMetric(median(fullRate), "full-rows/s")
+	b.ReportMetric(median(ratio), "ratio")
+	b.ReportMetric(median(sameRate), "same-tenant-full-rows/s")
+	b.ReportMetric(median(sameRatio), "same-tenant-ratio")
+	b.ReportMetric(float64(incRows), "changed-rows")
+	b.ReportMetric(float64(fullRows), "full-rows")
+}
+
+// median of v (v is not empty).
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+	return s[len(s)/2]
 }
