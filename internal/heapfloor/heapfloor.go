@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"sync/atomic"
 )
 
 // Floor is cmd/mock's floor: 64 MiB, a few times the demo tenant's live
@@ -39,8 +40,12 @@ func Percent(live, floor uint64) int {
 // environment, read through getenv, sets GOGC or GOMEMLIMIT: whoever set
 // them chose the collector's pace. stop ends the adjustments and puts GOGC
 // back to what it was.
+//
+// GOGC is the process's: while one Keep is in effect, another (a second
+// server in the same process, as in cmd/mock's tests) does nothing, so that
+// two keepers never restore each other's values.
 func Keep(floor uint64, getenv func(string) string) (stop func()) {
-	if floor == 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+	if floor == 0 || getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" || !active.CompareAndSwap(false, true) {
 		return func() {}
 	}
 	k := &keeper{floor: floor, sample: []metrics.Sample{{Name: liveMetric}}, last: 100}
@@ -48,6 +53,9 @@ func Keep(floor uint64, getenv func(string) string) (stop func()) {
 	k.arm()
 	return k.stop
 }
+
+// active says whether a Keep is in effect.
+var active atomic.Bool
 
 // liveMetric is the heap the last collection left live.
 const liveMetric = "/gc/heap/live:bytes"
@@ -113,5 +121,6 @@ func (k *keeper) stop() {
 		if k.set {
 			debug.SetGCPercent(k.orig)
 		}
+		active.Store(false)
 	}
 }

@@ -52,8 +52,14 @@ func TestKeepRaisesGOGCOverASmallHeapAndStopRestoresIt(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	assert.Greater(t, gogc(t), uint64(1000), "still raised after collections")
+	// A second keeper while this one runs does nothing: once the first
+	// has restored GOGC, the second's stop must not raise it again.
+	second := Keep(1<<40, func(string) string { return "" })
+	defer second()
 	stop()
 	assert.Equal(t, before, gogc(t))
+	second()
+	assert.Equal(t, before, gogc(t), "a second keeper's stop put its own value back")
 	runtime.GC()
 	time.Sleep(20 * time.Millisecond)
 	assert.Equal(t, before, gogc(t), "no adjustment after stop")
