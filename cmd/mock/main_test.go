@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"flag"
+	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -28,6 +29,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantkit/tenantkit/internal/heapfloor"
 	"github.com/tenantkit/tenantkit/mockserver"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -124,6 +126,14 @@ func (s *serving) shutdown(t *testing.T) int {
 		t.Fatal("run did not return after its context was cancelled")
 		return -1
 	}
+}
+
+// The help states cmd/mock's heap floor and the live heap below which it
+// applies (half of it), as internal/heapfloor sets them.
+func TestHelpStatesTheHeapFloor(t *testing.T) {
+	assert.Contains(t, usage, fmt.Sprintf("grow to\n%d MiB", heapfloor.Floor>>20))
+	assert.Contains(t, usage, fmt.Sprintf("under %d MiB", heapfloor.Floor>>21))
+	assert.Equal(t, 100, heapfloor.Percent(heapfloor.Floor/2, heapfloor.Floor), "GOGC is the default from half the floor up")
 }
 
 func TestHelpDocumentsEveryFlagAndVariable(t *testing.T) {
