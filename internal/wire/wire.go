@@ -165,8 +165,17 @@ func appendOptString(b []byte, key, s string) []byte {
 // copied in runs.
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	// Most strings need no escape at all: one pass, one copy.
+	i := 0
+	for i < len(s) && s[i] < utf8.RuneSelf && plainASCII[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if plainASCII[c] {
 				i++

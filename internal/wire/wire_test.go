@@ -37,3 +37,26 @@ func FuzzDecisionAppendJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendStringMatchesEncodingJSON checks the string encoder shared by
+// the decision header, the error bodies and the page encoders against
+// encoding/json, on the fast path (printable ASCII) and off it.
+func TestAppendStringMatchesEncodingJSON(t *testing.T) {
+	for _, s := range []string{"", "Atlas Labs", "a\x7fb", `say "hi"`, `back\slash`, "<b>&", "tab\tnl\n\x01",
+		"é ü \u2028 \u2029", "bad \xff utf8", "ascii then é", "\b\f"} {
+		want, _ := json.Marshal(s)
+		if got := AppendString(nil, s); string(got) != string(want) {
+			t.Errorf("AppendString(%q) = %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add("Atlas <Labs> \u2028 \xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := AppendString(nil, s); string(got) != string(want) {
+			t.Errorf("AppendString(%q) = %s, want %s", s, got, want)
+		}
+	})
+}

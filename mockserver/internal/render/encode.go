@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/api/dataapi"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
@@ -142,7 +142,7 @@ func AppendEntitiesMarked(b []byte, rows *tenant.Rows, proj Projection, mark fun
 		b = append(b, '"')
 		for j, p := range proj {
 			b = append(b, ',')
-			b = appendString(b, p.Name)
+			b = wire.AppendString(b, p.Name)
 			b = append(b, ':')
 			v := rows.Value(i, fields[j])
 			if v.Null || v.Kind != tenant.KindRef {
@@ -158,7 +158,7 @@ func AppendEntitiesMarked(b []byte, rows *tenant.Rows, proj Projection, mark fun
 			if p.Plain && p.readable {
 				if name, ok := rows.RefName(v.Ref); ok {
 					b = append(b, `,"Name":`...)
-					b = appendString(b, name)
+					b = wire.AppendString(b, name)
 					named = true
 				}
 			}
@@ -168,7 +168,7 @@ func AppendEntitiesMarked(b []byte, rows *tenant.Rows, proj Projection, mark fun
 				}
 				sv, _ := rows.RefField(v.Ref, s)
 				b = append(b, ',')
-				b = appendString(b, s)
+				b = wire.AppendString(b, s)
 				b = append(b, ':')
 				b = appendValue(b, sv)
 			}
@@ -183,22 +183,13 @@ func AppendEntitiesMarked(b []byte, rows *tenant.Rows, proj Projection, mark fun
 }
 
 // appendValue writes a non-reference value (references as their id).
-// jsonSafe[c] is true for the bytes encoding/json writes as they are:
-// printable ASCII other than '"', '\\', '<', '>' and '&'.
-var jsonSafe = func() (t [256]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
-	}
-	return t
-}()
-
 func appendValue(b []byte, v tenant.Value) []byte {
 	if v.Null {
 		return append(b, "null"...)
 	}
 	switch v.Kind {
 	case tenant.KindString:
-		return appendString(b, v.Str)
+		return wire.AppendString(b, v.Str)
 	case tenant.KindNumber:
 		return appendFloat(b, v.Num)
 	case tenant.KindBool:
@@ -208,7 +199,7 @@ func appendValue(b []byte, v tenant.Value) []byte {
 		b = tenant.AppendDate(b, v.Time)
 		return append(b, '"')
 	case tenant.KindRef:
-		return appendString(b, v.Ref.String())
+		return wire.AppendString(b, v.Ref.String())
 	}
 	return append(b, "null"...)
 }
@@ -233,72 +224,6 @@ func appendFloat(b []byte, f float64) []byte {
 		}
 	}
 	return b
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendString writes a JSON string, escaping as encoding/json does
-// (HTML-safe, invalid UTF-8 as U+FFFD).
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	// Most values are printable ASCII that needs no escape: skip them
-	// with one table look-up per byte.
-	i := 0
-	for i < len(s) && jsonSafe[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		b = append(b, s...)
-		return append(b, '"')
-	}
-	start := 0
-	for i < len(s) {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // AppendPaging writes the paging object of an entity page, a

@@ -3,6 +3,7 @@ package render
 import (
 	"strconv"
 
+	"github.com/tenantkit/tenantkit/internal/wire"
 	"github.com/tenantkit/tenantkit/mockserver/internal/decide"
 	"github.com/tenantkit/tenantkit/mockserver/tenant"
 )
@@ -77,7 +78,7 @@ func NewRowProjection(t *tenant.Tenant, user int64, et *tenant.EntityType, names
 	out := RowProjection{fields: make([]rowField, len(names))}
 	for i, n := range names {
 		ft := et.Fields[n]
-		f := rowField{name: n, key: string(appendString(nil, n)) + ":"}
+		f := rowField{name: n, key: string(wire.AppendString(nil, n)) + ":"}
 		sf := schema[n]
 		switch {
 		case ft.Kind == tenant.KindRef && ft.RefType == tenant.UserType:
@@ -200,7 +201,7 @@ func appendRef(b []byte, p *rowField, id int64, name string, named bool) []byte 
 	b = strconv.AppendInt(b, id, 10)
 	if named {
 		b = append(b, `,"name":`...)
-		b = appendString(b, name)
+		b = wire.AppendString(b, name)
 	}
 	b = append(b, `,"entryListId":`...)
 	b = strconv.AppendInt(b, p.entryList, 10)
@@ -218,14 +219,14 @@ func appendChoice(b []byte, p *rowField, s string) []byte {
 		}
 	}
 	if seq == 0 {
-		return appendString(b, s)
+		return wire.AppendString(b, s)
 	}
 	b = append(b, `{"seqNumber":`...)
 	b = strconv.AppendInt(b, int64(seq), 10)
 	b = append(b, `,"isAutoPdf":false,"id":`...)
 	b = strconv.AppendInt(b, p.choiceBase+int64(seq), 10)
 	b = append(b, `,"name":`...)
-	b = appendString(b, s)
+	b = wire.AppendString(b, s)
 	b = append(b, `,"entryListId":`...)
 	b = strconv.AppendInt(b, p.entryList, 10)
 	return append(b, '}')
@@ -245,7 +246,7 @@ func appendUser(b []byte, rows *tenant.Rows, p *rowField, id int64) []byte {
 	b = strconv.AppendInt(b, id, 10)
 	if ok {
 		b = append(b, `,"name":`...)
-		b = appendString(b, name)
+		b = wire.AppendString(b, name)
 	}
 	b = append(b, `,"entryListId":`...)
 	b = strconv.AppendInt(b, p.entryList, 10)
@@ -256,7 +257,7 @@ func appendUser(b []byte, rows *tenant.Rows, p *rowField, id int64) []byte {
 // quotes.
 func appendStringBody(b []byte, s string) []byte {
 	n := len(b)
-	b = appendString(b, s)
+	b = wire.AppendString(b, s)
 	// appendString wrote '"' s '"': drop the quotes in place.
 	copy(b[n:], b[n+1:len(b)-1])
 	return b[:len(b)-2]
