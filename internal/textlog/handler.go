@@ -27,23 +27,26 @@ import (
 type Handler struct {
 	slow  slog.Handler
 	level slog.Leveler
-	fast  bool // no ReplaceAttr, no AddSource: the fast path writes what the TextHandler would
-	mu    *sync.Mutex
-	w     io.Writer
+	fast  bool      // no ReplaceAttr, no AddSource: the fast path writes what the TextHandler would
+	w     io.Writer // writes a line whole: a *Writer, or the caller's writer under a lock
 }
 
 func NewHandler(w io.Writer, opts *slog.HandlerOptions) *Handler {
-	h := &Handler{level: opts.Level, fast: opts.ReplaceAttr == nil && !opts.AddSource, mu: &sync.Mutex{}}
+	h := &Handler{level: opts.Level, fast: opts.ReplaceAttr == nil && !opts.AddSource}
 	if h.level == nil {
 		h.level = slog.LevelInfo
 	}
-	h.w = lockedWriter{h.mu, w}
+	h.w = w
+	if _, whole := w.(*Writer); !whole {
+		h.w = lockedWriter{&sync.Mutex{}, w}
+	}
 	h.slow = slog.NewTextHandler(h.w, opts)
 	return h
 }
 
 // lockedWriter writes under the handler's lock, so the fast path and the
-// TextHandler never interleave.
+// TextHandler never interleave. A *Writer needs none: it takes each
+// line whole under its own lock, and both write a record in one call.
 type lockedWriter struct {
 	mu *sync.Mutex
 	w  io.Writer
@@ -164,7 +167,7 @@ func textNeedsQuoting(s string) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c == ' ' || c == '=' || c == '"' || c < 0x20 {
+			if !bareASCII[c] {
 				return true
 			}
 			i++
@@ -178,3 +181,12 @@ func textNeedsQuoting(s string) bool {
 	}
 	return false
 }
+
+// bareASCII says which ASCII bytes a string holds without being quoted:
+// one look-up a byte instead of four comparisons.
+var bareASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != ' ' && c != '=' && c != '"'
+	}
+	return t
+}()
