@@ -25,6 +25,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -187,41 +188,54 @@ func run(rounds int, dur time.Duration, threads, conns, projects int, only, prof
 	gv, _ := exec.Command("go", "env", "GOVERSION").Output()
 	fmt.Printf("machine: nproc=%s %s; wrk -t%d -c%d -d%s; %d rounds; mock: cmd/mock --generate-projects %d, request log at info to a file\n",
 		nproc, strings.TrimSpace(string(gv)), threads, conns, dur, rounds, projects)
-	type sides struct{ mock, bare, hdr []float64 }
+	type sides struct{ mock, bare, hdr, mockCPU, bareCPU, hdrCPU []float64 }
 	res := make([]sides, len(cases))
+	us := func(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 	for r := range rounds {
 		for i, c := range cases {
-			m, err := wrk(mockURL, c, c.Path, dur, threads, conns)
+			m, err := measure(mockCmd.Process.Pid, mockURL, c, c.Path, dur, threads, conns)
 			if err != nil {
 				return err
 			}
-			bb, err := wrk(bareURL, c, "/bare/"+c.Name, dur, threads, conns)
+			bb, err := measure(bareCmd.Process.Pid, bareURL, c, "/bare/"+c.Name, dur, threads, conns)
 			if err != nil {
 				return err
 			}
-			h, err := wrk(bareURL, c, "/hdr/"+c.Name, dur, threads, conns)
+			h, err := measure(bareCmd.Process.Pid, bareURL, c, "/hdr/"+c.Name, dur, threads, conns)
 			if err != nil {
 				return err
 			}
-			res[i].mock, res[i].bare, res[i].hdr = append(res[i].mock, m), append(res[i].bare, bb), append(res[i].hdr, h)
-			fmt.Printf("round %d %-9s mock %8.0f  bare %8.0f  bare+hdr %8.0f req/s  mock/bare %.2f  mock/bare+hdr %.2f\n",
-				r+1, c.Name, m, bb, h, m/bb, m/h)
+			s := &res[i]
+			s.mock, s.bare, s.hdr = append(s.mock, m.rps), append(s.bare, bb.rps), append(s.hdr, h.rps)
+			s.mockCPU, s.bareCPU, s.hdrCPU = append(s.mockCPU, us(m.cpu)), append(s.bareCPU, us(bb.cpu)), append(s.hdrCPU, us(h.cpu))
+			fmt.Printf("round %d %-9s mock %8.0f  bare %8.0f  bare+hdr %8.0f req/s  mock/bare %.2f  mock/bare+hdr %.2f  server CPU/request mock %.1f bare %.1f bare+hdr %.1f µs\n",
+				r+1, c.Name, m.rps, bb.rps, h.rps, m.rps/bb.rps, m.rps/h.rps, us(m.cpu), us(bb.cpu), us(h.cpu))
 		}
 	}
 	fmt.Println()
 	fmt.Println("ranges over the rounds, the median in parentheses")
 	fmt.Printf("%-9s %-6s %-27s %-27s %-27s %-18s %-18s %s\n", "case", "status", "mock req/s", "bare req/s", "bare+hdr req/s", "mock/bare", "mock/bare+hdr", "bare+hdr/bare")
+	ratio := func(a, b []float64) []float64 {
+		out := make([]float64, len(a))
+		for j := range a {
+			out[j] = a[j] / b[j]
+		}
+		return out
+	}
 	for i, c := range cases {
 		s := res[i]
-		ratio := func(a, b []float64) []float64 {
-			out := make([]float64, len(a))
-			for j := range a {
-				out[j] = a[j] / b[j]
-			}
-			return out
-		}
 		fmt.Printf("%-9s %-6d %-27s %-27s %-27s %-18s %-18s %s\n", c.Name, c.Status, rng(s.mock, "%.0f"), rng(s.bare, "%.0f"), rng(s.hdr, "%.0f"),
 			rng(ratio(s.mock, s.bare), "%.2f"), rng(ratio(s.mock, s.hdr), "%.2f"), rng(ratio(s.hdr, s.bare), "%.2f"))
+	}
+	if res[0].mockCPU[0] > 0 {
+		fmt.Println()
+		fmt.Println("server CPU per request (user and system time of the server's process over the wrk run, divided by its requests), µs")
+		fmt.Printf("%-9s %-18s %-18s %-18s %-18s %s\n", "case", "mock", "bare", "bare+hdr", "bare/mock", "bare+hdr/mock")
+		for i, c := range cases {
+			s := res[i]
+			fmt.Printf("%-9s %-18s %-18s %-18s %-18s %s\n", c.Name, rng(s.mockCPU, "%.1f"), rng(s.bareCPU, "%.1f"), rng(s.hdrCPU, "%.1f"),
+				rng(ratio(s.bareCPU, s.mockCPU), "%.2f"), rng(ratio(s.hdrCPU, s.mockCPU), "%.2f"))
+		}
 	}
 	if st, err := os.Stat(logPath); err == nil {
 		fmt.Printf("\nthe mock's request log: %d bytes\n", st.Size())
@@ -326,7 +340,60 @@ var reqPerSec = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
 var non2xx = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 
 // wrk runs wrk once and returns its requests per second.
+// wrkRun is one wrk run: its rate and, when the server's CPU time can be
+// read, the server's CPU per request.
+type wrkRun struct {
+	rps float64
+	cpu time.Duration // 0 when /proc is not there
+}
+
+// measure runs wrk against the server process pid and reads that process's
+// CPU time around it (/proc/PID/stat): CPU per request is steadier than a
+// rate on a machine whose other work moves both sides.
+func measure(pid int, base string, c loadCase, path string, dur time.Duration, threads, conns int) (wrkRun, error) {
+	before, okb := procCPU(pid)
+	rps, n, err := wrkRequests(base, c, path, dur, threads, conns)
+	after, oka := procCPU(pid)
+	r := wrkRun{rps: rps}
+	if okb && oka && n > 0 {
+		r.cpu = (after - before) / time.Duration(n)
+	}
+	return r, err
+}
+
+// procCPU is pid's user and system CPU time so far, from /proc (its clock
+// ticks are USER_HZ, 100 a second on Linux).
+func procCPU(pid int) (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseInt(f[11], 10, 64) // field 14, utime
+	st, err2 := strconv.ParseInt(f[12], 10, 64) // field 15, stime
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(ut+st) * (time.Second / 100), true
+}
+
+var requestsIn = regexp.MustCompile(`(\d+) requests in `)
+
 func wrk(base string, c loadCase, path string, dur time.Duration, threads, conns int) (float64, error) {
+	rps, _, err := wrkRequests(base, c, path, dur, threads, conns)
+	return rps, err
+}
+
+// wrkRequests runs wrk and returns its rate and how many requests it made.
+func wrkRequests(base string, c loadCase, path string, dur time.Duration, threads, conns int) (float64, int64, error) {
 	args := []string{"-t" + strconv.Itoa(threads), "-c" + strconv.Itoa(conns), "-d" + strconv.Itoa(int(dur.Seconds())) + "s"}
 	for k, v := range c.Header {
 		args = append(args, "-H", k+": "+v)
@@ -334,16 +401,21 @@ func wrk(base string, c loadCase, path string, dur time.Duration, threads, conns
 	args = append(args, base+path)
 	out, err := exec.Command("wrk", args...).CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("wrk %s: %v: %s", path, err, out)
+		return 0, 0, fmt.Errorf("wrk %s: %v: %s", path, err, out)
 	}
 	m := reqPerSec.FindSubmatch(out)
 	if m == nil {
-		return 0, fmt.Errorf("wrk %s: no Requests/sec in %s", path, out)
+		return 0, 0, fmt.Errorf("wrk %s: no Requests/sec in %s", path, out)
 	}
 	if c.Status < 300 && non2xx.Match(out) {
-		return 0, fmt.Errorf("wrk %s: unexpected errors: %s", path, out)
+		return 0, 0, fmt.Errorf("wrk %s: unexpected errors: %s", path, out)
 	}
-	return strconv.ParseFloat(string(m[1]), 64)
+	var n int64
+	if rm := requestsIn.FindSubmatch(out); rm != nil {
+		n, _ = strconv.ParseInt(string(rm[1]), 10, 64)
+	}
+	rps, err := strconv.ParseFloat(string(m[1]), 64)
+	return rps, n, err
 }
 
 // selfCheck compares one answer of each side per case.
