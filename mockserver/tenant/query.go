@@ -74,10 +74,27 @@ func (t *Tenant) Query(spec QuerySpec, render func(*Rows) error) (PageInfo, erro
 	if err != nil {
 		return PageInfo{}, err
 	}
-	ev := &evaluator{tb: tb, path: forcePath, ctx: spec.Context}
-	result := ev.eval(where, t.visibleSet(tb, spec.User))
-	if ev.err != nil {
-		return PageInfo{}, fmt.Errorf("query stopped: %w", ev.err)
+	// The set the condition selects for the user, from the result cache
+	// when the previous page asked the same at this version (see
+	// resultCache). Tests that force a plan path bypass it.
+	version := t.version.Load()
+	key, cacheable := "", forcePath == 0
+	if cacheable {
+		key, cacheable = resultKey(tb, spec.User, spec.IDField, spec.Where)
+	}
+	var result *roaring.Bitmap
+	if cacheable {
+		result = t.results.get(version, key)
+	}
+	if result == nil {
+		ev := &evaluator{tb: tb, path: forcePath, ctx: spec.Context}
+		result = ev.eval(where, t.visibleSet(tb, spec.User))
+		if ev.err != nil {
+			return PageInfo{}, fmt.Errorf("query stopped: %w", ev.err)
+		}
+		if cacheable {
+			t.results.put(version, key, result)
+		}
 	}
 
 	n := int(result.GetCardinality())
@@ -96,7 +113,7 @@ func (t *Tenant) Query(spec QuerySpec, render func(*Rows) error) (PageInfo, erro
 		slots = window(tb, result, orders, skip+from, skip+end)
 	}
 	next := min(from, total) + len(slots)
-	info := PageInfo{Total: total, Next: next, HasMore: next < total, Version: t.version.Load()}
+	info := PageInfo{Total: total, Next: next, HasMore: next < total, Version: version}
 	if render != nil {
 		if err := render(&Rows{t: t, tb: tb, slots: slots, user: spec.User}); err != nil {
 			return info, err

@@ -83,6 +83,7 @@ type Tenant struct {
 	// version changes whenever the tenant may have changed (every write
 	// lock): a cached answer made at one version holds while it lasts.
 	version      atomic.Uint64
+	results      resultCache // condition results by version (Query); its own lock
 	name         string
 	orgID        int64
 	settings     Settings

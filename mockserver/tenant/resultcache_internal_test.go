@@ -1,0 +1,137 @@
+package tenant
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantkit/tenantkit/mockserver/internal/query"
+)
+
+// TestResultCacheFollowsEveryChange pages through queries whose condition
+// sets come from the result cache, changes the tenant every way a write
+// can, and requires each query to read what it reads without the cache
+// (a forced plan path bypasses it). The cache holds every query's set
+// across the changes, so it fails when the cache ignores the version.
+func TestResultCacheFollowsEveryChange(t *testing.T) {
+	tn, err := New(WithGenerated(Demo(), "Project", 3000, 7), Config{ID: "rc"})
+	require.NoError(t, err)
+	active := &query.Compare{Field: "State", Op: query.OpEqual, Value: "Active"}
+	conds := []query.Expr{nil, active, query.Not{X: active},
+		query.Or{active, &query.Compare{Field: "Name", Op: query.OpBeginsWith, Value: "cache"}}}
+	users := []int64{2001, 1002, 1001}
+	page := func(where query.Expr, user int64, from int) ([]int64, int) {
+		t.Helper()
+		var ids []int64
+		info, err := tn.Query(QuerySpec{Type: "Project", User: user, Where: where, From: from, Limit: 50}, func(r *Rows) error {
+			for i := range r.Len() {
+				ids = append(ids, r.ID(i))
+			}
+			return nil
+		})
+		require.NoError(t, err)
+		return ids, info.Total
+	}
+	hits := 0
+	check := func(step string) {
+		t.Helper()
+		for _, where := range conds {
+			for _, user := range users {
+				ids1, total1 := page(where, user, 0) // computes or reuses the set
+				key, ok := resultKey(tn.tables["Project"], user, "id", where)
+				require.True(t, ok)
+				if tn.results.get(tn.Version(), key) != nil {
+					hits++
+				}
+				ids2, total2 := page(where, user, 50) // the next page, from the cache
+				forcePath = 1                         // the index path, which bypasses the cache
+				ref1, refTotal := page(where, user, 0)
+				ref2, _ := page(where, user, 50)
+				forcePath = 0
+				assert.Equal(t, refTotal, total1, "%s: total, user %d", step, user)
+				assert.Equal(t, refTotal, total2, "%s: total of the second page, user %d", step, user)
+				assert.Equal(t, ref1, ids1, "%s: first page, user %d", step, user)
+				assert.Equal(t, ref2, ids2, "%s: second page, user %d", step, user)
+			}
+		}
+	}
+	check("before any change")
+	var created Entity
+	visible, err := tn.Entities("Project", 2001)
+	require.NoError(t, err)
+	some := visible[3].ID
+	for _, c := range []struct {
+		name   string
+		change func() error
+	}{
+		{"create a matching row", func() (err error) {
+			created, err = tn.CreateEntity("Project", 2001, map[string]any{"Name": "cache probe", "State": "Active"})
+			return err
+		}},
+		{"update it out of the condition", func() error {
+			_, err := tn.UpdateEntity("Project", created.ID, 2001, map[string]any{"State": "Draft"})
+			return err
+		}},
+		{"update another into it", func() error {
+			_, err := tn.UpdateEntity("Project", some, 2001, map[string]any{"State": "Active"})
+			return err
+		}},
+		{"share a row with a group", func() error { return tn.SetShares("Project", created.ID, []string{"Sales"}, nil) }},
+		{"share a row with a user", func() error { return tn.SetShares("Project", some, nil, []int64{1002}) }},
+		{"change a membership", func() error { return tn.SetUserGroups(2001, []string{"Sales"}) }},
+		{"bypass row-level sharing", func() error {
+			_, err := tn.UpdateSettings(func(s *Settings) { s.APIDataAccess = DataAccessBypass })
+			return err
+		}},
+		{"delete a row", func() error { return tn.DeleteEntity("Project", created.ID, 2001) }},
+		{"reset", tn.Reset},
+	} {
+		require.NoError(t, c.change(), c.name)
+		check("after " + c.name)
+	}
+	assert.Positive(t, hits, "no page was served from the cache")
+}
+
+// TestResultKeyTellsConditionsApart: conditions that select differently
+// never share a key; where a condition was written does not matter.
+func TestResultKeyTellsConditionsApart(t *testing.T) {
+	cmp := func(field, op string, v any) *query.Compare { return &query.Compare{Field: field, Op: op, Value: v} }
+	distinct := []query.Expr{
+		nil,
+		query.True{},
+		query.And{},
+		query.Or{},
+		cmp("N", query.OpEqual, "1"),
+		cmp("N", query.OpEqual, 1.0),
+		cmp("N", query.OpEqual, true),
+		cmp("N", query.OpEqual, nil),
+		cmp("N", query.OpNotEqual, "1"),
+		cmp("M", query.OpEqual, "1"),
+		cmp(`N"`, query.OpEqual, "1"),
+		&query.Compare{Field: "N", Op: query.OpEqual, RightField: "M"},
+		&query.Compare{Field: "N", Op: query.OpIn, List: []any{"a", "b"}},
+		&query.Compare{Field: "N", Op: query.OpIn, List: []any{"b", "a"}},
+		&query.Compare{Field: "N", Op: query.OpIn, List: []any{"a,b"}},
+		&query.Compare{Field: "N", Op: query.OpIn, List: []any{}},
+		query.And{cmp("N", query.OpEqual, "1"), cmp("M", query.OpEqual, "2")},
+		query.Or{cmp("N", query.OpEqual, "1"), cmp("M", query.OpEqual, "2")},
+		query.And{query.And{cmp("N", query.OpEqual, "1")}, cmp("M", query.OpEqual, "2")},
+		query.And{cmp("N", query.OpEqual, "1"), query.Not{X: cmp("M", query.OpEqual, "2")}},
+		query.Not{X: query.Not{X: query.True{}}},
+	}
+	seen := map[string]int{}
+	for i, x := range distinct {
+		k, ok := query.AppendKey(nil, x)
+		require.True(t, ok, "condition %d", i)
+		if j, dup := seen[string(k)]; dup {
+			t.Errorf("conditions %d and %d share the key %q", j, i, k)
+		}
+		seen[string(k)] = i
+	}
+	a, _ := query.AppendKey(nil, &query.Compare{Field: "N", Op: query.OpEqual, Value: "1", Pos: 4, Path: "where.and[0]"})
+	b, _ := query.AppendKey(nil, cmp("N", query.OpEqual, "1"))
+	assert.Equal(t, string(b), string(a))
+	_, ok := query.AppendKey(nil, cmp("N", query.OpEqual, struct{}{}))
+	assert.False(t, ok, "a value of an unknown type has no key")
+}
