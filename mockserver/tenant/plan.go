@@ -331,6 +331,10 @@ func (ev *evaluator) stopped() bool {
 // forcePath is set by tests to cover both the index and the scan paths.
 var forcePath int
 
+// resultCacheOff is set by benchmarks that measure a query's evaluation,
+// which the result cache would otherwise answer from the second time on.
+var resultCacheOff bool
+
 // eval returns the slots of univ that satisfy n. The result may be univ
 // itself or an index bitmap: callers never change it.
 func (ev *evaluator) eval(n node, univ *roaring.Bitmap) *roaring.Bitmap {

@@ -76,9 +76,10 @@ func (t *Tenant) Query(spec QuerySpec, render func(*Rows) error) (PageInfo, erro
 	}
 	// The set the condition selects for the user, from the result cache
 	// when the previous page asked the same at this version (see
-	// resultCache). Tests that force a plan path bypass it.
+	// resultCache). Tests that force a plan path, and benchmarks of the
+	// evaluation, bypass it.
 	version := t.version.Load()
-	key, cacheable := "", forcePath == 0
+	key, cacheable := "", forcePath == 0 && !resultCacheOff
 	if cacheable {
 		key, cacheable = resultKey(tb, spec.User, spec.IDField, spec.Where)
 	}
