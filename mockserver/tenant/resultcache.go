@@ -49,8 +49,8 @@ func resultKey(tb *table, user int64, idField string, where query.Expr) (string,
 	b = append(b, 0)
 	b = strconv.AppendInt(b, user, 10)
 	b = append(b, 0)
-	b, ok := query.AppendKey(b, where)
-	if !ok || len(b) > resultKeyMax {
+	b, ok := query.AppendKey(b, where, resultKeyMax)
+	if !ok {
 		return "", false
 	}
 	return string(b), true

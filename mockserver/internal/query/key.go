@@ -7,10 +7,13 @@ import (
 // AppendKey appends a text that two conditions share exactly when they
 // select the same rows by the same rules: the tree, fields, operators and
 // values with their types. Where a condition was written (Pos, Path) is
-// left out. It reports false, for a condition or a value of a type it
-// does not know, when it cannot write such a text. Package tenant keys
-// its result cache by it.
-func AppendKey(b []byte, x Expr) ([]byte, bool) {
+// left out. It reports false, and stops, once b would grow past max bytes,
+// or for a condition or a value of a type it does not know. Package
+// tenant keys its result cache by it.
+func AppendKey(b []byte, x Expr, max int) ([]byte, bool) {
+	if len(b) > max {
+		return b, false
+	}
 	ok := true
 	switch e := x.(type) {
 	case nil:
@@ -18,11 +21,11 @@ func AppendKey(b []byte, x Expr) ([]byte, bool) {
 	case True:
 		b = append(b, 'T')
 	case And:
-		b, ok = appendKeys(append(b, "&("...), e)
+		b, ok = appendKeys(append(b, "&("...), e, max)
 	case Or:
-		b, ok = appendKeys(append(b, "|("...), e)
+		b, ok = appendKeys(append(b, "|("...), e, max)
 	case Not:
-		b, ok = AppendKey(append(b, "!("...), e.X)
+		b, ok = AppendKey(append(b, "!("...), e.X, max)
 		b = append(b, ')')
 	case *Compare:
 		b = append(b, 'c')
@@ -33,7 +36,8 @@ func AppendKey(b []byte, x Expr) ([]byte, bool) {
 		if ok && e.List != nil {
 			b = append(b, '[')
 			for _, v := range e.List {
-				if b, ok = appendKeyValue(b, v); !ok {
+				if b, ok = appendKeyValue(b, v); !ok || len(b) > max {
+					ok = false
 					break
 				}
 			}
@@ -42,16 +46,16 @@ func AppendKey(b []byte, x Expr) ([]byte, bool) {
 	default:
 		ok = false
 	}
-	return b, ok
+	return b, ok && len(b) <= max
 }
 
-func appendKeys(b []byte, xs []Expr) ([]byte, bool) {
+func appendKeys(b []byte, xs []Expr, max int) ([]byte, bool) {
 	for i, x := range xs {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		var ok bool
-		if b, ok = AppendKey(b, x); !ok {
+		if b, ok = AppendKey(b, x, max); !ok {
 			return b, false
 		}
 	}
