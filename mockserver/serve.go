@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"context"
 	"fmt"
 	"github.com/tenantkit/tenantkit/mockserver/console"
 	"log/slog"
@@ -118,9 +119,21 @@ func (s *Server) logRequest(rc *pipeline.Request, d time.Duration) {
 	if rc.Tenant != nil {
 		attrs = append(attrs, slog.String("tenant", rc.Tenant.ID()))
 	}
+	if ah, ok := h.(attrsHandler); ok {
+		_ = ah.HandleAttrs(ctx, time.Now(), level, "request", attrs...)
+		return
+	}
 	rec := slog.NewRecord(time.Now(), level, "request", 0)
 	rec.AddAttrs(attrs...)
 	_ = h.Handle(ctx, rec)
+}
+
+// attrsHandler is a log handler that takes a record's parts without an
+// slog.Record, as cmd/mock's text log does (textlog.Handler): the request
+// line's seven or more attributes would not fit in a Record without an
+// allocation.
+type attrsHandler interface {
+	HandleAttrs(ctx context.Context, t time.Time, l slog.Level, msg string, attrs ...slog.Attr) error
 }
 
 func (s *Server) serveVendor(rc *pipeline.Request) {

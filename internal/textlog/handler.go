@@ -81,39 +81,78 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 	return err
 }
 
+// HandleAttrs writes the record of time t, level l, message msg and attrs,
+// as Handle writes slog.NewRecord(t, l, msg, 0) with attrs added, but
+// without the Record: no copy of the attributes into it (a Record holds five
+// without allocating) and no callback per attribute. The mock's request log
+// calls it once a request. The level is not checked; call Enabled first.
+func (h *Handler) HandleAttrs(ctx context.Context, t time.Time, l slog.Level, msg string, attrs ...slog.Attr) error {
+	if h.fast {
+		bp := lineBufs.Get().(*[]byte)
+		defer lineBufs.Put(bp)
+		b := appendTextHead((*bp)[:0], t, l, msg)
+		ok := true
+		for _, a := range attrs {
+			if b, ok = appendTextAttr(b, a); !ok {
+				break
+			}
+		}
+		if ok {
+			*bp = append(b, '\n')
+			_, err := h.w.Write(*bp)
+			return err
+		}
+	}
+	r := slog.NewRecord(t, l, msg, 0)
+	r.AddAttrs(attrs...)
+	return h.slow.Handle(ctx, r)
+}
+
 // appendTextRecord formats r as slog's TextHandler does, or reports that it
 // holds an attribute the fast path does not format.
 func appendTextRecord(b []byte, r slog.Record) ([]byte, bool) {
-	if !r.Time.IsZero() {
-		b = append(b, "time="...)
-		b = appendRFC3339Millis(b, r.Time.Round(0))
-		b = append(b, ' ')
-	}
-	b = append(b, "level="...)
-	b = appendTextString(b, r.Level.String())
-	b = append(b, " msg="...)
-	b = appendTextString(b, r.Message)
+	b = appendTextHead(b, r.Time, r.Level, r.Message)
 	ok := true
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Equal(slog.Attr{}) { // slog drops an empty attribute
-			return true
-		}
-		b = append(b, ' ')
-		b = appendTextString(b, a.Key)
-		b = append(b, '=')
-		switch v := a.Value; v.Kind() {
-		case slog.KindString:
-			b = appendTextString(b, v.String())
-		case slog.KindInt64:
-			b = strconv.AppendInt(b, v.Int64(), 10)
-		case slog.KindDuration:
-			b = append(b, v.Duration().String()...)
-		default:
-			ok = false
-		}
+		b, ok = appendTextAttr(b, a)
 		return ok
 	})
 	return append(b, '\n'), ok
+}
+
+// appendTextHead writes a record's time, level and message.
+func appendTextHead(b []byte, t time.Time, l slog.Level, msg string) []byte {
+	if !t.IsZero() {
+		b = append(b, "time="...)
+		b = appendRFC3339Millis(b, t.Round(0))
+		b = append(b, ' ')
+	}
+	b = append(b, "level="...)
+	b = appendTextString(b, l.String())
+	b = append(b, " msg="...)
+	return appendTextString(b, msg)
+}
+
+// appendTextAttr writes one attribute, or reports that the fast path does
+// not format its kind.
+func appendTextAttr(b []byte, a slog.Attr) ([]byte, bool) {
+	if a.Key == "" && a.Equal(slog.Attr{}) { // slog drops an empty attribute
+		return b, true
+	}
+	b = append(b, ' ')
+	b = appendTextString(b, a.Key)
+	b = append(b, '=')
+	switch v := a.Value; v.Kind() {
+	case slog.KindString:
+		b = appendTextString(b, v.String())
+	case slog.KindInt64:
+		b = strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindDuration:
+		b = append(b, v.Duration().String()...)
+	default:
+		return b, false
+	}
+	return b, true
 }
 
 // appendRFC3339Millis is slog's: RFC 3339 with exactly three digits of

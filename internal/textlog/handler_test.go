@@ -3,6 +3,7 @@ package textlog
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -11,7 +12,8 @@ import (
 )
 
 // TestTextHandlerMatchesSlog writes random records through the fast
-// handler and through slog's TextHandler and requires the same bytes:
+// handler (as a Record and through HandleAttrs) and through slog's
+// TextHandler and requires the same bytes:
 // strings that need quoting and strings that do not, integers, durations,
 // attributes the fast path hands over (floats, times, groups), levels and
 // times of every precision.
@@ -41,26 +43,34 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 			when = time.Date([]int{-1, 0, 9999, 10000, 123456}[rnd.IntN(5)], 3, 4, 5, 6, 7, rnd.IntN(1e9), time.UTC)
 		}
 		prev = when
-		r := slog.NewRecord(when, levels[rnd.IntN(len(levels))], str(), 0)
+		level, msg := levels[rnd.IntN(len(levels))], str()
+		var attrs []slog.Attr
 		for range rnd.IntN(10) {
-			switch rnd.IntN(8) {
+			switch rnd.IntN(9) {
 			case 0, 1, 2:
-				r.AddAttrs(slog.String(str(), str()))
+				attrs = append(attrs, slog.String(str(), str()))
 			case 3:
-				r.AddAttrs(slog.Int(str(), rnd.IntN(1000)-500))
+				attrs = append(attrs, slog.Int(str(), rnd.IntN(1000)-500))
 			case 4:
-				r.AddAttrs(slog.Duration(str(), time.Duration(rnd.Int64N(1e12))))
+				attrs = append(attrs, slog.Duration(str(), time.Duration(rnd.Int64N(1e12))))
 			case 5:
-				r.AddAttrs(slog.Float64(str(), rnd.Float64()))
+				attrs = append(attrs, slog.Float64(str(), rnd.Float64()))
 			case 6:
-				r.AddAttrs(slog.Attr{})
+				attrs = append(attrs, slog.Attr{})
 			case 7:
-				r.AddAttrs(slog.Group(str(), slog.String("x", str())))
+				attrs = append(attrs, slog.Group(str(), slog.String("x", str())))
+			case 8:
+				attrs = append(attrs, slog.Group(str())) // empty: a Record drops it
 			}
 		}
-		var fast, slow bytes.Buffer
+		r := slog.NewRecord(when, level, msg, 0)
+		r.AddAttrs(attrs...)
+		var fast, direct, slow bytes.Buffer
 		opts := &slog.HandlerOptions{Level: slog.LevelDebug}
 		if err := NewHandler(&fast, opts).Handle(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+		if err := NewHandler(&direct, opts).HandleAttrs(context.Background(), when, level, msg, attrs...); err != nil {
 			t.Fatal(err)
 		}
 		if err := slog.NewTextHandler(&slow, opts).Handle(context.Background(), r); err != nil {
@@ -68,6 +78,9 @@ func TestTextHandlerMatchesSlog(t *testing.T) {
 		}
 		if fast.String() != slow.String() {
 			t.Fatalf("record %d:\n fast %q\n slog %q", i, fast.String(), slow.String())
+		}
+		if direct.String() != slow.String() {
+			t.Fatalf("record %d through HandleAttrs:\n fast %q\n slog %q", i, direct.String(), slow.String())
 		}
 	}
 }
@@ -84,4 +97,28 @@ func TestTextHandlerLevelsAndHandOver(t *testing.T) {
 	if strings.Contains(out, "hidden") || !strings.Contains(out, "msg=shown n=1 when=1970-01-01T00:00:00.000Z") || !strings.Contains(out, "msg=with k=v") {
 		t.Errorf("log:\n%s", out)
 	}
+}
+
+// BenchmarkRequestLine writes the mock's request line (seven attributes)
+// as a Record through Handle and through HandleAttrs.
+func BenchmarkRequestLine(b *testing.B) {
+	attrs := []slog.Attr{slog.String("method", "GET"), slog.String("path", "/api/v2/integrations/credentials/types"),
+		slog.Int("status", 200), slog.Duration("duration", 45123*time.Nanosecond), slog.String("operation", "listCredentialTypes"),
+		slog.String("outcome", "allow"), slog.String("tenant", "t1")}
+	h := NewHandler(NewWriter(io.Discard), &slog.HandlerOptions{Level: slog.LevelInfo})
+	ctx := context.Background()
+	b.Run("Record", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			r.AddAttrs(attrs...)
+			_ = h.Handle(ctx, r)
+		}
+	})
+	b.Run("HandleAttrs", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = h.HandleAttrs(ctx, time.Now(), slog.LevelInfo, "request", attrs...)
+		}
+	})
 }
