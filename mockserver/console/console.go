@@ -69,20 +69,35 @@ type Console struct {
 // New builds the console over src, whose admin API is served under the
 // path prefix admin (the controls call it).
 func New(src Source, admin string) (*Console, error) {
-	c := &Console{src: src, admin: admin, pages: map[string]*template.Template{}, heartbeat: 15 * time.Second, closed: make(chan struct{})}
-	for _, name := range []string{"tenant", "live", "entry", "privilege", "visibility", "controls", "error"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("console: %w", err)
-		}
-		c.pages[name] = t
-	}
-	static, err := fs.Sub(assets, "assets/static")
+	a, err := parsedAssets()
 	if err != nil {
 		return nil, err
 	}
-	c.files = http.StripPrefix(Prefix+"static/", http.FileServerFS(static))
-	return c, nil
+	return &Console{src: src, admin: admin, pages: a.pages, files: a.files, heartbeat: 15 * time.Second, closed: make(chan struct{})}, nil
+}
+
+// parsedAssets are the pages' templates and the static files' handler,
+// parsed once a process and shared by every Console: a template is only
+// read once parsed, and executes concurrently.
+var parsedAssets = sync.OnceValues(func() (consoleAssets, error) {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"tenant", "live", "entry", "privilege", "visibility", "controls", "error"} {
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "assets/layout.html", "assets/"+name+".html")
+		if err != nil {
+			return consoleAssets{}, fmt.Errorf("console: %w", err)
+		}
+		pages[name] = t
+	}
+	static, err := fs.Sub(assets, "assets/static")
+	if err != nil {
+		return consoleAssets{}, err
+	}
+	return consoleAssets{pages, http.StripPrefix(Prefix+"static/", http.FileServerFS(static))}, nil
+})
+
+type consoleAssets struct {
+	pages map[string]*template.Template
+	files http.Handler
 }
 
 var funcs = template.FuncMap{
