@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -55,20 +56,39 @@ func main() {
 	flag.Int64Var(&o.seed, "seed", 1, "seed of the fault plan and of the clients' choices")
 	flag.Int64Var(&growthMiB, "max-heap-growth", 64, "MiB the live heap may grow between start and end")
 	flag.BoolVar(&o.verbose, "v", false, "print the first failed calls of each kind to stderr")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run (client and mock) to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			os.Exit(2)
+		}
+	}
 	o.maxHeapGrowth = growthMiB << 20
 	if o.duration <= 0 || o.clients < 1 || o.faultRate < 0 || o.faultRate >= 1 {
 		fmt.Fprintln(os.Stderr, "soak: -duration and -clients must be positive, -fault-rate in [0, 1)")
 		os.Exit(2)
 	}
+	code := run(o)
+	pprof.StopCPUProfile() // a no-op without -cpuprofile
+	os.Exit(code)
+}
+
+func run(o options) int {
 	ok, err := soak(context.Background(), o, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
-		os.Exit(2)
+		return 2
 	}
 	if !ok {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // faultPlan spreads rate over 503, 500, 429, dropped connections (all
