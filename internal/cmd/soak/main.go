@@ -58,6 +58,11 @@ func main() {
 	flag.BoolVar(&o.verbose, "v", false, "print the first failed calls of each kind to stderr")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run (client and mock) to this file")
 	flag.Parse()
+	o.maxHeapGrowth = growthMiB << 20
+	if o.duration <= 0 || o.clients < 1 || o.faultRate < 0 || o.faultRate >= 1 {
+		fmt.Fprintln(os.Stderr, "soak: -duration and -clients must be positive, -fault-rate in [0, 1)")
+		os.Exit(2)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -68,11 +73,6 @@ func main() {
 			fmt.Fprintln(os.Stderr, "soak:", err)
 			os.Exit(2)
 		}
-	}
-	o.maxHeapGrowth = growthMiB << 20
-	if o.duration <= 0 || o.clients < 1 || o.faultRate < 0 || o.faultRate >= 1 {
-		fmt.Fprintln(os.Stderr, "soak: -duration and -clients must be positive, -fault-rate in [0, 1)")
-		os.Exit(2)
 	}
 	code := run(o)
 	pprof.StopCPUProfile() // a no-op without -cpuprofile
