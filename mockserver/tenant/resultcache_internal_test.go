@@ -1,6 +1,7 @@
 package tenant
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -154,4 +155,36 @@ func TestResultKeyTellsConditionsApart(t *testing.T) {
 	k, ok = query.AppendKey(nil, wide, 1<<10)
 	assert.False(t, ok)
 	assert.Less(t, len(k), 1<<11)
+}
+
+// A field added to query.Compare selects rows the key does not yet tell
+// apart: two conditions differing only in it would share a cached set.
+// Each field but where the condition was written changes the key, and the
+// test fails when Compare gains a field it does not name.
+func TestResultKeyCoversEveryCompareField(t *testing.T) {
+	other := map[string]any{ // a second value of each field
+		"Field": "M", "Op": query.OpNotEqual, "Value": "2", "List": []any{"2"}, "RightField": "M",
+		"Pos": 9, "Path": "where.or[3]", // where it was written: not in the key
+	}
+	base := query.Compare{Field: "N", Op: query.OpEqual, Value: "1", Pos: 1, Path: "where"}
+	bk, ok := query.AppendKey(nil, &base, 1<<10)
+	require.True(t, ok)
+	var fields []string
+	for f := range reflect.TypeFor[query.Compare]().Fields() {
+		fields = append(fields, f.Name)
+		v, named := other[f.Name]
+		if !assert.True(t, named, "query.Compare.%s is new: spell it in query.AppendKey and give it a second value here", f.Name) {
+			continue
+		}
+		c := base
+		reflect.ValueOf(&c).Elem().FieldByName(f.Name).Set(reflect.ValueOf(v))
+		k, ok := query.AppendKey(nil, &c, 1<<10)
+		require.True(t, ok, f.Name)
+		if f.Name == "Pos" || f.Name == "Path" {
+			assert.Equal(t, string(bk), string(k), "%s changed the key", f.Name)
+		} else {
+			assert.NotEqual(t, string(bk), string(k), "%s does not change the key", f.Name)
+		}
+	}
+	assert.Len(t, fields, len(other))
 }
