@@ -1,7 +1,9 @@
 package mockserver_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -267,4 +269,63 @@ func TestEveryDecisionIsAudited(t *testing.T) {
 	assert.Equal(t, []string{wire.OutcomeAllow, wire.OutcomeDeny, wire.OutcomeDeny}, got)
 	assert.Equal(t, wire.StepObject, entries[before+1].Step)
 	assert.Equal(t, "bob", entries[before+1].Caller.ID)
+}
+
+// The credentials API's error bodies are built in pooled values: refusals
+// of different kinds written at once must each be the body that kind
+// writes alone (no messageParams entry or detail of another request).
+func TestCredentialsErrorBodiesStayTheirOwnUnderConcurrency(t *testing.T) {
+	h := newHarness(t)
+	integrator := h.token(genesysToken, "demo-integrator", "demo-integrator-secret", "")
+	readonly := h.token(genesysToken, "demo-readonly", "demo-readonly-secret", "")
+	type call struct {
+		method, path string
+		headers      []string
+	}
+	calls := []call{
+		{http.MethodDelete, credentials + "/" + firstCredential, bearer(integrator)}, // permission
+		{http.MethodDelete, credentials + "/" + firstCredential, bearer(readonly)},   // scope
+		{http.MethodGet, credentials + "/no-such-credential", bearer(integrator)},    // not found
+		{http.MethodGet, credentials + "?pageSize=abc", bearer(integrator)},          // a field
+	}
+	// withoutContext is a body with its per-request contextId removed.
+	withoutContext := func(r *response) (map[string]any, error) {
+		var m map[string]any
+		if err := json.Unmarshal(r.body, &m); err != nil {
+			return nil, err
+		}
+		delete(m, "contextId")
+		return m, nil
+	}
+	want := make([]map[string]any, len(calls))
+	for i, c := range calls {
+		r := h.do(c.method, c.path, nil, c.headers...)
+		require.GreaterOrEqual(t, r.status, 400, "%s", r.body)
+		m, err := withoutContext(r)
+		require.NoError(t, err)
+		want[i] = m
+	}
+	require.Contains(t, want[0], "messageParams")
+	require.Contains(t, want[1], "messageParams")
+	require.NotContains(t, want[2], "messageParams")
+	require.NotEmpty(t, want[3]["details"])
+
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for n := range 50 {
+				i := (g + n) % len(calls)
+				c := calls[i]
+				r, err := h.try(c.method, c.path, nil, c.headers...)
+				if !assert.NoError(t, err) {
+					return
+				}
+				got, err := withoutContext(r)
+				if !assert.NoError(t, err) || !assert.Equal(t, want[i], got, "call %d", i) {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -47,7 +47,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				rc.RecordAudit()
 			}
 		}
-		s.logRequest(rc, time.Since(start))
+		end := time.Now() // the log line's time, and the request's duration
+		s.logRequest(rc, end, end.Sub(start))
 		pipeline.Release(rc)
 	}()
 	if r.URL.Path == HealthPath {
@@ -89,7 +90,7 @@ func (s *Server) serveHealth(rc *pipeline.Request) {
 	rc.WriteJSON(http.StatusOK, "application/json", map[string]any{"status": "ok", "tenants": len(s.Tenants())})
 }
 
-func (s *Server) logRequest(rc *pipeline.Request, d time.Duration) {
+func (s *Server) logRequest(rc *pipeline.Request, t time.Time, d time.Duration) {
 	level := slog.LevelInfo
 	if rc.R.URL.Path == HealthPath {
 		level = slog.LevelDebug
@@ -120,10 +121,10 @@ func (s *Server) logRequest(rc *pipeline.Request, d time.Duration) {
 		attrs = append(attrs, slog.String("tenant", rc.Tenant.ID()))
 	}
 	if ah, ok := h.(attrsHandler); ok {
-		_ = ah.HandleAttrs(ctx, time.Now(), level, "request", attrs...)
+		_ = ah.HandleAttrs(ctx, t, level, "request", attrs...)
 		return
 	}
-	rec := slog.NewRecord(time.Now(), level, "request", 0)
+	rec := slog.NewRecord(t, level, "request", 0)
 	rec.AddAttrs(attrs...)
 	_ = h.Handle(ctx, rec)
 }

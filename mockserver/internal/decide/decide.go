@@ -582,15 +582,50 @@ func checkScopes(op *Operation, sub *Subject, f *Facts, d *Decision) *Denial {
 			best = append(best, sc)
 		}
 	}
-	list := strings.Join(best, " ")
-	noun := "scope"
-	if len(best) > 1 {
-		noun = "scopes"
+	message, reason, fix := missingScopesTexts(op, c, best)
+	return denial(wire.StepScope, wire.CodeMissingScopes, 403, best, message, reason, fix)
+}
+
+// missingScopesTexts writes a scope denial's message, reason and fix into
+// one string, each a part of it: one allocation where joining and
+// concatenating them took five, on the path every token without the
+// operation's scopes takes.
+func missingScopesTexts(op *Operation, c *Credential, missing []string) (message, reason, fix string) {
+	noun := "scope "
+	if len(missing) > 1 {
+		noun = "scopes "
 	}
-	return denial(wire.StepScope, wire.CodeMissingScopes, 403, best,
-		"Missing required oauth scopes: "+list,
-		"the token of client "+c.Caller.ID+" holds scopes ["+strings.Join(c.Scopes, " ")+"]; "+op.ID+" needs "+op.scopeText(),
-		"grant "+noun+" "+list+" to client "+c.Caller.ID)
+	var b strings.Builder
+	b.Grow(160 + 2*len(c.Caller.ID) + len(op.ID) + 8*len(c.Scopes) + 24*len(missing))
+	b.WriteString("Missing required oauth scopes: ")
+	writeJoined(&b, missing)
+	m := b.Len()
+	b.WriteString("the token of client ")
+	b.WriteString(c.Caller.ID)
+	b.WriteString(" holds scopes [")
+	writeJoined(&b, c.Scopes)
+	b.WriteString("]; ")
+	b.WriteString(op.ID)
+	b.WriteString(" needs ")
+	b.WriteString(op.scopeText())
+	r := b.Len()
+	b.WriteString("grant ")
+	b.WriteString(noun)
+	writeJoined(&b, missing)
+	b.WriteString(" to client ")
+	b.WriteString(c.Caller.ID)
+	s := b.String()
+	return s[:m], s[m:r], s[r:]
+}
+
+// writeJoined writes strings.Join(list, " ") to b.
+func writeJoined(b *strings.Builder, list []string) {
+	for i, s := range list {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(s)
+	}
 }
 
 // checkProxy is step 3, on operations whose spec declares the AS-USER

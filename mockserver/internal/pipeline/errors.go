@@ -105,11 +105,12 @@ var SurfacePlain = &Surface{Name: "plain", WriteError: func(rc *Request, e *Erro
 
 // SurfaceFor picks the error shape for a path no route matched yet: the
 // surface of the API whose spec has a path with the same first two
-// segments (pathPrefix), else the plain one.
+// segments (pathPrefix), else the plain one. Every request asks, so it
+// compares in place rather than building prefix+"/".
 func (sp *Specs) SurfaceFor(p string) *Surface {
 	for _, a := range sp.all {
 		for _, prefix := range a.prefixes {
-			if p == prefix || strings.HasPrefix(p, strings.TrimSuffix(prefix, "/")+"/") {
+			if base := strings.TrimSuffix(prefix, "/"); p == prefix || len(p) > len(base) && p[len(base)] == '/' && p[:len(base)] == base {
 				return a.Surface
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -398,17 +399,18 @@ func writeGenesysError(rc *pipeline.Request, e *pipeline.Error) {
 		rc.WriteJSON(e.Status, "application/json", &credentialsapi.OAuthError{Error: e.OAuth, ErrorDescription: &e.Msg, Description: &e.Msg})
 		return
 	}
-	g := &genesysError{}
+	g := genesysErrors.Get().(*genesysError)
+	defer g.release()
 	g.body = credentialsapi.ErrorBody{
 		Message: e.Msg, Code: genesysCode(e), Status: e.Status, ContextId: &rc.CorrelationID, Details: &g.details,
 	}
 	g.details = g.detail[:0] // never nil: Genesys writes "details": []
 	switch e.Kind {
 	case pipeline.KindPermission:
-		g.params = map[string]string{"permissions": strings.Join(e.Missing, ", ")}
+		g.params["permissions"] = strings.Join(e.Missing, ", ")
 		g.body.MessageParams, g.body.MessageWithParams = &g.params, &permissionsWithParams
 	case pipeline.KindScope:
-		g.params = map[string]string{"scopes": strings.Join(e.Missing, " ")}
+		g.params["scopes"] = strings.Join(e.Missing, " ")
 		g.body.MessageParams, g.body.MessageWithParams = &g.params, &scopesWithParams
 	}
 	if e.Field != "" {
@@ -452,13 +454,25 @@ func genesysCode(e *pipeline.Error) string {
 }
 
 // genesysError is a credentials API error body together with the values
-// its optional (pointer) fields point to, so that writing one costs one
-// allocation.
+// its optional (pointer) fields point to. They are pooled, the params map
+// with them, so that writing one costs only the encoded body: nothing
+// keeps a pointer into one after writeGenesysError returns (the body is
+// copied into the response as it is encoded).
 type genesysError struct {
 	body    credentialsapi.ErrorBody
 	details []credentialsapi.ErrorDetail
 	detail  [1]credentialsapi.ErrorDetail
 	params  map[string]string
+}
+
+var genesysErrors = sync.Pool{New: func() any { return &genesysError{params: make(map[string]string, 1)} }}
+
+// release empties g (its map kept) and returns it to the pool.
+func (g *genesysError) release() {
+	params := g.params
+	clear(params)
+	*g = genesysError{params: params}
+	genesysErrors.Put(g)
 }
 
 // Shared values the generated models point to; they are only read.
