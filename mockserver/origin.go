@@ -113,7 +113,14 @@ func hostOnly(hostport string) string {
 
 // checkHost applies the Host rule to any request.
 func (s *Server) checkHost(r *http.Request) *pipeline.Error {
+	// The policy never changes, and a client sends one Host value on
+	// every request: the last one allowed is remembered.
+	if last := s.hostAllowed.Load(); last != nil && *last == r.Host {
+		return nil
+	}
 	if s.hosts.allows(r.Host) {
+		host := r.Host
+		s.hostAllowed.Store(&host)
 		return nil
 	}
 	return &pipeline.Error{Status: http.StatusMisdirectedRequest, Kind: pipeline.KindMisdirected,

@@ -22,8 +22,9 @@ import (
 // credentials and relationship APIs and the admin API (under /_mock/) on one
 // host, for any number of in-memory tenants.
 type Server struct {
-	env   pipeline.Env // what the request path reads of the server
-	hosts hostPolicy
+	env         pipeline.Env // what the request path reads of the server
+	hosts       hostPolicy
+	hostAllowed atomic.Pointer[string] // the Host value checkHost allowed last
 
 	inflight *resilience.InFlight
 	// operation is runOperation, made once: the resilience layer runs it.
